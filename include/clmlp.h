@@ -1,0 +1,307 @@
+/* clmlp: train multilayer perceptrons on any OpenCL device, or on a plain C
+ * reference backend.  This header is the whole public API.
+ *
+ * Conventions: every call that can fail returns a status (CLMLP_OK == 0, a
+ * negative CLMLP_E_* otherwise) and leaves a message in clmlp_last_error().
+ * Objects come in _init/_free pairs; every _free accepts NULL.  The library
+ * never exits or aborts. */
+#ifndef CLMLP_H
+#define CLMLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- statuses ---------------------------------------------------------- */
+enum {
+    CLMLP_OK = 0,
+    CLMLP_E_INVALID = -1,     /* a bad argument or an impossible request */
+    CLMLP_E_NOMEM = -2,       /* host allocation failed or a size overflowed */
+    CLMLP_E_IO = -3,          /* a file could not be opened, read or written */
+    CLMLP_E_FORMAT = -4,      /* a file's contents are malformed */
+    CLMLP_E_DEVICE = -5,      /* an OpenCL or CLBlast call failed */
+    CLMLP_E_UNSUPPORTED = -6, /* the backend lacks this operation */
+    CLMLP_E_NOT_FOUND = -7,   /* no such platform, device, file or layer */
+    CLMLP_E_NUMERIC = -8      /* NaN or Inf appeared in training */
+};
+
+/* The message of the last failed call on this thread ("" if none).  Owned by
+ * the library; valid until the next failing call on this thread. */
+const char *clmlp_last_error(void);
+
+/* ---- enumerations ------------------------------------------------------ */
+typedef enum {
+    CLMLP_ACT_LINEAR = 0,
+    CLMLP_ACT_SIGMOID,
+    CLMLP_ACT_TANH,
+    CLMLP_ACT_RELU,
+    CLMLP_ACT_ELU,
+    CLMLP_ACT_SELU,
+    CLMLP_ACT_SOFTPLUS,
+    CLMLP_ACT_SWISH,
+    CLMLP_ACT_SOFTMAX,
+    CLMLP_ACT_COUNT
+} clmlp_act;
+
+typedef enum {
+    CLMLP_LOSS_MSE = 0,         /* mean over outputs of (y - t)^2, mean over batch */
+    CLMLP_LOSS_BCE,             /* binary cross-entropy, mean over outputs and batch */
+    CLMLP_LOSS_CCE,             /* categorical cross-entropy, one-hot targets */
+    CLMLP_LOSS_SPARSE_CCE,      /* categorical cross-entropy, integer labels */
+    CLMLP_LOSS_COUNT
+} clmlp_loss;
+
+typedef enum {
+    CLMLP_OPT_SGD = 0,          /* plain, momentum or Nesterov by the fields below */
+    CLMLP_OPT_ADAM,
+    CLMLP_OPT_COUNT
+} clmlp_opt_kind;
+
+/* Names as used on the command line ("relu", "sparse_categorical_crossentropy",
+ * "sgd"); the _parse functions return a negative status for unknown names. */
+const char *clmlp_act_name(clmlp_act a);
+int clmlp_act_parse(const char *name, clmlp_act *out);
+const char *clmlp_loss_name(clmlp_loss l);
+int clmlp_loss_parse(const char *name, clmlp_loss *out);
+const char *clmlp_opt_name(clmlp_opt_kind k);
+int clmlp_opt_parse(const char *name, clmlp_opt_kind *out);
+
+/* ---- backends ---------------------------------------------------------- */
+typedef struct clmlp_backend clmlp_backend_t;
+
+typedef enum {
+    CLMLP_BACKEND_DEFAULT = 0,  /* OpenCL where a device exists, else reference */
+    CLMLP_BACKEND_REF,
+    CLMLP_BACKEND_OPENCL
+} clmlp_backend_kind;
+
+typedef struct {
+    clmlp_backend_kind kind;
+    const char *platform;       /* OpenCL: index or case-insensitive part of the
+                                   name; NULL: $CLMLP_PLATFORM, else any */
+    const char *device;         /* likewise, $CLMLP_DEVICE; default first GPU,
+                                   else first device */
+    int verbose;                /* print which device was chosen to stderr */
+} clmlp_backend_opts;
+
+/* Opens a backend.  On success *out is owned by the caller (clmlp_backend_free). */
+int clmlp_backend_init(clmlp_backend_t **out, const clmlp_backend_opts *opts);
+void clmlp_backend_free(clmlp_backend_t *be);
+/* Short name ("ref" or "opencl"), and a line describing the device; owned by be. */
+const char *clmlp_backend_name(const clmlp_backend_t *be);
+const char *clmlp_backend_description(const clmlp_backend_t *be);
+
+/* Writes every OpenCL platform and device to f.  Returns CLMLP_E_NOT_FOUND
+ * (with a message naming what to install) when there is no platform at all. */
+int clmlp_opencl_list_devices(FILE *f);
+
+/* ---- datasets ---------------------------------------------------------- */
+/* A dataset in host memory: n rows of n_features float32 inputs, and either
+ * integer class labels (labels != NULL, n_classes > 0) or float targets
+ * (targets != NULL, n_targets columns), or both. */
+typedef struct {
+    size_t n;
+    size_t n_features;
+    float *x;                   /* n x n_features, row-major */
+    int32_t *labels;            /* n, values in [0, n_classes), or NULL */
+    size_t n_classes;
+    float *targets;             /* n x n_targets, or NULL */
+    size_t n_targets;
+} clmlp_dataset_t;
+
+/* Allocates an empty dataset with room for n rows (x, and labels if
+ * n_classes > 0, targets if n_targets > 0), zero-filled. */
+int clmlp_dataset_init(clmlp_dataset_t **out, size_t n, size_t n_features,
+                       size_t n_classes, size_t n_targets);
+void clmlp_dataset_free(clmlp_dataset_t *ds);
+
+/* Reads a CSV file of numbers (an optional header line is detected and
+ * skipped).  label_col is the 0-based column holding the label (negative:
+ * counted from the end, -1 is the last).  Labels must be whole numbers >= 0;
+ * n_classes becomes max label + 1 (or at least 2).  All other columns are
+ * features.  Every malformed cell is reported with its line and column. */
+int clmlp_dataset_read_csv(clmlp_dataset_t **out, const char *path, int label_col);
+
+/* Reads an idx image file and an idx label file (raw or gzip) as MNIST lays
+ * them out; pixels are scaled to [0,1] (scale_pm1 == 0) or [-1,1]. */
+int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path,
+                           const char *labels_path, int scale_pm1);
+
+/* Splits off the last `fraction` of ds into a new validation set; ds keeps
+ * the rest (fraction in (0,1)).  Both are owned by the caller. */
+int clmlp_dataset_split(clmlp_dataset_t *ds, double fraction, clmlp_dataset_t **val);
+
+/* XOR: 4 rows, 2 features, labels 0/1. */
+int clmlp_dataset_xor(clmlp_dataset_t **out);
+
+/* ---- models ------------------------------------------------------------ */
+typedef struct clmlp_model clmlp_model_t;
+
+typedef struct {
+    clmlp_opt_kind kind;
+    double lr;                  /* learning rate (SGD default 0.01, Adam 0.001) */
+    double momentum;            /* SGD: 0 for plain SGD */
+    int nesterov;               /* SGD with momentum: Nesterov's form */
+    double l2;                  /* weight decay on weights (not biases):
+                                   loss += l2/2 * sum w^2 */
+    double beta1, beta2, eps;   /* Adam; 0 picks 0.9, 0.999, 1e-7 */
+} clmlp_optimizer;
+
+/* A model of n_inputs inputs and no layers yet.  Owned by the caller. */
+int clmlp_model_init(clmlp_model_t **out, size_t n_inputs);
+void clmlp_model_free(clmlp_model_t *m);
+
+/* Appends a Dense layer of `units` outputs with activation act. */
+int clmlp_model_add_dense(clmlp_model_t *m, size_t units, clmlp_act act, int use_bias);
+
+/* Parses a layer spec such as "784,100:sigmoid,10:softmax" (the first number
+ * is the input width; each later item is units[:activation][:nobias]) into a
+ * new model.  Activation defaults to linear. */
+int clmlp_model_from_spec(clmlp_model_t **out, const char *spec);
+
+/* Fixes loss and optimizer, places the model on backend be (not owned; must
+ * outlive the model) and initialises the weights from seed (Glorot uniform,
+ * zero biases), identically on every backend -- unless weights were already
+ * set (clmlp_model_set_weights/params before compiling), which are kept. */
+int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer *opt,
+                        clmlp_backend_t *be, uint64_t seed);
+
+size_t clmlp_model_n_layers(const clmlp_model_t *m);
+size_t clmlp_model_n_inputs(const clmlp_model_t *m);
+size_t clmlp_model_n_outputs(const clmlp_model_t *m);
+size_t clmlp_model_n_params(const clmlp_model_t *m);
+/* Layer i's width, activation and whether it has a bias. */
+int clmlp_model_layer(const clmlp_model_t *m, size_t i, size_t *units, clmlp_act *act,
+                      int *use_bias);
+clmlp_loss clmlp_model_loss(const clmlp_model_t *m);
+/* The optimizer the model was compiled with. */
+clmlp_optimizer clmlp_model_optimizer(const clmlp_model_t *m);
+/* Epochs trained so far (kept in model files, so --resume continues). */
+size_t clmlp_model_epochs_done(const clmlp_model_t *m);
+
+/* Writes a Keras-like summary (layer, output shape, parameters, totals) to f. */
+void clmlp_model_summary(const clmlp_model_t *m, FILE *f);
+
+/* Copies layer i's weights (n_in x units, row-major, so y = x W + b) and
+ * bias (units) out of / into the model, before or after compiling.  b may be
+ * NULL when the layer has no bias (or to leave the bias alone). */
+int clmlp_model_get_weights(const clmlp_model_t *m, size_t i, float *w, float *b);
+int clmlp_model_set_weights(clmlp_model_t *m, size_t i, const float *w, const float *b);
+
+/* All parameters, packed as the backend holds them (see n_params). */
+int clmlp_model_get_params(const clmlp_model_t *m, float *out);
+int clmlp_model_set_params(clmlp_model_t *m, const float *in);
+
+typedef struct {
+    size_t epoch;               /* 1-based */
+    double loss, accuracy;
+    double val_loss, val_accuracy; /* NaN without validation data */
+    double seconds;
+} clmlp_epoch_stats;
+
+/* Called after each epoch; return non-zero to stop training. */
+typedef int (*clmlp_epoch_cb)(const clmlp_epoch_stats *s, void *user);
+/* Called after each batch with the running count (no device sync implied). */
+typedef void (*clmlp_batch_cb)(size_t epoch, size_t batches_done, size_t n_batches,
+                               void *user);
+
+typedef struct {
+    size_t epochs;              /* default 1 */
+    size_t batch_size;          /* 0: the whole set */
+    int shuffle;                /* reshuffle every epoch */
+    uint64_t seed;              /* shuffling seed */
+    size_t initial_epoch;       /* epochs already done (resuming): numbering
+                                   continues after it; default 0 */
+    const clmlp_dataset_t *validation;  /* optional */
+    clmlp_epoch_cb on_epoch;
+    clmlp_batch_cb on_batch;
+    void *user;
+} clmlp_fit_opts;
+
+typedef struct {
+    size_t n;                   /* epochs recorded */
+    clmlp_epoch_stats *epochs;  /* n entries, owned by the history */
+} clmlp_history_t;
+void clmlp_history_free(clmlp_history_t *h);
+
+/* Writes the history atomically as CSV (epoch,loss,accuracy,val_loss,
+ * val_accuracy,seconds), or as JSON when path ends in ".json". */
+int clmlp_history_write(const clmlp_history_t *h, const char *path);
+
+/* Trains.  *hist (if hist != NULL) receives the per-epoch history, owned by
+ * the caller.  Returns CLMLP_E_NUMERIC if the loss became NaN or Inf. */
+int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train,
+                    const clmlp_fit_opts *opts, clmlp_history_t **hist);
+
+/* Mean loss and accuracy over ds (accuracy: argmax for several outputs,
+ * threshold 0.5 for one). */
+int clmlp_model_evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, size_t batch_size,
+                         double *loss, double *accuracy);
+
+/* Outputs of layer `layer` (0-based; n_layers-1 is the model's output) for
+ * n rows of x: out holds n x units(layer) floats, caller-owned. */
+int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, size_t n,
+                             float *out);
+/* The model's outputs for n rows of x (out: n x n_outputs). */
+int clmlp_model_predict(clmlp_model_t *m, const float *x, size_t n, float *out);
+
+/* During fit, from a batch callback: the mean loss and accuracy of the
+ * current epoch so far.  This waits for the device, so call it rarely (a
+ * progress line a few times a second, not every batch). */
+int clmlp_model_running_metrics(clmlp_model_t *m, double *loss, double *accuracy);
+
+/* ---- model files ------------------------------------------------------- */
+/* Reads a model written by hand in the text format (see README, "Weight
+ * files"): its layers and weights, not yet compiled.  Compiling keeps the
+ * weights that were set instead of drawing random ones. */
+int clmlp_model_read_text(clmlp_model_t **out, const char *path);
+
+/* Writes the model (layers, loss, optimizer and its state, weights, CRC32)
+ * atomically: temporary file, flush, rename. */
+int clmlp_model_save(const clmlp_model_t *m, const char *path);
+/* Reads a model file into a new compiled model on backend be. */
+int clmlp_model_load(clmlp_model_t **out, const char *path, clmlp_backend_t *be);
+
+/* ---- gradient checking ------------------------------------------------- */
+typedef struct {
+    double max_rel_error;       /* over all parameters checked */
+    size_t worst_index;         /* packed parameter index of the worst one */
+    double directional_rel_error; /* one random direction over all params */
+    size_t n_checked;
+} clmlp_gradcheck_result;
+
+/* Compares backpropagated gradients of the loss on ds with central finite
+ * differences of step h (0: 1e-5) for every parameter (or a random sample of
+ * max_params if nonzero).  Meaningful on the reference backend (double). */
+int clmlp_gradcheck(clmlp_model_t *m, const clmlp_dataset_t *ds, double h,
+                    size_t max_params, uint64_t seed, clmlp_gradcheck_result *res);
+
+/* ---- comparing backends ------------------------------------------------ */
+typedef struct {
+    char first_op[128];   /* the first op whose results diverge ("" if none) */
+    double first_error;   /* its error */
+    double max_error;     /* largest error over every op compared */
+    char worst_op[128];   /* where max_error was seen */
+    double param_error;   /* parameters after the last step */
+    size_t steps;         /* training steps compared */
+} clmlp_compare_result;
+
+/* Trains two models that share layers, loss, optimizer and weights but sit
+ * on different backends (a: the one under test, b: the reference) for
+ * `steps` mini-batch steps over ds (in order, batch_size rows each), and
+ * compares every op's output after each step: each layer's z and y, the
+ * loss gradient, each layer's weight and bias gradients, and the parameters
+ * after the update.  The error of a tensor is max|a - b| / max(1, max|b|).
+ * Ops above tol are reported in first_op (the earliest in execution order). */
+int clmlp_compare_backends(clmlp_model_t *a, clmlp_model_t *b, const clmlp_dataset_t *ds,
+                           size_t batch_size, size_t steps, double tol,
+                           clmlp_compare_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

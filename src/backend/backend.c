@@ -1,0 +1,214 @@
+/* Backend dispatch: opening a backend by kind, and the be_* wrappers that
+ * check a slot before calling it, so a backend lacking an op reports it. */
+#include "backend/backend.h"
+
+#include <stdlib.h>
+
+#include "util/error.h"
+
+#define BE_CALL(be, slot, ...)                                                    \
+    do {                                                                          \
+        if (!(be) || !(be)->iface)                                                \
+            return clmlp_set_error(CLMLP_E_INVALID, "no backend given");          \
+        if (!(be)->iface->slot)                                                   \
+            return clmlp_set_error(CLMLP_E_UNSUPPORTED,                           \
+                                   "the %s backend does not support %s",          \
+                                   (be)->iface->name, #slot);                     \
+        return (be)->iface->slot((be)->ctx, __VA_ARGS__);                         \
+    } while (0)
+
+/* Whether the user named a platform or device, by option or environment. */
+static int device_requested(const clmlp_backend_opts *o)
+{
+    const char *ep = getenv("CLMLP_PLATFORM"), *ed = getenv("CLMLP_DEVICE");
+    return (o && (o->platform || o->device)) || (ep && *ep) || (ed && *ed);
+}
+
+int clmlp_backend_init(clmlp_backend_t **out, const clmlp_backend_opts *opts)
+{
+    clmlp_backend_opts none = {0};
+    if (!out) return clmlp_set_error(CLMLP_E_INVALID, "clmlp_backend_init: out is NULL");
+    *out = NULL;
+    if (!opts) opts = &none;
+    clmlp_backend_t *be = calloc(1, sizeof *be);
+    if (!be) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory opening a backend");
+    int rc;
+    switch (opts->kind) {
+    case CLMLP_BACKEND_REF:
+        rc = clmlp_ref_backend_open(be);
+        break;
+    case CLMLP_BACKEND_OPENCL:
+        rc = clmlp_opencl_backend_open(be, opts);
+        break;
+    case CLMLP_BACKEND_DEFAULT:
+        rc = clmlp_opencl_backend_open(be, opts);
+        /* With no OpenCL device at all, and none asked for, fall back. */
+        if (rc == CLMLP_E_NOT_FOUND && !device_requested(opts)) {
+            if (opts->verbose)
+                fprintf(stderr, "clmlp: %s; using the reference backend\n",
+                        clmlp_last_error());
+            rc = clmlp_ref_backend_open(be);
+        }
+        break;
+    default:
+        rc = clmlp_set_error(CLMLP_E_INVALID, "unknown backend kind %d", (int)opts->kind);
+    }
+    if (rc < 0) {
+        free(be);
+        return rc;
+    }
+    if (opts->verbose) fprintf(stderr, "clmlp: backend %s: %s\n", be->iface->name, be->description);
+    *out = be;
+    return CLMLP_OK;
+}
+
+void clmlp_backend_free(clmlp_backend_t *be)
+{
+    if (!be) return;
+    if (be->iface && be->iface->free) be->iface->free(be->ctx);
+    free(be);
+}
+
+const char *clmlp_backend_name(const clmlp_backend_t *be)
+{
+    return be && be->iface ? be->iface->name : "";
+}
+
+const char *clmlp_backend_description(const clmlp_backend_t *be)
+{
+    return be ? be->description : "";
+}
+
+int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out)
+{
+    BE_CALL(be, buf_alloc, type, n, out);
+}
+
+void be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
+{
+    if (be && be->iface && be->iface->buf_free && b) be->iface->buf_free(be->ctx, b);
+}
+
+int be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n)
+{
+    BE_CALL(be, upload, dst, off, src, n);
+}
+
+int be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst, size_t n)
+{
+    BE_CALL(be, download, src, off, dst, n);
+}
+
+int be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
+                  size_t n)
+{
+    if (be && be->iface && be->iface->upload_f64)
+        return be->iface->upload_f64(be->ctx, dst, off, src, n);
+    float *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
+    for (size_t i = 0; i < n; i++) tmp[i] = (float)src[i];
+    int rc = be_upload(be, dst, off, tmp, n);
+    free(tmp);
+    return rc;
+}
+
+int be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, double *dst,
+                    size_t n)
+{
+    if (be && be->iface && be->iface->download_f64)
+        return be->iface->download_f64(be->ctx, src, off, dst, n);
+    float *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
+    int rc = be_download(be, src, off, tmp, n);
+    for (size_t i = 0; rc == CLMLP_OK && i < n; i++) dst[i] = tmp[i];
+    free(tmp);
+    return rc;
+}
+
+int be_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
+            size_t dst_off, size_t n)
+{
+    BE_CALL(be, copy, src, src_off, dst, dst_off, n);
+}
+
+int be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float value)
+{
+    BE_CALL(be, fill, b, off, n, value);
+}
+
+int be_synchronize(clmlp_backend_t *be)
+{
+    if (!be || !be->iface) return clmlp_set_error(CLMLP_E_INVALID, "no backend given");
+    return be->iface->synchronize ? be->iface->synchronize(be->ctx) : CLMLP_OK;
+}
+
+int be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+            float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
+            const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
+            size_t off_c, size_t ldc)
+{
+    BE_CALL(be, gemm, trans_a, trans_b, m, n, k, alpha, a, off_a, lda, b, off_b, ldb, beta,
+            c, off_c, ldc);
+}
+
+int be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+                        clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
+                        size_t off_bias, clmlp_buf *y, size_t off_y)
+{
+    BE_CALL(be, bias_act_forward, act, rows, cols, z, off_z, bias, off_bias, y, off_y);
+}
+
+int be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+                    const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
+                    const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz)
+{
+    BE_CALL(be, act_backward, act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz);
+}
+
+int be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
+                 size_t off_dz, clmlp_buf *db, size_t off_db)
+{
+    BE_CALL(be, bias_grad, rows, cols, dz, off_dz, db, off_db);
+}
+
+int be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
+                 size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
+                 size_t off_t, const clmlp_buf *labels, size_t off_labels, float scale,
+                 clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics)
+{
+    BE_CALL(be, loss_grad, loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels,
+            scale, grad, off_grad, metrics);
+}
+
+int be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
+                     size_t off_y, const clmlp_buf *t, size_t off_t,
+                     const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics)
+{
+    BE_CALL(be, count_correct, rows, cols, y, off_y, t, off_t, labels, off_labels, metrics);
+}
+
+int be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
+                   const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
+{
+    BE_CALL(be, gather_rows, rows, cols, src, idx, idx_off, dst, off_dst);
+}
+
+int be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
+                       clmlp_buf *metrics)
+{
+    BE_CALL(be, nonfinite_check, x, off, n, metrics);
+}
+
+int be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
+                  const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
+                  int nesterov, float l2)
+{
+    BE_CALL(be, sgd_update, n, n_decay, w, grad, vel, lr, momentum, nesterov, l2);
+}
+
+int be_adam_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
+                   const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
+                   float beta1, float beta2, float eps, float l2)
+{
+    BE_CALL(be, adam_update, n, n_decay, w, grad, m, v, lr_t, beta1, beta2, eps, l2);
+}

@@ -1,0 +1,184 @@
+/* The backend interface: a table of function pointers plus a context pointer,
+ * the way ggml's backend table works.  The model and the training loop call
+ * only the be_* wrappers below; they never see a cl_mem or loop over floats.
+ *
+ * Buffers hold either float32 values (CLMLP_BUF_F32; the reference backend
+ * keeps them in double internally, converting on upload/download) or int32
+ * values (CLMLP_BUF_I32).  Offsets and counts are in elements, not bytes.
+ * Matrices are row-major.  Every slot returns 0 or a negative CLMLP_E_* with
+ * the message set through clmlp_set_error().  A slot left NULL is optional:
+ * its wrapper reports CLMLP_E_UNSUPPORTED instead of crashing. */
+#ifndef CLMLP_BACKEND_H
+#define CLMLP_BACKEND_H
+
+#include "clmlp.h"
+
+typedef enum { CLMLP_BUF_F32 = 0, CLMLP_BUF_I32 = 1 } clmlp_buf_type;
+
+/* A backend's buffer.  Each backend defines struct clmlp_buf privately. */
+typedef struct clmlp_buf clmlp_buf;
+
+/* Indices into the metrics buffer that the loss and accuracy ops accumulate
+ * into (an F32 buffer of CLMLP_METRIC_COUNT elements). */
+enum {
+    CLMLP_METRIC_LOSS = 0,      /* sum over rows of each row's loss */
+    CLMLP_METRIC_CORRECT = 1,   /* rows classified correctly */
+    CLMLP_METRIC_NONFINITE = 2, /* set to 1 when a NaN or Inf was seen */
+    CLMLP_METRIC_COUNT = 4
+};
+
+typedef struct clmlp_backend_i {
+    const char *name;
+
+    /* ---- lifetime ---- */
+    void (*free)(void *ctx);
+
+    /* ---- memory ---- */
+    int (*buf_alloc)(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out);
+    void (*buf_free)(void *ctx, clmlp_buf *b); /* NULL-safe */
+    /* F32 buffers take float, I32 buffers take int32_t. */
+    int (*upload)(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
+    int (*download)(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n);
+    int (*copy)(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
+                size_t dst_off, size_t n);
+    /* Optional: the same in double, for F32 buffers.  The reference backend
+     * keeps doubles, so gradient checks move values without float rounding;
+     * without these slots the wrappers convert through float. */
+    int (*upload_f64)(void *ctx, clmlp_buf *dst, size_t off, const double *src, size_t n);
+    int (*download_f64)(void *ctx, const clmlp_buf *src, size_t off, double *dst,
+                        size_t n);
+    int (*fill)(void *ctx, clmlp_buf *b, size_t off, size_t n, float value);
+    int (*synchronize)(void *ctx);
+
+    /* ---- linear algebra ---- */
+    /* C[off_c] = alpha * op(A) * op(B) + beta * C, op(A) m x k, op(B) k x n,
+     * row-major with leading dimensions lda, ldb, ldc. */
+    int (*gemm)(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
+                const clmlp_buf *b, size_t off_b, size_t ldb, float beta,
+                clmlp_buf *c, size_t off_c, size_t ldc);
+
+    /* ---- layers ---- */
+    /* z (rows x cols) += bias (if bias != NULL), then y = act(z); softmax is
+     * applied row by row.  z and y may not alias. */
+    int (*bias_act_forward)(void *ctx, clmlp_act act, size_t rows, size_t cols,
+                            clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
+                            size_t off_bias, clmlp_buf *y, size_t off_y);
+    /* dz = dy * act'(z) (softmax: the row Jacobian applied to dy), from z and
+     * its output y.  dz may alias dy. */
+    int (*act_backward)(void *ctx, clmlp_act act, size_t rows, size_t cols,
+                        const clmlp_buf *z, size_t off_z, const clmlp_buf *y,
+                        size_t off_y, const clmlp_buf *dy, size_t off_dy,
+                        clmlp_buf *dz, size_t off_dz);
+    /* db[j] = sum_i dz[i][j]  (overwrites db) */
+    int (*bias_grad)(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz,
+                     size_t off_dz, clmlp_buf *db, size_t off_db);
+
+    /* ---- losses ---- */
+    /* For a batch of `rows` outputs y (rows x cols) and targets: either float
+     * targets t (rows x cols) or int labels (rows), the other NULL.
+     * Adds the sum over rows of each row's loss to metrics[CLMLP_METRIC_LOSS]
+     * and sets metrics[CLMLP_METRIC_NONFINITE] if it is not finite; writes the
+     * gradient times `scale` (the caller passes 1/batch) into grad:
+     *   fused != 0: d loss / d z, where y = act(z) and (loss, act) is
+     *               (CCE or SPARSE_CCE, softmax) or (BCE, sigmoid): grad = y - t
+     *               (BCE: divided by cols);
+     *   fused == 0: d loss / d y; the caller then applies act_backward.
+     * grad may be NULL to compute the loss alone.  Per-row losses:
+     *   MSE: mean_j (y-t)^2      BCE: mean_j -(t log y + (1-t) log(1-y))
+     *   CCE: -sum_j t log y      SPARSE_CCE: -log y[label]
+     * with y clipped to [1e-7, 1-1e-7] inside logarithms (as Keras does). */
+    int (*loss_grad)(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
+                     const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
+                     const clmlp_buf *labels, size_t off_labels, float scale,
+                     clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics);
+    /* Adds the number of rows whose prediction is right to
+     * metrics[CLMLP_METRIC_CORRECT]: argmax(y) == label (or argmax(t)) for
+     * cols > 1; (y > 0.5) == (t > 0.5) (or label) for cols == 1. */
+    int (*count_correct)(void *ctx, size_t rows, size_t cols, const clmlp_buf *y,
+                         size_t off_y, const clmlp_buf *t, size_t off_t,
+                         const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics);
+
+    /* ---- data movement ---- */
+    /* dst[r][:] = src[idx[idx_off + r]][:] for r < rows (cols wide).  src and
+     * dst share the buffer type (F32 or I32). */
+    int (*gather_rows)(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
+                       const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst,
+                       size_t off_dst);
+    /* Sets metrics[CLMLP_METRIC_NONFINITE] to 1 if any of n values is NaN/Inf. */
+    int (*nonfinite_check)(void *ctx, const clmlp_buf *x, size_t off, size_t n,
+                           clmlp_buf *metrics);
+
+    /* ---- optimizers: one call over the whole packed parameter buffer ---- */
+    /* g = grad + l2 * w for i < n_decay (weights come first in the packed
+     * buffer, biases after), g = grad otherwise; then
+     *   momentum == 0: w -= lr * g
+     *   else:          v = momentum * v - lr * g;
+     *                  w += v                       (classic)
+     *                  w += momentum * v - lr * g   (nesterov)
+     * vel may be NULL when momentum == 0. */
+    int (*sgd_update)(void *ctx, size_t n, size_t n_decay, clmlp_buf *w,
+                      const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
+                      int nesterov, float l2);
+    /* Adam with l2 added to the gradient as above; lr_t is the step's
+     * bias-corrected rate lr * sqrt(1 - beta2^t) / (1 - beta1^t). */
+    int (*adam_update)(void *ctx, size_t n, size_t n_decay, clmlp_buf *w,
+                       const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
+                       float beta1, float beta2, float eps, float l2);
+} clmlp_backend_i;
+
+struct clmlp_backend {
+    const clmlp_backend_i *iface;
+    void *ctx;
+    char description[256];
+};
+
+/* Backend constructors: each fills be->iface, be->ctx and be->description. */
+int clmlp_ref_backend_open(clmlp_backend_t *be);
+int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts);
+
+/* ---- wrappers: check the slot, then call it ---- */
+int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out);
+void be_buf_free(clmlp_backend_t *be, clmlp_buf *b);
+int be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n);
+int be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst,
+                size_t n);
+int be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
+                  size_t n);
+int be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, double *dst,
+                    size_t n);
+int be_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
+            size_t dst_off, size_t n);
+int be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float value);
+int be_synchronize(clmlp_backend_t *be);
+int be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+            float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
+            const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
+            size_t off_c, size_t ldc);
+int be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+                        clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
+                        size_t off_bias, clmlp_buf *y, size_t off_y);
+int be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+                    const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
+                    const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz);
+int be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
+                 size_t off_dz, clmlp_buf *db, size_t off_db);
+int be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
+                 size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
+                 size_t off_t, const clmlp_buf *labels, size_t off_labels, float scale,
+                 clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics);
+int be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
+                     size_t off_y, const clmlp_buf *t, size_t off_t,
+                     const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics);
+int be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
+                   const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
+int be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
+                       clmlp_buf *metrics);
+int be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
+                  const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
+                  int nesterov, float l2);
+int be_adam_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
+                   const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
+                   float beta1, float beta2, float eps, float l2);
+
+#endif

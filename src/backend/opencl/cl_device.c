@@ -1,0 +1,311 @@
+/* OpenCL device discovery and selection: which platforms and devices exist,
+ * and which one the options or $CLMLP_PLATFORM / $CLMLP_DEVICE ask for. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/opencl/cl_internal.h"
+#include "util/error.h"
+
+/* Reads a string property of a device, NUL-terminated even when cut short. */
+void clmlp_cl_device_str(cl_device_id d, cl_device_info what, char *out, size_t cap)
+{
+    if (!cap) return;
+    if (clGetDeviceInfo(d, what, cap, out, NULL) != CL_SUCCESS) {
+        /* Too long for out, or a failed query: fetch it whole, then cut. */
+        size_t len = 0;
+        char *tmp = NULL;
+        if (clGetDeviceInfo(d, what, 0, NULL, &len) == CL_SUCCESS && len &&
+            (tmp = malloc(len)) != NULL &&
+            clGetDeviceInfo(d, what, len, tmp, NULL) == CL_SUCCESS) {
+            snprintf(out, cap, "%s", tmp);
+        } else {
+            snprintf(out, cap, "?");
+        }
+        free(tmp);
+    }
+    out[cap - 1] = '\0';
+}
+
+/* Reads a string property of a platform, like clmlp_cl_device_str. */
+void clmlp_cl_platform_str(cl_platform_id p, cl_platform_info what, char *out, size_t cap)
+{
+    if (!cap) return;
+    if (clGetPlatformInfo(p, what, cap, out, NULL) != CL_SUCCESS) {
+        size_t len = 0;
+        char *tmp = NULL;
+        if (clGetPlatformInfo(p, what, 0, NULL, &len) == CL_SUCCESS && len &&
+            (tmp = malloc(len)) != NULL &&
+            clGetPlatformInfo(p, what, len, tmp, NULL) == CL_SUCCESS) {
+            snprintf(out, cap, "%s", tmp);
+        } else {
+            snprintf(out, cap, "?");
+        }
+        free(tmp);
+    }
+    out[cap - 1] = '\0';
+}
+
+/* Releases what clmlp_cl_inventory_init allocated; safe to call twice. */
+void clmlp_cl_inventory_free(clmlp_cl_inventory *inv)
+{
+    if (!inv) return;
+    free(inv->platforms);
+    free(inv->devices);
+    free(inv->dev_platform);
+    memset(inv, 0, sizeof *inv);
+}
+
+/* Lists the platforms, then every platform's devices (a platform without
+ * devices simply contributes none). */
+int clmlp_cl_inventory_init(clmlp_cl_inventory *inv)
+{
+    memset(inv, 0, sizeof *inv);
+    cl_uint np = 0;
+    cl_int err = clGetPlatformIDs(0, NULL, &np);
+    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0))
+        return clmlp_set_error(CLMLP_E_NOT_FOUND, "%s", CLMLP_CL_NO_PLATFORM_HINT);
+    if (err != CL_SUCCESS) return clmlp_cl_fail("clGetPlatformIDs", NULL, err);
+    inv->platforms = calloc(np, sizeof *inv->platforms);
+    if (!inv->platforms) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory listing platforms");
+    err = clGetPlatformIDs(np, inv->platforms, NULL);
+    if (err != CL_SUCCESS) return clmlp_cl_fail("clGetPlatformIDs", NULL, err);
+    inv->n_platforms = np;
+
+    for (size_t p = 0; p < inv->n_platforms; p++) {
+        cl_uint nd = 0;
+        err = clGetDeviceIDs(inv->platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd);
+        if (err == CL_DEVICE_NOT_FOUND || nd == 0) continue;
+        if (err != CL_SUCCESS) return clmlp_cl_fail("clGetDeviceIDs", NULL, err);
+        size_t total = inv->n_devices + nd;
+        cl_device_id *d = realloc(inv->devices, total * sizeof *d);
+        if (!d) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory listing devices");
+        inv->devices = d;
+        size_t *dp = realloc(inv->dev_platform, total * sizeof *dp);
+        if (!dp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory listing devices");
+        inv->dev_platform = dp;
+        err = clGetDeviceIDs(inv->platforms[p], CL_DEVICE_TYPE_ALL, nd,
+                             inv->devices + inv->n_devices, NULL);
+        if (err != CL_SUCCESS) return clmlp_cl_fail("clGetDeviceIDs", NULL, err);
+        for (size_t i = inv->n_devices; i < total; i++) inv->dev_platform[i] = p;
+        inv->n_devices = total;
+    }
+    return CLMLP_OK;
+}
+
+/* The first GPU among devices [first, first + n), else the first of them. */
+size_t clmlp_cl_default_device(const clmlp_cl_inventory *inv, size_t first, size_t n)
+{
+    for (size_t i = first; i < first + n; i++) {
+        cl_device_type t = 0;
+        if (clGetDeviceInfo(inv->devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) ==
+                CL_SUCCESS &&
+            (t & CL_DEVICE_TYPE_GPU))
+            return i;
+    }
+    return first;
+}
+
+/* Whether needle occurs in hay, ignoring ASCII case. */
+static int contains_nocase(const char *hay, const char *needle)
+{
+    if (!hay) return 0;
+    size_t nl = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < nl && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == nl) return 1;
+    }
+    return nl == 0;
+}
+
+/* Appends "i: name" for each candidate (all, or only those in mask) to buf. */
+static void append_candidates(char *buf, size_t cap, const char *const *names, size_t n,
+                              const unsigned char *mask)
+{
+    size_t len = strlen(buf);
+    int first = 1;
+    for (size_t i = 0; i < n && len + 1 < cap; i++) {
+        if (mask && !mask[i]) continue;
+        int w = snprintf(buf + len, cap - len, "%s%zu: %s", first ? "" : "; ", i, names[i]);
+        if (w < 0) break;
+        len += (size_t)w;
+        if (len >= cap) len = cap - 1;
+        first = 0;
+    }
+    if (first && len + 1 < cap) snprintf(buf + len, cap - len, "(none)");
+}
+
+/* Resolves an index or a name part among n candidates (see cl_internal.h). */
+int clmlp_cl_match(const char *spec, const char *what, const char *const *names,
+                   const char *const *alt, size_t n, size_t *index)
+{
+    char msg[900];
+    if (spec[0] && strspn(spec, "0123456789") == strlen(spec)) {
+        char *end = NULL;
+        unsigned long long v = strtoull(spec, &end, 10);
+        if (v < n) {
+            *index = (size_t)v;
+            return CLMLP_OK;
+        }
+        snprintf(msg, sizeof msg, "no OpenCL %s %s; the %ss are ", what, spec, what);
+        append_candidates(msg, sizeof msg, names, n, NULL);
+        return clmlp_set_error(CLMLP_E_NOT_FOUND, "%s", msg);
+    }
+    unsigned char *mask = calloc(n ? n : 1, 1);
+    if (!mask) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory choosing a %s", what);
+    size_t hits = 0, hit = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (contains_nocase(names[i], spec) || (alt && contains_nocase(alt[i], spec))) {
+            mask[i] = 1;
+            hits++;
+            hit = i;
+        }
+    }
+    int rc = CLMLP_OK;
+    if (hits == 1) {
+        *index = hit;
+    } else if (hits == 0) {
+        snprintf(msg, sizeof msg, "no OpenCL %s matches \"%s\"; the %ss are ", what, spec,
+                 what);
+        append_candidates(msg, sizeof msg, names, n, NULL);
+        rc = clmlp_set_error(CLMLP_E_NOT_FOUND, "%s", msg);
+    } else {
+        snprintf(msg, sizeof msg,
+                 "OpenCL %s \"%s\" is ambiguous: it matches %zu of them (", what, spec,
+                 hits);
+        append_candidates(msg, sizeof msg - 1, names, n, mask);
+        strcat(msg, "); give an index or a longer part of the name");
+        rc = clmlp_set_error(CLMLP_E_INVALID, "%s", msg);
+    }
+    free(mask);
+    return rc;
+}
+
+/* The option if given, else the environment variable; NULL if neither is
+ * set or it is empty. */
+static const char *spec_or_env(const char *opt, const char *env)
+{
+    if (opt && *opt) return opt;
+    const char *e = getenv(env);
+    return e && *e ? e : NULL;
+}
+
+/* Name strings (and vendor strings) of `n` platforms or devices, in one
+ * allocation: names[i] and vendors[i] point into it.  Frees with free(names). */
+typedef struct {
+    char **names;
+    char **vendors;
+} name_table;
+
+/* Reads the names and vendors of inv's platforms (devices == 0) or of n of
+ * its devices starting at first. */
+static int read_names(const clmlp_cl_inventory *inv, int devices, size_t first, size_t n,
+                      name_table *t)
+{
+    enum { LEN = 128 };
+    size_t k = n ? n : 1;
+    t->names = malloc(k * 2 * (sizeof(char *) + LEN));
+    if (!t->names) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory listing devices");
+    t->vendors = t->names + k;
+    char *text = (char *)(t->vendors + k);
+    for (size_t i = 0; i < n; i++) {
+        t->names[i] = text + 2 * i * LEN;
+        t->vendors[i] = text + (2 * i + 1) * LEN;
+        if (devices) {
+            clmlp_cl_device_str(inv->devices[first + i], CL_DEVICE_NAME, t->names[i], LEN);
+            clmlp_cl_device_str(inv->devices[first + i], CL_DEVICE_VENDOR, t->vendors[i],
+                                LEN);
+        } else {
+            clmlp_cl_platform_str(inv->platforms[first + i], CL_PLATFORM_NAME, t->names[i],
+                                  LEN);
+            clmlp_cl_platform_str(inv->platforms[first + i], CL_PLATFORM_VENDOR,
+                                  t->vendors[i], LEN);
+        }
+    }
+    return CLMLP_OK;
+}
+
+/* Resolves spec among a range of inv's platforms or devices. */
+static int match_in(const clmlp_cl_inventory *inv, int devices, size_t first, size_t n,
+                    const char *spec, const char *what, size_t *index)
+{
+    name_table t = {NULL, NULL};
+    CLMLP_TRY(read_names(inv, devices, first, n, &t));
+    int rc = clmlp_cl_match(spec, what, (const char *const *)t.names,
+                            (const char *const *)t.vendors, n, index);
+    free(t.names);
+    return rc;
+}
+
+/* Chooses the platform and device (rules in clmlp.h's clmlp_backend_opts). */
+int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platform,
+                           cl_device_id *device)
+{
+    const char *pspec = spec_or_env(opts ? opts->platform : NULL, "CLMLP_PLATFORM");
+    const char *dspec = spec_or_env(opts ? opts->device : NULL, "CLMLP_DEVICE");
+    clmlp_cl_inventory inv;
+    int rc = clmlp_cl_inventory_init(&inv);
+    if (rc < 0) {
+        clmlp_cl_inventory_free(&inv);
+        return rc;
+    }
+
+    /* The candidate devices: all of them, or one platform's (contiguous). */
+    size_t first = 0, n = inv.n_devices;
+    char pname[128] = "";
+    if (pspec) {
+        size_t p = 0;
+        rc = match_in(&inv, 0, 0, inv.n_platforms, pspec, "platform", &p);
+        if (rc < 0) goto done;
+        clmlp_cl_platform_str(inv.platforms[p], CL_PLATFORM_NAME, pname, sizeof pname);
+        first = n = 0;
+        while (first < inv.n_devices && inv.dev_platform[first] != p) first++;
+        while (first + n < inv.n_devices && inv.dev_platform[first + n] == p) n++;
+    }
+    if (n == 0) {
+        if (pspec)
+            rc = clmlp_set_error(CLMLP_E_NOT_FOUND, "OpenCL platform \"%s\" has no devices",
+                                 pname);
+        else
+            rc = clmlp_set_error(CLMLP_E_NOT_FOUND,
+                                 "no OpenCL device was found on any of the %zu platforms; "
+                                 "install your GPU vendor's OpenCL driver, or "
+                                 "pocl-opencl-icd for the CPU",
+                                 inv.n_platforms);
+        goto done;
+    }
+
+    size_t pick = 0;
+    if (dspec) {
+        size_t i = 0;
+        rc = match_in(&inv, 1, first, n, dspec, "device", &i);
+        if (rc < 0) goto done;
+        pick = first + i;
+    } else {
+        pick = clmlp_cl_default_device(&inv, first, n);
+    }
+    *platform = inv.platforms[inv.dev_platform[pick]];
+    *device = inv.devices[pick];
+    rc = CLMLP_OK;
+done:
+    clmlp_cl_inventory_free(&inv);
+    return rc;
+}
+
+/* "DEVICE (PLATFORM, OpenCL x.y)", the version read from CL_DEVICE_VERSION,
+ * which the standard words "OpenCL <major.minor> <vendor text>". */
+void clmlp_cl_describe(cl_platform_id platform, cl_device_id device, char *out, size_t cap)
+{
+    char dname[128], pname[128], version[128];
+    clmlp_cl_device_str(device, CL_DEVICE_NAME, dname, sizeof dname);
+    clmlp_cl_platform_str(platform, CL_PLATFORM_NAME, pname, sizeof pname);
+    clmlp_cl_device_str(device, CL_DEVICE_VERSION, version, sizeof version);
+    const char *v = version;
+    if (strncmp(v, "OpenCL ", 7) == 0) v += 7;
+    size_t vlen = strcspn(v, " ");
+    snprintf(out, cap, "%s (%s, OpenCL %.*s)", dname, pname, (int)vlen, v);
+}

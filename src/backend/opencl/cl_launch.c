@@ -1,0 +1,115 @@
+/* Kernel launches: arguments set in order with the first failure kept, then
+ * one enqueue on the in-order queue.  Nothing here waits for the device. */
+#include <stdio.h>
+
+#include "backend/opencl/cl_internal.h"
+#include "util/error.h"
+
+/* Starts preparing a launch of kernel id. */
+void clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id)
+{
+    c->ctx = ctx;
+    c->id = id;
+    c->next = 0;
+    c->err = CL_SUCCESS;
+    c->bad_arg = 0;
+}
+
+/* Sets the next argument from size bytes at value, remembering a failure. */
+static void clk_arg(clk_call *c, size_t size, const void *value)
+{
+    cl_uint index = c->next++;
+    if (c->err != CL_SUCCESS) return;
+    cl_int err = clSetKernelArg(c->ctx->kernels[c->id], index, size, value);
+    if (err != CL_SUCCESS) {
+        c->err = err;
+        c->bad_arg = index;
+    }
+}
+
+/* Appends a buffer argument. */
+void clk_mem(clk_call *c, const clmlp_buf *b)
+{
+    cl_mem m = b->mem;
+    clk_arg(c, sizeof m, &m);
+}
+
+/* Appends a uint argument (callers have checked that v fits). */
+void clk_uint(clk_call *c, size_t v)
+{
+    cl_uint u = (cl_uint)v;
+    clk_arg(c, sizeof u, &u);
+}
+
+/* Appends an int argument. */
+void clk_int(clk_call *c, int v)
+{
+    cl_int i = (cl_int)v;
+    clk_arg(c, sizeof i, &i);
+}
+
+/* Appends a float argument. */
+void clk_float(clk_call *c, float v)
+{
+    cl_float f = v;
+    clk_arg(c, sizeof f, &f);
+}
+
+/* Appends a __local array argument of `bytes` bytes. */
+void clk_local(clk_call *c, size_t bytes)
+{
+    clk_arg(c, bytes, NULL);
+}
+
+/* Reports a failed clSetKernelArg, or enqueues a dims-dimensional range of
+ * global[] work-items in groups of local[]. */
+static int clk_enqueue(clk_call *c, cl_uint dims, const size_t *global, const size_t *local)
+{
+    const char *name = clmlp_cl_kernel_names[c->id];
+    if (c->err != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "%s, argument %u", name, (unsigned)c->bad_arg);
+        return clmlp_cl_fail("clSetKernelArg", what, c->err);
+    }
+    cl_int err = clEnqueueNDRangeKernel(c->ctx->queue, c->ctx->kernels[c->id], dims, NULL,
+                                        global, local, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueNDRangeKernel", name, err);
+    return CLMLP_OK;
+}
+
+/* Launches over `items` work-items, rounded up to whole work-groups. */
+int clk_run(clk_call *c, size_t items)
+{
+    if (items == 0 && c->err == CL_SUCCESS) return CLMLP_OK;
+    size_t local = c->ctx->kernel_wg[c->id];
+    size_t global = (items + local - 1) / local * local;
+    if (global == 0) global = local;
+    return clk_enqueue(c, 1, &global, &local);
+}
+
+/* Launches cols x rows: a group spans the columns (up to the next power of
+ * two, so narrow rows do not leave most of it idle) and as many rows as
+ * fill the kernel's work-group size. */
+int clk_run_2d(clk_call *c, size_t cols, size_t rows)
+{
+    if ((cols == 0 || rows == 0) && c->err == CL_SUCCESS) return CLMLP_OK;
+    size_t wg = c->ctx->kernel_wg[c->id];
+    size_t lx = 1;
+    while (lx < cols && lx < wg) lx *= 2;
+    if (lx > c->ctx->max_item[0]) lx = c->ctx->max_item[0];
+    size_t ly = wg / lx;
+    if (ly > c->ctx->max_item[1]) ly = c->ctx->max_item[1];
+    if (ly == 0) ly = 1;
+    size_t local[2] = {lx, ly};
+    size_t global[2] = {(cols + lx - 1) / lx * lx, (rows + ly - 1) / ly * ly};
+    if (global[0] == 0) global[0] = lx;
+    if (global[1] == 0) global[1] = ly;
+    return clk_enqueue(c, 2, global, local);
+}
+
+/* Launches a single work-group. */
+int clk_run_one_group(clk_call *c)
+{
+    size_t local = c->ctx->kernel_wg[c->id];
+    return clk_enqueue(c, 1, &local, &local);
+}

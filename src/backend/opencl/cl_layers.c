@@ -1,0 +1,117 @@
+/* Dense-layer ops: bias add fused with the activation, the activation's
+ * backward pass, and the bias gradient (kernels in cl/layers.cl). */
+#include "backend/opencl/cl_internal.h"
+#include "util/error.h"
+
+/* z += bias, y = act(z): elementwise, or softmax row by row. */
+int clmlp_cl_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t cols,
+                              clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
+                              size_t off_bias, clmlp_buf *y, size_t off_y)
+{
+    clmlp_cl_ctx *ctx = vctx;
+    const char *op = "bias_act_forward";
+    size_t total = 0;
+    if ((unsigned)act >= CLMLP_ACT_COUNT)
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: unknown activation %d", op, (int)act);
+    CLMLP_TRY(clmlp_cl_elems(rows, cols, op, &total));
+    CLMLP_TRY(clmlp_cl_check_range(z, CLMLP_BUF_F32, off_z, total, op, "z"));
+    CLMLP_TRY(clmlp_cl_check_range(y, CLMLP_BUF_F32, off_y, total, op, "y"));
+    if (clmlp_cl_overlap(z, off_z, total, y, off_y, total))
+        return clmlp_cl_overlap_error(op, "z", "y");
+    if (bias) {
+        CLMLP_TRY(clmlp_cl_check_range(bias, CLMLP_BUF_F32, off_bias, cols, op, "bias"));
+        /* bias is read for every row, so neither output may cover it. */
+        if (clmlp_cl_overlap(bias, off_bias, cols, z, off_z, total))
+            return clmlp_cl_overlap_error(op, "bias", "z");
+        if (clmlp_cl_overlap(bias, off_bias, cols, y, off_y, total))
+            return clmlp_cl_overlap_error(op, "bias", "y");
+    }
+    if (total == 0) return CLMLP_OK;
+    clk_call c;
+    if (act == CLMLP_ACT_SOFTMAX) {
+        clk_begin(&c, ctx, CLK_BIAS_SOFTMAX_FORWARD);
+    } else {
+        clk_begin(&c, ctx, CLK_BIAS_ACT_FORWARD);
+        clk_int(&c, (int)act);
+    }
+    clk_uint(&c, rows);
+    clk_uint(&c, cols);
+    clk_mem(&c, z);
+    clk_uint(&c, off_z);
+    clk_mem(&c, bias ? bias : z); /* unread without a bias */
+    clk_uint(&c, bias ? off_bias : 0);
+    clk_int(&c, bias != NULL);
+    clk_mem(&c, y);
+    clk_uint(&c, off_y);
+    if (act == CLMLP_ACT_SOFTMAX) return clk_run(&c, rows);
+    return clk_run_2d(&c, cols, rows);
+}
+
+/* dz = dy * act'(z), or the softmax row Jacobian times dy; dz may be dy. */
+int clmlp_cl_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols,
+                          const clmlp_buf *z, size_t off_z, const clmlp_buf *y,
+                          size_t off_y, const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz,
+                          size_t off_dz)
+{
+    clmlp_cl_ctx *ctx = vctx;
+    const char *op = "act_backward";
+    size_t total = 0;
+    if ((unsigned)act >= CLMLP_ACT_COUNT)
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: unknown activation %d", op, (int)act);
+    CLMLP_TRY(clmlp_cl_elems(rows, cols, op, &total));
+    CLMLP_TRY(clmlp_cl_check_range(z, CLMLP_BUF_F32, off_z, total, op, "z"));
+    CLMLP_TRY(clmlp_cl_check_range(y, CLMLP_BUF_F32, off_y, total, op, "y"));
+    CLMLP_TRY(clmlp_cl_check_range(dy, CLMLP_BUF_F32, off_dy, total, op, "dy"));
+    CLMLP_TRY(clmlp_cl_check_range(dz, CLMLP_BUF_F32, off_dz, total, op, "dz"));
+    if (clmlp_cl_overlap(dz, off_dz, total, z, off_z, total))
+        return clmlp_cl_overlap_error(op, "dz", "z");
+    if (clmlp_cl_overlap(dz, off_dz, total, y, off_y, total))
+        return clmlp_cl_overlap_error(op, "dz", "y");
+    /* dz may be dy exactly; a shifted overlap would race between work-items. */
+    if (off_dz != off_dy && clmlp_cl_overlap(dz, off_dz, total, dy, off_dy, total))
+        return clmlp_cl_overlap_error(op, "dz", "dy (shifted)");
+    if (total == 0) return CLMLP_OK;
+    clk_call c;
+    if (act == CLMLP_ACT_SOFTMAX) {
+        clk_begin(&c, ctx, CLK_SOFTMAX_BACKWARD);
+        clk_uint(&c, rows);
+        clk_uint(&c, cols);
+    } else {
+        clk_begin(&c, ctx, CLK_ACT_BACKWARD);
+        clk_int(&c, (int)act);
+        clk_uint(&c, total);
+        clk_mem(&c, z);
+        clk_uint(&c, off_z);
+    }
+    clk_mem(&c, y);
+    clk_uint(&c, off_y);
+    clk_mem(&c, dy);
+    clk_uint(&c, off_dy);
+    clk_mem(&c, dz);
+    clk_uint(&c, off_dz);
+    return clk_run(&c, act == CLMLP_ACT_SOFTMAX ? rows : total);
+}
+
+/* db[j] = sum over rows of dz[i][j], overwriting db. */
+int clmlp_cl_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz,
+                       size_t off_dz, clmlp_buf *db, size_t off_db)
+{
+    clmlp_cl_ctx *ctx = vctx;
+    const char *op = "bias_grad";
+    size_t total = 0;
+    CLMLP_TRY(clmlp_cl_elems(rows, cols, op, &total));
+    CLMLP_TRY(clmlp_cl_check_range(dz, CLMLP_BUF_F32, off_dz, total, op, "dz"));
+    CLMLP_TRY(clmlp_cl_check_range(db, CLMLP_BUF_F32, off_db, cols, op, "db"));
+    if (clmlp_cl_overlap(db, off_db, cols, dz, off_dz, total))
+        return clmlp_cl_overlap_error(op, "db", "dz");
+    if (cols == 0) return CLMLP_OK;
+    clk_call c;
+    clk_begin(&c, ctx, CLK_BIAS_GRAD);
+    clk_uint(&c, rows);
+    clk_uint(&c, cols);
+    clk_mem(&c, dz);
+    clk_uint(&c, off_dz);
+    clk_mem(&c, db);
+    clk_uint(&c, off_db);
+    return clk_run(&c, cols);
+}

@@ -1,0 +1,246 @@
+/* Kernel loading: the embedded .cl sources (or those in $CLMLP_KERNEL_DIR)
+ * built into one program per backend, every kernel created once and kept,
+ * and the device's build log reported when the build fails. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/opencl/cl_internal.h"
+#include "util/error.h"
+
+const char *const clmlp_cl_kernel_names[CLK_COUNT] = {
+    [CLK_FILL_F32] = "fill_f32",
+    [CLK_FILL_I32] = "fill_i32",
+    [CLK_COPY_WORDS] = "copy_words",
+    [CLK_GATHER_ROWS_F32] = "gather_rows_f32",
+    [CLK_GATHER_ROWS_I32] = "gather_rows_i32",
+    [CLK_SCALE_MATRIX] = "scale_matrix",
+    [CLK_BIAS_ACT_FORWARD] = "bias_act_forward",
+    [CLK_BIAS_SOFTMAX_FORWARD] = "bias_softmax_forward",
+    [CLK_ACT_BACKWARD] = "act_backward",
+    [CLK_SOFTMAX_BACKWARD] = "softmax_backward",
+    [CLK_BIAS_GRAD] = "bias_grad",
+    [CLK_LOSS_ROWS] = "loss_rows",
+    [CLK_LOSS_GRAD] = "loss_grad",
+    [CLK_CORRECT_ROWS] = "correct_rows",
+    [CLK_REDUCE_INTO_METRIC] = "reduce_into_metric",
+    [CLK_NONFINITE_CHECK] = "nonfinite_check",
+    [CLK_SGD_UPDATE] = "sgd_update",
+    [CLK_ADAM_UPDATE] = "adam_update",
+};
+
+/* The work-group size the backend launches with: at most 256 and what the
+ * kernel and device allow, rounded down to a power of two (the reduction
+ * kernel's tree needs one; the others do not mind). */
+#define CLMLP_CL_WG_CAP 256
+
+/* Reads a whole text file into a new NUL-terminated string (*out, freed by
+ * the caller). */
+static int read_text_file(const char *path, char **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return clmlp_set_error(CLMLP_E_IO, "cannot open kernel file %s ($CLMLP_KERNEL_DIR): %s",
+                               path, strerror(errno));
+    size_t cap = 1 << 14, len = 0;
+    char *buf = malloc(cap);
+    int rc = CLMLP_OK;
+    while (buf) {
+        len += fread(buf + len, 1, cap - 1 - len, f);
+        if (ferror(f)) {
+            rc = clmlp_set_error(CLMLP_E_IO, "cannot read kernel file %s: %s", path,
+                                 strerror(errno));
+            break;
+        }
+        if (feof(f)) break;
+        char *bigger = realloc(buf, cap * 2);
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    fclose(f);
+    if (!buf) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return CLMLP_OK;
+}
+
+/* The number of embedded source files. */
+static size_t source_count(void)
+{
+    size_t n = 0;
+    while (clmlp_cl_sources[n].name) n++;
+    return n;
+}
+
+/* Fills texts[] with every kernel source: the embedded copies, or the files
+ * of the same names in dir.  owned[i] is set where texts[i] was allocated. */
+static int load_sources(const char *dir, size_t n, const char **texts, char **owned)
+{
+    for (size_t i = 0; i < n; i++) {
+        texts[i] = clmlp_cl_sources[i].text;
+        owned[i] = NULL;
+        if (!dir) continue;
+        size_t len = strlen(dir) + strlen(clmlp_cl_sources[i].name) + 2;
+        char *path = malloc(len);
+        if (!path) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory loading kernels");
+        snprintf(path, len, "%s/%s", dir, clmlp_cl_sources[i].name);
+        int rc = read_text_file(path, &owned[i]);
+        free(path);
+        if (rc < 0) return rc;
+        texts[i] = owned[i];
+    }
+    return CLMLP_OK;
+}
+
+/* Prints the whole build log to stderr and puts its start into the message. */
+static int report_build_failure(clmlp_cl_ctx *ctx, cl_int err, const char *origin)
+{
+    size_t len = 0;
+    char *log = NULL;
+    if (clGetProgramBuildInfo(ctx->program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL,
+                              &len) == CL_SUCCESS &&
+        len && (log = malloc(len + 1)) != NULL) {
+        if (clGetProgramBuildInfo(ctx->program, ctx->device, CL_PROGRAM_BUILD_LOG, len, log,
+                                  NULL) != CL_SUCCESS)
+            len = 0;
+        log[len] = '\0';
+    }
+    const char *text = log && log[0] ? log : "(the device gave no build log)";
+    fprintf(stderr, "clmlp: building the OpenCL kernels (%s) for %s failed; build log:\n%s\n",
+            origin, ctx->device_name, text);
+    enum { SHOWN = 600 };
+    size_t tlen = strlen(text);
+    int rc = clmlp_set_error(CLMLP_E_DEVICE,
+                             "clBuildProgram(%s) failed on %s: %s (%d); build log%s:\n%.*s%s",
+                             origin, ctx->device_name, clmlp_cl_status_name(err), (int)err,
+                             tlen > SHOWN ? " (start; all of it went to stderr)" : "",
+                             (int)(tlen > SHOWN ? SHOWN : tlen), text,
+                             tlen > SHOWN ? "..." : "");
+    free(log);
+    return rc;
+}
+
+/* Creates every kernel and picks its work-group size. */
+static int create_kernels(clmlp_cl_ctx *ctx)
+{
+    cl_uint dims = 0;
+    size_t dev_items[16] = {1, 1};
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof dims, &dims,
+                        NULL) != CL_SUCCESS ||
+        dims < 2 || dims > 16 ||
+        clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, dims * sizeof(size_t),
+                        dev_items, NULL) != CL_SUCCESS) {
+        dev_items[0] = dev_items[1] = 1;
+    }
+    ctx->max_item[0] = dev_items[0] ? dev_items[0] : 1;
+    ctx->max_item[1] = dev_items[1] ? dev_items[1] : 1;
+    for (int k = 0; k < CLK_COUNT; k++) {
+        cl_int err = CL_SUCCESS;
+        ctx->kernels[k] = clCreateKernel(ctx->program, clmlp_cl_kernel_names[k], &err);
+        if (err != CL_SUCCESS) {
+            ctx->kernels[k] = NULL;
+            return clmlp_cl_fail("clCreateKernel", clmlp_cl_kernel_names[k], err);
+        }
+        size_t kwg = 0;
+        err = clGetKernelWorkGroupInfo(ctx->kernels[k], ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                       sizeof kwg, &kwg, NULL);
+        if (err != CL_SUCCESS)
+            return clmlp_cl_fail("clGetKernelWorkGroupInfo", clmlp_cl_kernel_names[k], err);
+        size_t cap = CLMLP_CL_WG_CAP;
+        if (kwg < cap) cap = kwg;
+        if (dev_items[0] && dev_items[0] < cap) cap = dev_items[0];
+        size_t wg = 1;
+        while (wg * 2 <= cap) wg *= 2;
+        ctx->kernel_wg[k] = wg;
+    }
+    return CLMLP_OK;
+}
+
+/* Builds all kernel sources into one program and creates the kernels. */
+int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
+{
+    const char *dir = getenv("CLMLP_KERNEL_DIR");
+    if (dir && !*dir) dir = NULL;
+    size_t n = source_count();
+    if (n == 0)
+        return clmlp_set_error(CLMLP_E_DEVICE, "no OpenCL kernel sources were embedded");
+    const char **texts = calloc(n, sizeof *texts);
+    char **owned = calloc(n, sizeof *owned);
+    char **lines = NULL;
+    const char **parts = NULL;
+    int rc = CLMLP_OK;
+    if (!texts || !owned) {
+        rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory loading kernels");
+        goto done;
+    }
+    rc = load_sources(dir, n, texts, owned);
+    if (rc < 0) goto done;
+
+    /* Each file is preceded by a #line directive naming it, so the build
+     * log points into cl/NAME.cl rather than into the concatenation. */
+    lines = calloc(2 * n, sizeof *lines);
+    parts = calloc(2 * n, sizeof *parts);
+    if (!lines || !parts) {
+        rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory loading kernels");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(clmlp_cl_sources[i].name) + 32;
+        lines[i] = malloc(len);
+        if (!lines[i]) {
+            rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory loading kernels");
+            goto done;
+        }
+        snprintf(lines[i], len, "\n#line 1 \"%s\"\n", clmlp_cl_sources[i].name);
+        parts[2 * i] = lines[i];
+        parts[2 * i + 1] = texts[i];
+    }
+    cl_int err = CL_SUCCESS;
+    ctx->program =
+        clCreateProgramWithSource(ctx->context, (cl_uint)(2 * n), parts, NULL, &err);
+    if (err != CL_SUCCESS) {
+        ctx->program = NULL;
+        rc = clmlp_cl_fail("clCreateProgramWithSource", NULL, err);
+        goto done;
+    }
+    err = clBuildProgram(ctx->program, 1, &ctx->device, "", NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char origin[512];
+        snprintf(origin, sizeof origin, "%s", dir ? dir : "embedded kernels");
+        rc = report_build_failure(ctx, err, origin);
+        goto done;
+    }
+    rc = create_kernels(ctx);
+done:
+    if (owned)
+        for (size_t i = 0; i < n; i++) free(owned[i]);
+    if (lines)
+        for (size_t i = 0; i < n; i++) free(lines[i]);
+    free(owned);
+    free(lines);
+    free((void *)parts);
+    free((void *)texts);
+    return rc;
+}
+
+/* Releases the kernels and the program; NULL entries are skipped. */
+void clmlp_cl_program_release(clmlp_cl_ctx *ctx)
+{
+    for (int k = 0; k < CLK_COUNT; k++) {
+        if (ctx->kernels[k]) clReleaseKernel(ctx->kernels[k]);
+        ctx->kernels[k] = NULL;
+    }
+    if (ctx->program) clReleaseProgram(ctx->program);
+    ctx->program = NULL;
+}

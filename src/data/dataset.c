@@ -1,0 +1,145 @@
+/* Datasets in host memory: allocation, splitting off a validation set, and
+ * the XOR teaching set.  The readers (csv_reader.c, idx_reader.c) build the
+ * same struct, so everything here frees with plain free(). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clmlp.h"
+#include "util/error.h"
+
+/* a * b into *out; returns 0 when the product does not fit a size_t. */
+static int mul_fits(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+/* calloc of count elements of size bytes, with the product checked. */
+static void *calloc_checked(size_t count, size_t size)
+{
+    size_t bytes;
+    if (!mul_fits(count, size, &bytes)) return NULL;
+    return calloc(count, size);
+}
+
+/* Public (clmlp.h): a zero-filled dataset; the caller owns *out. */
+int clmlp_dataset_init(clmlp_dataset_t **out, size_t n, size_t n_features,
+                       size_t n_classes, size_t n_targets)
+{
+    if (!out) return clmlp_set_error(CLMLP_E_INVALID, "dataset_init: out is NULL");
+    *out = NULL;
+    if (n == 0 || n_features == 0)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "dataset_init: %zu rows of %zu features: both must be > 0", n,
+                               n_features);
+    /* Labels are int32, so every class index must fit one. */
+    if (n_classes > (size_t)INT32_MAX)
+        return clmlp_set_error(CLMLP_E_INVALID, "dataset_init: %zu classes is too many",
+                               n_classes);
+    size_t nx, nt, bytes;
+    if (!mul_fits(n, n_features, &nx) || !mul_fits(nx, sizeof(float), &bytes) ||
+        !mul_fits(n, n_targets, &nt) || !mul_fits(nt, sizeof(float), &bytes))
+        return clmlp_set_error(CLMLP_E_NOMEM,
+                               "dataset_init: %zu rows x %zu features (%zu targets) overflows",
+                               n, n_features, n_targets);
+
+    clmlp_dataset_t *ds = calloc(1, sizeof *ds);
+    if (!ds) return clmlp_set_error(CLMLP_E_NOMEM, "dataset_init: out of memory");
+    ds->n = n;
+    ds->n_features = n_features;
+    ds->n_classes = n_classes;
+    ds->n_targets = n_targets;
+    ds->x = calloc_checked(nx, sizeof(float));
+    if (n_classes > 0) ds->labels = calloc_checked(n, sizeof(int32_t));
+    if (n_targets > 0) ds->targets = calloc_checked(nt, sizeof(float));
+    if (!ds->x || (n_classes > 0 && !ds->labels) || (n_targets > 0 && !ds->targets)) {
+        clmlp_dataset_free(ds);
+        return clmlp_set_error(CLMLP_E_NOMEM,
+                               "dataset_init: out of memory for %zu rows x %zu features", n,
+                               n_features);
+    }
+    *out = ds;
+    return CLMLP_OK;
+}
+
+/* Public (clmlp.h): frees ds and its arrays; NULL does nothing. */
+void clmlp_dataset_free(clmlp_dataset_t *ds)
+{
+    if (!ds) return;
+    free(ds->x);
+    free(ds->labels);
+    free(ds->targets);
+    free(ds);
+}
+
+/* Shrinks *p to bytes; a failed shrink keeps the larger block, which is
+ * still valid, so it is not an error. */
+static void shrink(void **p, size_t bytes)
+{
+    if (!*p || bytes == 0) return;
+    void *q = realloc(*p, bytes);
+    if (q) *p = q;
+}
+
+/* Public (clmlp.h): moves the last rows of ds into *val (caller-owned);
+ * on failure ds is unchanged and *val is NULL. */
+int clmlp_dataset_split(clmlp_dataset_t *ds, double fraction, clmlp_dataset_t **val)
+{
+    if (val) *val = NULL;
+    if (!ds || !val) return clmlp_set_error(CLMLP_E_INVALID, "dataset_split: NULL argument");
+    if (!(fraction > 0.0 && fraction < 1.0))
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "dataset_split: fraction %g is not in (0, 1)", fraction);
+    /* Round to nearest; fraction < 1 and n fits a double exactly enough for
+     * any row count a host can hold. */
+    double want = floor(fraction * (double)ds->n + 0.5);
+    size_t n_val = want < 1.0 ? 0 : (size_t)want;
+    if (n_val < 1 || n_val >= ds->n)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "dataset_split: %g of %zu rows leaves %zu for training and "
+                               "%zu for validation; each side needs at least one row",
+                               fraction, ds->n, ds->n - (n_val < ds->n ? n_val : ds->n),
+                               n_val);
+    size_t n_keep = ds->n - n_val;
+
+    clmlp_dataset_t *v = NULL;
+    CLMLP_TRY(clmlp_dataset_init(&v, n_val, ds->n_features, ds->labels ? ds->n_classes : 0,
+                                 ds->targets ? ds->n_targets : 0));
+    v->n_classes = ds->n_classes;
+    v->n_targets = ds->n_targets;
+    /* init checked n_val * width for overflow; n_keep * width is smaller. */
+    memcpy(v->x, ds->x + n_keep * ds->n_features, n_val * ds->n_features * sizeof(float));
+    shrink((void **)&ds->x, n_keep * ds->n_features * sizeof(float));
+    if (ds->labels) {
+        memcpy(v->labels, ds->labels + n_keep, n_val * sizeof(int32_t));
+        shrink((void **)&ds->labels, n_keep * sizeof(int32_t));
+    }
+    if (ds->targets) {
+        memcpy(v->targets, ds->targets + n_keep * ds->n_targets,
+               n_val * ds->n_targets * sizeof(float));
+        shrink((void **)&ds->targets, n_keep * ds->n_targets * sizeof(float));
+    }
+    ds->n = n_keep;
+    *val = v;
+    return CLMLP_OK;
+}
+
+/* Public (clmlp.h): the four XOR rows with labels and 0/1 targets. */
+int clmlp_dataset_xor(clmlp_dataset_t **out)
+{
+    static const float x[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+    static const int32_t y[4] = {0, 1, 1, 0};
+    clmlp_dataset_t *ds = NULL;
+    CLMLP_TRY(clmlp_dataset_init(&ds, 4, 2, 2, 1));
+    for (size_t i = 0; i < 4; i++) {
+        ds->x[2 * i] = x[i][0];
+        ds->x[2 * i + 1] = x[i][1];
+        ds->labels[i] = y[i];
+        ds->targets[i] = (float)y[i];
+    }
+    *out = ds;
+    return CLMLP_OK;
+}

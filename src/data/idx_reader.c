@@ -1,0 +1,295 @@
+/* The idx reader: MNIST's image and label files, raw or gzip (zlib's gzread
+ * reads both).  Headers are checked before anything is allocated, and the
+ * pixel and label buffers grow only as data actually arrives, so a header
+ * that lies about its size costs an error message, not a huge allocation. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "clmlp.h"
+#include "util/error.h"
+
+#define IDX_MAGIC_IMAGES 0x00000803u  /* unsigned bytes, 3 dimensions */
+#define IDX_MAGIC_LABELS 0x00000801u  /* unsigned bytes, 1 dimension */
+#define IDX_MAX_PIXELS (1u << 20)     /* rows * cols of one image */
+#define IDX_MAX_ITEMS (1u << 28)      /* images or labels in a file */
+#define IDX_CHUNK (1u << 20)          /* bytes read per gzread round */
+
+/* An open idx file and its name for messages. */
+typedef struct {
+    const char *path;
+    gzFile g;
+} idx_file;
+
+/* Opens path for reading, raw or gzip. */
+static int idx_open(idx_file *f, const char *path)
+{
+    f->path = path;
+    errno = 0;
+    f->g = gzopen(path, "rb");
+    if (!f->g)
+        return clmlp_set_error(CLMLP_E_IO, "%s: cannot open: %s", path,
+                               errno ? strerror(errno) : "out of memory");
+    gzbuffer(f->g, 1u << 17);
+    return CLMLP_OK;
+}
+
+/* Closes the file (a NULL handle is fine). */
+static void idx_close(idx_file *f)
+{
+    if (f->g) gzclose(f->g);
+    f->g = NULL;
+}
+
+/* The status for a failed gzread: an I/O error, or a corrupt gzip stream
+ * with zlib's own words for it. */
+static int idx_gz_error(const idx_file *f)
+{
+    int errnum = Z_OK;
+    const char *msg = gzerror(f->g, &errnum);
+    if (errnum == Z_ERRNO)
+        return clmlp_set_error(CLMLP_E_IO, "%s: read error: %s", f->path, strerror(errno));
+    if (errnum == Z_MEM_ERROR)
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory in zlib", f->path);
+    return clmlp_set_error(CLMLP_E_FORMAT, "%s: corrupt gzip data: %s", f->path,
+                           msg && *msg ? msg : "unknown zlib error");
+}
+
+/* Reads up to len bytes into buf; *got is less than len only at the end of
+ * the file.  Returns a negative status on a read or decompression error. */
+static int idx_read(const idx_file *f, unsigned char *buf, size_t len, size_t *got)
+{
+    *got = 0;
+    while (*got < len) {
+        size_t want = len - *got;
+        if (want > IDX_CHUNK) want = IDX_CHUNK;
+        int r = gzread(f->g, buf + *got, (unsigned)want);
+        if (r < 0) return idx_gz_error(f);
+        if (r == 0) {
+            int errnum = Z_OK;
+            gzerror(f->g, &errnum);
+            if (errnum != Z_OK) return idx_gz_error(f);
+            break;
+        }
+        *got += (size_t)r;
+    }
+    return CLMLP_OK;
+}
+
+/* A big-endian 32-bit value, as idx stores its header. */
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Reads and checks a header of 1 + n_dims big-endian words: the magic, then
+ * the dimensions, each of which must be non-zero. */
+static int idx_header(const idx_file *f, uint32_t magic, const char *kind,
+                      const char *file_kind, uint32_t *dims, size_t n_dims)
+{
+    unsigned char h[16];
+    size_t len = 4 * (1 + n_dims), got;
+    CLMLP_TRY(idx_read(f, h, len, &got));
+    if (got == 0) return clmlp_set_error(CLMLP_E_FORMAT, "%s: the file is empty", f->path);
+    /* The magic first, as it tells the likelier mistake (a swapped file). */
+    uint32_t m = got >= 4 ? be32(h) : 0;
+    if (got >= 4 && m != magic) {
+        const char *hint = "";
+        if (m == IDX_MAGIC_LABELS) hint = " (this is an idx label file)";
+        if (m == IDX_MAGIC_IMAGES) hint = " (this is an idx image file)";
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: bad magic number 0x%08x%s; an idx %s file starts with "
+                               "0x%08x",
+                               f->path, (unsigned)m, hint, file_kind, (unsigned)magic);
+    }
+    if (got < len)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: truncated header: expected %zu bytes, got %zu", f->path,
+                               len, got);
+    for (size_t i = 0; i < n_dims; i++) {
+        dims[i] = be32(h + 4 * (i + 1));
+        if (dims[i] == 0)
+            return clmlp_set_error(CLMLP_E_FORMAT, "%s: dimension %zu of the header is 0",
+                                   f->path, i + 1);
+    }
+    if (dims[0] > IDX_MAX_ITEMS)
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: the header declares %u %s, over the limit "
+                                               "of %u",
+                               f->path, (unsigned)dims[0], kind, IDX_MAX_ITEMS);
+    return CLMLP_OK;
+}
+
+/* Grows *buf (elements of size bytes) to hold at least need of them,
+ * doubling from about IDX_CHUNK bytes, never past limit (>= need). */
+static int grow(void **buf, size_t *cap, size_t need, size_t limit, size_t size)
+{
+    if (need <= *cap) return CLMLP_OK;
+    size_t c = *cap ? *cap : IDX_CHUNK / size;
+    if (c == 0) c = 1;
+    while (c < need) c = c > limit / 2 ? limit : c * 2;
+    if (c > limit) c = limit;
+    if (c > SIZE_MAX / size) return CLMLP_E_NOMEM;
+    void *p = realloc(*buf, c * size);
+    if (!p) return CLMLP_E_NOMEM;
+    *buf = p;
+    *cap = c;
+    return CLMLP_OK;
+}
+
+/* Complains if anything follows the data the header declared. */
+static int idx_expect_end(const idx_file *f, size_t n, const char *kind)
+{
+    unsigned char extra;
+    size_t got;
+    CLMLP_TRY(idx_read(f, &extra, 1, &got));
+    if (got)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: trailing bytes after the %zu %s the header declares",
+                               f->path, n, kind);
+    return CLMLP_OK;
+}
+
+/* Reads n images of n_pix bytes each into *x (grown as data arrives),
+ * mapping each byte through lut. */
+static int read_pixels(const idx_file *f, size_t n, size_t n_pix, const float lut[256],
+                       float **x)
+{
+    size_t per_chunk = IDX_CHUNK / n_pix ? IDX_CHUNK / n_pix : 1;
+    unsigned char *buf = malloc(per_chunk * n_pix);
+    if (!buf) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", f->path);
+    size_t cap = 0, done = 0;
+    int rc = CLMLP_OK;
+    while (done < n) {
+        size_t want = n - done < per_chunk ? n - done : per_chunk;
+        /* cap counts images, at most n; n * n_pix floats was checked. */
+        void *p = *x;
+        if (grow(&p, &cap, done + want, n, n_pix * sizeof(float)) < 0) {
+            rc = clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory for %zu images", f->path,
+                                 done + want);
+            break;
+        }
+        *x = p;
+        size_t got;
+        rc = idx_read(f, buf, want * n_pix, &got);
+        if (rc < 0) break;
+        if (got < want * n_pix) {
+            unsigned long long expect = 16ull + (unsigned long long)n * n_pix;
+            unsigned long long have = 16ull + (unsigned long long)done * n_pix + got;
+            rc = clmlp_set_error(CLMLP_E_FORMAT,
+                                 "%s: truncated: %zu images need %llu bytes (with the "
+                                 "header), got %llu",
+                                 f->path, n, expect, have);
+            break;
+        }
+        float *dst = *x + done * n_pix;
+        for (size_t i = 0; i < want * n_pix; i++) dst[i] = lut[buf[i]];
+        done += want;
+    }
+    free(buf);
+    return rc;
+}
+
+/* Reads n one-byte labels into *labels (grown as data arrives) and their
+ * largest value into *max_label. */
+static int read_labels(const idx_file *f, size_t n, int32_t **labels, int *max_label)
+{
+    size_t per_chunk = IDX_CHUNK < n ? IDX_CHUNK : n;
+    unsigned char *buf = malloc(per_chunk);
+    if (!buf) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", f->path);
+    size_t cap = 0, done = 0;
+    int rc = CLMLP_OK;
+    *max_label = 0;
+    while (done < n) {
+        size_t want = n - done < per_chunk ? n - done : per_chunk;
+        void *p = *labels;
+        if (grow(&p, &cap, done + want, n, sizeof(int32_t)) < 0) {
+            rc = clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory for %zu labels", f->path,
+                                 done + want);
+            break;
+        }
+        *labels = p;
+        size_t got;
+        rc = idx_read(f, buf, want, &got);
+        if (rc < 0) break;
+        if (got < want) {
+            rc = clmlp_set_error(CLMLP_E_FORMAT,
+                                 "%s: truncated: %zu labels need %zu bytes (with the "
+                                 "header), got %zu",
+                                 f->path, n, n + 8, done + got + 8);
+            break;
+        }
+        for (size_t i = 0; i < want; i++) {
+            (*labels)[done + i] = buf[i];
+            if (buf[i] > *max_label) *max_label = buf[i];
+        }
+        done += want;
+    }
+    free(buf);
+    return rc;
+}
+
+/* The reading behind clmlp_dataset_read_idx, on two opened files; on
+ * success ds owns x and labels. */
+static int read_idx(const idx_file *fi, const idx_file *fl, int scale_pm1,
+                    clmlp_dataset_t *ds)
+{
+    uint32_t di[3] = {0}, dl[1] = {0};
+    CLMLP_TRY(idx_header(fi, IDX_MAGIC_IMAGES, "images", "image", di, 3));
+    CLMLP_TRY(idx_header(fl, IDX_MAGIC_LABELS, "labels", "label", dl, 1));
+    /* Each dimension is < 2^32, so the product fits 64 bits exactly. */
+    uint64_t n_pix = (uint64_t)di[1] * di[2];
+    if (n_pix > IDX_MAX_PIXELS)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: images of %u x %u pixels exceed the limit of %u pixels",
+                               fi->path, (unsigned)di[1], (unsigned)di[2], IDX_MAX_PIXELS);
+    if (di[0] != dl[0])
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s has %u images but %s has %u labels",
+                               fi->path, (unsigned)di[0], fl->path, (unsigned)dl[0]);
+    size_t n = di[0];
+    /* n <= 2^28 and n_pix <= 2^20: the float count needs 2^50 bytes at most,
+     * which a 32-bit size_t cannot hold, so check. */
+    if ((uint64_t)n * n_pix > SIZE_MAX / sizeof(float))
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s: %zu images of %llu pixels overflow memory",
+                               fi->path, n, (unsigned long long)n_pix);
+
+    float lut[256];
+    for (int i = 0; i < 256; i++)
+        lut[i] = scale_pm1 ? (float)i / 127.5f - 1.0f : (float)i / 255.0f;
+
+    CLMLP_TRY(read_pixels(fi, n, (size_t)n_pix, lut, &ds->x));
+    CLMLP_TRY(idx_expect_end(fi, n, "images"));
+    int max_label = 0;
+    CLMLP_TRY(read_labels(fl, n, &ds->labels, &max_label));
+    CLMLP_TRY(idx_expect_end(fl, n, "labels"));
+    ds->n = n;
+    ds->n_features = (size_t)n_pix;
+    ds->n_classes = max_label + 1 < 2 ? 2 : (size_t)max_label + 1;
+    return CLMLP_OK;
+}
+
+/* Public (clmlp.h): reads an idx image and label pair into *out, owned by
+ * the caller (targets stay NULL). */
+int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path,
+                           const char *labels_path, int scale_pm1)
+{
+    if (out) *out = NULL;
+    if (!out || !images_path || !labels_path)
+        return clmlp_set_error(CLMLP_E_INVALID, "read_idx: NULL argument");
+    clmlp_dataset_t *ds = calloc(1, sizeof *ds);
+    if (!ds) return clmlp_set_error(CLMLP_E_NOMEM, "read_idx: out of memory");
+    idx_file fi = {0}, fl = {0};
+    int rc = idx_open(&fi, images_path);
+    if (rc == CLMLP_OK) rc = idx_open(&fl, labels_path);
+    if (rc == CLMLP_OK) rc = read_idx(&fi, &fl, scale_pm1, ds);
+    idx_close(&fi);
+    idx_close(&fl);
+    if (rc < 0) {
+        clmlp_dataset_free(ds);
+        return rc;
+    }
+    *out = ds;
+    return CLMLP_OK;
+}

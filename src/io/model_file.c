@@ -1,0 +1,334 @@
+/* Model files: a versioned little-endian binary format with a CRC32 (zlib)
+ * over everything before it, written atomically.  Layout (version 1):
+ *
+ *   8  magic "CLMLPMF1"          4  version (1)        4  flags (0)
+ *   8  n_inputs                  4  n_layers
+ *   n_layers x { 8 units, 4 activation, 4 use_bias }
+ *   4  loss                      4  optimizer kind     4  nesterov
+ *   6 x 8  lr, momentum, l2, beta1, beta2, eps (IEEE double)
+ *   8  epochs done               8  optimizer step (Adam's t)
+ *   8  n_params                  n_params x 4  parameters (IEEE float)
+ *   4  n_state (0..2)            n_state x n_params x 4  optimizer state
+ *   4  CRC32 of all bytes before it
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "nn/model.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+#define MODEL_MAGIC "CLMLPMF1"
+#define MODEL_VERSION 1u
+#define MAX_LAYERS 4096u
+
+/* A growable byte buffer for writing. */
+typedef struct {
+    unsigned char *p;
+    size_t len, cap;
+    int oom;
+} wbuf;
+
+static void w_bytes(wbuf *w, const void *src, size_t n)
+{
+    if (w->oom) return;
+    if (w->len + n > w->cap) {
+        size_t cap = w->cap ? w->cap : 1024;
+        while (cap < w->len + n) cap *= 2;
+        unsigned char *np = realloc(w->p, cap);
+        if (!np) {
+            w->oom = 1;
+            return;
+        }
+        w->p = np;
+        w->cap = cap;
+    }
+    memcpy(w->p + w->len, src, n);
+    w->len += n;
+}
+
+static void w_u32(wbuf *w, uint32_t v)
+{
+    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    w_bytes(w, b, 4);
+}
+
+static void w_u64(wbuf *w, uint64_t v)
+{
+    w_u32(w, (uint32_t)v);
+    w_u32(w, (uint32_t)(v >> 32));
+}
+
+static void w_f64(wbuf *w, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    w_u64(w, v);
+}
+
+static void w_f32s(wbuf *w, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v;
+        memcpy(&v, &x[i], 4);
+        w_u32(w, v);
+    }
+}
+
+/* A bounds-checked cursor for reading. */
+typedef struct {
+    const unsigned char *p;
+    size_t len, pos;
+    int short_read;
+} rbuf;
+
+static int r_need(rbuf *r, size_t n)
+{
+    if (r->short_read || r->len - r->pos < n) {
+        r->short_read = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static uint32_t r_u32(rbuf *r)
+{
+    if (!r_need(r, 4)) return 0;
+    const unsigned char *b = r->p + r->pos;
+    r->pos += 4;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t r_u64(rbuf *r)
+{
+    uint64_t lo = r_u32(r);
+    return lo | (uint64_t)r_u32(r) << 32;
+}
+
+static double r_f64(rbuf *r)
+{
+    uint64_t v = r_u64(r);
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+static void r_f32s(rbuf *r, float *x, size_t n)
+{
+    if (!r_need(r, n * 4)) return;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = r_u32(r);
+        memcpy(&x[i], &v, 4);
+    }
+}
+
+int clmlp_model_save(const clmlp_model_t *m, const char *path)
+{
+    if (!m || !m->be) return clmlp_set_error(CLMLP_E_INVALID, "save: the model is not compiled");
+    size_t n = m->n_params, n_state = model_opt_state_count(m);
+    float *vals = malloc((n ? n : 1) * (1 + n_state) * sizeof *vals);
+    if (!vals) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory saving %s", path);
+    int rc = be_download(m->be, m->params, 0, vals, n);
+    if (rc == CLMLP_OK && n_state >= 1) rc = be_download(m->be, m->opt_m, 0, vals + n, n);
+    if (rc == CLMLP_OK && n_state >= 2) rc = be_download(m->be, m->opt_v, 0, vals + 2 * n, n);
+    if (rc != CLMLP_OK) {
+        free(vals);
+        return rc;
+    }
+    wbuf w = {0};
+    w_bytes(&w, MODEL_MAGIC, 8);
+    w_u32(&w, MODEL_VERSION);
+    w_u32(&w, 0);
+    w_u64(&w, m->n_inputs);
+    w_u32(&w, (uint32_t)m->n_layers);
+    for (size_t i = 0; i < m->n_layers; i++) {
+        w_u64(&w, m->layers[i].units);
+        w_u32(&w, (uint32_t)m->layers[i].act);
+        w_u32(&w, (uint32_t)m->layers[i].use_bias);
+    }
+    w_u32(&w, (uint32_t)m->loss);
+    w_u32(&w, (uint32_t)m->opt.kind);
+    w_u32(&w, (uint32_t)(m->opt.nesterov != 0));
+    w_f64(&w, m->opt.lr);
+    w_f64(&w, m->opt.momentum);
+    w_f64(&w, m->opt.l2);
+    w_f64(&w, m->opt.beta1);
+    w_f64(&w, m->opt.beta2);
+    w_f64(&w, m->opt.eps);
+    w_u64(&w, m->epochs_done);
+    w_u64(&w, m->opt_step);
+    w_u64(&w, n);
+    w_f32s(&w, vals, n);
+    w_u32(&w, (uint32_t)n_state);
+    w_f32s(&w, vals + n, n * n_state);
+    free(vals);
+    if (!w.oom) w_u32(&w, (uint32_t)crc32(0L, w.p, (uInt)w.len));
+    if (w.oom) {
+        free(w.p);
+        return clmlp_set_error(CLMLP_E_NOMEM, "out of memory saving %s", path);
+    }
+    clmlp_atomic_file af;
+    rc = clmlp_atomic_open(&af, path);
+    if (rc == CLMLP_OK) {
+        fwrite(w.p, 1, w.len, af.f);
+        rc = clmlp_atomic_commit(&af);
+    }
+    free(w.p);
+    return rc;
+}
+
+/* Reads the whole file at path into memory (at most 4 GiB). */
+static int slurp(const char *path, unsigned char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return clmlp_set_error(CLMLP_E_IO, "cannot open model file %s: %s", path, strerror(errno));
+    unsigned char *p = NULL;
+    size_t n = 0, cap = 0;
+    int rc = CLMLP_OK;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            if (cap > ((size_t)1 << 32)) {
+                rc = clmlp_set_error(CLMLP_E_FORMAT, "model file %s is too large", path);
+                break;
+            }
+            unsigned char *np = realloc(p, cap);
+            if (!np) {
+                rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
+                break;
+            }
+            p = np;
+        }
+        size_t got = fread(p + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (rc == CLMLP_OK && ferror(f)) rc = clmlp_set_error(CLMLP_E_IO, "error reading %s", path);
+    fclose(f);
+    if (rc != CLMLP_OK) {
+        free(p);
+        return rc;
+    }
+    *out = p;
+    *len = n;
+    return CLMLP_OK;
+}
+
+/* Parses a verified file image into a compiled model on be. */
+static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_model_t **out)
+{
+    char magic[8];
+    if (!r_need(r, 8)) return clmlp_set_error(CLMLP_E_FORMAT, "%s is truncated", path);
+    memcpy(magic, r->p, 8);
+    r->pos = 8;
+    if (memcmp(magic, MODEL_MAGIC, 8) != 0)
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s is not a clmlp model file (bad magic)", path);
+    uint32_t version = r_u32(r);
+    r_u32(r); /* flags: none defined yet */
+    if (version != MODEL_VERSION)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s is a version %u model file; this clmlp reads version %u",
+                               path, version, MODEL_VERSION);
+    uint64_t n_inputs = r_u64(r);
+    uint32_t n_layers = r_u32(r);
+    if (r->short_read || n_inputs == 0 || n_inputs > (1u << 24) || n_layers == 0 ||
+        n_layers > MAX_LAYERS)
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: impossible sizes (%llu inputs, %u layers)",
+                               path, (unsigned long long)n_inputs, n_layers);
+    clmlp_model_t *m = NULL;
+    int rc = clmlp_model_init(&m, (size_t)n_inputs);
+    for (uint32_t i = 0; rc == CLMLP_OK && i < n_layers; i++) {
+        uint64_t units = r_u64(r);
+        uint32_t act = r_u32(r), bias = r_u32(r);
+        if (r->short_read || act >= CLMLP_ACT_COUNT || bias > 1 || units == 0 ||
+            units > (1u << 24))
+            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is malformed", path, i + 1);
+        else
+            rc = clmlp_model_add_dense(m, (size_t)units, (clmlp_act)act, (int)bias);
+    }
+    clmlp_optimizer o = {0};
+    uint32_t loss = r_u32(r), kind = r_u32(r), nesterov = r_u32(r);
+    o.lr = r_f64(r);
+    o.momentum = r_f64(r);
+    o.l2 = r_f64(r);
+    o.beta1 = r_f64(r);
+    o.beta2 = r_f64(r);
+    o.eps = r_f64(r);
+    o.kind = (clmlp_opt_kind)kind;
+    o.nesterov = (int)nesterov;
+    uint64_t epochs = r_u64(r), step = r_u64(r), n_params = r_u64(r);
+    if (rc == CLMLP_OK && (r->short_read || loss >= CLMLP_LOSS_COUNT || kind >= CLMLP_OPT_COUNT))
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the loss or optimizer field is malformed", path);
+    if (rc == CLMLP_OK && n_params != m->n_params)
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s holds %llu parameters but its layers need %zu",
+                             path, (unsigned long long)n_params, m->n_params);
+    float *vals = NULL;
+    uint32_t n_state = 0;
+    if (rc == CLMLP_OK) {
+        vals = malloc((m->n_params ? m->n_params : 1) * 3 * sizeof *vals);
+        if (!vals) rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
+    }
+    if (rc == CLMLP_OK) {
+        r_f32s(r, vals, m->n_params);
+        n_state = r_u32(r);
+        if (n_state > 2)
+            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: bad optimizer state count %u", path, n_state);
+        else
+            r_f32s(r, vals + m->n_params, m->n_params * n_state);
+    }
+    if (rc == CLMLP_OK && (r->short_read || r->pos != r->len))
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the file's length does not match its header",
+                             path);
+    if (rc == CLMLP_OK) rc = clmlp_model_set_params(m, vals);
+    if (rc == CLMLP_OK) rc = clmlp_model_compile(m, (clmlp_loss)loss, &o, be, 0);
+    if (rc == CLMLP_OK && n_state != model_opt_state_count(m))
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: %u optimizer state arrays for a %s optimizer",
+                             path, n_state, clmlp_opt_name(m->opt.kind));
+    if (rc == CLMLP_OK && n_state >= 1)
+        rc = be_upload(be, m->opt_m, 0, vals + m->n_params, m->n_params);
+    if (rc == CLMLP_OK && n_state >= 2)
+        rc = be_upload(be, m->opt_v, 0, vals + 2 * m->n_params, m->n_params);
+    free(vals);
+    if (rc != CLMLP_OK) {
+        clmlp_model_free(m);
+        return rc;
+    }
+    m->epochs_done = (size_t)epochs;
+    m->opt_step = step;
+    *out = m;
+    return CLMLP_OK;
+}
+
+int clmlp_model_load(clmlp_model_t **out, const char *path, clmlp_backend_t *be)
+{
+    if (!out || !path || !be)
+        return clmlp_set_error(CLMLP_E_INVALID, "load needs an output, a path and a backend");
+    *out = NULL;
+    unsigned char *p = NULL;
+    size_t len = 0;
+    CLMLP_TRY(slurp(path, &p, &len));
+    int rc = CLMLP_OK;
+    if (len < 8 + 4 + 4)
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s is truncated (%zu bytes)", path, len);
+    if (rc == CLMLP_OK && memcmp(p, MODEL_MAGIC, 8) != 0)
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s is not a clmlp model file (bad magic)", path);
+    if (rc == CLMLP_OK) {
+        rbuf tail = {p, len, len - 4, 0};
+        uint32_t want = r_u32(&tail);
+        uint32_t got = (uint32_t)crc32(0L, p, (uInt)(len - 4));
+        if (want != got)
+            rc = clmlp_set_error(CLMLP_E_FORMAT,
+                                 "%s is corrupted or truncated (CRC32 %08x, expected %08x)", path,
+                                 got, want);
+    }
+    if (rc == CLMLP_OK) {
+        rbuf r = {p, len - 4, 0, 0};
+        rc = parse_model(&r, path, be, out);
+    }
+    free(p);
+    return rc;
+}

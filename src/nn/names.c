@@ -1,0 +1,81 @@
+/* Names of activations, losses and optimizers, as the CLI and files use them. */
+#include <string.h>
+#include <strings.h>
+
+#include "clmlp.h"
+#include "util/error.h"
+
+static const char *const act_names[CLMLP_ACT_COUNT] = {
+    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax"};
+
+/* Long Keras names first, then short aliases. */
+static const struct {
+    const char *name;
+    clmlp_loss loss;
+} loss_names[] = {
+    {"mean_squared_error", CLMLP_LOSS_MSE},
+    {"binary_crossentropy", CLMLP_LOSS_BCE},
+    {"categorical_crossentropy", CLMLP_LOSS_CCE},
+    {"sparse_categorical_crossentropy", CLMLP_LOSS_SPARSE_CCE},
+    {"mse", CLMLP_LOSS_MSE},
+    {"bce", CLMLP_LOSS_BCE},
+    {"cce", CLMLP_LOSS_CCE},
+    {"sparse_cce", CLMLP_LOSS_SPARSE_CCE},
+};
+
+static const char *const opt_names[CLMLP_OPT_COUNT] = {"sgd", "adam"};
+
+const char *clmlp_act_name(clmlp_act a)
+{
+    return (unsigned)a < CLMLP_ACT_COUNT ? act_names[a] : "?";
+}
+
+int clmlp_act_parse(const char *name, clmlp_act *out)
+{
+    for (int i = 0; name && i < CLMLP_ACT_COUNT; i++)
+        if (strcasecmp(name, act_names[i]) == 0 ||
+            (i == CLMLP_ACT_SIGMOID && strcasecmp(name, "logistic") == 0)) {
+            *out = (clmlp_act)i;
+            return CLMLP_OK;
+        }
+    return clmlp_set_error(CLMLP_E_INVALID,
+                           "unknown activation '%s' (linear, sigmoid, tanh, relu, elu, selu, "
+                           "softplus, swish, softmax)",
+                           name ? name : "");
+}
+
+const char *clmlp_loss_name(clmlp_loss l)
+{
+    for (size_t i = 0; i < sizeof loss_names / sizeof loss_names[0]; i++)
+        if (loss_names[i].loss == l) return loss_names[i].name;
+    return "?";
+}
+
+int clmlp_loss_parse(const char *name, clmlp_loss *out)
+{
+    for (size_t i = 0; name && i < sizeof loss_names / sizeof loss_names[0]; i++)
+        if (strcasecmp(name, loss_names[i].name) == 0) {
+            *out = loss_names[i].loss;
+            return CLMLP_OK;
+        }
+    return clmlp_set_error(CLMLP_E_INVALID,
+                           "unknown loss '%s' (mean_squared_error, binary_crossentropy, "
+                           "categorical_crossentropy, sparse_categorical_crossentropy)",
+                           name ? name : "");
+}
+
+const char *clmlp_opt_name(clmlp_opt_kind k)
+{
+    return (unsigned)k < CLMLP_OPT_COUNT ? opt_names[k] : "?";
+}
+
+int clmlp_opt_parse(const char *name, clmlp_opt_kind *out)
+{
+    for (int i = 0; name && i < CLMLP_OPT_COUNT; i++)
+        if (strcasecmp(name, opt_names[i]) == 0) {
+            *out = (clmlp_opt_kind)i;
+            return CLMLP_OK;
+        }
+    return clmlp_set_error(CLMLP_E_INVALID, "unknown optimizer '%s' (sgd, adam)",
+                           name ? name : "");
+}

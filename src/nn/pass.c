@@ -1,0 +1,225 @@
+/* One pass over a batch: gathering it on the device, forward through every
+ * Dense layer, the loss, backpropagation into the packed gradient buffer,
+ * and the optimizer step.  Nothing here waits for the device. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/model.h"
+#include "util/error.h"
+
+/* Which targets the loss reads: labels (int) or float targets. */
+static int loss_uses_labels(const clmlp_model_t *m) { return m->loss == CLMLP_LOSS_SPARSE_CCE; }
+
+/* Builds float targets (n x out) for ds as the loss wants them, or returns
+ * ds->targets itself when they already fit.  *owned is what to free. */
+static int host_targets(const clmlp_model_t *m, const clmlp_dataset_t *ds, const float **t,
+                        float **owned)
+{
+    size_t out = clmlp_model_n_outputs(m);
+    *owned = NULL;
+    *t = NULL;
+    if (ds->targets && ds->n_targets == out) {
+        *t = ds->targets;
+        return CLMLP_OK;
+    }
+    if (!ds->labels)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "the data has %zu target columns but the model has %zu outputs",
+                               ds->n_targets, out);
+    if (out == 1) {
+        if (ds->n_classes > 2)
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "the data has %zu classes but the model has one output; "
+                                   "use %zu softmax outputs",
+                                   ds->n_classes, ds->n_classes);
+    } else if (ds->n_classes > out) {
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "the data has %zu classes but the model has only %zu outputs",
+                               ds->n_classes, out);
+    }
+    float *buf = calloc(ds->n * out, sizeof *buf);
+    if (!buf) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for %zu targets", ds->n * out);
+    for (size_t i = 0; i < ds->n; i++) {
+        if (out == 1)
+            buf[i] = (float)ds->labels[i];
+        else
+            buf[i * out + (size_t)ds->labels[i]] = 1.0f;
+    }
+    *t = buf;
+    *owned = buf;
+    return CLMLP_OK;
+}
+
+int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data *dd)
+{
+    memset(dd, 0, sizeof *dd);
+    if (!ds || ds->n == 0) return clmlp_set_error(CLMLP_E_INVALID, "the data set is empty");
+    if (ds->n_features != m->n_inputs)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "the data has %zu features but the model takes %zu inputs",
+                               ds->n_features, m->n_inputs);
+    if (ds->n > 2147483647u / (ds->n_features ? ds->n_features : 1))
+        return clmlp_set_error(CLMLP_E_INVALID, "the data set is too large (%zu x %zu)", ds->n,
+                               ds->n_features);
+    size_t out = clmlp_model_n_outputs(m);
+    dd->n = ds->n;
+    int rc = be_buf_alloc(m->be, CLMLP_BUF_F32, ds->n * ds->n_features, &dd->x);
+    if (rc == CLMLP_OK) rc = be_upload(m->be, dd->x, 0, ds->x, ds->n * ds->n_features);
+    if (rc == CLMLP_OK && loss_uses_labels(m)) {
+        if (!ds->labels)
+            rc = clmlp_set_error(CLMLP_E_INVALID,
+                                 "sparse_categorical_crossentropy needs integer class labels");
+        for (size_t i = 0; rc == CLMLP_OK && i < ds->n; i++)
+            if (ds->labels[i] < 0 || (size_t)ds->labels[i] >= out)
+                rc = clmlp_set_error(CLMLP_E_INVALID,
+                                     "row %zu has label %d but the model has %zu outputs "
+                                     "(classes 0..%zu)",
+                                     i + 1, (int)ds->labels[i], out, out - 1);
+    }
+    if (rc == CLMLP_OK && ds->labels) {
+        rc = be_buf_alloc(m->be, CLMLP_BUF_I32, ds->n, &dd->labels);
+        if (rc == CLMLP_OK) rc = be_upload(m->be, dd->labels, 0, ds->labels, ds->n);
+    }
+    if (rc == CLMLP_OK && !loss_uses_labels(m)) {
+        const float *t;
+        float *owned;
+        rc = host_targets(m, ds, &t, &owned);
+        if (rc == CLMLP_OK) rc = be_buf_alloc(m->be, CLMLP_BUF_F32, ds->n * out, &dd->t);
+        if (rc == CLMLP_OK) rc = be_upload(m->be, dd->t, 0, t, ds->n * out);
+        free(owned);
+    }
+    if (rc != CLMLP_OK) dev_data_free(m, dd);
+    return rc;
+}
+
+void dev_data_free(clmlp_model_t *m, clmlp_dev_data *dd)
+{
+    be_buf_free(m->be, dd->x);
+    be_buf_free(m->be, dd->t);
+    be_buf_free(m->be, dd->labels);
+    memset(dd, 0, sizeof *dd);
+}
+
+int model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
+                       size_t rows, clmlp_batch *b)
+{
+    memset(b, 0, sizeof *b);
+    b->rows = rows;
+    CLMLP_TRY(be_gather_rows(m->be, rows, m->n_inputs, dd->x, m->idx, start, m->xb, 0));
+    b->x = m->xb;
+    if (dd->t) {
+        CLMLP_TRY(be_gather_rows(m->be, rows, clmlp_model_n_outputs(m), dd->t, m->idx, start,
+                                 m->tb, 0));
+        b->t = m->tb;
+    }
+    if (dd->labels) {
+        CLMLP_TRY(be_gather_rows(m->be, rows, 1, dd->labels, m->idx, start, m->lb, 0));
+        b->labels = m->lb;
+    }
+    return CLMLP_OK;
+}
+
+void model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
+                       size_t rows, clmlp_batch *b)
+{
+    b->rows = rows;
+    b->x = dd->x;
+    b->x_off = start * m->n_inputs;
+    b->t = dd->t;
+    b->t_off = start * clmlp_model_n_outputs(m);
+    b->labels = dd->labels;
+    b->labels_off = start;
+}
+
+int model_forward(clmlp_model_t *m, const clmlp_batch *b)
+{
+    const clmlp_buf *a = b->x;
+    size_t a_off = b->x_off, rows = b->rows;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const clmlp_layer *l = &m->layers[i];
+        /* z = a W: (rows x in) (in x units) */
+        CLMLP_TRY(be_gemm(m->be, 0, 0, rows, l->units, l->in, 1.0f, a, a_off, l->in, m->params,
+                          l->w_off, l->units, 0.0f, m->z, l->ws_off, l->units));
+        CLMLP_TRY(be_bias_act_forward(m->be, l->act, rows, l->units, m->z, l->ws_off,
+                                      l->use_bias ? m->params : NULL, l->b_off, m->y,
+                                      l->ws_off));
+        a = m->y;
+        a_off = l->ws_off;
+    }
+    return CLMLP_OK;
+}
+
+int model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_grads)
+{
+    const clmlp_layer *last = &m->layers[m->n_layers - 1];
+    size_t rows = b->rows;
+    int fused = model_loss_fused(m);
+    int by_labels = loss_uses_labels(m);
+    clmlp_buf *d = m->d0, *dn = m->d1;
+    CLMLP_TRY(be_loss_grad(m->be, m->loss, fused, rows, last->units, m->y, last->ws_off,
+                           by_labels ? NULL : b->t, b->t_off, by_labels ? b->labels : NULL,
+                           b->labels_off, 1.0f / (float)rows, want_grads ? d : NULL, 0,
+                           m->metrics));
+    /* Accuracy by labels where the data has them, else by the targets. */
+    CLMLP_TRY(be_count_correct(m->be, rows, last->units, m->y, last->ws_off,
+                               b->labels ? NULL : b->t, b->t_off, b->labels, b->labels_off,
+                               m->metrics));
+    m->metric_rows += rows;
+    if (!want_grads) return CLMLP_OK;
+    if (!fused)
+        CLMLP_TRY(be_act_backward(m->be, last->act, rows, last->units, m->z, last->ws_off,
+                                  m->y, last->ws_off, d, 0, d, 0));
+    for (size_t i = m->n_layers; i-- > 0;) {
+        const clmlp_layer *l = &m->layers[i];
+        const clmlp_buf *a = i ? m->y : b->x;
+        size_t a_off = i ? m->layers[i - 1].ws_off : b->x_off;
+        /* dW = a^T dz: (in x rows) (rows x units) */
+        CLMLP_TRY(be_gemm(m->be, 1, 0, l->in, l->units, rows, 1.0f, a, a_off, l->in, d, 0,
+                          l->units, 0.0f, m->grads, l->w_off, l->units));
+        if (l->use_bias) CLMLP_TRY(be_bias_grad(m->be, rows, l->units, d, 0, m->grads, l->b_off));
+        if (i == 0) break;
+        const clmlp_layer *p = &m->layers[i - 1];
+        /* d(prev y) = dz W^T: (rows x units) (units x in) */
+        CLMLP_TRY(be_gemm(m->be, 0, 1, rows, l->in, l->units, 1.0f, d, 0, l->units, m->params,
+                          l->w_off, l->units, 0.0f, dn, 0, l->in));
+        CLMLP_TRY(be_act_backward(m->be, p->act, rows, p->units, m->z, p->ws_off, m->y,
+                                  p->ws_off, dn, 0, dn, 0));
+        clmlp_buf *tmp = d;
+        d = dn;
+        dn = tmp;
+    }
+    return CLMLP_OK;
+}
+
+int model_optimizer_step(clmlp_model_t *m)
+{
+    const clmlp_optimizer *o = &m->opt;
+    if (o->kind == CLMLP_OPT_ADAM) {
+        m->opt_step++;
+        double t = (double)m->opt_step;
+        double lr_t = o->lr * sqrt(1.0 - pow(o->beta2, t)) / (1.0 - pow(o->beta1, t));
+        return be_adam_update(m->be, m->n_params, m->n_weights, m->params, m->grads, m->opt_m,
+                              m->opt_v, (float)lr_t, (float)o->beta1, (float)o->beta2,
+                              (float)o->eps, (float)o->l2);
+    }
+    return be_sgd_update(m->be, m->n_params, m->n_weights, m->params, m->grads, m->opt_m,
+                         (float)o->lr, (float)o->momentum, o->nesterov, (float)o->l2);
+}
+
+int model_metrics_reset(clmlp_model_t *m)
+{
+    m->metric_rows = 0;
+    return be_fill(m->be, m->metrics, 0, CLMLP_METRIC_COUNT, 0.0f);
+}
+
+int model_metrics_read(clmlp_model_t *m, double *loss, double *accuracy, int *nonfinite)
+{
+    double v[CLMLP_METRIC_COUNT];
+    CLMLP_TRY(be_download_f64(m->be, m->metrics, 0, v, CLMLP_METRIC_COUNT));
+    double rows = m->metric_rows ? (double)m->metric_rows : 1.0;
+    if (loss) *loss = v[CLMLP_METRIC_LOSS] / rows;
+    if (accuracy) *accuracy = v[CLMLP_METRIC_CORRECT] / rows;
+    if (nonfinite) *nonfinite = v[CLMLP_METRIC_NONFINITE] != 0.0 || !isfinite(v[CLMLP_METRIC_LOSS]);
+    return CLMLP_OK;
+}

@@ -1,0 +1,434 @@
+/* The clmlp command-line tool, run as a separate process: help texts, exit
+ * statuses (0 done, 1 runtime error, 2 usage error), messages that name the
+ * bad option or file, and whole workflows on the reference backend (XOR,
+ * the circle set, save -> eval/predict/summary, history, checkpoint and
+ * resume, the worked forward pass). */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support/testing.h"
+
+static char g_dir[256];          /* scratch directory for this run */
+static char g_data[4096];        /* the source tree's data/ */
+static char g_out[1 << 17];      /* the last run's stdout+stderr */
+
+/* Runs `clmlp ARGS` (printf-style, shell-quoted); returns the exit status
+ * and leaves the output in g_out. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static int run(const char *fmt, ...)
+{
+    char args[3000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    int rc = test_run_tool(args, g_out, sizeof g_out);
+    if (rc < 0) fprintf(stderr, "\ncould not run clmlp %s\n", args);
+    /* In a sanitizer build a memory error or undefined behaviour also exits
+     * non-zero, which a test expecting exit 1 must not mistake for its own. */
+    int sanitizer = strstr(g_out, "Sanitizer") != NULL || strstr(g_out, "runtime error:") != NULL;
+    if (sanitizer) fprintf(stderr, "\nclmlp %s:\n%s\n", args, g_out);
+    CU_ASSERT(!sanitizer);
+    return rc;
+}
+
+/* Whether the last output contains needle; prints the output when not. */
+static int out_has(const char *needle)
+{
+    if (strstr(g_out, needle)) return 1;
+    fprintf(stderr, "\n--- wanted '%s' in the output:\n%s\n---\n", needle, g_out);
+    return 0;
+}
+
+/* Asserts that `clmlp ARGS` exits with want and prints needle (if any). */
+#define EXPECT_RUN(want, needle, ...)                                             \
+    do {                                                                          \
+        int rc_ = run(__VA_ARGS__);                                               \
+        if (rc_ != (want)) fprintf(stderr, "\nexit %d, wanted %d:\n%s\n", rc_, (want), g_out); \
+        CU_ASSERT_EQUAL(rc_, (want));                                             \
+        if ((needle) != NULL) CU_ASSERT(out_has(needle));                         \
+    } while (0)
+
+/* A path in the scratch directory (one of a few rotating static buffers). */
+static const char *tmp(const char *name)
+{
+    static char bufs[4][512];
+    static int next;
+    char *b = bufs[next++ % 4];
+    snprintf(b, sizeof bufs[0], "%s/%s", g_dir, name);
+    return b;
+}
+
+/* Writes text to the scratch file name. */
+static void write_text(const char *name, const char *text)
+{
+    FILE *f = fopen(tmp(name), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The number after `key` in the last output, or -1. */
+static double value_after(const char *key)
+{
+    const char *p = strstr(g_out, key);
+    return p ? strtod(p + strlen(key), NULL) : -1.0;
+}
+
+/* Lines in a file, or -1 if it cannot be read. */
+static long count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        if (c == '\n') n++;
+    fclose(f);
+    return n;
+}
+
+/* ---- help, commands and options ----------------------------------------- */
+
+/* Every subcommand's --help exits 0 and names its options. */
+static void test_help(void)
+{
+    EXPECT_RUN(0, "train", "--help");
+    CU_ASSERT(out_has("predict") && out_has("forward") && out_has("devices"));
+    EXPECT_RUN(0, "clmlp ", "--version");
+    EXPECT_RUN(2, "usage", "%s", "");
+    EXPECT_RUN(0, "--epochs", "help train");
+
+    static const char *const train_opts[] = {
+        "--train", "--test", "--label-col", "--dataset", "--data-dir", "--scale", "--layers",
+        "--loss", "--optimizer", "--lr", "--momentum", "--nesterov", "--l2", "--epochs",
+        "--batch-size", "--seed", "--no-shuffle", "--validation-split", "--validate-on-test",
+        "--backend", "--platform", "--device", "--save", "--history", "--checkpoint",
+        "--resume", "--quiet", NULL};
+    EXPECT_RUN(0, "usage: clmlp train", "train --help");
+    for (const char *const *o = train_opts; *o; o++) CU_ASSERT(out_has(*o));
+    CU_ASSERT(out_has("default: 10") && out_has("default: 32") && out_has("default: sgd"));
+
+    EXPECT_RUN(0, "usage: clmlp eval", "eval --help");
+    CU_ASSERT(out_has("--model") && out_has("--data") && out_has("--misclassified") &&
+              out_has("--batch-size") && out_has("--backend"));
+    EXPECT_RUN(0, "usage: clmlp predict", "predict --help");
+    CU_ASSERT(out_has("--model") && out_has("--data") && out_has("--no-labels") &&
+              out_has("--output") && out_has("--dump-layer") && out_has("--label-col"));
+    EXPECT_RUN(0, "usage: clmlp summary", "summary --help");
+    CU_ASSERT(out_has("--layers") && out_has("--model") && out_has("--weights"));
+    EXPECT_RUN(0, "usage: clmlp forward", "forward --help");
+    CU_ASSERT(out_has("--weights") && out_has("--input") && out_has("--input-file"));
+    EXPECT_RUN(0, "usage: clmlp devices", "devices --help");
+    EXPECT_RUN(0, "usage: clmlp gradcheck", "gradcheck --help");
+}
+
+/* Unknown commands and options, missing values, stray words: exit 2. */
+static void test_usage_errors(void)
+{
+    EXPECT_RUN(2, "unknown command 'nosuch'", "nosuch");
+    EXPECT_RUN(2, "unknown option '--nosuch'", "train --dataset xor --nosuch");
+    EXPECT_RUN(2, "unknown option '--frobnicate'", "eval --frobnicate");
+    EXPECT_RUN(2, "'--epochs' needs a value", "train --dataset xor --epochs");
+    EXPECT_RUN(2, "'--quiet=1' takes no value", "train --dataset xor --quiet=1");
+    EXPECT_RUN(2, "unexpected argument 'extra'", "train --dataset xor extra");
+    EXPECT_RUN(2, "--dataset must be", "train --dataset nosuch");
+    EXPECT_RUN(2, "--backend must be", "train --dataset xor --backend cuda");
+    EXPECT_RUN(2, "--optimizer must be", "train --dataset xor --optimizer rmsprop");
+    EXPECT_RUN(2, "--loss must be", "train --dataset xor --loss hinge");
+    EXPECT_RUN(2, "--scale must be", "train --dataset mnist --scale 255");
+    EXPECT_RUN(2, "no data", "train --backend ref");
+    EXPECT_RUN(2, "not both", "train --dataset xor --train x.csv");
+    EXPECT_RUN(2, "exclude each other",
+               "train --dataset xor --validation-split 0.5 --validate-on-test");
+    EXPECT_RUN(2, "--validate-on-test needs a test set", "train --train x.csv --validate-on-test");
+    EXPECT_RUN(2, "--momentum and --nesterov apply to --optimizer sgd",
+               "train --dataset xor --optimizer adam --momentum 0.9");
+    EXPECT_RUN(2, "--nesterov needs --momentum", "train --dataset xor --nesterov");
+    EXPECT_RUN(2, "--model FILE is required", "eval --dataset xor");
+    EXPECT_RUN(2, "--model FILE is required", "predict --dataset xor");
+    EXPECT_RUN(2, "exactly one of", "summary");
+    EXPECT_RUN(2, "either --weights", "forward --input 1,2");
+    EXPECT_RUN(2, "either --input", "forward --weights w.txt");
+}
+
+/* Every malformed number is refused with the option and value named. */
+static void test_bad_numbers(void)
+{
+    static const struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"train --dataset xor --epochs 0", "--epochs must be a whole number >= 1, got '0'"},
+        {"train --dataset xor --epochs abc", "--epochs must be a whole number >= 1, got 'abc'"},
+        {"train --dataset xor --epochs ''", "--epochs must be a whole number >= 1, got ''"},
+        {"train --dataset xor --epochs -3", "--epochs must be a whole number >= 1, got '-3'"},
+        {"train --dataset xor --epochs 2.5", "--epochs must be a whole number >= 1, got '2.5'"},
+        {"train --dataset xor --epochs ' 3'", "--epochs must be a whole number >= 1, got ' 3'"},
+        {"train --dataset xor --epochs 99999999999999999999999", "--epochs must be"},
+        {"train --dataset xor --batch-size 0", "--batch-size must be a whole number >= 1, got '0'"},
+        {"train --dataset xor --batch-size 8x",
+         "--batch-size must be a whole number >= 1, got '8x'"},
+        {"train --dataset xor --lr 0", "--lr must be a number > 0, got '0'"},
+        {"train --dataset xor --lr -3", "--lr must be a number > 0, got '-3'"},
+        {"train --dataset xor --lr abc", "--lr must be a number > 0, got 'abc'"},
+        {"train --dataset xor --lr ''", "--lr must be a number > 0, got ''"},
+        {"train --dataset xor --lr nan", "--lr must be a number > 0, got 'nan'"},
+        {"train --dataset xor --lr inf", "--lr must be a number > 0, got 'inf'"},
+        {"train --dataset xor --lr 1e999", "--lr must be a number > 0, got '1e999'"},
+        {"train --dataset xor --momentum 1", "--momentum must be a number in [0, 1), got '1'"},
+        {"train --dataset xor --momentum -0.1",
+         "--momentum must be a number in [0, 1), got '-0.1'"},
+        {"train --dataset xor --l2 -1", "--l2 must be a number >= 0, got '-1'"},
+        {"train --dataset xor --seed -1", "--seed must be a whole number"},
+        {"train --dataset xor --seed x", "--seed must be a whole number"},
+        {"train --dataset xor --validation-split 0",
+         "--validation-split must be a number in (0, 1), got '0'"},
+        {"train --dataset xor --validation-split 1",
+         "--validation-split must be a number in (0, 1), got '1'"},
+        {"train --train x.csv --label-col abc", "--label-col must be a whole number"},
+        {"eval --model m --dataset xor --misclassified x",
+         "--misclassified must be a whole number >= 0, got 'x'"},
+        {"eval --model m --dataset xor --batch-size 0",
+         "--batch-size must be a whole number >= 1, got '0'"},
+        {"predict --model m --dataset xor --dump-layer -1",
+         "--dump-layer must be a whole number >= 0, got '-1'"},
+        {"forward --weights w.txt --input 1,x,3",
+         "--input: item 2 of '1,x,3' ('x') is not a number"},
+        {"forward --weights w.txt --input ''", "--input"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        EXPECT_RUN(2, cases[i].needle, "%s", cases[i].args);
+}
+
+/* Layer specs that cannot make a model, or not one for the data: exit 2. */
+static void test_bad_layer_specs(void)
+{
+    static const char *const specs[] = {"''", "784", "784,0:relu", "784,10:nosuch", "784,-5",
+                                        "2,3:relu,junk", "2,,1:sigmoid", "2:relu,1:sigmoid",
+                                        NULL};
+    for (const char *const *s = specs; *s; s++) {
+        EXPECT_RUN(2, "--layers", "train --dataset xor --backend ref --layers %s", *s);
+        EXPECT_RUN(2, "--layers", "summary --layers %s", *s);
+    }
+    EXPECT_RUN(2, "takes 3 inputs, but the xor training set has 2 features",
+               "train --dataset xor --backend ref --layers 3,4:relu,1:sigmoid");
+    write_text("three-classes.csv", "1,2,0\n3,4,2\n5,6,1\n");
+    EXPECT_RUN(2, "single output unit",
+               "train --train '%s' --backend ref --layers 2,1:sigmoid", tmp("three-classes.csv"));
+    EXPECT_RUN(2, "needs at least 2 output units",
+               "train --dataset xor --backend ref --layers 2,1:softmax");
+}
+
+/* Malformed CSV files: a message naming the file and the problem, exit 1
+ * (the data is wrong) or 2 (labels the layer spec cannot hold), no crash. */
+static void test_bad_csv(void)
+{
+    write_text("ragged.csv", "1,2,0\n3,4\n");
+    write_text("text.csv", "1,2,0\n3,abc,1\n");
+    write_text("empty.csv", "");
+    write_text("labels.csv", "1,2,0\n3,4,4\n5,6,1\n");
+    write_text("fraction.csv", "1,2,0.5\n");
+    write_text("good.csv", "1,2,0\n3,4,1\n");
+    write_text("wide.csv", "1,2,3,0\n3,4,5,1\n");
+    EXPECT_RUN(1, "ragged.csv:2", "train --train '%s' --backend ref", tmp("ragged.csv"));
+    EXPECT_RUN(1, "text.csv:2", "train --train '%s' --backend ref", tmp("text.csv"));
+    CU_ASSERT(out_has("abc"));
+    EXPECT_RUN(1, "empty.csv", "train --train '%s' --backend ref", tmp("empty.csv"));
+    EXPECT_RUN(1, "fraction.csv:1", "train --train '%s' --backend ref", tmp("fraction.csv"));
+    EXPECT_RUN(2, "label 4", "train --train '%s' --backend ref --layers 2,3:softmax",
+               tmp("labels.csv"));
+    CU_ASSERT(out_has("labels.csv"));
+    EXPECT_RUN(1, "no-such-file.csv", "train --train '%s' --backend ref",
+               tmp("no-such-file.csv"));
+    EXPECT_RUN(1, "features per row", "train --train '%s' --test '%s' --backend ref",
+               tmp("good.csv"), tmp("wide.csv"));
+    EXPECT_RUN(1, "ragged.csv:2", "forward --weights '%s/forward-task.txt' --input-file '%s' "
+               "--backend ref", g_data, tmp("ragged.csv"));
+    EXPECT_RUN(1, "text.csv:2", "predict --model m --data '%s' --no-labels --backend ref",
+               tmp("text.csv"));
+}
+
+/* ---- workflows on the reference backend ---------------------------------- */
+
+/* The worked forward pass: every layer, and the output 0.664001. */
+static void test_forward(void)
+{
+    EXPECT_RUN(0, "output", "forward --weights '%s/forward-task.txt' --input 1,-4,0,7 "
+               "--backend ref", g_data);
+    CU_ASSERT(out_has("0.664001"));
+    CU_ASSERT(out_has("layer 0") && out_has("layer 1") && out_has("layer 2"));
+    CU_ASSERT(out_has("0.975873") && out_has("0.570561"));
+    write_text("inputs.csv", "a,b,c,d\n1,-4,0,7\n0,0,0,0\n");
+    EXPECT_RUN(0, "row 1", "forward --weights '%s/forward-task.txt' --input-file '%s' "
+               "--backend ref", g_data, tmp("inputs.csv"));
+    CU_ASSERT(out_has("0.664001"));
+    EXPECT_RUN(2, "takes 4 inputs", "forward --weights '%s/forward-task.txt' --input 1,2 "
+               "--backend ref", g_data);
+    write_text("bad-weights.txt", "input 2\ndense 2 relu\n1 2\n");
+    EXPECT_RUN(1, "bad-weights.txt:3", "forward --weights '%s' --input 1,2 --backend ref",
+               tmp("bad-weights.txt"));
+    EXPECT_RUN(0, "Total params: 28", "summary --weights '%s/forward-task.txt'", g_data);
+}
+
+/* XOR with the reference backend gets all four rows right, and the saved
+ * model predicts them. */
+static void test_xor(void)
+{
+    EXPECT_RUN(0, "test accuracy 1.0000",
+               "train --dataset xor --backend ref --layers 2,8:tanh,1:sigmoid --optimizer adam "
+               "--lr 0.05 --epochs 200 --batch-size 4 --save '%s'", tmp("xor.model"));
+    CU_ASSERT(out_has("epoch 200/200"));
+    CU_ASSERT(out_has("Total params"));
+    EXPECT_RUN(0, NULL, "predict --model '%s' --dataset xor --backend ref --output '%s'",
+               tmp("xor.model"), tmp("xor-pred.csv"));
+    FILE *f = fopen(tmp("xor-pred.csv"), "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[256];
+    CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
+    CU_ASSERT_STRING_EQUAL(line, "index,class,p0\n");
+    const int want[4] = {0, 1, 1, 0}; /* XOR of (0,0), (0,1), (1,0), (1,1) */
+    for (int i = 0; i < 4; i++) {
+        int index = -1, cls = -1;
+        CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
+        CU_ASSERT_EQUAL(sscanf(line, "%d,%d", &index, &cls), 2);
+        CU_ASSERT_EQUAL(index, i);
+        CU_ASSERT_EQUAL(cls, want[i]);
+    }
+    fclose(f);
+}
+
+/* The circle set reaches at least 95% test accuracy. */
+static void test_circle(void)
+{
+    EXPECT_RUN(0, "test accuracy", "train --dataset circle --data-dir '%s' --backend ref "
+               "--optimizer adam --lr 0.01 --epochs 200 --quiet", g_data);
+    double acc = value_after("test accuracy ");
+    if (!(acc >= 0.95)) fprintf(stderr, "\ncircle test accuracy %g < 0.95\n", acc);
+    CU_ASSERT(acc >= 0.95);
+}
+
+/* A CSV model saved by train works with eval, predict (also --dump-layer
+ * and --no-labels) and summary; --history has one line per epoch. */
+static void test_save_and_reuse(void)
+{
+    const char *train = "train --train '%s/circle-train.csv' --test '%s/circle-test.csv' "
+                        "--backend ref --layers 2,8:tanh,1:sigmoid --optimizer adam --lr 0.02 "
+                        "--epochs 5 --validation-split 0.2 --save '%s' --history '%s'";
+    EXPECT_RUN(0, "val_accuracy", train, g_data, g_data, tmp("c.model"), tmp("hist.csv"));
+    CU_ASSERT(out_has("epoch 5/5") && out_has("test loss"));
+    CU_ASSERT_EQUAL(count_lines(tmp("hist.csv")), 6); /* header + 5 epochs */
+    EXPECT_RUN(0, NULL, "train --dataset xor --backend ref --epochs 3 --history '%s' --quiet",
+               tmp("hist.json"));
+    FILE *j = fopen(tmp("hist.json"), "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    size_t n = fread(g_out, 1, sizeof g_out - 1, j);
+    g_out[n] = '\0';
+    fclose(j);
+    CU_ASSERT(out_has("{\"epochs\": [") && out_has("\"epoch\": 3,") &&
+              out_has("\"val_loss\": null"));
+
+    EXPECT_RUN(0, "confusion matrix", "eval --model '%s' --data '%s/circle-test.csv' "
+               "--backend ref --misclassified 3", tmp("c.model"), g_data);
+    CU_ASSERT(out_has("accuracy") && out_has("misclassified"));
+    EXPECT_RUN(0, "Total params: 33", "summary --model '%s'", tmp("c.model"));
+    EXPECT_RUN(0, "Total params: 33", "summary --layers 2,8:tanh,1:sigmoid");
+
+    EXPECT_RUN(0, NULL, "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
+               "-o '%s'", tmp("c.model"), g_data, tmp("pred.csv"));
+    CU_ASSERT_EQUAL(count_lines(tmp("pred.csv")), 501); /* header + 500 rows */
+    EXPECT_RUN(0, NULL, "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
+               "--dump-layer 0 --output '%s'", tmp("c.model"), g_data, tmp("layer0.csv"));
+    FILE *f = fopen(tmp("layer0.csv"), "r");
+    char line[256] = "";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(line, "index,a0,a1,a2,a3,a4,a5,a6,a7\n");
+    EXPECT_RUN(2, "--dump-layer 2", "predict --model '%s' --data '%s/circle-test.csv' "
+               "--backend ref --dump-layer 2", tmp("c.model"), g_data);
+    write_text("features.csv", "0.5,0.5\n0.0,0.0\n");
+    EXPECT_RUN(0, "index,class,p0", "predict --model '%s' --data '%s' --no-labels --backend ref",
+               tmp("c.model"), tmp("features.csv"));
+    write_text("three.csv", "1,2,3,0\n3,4,5,1\n");
+    EXPECT_RUN(2, "takes 2 inputs", "eval --model '%s' --data '%s' --backend ref",
+               tmp("c.model"), tmp("three.csv"));
+    EXPECT_RUN(1, "missing.model", "eval --model '%s' --dataset xor --backend ref",
+               tmp("missing.model"));
+}
+
+/* --checkpoint saves every epoch; --resume continues the numbering up to
+ * the total given by --epochs. */
+static void test_checkpoint_resume(void)
+{
+    EXPECT_RUN(0, "epoch 3/3", "train --dataset xor --backend ref --epochs 3 --checkpoint '%s'",
+               tmp("ck.model"));
+    CU_ASSERT_EQUAL(access(tmp("ck.model"), R_OK), 0);
+    EXPECT_RUN(0, "epoch 4/5", "train --dataset xor --backend ref --epochs 5 --resume '%s' "
+               "--checkpoint '%s'", tmp("ck.model"), tmp("ck.model"));
+    CU_ASSERT(out_has("epoch 5/5"));
+    CU_ASSERT(strstr(g_out, "epoch 1/5") == NULL);
+    CU_ASSERT(strstr(g_out, "epoch 3/5") == NULL);
+    EXPECT_RUN(0, "already", "train --dataset xor --backend ref --epochs 5 --resume '%s'",
+               tmp("ck.model"));
+    EXPECT_RUN(2, "--resume continues", "train --dataset xor --backend ref --resume '%s' "
+               "--layers 2,2:relu,1:sigmoid", tmp("ck.model"));
+}
+
+/* devices never crashes: 0 with OpenCL, 1 with a message without it. */
+static void test_devices(void)
+{
+    int rc = run("devices");
+    if (rc != 0 && rc != 1) fprintf(stderr, "\ndevices exited %d:\n%s\n", rc, g_out);
+    CU_ASSERT(rc == 0 || rc == 1);
+    EXPECT_RUN(2, "unexpected argument", "devices extra");
+}
+
+/* Removes the scratch directory and its files. */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        remove(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/clmlp-cli-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(g_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(g_data, sizeof g_data, "%s", test_source_path("data"));
+    static const test_case cases[] = {
+        {"--help of every command", test_help},
+        {"usage errors exit 2", test_usage_errors},
+        {"bad numbers exit 2 naming the option", test_bad_numbers},
+        {"impossible layer specs exit 2", test_bad_layer_specs},
+        {"malformed CSV files are reported", test_bad_csv},
+        {"forward on data/forward-task.txt", test_forward},
+        {"xor: all four right, predict agrees", test_xor},
+        {"circle: test accuracy >= 0.95", test_circle},
+        {"save, eval, predict, summary, history", test_save_and_reuse},
+        {"checkpoint and resume", test_checkpoint_resume},
+        {"devices", test_devices},
+        {NULL, NULL},
+    };
+    int rc = test_add_suite("cli", cases) == 0 ? test_run_all() : 1;
+    remove_dir(g_dir);
+    return rc;
+}

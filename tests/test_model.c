@@ -1,0 +1,460 @@
+/* Model-level tests on the reference backend: gradient checks for every
+ * activation, every loss and whole random networks; the teaching tasks
+ * (forward pass by hand, XOR, the circle set); summaries and model files. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "support/testing.h"
+#include "util/rng.h"
+
+/* Issue bound: backprop against central differences in double. */
+#define GRAD_BOUND 1e-6
+/* Pre-activations of kinked units (relu, elu, selu at 0) must stay this far
+ * from the kink: a step of h = 1e-5 on a weight moves z by at most h*|a|
+ * (|a| <= a few here), so 1e-3 keeps both sides of the difference on one
+ * side of the kink. */
+#define KINK_MARGIN 1e-3
+
+static clmlp_backend_t *ref;
+
+/* Random data for a model: inputs in [-1,1], labels and matching targets. */
+static clmlp_dataset_t *random_set(size_t rows, size_t in, size_t out, clmlp_loss loss,
+                                   uint64_t seed)
+{
+    clmlp_dataset_t *ds = NULL;
+    size_t classes = out > 1 ? out : 2;
+    CU_ASSERT_FATAL(clmlp_dataset_init(&ds, rows, in, classes, out) == CLMLP_OK);
+    clmlp_rng r;
+    clmlp_rng_seed(&r, seed);
+    for (size_t i = 0; i < rows * in; i++) ds->x[i] = (float)(2 * clmlp_rng_uniform(&r) - 1);
+    for (size_t i = 0; i < rows; i++) {
+        ds->labels[i] = (int32_t)clmlp_rng_below(&r, classes);
+        for (size_t j = 0; j < out; j++) {
+            float t;
+            if (loss == CLMLP_LOSS_MSE)
+                t = (float)(2 * clmlp_rng_uniform(&r) - 1);
+            else if (loss == CLMLP_LOSS_BCE)
+                t = out == 1 ? (float)ds->labels[i] : (float)clmlp_rng_below(&r, 2);
+            else
+                t = (size_t)ds->labels[i] == j ? 1.0f : 0.0f;
+            ds->targets[i * out + j] = t;
+        }
+    }
+    return ds;
+}
+
+/* Smallest |z| over every kinked layer, by a forward pass on the host. */
+static double kink_distance(clmlp_model_t *m, const clmlp_dataset_t *ds)
+{
+    double best = INFINITY;
+    size_t in = ds->n_features;
+    double *a = malloc(ds->n * in * sizeof *a);
+    for (size_t i = 0; i < ds->n * in; i++) a[i] = ds->x[i];
+    for (size_t l = 0; l < clmlp_model_n_layers(m); l++) {
+        size_t units;
+        clmlp_act act;
+        int bias;
+        clmlp_model_layer(m, l, &units, &act, &bias);
+        float *w = malloc(in * units * sizeof *w), *b = calloc(units, sizeof *b);
+        clmlp_model_get_weights(m, l, w, bias ? b : NULL);
+        double *z = malloc(ds->n * units * sizeof *z);
+        for (size_t r = 0; r < ds->n; r++) {
+            double mx = -INFINITY;
+            for (size_t j = 0; j < units; j++) {
+                double s = b[j];
+                for (size_t k = 0; k < in; k++) s += a[r * in + k] * w[k * units + j];
+                z[r * units + j] = s;
+                if (s > mx) mx = s;
+                if ((act == CLMLP_ACT_RELU || act == CLMLP_ACT_ELU || act == CLMLP_ACT_SELU) &&
+                    fabs(s) < best)
+                    best = fabs(s);
+            }
+            double sum = 0;
+            for (size_t j = 0; j < units; j++) {
+                double s = z[r * units + j], y;
+                switch (act) {
+                case CLMLP_ACT_SIGMOID: y = 1 / (1 + exp(-s)); break;
+                case CLMLP_ACT_TANH: y = tanh(s); break;
+                case CLMLP_ACT_RELU: y = s > 0 ? s : 0; break;
+                case CLMLP_ACT_ELU: y = s > 0 ? s : expm1(s); break;
+                case CLMLP_ACT_SELU:
+                    y = 1.0507009873554805 * (s > 0 ? s : 1.6732632423543772 * expm1(s));
+                    break;
+                case CLMLP_ACT_SOFTPLUS: y = log1p(exp(s)); break;
+                case CLMLP_ACT_SWISH: y = s / (1 + exp(-s)); break;
+                case CLMLP_ACT_SOFTMAX: y = exp(s - mx); sum += y; break;
+                default: y = s;
+                }
+                z[r * units + j] = y;
+            }
+            if (act == CLMLP_ACT_SOFTMAX)
+                for (size_t j = 0; j < units; j++) z[r * units + j] /= sum;
+        }
+        free(a);
+        a = z;
+        in = units;
+        free(w);
+        free(b);
+    }
+    free(a);
+    return best;
+}
+
+/* Builds spec on the reference backend, finds a seed whose kinked units all
+ * sit KINK_MARGIN from their kinks, and checks every gradient. */
+static void check_network(const char *spec, clmlp_loss loss, size_t rows)
+{
+    for (uint64_t seed = 1; seed < 50; seed++) {
+        clmlp_model_t *m = NULL;
+        CU_ASSERT_FATAL(clmlp_model_from_spec(&m, spec) == CLMLP_OK);
+        CU_ASSERT_FATAL(clmlp_model_compile(m, loss, NULL, ref, seed) == CLMLP_OK);
+        clmlp_dataset_t *ds =
+            random_set(rows, clmlp_model_n_inputs(m), clmlp_model_n_outputs(m), loss, seed * 7);
+        if (kink_distance(m, ds) < KINK_MARGIN) {
+            clmlp_model_free(m);
+            clmlp_dataset_free(ds);
+            continue;
+        }
+        clmlp_gradcheck_result g;
+        int rc = clmlp_gradcheck(m, ds, 1e-5, 0, seed, &g);
+        CU_ASSERT_EQUAL(rc, CLMLP_OK);
+        if (!(g.max_rel_error <= GRAD_BOUND && g.directional_rel_error <= GRAD_BOUND))
+            fprintf(stderr, "\n  %s (%s): max rel error %.3g at %zu, directional %.3g\n", spec,
+                    clmlp_loss_name(loss), g.max_rel_error, g.worst_index,
+                    g.directional_rel_error);
+        CU_ASSERT(g.n_checked == clmlp_model_n_params(m));
+        CU_ASSERT(g.max_rel_error <= GRAD_BOUND);
+        CU_ASSERT(g.directional_rel_error <= GRAD_BOUND);
+        printf("[%s %s: %.2g] ", spec, clmlp_loss_name(loss), g.max_rel_error);
+        clmlp_model_free(m);
+        clmlp_dataset_free(ds);
+        return;
+    }
+    CU_FAIL("no seed kept every unit away from its kink");
+}
+
+static void test_gradcheck_activations(void)
+{
+    /* Each activation as the hidden layer, under a linear output and MSE. */
+    static const char *const acts[] = {"linear", "sigmoid", "tanh", "relu", "elu",
+                                       "selu",   "softplus", "swish", "softmax"};
+    char spec[64];
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+        snprintf(spec, sizeof spec, "3,5:%s,2:linear", acts[i]);
+        check_network(spec, CLMLP_LOSS_MSE, 6);
+        /* and as the output layer */
+        snprintf(spec, sizeof spec, "3,4:tanh,3:%s", acts[i]);
+        check_network(spec, CLMLP_LOSS_MSE, 6);
+    }
+}
+
+static void test_gradcheck_losses(void)
+{
+    check_network("4,6:tanh,3:softmax", CLMLP_LOSS_CCE, 9);        /* fused */
+    check_network("4,6:tanh,3:softmax", CLMLP_LOSS_SPARSE_CCE, 9); /* fused */
+    check_network("4,6:tanh,1:sigmoid", CLMLP_LOSS_BCE, 9);        /* fused */
+    check_network("4,6:tanh,3:sigmoid", CLMLP_LOSS_BCE, 9);        /* fused, several outputs */
+    check_network("4,6:relu,3:sigmoid", CLMLP_LOSS_CCE, 9);        /* not fused */
+    check_network("4,6:relu,3:sigmoid", CLMLP_LOSS_SPARSE_CCE, 9); /* not fused */
+    check_network("4,6:elu,2:softmax", CLMLP_LOSS_BCE, 9);         /* not fused */
+    check_network("4,6:swish,3:softmax", CLMLP_LOSS_MSE, 9);
+    check_network("4,6:tanh,3:linear:nobias", CLMLP_LOSS_MSE, 9);
+}
+
+static void test_gradcheck_random_networks(void)
+{
+    static const char *const acts[] = {"sigmoid", "tanh", "relu", "elu",
+                                       "selu",    "softplus", "swish", "linear"};
+    clmlp_rng r;
+    clmlp_rng_seed(&r, 2024);
+    for (int n = 0; n < 6; n++) {
+        char spec[256];
+        int len = snprintf(spec, sizeof spec, "%u", (unsigned)(1 + clmlp_rng_below(&r, 6)));
+        size_t depth = 2 + clmlp_rng_below(&r, 3);
+        for (size_t l = 0; l < depth; l++)
+            len += snprintf(spec + len, sizeof spec - (size_t)len, ",%u:%s%s",
+                            (unsigned)(1 + clmlp_rng_below(&r, 7)), acts[clmlp_rng_below(&r, 8)],
+                            clmlp_rng_below(&r, 4) == 0 ? ":nobias" : "");
+        snprintf(spec + len, sizeof spec - (size_t)len, ",%u:softmax",
+                 (unsigned)(2 + clmlp_rng_below(&r, 4)));
+        check_network(spec, CLMLP_LOSS_SPARSE_CCE, 2 + (size_t)clmlp_rng_below(&r, 10));
+    }
+}
+
+/* The teaching example: W1 4x3, W2 3x4, W3 4x1, logistic everywhere. */
+static void test_forward_by_hand(void)
+{
+    static const float w1[] = {-0.1f, 0.2f, 0.1f, 0.1f, 0.4f, 0.1f,
+                               0.0f,  -0.7f, 0.2f, 0.6f, 0.3f, -0.4f};
+    static const float w2[] = {0.3f, -0.8f, 0.1f, 0.0f, 0.0f, 0.1f,
+                               0.2f, 0.8f,  -0.2f, 0.7f, 0.4f, 0.1f};
+    static const float w3[] = {0.2f, 0.1f, 0.5f, 0.4f};
+    static const float x[] = {1, -4, 0, 7};
+    clmlp_model_t *m = NULL;
+    CU_ASSERT_FATAL(clmlp_model_init(&m, 4) == CLMLP_OK);
+    CU_ASSERT(clmlp_model_add_dense(m, 3, CLMLP_ACT_SIGMOID, 0) == CLMLP_OK);
+    CU_ASSERT(clmlp_model_add_dense(m, 4, CLMLP_ACT_SIGMOID, 0) == CLMLP_OK);
+    CU_ASSERT(clmlp_model_add_dense(m, 1, CLMLP_ACT_SIGMOID, 0) == CLMLP_OK);
+    CU_ASSERT(clmlp_model_set_weights(m, 0, w1, NULL) == CLMLP_OK);
+    CU_ASSERT(clmlp_model_set_weights(m, 1, w2, NULL) == CLMLP_OK);
+    CU_ASSERT(clmlp_model_set_weights(m, 2, w3, NULL) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_MSE, NULL, ref, 1) == CLMLP_OK);
+    /* Hidden layer 1 by hand: x W1 = [3.7, 0.7, -3.1], then the sigmoid. */
+    float h1[3], y;
+    CU_ASSERT(clmlp_model_layer_output(m, 0, x, 1, h1) == CLMLP_OK);
+    const float want1[] = {(float)(1 / (1 + exp(-3.7))), (float)(1 / (1 + exp(-0.7))),
+                           (float)(1 / (1 + exp(3.1)))};
+    /* Float outputs of a double computation: a few float ulps. */
+    TEST_ASSERT_CLOSE(h1, want1, 3, 4 * 1.2e-7);
+    CU_ASSERT(clmlp_model_predict(m, x, 1, &y) == CLMLP_OK);
+    /* The task quotes y to 6 decimals: 0.664001 +- 5e-7, plus float rounding. */
+    CU_ASSERT(fabs(y - 0.664001) <= 5e-7 + 1.2e-7);
+    clmlp_model_free(m);
+}
+
+/* Trains the XOR net for 500 full-batch epochs; 1 when all four are right. */
+static int xor_learns(uint64_t seed)
+{
+    clmlp_dataset_t *ds = NULL;
+    clmlp_model_t *m = NULL;
+    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 1.0};
+    CU_ASSERT_FATAL(clmlp_dataset_xor(&ds) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,2:sigmoid,1:sigmoid") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, ref, seed) == CLMLP_OK);
+    clmlp_fit_opts fo = {.epochs = 500, .batch_size = 4, .seed = seed};
+    CU_ASSERT(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK);
+    float y[4];
+    CU_ASSERT(clmlp_model_predict(m, ds->x, 4, y) == CLMLP_OK);
+    int right = 0;
+    for (int i = 0; i < 4; i++) right += (y[i] > 0.5f) == (ds->labels[i] == 1);
+    clmlp_model_free(m);
+    clmlp_dataset_free(ds);
+    return right == 4;
+}
+
+static void test_xor(void)
+{
+    CU_ASSERT(xor_learns(1)); /* the default seed */
+    int ok = 0;
+    for (uint64_t s = 1; s <= 20; s++) ok += xor_learns(s);
+    printf("[XOR learned with %d of 20 seeds] ", ok);
+}
+
+static void test_circle(void)
+{
+    clmlp_dataset_t *train = NULL, *test = NULL;
+    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&train, test_source_path("data/circle-train.csv"), -1) ==
+                    CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&test, test_source_path("data/circle-test.csv"), -1) ==
+                    CLMLP_OK);
+    clmlp_model_t *m = NULL;
+    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 0.5, .momentum = 0.9};
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,16:sigmoid,1:sigmoid") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, ref, 1) == CLMLP_OK);
+    clmlp_fit_opts fo = {.epochs = 150, .batch_size = 32, .shuffle = 1, .seed = 1};
+    clmlp_history_t *h = NULL;
+    CU_ASSERT(clmlp_model_fit(m, train, &fo, &h) == CLMLP_OK);
+    CU_ASSERT_FATAL(h != NULL);
+    CU_ASSERT_EQUAL(h->n, 150);
+    CU_ASSERT(h->epochs[h->n - 1].loss < h->epochs[0].loss);
+    double loss, acc;
+    CU_ASSERT(clmlp_model_evaluate(m, test, 0, &loss, &acc) == CLMLP_OK);
+    printf("[circle test accuracy %.4f] ", acc);
+    CU_ASSERT(acc >= 0.95);
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+    clmlp_dataset_free(train);
+    clmlp_dataset_free(test);
+}
+
+static void test_summary_counts(void)
+{
+    clmlp_model_t *m = NULL;
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "784,100:sigmoid,10:softmax") == CLMLP_OK);
+    /* 784*100 + 100 + 100*10 + 10 */
+    CU_ASSERT_EQUAL(clmlp_model_n_params(m), 79510);
+    char buf[4096] = {0};
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    clmlp_model_summary(m, f);
+    fclose(f);
+    CU_ASSERT(strstr(buf, "Total params: 79510") != NULL);
+    CU_ASSERT(strstr(buf, "78500") != NULL); /* layer 1 */
+    CU_ASSERT(strstr(buf, "1010") != NULL);  /* layer 2 */
+    clmlp_model_free(m);
+}
+
+static void test_bad_specs(void)
+{
+    static const char *const bad[] = {"", "784", "784,0:relu", "784,10:nosuch", "784,-5",
+                                      "2,3:relu,junk", "x,3", "2:relu,3", "2,,3", "2,3:relu,"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        clmlp_model_t *m = (clmlp_model_t *)&bad; /* must be reset to NULL */
+        CU_ASSERT_EQUAL(clmlp_model_from_spec(&m, bad[i]), CLMLP_E_INVALID);
+        CU_ASSERT_PTR_NULL(m);
+        CU_ASSERT(clmlp_last_error()[0] != '\0');
+    }
+}
+
+/* Writes bytes to a fresh temporary file; returns its path (static). */
+static const char *temp_path(const char *name)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "/tmp/clmlp-test-%ld-%s", (long)getpid(), name);
+    return path;
+}
+
+static void test_model_file_roundtrip(void)
+{
+    clmlp_dataset_t *ds = random_set(20, 3, 4, CLMLP_LOSS_SPARSE_CCE, 5);
+    clmlp_model_t *m = NULL, *back = NULL;
+    clmlp_optimizer opt = {.kind = CLMLP_OPT_ADAM, .lr = 0.01};
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "3,5:relu,4:softmax") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &opt, ref, 3) == CLMLP_OK);
+    clmlp_fit_opts fo = {.epochs = 2, .batch_size = 5};
+    CU_ASSERT(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK);
+    const char *path = temp_path("model.bin");
+    CU_ASSERT_FATAL(clmlp_model_save(m, path) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_load(&back, path, ref) == CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_model_epochs_done(back), 2);
+    CU_ASSERT_EQUAL(clmlp_model_optimizer(back).kind, CLMLP_OPT_ADAM);
+    size_t n = clmlp_model_n_params(m);
+    float *p = malloc(n * sizeof *p), *q = malloc(n * sizeof *q);
+    clmlp_model_get_params(m, p);
+    clmlp_model_get_params(back, q);
+    CU_ASSERT(memcmp(p, q, n * sizeof *p) == 0); /* bit for bit */
+    /* One more epoch from the original, the reloaded model, and a copy with
+     * the same weights but fresh optimizer state.  The file holds float32
+     * while the reference computes in double, so the reloaded model may
+     * differ by float rounding (6e-8 relative) grown over 4 Adam steps:
+     * 1e-5 is ample.  Without the saved Adam moments the first steps move
+     * each weight by about lr = 1e-2, far beyond that. */
+    clmlp_model_t *fresh = NULL;
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&fresh, "3,5:relu,4:softmax") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_set_params(fresh, q) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(fresh, CLMLP_LOSS_SPARSE_CCE, &opt, ref, 3) == CLMLP_OK);
+    CU_ASSERT(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK);
+    CU_ASSERT(clmlp_model_fit(back, ds, &fo, NULL) == CLMLP_OK);
+    CU_ASSERT(clmlp_model_fit(fresh, ds, &fo, NULL) == CLMLP_OK);
+    float *r = malloc(n * sizeof *r);
+    clmlp_model_get_params(m, p);
+    clmlp_model_get_params(back, q);
+    clmlp_model_get_params(fresh, r);
+    CU_ASSERT(test_max_error(q, p, n) <= 1e-5);
+    CU_ASSERT(test_max_error(r, p, n) > 1e-3);
+    free(r);
+    clmlp_model_free(fresh);
+    clmlp_model_free(back);
+    back = NULL;
+
+    /* Corrupt one byte, truncate, and claim another version: each refused. */
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    unsigned char *bytes = malloc((size_t)len);
+    CU_ASSERT_FATAL(fread(bytes, 1, (size_t)len, f) == (size_t)len);
+    fclose(f);
+    const char *bad = temp_path("bad.bin");
+    struct {
+        const char *what;
+        long at, len;
+        int version;
+    } cases[] = {{"flipped byte", len / 2, len, 0},
+                 {"truncated", 0, len - 7, 0},
+                 {"empty", 0, 0, 0},
+                 {"version 99", 0, len, 99}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        unsigned char *copy = malloc((size_t)len);
+        memcpy(copy, bytes, (size_t)len);
+        if (cases[c].at) copy[cases[c].at] ^= 0x40;
+        if (cases[c].version) {
+            copy[8] = (unsigned char)cases[c].version;
+            uint32_t crc = (uint32_t)crc32(0L, copy, (uInt)(len - 4));
+            for (int k = 0; k < 4; k++) copy[len - 4 + k] = (unsigned char)(crc >> (8 * k));
+        }
+        f = fopen(bad, "wb");
+        fwrite(copy, 1, (size_t)cases[c].len, f);
+        fclose(f);
+        CU_ASSERT_EQUAL(clmlp_model_load(&back, bad, ref), CLMLP_E_FORMAT);
+        CU_ASSERT_PTR_NULL(back);
+        if (cases[c].version) CU_ASSERT(strstr(clmlp_last_error(), "version 99") != NULL);
+        free(copy);
+    }
+    CU_ASSERT_EQUAL(clmlp_model_load(&back, temp_path("missing.bin"), ref), CLMLP_E_IO);
+    remove(bad);
+    remove(path);
+    free(bytes);
+    free(p);
+    free(q);
+    clmlp_model_free(m);
+    clmlp_dataset_free(ds);
+}
+
+static void test_same_seed_same_training(void)
+{
+    /* Seeds fix initial weights and the shuffle: two runs agree bit for bit. */
+    clmlp_dataset_t *ds = random_set(30, 2, 3, CLMLP_LOSS_SPARSE_CCE, 9);
+    float p[2][64] = {{0}};
+    for (int run = 0; run < 2; run++) {
+        clmlp_model_t *m = NULL;
+        clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 0.1, .momentum = 0.9, .nesterov = 1,
+                               .l2 = 1e-3};
+        CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,8:tanh,3:softmax") == CLMLP_OK);
+        CU_ASSERT_FATAL(clmlp_model_n_params(m) <= 64);
+        CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &opt, ref, 42) == CLMLP_OK);
+        clmlp_fit_opts fo = {.epochs = 3, .batch_size = 7, .shuffle = 1, .seed = 8};
+        CU_ASSERT(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK);
+        clmlp_model_get_params(m, p[run]);
+        clmlp_model_free(m);
+    }
+    CU_ASSERT(memcmp(p[0], p[1], sizeof p[0]) == 0);
+    clmlp_dataset_free(ds);
+}
+
+static void test_divergence_reported(void)
+{
+    /* An absurd learning rate on MSE blows up: fit says so, never hangs. */
+    clmlp_dataset_t *ds = random_set(16, 3, 1, CLMLP_LOSS_MSE, 3);
+    for (size_t i = 0; i < 16; i++) ds->targets[i] *= 1e3f;
+    clmlp_model_t *m = NULL;
+    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 1e6};
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "3,4:relu,1") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_MSE, &opt, ref, 1) == CLMLP_OK);
+    clmlp_fit_opts fo = {.epochs = 50, .batch_size = 4};
+    CU_ASSERT_EQUAL(clmlp_model_fit(m, ds, &fo, NULL), CLMLP_E_NUMERIC);
+    CU_ASSERT(strstr(clmlp_last_error(), "NaN") != NULL);
+    clmlp_model_free(m);
+    clmlp_dataset_free(ds);
+}
+
+int main(void)
+{
+    ref = test_open_backend(CLMLP_BACKEND_REF);
+    if (!ref) return 1;
+    static const test_case grads[] = {
+        {"every activation, backprop vs central differences", test_gradcheck_activations},
+        {"every loss, fused and not", test_gradcheck_losses},
+        {"random multi-layer networks, batch > 1", test_gradcheck_random_networks},
+        {NULL, NULL}};
+    static const test_case tasks[] = {{"forward pass by hand: y = 0.664001", test_forward_by_hand},
+                                      {"XOR 2-2-1 learns in 500 epochs", test_xor},
+                                      {"circle set >= 95% test accuracy", test_circle},
+                                      {NULL, NULL}};
+    static const test_case model[] = {
+        {"summary and parameter counts", test_summary_counts},
+        {"impossible layer specs", test_bad_specs},
+        {"model files: round trip, corruption, truncation, version", test_model_file_roundtrip},
+        {"same seed, same training", test_same_seed_same_training},
+        {"NaN loss is reported", test_divergence_reported},
+        {NULL, NULL}};
+    test_add_suite("gradients (reference backend)", grads);
+    test_add_suite("teaching tasks (reference backend)", tasks);
+    test_add_suite("model", model);
+    int rc = test_run_all();
+    clmlp_backend_free(ref);
+    return rc;
+}

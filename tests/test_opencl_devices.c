@@ -1,0 +1,247 @@
+/* OpenCL device discovery and selection, and kernel loading: the listing,
+ * choosing by index or part of a name (option or environment), the errors
+ * for no match, an index out of range or an ambiguous name, and kernels
+ * read from $CLMLP_KERNEL_DIR, including a build failure's log.  Works on
+ * whatever platform is present (PoCL, a GPU driver, or oclgrind). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "backend/opencl/cl_internal.h"
+#include "support/testing.h"
+
+/* Opens an OpenCL backend with the given platform and device specs;
+ * returns the status and frees the backend again. */
+static int try_open(const char *platform, const char *device)
+{
+    clmlp_backend_opts o = {0};
+    o.kind = CLMLP_BACKEND_OPENCL;
+    o.platform = platform;
+    o.device = device;
+    clmlp_backend_t *be = NULL;
+    int rc = clmlp_backend_init(&be, &o);
+    clmlp_backend_free(be);
+    return rc;
+}
+
+/* The matching rules on made-up names: index, range, any-case name part,
+ * the second name (vendor), no match and an ambiguous part. */
+static void test_match_rules(void)
+{
+    const char *names[] = {"NVIDIA CUDA", "Portable Computing Language", "Intel(R) OpenCL"};
+    const char *vendors[] = {"NVIDIA Corporation", "The pocl project", "Intel(R) Corporation"};
+    size_t i = 99;
+    CU_ASSERT_EQUAL(clmlp_cl_match("2", "platform", names, vendors, 3, &i), CLMLP_OK);
+    CU_ASSERT_EQUAL(i, 2);
+    CU_ASSERT_EQUAL(clmlp_cl_match("nvidia", "platform", names, vendors, 3, &i), CLMLP_OK);
+    CU_ASSERT_EQUAL(i, 0);
+    CU_ASSERT_EQUAL(clmlp_cl_match("POCL", "platform", names, vendors, 3, &i), CLMLP_OK);
+    CU_ASSERT_EQUAL(i, 1);
+
+    CU_ASSERT_EQUAL(clmlp_cl_match("3", "platform", names, vendors, 3, &i), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "2: Intel(R) OpenCL"));
+
+    CU_ASSERT_EQUAL(clmlp_cl_match("amd", "platform", names, vendors, 3, &i), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "0: NVIDIA CUDA"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "1: Portable Computing Language"));
+
+    /* "l" is in two of the names. */
+    CU_ASSERT_EQUAL(clmlp_cl_match("L", "platform", names, NULL, 3, &i), CLMLP_E_INVALID);
+    const char *msg = clmlp_last_error();
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "ambiguous"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "1: Portable Computing Language"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "2: Intel(R) OpenCL"));
+    CU_ASSERT_PTR_NULL(strstr(msg, "NVIDIA"));
+}
+
+/* The listing names every platform and device with the facts asked for. */
+static void test_list_devices(void)
+{
+    FILE *f = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    int rc = clmlp_opencl_list_devices(f);
+    if (rc != CLMLP_OK) fprintf(stderr, "list_devices: %s\n", clmlp_last_error());
+    CU_ASSERT_EQUAL_FATAL(rc, CLMLP_OK);
+    long len = ftell(f);
+    CU_ASSERT_FATAL(len > 0);
+    char *text = calloc((size_t)len + 1, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    rewind(f);
+    CU_ASSERT_EQUAL(fread(text, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    static const char *const want[] = {"Platform 0:", "Device 0",      "vendor:",
+                                       "type:",       "OpenCL version:", "driver version:",
+                                       "compute units:", "global memory:", "largest allocation:",
+                                       "[default]"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        if (!strstr(text, want[i])) fprintf(stderr, "listing lacks \"%s\":\n%s", want[i], text);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, want[i]));
+    }
+    free(text);
+    CU_ASSERT_EQUAL(clmlp_opencl_list_devices(NULL), CLMLP_E_INVALID);
+}
+
+/* The default device opens, and its description reads
+ * "DEVICE (PLATFORM, OpenCL x.y)". */
+static void test_default_and_description(void)
+{
+    clmlp_backend_t *be = test_open_backend(CLMLP_BACKEND_OPENCL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(be);
+    const char *d = clmlp_backend_description(be);
+    const char *open = strrchr(d, '(');
+    CU_ASSERT_PTR_NOT_NULL(open);
+    CU_ASSERT_PTR_NOT_NULL(strstr(d, ", OpenCL "));
+    CU_ASSERT_EQUAL(d[strlen(d) - 1], ')');
+    clmlp_backend_free(be);
+}
+
+/* Choosing by index, by part of the platform's name in another case, and
+ * failing (with the choices listed) for no match or an index too large. */
+static void test_select_by_option(void)
+{
+    CU_ASSERT_EQUAL(try_open("0", NULL), CLMLP_OK);
+    CU_ASSERT_EQUAL(try_open("0", "0"), CLMLP_OK);
+    CU_ASSERT_EQUAL(try_open(NULL, "0"), CLMLP_OK);
+
+    /* The platform name is the description's part in parentheses before
+     * the comma; its first word, upper-cased, must still pick it. */
+    clmlp_backend_t *be = test_open_backend(CLMLP_BACKEND_OPENCL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(be);
+    char word[64] = "";
+    const char *p = strrchr(clmlp_backend_description(be), '(');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    size_t n = strcspn(p + 1, " ,");
+    if (n >= sizeof word) n = sizeof word - 1;
+    for (size_t i = 0; i < n; i++) word[i] = (char)toupper((unsigned char)p[1 + i]);
+    clmlp_backend_free(be);
+    int rc = try_open(word, NULL);
+    if (rc != CLMLP_OK) fprintf(stderr, "platform \"%s\": %s\n", word, clmlp_last_error());
+    CU_ASSERT_EQUAL(rc, CLMLP_OK);
+
+    CU_ASSERT_EQUAL(try_open("no-such-platform-xyz", NULL), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "0: "));
+    CU_ASSERT_EQUAL(try_open(NULL, "no-such-device-xyz"), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "0: "));
+    CU_ASSERT_EQUAL(try_open("99", NULL), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(try_open("0", "4096"), CLMLP_E_NOT_FOUND);
+    printf("\n  (no match reads: %s)\n", clmlp_last_error());
+}
+
+/* $CLMLP_PLATFORM / $CLMLP_DEVICE choose when the options do not; an
+ * option wins over the environment; a device asked for by the environment
+ * that does not exist is an error even for the default backend kind. */
+static void test_select_by_environment(void)
+{
+    setenv("CLMLP_DEVICE", "no-such-device-xyz", 1);
+    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(try_open(NULL, "0"), CLMLP_OK);
+    clmlp_backend_opts o = {0};
+    clmlp_backend_t *be = NULL;
+    CU_ASSERT_EQUAL(clmlp_backend_init(&be, &o), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_PTR_NULL(be);
+    setenv("CLMLP_DEVICE", "0", 1);
+    setenv("CLMLP_PLATFORM", "0", 1);
+    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_OK);
+    setenv("CLMLP_PLATFORM", "99", 1);
+    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(try_open("0", NULL), CLMLP_OK);
+    unsetenv("CLMLP_DEVICE");
+    unsetenv("CLMLP_PLATFORM");
+}
+
+/* Copies the file src into the folder dir, appending `extra` if not NULL. */
+static int copy_into(const char *src, const char *dir, const char *name, const char *extra)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *in = fopen(src, "rb"), *out = fopen(path, "wb");
+    int ok = in && out;
+    char buf[4096];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, n, out) == n;
+    if (ok && extra) ok = fputs(extra, out) >= 0;
+    if (in) fclose(in);
+    if (out && fclose(out) != 0) ok = 0;
+    return ok;
+}
+
+/* Removes the kernel copies and the folder made for them. */
+static void remove_dir(const char *dir)
+{
+    for (const struct clmlp_cl_source *s = clmlp_cl_sources; s->name; s++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, s->name);
+        remove(path);
+    }
+    rmdir(dir);
+}
+
+/* $CLMLP_KERNEL_DIR: the source folder works; a folder lacking the files
+ * is an I/O error naming the file; a kernel that does not compile is a
+ * device error carrying the build log. */
+static void test_kernel_dir(void)
+{
+    setenv("CLMLP_KERNEL_DIR", test_source_path("cl"), 1);
+    int rc = try_open(NULL, NULL);
+    if (rc != CLMLP_OK) fprintf(stderr, "kernel dir: %s\n", clmlp_last_error());
+    CU_ASSERT_EQUAL(rc, CLMLP_OK);
+
+    char dir[] = "/tmp/clmlp_kernels_XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    setenv("CLMLP_KERNEL_DIR", dir, 1);
+    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_E_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), dir));
+
+    for (const struct clmlp_cl_source *s = clmlp_cl_sources; s->name; s++) {
+        char src[4096];
+        snprintf(src, sizeof src, "cl/%s", s->name);
+        int broken = s == clmlp_cl_sources; /* the first file gets a bad line */
+        CU_ASSERT_FATAL(copy_into(test_source_path(src), dir, s->name,
+                                  broken ? "\nthis_is_not_opencl(;\n" : NULL));
+    }
+    fprintf(stderr, "\n(a build failure is expected here; its log follows)\n");
+    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_E_DEVICE);
+    const char *msg = clmlp_last_error();
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "clBuildProgram"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "CL_BUILD_PROGRAM_FAILURE"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "build log"));
+    printf("\n  (build failure reads: %.200s...)\n", msg);
+    remove_dir(dir);
+    unsetenv("CLMLP_KERNEL_DIR");
+}
+
+/* Status names for OpenCL and CLBlast codes. */
+static void test_status_names(void)
+{
+    CU_ASSERT_STRING_EQUAL(clmlp_cl_status_name(-54), "CL_INVALID_WORK_GROUP_SIZE");
+    CU_ASSERT_STRING_EQUAL(clmlp_cl_status_name(-1001), "CL_PLATFORM_NOT_FOUND_KHR");
+    CU_ASSERT_STRING_EQUAL(clmlp_clblast_status_name(-2048), "CLBlastInvalidOverrideKernel");
+    CU_ASSERT_STRING_EQUAL(clmlp_clblast_status_name(-1016), "CLBlastInvalidLeadDimA");
+    CU_ASSERT_STRING_EQUAL(clmlp_clblast_status_name(-30), "CL_INVALID_VALUE");
+    CU_ASSERT_EQUAL(clmlp_cl_fail("clEnqueueNDRangeKernel", "bias_act_forward", -54),
+                    CLMLP_E_DEVICE);
+    CU_ASSERT_STRING_EQUAL(clmlp_last_error(), "clEnqueueNDRangeKernel(bias_act_forward) "
+                                               "failed: CL_INVALID_WORK_GROUP_SIZE (-54)");
+}
+
+int main(void)
+{
+    /* The tests set these themselves. */
+    unsetenv("CLMLP_PLATFORM");
+    unsetenv("CLMLP_DEVICE");
+    unsetenv("CLMLP_KERNEL_DIR");
+    static const test_case cases[] = {{"matching rules", test_match_rules},
+                                      {"list devices", test_list_devices},
+                                      {"default device and description",
+                                       test_default_and_description},
+                                      {"select by option", test_select_by_option},
+                                      {"select by environment", test_select_by_environment},
+                                      {"kernel dir", test_kernel_dir},
+                                      {"status names", test_status_names},
+                                      {NULL, NULL}};
+    if (test_add_suite("opencl devices", cases) < 0) return 1;
+    return test_run_all();
+}

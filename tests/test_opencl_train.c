@@ -1,0 +1,158 @@
+/* Training on the OpenCL device against the reference backend: several
+ * steps from the same weights, every op compared after each step, and the
+ * teaching tasks (forward pass, XOR, circle) on the device.  No device is a
+ * failure, not a skip. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/testing.h"
+#include "util/rng.h"
+
+static clmlp_backend_t *dev, *ref;
+
+/* Largest difference allowed between float32 on the device and double on
+ * the reference after a few steps, as max|a-b| / max(1, max|b|).  float32
+ * keeps 24 bits (epsilon 1.2e-7); a sum of k products carries up to about
+ * k * epsilon relative error in the worst case, and the widest sums here
+ * are k = 784 long (about 1e-4).  Transcendentals add a few ulps. */
+#define STEP_TOL 2e-4
+
+static clmlp_dataset_t *random_set(size_t rows, size_t in, size_t classes, uint64_t seed)
+{
+    clmlp_dataset_t *ds = NULL;
+    CU_ASSERT_FATAL(clmlp_dataset_init(&ds, rows, in, classes, 0) == CLMLP_OK);
+    test_fill_uniform(ds->x, rows * in, 0.0f, 1.0f, seed);
+    clmlp_rng r;
+    clmlp_rng_seed(&r, seed + 1);
+    for (size_t i = 0; i < rows; i++) ds->labels[i] = (int32_t)clmlp_rng_below(&r, classes);
+    return ds;
+}
+
+/* Compiles spec on both backends with the same seed and compares `steps`
+ * training steps op by op. */
+static void compare(const char *spec, clmlp_loss loss, const clmlp_optimizer *opt, size_t rows,
+                    size_t batch, size_t steps)
+{
+    clmlp_model_t *a = NULL, *b = NULL;
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&a, spec) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&b, spec) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(a, loss, opt, dev, 11) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(b, loss, opt, ref, 11) == CLMLP_OK);
+    size_t out = clmlp_model_n_outputs(a);
+    clmlp_dataset_t *ds = random_set(rows, clmlp_model_n_inputs(a), out > 1 ? out : 2, 77);
+    clmlp_compare_result res;
+    int rc = clmlp_compare_backends(a, b, ds, batch, steps, STEP_TOL, &res);
+    if (rc != CLMLP_OK) fprintf(stderr, "\ncompare failed: %s\n", clmlp_last_error());
+    CU_ASSERT_EQUAL(rc, CLMLP_OK);
+    CU_ASSERT_EQUAL(res.steps, steps);
+    if (res.first_op[0])
+        fprintf(stderr, "\n  %s: first diverging op: %s (%.3g)\n", spec, res.first_op,
+                res.first_error);
+    CU_ASSERT(res.first_op[0] == '\0');
+    CU_ASSERT(res.max_error <= STEP_TOL);
+    printf("[%s, %zu steps: max op error %.2g, params %.2g] ", spec, steps, res.max_error,
+           res.param_error);
+    clmlp_model_free(a);
+    clmlp_model_free(b);
+    clmlp_dataset_free(ds);
+}
+
+static void test_steps_agree(void)
+{
+    clmlp_optimizer sgd = {.kind = CLMLP_OPT_SGD, .lr = 0.1};
+    clmlp_optimizer mom = {.kind = CLMLP_OPT_SGD, .lr = 0.05, .momentum = 0.9, .l2 = 1e-3};
+    clmlp_optimizer nag = {.kind = CLMLP_OPT_SGD, .lr = 0.05, .momentum = 0.9, .nesterov = 1};
+    clmlp_optimizer adam = {.kind = CLMLP_OPT_ADAM, .lr = 0.01};
+    compare("784,100:sigmoid,10:softmax", CLMLP_LOSS_SPARSE_CCE, &mom, 300, 100, 5);
+    compare("33,64:tanh,64:tanh,10:softmax", CLMLP_LOSS_CCE, &sgd, 130, 64, 5);
+    compare("7,33:relu,17:elu,1:sigmoid", CLMLP_LOSS_BCE, &nag, 100, 33, 6);
+    compare("5,9:selu,8:swish,7:softplus,3:linear", CLMLP_LOSS_MSE, &adam, 50, 7, 8);
+    compare("3,4:tanh:nobias,3:sigmoid", CLMLP_LOSS_SPARSE_CCE, &sgd, 10, 10, 4);
+}
+
+static void test_forward_by_hand(void)
+{
+    clmlp_model_t *m = NULL;
+    CU_ASSERT_FATAL(clmlp_model_read_text(&m, test_source_path("data/forward-task.txt")) ==
+                    CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_MSE, NULL, dev, 1) == CLMLP_OK);
+    const float x[] = {1, -4, 0, 7};
+    float y;
+    CU_ASSERT(clmlp_model_predict(m, x, 1, &y) == CLMLP_OK);
+    /* 0.664001 as quoted (6 decimals), plus a few float32 ulps of the device. */
+    CU_ASSERT(fabs(y - 0.664001) <= 5e-7 + 4 * 6e-8);
+    clmlp_model_free(m);
+}
+
+static void test_xor(void)
+{
+    clmlp_dataset_t *ds = NULL;
+    clmlp_model_t *m = NULL;
+    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 1.0};
+    CU_ASSERT_FATAL(clmlp_dataset_xor(&ds) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,2:sigmoid,1:sigmoid") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, dev, 1) == CLMLP_OK);
+    clmlp_fit_opts fo = {.epochs = 500, .batch_size = 4, .seed = 1};
+    CU_ASSERT(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK);
+    float y[4];
+    CU_ASSERT(clmlp_model_predict(m, ds->x, 4, y) == CLMLP_OK);
+    for (int i = 0; i < 4; i++) CU_ASSERT((y[i] > 0.5f) == (ds->labels[i] == 1));
+    clmlp_model_free(m);
+    clmlp_dataset_free(ds);
+}
+
+static void test_circle(void)
+{
+    clmlp_dataset_t *train = NULL, *test = NULL;
+    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&train, test_source_path("data/circle-train.csv"), -1) ==
+                    CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&test, test_source_path("data/circle-test.csv"), -1) ==
+                    CLMLP_OK);
+    clmlp_model_t *m = NULL;
+    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 0.5, .momentum = 0.9};
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,16:sigmoid,1:sigmoid") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, dev, 1) == CLMLP_OK);
+    clmlp_fit_opts fo = {.epochs = 150, .batch_size = 32, .shuffle = 1, .seed = 1};
+    CU_ASSERT(clmlp_model_fit(m, train, &fo, NULL) == CLMLP_OK);
+    double loss, acc;
+    CU_ASSERT(clmlp_model_evaluate(m, test, 0, &loss, &acc) == CLMLP_OK);
+    printf("[circle test accuracy on the device %.4f] ", acc);
+    CU_ASSERT(acc >= 0.95);
+    clmlp_model_free(m);
+    clmlp_dataset_free(train);
+    clmlp_dataset_free(test);
+}
+
+static void test_too_large(void)
+{
+    /* A model larger than the device's largest allocation fails cleanly. */
+    clmlp_model_t *m = NULL;
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "40000,40000:relu,10:softmax") == CLMLP_OK);
+    int rc = clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, NULL, dev, 1);
+    CU_ASSERT(rc < 0);
+    CU_ASSERT(clmlp_last_error()[0] != '\0');
+    printf("[%s] ", clmlp_last_error());
+    clmlp_model_free(m);
+}
+
+int main(void)
+{
+    dev = test_open_backend(CLMLP_BACKEND_OPENCL);
+    ref = test_open_backend(CLMLP_BACKEND_REF);
+    if (!dev || !ref) return 1;
+    printf("device: %s\n", clmlp_backend_description(dev));
+    static const test_case cases[] = {
+        {"training steps agree with the reference, op by op", test_steps_agree},
+        {"forward pass by hand on the device", test_forward_by_hand},
+        {"XOR on the device", test_xor},
+        {"circle set on the device", test_circle},
+        {"a model larger than the device allows", test_too_large},
+        {NULL, NULL}};
+    test_add_suite("OpenCL training vs reference", cases);
+    int rc = test_run_all();
+    clmlp_backend_free(dev);
+    clmlp_backend_free(ref);
+    return rc;
+}

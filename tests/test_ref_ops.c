@@ -1,0 +1,1140 @@
+/* Tests of the reference backend, op by op: hand-computed cases, values of
+ * the activations by formula, gradients against central finite differences,
+ * optimizer steps by hand, and argument checks (bounds, types, labels).
+ *
+ * Values go in and out in double: inputs through upload_f64, results read
+ * straight from the buffers (white-box, through ref_backend_impl.h).
+ * Through the float upload/download every value would be rounded to float,
+ * and a step h = 1e-6 on z ~ 1 would be rounded by up to 3e-8 (half the
+ * float spacing), a 3% error in the difference quotient; in double the same
+ * quotient is good to ~1e-9 (see fd_tol).  The float path itself is tested
+ * in test_memory, and bounds go through the same calls callers make. */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "backend/ref_backend_impl.h"
+#include "support/testing.h"
+#include "util/rng.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Step for central differences in double: small enough that the O(h^2)
+ * truncation error (h^2/6 |f'''| ~ 1e-12 for the smooth functions here) is
+ * negligible, large enough that rounding (DBL_EPSILON |f| / h ~ 2e-16 * 10 /
+ * 1e-6 = 2e-9 for losses of size ~10) stays small. */
+static const double fd_h = 1e-6;
+/* 50x the rounding estimate above, and far below any real gradient error
+ * (a wrong factor or sign is an O(1) error). */
+static const double fd_tol = 1e-7;
+
+/* Opens the reference backend; a failure ends the test. */
+static clmlp_backend_t *open_ref(void)
+{
+    clmlp_backend_t *be = test_open_backend(CLMLP_BACKEND_REF);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(be);
+    return be;
+}
+
+/* Checks that the test freed every buffer it made, then closes be. */
+static void close_ref(clmlp_backend_t *be)
+{
+    CU_ASSERT_EQUAL(((ref_ctx *)be->ctx)->live_bufs, 0);
+    clmlp_backend_free(be);
+}
+
+/* A new F32 buffer holding v[0..n) (zeros when v is NULL). */
+static clmlp_buf *mk_f32(clmlp_backend_t *be, const float *v, size_t n)
+{
+    clmlp_buf *b = NULL;
+    CU_ASSERT_EQUAL_FATAL(be_buf_alloc(be, CLMLP_BUF_F32, n, &b), CLMLP_OK);
+    if (v) CU_ASSERT_EQUAL_FATAL(be_upload(be, b, 0, v, n), CLMLP_OK);
+    return b;
+}
+
+/* A new I32 buffer holding v[0..n). */
+static clmlp_buf *mk_i32(clmlp_backend_t *be, const int32_t *v, size_t n)
+{
+    clmlp_buf *b = NULL;
+    CU_ASSERT_EQUAL_FATAL(be_buf_alloc(be, CLMLP_BUF_I32, n, &b), CLMLP_OK);
+    CU_ASSERT_EQUAL_FATAL(be_upload(be, b, 0, v, n), CLMLP_OK);
+    return b;
+}
+
+/* A new F32 buffer holding the doubles v[0..n) exactly. */
+static clmlp_buf *mk_f64(clmlp_backend_t *be, const double *v, size_t n)
+{
+    clmlp_buf *b = mk_f32(be, NULL, n);
+    CU_ASSERT_EQUAL_FATAL(be_upload_f64(be, b, 0, v, n), CLMLP_OK);
+    return b;
+}
+
+/* Asserts that the doubles in b from off match want within tol (in the
+ * absolute-for-small, relative-for-large sense of test_max_error_d). */
+static void assert_d(const clmlp_buf *b, size_t off, const double *want, size_t n,
+                     double tol, const char *what)
+{
+    double err = test_max_error_d(b->d + off, want, n);
+    if (!(err <= tol)) fprintf(stderr, "%s: error %.3g > %.3g\n", what, err, tol);
+    CU_ASSERT(err <= tol);
+}
+
+/* Uniform doubles in [lo, hi) from a seeded generator. */
+static void fill_d(double *v, size_t n, double lo, double hi, uint64_t seed)
+{
+    clmlp_rng r;
+    clmlp_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) v[i] = lo + (hi - lo) * clmlp_rng_uniform(&r);
+}
+
+/* Names for messages (the library's own name tables live in src/nn). */
+static const char *const act_names[CLMLP_ACT_COUNT] = {
+    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax"};
+static const char *const loss_names[CLMLP_LOSS_COUNT] = {"mse", "bce", "cce", "sparse_cce"};
+
+/* Whether the last error message contains s. */
+static int msg_has(const char *s) { return strstr(clmlp_last_error(), s) != NULL; }
+
+/* ---- backend and memory ------------------------------------------------- */
+
+/* The table is complete and named; buffers round-trip, copy, fill. */
+static void test_memory(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const clmlp_backend_i *t = be->iface;
+    CU_ASSERT_STRING_EQUAL(clmlp_backend_name(be), "ref");
+    CU_ASSERT_STRING_EQUAL(clmlp_backend_description(be),
+                           "reference backend (C, double precision)");
+    CU_ASSERT(t->free && t->buf_alloc && t->buf_free && t->upload && t->download &&
+              t->copy && t->upload_f64 && t->download_f64 && t->fill && t->synchronize &&
+              t->gemm && t->bias_act_forward && t->act_backward && t->bias_grad &&
+              t->loss_grad && t->count_correct && t->gather_rows && t->nonfinite_check &&
+              t->sgd_update && t->adam_update);
+
+    const float v[5] = {1.5f, -2.25f, 3.0e-20f, 1.0e30f, 0.1f};
+    float got[5];
+    clmlp_buf *a = mk_f32(be, v, 5), *b = mk_f32(be, NULL, 7);
+    /* New buffers are zero. */
+    CU_ASSERT_EQUAL(be_download(be, b, 0, got, 5), CLMLP_OK);
+    for (int i = 0; i < 5; i++) CU_ASSERT_EQUAL(got[i], 0.0f);
+    /* float -> double -> float is exact, so the round trip is bit for bit. */
+    CU_ASSERT_EQUAL(be_download(be, a, 0, got, 5), CLMLP_OK);
+    CU_ASSERT_EQUAL(memcmp(got, v, sizeof v), 0);
+    CU_ASSERT_EQUAL(a->d[4], (double)0.1f);
+
+    CU_ASSERT_EQUAL(be_copy(be, a, 1, b, 3, 3), CLMLP_OK);
+    CU_ASSERT_EQUAL(be_fill(be, b, 0, 2, -7.5f), CLMLP_OK);
+    const float want_b[7] = {-7.5f, -7.5f, 0.0f, -2.25f, 3.0e-20f, 1.0e30f, 0.0f};
+    float got_b[7];
+    CU_ASSERT_EQUAL(be_download(be, b, 0, got_b, 7), CLMLP_OK);
+    CU_ASSERT_EQUAL(memcmp(got_b, want_b, sizeof want_b), 0);
+    /* An overlapping copy inside one buffer moves like memmove. */
+    CU_ASSERT_EQUAL(be_copy(be, a, 0, a, 1, 4), CLMLP_OK);
+    CU_ASSERT_EQUAL(be_download(be, a, 0, got, 5), CLMLP_OK);
+    CU_ASSERT(got[0] == 1.5f && got[1] == 1.5f && got[2] == -2.25f && got[4] == 1.0e30f);
+
+    /* Doubles go in and out unrounded, F32 buffers only. */
+    const double dv[2] = {0.1, -1e-300};
+    double dgot[2];
+    CU_ASSERT_EQUAL(be_upload_f64(be, b, 5, dv, 2), CLMLP_OK);
+    CU_ASSERT_EQUAL(be_download_f64(be, b, 5, dgot, 2), CLMLP_OK);
+    CU_ASSERT(dgot[0] == 0.1 && dgot[1] == -1e-300);
+    CU_ASSERT_EQUAL(be_download_f64(be, b, 6, dgot, 2), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_upload_f64(be, b, SIZE_MAX, dv, 2), CLMLP_E_INVALID);
+
+    const int32_t iv[3] = {7, -1, 2147483647};
+    int32_t igot[3];
+    clmlp_buf *ib = mk_i32(be, iv, 3);
+    CU_ASSERT_EQUAL(be_download(be, ib, 0, igot, 3), CLMLP_OK);
+    CU_ASSERT_EQUAL(memcmp(igot, iv, sizeof iv), 0);
+    CU_ASSERT_EQUAL(be_fill(be, ib, 1, 2, 42.0f), CLMLP_OK);
+    CU_ASSERT_EQUAL(be_download(be, ib, 0, igot, 3), CLMLP_OK);
+    CU_ASSERT(igot[0] == 7 && igot[1] == 42 && igot[2] == 42);
+    /* An I32 fill with a value int32 cannot hold, and a copy across types. */
+    CU_ASSERT_EQUAL(be_fill(be, ib, 0, 1, 2.5f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_fill(be, ib, 0, 1, 3.0e9f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_copy(be, a, 0, ib, 0, 1), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("copy"));
+    CU_ASSERT_EQUAL(be_upload_f64(be, ib, 0, dv, 1), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_download_f64(be, ib, 0, dgot, 1), CLMLP_E_INVALID);
+
+    /* Zero-sized buffers exist; impossible sizes are refused, not attempted. */
+    clmlp_buf *z = NULL, *huge = NULL;
+    CU_ASSERT_EQUAL(be_buf_alloc(be, CLMLP_BUF_F32, 0, &z), CLMLP_OK);
+    CU_ASSERT_EQUAL(be_upload(be, z, 0, NULL, 0), CLMLP_OK);
+    CU_ASSERT_EQUAL(be_buf_alloc(be, CLMLP_BUF_F32, SIZE_MAX, &huge), CLMLP_E_NOMEM);
+    CU_ASSERT_PTR_NULL(huge);
+    CU_ASSERT_EQUAL(be_buf_alloc(be, (clmlp_buf_type)7, 1, &huge), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_synchronize(be), CLMLP_OK);
+
+    be_buf_free(be, NULL);
+    be_buf_free(be, z);
+    be_buf_free(be, ib);
+    be_buf_free(be, a);
+    be_buf_free(be, b);
+    close_ref(be);
+}
+
+/* ---- gemm --------------------------------------------------------------- */
+
+/* Places op(X) (rows x cols, row-major in x) into buf at off with leading
+ * dimension ld, transposed in storage when trans is set. */
+static void place(clmlp_buf *buf, size_t off, size_t ld, int trans, const double *x,
+                  size_t rows, size_t cols)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            buf->d[off + (trans ? j * ld + i : i * ld + j)] = x[i * cols + j];
+}
+
+/* op(A) = [1 2 3; 4 5 6], op(B) = [7 8; 9 10; 11 12], so by hand
+ * op(A) op(B) = [58 64; 139 154]; with alpha 2, beta 0.5 and C = [1 2; 3 4],
+ * C becomes [116.5 129; 279.5 310].  Every transpose combination, with
+ * offsets and leading dimensions wider than the rows, must give exactly
+ * that (all values are small integers and halves: exact in double), and
+ * must leave the padding around the matrices alone. */
+static void test_gemm_hand(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const double A[6] = {1, 2, 3, 4, 5, 6}, B[6] = {7, 8, 9, 10, 11, 12};
+    const double C0[4] = {1, 2, 3, 4};
+    const double want[4] = {116.5, 129, 279.5, 310};
+    const double want_b0[4] = {116, 128, 278, 308}; /* beta 0: 2 * AB */
+    const double pad = -99.0;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            clmlp_buf *a = mk_f32(be, NULL, 16), *b = mk_f32(be, NULL, 16);
+            clmlp_buf *c = mk_f32(be, NULL, 10);
+            for (size_t i = 0; i < 16; i++) a->d[i] = b->d[i] = pad;
+            for (size_t i = 0; i < 10; i++) c->d[i] = pad;
+            place(a, 2, 5, ta, A, 2, 3); /* off_a 2, lda 5 */
+            place(b, 1, 4, tb, B, 3, 2); /* off_b 1, ldb 4 */
+            place(c, 3, 3, 0, C0, 2, 2); /* off_c 3, ldc 3 */
+            CU_ASSERT_EQUAL(be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.5f, c, 3, 3),
+                            CLMLP_OK);
+            double got[4] = {c->d[3], c->d[4], c->d[6], c->d[7]};
+            CU_ASSERT_EQUAL(memcmp(got, want, sizeof got), 0);
+            /* Padding: before the offset, the ld gap, and after the end. */
+            CU_ASSERT(c->d[0] == pad && c->d[1] == pad && c->d[2] == pad && c->d[5] == pad &&
+                      c->d[8] == pad && c->d[9] == pad);
+
+            /* beta == 0 ignores C entirely, even NaN in it. */
+            c->d[3] = c->d[4] = c->d[6] = c->d[7] = NAN;
+            CU_ASSERT_EQUAL(be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.0f, c, 3, 3),
+                            CLMLP_OK);
+            double got0[4] = {c->d[3], c->d[4], c->d[6], c->d[7]};
+            CU_ASSERT_EQUAL(memcmp(got0, want_b0, sizeof got0), 0);
+            be_buf_free(be, a);
+            be_buf_free(be, b);
+            be_buf_free(be, c);
+        }
+    close_ref(be);
+}
+
+/* Element (i, p) of op(X) for X stored with leading dimension ld. */
+static double op_at(const double *x, size_t ld, int trans, size_t i, size_t p)
+{
+    return trans ? x[p * ld + i] : x[i * ld + p];
+}
+
+/* Odd-sized random cases against a plain triple loop written here, for
+ * every transpose combination, so the loop orders inside gemm are checked
+ * on shapes where a swapped index could not hide. */
+static void test_gemm_random(void)
+{
+    clmlp_backend_t *be = open_ref();
+    enum { M = 37, N = 23, K = 19, LD = 41, OFF = 3, SZ = OFF + LD * 41 };
+    static double av[SZ], bv[SZ], cv[SZ], want[M * N];
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            fill_d(av, SZ, -1, 1, 11 + ta);
+            fill_d(bv, SZ, -1, 1, 22 + tb);
+            fill_d(cv, SZ, -1, 1, 33);
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N; j++) {
+                    double s = 0.0;
+                    for (size_t p = 0; p < K; p++)
+                        s += op_at(av + OFF, LD, ta, i, p) * op_at(bv + OFF, LD, tb, p, j);
+                    want[i * N + j] = 0.75 * s - 0.5 * cv[OFF + i * LD + j];
+                }
+            clmlp_buf *a = mk_f64(be, av, SZ), *b = mk_f64(be, bv, SZ), *c = mk_f64(be, cv, SZ);
+            CU_ASSERT_EQUAL(be_gemm(be, ta, tb, M, N, K, 0.75f, a, OFF, LD, b, OFF, LD, -0.5f, c,
+                                    OFF, LD),
+                            CLMLP_OK);
+            /* Sums of K = 19 products of values in [-1, 1] (so sum |terms|
+             * <= 19), in double in a different order: the standard bound
+             * K * DBL_EPSILON * sum |terms| = 19 * 2.2e-16 * 19 ~ 8e-14. */
+            double worst = 0.0;
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N; j++)
+                    worst = fmax(worst, fabs(c->d[OFF + i * LD + j] - want[i * N + j]));
+            CU_ASSERT(worst <= 1e-13);
+            be_buf_free(be, a);
+            be_buf_free(be, b);
+            be_buf_free(be, c);
+        }
+    close_ref(be);
+}
+
+/* Empty shapes: k == 0 leaves beta * C; m == 0 touches nothing. */
+static void test_gemm_empty(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const float cv[4] = {1, 2, 3, 4};
+    clmlp_buf *a = mk_f32(be, NULL, 1), *b = mk_f32(be, NULL, 4), *c = mk_f32(be, cv, 4);
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 0, 1.0f, a, 0, 0, b, 0, 2, 3.0f, c, 0, 2),
+                    CLMLP_OK);
+    const double want[4] = {3, 6, 9, 12};
+    assert_d(c, 0, want, 4, 0.0, "k == 0"); /* small integers: exact */
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 0, 2, 2, 1.0f, a, 0, 2, b, 0, 2, 0.0f, c, 0, 2),
+                    CLMLP_OK);
+    assert_d(c, 0, want, 4, 0.0, "m == 0");
+    be_buf_free(be, a);
+    be_buf_free(be, b);
+    be_buf_free(be, c);
+    close_ref(be);
+}
+
+/* gemm refuses what would read or write outside its buffers, or overwrite
+ * an input, and leaves C as it was. */
+static void test_gemm_errors(void)
+{
+    clmlp_backend_t *be = open_ref();
+    clmlp_buf *a = mk_f32(be, NULL, 6), *b = mk_f32(be, NULL, 6), *c = mk_f32(be, NULL, 4);
+    clmlp_buf *ib = NULL;
+    CU_ASSERT_EQUAL_FATAL(be_buf_alloc(be, CLMLP_BUF_I32, 6, &ib), CLMLP_OK);
+    be_fill(be, c, 0, 4, 5.0f);
+    /* A is 2 x 3 = 6 elements: offset 1 runs one past the end. */
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, a, 1, 3, b, 0, 2, 0, c, 0, 2),
+                    CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("gemm") && msg_has("A"));
+    /* lda smaller than a row. */
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, a, 0, 2, b, 0, 2, 0, c, 0, 2),
+                    CLMLP_E_INVALID);
+    /* Transposed B is stored n x k = 2 x 3, which ldb 2 cannot hold. */
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 1, 2, 2, 3, 1, a, 0, 3, b, 0, 2, 0, c, 0, 2),
+                    CLMLP_E_INVALID);
+    /* C past its end, C over A, an I32 operand, an offset near SIZE_MAX. */
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, a, 0, 3, b, 0, 2, 0, c, 1, 2),
+                    CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 1, 2, 1, 1, a, 0, 1, b, 0, 2, 0, a, 0, 2),
+                    CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("overlap"));
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, ib, 0, 3, b, 0, 2, 0, c, 0, 2),
+                    CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, a, SIZE_MAX, 3, b, 0, 2, 0, c, 0, 2),
+                    CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, SIZE_MAX, 2, 3, 1, a, 0, SIZE_MAX, b, 0, 2, 0, c, 0, 2),
+                    CLMLP_E_INVALID);
+    const double five[4] = {5, 5, 5, 5};
+    assert_d(c, 0, five, 4, 0.0, "C after refused calls");
+    be_buf_free(be, a);
+    be_buf_free(be, b);
+    be_buf_free(be, c);
+    be_buf_free(be, ib);
+    close_ref(be);
+}
+
+/* ---- activations -------------------------------------------------------- */
+
+#define SELU_A 1.6732632423543772848170429916717
+#define SELU_S 1.0507009873554804934193349852946
+
+/* act(z) by the textbook formula (no stability tricks: the test points are
+ * moderate, where the direct forms are accurate). */
+static double formula(clmlp_act act, double z)
+{
+    switch (act) {
+    case CLMLP_ACT_LINEAR: return z;
+    case CLMLP_ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
+    case CLMLP_ACT_TANH: return (exp(z) - exp(-z)) / (exp(z) + exp(-z));
+    case CLMLP_ACT_RELU: return z > 0 ? z : 0.0;
+    case CLMLP_ACT_ELU: return z > 0 ? z : exp(z) - 1.0;
+    case CLMLP_ACT_SELU: return SELU_S * (z > 0 ? z : SELU_A * (exp(z) - 1.0));
+    case CLMLP_ACT_SOFTPLUS: return log(1.0 + exp(z));
+    case CLMLP_ACT_SWISH: return z / (1.0 + exp(-z));
+    default: return NAN;
+    }
+}
+
+/* Every element-wise activation against its formula, through a bias. */
+static void test_act_forward_formula(void)
+{
+    clmlp_backend_t *be = open_ref();
+    enum { R = 2, C = 7 };
+    const double zv[R * C] = {-3, -1, -0.5, 0, 0.5, 1, 3, -2.5, -0.25, 0.125, 0.75, 1.5, 2, -4};
+    const double bias[C] = {0.5, -0.5, 0.25, 0, 1, -1, 0.125};
+    double want[R * C];
+    for (int act = 0; act < CLMLP_ACT_COUNT; act++) {
+        if (act == CLMLP_ACT_SOFTMAX) continue;
+        clmlp_buf *z = mk_f64(be, zv, R * C), *b = mk_f64(be, bias, C);
+        clmlp_buf *y = mk_f32(be, NULL, R * C + 1);
+        for (size_t i = 0; i < R * C; i++) want[i] = formula(act, zv[i] + bias[i % C]);
+        CU_ASSERT_EQUAL(be_bias_act_forward(be, act, R, C, z, 0, b, 0, y, 1), CLMLP_OK);
+        /* The formulas and the backend's stable forms differ by a few
+         * rounding errors of values below 5: 1e-14 is ~50 DBL_EPSILON. */
+        assert_d(y, 1, want, R * C, 1e-14, act_names[act]);
+        /* z now holds z + bias, exactly (the sums are dyadic). */
+        for (size_t i = 0; i < R * C; i++) CU_ASSERT_EQUAL(z->d[i], zv[i] + bias[i % C]);
+        CU_ASSERT_EQUAL(y->d[0], 0.0); /* before off_y: untouched */
+        be_buf_free(be, z);
+        be_buf_free(be, b);
+        be_buf_free(be, y);
+    }
+    close_ref(be);
+}
+
+/* Runs the activation on n values of z (one row) with no bias; y receives
+ * doubles, so known values are compared in double. */
+static void act_row(clmlp_backend_t *be, clmlp_act act, const double *zv, size_t n, double *y)
+{
+    clmlp_buf *z = mk_f64(be, zv, n), *yb = mk_f32(be, NULL, n);
+    CU_ASSERT_EQUAL(be_bias_act_forward(be, act, 1, n, z, 0, NULL, 0, yb, 0), CLMLP_OK);
+    memcpy(y, yb->d, n * sizeof *y);
+    be_buf_free(be, z);
+    be_buf_free(be, yb);
+}
+
+/* Known values, and the extremes where a naive formula overflows. */
+static void test_act_forward_known(void)
+{
+    clmlp_backend_t *be = open_ref();
+    double y[4];
+    /* Constants from Python's math module (printed so they read back as the
+     * nearest double); the backend's forms round differently in up to ~3
+     * operations on values below 2, so 4 DBL_EPSILON. */
+    const double tol = 4 * DBL_EPSILON;
+    act_row(be, CLMLP_ACT_SIGMOID, (const double[]){0, 800, -800}, 3, y);
+    CU_ASSERT(y[0] == 0.5 && y[1] == 1.0 && y[2] == 0.0);
+    act_row(be, CLMLP_ACT_SOFTPLUS, (const double[]){0, 800, -800}, 3, y);
+    CU_ASSERT(fabs(y[0] - 0.6931471805599453) <= tol); /* log 2 */
+    CU_ASSERT(y[1] == 800.0 && y[2] == 0.0);           /* no overflow, no -0 junk */
+    act_row(be, CLMLP_ACT_SELU, (const double[]){-1, 1}, 2, y);
+    CU_ASSERT(fabs(y[0] - -1.1113307378125625) <= tol); /* scale*alpha*(1/e - 1) */
+    CU_ASSERT(y[1] == SELU_S);
+    act_row(be, CLMLP_ACT_ELU, (const double[]){-1, 2}, 2, y);
+    CU_ASSERT(fabs(y[0] - -0.6321205588285577) <= tol && y[1] == 2.0);
+    act_row(be, CLMLP_ACT_TANH, (const double[]){0.5, 0}, 2, y);
+    CU_ASSERT(fabs(y[0] - 0.46211715726000974) <= tol && y[1] == 0.0);
+    act_row(be, CLMLP_ACT_SWISH, (const double[]){1, 0, -800}, 3, y);
+    CU_ASSERT(fabs(y[0] - 0.7310585786300049) <= tol && y[1] == 0.0 && y[2] == 0.0);
+    act_row(be, CLMLP_ACT_RELU, (const double[]){-1, 2, 0}, 3, y);
+    CU_ASSERT(y[0] == 0.0 && y[1] == 2.0 && y[2] == 0.0);
+    act_row(be, CLMLP_ACT_RELU, (const double[]){NAN}, 1, y);
+    CU_ASSERT(isnan(y[0])); /* a diverged value must stay visible */
+    act_row(be, CLMLP_ACT_LINEAR, (const double[]){-3.25}, 1, y);
+    CU_ASSERT(y[0] == -3.25);
+    act_row(be, CLMLP_ACT_SOFTMAX, (const double[]){1, 2, 3}, 3, y);
+    CU_ASSERT(fabs(y[0] - 0.09003057317038046) <= tol);
+    CU_ASSERT(fabs(y[1] - 0.24472847105479767) <= tol);
+    CU_ASSERT(fabs(y[2] - 0.6652409557748219) <= tol);
+    /* Without subtracting the row's maximum e^1000 overflows to Inf/Inf =
+     * NaN (the maximum is not first, so z[0] would not do either). */
+    act_row(be, CLMLP_ACT_SOFTMAX, (const double[]){-1000, 1000, 1000}, 3, y);
+    CU_ASSERT(y[0] == 0.0 && y[1] == 0.5 && y[2] == 0.5);
+
+    /* Rows are independent: softmax of [0 0 | 0 ln 3] is [1/2 1/2 | 1/4 3/4]. */
+    const double zv[4] = {0, 0, 0, log(3.0)};
+    clmlp_buf *z = mk_f64(be, zv, 4), *yb = mk_f32(be, NULL, 4);
+    CU_ASSERT_EQUAL(be_bias_act_forward(be, CLMLP_ACT_SOFTMAX, 2, 2, z, 0, NULL, 0, yb, 0),
+                    CLMLP_OK);
+    const double want[4] = {0.5, 0.5, 0.25, 0.75};
+    assert_d(yb, 0, want, 4, 4 * DBL_EPSILON, "softmax rows"); /* exp/log rounding */
+    /* Through download: the float nearest each value (all exact here). */
+    float f[4];
+    CU_ASSERT_EQUAL(be_download(be, yb, 0, f, 4), CLMLP_OK);
+    CU_ASSERT(f[0] == 0.5f && f[3] == 0.75f);
+    /* z and y may not alias. */
+    CU_ASSERT_EQUAL(be_bias_act_forward(be, CLMLP_ACT_RELU, 2, 2, z, 0, NULL, 0, z, 0),
+                    CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_bias_act_forward(be, CLMLP_ACT_COUNT, 2, 2, z, 0, NULL, 0, yb, 0),
+                    CLMLP_E_INVALID);
+    be_buf_free(be, z);
+    be_buf_free(be, yb);
+    close_ref(be);
+}
+
+/* L(z) = sum dy * act(z): the quantity whose gradient act_backward gives. */
+static double dot_loss(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+                       clmlp_buf *z, clmlp_buf *y, const double *dy)
+{
+    double s = 0.0;
+    CU_ASSERT_EQUAL(be_bias_act_forward(be, act, rows, cols, z, 0, NULL, 0, y, 0), CLMLP_OK);
+    for (size_t i = 0; i < rows * cols; i++) s += dy[i] * y->d[i];
+    return s;
+}
+
+/* act_backward of every activation against central differences of
+ * L(z) = sum dy * act(z), one z at a time: dL/dz_e is exactly dz_e, and for
+ * softmax it exercises the whole row Jacobian.  Test points keep |z| >= 0.1
+ * so no difference straddles the kink of relu, elu or selu at 0. */
+static void test_act_backward_fd(void)
+{
+    clmlp_backend_t *be = open_ref();
+    enum { R = 3, C = 4, N = R * C };
+    double zv[N], dyv[N], fd[N];
+    fill_d(zv, N, 0.1, 2.0, 5);
+    fill_d(dyv, N, -1.0, 1.0, 6);
+    for (size_t i = 0; i < N; i += 2) zv[i] = -zv[i]; /* both signs, |z| >= 0.1 */
+    for (int act = 0; act < CLMLP_ACT_COUNT; act++) {
+        clmlp_buf *z = mk_f64(be, zv, N), *y = mk_f32(be, NULL, N);
+        clmlp_buf *dy = mk_f64(be, dyv, N), *dz = mk_f32(be, NULL, N);
+        dot_loss(be, act, R, C, z, y, dyv);
+        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C, z, 0, y, 0, dy, 0, dz, 0), CLMLP_OK);
+        for (size_t e = 0; e < N; e++) {
+            z->d[e] = zv[e] + fd_h;
+            double lp = dot_loss(be, act, R, C, z, y, dyv);
+            z->d[e] = zv[e] - fd_h;
+            double lm = dot_loss(be, act, R, C, z, y, dyv);
+            z->d[e] = zv[e];
+            fd[e] = (lp - lm) / (2.0 * fd_h);
+        }
+        assert_d(dz, 0, fd, N, fd_tol, act_names[act]);
+
+        /* dz may be dy itself; the result must not change at all. */
+        dot_loss(be, act, R, C, z, y, dyv);
+        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C, z, 0, y, 0, dy, 0, dy, 0), CLMLP_OK);
+        CU_ASSERT_EQUAL(memcmp(dy->d, dz->d, N * sizeof(double)), 0);
+        /* ...but not a shifted copy of it, and never z or y. */
+        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C - 1, z, 0, y, 0, dy, 0, dy, 1),
+                        CLMLP_E_INVALID);
+        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C, z, 0, y, 0, dy, 0, y, 0),
+                        CLMLP_E_INVALID);
+        be_buf_free(be, z);
+        be_buf_free(be, y);
+        be_buf_free(be, dy);
+        be_buf_free(be, dz);
+    }
+    close_ref(be);
+}
+
+/* Derivatives at chosen points, by hand: relu' is 0 at z <= 0 (0 included)
+ * and 1 above; elu'(-1) = 1/e; sigmoid'(0) = 1/4; tanh'(0) = 1. */
+static void test_act_backward_known(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const double zv[3] = {-1, 0, 2};
+    const double ones[3] = {1, 1, 1};
+    struct {
+        clmlp_act act;
+        double want[3];
+    } cases[] = {
+        {CLMLP_ACT_RELU, {0, 0, 1}},
+        {CLMLP_ACT_ELU, {0.36787944117144233, 1, 1}}, /* z = 0 is not > 0: e^0 */
+        {CLMLP_ACT_LINEAR, {1, 1, 1}},
+        {CLMLP_ACT_SELU, {SELU_S * SELU_A * 0.36787944117144233, SELU_S * SELU_A, SELU_S}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        clmlp_buf *z = mk_f64(be, zv, 3), *y = mk_f32(be, NULL, 3);
+        clmlp_buf *dy = mk_f64(be, ones, 3), *dz = mk_f32(be, NULL, 3);
+        CU_ASSERT_EQUAL(be_bias_act_forward(be, cases[c].act, 1, 3, z, 0, NULL, 0, y, 0),
+                        CLMLP_OK);
+        CU_ASSERT_EQUAL(be_act_backward(be, cases[c].act, 1, 3, z, 0, y, 0, dy, 0, dz, 0),
+                        CLMLP_OK);
+        /* 1/e is quoted to 17 digits; one more rounding in exp(). */
+        assert_d(dz, 0, cases[c].want, 3, 4 * DBL_EPSILON, act_names[cases[c].act]);
+        be_buf_free(be, z);
+        be_buf_free(be, y);
+        be_buf_free(be, dy);
+        be_buf_free(be, dz);
+    }
+    close_ref(be);
+}
+
+/* ---- losses ------------------------------------------------------------- */
+
+/* Runs loss_grad on doubles: returns the loss sum (metrics[0] of a fresh
+ * metrics buffer) and, if g != NULL, the gradient with scale 1. */
+static double loss_of(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
+                      size_t cols, const double *y, const double *t, const int32_t *lab,
+                      double *g)
+{
+    size_t n = rows * cols;
+    clmlp_buf *yb = mk_f64(be, y, n), *tb = t ? mk_f64(be, t, n) : NULL;
+    clmlp_buf *lb = lab ? mk_i32(be, lab, rows) : NULL;
+    clmlp_buf *gb = g ? mk_f32(be, NULL, n) : NULL, *mb = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
+    CU_ASSERT_EQUAL(be_loss_grad(be, loss, fused, rows, cols, yb, 0, tb, 0, lb, 0, 1.0f, gb, 0,
+                                 mb),
+                    CLMLP_OK);
+    double l = mb->d[CLMLP_METRIC_LOSS];
+    CU_ASSERT_EQUAL(mb->d[CLMLP_METRIC_NONFINITE], 0.0);
+    if (g) memcpy(g, gb->d, n * sizeof *g);
+    be_buf_free(be, yb);
+    be_buf_free(be, tb);
+    be_buf_free(be, lb);
+    be_buf_free(be, gb);
+    be_buf_free(be, mb);
+    return l;
+}
+
+/* Known loss values (sums over rows) and gradients, by hand. */
+static void test_loss_known(void)
+{
+    clmlp_backend_t *be = open_ref();
+    /* CCE of a uniform softmax over 10 classes is log 10 per row, whatever
+     * the label; fused or not, dense or sparse.  Rounding: log() and ten
+     * additions of 0.1, a few DBL_EPSILON of a value ~4.6. */
+    double y10[20], t10[20] = {0}, g[20];
+    for (int i = 0; i < 20; i++) y10[i] = 0.1;
+    t10[3] = t10[17] = 1;
+    const int32_t lab10[2] = {3, 7};
+    const double tol = 16 * DBL_EPSILON, l10 = 2 * log(10.0);
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_CCE, 0, 2, 10, y10, t10, NULL, NULL) - l10) <= tol);
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_CCE, 1, 2, 10, y10, t10, NULL, NULL) - l10) <= tol);
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_SPARSE_CCE, 0, 2, 10, y10, NULL, lab10, NULL) - l10) <=
+              tol);
+    /* Fused sparse: y - onehot = 0.1 everywhere but -0.9 at the label. */
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_SPARSE_CCE, 1, 2, 10, y10, NULL, lab10, g) - l10) <=
+              tol);
+    for (int i = 0; i < 20; i++) {
+        double want = (i == 3 || i == 17) ? -0.9 : 0.1;
+        CU_ASSERT(fabs(g[i] - want) <= DBL_EPSILON);
+    }
+    /* MSE: rows [1 2] and [3 4] against [0 0] and [1 1]: (1+4)/2 + (4+9)/2
+     * = 9, gradient 2 (y - t) / 2.  Small integers: exact. */
+    const double ym[4] = {1, 2, 3, 4}, tm[4] = {0, 0, 1, 1}, gm[4] = {1, 2, 2, 3};
+    CU_ASSERT_EQUAL(loss_of(be, CLMLP_LOSS_MSE, 0, 2, 2, ym, tm, NULL, g), 9.0);
+    CU_ASSERT_EQUAL(memcmp(g, gm, sizeof gm), 0);
+    /* BCE at y = 0.5: log 2 whatever t; gradient at t = 1 is -1/0.5 = -2
+     * unfused, 0.5 - 1 = -0.5 fused. */
+    const double yb[1] = {0.5}, tb[1] = {1};
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_BCE, 0, 1, 1, yb, tb, NULL, g) - log(2.0)) <=
+              2 * DBL_EPSILON);
+    CU_ASSERT_EQUAL(g[0], -2.0);
+    loss_of(be, CLMLP_LOSS_BCE, 1, 1, 1, yb, tb, NULL, g);
+    CU_ASSERT_EQUAL(g[0], -0.5);
+    /* Clipping: y = 0 at the label costs -log(1e-7) = 16.118..., finite, and
+     * the unfused gradient uses the clipped y: -1/1e-7.  The constant is from
+     * Python; 1e-14 is a few roundings (ulp 3.6e-15) of a value ~16. */
+    const double y01[2] = {0, 1}, t10b[2] = {1, 0}, clip_loss = 16.11809565095832;
+    const int32_t lab0[1] = {0};
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_CCE, 0, 1, 2, y01, t10b, NULL, g) - clip_loss) <= 1e-14);
+    /* 1e-7 is inexact in double: 1/1e-7 is 1e7 to within one ulp or so. */
+    CU_ASSERT(fabs(g[0] - -1e7) <= 2e7 * DBL_EPSILON && g[1] == 0.0);
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_SPARSE_CCE, 0, 1, 2, y01, NULL, lab0, g) - clip_loss) <=
+              1e-14);
+    /* BCE at y = 1, t = 0: -log(1 - (1 - 1e-7)); 1 - 1e-7 is not exact in
+     * double, so the value is 16.118095651484676 (Python, same expression),
+     * within 1e-14 again. */
+    const double y1[1] = {1}, t0[1] = {0};
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_BCE, 0, 1, 1, y1, t0, NULL, NULL) -
+                   16.118095651484676) <= 1e-14);
+    close_ref(be);
+}
+
+/* The gradient of every loss, unfused (wrt y) and fused (wrt z, through
+ * the forward activation), against central differences of the loss value
+ * that the same call accumulates into metrics[0]. */
+static void test_loss_grad_fd(void)
+{
+    clmlp_backend_t *be = open_ref();
+    enum { R = 3, C = 4, N = R * C };
+    const int32_t lab[R] = {1, 3, 0};
+    double y[N], z[N], t[N], g[N], fd[N];
+    for (int loss = 0; loss < CLMLP_LOSS_COUNT; loss++) {
+        int sparse = loss == CLMLP_LOSS_SPARSE_CCE;
+        /* Targets: MSE any reals; BCE in [0, 1]; CCE one row-normalised
+         * distribution per row (the fused y - t needs sum t = 1). */
+        fill_d(t, N, loss == CLMLP_LOSS_MSE ? -1.0 : 0.0, 1.0, 70 + loss);
+        if (loss == CLMLP_LOSS_CCE)
+            for (size_t r = 0; r < R; r++) {
+                double s = t[r * C] + t[r * C + 1] + t[r * C + 2] + t[r * C + 3];
+                for (size_t j = 0; j < C; j++) t[r * C + j] /= s;
+            }
+        const double *tt = sparse ? NULL : t;
+        const int32_t *ll = sparse ? lab : NULL;
+
+        /* Unfused: y inside (0.1, 0.9), well inside the clip range, where
+         * |d^3 loss/dy^3| <= 2/0.1^3 keeps the truncation error ~1e-9. */
+        fill_d(y, N, 0.1, 0.9, 80 + loss);
+        loss_of(be, loss, 0, R, C, y, tt, ll, g);
+        for (size_t e = 0; e < N; e++) {
+            double y0 = y[e];
+            y[e] = y0 + fd_h;
+            double lp = loss_of(be, loss, 0, R, C, y, tt, ll, NULL);
+            y[e] = y0 - fd_h;
+            double lm = loss_of(be, loss, 0, R, C, y, tt, ll, NULL);
+            y[e] = y0;
+            fd[e] = (lp - lm) / (2.0 * fd_h);
+        }
+        double err = test_max_error_d(g, fd, N);
+        if (!(err <= fd_tol)) fprintf(stderr, "unfused %s: %.3g\n", loss_names[loss], err);
+        CU_ASSERT(err <= fd_tol);
+        if (loss == CLMLP_LOSS_MSE) continue; /* no fused form */
+
+        /* Fused: the loss of act(z) differentiated in z. */
+        clmlp_act act = loss == CLMLP_LOSS_BCE ? CLMLP_ACT_SIGMOID : CLMLP_ACT_SOFTMAX;
+        fill_d(z, N, -2.0, 2.0, 90 + loss);
+        clmlp_buf *zb = mk_f64(be, z, N), *yb = mk_f32(be, NULL, N);
+        CU_ASSERT_EQUAL(be_bias_act_forward(be, act, R, C, zb, 0, NULL, 0, yb, 0), CLMLP_OK);
+        loss_of(be, loss, 1, R, C, yb->d, tt, ll, g);
+        /* The unfused gradient pulled back through act_backward agrees. */
+        double gu[N];
+        loss_of(be, loss, 0, R, C, yb->d, tt, ll, gu);
+        clmlp_buf *gub = mk_f64(be, gu, N);
+        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C, zb, 0, yb, 0, gub, 0, gub, 0), CLMLP_OK);
+        /* Two algebraically equal forms; the unfused one divides by y >=
+         * e^-4/4 ~ 0.005, so ~100 roundings of O(1) terms: 1e-13. */
+        CU_ASSERT(test_max_error_d(gub->d, g, N) <= 1e-13);
+        for (size_t e = 0; e < N; e++) {
+            double l[2];
+            for (int s = 0; s < 2; s++) {
+                zb->d[e] = z[e] + (s ? -fd_h : fd_h);
+                CU_ASSERT_EQUAL(be_bias_act_forward(be, act, R, C, zb, 0, NULL, 0, yb, 0),
+                                CLMLP_OK);
+                l[s] = loss_of(be, loss, 1, R, C, yb->d, tt, ll, NULL);
+            }
+            zb->d[e] = z[e];
+            fd[e] = (l[0] - l[1]) / (2.0 * fd_h);
+        }
+        err = test_max_error_d(g, fd, N);
+        if (!(err <= fd_tol)) fprintf(stderr, "fused %s: %.3g\n", loss_names[loss], err);
+        CU_ASSERT(err <= fd_tol);
+        be_buf_free(be, zb);
+        be_buf_free(be, yb);
+        be_buf_free(be, gub);
+    }
+    close_ref(be);
+}
+
+/* scale multiplies the gradient only; losses accumulate; NaN is flagged;
+ * grad may be NULL. */
+static void test_loss_scale_accumulate(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const float yv[4] = {0.25f, 0.75f, 0.5f, 0.5f}, tv[4] = {0, 1, 1, 0};
+    clmlp_buf *y = mk_f32(be, yv, 4), *t = mk_f32(be, tv, 4);
+    clmlp_buf *g1 = mk_f32(be, NULL, 4), *g4 = mk_f32(be, NULL, 4);
+    clmlp_buf *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
+    for (int loss = 0; loss < CLMLP_LOSS_SPARSE_CCE; loss++) {
+        be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
+        CU_ASSERT_EQUAL(be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
+                        CLMLP_OK);
+        CU_ASSERT_EQUAL(be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 0.25f, g4, 0, m),
+                        CLMLP_OK);
+        double once = m->d[CLMLP_METRIC_LOSS] / 2;
+        CU_ASSERT_EQUAL(be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, NULL, 0, m),
+                        CLMLP_OK);
+        /* Three calls on the same batch add three equal sums (x * 3 / 2
+         * with x exactly representable twice over: exact). */
+        CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_LOSS], 3 * once);
+        /* Scaling by 1/4, a power of two, is exact. */
+        for (int i = 0; i < 4; i++) CU_ASSERT_EQUAL(g4->d[i], 0.25 * g1->d[i]);
+        CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_NONFINITE], 0.0);
+    }
+    /* A NaN output makes the loss NaN and raises the flag. */
+    be_fill(be, y, 1, 1, NAN);
+    CU_ASSERT_EQUAL(be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
+                    CLMLP_OK);
+    CU_ASSERT(isnan(m->d[CLMLP_METRIC_LOSS]));
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_NONFINITE], 1.0);
+    /* NaN survives the clipping in the logarithms too. */
+    be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
+    CU_ASSERT_EQUAL(be_loss_grad(be, CLMLP_LOSS_CCE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
+                    CLMLP_OK);
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_NONFINITE], 1.0);
+    be_buf_free(be, y);
+    be_buf_free(be, t);
+    be_buf_free(be, g1);
+    be_buf_free(be, g4);
+    be_buf_free(be, m);
+    close_ref(be);
+}
+
+/* loss_grad on 2 x 3 outputs at offset 0, scale 1 (for test_loss_errors). */
+#define loss23(loss, fused, y, t, lab, g, m)                                      \
+    be_loss_grad(be, loss, fused, 2, 3, y, 0, t, 0, lab, 0, 1.0f, g, 0, m)
+
+/* Bad labels, missing or doubled targets, and MSE fused are refused before
+ * anything is written. */
+static void test_loss_errors(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const float yv[6] = {0.2f, 0.3f, 0.5f, 0.1f, 0.1f, 0.8f};
+    const int32_t bad_hi[2] = {0, 3}, bad_neg[2] = {-1, 0}, good[2] = {2, 0};
+    clmlp_buf *y = mk_f32(be, yv, 6), *t = mk_f32(be, yv, 6), *g = mk_f32(be, NULL, 6);
+    clmlp_buf *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
+    clmlp_buf *lh = mk_i32(be, bad_hi, 2), *ln = mk_i32(be, bad_neg, 2);
+    clmlp_buf *lg = mk_i32(be, good, 2);
+    be_fill(be, g, 0, 6, 9.0f);
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_SPARSE_CCE, 1, y, NULL, lh, g, m), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("row 1") && msg_has("label 3"));
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_SPARSE_CCE, 0, y, NULL, ln, g, m), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("row 0"));
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_MSE, 1, y, t, NULL, g, m), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("fused"));
+    /* Both targets, neither, the wrong one, a float buffer as labels. */
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_CCE, 0, y, t, lg, g, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_CCE, 0, y, NULL, NULL, g, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_CCE, 0, y, NULL, lg, g, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_SPARSE_CCE, 0, y, NULL, t, g, m), CLMLP_E_INVALID);
+    /* grad over y or t, and metrics too short. */
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_MSE, 0, y, t, NULL, y, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_MSE, 0, y, t, NULL, t, m), CLMLP_E_INVALID);
+    clmlp_buf *short_m = mk_f32(be, NULL, CLMLP_METRIC_COUNT - 1);
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_MSE, 0, y, t, NULL, g, short_m), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("metrics"));
+    be_buf_free(be, short_m);
+    const double nine[6] = {9, 9, 9, 9, 9, 9}, zero[4] = {0};
+    assert_d(g, 0, nine, 6, 0.0, "grad after refused calls");
+    assert_d(m, 0, zero, 4, 0.0, "metrics after refused calls");
+    /* The good labels work. */
+    CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_SPARSE_CCE, 1, y, NULL, lg, g, m), CLMLP_OK);
+    be_buf_free(be, y);
+    be_buf_free(be, t);
+    be_buf_free(be, g);
+    be_buf_free(be, m);
+    be_buf_free(be, lh);
+    be_buf_free(be, ln);
+    be_buf_free(be, lg);
+    close_ref(be);
+#undef loss23
+}
+
+/* ---- bias gradient, accuracy, gather, NaN check ------------------------- */
+
+/* Column sums of [1 2; 3 4; 5 6] = [9 12], at offsets, overwriting db. */
+static void test_bias_grad(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const float dzv[7] = {100, 1, 2, 3, 4, 5, 6};
+    const float dbv[4] = {-1, 7, 7, -1};
+    clmlp_buf *dz = mk_f32(be, dzv, 7), *db = mk_f32(be, dbv, 4);
+    CU_ASSERT_EQUAL(be_bias_grad(be, 3, 2, dz, 1, db, 1), CLMLP_OK);
+    const double want[4] = {-1, 9, 12, -1}; /* small integers: exact */
+    assert_d(db, 0, want, 4, 0.0, "bias_grad");
+    /* rows == 0 gives zeros; db past the end is refused. */
+    CU_ASSERT_EQUAL(be_bias_grad(be, 0, 2, dz, 1, db, 1), CLMLP_OK);
+    CU_ASSERT(db->d[1] == 0.0 && db->d[2] == 0.0);
+    CU_ASSERT_EQUAL(be_bias_grad(be, 3, 2, dz, 1, db, 3), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_bias_grad(be, 3, 2, dz, 2, db, 0), CLMLP_E_INVALID);
+    be_buf_free(be, dz);
+    be_buf_free(be, db);
+    close_ref(be);
+}
+
+/* argmax against labels or one-hot targets (the first maximum wins a tie),
+ * and the 0.5 threshold for a single output; counts accumulate. */
+static void test_count_correct(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const float yv[12] = {0.1f, 0.7f, 0.2f,  /* argmax 1 */
+                          0.5f, 0.5f, 0.0f,  /* tie: 0 */
+                          0.3f, 0.3f, 0.4f,  /* 2 */
+                          0.9f, 0.05f, 0.05f /* 0 */};
+    const int32_t lab[4] = {1, 1, 2, 1}; /* right, wrong, right, wrong */
+    const float tv[12] = {0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1}; /* right x3, wrong */
+    clmlp_buf *y = mk_f32(be, yv, 12), *l = mk_i32(be, lab, 4), *t = mk_f32(be, tv, 12);
+    clmlp_buf *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
+    CU_ASSERT_EQUAL(be_count_correct(be, 4, 3, y, 0, NULL, 0, l, 0, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_CORRECT], 2.0);
+    CU_ASSERT_EQUAL(be_count_correct(be, 4, 3, y, 0, t, 0, NULL, 0, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_CORRECT], 5.0);
+    /* One output: y > 0.5 against label == 1 or t > 0.5; 0.5 itself is 0. */
+    const float y1[4] = {0.2f, 0.7f, 0.5f, 0.9f};
+    const int32_t l1[4] = {0, 1, 1, 0};           /* right, right, wrong, wrong */
+    const float t1[4] = {0.0f, 1.0f, 0.0f, 0.6f}; /* all right */
+    clmlp_buf *yb = mk_f32(be, y1, 4), *lb = mk_i32(be, l1, 4), *tb = mk_f32(be, t1, 4);
+    be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
+    CU_ASSERT_EQUAL(be_count_correct(be, 4, 1, yb, 0, NULL, 0, lb, 0, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_CORRECT], 2.0);
+    CU_ASSERT_EQUAL(be_count_correct(be, 4, 1, yb, 0, tb, 0, NULL, 0, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_CORRECT], 6.0);
+    /* Offsets: the last two rows only. */
+    CU_ASSERT_EQUAL(be_count_correct(be, 2, 1, yb, 2, NULL, 0, lb, 2, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_CORRECT], 6.0);
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_LOSS], 0.0); /* nothing else touched */
+    /* Labels out of range: 3 with 3 classes, 2 for a single output. */
+    const int32_t bad3[4] = {0, 3, 0, 0}, bad1[4] = {0, 1, 1, 2};
+    clmlp_buf *bl = mk_i32(be, bad3, 4), *bl1 = mk_i32(be, bad1, 4);
+    CU_ASSERT_EQUAL(be_count_correct(be, 4, 3, y, 0, NULL, 0, bl, 0, m), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("row 1"));
+    CU_ASSERT_EQUAL(be_count_correct(be, 4, 1, yb, 0, NULL, 0, bl1, 0, m), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("row 3"));
+    be_buf_free(be, bl1);
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_CORRECT], 6.0);
+    be_buf_free(be, y);
+    be_buf_free(be, l);
+    be_buf_free(be, t);
+    be_buf_free(be, m);
+    be_buf_free(be, yb);
+    be_buf_free(be, lb);
+    be_buf_free(be, tb);
+    be_buf_free(be, bl);
+    close_ref(be);
+}
+
+/* Rows picked by index, for F32 features and I32 labels; bad indices and
+ * mismatched types are refused with dst untouched. */
+static void test_gather_rows(void)
+{
+    clmlp_backend_t *be = open_ref();
+    float xv[12];
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 3; c++) xv[r * 3 + c] = (float)(10 * r + c);
+    const int32_t idxv[4] = {-5, 3, 0, 3}; /* -5 lies before idx_off: never read */
+    const int32_t labv[4] = {7, 8, 9, 10};
+    clmlp_buf *x = mk_f32(be, xv, 12), *idx = mk_i32(be, idxv, 4), *dst = mk_f32(be, NULL, 11);
+    clmlp_buf *lab = mk_i32(be, labv, 4), *ldst = mk_i32(be, labv, 4);
+    be_fill(be, dst, 0, 11, -1.0f);
+    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 3, x, idx, 1, dst, 2), CLMLP_OK);
+    const float want[11] = {-1, -1, 30, 31, 32, 0, 1, 2, 30, 31, 32};
+    float got[11];
+    be_download(be, dst, 0, got, 11);
+    CU_ASSERT_EQUAL(memcmp(got, want, sizeof want), 0);
+    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 1, lab, idx, 1, ldst, 1), CLMLP_OK);
+    int32_t lgot[4];
+    be_download(be, ldst, 0, lgot, 4);
+    CU_ASSERT(lgot[0] == 7 && lgot[1] == 10 && lgot[2] == 7 && lgot[3] == 10);
+
+    const int32_t badv[2] = {1, 4};
+    clmlp_buf *bad = mk_i32(be, badv, 2);
+    CU_ASSERT_EQUAL(be_gather_rows(be, 2, 3, x, bad, 0, dst, 0), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("index 4") && msg_has("row 1"));
+    CU_ASSERT_EQUAL(be_gather_rows(be, 2, 3, x, idx, 0, dst, 0), CLMLP_E_INVALID); /* -5 */
+    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 1, x, idx, 1, ldst, 0), CLMLP_E_INVALID); /* F32->I32 */
+    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 1, lab, x, 1, ldst, 0), CLMLP_E_INVALID); /* F32 idx */
+    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 1, lab, idx, 2, ldst, 0), CLMLP_E_INVALID); /* idx end */
+    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 3, x, idx, 1, dst, 3), CLMLP_E_INVALID);    /* dst end */
+    CU_ASSERT_EQUAL(be_gather_rows(be, 1, 1, lab, idx, 1, lab, 0), CLMLP_E_INVALID);  /* in place */
+    be_download(be, dst, 0, got, 11);
+    CU_ASSERT_EQUAL(memcmp(got, want, sizeof want), 0);
+    be_buf_free(be, x);
+    be_buf_free(be, idx);
+    be_buf_free(be, dst);
+    be_buf_free(be, lab);
+    be_buf_free(be, ldst);
+    be_buf_free(be, bad);
+    close_ref(be);
+}
+
+/* The flag is raised by NaN, +Inf or -Inf inside the range only, and never
+ * lowered by a clean call. */
+static void test_nonfinite_check(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const float xv[6] = {1, -2, 3.0e38f, 0, 0, 0};
+    clmlp_buf *x = mk_f32(be, xv, 6), *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
+    CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 0, 6, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_NONFINITE], 0.0);
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    for (int k = 0; k < 3; k++) {
+        be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
+        be_upload(be, x, 5, &bad[k], 1);
+        CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 0, 5, m), CLMLP_OK); /* not in range */
+        CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_NONFINITE], 0.0);
+        CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 2, 4, m), CLMLP_OK);
+        CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_NONFINITE], 1.0);
+        CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 0, 5, m), CLMLP_OK);
+        CU_ASSERT_EQUAL(m->d[CLMLP_METRIC_NONFINITE], 1.0);
+    }
+    CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 3, 4, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 0, 1, x), CLMLP_OK); /* 6 >= 4: valid metrics */
+    be_buf_free(be, x);
+    be_buf_free(be, m);
+    close_ref(be);
+}
+
+/* ---- optimizers --------------------------------------------------------- */
+
+/* Runs `steps` SGD steps from w = [1, -2], grad [0.5, 0.25], v = 0, and
+ * compares w and v with values worked by hand.  lr 0.125, momentum 0.5 and
+ * l2 0.25 are powers of two, so every intermediate is a short dyadic
+ * fraction: the results are exact in double and compared with ==. */
+static void sgd_case(float mu, int nesterov, float l2, size_t n_decay, int steps,
+                     const double *want_w, const double *want_v)
+{
+    clmlp_backend_t *be = open_ref();
+    const float wv[2] = {1, -2}, gv[2] = {0.5f, 0.25f};
+    clmlp_buf *w = mk_f32(be, wv, 2), *g = mk_f32(be, gv, 2), *v = mk_f32(be, NULL, 2);
+    for (int s = 0; s < steps; s++)
+        CU_ASSERT_EQUAL(be_sgd_update(be, 2, n_decay, w, g, mu != 0 ? v : NULL, 0.125f, mu,
+                                      nesterov, l2),
+                        CLMLP_OK);
+    assert_d(w, 0, want_w, 2, 0.0, "sgd w");
+    assert_d(v, 0, want_v, 2, 0.0, "sgd v");
+    be_buf_free(be, w);
+    be_buf_free(be, g);
+    be_buf_free(be, v);
+    close_ref(be);
+}
+
+/* Plain, momentum, Nesterov and L2 (first element only), by hand:
+ *   plain x2:     w -= 0.125 g twice: [1 - 0.125, -2 - 0.0625]
+ *   momentum x2:  v1 = -0.125 g = [-0.0625, -0.03125], w1 = w0 + v1;
+ *                 v2 = 0.5 v1 - 0.125 g = [-0.09375, -0.046875], w2 = w1 + v2
+ *   nesterov x2:  w1 = w0 + 0.5 v1 - 0.125 g = [0.90625, -2.046875];
+ *                 w2 = w1 + 0.5 v2 - 0.125 g = [0.796875, -2.1015625]
+ *   l2 x1:        g0 = 0.5 + 0.25 * 1 = 0.75: w = [1 - 0.09375, -2 - 0.03125]
+ *   nesterov+l2 x2: g0 = 0.75, v = -0.09375, w = 0.859375; then g0 =
+ *                 0.5 + 0.25 * 0.859375 = 0.71484375, v = -0.13623046875,
+ *                 w = 0.859375 - 0.068115234375 - 0.08935546875 */
+static void test_sgd(void)
+{
+    sgd_case(0, 0, 0, 0, 2, (const double[]){0.875, -2.0625}, (const double[]){0, 0});
+    sgd_case(0.5f, 0, 0, 0, 2, (const double[]){0.84375, -2.078125},
+             (const double[]){-0.09375, -0.046875});
+    sgd_case(0.5f, 1, 0, 0, 2, (const double[]){0.796875, -2.1015625},
+             (const double[]){-0.09375, -0.046875});
+    sgd_case(0, 0, 0.25f, 1, 1, (const double[]){0.90625, -2.03125}, (const double[]){0, 0});
+    sgd_case(0.5f, 1, 0.25f, 1, 2, (const double[]){0.701904296875, -2.1015625},
+             (const double[]){-0.13623046875, -0.046875});
+
+    /* Refused: momentum without vel, n_decay > n, n past a buffer, aliasing. */
+    clmlp_backend_t *be = open_ref();
+    clmlp_buf *w = mk_f32(be, NULL, 3), *g = mk_f32(be, NULL, 2);
+    CU_ASSERT_EQUAL(be_sgd_update(be, 2, 0, w, g, NULL, 0.1f, 0.9f, 0, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_sgd_update(be, 2, 3, w, g, NULL, 0.1f, 0, 0, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_sgd_update(be, 3, 0, w, g, NULL, 0.1f, 0, 0, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_sgd_update(be, 2, 0, w, w, NULL, 0.1f, 0, 0, 0), CLMLP_E_INVALID);
+    be_buf_free(be, w);
+    be_buf_free(be, g);
+    close_ref(be);
+}
+
+/* Two Adam steps with Keras's defaults (beta1 0.9, beta2 0.999, eps 1e-7)
+ * and l2 0.5 on the first weight only.  Expected values were worked in
+ * Python in double from the float32-rounded parameters and gradients
+ * (0.2f is not 0.2), in the documented
+ * order: g += l2 w; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * w -= lr_t m / (sqrt(v) + eps).  As a sanity check by eye, Adam's first
+ * step moves every weight by about lr = 0.001 against its gradient. */
+static void test_adam(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const float wv[3] = {1.0f, -0.5f, 0.25f}, gv[3] = {0.2f, -0.1f, 0.05f};
+    clmlp_buf *w = mk_f32(be, wv, 3), *g = mk_f32(be, gv, 3);
+    clmlp_buf *m = mk_f32(be, NULL, 3), *v = mk_f32(be, NULL, 3);
+    /* lr_t = 0.001 sqrt(1 - 0.999^t) / (1 - 0.9^t), rounded to float. */
+    const float lr1 = 0.0003162277571391314f, lr2 = 0.00023531672195531428f;
+    /* The same double operations in the same order as the backend, and
+     * Python prints doubles that read back exactly, so the match should be
+     * exact; 1e-15 (a few ulps) only allows for a compiler contracting a*b+c
+     * into one fused multiply-add. */
+    const double tol = 1e-15;
+    CU_ASSERT_EQUAL(be_adam_update(be, 3, 1, w, g, m, v, lr1, 0.9f, 0.999f, 1e-7f, 0.5f),
+                    CLMLP_OK);
+    const double w1[3] = {0.9989999978698683, -0.49900002497448037, 0.2490000565946708};
+    const double m1[3] = {0.07000001698732383, -0.010000002533197438, 0.005000001266598719};
+    assert_d(w, 0, w1, 3, tol, "adam w1");
+    assert_d(m, 0, m1, 3, tol, "adam m1");
+    /* v is ~1e-5: compare relative to its size. */
+    const double v1[3] = {0.0004899936956166684, 9.999871551986674e-06, 2.4999678879966684e-06};
+    for (int i = 0; i < 3; i++) CU_ASSERT(fabs(v->d[i] - v1[i]) <= tol * v1[i]);
+    for (int i = 0; i < 3; i++) CU_ASSERT(fabs(fabs(w->d[i] - wv[i]) - 0.001) < 1e-6);
+    CU_ASSERT_EQUAL(be_adam_update(be, 3, 1, w, g, m, v, lr2, 0.9f, 0.999f, 1e-7f, 0.5f),
+                    CLMLP_OK);
+    const double w2[3] = {0.9980000131094567, -0.49800004069485976, 0.24800009468011402};
+    const double m2[3] = {0.1329500304885573, -0.019000004574656493, 0.009500002287328247};
+    assert_d(w, 0, w2, 3, tol, "adam w2");
+    assert_d(m, 0, m2, 3, tol, "adam m2");
+    const double v2[3] = {0.00097879766136221, 1.9989743361165742e-05, 4.9974358402914354e-06};
+    for (int i = 0; i < 3; i++) CU_ASSERT(fabs(v->d[i] - v2[i]) <= tol * v2[i]);
+    /* m and v are required and distinct. */
+    CU_ASSERT_EQUAL(be_adam_update(be, 3, 1, w, g, NULL, v, lr2, 0.9f, 0.999f, 1e-7f, 0),
+                    CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_adam_update(be, 3, 1, w, g, m, m, lr2, 0.9f, 0.999f, 1e-7f, 0),
+                    CLMLP_E_INVALID);
+    be_buf_free(be, w);
+    be_buf_free(be, g);
+    be_buf_free(be, m);
+    be_buf_free(be, v);
+    close_ref(be);
+}
+
+/* ---- bounds ------------------------------------------------------------- */
+
+/* Every op given a range past the end of a buffer (by one, or by an offset
+ * near SIZE_MAX that would wrap) returns CLMLP_E_INVALID, writes nothing
+ * and (under ASan) reads nothing outside.  So do NULL buffers and counts
+ * whose product overflows. */
+static void test_bounds(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const size_t big = SIZE_MAX - 1;
+    float host[8] = {0};
+    clmlp_buf *a = mk_f32(be, NULL, 6), *b = mk_f32(be, NULL, 6), *c = mk_f32(be, NULL, 6);
+    clmlp_buf *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT), *ib = NULL;
+    const int32_t iv[2] = {0, 1};
+    ib = mk_i32(be, iv, 2);
+    be_fill(be, b, 0, 6, 0.5f);
+    be_fill(be, c, 0, 6, 3.0f);
+    int rcs[] = {
+        be_upload(be, a, 5, host, 2),
+        be_upload(be, a, 7, host, 0),
+        be_upload(be, a, big, host, 4),
+        be_upload(be, NULL, 0, host, 1),
+        be_download(be, a, 1, host, 6),
+        be_download(be, a, big, host, 2),
+        be_copy(be, a, 0, c, 1, 6),
+        be_copy(be, a, big, c, 0, 2),
+        be_fill(be, c, 6, 1, 0.0f),
+        be_fill(be, c, big, 2, 0.0f),
+        be_bias_act_forward(be, CLMLP_ACT_RELU, 2, 3, a, 1, NULL, 0, c, 0),
+        be_bias_act_forward(be, CLMLP_ACT_RELU, 2, 3, a, 0, b, 4, c, 0),
+        be_bias_act_forward(be, CLMLP_ACT_RELU, SIZE_MAX / 2 + 1, 2, a, 0, NULL, 0, c, 0),
+        be_act_backward(be, CLMLP_ACT_TANH, 2, 3, a, 0, b, 0, b, 0, c, 1),
+        be_act_backward(be, CLMLP_ACT_TANH, 2, 3, a, 0, b, big, b, 0, c, 0),
+        be_bias_grad(be, 2, 3, a, 0, c, 4),
+        be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 3, b, 1, a, 0, NULL, 0, 1, c, 0, m),
+        be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 3, b, 0, a, 0, NULL, 0, 1, c, big, m),
+        be_loss_grad(be, CLMLP_LOSS_SPARSE_CCE, 0, 3, 2, b, 0, NULL, 0, ib, 0, 1, c, 0, m),
+        be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 3, b, 0, a, 0, NULL, 0, 1, c, 0, NULL),
+        be_count_correct(be, 2, 3, b, 0, NULL, 0, ib, 1, m),
+        be_gather_rows(be, 2, 3, b, ib, 0, c, 1),
+        be_gather_rows(be, 2, 3, b, ib, big, c, 0),
+        be_nonfinite_check(be, b, 6, 1, m),
+        be_nonfinite_check(be, b, 0, 1, NULL),
+        be_sgd_update(be, 7, 0, c, a, NULL, 0.1f, 0, 0, 0),
+        be_adam_update(be, 7, 0, c, a, b, m, 0.1f, 0.9f, 0.999f, 1e-7f, 0),
+        be_gemm(be, 0, 0, 2, 3, 1, 1, a, 0, 1, b, 0, 3, 0, c, 1, 3),
+    };
+    for (size_t i = 0; i < sizeof rcs / sizeof rcs[0]; i++) {
+        if (rcs[i] != CLMLP_E_INVALID) fprintf(stderr, "bounds case %zu: rc %d\n", i, rcs[i]);
+        CU_ASSERT_EQUAL(rcs[i], CLMLP_E_INVALID);
+    }
+    const double three[6] = {3, 3, 3, 3, 3, 3}, zero[4] = {0};
+    assert_d(c, 0, three, 6, 0.0, "c after refused calls");
+    assert_d(m, 0, zero, 4, 0.0, "metrics after refused calls");
+    be_buf_free(be, a);
+    be_buf_free(be, b);
+    be_buf_free(be, c);
+    be_buf_free(be, m);
+    be_buf_free(be, ib);
+    close_ref(be);
+}
+
+int main(void)
+{
+    static const test_case memory[] = {{"memory", test_memory}, {NULL, NULL}};
+    static const test_case gemm[] = {{"hand, all transposes", test_gemm_hand},
+                                     {"random vs triple loop", test_gemm_random},
+                                     {"empty shapes", test_gemm_empty},
+                                     {"errors", test_gemm_errors},
+                                     {NULL, NULL}};
+    static const test_case act[] = {{"forward vs formula", test_act_forward_formula},
+                                    {"forward known values", test_act_forward_known},
+                                    {"backward vs finite differences", test_act_backward_fd},
+                                    {"backward known values", test_act_backward_known},
+                                    {NULL, NULL}};
+    static const test_case loss[] = {{"known values", test_loss_known},
+                                     {"gradients vs finite differences", test_loss_grad_fd},
+                                     {"scale, accumulation, NaN", test_loss_scale_accumulate},
+                                     {"errors", test_loss_errors},
+                                     {NULL, NULL}};
+    static const test_case misc[] = {{"bias_grad", test_bias_grad},
+                                     {"count_correct", test_count_correct},
+                                     {"gather_rows", test_gather_rows},
+                                     {"nonfinite_check", test_nonfinite_check},
+                                     {NULL, NULL}};
+    static const test_case opt[] = {{"sgd", test_sgd}, {"adam", test_adam}, {NULL, NULL}};
+    static const test_case bounds[] = {{"past the end", test_bounds}, {NULL, NULL}};
+    if (test_add_suite("ref memory", memory) || test_add_suite("ref gemm", gemm) ||
+        test_add_suite("ref activations", act) || test_add_suite("ref losses", loss) ||
+        test_add_suite("ref data ops", misc) || test_add_suite("ref optimizers", opt) ||
+        test_add_suite("ref bounds", bounds))
+        return 1;
+    return test_run_all();
+}

@@ -1,0 +1,212 @@
+/* Messages, option parsing, checked numbers and backend options shared by
+ * the clmlp subcommands. */
+#include "cli_common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "clmlp %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'clmlp %s --help'.\n", cmd);
+    return CLI_USAGE;
+}
+
+int cli_runtime_error(void)
+{
+    const char *msg = clmlp_last_error();
+    fprintf(stderr, "clmlp: %s\n", msg && *msg ? msg : "unknown error");
+    return CLI_RUNTIME;
+}
+
+/* The long option whose value is val, or NULL. */
+static const struct option *find_long(const struct option *longopts, int val)
+{
+    for (const struct option *o = longopts; o->name; o++)
+        if (o->val == val) return o;
+    return NULL;
+}
+
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts)
+{
+    char spec[64];
+    snprintf(spec, sizeof spec, ":%s", shortopts);
+    opterr = 0;
+    int prev = optind;
+    int c = getopt_long(argc, argv, spec, longopts, NULL);
+    if (c != '?' && c != ':') return c;
+    /* The word getopt stopped at: argv[optind-1] for a long option (getopt
+     * has stepped past it), else the short option itself. */
+    const char *word = optind > prev && optind - 1 < argc ? argv[optind - 1] : NULL;
+    int is_long = word && strncmp(word, "--", 2) == 0;
+    char shortname[3] = {'-', (char)optopt, '\0'};
+    const char *name = is_long ? word : shortname;
+    if (c == ':') {
+        const struct option *o = is_long ? NULL : find_long(longopts, optopt);
+        if (!is_long && o) name = o->name;
+        cli_usage_error(cmd, "option '%s%s' needs a value", is_long || !o ? "" : "--", name);
+    } else if (optopt != 0 && (is_long || find_long(longopts, optopt))) {
+        cli_usage_error(cmd, "option '%s' takes no value", name);
+    } else if (optopt != 0) {
+        cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    } else {
+        cli_usage_error(cmd, "unknown option '%s'", word ? word : "?");
+    }
+    return '?';
+}
+
+int cli_no_operands(const char *cmd, int argc, char **argv)
+{
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s' (every input is an option)",
+                               argv[optind]);
+    return CLI_OK;
+}
+
+/* Parses an optionally signed decimal integer with nothing around it. */
+static int parse_whole(const char *s, int allow_sign, long long *out, int *overflow)
+{
+    *overflow = 0;
+    const char *p = s;
+    if (allow_sign && (*p == '-' || *p == '+')) p++;
+    if (!isdigit((unsigned char)*p)) return -1;
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (*end) return -1;
+    if (errno == ERANGE) {
+        *overflow = 1;
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_count(const char *cmd, const char *opt, const char *s, size_t min, size_t *out)
+{
+    long long v = 0;
+    int overflow = 0;
+    if (parse_whole(s, 0, &v, &overflow) < 0 || (unsigned long long)v > SIZE_MAX ||
+        (size_t)v < min)
+        return cli_usage_error(cmd, "%s must be a whole number >= %zu%s, got '%s'", opt, min,
+                               overflow ? " (and not that large)" : "", s);
+    *out = (size_t)v;
+    return CLI_OK;
+}
+
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi,
+                   long *out)
+{
+    long long v = 0;
+    int overflow = 0;
+    if (parse_whole(s, 1, &v, &overflow) < 0 || v < lo || v > hi)
+        return cli_usage_error(cmd, "%s must be a whole number from %ld to %ld, got '%s'", opt,
+                               lo, hi, s);
+    *out = (long)v;
+    return CLI_OK;
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out)
+{
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = isdigit((unsigned char)*s) ? strtoull(s, &end, 10) : 0;
+    if (!isdigit((unsigned char)*s) || *end || errno == ERANGE)
+        return cli_usage_error(cmd, "%s must be a whole number from 0 to %llu, got '%s'", opt,
+                               (unsigned long long)UINT64_MAX, s);
+    *out = (uint64_t)v;
+    return CLI_OK;
+}
+
+/* Describes an interval for messages: "> 0", ">= 0", "in [0, 1)". */
+static void describe_range(char *buf, size_t cap, double lo, int lo_open, double hi,
+                           int hi_open)
+{
+    if (isinf(hi))
+        snprintf(buf, cap, "%s %g", lo_open ? ">" : ">=", lo);
+    else
+        snprintf(buf, cap, "in %c%g, %g%c", lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']');
+}
+
+int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, int lo_open,
+                   double hi, int hi_open, double *out)
+{
+    errno = 0;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    int ok = *s && !isspace((unsigned char)*s) && end != s && !*end && errno != ERANGE &&
+             isfinite(v);
+    ok = ok && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+    if (!ok) {
+        char range[64];
+        describe_range(range, sizeof range, lo, lo_open, hi, hi_open);
+        return cli_usage_error(cmd, "%s must be a number %s, got '%s'", opt, range, s);
+    }
+    *out = v;
+    return CLI_OK;
+}
+
+int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_BACKEND:
+        if (strcmp(arg, "ref") == 0)
+            a->kind = CLMLP_BACKEND_REF;
+        else if (strcmp(arg, "opencl") == 0)
+            a->kind = CLMLP_BACKEND_OPENCL;
+        else if (strcmp(arg, "default") == 0)
+            a->kind = CLMLP_BACKEND_DEFAULT;
+        else
+            return cli_usage_error(cmd, "--backend must be ref, opencl or default, got '%s'",
+                                   arg);
+        return CLI_OK;
+    case OPT_PLATFORM:
+        a->platform = arg;
+        return CLI_OK;
+    case OPT_DEVICE:
+        a->device = arg;
+        return CLI_OK;
+    default: return cli_usage_error(cmd, "internal: option %d is not a backend option", opt);
+    }
+}
+
+const char *cli_backend_kind_name(clmlp_backend_kind kind)
+{
+    switch (kind) {
+    case CLMLP_BACKEND_REF: return "ref";
+    case CLMLP_BACKEND_OPENCL: return "opencl";
+    default: return "default";
+    }
+}
+
+int cli_backend_open(const cli_backend_args *a, int quiet, clmlp_backend_t **out)
+{
+    clmlp_backend_opts o;
+    memset(&o, 0, sizeof o);
+    o.kind = a->kind;
+    o.platform = a->platform;
+    o.device = a->device;
+    o.verbose = 0;
+    if (clmlp_backend_init(out, &o) < 0) return cli_runtime_error();
+    if (!quiet) fprintf(stderr, "backend: %s\n", clmlp_backend_description(*out));
+    return CLI_OK;
+}
+
+size_t cli_predicted_class(const float *row, size_t n_out)
+{
+    if (n_out == 1) return row[0] > 0.5f ? 1 : 0;
+    size_t best = 0;
+    for (size_t j = 1; j < n_out; j++)
+        if (row[j] > row[best]) best = j;
+    return best;
+}

@@ -1,0 +1,116 @@
+/* Shared pieces of the clmlp subcommands: exit statuses, messages, getopt
+ * with our own messages, numbers checked in full, and the backend options.
+ * Only the tool decides to exit; these helpers return statuses. */
+#ifndef CLMLP_CLI_COMMON_H
+#define CLMLP_CLI_COMMON_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clmlp.h"
+
+/* Process exit statuses of every subcommand. */
+enum {
+    CLI_OK = 0,      /* done */
+    CLI_RUNTIME = 1, /* a file, the data or the device failed */
+    CLI_USAGE = 2    /* the command line asked for something impossible */
+};
+
+/* Long-option values shared by several subcommands.  Subcommands number
+ * their own options from OPT_LOCAL up. */
+enum {
+    OPT_BACKEND = 256,
+    OPT_PLATFORM,
+    OPT_DEVICE,
+    OPT_TRAIN,
+    OPT_TEST,
+    OPT_DATA,
+    OPT_LABEL_COL,
+    OPT_NO_LABELS,
+    OPT_DATASET,
+    OPT_DATA_DIR,
+    OPT_SCALE,
+    OPT_LOCAL = 512
+};
+
+/* getopt_long table entries and help text for the backend options. */
+#define CLI_BACKEND_LONGOPTS                                                      \
+    {"backend", required_argument, NULL, OPT_BACKEND},                            \
+        {"platform", required_argument, NULL, OPT_PLATFORM},                      \
+        {"device", required_argument, NULL, OPT_DEVICE}
+/* The help text for the backend options, naming the default kind (a string
+ * literal); CLI_BACKEND_HELP when the default is "default".  Plain text, no
+ * printf directives, so it may go through fputs or printf alike. */
+#define CLI_BACKEND_HELP_FOR(def)                                                 \
+    "  --backend ref|opencl|default  where to compute (default: " def "; 'default'\n" \
+    "                        is OpenCL where a device exists, else ref)\n"       \
+    "  --platform P          OpenCL platform: index or part of its name\n"       \
+    "                        (default: $CLMLP_PLATFORM, else any)\n"             \
+    "  --device D            OpenCL device: index or part of its name\n"         \
+    "                        (default: $CLMLP_DEVICE, else the first GPU)\n"
+#define CLI_BACKEND_HELP CLI_BACKEND_HELP_FOR("default")
+
+/* Prints "clmlp CMD: <message>" and a pointer to --help on stderr; returns
+ * CLI_USAGE so callers can `return cli_usage_error(...)`. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int cli_usage_error(const char *cmd, const char *fmt, ...);
+
+/* Prints "clmlp: " and the library's last message on stderr; returns
+ * CLI_RUNTIME. */
+int cli_runtime_error(void);
+
+/* getopt_long with messages of our own: returns the next option's value, -1
+ * at the end, or '?' after printing a usage error about an unknown option,
+ * a missing value or a value given to a flag.  shortopts lists the short
+ * options as getopt spells them (without the leading ':'). */
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
+
+/* After the option loop: a usage error if words that are not options are
+ * left; else CLI_OK. */
+int cli_no_operands(const char *cmd, int argc, char **argv);
+
+/* Number parsers.  Each checks the whole string (no blanks, no trailing
+ * junk, no overflow, no NaN or Inf), stores the value and returns CLI_OK, or
+ * prints "clmlp CMD: OPT must be ..., got 'S'" and returns CLI_USAGE. */
+/* A whole number >= min. */
+int cli_parse_count(const char *cmd, const char *opt, const char *s, size_t min, size_t *out);
+/* A whole number, possibly negative, within [lo, hi]. */
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi,
+                   long *out);
+/* Any whole number >= 0 up to 2^64-1 (seeds). */
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
+/* A finite real number in the interval from lo to hi; lo_open/hi_open make
+ * that end exclusive; hi may be INFINITY. */
+int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, int lo_open,
+                   double hi, int hi_open, double *out);
+
+/* The backend options as given. */
+typedef struct {
+    clmlp_backend_kind kind;
+    const char *platform;
+    const char *device;
+} cli_backend_args;
+
+/* Handles OPT_BACKEND, OPT_PLATFORM or OPT_DEVICE; CLI_OK or CLI_USAGE. */
+int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char *arg);
+
+/* The name --backend takes for a kind ("ref", "opencl", "default"). */
+const char *cli_backend_kind_name(clmlp_backend_kind kind);
+
+/* Opens the backend; unless quiet, prints its description on stderr.
+ * Returns CLI_OK, or CLI_RUNTIME after printing the library's message. */
+int cli_backend_open(const cli_backend_args *a, int quiet, clmlp_backend_t **out);
+
+/* The class a row of n_out model outputs predicts: the argmax, or for a
+ * single output 1 when it is above 0.5, else 0. */
+size_t cli_predicted_class(const float *row, size_t n_out);
+
+/* Rows handed to the model at a time when predicting, which bounds the
+ * memory for outputs however large the input is. */
+#define CLI_PREDICT_CHUNK 1024
+
+#endif

@@ -1,0 +1,252 @@
+/* Data options: parsing them, loading CSV files or a named data set, and
+ * checking a model against the data before any training starts. */
+#include "cli_data.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_features.h"
+
+void cli_data_defaults(cli_data_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->label_col = -1;
+    a->data_dir = "data";
+}
+
+/* Whether name is a data set we know. */
+static int known_dataset(const char *name)
+{
+    return strcmp(name, "mnist") == 0 || strcmp(name, "fashion") == 0 ||
+           strcmp(name, "circle") == 0 || strcmp(name, "xor") == 0;
+}
+
+/* Whether the named data set is read from idx files. */
+static int is_idx(const char *name)
+{
+    return strcmp(name, "mnist") == 0 || strcmp(name, "fashion") == 0;
+}
+
+int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_TRAIN: a->train = arg; return CLI_OK;
+    case OPT_TEST: a->test = arg; return CLI_OK;
+    case OPT_DATA: a->data = arg; return CLI_OK;
+    case OPT_NO_LABELS: a->no_labels = 1; return CLI_OK;
+    case OPT_DATA_DIR: a->data_dir = arg; return CLI_OK;
+    case OPT_LABEL_COL:
+        a->label_col_set = 1;
+        return cli_parse_long(cmd, "--label-col", arg, -(long)INT_MAX, INT_MAX, &a->label_col);
+    case OPT_DATASET:
+        if (!known_dataset(arg))
+            return cli_usage_error(cmd, "--dataset must be mnist, fashion, circle or xor, "
+                                        "got '%s'", arg);
+        a->dataset = arg;
+        return CLI_OK;
+    case OPT_SCALE:
+        a->scale_set = 1;
+        if (strcmp(arg, "01") == 0)
+            a->scale_pm1 = 0;
+        else if (strcmp(arg, "pm1") == 0)
+            a->scale_pm1 = 1;
+        else
+            return cli_usage_error(cmd, "--scale must be 01 or pm1, got '%s'", arg);
+        return CLI_OK;
+    default: return cli_usage_error(cmd, "internal: option %d is not a data option", opt);
+    }
+}
+
+/* Rejects options that do not go with a named data set or with each other. */
+static int check_combination(const char *cmd, const cli_data_args *a)
+{
+    if (a->dataset && (a->train || a->test || a->data))
+        return cli_usage_error(cmd, "give either --dataset or CSV files, not both");
+    if (a->dataset && a->label_col_set)
+        return cli_usage_error(cmd, "--label-col applies to CSV files, not --dataset");
+    if (a->dataset && a->no_labels)
+        return cli_usage_error(cmd, "--no-labels applies to a CSV file, not --dataset");
+    if (a->scale_set && !(a->dataset && is_idx(a->dataset)))
+        return cli_usage_error(cmd, "--scale applies to --dataset mnist or fashion");
+    if (a->no_labels && a->label_col_set)
+        return cli_usage_error(cmd, "--no-labels and --label-col contradict each other");
+    return CLI_OK;
+}
+
+/* Builds DIR/SUB/FILE.gz, or DIR/SUB/FILE when only the uncompressed file
+ * exists. */
+static void idx_path(char *buf, size_t cap, const cli_data_args *a, const char *file)
+{
+    snprintf(buf, cap, "%s/%s/%s", a->data_dir, a->dataset, file);
+    if (access(buf, R_OK) == 0) return;
+    snprintf(buf, cap, "%s/%s/%s.gz", a->data_dir, a->dataset, file);
+}
+
+/* Whether the circle set's file for this half is missing. */
+static int circle_missing(const cli_data_args *a, int test)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/circle-%s.csv", a->data_dir, test ? "test" : "train");
+    return access(path, R_OK) != 0;
+}
+
+/* Loads one half of a named data set: test == 0 the training set, else the
+ * test set.  CLI_OK or CLI_RUNTIME. */
+static int load_named(const cli_data_args *a, int test, clmlp_dataset_t **out)
+{
+    int rc;
+    if (strcmp(a->dataset, "xor") == 0) {
+        rc = clmlp_dataset_xor(out);
+    } else if (strcmp(a->dataset, "circle") == 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/circle-%s.csv", a->data_dir, test ? "test" : "train");
+        rc = clmlp_dataset_read_csv(out, path, -1);
+    } else {
+        char images[4096], labels[4096];
+        idx_path(images, sizeof images, a,
+                 test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte");
+        idx_path(labels, sizeof labels, a,
+                 test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte");
+        rc = clmlp_dataset_read_idx(out, images, labels, a->scale_pm1);
+        if (rc < 0 && (access(images, R_OK) != 0 || access(labels, R_OK) != 0)) {
+            cli_runtime_error();
+            fprintf(stderr, "clmlp: fetch the data set with: tools/get-data --only %s %s\n",
+                    a->dataset, a->data_dir);
+            return CLI_RUNTIME;
+        }
+    }
+    if (rc < 0 && strcmp(a->dataset, "circle") == 0 && circle_missing(a, test)) {
+        cli_runtime_error();
+        fprintf(stderr, "clmlp: make the circle set with: tools/make-circle --out %s\n",
+                a->data_dir);
+        return CLI_RUNTIME;
+    }
+    return rc < 0 ? cli_runtime_error() : CLI_OK;
+}
+
+/* Reads a labelled CSV file.  CLI_OK or CLI_RUNTIME. */
+static int load_csv(const cli_data_args *a, const char *path, clmlp_dataset_t **out)
+{
+    if (clmlp_dataset_read_csv(out, path, (int)a->label_col) < 0) return cli_runtime_error();
+    return CLI_OK;
+}
+
+int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t **train,
+                        clmlp_dataset_t **test)
+{
+    *train = *test = NULL;
+    int rc = check_combination(cmd, a);
+    if (rc) return rc;
+    if (a->data) return cli_usage_error(cmd, "train reads --train (and --test), not --data");
+    if (a->no_labels) return cli_usage_error(cmd, "training needs labels (no --no-labels)");
+    if (!a->dataset && !a->train)
+        return cli_usage_error(cmd, "no data: give --train FILE [--test FILE] or --dataset NAME");
+    if (a->dataset) {
+        rc = load_named(a, 0, train);
+        if (!rc) rc = load_named(a, 1, test);
+    } else {
+        rc = load_csv(a, a->train, train);
+        if (!rc && a->test) rc = load_csv(a, a->test, test);
+    }
+    if (rc) {
+        clmlp_dataset_free(*train);
+        clmlp_dataset_free(*test);
+        *train = *test = NULL;
+        return rc;
+    }
+    if (*test && (*test)->n_features != (*train)->n_features) {
+        char n1[256], n2[256];
+        fprintf(stderr, "clmlp: %s has %zu features per row but %s has %zu\n",
+                cli_data_name(a, 0, n1, sizeof n1), (*train)->n_features,
+                cli_data_name(a, 1, n2, sizeof n2), (*test)->n_features);
+        clmlp_dataset_free(*train);
+        clmlp_dataset_free(*test);
+        *train = *test = NULL;
+        return CLI_RUNTIME;
+    }
+    return CLI_OK;
+}
+
+int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_labels,
+                       clmlp_dataset_t **out)
+{
+    *out = NULL;
+    int rc = check_combination(cmd, a);
+    if (rc) return rc;
+    if (a->train || a->test)
+        return cli_usage_error(cmd, "give the data as --data FILE (or --dataset NAME)");
+    if (a->no_labels && !allow_no_labels)
+        return cli_usage_error(cmd, "--no-labels: evaluating needs the labels");
+    if (!a->dataset && !a->data)
+        return cli_usage_error(cmd, "no data: give --data FILE or --dataset NAME");
+    if (a->dataset) return load_named(a, 1, out);
+    if (a->no_labels)
+        return cli_read_features_csv(out, a->data) < 0 ? cli_runtime_error() : CLI_OK;
+    return load_csv(a, a->data, out);
+}
+
+const char *cli_data_name(const cli_data_args *a, int which, char *buf, size_t cap)
+{
+    if (!a->dataset) {
+        const char *p = which == 0 ? a->train : which == 1 ? a->test : a->data;
+        snprintf(buf, cap, "%s", p ? p : "the data");
+    } else {
+        snprintf(buf, cap, "the %s %s set", a->dataset, which == 0 ? "training" : "test");
+    }
+    return buf;
+}
+
+/* Finds the largest label in ds and the first row holding it. */
+static int32_t max_label(const clmlp_dataset_t *ds, size_t *row)
+{
+    int32_t best = -1;
+    *row = 0;
+    for (size_t i = 0; i < ds->n; i++)
+        if (ds->labels[i] > best) {
+            best = ds->labels[i];
+            *row = i;
+        }
+    return best;
+}
+
+/* Checks integer labels against the output width and the loss. */
+static int check_labels_fit(const char *cmd, const char *model_what, clmlp_loss loss,
+                            size_t n_out, const clmlp_dataset_t *ds, const char *what)
+{
+    size_t row = 0;
+    int32_t top = max_label(ds, &row);
+    int categorical = loss == CLMLP_LOSS_CCE || loss == CLMLP_LOSS_SPARSE_CCE;
+    if (categorical && n_out < 2)
+        return cli_usage_error(cmd, "loss %s needs at least 2 output units (one per class), "
+                                    "but %s has 1; use 1:sigmoid with binary_crossentropy",
+                               clmlp_loss_name(loss), model_what);
+    if (n_out == 1 && top > 1)
+        return cli_usage_error(cmd, "%s has a single output unit, which fits labels 0 and 1, "
+                                    "but %s has label %d (row %zu); give the output layer "
+                                    "one unit per class",
+                               model_what, what, (int)top, row + 1);
+    if (n_out > 1 && top >= 0 && (size_t)top >= n_out)
+        return cli_usage_error(cmd, "label %d in %s (row %zu) is out of range for the %zu "
+                                    "output units of %s (labels must be < %zu)",
+                               (int)top, what, row + 1, n_out, model_what, n_out);
+    return CLI_OK;
+}
+
+int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_what,
+                   clmlp_loss loss, const clmlp_dataset_t *ds, const char *what,
+                   int check_labels)
+{
+    size_t n_in = clmlp_model_n_inputs(m), n_out = clmlp_model_n_outputs(m);
+    if (ds->n_features != n_in)
+        return cli_usage_error(cmd, "%s takes %zu inputs, but %s has %zu features per row",
+                               model_what, n_in, what, ds->n_features);
+    if (!check_labels) return CLI_OK;
+    if (ds->labels) return check_labels_fit(cmd, model_what, loss, n_out, ds, what);
+    if (ds->targets && ds->n_targets != n_out)
+        return cli_usage_error(cmd, "%s has %zu outputs, but %s has %zu targets per row",
+                               model_what, n_out, what, ds->n_targets);
+    if (!ds->targets) return cli_usage_error(cmd, "%s has no labels", what);
+    return CLI_OK;
+}

@@ -1,0 +1,70 @@
+/* The data options of the clmlp subcommands: CSV files (--train, --test,
+ * --data, --label-col, --no-labels) or a named data set (--dataset,
+ * --data-dir, --scale), loading them, and checking that a model fits them. */
+#ifndef CLMLP_CLI_DATA_H
+#define CLMLP_CLI_DATA_H
+
+#include <stddef.h>
+
+#include "cli_common.h"
+#include "clmlp.h"
+
+typedef struct {
+    const char *train;          /* CSV training set (train) */
+    const char *test;           /* CSV test set (train) */
+    const char *data;           /* CSV set to evaluate or predict (eval, predict) */
+    long label_col;             /* default -1: the last column */
+    int label_col_set;
+    int no_labels;              /* predict: the CSV holds only features */
+    const char *dataset;        /* NULL, or mnist, fashion, circle or xor */
+    const char *data_dir;       /* default "data" */
+    int scale_pm1;              /* idx pixels in [-1,1] instead of [0,1] */
+    int scale_set;
+} cli_data_args;
+
+/* getopt_long entries and help text for the named data sets. */
+#define CLI_DATASET_LONGOPTS                                                      \
+    {"dataset", required_argument, NULL, OPT_DATASET},                            \
+        {"data-dir", required_argument, NULL, OPT_DATA_DIR},                      \
+        {"scale", required_argument, NULL, OPT_SCALE}
+#define CLI_DATASET_HELP                                                          \
+    "  --dataset NAME        mnist, fashion, circle or xor instead of CSV files:\n" \
+    "                        mnist/fashion read DIR/mnist/ or DIR/fashion/\n"     \
+    "                        {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz;\n"  \
+    "                        circle reads DIR/circle-{train,test}.csv;\n"         \
+    "                        xor is built in (the same 4 rows train and test)\n"  \
+    "  --data-dir DIR        where the data sets live (default: data)\n"          \
+    "  --scale 01|pm1        mnist/fashion pixels in [0,1] or [-1,1] (default: 01)\n"
+#define CLI_LABEL_COL_HELP                                                        \
+    "  --label-col N         the CSV column holding the class label, 0-based;\n"  \
+    "                        negative counts from the end (default: -1, the last)\n"
+
+/* Sets the defaults: label column -1, data directory "data". */
+void cli_data_defaults(cli_data_args *a);
+
+/* Handles one of the OPT_* data options; CLI_OK or CLI_USAGE. */
+int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg);
+
+/* For train: loads the training set and the test set (*test is NULL when
+ * there is none).  Returns CLI_OK, CLI_USAGE (options that do not go
+ * together) or CLI_RUNTIME (a file could not be read), having printed why. */
+int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t **train,
+                        clmlp_dataset_t **test);
+
+/* For eval and predict: loads --data, or the named data set's test set.
+ * allow_no_labels permits --no-labels (a CSV of features only). */
+int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_labels,
+                       clmlp_dataset_t **out);
+
+/* Names a loaded set for messages: the CSV path or "the mnist test set"
+ * (which is 0 for the training set, 1 for the test set, 2 for --data). */
+const char *cli_data_name(const cli_data_args *a, int which, char *buf, size_t cap);
+
+/* Checks that model m (described by model_what, e.g. "--layers '2,4,1'")
+ * takes ds's rows and, with check_labels, that its labels or targets suit the
+ * output layer and loss.  CLI_OK, or CLI_USAGE after a message naming what. */
+int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_what,
+                   clmlp_loss loss, const clmlp_dataset_t *ds, const char *what,
+                   int check_labels);
+
+#endif

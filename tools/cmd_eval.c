@@ -1,0 +1,205 @@
+/* clmlp eval: a saved model's loss and accuracy on a labelled set, its
+ * confusion matrix, and the first examples it gets wrong. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "cli_data.h"
+#include "commands.h"
+
+#define CMD "eval"
+
+enum { OPT_MODEL = OPT_LOCAL, OPT_BATCH_SIZE, OPT_MISCLASSIFIED };
+
+static const struct option long_options[] = {
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"label-col", required_argument, NULL, OPT_LABEL_COL},
+    CLI_DATASET_LONGOPTS,
+    {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+    {"misclassified", required_argument, NULL, OPT_MISCLASSIFIED},
+    CLI_BACKEND_LONGOPTS,
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Prints the usage with every option and its default. */
+static void usage(void)
+{
+    printf("usage: clmlp eval --model FILE (--data FILE | --dataset NAME) [OPTIONS]\n"
+           "Scores a saved model on labelled data: loss, accuracy, the confusion matrix\n"
+           "(rows: true class, columns: predicted) and the first misclassified rows.\n\n"
+           "  --model FILE          the model (written by train --save or --checkpoint)\n"
+           "  --data FILE           labelled CSV to score\n"
+           CLI_LABEL_COL_HELP CLI_DATASET_HELP
+           "                        (eval scores the data set's test set)\n"
+           "  --batch-size N        rows per evaluation batch >= 1 (default: 256)\n"
+           "  --misclassified N     list the first N misclassified rows, 0 for none\n"
+           "                        (default: 10)\n"
+           CLI_BACKEND_HELP
+           "  -h, --help            this help\n");
+}
+
+typedef struct {
+    cli_data_args data;
+    cli_backend_args backend;
+    const char *model;
+    size_t batch_size, misclassified;
+} eval_args;
+
+/* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
+static int parse_args(int argc, char **argv, eval_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cli_data_defaults(&a->data);
+    a->backend.kind = CLMLP_BACKEND_DEFAULT;
+    a->batch_size = 256;
+    a->misclassified = 10;
+    int c, rc = CLI_OK;
+    while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "h", long_options)) != -1) {
+        switch (c) {
+        case 'h': usage(); return -1;
+        case '?': return CLI_USAGE;
+        case OPT_MODEL: a->model = optarg; break;
+        case OPT_BATCH_SIZE:
+            rc = cli_parse_count(CMD, "--batch-size", optarg, 1, &a->batch_size);
+            break;
+        case OPT_MISCLASSIFIED:
+            rc = cli_parse_count(CMD, "--misclassified", optarg, 0, &a->misclassified);
+            break;
+        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
+            rc = cli_backend_option(CMD, &a->backend, c, optarg);
+            break;
+        default: rc = cli_data_option(CMD, &a->data, c, optarg); break;
+        }
+    }
+    if (rc) return rc;
+    if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
+    if (!a->model) return cli_usage_error(CMD, "--model FILE is required");
+    return CLI_OK;
+}
+
+/* Predictions gathered over the whole set. */
+typedef struct {
+    size_t k;                   /* classes: outputs, or 2 for one output */
+    size_t *confusion;          /* k x k, rows true, columns predicted */
+    size_t wrong;
+    size_t *mis;                /* up to want triples (index, true, predicted) */
+    size_t n_mis, want;
+} eval_tally;
+
+/* Predicts ds in chunks and fills the tally. */
+static int tally_predictions(clmlp_model_t *m, const clmlp_dataset_t *ds, eval_tally *t)
+{
+    size_t n_out = clmlp_model_n_outputs(m);
+    float *out = malloc(CLI_PREDICT_CHUNK * n_out * sizeof(float));
+    if (!out) {
+        fprintf(stderr, "clmlp: out of memory\n");
+        return CLI_RUNTIME;
+    }
+    for (size_t start = 0; start < ds->n; start += CLI_PREDICT_CHUNK) {
+        size_t rows = ds->n - start < CLI_PREDICT_CHUNK ? ds->n - start : CLI_PREDICT_CHUNK;
+        if (clmlp_model_predict(m, ds->x + start * ds->n_features, rows, out) < 0) {
+            free(out);
+            return cli_runtime_error();
+        }
+        for (size_t i = 0; i < rows; i++) {
+            size_t truth = (size_t)ds->labels[start + i];
+            size_t pred = cli_predicted_class(out + i * n_out, n_out);
+            t->confusion[truth * t->k + pred]++;
+            if (truth == pred) continue;
+            t->wrong++;
+            if (t->n_mis < t->want) {
+                size_t *e = t->mis + 3 * t->n_mis++;
+                e[0] = start + i;
+                e[1] = truth;
+                e[2] = pred;
+            }
+        }
+    }
+    free(out);
+    return CLI_OK;
+}
+
+/* Digits in v (at least 1). */
+static int digits(size_t v)
+{
+    int d = 1;
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+/* Prints the confusion matrix and the misclassified rows. */
+static void print_tally(const eval_tally *t, size_t n)
+{
+    size_t top = t->k - 1;
+    for (size_t i = 0; i < t->k * t->k; i++)
+        if (t->confusion[i] > top) top = t->confusion[i];
+    int w = digits(top) + 2;
+    printf("confusion matrix (rows: true class, columns: predicted class)\n%*s", w, "");
+    for (size_t j = 0; j < t->k; j++) printf("%*zu", w, j);
+    printf("\n");
+    for (size_t i = 0; i < t->k; i++) {
+        printf("%*zu", w, i);
+        for (size_t j = 0; j < t->k; j++) printf("%*zu", w, t->confusion[i * t->k + j]);
+        printf("\n");
+    }
+    printf("misclassified: %zu of %zu\n", t->wrong, n);
+    if (t->n_mis == 0) return;
+    printf("first %zu misclassified:\n%10s %6s %10s\n", t->n_mis, "index", "true", "predicted");
+    for (size_t i = 0; i < t->n_mis; i++)
+        printf("%10zu %6zu %10zu\n", t->mis[3 * i], t->mis[3 * i + 1], t->mis[3 * i + 2]);
+}
+
+/* Scores ds with m and prints everything. */
+static int evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, const eval_args *a)
+{
+    double loss = 0.0, acc = 0.0;
+    if (clmlp_model_evaluate(m, ds, a->batch_size, &loss, &acc) < 0) return cli_runtime_error();
+    printf("loss %.4f  accuracy %.4f  (%zu rows)\n", loss, acc, ds->n);
+    size_t n_out = clmlp_model_n_outputs(m);
+    eval_tally t;
+    memset(&t, 0, sizeof t);
+    t.k = n_out == 1 ? 2 : n_out;
+    t.want = a->misclassified < ds->n ? a->misclassified : ds->n;
+    t.confusion = calloc(t.k * t.k, sizeof *t.confusion);
+    t.mis = calloc(3 * t.want + 1, sizeof *t.mis);
+    int rc = CLI_RUNTIME;
+    if (!t.confusion || !t.mis)
+        fprintf(stderr, "clmlp: out of memory\n");
+    else
+        rc = tally_predictions(m, ds, &t);
+    if (rc == CLI_OK) print_tally(&t, ds->n);
+    free(t.confusion);
+    free(t.mis);
+    return rc;
+}
+
+/* Runs `clmlp eval`; returns the exit status. */
+int cmd_eval(int argc, char **argv)
+{
+    eval_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    clmlp_dataset_t *ds = NULL;
+    clmlp_backend_t *be = NULL;
+    clmlp_model_t *m = NULL;
+    rc = cli_data_load_eval(CMD, &a.data, 0, &ds);
+    if (!rc) rc = cli_backend_open(&a.backend, 0, &be);
+    if (!rc && clmlp_model_load(&m, a.model, be) < 0) rc = cli_runtime_error();
+    if (!rc) {
+        char what[4200], name[4200];
+        snprintf(what, sizeof what, "the model in %s", a.model);
+        rc = cli_check_data(CMD, m, what, clmlp_model_loss(m), ds,
+                            cli_data_name(&a.data, 2, name, sizeof name), 1);
+    }
+    if (!rc) rc = evaluate(m, ds, &a);
+    clmlp_model_free(m);
+    clmlp_backend_free(be);
+    clmlp_dataset_free(ds);
+    return rc;
+}

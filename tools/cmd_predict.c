@@ -1,0 +1,191 @@
+/* clmlp predict: a saved model's class and output per input row as CSV, or
+ * (with --dump-layer) one layer's activations.  Rows go through the model
+ * CLI_PREDICT_CHUNK at a time, so the outputs never all sit in memory. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "cli_data.h"
+#include "commands.h"
+#include "util/atomic_file.h"
+
+#define CMD "predict"
+
+enum { OPT_MODEL = OPT_LOCAL, OPT_OUTPUT, OPT_DUMP_LAYER };
+
+static const struct option long_options[] = {
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"label-col", required_argument, NULL, OPT_LABEL_COL},
+    {"no-labels", no_argument, NULL, OPT_NO_LABELS},
+    CLI_DATASET_LONGOPTS,
+    {"output", required_argument, NULL, 'o'},
+    {"dump-layer", required_argument, NULL, OPT_DUMP_LAYER},
+    CLI_BACKEND_LONGOPTS,
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Prints the usage with every option and its default. */
+static void usage(void)
+{
+    printf("usage: clmlp predict --model FILE (--data FILE | --dataset NAME) [OPTIONS]\n"
+           "Writes CSV: a header 'index,class,p0,p1,...', then per input row its index,\n"
+           "predicted class (argmax, or p0 > 0.5 for a single output) and the model's\n"
+           "outputs.  With --dump-layer N: 'index,a0,a1,...', layer N's activations.\n\n"
+           "  --model FILE          the model (written by train --save or --checkpoint)\n"
+           "  --data FILE           CSV of inputs; its label column is left out\n"
+           CLI_LABEL_COL_HELP
+           "  --no-labels           the CSV holds only inputs (no label column)\n"
+           CLI_DATASET_HELP
+           "                        (predict uses the data set's test set)\n"
+           "  -o, --output FILE     where to write the CSV (default: standard output)\n"
+           "  --dump-layer N        write layer N's activations instead (0-based; the\n"
+           "                        last layer is the output) (default: off)\n"
+           CLI_BACKEND_HELP
+           "  -h, --help            this help\n");
+}
+
+typedef struct {
+    cli_data_args data;
+    cli_backend_args backend;
+    const char *model, *output;
+    size_t layer;
+    int dump;
+} predict_args;
+
+/* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
+static int parse_args(int argc, char **argv, predict_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cli_data_defaults(&a->data);
+    a->backend.kind = CLMLP_BACKEND_DEFAULT;
+    int c, rc = CLI_OK;
+    while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "ho:", long_options)) != -1) {
+        switch (c) {
+        case 'h': usage(); return -1;
+        case '?': return CLI_USAGE;
+        case OPT_MODEL: a->model = optarg; break;
+        case 'o': a->output = optarg; break;
+        case OPT_DUMP_LAYER:
+            a->dump = 1;
+            rc = cli_parse_count(CMD, "--dump-layer", optarg, 0, &a->layer);
+            break;
+        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
+            rc = cli_backend_option(CMD, &a->backend, c, optarg);
+            break;
+        default: rc = cli_data_option(CMD, &a->data, c, optarg); break;
+        }
+    }
+    if (rc) return rc;
+    if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
+    if (!a->model) return cli_usage_error(CMD, "--model FILE is required");
+    return CLI_OK;
+}
+
+/* Writes the CSV header: index,class,p0.. or index,a0.. */
+static void write_header(FILE *f, size_t width, int dump)
+{
+    fputs(dump ? "index" : "index,class", f);
+    for (size_t j = 0; j < width; j++) fprintf(f, ",%c%zu", dump ? 'a' : 'p', j);
+    fputc('\n', f);
+}
+
+/* Runs ds through the model chunk by chunk, writing one CSV row per input. */
+static int write_rows(FILE *f, clmlp_model_t *m, const clmlp_dataset_t *ds,
+                      const predict_args *a, size_t width)
+{
+    float *out = malloc(CLI_PREDICT_CHUNK * width * sizeof(float));
+    if (!out) {
+        fprintf(stderr, "clmlp: out of memory\n");
+        return CLI_RUNTIME;
+    }
+    write_header(f, width, a->dump);
+    for (size_t start = 0; start < ds->n; start += CLI_PREDICT_CHUNK) {
+        size_t rows = ds->n - start < CLI_PREDICT_CHUNK ? ds->n - start : CLI_PREDICT_CHUNK;
+        const float *x = ds->x + start * ds->n_features;
+        int st = a->dump ? clmlp_model_layer_output(m, a->layer, x, rows, out)
+                         : clmlp_model_predict(m, x, rows, out);
+        if (st < 0) {
+            free(out);
+            return cli_runtime_error();
+        }
+        for (size_t i = 0; i < rows; i++) {
+            const float *row = out + i * width;
+            fprintf(f, "%zu", start + i);
+            if (!a->dump) fprintf(f, ",%zu", cli_predicted_class(row, width));
+            for (size_t j = 0; j < width; j++) fprintf(f, ",%.7g", row[j]);
+            fputc('\n', f);
+        }
+    }
+    free(out);
+    return CLI_OK;
+}
+
+/* Writes the CSV to --output (atomically) or to standard output. */
+static int write_csv(clmlp_model_t *m, const clmlp_dataset_t *ds, const predict_args *a,
+                     size_t width)
+{
+    if (!a->output) {
+        int rc = write_rows(stdout, m, ds, a, width);
+        if (!rc && (fflush(stdout) != 0 || ferror(stdout))) {
+            fprintf(stderr, "clmlp: cannot write the predictions: %s\n", strerror(errno));
+            return CLI_RUNTIME;
+        }
+        return rc;
+    }
+    clmlp_atomic_file af;
+    if (clmlp_atomic_open(&af, a->output) < 0) return cli_runtime_error();
+    int rc = write_rows(af.f, m, ds, a, width);
+    if (rc) {
+        clmlp_atomic_abort(&af);
+        return rc;
+    }
+    return clmlp_atomic_commit(&af) < 0 ? cli_runtime_error() : CLI_OK;
+}
+
+/* The number of values per row to write: the outputs, or layer N's units. */
+static int output_width(const clmlp_model_t *m, const predict_args *a, size_t *width)
+{
+    if (!a->dump) {
+        *width = clmlp_model_n_outputs(m);
+        return CLI_OK;
+    }
+    size_t n = clmlp_model_n_layers(m);
+    if (a->layer >= n)
+        return cli_usage_error(CMD, "--dump-layer %zu: the model in %s has layers 0 to %zu",
+                               a->layer, a->model, n - 1);
+    clmlp_act act;
+    int bias;
+    if (clmlp_model_layer(m, a->layer, width, &act, &bias) < 0) return cli_runtime_error();
+    return CLI_OK;
+}
+
+/* Runs `clmlp predict`; returns the exit status. */
+int cmd_predict(int argc, char **argv)
+{
+    predict_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    clmlp_dataset_t *ds = NULL;
+    clmlp_backend_t *be = NULL;
+    clmlp_model_t *m = NULL;
+    size_t width = 0;
+    rc = cli_data_load_eval(CMD, &a.data, 1, &ds);
+    if (!rc) rc = cli_backend_open(&a.backend, 0, &be);
+    if (!rc && clmlp_model_load(&m, a.model, be) < 0) rc = cli_runtime_error();
+    if (!rc) {
+        char what[4200], name[4200];
+        snprintf(what, sizeof what, "the model in %s", a.model);
+        rc = cli_check_data(CMD, m, what, clmlp_model_loss(m), ds,
+                            cli_data_name(&a.data, 2, name, sizeof name), 0);
+    }
+    if (!rc) rc = output_width(m, &a, &width);
+    if (!rc) rc = write_csv(m, ds, &a, width);
+    clmlp_model_free(m);
+    clmlp_backend_free(be);
+    clmlp_dataset_free(ds);
+    return rc;
+}

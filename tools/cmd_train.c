@@ -1,0 +1,451 @@
+/* clmlp train: build (or resume) a model, fit it with a line per epoch and a
+ * live progress line, then save it, write the history and score the test
+ * set. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_common.h"
+#include "cli_data.h"
+#include "cli_progress.h"
+#include "commands.h"
+
+#define CMD "train"
+/* Rows per evaluation batch: no gradients are kept, so larger is fine. */
+#define EVAL_BATCH 256
+
+enum {
+    OPT_LAYERS = OPT_LOCAL,
+    OPT_LOSS,
+    OPT_OPTIMIZER,
+    OPT_LR,
+    OPT_MOMENTUM,
+    OPT_NESTEROV,
+    OPT_L2,
+    OPT_EPOCHS,
+    OPT_BATCH_SIZE,
+    OPT_SEED,
+    OPT_NO_SHUFFLE,
+    OPT_VAL_SPLIT,
+    OPT_VAL_ON_TEST,
+    OPT_SAVE,
+    OPT_HISTORY,
+    OPT_CHECKPOINT,
+    OPT_RESUME,
+    OPT_QUIET
+};
+
+static const struct option long_options[] = {
+    {"train", required_argument, NULL, OPT_TRAIN},
+    {"test", required_argument, NULL, OPT_TEST},
+    {"label-col", required_argument, NULL, OPT_LABEL_COL},
+    CLI_DATASET_LONGOPTS,
+    {"layers", required_argument, NULL, OPT_LAYERS},
+    {"loss", required_argument, NULL, OPT_LOSS},
+    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"momentum", required_argument, NULL, OPT_MOMENTUM},
+    {"nesterov", no_argument, NULL, OPT_NESTEROV},
+    {"l2", required_argument, NULL, OPT_L2},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"no-shuffle", no_argument, NULL, OPT_NO_SHUFFLE},
+    {"validation-split", required_argument, NULL, OPT_VAL_SPLIT},
+    {"validate-on-test", no_argument, NULL, OPT_VAL_ON_TEST},
+    CLI_BACKEND_LONGOPTS,
+    {"save", required_argument, NULL, OPT_SAVE},
+    {"history", required_argument, NULL, OPT_HISTORY},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Prints the usage with every option and its default. */
+static void usage(void)
+{
+    printf("usage: clmlp train (--train FILE [--test FILE] | --dataset NAME) [OPTIONS]\n"
+           "Trains a multilayer perceptron and prints one line per epoch.\n\n"
+           "data:\n"
+           "  --train FILE          training CSV: numbers, one row per example, the label\n"
+           "                        in one column (an optional header line is skipped)\n"
+           "  --test FILE           test CSV, scored after training (default: none)\n"
+           CLI_LABEL_COL_HELP CLI_DATASET_HELP
+           "model:\n"
+           "  --layers SPEC         e.g. 784,128:relu,10:softmax: the input width, then\n"
+           "                        UNITS[:ACTIVATION][:nobias] per layer (default:\n"
+           "                        mnist/fashion 784,128:relu,10:softmax; circle\n"
+           "                        2,16:tanh,1:sigmoid; xor 2,2:sigmoid,1:sigmoid;\n"
+           "                        CSV F,16:relu,C:softmax, or F,16:relu,1:sigmoid\n"
+           "                        for 2 classes)\n"
+           "  --loss NAME           mean_squared_error, binary_crossentropy,\n"
+           "                        categorical_crossentropy or\n"
+           "                        sparse_categorical_crossentropy (default: by the\n"
+           "                        output layer: softmax -> sparse_categorical_crossentropy,\n"
+           "                        one sigmoid unit -> binary_crossentropy, else\n"
+           "                        mean_squared_error)\n"
+           "training:\n"
+           "  --optimizer sgd|adam  (default: sgd)\n"
+           "  --lr X                learning rate > 0 (default: 0.01 sgd, 0.001 adam)\n"
+           "  --momentum X          SGD momentum in [0,1) (default: 0)\n"
+           "  --nesterov            Nesterov momentum (needs --momentum > 0)\n"
+           "  --l2 X                weight decay >= 0 on weights (default: 0)\n"
+           "  --epochs N            epochs >= 1; with --resume the total (default: 10)\n"
+           "  --batch-size N        rows per batch >= 1 (default: 32)\n"
+           "  --seed N              initial weights and shuffling (default: 1)\n"
+           "  --no-shuffle          keep the row order every epoch (default: shuffle)\n"
+           "  --validation-split F  hold out the last fraction F (0<F<1) of the training\n"
+           "                        rows as validation data (default: none)\n"
+           "  --validate-on-test    use the test set as validation data\n"
+           "backend:\n" CLI_BACKEND_HELP
+           "files:\n"
+           "  --save FILE           save the model after training\n"
+           "  --history FILE        per-epoch history, CSV (or JSON for *.json)\n"
+           "  --checkpoint FILE     save the model after every epoch\n"
+           "  --resume FILE         continue training the model saved in FILE\n"
+           "  -q, --quiet           print only the test result and errors\n"
+           "  -h, --help            this help\n");
+}
+
+typedef struct {
+    cli_data_args data;
+    cli_backend_args backend;
+    const char *layers;
+    clmlp_loss loss;
+    int loss_set;
+    clmlp_optimizer opt;
+    int lr_set, momentum_set, l2_set, opt_set;
+    size_t epochs, batch_size;
+    uint64_t seed;
+    int no_shuffle;
+    double val_split;
+    int validate_on_test;
+    const char *save, *history, *checkpoint, *resume;
+    int quiet;
+} train_args;
+
+/* Lists the names a --loss or --optimizer value may take, for messages. */
+static void list_names(char *buf, size_t cap, int losses)
+{
+    buf[0] = '\0';
+    int n = losses ? CLMLP_LOSS_COUNT : CLMLP_OPT_COUNT;
+    for (int i = 0; i < n; i++) {
+        const char *name =
+            losses ? clmlp_loss_name((clmlp_loss)i) : clmlp_opt_name((clmlp_opt_kind)i);
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
+    }
+}
+
+/* Handles the options only train has; CLI_OK or CLI_USAGE. */
+static int train_option(train_args *a, int c, const char *arg)
+{
+    char names[256];
+    switch (c) {
+    case OPT_LAYERS: a->layers = arg; return CLI_OK;
+    case OPT_LOSS:
+        a->loss_set = 1;
+        if (clmlp_loss_parse(arg, &a->loss) < 0) {
+            list_names(names, sizeof names, 1);
+            return cli_usage_error(CMD, "--loss must be one of %s, got '%s'", names, arg);
+        }
+        return CLI_OK;
+    case OPT_OPTIMIZER:
+        a->opt_set = 1;
+        if (clmlp_opt_parse(arg, &a->opt.kind) < 0) {
+            list_names(names, sizeof names, 0);
+            return cli_usage_error(CMD, "--optimizer must be one of %s, got '%s'", names, arg);
+        }
+        return CLI_OK;
+    case OPT_LR:
+        a->lr_set = 1;
+        return cli_parse_real(CMD, "--lr", arg, 0, 1, INFINITY, 0, &a->opt.lr);
+    case OPT_MOMENTUM:
+        a->momentum_set = 1;
+        return cli_parse_real(CMD, "--momentum", arg, 0, 0, 1, 1, &a->opt.momentum);
+    case OPT_NESTEROV: a->opt.nesterov = 1; return CLI_OK;
+    case OPT_L2:
+        a->l2_set = 1;
+        return cli_parse_real(CMD, "--l2", arg, 0, 0, INFINITY, 0, &a->opt.l2);
+    case OPT_EPOCHS: return cli_parse_count(CMD, "--epochs", arg, 1, &a->epochs);
+    case OPT_BATCH_SIZE: return cli_parse_count(CMD, "--batch-size", arg, 1, &a->batch_size);
+    case OPT_SEED: return cli_parse_u64(CMD, "--seed", arg, &a->seed);
+    case OPT_NO_SHUFFLE: a->no_shuffle = 1; return CLI_OK;
+    case OPT_VAL_SPLIT:
+        return cli_parse_real(CMD, "--validation-split", arg, 0, 1, 1, 1, &a->val_split);
+    case OPT_VAL_ON_TEST: a->validate_on_test = 1; return CLI_OK;
+    case OPT_SAVE: a->save = arg; return CLI_OK;
+    case OPT_HISTORY: a->history = arg; return CLI_OK;
+    case OPT_CHECKPOINT: a->checkpoint = arg; return CLI_OK;
+    case OPT_RESUME: a->resume = arg; return CLI_OK;
+    default: return cli_usage_error(CMD, "internal: unhandled option %d", c);
+    }
+}
+
+/* Rejects option combinations that cannot work, before reading any data. */
+static int check_args(const train_args *a)
+{
+    if (a->val_split > 0 && a->validate_on_test)
+        return cli_usage_error(CMD, "--validation-split and --validate-on-test exclude each other");
+    if (a->validate_on_test && !a->data.dataset && !a->data.test)
+        return cli_usage_error(CMD, "--validate-on-test needs a test set (--test FILE)");
+    if (a->resume && (a->layers || a->loss_set || a->opt_set || a->lr_set || a->momentum_set ||
+                      a->opt.nesterov || a->l2_set))
+        return cli_usage_error(CMD, "--resume continues with the layers, loss and optimizer "
+                                    "saved in %s; drop --layers, --loss, --optimizer, --lr, "
+                                    "--momentum, --nesterov and --l2", a->resume);
+    if (a->opt.kind == CLMLP_OPT_ADAM && (a->momentum_set || a->opt.nesterov))
+        return cli_usage_error(CMD, "--momentum and --nesterov apply to --optimizer sgd");
+    if (a->opt.nesterov && !(a->opt.momentum > 0))
+        return cli_usage_error(CMD, "--nesterov needs --momentum > 0");
+    return CLI_OK;
+}
+
+/* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
+static int parse_args(int argc, char **argv, train_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cli_data_defaults(&a->data);
+    a->backend.kind = CLMLP_BACKEND_DEFAULT;
+    a->epochs = 10;
+    a->batch_size = 32;
+    a->seed = 1;
+    a->opt.kind = CLMLP_OPT_SGD;
+    int c, rc = CLI_OK;
+    while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "qh", long_options)) != -1) {
+        switch (c) {
+        case 'h': usage(); return -1;
+        case 'q': a->quiet = 1; break;
+        case '?': return CLI_USAGE;
+        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
+            rc = cli_backend_option(CMD, &a->backend, c, optarg);
+            break;
+        case OPT_TRAIN: case OPT_TEST: case OPT_LABEL_COL: case OPT_DATASET: case OPT_DATA_DIR:
+        case OPT_SCALE:
+            rc = cli_data_option(CMD, &a->data, c, optarg);
+            break;
+        default: rc = train_option(a, c, optarg); break;
+        }
+    }
+    if (rc) return rc;
+    if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
+    if (!a->lr_set) a->opt.lr = a->opt.kind == CLMLP_OPT_ADAM ? 0.001 : 0.01;
+    return check_args(a);
+}
+
+/* The default layer spec for the data (see usage). */
+static void default_spec(const train_args *a, const clmlp_dataset_t *train,
+                         const clmlp_dataset_t *test, char *buf, size_t cap)
+{
+    const char *ds = a->data.dataset;
+    if (ds && (strcmp(ds, "mnist") == 0 || strcmp(ds, "fashion") == 0)) {
+        snprintf(buf, cap, "784,128:relu,10:softmax");
+    } else if (ds && strcmp(ds, "circle") == 0) {
+        snprintf(buf, cap, "2,16:tanh,1:sigmoid");
+    } else if (ds && strcmp(ds, "xor") == 0) {
+        snprintf(buf, cap, "2,2:sigmoid,1:sigmoid");
+    } else {
+        size_t classes = train->n_classes;
+        if (test && test->n_classes > classes) classes = test->n_classes;
+        if (classes <= 2)
+            snprintf(buf, cap, "%zu,16:relu,1:sigmoid", train->n_features);
+        else
+            snprintf(buf, cap, "%zu,16:relu,%zu:softmax", train->n_features, classes);
+    }
+}
+
+/* The default loss for m's output layer (see usage). */
+static clmlp_loss default_loss(const clmlp_model_t *m)
+{
+    size_t units = 0;
+    clmlp_act act = CLMLP_ACT_LINEAR;
+    int bias = 0;
+    clmlp_model_layer(m, clmlp_model_n_layers(m) - 1, &units, &act, &bias);
+    if (act == CLMLP_ACT_SOFTMAX) return CLMLP_LOSS_SPARSE_CCE;
+    if (act == CLMLP_ACT_SIGMOID && units == 1) return CLMLP_LOSS_BCE;
+    return CLMLP_LOSS_MSE;
+}
+
+/* Everything train holds, freed together by train_free. */
+typedef struct {
+    train_args a;
+    clmlp_dataset_t *train, *test, *val_split;
+    const clmlp_dataset_t *val;
+    clmlp_backend_t *be;
+    clmlp_model_t *model;
+    clmlp_loss loss;
+    char model_what[512];
+    char spec[256];
+    /* for the callbacks */
+    cli_progress progress;
+    int failed;                 /* a checkpoint could not be written */
+} train_state;
+
+/* Frees what train_state holds. */
+static void train_free(train_state *t)
+{
+    clmlp_model_free(t->model);
+    clmlp_backend_free(t->be);
+    clmlp_dataset_free(t->train);
+    clmlp_dataset_free(t->test);
+    clmlp_dataset_free(t->val_split);
+}
+
+/* Checks the training, test and validation sets against the model. */
+static int check_all_data(train_state *t)
+{
+    char name[4200];
+    int rc = cli_check_data(CMD, t->model, t->model_what, t->loss, t->train,
+                            cli_data_name(&t->a.data, 0, name, sizeof name), 1);
+    if (!rc && t->test)
+        rc = cli_check_data(CMD, t->model, t->model_what, t->loss, t->test,
+                            cli_data_name(&t->a.data, 1, name, sizeof name), 1);
+    return rc;
+}
+
+/* Builds and compiles a new model from --layers (or the default spec). */
+static int build_model(train_state *t)
+{
+    const char *spec = t->a.layers;
+    if (!spec) {
+        default_spec(&t->a, t->train, t->test, t->spec, sizeof t->spec);
+        spec = t->spec;
+    }
+    snprintf(t->model_what, sizeof t->model_what, "%s '%s'",
+             t->a.layers ? "--layers" : "the default layers", spec);
+    if (clmlp_model_from_spec(&t->model, spec) < 0)
+        return cli_usage_error(CMD, "bad --layers: %s", clmlp_last_error());
+    if (clmlp_model_n_layers(t->model) == 0)
+        return cli_usage_error(CMD, "--layers '%s' has no layers: give the input width, then "
+                                    "at least one UNITS[:ACTIVATION]", spec);
+    t->loss = t->a.loss_set ? t->a.loss : default_loss(t->model);
+    int rc = check_all_data(t);
+    if (rc) return rc;
+    if ((rc = cli_backend_open(&t->a.backend, t->a.quiet, &t->be))) return rc;
+    if (clmlp_model_compile(t->model, t->loss, &t->a.opt, t->be, t->a.seed) < 0)
+        return cli_runtime_error();
+    return CLI_OK;
+}
+
+/* Loads the model to continue from --resume. */
+static int resume_model(train_state *t)
+{
+    snprintf(t->model_what, sizeof t->model_what, "the model in %s", t->a.resume);
+    int rc = cli_backend_open(&t->a.backend, t->a.quiet, &t->be);
+    if (rc) return rc;
+    if (clmlp_model_load(&t->model, t->a.resume, t->be) < 0) return cli_runtime_error();
+    t->loss = clmlp_model_loss(t->model);
+    return check_all_data(t);
+}
+
+/* Sets t->val from --validation-split or --validate-on-test. */
+static int pick_validation(train_state *t)
+{
+    if (t->a.validate_on_test) t->val = t->test;
+    if (t->a.val_split > 0) {
+        if (clmlp_dataset_split(t->train, t->a.val_split, &t->val_split) < 0)
+            return cli_runtime_error();
+        t->val = t->val_split;
+    }
+    return CLI_OK;
+}
+
+/* The epoch callback: erase the progress line, print the epoch's line,
+ * write the checkpoint. */
+static int on_epoch(const clmlp_epoch_stats *s, void *user)
+{
+    train_state *t = user;
+    cli_progress_clear(&t->progress);
+    if (!t->a.quiet) {
+        printf("epoch %zu/%zu  loss %.4f  accuracy %.4f", s->epoch, t->a.epochs, s->loss,
+               s->accuracy);
+        if (!isnan(s->val_loss))
+            printf("  val_loss %.4f  val_accuracy %.4f", s->val_loss, s->val_accuracy);
+        printf("  %.2fs\n", s->seconds);
+        fflush(stdout);
+    }
+    if (t->a.checkpoint && clmlp_model_save(t->model, t->a.checkpoint) < 0) {
+        cli_runtime_error();
+        t->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The batch callback: the throttled progress line. */
+static void on_batch(size_t epoch, size_t done, size_t n_batches, void *user)
+{
+    train_state *t = user;
+    cli_progress_batch(&t->progress, epoch, done, n_batches);
+}
+
+/* Runs the epochs still to do (all of --epochs, or the rest after --resume)
+ * and writes the history. */
+static int run_fit(train_state *t)
+{
+    size_t done = clmlp_model_epochs_done(t->model);
+    if (done >= t->a.epochs) {
+        fprintf(stderr, "clmlp: %s has %zu epochs already; --epochs %zu asks for no more\n",
+                t->model_what, done, t->a.epochs);
+        return CLI_OK;
+    }
+    clmlp_fit_opts fo;
+    memset(&fo, 0, sizeof fo);
+    fo.epochs = t->a.epochs - done;
+    fo.initial_epoch = done;
+    fo.batch_size = t->a.batch_size;
+    fo.shuffle = !t->a.no_shuffle;
+    fo.seed = t->a.seed;
+    fo.validation = t->val;
+    fo.on_epoch = on_epoch;
+    fo.on_batch = on_batch;
+    fo.user = t;
+    cli_progress_init(&t->progress, t->model, t->train->n, t->a.batch_size,
+                      !t->a.quiet && isatty(2));
+    clmlp_history_t *hist = NULL;
+    int rc = clmlp_model_fit(t->model, t->train, &fo, &hist);
+    cli_progress_clear(&t->progress);
+    if (t->failed) rc = CLI_RUNTIME;
+    else if (rc < 0) rc = cli_runtime_error();
+    else if (t->a.history && clmlp_history_write(hist, t->a.history) < 0)
+        rc = cli_runtime_error();
+    clmlp_history_free(hist);
+    return rc;
+}
+
+/* After training: save the model and score the test set. */
+static int finish(train_state *t)
+{
+    if (t->a.save && clmlp_model_save(t->model, t->a.save) < 0) return cli_runtime_error();
+    if (t->test) {
+        double loss = 0.0, acc = 0.0;
+        if (clmlp_model_evaluate(t->model, t->test, EVAL_BATCH, &loss, &acc) < 0)
+            return cli_runtime_error();
+        printf("test loss %.4f  test accuracy %.4f\n", loss, acc);
+    }
+    return CLI_OK;
+}
+
+/* Runs `clmlp train`; returns the exit status. */
+int cmd_train(int argc, char **argv)
+{
+    train_state t;
+    memset(&t, 0, sizeof t);
+    int rc = parse_args(argc, argv, &t.a);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    rc = cli_data_load_train(CMD, &t.a.data, &t.train, &t.test);
+    if (!rc) rc = t.a.resume ? resume_model(&t) : build_model(&t);
+    if (!rc) rc = pick_validation(&t);
+    if (!rc && !t.a.quiet) {
+        clmlp_model_summary(t.model, stdout);
+        fflush(stdout);
+    }
+    if (!rc) rc = run_fit(&t);
+    if (!rc) rc = finish(&t);
+    train_free(&t);
+    return rc;
+}
