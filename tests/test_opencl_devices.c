@@ -213,6 +213,60 @@ static void test_kernel_dir(void)
     unsetenv("CLMLP_KERNEL_DIR");
 }
 
+/* argv[0], for re-running this program without any OpenCL platform. */
+static const char *g_argv0;
+
+/* The child's side of test_no_platform: reports what listing, opening an
+ * OpenCL backend and opening the default backend do. */
+static int no_platform_child(void)
+{
+    int list = clmlp_opencl_list_devices(stdout);
+    printf("list=%d msg=%s\n", list, clmlp_last_error());
+    clmlp_backend_opts o = {0};
+    o.kind = CLMLP_BACKEND_OPENCL;
+    clmlp_backend_t *be = NULL;
+    printf("open=%d\n", clmlp_backend_init(&be, &o));
+    clmlp_backend_free(be);
+    be = NULL;
+    o.kind = CLMLP_BACKEND_DEFAULT;
+    int rc = clmlp_backend_init(&be, &o);
+    printf("default=%d:%s\n", rc, rc == CLMLP_OK ? clmlp_backend_name(be) : "-");
+    clmlp_backend_free(be);
+    return 0;
+}
+
+/* With no OpenCL platform at all (the ICD loader pointed at an empty
+ * folder, in a child process since the loader reads it once), listing and
+ * opening fail with CLMLP_E_NOT_FOUND and a message naming what to
+ * install, and the default backend falls back to the reference one. */
+static void test_no_platform(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "oclgrind")) {
+        printf("\n  (not checked under oclgrind, whose platform is always there)\n");
+        return;
+    }
+    char dir[] = "/tmp/clmlp_no_icd_XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char cmd[4096], out[4096];
+    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS='%s' '%s' --no-platform 2>&1", dir, g_argv0);
+    FILE *p = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    size_t len = fread(out, 1, sizeof out - 1, p);
+    out[len] = '\0';
+    CU_ASSERT_EQUAL(pclose(p), 0);
+    rmdir(dir);
+    char want[64];
+    snprintf(want, sizeof want, "list=%d ", CLMLP_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "no OpenCL platform was found"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "pocl-opencl-icd"));
+    snprintf(want, sizeof want, "open=%d\n", CLMLP_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "default=0:ref"));
+    if (!strstr(out, "default=0:ref")) fprintf(stderr, "child said:\n%s\n", out);
+}
+
 /* Status names for OpenCL and CLBlast codes. */
 static void test_status_names(void)
 {
@@ -227,8 +281,12 @@ static void test_status_names(void)
                                                "failed: CL_INVALID_WORK_GROUP_SIZE (-54)");
 }
 
-int main(void)
+/* Runs the suite, or with --no-platform the child side of
+ * test_no_platform. */
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--no-platform") == 0) return no_platform_child();
+    g_argv0 = argv[0];
     /* The tests set these themselves. */
     unsetenv("CLMLP_PLATFORM");
     unsetenv("CLMLP_DEVICE");
@@ -240,6 +298,7 @@ int main(void)
                                       {"select by option", test_select_by_option},
                                       {"select by environment", test_select_by_environment},
                                       {"kernel dir", test_kernel_dir},
+                                      {"no platform", test_no_platform},
                                       {"status names", test_status_names},
                                       {NULL, NULL}};
     if (test_add_suite("opencl devices", cases) < 0) return 1;

@@ -182,9 +182,10 @@ static float *act_inputs(size_t n, unsigned long long seed)
 /* ---- gemm ----------------------------------------------------------------- */
 
 /* One gemm on both backends: A and B with offsets and leading dimensions 3
- * wider than needed, C likewise; the whole of C (gaps included) must agree. */
+ * wider than needed, C likewise; the whole of C (gaps included) must agree.
+ * nan_c fills C with NaN first: beta == 0 must overwrite it, as BLAS does. */
 static void gemm_case(size_t m, size_t n, size_t k, int ta, int tb, float alpha, float beta,
-                      unsigned long long seed)
+                      int nan_c, unsigned long long seed)
 {
     size_t ra = ta ? k : m, ca = ta ? m : k, rb = tb ? n : k, cb = tb ? k : n;
     size_t lda = ca + 3, ldb = cb + 2, ldc = n + 1;
@@ -192,6 +193,7 @@ static void gemm_case(size_t m, size_t n, size_t k, int ta, int tb, float alpha,
     twin a = twin_uniform(off_a + ra * lda + 2, -1.0f, 1.0f, seed);
     twin b = twin_uniform(off_b + rb * ldb + 2, -1.0f, 1.0f, seed + 1);
     twin c = twin_uniform(off_c + m * ldc + 2, -1.0f, 1.0f, seed + 2);
+    for (int side = 0; nan_c && side < 2; side++) OK(be_fill(BE, B(c), 0, c.n, NAN));
     for (int side = 0; side < 2; side++)
         OK(be_gemm(BE, ta, tb, m, n, k, alpha, B(a), off_a, lda, B(b), off_b, ldb, beta,
                    B(c), off_c, ldc));
@@ -219,7 +221,7 @@ static void test_gemm(void)
         for (size_t j = 0; j < 3; j++)
             for (size_t l = 0; l < 3; l++)
                 for (int t = 0; t < 4; t++)
-                    gemm_case(S[i], S[j], S[l], t & 1, t >> 1, 1.0f, t == 3 ? 0.5f : 0.0f,
+                    gemm_case(S[i], S[j], S[l], t & 1, t >> 1, 1.0f, t == 3 ? 0.5f : 0.0f, 0,
                               seed += 3);
     if (!g_small) {
         static const size_t big[][3] = {
@@ -227,10 +229,11 @@ static void test_gemm(void)
         for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
             for (int t = 0; t < 4; t++)
                 gemm_case(big[i][0], big[i][1], big[i][2], t & 1, t >> 1, 0.75f,
-                          t == 1 ? -1.5f : 0.0f, seed += 3);
+                          t == 1 ? -1.5f : 0.0f, 0, seed += 3);
     }
-    gemm_case(7, 33, 0, 0, 0, 1.0f, 0.5f, seed += 3);
-    gemm_case(7, 33, 0, 1, 1, 1.0f, 0.0f, seed += 3);
+    for (int t = 0; t < 4; t++) gemm_case(33, 7, 33, t & 1, t >> 1, 1.0f, 0.0f, 1, seed += 3);
+    gemm_case(7, 33, 0, 0, 0, 1.0f, 0.5f, 0, seed += 3);
+    gemm_case(7, 33, 0, 1, 1, 1.0f, 0.0f, 1, seed += 3);
 }
 
 /* ---- layers ----------------------------------------------------------------- */
@@ -654,6 +657,14 @@ static void test_memory(void)
     test_fill_uniform(orig, n, -3.0f, 3.0f, 9000);
     OK(be_download(g_cl, a.cl, 0, back, n));
     CU_ASSERT_EQUAL(memcmp(back, orig, n * sizeof *back), 0);
+    /* upload does not wait, yet the caller may reuse its array at once. */
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < n; i++) back[i] = (float)(round * 1000 + (int)i);
+        OK(be_upload(g_cl, fresh.cl, 0, back, n));
+        OK(be_upload(g_ref, fresh.ref, 0, back, n));
+        memset(back, 0xff, n * sizeof *back);
+    }
+    twin_check(&fresh, 0.0, "upload", "uploads from a reused array");
 
     for (int side = 0; side < 2; side++) {
         OK(be_copy(BE, B(a), 1, B(fresh), 3, n / 2));     /* two buffers */
@@ -688,6 +699,28 @@ static void test_memory(void)
     twin_free(&fresh);
     twin_free(&ib);
     twin_free(&empty);
+}
+
+/* An upload past the staging limit (64 MiB outstanding) waits and still
+ * delivers every value. */
+static void test_large_upload(void)
+{
+    NEED_BACKENDS();
+    if (g_small) return;
+    size_t n = (size_t)20 << 20; /* 80 MiB of floats */
+    float *v = malloc(n * sizeof *v), *back = malloc(n * sizeof *back);
+    CU_ASSERT_FATAL(v && back);
+    for (size_t i = 0; i < n; i++) v[i] = (float)(i % 100003);
+    clmlp_buf *b = NULL;
+    OK(be_buf_alloc(g_cl, CLMLP_BUF_F32, n, &b));
+    OK(be_upload(g_cl, b, 0, v, n));
+    OK(be_upload(g_cl, b, 1, v, n - 1));
+    OK(be_download(g_cl, b, 0, back, n));
+    CU_ASSERT_EQUAL(back[0], v[0]);
+    CU_ASSERT_EQUAL(memcmp(back + 1, v, (n - 1) * sizeof *v), 0);
+    be_buf_free(g_cl, b);
+    free(v);
+    free(back);
 }
 
 /* A buffer larger than the device's largest allocation fails cleanly with
@@ -774,6 +807,8 @@ static void test_description(void)
     CU_ASSERT(strlen(d) > 0 && d[strlen(d) - 1] == ')');
 }
 
+/* Opens both backends (failing every test if either will not open), runs
+ * the suites and prints the per-op error table. */
 int main(void)
 {
     const char *small = getenv("CLMLP_TEST_SMALL");
@@ -782,6 +817,7 @@ int main(void)
     g_ref = test_open_backend(CLMLP_BACKEND_REF);
     static const test_case backend_cases[] = {{"description", test_description},
                                               {"memory", test_memory},
+                                              {"large upload", test_large_upload},
                                               {"alloc too large", test_alloc_too_large},
                                               {"invalid arguments", test_invalid_arguments},
                                               {NULL, NULL}};

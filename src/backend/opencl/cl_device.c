@@ -57,8 +57,7 @@ void clmlp_cl_inventory_free(clmlp_cl_inventory *inv)
     memset(inv, 0, sizeof *inv);
 }
 
-/* Lists the platforms, then every platform's devices (a platform without
- * devices simply contributes none). */
+/* Lists the platforms, then every platform's devices. */
 int clmlp_cl_inventory_init(clmlp_cl_inventory *inv)
 {
     memset(inv, 0, sizeof *inv);
@@ -74,10 +73,11 @@ int clmlp_cl_inventory_init(clmlp_cl_inventory *inv)
     inv->n_platforms = np;
 
     for (size_t p = 0; p < inv->n_platforms; p++) {
+        /* A platform whose devices cannot be listed (none, or a broken
+         * driver) contributes none, so it does not hide the others. */
         cl_uint nd = 0;
         err = clGetDeviceIDs(inv->platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd);
-        if (err == CL_DEVICE_NOT_FOUND || nd == 0) continue;
-        if (err != CL_SUCCESS) return clmlp_cl_fail("clGetDeviceIDs", NULL, err);
+        if (err != CL_SUCCESS || nd == 0) continue;
         size_t total = inv->n_devices + nd;
         cl_device_id *d = realloc(inv->devices, total * sizeof *d);
         if (!d) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory listing devices");
@@ -87,7 +87,7 @@ int clmlp_cl_inventory_init(clmlp_cl_inventory *inv)
         inv->dev_platform = dp;
         err = clGetDeviceIDs(inv->platforms[p], CL_DEVICE_TYPE_ALL, nd,
                              inv->devices + inv->n_devices, NULL);
-        if (err != CL_SUCCESS) return clmlp_cl_fail("clGetDeviceIDs", NULL, err);
+        if (err != CL_SUCCESS) continue;
         for (size_t i = inv->n_devices; i < total; i++) inv->dev_platform[i] = p;
         inv->n_devices = total;
     }

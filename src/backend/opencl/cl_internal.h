@@ -61,6 +61,8 @@ typedef struct {
     cl_mem scratch;              /* grown on demand, never shrunk */
     size_t scratch_bytes;
     int counted;                 /* counted among the open backends */
+    struct clmlp_cl_staging *staging; /* host copies of uploads in flight */
+    size_t staging_bytes;
 } clmlp_cl_ctx;
 
 /* A device buffer: the cl_mem plus what it holds.  n is the element count
@@ -184,19 +186,24 @@ int clmlp_cl_elems(size_t rows, size_t cols, const char *op, size_t *out);
 /* Makes ctx->scratch hold at least `bytes` bytes. */
 int clmlp_cl_scratch(clmlp_cl_ctx *ctx, size_t bytes);
 
+/* ---- cl_transfer.c ---- */
+/* Frees the upload staging blocks; only once the queue has run past them. */
+void clmlp_cl_staging_release(clmlp_cl_ctx *ctx);
+
 /* ---- the table's slots, by file ---- */
 /* cl_memory.c */
 int clmlp_cl_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out);
 void clmlp_cl_buf_free(void *ctx, clmlp_buf *b);
-int clmlp_cl_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
-int clmlp_cl_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n);
 int clmlp_cl_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
                   size_t dst_off, size_t n);
 int clmlp_cl_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value);
-int clmlp_cl_synchronize(void *ctx);
 int clmlp_cl_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
                          const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst,
                          size_t off_dst);
+/* cl_transfer.c */
+int clmlp_cl_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
+int clmlp_cl_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n);
+int clmlp_cl_synchronize(void *ctx);
 /* cl_gemm.c */
 int clmlp_cl_gemm(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                   float alpha, const clmlp_buf *a, size_t off_a, size_t lda,

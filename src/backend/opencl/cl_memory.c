@@ -1,7 +1,6 @@
 /* Device memory: buffers (cl_mem with type and size), their range checks,
- * transfers, copies, fills, batch gathers, and the scratch buffer.  Only
- * download and synchronize wait for the device; upload blocks until the
- * host array has been read, since the caller may reuse it at once. */
+ * copies, fills, batch gathers, and the scratch buffer.  Host transfers are
+ * in cl_transfer.c.  Nothing here waits for the device. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,34 +159,6 @@ void clmlp_cl_buf_free(void *vctx, clmlp_buf *b)
     free(b);
 }
 
-/* Writes n host elements into dst at off; blocks until src has been read. */
-int clmlp_cl_upload(void *vctx, clmlp_buf *dst, size_t off, const void *src, size_t n)
-{
-    clmlp_cl_ctx *ctx = vctx;
-    if (!dst) return clmlp_set_error(CLMLP_E_INVALID, "upload: dst is NULL");
-    CLMLP_TRY(clmlp_cl_check_range(dst, dst->type, off, n, "upload", "dst"));
-    if (n == 0) return CLMLP_OK;
-    if (!src) return clmlp_set_error(CLMLP_E_INVALID, "upload: src is NULL");
-    cl_int err = clEnqueueWriteBuffer(ctx->queue, dst->mem, CL_TRUE, off * ELEM, n * ELEM,
-                                      src, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueWriteBuffer", NULL, err);
-    return CLMLP_OK;
-}
-
-/* Reads n elements of src at off into host memory, after all queued work. */
-int clmlp_cl_download(void *vctx, const clmlp_buf *src, size_t off, void *dst, size_t n)
-{
-    clmlp_cl_ctx *ctx = vctx;
-    if (!src) return clmlp_set_error(CLMLP_E_INVALID, "download: src is NULL");
-    CLMLP_TRY(clmlp_cl_check_range(src, src->type, off, n, "download", "src"));
-    if (n == 0) return CLMLP_OK;
-    if (!dst) return clmlp_set_error(CLMLP_E_INVALID, "download: dst is NULL");
-    cl_int err = clEnqueueReadBuffer(ctx->queue, src->mem, CL_TRUE, off * ELEM, n * ELEM,
-                                     dst, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueReadBuffer", NULL, err);
-    return CLMLP_OK;
-}
-
 /* Enqueues copy_words: n 4-byte elements from src at src_off to dst. */
 static int enqueue_copy(clmlp_cl_ctx *ctx, cl_mem src, size_t src_off, cl_mem dst,
                         size_t dst_off, size_t n)
@@ -236,15 +207,6 @@ int clmlp_cl_fill(void *vctx, clmlp_buf *b, size_t off, size_t n, float value)
         iv = (int)v;
     }
     return enqueue_fill(ctx, b, off, n, value, iv);
-}
-
-/* Waits for everything queued so far. */
-int clmlp_cl_synchronize(void *vctx)
-{
-    clmlp_cl_ctx *ctx = vctx;
-    cl_int err = clFinish(ctx->queue);
-    if (err != CL_SUCCESS) return clmlp_cl_fail("clFinish", NULL, err);
-    return CLMLP_OK;
 }
 
 /* dst rows = src rows picked by idx (see backend.h).  The device cannot

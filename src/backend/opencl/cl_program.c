@@ -189,7 +189,7 @@ int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
 
     /* Each file is preceded by a #line directive naming it, so the build
      * log points into cl/NAME.cl rather than into the concatenation. */
-    lines = calloc(2 * n, sizeof *lines);
+    lines = calloc(n, sizeof *lines);
     parts = calloc(2 * n, sizeof *parts);
     if (!lines || !parts) {
         rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory loading kernels");
@@ -216,9 +216,7 @@ int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
     }
     err = clBuildProgram(ctx->program, 1, &ctx->device, "", NULL, NULL);
     if (err != CL_SUCCESS) {
-        char origin[512];
-        snprintf(origin, sizeof origin, "%s", dir ? dir : "embedded kernels");
-        rc = report_build_failure(ctx, err, origin);
+        rc = report_build_failure(ctx, err, dir ? dir : "embedded kernels");
         goto done;
     }
     rc = create_kernels(ctx);

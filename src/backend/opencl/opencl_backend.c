@@ -1,5 +1,7 @@
 /* The OpenCL backend's table, and opening and closing it: device choice,
- * context, one in-order queue, and the kernels built once. */
+ * context, one in-order queue, and the kernels built once.  One backend is
+ * used by one thread at a time: its kernel objects carry their arguments
+ * between clSetKernelArg and the launch. */
 #include <clblast_c.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ static void cl_backend_free(void *vctx)
     clmlp_cl_ctx *ctx = vctx;
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
+    clmlp_cl_staging_release(ctx);
     if (ctx->scratch) clReleaseMemObject(ctx->scratch);
     clmlp_cl_program_release(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
