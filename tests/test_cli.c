@@ -3,7 +3,6 @@
  * bad option or file, and whole workflows on the reference backend (XOR,
  * the circle set, save -> eval/predict/summary, history, checkpoint and
  * resume, the worked forward pass). */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +11,6 @@
 
 #include "support/testing.h"
 
-static char g_dir[256];          /* scratch directory for this run */
 static char g_data[4096];        /* the source tree's data/ */
 static char g_out[1 << 17];      /* the last run's stdout+stderr */
 
@@ -28,22 +26,13 @@ static int run(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    int rc = test_run_tool(args, g_out, sizeof g_out);
-    if (rc < 0) fprintf(stderr, "\ncould not run clmlp %s\n", args);
-    /* In a sanitizer build a memory error or undefined behaviour also exits
-     * non-zero, which a test expecting exit 1 must not mistake for its own. */
-    int sanitizer = strstr(g_out, "Sanitizer") != NULL || strstr(g_out, "runtime error:") != NULL;
-    if (sanitizer) fprintf(stderr, "\nclmlp %s:\n%s\n", args, g_out);
-    CU_ASSERT(!sanitizer);
-    return rc;
+    return test_run_tool_checked(args, g_out, sizeof g_out);
 }
 
 /* Whether the last output contains needle; prints the output when not. */
 static int out_has(const char *needle)
 {
-    if (strstr(g_out, needle)) return 1;
-    fprintf(stderr, "\n--- wanted '%s' in the output:\n%s\n---\n", needle, g_out);
-    return 0;
+    return test_output_has(g_out, needle);
 }
 
 /* Asserts that `clmlp ARGS` exits with want and prints needle (if any). */
@@ -55,23 +44,10 @@ static int out_has(const char *needle)
         if ((needle) != NULL) CU_ASSERT(out_has(needle));                         \
     } while (0)
 
-/* A path in the scratch directory (one of a few rotating static buffers). */
+/* A path in the scratch directory (short, for the many command lines). */
 static const char *tmp(const char *name)
 {
-    static char bufs[4][512];
-    static int next;
-    char *b = bufs[next++ % 4];
-    snprintf(b, sizeof bufs[0], "%s/%s", g_dir, name);
-    return b;
-}
-
-/* Writes text to the scratch file name. */
-static void write_text(const char *name, const char *text)
-{
-    FILE *f = fopen(tmp(name), "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
+    return test_temp_path(name);
 }
 
 /* The number after `key` in the last output, or -1. */
@@ -218,7 +194,7 @@ static void test_bad_layer_specs(void)
     }
     EXPECT_RUN(2, "takes 3 inputs, but the xor training set has 2 features",
                "train --dataset xor --backend ref --layers 3,4:relu,1:sigmoid");
-    write_text("three-classes.csv", "1,2,0\n3,4,2\n5,6,1\n");
+    test_write_temp_text("three-classes.csv", "1,2,0\n3,4,2\n5,6,1\n");
     EXPECT_RUN(2, "single output unit",
                "train --train '%s' --backend ref --layers 2,1:sigmoid", tmp("three-classes.csv"));
     EXPECT_RUN(2, "needs at least 2 output units",
@@ -229,13 +205,13 @@ static void test_bad_layer_specs(void)
  * (the data is wrong) or 2 (labels the layer spec cannot hold), no crash. */
 static void test_bad_csv(void)
 {
-    write_text("ragged.csv", "1,2,0\n3,4\n");
-    write_text("text.csv", "1,2,0\n3,abc,1\n");
-    write_text("empty.csv", "");
-    write_text("labels.csv", "1,2,0\n3,4,4\n5,6,1\n");
-    write_text("fraction.csv", "1,2,0.5\n");
-    write_text("good.csv", "1,2,0\n3,4,1\n");
-    write_text("wide.csv", "1,2,3,0\n3,4,5,1\n");
+    test_write_temp_text("ragged.csv", "1,2,0\n3,4\n");
+    test_write_temp_text("text.csv", "1,2,0\n3,abc,1\n");
+    test_write_temp_text("empty.csv", "");
+    test_write_temp_text("labels.csv", "1,2,0\n3,4,4\n5,6,1\n");
+    test_write_temp_text("fraction.csv", "1,2,0.5\n");
+    test_write_temp_text("good.csv", "1,2,0\n3,4,1\n");
+    test_write_temp_text("wide.csv", "1,2,3,0\n3,4,5,1\n");
     EXPECT_RUN(1, "ragged.csv:2", "train --train '%s' --backend ref", tmp("ragged.csv"));
     EXPECT_RUN(1, "text.csv:2", "train --train '%s' --backend ref", tmp("text.csv"));
     CU_ASSERT(out_has("abc"));
@@ -264,13 +240,13 @@ static void test_forward(void)
     CU_ASSERT(out_has("0.664001"));
     CU_ASSERT(out_has("layer 0") && out_has("layer 1") && out_has("layer 2"));
     CU_ASSERT(out_has("0.975873") && out_has("0.570561"));
-    write_text("inputs.csv", "a,b,c,d\n1,-4,0,7\n0,0,0,0\n");
+    test_write_temp_text("inputs.csv", "a,b,c,d\n1,-4,0,7\n0,0,0,0\n");
     EXPECT_RUN(0, "row 1", "forward --weights '%s/forward-task.txt' --input-file '%s' "
                "--backend ref", g_data, tmp("inputs.csv"));
     CU_ASSERT(out_has("0.664001"));
     EXPECT_RUN(2, "takes 4 inputs", "forward --weights '%s/forward-task.txt' --input 1,2 "
                "--backend ref", g_data);
-    write_text("bad-weights.txt", "input 2\ndense 2 relu\n1 2\n");
+    test_write_temp_text("bad-weights.txt", "input 2\ndense 2 relu\n1 2\n");
     EXPECT_RUN(1, "bad-weights.txt:3", "forward --weights '%s' --input 1,2 --backend ref",
                tmp("bad-weights.txt"));
     EXPECT_RUN(0, "Total params: 28", "summary --weights '%s/forward-task.txt'", g_data);
@@ -352,10 +328,10 @@ static void test_save_and_reuse(void)
     CU_ASSERT_STRING_EQUAL(line, "index,a0,a1,a2,a3,a4,a5,a6,a7\n");
     EXPECT_RUN(2, "--dump-layer 2", "predict --model '%s' --data '%s/circle-test.csv' "
                "--backend ref --dump-layer 2", tmp("c.model"), g_data);
-    write_text("features.csv", "0.5,0.5\n0.0,0.0\n");
+    test_write_temp_text("features.csv", "0.5,0.5\n0.0,0.0\n");
     EXPECT_RUN(0, "index,class,p0", "predict --model '%s' --data '%s' --no-labels --backend ref",
                tmp("c.model"), tmp("features.csv"));
-    write_text("three.csv", "1,2,3,0\n3,4,5,1\n");
+    test_write_temp_text("three.csv", "1,2,3,0\n3,4,5,1\n");
     EXPECT_RUN(2, "takes 2 inputs", "eval --model '%s' --data '%s' --backend ref",
                tmp("c.model"), tmp("three.csv"));
     EXPECT_RUN(1, "missing.model", "eval --model '%s' --dataset xor --backend ref",
@@ -389,30 +365,9 @@ static void test_devices(void)
     EXPECT_RUN(2, "unexpected argument", "devices extra");
 }
 
-/* Removes the scratch directory and its files. */
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        remove(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 int main(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/clmlp-cli-XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!test_temp_dir("cli")) return 1;
     snprintf(g_data, sizeof g_data, "%s", test_source_path("data"));
     static const test_case cases[] = {
         {"--help of every command", test_help},
@@ -429,6 +384,6 @@ int main(void)
         {NULL, NULL},
     };
     int rc = test_add_suite("cli", cases) == 0 ? test_run_all() : 1;
-    remove_dir(g_dir);
+    test_remove_temp_dir();
     return rc;
 }

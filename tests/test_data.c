@@ -6,80 +6,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "support/testing.h"
 
 /* ---- temporary files ----------------------------------------------------- */
 
-#define MAX_TMP_FILES 256
-
-static char g_dir[256];
-static char *g_files[MAX_TMP_FILES];
-static size_t g_n_files;
-
-/* A path for name inside this run's temporary folder (made on first use);
- * the string lives until cleanup_tmp. */
-static const char *tmp_path(const char *name)
-{
-    if (!g_dir[0]) {
-        const char *base = getenv("TMPDIR");
-        snprintf(g_dir, sizeof g_dir, "%s/clmlp-test-data-XXXXXX",
-                 base && *base ? base : "/tmp");
-        if (!mkdtemp(g_dir)) {
-            perror("mkdtemp");
-            g_dir[0] = '\0';
-            return "/nonexistent/clmlp-test";
-        }
-    }
-    for (size_t i = 0; i < g_n_files; i++) {
-        const char *slash = strrchr(g_files[i], '/');
-        if (slash && strcmp(slash + 1, name) == 0) return g_files[i];
-    }
-    if (g_n_files == MAX_TMP_FILES) return "/nonexistent/clmlp-test";
-    size_t len = strlen(g_dir) + 1 + strlen(name) + 1;
-    char *p = malloc(len);
-    if (!p) return "/nonexistent/clmlp-test";
-    snprintf(p, len, "%s/%s", g_dir, name);
-    g_files[g_n_files++] = p;
-    return p;
-}
-
-/* Removes every file made through tmp_path, and the folder. */
-static void cleanup_tmp(void)
-{
-    for (size_t i = 0; i < g_n_files; i++) {
-        unlink(g_files[i]);
-        free(g_files[i]);
-    }
-    g_n_files = 0;
-    if (g_dir[0]) rmdir(g_dir);
-}
+/* This run's temporary folder (test_temp_dir), made by main. */
+static const char *g_dir;
 
 /* Writes len bytes to the temporary file name, gzip-compressed if gz;
  * returns its path. */
 static const char *write_bytes(const char *name, const void *data, size_t len, int gz)
 {
-    const char *path = tmp_path(name);
-    if (gz) {
-        gzFile g = gzopen(path, "wb");
-        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-        if (len) CU_ASSERT_EQUAL(gzwrite(g, data, (unsigned)len), (int)len);
-        CU_ASSERT_EQUAL(gzclose(g), Z_OK);
-    } else {
-        FILE *f = fopen(path, "wb");
-        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-        if (len) CU_ASSERT_EQUAL(fwrite(data, 1, len, f), len);
-        CU_ASSERT_EQUAL(fclose(f), 0);
-    }
+    if (!gz) return test_write_temp(name, data, len);
+    const char *path = test_temp_path(name);
+    gzFile g = gzopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    if (len) CU_ASSERT_EQUAL(gzwrite(g, data, (unsigned)len), (int)len);
+    CU_ASSERT_EQUAL(gzclose(g), Z_OK);
     return path;
-}
-
-/* Writes a text file; returns its path. */
-static const char *write_text(const char *name, const char *text)
-{
-    return write_bytes(name, text, strlen(text), 0);
 }
 
 /* Whether the last error message contains s (printed when it does not). */
@@ -232,14 +178,14 @@ static void test_xor(void)
 /* A header, blanks around cells, CRLF, comments and blank lines. */
 static void test_csv_header_and_values(void)
 {
-    const char *p = write_text("good.csv", "x1, x2 ,label\r\n"
-                                           "0.5, 1.5 ,1\r\n"
-                                           "# a comment\n"
-                                           "\n"
-                                           "   \t\n"
-                                           "-2,3e2,0\n"
-                                           "\t4 ,5,2.0\n"
-                                           "1e-3,-0,0"); /* no final newline */
+    const char *p = test_write_temp_text("good.csv", "x1, x2 ,label\r\n"
+                                                     "0.5, 1.5 ,1\r\n"
+                                                     "# a comment\n"
+                                                     "\n"
+                                                     "   \t\n"
+                                                     "-2,3e2,0\n"
+                                                     "\t4 ,5,2.0\n"
+                                                     "1e-3,-0,0"); /* no final newline */
     clmlp_dataset_t *ds = NULL;
     CU_ASSERT_EQUAL_FATAL(clmlp_dataset_read_csv(&ds, p, -1), CLMLP_OK);
     CU_ASSERT_EQUAL(ds->n, 4);
@@ -258,7 +204,7 @@ static void test_csv_header_and_values(void)
 /* The label column counted from the front or the back; no header. */
 static void test_csv_label_col(void)
 {
-    const char *p = write_text("cols.csv", "1,0.25,0.75\n0,1,2\n");
+    const char *p = test_write_temp_text("cols.csv", "1,0.25,0.75\n0,1,2\n");
     clmlp_dataset_t *ds = NULL;
     const int first[] = {0, -3};
     for (size_t k = 0; k < 2; k++) {
@@ -273,7 +219,7 @@ static void test_csv_label_col(void)
         clmlp_dataset_free(ds);
     }
     /* The middle column (1 or -2): features keep their order around it. */
-    p = write_text("mid.csv", "5,1,0.75\n0,0,2\n");
+    p = test_write_temp_text("mid.csv", "5,1,0.75\n0,0,2\n");
     const int mid[] = {1, -2};
     for (size_t k = 0; k < 2; k++) {
         CU_ASSERT_EQUAL_FATAL(clmlp_dataset_read_csv(&ds, p, mid[k]), CLMLP_OK);
@@ -284,7 +230,7 @@ static void test_csv_label_col(void)
         clmlp_dataset_free(ds);
     }
     /* Only label 0 present: still two classes. */
-    p = write_text("zeros.csv", "a,b\n0.5,0\n0.25,0\n");
+    p = test_write_temp_text("zeros.csv", "a,b\n0.5,0\n0.25,0\n");
     CU_ASSERT_EQUAL_FATAL(clmlp_dataset_read_csv(&ds, p, 1), CLMLP_OK);
     CU_ASSERT_EQUAL(ds->n_classes, 2);
     clmlp_dataset_free(ds);
@@ -311,7 +257,7 @@ static void test_csv_long_lines(void)
     len += (size_t)snprintf(text + len, cap - len, "1");
     for (size_t c = 2; c < cols; c++) len += (size_t)snprintf(text + len, cap - len, ",0");
     text[len] = '\0';
-    const char *p = write_text("long.csv", text);
+    const char *p = test_write_temp_text("long.csv", text);
     free(text);
     clmlp_dataset_t *ds = NULL;
     CU_ASSERT_EQUAL_FATAL(clmlp_dataset_read_csv(&ds, p, 0), CLMLP_OK);
@@ -362,7 +308,7 @@ static void test_csv_malformed(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const csv_bad_case *c = &cases[i];
-        const char *p = write_text(c->name, c->text);
+        const char *p = test_write_temp_text(c->name, c->text);
         clmlp_dataset_t *ds = (clmlp_dataset_t *)&ds;
         int rc = clmlp_dataset_read_csv(&ds, p, c->label_col);
         if (rc != c->code)
@@ -391,7 +337,7 @@ static void test_csv_nul_byte(void)
  * row into a header. */
 static void test_csv_bom(void)
 {
-    const char *p = write_text("bom.csv", "\xEF\xBB\xBF" "1,2,1\n3,4,0\n");
+    const char *p = test_write_temp_text("bom.csv", "\xEF\xBB\xBF" "1,2,1\n3,4,0\n");
     clmlp_dataset_t *ds = NULL;
     CU_ASSERT_EQUAL_FATAL(clmlp_dataset_read_csv(&ds, p, -1), CLMLP_OK);
     CU_ASSERT_EQUAL(ds->n, 2);
@@ -404,13 +350,12 @@ static void test_csv_bom(void)
 static void test_csv_missing(void)
 {
     clmlp_dataset_t *ds = NULL;
-    const char *p = tmp_path("does-not-exist.csv");
+    const char *p = test_temp_path("does-not-exist.csv");
     CU_ASSERT_EQUAL(clmlp_dataset_read_csv(&ds, p, -1), CLMLP_E_IO);
     CU_ASSERT_PTR_NULL(ds);
     CU_ASSERT(error_has("does-not-exist.csv"));
     CU_ASSERT(error_has("No such file"));
     /* A folder opens but cannot be read as text. */
-    tmp_path("x");
     CU_ASSERT_EQUAL(clmlp_dataset_read_csv(&ds, g_dir, -1), CLMLP_E_IO);
     CU_ASSERT(error_has("Is a directory"));
     CU_ASSERT_EQUAL(clmlp_dataset_read_csv(NULL, p, -1), CLMLP_E_INVALID);
@@ -621,9 +566,9 @@ static void test_idx_io_and_gzip(void)
 {
     const char *labels = write_labels("gl3", 0, 3, 3);
     const char *images = write_images("gi3.gz", 1, 0x803, 3, 2, 2, 12);
-    expect_idx_error(tmp_path("missing-images"), labels, CLMLP_E_IO, "missing-images",
+    expect_idx_error(test_temp_path("missing-images"), labels, CLMLP_E_IO, "missing-images",
                      "No such file");
-    expect_idx_error(images, tmp_path("missing-labels"), CLMLP_E_IO, "missing-labels", NULL);
+    expect_idx_error(images, test_temp_path("missing-labels"), CLMLP_E_IO, "missing-labels", NULL);
     expect_idx_error(g_dir, labels, CLMLP_E_IO, "Is a directory", NULL);
 
     /* Read the gzip file back, then spoil its deflate data: after the
@@ -656,6 +601,7 @@ static void test_idx_io_and_gzip(void)
 
 int main(void)
 {
+    if (!(g_dir = test_temp_dir("data"))) return 1;
     static const test_case dataset[] = {
         {"init and free", test_init_free},
         {"init rejects bad sizes", test_init_rejects},
@@ -688,6 +634,6 @@ int main(void)
         return 1;
     }
     int rc = test_run_all();
-    cleanup_tmp();
+    test_remove_temp_dir();
     return rc;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "support/testing.h"
@@ -216,59 +215,20 @@ static void test_forward_by_hand(void)
     clmlp_model_free(m);
 }
 
-/* Trains the XOR net for 500 full-batch epochs; 1 when all four are right. */
-static int xor_learns(uint64_t seed)
-{
-    clmlp_dataset_t *ds = NULL;
-    clmlp_model_t *m = NULL;
-    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 1.0};
-    CU_ASSERT_FATAL(clmlp_dataset_xor(&ds) == CLMLP_OK);
-    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,2:sigmoid,1:sigmoid") == CLMLP_OK);
-    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, ref, seed) == CLMLP_OK);
-    clmlp_fit_opts fo = {.epochs = 500, .batch_size = 4, .seed = seed};
-    CU_ASSERT(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK);
-    float y[4];
-    CU_ASSERT(clmlp_model_predict(m, ds->x, 4, y) == CLMLP_OK);
-    int right = 0;
-    for (int i = 0; i < 4; i++) right += (y[i] > 0.5f) == (ds->labels[i] == 1);
-    clmlp_model_free(m);
-    clmlp_dataset_free(ds);
-    return right == 4;
-}
-
+/* The XOR net for 500 full-batch epochs gets all four right. */
 static void test_xor(void)
 {
-    CU_ASSERT(xor_learns(1)); /* the default seed */
+    CU_ASSERT_EQUAL(test_train_xor(ref, 1), 4); /* the default seed */
     int ok = 0;
-    for (uint64_t s = 1; s <= 20; s++) ok += xor_learns(s);
+    for (uint64_t s = 1; s <= 20; s++) ok += test_train_xor(ref, s) == 4;
     printf("[XOR learned with %d of 20 seeds] ", ok);
 }
 
 static void test_circle(void)
 {
-    clmlp_dataset_t *train = NULL, *test = NULL;
-    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&train, test_source_path("data/circle-train.csv"), -1) ==
-                    CLMLP_OK);
-    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&test, test_source_path("data/circle-test.csv"), -1) ==
-                    CLMLP_OK);
-    clmlp_model_t *m = NULL;
-    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 0.5, .momentum = 0.9};
-    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,16:sigmoid,1:sigmoid") == CLMLP_OK);
-    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, ref, 1) == CLMLP_OK);
-    clmlp_fit_opts fo = {.epochs = 150, .batch_size = 32, .shuffle = 1, .seed = 1};
-    clmlp_history_t *h = NULL;
-    CU_ASSERT(clmlp_model_fit(m, train, &fo, &h) == CLMLP_OK);
-    CU_ASSERT_FATAL(h != NULL);
-    CU_ASSERT_EQUAL(h->n, 150);
-    CU_ASSERT(h->epochs[h->n - 1].loss < h->epochs[0].loss);
-    double loss, acc;
-    CU_ASSERT(clmlp_model_evaluate(m, test, 0, &loss, &acc) == CLMLP_OK);
+    double acc = test_train_circle(ref);
     printf("[circle test accuracy %.4f] ", acc);
     CU_ASSERT(acc >= 0.95);
-    clmlp_history_free(h);
-    clmlp_model_free(m);
-    clmlp_dataset_free(train);
-    clmlp_dataset_free(test);
 }
 
 static void test_summary_counts(void)
@@ -299,14 +259,6 @@ static void test_bad_specs(void)
     }
 }
 
-/* Writes bytes to a fresh temporary file; returns its path (static). */
-static const char *temp_path(const char *name)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "/tmp/clmlp-test-%ld-%s", (long)getpid(), name);
-    return path;
-}
-
 static void test_model_file_roundtrip(void)
 {
     clmlp_dataset_t *ds = random_set(20, 3, 4, CLMLP_LOSS_SPARSE_CCE, 5);
@@ -316,7 +268,7 @@ static void test_model_file_roundtrip(void)
     CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &opt, ref, 3) == CLMLP_OK);
     clmlp_fit_opts fo = {.epochs = 2, .batch_size = 5};
     CU_ASSERT(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK);
-    const char *path = temp_path("model.bin");
+    const char *path = test_temp_path("model.bin");
     CU_ASSERT_FATAL(clmlp_model_save(m, path) == CLMLP_OK);
     CU_ASSERT_FATAL(clmlp_model_load(&back, path, ref) == CLMLP_OK);
     CU_ASSERT_EQUAL(clmlp_model_epochs_done(back), 2);
@@ -358,7 +310,7 @@ static void test_model_file_roundtrip(void)
     unsigned char *bytes = malloc((size_t)len);
     CU_ASSERT_FATAL(fread(bytes, 1, (size_t)len, f) == (size_t)len);
     fclose(f);
-    const char *bad = temp_path("bad.bin");
+    const char *bad = test_temp_path("bad.bin");
     struct {
         const char *what;
         long at, len;
@@ -376,15 +328,13 @@ static void test_model_file_roundtrip(void)
             uint32_t crc = (uint32_t)crc32(0L, copy, (uInt)(len - 4));
             for (int k = 0; k < 4; k++) copy[len - 4 + k] = (unsigned char)(crc >> (8 * k));
         }
-        f = fopen(bad, "wb");
-        fwrite(copy, 1, (size_t)cases[c].len, f);
-        fclose(f);
+        test_write_temp("bad.bin", copy, (size_t)cases[c].len);
         CU_ASSERT_EQUAL(clmlp_model_load(&back, bad, ref), CLMLP_E_FORMAT);
         CU_ASSERT_PTR_NULL(back);
         if (cases[c].version) CU_ASSERT(strstr(clmlp_last_error(), "version 99") != NULL);
         free(copy);
     }
-    CU_ASSERT_EQUAL(clmlp_model_load(&back, temp_path("missing.bin"), ref), CLMLP_E_IO);
+    CU_ASSERT_EQUAL(clmlp_model_load(&back, test_temp_path("missing.bin"), ref), CLMLP_E_IO);
     remove(bad);
     remove(path);
     free(bytes);
@@ -433,8 +383,12 @@ static void test_divergence_reported(void)
 
 int main(void)
 {
+    if (!test_temp_dir("model")) return 1;
     ref = test_open_backend(CLMLP_BACKEND_REF);
-    if (!ref) return 1;
+    if (!ref) {
+        test_remove_temp_dir();
+        return 1;
+    }
     static const test_case grads[] = {
         {"every activation, backprop vs central differences", test_gradcheck_activations},
         {"every loss, fused and not", test_gradcheck_losses},
@@ -456,5 +410,6 @@ int main(void)
     test_add_suite("model", model);
     int rc = test_run_all();
     clmlp_backend_free(ref);
+    test_remove_temp_dir();
     return rc;
 }

@@ -88,41 +88,14 @@ static void test_forward_by_hand(void)
 
 static void test_xor(void)
 {
-    clmlp_dataset_t *ds = NULL;
-    clmlp_model_t *m = NULL;
-    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 1.0};
-    CU_ASSERT_FATAL(clmlp_dataset_xor(&ds) == CLMLP_OK);
-    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,2:sigmoid,1:sigmoid") == CLMLP_OK);
-    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, dev, 1) == CLMLP_OK);
-    clmlp_fit_opts fo = {.epochs = 500, .batch_size = 4, .seed = 1};
-    CU_ASSERT(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK);
-    float y[4];
-    CU_ASSERT(clmlp_model_predict(m, ds->x, 4, y) == CLMLP_OK);
-    for (int i = 0; i < 4; i++) CU_ASSERT((y[i] > 0.5f) == (ds->labels[i] == 1));
-    clmlp_model_free(m);
-    clmlp_dataset_free(ds);
+    CU_ASSERT_EQUAL(test_train_xor(dev, 1), 4);
 }
 
 static void test_circle(void)
 {
-    clmlp_dataset_t *train = NULL, *test = NULL;
-    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&train, test_source_path("data/circle-train.csv"), -1) ==
-                    CLMLP_OK);
-    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&test, test_source_path("data/circle-test.csv"), -1) ==
-                    CLMLP_OK);
-    clmlp_model_t *m = NULL;
-    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 0.5, .momentum = 0.9};
-    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,16:sigmoid,1:sigmoid") == CLMLP_OK);
-    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, dev, 1) == CLMLP_OK);
-    clmlp_fit_opts fo = {.epochs = 150, .batch_size = 32, .shuffle = 1, .seed = 1};
-    CU_ASSERT(clmlp_model_fit(m, train, &fo, NULL) == CLMLP_OK);
-    double loss, acc;
-    CU_ASSERT(clmlp_model_evaluate(m, test, 0, &loss, &acc) == CLMLP_OK);
+    double acc = test_train_circle(dev);
     printf("[circle test accuracy on the device %.4f] ", acc);
     CU_ASSERT(acc >= 0.95);
-    clmlp_model_free(m);
-    clmlp_dataset_free(train);
-    clmlp_dataset_free(test);
 }
 
 static void test_too_large(void)

@@ -1,33 +1,15 @@
 /* The weight text format (clmlp_model_read_text): files that must read,
  * with their layers and weights, and malformed files that must be refused
  * with CLMLP_E_FORMAT and a message naming the file and line. */
-#include <dirent.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "support/testing.h"
-
-static char g_dir[256];
-
-/* Writes text to a file named name in the test's directory; returns its path
- * in a static buffer. */
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 /* Reads text as a weight file and expects success; the caller frees. */
 static clmlp_model_t *read_ok(const char *text)
 {
-    const char *path = write_file("good.txt", text);
+    const char *path = test_write_temp_text("good.txt", text);
     clmlp_model_t *m = NULL;
     int rc = clmlp_model_read_text(&m, path);
     if (rc != CLMLP_OK) fprintf(stderr, "unexpected failure: %s\n", clmlp_last_error());
@@ -39,7 +21,7 @@ static clmlp_model_t *read_ok(const char *text)
  * in the message. */
 static void read_bad(const char *text, unsigned line, const char *needle)
 {
-    const char *path = write_file("bad.txt", text);
+    const char *path = test_write_temp_text("bad.txt", text);
     clmlp_model_t *m = NULL;
     int rc = clmlp_model_read_text(&m, path);
     CU_ASSERT_EQUAL(rc, CLMLP_E_FORMAT);
@@ -198,38 +180,16 @@ static void test_bad_headers(void)
 /* An unreadable file is an I/O error, not a format error. */
 static void test_missing_file(void)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/does-not-exist.txt", g_dir);
+    const char *path = test_temp_path("does-not-exist.txt");
     clmlp_model_t *m = NULL;
     CU_ASSERT_EQUAL(clmlp_model_read_text(&m, path), CLMLP_E_IO);
     CU_ASSERT_PTR_NULL(m);
     CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "does-not-exist.txt"));
 }
 
-/* Removes the test directory and the files in it. */
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        remove(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/clmlp-weights-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!test_temp_dir("weights")) return 1;
     static const test_case cases[] = {
         {"the forward-task example reads and computes 0.664001", test_forward_task},
         {"biases, comments, blank lines, tabs, CRLF", test_biases_and_layout},
@@ -240,6 +200,6 @@ int main(void)
         {NULL, NULL},
     };
     int rc = test_add_suite("weights_text", cases) == 0 ? test_run_all() : 1;
-    remove_dir(g_dir);
+    test_remove_temp_dir();
     return rc;
 }

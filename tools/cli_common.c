@@ -28,6 +28,12 @@ int cli_runtime_error(void)
     return CLI_RUNTIME;
 }
 
+int cli_out_of_memory(void)
+{
+    fprintf(stderr, "clmlp: out of memory\n");
+    return CLI_RUNTIME;
+}
+
 /* The long option whose value is val, or NULL. */
 static const struct option *find_long(const struct option *longopts, int val)
 {

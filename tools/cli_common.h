@@ -31,6 +31,7 @@ enum {
     OPT_DATASET,
     OPT_DATA_DIR,
     OPT_SCALE,
+    OPT_MODEL,
     OPT_LOCAL = 512
 };
 
@@ -61,6 +62,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...);
 /* Prints "clmlp: " and the library's last message on stderr; returns
  * CLI_RUNTIME. */
 int cli_runtime_error(void);
+
+/* Prints "clmlp: out of memory" on stderr; returns CLI_RUNTIME. */
+int cli_out_of_memory(void);
 
 /* getopt_long with messages of our own: returns the next option's value, -1
  * at the end, or '?' after printing a usage error about an unknown option,
@@ -112,5 +116,11 @@ size_t cli_predicted_class(const float *row, size_t n_out);
 /* Rows handed to the model at a time when predicting, which bounds the
  * memory for outputs however large the input is. */
 #define CLI_PREDICT_CHUNK 1024
+
+/* Rows in the chunk of a set of n rows that begins at row start. */
+static inline size_t cli_chunk_rows(size_t n, size_t start)
+{
+    return n - start < CLI_PREDICT_CHUNK ? n - start : CLI_PREDICT_CHUNK;
+}
 
 #endif

@@ -6,11 +6,12 @@
 
 #include "cli_common.h"
 #include "cli_data.h"
+#include "cli_model.h"
 #include "commands.h"
 
 #define CMD "eval"
 
-enum { OPT_MODEL = OPT_LOCAL, OPT_BATCH_SIZE, OPT_MISCLASSIFIED };
+enum { OPT_BATCH_SIZE = OPT_LOCAL, OPT_MISCLASSIFIED };
 
 static const struct option long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
@@ -42,18 +43,14 @@ static void usage(void)
 }
 
 typedef struct {
-    cli_data_args data;
-    cli_backend_args backend;
-    const char *model;
+    cli_model_args in;          /* --model, the data and the backend */
     size_t batch_size, misclassified;
 } eval_args;
 
 /* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
 static int parse_args(int argc, char **argv, eval_args *a)
 {
-    memset(a, 0, sizeof *a);
-    cli_data_defaults(&a->data);
-    a->backend.kind = CLMLP_BACKEND_DEFAULT;
+    cli_model_args_defaults(&a->in);
     a->batch_size = 256;
     a->misclassified = 10;
     int c, rc = CLI_OK;
@@ -61,23 +58,16 @@ static int parse_args(int argc, char **argv, eval_args *a)
         switch (c) {
         case 'h': usage(); return -1;
         case '?': return CLI_USAGE;
-        case OPT_MODEL: a->model = optarg; break;
         case OPT_BATCH_SIZE:
             rc = cli_parse_count(CMD, "--batch-size", optarg, 1, &a->batch_size);
             break;
         case OPT_MISCLASSIFIED:
             rc = cli_parse_count(CMD, "--misclassified", optarg, 0, &a->misclassified);
             break;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
-            rc = cli_backend_option(CMD, &a->backend, c, optarg);
-            break;
-        default: rc = cli_data_option(CMD, &a->data, c, optarg); break;
+        default: rc = cli_model_args_option(CMD, &a->in, c, optarg); break;
         }
     }
-    if (rc) return rc;
-    if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
-    if (!a->model) return cli_usage_error(CMD, "--model FILE is required");
-    return CLI_OK;
+    return rc ? rc : cli_model_args_check(CMD, &a->in, argc, argv);
 }
 
 /* Predictions gathered over the whole set. */
@@ -94,12 +84,9 @@ static int tally_predictions(clmlp_model_t *m, const clmlp_dataset_t *ds, eval_t
 {
     size_t n_out = clmlp_model_n_outputs(m);
     float *out = malloc(CLI_PREDICT_CHUNK * n_out * sizeof(float));
-    if (!out) {
-        fprintf(stderr, "clmlp: out of memory\n");
-        return CLI_RUNTIME;
-    }
+    if (!out) return cli_out_of_memory();
     for (size_t start = 0; start < ds->n; start += CLI_PREDICT_CHUNK) {
-        size_t rows = ds->n - start < CLI_PREDICT_CHUNK ? ds->n - start : CLI_PREDICT_CHUNK;
+        size_t rows = cli_chunk_rows(ds->n, start);
         if (clmlp_model_predict(m, ds->x + start * ds->n_features, rows, out) < 0) {
             free(out);
             return cli_runtime_error();
@@ -168,11 +155,7 @@ static int evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, const eval_args
     t.want = a->misclassified < ds->n ? a->misclassified : ds->n;
     t.confusion = calloc(t.k * t.k, sizeof *t.confusion);
     t.mis = calloc(3 * t.want + 1, sizeof *t.mis);
-    int rc = CLI_RUNTIME;
-    if (!t.confusion || !t.mis)
-        fprintf(stderr, "clmlp: out of memory\n");
-    else
-        rc = tally_predictions(m, ds, &t);
+    int rc = !t.confusion || !t.mis ? cli_out_of_memory() : tally_predictions(m, ds, &t);
     if (rc == CLI_OK) print_tally(&t, ds->n);
     free(t.confusion);
     free(t.mis);
@@ -185,21 +168,9 @@ int cmd_eval(int argc, char **argv)
     eval_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    clmlp_dataset_t *ds = NULL;
-    clmlp_backend_t *be = NULL;
-    clmlp_model_t *m = NULL;
-    rc = cli_data_load_eval(CMD, &a.data, 0, &ds);
-    if (!rc) rc = cli_backend_open(&a.backend, 0, &be);
-    if (!rc && clmlp_model_load(&m, a.model, be) < 0) rc = cli_runtime_error();
-    if (!rc) {
-        char what[4200], name[4200];
-        snprintf(what, sizeof what, "the model in %s", a.model);
-        rc = cli_check_data(CMD, m, what, clmlp_model_loss(m), ds,
-                            cli_data_name(&a.data, 2, name, sizeof name), 1);
-    }
-    if (!rc) rc = evaluate(m, ds, &a);
-    clmlp_model_free(m);
-    clmlp_backend_free(be);
-    clmlp_dataset_free(ds);
+    cli_model_run r;
+    rc = cli_model_open(CMD, &a.in, 0, 1, &r);
+    if (!rc) rc = evaluate(r.m, r.ds, &a);
+    cli_model_close(&r);
     return rc;
 }

@@ -8,11 +8,12 @@
 #include "cli_common.h"
 #include "cli_data.h"
 #include "cli_features.h"
+#include "cli_model.h"
 #include "commands.h"
 
 #define CMD "forward"
 
-enum { OPT_WEIGHTS = OPT_LOCAL, OPT_MODEL, OPT_INPUT, OPT_INPUT_FILE };
+enum { OPT_WEIGHTS = OPT_LOCAL, OPT_INPUT, OPT_INPUT_FILE };
 
 static const struct option long_options[] = {
     {"weights", required_argument, NULL, OPT_WEIGHTS},
@@ -117,13 +118,10 @@ static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds)
     }
     size_t per_layer = CLI_PREDICT_CHUNK * widest;
     float *acts = malloc(per_layer * n_layers * sizeof(float));
-    if (!acts) {
-        fprintf(stderr, "clmlp: out of memory\n");
-        return CLI_RUNTIME;
-    }
+    if (!acts) return cli_out_of_memory();
     int rc = CLI_OK;
     for (size_t start = 0; rc == CLI_OK && start < ds->n; start += CLI_PREDICT_CHUNK) {
-        size_t rows = ds->n - start < CLI_PREDICT_CHUNK ? ds->n - start : CLI_PREDICT_CHUNK;
+        size_t rows = cli_chunk_rows(ds->n, start);
         const float *x = ds->x + start * ds->n_features;
         for (size_t l = 0; rc == CLI_OK && l < n_layers; l++)
             if (clmlp_model_layer_output(m, l, x, rows, acts + l * per_layer) < 0)
@@ -159,12 +157,9 @@ int cmd_forward(int argc, char **argv)
     rc = read_inputs(&a, &ds);
     if (!rc) rc = cli_backend_open(&a.backend, 0, &be);
     if (!rc) rc = read_model(&a, be, &m);
-    if (!rc) {
-        char what[4200];
-        snprintf(what, sizeof what, "the model in %s", a.weights ? a.weights : a.model);
-        rc = cli_check_data(CMD, m, what, clmlp_model_loss(m), ds,
-                            a.input ? "--input" : a.input_file, 0);
-    }
+    if (!rc)
+        rc = cli_model_check_data(CMD, m, a.weights ? a.weights : a.model, ds,
+                                  a.input ? "--input" : a.input_file, 0);
     if (!rc) rc = print_rows(m, ds);
     clmlp_model_free(m);
     clmlp_backend_free(be);

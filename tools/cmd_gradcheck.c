@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "util/rng.h"
 
@@ -33,17 +34,6 @@ static const char *const usage =
     "                        and for finite differences (1e-6)\n" CLI_BACKEND_HELP_FOR("ref")
     "  --help                this text\n"
     "Exit status: 0 when every error is within bounds, 1 otherwise, 2 for usage.\n";
-
-/* The loss a network's output layer suggests. */
-static clmlp_loss default_loss(const clmlp_model_t *m)
-{
-    clmlp_act act;
-    size_t units;
-    clmlp_model_layer(m, clmlp_model_n_layers(m) - 1, &units, &act, NULL);
-    if (act == CLMLP_ACT_SOFTMAX) return CLMLP_LOSS_SPARSE_CCE;
-    if (act == CLMLP_ACT_SIGMOID && units == 1) return CLMLP_LOSS_BCE;
-    return CLMLP_LOSS_MSE;
-}
 
 /* Random inputs in [-1, 1] with labels and targets the loss can use. */
 static int random_data(const clmlp_model_t *m, clmlp_loss loss, size_t rows, uint64_t seed,
@@ -125,7 +115,7 @@ int cmd_gradcheck(int argc, char **argv)
     clmlp_model_t *probe = NULL;
     if (clmlp_model_from_spec(&probe, spec) != CLMLP_OK)
         return cli_usage_error(cmd, "--layers: %s", clmlp_last_error());
-    clmlp_loss loss = default_loss(probe);
+    clmlp_loss loss = cli_default_loss(probe);
     if (loss_name && clmlp_loss_parse(loss_name, &loss) != CLMLP_OK) {
         clmlp_model_free(probe);
         return cli_usage_error(cmd, "--loss: %s", clmlp_last_error());

@@ -8,12 +8,13 @@
 
 #include "cli_common.h"
 #include "cli_data.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "util/atomic_file.h"
 
 #define CMD "predict"
 
-enum { OPT_MODEL = OPT_LOCAL, OPT_OUTPUT, OPT_DUMP_LAYER };
+enum { OPT_OUTPUT = OPT_LOCAL, OPT_DUMP_LAYER };
 
 static const struct option long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
@@ -49,9 +50,8 @@ static void usage(void)
 }
 
 typedef struct {
-    cli_data_args data;
-    cli_backend_args backend;
-    const char *model, *output;
+    cli_model_args in;          /* --model, the data and the backend */
+    const char *output;
     size_t layer;
     int dump;
 } predict_args;
@@ -60,29 +60,21 @@ typedef struct {
 static int parse_args(int argc, char **argv, predict_args *a)
 {
     memset(a, 0, sizeof *a);
-    cli_data_defaults(&a->data);
-    a->backend.kind = CLMLP_BACKEND_DEFAULT;
+    cli_model_args_defaults(&a->in);
     int c, rc = CLI_OK;
     while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "ho:", long_options)) != -1) {
         switch (c) {
         case 'h': usage(); return -1;
         case '?': return CLI_USAGE;
-        case OPT_MODEL: a->model = optarg; break;
         case 'o': a->output = optarg; break;
         case OPT_DUMP_LAYER:
             a->dump = 1;
             rc = cli_parse_count(CMD, "--dump-layer", optarg, 0, &a->layer);
             break;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
-            rc = cli_backend_option(CMD, &a->backend, c, optarg);
-            break;
-        default: rc = cli_data_option(CMD, &a->data, c, optarg); break;
+        default: rc = cli_model_args_option(CMD, &a->in, c, optarg); break;
         }
     }
-    if (rc) return rc;
-    if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
-    if (!a->model) return cli_usage_error(CMD, "--model FILE is required");
-    return CLI_OK;
+    return rc ? rc : cli_model_args_check(CMD, &a->in, argc, argv);
 }
 
 /* Writes the CSV header: index,class,p0.. or index,a0.. */
@@ -98,13 +90,10 @@ static int write_rows(FILE *f, clmlp_model_t *m, const clmlp_dataset_t *ds,
                       const predict_args *a, size_t width)
 {
     float *out = malloc(CLI_PREDICT_CHUNK * width * sizeof(float));
-    if (!out) {
-        fprintf(stderr, "clmlp: out of memory\n");
-        return CLI_RUNTIME;
-    }
+    if (!out) return cli_out_of_memory();
     write_header(f, width, a->dump);
     for (size_t start = 0; start < ds->n; start += CLI_PREDICT_CHUNK) {
-        size_t rows = ds->n - start < CLI_PREDICT_CHUNK ? ds->n - start : CLI_PREDICT_CHUNK;
+        size_t rows = cli_chunk_rows(ds->n, start);
         const float *x = ds->x + start * ds->n_features;
         int st = a->dump ? clmlp_model_layer_output(m, a->layer, x, rows, out)
                          : clmlp_model_predict(m, x, rows, out);
@@ -156,7 +145,7 @@ static int output_width(const clmlp_model_t *m, const predict_args *a, size_t *w
     size_t n = clmlp_model_n_layers(m);
     if (a->layer >= n)
         return cli_usage_error(CMD, "--dump-layer %zu: the model in %s has layers 0 to %zu",
-                               a->layer, a->model, n - 1);
+                               a->layer, a->in.model, n - 1);
     clmlp_act act;
     int bias;
     if (clmlp_model_layer(m, a->layer, width, &act, &bias) < 0) return cli_runtime_error();
@@ -169,23 +158,11 @@ int cmd_predict(int argc, char **argv)
     predict_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    clmlp_dataset_t *ds = NULL;
-    clmlp_backend_t *be = NULL;
-    clmlp_model_t *m = NULL;
+    cli_model_run r;
     size_t width = 0;
-    rc = cli_data_load_eval(CMD, &a.data, 1, &ds);
-    if (!rc) rc = cli_backend_open(&a.backend, 0, &be);
-    if (!rc && clmlp_model_load(&m, a.model, be) < 0) rc = cli_runtime_error();
-    if (!rc) {
-        char what[4200], name[4200];
-        snprintf(what, sizeof what, "the model in %s", a.model);
-        rc = cli_check_data(CMD, m, what, clmlp_model_loss(m), ds,
-                            cli_data_name(&a.data, 2, name, sizeof name), 0);
-    }
-    if (!rc) rc = output_width(m, &a, &width);
-    if (!rc) rc = write_csv(m, ds, &a, width);
-    clmlp_model_free(m);
-    clmlp_backend_free(be);
-    clmlp_dataset_free(ds);
+    rc = cli_model_open(CMD, &a.in, 1, 0, &r);
+    if (!rc) rc = output_width(r.m, &a, &width);
+    if (!rc) rc = write_csv(r.m, r.ds, &a, width);
+    cli_model_close(&r);
     return rc;
 }

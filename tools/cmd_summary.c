@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_model.h"
 #include "commands.h"
 
 #define CMD "summary"
 
-enum { OPT_LAYERS = OPT_LOCAL, OPT_MODEL, OPT_WEIGHTS };
+enum { OPT_LAYERS = OPT_LOCAL, OPT_WEIGHTS };
 
 static const struct option long_options[] = {
     {"layers", required_argument, NULL, OPT_LAYERS},
@@ -63,8 +64,7 @@ int cmd_summary(int argc, char **argv)
     } else if (weights) {
         if (clmlp_model_read_text(&m, weights) < 0) return cli_runtime_error();
     } else {
-        rc = cli_backend_open(&backend, 1, &be);
-        if (!rc && clmlp_model_load(&m, model, be) < 0) rc = cli_runtime_error();
+        rc = cli_model_load(&backend, 1, model, &be, &m);
     }
     if (!rc) clmlp_model_summary(m, stdout);
     clmlp_model_free(m);

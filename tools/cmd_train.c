@@ -9,6 +9,7 @@
 
 #include "cli_common.h"
 #include "cli_data.h"
+#include "cli_model.h"
 #include "cli_progress.h"
 #include "commands.h"
 
@@ -258,18 +259,6 @@ static void default_spec(const train_args *a, const clmlp_dataset_t *train,
     }
 }
 
-/* The default loss for m's output layer (see usage). */
-static clmlp_loss default_loss(const clmlp_model_t *m)
-{
-    size_t units = 0;
-    clmlp_act act = CLMLP_ACT_LINEAR;
-    int bias = 0;
-    clmlp_model_layer(m, clmlp_model_n_layers(m) - 1, &units, &act, &bias);
-    if (act == CLMLP_ACT_SOFTMAX) return CLMLP_LOSS_SPARSE_CCE;
-    if (act == CLMLP_ACT_SIGMOID && units == 1) return CLMLP_LOSS_BCE;
-    return CLMLP_LOSS_MSE;
-}
-
 /* Everything train holds, freed together by train_free. */
 typedef struct {
     train_args a;
@@ -322,7 +311,7 @@ static int build_model(train_state *t)
     if (clmlp_model_n_layers(t->model) == 0)
         return cli_usage_error(CMD, "--layers '%s' has no layers: give the input width, then "
                                     "at least one UNITS[:ACTIVATION]", spec);
-    t->loss = t->a.loss_set ? t->a.loss : default_loss(t->model);
+    t->loss = t->a.loss_set ? t->a.loss : cli_default_loss(t->model);
     int rc = check_all_data(t);
     if (rc) return rc;
     if ((rc = cli_backend_open(&t->a.backend, t->a.quiet, &t->be))) return rc;
@@ -335,9 +324,8 @@ static int build_model(train_state *t)
 static int resume_model(train_state *t)
 {
     snprintf(t->model_what, sizeof t->model_what, "the model in %s", t->a.resume);
-    int rc = cli_backend_open(&t->a.backend, t->a.quiet, &t->be);
+    int rc = cli_model_load(&t->a.backend, t->a.quiet, t->a.resume, &t->be, &t->model);
     if (rc) return rc;
-    if (clmlp_model_load(&t->model, t->a.resume, t->be) < 0) return cli_runtime_error();
     t->loss = clmlp_model_loss(t->model);
     return check_all_data(t);
 }

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"forward", cmd_forward, "a forward pass by hand, printing every layer's activations"},
     {"gradcheck", cmd_gradcheck, "compare backpropagation with finite differences"},
     {"devices", cmd_devices, "list the OpenCL platforms and devices"},
+    {"bench", cmd_bench, "time the W1-W3 training workloads on synthetic MNIST-shaped data"},
 };
 
 /* Prints the list of subcommands to f. */

@@ -1,11 +1,13 @@
 /* Implementation of the shared test helpers. */
 #include "support/testing.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "util/rng.h"
 
@@ -115,9 +117,158 @@ int test_run_tool(const char *args, char *out, size_t cap)
     return WEXITSTATUS(st);
 }
 
+int test_run_tool_checked(const char *args, char *out, size_t cap)
+{
+    int rc = test_run_tool(args, out, cap);
+    if (rc < 0) fprintf(stderr, "\ncould not run clmlp %s\n", args);
+    int sanitizer =
+        cap && (strstr(out, "Sanitizer") != NULL || strstr(out, "runtime error:") != NULL);
+    if (sanitizer) fprintf(stderr, "\nclmlp %s:\n%s\n", args, out);
+    CU_ASSERT(!sanitizer);
+    return rc;
+}
+
+int test_output_has(const char *text, const char *needle)
+{
+    if (strstr(text, needle)) return 1;
+    fprintf(stderr, "\n--- wanted '%s' in the output:\n%s\n---\n", needle, text);
+    return 0;
+}
+
 const char *test_source_path(const char *rel)
 {
     static char buf[4096];
     snprintf(buf, sizeof buf, "%s/%s", CLMLP_SOURCE_DIR, rel);
     return buf;
+}
+
+/* ---- the scratch directory ------------------------------------------------ */
+
+static char g_temp_dir[4096]; /* empty until made */
+static char **g_temp_paths;   /* every path test_temp_path handed out */
+static size_t g_n_temp_paths;
+
+const char *test_temp_dir(const char *tag)
+{
+    if (g_temp_dir[0]) return g_temp_dir;
+    const char *base = getenv("TMPDIR");
+    snprintf(g_temp_dir, sizeof g_temp_dir, "%s/clmlp-%s-XXXXXX", base && *base ? base : "/tmp",
+             tag);
+    if (!mkdtemp(g_temp_dir)) {
+        perror(g_temp_dir);
+        g_temp_dir[0] = '\0';
+        return NULL;
+    }
+    return g_temp_dir;
+}
+
+const char *test_temp_path(const char *name)
+{
+    /* Without a directory the path names none, so that the test fails on
+     * opening it rather than writing somewhere unexpected. */
+    const char *dir = test_temp_dir("test");
+    if (!dir) dir = "/nonexistent/clmlp-test";
+    for (size_t i = 0; i < g_n_temp_paths; i++) {
+        const char *slash = strrchr(g_temp_paths[i], '/');
+        if (strcmp(slash + 1, name) == 0) return g_temp_paths[i];
+    }
+    size_t len = strlen(dir) + 1 + strlen(name) + 1;
+    char *p = malloc(len);
+    char **grown = realloc(g_temp_paths, (g_n_temp_paths + 1) * sizeof *grown);
+    if (!p || !grown) {
+        free(p);
+        if (grown) g_temp_paths = grown;
+        fprintf(stderr, "test_temp_path: out of memory\n");
+        abort();
+    }
+    snprintf(p, len, "%s/%s", dir, name);
+    g_temp_paths = grown;
+    g_temp_paths[g_n_temp_paths++] = p;
+    return p;
+}
+
+const char *test_write_temp(const char *name, const void *data, size_t len)
+{
+    const char *path = test_temp_path(name);
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    if (len) CU_ASSERT_EQUAL(fwrite(data, 1, len, f), len);
+    CU_ASSERT_EQUAL(fclose(f), 0);
+    return path;
+}
+
+const char *test_write_temp_text(const char *name, const char *text)
+{
+    return test_write_temp(name, text, strlen(text));
+}
+
+void test_remove_temp_dir(void)
+{
+    for (size_t i = 0; i < g_n_temp_paths; i++) free(g_temp_paths[i]);
+    free(g_temp_paths);
+    g_temp_paths = NULL;
+    g_n_temp_paths = 0;
+    if (!g_temp_dir[0]) return;
+    /* Every file, not only those named through test_temp_path: the tool under
+     * test writes some of its own (atomic saves go through a temporary). */
+    DIR *d = opendir(g_temp_dir);
+    if (d) {
+        struct dirent *e;
+        char path[sizeof g_temp_dir + 256];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            snprintf(path, sizeof path, "%s/%s", g_temp_dir, e->d_name);
+            remove(path);
+        }
+        closedir(d);
+    }
+    rmdir(g_temp_dir);
+    g_temp_dir[0] = '\0';
+}
+
+/* ---- the teaching tasks, on any backend ----------------------------------- */
+
+int test_train_xor(clmlp_backend_t *be, uint64_t seed)
+{
+    clmlp_dataset_t *ds = NULL;
+    clmlp_model_t *m = NULL;
+    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 1.0};
+    CU_ASSERT_FATAL(clmlp_dataset_xor(&ds) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,2:sigmoid,1:sigmoid") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, be, seed) == CLMLP_OK);
+    clmlp_fit_opts fo = {.epochs = 500, .batch_size = 4, .seed = seed};
+    CU_ASSERT(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK);
+    float y[4];
+    CU_ASSERT(clmlp_model_predict(m, ds->x, 4, y) == CLMLP_OK);
+    int right = 0;
+    for (int i = 0; i < 4; i++) right += (y[i] > 0.5f) == (ds->labels[i] == 1);
+    clmlp_model_free(m);
+    clmlp_dataset_free(ds);
+    return right;
+}
+
+double test_train_circle(clmlp_backend_t *be)
+{
+    clmlp_dataset_t *train = NULL, *test = NULL;
+    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&train, test_source_path("data/circle-train.csv"), -1) ==
+                    CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_dataset_read_csv(&test, test_source_path("data/circle-test.csv"), -1) ==
+                    CLMLP_OK);
+    clmlp_model_t *m = NULL;
+    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 0.5, .momentum = 0.9};
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,16:sigmoid,1:sigmoid") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_BCE, &opt, be, 1) == CLMLP_OK);
+    clmlp_fit_opts fo = {.epochs = 150, .batch_size = 32, .shuffle = 1, .seed = 1};
+    clmlp_history_t *h = NULL;
+    CU_ASSERT(clmlp_model_fit(m, train, &fo, &h) == CLMLP_OK);
+    CU_ASSERT_FATAL(h != NULL);
+    CU_ASSERT_EQUAL(h->n, 150);
+    CU_ASSERT(h->epochs[h->n - 1].loss < h->epochs[0].loss);
+    double loss = NAN, acc = NAN;
+    CU_ASSERT(clmlp_model_evaluate(m, test, 0, &loss, &acc) == CLMLP_OK);
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+    clmlp_dataset_free(train);
+    clmlp_dataset_free(test);
+    return acc;
 }

@@ -6,6 +6,7 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clmlp.h"
 
@@ -46,7 +47,47 @@ clmlp_backend_t *test_open_backend(clmlp_backend_kind kind);
  * status, or -1 if it could not be run. */
 int test_run_tool(const char *args, char *out, size_t cap);
 
+/* test_run_tool that also fails an assertion, printing the output, when the
+ * output holds a sanitizer report: in a sanitizer build a memory error or
+ * undefined behaviour exits non-zero too, which a test expecting exit 1 must
+ * not mistake for its own. */
+int test_run_tool_checked(const char *args, char *out, size_t cap);
+
+/* Whether text contains needle; prints both when it does not. */
+int test_output_has(const char *text, const char *needle);
+
 /* A path in the source tree (CLMLP_SOURCE_DIR/rel), in a static buffer. */
 const char *test_source_path(const char *rel);
+
+/* This process's scratch directory, $TMPDIR (or /tmp)/clmlp-TAG-XXXXXX, made
+ * on the first call; later calls return the same path whatever their tag.
+ * NULL, after printing why, when it cannot be made.  The string is the
+ * helpers' own and lives until test_remove_temp_dir. */
+const char *test_temp_dir(const char *tag);
+
+/* The path of name inside the scratch directory (made with the tag "test"
+ * if no test_temp_dir call came first).  The same name gives the same
+ * pointer, valid until test_remove_temp_dir, so several may be held at once. */
+const char *test_temp_path(const char *name);
+
+/* Writes len bytes (or text) to the scratch file name, asserting that every
+ * step succeeds; returns its path as test_temp_path does. */
+const char *test_write_temp(const char *name, const void *data, size_t len);
+const char *test_write_temp_text(const char *name, const char *text);
+
+/* Removes the scratch directory with every file in it (whoever wrote them)
+ * and forgets the paths handed out; a no-op when there is none. */
+void test_remove_temp_dir(void);
+
+/* Trains 2,2:sigmoid,1:sigmoid on XOR on be (SGD lr 1, binary cross-entropy,
+ * 500 full-batch epochs, seed for the weights and the fit) and returns how
+ * many of the four rows it then classifies right; setup failures are fatal
+ * assertions. */
+int test_train_xor(clmlp_backend_t *be, uint64_t seed);
+
+/* Trains 2,16:sigmoid,1:sigmoid on data/circle-train.csv on be (SGD lr 0.5,
+ * momentum 0.9, 150 epochs of 32 shuffled rows, seed 1), asserting that the
+ * fit runs and the loss falls; returns the accuracy on data/circle-test.csv. */
+double test_train_circle(clmlp_backend_t *be);
 
 #endif

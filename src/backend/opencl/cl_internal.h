@@ -6,6 +6,7 @@
 
 #include <CL/cl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "backend/backend.h"
@@ -63,6 +64,7 @@ typedef struct {
     int counted;                 /* counted among the open backends */
     struct clmlp_cl_staging *staging; /* host copies of uploads in flight */
     size_t staging_bytes;
+    struct clmlp_cl_profile *prof; /* per-op timings; NULL unless $CLMLP_PROFILE */
 } clmlp_cl_ctx;
 
 /* A device buffer: the cl_mem plus what it holds.  n is the element count
@@ -189,6 +191,33 @@ int clmlp_cl_scratch(clmlp_cl_ctx *ctx, size_t bytes);
 /* ---- cl_transfer.c ---- */
 /* Frees the upload staging blocks; only once the queue has run past them. */
 void clmlp_cl_staging_release(clmlp_cl_ctx *ctx);
+
+/* ---- cl_profile.c ---- */
+typedef struct clmlp_cl_profile clmlp_cl_profile;
+/* Host seconds inside one CLBlastSgemm call beyond which, when profiling,
+ * the call is taken to have compiled kernels (enqueueing takes microseconds). */
+#define CLMLP_CL_PROFILE_BUILD_S 0.005
+/* Whether $CLMLP_PROFILE asks for profiling (set, non-empty, not "0"). */
+int clmlp_cl_profile_wanted(void);
+/* Sets ctx->prof: a new profile when $CLMLP_PROFILE asks for one (the queue
+ * must then be made with CL_QUEUE_PROFILING_ENABLE), else NULL. */
+int clmlp_cl_profile_open(clmlp_cl_ctx *ctx);
+/* Profiling only: enqueues a marker whose event (*out) tells when the next
+ * command could start; *out is NULL when profiling is off. */
+int clmlp_cl_profile_marker(clmlp_cl_ctx *ctx, cl_event *out);
+/* Files the event of the command just enqueued under the op name op
+ * (copied), with the marker `since` before it (or NULL); takes both events
+ * (releases them at once when profiling is off).  A full pending list waits
+ * for its older half; nothing else here waits. */
+int clmlp_cl_profile_add(clmlp_cl_ctx *ctx, const char *op, cl_event since, cl_event ev);
+/* Reads the times of every pending event.  Call only when the queue has
+ * finished them (after clFinish or a blocking read). */
+void clmlp_cl_profile_harvest(clmlp_cl_ctx *ctx);
+/* Writes the per-op table (sorted by total time) for device to f. */
+void clmlp_cl_profile_print(clmlp_cl_profile *p, const char *device, FILE *f);
+/* After the queue has finished: reads what is pending, prints the table to
+ * stderr and frees ctx->prof (nothing when it is NULL). */
+void clmlp_cl_profile_close(clmlp_cl_ctx *ctx);
 
 /* ---- the table's slots, by file ---- */
 /* cl_memory.c */

@@ -71,9 +71,11 @@ static int clk_enqueue(clk_call *c, cl_uint dims, const size_t *global, const si
         snprintf(what, sizeof what, "%s, argument %u", name, (unsigned)c->bad_arg);
         return clmlp_cl_fail("clSetKernelArg", what, c->err);
     }
+    cl_event ev = NULL;
     cl_int err = clEnqueueNDRangeKernel(c->ctx->queue, c->ctx->kernels[c->id], dims, NULL,
-                                        global, local, 0, NULL, NULL);
+                                        global, local, 0, NULL, c->ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueNDRangeKernel", name, err);
+    if (ev) return clmlp_cl_profile_add(c->ctx, name, NULL, ev);
     return CLMLP_OK;
 }
 

@@ -38,6 +38,7 @@ static int finish(clmlp_cl_ctx *ctx)
     cl_int err = clFinish(ctx->queue);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clFinish", NULL, err);
     clmlp_cl_staging_release(ctx);
+    clmlp_cl_profile_harvest(ctx);
     return CLMLP_OK;
 }
 
@@ -55,8 +56,9 @@ int clmlp_cl_upload(void *vctx, clmlp_buf *dst, size_t off, const void *src, siz
         return clmlp_set_error(CLMLP_E_NOMEM, "upload: out of memory staging %zu bytes", bytes);
     st->bytes = bytes;
     memcpy(st + 1, src, bytes);
+    cl_event ev = NULL;
     cl_int err = clEnqueueWriteBuffer(ctx->queue, dst->mem, CL_FALSE, off * ELEM, bytes, st + 1,
-                                      0, NULL, NULL);
+                                      0, NULL, ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) {
         free(st);
         return clmlp_cl_fail("clEnqueueWriteBuffer", NULL, err);
@@ -64,6 +66,7 @@ int clmlp_cl_upload(void *vctx, clmlp_buf *dst, size_t off, const void *src, siz
     st->next = ctx->staging;
     ctx->staging = st;
     ctx->staging_bytes += bytes;
+    if (ev) CLMLP_TRY(clmlp_cl_profile_add(ctx, "upload", NULL, ev));
     if (ctx->staging_bytes > CLMLP_CL_STAGING_CAP) return finish(ctx);
     return CLMLP_OK;
 }
@@ -76,12 +79,17 @@ int clmlp_cl_download(void *vctx, const clmlp_buf *src, size_t off, void *dst, s
     CLMLP_TRY(clmlp_cl_check_range(src, src->type, off, n, "download", "src"));
     if (n == 0) return CLMLP_OK;
     if (!dst) return clmlp_set_error(CLMLP_E_INVALID, "download: dst is NULL");
+    cl_event ev = NULL;
     cl_int err = clEnqueueReadBuffer(ctx->queue, src->mem, CL_TRUE, off * ELEM, n * ELEM, dst,
-                                     0, NULL, NULL);
+                                     0, NULL, ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueReadBuffer", NULL, err);
     /* A blocking read on the in-order queue returns after every earlier
      * command, the staged writes included. */
     clmlp_cl_staging_release(ctx);
+    if (ev) {
+        CLMLP_TRY(clmlp_cl_profile_add(ctx, "download", NULL, ev));
+        clmlp_cl_profile_harvest(ctx);
+    }
     return CLMLP_OK;
 }
 

@@ -23,6 +23,7 @@ static void cl_backend_free(void *vctx)
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
     clmlp_cl_staging_release(ctx);
+    clmlp_cl_profile_close(ctx);
     if (ctx->scratch) clReleaseMemObject(ctx->scratch);
     clmlp_cl_program_release(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
@@ -66,8 +67,11 @@ static int cl_backend_setup(clmlp_cl_ctx *ctx)
         return clmlp_cl_fail("clCreateContext", ctx->device_name, err);
     }
     /* In order: kernels run one after another, which the metric reductions
-     * rely on. */
-    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &err);
+     * rely on.  Profiling events only when $CLMLP_PROFILE asks for them. */
+    int rc = clmlp_cl_profile_open(ctx);
+    if (rc < 0) return rc;
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device,
+                                      ctx->prof ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
     if (err != CL_SUCCESS) {
         ctx->queue = NULL;
         return clmlp_cl_fail("clCreateCommandQueue", ctx->device_name, err);

@@ -1,0 +1,78 @@
+/* Loading saved models for the clmlp subcommands, and the --model options. */
+#include "cli_model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cli_model_load(const cli_backend_args *ba, int quiet, const char *path,
+                   clmlp_backend_t **be, clmlp_model_t **m)
+{
+    int rc = cli_backend_open(ba, quiet, be);
+    if (rc) return rc;
+    return clmlp_model_load(m, path, *be) < 0 ? cli_runtime_error() : CLI_OK;
+}
+
+int cli_model_check_data(const char *cmd, const clmlp_model_t *m, const char *path,
+                         const clmlp_dataset_t *ds, const char *what, int check_labels)
+{
+    char model_what[4200];
+    snprintf(model_what, sizeof model_what, "the model in %s", path);
+    return cli_check_data(cmd, m, model_what, clmlp_model_loss(m), ds, what, check_labels);
+}
+
+void cli_model_args_defaults(cli_model_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cli_data_defaults(&a->data);
+    a->backend.kind = CLMLP_BACKEND_DEFAULT;
+}
+
+int cli_model_args_option(const char *cmd, cli_model_args *a, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_MODEL: a->model = arg; return CLI_OK;
+    case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
+        return cli_backend_option(cmd, &a->backend, opt, arg);
+    default: return cli_data_option(cmd, &a->data, opt, arg);
+    }
+}
+
+int cli_model_args_check(const char *cmd, const cli_model_args *a, int argc, char **argv)
+{
+    int rc = cli_no_operands(cmd, argc, argv);
+    if (rc) return rc;
+    if (!a->model) return cli_usage_error(cmd, "--model FILE is required");
+    return CLI_OK;
+}
+
+int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels,
+                   int check_labels, cli_model_run *r)
+{
+    memset(r, 0, sizeof *r);
+    int rc = cli_data_load_eval(cmd, &a->data, allow_no_labels, &r->ds);
+    if (!rc) rc = cli_model_load(&a->backend, 0, a->model, &r->be, &r->m);
+    if (!rc) {
+        char name[4200];
+        rc = cli_model_check_data(cmd, r->m, a->model, r->ds,
+                                  cli_data_name(&a->data, 2, name, sizeof name), check_labels);
+    }
+    return rc;
+}
+
+void cli_model_close(cli_model_run *r)
+{
+    clmlp_model_free(r->m);
+    clmlp_backend_free(r->be);
+    clmlp_dataset_free(r->ds);
+    memset(r, 0, sizeof *r);
+}
+
+clmlp_loss cli_default_loss(const clmlp_model_t *m)
+{
+    size_t units = 0;
+    clmlp_act act = CLMLP_ACT_LINEAR;
+    clmlp_model_layer(m, clmlp_model_n_layers(m) - 1, &units, &act, NULL);
+    if (act == CLMLP_ACT_SOFTMAX) return CLMLP_LOSS_SPARSE_CCE;
+    if (act == CLMLP_ACT_SIGMOID && units == 1) return CLMLP_LOSS_BCE;
+    return CLMLP_LOSS_MSE;
+}

@@ -1,0 +1,360 @@
+/* clmlp bench: trains the standard workloads (W1, W2, W3) for a few epochs on
+ * synthetic MNIST-shaped data and prints seconds per epoch, samples/s, the
+ * achieved GEMM GFLOP/s and the start-up time, as a table and optionally as
+ * CSV (which tools/bench-peers reads).  Nothing here asserts a speed. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "util/atomic_file.h"
+#include "util/rng.h"
+#include "util/timer.h"
+
+#define CMD "bench"
+/* The synthetic data: MNIST's shape, uniform pixels, random labels. */
+#define BENCH_ROWS 60000
+#define BENCH_FEATURES 784
+#define BENCH_CLASSES 10
+#define BENCH_DATA_SEED 20240501u
+#define BENCH_INIT_SEED 1u
+
+enum { OPT_WORKLOAD = OPT_LOCAL, OPT_EPOCHS, OPT_ROWS, OPT_CSV };
+
+static const struct option long_options[] = {
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"rows", required_argument, NULL, OPT_ROWS},
+    {"csv", required_argument, NULL, OPT_CSV},
+    CLI_BACKEND_LONGOPTS,
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* One benchmark workload: layers, batch and optimizer. */
+typedef struct {
+    const char *name;
+    const char *spec;   /* clmlp_model_from_spec form */
+    const char *shape;  /* for the table */
+    size_t batch;
+    double lr, momentum;
+} workload;
+
+static const workload workloads[] = {
+    {"W1", "784,100:sigmoid,10:softmax", "784-100-10 sigmoid", 100, 0.1, 0.0},
+    {"W2", "784,64:tanh,64:tanh,10:softmax", "784-64-64-10 tanh", 64, 0.01, 0.0},
+    {"W3", "784,1024:relu,1024:relu,10:softmax", "784-1024-1024-10 relu", 256, 0.01, 0.9},
+};
+#define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
+
+/* Prints the usage with every option and its default. */
+static void usage(void)
+{
+    printf("usage: clmlp bench [OPTIONS]\n"
+           "Trains the benchmark workloads on synthetic MNIST-shaped data (uniform [0,1]\n"
+           "pixels, random labels of 10 classes, fixed seeds; sparse categorical\n"
+           "cross-entropy, shuffled every epoch) and prints per workload:\n"
+           "  epoch1_s   the first epoch, which includes warm-up;\n"
+           "  s/epoch    the MEAN of the epochs after the first (the first epoch alone\n"
+           "             when --epochs 1), and best_s the fastest of those;\n"
+           "  samples/s  rows / s/epoch;\n"
+           "  GFLOP/s    GEMM FLOPs per epoch / s/epoch: per sample 2*in*out for the\n"
+           "             forward GEMM and 2*in*out each for dW and dX of every layer\n"
+           "             (dX of the first layer is not computed, so not counted);\n"
+           "  init_s     opening the backend (OpenCL: context, our kernels);\n"
+           "  startup_s  from before opening the backend to the end of the first\n"
+           "             training step (model, data upload, first GEMMs included).\n"
+           "Each workload opens its own backend, but CLBlast keeps compiled kernels\n"
+           "for the whole process: for a cold start-up figure run one workload alone.\n\n"
+           "workloads:\n"
+           "  W1  784-100-10, sigmoid, softmax, batch 100, SGD lr 0.1\n"
+           "  W2  784-64-64-10, tanh, tanh, softmax, batch 64, SGD lr 0.01\n"
+           "  W3  784-1024-1024-10, relu, relu, softmax, batch 256, SGD lr 0.01,\n"
+           "      momentum 0.9\n\n"
+           "options:\n"
+           "  --workload W          W1, W2, W3, a comma-separated list of them, or all\n"
+           "                        (default: all)\n"
+           "  --epochs N            epochs per workload >= 1 (default: 2)\n"
+           "  --rows N              synthetic rows >= 1 (default: %d)\n"
+           "  --csv FILE            also write the figures as CSV: workload,backend,device,\n"
+           "                        epochs,sec_per_epoch,samples_per_s,gflops,startup_s\n"
+           "backend:\n" CLI_BACKEND_HELP
+           "  -h, --help            this help\n",
+           BENCH_ROWS);
+}
+
+typedef struct {
+    cli_backend_args backend;
+    int selected[N_WORKLOADS];
+    size_t epochs, rows;
+    const char *csv;
+} bench_args;
+
+/* One workload's figures. */
+typedef struct {
+    const workload *w;
+    double init_s, startup_s;
+    double epoch1_s, mean_s, best_s;
+    double samples_per_s, gflops;
+} bench_result;
+
+/* Marks the workloads named in arg ("W1", "w2,W3", "all"); CLI_OK or
+ * CLI_USAGE. */
+static int parse_workloads(const char *arg, int *selected)
+{
+    memset(selected, 0, N_WORKLOADS * sizeof *selected);
+    const char *p = arg;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        int found = 0;
+        if (len == 3 && strncmp(p, "all", 3) == 0) {
+            for (size_t i = 0; i < N_WORKLOADS; i++) selected[i] = 1;
+            found = 1;
+        }
+        for (size_t i = 0; !found && i < N_WORKLOADS; i++) {
+            if (len == 2 && toupper((unsigned char)p[0]) == workloads[i].name[0] &&
+                p[1] == workloads[i].name[1]) {
+                selected[i] = 1;
+                found = 1;
+            }
+        }
+        if (!found)
+            return cli_usage_error(CMD, "--workload must be W1, W2, W3, a comma-separated list "
+                                        "of them, or all, got '%s'", arg);
+        if (!p[len]) return CLI_OK;
+        p += len + 1;
+    }
+}
+
+/* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
+static int parse_args(int argc, char **argv, bench_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->backend.kind = CLMLP_BACKEND_DEFAULT;
+    a->epochs = 2;
+    a->rows = BENCH_ROWS;
+    for (size_t i = 0; i < N_WORKLOADS; i++) a->selected[i] = 1;
+    int c, rc = CLI_OK;
+    while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "h", long_options)) != -1) {
+        switch (c) {
+        case 'h': usage(); return -1;
+        case '?': return CLI_USAGE;
+        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
+            rc = cli_backend_option(CMD, &a->backend, c, optarg);
+            break;
+        case OPT_WORKLOAD: rc = parse_workloads(optarg, a->selected); break;
+        case OPT_EPOCHS: rc = cli_parse_count(CMD, "--epochs", optarg, 1, &a->epochs); break;
+        case OPT_ROWS: rc = cli_parse_count(CMD, "--rows", optarg, 1, &a->rows); break;
+        case OPT_CSV: a->csv = optarg; break;
+        default: rc = cli_usage_error(CMD, "internal: unhandled option %d", c); break;
+        }
+    }
+    if (rc) return rc;
+    return cli_no_operands(CMD, argc, argv);
+}
+
+/* Makes the synthetic data set: rows x 784 uniform [0,1) pixels and labels
+ * uniform over 10 classes, from a fixed seed. */
+static int make_data(size_t rows, clmlp_dataset_t **out)
+{
+    if (clmlp_dataset_init(out, rows, BENCH_FEATURES, BENCH_CLASSES, 0) < 0)
+        return cli_runtime_error();
+    clmlp_dataset_t *ds = *out;
+    clmlp_rng rng;
+    clmlp_rng_seed(&rng, BENCH_DATA_SEED);
+    for (size_t i = 0; i < rows * BENCH_FEATURES; i++) ds->x[i] = (float)clmlp_rng_uniform(&rng);
+    for (size_t i = 0; i < rows; i++)
+        ds->labels[i] = (int32_t)clmlp_rng_below(&rng, BENCH_CLASSES);
+    return CLI_OK;
+}
+
+/* GEMM FLOPs one sample costs in a training step of m: forward, dW, and dX
+ * of every layer but the first. */
+static double gemm_flops_per_sample(const clmlp_model_t *m)
+{
+    double flops = 0.0, in = (double)clmlp_model_n_inputs(m);
+    for (size_t i = 0; i < clmlp_model_n_layers(m); i++) {
+        size_t units = 0;
+        clmlp_act act;
+        int bias;
+        clmlp_model_layer(m, i, &units, &act, &bias);
+        double mn = in * (double)units;
+        flops += 2.0 * mn * (i == 0 ? 2.0 : 3.0);
+        in = (double)units;
+    }
+    return flops;
+}
+
+/* What the callbacks of one workload's fit see. */
+typedef struct {
+    clmlp_model_t *model;
+    double t_start;     /* before opening the backend */
+    double t_first;     /* end of the first step (0 until then) */
+    double *seconds;    /* per epoch, as fit reports them */
+    size_t n_seconds;
+    int sync_failed;
+} bench_run;
+
+/* Batch callback: after the very first step, waits for the device once
+ * (running_metrics) and notes the time; later batches cost nothing. */
+static void on_batch(size_t epoch, size_t done, size_t n_batches, void *user)
+{
+    bench_run *r = user;
+    (void)n_batches;
+    if (r->t_first > 0 || epoch != 1 || done != 1) return;
+    double loss, acc;
+    if (clmlp_model_running_metrics(r->model, &loss, &acc) < 0) r->sync_failed = 1;
+    r->t_first = clmlp_now();
+}
+
+/* Epoch callback: records the epoch's seconds. */
+static int on_epoch(const clmlp_epoch_stats *s, void *user)
+{
+    bench_run *r = user;
+    r->seconds[r->n_seconds++] = s->seconds;
+    return 0;
+}
+
+/* Prints the table's header after the backend line. */
+static void print_header(const bench_args *a, const clmlp_backend_t *be)
+{
+    printf("backend: %s  device: %s\n", clmlp_backend_name(be), clmlp_backend_description(be));
+    printf("data: %zu x %d synthetic, %d classes; %zu epoch%s per workload; s/epoch is "
+           "the mean of %s\n\n",
+           a->rows, BENCH_FEATURES, BENCH_CLASSES, a->epochs, a->epochs == 1 ? "" : "s",
+           a->epochs > 1 ? "the epochs after the first" : "epoch 1 (includes warm-up)");
+    printf("%-4s %-22s %5s %9s %9s %9s %11s %9s %7s %9s\n", "work", "layers", "batch",
+           "epoch1_s", "s/epoch", "best_s", "samples/s", "GFLOP/s", "init_s", "startup_s");
+    fflush(stdout);
+}
+
+/* Prints one workload's row. */
+static void print_row(const bench_result *r)
+{
+    printf("%-4s %-22s %5zu %9.3f %9.3f %9.3f %11.0f %9.2f %7.3f %9.3f\n", r->w->name,
+           r->w->shape, r->w->batch, r->epoch1_s, r->mean_s, r->best_s, r->samples_per_s,
+           r->gflops, r->init_s, r->startup_s);
+    fflush(stdout);
+}
+
+/* Runs one workload on a fresh backend; fills res.  Prints the header
+ * before the first row (*header_done). */
+static int run_workload(const bench_args *a, const workload *w, const clmlp_dataset_t *ds,
+                        int *header_done, char *desc, size_t desc_cap, char *be_name,
+                        size_t be_cap, bench_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->w = w;
+    double *seconds = calloc(a->epochs, sizeof *seconds);
+    if (!seconds) {
+        fprintf(stderr, "clmlp: out of memory\n");
+        return CLI_RUNTIME;
+    }
+    bench_run r = {.t_start = clmlp_now(), .seconds = seconds};
+    clmlp_backend_t *be = NULL;
+    int rc = cli_backend_open(&a->backend, 1, &be);
+    res->init_s = clmlp_now() - r.t_start;
+    if (!rc && !*header_done) {
+        print_header(a, be);
+        *header_done = 1;
+    }
+    if (!rc) {
+        snprintf(desc, desc_cap, "%s", clmlp_backend_description(be));
+        snprintf(be_name, be_cap, "%s", clmlp_backend_name(be));
+    }
+    clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = w->lr, .momentum = w->momentum};
+    if (!rc && (clmlp_model_from_spec(&r.model, w->spec) < 0 ||
+                clmlp_model_compile(r.model, CLMLP_LOSS_SPARSE_CCE, &opt, be,
+                                    BENCH_INIT_SEED) < 0))
+        rc = cli_runtime_error();
+    if (!rc) {
+        clmlp_fit_opts fo = {.epochs = a->epochs, .batch_size = w->batch, .shuffle = 1,
+                             .seed = BENCH_INIT_SEED, .on_epoch = on_epoch,
+                             .on_batch = on_batch, .user = &r};
+        if (clmlp_model_fit(r.model, ds, &fo, NULL) < 0 || r.sync_failed)
+            rc = cli_runtime_error();
+    }
+    if (!rc && r.n_seconds != a->epochs) {
+        fprintf(stderr, "clmlp: %s stopped after %zu of %zu epochs\n", w->name, r.n_seconds,
+                a->epochs);
+        rc = CLI_RUNTIME;
+    }
+    if (!rc) {
+        res->startup_s = r.t_first - r.t_start;
+        res->epoch1_s = seconds[0];
+        size_t from = a->epochs > 1 ? 1 : 0;
+        double sum = 0.0;
+        res->best_s = INFINITY;
+        for (size_t e = from; e < a->epochs; e++) {
+            sum += seconds[e];
+            if (seconds[e] < res->best_s) res->best_s = seconds[e];
+        }
+        res->mean_s = sum / (double)(a->epochs - from);
+        double flops = gemm_flops_per_sample(r.model) * (double)ds->n;
+        res->samples_per_s = res->mean_s > 0 ? (double)ds->n / res->mean_s : 0.0;
+        res->gflops = res->mean_s > 0 ? flops / res->mean_s / 1e9 : 0.0;
+    }
+    clmlp_model_free(r.model);
+    clmlp_backend_free(be);
+    free(seconds);
+    return rc;
+}
+
+/* Writes s as one CSV field, quoted when it holds a comma, quote or newline. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* Writes the results to path atomically. */
+static int write_csv(const char *path, const bench_args *a, const bench_result *res, size_t n,
+                     const char *be_name, const char *desc)
+{
+    clmlp_atomic_file af;
+    if (clmlp_atomic_open(&af, path) < 0) return cli_runtime_error();
+    fputs("workload,backend,device,epochs,sec_per_epoch,samples_per_s,gflops,startup_s\n", af.f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(af.f, "%s,", res[i].w->name);
+        csv_field(af.f, be_name);
+        fputc(',', af.f);
+        csv_field(af.f, desc);
+        fprintf(af.f, ",%zu,%.6f,%.1f,%.4f,%.6f\n", a->epochs, res[i].mean_s,
+                res[i].samples_per_s, res[i].gflops, res[i].startup_s);
+    }
+    return clmlp_atomic_commit(&af) < 0 ? cli_runtime_error() : CLI_OK;
+}
+
+/* Runs `clmlp bench`; returns the exit status. */
+int cmd_bench(int argc, char **argv)
+{
+    bench_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    clmlp_dataset_t *ds = NULL;
+    if ((rc = make_data(a.rows, &ds))) return rc;
+    bench_result res[N_WORKLOADS];
+    size_t n = 0;
+    int header_done = 0;
+    char desc[512] = "", be_name[32] = "";
+    for (size_t i = 0; !rc && i < N_WORKLOADS; i++) {
+        if (!a.selected[i]) continue;
+        rc = run_workload(&a, &workloads[i], ds, &header_done, desc, sizeof desc, be_name,
+                          sizeof be_name, &res[n]);
+        if (!rc) print_row(&res[n++]);
+    }
+    if (!rc && a.csv) rc = write_csv(a.csv, &a, res, n, be_name, desc);
+    clmlp_dataset_free(ds);
+    return rc;
+}
