@@ -12,5 +12,6 @@ int cmd_forward(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"gradcheck", cmd_gradcheck, "compare backpropagation with finite differences"},
     {"devices", cmd_devices, "list the OpenCL platforms and devices"},
     {"bench", cmd_bench, "time the W1-W3 training workloads on synthetic MNIST-shaped data"},
+    {"tune", cmd_tune, "tune CLBlast's GEMM kernels for a model's shapes on this device"},
 };
 
 /* Prints the list of subcommands to f. */

@@ -3,6 +3,7 @@
  * (validation metrics without validation data) is an empty CSV cell and a
  * JSON null, so both stay readable by ordinary tools. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -20,22 +21,39 @@ static void put_value(FILE *f, double v, const char *missing)
         fputs(missing, f);
 }
 
+/* The per-epoch values, in file order (the epoch number comes first). */
+static const struct {
+    const char *name;
+    size_t offset;
+} fields[] = {
+    {"loss", offsetof(clmlp_epoch_stats, loss)},
+    {"accuracy", offsetof(clmlp_epoch_stats, accuracy)},
+    {"val_loss", offsetof(clmlp_epoch_stats, val_loss)},
+    {"val_accuracy", offsetof(clmlp_epoch_stats, val_accuracy)},
+    {"seconds", offsetof(clmlp_epoch_stats, seconds)},
+};
+#define N_FIELDS (sizeof fields / sizeof fields[0])
+
+/* Field k of epoch s. */
+static double field(const clmlp_epoch_stats *s, size_t k)
+{
+    double v;
+    memcpy(&v, (const char *)s + fields[k].offset, sizeof v);
+    return v;
+}
+
 /* The CSV form: a header line, then one line per epoch. */
 static void write_csv(FILE *f, const clmlp_history_t *h)
 {
-    fputs("epoch,loss,accuracy,val_loss,val_accuracy,seconds\n", f);
+    fputs("epoch", f);
+    for (size_t k = 0; k < N_FIELDS; k++) fprintf(f, ",%s", fields[k].name);
+    fputc('\n', f);
     for (size_t i = 0; i < h->n; i++) {
-        const clmlp_epoch_stats *s = &h->epochs[i];
-        fprintf(f, "%zu,", s->epoch);
-        put_value(f, s->loss, "");
-        fputc(',', f);
-        put_value(f, s->accuracy, "");
-        fputc(',', f);
-        put_value(f, s->val_loss, "");
-        fputc(',', f);
-        put_value(f, s->val_accuracy, "");
-        fputc(',', f);
-        put_value(f, s->seconds, "");
+        fprintf(f, "%zu", h->epochs[i].epoch);
+        for (size_t k = 0; k < N_FIELDS; k++) {
+            fputc(',', f);
+            put_value(f, field(&h->epochs[i], k), "");
+        }
         fputc('\n', f);
     }
 }
@@ -45,17 +63,11 @@ static void write_json(FILE *f, const clmlp_history_t *h)
 {
     fputs("{\"epochs\": [", f);
     for (size_t i = 0; i < h->n; i++) {
-        const clmlp_epoch_stats *s = &h->epochs[i];
-        fprintf(f, "%s\n  {\"epoch\": %zu, \"loss\": ", i ? "," : "", s->epoch);
-        put_value(f, s->loss, "null");
-        fputs(", \"accuracy\": ", f);
-        put_value(f, s->accuracy, "null");
-        fputs(", \"val_loss\": ", f);
-        put_value(f, s->val_loss, "null");
-        fputs(", \"val_accuracy\": ", f);
-        put_value(f, s->val_accuracy, "null");
-        fputs(", \"seconds\": ", f);
-        put_value(f, s->seconds, "null");
+        fprintf(f, "%s\n  {\"epoch\": %zu", i ? "," : "", h->epochs[i].epoch);
+        for (size_t k = 0; k < N_FIELDS; k++) {
+            fprintf(f, ", \"%s\": ", fields[k].name);
+            put_value(f, field(&h->epochs[i], k), "null");
+        }
         fputc('}', f);
     }
     fputs(h->n ? "\n]}\n" : "]}\n", f);

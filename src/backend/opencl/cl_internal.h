@@ -65,6 +65,8 @@ typedef struct {
     struct clmlp_cl_staging *staging; /* host copies of uploads in flight */
     size_t staging_bytes;
     struct clmlp_cl_profile *prof; /* per-op timings; NULL unless $CLMLP_PROFILE */
+    int verbose;                   /* say on stderr what caches and tuning did */
+    int tuning_loaded;             /* the device's CLBlast tuning file was applied */
 } clmlp_cl_ctx;
 
 /* A device buffer: the cl_mem plus what it holds.  n is the element count
@@ -141,6 +143,36 @@ void clmlp_cl_platform_str(cl_platform_id p, cl_platform_info what, char *out,
 int clmlp_cl_program_build(clmlp_cl_ctx *ctx);
 /* Releases the kernels and the program (safe on a partly built context). */
 void clmlp_cl_program_release(clmlp_cl_ctx *ctx);
+
+/* ---- cl_cache_dir.c ---- */
+/* Whether environment variable name is set to something other than "" or "0". */
+int clmlp_cl_env_flag(const char *name);
+/* "DEVICE-DRIVER" (CL_DEVICE_NAME, CL_DRIVER_VERSION) made safe as a file
+ * name: bytes outside [A-Za-z0-9.-] become '_', runs of '_' squeezed. */
+void clmlp_cl_device_key(const clmlp_cl_ctx *ctx, char *out, size_t cap);
+/* The cache folder for sub ("programs", "tuning") into out: override when
+ * non-empty, else $XDG_CACHE_HOME/clmlp/sub, else $HOME/.cache/clmlp/sub;
+ * made (with its parents) when create is set. */
+int clmlp_cl_cache_dir(const char *override, const char *sub, int create, char *out,
+                       size_t cap);
+
+/* ---- cl_program_cache.c ---- */
+/* The cache key of a program built from parts[0..n) with options on ctx's
+ * device (sources, options, platform, device and driver versions). */
+uint64_t clmlp_cl_program_hash(const clmlp_cl_ctx *ctx, const char *const *parts, size_t n,
+                               const char *options);
+/* Creates and builds ctx->program from the binary cached under hash: 1 when
+ * that worked, 0 (ctx->program left NULL) when the caller must build from
+ * source.  Never fails otherwise. */
+int clmlp_cl_program_cache_load(clmlp_cl_ctx *ctx, uint64_t hash, const char *options);
+/* Stores ctx->program's binary under hash, atomically; best effort (says
+ * why not on stderr only when ctx->verbose). */
+void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, uint64_t hash);
+
+/* ---- cl_tuning.c ---- */
+/* Applies the device's CLBlast tuning file when there is one (unless
+ * $CLMLP_NO_TUNING); a bad file is a warning on stderr, never a failure. */
+void clmlp_cl_tuning_load(clmlp_cl_ctx *ctx);
 
 /* ---- cl_launch.c ---- */
 /* One kernel launch being prepared: arguments are appended in order and the

@@ -223,13 +223,13 @@ void clmlp_cl_profile_print(clmlp_cl_profile *p, const char *device, FILE *f)
 }
 
 /* Reads what is pending (the queue has finished), prints the table to
- * stderr and frees the profile. */
+ * stderr (when anything was enqueued) and frees the profile. */
 void clmlp_cl_profile_close(clmlp_cl_ctx *ctx)
 {
     clmlp_cl_profile *p = ctx->prof;
     if (!p) return;
     clmlp_cl_profile_harvest(ctx);
-    clmlp_cl_profile_print(p, ctx->device_name, stderr);
+    if (p->n_ops) clmlp_cl_profile_print(p, ctx->device_name, stderr);
     free(p->ops);
     free(p);
     ctx->prof = NULL;

@@ -35,6 +35,9 @@ const char *const clmlp_cl_kernel_names[CLK_COUNT] = {
  * kernel's tree needs one; the others do not mind). */
 #define CLMLP_CL_WG_CAP 256
 
+/* Options of every build of our program (part of the binary cache's key). */
+#define BUILD_OPTIONS ""
+
 /* Reads a whole text file into a new NUL-terminated string (*out, freed by
  * the caller). */
 static int read_text_file(const char *path, char **out)
@@ -167,6 +170,22 @@ static int create_kernels(clmlp_cl_ctx *ctx)
     return CLMLP_OK;
 }
 
+/* Creates ctx->program from the n source parts and builds it; origin
+ * names where the sources came from in a failure's message. */
+static int build_from_source(clmlp_cl_ctx *ctx, const char **parts, size_t n,
+                             const char *origin)
+{
+    cl_int err = CL_SUCCESS;
+    ctx->program = clCreateProgramWithSource(ctx->context, (cl_uint)n, parts, NULL, &err);
+    if (err != CL_SUCCESS) {
+        ctx->program = NULL;
+        return clmlp_cl_fail("clCreateProgramWithSource", NULL, err);
+    }
+    err = clBuildProgram(ctx->program, 1, &ctx->device, BUILD_OPTIONS, NULL, NULL);
+    if (err != CL_SUCCESS) return report_build_failure(ctx, err, origin);
+    return CLMLP_OK;
+}
+
 /* Builds all kernel sources into one program and creates the kernels. */
 int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
 {
@@ -206,20 +225,18 @@ int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
         parts[2 * i] = lines[i];
         parts[2 * i + 1] = texts[i];
     }
-    cl_int err = CL_SUCCESS;
-    ctx->program =
-        clCreateProgramWithSource(ctx->context, (cl_uint)(2 * n), parts, NULL, &err);
-    if (err != CL_SUCCESS) {
-        ctx->program = NULL;
-        rc = clmlp_cl_fail("clCreateProgramWithSource", NULL, err);
-        goto done;
+    /* The embedded kernels come from the binary cache when it has them (and
+     * they all load from it); kernels from $CLMLP_KERNEL_DIR (being edited)
+     * are always built. */
+    int use_cache = !dir && !clmlp_cl_env_flag("CLMLP_NO_PROGRAM_CACHE");
+    uint64_t hash = use_cache ? clmlp_cl_program_hash(ctx, parts, 2 * n, BUILD_OPTIONS) : 0;
+    if (use_cache && clmlp_cl_program_cache_load(ctx, hash, BUILD_OPTIONS)) {
+        if (create_kernels(ctx) == CLMLP_OK) goto done;
+        clmlp_cl_program_release(ctx);
     }
-    err = clBuildProgram(ctx->program, 1, &ctx->device, "", NULL, NULL);
-    if (err != CL_SUCCESS) {
-        rc = report_build_failure(ctx, err, dir ? dir : "embedded kernels");
-        goto done;
-    }
-    rc = create_kernels(ctx);
+    rc = build_from_source(ctx, parts, 2 * n, dir ? dir : "embedded kernels");
+    if (rc == CLMLP_OK && use_cache) clmlp_cl_program_cache_save(ctx, hash);
+    if (rc == CLMLP_OK) rc = create_kernels(ctx);
 done:
     if (owned)
         for (size_t i = 0; i < n; i++) free(owned[i]);

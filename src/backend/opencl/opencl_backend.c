@@ -80,7 +80,9 @@ static int cl_backend_setup(clmlp_cl_ctx *ctx)
                           &ctx->max_alloc, NULL);
     if (err != CL_SUCCESS)
         return clmlp_cl_fail("clGetDeviceInfo", "CL_DEVICE_MAX_MEM_ALLOC_SIZE", err);
-    return clmlp_cl_program_build(ctx);
+    CLMLP_TRY(clmlp_cl_program_build(ctx));
+    clmlp_cl_tuning_load(ctx);
+    return CLMLP_OK;
 }
 
 /* Opens the device chosen by opts (or the environment, or the default). */
@@ -89,6 +91,7 @@ int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opt
     if (!be) return clmlp_set_error(CLMLP_E_INVALID, "opencl backend: be is NULL");
     clmlp_cl_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory opening the OpenCL backend");
+    ctx->verbose = opts ? opts->verbose : 0;
     int rc = clmlp_cl_select_device(opts, &ctx->platform, &ctx->device);
     if (rc == CLMLP_OK) {
         clmlp_cl_device_str(ctx->device, CL_DEVICE_NAME, ctx->device_name,

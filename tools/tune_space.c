@@ -1,0 +1,166 @@
+/* Candidate parameter sets for `clmlp tune` (see tune_space.h). */
+#include "tune_space.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+
+/* Sets parameter name of kernel k in v. */
+static void setp(int k, size_t *v, const char *name, size_t value)
+{
+    v[clmlp_tune_param_index(k, name)] = value;
+}
+
+/* Appends v to the list when it is valid on the device and new. */
+int tune_add_cand(cand_list *l, const size_t *v, const clmlp_tune_limits *lim)
+{
+    char why[160];
+    size_t np = clmlp_tune_param_count(l->kernel);
+    if (!clmlp_tune_valid(l->kernel, v, lim, why, sizeof why)) return CLI_OK;
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->c[i].is_default && memcmp(l->c[i].v, v, np * sizeof *v) == 0) return CLI_OK;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        cand *c = realloc(l->c, cap * sizeof *c);
+        if (!c) return cli_out_of_memory();
+        l->c = c;
+        l->cap = cap;
+    }
+    memset(&l->c[l->n], 0, sizeof l->c[l->n]);
+    memcpy(l->c[l->n].v, v, np * sizeof *v);
+    l->n++;
+    return CLI_OK;
+}
+
+/* A direct-kernel set from its ten values. */
+static void direct_set(size_t *v, size_t wgd, size_t mdimcd, size_t ndimcd, size_t mdimad,
+                       size_t ndimbd, size_t vwmd, size_t vwnd, size_t kwid, size_t pad)
+{
+    const int k = CLMLP_TUNE_XGEMM_DIRECT;
+    setp(k, v, "WGD", wgd);
+    setp(k, v, "MDIMCD", mdimcd);
+    setp(k, v, "NDIMCD", ndimcd);
+    setp(k, v, "MDIMAD", mdimad);
+    setp(k, v, "NDIMBD", ndimbd);
+    setp(k, v, "VWMD", vwmd);
+    setp(k, v, "VWND", vwnd);
+    setp(k, v, "KWID", kwid);
+    setp(k, v, "PADA", pad);
+    setp(k, v, "PADB", pad);
+}
+
+/* A tiled-kernel set (GEMMK 0, KWI 2, no strides) from its values. */
+static void xgemm_set(size_t *v, size_t mwg, size_t nwg, size_t kwg, size_t mdimc, size_t ndimc,
+                      size_t mdima, size_t ndimb, size_t vwm, size_t vwn, size_t shared)
+{
+    const int k = CLMLP_TUNE_XGEMM;
+    setp(k, v, "GEMMK", 0);
+    setp(k, v, "KREG", 1);
+    setp(k, v, "KWI", 2);
+    setp(k, v, "STRM", 0);
+    setp(k, v, "STRN", 0);
+    setp(k, v, "MWG", mwg);
+    setp(k, v, "NWG", nwg);
+    setp(k, v, "KWG", kwg);
+    setp(k, v, "MDIMC", mdimc);
+    setp(k, v, "NDIMC", ndimc);
+    setp(k, v, "MDIMA", mdima);
+    setp(k, v, "NDIMB", ndimb);
+    setp(k, v, "VWM", vwm);
+    setp(k, v, "VWN", vwn);
+    setp(k, v, "SA", shared);
+    setp(k, v, "SB", shared);
+}
+
+/* Seeds tried right after the defaults: large tiles per work-item, which
+ * CPUs (PoCL) want and CLBlast's CPU defaults lack.  The first direct seed
+ * is what clblast_tuner_xgemm_direct found best on a 2-core AVX-512 Xeon
+ * under PoCL 3.1 (100x100x784: 0.69 ms against 2.1 ms); the first tiled one
+ * is clblast_tuner_xgemm's best there (256x1024x1024: 18 ms against 42). */
+int tune_seed_cands(cand_list *d, cand_list *x, const clmlp_tune_limits *lim)
+{
+    size_t v[CLMLP_TUNE_MAX_PARAMS] = {0};
+    direct_set(v, 64, 8, 8, 32, 8, 1, 2, 2, 1);
+    if (tune_add_cand(d, v, lim)) return CLI_RUNTIME;
+    direct_set(v, 64, 8, 8, 8, 8, 2, 2, 2, 1);
+    if (tune_add_cand(d, v, lim)) return CLI_RUNTIME;
+    memset(v, 0, sizeof v);
+    xgemm_set(v, 64, 64, 32, 8, 8, 8, 8, 4, 4, 1);
+    if (tune_add_cand(x, v, lim)) return CLI_RUNTIME;
+    xgemm_set(v, 64, 128, 32, 8, 8, 8, 8, 4, 4, 1);
+    if (tune_add_cand(x, v, lim)) return CLI_RUNTIME;
+    return CLI_OK;
+}
+
+/* The direct kernel's space: CLBlast's tuner's (variation 2) without
+ * WGD 128 and KWID 16, and with PADA = PADB. */
+int tune_direct_space(cand_list *l, const clmlp_tune_limits *lim)
+{
+    static const size_t wgd[] = {8, 16, 32, 64}, dim[] = {8, 16, 32}, vw[] = {1, 2, 4, 8},
+                        kwid[] = {2, 8};
+    size_t v[CLMLP_TUNE_MAX_PARAMS] = {0};
+    for (size_t a = 0; a < 4; a++)
+        for (size_t mc = 0; mc < 3; mc++)
+            for (size_t nc = 0; nc < 3; nc++)
+                for (size_t ma = 0; ma < 3; ma++)
+                    for (size_t nb = 0; nb < 3; nb++)
+                        for (size_t vm = 0; vm < 4; vm++)
+                            for (size_t vn = 0; vn < 4; vn++)
+                                for (size_t kw = 0; kw < 2; kw++)
+                                    for (size_t p = 0; p < 2; p++) {
+                                        direct_set(v, wgd[a], dim[mc], dim[nc], dim[ma],
+                                                   dim[nb], vw[vm], vw[vn], kwid[kw], p);
+                                        if (tune_add_cand(l, v, lim)) return CLI_RUNTIME;
+                                    }
+    return CLI_OK;
+}
+
+/* The tiled kernel's space: CLBlast's tuner's (variation 2) with MDIMA =
+ * MDIMC, NDIMB = NDIMC, SA = SB and no strides. */
+int tune_xgemm_space(cand_list *l, const clmlp_tune_limits *lim)
+{
+    static const size_t wg[] = {16, 32, 64, 128}, dim[] = {8, 16, 32}, vw[] = {1, 2, 4, 8},
+                        kwg[] = {16, 32};
+    size_t v[CLMLP_TUNE_MAX_PARAMS] = {0};
+    for (size_t mw = 0; mw < 4; mw++)
+        for (size_t nw = 0; nw < 4; nw++)
+            for (size_t kw = 0; kw < 2; kw++)
+                for (size_t mc = 0; mc < 3; mc++)
+                    for (size_t nc = 0; nc < 3; nc++)
+                        for (size_t vm = 0; vm < 4; vm++)
+                            for (size_t vn = 0; vn < 4; vn++)
+                                for (size_t sh = 0; sh < 2; sh++) {
+                                    xgemm_set(v, wg[mw], wg[nw], kwg[kw], dim[mc], dim[nc],
+                                              dim[mc], dim[nc], vw[vm], vw[vn], sh);
+                                    if (tune_add_cand(l, v, lim)) return CLI_RUNTIME;
+                                }
+    return CLI_OK;
+}
+
+/* Shuffles candidates [from, n) with a fixed seed. */
+void tune_shuffle(cand_list *l, size_t from, clmlp_rng *rng)
+{
+    for (size_t i = l->n; i > from + 1; i--) {
+        size_t j = from + (size_t)clmlp_rng_below(rng, i - from);
+        cand tmp = l->c[i - 1];
+        l->c[i - 1] = l->c[j];
+        l->c[j] = tmp;
+    }
+}
+
+/* Whether two sets of kernel k differ in exactly one parameter (PADA and
+ * PADB, or SA and SB, count as one: the spaces tie them). */
+int tune_neighbours(int k, const size_t *a, const size_t *b)
+{
+    size_t diff = 0, np = clmlp_tune_param_count(k);
+    for (size_t i = 0; i < np; i++) {
+        const char *name = clmlp_tune_param_name(k, i);
+        if (strcmp(name, "PADB") == 0 || strcmp(name, "SB") == 0) continue;
+        if (k == CLMLP_TUNE_XGEMM && (strcmp(name, "MDIMA") == 0 || strcmp(name, "NDIMB") == 0))
+            continue;
+        diff += a[i] != b[i];
+    }
+    return diff == 1;
+}
+
