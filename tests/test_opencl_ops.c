@@ -58,15 +58,6 @@ static void print_errors(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Fails the test (fatally) with the library's message if expr is not OK. */
-#define OK(expr)                                                                  \
-    do {                                                                          \
-        int ok_rc_ = (expr);                                                      \
-        if (ok_rc_ != CLMLP_OK)                                                   \
-            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__,    \
-                    #expr, ok_rc_, clmlp_last_error());                           \
-        CU_ASSERT_EQUAL_FATAL(ok_rc_, CLMLP_OK);                                  \
-    } while (0)
 
 /* Inside `for (int side = 0; side < 2; side++)`: the backend and a twin's
  * buffer on that side (0: OpenCL, 1: reference). */
@@ -93,11 +84,11 @@ typedef struct {
 static twin twin_new(clmlp_buf_type type, size_t n, const void *init)
 {
     twin t = {NULL, NULL, n, type};
-    OK(be_buf_alloc(g_cl, type, n, &t.cl));
-    OK(be_buf_alloc(g_ref, type, n, &t.ref));
+    TEST_OK(be_buf_alloc(g_cl, type, n, &t.cl));
+    TEST_OK(be_buf_alloc(g_ref, type, n, &t.ref));
     if (init) {
-        OK(be_upload(g_cl, t.cl, 0, init, n));
-        OK(be_upload(g_ref, t.ref, 0, init, n));
+        TEST_OK(be_upload(g_cl, t.cl, 0, init, n));
+        TEST_OK(be_upload(g_ref, t.ref, 0, init, n));
     }
     return t;
 }
@@ -129,8 +120,8 @@ static double twin_check(const twin *t, double tol, const char *op, const char *
     float *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     CU_ASSERT_PTR_NOT_NULL_FATAL(want);
-    OK(be_download(g_cl, t->cl, 0, got, t->n));
-    OK(be_download(g_ref, t->ref, 0, want, t->n));
+    TEST_OK(be_download(g_cl, t->cl, 0, got, t->n));
+    TEST_OK(be_download(g_ref, t->ref, 0, want, t->n));
     double err = test_max_error(got, want, t->n);
     note_error(op, err);
     if (!(err <= tol)) fprintf(stderr, "  %s: %s differs\n", op, what);
@@ -147,8 +138,8 @@ static void twin_check_i32(const twin *t, const char *op)
     int32_t *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     CU_ASSERT_PTR_NOT_NULL_FATAL(want);
-    OK(be_download(g_cl, t->cl, 0, got, t->n));
-    OK(be_download(g_ref, t->ref, 0, want, t->n));
+    TEST_OK(be_download(g_cl, t->cl, 0, got, t->n));
+    TEST_OK(be_download(g_ref, t->ref, 0, want, t->n));
     size_t bad = 0;
     for (size_t i = 0; i < t->n; i++) bad += got[i] != want[i];
     if (bad) fprintf(stderr, "  %s: %zu int32 values differ\n", op, bad);
@@ -193,9 +184,9 @@ static void gemm_case(size_t m, size_t n, size_t k, int ta, int tb, float alpha,
     twin a = twin_uniform(off_a + ra * lda + 2, -1.0f, 1.0f, seed);
     twin b = twin_uniform(off_b + rb * ldb + 2, -1.0f, 1.0f, seed + 1);
     twin c = twin_uniform(off_c + m * ldc + 2, -1.0f, 1.0f, seed + 2);
-    for (int side = 0; nan_c && side < 2; side++) OK(be_fill(BE, B(c), 0, c.n, NAN));
+    for (int side = 0; nan_c && side < 2; side++) TEST_OK(be_fill(BE, B(c), 0, c.n, NAN));
     for (int side = 0; side < 2; side++)
-        OK(be_gemm(BE, ta, tb, m, n, k, alpha, B(a), off_a, lda, B(b), off_b, ldb, beta,
+        TEST_OK(be_gemm(BE, ta, tb, m, n, k, alpha, B(a), off_a, lda, B(b), off_b, ldb, beta,
                    B(c), off_c, ldc));
     /* Each C value is a float32 dot product of length k (plus the beta
      * term): recursive summation errs by at most about k * eps relative to
@@ -262,7 +253,7 @@ static void layer_case(clmlp_act act, size_t rows, size_t cols, int with_bias,
     twin bias = twin_uniform(off_b + cols + 1, -1.0f, 1.0f, seed + 1);
     twin y = twin_uniform(off_y + n + 3, -1.0f, 1.0f, seed + 2);
     for (int side = 0; side < 2; side++)
-        OK(be_bias_act_forward(BE, act, rows, cols, B(z), off_z, with_bias ? B(bias) : NULL,
+        TEST_OK(be_bias_act_forward(BE, act, rows, cols, B(z), off_z, with_bias ? B(bias) : NULL,
                                off_b, B(y), off_y));
     char what[96];
     snprintf(what, sizeof what, "%s %zux%zu bias=%d", ACT_NAMES[act], rows, cols, with_bias);
@@ -275,19 +266,19 @@ static void layer_case(clmlp_act act, size_t rows, size_t cols, int with_bias,
     float *zh = malloc((off_z + n + 2) * sizeof *zh), *yh = malloc((off_y + n + 3) * sizeof *yh);
     CU_ASSERT_PTR_NOT_NULL_FATAL(zh);
     CU_ASSERT_PTR_NOT_NULL_FATAL(yh);
-    OK(be_download(g_ref, z.ref, 0, zh, z.n));
-    OK(be_download(g_ref, y.ref, 0, yh, y.n));
-    OK(be_upload(g_cl, z.cl, 0, zh, z.n));
-    OK(be_upload(g_cl, y.cl, 0, yh, y.n));
+    TEST_OK(be_download(g_ref, z.ref, 0, zh, z.n));
+    TEST_OK(be_download(g_ref, y.ref, 0, yh, y.n));
+    TEST_OK(be_upload(g_cl, z.cl, 0, zh, z.n));
+    TEST_OK(be_upload(g_cl, y.cl, 0, yh, y.n));
     twin dy = twin_uniform(off_dy + n + 1, -1.0f, 1.0f, seed + 3);
     twin dz = twin_uniform(off_dz + n + 2, -1.0f, 1.0f, seed + 4);
     for (int side = 0; side < 2; side++) {
-        OK(be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dz),
+        TEST_OK(be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dz),
                            off_dz));
     }
     twin_check(&dz, act_tol(act, cols), "act_backward", what);
     for (int side = 0; side < 2; side++) /* in place: dz is dy */
-        OK(be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dy),
+        TEST_OK(be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dy),
                            off_dy));
     twin_check(&dy, act_tol(act, cols), "act_backward (in place)", what);
     free(zin);
@@ -327,7 +318,7 @@ static void test_bias_grad(void)
             twin dz = twin_uniform(off_dz + rows * cols + 1, -1.0f, 1.0f, seed += 3);
             twin db = twin_uniform(off_db + cols + 2, -1.0f, 1.0f, seed += 3);
             for (int side = 0; side < 2; side++)
-                OK(be_bias_grad(BE, rows, cols, B(dz), off_dz, B(db), off_db));
+                TEST_OK(be_bias_grad(BE, rows, cols, B(dz), off_dz, B(db), off_db));
             /* A float sum of `rows` values in [-1, 1]: recursive summation
              * errs by at most rows * eps times the sum of |values|. */
             char what[64];
@@ -401,9 +392,9 @@ static void loss_case(clmlp_loss loss, int fused, size_t rows, size_t cols,
     int sparse = loss == CLMLP_LOSS_SPARSE_CCE;
     float scale = 1.0f / (float)rows;
     for (int side = 0; side < 2; side++) {
-        OK(be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
+        TEST_OK(be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
                         sparse ? B(tl) : NULL, off_l, scale, B(tg), off_g, B(tm)));
-        OK(be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
+        TEST_OK(be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
                         sparse ? B(tl) : NULL, off_l, scale, NULL, 0, B(tm)));
     }
     char what[96];
@@ -447,11 +438,11 @@ static void test_loss_nonfinite(void)
     twin ty = twin_new(CLMLP_BUF_F32, 6, y), tt = twin_new(CLMLP_BUF_F32, 6, t);
     twin tm = twin_new(CLMLP_BUF_F32, CLMLP_METRIC_COUNT, NULL);
     for (int side = 0; side < 2; side++)
-        OK(be_loss_grad(BE, CLMLP_LOSS_CCE, 0, 2, 3, B(ty), 0, B(tt), 0, NULL, 0, 0.5f, NULL, 0,
+        TEST_OK(be_loss_grad(BE, CLMLP_LOSS_CCE, 0, 2, 3, B(ty), 0, B(tt), 0, NULL, 0, 0.5f, NULL, 0,
                         B(tm)));
     float m[2][CLMLP_METRIC_COUNT];
-    OK(be_download(g_cl, tm.cl, 0, m[0], CLMLP_METRIC_COUNT));
-    OK(be_download(g_ref, tm.ref, 0, m[1], CLMLP_METRIC_COUNT));
+    TEST_OK(be_download(g_cl, tm.cl, 0, m[0], CLMLP_METRIC_COUNT));
+    TEST_OK(be_download(g_ref, tm.ref, 0, m[1], CLMLP_METRIC_COUNT));
     for (int s = 0; s < 2; s++) {
         CU_ASSERT(isnan(m[s][CLMLP_METRIC_LOSS]));
         CU_ASSERT_EQUAL(m[s][CLMLP_METRIC_NONFINITE], 1.0f);
@@ -488,7 +479,7 @@ static void test_count_correct(void)
                 twin tm = twin_new(CLMLP_BUF_F32, CLMLP_METRIC_COUNT, m0);
                 for (int side = 0; side < 2; side++)
                     for (int rep = 0; rep < 2; rep++)
-                        OK(be_count_correct(BE, rows, cols, B(ty), off_y,
+                        TEST_OK(be_count_correct(BE, rows, cols, B(ty), off_y,
                                             use_labels ? NULL : B(tt), off_t,
                                             use_labels ? B(tl) : NULL, off_l, B(tm)));
                 char what[64];
@@ -530,8 +521,8 @@ static void test_gather_rows(void)
             twin fdst = twin_uniform(off_dst + rows * cols + 1, -1.0f, 1.0f, seed + 2);
             twin idst = twin_new(CLMLP_BUF_I32, off_dst + rows * cols + 1, NULL);
             for (int side = 0; side < 2; side++) {
-                OK(be_gather_rows(BE, rows, cols, B(fsrc), B(tidx), idx_off, B(fdst), off_dst));
-                OK(be_gather_rows(BE, rows, cols, B(isrc_t), B(tidx), idx_off, B(idst),
+                TEST_OK(be_gather_rows(BE, rows, cols, B(fsrc), B(tidx), idx_off, B(fdst), off_dst));
+                TEST_OK(be_gather_rows(BE, rows, cols, B(isrc_t), B(tidx), idx_off, B(idst),
                                   off_dst));
             }
             twin_check(&fdst, 0.0, "gather_rows (f32)", "dst");
@@ -568,10 +559,10 @@ static void test_nonfinite_check(void)
             twin x = twin_new(CLMLP_BUF_F32, off + n + 1, v);
             twin tm = twin_new(CLMLP_BUF_F32, CLMLP_METRIC_COUNT, NULL);
             for (int side = 0; side < 2; side++)
-                OK(be_nonfinite_check(BE, B(x), off, n, B(tm)));
+                TEST_OK(be_nonfinite_check(BE, B(x), off, n, B(tm)));
             twin_check(&tm, 0.0, "nonfinite_check", "metrics");
             float m[CLMLP_METRIC_COUNT];
-            OK(be_download(g_cl, tm.cl, 0, m, CLMLP_METRIC_COUNT));
+            TEST_OK(be_download(g_cl, tm.cl, 0, m, CLMLP_METRIC_COUNT));
             CU_ASSERT_EQUAL(m[CLMLP_METRIC_NONFINITE], (kind == 1 || kind == 2) ? 1.0f : 0.0f);
             free(v);
             twin_free(&x);
@@ -595,7 +586,7 @@ static void test_sgd_update(void)
             twin v = twin_uniform(n, -0.1f, 0.1f, seed += 3);
             for (int step = 0; step < 3; step++)
                 for (int side = 0; side < 2; side++)
-                    OK(be_sgd_update(BE, n, n / 2, B(w), B(g), kind ? B(v) : NULL, 0.05f,
+                    TEST_OK(be_sgd_update(BE, n, n / 2, B(w), B(g), kind ? B(v) : NULL, 0.05f,
                                      mom[kind], kind == 2, 1e-3f));
             /* Each step rounds a handful of float operations (about 4 eps of
              * w), and three steps compound that. */
@@ -624,7 +615,7 @@ static void test_adam_update(void)
             float b1 = 0.9f, b2 = 0.999f;
             float lr_t = (float)(1e-3 * sqrt(1.0 - pow(b2, step)) / (1.0 - pow(b1, step)));
             for (int side = 0; side < 2; side++)
-                OK(be_adam_update(BE, n, n / 2, B(w), B(g), B(m), B(v), lr_t, b1, b2, 1e-7f,
+                TEST_OK(be_adam_update(BE, n, n / 2, B(w), B(g), B(m), B(v), lr_t, b1, b2, 1e-7f,
                                   1e-3f));
         }
         /* m and v take two roundings a step; the step m / (sqrt(v) + eps)
@@ -655,24 +646,24 @@ static void test_memory(void)
     float *back = malloc(n * sizeof *back), *orig = malloc(n * sizeof *orig);
     CU_ASSERT_FATAL(back && orig);
     test_fill_uniform(orig, n, -3.0f, 3.0f, 9000);
-    OK(be_download(g_cl, a.cl, 0, back, n));
+    TEST_OK(be_download(g_cl, a.cl, 0, back, n));
     CU_ASSERT_EQUAL(memcmp(back, orig, n * sizeof *back), 0);
     /* upload does not wait, yet the caller may reuse its array at once. */
     for (int round = 0; round < 3; round++) {
         for (size_t i = 0; i < n; i++) back[i] = (float)(round * 1000 + (int)i);
-        OK(be_upload(g_cl, fresh.cl, 0, back, n));
-        OK(be_upload(g_ref, fresh.ref, 0, back, n));
+        TEST_OK(be_upload(g_cl, fresh.cl, 0, back, n));
+        TEST_OK(be_upload(g_ref, fresh.ref, 0, back, n));
         memset(back, 0xff, n * sizeof *back);
     }
     twin_check(&fresh, 0.0, "upload", "uploads from a reused array");
 
     for (int side = 0; side < 2; side++) {
-        OK(be_copy(BE, B(a), 1, B(fresh), 3, n / 2));     /* two buffers */
-        OK(be_copy(BE, B(a), 0, B(a), 2, n / 2));         /* overlap, forwards */
-        OK(be_copy(BE, B(a), 3, B(a), 1, n / 2));         /* overlap, backwards */
-        OK(be_fill(BE, B(fresh), n - 5, 5, -2.5f));
-        OK(be_copy(BE, B(a), 0, B(a), 0, n));             /* onto itself */
-        OK(be_synchronize(BE));
+        TEST_OK(be_copy(BE, B(a), 1, B(fresh), 3, n / 2));     /* two buffers */
+        TEST_OK(be_copy(BE, B(a), 0, B(a), 2, n / 2));         /* overlap, forwards */
+        TEST_OK(be_copy(BE, B(a), 3, B(a), 1, n / 2));         /* overlap, backwards */
+        TEST_OK(be_fill(BE, B(fresh), n - 5, 5, -2.5f));
+        TEST_OK(be_copy(BE, B(a), 0, B(a), 0, n));             /* onto itself */
+        TEST_OK(be_synchronize(BE));
     }
     twin_check(&a, 0.0, "copy", "overlapping copies");
     twin_check(&fresh, 0.0, "copy", "copy and fill");
@@ -681,16 +672,16 @@ static void test_memory(void)
     for (int k = 0; k < 40; k++) iv[k] = k * 1000 - 17;
     twin ib = twin_new(CLMLP_BUF_I32, 40, iv);
     for (int side = 0; side < 2; side++) {
-        OK(be_fill(BE, B(ib), 7, 9, -42.0f));
-        OK(be_copy(BE, B(ib), 0, B(ib), 20, 15));
+        TEST_OK(be_fill(BE, B(ib), 7, 9, -42.0f));
+        TEST_OK(be_copy(BE, B(ib), 0, B(ib), 20, 15));
     }
     twin_check_i32(&ib, "fill/copy (i32)");
     CU_ASSERT_EQUAL(be_fill(g_cl, ib.cl, 0, 1, 0.5f), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(be_fill(g_cl, ib.cl, 0, 1, 3e9f), CLMLP_E_INVALID);
 
     twin empty = twin_new(CLMLP_BUF_F32, 0, NULL);
-    OK(be_upload(g_cl, empty.cl, 0, NULL, 0));
-    OK(be_download(g_cl, empty.cl, 0, NULL, 0));
+    TEST_OK(be_upload(g_cl, empty.cl, 0, NULL, 0));
+    TEST_OK(be_download(g_cl, empty.cl, 0, NULL, 0));
     be_buf_free(g_cl, NULL); /* NULL-safe */
 
     free(back);
@@ -712,10 +703,10 @@ static void test_large_upload(void)
     CU_ASSERT_FATAL(v && back);
     for (size_t i = 0; i < n; i++) v[i] = (float)(i % 100003);
     clmlp_buf *b = NULL;
-    OK(be_buf_alloc(g_cl, CLMLP_BUF_F32, n, &b));
-    OK(be_upload(g_cl, b, 0, v, n));
-    OK(be_upload(g_cl, b, 1, v, n - 1));
-    OK(be_download(g_cl, b, 0, back, n));
+    TEST_OK(be_buf_alloc(g_cl, CLMLP_BUF_F32, n, &b));
+    TEST_OK(be_upload(g_cl, b, 0, v, n));
+    TEST_OK(be_upload(g_cl, b, 1, v, n - 1));
+    TEST_OK(be_download(g_cl, b, 0, back, n));
     CU_ASSERT_EQUAL(back[0], v[0]);
     CU_ASSERT_EQUAL(memcmp(back + 1, v, (n - 1) * sizeof *v), 0);
     be_buf_free(g_cl, b);
@@ -743,10 +734,10 @@ static void test_invalid_arguments(void)
     NEED_BACKENDS();
     clmlp_backend_t *be = g_cl;
     clmlp_buf *f = NULL, *g = NULL, *i32 = NULL, *m = NULL;
-    OK(be_buf_alloc(be, CLMLP_BUF_F32, 64, &f));
-    OK(be_buf_alloc(be, CLMLP_BUF_F32, 64, &g));
-    OK(be_buf_alloc(be, CLMLP_BUF_I32, 64, &i32));
-    OK(be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m));
+    TEST_OK(be_buf_alloc(be, CLMLP_BUF_F32, 64, &f));
+    TEST_OK(be_buf_alloc(be, CLMLP_BUF_F32, 64, &g));
+    TEST_OK(be_buf_alloc(be, CLMLP_BUF_I32, 64, &i32));
+    TEST_OK(be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m));
     float host[65] = {0};
     CU_ASSERT_EQUAL(be_upload(be, f, 1, host, 64), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(be_download(be, f, 65, host, 0), CLMLP_E_INVALID);

@@ -21,15 +21,6 @@
 #include "support/testing.h"
 #include "util/rng.h"
 
-/* Fails the test (fatally) with the library's message if expr is not OK. */
-#define OK(expr)                                                                  \
-    do {                                                                          \
-        int ok_rc_ = (expr);                                                      \
-        if (ok_rc_ != CLMLP_OK)                                                   \
-            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__,    \
-                    #expr, ok_rc_, clmlp_last_error());                           \
-        CU_ASSERT_EQUAL_FATAL(ok_rc_, CLMLP_OK);                                  \
-    } while (0)
 
 /* ---- capturing stderr ---------------------------------------------------- */
 
@@ -123,12 +114,12 @@ static void test_file_round_trip(void)
     CU_ASSERT(clmlp_tune_valid(CLMLP_TUNE_XGEMM_DIRECT, t.v[0], NULL, why, sizeof why));
     CU_ASSERT(clmlp_tune_valid(CLMLP_TUNE_XGEMM, t.v[1], NULL, why, sizeof why));
     const char *path = test_temp_path("round.txt");
-    OK(clmlp_tune_write(path, &t, "a comment\nand a second line"));
-    OK(clmlp_tune_read(path, &back));
+    TEST_OK(clmlp_tune_write(path, &t, "a comment\nand a second line"));
+    TEST_OK(clmlp_tune_read(path, &back));
     CU_ASSERT_EQUAL(memcmp(&t, &back, sizeof t), 0);
 
     const char *text = "# only the threshold\n\n   \nGemmRoutine XGEMM_MIN_INDIRECT_SIZE=0\n";
-    OK(clmlp_tune_read(test_write_temp_text("only.txt", text), &back));
+    TEST_OK(clmlp_tune_read(test_write_temp_text("only.txt", text), &back));
     CU_ASSERT_EQUAL(back.has[CLMLP_TUNE_GEMM_ROUTINE], 1);
     CU_ASSERT_EQUAL(back.has[CLMLP_TUNE_XGEMM_DIRECT], 0);
     CU_ASSERT_EQUAL(back.v[CLMLP_TUNE_GEMM_ROUTINE][0], 0);
@@ -214,15 +205,15 @@ static void check_gemm(clmlp_backend_t *cl, clmlp_backend_t *ref, int ta, int tb
     float *outs[2] = {got, want};
     for (int side = 0; side < 2; side++) {
         clmlp_buf *ba = NULL, *bb = NULL, *bc = NULL;
-        OK(be_buf_alloc(bes[side], CLMLP_BUF_F32, na, &ba));
-        OK(be_buf_alloc(bes[side], CLMLP_BUF_F32, nb, &bb));
-        OK(be_buf_alloc(bes[side], CLMLP_BUF_F32, nc, &bc));
-        OK(be_upload(bes[side], ba, 0, a, na));
-        OK(be_upload(bes[side], bb, 0, b, nb));
-        OK(be_upload(bes[side], bc, 0, c, nc));
-        OK(be_gemm(bes[side], ta, tb, m, n, k, 0.75f, ba, 0, ta ? m : k, bb, 0, tb ? k : n,
+        TEST_OK(be_buf_alloc(bes[side], CLMLP_BUF_F32, na, &ba));
+        TEST_OK(be_buf_alloc(bes[side], CLMLP_BUF_F32, nb, &bb));
+        TEST_OK(be_buf_alloc(bes[side], CLMLP_BUF_F32, nc, &bc));
+        TEST_OK(be_upload(bes[side], ba, 0, a, na));
+        TEST_OK(be_upload(bes[side], bb, 0, b, nb));
+        TEST_OK(be_upload(bes[side], bc, 0, c, nc));
+        TEST_OK(be_gemm(bes[side], ta, tb, m, n, k, 0.75f, ba, 0, ta ? m : k, bb, 0, tb ? k : n,
                    0.5f, bc, 0, n));
-        OK(be_download(bes[side], bc, 0, outs[side], nc));
+        TEST_OK(be_download(bes[side], bc, 0, outs[side], nc));
         be_buf_free(bes[side], ba);
         be_buf_free(bes[side], bb);
         be_buf_free(bes[side], bc);
@@ -257,11 +248,11 @@ static void test_tuning_applied(void)
     unsetenv("CLMLP_NO_TUNING");
     clmlp_backend_t *cl = open_opencl(0);
     char path[4096];
-    OK(clmlp_tune_path(cl, 1, path, sizeof path));
+    TEST_OK(clmlp_tune_path(cl, 1, path, sizeof path));
     CU_ASSERT(test_output_has(path, test_temp_dir("tune")));
     CU_ASSERT_EQUAL(clmlp_tune_loaded(cl), 0);
     clmlp_tune_limits lim;
-    OK(clmlp_tune_limits_of(cl, &lim));
+    TEST_OK(clmlp_tune_limits_of(cl, &lim));
     clmlp_backend_free(cl);
 
     clmlp_tuning t;
@@ -272,7 +263,7 @@ static void test_tuning_applied(void)
         if (!valid) fprintf(stderr, "the small set does not fit this device: %s\n", why);
         CU_ASSERT_FATAL(valid);
     }
-    OK(clmlp_tune_write(path, &t, "written by test_opencl_tuning"));
+    TEST_OK(clmlp_tune_write(path, &t, "written by test_opencl_tuning"));
 
     clmlp_backend_t *ref = test_open_backend(CLMLP_BACKEND_REF);
     capture_begin("open.log");
@@ -302,7 +293,7 @@ static void test_tuning_bad_file_ignored(void)
     unsetenv("CLMLP_NO_TUNING");
     clmlp_backend_t *cl = open_opencl(0);
     char path[4096];
-    OK(clmlp_tune_path(cl, 1, path, sizeof path));
+    TEST_OK(clmlp_tune_path(cl, 1, path, sizeof path));
     clmlp_backend_free(cl);
     clmlp_backend_t *ref = test_open_backend(CLMLP_BACKEND_REF);
 
@@ -361,7 +352,7 @@ static void test_tune_command(void)
         char path[4096];
         CU_ASSERT_EQUAL_FATAL(sscanf(written, "tuning written to %4095[^\n]", path), 1);
         clmlp_tuning t;
-        OK(clmlp_tune_read(path, &t));
+        TEST_OK(clmlp_tune_read(path, &t));
         CU_ASSERT(t.has[CLMLP_TUNE_GEMM_ROUTINE]);
         remove(path);
     } else {
@@ -497,13 +488,13 @@ static void test_profile_counts(void)
     clmlp_backend_t *cl = open_opencl(0);
     unsetenv("CLMLP_PROFILE");
     clmlp_buf *b = NULL;
-    OK(be_buf_alloc(cl, CLMLP_BUF_F32, 1000, &b)); /* one fill_f32 */
-    for (int i = 0; i < 1299; i++) OK(be_fill(cl, b, 0, 1000, (float)i));
+    TEST_OK(be_buf_alloc(cl, CLMLP_BUF_F32, 1000, &b)); /* one fill_f32 */
+    for (int i = 0; i < 1299; i++) TEST_OK(be_fill(cl, b, 0, 1000, (float)i));
     float x[3] = {1, 2, 3}, y[3];
-    OK(be_upload(cl, b, 0, x, 3));
-    OK(be_download(cl, b, 0, y, 3));
+    TEST_OK(be_upload(cl, b, 0, x, 3));
+    TEST_OK(be_download(cl, b, 0, y, 3));
     CU_ASSERT_EQUAL(y[2], 3.0f);
-    for (int i = 0; i < 7; i++) OK(be_fill(cl, b, 3, 10, 0.0f));
+    for (int i = 0; i < 7; i++) TEST_OK(be_fill(cl, b, 3, 10, 0.0f));
     be_buf_free(cl, b);
     char log[8192];
     capture_begin("profile.log");

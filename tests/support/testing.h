@@ -6,6 +6,7 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "clmlp.h"
@@ -33,6 +34,17 @@ double test_max_error_d(const double *got, const double *want, size_t n);
     test_assert_close_impl((got), (want), (n), (tol), #got, __FILE__, __LINE__)
 void test_assert_close_impl(const float *got, const float *want, size_t n, double tol,
                             const char *what, const char *file, unsigned line);
+
+/* Fails the test (fatally), printing the library's message, if expr does
+ * not return CLMLP_OK. */
+#define TEST_OK(expr)                                                             \
+    do {                                                                          \
+        int test_ok_rc_ = (expr);                                                 \
+        if (test_ok_rc_ != CLMLP_OK)                                              \
+            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__,    \
+                    #expr, test_ok_rc_, clmlp_last_error());                      \
+        CU_ASSERT_EQUAL_FATAL(test_ok_rc_, CLMLP_OK);                             \
+    } while (0)
 
 /* Fills v with uniform values in [lo, hi) from a seeded generator. */
 void test_fill_uniform(float *v, size_t n, float lo, float hi, unsigned long long seed);
