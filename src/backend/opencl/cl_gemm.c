@@ -61,13 +61,32 @@ int clmlp_cl_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size
     cl_event since = NULL, ev = NULL;
     CLMLP_TRY(clmlp_cl_profile_marker(ctx, &since));
     double t0 = ctx->prof ? clmlp_now() : 0.0;
-    CLBlastStatusCode st = CLBlastSgemm(
-        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a->mem, off_a, lda,
-        b->mem, off_b, ldb, beta, c->mem, off_c, ldc, &ctx->queue, ctx->prof ? &ev : NULL);
-    if (st != CLBlastSuccess) {
+    /* CLBlast's tiled path pads A, B and C into a temporary buffer.  Left to
+     * itself it allocates one per call, and since nothing waits inside an
+     * epoch every queued call would hold its own until it ran (6 GB for one
+     * W3 epoch); one buffer shared by all calls on the in-order queue is safe. */
+    CLBlastLayout row = CLBlastLayoutRowMajor;
+    CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
+    CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
+    size_t temp_bytes = 0;
+    CLBlastStatusCode st = CLBlastSGemmTempBufferSize(row, ta, tb, m, n, k, off_a, lda, off_b, ldb,
+                                                      off_c, ldc, &ctx->queue, &temp_bytes);
+    int rc = st == CLBlastSuccess ? CLMLP_OK
+                                  : clmlp_clblast_fail("CLBlastSGemmTempBufferSize", (int)st);
+    if (rc == CLMLP_OK && temp_bytes)
+        rc = clmlp_cl_grow(ctx, &ctx->gemm_temp, &ctx->gemm_temp_bytes, temp_bytes);
+    if (rc == CLMLP_OK) {
+        cl_event *evp = ctx->prof ? &ev : NULL;
+        st = temp_bytes ? CLBlastSgemmWithTempBuffer(row, ta, tb, m, n, k, alpha, a->mem, off_a,
+                                                     lda, b->mem, off_b, ldb, beta, c->mem, off_c,
+                                                     ldc, &ctx->queue, evp, ctx->gemm_temp)
+                        : CLBlastSgemm(row, ta, tb, m, n, k, alpha, a->mem, off_a, lda, b->mem,
+                                       off_b, ldb, beta, c->mem, off_c, ldc, &ctx->queue, evp);
+        if (st != CLBlastSuccess) rc = clmlp_clblast_fail("CLBlastSgemm", (int)st);
+    }
+    if (rc != CLMLP_OK) {
         if (since) clReleaseEvent(since);
-        return clmlp_clblast_fail("CLBlastSgemm", (int)st);
+        return rc;
     }
     if (!ctx->prof) return CLMLP_OK;
     /* A call that spends milliseconds on the host compiled CLBlast's kernels

@@ -61,6 +61,8 @@ typedef struct {
     cl_ulong max_alloc;          /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, bytes */
     cl_mem scratch;              /* grown on demand, never shrunk */
     size_t scratch_bytes;
+    cl_mem gemm_temp;            /* CLBlast's padded copies, shared by every GEMM */
+    size_t gemm_temp_bytes;
     int counted;                 /* counted among the open backends */
     struct clmlp_cl_staging *staging; /* host copies of uploads in flight */
     size_t staging_bytes;
@@ -219,6 +221,9 @@ int clmlp_cl_check_metrics(const clmlp_buf *m, const char *op);
 int clmlp_cl_elems(size_t rows, size_t cols, const char *op, size_t *out);
 /* Makes ctx->scratch hold at least `bytes` bytes. */
 int clmlp_cl_scratch(clmlp_cl_ctx *ctx, size_t bytes);
+/* Makes *mem (of *have bytes) hold at least `bytes`: grown, never shrunk.
+ * Commands already queued keep the old buffer alive until they have run. */
+int clmlp_cl_grow(clmlp_cl_ctx *ctx, cl_mem *mem, size_t *have, size_t bytes);
 
 /* ---- cl_transfer.c ---- */
 /* Frees the upload staging blocks; only once the queue has run past them. */

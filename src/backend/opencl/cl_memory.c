@@ -78,16 +78,21 @@ static int create_mem(clmlp_cl_ctx *ctx, size_t bytes, cl_mem *out)
 
 /* Grows the scratch buffer to at least `bytes` bytes.  Releasing the old one
  * is safe while queued kernels still use it: OpenCL frees it after them. */
-int clmlp_cl_scratch(clmlp_cl_ctx *ctx, size_t bytes)
+int clmlp_cl_grow(clmlp_cl_ctx *ctx, cl_mem *mem, size_t *have, size_t bytes)
 {
-    if (bytes <= ctx->scratch_bytes) return CLMLP_OK;
+    if (bytes <= *have) return CLMLP_OK;
     size_t want = bytes < 4096 ? 4096 : bytes;
     cl_mem m = NULL;
     CLMLP_TRY(create_mem(ctx, want, &m));
-    if (ctx->scratch) clReleaseMemObject(ctx->scratch);
-    ctx->scratch = m;
-    ctx->scratch_bytes = want;
+    if (*mem) clReleaseMemObject(*mem);
+    *mem = m;
+    *have = want;
     return CLMLP_OK;
+}
+
+int clmlp_cl_scratch(clmlp_cl_ctx *ctx, size_t bytes)
+{
+    return clmlp_cl_grow(ctx, &ctx->scratch, &ctx->scratch_bytes, bytes);
 }
 
 /* Enqueues the fill kernel of b's type over [off, off+n). */

@@ -25,6 +25,7 @@ static void cl_backend_free(void *vctx)
     clmlp_cl_staging_release(ctx);
     clmlp_cl_profile_close(ctx);
     if (ctx->scratch) clReleaseMemObject(ctx->scratch);
+    if (ctx->gemm_temp) clReleaseMemObject(ctx->gemm_temp);
     clmlp_cl_program_release(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
