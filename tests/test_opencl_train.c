@@ -98,6 +98,50 @@ static void test_circle(void)
     CU_ASSERT(acc >= 0.95);
 }
 
+/* Trains 33-64-10 for 3 epochs of 13 batches (about 70 commands a batch)
+ * on a fresh backend opened with $CLMLP_QUEUE_WINDOW = window; the final
+ * parameters go to params (n_params floats), the last epoch's loss to *loss. */
+static void train_with_window(const char *window, float *params, size_t n_params, double *loss)
+{
+    CU_ASSERT_FATAL(setenv("CLMLP_QUEUE_WINDOW", window, 1) == 0);
+    clmlp_backend_t *be = test_open_backend(CLMLP_BACKEND_OPENCL);
+    unsetenv("CLMLP_QUEUE_WINDOW");
+    CU_ASSERT_FATAL(be != NULL);
+    clmlp_model_t *m = NULL;
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "33,64:tanh,10:softmax") == CLMLP_OK);
+    clmlp_optimizer mom = {.kind = CLMLP_OPT_SGD, .lr = 0.05, .momentum = 0.9};
+    CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &mom, be, 5) == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_n_params(m) == n_params);
+    clmlp_dataset_t *ds = random_set(13 * 16, 33, 10, 31);
+    clmlp_fit_opts fo = {.epochs = 3, .batch_size = 16, .shuffle = 1, .seed = 9};
+    clmlp_history_t *h = NULL;
+    CU_ASSERT_FATAL(clmlp_model_fit(m, ds, &fo, &h) == CLMLP_OK);
+    *loss = h->epochs[h->n - 1].loss;
+    CU_ASSERT(clmlp_model_get_params(m, params) == CLMLP_OK);
+    clmlp_history_free(h);
+    clmlp_dataset_free(ds);
+    clmlp_model_free(m);
+    clmlp_backend_free(be);
+}
+
+static void test_queue_window(void)
+{
+    /* The queue window only decides when the host waits, never what runs or
+     * in which order, so every window (1: wait at every command; 0: never;
+     * a malformed value: the default) must give bit-identical weights. */
+    enum { N = 33 * 64 + 64 + 64 * 10 + 10 };
+    static const char *const windows[] = {"0", "1", "7", "64", "not-a-number"};
+    static float base[N], got[N];
+    double base_loss = 0, loss = 0;
+    train_with_window(windows[0], base, N, &base_loss);
+    CU_ASSERT(isfinite(base_loss));
+    for (size_t w = 1; w < sizeof windows / sizeof *windows; w++) {
+        train_with_window(windows[w], got, N, &loss);
+        CU_ASSERT(memcmp(got, base, sizeof base) == 0);
+        CU_ASSERT_EQUAL(loss, base_loss);
+    }
+}
+
 static void test_too_large(void)
 {
     /* A model larger than the device's largest allocation fails cleanly. */
@@ -121,6 +165,7 @@ int main(void)
         {"forward pass by hand on the device", test_forward_by_hand},
         {"XOR on the device", test_xor},
         {"circle set on the device", test_circle},
+        {"any queue window gives the same weights", test_queue_window},
         {"a model larger than the device allows", test_too_large},
         {NULL, NULL}};
     test_add_suite("OpenCL training vs reference", cases);

@@ -27,6 +27,21 @@ static int check_matrix(const clmlp_buf *b, size_t off, size_t rows, size_t cols
     return clmlp_cl_check_range(b, CLMLP_BUF_F32, off, *span, "gemm", what);
 }
 
+/* Files a GEMM's events with the profile: under its shape, or, when the
+ * call spent milliseconds on the host (it compiled CLBlast's kernels first,
+ * which the device-side span then includes), on a row of its own so the
+ * shape's row shows the steady state.  t0: host time before the call. */
+static int profile_gemm(clmlp_cl_ctx *ctx, int trans_a, int trans_b, size_t m, size_t n,
+                        size_t k, double t0, cl_event since, cl_event ev)
+{
+    if (clmlp_now() - t0 > CLMLP_CL_PROFILE_BUILD_S)
+        return clmlp_cl_profile_add(ctx, "gemm incl. CLBlast kernel build", since, ev);
+    char op[80];
+    snprintf(op, sizeof op, "gemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N',
+             m, n, k);
+    return clmlp_cl_profile_add(ctx, op, since, ev);
+}
+
 /* C = alpha op(A) op(B) + beta C; k == 0 leaves beta C, which CLBlast
  * refuses, so a small kernel does it. */
 int clmlp_cl_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
@@ -88,14 +103,6 @@ int clmlp_cl_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size
         if (since) clReleaseEvent(since);
         return rc;
     }
-    if (!ctx->prof) return CLMLP_OK;
-    /* A call that spends milliseconds on the host compiled CLBlast's kernels
-     * first, which the device-side span then includes: it goes on a row of
-     * its own so the shape's row shows the steady state. */
-    if (clmlp_now() - t0 > CLMLP_CL_PROFILE_BUILD_S)
-        return clmlp_cl_profile_add(ctx, "gemm incl. CLBlast kernel build", since, ev);
-    char op[80];
-    snprintf(op, sizeof op, "gemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N',
-             m, n, k);
-    return clmlp_cl_profile_add(ctx, op, since, ev);
+    if (ctx->prof) CLMLP_TRY(profile_gemm(ctx, trans_a, trans_b, m, n, k, t0, since, ev));
+    return clmlp_cl_queue_window_step(ctx);
 }

@@ -69,6 +69,9 @@ typedef struct {
     struct clmlp_cl_profile *prof; /* per-op timings; NULL unless $CLMLP_PROFILE */
     int verbose;                   /* say on stderr what caches and tuning did */
     int tuning_loaded;             /* the device's CLBlast tuning file was applied */
+    unsigned window;               /* commands per queue window; 0: unbounded */
+    unsigned window_queued;        /* commands enqueued in the current window */
+    cl_event window_mark;          /* marker ending the previous window, or NULL */
 } clmlp_cl_ctx;
 
 /* A device buffer: the cl_mem plus what it holds.  n is the element count
@@ -175,6 +178,16 @@ void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, uint64_t hash);
 /* Applies the device's CLBlast tuning file when there is one (unless
  * $CLMLP_NO_TUNING); a bad file is a warning on stderr, never a failure. */
 void clmlp_cl_tuning_load(clmlp_cl_ctx *ctx);
+
+/* ---- cl_queue_window.c ---- */
+/* Sets the queue window from $CLMLP_QUEUE_WINDOW or the default. */
+void clmlp_cl_queue_window_open(clmlp_cl_ctx *ctx);
+/* Call after every command enqueued on ctx->queue: at the end of each window
+ * of commands it enqueues a marker and waits until the device has reached
+ * the previous window's marker, so the host stays at most two windows ahead. */
+int clmlp_cl_queue_window_step(clmlp_cl_ctx *ctx);
+/* Releases the window's marker event. */
+void clmlp_cl_queue_window_close(clmlp_cl_ctx *ctx);
 
 /* ---- cl_launch.c ---- */
 /* One kernel launch being prepared: arguments are appended in order and the

@@ -1,5 +1,6 @@
 /* Kernel launches: arguments set in order with the first failure kept, then
- * one enqueue on the in-order queue.  Nothing here waits for the device. */
+ * one enqueue on the in-order queue.  Nothing here waits for the device
+ * beyond the queue window (cl_queue_window.c). */
 #include <stdio.h>
 
 #include "backend/opencl/cl_internal.h"
@@ -75,8 +76,8 @@ static int clk_enqueue(clk_call *c, cl_uint dims, const size_t *global, const si
     cl_int err = clEnqueueNDRangeKernel(c->ctx->queue, c->ctx->kernels[c->id], dims, NULL,
                                         global, local, 0, NULL, c->ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueNDRangeKernel", name, err);
-    if (ev) return clmlp_cl_profile_add(c->ctx, name, NULL, ev);
-    return CLMLP_OK;
+    if (ev) CLMLP_TRY(clmlp_cl_profile_add(c->ctx, name, NULL, ev));
+    return clmlp_cl_queue_window_step(c->ctx);
 }
 
 /* Launches over `items` work-items, rounded up to whole work-groups. */

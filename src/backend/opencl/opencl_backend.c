@@ -22,6 +22,7 @@ static void cl_backend_free(void *vctx)
     clmlp_cl_ctx *ctx = vctx;
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
+    clmlp_cl_queue_window_close(ctx);
     clmlp_cl_staging_release(ctx);
     clmlp_cl_profile_close(ctx);
     if (ctx->scratch) clReleaseMemObject(ctx->scratch);
@@ -93,6 +94,7 @@ int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opt
     clmlp_cl_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory opening the OpenCL backend");
     ctx->verbose = opts ? opts->verbose : 0;
+    clmlp_cl_queue_window_open(ctx);
     int rc = clmlp_cl_select_device(opts, &ctx->platform, &ctx->device);
     if (rc == CLMLP_OK) {
         clmlp_cl_device_str(ctx->device, CL_DEVICE_NAME, ctx->device_name,
