@@ -1,7 +1,6 @@
-/* Loss kernels: per-row loss values, the loss gradient, and per-row
- * correctness.  The per-row results go to a scratch array that
- * reduce_into_metric (metrics.cl) then adds into the metrics buffer, all on
- * the device.  Loss codes follow clmlp_loss in include/clmlp.h; the formulas
+/* Losses: each row's loss and correctness (functions that the metric
+ * kernels in metrics.cl sum straight into the metrics buffer, on the device)
+ * and the loss gradient kernel.  Loss codes follow clmlp_loss in include/clmlp.h; the formulas
  * are those documented for loss_grad in src/backend/backend.h.
  *
  * Targets come from a float array t (has_t != 0), or for SPARSE_CCE from
@@ -67,21 +66,15 @@ float target_at(__global const float *t, size_t t_row, int has_t, int label, uin
     return label >= 0 && (uint)label == j ? 1.0f : 0.0f;
 }
 
-/* One work-item per row: row_loss[r] = that row's loss (MSE and BCE: mean
- * over columns; CCE: -sum t log y; SPARSE_CCE: -log y[label]). */
-__kernel void loss_rows(int loss, uint rows, uint cols, __global const float *y,
-                        uint off_y, __global const float *t, uint off_t, int has_t,
-                        __global const int *labels, uint off_labels,
-                        __global float *row_loss)
+/* Row r's loss (MSE and BCE: mean over columns; CCE: -sum t log y;
+ * SPARSE_CCE: -log y[label]); NaN for a label outside [0, cols). */
+float row_loss(int loss, uint r, uint cols, __global const float *y, uint off_y,
+               __global const float *t, uint off_t, int has_t,
+               __global const int *labels, uint off_labels)
 {
-    size_t r = get_global_id(0);
-    if (r >= rows) return;
-    size_t yrow = off_y + r * cols, trow = off_t + r * cols;
+    size_t yrow = off_y + (size_t)r * cols, trow = off_t + (size_t)r * cols;
     int label = has_t ? 0 : labels[off_labels + r];
-    if (!has_t && !label_ok(label, cols)) {
-        row_loss[r] = NAN;
-        return;
-    }
+    if (!has_t && !label_ok(label, cols)) return NAN;
     float s = 0.0f;
     if (loss == LOSS_MSE) {
         for (uint j = 0; j < cols; j++) {
@@ -103,7 +96,7 @@ __kernel void loss_rows(int loss, uint rows, uint cols, __global const float *y,
         for (uint j = 0; j < cols; j++)
             s -= target_at(t, trow, has_t, label, j) * log_clip(y[yrow + j]);
     }
-    row_loss[r] = s;
+    return s;
 }
 
 /* One work-item per element on a 2-D range (dimension 0 the column, 1 the
@@ -137,17 +130,14 @@ __kernel void loss_grad(int loss, int fused, uint rows, uint cols,
     grad[off_grad + i] = g * scale;
 }
 
-/* One work-item per row: ok[r] = 1 if the row is classified right, else 0.
- * Several outputs: argmax(y) (first maximum) against the label or argmax(t);
- * one output: (y > 0.5) against (t > 0.5) or the label (0 or 1). */
-__kernel void correct_rows(uint rows, uint cols, __global const float *y, uint off_y,
-                           __global const float *t, uint off_t, int has_t,
-                           __global const int *labels, uint off_labels,
-                           __global float *ok)
+/* 1 if row r is classified right, else 0.  Several outputs: argmax(y)
+ * (first maximum) against the label or argmax(t); one output: (y > 0.5)
+ * against (t > 0.5) or the label (0 or 1). */
+float row_correct(uint r, uint cols, __global const float *y, uint off_y,
+                  __global const float *t, uint off_t, int has_t,
+                  __global const int *labels, uint off_labels)
 {
-    size_t r = get_global_id(0);
-    if (r >= rows) return;
-    size_t yrow = off_y + r * cols, trow = off_t + r * cols;
+    size_t yrow = off_y + (size_t)r * cols, trow = off_t + (size_t)r * cols;
     int right;
     if (cols == 1) {
         int pred = y[yrow] > 0.5f;
@@ -168,5 +158,5 @@ __kernel void correct_rows(uint rows, uint cols, __global const float *y, uint o
         }
         right = (int)best == truth;
     }
-    ok[r] = right ? 1.0f : 0.0f;
+    return right ? 1.0f : 0.0f;
 }

@@ -24,10 +24,9 @@ typedef enum {
     CLK_ACT_BACKWARD,
     CLK_SOFTMAX_BACKWARD,
     CLK_BIAS_GRAD,
-    CLK_LOSS_ROWS,
+    CLK_LOSS_INTO_METRIC,
     CLK_LOSS_GRAD,
-    CLK_CORRECT_ROWS,
-    CLK_REDUCE_INTO_METRIC,
+    CLK_CORRECT_INTO_METRIC,
     CLK_NONFINITE_CHECK,
     CLK_SGD_UPDATE,
     CLK_ADAM_UPDATE,
@@ -47,7 +46,7 @@ extern const struct clmlp_cl_source clmlp_cl_sources[];
 
 /* One OpenCL backend instance: a device, its context and in-order queue,
  * the program built from the .cl files in cl/, with every kernel created once, and a
- * scratch buffer for per-row partial results (loss, correctness). */
+ * scratch buffer for overlapping copies. */
 typedef struct {
     cl_platform_id platform;
     cl_device_id device;

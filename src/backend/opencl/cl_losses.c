@@ -38,24 +38,17 @@ static void target_args(clk_call *c, const clmlp_buf *y, const clmlp_buf *t, siz
     clk_uint(c, labels ? off_labels : 0);
 }
 
-/* Adds the sum of the first n scratch values to metrics[k] in one work-group
- * (and flags a non-finite sum when flag is set). */
-static int reduce_scratch(clmlp_cl_ctx *ctx, size_t n, clmlp_buf *metrics, int k, int flag)
+/* Finishes a one-work-group metric launch begun by the caller: appends the
+ * metrics buffer and the group's local array, and launches. */
+static int run_into_metric(clk_call *c, clmlp_buf *metrics)
 {
-    clmlp_buf scratch = {ctx->scratch, CLMLP_BUF_F32, ctx->scratch_bytes / 4};
-    clk_call c;
-    clk_begin(&c, ctx, CLK_REDUCE_INTO_METRIC);
-    clk_uint(&c, n);
-    clk_mem(&c, &scratch);
-    clk_mem(&c, metrics);
-    clk_uint(&c, (size_t)k);
-    clk_int(&c, flag);
-    clk_local(&c, ctx->kernel_wg[CLK_REDUCE_INTO_METRIC] * sizeof(cl_float));
-    return clk_run_one_group(&c);
+    clk_mem(c, metrics);
+    clk_local(c, c->ctx->kernel_wg[c->id] * sizeof(cl_float));
+    return clk_run_one_group(c);
 }
 
-/* Row losses summed into metrics[LOSS] (and the NaN/Inf flag), then the
- * gradient scaled by `scale` into grad unless grad is NULL. */
+/* Row losses summed into metrics[LOSS] (and the NaN/Inf flag) in one
+ * launch, then the gradient scaled by `scale` into grad unless grad is NULL. */
 int clmlp_cl_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                        const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
                        const clmlp_buf *labels, size_t off_labels, float scale,
@@ -85,20 +78,16 @@ int clmlp_cl_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size
             return clmlp_cl_overlap_error(op, "grad", "metrics");
     }
     if (total == 0) return CLMLP_OK;
-    CLMLP_TRY(clmlp_cl_scratch(ctx, rows * sizeof(cl_float)));
 
-    clmlp_buf scratch = {ctx->scratch, CLMLP_BUF_F32, rows};
     clk_call c;
-    clk_begin(&c, ctx, CLK_LOSS_ROWS);
+    clk_begin(&c, ctx, CLK_LOSS_INTO_METRIC);
     clk_int(&c, (int)loss);
     clk_uint(&c, rows);
     clk_uint(&c, cols);
     clk_mem(&c, y);
     clk_uint(&c, off_y);
     target_args(&c, y, t, off_t, labels, off_labels);
-    clk_mem(&c, &scratch);
-    CLMLP_TRY(clk_run(&c, rows));
-    CLMLP_TRY(reduce_scratch(ctx, rows, metrics, CLMLP_METRIC_LOSS, 1));
+    CLMLP_TRY(run_into_metric(&c, metrics));
     if (!grad) return CLMLP_OK;
 
     clk_begin(&c, ctx, CLK_LOSS_GRAD);
@@ -115,7 +104,7 @@ int clmlp_cl_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size
     return clk_run_2d(&c, cols, rows);
 }
 
-/* Rows classified right, added to metrics[CORRECT]. */
+/* Rows classified right, added to metrics[CORRECT] in one launch. */
 int clmlp_cl_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf *y,
                            size_t off_y, const clmlp_buf *t, size_t off_t,
                            const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics)
@@ -127,19 +116,15 @@ int clmlp_cl_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf
     CLMLP_TRY(check_targets(op, rows, cols, total, y, off_y, t, off_t, labels, off_labels, -1));
     CLMLP_TRY(clmlp_cl_check_metrics(metrics, op));
     if (total == 0) return CLMLP_OK;
-    CLMLP_TRY(clmlp_cl_scratch(ctx, rows * sizeof(cl_float)));
 
-    clmlp_buf scratch = {ctx->scratch, CLMLP_BUF_F32, rows};
     clk_call c;
-    clk_begin(&c, ctx, CLK_CORRECT_ROWS);
+    clk_begin(&c, ctx, CLK_CORRECT_INTO_METRIC);
     clk_uint(&c, rows);
     clk_uint(&c, cols);
     clk_mem(&c, y);
     clk_uint(&c, off_y);
     target_args(&c, y, t, off_t, labels, off_labels);
-    clk_mem(&c, &scratch);
-    CLMLP_TRY(clk_run(&c, rows));
-    return reduce_scratch(ctx, rows, metrics, CLMLP_METRIC_CORRECT, 0);
+    return run_into_metric(&c, metrics);
 }
 
 /* Sets metrics[NONFINITE] if any of x[off..off+n) is NaN or Inf. */

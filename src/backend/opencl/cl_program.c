@@ -21,18 +21,17 @@ const char *const clmlp_cl_kernel_names[CLK_COUNT] = {
     [CLK_ACT_BACKWARD] = "act_backward",
     [CLK_SOFTMAX_BACKWARD] = "softmax_backward",
     [CLK_BIAS_GRAD] = "bias_grad",
-    [CLK_LOSS_ROWS] = "loss_rows",
+    [CLK_LOSS_INTO_METRIC] = "loss_into_metric",
     [CLK_LOSS_GRAD] = "loss_grad",
-    [CLK_CORRECT_ROWS] = "correct_rows",
-    [CLK_REDUCE_INTO_METRIC] = "reduce_into_metric",
+    [CLK_CORRECT_INTO_METRIC] = "correct_into_metric",
     [CLK_NONFINITE_CHECK] = "nonfinite_check",
     [CLK_SGD_UPDATE] = "sgd_update",
     [CLK_ADAM_UPDATE] = "adam_update",
 };
 
 /* The work-group size the backend launches with: at most 256 and what the
- * kernel and device allow, rounded down to a power of two (the reduction
- * kernel's tree needs one; the others do not mind). */
+ * kernel and device allow, rounded down to a power of two (the
+ * metric kernels' tree needs one; the others do not mind). */
 #define CLMLP_CL_WG_CAP 256
 
 /* Options of every build of our program (part of the binary cache's key). */
