@@ -80,11 +80,17 @@ float act_derivative(int act, float z, float y)
     }
 }
 
+/* The elementwise kernels come one per activation, stamped out by the
+ * macros below with the activation as a constant: a switch on an activation
+ * passed at run time stops PoCL from vectorizing across work-items (tanh on
+ * 64 x 64: 40 us against 15 us; its backward pass 10 us against 2 us).
+ * Kernel names end in the activation's name, in clmlp_act order. */
+
 /* z += bias (broadcast over rows, when has_bias), then y = act(z), on a 2-D
  * range: dimension 0 the column, 1 the row. */
-__kernel void bias_act_forward(int act, uint rows, uint cols, __global float *z,
-                               uint off_z, __global const float *bias, uint off_bias,
-                               int has_bias, __global float *y, uint off_y)
+void bias_act_at(int act, uint rows, uint cols, __global float *z, uint off_z,
+                 __global const float *bias, uint off_bias, int has_bias,
+                 __global float *y, uint off_y)
 {
     size_t j = get_global_id(0), r = get_global_id(1);
     if (j >= cols || r >= rows) return;
@@ -96,6 +102,43 @@ __kernel void bias_act_forward(int act, uint rows, uint cols, __global float *z,
     }
     y[off_y + i] = act_apply(act, v);
 }
+
+/* dz = dy * act'(z) elementwise over n elements (one work-item each); dz
+ * may be dy itself (each work-item reads its element before writing it). */
+void act_backward_at(int act, uint n, __global const float *z, uint off_z,
+                     __global const float *y, uint off_y, __global const float *dy,
+                     uint off_dy, __global float *dz, uint off_dz)
+{
+    size_t i = get_global_id(0);
+    if (i >= n) return;
+    dz[off_dz + i] = dy[off_dy + i] * act_derivative(act, z[off_z + i], y[off_y + i]);
+}
+
+/* bias_act_forward_NAME and act_backward_NAME for activation code ACT. */
+#define ACT_KERNELS(NAME, ACT)                                                        \
+    __kernel void bias_act_forward_##NAME(uint rows, uint cols, __global float *z,    \
+                                          uint off_z, __global const float *bias,     \
+                                          uint off_bias, int has_bias,                \
+                                          __global float *y, uint off_y)              \
+    {                                                                                 \
+        bias_act_at(ACT, rows, cols, z, off_z, bias, off_bias, has_bias, y, off_y);   \
+    }                                                                                 \
+    __kernel void act_backward_##NAME(uint n, __global const float *z, uint off_z,    \
+                                      __global const float *y, uint off_y,            \
+                                      __global const float *dy, uint off_dy,          \
+                                      __global float *dz, uint off_dz)                \
+    {                                                                                 \
+        act_backward_at(ACT, n, z, off_z, y, off_y, dy, off_dy, dz, off_dz);          \
+    }
+
+ACT_KERNELS(linear, ACT_LINEAR)
+ACT_KERNELS(sigmoid, ACT_SIGMOID)
+ACT_KERNELS(tanh, ACT_TANH)
+ACT_KERNELS(relu, ACT_RELU)
+ACT_KERNELS(elu, ACT_ELU)
+ACT_KERNELS(selu, ACT_SELU)
+ACT_KERNELS(softplus, ACT_SOFTPLUS)
+ACT_KERNELS(swish, ACT_SWISH)
 
 /* One work-item per row: z += bias, then y = softmax(z) with the row maximum
  * subtracted before exp, so large logits do not overflow. */
@@ -123,17 +166,6 @@ __kernel void bias_softmax_forward(uint rows, uint cols, __global float *z, uint
         s += e;
     }
     for (uint j = 0; j < cols; j++) yr[j] = yr[j] / s;
-}
-
-/* dz = dy * act'(z) elementwise over n elements; dz may be dy itself (each
- * work-item reads its element before writing it). */
-__kernel void act_backward(int act, uint n, __global const float *z, uint off_z,
-                           __global const float *y, uint off_y, __global const float *dy,
-                           uint off_dy, __global float *dz, uint off_dz)
-{
-    size_t i = get_global_id(0);
-    if (i >= n) return;
-    dz[off_dz + i] = dy[off_dy + i] * act_derivative(act, z[off_z + i], y[off_y + i]);
 }
 
 /* One work-item per row: the softmax Jacobian applied to dy,

@@ -19,9 +19,24 @@ typedef enum {
     CLK_GATHER_ROWS_F32,
     CLK_GATHER_ROWS_I32,
     CLK_SCALE_MATRIX,
-    CLK_BIAS_ACT_FORWARD,
+    /* one per elementwise activation, in clmlp_act order */
+    CLK_BIAS_ACT_FORWARD_LINEAR,
+    CLK_BIAS_ACT_FORWARD_SIGMOID,
+    CLK_BIAS_ACT_FORWARD_TANH,
+    CLK_BIAS_ACT_FORWARD_RELU,
+    CLK_BIAS_ACT_FORWARD_ELU,
+    CLK_BIAS_ACT_FORWARD_SELU,
+    CLK_BIAS_ACT_FORWARD_SOFTPLUS,
+    CLK_BIAS_ACT_FORWARD_SWISH,
     CLK_BIAS_SOFTMAX_FORWARD,
-    CLK_ACT_BACKWARD,
+    CLK_ACT_BACKWARD_LINEAR,
+    CLK_ACT_BACKWARD_SIGMOID,
+    CLK_ACT_BACKWARD_TANH,
+    CLK_ACT_BACKWARD_RELU,
+    CLK_ACT_BACKWARD_ELU,
+    CLK_ACT_BACKWARD_SELU,
+    CLK_ACT_BACKWARD_SOFTPLUS,
+    CLK_ACT_BACKWARD_SWISH,
     CLK_SOFTMAX_BACKWARD,
     CLK_BIAS_GRAD,
     CLK_LOSS_INTO_METRIC,
@@ -32,6 +47,11 @@ typedef enum {
     CLK_ADAM_UPDATE,
     CLK_COUNT
 } clmlp_cl_kernel_id;
+
+_Static_assert(CLK_BIAS_ACT_FORWARD_SWISH - CLK_BIAS_ACT_FORWARD_LINEAR == CLMLP_ACT_SWISH &&
+                   CLK_ACT_BACKWARD_SWISH - CLK_ACT_BACKWARD_LINEAR == CLMLP_ACT_SWISH &&
+                   CLMLP_ACT_SOFTMAX == CLMLP_ACT_SWISH + 1,
+               "the per-activation kernels must follow clmlp_act");
 
 /* The kernel function names, indexed by clmlp_cl_kernel_id. */
 extern const char *const clmlp_cl_kernel_names[CLK_COUNT];

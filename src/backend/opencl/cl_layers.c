@@ -31,8 +31,7 @@ int clmlp_cl_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t col
     if (act == CLMLP_ACT_SOFTMAX) {
         clk_begin(&c, ctx, CLK_BIAS_SOFTMAX_FORWARD);
     } else {
-        clk_begin(&c, ctx, CLK_BIAS_ACT_FORWARD);
-        clk_int(&c, (int)act);
+        clk_begin(&c, ctx, (clmlp_cl_kernel_id)(CLK_BIAS_ACT_FORWARD_LINEAR + act));
     }
     clk_uint(&c, rows);
     clk_uint(&c, cols);
@@ -77,8 +76,7 @@ int clmlp_cl_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols,
         clk_uint(&c, rows);
         clk_uint(&c, cols);
     } else {
-        clk_begin(&c, ctx, CLK_ACT_BACKWARD);
-        clk_int(&c, (int)act);
+        clk_begin(&c, ctx, (clmlp_cl_kernel_id)(CLK_ACT_BACKWARD_LINEAR + act));
         clk_uint(&c, total);
         clk_mem(&c, z);
         clk_uint(&c, off_z);
