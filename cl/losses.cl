@@ -1,7 +1,8 @@
 /* Losses: each row's loss and correctness (functions that the metric
  * kernels in metrics.cl sum straight into the metrics buffer, on the device)
- * and the loss gradient kernel.  Loss codes follow clmlp_loss in include/clmlp.h; the formulas
- * are those documented for loss_grad in src/backend/backend.h.
+ * and the loss gradient kernel.  Loss codes follow clmlp_loss in
+ * include/clmlp.h; the formulas are those documented for loss_grad in
+ * src/backend/backend.h.
  *
  * Targets come from a float array t (has_t != 0), or for SPARSE_CCE from
  * int labels, label l standing for the one-hot row e_l.  A label outside

@@ -201,8 +201,9 @@ void clmlp_cl_tuning_load(clmlp_cl_ctx *ctx);
 /* ---- cl_queue_window.c ---- */
 /* Sets the queue window from $CLMLP_QUEUE_WINDOW or the default. */
 void clmlp_cl_queue_window_open(clmlp_cl_ctx *ctx);
-/* Call after every command enqueued on ctx->queue: at the end of each window
- * of commands it enqueues a marker and waits until the device has reached
+/* Call after every kernel launch and GEMM enqueued on ctx->queue (the
+ * commands a training step is made of): at the end of each window of them
+ * it enqueues a marker and waits until the device has reached
  * the previous window's marker, so the host stays at most two windows ahead. */
 int clmlp_cl_queue_window_step(clmlp_cl_ctx *ctx);
 /* Releases the window's marker event. */
