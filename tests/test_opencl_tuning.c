@@ -239,6 +239,24 @@ static void check_shapes(clmlp_backend_t *cl, clmlp_backend_t *ref)
     check_gemm(cl, ref, 0, 0, 97, 131, 67, 5);  /* 851329: tiled */
 }
 
+/* `clmlp bench` (a short W1) says which tuning file it runs with: `path`,
+ * or none when path is NULL. */
+static void bench_says_tuning(const char *path)
+{
+    char out[16384];
+    int rc = test_run_tool_checked("bench --backend opencl --workload W1 --epochs 1 --rows 200",
+                                   out, sizeof out);
+    if (rc != 0) fprintf(stderr, "%s\n", out);
+    CU_ASSERT_EQUAL(rc, 0);
+    if (!path) {
+        CU_ASSERT(test_output_has(out, "tuning: none, CLBlast's defaults"));
+        return;
+    }
+    char want[4200];
+    snprintf(want, sizeof want, "tuning: CLBlast GEMM parameters from %s\n", path);
+    CU_ASSERT(test_output_has(out, want));
+}
+
 /* A valid tuning file in $CLMLP_TUNING_DIR is applied when the backend
  * opens, and the overridden kernels still compute what the reference does;
  * $CLMLP_NO_TUNING=1 skips the file. */
@@ -251,6 +269,7 @@ static void test_tuning_applied(void)
     TEST_OK(clmlp_tune_path(cl, 1, path, sizeof path));
     CU_ASSERT(test_output_has(path, test_temp_dir("tune")));
     CU_ASSERT_EQUAL(clmlp_tune_loaded(cl), 0);
+    bench_says_tuning(NULL);
     clmlp_tune_limits lim;
     TEST_OK(clmlp_tune_limits_of(cl, &lim));
     clmlp_backend_free(cl);
@@ -274,6 +293,7 @@ static void test_tuning_applied(void)
     CU_ASSERT_EQUAL(clmlp_tune_loaded(cl), 1);
     check_shapes(cl, ref);
     clmlp_backend_free(cl);
+    bench_says_tuning(path);
 
     setenv("CLMLP_NO_TUNING", "1", 1);
     cl = open_opencl(0);

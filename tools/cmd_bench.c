@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/opencl/cl_tune.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "util/atomic_file.h"
@@ -218,10 +219,18 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
     return 0;
 }
 
-/* Prints the table's header after the backend line. */
-static void print_header(const bench_args *a, const clmlp_backend_t *be)
+/* Prints the backend, whether a CLBlast tuning file is in use, and the
+ * table's header. */
+static void print_header(const bench_args *a, clmlp_backend_t *be)
 {
     printf("backend: %s  device: %s\n", clmlp_backend_name(be), clmlp_backend_description(be));
+    if (strcmp(clmlp_backend_name(be), "opencl") == 0) {
+        char path[4096];
+        if (clmlp_tune_loaded(be) && clmlp_tune_path(be, 0, path, sizeof path) == CLMLP_OK)
+            printf("tuning: CLBlast GEMM parameters from %s\n", path);
+        else
+            printf("tuning: none, CLBlast's defaults ('clmlp tune' can make GEMMs faster)\n");
+    }
     printf("data: %zu x %d synthetic, %d classes; %zu epoch%s per workload; s/epoch is "
            "the mean of %s\n\n",
            a->rows, BENCH_FEATURES, BENCH_CLASSES, a->epochs, a->epochs == 1 ? "" : "s",
