@@ -98,7 +98,7 @@ static void test_circle(void)
     CU_ASSERT(acc >= 0.95);
 }
 
-/* Trains 33-64-10 for 3 epochs of 13 batches (about 70 commands a batch)
+/* Trains 33-64-10 for 3 epochs of 13 batches (16 commands a batch)
  * on a fresh backend opened with $CLMLP_QUEUE_WINDOW = window; the final
  * parameters go to params (n_params floats), the last epoch's loss to *loss. */
 static void train_with_window(const char *window, float *params, size_t n_params, double *loss)
@@ -128,11 +128,11 @@ static void test_queue_window(void)
 {
     /* The queue window only decides when the host waits, never what runs or
      * in which order, so every window (0: never wait; 1: wait at every
-     * command; 3: a window that does not divide a batch's commands) must give
-     * bit-identical weights.  Each backend compiles CLBlast's kernels for its
-     * own context (seconds on PoCL), so three windows, not more. */
+     * command; 3 and 7: windows that do not divide a batch's commands; 64:
+     * the default; a malformed value falls back to the default) must give
+     * bit-identical weights. */
     enum { N = 33 * 64 + 64 + 64 * 10 + 10 };
-    static const char *const windows[] = {"0", "1", "3"};
+    static const char *const windows[] = {"0", "1", "3", "7", "64", "x"};
     static float base[N], got[N];
     double base_loss = 0, loss = 0;
     train_with_window(windows[0], base, N, &base_loss);

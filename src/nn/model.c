@@ -311,20 +311,13 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
                                    clmlp_loss_name(loss), out);
     }
 
-    float *p = m->host_params;
-    float *fresh = NULL;
-    if (!p) {
-        fresh = malloc(m->n_params * sizeof *fresh);
-        if (!fresh) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for %zu parameters",
-                                           m->n_params);
-        init_params(m, seed, fresh);
-        p = fresh;
-    }
     if (m->be) model_release_buffers(m);
     m->be = be;
     m->loss = loss;
     m->opt = o;
     m->opt_step = 0;
+    /* Device buffers first: a model too large for the device fails at once,
+     * before the host spends seconds initialising parameters it cannot use. */
     int rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->params);
     if (rc == CLMLP_OK) rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->grads);
     if (rc == CLMLP_OK) rc = be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m->metrics);
@@ -332,6 +325,18 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
         rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->opt_m);
     if (rc == CLMLP_OK && model_opt_state_count(m) >= 2)
         rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->opt_v);
+    const float *p = m->host_params;
+    float *fresh = NULL;
+    if (rc == CLMLP_OK && !p) {
+        fresh = malloc(m->n_params * sizeof *fresh);
+        if (!fresh) {
+            rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory for %zu parameters",
+                                 m->n_params);
+        } else {
+            init_params(m, seed, fresh);
+            p = fresh;
+        }
+    }
     if (rc == CLMLP_OK) rc = be_upload(be, m->params, 0, p, m->n_params);
     if (rc == CLMLP_OK && m->opt_m) rc = be_fill(be, m->opt_m, 0, m->n_params, 0.0f);
     if (rc == CLMLP_OK && m->opt_v) rc = be_fill(be, m->opt_v, 0, m->n_params, 0.0f);
