@@ -3,10 +3,10 @@
  *
  * Nothing inside an epoch waits for a result, so without a bound the host
  * enqueues a whole epoch (tens of thousands of commands) long before the
- * device has run it.  On PoCL's CPU device that deep queue costs time: the
- * driver's bookkeeping for queued commands competes with the kernels for the
- * same cores, and a W2 epoch took 1.31 s where it takes 0.94 s with the
- * queue kept short.  So after every CLMLP_CL_QUEUE_WINDOW commands a marker
+ * device has run it.  On PoCL's CPU device that deep queue costs time: a W2
+ * epoch took 1.31 s where it takes 0.96 s with the queue kept short (the
+ * likely cause, not proven: the driver's handling of a long queue competes
+ * with the kernels for the same cores).  So after every CLMLP_CL_QUEUE_WINDOW commands a marker
  * goes on the queue and the host waits for the marker before it, which
  * leaves at least one window of work queued while it waits: the device is
  * never starved, and no result is read back.  $CLMLP_QUEUE_WINDOW sets the
