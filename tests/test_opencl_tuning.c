@@ -65,6 +65,17 @@ static clmlp_backend_t *open_opencl(int verbose)
 
 /* ---- tuning files ---------------------------------------------------------- */
 
+/* Points $CLMLP_TUNING_DIR at the test's temp folder (with tuning enabled)
+ * and opens the backend; path receives its tuning file's name there. */
+static clmlp_backend_t *open_with_temp_tuning(char *path, size_t cap)
+{
+    setenv("CLMLP_TUNING_DIR", test_temp_dir("tune"), 1);
+    unsetenv("CLMLP_NO_TUNING");
+    clmlp_backend_t *cl = open_opencl(0);
+    TEST_OK(clmlp_tune_path(cl, 1, path, cap));
+    return cl;
+}
+
 /* A direct set small enough for any device: 8x8 work-items on 16x16 tiles. */
 static void small_direct(clmlp_tuning *t)
 {
@@ -262,11 +273,8 @@ static void bench_says_tuning(const char *path)
  * $CLMLP_NO_TUNING=1 skips the file. */
 static void test_tuning_applied(void)
 {
-    setenv("CLMLP_TUNING_DIR", test_temp_dir("tune"), 1);
-    unsetenv("CLMLP_NO_TUNING");
-    clmlp_backend_t *cl = open_opencl(0);
     char path[4096];
-    TEST_OK(clmlp_tune_path(cl, 1, path, sizeof path));
+    clmlp_backend_t *cl = open_with_temp_tuning(path, sizeof path);
     CU_ASSERT(test_output_has(path, test_temp_dir("tune")));
     CU_ASSERT_EQUAL(clmlp_tune_loaded(cl), 0);
     bench_says_tuning(NULL);
@@ -309,12 +317,8 @@ static void test_tuning_applied(void)
  * computes right. */
 static void test_tuning_bad_file_ignored(void)
 {
-    setenv("CLMLP_TUNING_DIR", test_temp_dir("tune"), 1);
-    unsetenv("CLMLP_NO_TUNING");
-    clmlp_backend_t *cl = open_opencl(0);
     char path[4096];
-    TEST_OK(clmlp_tune_path(cl, 1, path, sizeof path));
-    clmlp_backend_free(cl);
+    clmlp_backend_free(open_with_temp_tuning(path, sizeof path));
     clmlp_backend_t *ref = test_open_backend(CLMLP_BACKEND_REF);
 
     static const struct {
@@ -333,7 +337,7 @@ static void test_tuning_bad_file_ignored(void)
         fputs(cases[i].text, f);
         fclose(f);
         capture_begin("bad.log");
-        cl = open_opencl(0);
+        clmlp_backend_t *cl = open_opencl(0);
         char log[4096];
         capture_end("bad.log", log, sizeof log);
         CU_ASSERT(test_output_has(log, "warning: ignoring the CLBlast tuning file"));

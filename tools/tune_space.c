@@ -93,26 +93,31 @@ int tune_seed_cands(cand_list *d, cand_list *x, const clmlp_tune_limits *lim)
     return CLI_OK;
 }
 
+/* Steps the digits d[0..n), digit i below size[i], to the next combination
+ * (the last digit fastest, like nested loops); 0 after the last one. */
+static int next_combination(size_t *d, const size_t *size, size_t n)
+{
+    for (size_t i = n; i-- > 0;) {
+        if (++d[i] < size[i]) return 1;
+        d[i] = 0;
+    }
+    return 0;
+}
+
 /* The direct kernel's space: CLBlast's tuner's (variation 2) without
  * WGD 128 and KWID 16, and with PADA = PADB. */
 int tune_direct_space(cand_list *l, const clmlp_tune_limits *lim)
 {
     static const size_t wgd[] = {8, 16, 32, 64}, dim[] = {8, 16, 32}, vw[] = {1, 2, 4, 8},
                         kwid[] = {2, 8};
-    size_t v[CLMLP_TUNE_MAX_PARAMS] = {0};
-    for (size_t a = 0; a < 4; a++)
-        for (size_t mc = 0; mc < 3; mc++)
-            for (size_t nc = 0; nc < 3; nc++)
-                for (size_t ma = 0; ma < 3; ma++)
-                    for (size_t nb = 0; nb < 3; nb++)
-                        for (size_t vm = 0; vm < 4; vm++)
-                            for (size_t vn = 0; vn < 4; vn++)
-                                for (size_t kw = 0; kw < 2; kw++)
-                                    for (size_t p = 0; p < 2; p++) {
-                                        direct_set(v, wgd[a], dim[mc], dim[nc], dim[ma],
-                                                   dim[nb], vw[vm], vw[vn], kwid[kw], p);
-                                        if (tune_add_cand(l, v, lim)) return CLI_RUNTIME;
-                                    }
+    /* digits: WGD, MDIMCD, NDIMCD, MDIMAD, NDIMBD, VWMD, VWND, KWID, PADA = PADB */
+    static const size_t size[] = {4, 3, 3, 3, 3, 4, 4, 2, 2};
+    size_t d[9] = {0}, v[CLMLP_TUNE_MAX_PARAMS] = {0};
+    do {
+        direct_set(v, wgd[d[0]], dim[d[1]], dim[d[2]], dim[d[3]], dim[d[4]], vw[d[5]],
+                   vw[d[6]], kwid[d[7]], d[8]);
+        if (tune_add_cand(l, v, lim)) return CLI_RUNTIME;
+    } while (next_combination(d, size, 9));
     return CLI_OK;
 }
 
@@ -122,19 +127,14 @@ int tune_xgemm_space(cand_list *l, const clmlp_tune_limits *lim)
 {
     static const size_t wg[] = {16, 32, 64, 128}, dim[] = {8, 16, 32}, vw[] = {1, 2, 4, 8},
                         kwg[] = {16, 32};
-    size_t v[CLMLP_TUNE_MAX_PARAMS] = {0};
-    for (size_t mw = 0; mw < 4; mw++)
-        for (size_t nw = 0; nw < 4; nw++)
-            for (size_t kw = 0; kw < 2; kw++)
-                for (size_t mc = 0; mc < 3; mc++)
-                    for (size_t nc = 0; nc < 3; nc++)
-                        for (size_t vm = 0; vm < 4; vm++)
-                            for (size_t vn = 0; vn < 4; vn++)
-                                for (size_t sh = 0; sh < 2; sh++) {
-                                    xgemm_set(v, wg[mw], wg[nw], kwg[kw], dim[mc], dim[nc],
-                                              dim[mc], dim[nc], vw[vm], vw[vn], sh);
-                                    if (tune_add_cand(l, v, lim)) return CLI_RUNTIME;
-                                }
+    /* digits: MWG, NWG, KWG, MDIMC = MDIMA, NDIMC = NDIMB, VWM, VWN, SA = SB */
+    static const size_t size[] = {4, 4, 2, 3, 3, 4, 4, 2};
+    size_t d[8] = {0}, v[CLMLP_TUNE_MAX_PARAMS] = {0};
+    do {
+        xgemm_set(v, wg[d[0]], wg[d[1]], kwg[d[2]], dim[d[3]], dim[d[4]], dim[d[3]],
+                  dim[d[4]], vw[d[5]], vw[d[6]], d[7]);
+        if (tune_add_cand(l, v, lim)) return CLI_RUNTIME;
+    } while (next_combination(d, size, 8));
     return CLI_OK;
 }
 
