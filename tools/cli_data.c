@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli_features.h"
+#include "util/error.h"
+#include "util/rng.h"
 
 void cli_data_defaults(cli_data_args *a)
 {
@@ -249,4 +251,15 @@ int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_wh
                                model_what, n_out, what, ds->n_targets);
     if (!ds->targets) return cli_usage_error(cmd, "%s has no labels", what);
     return CLI_OK;
+}
+
+int cli_synthetic_data(size_t rows, size_t features, size_t classes, uint64_t seed,
+                       clmlp_dataset_t **out)
+{
+    CLMLP_TRY(clmlp_dataset_init(out, rows, features, classes, 0));
+    clmlp_rng rng;
+    clmlp_rng_seed(&rng, seed);
+    for (size_t i = 0; i < rows * features; i++) (*out)->x[i] = (float)clmlp_rng_uniform(&rng);
+    for (size_t i = 0; i < rows; i++) (*out)->labels[i] = (int32_t)clmlp_rng_below(&rng, classes);
+    return CLMLP_OK;
 }

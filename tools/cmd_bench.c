@@ -10,9 +10,9 @@
 
 #include "backend/opencl/cl_tune.h"
 #include "cli_common.h"
+#include "cli_data.h"
 #include "commands.h"
 #include "util/atomic_file.h"
-#include "util/rng.h"
 #include "util/timer.h"
 
 #define CMD "bench"
@@ -155,21 +155,6 @@ static int parse_args(int argc, char **argv, bench_args *a)
     }
     if (rc) return rc;
     return cli_no_operands(CMD, argc, argv);
-}
-
-/* Makes the synthetic data set: rows x 784 uniform [0,1) pixels and labels
- * uniform over 10 classes, from a fixed seed. */
-static int make_data(size_t rows, clmlp_dataset_t **out)
-{
-    if (clmlp_dataset_init(out, rows, BENCH_FEATURES, BENCH_CLASSES, 0) < 0)
-        return cli_runtime_error();
-    clmlp_dataset_t *ds = *out;
-    clmlp_rng rng;
-    clmlp_rng_seed(&rng, BENCH_DATA_SEED);
-    for (size_t i = 0; i < rows * BENCH_FEATURES; i++) ds->x[i] = (float)clmlp_rng_uniform(&rng);
-    for (size_t i = 0; i < rows; i++)
-        ds->labels[i] = (int32_t)clmlp_rng_below(&rng, BENCH_CLASSES);
-    return CLI_OK;
 }
 
 /* GEMM FLOPs one sample costs in a training step of m: forward, dW, and dX
@@ -352,7 +337,8 @@ int cmd_bench(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
     clmlp_dataset_t *ds = NULL;
-    if ((rc = make_data(a.rows, &ds))) return rc;
+    if (cli_synthetic_data(a.rows, BENCH_FEATURES, BENCH_CLASSES, BENCH_DATA_SEED, &ds) < 0)
+        return cli_runtime_error();
     bench_result res[N_WORKLOADS];
     size_t n = 0;
     int header_done = 0;

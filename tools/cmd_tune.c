@@ -22,6 +22,7 @@
 #include "backend/backend.h"
 #include "backend/opencl/cl_tune.h"
 #include "cli_common.h"
+#include "cli_data.h"
 #include "commands.h"
 #include "tune_space.h"
 #include "util/error.h"
@@ -33,7 +34,10 @@
 /* Each shape is timed for about this long (after one warm-up call). */
 #define TIME_TARGET_S 0.1
 /* A result differing from the defaults' by more than this (relative to
- * max(1, |value|)) disqualifies a candidate. */
+ * max(1, |value|)) disqualifies a candidate.  Two correct kernels differ only
+ * by summation order: for the step's GEMMs (k up to a few thousand, operands
+ * in [-1, 1)) that is about sqrt(k) * eps * |sum| -- near 1e-4 at k = 1024 --
+ * while a wrong kernel (bad tiling, out-of-range reads) is off by O(1). */
 #define RESULT_TOL 1e-3
 /* The tuning is kept only when it beats the defaults by this factor. */
 #define MIN_GAIN 0.97
@@ -132,19 +136,21 @@ typedef struct {
     char what[48];
 } shape;
 
-/* Adds a shape, or counts it again when it is already listed. */
-static void add_shape(shape *s, size_t *n, int ta, int tb, size_t m, size_t nn, size_t k,
-                      const char *what)
+/* Adds a shape, or counts it again when it is already listed; 0 when the
+ * list is full and the shape is left out. */
+static int add_shape(shape *s, size_t *n, int ta, int tb, size_t m, size_t nn, size_t k,
+                     const char *what)
 {
     for (size_t i = 0; i < *n; i++)
         if (s[i].ta == ta && s[i].tb == tb && s[i].m == m && s[i].n == nn && s[i].k == k) {
             s[i].count++;
-            return;
+            return 1;
         }
-    if (*n == MAX_SHAPES) return;
+    if (*n == MAX_SHAPES) return 0;
     s[*n] = (shape){ta, tb, m, nn, k, 1, ""};
     snprintf(s[*n].what, sizeof s[*n].what, "%s", what);
     (*n)++;
+    return 1;
 }
 
 /* The shapes of one step of model m at batch rows: per layer the forward
@@ -153,6 +159,7 @@ static void add_shape(shape *s, size_t *n, int ta, int tb, size_t m, size_t nn, 
 static size_t step_shapes(const clmlp_model_t *model, size_t rows, shape *s)
 {
     size_t n = 0, in = clmlp_model_n_inputs(model);
+    int all = 1;
     for (size_t i = 0; i < clmlp_model_n_layers(model); i++) {
         size_t units = 0;
         clmlp_act act;
@@ -160,15 +167,20 @@ static size_t step_shapes(const clmlp_model_t *model, size_t rows, shape *s)
         clmlp_model_layer(model, i, &units, &act, &bias);
         char what[48];
         snprintf(what, sizeof what, "layer %zu forward", i + 1);
-        add_shape(s, &n, 0, 0, rows, units, in, what);
+        all &= add_shape(s, &n, 0, 0, rows, units, in, what);
         snprintf(what, sizeof what, "layer %zu dW", i + 1);
-        add_shape(s, &n, 1, 0, in, units, rows, what);
+        all &= add_shape(s, &n, 1, 0, in, units, rows, what);
         if (i > 0) {
             snprintf(what, sizeof what, "layer %zu dX", i + 1);
-            add_shape(s, &n, 0, 1, rows, in, units, what);
+            all &= add_shape(s, &n, 0, 1, rows, in, units, what);
         }
         in = units;
     }
+    if (!all)
+        fprintf(stderr,
+                "clmlp tune: warning: the step has more than %d distinct GEMM shapes; "
+                "only the first %d are tuned for\n",
+                MAX_SHAPES, MAX_SHAPES);
     return n;
 }
 
@@ -311,14 +323,15 @@ static int try_cand(search *se, int li, cand *c)
     return CLMLP_OK;
 }
 
-/* The best tried candidate of list li by score, or NULL. */
-static cand *best_of(search *se, int li)
+/* The best tried candidate of list li by score (other than CLBlast's
+ * defaults when skip_default), or NULL. */
+static cand *best_of(search *se, int li, int skip_default)
 {
     cand *best = NULL;
     double bs = INFINITY;
     for (size_t i = 0; i < se->lists[li].n; i++) {
         cand *c = &se->lists[li].c[i];
-        if (!c->ok) continue;
+        if (!c->ok || (skip_default && c->is_default)) continue;
         double s = score(se, li, c);
         if (s < bs) {
             bs = s;
@@ -337,7 +350,7 @@ static cand *next_cand(search *se, int li, size_t limit)
     if (l->tried >= limit) return NULL;
     for (size_t i = 0; i < l->fixed && i < l->n; i++)
         if (!l->c[i].tried) return &l->c[i];
-    cand *best = best_of(se, li);
+    cand *best = best_of(se, li, 0);
     if (best && !best->is_default)
         for (size_t i = 0; i < l->n; i++)
             if (!l->c[i].tried && tune_neighbours(l->kernel, l->c[i].v, best->v)) return &l->c[i];
@@ -367,27 +380,19 @@ static int pick_list(const search *se)
     return lag1 < lag0 ? 1 : 0;
 }
 
-/* The best tried set of list li other than CLBlast's defaults, or NULL. */
-static const cand *best_explicit(search *se, int li)
-{
-    const cand *best = NULL;
-    double bs = INFINITY;
-    for (size_t i = 0; i < se->lists[li].n; i++) {
-        const cand *c = &se->lists[li].c[i];
-        if (!c->ok || c->is_default) continue;
-        double s = score(se, li, c);
-        if (s < bs) {
-            bs = s;
-            best = c;
-        }
-    }
-    return best;
-}
-
 /* m*n*k of shape s, as CLBlast compares it with the threshold's cube. */
 static double shape_size(const shape *s)
 {
     return (double)s->m * (double)s->n * (double)s->k;
+}
+
+/* The largest c with c^3 <= x (x >= 0): cbrt, corrected for rounding. */
+static size_t icbrt(double x)
+{
+    size_t c = (size_t)cbrt(x);
+    while ((double)(c + 1) * (c + 1) * (c + 1) <= x) c++;
+    while (c > 0 && (double)c * c * c > x) c--;
+    return c;
 }
 
 /* The step's GEMM time with threshold T (m*n*k < T^3 runs direct) and the
@@ -399,29 +404,27 @@ static double threshold_cost(search *se, size_t T, const cand **pick)
 {
     double cube = (double)T * T * T, sum = 0.0;
     for (int li = 0; li < 2; li++) {
+        int used = 0;
+        for (size_t i = 0; i < se->bc.n; i++)
+            if ((shape_size(&se->bc.s[i]) < cube) == (li == 0)) used = 1;
+        if (!used) {
+            /* No shape on this side.  Its kernel still sits in CLBlast's one
+             * GEMM program: when the search changed it, the best set of it is
+             * written all the same, so that the program the "after" figures
+             * compile is the one later runs build (and find in the driver's
+             * cache); else its defaults stay. */
+            pick[li] = se->overridden[li] ? best_of(se, li, 1) : NULL;
+            continue;
+        }
         double bs = INFINITY;
         pick[li] = NULL;
         for (size_t ci = 0; ci < se->lists[li].n; ci++) {
             const cand *c = &se->lists[li].c[ci];
             if (!c->ok || (c->is_default && se->overridden[li])) continue;
             double s = 0.0;
-            int used = 0;
-            for (size_t i = 0; i < se->bc.n; i++) {
-                int direct = shape_size(&se->bc.s[i]) < cube;
-                if (direct != (li == 0)) continue;
-                s += (double)se->bc.s[i].count * c->t[i];
-                used = 1;
-            }
-            if (!used) {
-                /* No shape on this side.  Its kernel still sits in CLBlast's
-                 * one GEMM program: when the search changed it, the best set
-                 * of it is written all the same, so that the program the
-                 * "after" figures compile is the one later runs build (and
-                 * find in the driver's cache); else its defaults stay. */
-                bs = 0.0;
-                pick[li] = se->overridden[li] ? best_explicit(se, li) : NULL;
-                break;
-            }
+            for (size_t i = 0; i < se->bc.n; i++)
+                if ((shape_size(&se->bc.s[i]) < cube) == (li == 0))
+                    s += (double)se->bc.s[i].count * c->t[i];
             if (s < bs) {
                 bs = s;
                 pick[li] = c;
@@ -445,10 +448,7 @@ static void combine(search *se, clmlp_tuning *t, double *total, size_t *threshol
     ts[nt++] = CLMLP_TUNE_MAX_VALUE;
     for (size_t i = 0; i < se->bc.n; i++) {
         /* The smallest T that sends shape i down the direct path. */
-        double size = shape_size(&se->bc.s[i]);
-        size_t c = (size_t)cbrt(size);
-        while ((double)c * c * c <= size) c++;
-        ts[nt++] = c;
+        ts[nt++] = icbrt(shape_size(&se->bc.s[i])) + 1;
     }
     const cand *pick[2];
     double cost[MAX_SHAPES + 2], best = INFINITY;
@@ -468,9 +468,7 @@ static void combine(search *se, clmlp_tuning *t, double *total, size_t *threshol
         if (shape_size(&se->bc.s[i]) >= cube)
             smallest_tiled = fmin(smallest_tiled, shape_size(&se->bc.s[i]));
     if (smallest_tiled < INFINITY) {
-        size_t top = (size_t)cbrt(smallest_tiled);
-        while ((double)(top + 1) * (top + 1) * (top + 1) <= smallest_tiled) top++;
-        while ((double)top * top * top > smallest_tiled) top--;
+        size_t top = icbrt(smallest_tiled);
         if (top > T) T = top;
     } else {
         T = CLMLP_TUNE_MAX_VALUE;
@@ -507,7 +505,7 @@ static int run_search(search *se, const tune_args *a)
         if (!c) break;
         CLMLP_TRY(try_cand(se, li, c));
         se->lists[li].tried++;
-        cand *b0 = best_of(se, 0), *b1 = best_of(se, 1);
+        cand *b0 = best_of(se, 0, 0), *b1 = best_of(se, 1, 0);
         double best = INFINITY;
         if (b0) best = fmin(best, score(se, 0, b0));
         if (b1) best = fmin(best, score(se, 1, b1));
@@ -556,19 +554,6 @@ static int time_training(clmlp_backend_t *be, const tune_args *a, const clmlp_da
     clmlp_model_free(m);
     if (rc < 0) return rc;
     *out = e.seconds[1] / (double)a->steps;
-    return CLMLP_OK;
-}
-
-/* The synthetic training set: steps * batch rows of uniform inputs and
- * labels over the model's classes. */
-static int make_data(const tune_args *a, size_t n_in, size_t n_out, clmlp_dataset_t **out)
-{
-    size_t rows = a->steps * a->batch, classes = n_out > 1 ? n_out : 2;
-    CLMLP_TRY(clmlp_dataset_init(out, rows, n_in, classes, 0));
-    clmlp_rng rng;
-    clmlp_rng_seed(&rng, SEED);
-    for (size_t i = 0; i < rows * n_in; i++) (*out)->x[i] = (float)clmlp_rng_uniform(&rng);
-    for (size_t i = 0; i < rows; i++) (*out)->labels[i] = (int32_t)clmlp_rng_below(&rng, classes);
     return CLMLP_OK;
 }
 
@@ -752,7 +737,8 @@ int cmd_tune(int argc, char **argv)
     if (!rc) rc = tune_direct_space(&se->lists[0], &lim);
     if (!rc) rc = tune_xgemm_space(&se->lists[1], &lim);
     if (!rc) rc = setup_bench(&se->bc);
-    if (!rc && make_data(&a, n_in, n_out, &ds) < 0) rc = cli_runtime_error();
+    if (!rc && cli_synthetic_data(a.steps * a.batch, n_in, n_out > 1 ? n_out : 2, SEED, &ds) < 0)
+        rc = cli_runtime_error();
     double step_before = 0, step_after = 0, after[MAX_SHAPES];
     int wrong = 0;
     if (!rc) {

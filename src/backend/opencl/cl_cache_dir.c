@@ -20,7 +20,7 @@ int clmlp_cl_env_flag(const char *name)
 
 /* "DEVICE-DRIVER" with every byte outside [A-Za-z0-9._] turned into '_' and
  * runs of '_' squeezed, so it is safe as a file name on any system. */
-void clmlp_cl_device_key(const clmlp_cl_ctx *ctx, char *out, size_t cap)
+static void device_key(const clmlp_cl_ctx *ctx, char *out, size_t cap)
 {
     char driver[64], raw[256];
     clmlp_cl_device_str(ctx->device, CL_DRIVER_VERSION, driver, sizeof driver);
@@ -53,8 +53,8 @@ static int make_dirs(char *dir)
 /* The folder for sub ("programs", "tuning") under the cache root: override
  * when non-empty, else $XDG_CACHE_HOME/clmlp/sub or $HOME/.cache/clmlp/sub.
  * With create set, the folder is made if missing. */
-int clmlp_cl_cache_dir(const char *override, const char *sub, int create, char *out,
-                       size_t cap)
+static int cache_dir(const char *override, const char *sub, int create, char *out,
+                     size_t cap)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int n;
@@ -73,5 +73,18 @@ int clmlp_cl_cache_dir(const char *override, const char *sub, int create, char *
     if (create && make_dirs(out) != 0)
         return clmlp_set_error(CLMLP_E_IO, "cannot create the folder %s: %s", out,
                                strerror(errno));
+    return CLMLP_OK;
+}
+
+/* See cl_internal.h. */
+int clmlp_cl_cache_file(const clmlp_cl_ctx *ctx, const char *override, const char *sub,
+                        const char *suffix, int create, char *out, size_t cap)
+{
+    char dir[3072], key[200];
+    CLMLP_TRY(cache_dir(override, sub, create, dir, sizeof dir));
+    device_key(ctx, key, sizeof key);
+    int n = snprintf(out, cap, "%s/%s%s", dir, key, suffix);
+    if (n < 0 || (size_t)n >= cap)
+        return clmlp_set_error(CLMLP_E_INVALID, "the %s file name is too long", sub);
     return CLMLP_OK;
 }

@@ -171,14 +171,14 @@ void clmlp_cl_program_release(clmlp_cl_ctx *ctx);
 /* ---- cl_cache_dir.c ---- */
 /* Whether environment variable name is set to something other than "" or "0". */
 int clmlp_cl_env_flag(const char *name);
-/* "DEVICE-DRIVER" (CL_DEVICE_NAME, CL_DRIVER_VERSION) made safe as a file
- * name: bytes outside [A-Za-z0-9.-] become '_', runs of '_' squeezed. */
-void clmlp_cl_device_key(const clmlp_cl_ctx *ctx, char *out, size_t cap);
-/* The cache folder for sub ("programs", "tuning") into out: override when
- * non-empty, else $XDG_CACHE_HOME/clmlp/sub, else $HOME/.cache/clmlp/sub;
- * made (with its parents) when create is set. */
-int clmlp_cl_cache_dir(const char *override, const char *sub, int create, char *out,
-                       size_t cap);
+/* The path of ctx's device's file in the cache folder for sub ("programs",
+ * "tuning") into out: FOLDER/DEVICE-DRIVER followed by suffix, where FOLDER
+ * is override when non-empty, else $XDG_CACHE_HOME/clmlp/sub, else
+ * $HOME/.cache/clmlp/sub (made, with its parents, when create is set) and
+ * DEVICE-DRIVER is CL_DEVICE_NAME and CL_DRIVER_VERSION made safe as a file
+ * name (bytes outside [A-Za-z0-9.-] become '_', runs of '_' squeezed). */
+int clmlp_cl_cache_file(const clmlp_cl_ctx *ctx, const char *override, const char *sub,
+                        const char *suffix, int create, char *out, size_t cap);
 
 /* ---- cl_program_cache.c ---- */
 /* The cache key of a program built from parts[0..n) with options on ctx's
@@ -267,8 +267,6 @@ typedef struct clmlp_cl_profile clmlp_cl_profile;
 /* Host seconds inside one CLBlastSgemm call beyond which, when profiling,
  * the call is taken to have compiled kernels (enqueueing takes microseconds). */
 #define CLMLP_CL_PROFILE_BUILD_S 0.005
-/* Whether $CLMLP_PROFILE asks for profiling (set, non-empty, not "0"). */
-int clmlp_cl_profile_wanted(void);
 /* Sets ctx->prof: a new profile when $CLMLP_PROFILE asks for one (the queue
  * must then be made with CL_QUEUE_PROFILING_ENABLE), else NULL. */
 int clmlp_cl_profile_open(clmlp_cl_ctx *ctx);
@@ -283,8 +281,6 @@ int clmlp_cl_profile_add(clmlp_cl_ctx *ctx, const char *op, cl_event since, cl_e
 /* Reads the times of every pending event.  Call only when the queue has
  * finished them (after clFinish or a blocking read). */
 void clmlp_cl_profile_harvest(clmlp_cl_ctx *ctx);
-/* Writes the per-op table (sorted by total time) for device to f. */
-void clmlp_cl_profile_print(clmlp_cl_profile *p, const char *device, FILE *f);
 /* After the queue has finished: reads what is pending, prints the table to
  * stderr and frees ctx->prof (nothing when it is NULL). */
 void clmlp_cl_profile_close(clmlp_cl_ctx *ctx);

@@ -48,18 +48,11 @@ struct clmlp_cl_profile {
     unsigned long long unreadable;  /* events whose times could not be read */
 };
 
-/* Whether $CLMLP_PROFILE asks for profiling: set, non-empty and not "0". */
-int clmlp_cl_profile_wanted(void)
-{
-    const char *v = getenv("CLMLP_PROFILE");
-    return v && *v && strcmp(v, "0") != 0;
-}
-
 /* Allocates ctx->prof when $CLMLP_PROFILE asks for it. */
 int clmlp_cl_profile_open(clmlp_cl_ctx *ctx)
 {
     ctx->prof = NULL;
-    if (!clmlp_cl_profile_wanted()) return CLMLP_OK;
+    if (!clmlp_cl_env_flag("CLMLP_PROFILE")) return CLMLP_OK;
     ctx->prof = calloc(1, sizeof *ctx->prof);
     if (!ctx->prof) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for profiling");
     return CLMLP_OK;
@@ -186,8 +179,9 @@ static int by_total_desc(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* Writes the table of ops, largest total first, to f. */
-void clmlp_cl_profile_print(clmlp_cl_profile *p, const char *device, FILE *f)
+/* Writes the table of ops, largest total first, to f.  Sorting reorders
+ * p->ops, which pending events index, so it runs at close only. */
+static void profile_print(clmlp_cl_profile *p, const char *device, FILE *f)
 {
     if (!p) return;
     qsort(p->ops, p->n_ops, sizeof *p->ops, by_total_desc);
@@ -229,7 +223,7 @@ void clmlp_cl_profile_close(clmlp_cl_ctx *ctx)
     clmlp_cl_profile *p = ctx->prof;
     if (!p) return;
     clmlp_cl_profile_harvest(ctx);
-    if (p->n_ops) clmlp_cl_profile_print(p, ctx->device_name, stderr);
+    if (p->n_ops) profile_print(p, ctx->device_name, stderr);
     free(p->ops);
     free(p);
     ctx->prof = NULL;

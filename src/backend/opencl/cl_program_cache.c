@@ -56,18 +56,14 @@ uint64_t clmlp_cl_program_hash(const clmlp_cl_ctx *ctx, const char *const *parts
     return h;
 }
 
-/* The cache file's path for hash; 0 when there is no cache folder (made if
- * create is set). */
+/* The cache file's path for hash; 0 when there is none (the folder is made
+ * if create is set). */
 static int cache_path(const clmlp_cl_ctx *ctx, uint64_t hash, int create, char *out,
                       size_t cap)
 {
-    char dir[3072], key[200];
-    if (clmlp_cl_cache_dir(NULL, "programs", create, dir, sizeof dir) < 0) return 0;
-    clmlp_cl_device_key(ctx, key, sizeof key);
-    int n = snprintf(out, cap, "%s/%s-%016llx.bin", dir, key, (unsigned long long)hash);
-    if (n > 0 && (size_t)n < cap) return 1;
-    clmlp_set_error(CLMLP_E_INVALID, "the kernel cache file name is too long");
-    return 0;
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, "-%016llx.bin", (unsigned long long)hash);
+    return clmlp_cl_cache_file(ctx, NULL, "programs", suffix, create, out, cap) == CLMLP_OK;
 }
 
 /* Reads the binary stored for hash into a new buffer (*out, *len); 0 when
@@ -102,8 +98,11 @@ int clmlp_cl_program_cache_load(clmlp_cl_ctx *ctx, uint64_t hash, const char *op
     char path[4096];
     unsigned char *bin = NULL;
     size_t len = 0;
-    if (!cache_path(ctx, hash, 0, path, sizeof path) || !read_binary(path, hash, &bin, &len))
+    if (!cache_path(ctx, hash, 0, path, sizeof path)) {
+        clmlp_clear_error();
         return 0;
+    }
+    if (!read_binary(path, hash, &bin, &len)) return 0;
     const unsigned char *bins[1] = {bin};
     cl_int status = CL_SUCCESS, err = CL_SUCCESS;
     cl_program p = clCreateProgramWithBinary(ctx->context, 1, &ctx->device, &len, bins,
@@ -160,4 +159,5 @@ void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, uint64_t hash)
         else
             fprintf(stderr, "clmlp: kernel binary cached in %s\n", path);
     }
+    if (why) clmlp_clear_error(); /* best effort: nothing failed for the caller */
 }

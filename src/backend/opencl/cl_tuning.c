@@ -232,14 +232,8 @@ static clmlp_cl_ctx *opencl_ctx(clmlp_backend_t *be)
 /* The tuning file's path for ctx's device. */
 static int tuning_path(const clmlp_cl_ctx *ctx, int create, char *out, size_t cap)
 {
-    char dir[3072], key[200];
-    CLMLP_TRY(clmlp_cl_cache_dir(getenv("CLMLP_TUNING_DIR"), "tuning", create, dir,
-                                 sizeof dir));
-    clmlp_cl_device_key(ctx, key, sizeof key);
-    int n = snprintf(out, cap, "%s/%s.txt", dir, key);
-    if (n < 0 || (size_t)n >= cap)
-        return clmlp_set_error(CLMLP_E_INVALID, "the tuning file name is too long");
-    return CLMLP_OK;
+    return clmlp_cl_cache_file(ctx, getenv("CLMLP_TUNING_DIR"), "tuning", ".txt", create, out,
+                               cap);
 }
 
 /* See cl_tune.h. */

@@ -103,7 +103,9 @@ int clmlp_tune_read(const char *path, clmlp_tuning *t)
     while (rc == CLMLP_OK && fgets(buf, sizeof buf, f)) {
         line++;
         size_t len = strlen(buf);
-        if (len == sizeof buf - 1 && buf[len - 1] != '\n' && !feof(f)) {
+        /* A full buffer without its newline is a longer line, unless the
+         * file ends right there (peeked: feof is not set yet then). */
+        if (len == sizeof buf - 1 && buf[len - 1] != '\n' && getc(f) != EOF) {
             rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: line too long", path, line);
             break;
         }
