@@ -1,12 +1,16 @@
 /* Backend dispatch: opening a backend by kind, and the be_* wrappers that
- * check a slot before calling it, so a backend lacking an op reports it. */
+ * check the arguments (backend_check.c) and the slot before calling it, so
+ * every backend sees only valid calls and one lacking an op reports it. */
 #include "backend/backend.h"
 
 #include <stdlib.h>
 
+#include "backend/backend_check.h"
 #include "util/error.h"
 
-#define BE_CALL(be, slot, ...)                                                    \
+/* Checks that be is open and has the slot; sets an error and returns from
+ * the caller otherwise. */
+#define BE_NEED(be, slot)                                                         \
     do {                                                                          \
         if (!(be) || !(be)->iface)                                                \
             return clmlp_set_error(CLMLP_E_INVALID, "no backend given");          \
@@ -14,6 +18,14 @@
             return clmlp_set_error(CLMLP_E_UNSUPPORTED,                           \
                                    "the %s backend does not support %s",          \
                                    (be)->iface->name, #slot);                     \
+    } while (0)
+
+/* The body of a wrapper: the slot exists, `check` (a contract check from
+ * backend_check.h) passes, then the slot runs. */
+#define BE_CALL(be, slot, check, ...)                                             \
+    do {                                                                          \
+        BE_NEED(be, slot);                                                        \
+        CLMLP_TRY(check);                                                         \
         return (be)->iface->slot((be)->ctx, __VA_ARGS__);                         \
     } while (0)
 
@@ -79,9 +91,24 @@ const char *clmlp_backend_description(const clmlp_backend_t *be)
     return be ? be->description : "";
 }
 
+int be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out)
+{
+    BE_NEED(be, mem_info);
+    if (!out) return clmlp_set_error(CLMLP_E_INVALID, "mem_info: out is NULL");
+    return be->iface->mem_info(be->ctx, out);
+}
+
 int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out)
 {
-    BE_CALL(be, buf_alloc, type, n, out);
+    BE_NEED(be, buf_alloc);
+    CLMLP_TRY(check_buf_alloc(be, type, out));
+    clmlp_buf *b = NULL;
+    CLMLP_TRY(be->iface->buf_alloc(be->ctx, type, n, &b));
+    b->owner = be;
+    b->type = type;
+    b->n = n;
+    *out = b;
+    return CLMLP_OK;
 }
 
 void be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
@@ -91,23 +118,25 @@ void be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
 
 int be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n)
 {
-    BE_CALL(be, upload, dst, off, src, n);
+    BE_CALL(be, upload, check_transfer(be, "upload", dst, off, src, n, 0), dst, off, src, n);
 }
 
 int be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst, size_t n)
 {
-    BE_CALL(be, download, src, off, dst, n);
+    BE_CALL(be, download, check_transfer(be, "download", src, off, dst, n, 0), src, off, dst,
+            n);
 }
 
 int be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
                   size_t n)
 {
-    if (be && be->iface && be->iface->upload_f64)
-        return be->iface->upload_f64(be->ctx, dst, off, src, n);
+    BE_NEED(be, upload);
+    CLMLP_TRY(check_transfer(be, "upload_f64", dst, off, src, n, 1));
+    if (be->iface->upload_f64) return be->iface->upload_f64(be->ctx, dst, off, src, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
     for (size_t i = 0; i < n; i++) tmp[i] = (float)src[i];
-    int rc = be_upload(be, dst, off, tmp, n);
+    int rc = be->iface->upload(be->ctx, dst, off, tmp, n);
     free(tmp);
     return rc;
 }
@@ -115,11 +144,12 @@ int be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double 
 int be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, double *dst,
                     size_t n)
 {
-    if (be && be->iface && be->iface->download_f64)
-        return be->iface->download_f64(be->ctx, src, off, dst, n);
+    BE_NEED(be, download);
+    CLMLP_TRY(check_transfer(be, "download_f64", src, off, dst, n, 1));
+    if (be->iface->download_f64) return be->iface->download_f64(be->ctx, src, off, dst, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
-    int rc = be_download(be, src, off, tmp, n);
+    int rc = be->iface->download(be->ctx, src, off, tmp, n);
     for (size_t i = 0; rc == CLMLP_OK && i < n; i++) dst[i] = tmp[i];
     free(tmp);
     return rc;
@@ -128,12 +158,13 @@ int be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, doubl
 int be_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
             size_t dst_off, size_t n)
 {
-    BE_CALL(be, copy, src, src_off, dst, dst_off, n);
+    BE_CALL(be, copy, check_copy(be, src, src_off, dst, dst_off, n), src, src_off, dst, dst_off,
+            n);
 }
 
 int be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float value)
 {
-    BE_CALL(be, fill, b, off, n, value);
+    BE_CALL(be, fill, check_fill(be, b, off, n, value), b, off, n, value);
 }
 
 int be_synchronize(clmlp_backend_t *be)
@@ -147,28 +178,35 @@ int be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, s
             const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
             size_t off_c, size_t ldc)
 {
-    BE_CALL(be, gemm, trans_a, trans_b, m, n, k, alpha, a, off_a, lda, b, off_b, ldb, beta,
-            c, off_c, ldc);
+    BE_CALL(be, gemm,
+            check_gemm(be, trans_a, trans_b, m, n, k, a, off_a, lda, b, off_b, ldb, c, off_c,
+                       ldc),
+            trans_a, trans_b, m, n, k, alpha, a, off_a, lda, b, off_b, ldb, beta, c, off_c, ldc);
 }
 
 int be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
                         clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
                         size_t off_bias, clmlp_buf *y, size_t off_y)
 {
-    BE_CALL(be, bias_act_forward, act, rows, cols, z, off_z, bias, off_bias, y, off_y);
+    BE_CALL(be, bias_act_forward,
+            check_bias_act_forward(be, act, rows, cols, z, off_z, bias, off_bias, y, off_y),
+            act, rows, cols, z, off_z, bias, off_bias, y, off_y);
 }
 
 int be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
                     const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
                     const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz)
 {
-    BE_CALL(be, act_backward, act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz);
+    BE_CALL(be, act_backward,
+            check_act_backward(be, act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz),
+            act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz);
 }
 
 int be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
                  size_t off_dz, clmlp_buf *db, size_t off_db)
 {
-    BE_CALL(be, bias_grad, rows, cols, dz, off_dz, db, off_db);
+    BE_CALL(be, bias_grad, check_bias_grad(be, rows, cols, dz, off_dz, db, off_db), rows, cols,
+            dz, off_dz, db, off_db);
 }
 
 int be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
@@ -176,39 +214,53 @@ int be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
                  size_t off_t, const clmlp_buf *labels, size_t off_labels, float scale,
                  clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics)
 {
-    BE_CALL(be, loss_grad, loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels,
-            scale, grad, off_grad, metrics);
+    BE_CALL(be, loss_grad,
+            check_loss_grad(be, loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels,
+                            grad, off_grad, metrics),
+            loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels, scale, grad,
+            off_grad, metrics);
 }
 
 int be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
                      size_t off_y, const clmlp_buf *t, size_t off_t,
                      const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics)
 {
-    BE_CALL(be, count_correct, rows, cols, y, off_y, t, off_t, labels, off_labels, metrics);
+    BE_CALL(be, count_correct,
+            check_count_correct(be, rows, cols, y, off_y, t, off_t, labels, off_labels, metrics),
+            rows, cols, y, off_y, t, off_t, labels, off_labels, metrics);
 }
 
 int be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
                    const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
 {
-    BE_CALL(be, gather_rows, rows, cols, src, idx, idx_off, dst, off_dst);
+    BE_CALL(be, gather_rows, check_gather_rows(be, rows, cols, src, idx, idx_off, dst, off_dst),
+            rows, cols, src, idx, idx_off, dst, off_dst);
 }
 
 int be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
                        clmlp_buf *metrics)
 {
-    BE_CALL(be, nonfinite_check, x, off, n, metrics);
+    BE_CALL(be, nonfinite_check, check_nonfinite(be, x, off, n, metrics), x, off, n, metrics);
 }
 
 int be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
                   const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
                   int nesterov, float l2)
 {
-    BE_CALL(be, sgd_update, n, n_decay, w, grad, vel, lr, momentum, nesterov, l2);
+    /* The velocity is read only with momentum. */
+    const clmlp_buf *bufs[] = {w, grad, vel};
+    static const char *const names[] = {"w", "grad", "vel"};
+    BE_CALL(be, sgd_update,
+            check_update(be, "sgd_update", n, n_decay, bufs, names, momentum != 0.0f ? 3 : 2), n,
+            n_decay, w, grad, vel, lr, momentum, nesterov, l2);
 }
 
 int be_adam_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
                    const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
                    float beta1, float beta2, float eps, float l2)
 {
-    BE_CALL(be, adam_update, n, n_decay, w, grad, m, v, lr_t, beta1, beta2, eps, l2);
+    const clmlp_buf *bufs[] = {w, grad, m, v};
+    static const char *const names[] = {"w", "grad", "m", "v"};
+    BE_CALL(be, adam_update, check_update(be, "adam_update", n, n_decay, bufs, names, 4), n,
+            n_decay, w, grad, m, v, lr_t, beta1, beta2, eps, l2);
 }

@@ -7,7 +7,16 @@
  * values (CLMLP_BUF_I32).  Offsets and counts are in elements, not bytes.
  * Matrices are row-major.  Every slot returns 0 or a negative CLMLP_E_* with
  * the message set through clmlp_set_error().  A slot left NULL is optional:
- * its wrapper reports CLMLP_E_UNSUPPORTED instead of crashing. */
+ * its wrapper reports CLMLP_E_UNSUPPORTED instead of crashing.
+ *
+ * The contract is checked once, above the backends: every be_* wrapper
+ * checks its arguments (buffers present, of this backend, of the right
+ * type, ranges inside them, forbidden overlaps, shapes, enum values,
+ * targets and metrics) in backend_check.c before it calls the slot, so a
+ * slot may assume them and every backend accepts exactly the same calls.
+ * What only the data can tell (a label or row index out of range) is the
+ * backend's to catch: host backends refuse the call, a device writes NaN
+ * (or -1) where it cannot read, since finding out would wait for it. */
 #ifndef CLMLP_BACKEND_H
 #define CLMLP_BACKEND_H
 
@@ -15,8 +24,15 @@
 
 typedef enum { CLMLP_BUF_F32 = 0, CLMLP_BUF_I32 = 1 } clmlp_buf_type;
 
-/* A backend's buffer.  Each backend defines struct clmlp_buf privately. */
-typedef struct clmlp_buf clmlp_buf;
+/* The header every backend's buffer begins with (its first member), so the
+ * argument checks can read any backend's buffers.  be_buf_alloc writes it
+ * after the backend's slot has made the buffer; nothing changes it later.
+ * Two operands share memory only when they are the same clmlp_buf. */
+typedef struct clmlp_buf {
+    const clmlp_backend_t *owner; /* the backend that made it */
+    clmlp_buf_type type;
+    size_t n; /* elements */
+} clmlp_buf;
 
 /* Indices into the metrics buffer that the loss and accuracy ops accumulate
  * into (an F32 buffer of CLMLP_METRIC_COUNT elements). */
@@ -27,6 +43,16 @@ enum {
     CLMLP_METRIC_COUNT = 4
 };
 
+/* A device's memory as the memory guard sees it. */
+typedef struct {
+    size_t f32_bytes, i32_bytes; /* bytes one element of each type takes */
+    uint64_t limit;              /* bytes the backend may still allocate in all:
+                                    global memory, or on host-memory devices the
+                                    memory actually available now */
+    uint64_t max_alloc;          /* bytes one buffer may hold at most */
+    int host_memory;             /* the device's memory is the host's */
+} clmlp_mem_info;
+
 typedef struct clmlp_backend_i {
     const char *name;
 
@@ -34,6 +60,12 @@ typedef struct clmlp_backend_i {
     void (*free)(void *ctx);
 
     /* ---- memory ---- */
+    /* What the device can hold (see clmlp_mem_info); the memory guard asks
+     * before it allocates. */
+    int (*mem_info)(void *ctx, clmlp_mem_info *out);
+    /* A zero-filled buffer of n elements of type (checked by the wrapper,
+     * which also writes its header), as the backend's own struct whose
+     * first member is the clmlp_buf header. */
     int (*buf_alloc)(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out);
     void (*buf_free)(void *ctx, clmlp_buf *b); /* NULL-safe */
     /* F32 buffers take float, I32 buffers take int32_t. */
@@ -133,11 +165,18 @@ struct clmlp_backend {
     char description[256];
 };
 
+/* Each backend's table, so a backend is told by its table, never its name. */
+extern const clmlp_backend_i clmlp_ref_iface;
+extern const clmlp_backend_i clmlp_cpu_iface;
+extern const clmlp_backend_i clmlp_opencl_iface;
+
 /* Backend constructors: each fills be->iface, be->ctx and be->description. */
 int clmlp_ref_backend_open(clmlp_backend_t *be);
+int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts);
 int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts);
 
-/* ---- wrappers: check the slot, then call it ---- */
+/* ---- wrappers: check the arguments and the slot, then call it ---- */
+int be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out);
 int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out);
 void be_buf_free(clmlp_backend_t *be, clmlp_buf *b);
 int be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n);

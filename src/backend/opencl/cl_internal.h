@@ -78,6 +78,9 @@ typedef struct {
     size_t max_item[2];          /* CL_DEVICE_MAX_WORK_ITEM_SIZES[0..1] */
     char device_name[128];
     cl_ulong max_alloc;          /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, bytes */
+    cl_ulong global_mem;         /* CL_DEVICE_GLOBAL_MEM_SIZE, bytes */
+    int host_memory;             /* a CPU device or unified memory: the host's */
+    uint64_t allocated;          /* bytes in our buffers now */
     cl_mem scratch;              /* grown on demand, never shrunk */
     size_t scratch_bytes;
     cl_mem gemm_temp;            /* CLBlast's padded copies, shared by every GEMM */
@@ -93,13 +96,16 @@ typedef struct {
     cl_event window_mark;          /* marker ending the previous window, or NULL */
 } clmlp_cl_ctx;
 
-/* A device buffer: the cl_mem plus what it holds.  n is the element count
- * callers asked for (the cl_mem holds at least one element). */
-struct clmlp_buf {
+/* A device buffer: the common header (type and element count), then the
+ * cl_mem, which holds at least one element. */
+typedef struct {
+    clmlp_buf hdr;
     cl_mem mem;
-    clmlp_buf_type type;
-    size_t n;
-};
+    size_t bytes; /* counted in the context's allocated bytes */
+} clmlp_cl_buf;
+
+/* The cl_mem of a buffer of this backend (the header is its first member). */
+static inline cl_mem clmlp_cl_mem(const clmlp_buf *b) { return ((const clmlp_cl_buf *)b)->mem; }
 
 /* Kernel arguments are 32-bit (uint) counts and offsets, so no buffer may
  * hold more elements than this. */
@@ -223,6 +229,7 @@ typedef struct {
 
 void clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id);
 void clk_mem(clk_call *c, const clmlp_buf *b);
+void clk_cl_mem(clk_call *c, cl_mem m);
 void clk_uint(clk_call *c, size_t v); /* v must fit in 32 bits (checked by callers) */
 void clk_int(clk_call *c, int v);
 void clk_float(clk_call *c, float v);
@@ -237,21 +244,8 @@ int clk_run_2d(clk_call *c, size_t cols, size_t rows);
 int clk_run_one_group(clk_call *c);
 
 /* ---- cl_memory.c ---- */
-/* Checks that b exists, holds `type`, and that [off, off+n) lies inside it.
- * what names the argument in the message. */
-int clmlp_cl_check_range(const clmlp_buf *b, clmlp_buf_type type, size_t off, size_t n,
-                         const char *op, const char *what);
-/* Whether [off_a, off_a+n_a) of a and [off_b, off_b+n_b) of b share an
- * element (only when both are one buffer).  The ops refuse the overlaps the
- * reference backend refuses, so both backends accept the same calls. */
-int clmlp_cl_overlap(const clmlp_buf *a, size_t off_a, size_t n_a, const clmlp_buf *b,
-                     size_t off_b, size_t n_b);
-/* Sets "OP: A and B overlap in one buffer" and returns CLMLP_E_INVALID. */
-int clmlp_cl_overlap_error(const char *op, const char *a, const char *b);
-/* Checks an F32 metrics buffer of at least CLMLP_METRIC_COUNT elements. */
-int clmlp_cl_check_metrics(const clmlp_buf *m, const char *op);
-/* rows * cols with overflow and the 32-bit limit checked. */
-int clmlp_cl_elems(size_t rows, size_t cols, const char *op, size_t *out);
+/* Arguments reach the slots checked (backend_check.c).  Kernel arguments
+ * are 32-bit, which holds since no buffer exceeds CLMLP_CL_MAX_ELEMS. */
 /* Makes ctx->scratch hold at least `bytes` bytes. */
 int clmlp_cl_scratch(clmlp_cl_ctx *ctx, size_t bytes);
 /* Makes *mem (of *have bytes) hold at least `bytes`: grown, never shrunk.
@@ -287,6 +281,7 @@ void clmlp_cl_profile_close(clmlp_cl_ctx *ctx);
 
 /* ---- the table's slots, by file ---- */
 /* cl_memory.c */
+int clmlp_cl_mem_info(void *ctx, clmlp_mem_info *out);
 int clmlp_cl_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out);
 void clmlp_cl_buf_free(void *ctx, clmlp_buf *b);
 int clmlp_cl_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,

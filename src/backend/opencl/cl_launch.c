@@ -29,11 +29,10 @@ static void clk_arg(clk_call *c, size_t size, const void *value)
 }
 
 /* Appends a buffer argument. */
-void clk_mem(clk_call *c, const clmlp_buf *b)
-{
-    cl_mem m = b->mem;
-    clk_arg(c, sizeof m, &m);
-}
+void clk_cl_mem(clk_call *c, cl_mem m) { clk_arg(c, sizeof m, &m); }
+
+/* Appends the cl_mem of one of our buffers. */
+void clk_mem(clk_call *c, const clmlp_buf *b) { clk_cl_mem(c, clmlp_cl_mem(b)); }
 
 /* Appends a uint argument (callers have checked that v fits). */
 void clk_uint(clk_call *c, size_t v)

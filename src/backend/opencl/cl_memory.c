@@ -1,12 +1,13 @@
-/* Device memory: buffers (cl_mem with type and size), their range checks,
- * copies, fills, batch gathers, and the scratch buffer.  Host transfers are
- * in cl_transfer.c.  Nothing here waits for the device. */
+/* Device memory: what the device holds, buffers, copies, fills, batch
+ * gathers, and the scratch buffer.  Host transfers are in cl_transfer.c.
+ * Nothing here waits for the device. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/opencl/cl_internal.h"
 #include "util/error.h"
+#include "util/host_memory.h"
 
 /* Both element types are 4 bytes wide. */
 #define ELEM 4u
@@ -15,51 +16,6 @@
 static const char *type_name(clmlp_buf_type t)
 {
     return t == CLMLP_BUF_I32 ? "int32" : "float32";
-}
-
-/* Checks a buffer argument's presence, type and the range [off, off+n). */
-int clmlp_cl_check_range(const clmlp_buf *b, clmlp_buf_type type, size_t off, size_t n,
-                         const char *op, const char *what)
-{
-    if (!b) return clmlp_set_error(CLMLP_E_INVALID, "%s: %s is NULL", op, what);
-    if (b->type != type)
-        return clmlp_set_error(CLMLP_E_INVALID, "%s: %s holds %s values, not %s", op, what,
-                               type_name(b->type), type_name(type));
-    if (off > b->n || n > b->n - off)
-        return clmlp_set_error(CLMLP_E_INVALID,
-                               "%s: %s elements [%zu, %zu+%zu) lie outside its %zu elements",
-                               op, what, off, off, n, b->n);
-    return CLMLP_OK;
-}
-
-/* Whether two element ranges of one buffer overlap. */
-int clmlp_cl_overlap(const clmlp_buf *a, size_t off_a, size_t n_a, const clmlp_buf *b,
-                     size_t off_b, size_t n_b)
-{
-    if (!a || !b || a->mem != b->mem || n_a == 0 || n_b == 0) return 0;
-    return off_a < off_b + n_b && off_b < off_a + n_a;
-}
-
-/* The message for two operands that may not overlap but do. */
-int clmlp_cl_overlap_error(const char *op, const char *a, const char *b)
-{
-    return clmlp_set_error(CLMLP_E_INVALID, "%s: %s and %s overlap in one buffer", op, a, b);
-}
-
-/* Checks the metrics buffer: float32, CLMLP_METRIC_COUNT elements at least. */
-int clmlp_cl_check_metrics(const clmlp_buf *m, const char *op)
-{
-    return clmlp_cl_check_range(m, CLMLP_BUF_F32, 0, CLMLP_METRIC_COUNT, op, "metrics");
-}
-
-/* rows * cols, refusing overflow and counts beyond the kernels' 32 bits. */
-int clmlp_cl_elems(size_t rows, size_t cols, const char *op, size_t *out)
-{
-    if (cols && rows > CLMLP_CL_MAX_ELEMS / cols)
-        return clmlp_set_error(CLMLP_E_INVALID, "%s: %zu x %zu elements are too many", op,
-                               rows, cols);
-    *out = rows * cols;
-    return CLMLP_OK;
 }
 
 /* Creates a plain read-write buffer of `bytes` bytes. */
@@ -95,25 +51,38 @@ int clmlp_cl_scratch(clmlp_cl_ctx *ctx, size_t bytes)
     return clmlp_cl_grow(ctx, &ctx->scratch, &ctx->scratch_bytes, bytes);
 }
 
-/* Enqueues the fill kernel of b's type over [off, off+n). */
-static int enqueue_fill(clmlp_cl_ctx *ctx, clmlp_buf *b, size_t off, size_t n, float fv,
-                        int iv)
+/* Enqueues the fill kernel for `type` over [off, off+n) of mem. */
+static int enqueue_fill(clmlp_cl_ctx *ctx, cl_mem mem, clmlp_buf_type type, size_t off,
+                        size_t n, float fv, int iv)
 {
     clk_call c;
-    if (b->type == CLMLP_BUF_I32) {
-        clk_begin(&c, ctx, CLK_FILL_I32);
-        clk_uint(&c, n);
-        clk_mem(&c, b);
-        clk_uint(&c, off);
+    clk_begin(&c, ctx, type == CLMLP_BUF_I32 ? CLK_FILL_I32 : CLK_FILL_F32);
+    clk_uint(&c, n);
+    clk_cl_mem(&c, mem);
+    clk_uint(&c, off);
+    if (type == CLMLP_BUF_I32)
         clk_int(&c, iv);
-    } else {
-        clk_begin(&c, ctx, CLK_FILL_F32);
-        clk_uint(&c, n);
-        clk_mem(&c, b);
-        clk_uint(&c, off);
+    else
         clk_float(&c, fv);
-    }
     return clk_run(&c, n);
+}
+
+/* Global memory less what this backend holds; on a device whose memory is
+ * the host's (PoCL), no more than the host has available now, since such a
+ * device takes its pages lazily and an overdraft ends in the OOM killer. */
+int clmlp_cl_mem_info(void *vctx, clmlp_mem_info *out)
+{
+    clmlp_cl_ctx *ctx = vctx;
+    out->f32_bytes = ELEM;
+    out->i32_bytes = ELEM;
+    out->max_alloc = ctx->max_alloc;
+    out->limit = ctx->global_mem > ctx->allocated ? ctx->global_mem - ctx->allocated : 0;
+    out->host_memory = ctx->host_memory;
+    if (ctx->host_memory) {
+        uint64_t host = clmlp_host_memory_available();
+        if (host < out->limit) out->limit = host;
+    }
+    return CLMLP_OK;
 }
 
 /* Allocates a zero-filled buffer of n elements (the zeros make new buffers
@@ -122,10 +91,6 @@ static int enqueue_fill(clmlp_cl_ctx *ctx, clmlp_buf *b, size_t off, size_t n, f
 int clmlp_cl_buf_alloc(void *vctx, clmlp_buf_type type, size_t n, clmlp_buf **out)
 {
     clmlp_cl_ctx *ctx = vctx;
-    if (!out) return clmlp_set_error(CLMLP_E_INVALID, "buf_alloc: out is NULL");
-    *out = NULL;
-    if (type != CLMLP_BUF_F32 && type != CLMLP_BUF_I32)
-        return clmlp_set_error(CLMLP_E_INVALID, "buf_alloc: unknown buffer type %d", (int)type);
     if (n > SIZE_MAX / ELEM)
         return clmlp_set_error(CLMLP_E_NOMEM, "buf_alloc: %zu elements overflow a size", n);
     size_t bytes = n * ELEM;
@@ -140,27 +105,33 @@ int clmlp_cl_buf_alloc(void *vctx, clmlp_buf_type type, size_t n, clmlp_buf **ou
                                "cannot allocate %zu values on %s: the OpenCL backend's "
                                "buffers hold at most %zu elements",
                                n, ctx->device_name, CLMLP_CL_MAX_ELEMS);
-    clmlp_buf *b = calloc(1, sizeof *b);
+    clmlp_cl_buf *b = calloc(1, sizeof *b);
     if (!b) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory allocating a buffer");
-    b->type = type;
-    b->n = n;
     int rc = create_mem(ctx, bytes ? bytes : ELEM, &b->mem);
-    if (rc == CLMLP_OK) rc = enqueue_fill(ctx, b, 0, n, 0.0f, 0);
+    if (rc == CLMLP_OK) {
+        b->bytes = bytes;
+        ctx->allocated += bytes;
+        rc = enqueue_fill(ctx, b->mem, type, 0, n, 0.0f, 0);
+    }
     if (rc < 0) {
-        clmlp_cl_buf_free(ctx, b);
+        clmlp_cl_buf_free(ctx, &b->hdr);
         return rc;
     }
-    *out = b;
+    *out = &b->hdr;
     return CLMLP_OK;
 }
 
 /* Releases a buffer (NULL does nothing); the device frees it once queued
  * work using it is done. */
-void clmlp_cl_buf_free(void *vctx, clmlp_buf *b)
+void clmlp_cl_buf_free(void *vctx, clmlp_buf *buf)
 {
-    (void)vctx;
-    if (!b) return;
-    if (b->mem) clReleaseMemObject(b->mem);
+    clmlp_cl_ctx *ctx = vctx;
+    if (!buf) return;
+    clmlp_cl_buf *b = (clmlp_cl_buf *)buf;
+    if (b->mem) {
+        clReleaseMemObject(b->mem);
+        ctx->allocated -= b->bytes;
+    }
     free(b);
 }
 
@@ -168,13 +139,12 @@ void clmlp_cl_buf_free(void *vctx, clmlp_buf *b)
 static int enqueue_copy(clmlp_cl_ctx *ctx, cl_mem src, size_t src_off, cl_mem dst,
                         size_t dst_off, size_t n)
 {
-    clmlp_buf s = {src, CLMLP_BUF_F32, 0}, d = {dst, CLMLP_BUF_F32, 0};
     clk_call c;
     clk_begin(&c, ctx, CLK_COPY_WORDS);
     clk_uint(&c, n);
-    clk_mem(&c, &s);
+    clk_cl_mem(&c, src);
     clk_uint(&c, src_off);
-    clk_mem(&c, &d);
+    clk_cl_mem(&c, dst);
     clk_uint(&c, dst_off);
     return clk_run(&c, n);
 }
@@ -185,33 +155,21 @@ int clmlp_cl_copy(void *vctx, const clmlp_buf *src, size_t src_off, clmlp_buf *d
                   size_t dst_off, size_t n)
 {
     clmlp_cl_ctx *ctx = vctx;
-    if (!src) return clmlp_set_error(CLMLP_E_INVALID, "copy: src is NULL");
-    CLMLP_TRY(clmlp_cl_check_range(src, src->type, src_off, n, "copy", "src"));
-    CLMLP_TRY(clmlp_cl_check_range(dst, src->type, dst_off, n, "copy", "dst"));
-    if (n == 0 || (src->mem == dst->mem && src_off == dst_off)) return CLMLP_OK;
-    if (clmlp_cl_overlap(src, src_off, n, dst, dst_off, n)) {
+    if (n == 0 || (src == dst && src_off == dst_off)) return CLMLP_OK;
+    cl_mem s = clmlp_cl_mem(src), d = clmlp_cl_mem(dst);
+    if (src == dst && src_off < dst_off + n && dst_off < src_off + n) {
         CLMLP_TRY(clmlp_cl_scratch(ctx, n * ELEM));
-        CLMLP_TRY(enqueue_copy(ctx, src->mem, src_off, ctx->scratch, 0, n));
-        return enqueue_copy(ctx, ctx->scratch, 0, dst->mem, dst_off, n);
+        CLMLP_TRY(enqueue_copy(ctx, s, src_off, ctx->scratch, 0, n));
+        return enqueue_copy(ctx, ctx->scratch, 0, d, dst_off, n);
     }
-    return enqueue_copy(ctx, src->mem, src_off, dst->mem, dst_off, n);
+    return enqueue_copy(ctx, s, src_off, d, dst_off, n);
 }
 
-/* Sets n elements to value (int32 buffers: a whole value that fits only). */
+/* Sets n elements to value (int32 buffers: a whole value, as checked). */
 int clmlp_cl_fill(void *vctx, clmlp_buf *b, size_t off, size_t n, float value)
 {
-    clmlp_cl_ctx *ctx = vctx;
-    if (!b) return clmlp_set_error(CLMLP_E_INVALID, "fill: buffer is NULL");
-    CLMLP_TRY(clmlp_cl_check_range(b, b->type, off, n, "fill", "buffer"));
-    int iv = 0;
-    if (b->type == CLMLP_BUF_I32) {
-        double v = value;
-        if (!(v >= -2147483648.0 && v < 2147483648.0) || (double)(int32_t)v != v)
-            return clmlp_set_error(CLMLP_E_INVALID, "fill: %g is not a whole int32 value",
-                                   v);
-        iv = (int)v;
-    }
-    return enqueue_fill(ctx, b, off, n, value, iv);
+    int iv = b->type == CLMLP_BUF_I32 ? (int)value : 0;
+    return enqueue_fill(vctx, clmlp_cl_mem(b), b->type, off, n, value, iv);
 }
 
 /* dst rows = src rows picked by idx (see backend.h).  The device cannot
@@ -222,15 +180,7 @@ int clmlp_cl_gather_rows(void *vctx, size_t rows, size_t cols, const clmlp_buf *
                          size_t off_dst)
 {
     clmlp_cl_ctx *ctx = vctx;
-    const char *op = "gather_rows";
-    size_t total = 0;
-    if (!src) return clmlp_set_error(CLMLP_E_INVALID, "%s: src is NULL", op);
-    CLMLP_TRY(clmlp_cl_elems(rows, cols, op, &total));
-    CLMLP_TRY(clmlp_cl_check_range(idx, CLMLP_BUF_I32, idx_off, rows, op, "idx"));
-    CLMLP_TRY(clmlp_cl_check_range(dst, src->type, off_dst, total, op, "dst"));
-    /* Any row of src may be read, so dst may not share its buffer. */
-    if (dst->mem == src->mem) return clmlp_cl_overlap_error(op, "dst", "src");
-    if (total == 0) return CLMLP_OK;
+    if (rows == 0 || cols == 0) return CLMLP_OK;
     clk_call c;
     clk_begin(&c, ctx, src->type == CLMLP_BUF_I32 ? CLK_GATHER_ROWS_I32 : CLK_GATHER_ROWS_F32);
     clk_uint(&c, rows);

@@ -46,10 +46,7 @@ static int finish(clmlp_cl_ctx *ctx)
 int clmlp_cl_upload(void *vctx, clmlp_buf *dst, size_t off, const void *src, size_t n)
 {
     clmlp_cl_ctx *ctx = vctx;
-    if (!dst) return clmlp_set_error(CLMLP_E_INVALID, "upload: dst is NULL");
-    CLMLP_TRY(clmlp_cl_check_range(dst, dst->type, off, n, "upload", "dst"));
     if (n == 0) return CLMLP_OK;
-    if (!src) return clmlp_set_error(CLMLP_E_INVALID, "upload: src is NULL");
     size_t bytes = n * ELEM;
     struct clmlp_cl_staging *st = malloc(sizeof *st + bytes);
     if (!st)
@@ -57,7 +54,7 @@ int clmlp_cl_upload(void *vctx, clmlp_buf *dst, size_t off, const void *src, siz
     st->bytes = bytes;
     memcpy(st + 1, src, bytes);
     cl_event ev = NULL;
-    cl_int err = clEnqueueWriteBuffer(ctx->queue, dst->mem, CL_FALSE, off * ELEM, bytes, st + 1,
+    cl_int err = clEnqueueWriteBuffer(ctx->queue, clmlp_cl_mem(dst), CL_FALSE, off * ELEM, bytes, st + 1,
                                       0, NULL, ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) {
         free(st);
@@ -75,12 +72,9 @@ int clmlp_cl_upload(void *vctx, clmlp_buf *dst, size_t off, const void *src, siz
 int clmlp_cl_download(void *vctx, const clmlp_buf *src, size_t off, void *dst, size_t n)
 {
     clmlp_cl_ctx *ctx = vctx;
-    if (!src) return clmlp_set_error(CLMLP_E_INVALID, "download: src is NULL");
-    CLMLP_TRY(clmlp_cl_check_range(src, src->type, off, n, "download", "src"));
     if (n == 0) return CLMLP_OK;
-    if (!dst) return clmlp_set_error(CLMLP_E_INVALID, "download: dst is NULL");
     cl_event ev = NULL;
-    cl_int err = clEnqueueReadBuffer(ctx->queue, src->mem, CL_TRUE, off * ELEM, n * ELEM, dst,
+    cl_int err = clEnqueueReadBuffer(ctx->queue, clmlp_cl_mem(src), CL_TRUE, off * ELEM, n * ELEM, dst,
                                      0, NULL, ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueReadBuffer", NULL, err);
     /* A blocking read on the in-order queue returns after every earlier

@@ -222,7 +222,7 @@ static int apply(const clmlp_cl_ctx *ctx, const clmlp_tuning *t)
 /* be's OpenCL context, or NULL after setting CLMLP_E_UNSUPPORTED. */
 static clmlp_cl_ctx *opencl_ctx(clmlp_backend_t *be)
 {
-    if (!be || strcmp(clmlp_backend_name(be), "opencl") != 0) {
+    if (!be || be->iface != &clmlp_opencl_iface) {
         clmlp_set_error(CLMLP_E_UNSUPPORTED, "CLBlast tuning needs the OpenCL backend");
         return NULL;
     }
@@ -255,7 +255,7 @@ int clmlp_tune_limits_of(clmlp_backend_t *be, clmlp_tune_limits *lim)
 /* See cl_tune.h. */
 int clmlp_tune_loaded(const clmlp_backend_t *be)
 {
-    if (!be || strcmp(clmlp_backend_name(be), "opencl") != 0) return 0;
+    if (!be || be->iface != &clmlp_opencl_iface) return 0;
     return ((const clmlp_cl_ctx *)be->ctx)->tuning_loaded;
 }
 

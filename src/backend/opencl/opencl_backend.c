@@ -35,9 +35,10 @@ static void cl_backend_free(void *vctx)
     if (counted && atomic_fetch_sub(&g_open_backends, 1) == 1) CLBlastClearCache();
 }
 
-static const clmlp_backend_i opencl_iface = {
+const clmlp_backend_i clmlp_opencl_iface = {
     .name = "opencl",
     .free = cl_backend_free,
+    .mem_info = clmlp_cl_mem_info,
     .buf_alloc = clmlp_cl_buf_alloc,
     .buf_free = clmlp_cl_buf_free,
     .upload = clmlp_cl_upload,
@@ -82,6 +83,16 @@ static int cl_backend_setup(clmlp_cl_ctx *ctx)
                           &ctx->max_alloc, NULL);
     if (err != CL_SUCCESS)
         return clmlp_cl_fail("clGetDeviceInfo", "CL_DEVICE_MAX_MEM_ALLOC_SIZE", err);
+    err = clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof ctx->global_mem,
+                          &ctx->global_mem, NULL);
+    if (err != CL_SUCCESS)
+        return clmlp_cl_fail("clGetDeviceInfo", "CL_DEVICE_GLOBAL_MEM_SIZE", err);
+    /* A CPU device, or one that says its memory is the host's. */
+    cl_device_type type = 0;
+    cl_bool unified = CL_FALSE;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL);
+    ctx->host_memory = (type & CL_DEVICE_TYPE_CPU) != 0 || unified == CL_TRUE;
     CLMLP_TRY(clmlp_cl_program_build(ctx));
     clmlp_cl_tuning_load(ctx);
     return CLMLP_OK;
@@ -108,7 +119,7 @@ int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opt
     clmlp_cl_describe(ctx->platform, ctx->device, be->description, sizeof be->description);
     atomic_fetch_add(&g_open_backends, 1);
     ctx->counted = 1;
-    be->iface = &opencl_iface;
+    be->iface = &clmlp_opencl_iface;
     be->ctx = ctx;
     return CLMLP_OK;
 }

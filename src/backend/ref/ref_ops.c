@@ -1,10 +1,12 @@
 /* The reference backend's layer, loss, data and optimizer ops, in double.
- * Each op checks every operand (type, range, forbidden overlap, labels and
- * indices) before it writes anything, so a failing call changes nothing. */
+ * The operands arrive checked (backend_check.c); the labels and row
+ * indices, which only the data tells, are checked here before anything is
+ * written, so a failing call changes nothing. */
 #include <math.h>
 #include <string.h>
 
-#include "backend/ref_backend_impl.h"
+#include "backend/backend_check.h"
+#include "backend/ref/ref_internal.h"
 #include "util/error.h"
 
 /* Keras's SELU constants (Klambauer et al. 2017). */
@@ -75,40 +77,16 @@ static void softmax_row(const double *z, double *y, size_t cols)
     for (size_t j = 0; j < cols; j++) y[j] /= sum;
 }
 
-/* Checks act and the rows x cols element count shared by the layer ops. */
-static int check_act_shape(const char *op, clmlp_act act, size_t rows, size_t cols,
-                           size_t *count)
-{
-    if ((unsigned)act >= CLMLP_ACT_COUNT)
-        return clmlp_set_error(CLMLP_E_INVALID, "ref %s: unknown activation %d", op,
-                               (int)act);
-    return ref_mul(op, rows, cols, count);
-}
-
 /* z += bias row by row, then y = act(z) (softmax per row). */
 int ref_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
                          size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
                          size_t off_y)
 {
-    static const char op[] = "bias_act_forward";
     (void)ctx;
-    size_t cnt;
-    CLMLP_TRY(check_act_shape(op, act, rows, cols, &cnt));
-    CLMLP_TRY(ref_check(op, "z", z, CLMLP_BUF_F32, off_z, cnt));
-    CLMLP_TRY(ref_check(op, "y", y, CLMLP_BUF_F32, off_y, cnt));
-    if (ref_overlap(z, off_z, cnt, y, off_y, cnt)) return ref_overlap_error(op, "z", "y");
-    if (bias) {
-        CLMLP_TRY(ref_check(op, "bias", bias, CLMLP_BUF_F32, off_bias, cols));
-        /* bias is read for every row, so neither output may cover it. */
-        if (ref_overlap(bias, off_bias, cols, z, off_z, cnt))
-            return ref_overlap_error(op, "bias", "z");
-        if (ref_overlap(bias, off_bias, cols, y, off_y, cnt))
-            return ref_overlap_error(op, "bias", "y");
-    }
     for (size_t r = 0; r < rows; r++) {
-        double *zr = z->d + off_z + r * cols, *yr = y->d + off_y + r * cols;
+        double *zr = ref_d(z) + off_z + r * cols, *yr = ref_d(y) + off_y + r * cols;
         if (bias)
-            for (size_t j = 0; j < cols; j++) zr[j] += bias->d[off_bias + j];
+            for (size_t j = 0; j < cols; j++) zr[j] += ref_d(bias)[off_bias + j];
         if (act == CLMLP_ACT_SOFTMAX) {
             if (cols) softmax_row(zr, yr, cols);
         } else {
@@ -123,23 +101,11 @@ int ref_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const c
                      size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
                      size_t off_dy, clmlp_buf *dz, size_t off_dz)
 {
-    static const char op[] = "act_backward";
     (void)ctx;
-    size_t cnt;
-    CLMLP_TRY(check_act_shape(op, act, rows, cols, &cnt));
-    CLMLP_TRY(ref_check(op, "z", z, CLMLP_BUF_F32, off_z, cnt));
-    CLMLP_TRY(ref_check(op, "y", y, CLMLP_BUF_F32, off_y, cnt));
-    CLMLP_TRY(ref_check(op, "dy", dy, CLMLP_BUF_F32, off_dy, cnt));
-    CLMLP_TRY(ref_check(op, "dz", dz, CLMLP_BUF_F32, off_dz, cnt));
-    if (ref_overlap(dz, off_dz, cnt, z, off_z, cnt)) return ref_overlap_error(op, "dz", "z");
-    if (ref_overlap(dz, off_dz, cnt, y, off_y, cnt)) return ref_overlap_error(op, "dz", "y");
-    /* dz may be dy itself, element for element, but not a shifted copy. */
-    if (ref_overlap(dz, off_dz, cnt, dy, off_dy, cnt) && off_dz != off_dy)
-        return ref_overlap_error(op, "dz", "dy (shifted)");
     for (size_t r = 0; r < rows; r++) {
-        const double *zr = z->d + off_z + r * cols, *yr = y->d + off_y + r * cols;
-        const double *dyr = dy->d + off_dy + r * cols;
-        double *dzr = dz->d + off_dz + r * cols;
+        const double *zr = ref_d(z) + off_z + r * cols, *yr = ref_d(y) + off_y + r * cols;
+        const double *dyr = ref_d(dy) + off_dy + r * cols;
+        double *dzr = ref_d(dz) + off_dz + r * cols;
         if (act == CLMLP_ACT_SOFTMAX) {
             /* J = diag(y) - y y^T, so J dy = y * (dy - <dy, y>); the dot
              * is taken before any dz is written, which makes dz == dy safe. */
@@ -157,18 +123,12 @@ int ref_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const c
 int ref_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
                   clmlp_buf *db, size_t off_db)
 {
-    static const char op[] = "bias_grad";
     (void)ctx;
-    size_t cnt;
-    CLMLP_TRY(ref_mul(op, rows, cols, &cnt));
-    CLMLP_TRY(ref_check(op, "dz", dz, CLMLP_BUF_F32, off_dz, cnt));
-    CLMLP_TRY(ref_check(op, "db", db, CLMLP_BUF_F32, off_db, cols));
-    if (ref_overlap(db, off_db, cols, dz, off_dz, cnt)) return ref_overlap_error(op, "db", "dz");
-    double *out = db->d + off_db;
+    double *out = ref_d(db) + off_db;
     for (size_t j = 0; j < cols; j++) out[j] = 0.0;
     /* Row by row, so both walks are contiguous. */
     for (size_t r = 0; r < rows; r++) {
-        const double *dzr = dz->d + off_dz + r * cols;
+        const double *dzr = ref_d(dz) + off_dz + r * cols;
         for (size_t j = 0; j < cols; j++) out[j] += dzr[j];
     }
     return CLMLP_OK;
@@ -181,37 +141,6 @@ int ref_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size
 static double clip_prob(double y)
 {
     return y < REF_LOG_EPS ? REF_LOG_EPS : (y > 1.0 - REF_LOG_EPS ? 1.0 - REF_LOG_EPS : y);
-}
-
-/* Checks rows labels in [0, hi) (the error names the first bad row). */
-static int check_labels(const char *op, const int32_t *lab, size_t rows, size_t hi)
-{
-    for (size_t r = 0; r < rows; r++)
-        if (lab[r] < 0 || (size_t)lab[r] >= hi)
-            return clmlp_set_error(CLMLP_E_INVALID,
-                                   "ref %s: label %d in row %zu is outside [0, %zu)", op,
-                                   (int)lab[r], r, hi);
-    return CLMLP_OK;
-}
-
-/* Checks the target operand of loss_grad/count_correct: exactly one of t
- * (F32, rows x cols) and labels (I32, rows), and which one `want` names
- * (-1: either). */
-static int check_targets(const char *op, size_t rows, size_t cnt, const clmlp_buf *t,
-                         size_t off_t, const clmlp_buf *labels, size_t off_labels, int want)
-{
-    if ((t != NULL) == (labels != NULL))
-        return clmlp_set_error(CLMLP_E_INVALID,
-                               "ref %s: pass exactly one of targets t and labels (%s given)",
-                               op, t ? "both" : "neither");
-    if (want == 0 && !t)
-        return clmlp_set_error(CLMLP_E_INVALID, "ref %s: this loss needs targets t, not labels",
-                               op);
-    if (want == 1 && !labels)
-        return clmlp_set_error(CLMLP_E_INVALID, "ref %s: this loss needs labels, not targets t",
-                               op);
-    if (t) return ref_check(op, "t", t, CLMLP_BUF_F32, off_t, cnt);
-    return ref_check(op, "labels", labels, CLMLP_BUF_I32, off_labels, rows);
 }
 
 /* One row's loss, and (if g != NULL) its gradient times scale: wrt y, or
@@ -266,42 +195,17 @@ int ref_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t col
 {
     static const char op[] = "loss_grad";
     (void)ctx;
-    size_t cnt;
-    if ((unsigned)loss >= CLMLP_LOSS_COUNT)
-        return clmlp_set_error(CLMLP_E_INVALID, "ref %s: unknown loss %d", op, (int)loss);
-    /* The activation is implied by the loss: softmax for CCE and
-     * SPARSE_CCE, sigmoid for BCE; MSE has no fused form. */
-    if (fused && loss == CLMLP_LOSS_MSE)
-        return clmlp_set_error(CLMLP_E_INVALID,
-                               "ref %s: no fused gradient for mean squared error (only "
-                               "softmax + cross-entropy and sigmoid + binary cross-entropy)",
-                               op);
-    if (cols == 0)
-        return clmlp_set_error(CLMLP_E_INVALID, "ref %s: outputs have 0 columns", op);
-    CLMLP_TRY(ref_mul(op, rows, cols, &cnt));
-    CLMLP_TRY(ref_check(op, "y", y, CLMLP_BUF_F32, off_y, cnt));
     int sparse = loss == CLMLP_LOSS_SPARSE_CCE;
-    CLMLP_TRY(check_targets(op, rows, cnt, t, off_t, labels, off_labels, sparse));
-    if (sparse) CLMLP_TRY(check_labels(op, labels->i + off_labels, rows, cols));
-    CLMLP_TRY(ref_check_metrics(op, metrics));
-    if (grad) {
-        CLMLP_TRY(ref_check(op, "grad", grad, CLMLP_BUF_F32, off_grad, cnt));
-        if (ref_overlap(grad, off_grad, cnt, y, off_y, cnt))
-            return ref_overlap_error(op, "grad", "y");
-        if (t && ref_overlap(grad, off_grad, cnt, t, off_t, cnt))
-            return ref_overlap_error(op, "grad", "t");
-        if (ref_overlap(grad, off_grad, cnt, metrics, 0, CLMLP_METRIC_COUNT))
-            return ref_overlap_error(op, "grad", "metrics");
-    }
+    if (sparse) CLMLP_TRY(check_labels_in_range(op, ref_i(labels) + off_labels, rows, cols));
     double total = 0.0;
     for (size_t r = 0; r < rows; r++) {
-        const double *tr = t ? t->d + off_t + r * cols : NULL;
-        int32_t lab = sparse ? labels->i[off_labels + r] : 0;
-        double *gr = grad ? grad->d + off_grad + r * cols : NULL;
-        total += loss_row(loss, fused, cols, y->d + off_y + r * cols, tr, lab, scale, gr);
+        const double *tr = t ? ref_d(t) + off_t + r * cols : NULL;
+        int32_t lab = sparse ? ref_i(labels)[off_labels + r] : 0;
+        double *gr = grad ? ref_d(grad) + off_grad + r * cols : NULL;
+        total += loss_row(loss, fused, cols, ref_d(y) + off_y + r * cols, tr, lab, scale, gr);
     }
-    metrics->d[CLMLP_METRIC_LOSS] += total;
-    if (!isfinite(total)) metrics->d[CLMLP_METRIC_NONFINITE] = 1.0;
+    ref_d(metrics)[CLMLP_METRIC_LOSS] += total;
+    if (!isfinite(total)) ref_d(metrics)[CLMLP_METRIC_NONFINITE] = 1.0;
     return CLMLP_OK;
 }
 
@@ -322,28 +226,22 @@ int ref_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, s
 {
     static const char op[] = "count_correct";
     (void)ctx;
-    size_t cnt;
-    if (cols == 0)
-        return clmlp_set_error(CLMLP_E_INVALID, "ref %s: outputs have 0 columns", op);
-    CLMLP_TRY(ref_mul(op, rows, cols, &cnt));
-    CLMLP_TRY(ref_check(op, "y", y, CLMLP_BUF_F32, off_y, cnt));
-    CLMLP_TRY(check_targets(op, rows, cnt, t, off_t, labels, off_labels, -1));
     /* A single output is a binary classifier, whose labels are 0 and 1. */
-    if (labels) CLMLP_TRY(check_labels(op, labels->i + off_labels, rows, cols > 1 ? cols : 2));
-    CLMLP_TRY(ref_check_metrics(op, metrics));
+    if (labels)
+        CLMLP_TRY(check_labels_in_range(op, ref_i(labels) + off_labels, rows, cols > 1 ? cols : 2));
     size_t correct = 0;
     for (size_t r = 0; r < rows; r++) {
-        const double *yr = y->d + off_y + r * cols;
+        const double *yr = ref_d(y) + off_y + r * cols;
         if (cols == 1) {
-            int want = t ? t->d[off_t + r] > 0.5 : labels->i[off_labels + r] == 1;
+            int want = t ? ref_d(t)[off_t + r] > 0.5 : ref_i(labels)[off_labels + r] == 1;
             correct += (yr[0] > 0.5) == want;
         } else {
-            size_t want = t ? argmax(t->d + off_t + r * cols, cols)
-                            : (size_t)labels->i[off_labels + r];
+            size_t want = t ? argmax(ref_d(t) + off_t + r * cols, cols)
+                            : (size_t)ref_i(labels)[off_labels + r];
             correct += argmax(yr, cols) == want;
         }
     }
-    metrics->d[CLMLP_METRIC_CORRECT] += (double)correct;
+    ref_d(metrics)[CLMLP_METRIC_CORRECT] += (double)correct;
     return CLMLP_OK;
 }
 
@@ -355,28 +253,15 @@ int ref_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
 {
     static const char op[] = "gather_rows";
     (void)ctx;
-    size_t cnt;
-    CLMLP_TRY(ref_mul(op, rows, cols, &cnt));
-    CLMLP_TRY(ref_check(op, "idx", idx, CLMLP_BUF_I32, idx_off, rows));
-    if (!src) return clmlp_set_error(CLMLP_E_INVALID, "ref %s: buffer src is NULL", op);
-    CLMLP_TRY(ref_check(op, "dst", dst, src->type, off_dst, cnt));
-    /* src is read as a whole (any of its rows may be picked). */
-    if (dst == src) return ref_overlap_error(op, "dst", "src");
     if (cols == 0) return CLMLP_OK;
-    size_t src_rows = src->n / cols;
-    const int32_t *ix = idx->i + idx_off;
-    for (size_t r = 0; r < rows; r++)
-        if (ix[r] < 0 || (size_t)ix[r] >= src_rows)
-            return clmlp_set_error(CLMLP_E_INVALID,
-                                   "ref %s: index %d for row %zu is outside the %zu rows "
-                                   "(of %zu columns) in src",
-                                   op, (int)ix[r], r, src_rows, cols);
+    const int32_t *ix = ref_i(idx) + idx_off;
+    CLMLP_TRY(check_rows_in_range(op, ix, rows, src->n / cols, cols));
     for (size_t r = 0; r < rows; r++) {
         size_t from = (size_t)ix[r] * cols, to = off_dst + r * cols;
         if (src->type == CLMLP_BUF_F32)
-            memcpy(dst->d + to, src->d + from, cols * sizeof(double));
+            memcpy(ref_d(dst) + to, ref_d(src) + from, cols * sizeof(double));
         else
-            memcpy(dst->i + to, src->i + from, cols * sizeof(int32_t));
+            memcpy(ref_i(dst) + to, ref_i(src) + from, cols * sizeof(int32_t));
     }
     return CLMLP_OK;
 }
@@ -385,13 +270,10 @@ int ref_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
 int ref_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
                         clmlp_buf *metrics)
 {
-    static const char op[] = "nonfinite_check";
     (void)ctx;
-    CLMLP_TRY(ref_check(op, "x", x, CLMLP_BUF_F32, off, n));
-    CLMLP_TRY(ref_check_metrics(op, metrics));
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(x->d[off + i])) {
-            metrics->d[CLMLP_METRIC_NONFINITE] = 1.0;
+        if (!isfinite(ref_d(x)[off + i])) {
+            ref_d(metrics)[CLMLP_METRIC_NONFINITE] = 1.0;
             break;
         }
     return CLMLP_OK;
@@ -399,44 +281,23 @@ int ref_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
 
 /* ---- optimizers --------------------------------------------------------- */
 
-/* Checks n_decay <= n and that each named buffer is F32 with n elements and
- * distinct from the others (all start at 0, so sharing one would overlap). */
-static int check_params(const char *op, size_t n, size_t n_decay, const clmlp_buf **bufs,
-                        const char **names, int count)
-{
-    if (n_decay > n)
-        return clmlp_set_error(CLMLP_E_INVALID, "ref %s: n_decay %zu exceeds n %zu", op,
-                               n_decay, n);
-    for (int i = 0; i < count; i++) {
-        CLMLP_TRY(ref_check(op, names[i], bufs[i], CLMLP_BUF_F32, 0, n));
-        for (int j = 0; j < i; j++)
-            if (ref_overlap(bufs[i], 0, n, bufs[j], 0, n))
-                return ref_overlap_error(op, names[j], names[i]);
-    }
-    return CLMLP_OK;
-}
-
 /* One SGD step (plain, momentum or Nesterov) with L2 on the first
  * n_decay values, as backend.h spells it out. */
 int ref_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
                    clmlp_buf *vel, float lr, float momentum, int nesterov, float l2)
 {
-    static const char op[] = "sgd_update";
     (void)ctx;
-    const clmlp_buf *bufs[] = {w, grad, vel};
-    const char *names[] = {"w", "grad", "vel"};
-    CLMLP_TRY(check_params(op, n, n_decay, bufs, names, momentum != 0.0f ? 3 : 2));
     double lr_d = lr, mu = momentum, l2_d = l2;
-    double *W = w->d;
-    const double *G = grad->d;
+    double *W = ref_d(w), *Vel = vel ? ref_d(vel) : NULL;
+    const double *G = ref_d(grad);
     for (size_t i = 0; i < n; i++) {
         double g = i < n_decay ? G[i] + l2_d * W[i] : G[i];
         if (momentum == 0.0f) {
             W[i] -= lr_d * g;
             continue;
         }
-        double v = mu * vel->d[i] - lr_d * g;
-        vel->d[i] = v;
+        double v = mu * Vel[i] - lr_d * g;
+        Vel[i] = v;
         W[i] += nesterov ? mu * v - lr_d * g : v;
     }
     return CLMLP_OK;
@@ -450,14 +311,10 @@ int ref_adam_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clm
                     clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
                     float eps, float l2)
 {
-    static const char op[] = "adam_update";
     (void)ctx;
-    const clmlp_buf *bufs[] = {w, grad, m, v};
-    const char *names[] = {"w", "grad", "m", "v"};
-    CLMLP_TRY(check_params(op, n, n_decay, bufs, names, 4));
     double lr_d = lr_t, b1 = beta1, b2 = beta2, ep = eps, l2_d = l2;
-    double *W = w->d, *M = m->d, *V = v->d;
-    const double *G = grad->d;
+    double *W = ref_d(w), *M = ref_d(m), *V = ref_d(v);
+    const double *G = ref_d(grad);
     for (size_t i = 0; i < n; i++) {
         double g = i < n_decay ? G[i] + l2_d * W[i] : G[i];
         M[i] = b1 * M[i] + (1.0 - b1) * g;

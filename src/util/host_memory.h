@@ -1,0 +1,16 @@
+/* How much memory this process may still take from the host: what the
+ * kernel calls available, capped by the cgroup's limit where one is set.
+ * Host-memory devices (ref, cpu, PoCL) report it as their limit, so a
+ * model too large is refused before the kernel's OOM killer ends the run. */
+#ifndef CLMLP_HOST_MEMORY_H
+#define CLMLP_HOST_MEMORY_H
+
+#include <stdint.h>
+
+/* Bytes available now: MemAvailable from /proc/meminfo, or less when the
+ * cgroup (v2 memory.max, or v1 memory.limit_in_bytes) leaves less room
+ * than that above what the cgroup already uses.  UINT64_MAX when neither
+ * can be read (then nothing is refused on this ground). */
+uint64_t clmlp_host_memory_available(void);
+
+#endif
