@@ -74,9 +74,10 @@ int clmlp_opt_parse(const char *name, clmlp_opt_kind *out);
 typedef struct clmlp_backend clmlp_backend_t;
 
 typedef enum {
-    CLMLP_BACKEND_DEFAULT = 0,  /* OpenCL where a device exists, else reference */
-    CLMLP_BACKEND_REF,
-    CLMLP_BACKEND_OPENCL
+    CLMLP_BACKEND_DEFAULT = 0,  /* the first GPU through OpenCL, else cpu */
+    CLMLP_BACKEND_REF,          /* plain C in double precision: the truth */
+    CLMLP_BACKEND_OPENCL,       /* any OpenCL device (a CPU too, through PoCL) */
+    CLMLP_BACKEND_CPU           /* float32 on the host, GEMMs through a BLAS */
 } clmlp_backend_kind;
 
 typedef struct {
@@ -86,14 +87,52 @@ typedef struct {
     const char *device;         /* likewise, $CLMLP_DEVICE; default first GPU,
                                    else first device */
     int verbose;                /* print which device was chosen to stderr */
+    int threads;                /* cpu: threads for the BLAS and the loops;
+                                   0: the BLAS's own default (every core) */
+    uint64_t memory_limit;      /* bytes the backend may use, if fewer than
+                                   the device has (0: no cap of our own) */
 } clmlp_backend_opts;
 
 /* Opens a backend.  On success *out is owned by the caller (clmlp_backend_free). */
 int clmlp_backend_init(clmlp_backend_t **out, const clmlp_backend_opts *opts);
 void clmlp_backend_free(clmlp_backend_t *be);
-/* Short name ("ref" or "opencl"), and a line describing the device; owned by be. */
+/* Short name ("ref", "cpu" or "opencl"), and a line describing the device;
+ * owned by be. */
 const char *clmlp_backend_name(const clmlp_backend_t *be);
 const char *clmlp_backend_description(const clmlp_backend_t *be);
+/* Which kind of backend be is (never CLMLP_BACKEND_DEFAULT once open). */
+clmlp_backend_kind clmlp_backend_kind_of(const clmlp_backend_t *be);
+
+/* What a backend can still hold, as the memory guard sees it: bytes it may
+ * allocate in all (global memory less its buffers, or on a device whose
+ * memory is the host's, the memory available now) and in one buffer. */
+typedef struct {
+    uint64_t limit;
+    uint64_t max_alloc;
+    int host_memory;            /* the device's memory is the host's */
+} clmlp_memory;
+int clmlp_backend_memory(clmlp_backend_t *be, clmlp_memory *out);
+
+/* The BLAS the cpu backend runs its GEMMs on, as it describes itself;
+ * fields it cannot tell are "". */
+typedef struct {
+    char name[32];     /* "OpenBLAS", "BLIS", "MKL", or "BLAS" */
+    char version[32];  /* "0.3.21" */
+    char kernels[64];  /* the kernels it chose for this CPU ("SkylakeX") */
+    char best[32];     /* when those are older than the CPU runs: the newest
+                          kernels it could use instead ("SkylakeX"), else "" */
+    char fix[96];      /* how to get them: "VAR=VALUE" set in the environment
+                          before the BLAS loads, or advice; "" when none */
+    int threads;       /* threads it will use */
+    int openmp;        /* its threads are OpenMP's, shared with our loops */
+} clmlp_blas_info;
+
+/* Describes the BLAS linked in (cheap; no backend needs to be open). */
+void clmlp_blas_describe(clmlp_blas_info *out);
+
+/* Whether OpenCL offers a GPU (no platform at all: 0).  The default
+ * backend kind opens the first GPU, and the cpu backend without one. */
+int clmlp_opencl_has_gpu(void);
 
 /* Writes every OpenCL platform and device to f.  Returns CLMLP_E_NOT_FOUND
  * (with a message naming what to install) when there is no platform at all. */

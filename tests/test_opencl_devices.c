@@ -98,6 +98,31 @@ static void test_default_and_description(void)
     clmlp_backend_free(be);
 }
 
+/* The default kind is the first GPU through OpenCL, else the cpu backend
+ * (not PoCL); a device asked for by option or environment is opened as
+ * asked, a CPU device too. */
+static void test_default_kind(void)
+{
+    clmlp_backend_t *be = test_open_backend(CLMLP_BACKEND_DEFAULT);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(be);
+    clmlp_backend_kind want = clmlp_opencl_has_gpu() ? CLMLP_BACKEND_OPENCL : CLMLP_BACKEND_CPU;
+    printf("\n  (default: %s: %s)\n", clmlp_backend_name(be), clmlp_backend_description(be));
+    CU_ASSERT_EQUAL(clmlp_backend_kind_of(be), want);
+    clmlp_backend_free(be);
+    clmlp_backend_opts o = {.kind = CLMLP_BACKEND_DEFAULT, .device = "0"};
+    be = NULL;
+    TEST_OK(clmlp_backend_init(&be, &o));
+    CU_ASSERT_EQUAL(clmlp_backend_kind_of(be), CLMLP_BACKEND_OPENCL);
+    clmlp_backend_free(be);
+    setenv("CLMLP_DEVICE", "0", 1);
+    o.device = NULL;
+    be = NULL;
+    TEST_OK(clmlp_backend_init(&be, &o));
+    CU_ASSERT_EQUAL(clmlp_backend_kind_of(be), CLMLP_BACKEND_OPENCL);
+    clmlp_backend_free(be);
+    unsetenv("CLMLP_DEVICE");
+}
+
 /* Choosing by index, by part of the platform's name in another case, and
  * failing (with the choices listed) for no match or an index too large. */
 static void test_select_by_option(void)
@@ -238,7 +263,7 @@ static int no_platform_child(void)
 /* With no OpenCL platform at all (the ICD loader pointed at an empty
  * folder, in a child process since the loader reads it once), listing and
  * opening fail with CLMLP_E_NOT_FOUND and a message naming what to
- * install, and the default backend falls back to the reference one. */
+ * install, and the default backend is the cpu one. */
 static void test_no_platform(void)
 {
     const char *preload = getenv("LD_PRELOAD");
@@ -263,8 +288,8 @@ static void test_no_platform(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "pocl-opencl-icd"));
     snprintf(want, sizeof want, "open=%d\n", CLMLP_E_NOT_FOUND);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "default=0:ref"));
-    if (!strstr(out, "default=0:ref")) fprintf(stderr, "child said:\n%s\n", out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "default=0:cpu"));
+    if (!strstr(out, "default=0:cpu")) fprintf(stderr, "child said:\n%s\n", out);
 }
 
 /* Status names for OpenCL and CLBlast codes. */
@@ -295,6 +320,7 @@ int main(int argc, char **argv)
                                       {"list devices", test_list_devices},
                                       {"default device and description",
                                        test_default_and_description},
+                                      {"default kind: a GPU, else cpu", test_default_kind},
                                       {"select by option", test_select_by_option},
                                       {"select by environment", test_select_by_environment},
                                       {"kernel dir", test_kernel_dir},

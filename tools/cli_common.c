@@ -166,16 +166,15 @@ int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char
 {
     switch (opt) {
     case OPT_BACKEND:
-        if (strcmp(arg, "ref") == 0)
-            a->kind = CLMLP_BACKEND_REF;
-        else if (strcmp(arg, "opencl") == 0)
-            a->kind = CLMLP_BACKEND_OPENCL;
-        else if (strcmp(arg, "default") == 0)
-            a->kind = CLMLP_BACKEND_DEFAULT;
-        else
-            return cli_usage_error(cmd, "--backend must be ref, opencl or default, got '%s'",
-                                   arg);
-        return CLI_OK;
+        for (int k = CLMLP_BACKEND_DEFAULT; k <= CLMLP_BACKEND_CPU; k++)
+            if (strcmp(arg, cli_backend_kind_name((clmlp_backend_kind)k)) == 0) {
+                a->kind = (clmlp_backend_kind)k;
+                return CLI_OK;
+            }
+        return cli_usage_error(cmd, "--backend must be ref, cpu, opencl or default, got '%s'",
+                               arg);
+    case OPT_THREADS:
+        return cli_parse_count(cmd, "--threads", arg, 1, &a->threads);
     case OPT_PLATFORM:
         a->platform = arg;
         return CLI_OK;
@@ -191,6 +190,7 @@ const char *cli_backend_kind_name(clmlp_backend_kind kind)
     switch (kind) {
     case CLMLP_BACKEND_REF: return "ref";
     case CLMLP_BACKEND_OPENCL: return "opencl";
+    case CLMLP_BACKEND_CPU: return "cpu";
     default: return "default";
     }
 }
@@ -202,6 +202,7 @@ int cli_backend_open(const cli_backend_args *a, int quiet, clmlp_backend_t **out
     o.kind = a->kind;
     o.platform = a->platform;
     o.device = a->device;
+    o.threads = a->threads > 256 ? 256 : (int)a->threads;
     o.verbose = 0;
     if (clmlp_backend_init(out, &o) < 0) return cli_runtime_error();
     if (!quiet) fprintf(stderr, "backend: %s\n", clmlp_backend_description(*out));

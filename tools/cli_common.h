@@ -23,6 +23,7 @@ enum {
     OPT_BACKEND = 256,
     OPT_PLATFORM,
     OPT_DEVICE,
+    OPT_THREADS,
     OPT_TRAIN,
     OPT_TEST,
     OPT_DATA,
@@ -39,17 +40,21 @@ enum {
 #define CLI_BACKEND_LONGOPTS                                                      \
     {"backend", required_argument, NULL, OPT_BACKEND},                            \
         {"platform", required_argument, NULL, OPT_PLATFORM},                      \
-        {"device", required_argument, NULL, OPT_DEVICE}
+        {"device", required_argument, NULL, OPT_DEVICE},                          \
+        {"threads", required_argument, NULL, OPT_THREADS}
 /* The help text for the backend options, naming the default kind (a string
  * literal); CLI_BACKEND_HELP when the default is "default".  Plain text, no
  * printf directives, so it may go through fputs or printf alike. */
 #define CLI_BACKEND_HELP_FOR(def)                                                 \
-    "  --backend ref|opencl|default  where to compute (default: " def "; 'default'\n" \
-    "                        is OpenCL where a device exists, else ref)\n"       \
+    "  --backend ref|cpu|opencl|default  where to compute (default: " def ";\n"    \
+    "                        'default' is the first GPU through OpenCL, else cpu;\n" \
+    "                        opencl on a machine without a GPU is PoCL)\n"      \
     "  --platform P          OpenCL platform: index or part of its name\n"       \
     "                        (default: $CLMLP_PLATFORM, else any)\n"             \
     "  --device D            OpenCL device: index or part of its name\n"         \
-    "                        (default: $CLMLP_DEVICE, else the first GPU)\n"
+    "                        (default: $CLMLP_DEVICE, else the first GPU)\n"     \
+    "  --threads N           cpu: threads for the BLAS and the loops (default:\n" \
+    "                        the BLAS's own, every core)\n"
 #define CLI_BACKEND_HELP CLI_BACKEND_HELP_FOR("default")
 
 /* Prints "clmlp CMD: <message>" and a pointer to --help on stderr; returns
@@ -97,12 +102,14 @@ typedef struct {
     clmlp_backend_kind kind;
     const char *platform;
     const char *device;
+    size_t threads; /* 0: the BLAS's default */
 } cli_backend_args;
 
-/* Handles OPT_BACKEND, OPT_PLATFORM or OPT_DEVICE; CLI_OK or CLI_USAGE. */
+/* Handles OPT_BACKEND, OPT_PLATFORM, OPT_DEVICE or OPT_THREADS; CLI_OK or
+ * CLI_USAGE. */
 int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char *arg);
 
-/* The name --backend takes for a kind ("ref", "opencl", "default"). */
+/* The name --backend takes for a kind ("ref", "cpu", "opencl", "default"). */
 const char *cli_backend_kind_name(clmlp_backend_kind kind);
 
 /* Opens the backend; unless quiet, prints its description on stderr.

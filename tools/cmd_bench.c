@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend/opencl/cl_tune.h"
+#include "cli_blas.h"
 #include "cli_common.h"
 #include "cli_data.h"
 #include "commands.h"
@@ -143,7 +144,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         switch (c) {
         case 'h': usage(); return -1;
         case '?': return CLI_USAGE;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
+        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS:
             rc = cli_backend_option(CMD, &a->backend, c, optarg);
             break;
         case OPT_WORKLOAD: rc = parse_workloads(optarg, a->selected); break;
@@ -209,7 +210,8 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
 static void print_header(const bench_args *a, clmlp_backend_t *be)
 {
     printf("backend: %s  device: %s\n", clmlp_backend_name(be), clmlp_backend_description(be));
-    if (strcmp(clmlp_backend_name(be), "opencl") == 0) {
+    if (clmlp_backend_kind_of(be) == CLMLP_BACKEND_CPU) cli_blas_print(stdout, "");
+    if (clmlp_backend_kind_of(be) == CLMLP_BACKEND_OPENCL) {
         char path[4096];
         if (clmlp_tune_loaded(be) && clmlp_tune_path(be, 0, path, sizeof path) == CLMLP_OK)
             printf("tuning: CLBlast GEMM parameters from %s\n", path);

@@ -1,7 +1,8 @@
 /* clmlp gradcheck: checks backpropagation against central finite
  * differences on the reference backend (double precision), and with
- * --backend opencl also trains the same network on the device and on the
- * reference side by side, naming the first op whose results diverge. */
+ * --backend cpu, opencl or default also trains the same network on that
+ * backend and on the reference side by side, naming the first op whose
+ * results diverge. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,10 @@ static const char *const usage =
     "Checks the gradients of a network on random data.  On the reference backend\n"
     "(double precision) every parameter's backpropagated gradient is compared with\n"
     "a central finite difference, and one random direction over all of them.\n"
-    "With --backend opencl the same network also trains for --steps mini-batch\n"
-    "steps on the device and on the reference backend from the same weights, and\n"
-    "the first op whose results differ by more than --tol is reported.\n"
+    "With --backend cpu, opencl or default the same network also trains for\n"
+    "--steps mini-batch steps on that backend and on the reference backend from\n"
+    "the same weights, and the first op whose results differ by more than --tol\n"
+    "is reported.\n"
     "\n"
     "  --layers SPEC         network, e.g. 4,5:tanh,3:softmax (the default)\n"
     "  --loss NAME           default: sparse_categorical_crossentropy for softmax\n"
@@ -149,7 +151,7 @@ int cmd_gradcheck(int argc, char **argv)
     int ok = g.max_rel_error <= fd_bound && g.directional_rel_error <= fd_bound;
     printf("  %s (bound %.0e)\n", ok ? "ok" : "FAILED", fd_bound);
 
-    if (ba.kind == CLMLP_BACKEND_OPENCL || ba.kind == CLMLP_BACKEND_DEFAULT) {
+    if (ba.kind != CLMLP_BACKEND_REF) {
         if (cli_backend_open(&ba, 0, &dev) != CLI_OK) goto done;
         if (make_model(spec, loss, dev, seed, &mdev)) {
             status = cli_runtime_error();

@@ -36,7 +36,7 @@ static void usage(void)
 /* Runs `clmlp summary`; returns the exit status. */
 int cmd_summary(int argc, char **argv)
 {
-    cli_backend_args backend = {CLMLP_BACKEND_REF, NULL, NULL};
+    cli_backend_args backend = {.kind = CLMLP_BACKEND_REF};
     const char *layers = NULL, *model = NULL, *weights = NULL;
     int c, rc = CLI_OK;
     while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "h", long_options)) != -1) {

@@ -222,7 +222,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         case 'h': usage(); return -1;
         case 'q': a->quiet = 1; break;
         case '?': return CLI_USAGE;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
+        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS:
             rc = cli_backend_option(CMD, &a->backend, c, optarg);
             break;
         case OPT_TRAIN: case OPT_TEST: case OPT_LABEL_COL: case OPT_DATASET: case OPT_DATA_DIR:

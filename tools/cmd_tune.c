@@ -104,7 +104,7 @@ static int parse_args(int argc, char **argv, tune_args *a)
         switch (c) {
         case 'h': usage(); return -1;
         case '?': return CLI_USAGE;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE:
+        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS:
             rc = cli_backend_option(CMD, &a->backend, c, optarg);
             break;
         case OPT_LAYERS: a->layers = optarg; break;
@@ -122,8 +122,9 @@ static int parse_args(int argc, char **argv, tune_args *a)
         }
     }
     if (rc) return rc;
-    if (a->backend.kind == CLMLP_BACKEND_REF)
-        return cli_usage_error(CMD, "tuning is for CLBlast on the OpenCL backend, not ref");
+    if (a->backend.kind == CLMLP_BACKEND_REF || a->backend.kind == CLMLP_BACKEND_CPU)
+        return cli_usage_error(CMD, "tuning is for CLBlast on the OpenCL backend, not %s",
+                               cli_backend_kind_name(a->backend.kind));
     return cli_no_operands(CMD, argc, argv);
 }
 
@@ -712,7 +713,7 @@ int cmd_tune(int argc, char **argv)
     setenv("CLMLP_NO_TUNING", "1", 1);
     clmlp_backend_t *be = NULL;
     if ((rc = cli_backend_open(&a.backend, 0, &be))) return rc;
-    if (strcmp(clmlp_backend_name(be), "opencl") != 0) {
+    if (clmlp_backend_kind_of(be) != CLMLP_BACKEND_OPENCL) {
         fprintf(stderr, "clmlp tune: no OpenCL device; tuning is for CLBlast on OpenCL\n");
         clmlp_backend_free(be);
         return CLI_RUNTIME;

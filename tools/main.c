@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_blas.h"
 #include "commands.h"
 
 /* Keep in step with project(VERSION) in CMakeLists.txt. */
@@ -21,7 +22,7 @@ static const command commands[] = {
     {"summary", cmd_summary, "the layers and parameter counts of a spec or model"},
     {"forward", cmd_forward, "a forward pass by hand, printing every layer's activations"},
     {"gradcheck", cmd_gradcheck, "compare backpropagation with finite differences"},
-    {"devices", cmd_devices, "list the OpenCL platforms and devices"},
+    {"devices", cmd_devices, "list the devices: the cpu backend and its BLAS, OpenCL's"},
     {"bench", cmd_bench, "time the W1-W3 training workloads on synthetic MNIST-shaped data"},
     {"tune", cmd_tune, "tune CLBlast's GEMM kernels for a model's shapes on this device"},
 };
@@ -30,7 +31,7 @@ static const command commands[] = {
 static void usage(FILE *f)
 {
     fputs("usage: clmlp COMMAND [OPTIONS]\n"
-          "Train multilayer perceptrons on any OpenCL device or the reference backend.\n\n"
+          "Train multilayer perceptrons on any OpenCL device, or on the CPU through a BLAS.\n\n"
           "commands:\n", f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
@@ -49,6 +50,7 @@ static const command *find_command(const char *name)
 /* Dispatches to the subcommand named by argv[1]. */
 int main(int argc, char **argv)
 {
+    cli_blas_fix(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -49,17 +49,22 @@ int clmlp_backend_init(clmlp_backend_t **out, const clmlp_backend_opts *opts)
     case CLMLP_BACKEND_REF:
         rc = clmlp_ref_backend_open(be);
         break;
+    case CLMLP_BACKEND_CPU:
+        rc = clmlp_cpu_backend_open(be, opts);
+        break;
     case CLMLP_BACKEND_OPENCL:
         rc = clmlp_opencl_backend_open(be, opts);
         break;
     case CLMLP_BACKEND_DEFAULT:
-        rc = clmlp_opencl_backend_open(be, opts);
-        /* With no OpenCL device at all, and none asked for, fall back. */
-        if (rc == CLMLP_E_NOT_FOUND && !device_requested(opts)) {
+        /* A device the user named is opened as named (PoCL too); otherwise
+         * the first GPU, and without one the cpu backend, which beats an
+         * OpenCL driver for the CPU. */
+        if (device_requested(opts) || clmlp_opencl_has_gpu()) {
+            rc = clmlp_opencl_backend_open(be, opts);
+        } else {
             if (opts->verbose)
-                fprintf(stderr, "clmlp: %s; using the reference backend\n",
-                        clmlp_last_error());
-            rc = clmlp_ref_backend_open(be);
+                fprintf(stderr, "clmlp: no GPU through OpenCL; using the cpu backend\n");
+            rc = clmlp_cpu_backend_open(be, opts);
         }
         break;
     default:
@@ -69,6 +74,11 @@ int clmlp_backend_init(clmlp_backend_t **out, const clmlp_backend_opts *opts)
         free(be);
         return rc;
     }
+    be->memory_limit = opts->memory_limit;
+    clmlp_mem_info mi = {.f32_bytes = 4, .i32_bytes = 4};
+    if (be->iface->mem_info) be->iface->mem_info(be->ctx, &mi);
+    be->elem_bytes[CLMLP_BUF_F32] = mi.f32_bytes;
+    be->elem_bytes[CLMLP_BUF_I32] = mi.i32_bytes;
     if (opts->verbose) fprintf(stderr, "clmlp: backend %s: %s\n", be->iface->name, be->description);
     *out = be;
     return CLMLP_OK;
@@ -95,7 +105,33 @@ int be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out)
 {
     BE_NEED(be, mem_info);
     if (!out) return clmlp_set_error(CLMLP_E_INVALID, "mem_info: out is NULL");
-    return be->iface->mem_info(be->ctx, out);
+    *out = (clmlp_mem_info){0};
+    CLMLP_TRY(be->iface->mem_info(be->ctx, out));
+    if (be->memory_limit) {
+        uint64_t room = be->memory_limit > be->bytes_held ? be->memory_limit - be->bytes_held : 0;
+        out->capped = room <= out->limit;
+        if (room < out->limit) out->limit = room;
+        if (be->memory_limit < out->max_alloc) out->max_alloc = be->memory_limit;
+    }
+    return CLMLP_OK;
+}
+
+int clmlp_backend_memory(clmlp_backend_t *be, clmlp_memory *out)
+{
+    if (!out) return clmlp_set_error(CLMLP_E_INVALID, "clmlp_backend_memory: out is NULL");
+    clmlp_mem_info mi;
+    CLMLP_TRY(be_mem_info(be, &mi));
+    out->limit = mi.limit;
+    out->max_alloc = mi.max_alloc;
+    out->host_memory = mi.host_memory;
+    return CLMLP_OK;
+}
+
+clmlp_backend_kind clmlp_backend_kind_of(const clmlp_backend_t *be)
+{
+    if (be && be->iface == &clmlp_opencl_iface) return CLMLP_BACKEND_OPENCL;
+    if (be && be->iface == &clmlp_cpu_iface) return CLMLP_BACKEND_CPU;
+    return CLMLP_BACKEND_REF;
 }
 
 int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out)
@@ -107,13 +143,16 @@ int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf *
     b->owner = be;
     b->type = type;
     b->n = n;
+    be->bytes_held += (uint64_t)n * be->elem_bytes[type];
     *out = b;
     return CLMLP_OK;
 }
 
 void be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
 {
-    if (be && be->iface && be->iface->buf_free && b) be->iface->buf_free(be->ctx, b);
+    if (!be || !be->iface || !be->iface->buf_free || !b) return;
+    be->bytes_held -= (uint64_t)b->n * be->elem_bytes[b->type];
+    be->iface->buf_free(be->ctx, b);
 }
 
 int be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n)

@@ -51,6 +51,7 @@ typedef struct {
                                     memory actually available now */
     uint64_t max_alloc;          /* bytes one buffer may hold at most */
     int host_memory;             /* the device's memory is the host's */
+    int capped;                  /* limit is what memory_limit leaves (be_mem_info) */
 } clmlp_mem_info;
 
 typedef struct clmlp_backend_i {
@@ -163,6 +164,10 @@ struct clmlp_backend {
     const clmlp_backend_i *iface;
     void *ctx;
     char description[256];
+    char device[128]; /* short, for messages: "the CPU", an OpenCL device's name */
+    uint64_t memory_limit; /* clmlp_backend_opts.memory_limit (0: none) */
+    size_t elem_bytes[2];  /* bytes of an F32 and an I32 element here */
+    uint64_t bytes_held;   /* in the buffers be_buf_alloc made and not freed */
 };
 
 /* Each backend's table, so a backend is told by its table, never its name. */
@@ -170,12 +175,15 @@ extern const clmlp_backend_i clmlp_ref_iface;
 extern const clmlp_backend_i clmlp_cpu_iface;
 extern const clmlp_backend_i clmlp_opencl_iface;
 
-/* Backend constructors: each fills be->iface, be->ctx and be->description. */
+/* Backend constructors: each fills be->iface, be->ctx, be->description and
+ * be->device. */
 int clmlp_ref_backend_open(clmlp_backend_t *be);
 int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts);
 int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts);
 
 /* ---- wrappers: check the arguments and the slot, then call it ---- */
+/* The slot's figures, capped by what the backend's memory_limit leaves
+ * beside the buffers it holds. */
 int be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out);
 int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out);
 void be_buf_free(clmlp_backend_t *be, clmlp_buf *b);

@@ -94,6 +94,14 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     clmlp_dev_data dd = {0}, vd = {0};
     int rc = (h && order) ? CLMLP_OK
                           : clmlp_set_error(CLMLP_E_NOMEM, "out of memory starting training");
+    /* Everything training adds to the model on the device, checked at once. */
+    clmlp_mem_part parts[2 * MODEL_DATA_PARTS + MODEL_WORKSPACE_PARTS + 1];
+    size_t np = model_data_parts(m, train, "training data", parts);
+    np += model_data_parts(m, o.validation, "validation data", parts + np);
+    if (batch > m->ws_rows) np += model_workspace_parts(m, batch, parts + np);
+    if (o.shuffle && m->idx_n < train->n)
+        parts[np++] = (clmlp_mem_part){"row order", train->n, CLMLP_BUF_I32, 1, 0};
+    if (rc == CLMLP_OK) rc = model_memory_guard(m->be, parts, np, "training");
     if (rc == CLMLP_OK) rc = dev_data_upload(m, train, &dd);
     if (rc == CLMLP_OK && o.validation) rc = dev_data_upload(m, o.validation, &vd);
     if (rc == CLMLP_OK) rc = model_reserve(m, batch);
@@ -149,6 +157,9 @@ int clmlp_model_evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, size_t bat
     if (!m || !m->be) return clmlp_set_error(CLMLP_E_INVALID, "evaluate: the model is not compiled");
     if (!ds || ds->n == 0) return clmlp_set_error(CLMLP_E_INVALID, "evaluate: no data");
     size_t batch = batch_size && batch_size < ds->n ? batch_size : (ds->n < 1024 ? ds->n : 1024);
+    clmlp_mem_part parts[MODEL_DATA_PARTS];
+    CLMLP_TRY(model_memory_guard(m->be, parts, model_data_parts(m, ds, "the data", parts),
+                                 "evaluation"));
     clmlp_dev_data dd;
     CLMLP_TRY(dev_data_upload(m, ds, &dd));
     int rc = model_reserve(m, batch);

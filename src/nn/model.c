@@ -316,9 +316,16 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     m->loss = loss;
     m->opt = o;
     m->opt_step = 0;
+    /* Nothing is allocated for a model the device cannot hold. */
+    const clmlp_mem_part parts[] = {
+        {"parameters", m->n_params, CLMLP_BUF_F32, 1, 0},
+        {"gradients", m->n_params, CLMLP_BUF_F32, 1, 0},
+        {"optimizer state", m->n_params, CLMLP_BUF_F32, model_opt_state_count(m), 0},
+        {"metrics", CLMLP_METRIC_COUNT, CLMLP_BUF_F32, 1, 0}};
+    int rc = model_memory_guard(be, parts, sizeof parts / sizeof parts[0], "the model");
     /* Device buffers first: a model too large for the device fails at once,
      * before the host spends seconds initialising parameters it cannot use. */
-    int rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->params);
+    if (rc == CLMLP_OK) rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->params);
     if (rc == CLMLP_OK) rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->grads);
     if (rc == CLMLP_OK) rc = be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m->metrics);
     if (rc == CLMLP_OK && model_opt_state_count(m) >= 1)
@@ -350,41 +357,57 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     return rc;
 }
 
+size_t model_workspace_parts(const clmlp_model_t *m, size_t rows, clmlp_mem_part *out)
+{
+    size_t total = 0, widest = m->n_inputs;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        total += m->layers[i].units;
+        if (m->layers[i].units > widest) widest = m->layers[i].units;
+    }
+    /* In the order model_reserve fills its buffers. */
+    out[0] = (clmlp_mem_part){"activations (z and y)", total * rows, CLMLP_BUF_F32, 2, 1};
+    out[1] = (clmlp_mem_part){"backprop workspace", widest * rows, CLMLP_BUF_F32, 2, 1};
+    out[2] = (clmlp_mem_part){"batch inputs", m->n_inputs * rows, CLMLP_BUF_F32, 1, 1};
+    out[3] = (clmlp_mem_part){"batch targets", clmlp_model_n_outputs(m) * rows, CLMLP_BUF_F32,
+                              1, 1};
+    out[4] = (clmlp_mem_part){"batch labels", rows, CLMLP_BUF_I32, 1, 1};
+    return MODEL_WORKSPACE_PARTS;
+}
+
 int model_reserve(clmlp_model_t *m, size_t rows)
 {
     if (!m->be) return clmlp_set_error(CLMLP_E_INVALID, "the model is not compiled");
     if (rows == 0) return clmlp_set_error(CLMLP_E_INVALID, "a batch needs at least one row");
     if (rows <= m->ws_rows) return CLMLP_OK;
-    size_t total = 0, widest = m->n_inputs;
+    size_t total = 0;
     for (size_t i = 0; i < m->n_layers; i++) {
         m->layers[i].ws_off = total * rows;
         total += m->layers[i].units;
-        if (m->layers[i].units > widest) widest = m->layers[i].units;
     }
     if ((double)total * (double)rows > 2147483647.0)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "a batch of %zu rows through layers %zu wide in all is too "
                                "large; use a smaller batch",
                                rows, total);
+    /* The buffers, in the order of model_workspace_parts. */
     clmlp_buf **bufs[] = {&m->z, &m->y, &m->d0, &m->d1, &m->xb, &m->tb, &m->lb};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+    size_t n_bufs = sizeof bufs / sizeof bufs[0];
+    for (size_t i = 0; i < n_bufs; i++) {
         be_buf_free(m->be, *bufs[i]);
         *bufs[i] = NULL;
     }
-    size_t out = clmlp_model_n_outputs(m);
-    int rc = be_buf_alloc(m->be, CLMLP_BUF_F32, total * rows, &m->z);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(m->be, CLMLP_BUF_F32, total * rows, &m->y);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(m->be, CLMLP_BUF_F32, widest * rows, &m->d0);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(m->be, CLMLP_BUF_F32, widest * rows, &m->d1);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(m->be, CLMLP_BUF_F32, m->n_inputs * rows, &m->xb);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(m->be, CLMLP_BUF_F32, out * rows, &m->tb);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(m->be, CLMLP_BUF_I32, rows, &m->lb);
+    m->ws_rows = 0;
+    clmlp_mem_part parts[MODEL_WORKSPACE_PARTS];
+    size_t n_parts = model_workspace_parts(m, rows, parts);
+    int rc = model_memory_guard(m->be, parts, n_parts, "the batch workspace");
+    for (size_t p = 0, k = 0; rc == CLMLP_OK && p < n_parts; p++)
+        for (size_t c = 0; rc == CLMLP_OK && c < parts[p].count && k < n_bufs; c++)
+            rc = be_buf_alloc(m->be, parts[p].type, parts[p].n, bufs[k++]);
     if (rc != CLMLP_OK) {
-        for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        for (size_t i = 0; i < n_bufs; i++) {
             be_buf_free(m->be, *bufs[i]);
             *bufs[i] = NULL;
         }
-        m->ws_rows = 0;
         return rc;
     }
     m->ws_rows = rows;

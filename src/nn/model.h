@@ -91,4 +91,30 @@ int model_metrics_read(clmlp_model_t *m, double *loss, double *accuracy, int *no
 /* The optimizer's state arrays in use (0, 1 for momentum, 2 for Adam). */
 size_t model_opt_state_count(const clmlp_model_t *m);
 
+/* ---- the memory guard (memory_guard.c) ---- */
+/* count buffers of n elements of type, named for messages. */
+typedef struct {
+    const char *what;
+    size_t n;
+    clmlp_buf_type type;
+    size_t count;
+    int per_row; /* grows with the batch (a smaller batch helps) */
+} clmlp_mem_part;
+
+/* Refuses (CLMLP_E_NOMEM, naming every part, the total and the limit)
+ * when the parts do not fit in what be can still allocate, or one of their
+ * buffers is larger than be allows in one.  what begins the message ("the
+ * model", "training"). */
+int model_memory_guard(clmlp_backend_t *be, const clmlp_mem_part *parts, size_t n_parts,
+                       const char *what);
+/* The buffers model_reserve makes for rows rows: fills out (room for
+ * MODEL_WORKSPACE_PARTS) and returns how many. */
+#define MODEL_WORKSPACE_PARTS 5
+size_t model_workspace_parts(const clmlp_model_t *m, size_t rows, clmlp_mem_part *out);
+/* The buffers dev_data_upload makes for ds: fills out (room for
+ * MODEL_DATA_PARTS) and returns how many; name says which set. */
+#define MODEL_DATA_PARTS 3
+size_t model_data_parts(const clmlp_model_t *m, const clmlp_dataset_t *ds, const char *name,
+                        clmlp_mem_part *out);
+
 #endif

@@ -51,6 +51,20 @@ static int host_targets(const clmlp_model_t *m, const clmlp_dataset_t *ds, const
     return CLMLP_OK;
 }
 
+size_t model_data_parts(const clmlp_model_t *m, const clmlp_dataset_t *ds, const char *name,
+                        clmlp_mem_part *out)
+{
+    size_t k = 0;
+    if (!ds) return 0;
+    /* What dev_data_upload allocates, and in its order. */
+    out[k++] = (clmlp_mem_part){name, ds->n * ds->n_features, CLMLP_BUF_F32, 1, 0};
+    if (ds->labels) out[k++] = (clmlp_mem_part){"labels", ds->n, CLMLP_BUF_I32, 1, 0};
+    if (!loss_uses_labels(m))
+        out[k++] = (clmlp_mem_part){"targets", ds->n * clmlp_model_n_outputs(m),
+                                    CLMLP_BUF_F32, 1, 0};
+    return k;
+}
+
 int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data *dd)
 {
     memset(dd, 0, sizeof *dd);

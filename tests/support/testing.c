@@ -93,8 +93,9 @@ clmlp_backend_t *test_open_backend(clmlp_backend_kind kind)
     o.kind = kind;
     clmlp_backend_t *be = NULL;
     if (clmlp_backend_init(&be, &o) < 0) {
+        static const char *const names[] = {"default", "reference", "OpenCL", "cpu"};
         fprintf(stderr, "cannot open the %s backend: %s\n",
-                kind == CLMLP_BACKEND_REF ? "reference" : "OpenCL", clmlp_last_error());
+                (unsigned)kind < 4 ? names[kind] : "unknown", clmlp_last_error());
         return NULL;
     }
     return be;

@@ -49,7 +49,7 @@ void test_assert_close_impl(const float *got, const float *want, size_t n, doubl
 /* Fills v with uniform values in [lo, hi) from a seeded generator. */
 void test_fill_uniform(float *v, size_t n, float lo, float hi, unsigned long long seed);
 
-/* Opens the reference backend, or the OpenCL one (on $CLMLP_PLATFORM /
+/* Opens a backend of the given kind (OpenCL: on $CLMLP_PLATFORM /
  * $CLMLP_DEVICE or the default device); failing to open is a test failure,
  * never a skip. */
 clmlp_backend_t *test_open_backend(clmlp_backend_kind kind);

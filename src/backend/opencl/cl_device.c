@@ -107,6 +107,22 @@ size_t clmlp_cl_default_device(const clmlp_cl_inventory *inv, size_t first, size
     return first;
 }
 
+/* Whether any OpenCL device is a GPU (0 also when there is no platform). */
+int clmlp_opencl_has_gpu(void)
+{
+    clmlp_cl_inventory inv;
+    int found = 0;
+    if (clmlp_cl_inventory_init(&inv) == CLMLP_OK && inv.n_devices > 0) {
+        size_t i = clmlp_cl_default_device(&inv, 0, inv.n_devices);
+        cl_device_type t = 0;
+        found = clGetDeviceInfo(inv.devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) ==
+                    CL_SUCCESS &&
+                (t & CL_DEVICE_TYPE_GPU);
+    }
+    clmlp_cl_inventory_free(&inv);
+    return found;
+}
+
 /* Whether needle occurs in hay, ignoring ASCII case. */
 static int contains_nocase(const char *hay, const char *needle)
 {

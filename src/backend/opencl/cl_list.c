@@ -86,9 +86,10 @@ int clmlp_opencl_list_devices(FILE *f)
         }
         if (!local) fprintf(f, "  (no devices)\n");
     }
-    fprintf(f, "Choose with $CLMLP_PLATFORM and $CLMLP_DEVICE (an index, or part of a "
-               "name or vendor, any case);\nwithout a platform, a device index counts "
-               "over all platforms.  Default: the first GPU, else the first device.\n");
+    fprintf(f, "Choose with --platform/--device or $CLMLP_PLATFORM/$CLMLP_DEVICE (an index, "
+               "or part of a\nname or vendor, any case); without a platform, a device index "
+               "counts over all platforms.\n--backend opencl takes the first GPU, else the "
+               "first device; a named device is\nopened by the default backend too.\n");
     clmlp_cl_inventory_free(&inv);
     return CLMLP_OK;
 }

@@ -4,6 +4,7 @@
  * between clSetKernelArg and the launch. */
 #include <clblast_c.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "backend/opencl/cl_internal.h"
@@ -117,6 +118,7 @@ int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opt
         return rc;
     }
     clmlp_cl_describe(ctx->platform, ctx->device, be->description, sizeof be->description);
+    snprintf(be->device, sizeof be->device, "%s", ctx->device_name);
     atomic_fetch_add(&g_open_backends, 1);
     ctx->counted = 1;
     be->iface = &clmlp_opencl_iface;

@@ -279,5 +279,6 @@ int clmlp_ref_backend_open(clmlp_backend_t *be)
     be->ctx = c;
     snprintf(be->description, sizeof be->description, "%s",
              "reference backend (C, double precision)");
+    snprintf(be->device, sizeof be->device, "the reference backend");
     return CLMLP_OK;
 }

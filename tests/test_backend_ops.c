@@ -1,9 +1,12 @@
-/* Every OpenCL backend op against the reference backend, on random inputs of
- * awkward sizes (1, 7, 33, 1000 rows or columns), with offsets into the
- * buffers and leading dimensions wider than the matrices.  Both backends get
- * the same float inputs; the reference computes in double, so each
- * tolerance below is the float32 rounding the OpenCL side may add, with the
- * reason stated where it is set.
+/* Every op of a float32 backend (cpu or opencl, named by the first
+ * argument) against the reference backend, on random inputs of awkward
+ * sizes (1, 7, 33, 1000 rows or columns), with offsets into the buffers and
+ * leading dimensions wider than the matrices.  Both backends get the same
+ * float inputs; the reference computes in double, so each tolerance below
+ * is the float32 rounding the backend under test may add, with the reason
+ * stated where it is set.  The same tolerances hold for both backends: the
+ * cpu backend's own exp, log and tanh (cpu_math.h) are within 2 ulp, inside
+ * what OpenCL allows its built-ins.
  *
  * CLMLP_TEST_SMALL=1 keeps every size <= 33, so the suite can run under
  * oclgrind (--data-races --uninitialized) in reasonable time. */
@@ -20,7 +23,7 @@
 /* float32 machine epsilon: the unit every tolerance here is counted in. */
 #define EPS ((double)FLT_EPSILON)
 
-static clmlp_backend_t *g_cl, *g_ref;
+static clmlp_backend_t *g_dev, *g_ref;
 static int g_small;
 
 /* ---- the largest error seen per op, printed at the end ------------------ */
@@ -48,9 +51,9 @@ static void note_error(const char *op, double err)
 /* Prints the table of largest errors (|got - want| / max(1, |want|)). */
 static void print_errors(void)
 {
-    printf("\nLargest error of the OpenCL backend against the reference, per op\n"
-           "(|opencl - ref| / max(1, |ref|), float32 epsilon = %.3g):\n",
-           EPS);
+    printf("\nLargest error of the %s backend against the reference, per op\n"
+           "(|%s - ref| / max(1, |ref|), float32 epsilon = %.3g):\n",
+           clmlp_backend_name(g_dev), clmlp_backend_name(g_dev), EPS);
     for (size_t i = 0; i < g_n_errors; i++)
         printf("  %-28s %.3g  (%.1f eps)\n", g_errors[i].op, g_errors[i].worst,
                g_errors[i].worst / EPS);
@@ -60,14 +63,14 @@ static void print_errors(void)
 
 
 /* Inside `for (int side = 0; side < 2; side++)`: the backend and a twin's
- * buffer on that side (0: OpenCL, 1: reference). */
-#define BE (side ? g_ref : g_cl)
-#define B(t) (side ? (t).ref : (t).cl)
+ * buffer on that side (0: the backend under test, 1: the reference). */
+#define BE (side ? g_ref : g_dev)
+#define B(t) (side ? (t).ref : (t).dev)
 
 /* Fails the current test unless both backends are open. */
 #define NEED_BACKENDS()                                                           \
     do {                                                                          \
-        if (!g_cl || !g_ref) {                                                    \
+        if (!g_dev || !g_ref) {                                                    \
             CU_FAIL("both backends must open (see stderr)");                      \
             return;                                                               \
         }                                                                         \
@@ -75,7 +78,7 @@ static void print_errors(void)
 
 /* One buffer on each backend, holding the same values. */
 typedef struct {
-    clmlp_buf *cl, *ref;
+    clmlp_buf *dev, *ref;
     size_t n;
     clmlp_buf_type type;
 } twin;
@@ -84,10 +87,10 @@ typedef struct {
 static twin twin_new(clmlp_buf_type type, size_t n, const void *init)
 {
     twin t = {NULL, NULL, n, type};
-    TEST_OK(be_buf_alloc(g_cl, type, n, &t.cl));
+    TEST_OK(be_buf_alloc(g_dev, type, n, &t.dev));
     TEST_OK(be_buf_alloc(g_ref, type, n, &t.ref));
     if (init) {
-        TEST_OK(be_upload(g_cl, t.cl, 0, init, n));
+        TEST_OK(be_upload(g_dev, t.dev, 0, init, n));
         TEST_OK(be_upload(g_ref, t.ref, 0, init, n));
     }
     return t;
@@ -96,9 +99,9 @@ static twin twin_new(clmlp_buf_type type, size_t n, const void *init)
 /* Frees both halves. */
 static void twin_free(twin *t)
 {
-    be_buf_free(g_cl, t->cl);
+    be_buf_free(g_dev, t->dev);
     be_buf_free(g_ref, t->ref);
-    t->cl = t->ref = NULL;
+    t->dev = t->ref = NULL;
 }
 
 /* A twin of n uniform values in [lo, hi). */
@@ -120,7 +123,7 @@ static double twin_check(const twin *t, double tol, const char *op, const char *
     float *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     CU_ASSERT_PTR_NOT_NULL_FATAL(want);
-    TEST_OK(be_download(g_cl, t->cl, 0, got, t->n));
+    TEST_OK(be_download(g_dev, t->dev, 0, got, t->n));
     TEST_OK(be_download(g_ref, t->ref, 0, want, t->n));
     double err = test_max_error(got, want, t->n);
     note_error(op, err);
@@ -138,7 +141,7 @@ static void twin_check_i32(const twin *t, const char *op)
     int32_t *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     CU_ASSERT_PTR_NOT_NULL_FATAL(want);
-    TEST_OK(be_download(g_cl, t->cl, 0, got, t->n));
+    TEST_OK(be_download(g_dev, t->dev, 0, got, t->n));
     TEST_OK(be_download(g_ref, t->ref, 0, want, t->n));
     size_t bad = 0;
     for (size_t i = 0; i < t->n; i++) bad += got[i] != want[i];
@@ -268,8 +271,8 @@ static void layer_case(clmlp_act act, size_t rows, size_t cols, int with_bias,
     CU_ASSERT_PTR_NOT_NULL_FATAL(yh);
     TEST_OK(be_download(g_ref, z.ref, 0, zh, z.n));
     TEST_OK(be_download(g_ref, y.ref, 0, yh, y.n));
-    TEST_OK(be_upload(g_cl, z.cl, 0, zh, z.n));
-    TEST_OK(be_upload(g_cl, y.cl, 0, yh, y.n));
+    TEST_OK(be_upload(g_dev, z.dev, 0, zh, z.n));
+    TEST_OK(be_upload(g_dev, y.dev, 0, yh, y.n));
     twin dy = twin_uniform(off_dy + n + 1, -1.0f, 1.0f, seed + 3);
     twin dz = twin_uniform(off_dz + n + 2, -1.0f, 1.0f, seed + 4);
     for (int side = 0; side < 2; side++) {
@@ -441,7 +444,7 @@ static void test_loss_nonfinite(void)
         TEST_OK(be_loss_grad(BE, CLMLP_LOSS_CCE, 0, 2, 3, B(ty), 0, B(tt), 0, NULL, 0, 0.5f, NULL, 0,
                         B(tm)));
     float m[2][CLMLP_METRIC_COUNT];
-    TEST_OK(be_download(g_cl, tm.cl, 0, m[0], CLMLP_METRIC_COUNT));
+    TEST_OK(be_download(g_dev, tm.dev, 0, m[0], CLMLP_METRIC_COUNT));
     TEST_OK(be_download(g_ref, tm.ref, 0, m[1], CLMLP_METRIC_COUNT));
     for (int s = 0; s < 2; s++) {
         CU_ASSERT(isnan(m[s][CLMLP_METRIC_LOSS]));
@@ -562,7 +565,7 @@ static void test_nonfinite_check(void)
                 TEST_OK(be_nonfinite_check(BE, B(x), off, n, B(tm)));
             twin_check(&tm, 0.0, "nonfinite_check", "metrics");
             float m[CLMLP_METRIC_COUNT];
-            TEST_OK(be_download(g_cl, tm.cl, 0, m, CLMLP_METRIC_COUNT));
+            TEST_OK(be_download(g_dev, tm.dev, 0, m, CLMLP_METRIC_COUNT));
             CU_ASSERT_EQUAL(m[CLMLP_METRIC_NONFINITE], (kind == 1 || kind == 2) ? 1.0f : 0.0f);
             free(v);
             twin_free(&x);
@@ -646,12 +649,12 @@ static void test_memory(void)
     float *back = malloc(n * sizeof *back), *orig = malloc(n * sizeof *orig);
     CU_ASSERT_FATAL(back && orig);
     test_fill_uniform(orig, n, -3.0f, 3.0f, 9000);
-    TEST_OK(be_download(g_cl, a.cl, 0, back, n));
+    TEST_OK(be_download(g_dev, a.dev, 0, back, n));
     CU_ASSERT_EQUAL(memcmp(back, orig, n * sizeof *back), 0);
     /* upload does not wait, yet the caller may reuse its array at once. */
     for (int round = 0; round < 3; round++) {
         for (size_t i = 0; i < n; i++) back[i] = (float)(round * 1000 + (int)i);
-        TEST_OK(be_upload(g_cl, fresh.cl, 0, back, n));
+        TEST_OK(be_upload(g_dev, fresh.dev, 0, back, n));
         TEST_OK(be_upload(g_ref, fresh.ref, 0, back, n));
         memset(back, 0xff, n * sizeof *back);
     }
@@ -676,13 +679,13 @@ static void test_memory(void)
         TEST_OK(be_copy(BE, B(ib), 0, B(ib), 20, 15));
     }
     twin_check_i32(&ib, "fill/copy (i32)");
-    CU_ASSERT_EQUAL(be_fill(g_cl, ib.cl, 0, 1, 0.5f), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_fill(g_cl, ib.cl, 0, 1, 3e9f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_fill(g_dev, ib.dev, 0, 1, 0.5f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_fill(g_dev, ib.dev, 0, 1, 3e9f), CLMLP_E_INVALID);
 
     twin empty = twin_new(CLMLP_BUF_F32, 0, NULL);
-    TEST_OK(be_upload(g_cl, empty.cl, 0, NULL, 0));
-    TEST_OK(be_download(g_cl, empty.cl, 0, NULL, 0));
-    be_buf_free(g_cl, NULL); /* NULL-safe */
+    TEST_OK(be_upload(g_dev, empty.dev, 0, NULL, 0));
+    TEST_OK(be_download(g_dev, empty.dev, 0, NULL, 0));
+    be_buf_free(g_dev, NULL); /* NULL-safe */
 
     free(back);
     free(orig);
@@ -703,36 +706,41 @@ static void test_large_upload(void)
     CU_ASSERT_FATAL(v && back);
     for (size_t i = 0; i < n; i++) v[i] = (float)(i % 100003);
     clmlp_buf *b = NULL;
-    TEST_OK(be_buf_alloc(g_cl, CLMLP_BUF_F32, n, &b));
-    TEST_OK(be_upload(g_cl, b, 0, v, n));
-    TEST_OK(be_upload(g_cl, b, 1, v, n - 1));
-    TEST_OK(be_download(g_cl, b, 0, back, n));
+    TEST_OK(be_buf_alloc(g_dev, CLMLP_BUF_F32, n, &b));
+    TEST_OK(be_upload(g_dev, b, 0, v, n));
+    TEST_OK(be_upload(g_dev, b, 1, v, n - 1));
+    TEST_OK(be_download(g_dev, b, 0, back, n));
     CU_ASSERT_EQUAL(back[0], v[0]);
     CU_ASSERT_EQUAL(memcmp(back + 1, v, (n - 1) * sizeof *v), 0);
-    be_buf_free(g_cl, b);
+    be_buf_free(g_dev, b);
     free(v);
     free(back);
 }
 
-/* A buffer larger than the device's largest allocation fails cleanly with
- * a message that names the limit. */
+/* A buffer larger than the device can hold (16 TiB) fails cleanly, before
+ * any memory is touched, with a message that names the limit: the
+ * device's largest allocation (opencl), or the host's available memory
+ * (cpu). */
 static void test_alloc_too_large(void)
 {
     NEED_BACKENDS();
     clmlp_buf *b = (clmlp_buf *)&b; /* any non-NULL value: it must come back NULL */
-    int rc = be_buf_alloc(g_cl, CLMLP_BUF_F32, (size_t)1 << 42, &b);
+    int rc = be_buf_alloc(g_dev, CLMLP_BUF_F32, (size_t)1 << 42, &b);
     CU_ASSERT(rc < 0);
     CU_ASSERT_PTR_NULL(b);
-    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "largest"));
-    printf("\n  (message: %s)\n", clmlp_last_error());
+    const char *msg = clmlp_last_error();
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, g_dev->iface == &clmlp_cpu_iface ? "available"
+                                                                         : "largest"));
+    printf("\n  (message: %s)\n", msg);
 }
 
-/* Out-of-range offsets, wrong types, bad shapes and forbidden overlaps are
- * CLMLP_E_INVALID on the OpenCL backend, never an out-of-bounds access. */
+/* Out-of-range offsets, wrong types, bad shapes, forbidden overlaps and a
+ * buffer of another backend are CLMLP_E_INVALID, never an out-of-bounds
+ * access: the contract every backend shares (backend_check.c). */
 static void test_invalid_arguments(void)
 {
     NEED_BACKENDS();
-    clmlp_backend_t *be = g_cl;
+    clmlp_backend_t *be = g_dev;
     clmlp_buf *f = NULL, *g = NULL, *i32 = NULL, *m = NULL;
     TEST_OK(be_buf_alloc(be, CLMLP_BUF_F32, 64, &f));
     TEST_OK(be_buf_alloc(be, CLMLP_BUF_F32, 64, &g));
@@ -781,30 +789,54 @@ static void test_invalid_arguments(void)
     CU_ASSERT_EQUAL(be_sgd_update(be, 64, 0, f, g, NULL, 0.1f, 0.9f, 0, 0.0f), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(be_adam_update(be, 64, 0, f, g, m, g, 0.1f, 0.9f, 0.99f, 1e-7f, 0.0f),
                     CLMLP_E_INVALID);
+    /* A reference buffer handed to the backend under test. */
+    clmlp_buf *other = NULL;
+    TEST_OK(be_buf_alloc(g_ref, CLMLP_BUF_F32, 64, &other));
+    CU_ASSERT_EQUAL(be_copy(be, other, 0, f, 0, 4), CLMLP_E_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "another backend"));
+    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 4, other, 0, 4, 0, g, 0, 4),
+                    CLMLP_E_INVALID);
+    be_buf_free(g_ref, other);
     be_buf_free(be, f);
     be_buf_free(be, g);
     be_buf_free(be, i32);
     be_buf_free(be, m);
 }
 
-/* The backend's name and its description "DEVICE (PLATFORM, OpenCL x.y)". */
+/* The backend's name, and its description: "DEVICE (PLATFORM, OpenCL x.y)"
+ * for opencl, "CPU MODEL, N threads, BLAS VERSION KERNELS" for cpu. */
 static void test_description(void)
 {
     NEED_BACKENDS();
-    CU_ASSERT_STRING_EQUAL(clmlp_backend_name(g_cl), "opencl");
-    const char *d = clmlp_backend_description(g_cl);
-    printf("\n  (OpenCL device: %s)\n", d);
+    const char *d = clmlp_backend_description(g_dev);
+    printf("\n  (device: %s)\n", d);
+    if (clmlp_backend_kind_of(g_dev) == CLMLP_BACKEND_CPU) {
+        CU_ASSERT_STRING_EQUAL(clmlp_backend_name(g_dev), "cpu");
+        CU_ASSERT_PTR_NOT_NULL(strstr(d, " thread"));
+        clmlp_blas_info bi;
+        clmlp_blas_describe(&bi);
+        CU_ASSERT(bi.name[0] != '\0' && bi.threads >= 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(d, bi.name));
+        return;
+    }
+    CU_ASSERT_STRING_EQUAL(clmlp_backend_name(g_dev), "opencl");
     CU_ASSERT_PTR_NOT_NULL(strstr(d, ", OpenCL "));
     CU_ASSERT(strlen(d) > 0 && d[strlen(d) - 1] == ')');
 }
 
-/* Opens both backends (failing every test if either will not open), runs
- * the suites and prints the per-op error table. */
-int main(void)
+/* Opens the backend named by argv[1] ("cpu" or "opencl") and the reference
+ * (failing every test if either will not open: no device is a failure, not
+ * a skip), runs the suites and prints the per-op error table. */
+int main(int argc, char **argv)
 {
+    if (argc != 2 || (strcmp(argv[1], "cpu") != 0 && strcmp(argv[1], "opencl") != 0)) {
+        fprintf(stderr, "usage: %s cpu|opencl\n", argv[0]);
+        return 2;
+    }
     const char *small = getenv("CLMLP_TEST_SMALL");
     g_small = small && strcmp(small, "1") == 0;
-    g_cl = test_open_backend(CLMLP_BACKEND_OPENCL);
+    g_dev = test_open_backend(strcmp(argv[1], "cpu") == 0 ? CLMLP_BACKEND_CPU
+                                                            : CLMLP_BACKEND_OPENCL);
     g_ref = test_open_backend(CLMLP_BACKEND_REF);
     static const test_case backend_cases[] = {{"description", test_description},
                                               {"memory", test_memory},
@@ -823,12 +855,14 @@ int main(void)
                                          {"sgd_update", test_sgd_update},
                                          {"adam_update", test_adam_update},
                                          {NULL, NULL}};
-    if (test_add_suite("opencl backend", backend_cases) < 0 ||
-        test_add_suite("opencl ops vs reference", op_cases) < 0)
+    char suite[2][64];
+    snprintf(suite[0], sizeof suite[0], "%s backend", argv[1]);
+    snprintf(suite[1], sizeof suite[1], "%s ops vs reference", argv[1]);
+    if (test_add_suite(suite[0], backend_cases) < 0 || test_add_suite(suite[1], op_cases) < 0)
         return 1;
     int rc = test_run_all();
     print_errors();
-    clmlp_backend_free(g_cl);
+    clmlp_backend_free(g_dev);
     clmlp_backend_free(g_ref);
     return rc;
 }

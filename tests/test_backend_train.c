@@ -1,18 +1,21 @@
-/* Training on the OpenCL device against the reference backend: several
- * steps from the same weights, every op compared after each step, and the
- * teaching tasks (forward pass, XOR, circle) on the device.  No device is a
- * failure, not a skip. */
+/* Training on a float32 backend (cpu or opencl, named by the first
+ * argument) against the reference backend: several steps from the same
+ * weights, every op compared after each step, the teaching tasks (forward
+ * pass, XOR, circle), and the memory guard.  No device is a failure, not a
+ * skip. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/testing.h"
 #include "util/rng.h"
 
 static clmlp_backend_t *dev, *ref;
+static clmlp_backend_kind g_kind;
 
-/* Largest difference allowed between float32 on the device and double on
+/* Largest difference allowed between float32 on the backend and double on
  * the reference after a few steps, as max|a-b| / max(1, max|b|).  float32
  * keeps 24 bits (epsilon 1.2e-7); a sum of k products carries up to about
  * k * epsilon relative error in the worst case, and the widest sums here
@@ -81,7 +84,7 @@ static void test_forward_by_hand(void)
     const float x[] = {1, -4, 0, 7};
     float y;
     CU_ASSERT(clmlp_model_predict(m, x, 1, &y) == CLMLP_OK);
-    /* 0.664001 as quoted (6 decimals), plus a few float32 ulps of the device. */
+    /* 0.664001 as quoted (6 decimals), plus a few float32 ulps of the backend. */
     CU_ASSERT(fabs(y - 0.664001) <= 5e-7 + 4 * 6e-8);
     clmlp_model_free(m);
 }
@@ -144,33 +147,107 @@ static void test_queue_window(void)
     }
 }
 
-static void test_too_large(void)
+/* Opens a backend of the kind under test whose memory limit is `limit`. */
+static clmlp_backend_t *open_limited(uint64_t limit)
 {
-    /* A model larger than the device's largest allocation fails cleanly. */
-    clmlp_model_t *m = NULL;
-    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "40000,40000:relu,10:softmax") == CLMLP_OK);
-    int rc = clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, NULL, dev, 1);
-    CU_ASSERT(rc < 0);
-    CU_ASSERT(clmlp_last_error()[0] != '\0');
-    printf("[%s] ", clmlp_last_error());
-    clmlp_model_free(m);
+    clmlp_backend_opts o = {.kind = g_kind, .memory_limit = limit};
+    clmlp_backend_t *be = NULL;
+    if (clmlp_backend_init(&be, &o) < 0) fprintf(stderr, "open: %s\n", clmlp_last_error());
+    CU_ASSERT_PTR_NOT_NULL_FATAL(be);
+    return be;
 }
 
-int main(void)
+/* The memory guard refuses what does not fit before allocating any of it,
+ * naming the need and the limit, without a test allocating gigabytes: the
+ * backend is given a 12 MB limit.  1000-1000-10 has 1,011,010 parameters
+ * (4.0 MB each for the weights, the gradients and each optimizer state):
+ * with Adam 16.2 MB does not fit, with plain SGD 8.1 MB does; then 2000 x
+ * 1000 training values (8 MB) no longer fit beside it. */
+static void test_memory_guard(void)
 {
-    dev = test_open_backend(CLMLP_BACKEND_OPENCL);
+    clmlp_backend_t *be = open_limited(12000000);
+    clmlp_memory mem;
+    TEST_OK(clmlp_backend_memory(be, &mem));
+    CU_ASSERT(mem.limit <= 12000000);
+    clmlp_model_t *m = NULL;
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "1000,1000:relu,10:softmax") == CLMLP_OK);
+    clmlp_optimizer adam = {.kind = CLMLP_OPT_ADAM, .lr = 0.001};
+    CU_ASSERT_EQUAL(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &adam, be, 1), CLMLP_E_NOMEM);
+    const char *msg = clmlp_last_error();
+    printf("[%s] ", msg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "16.2 MB"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "12.0 MB"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "optimizer state 8.1 MB"));
+    /* Nothing was allocated: the whole limit is still there. */
+    clmlp_memory after;
+    TEST_OK(clmlp_backend_memory(be, &after));
+    CU_ASSERT_EQUAL(after.limit, mem.limit);
+    float w;
+    CU_ASSERT(clmlp_model_get_params(m, &w) < 0); /* neither compiled nor set */
+
+    clmlp_optimizer sgd = {.kind = CLMLP_OPT_SGD, .lr = 0.01};
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &sgd, be, 1));
+    TEST_OK(clmlp_backend_memory(be, &after));
+    CU_ASSERT(after.limit < 4000000); /* the model holds 8.1 MB of the 12 */
+    clmlp_dataset_t *ds = random_set(2000, 1000, 10, 5);
+    clmlp_fit_opts fo = {.epochs = 1, .batch_size = 32};
+    CU_ASSERT_EQUAL(clmlp_model_fit(m, ds, &fo, NULL), CLMLP_E_NOMEM);
+    msg = clmlp_last_error();
+    printf("[%s] ", msg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "training data 8.0 MB"));
+    double loss, acc;
+    CU_ASSERT_EQUAL(clmlp_model_evaluate(m, ds, 32, &loss, &acc), CLMLP_E_NOMEM);
+    clmlp_dataset_free(ds);
+    /* What fits still trains. */
+    ds = random_set(100, 1000, 10, 6);
+    TEST_OK(clmlp_model_fit(m, ds, &fo, NULL));
+    clmlp_dataset_free(ds);
+    clmlp_model_free(m);
+    clmlp_backend_free(be);
+}
+
+/* Without a limit of its own the backend reports what the device can take:
+ * something, and on a host-memory device no more than the host has. */
+static void test_memory_limit_of_device(void)
+{
+    clmlp_memory mem;
+    TEST_OK(clmlp_backend_memory(dev, &mem));
+    printf("[limit %.2f GB, one buffer %.2f GB%s] ", mem.limit / 1e9, mem.max_alloc / 1e9,
+           mem.host_memory ? ", host memory" : "");
+    CU_ASSERT(mem.limit > 0 && mem.max_alloc > 0);
+    if (mem.host_memory) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        CU_ASSERT(mem.limit <= (uint64_t)pages * (uint64_t)page);
+    }
+}
+
+/* Runs the suite on the backend named by argv[1] ("cpu" or "opencl"). */
+int main(int argc, char **argv)
+{
+    if (argc != 2 || (strcmp(argv[1], "cpu") != 0 && strcmp(argv[1], "opencl") != 0)) {
+        fprintf(stderr, "usage: %s cpu|opencl\n", argv[0]);
+        return 2;
+    }
+    g_kind = strcmp(argv[1], "cpu") == 0 ? CLMLP_BACKEND_CPU : CLMLP_BACKEND_OPENCL;
+    dev = test_open_backend(g_kind);
     ref = test_open_backend(CLMLP_BACKEND_REF);
     if (!dev || !ref) return 1;
     printf("device: %s\n", clmlp_backend_description(dev));
     static const test_case cases[] = {
         {"training steps agree with the reference, op by op", test_steps_agree},
-        {"forward pass by hand on the device", test_forward_by_hand},
-        {"XOR on the device", test_xor},
-        {"circle set on the device", test_circle},
-        {"any queue window gives the same weights", test_queue_window},
-        {"a model larger than the device allows", test_too_large},
+        {"forward pass by hand", test_forward_by_hand},
+        {"XOR", test_xor},
+        {"circle set", test_circle},
+        {"the memory guard refuses what does not fit", test_memory_guard},
+        {"the device's memory limit", test_memory_limit_of_device},
         {NULL, NULL}};
-    test_add_suite("OpenCL training vs reference", cases);
+    static const test_case opencl_cases[] = {
+        {"any queue window gives the same weights", test_queue_window}, {NULL, NULL}};
+    char name[64];
+    snprintf(name, sizeof name, "%s training vs reference", argv[1]);
+    if (test_add_suite(name, cases) < 0) return 1;
+    if (g_kind == CLMLP_BACKEND_OPENCL && test_add_suite("opencl queue window", opencl_cases) < 0)
+        return 1;
     int rc = test_run_all();
     clmlp_backend_free(dev);
     clmlp_backend_free(ref);

@@ -1,0 +1,100 @@
+/* The cpu backend's table, and opening and closing it: float32 in host
+ * memory, GEMMs through the BLAS, the rest in fused loops on the threads
+ * the BLAS shares (cpu_internal.h has the design).  One backend is used by
+ * one thread at a time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "backend/cpu/cpu_internal.h"
+#include "util/error.h"
+
+/* Frees the context (the table itself is static). */
+static void cpu_free(void *ctx) { free(ctx); }
+
+/* Every op has finished when it returns. */
+static int cpu_synchronize(void *ctx)
+{
+    (void)ctx;
+    return CLMLP_OK;
+}
+
+const clmlp_backend_i clmlp_cpu_iface = {
+    .name = "cpu",
+    .free = cpu_free,
+    .mem_info = cpu_mem_info,
+    .buf_alloc = cpu_buf_alloc,
+    .buf_free = cpu_buf_free,
+    .upload = cpu_upload,
+    .download = cpu_download,
+    .copy = cpu_copy,
+    .fill = cpu_fill,
+    .synchronize = cpu_synchronize,
+    .gemm = cpu_gemm,
+    .bias_act_forward = cpu_bias_act_forward,
+    .act_backward = cpu_act_backward,
+    .bias_grad = cpu_bias_grad,
+    .loss_grad = cpu_loss_grad,
+    .count_correct = cpu_count_correct,
+    .gather_rows = cpu_gather_rows,
+    .nonfinite_check = cpu_nonfinite_check,
+    .sgd_update = cpu_sgd_update,
+    .adam_update = cpu_adam_update,
+};
+
+/* The CPU's model name from /proc/cpuinfo, or "CPU". */
+static void cpu_model_name(char *out, size_t cap)
+{
+    snprintf(out, cap, "CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        const char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) != 0 || !colon) continue;
+        colon += 1 + strspn(colon + 1, " \t");
+        snprintf(out, cap, "%.*s", (int)strcspn(colon, "\n"), colon);
+        break;
+    }
+    fclose(f);
+}
+
+/* The threads our loops use when the options leave it open: those the BLAS
+ * uses, else OpenMP's default, so both run on one team. */
+static int default_threads(const clmlp_blas_info *blas)
+{
+    int n = blas->threads;
+#ifdef _OPENMP
+    if (n < 1) n = omp_get_max_threads();
+#endif
+    return n < 1 ? 1 : n;
+}
+
+/* Opens the cpu backend; opts->threads (if > 0) sets the threads of the
+ * BLAS and of our loops.  The context is owned by be. */
+int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
+{
+    if (!be) return clmlp_set_error(CLMLP_E_INVALID, "cpu backend: no backend to fill");
+    cpu_ctx *c = calloc(1, sizeof *c);
+    if (!c) return clmlp_set_error(CLMLP_E_NOMEM, "cpu backend: out of memory");
+    if (opts && opts->threads > 0) cpu_blas_set_threads(opts->threads);
+    clmlp_blas_describe(&c->blas);
+    c->threads = opts && opts->threads > 0 ? opts->threads : default_threads(&c->blas);
+    if (c->threads > CPU_MAX_THREADS) c->threads = CPU_MAX_THREADS;
+    char model[128];
+    cpu_model_name(model, sizeof model);
+    const clmlp_blas_info *b = &c->blas;
+    int len = snprintf(be->description, sizeof be->description, "%s, %d thread%s, %s %s%s%s",
+                       model, c->threads, c->threads == 1 ? "" : "s", b->name, b->version,
+                       b->kernels[0] ? " " : "", b->kernels);
+    if (b->best[0] && len > 0 && (size_t)len < sizeof be->description)
+        snprintf(be->description + len, sizeof be->description - (size_t)len,
+                 " (older than this CPU runs: %s)", b->best);
+    snprintf(be->device, sizeof be->device, "the CPU");
+    be->iface = &clmlp_cpu_iface;
+    be->ctx = c;
+    return CLMLP_OK;
+}

@@ -1,0 +1,137 @@
+/* Private to the cpu backend: its buffers, its context, the BLAS it runs
+ * on, the loops it fuses (cpu_kernels.c) and the slots each file fills.
+ *
+ * Buffers are float32 or int32 arrays in host memory, 64-byte aligned.
+ * GEMMs go to the BLAS (cblas_sgemm); everything else is a C loop over
+ * contiguous rows, written so the compiler vectorises it (cpu_math.h) and
+ * compiled for AVX-512, AVX2 and plain x86-64, picked at load time.  Loops
+ * big enough to pay for it are split over OpenMP threads, the same pool
+ * the BLAS uses when it is built with OpenMP (Debian's libopenblas0-openmp),
+ * in static chunks combined in a fixed order, so a run is reproducible for
+ * a given thread count.  Arguments reach the slots checked
+ * (backend_check.c); labels and row indices are checked here, on the host. */
+#ifndef CLMLP_CPU_INTERNAL_H
+#define CLMLP_CPU_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+
+/* A cpu buffer: the common header, then its values. */
+typedef struct {
+    clmlp_buf hdr;
+    void *data; /* n floats or int32 values (at least one), 64-byte aligned */
+} cpu_buf;
+
+static inline float *cpu_f(const clmlp_buf *b) { return (float *)((const cpu_buf *)b)->data; }
+static inline int32_t *cpu_i(const clmlp_buf *b)
+{
+    return (int32_t *)((const cpu_buf *)b)->data;
+}
+
+/* ---- the BLAS (cpu_blas.c; clmlp_blas_describe is public) ---- */
+/* Asks the BLAS to use n threads (n >= 1). */
+void cpu_blas_set_threads(int n);
+
+/* ---- the context ---- */
+typedef struct {
+    int threads;        /* threads for our loops (and the BLAS) */
+    clmlp_blas_info blas;
+} cpu_ctx;
+
+/* Threads one loop splits into at most (the per-thread partial sums live
+ * on the stack, so that the training step allocates nothing). */
+#define CPU_MAX_THREADS 256
+
+/* A loop over fewer elements than this runs on one thread: a parallel
+ * region costs a few microseconds, which only larger loops win back. */
+#define CPU_PAR_MIN_WORK 32768
+
+/* Threads for a loop over `work` elements, and never more than `parts`
+ * (the pieces it can be cut into). */
+static inline int cpu_team(const cpu_ctx *c, size_t work, size_t parts)
+{
+    if (work < CPU_PAR_MIN_WORK || c->threads < 2) return 1;
+    return parts < (size_t)c->threads ? (int)(parts ? parts : 1) : c->threads;
+}
+
+/* The range [*from, *to) that part t of nt equal parts of [0, n) covers. */
+static inline void cpu_part(size_t n, int t, int nt, size_t *from, size_t *to)
+{
+    *from = n / (size_t)nt * (size_t)t + (n % (size_t)nt < (size_t)t ? n % (size_t)nt : (size_t)t);
+    *to = *from + n / (size_t)nt + ((size_t)t < n % (size_t)nt ? 1 : 0);
+}
+
+/* ---- fused loops (cpu_kernels.c): plain arrays, no threads ---- */
+/* z[r][:] += bias (if not NULL) and y[r][:] = act(z[r][:]) for rows rows of
+ * cols values (softmax: row by row). */
+void cpu_bias_act_rows(clmlp_act act, size_t rows, size_t cols, float *z, const float *bias,
+                       float *y);
+/* dz = dy * act'(z) from z and y over rows rows (softmax: the row's
+ * Jacobian times dy); dz may be dy. */
+void cpu_act_backward_rows(clmlp_act act, size_t rows, size_t cols, const float *z,
+                           const float *y, const float *dy, float *dz);
+/* db[j] += sum over rows of dz[r][j] for the cols columns [0, cols) of a
+ * matrix whose rows are ld apart. */
+void cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *dz, double *db);
+/* Each row's loss summed (in double) and, when g is not NULL, the gradient
+ * times scale (see backend.h, loss_grad); t or lab is NULL.  Returns the
+ * sum. */
+double cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols, const float *y,
+                     const float *t, const int32_t *lab, float scale, float *g);
+/* Rows predicted right (see backend.h, count_correct). */
+size_t cpu_correct_rows(size_t rows, size_t cols, const float *y, const float *t,
+                        const int32_t *lab);
+/* Whether any of x[0..n) is NaN or Inf. */
+int cpu_any_nonfinite(const float *x, size_t n);
+/* The optimizer steps over [0, n) of the packed buffer, with L2 below
+ * n_decay (see backend.h). */
+void cpu_sgd_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *v,
+                   float lr, float momentum, int nesterov, float l2);
+void cpu_adam_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *m,
+                    float *v, float lr_t, float beta1, float beta2, float eps, float l2);
+
+/* ---- the table's slots, by file ---- */
+/* cpu_memory.c */
+int cpu_mem_info(void *ctx, clmlp_mem_info *out);
+int cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out);
+void cpu_buf_free(void *ctx, clmlp_buf *b);
+int cpu_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
+int cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n);
+int cpu_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
+             size_t n);
+int cpu_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value);
+int cpu_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
+                    const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
+/* cpu_gemm.c */
+int cpu_gemm(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+             const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
+             size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc);
+/* cpu_layers.c */
+int cpu_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
+                         size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
+                         size_t off_y);
+int cpu_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
+                     size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
+                     size_t off_dy, clmlp_buf *dz, size_t off_dz);
+int cpu_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
+                  clmlp_buf *db, size_t off_db);
+/* cpu_losses.c */
+int cpu_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
+                  const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
+                  const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
+                  size_t off_grad, clmlp_buf *metrics);
+int cpu_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                      const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
+                      size_t off_labels, clmlp_buf *metrics);
+int cpu_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
+                        clmlp_buf *metrics);
+/* cpu_optimizers.c */
+int cpu_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                   clmlp_buf *vel, float lr, float momentum, int nesterov, float l2);
+int cpu_adam_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                    clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
+                    float eps, float l2);
+
+#endif

@@ -1,0 +1,64 @@
+/* The cpu backend's layer ops: bias + activation in one pass, the
+ * activation's backward pass, and the bias gradient, each split by rows (or
+ * columns) over the threads when the batch is large enough. */
+#include "backend/cpu/cpu_internal.h"
+#include "util/error.h"
+
+/* Columns of dz one bias-gradient block sums into a double array on the
+ * stack (2 KB), so nothing is allocated. */
+#define BIAS_BLOCK 256
+
+int cpu_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
+                         size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
+                         size_t off_y)
+{
+    cpu_ctx *ctx = vctx;
+    float *Z = cpu_f(z) + off_z, *Y = cpu_f(y) + off_y;
+    const float *B = bias ? cpu_f(bias) + off_bias : NULL;
+    int nt = cpu_team(ctx, rows * cols, rows);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int t = 0; t < nt; t++) {
+        size_t a, b;
+        cpu_part(rows, t, nt, &a, &b);
+        cpu_bias_act_rows(act, b - a, cols, Z + a * cols, B, Y + a * cols);
+    }
+    return CLMLP_OK;
+}
+
+int cpu_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
+                     size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
+                     size_t off_dy, clmlp_buf *dz, size_t off_dz)
+{
+    cpu_ctx *ctx = vctx;
+    const float *Z = cpu_f(z) + off_z, *Y = cpu_f(y) + off_y, *DY = cpu_f(dy) + off_dy;
+    float *DZ = cpu_f(dz) + off_dz;
+    int nt = cpu_team(ctx, rows * cols, rows);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int t = 0; t < nt; t++) {
+        size_t a, b;
+        cpu_part(rows, t, nt, &a, &b);
+        size_t o = a * cols;
+        cpu_act_backward_rows(act, b - a, cols, Z + o, Y + o, DY + o, DZ + o);
+    }
+    return CLMLP_OK;
+}
+
+/* db[j] = sum over rows of dz[r][j], summed in double like the reference,
+ * a block of columns at a time (blocks split over the threads). */
+int cpu_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
+                  clmlp_buf *db, size_t off_db)
+{
+    cpu_ctx *ctx = vctx;
+    const float *DZ = cpu_f(dz) + off_dz;
+    float *DB = cpu_f(db) + off_db;
+    size_t blocks = (cols + BIAS_BLOCK - 1) / BIAS_BLOCK;
+    int nt = cpu_team(ctx, rows * cols, blocks);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (size_t blk = 0; blk < blocks; blk++) {
+        size_t j0 = blk * BIAS_BLOCK, w = cols - j0 < BIAS_BLOCK ? cols - j0 : BIAS_BLOCK;
+        double acc[BIAS_BLOCK] = {0};
+        cpu_bias_grad_cols(rows, w, cols, DZ + j0, acc);
+        for (size_t j = 0; j < w; j++) DB[j0 + j] = (float)acc[j];
+    }
+    return CLMLP_OK;
+}

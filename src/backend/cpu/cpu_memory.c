@@ -1,0 +1,121 @@
+/* The cpu backend's memory: buffers in host memory (64-byte aligned, so
+ * rows start on cache lines and vector loads are aligned), transfers,
+ * copies, fills and the batch gather.  Nothing here allocates after the
+ * buffers exist, so a training step allocates nothing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend_check.h"
+#include "backend/cpu/cpu_internal.h"
+#include "util/error.h"
+#include "util/host_memory.h"
+
+#define ALIGN 64
+
+/* Bytes one element of either type takes. */
+#define ELEM 4u
+
+int cpu_mem_info(void *ctx, clmlp_mem_info *out)
+{
+    (void)ctx;
+    out->f32_bytes = ELEM;
+    out->i32_bytes = ELEM;
+    out->limit = clmlp_host_memory_available();
+    out->max_alloc = out->limit;
+    out->host_memory = 1;
+    return CLMLP_OK;
+}
+
+/* A zero-filled buffer of n elements (one at least, so data is never NULL). */
+int cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out)
+{
+    (void)ctx;
+    size_t count = n ? n : 1;
+    if (count > (SIZE_MAX - ALIGN) / ELEM)
+        return clmlp_set_error(CLMLP_E_NOMEM, "cpu buf_alloc: %zu elements overflow a size", n);
+    size_t bytes = (count * ELEM + ALIGN - 1) / ALIGN * ALIGN; /* aligned_alloc's rule */
+    /* The zeroing touches every page, so a request the host cannot hold
+     * would end in the OOM killer rather than in a NULL: refuse it here. */
+    uint64_t avail = clmlp_host_memory_available();
+    if ((uint64_t)bytes > avail)
+        return clmlp_set_error(CLMLP_E_NOMEM,
+                               "cannot allocate %zu %s values (%.2f GB) in host memory: only "
+                               "%.2f GB is available",
+                               n, type == CLMLP_BUF_I32 ? "int32" : "float32", bytes / 1e9,
+                               avail / 1e9);
+    cpu_buf *b = calloc(1, sizeof *b);
+    void *data = b ? aligned_alloc(ALIGN, bytes) : NULL;
+    if (!data) {
+        free(b);
+        return clmlp_set_error(CLMLP_E_NOMEM,
+                               "cpu buf_alloc: out of memory for %zu %s values (%zu bytes)", n,
+                               type == CLMLP_BUF_I32 ? "int32" : "float32", bytes);
+    }
+    memset(data, 0, bytes);
+    b->data = data;
+    *out = &b->hdr;
+    return CLMLP_OK;
+}
+
+void cpu_buf_free(void *ctx, clmlp_buf *buf)
+{
+    (void)ctx;
+    if (!buf) return;
+    cpu_buf *b = (cpu_buf *)buf;
+    free(b->data);
+    free(b);
+}
+
+int cpu_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n)
+{
+    (void)ctx;
+    if (n) memcpy(cpu_f(dst) + off, src, n * ELEM);
+    return CLMLP_OK;
+}
+
+int cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n)
+{
+    (void)ctx;
+    if (n) memcpy(dst, cpu_f(src) + off, n * ELEM);
+    return CLMLP_OK;
+}
+
+/* Overlapping ranges of one buffer move like memmove. */
+int cpu_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
+             size_t n)
+{
+    (void)ctx;
+    if (n) memmove(cpu_f(dst) + dst_off, cpu_f(src) + src_off, n * ELEM);
+    return CLMLP_OK;
+}
+
+/* For int32 buffers the contract made sure value is a whole int32. */
+int cpu_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value)
+{
+    (void)ctx;
+    if (b->type == CLMLP_BUF_F32) {
+        float *d = cpu_f(b) + off;
+        for (size_t i = 0; i < n; i++) d[i] = value;
+    } else {
+        int32_t *d = cpu_i(b) + off, v = (int32_t)value;
+        for (size_t i = 0; i < n; i++) d[i] = v;
+    }
+    return CLMLP_OK;
+}
+
+/* dst rows = src rows picked by idx, after every index is checked; one
+ * memcpy a row (a batch of MNIST rows is 100 copies of 3 KB). */
+int cpu_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
+                    const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
+{
+    (void)ctx;
+    if (rows == 0 || cols == 0) return CLMLP_OK;
+    const int32_t *ix = cpu_i(idx) + idx_off;
+    CLMLP_TRY(check_rows_in_range("gather_rows", ix, rows, src->n / cols, cols));
+    const char *from = (const char *)cpu_f(src);
+    char *to = (char *)(cpu_f(dst) + off_dst);
+    size_t row_bytes = cols * ELEM;
+    for (size_t r = 0; r < rows; r++)
+        memcpy(to + r * row_bytes, from + (size_t)ix[r] * row_bytes, row_bytes);
+    return CLMLP_OK;
+}

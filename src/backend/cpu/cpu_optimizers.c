@@ -1,0 +1,37 @@
+/* The cpu backend's optimizer steps: one pass over the whole packed
+ * parameter buffer, split into equal ranges over the threads. */
+#include "backend/cpu/cpu_internal.h"
+#include "util/error.h"
+
+int cpu_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                   clmlp_buf *vel, float lr, float momentum, int nesterov, float l2)
+{
+    cpu_ctx *ctx = vctx;
+    float *W = cpu_f(w), *V = momentum != 0.0f ? cpu_f(vel) : NULL;
+    const float *G = cpu_f(grad);
+    int nt = cpu_team(ctx, n, n);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int k = 0; k < nt; k++) {
+        size_t a, b;
+        cpu_part(n, k, nt, &a, &b);
+        cpu_sgd_range(a, b, n_decay, W, G, V, lr, momentum, nesterov, l2);
+    }
+    return CLMLP_OK;
+}
+
+int cpu_adam_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                    clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
+                    float eps, float l2)
+{
+    cpu_ctx *ctx = vctx;
+    float *W = cpu_f(w), *M = cpu_f(m), *V = cpu_f(v);
+    const float *G = cpu_f(grad);
+    int nt = cpu_team(ctx, n, n);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int k = 0; k < nt; k++) {
+        size_t a, b;
+        cpu_part(n, k, nt, &a, &b);
+        cpu_adam_range(a, b, n_decay, W, G, M, V, lr_t, beta1, beta2, eps, l2);
+    }
+    return CLMLP_OK;
+}
