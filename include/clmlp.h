@@ -88,7 +88,9 @@ typedef struct {
                                    else first device */
     int verbose;                /* print which device was chosen to stderr */
     int threads;                /* cpu: threads for the BLAS and the loops;
-                                   0: the BLAS's own default (every core) */
+                                   0: the BLAS's own default (every core).
+                                   The BLAS's count is the process's: it is
+                                   set while the backend is open */
     uint64_t memory_limit;      /* bytes the backend may use, if fewer than
                                    the device has (0: no cap of our own) */
 } clmlp_backend_opts;
@@ -102,6 +104,11 @@ const char *clmlp_backend_name(const clmlp_backend_t *be);
 const char *clmlp_backend_description(const clmlp_backend_t *be);
 /* Which kind of backend be is (never CLMLP_BACKEND_DEFAULT once open). */
 clmlp_backend_kind clmlp_backend_kind_of(const clmlp_backend_t *be);
+
+/* The backend's float32 GEMM rate: the best of `repeats` n x n x n
+ * products (after one to warm up), in GFLOP/s, into *gflops.  For
+ * benchmarks: the ceiling a training step's GEMMs are measured against. */
+int clmlp_backend_sgemm_gflops(clmlp_backend_t *be, size_t n, int repeats, double *gflops);
 
 /* What a backend can still hold, as the memory guard sees it: bytes it may
  * allocate in all (global memory less its buffers, or on a device whose

@@ -147,6 +147,45 @@ static void test_queue_window(void)
     }
 }
 
+/* Trains 33-64-10 (relu, 13 batches of 16, 3 shuffled epochs) on a fresh cpu
+ * backend with `threads` threads; the final parameters go to params. */
+static void train_with_threads(int threads, float *params, size_t n_params)
+{
+    clmlp_backend_opts o = {.kind = CLMLP_BACKEND_CPU, .threads = threads};
+    clmlp_backend_t *be = NULL;
+    TEST_OK(clmlp_backend_init(&be, &o));
+    clmlp_model_t *m = NULL;
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "33,64:relu,10:softmax") == CLMLP_OK);
+    clmlp_optimizer mom = {.kind = CLMLP_OPT_SGD, .lr = 0.05, .momentum = 0.9};
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &mom, be, 5));
+    CU_ASSERT_FATAL(clmlp_model_n_params(m) == n_params);
+    /* 2000 rows in batches of 1000: loops of 64000 values, which split over threads. */
+    clmlp_dataset_t *ds = random_set(2000, 33, 10, 31);
+    clmlp_fit_opts fo = {.epochs = 3, .batch_size = 1000, .shuffle = 1, .seed = 9};
+    TEST_OK(clmlp_model_fit(m, ds, &fo, NULL));
+    TEST_OK(clmlp_model_get_params(m, params));
+    clmlp_dataset_free(ds);
+    clmlp_model_free(m);
+    clmlp_backend_free(be);
+}
+
+/* The cpu backend's threads split loops into fixed chunks whose partial
+ * sums are added in chunk order: two runs with the same thread count give
+ * bit-identical weights, and one thread gives the same within float
+ * rounding (sums regrouped: a few eps of a weight near 1 after 6 steps). */
+static void test_threads_reproducible(void)
+{
+    enum { N = 33 * 64 + 64 + 64 * 10 + 10 };
+    static float a[N], b[N], one[N];
+    train_with_threads(2, a, N);
+    train_with_threads(2, b, N);
+    CU_ASSERT(memcmp(a, b, sizeof a) == 0);
+    train_with_threads(1, one, N);
+    double err = test_max_error(one, a, N);
+    printf("[1 thread against 2: %.2g] ", err);
+    CU_ASSERT(err <= 1e-5);
+}
+
 /* Opens a backend of the kind under test whose memory limit is `limit`. */
 static clmlp_backend_t *open_limited(uint64_t limit)
 {
@@ -243,11 +282,14 @@ int main(int argc, char **argv)
         {NULL, NULL}};
     static const test_case opencl_cases[] = {
         {"any queue window gives the same weights", test_queue_window}, {NULL, NULL}};
+    static const test_case cpu_cases[] = {
+        {"runs are reproducible for a thread count", test_threads_reproducible}, {NULL, NULL}};
     char name[64];
     snprintf(name, sizeof name, "%s training vs reference", argv[1]);
     if (test_add_suite(name, cases) < 0) return 1;
     if (g_kind == CLMLP_BACKEND_OPENCL && test_add_suite("opencl queue window", opencl_cases) < 0)
         return 1;
+    if (g_kind == CLMLP_BACKEND_CPU && test_add_suite("cpu threads", cpu_cases) < 0) return 1;
     int rc = test_run_all();
     clmlp_backend_free(dev);
     clmlp_backend_free(ref);

@@ -53,8 +53,8 @@ static void test_help(void)
     CU_ASSERT_EQUAL(run("bench --help"), 0);
     CU_ASSERT(out_has("usage: clmlp bench"));
     static const char *const opts[] = {"--workload", "--epochs", "--rows", "--csv",
-                                       "--backend", "--platform", "--device", "W1", "W2",
-                                       "W3", NULL};
+                                       "--sgemm", "--backend", "--platform", "--device",
+                                       "--threads", "W1", "W2", "W3", NULL};
     for (const char *const *o = opts; *o; o++) CU_ASSERT(out_has(*o));
     CU_ASSERT_EQUAL(run("help bench"), 0);
     CU_ASSERT(out_has("--workload"));
@@ -62,46 +62,50 @@ static void test_help(void)
     CU_ASSERT(out_has("bench"));
 }
 
-/* A tiny W1 run: the table row and the CSV row carry parseable numbers. */
+/* A tiny W1 run with a small SGEMM: the table row, the SGEMM line and the
+ * CSV row carry parseable numbers. */
 static void test_w1_ref(void)
 {
     char args[800];
     snprintf(args, sizeof args,
-             "bench --rows 512 --epochs 1 --workload W1 --backend ref --csv '%s'", g_csv);
+             "bench --rows 512 --epochs 1 --workload W1 --backend ref --sgemm 64 --csv '%s'",
+             g_csv);
     int rc = run(args);
     if (rc != 0) fprintf(stderr, "\nexit %d:\n%s\n", rc, g_out);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     static const char *const cols[] = {"epoch1_s", "s/epoch", "best_s", "samples/s",
-                                       "GFLOP/s", "init_s", "startup_s", "backend: ref",
-                                       NULL};
+                                       "GFLOP/s", "init_s", "startup_s", "first_s",
+                                       "backend: ref", "SGEMM 64^3 float32", NULL};
     for (const char *const *c = cols; *c; c++) CU_ASSERT(out_has(*c));
     CU_ASSERT(strstr(g_out, "\nW2 ") == NULL && strstr(g_out, "\nW3 ") == NULL);
-    /* "W1   784-100-10 sigmoid   100  e1 mean best samples gflops init startup" */
+    /* "W1 784-100-10 sigmoid 100  e1 mean best samples gflops init startup first" */
     const char *row = strstr(g_out, "\nW1 ");
     CU_ASSERT_PTR_NOT_NULL_FATAL(row);
     row = strstr(row, "sigmoid");
     CU_ASSERT_PTR_NOT_NULL_FATAL(row);
-    double v[8];
-    CU_ASSERT_EQUAL(parse_numbers(row + strlen("sigmoid"), 8, 0, v), 8);
+    double v[9];
+    CU_ASSERT_EQUAL(parse_numbers(row + strlen("sigmoid"), 9, 0, v), 9);
     CU_ASSERT_EQUAL(v[0], 100);          /* batch */
     CU_ASSERT(v[2] > 0 && v[4] > 0 && v[5] > 0); /* s/epoch, samples/s, GFLOP/s */
+    /* The first step ends after start-up and before the process is a minute old. */
+    CU_ASSERT(v[8] >= v[7] - 0.02 && v[8] < 60);
 
     FILE *f = fopen(g_csv, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     char line[1024];
     CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
     CU_ASSERT_STRING_EQUAL(line, "workload,backend,device,epochs,sec_per_epoch,samples_per_s,"
-                                 "gflops,startup_s\n");
+                                 "gflops,startup_s,first_step_s,sgemm_gflops\n");
     CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
     CU_ASSERT(strncmp(line, "W1,ref,", 7) == 0);
     /* The device may be quoted and hold commas: the numbers follow the last
-     * field that is not a number, so read the last five fields. */
+     * field that is not a number, so read the last seven fields. */
     const char *p = line + strlen(line);
     int commas = 0;
-    while (p > line && !(p[-1] == ',' && ++commas == 5)) p--;
-    CU_ASSERT_EQUAL(parse_numbers(p, 5, 1, v), 5);
+    while (p > line && !(p[-1] == ',' && ++commas == 7)) p--;
+    CU_ASSERT_EQUAL(parse_numbers(p, 7, 1, v), 7);
     CU_ASSERT_EQUAL(v[0], 1);            /* epochs */
-    CU_ASSERT(v[1] > 0 && v[2] > 0 && v[3] > 0 && v[4] > 0);
+    CU_ASSERT(v[1] > 0 && v[2] > 0 && v[3] > 0 && v[4] > 0 && v[5] > 0 && v[6] > 0);
     CU_ASSERT_PTR_NULL(fgets(line, sizeof line, f));
     fclose(f);
     remove(g_csv);

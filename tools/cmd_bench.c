@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/opencl/cl_tune.h"
 #include "cli_blas.h"
@@ -24,13 +25,14 @@
 #define BENCH_DATA_SEED 20240501u
 #define BENCH_INIT_SEED 1u
 
-enum { OPT_WORKLOAD = OPT_LOCAL, OPT_EPOCHS, OPT_ROWS, OPT_CSV };
+enum { OPT_WORKLOAD = OPT_LOCAL, OPT_EPOCHS, OPT_ROWS, OPT_CSV, OPT_SGEMM };
 
 static const struct option long_options[] = {
     {"workload", required_argument, NULL, OPT_WORKLOAD},
     {"epochs", required_argument, NULL, OPT_EPOCHS},
     {"rows", required_argument, NULL, OPT_ROWS},
     {"csv", required_argument, NULL, OPT_CSV},
+    {"sgemm", required_argument, NULL, OPT_SGEMM},
     CLI_BACKEND_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -68,7 +70,11 @@ static void usage(void)
            "             (dX of the first layer is not computed, so not counted);\n"
            "  init_s     opening the backend (OpenCL: context, our kernels);\n"
            "  startup_s  from before opening the backend to the end of the first\n"
-           "             training step (model, data upload, first GEMMs included).\n"
+           "             training step (model, data upload, first GEMMs included);\n"
+           "  first_s    from the start of the process (its dynamic loading, the\n"
+           "             BLAS's start and the synthetic data included) to the end of\n"
+           "             the first workload's first training step.\n"
+           "Then the SGEMM rate of the backend (the ceiling of W3's GFLOP/s).\n"
            "Each workload opens its own backend, but CLBlast keeps compiled kernels\n"
            "for the whole process: for a cold start-up figure run one workload alone.\n\n"
            "workloads:\n"
@@ -81,8 +87,11 @@ static void usage(void)
            "                        (default: all)\n"
            "  --epochs N            epochs per workload >= 1 (default: 2)\n"
            "  --rows N              synthetic rows >= 1 (default: %d)\n"
+           "  --sgemm N             time N x N x N float32 GEMMs on the backend, best of\n"
+           "                        5 (default: 2048; 0: skip)\n"
            "  --csv FILE            also write the figures as CSV: workload,backend,device,\n"
-           "                        epochs,sec_per_epoch,samples_per_s,gflops,startup_s\n"
+           "                        epochs,sec_per_epoch,samples_per_s,gflops,startup_s,\n"
+           "                        first_step_s,sgemm_gflops\n"
            "backend:\n" CLI_BACKEND_HELP
            "  -h, --help            this help\n",
            BENCH_ROWS);
@@ -91,14 +100,14 @@ static void usage(void)
 typedef struct {
     cli_backend_args backend;
     int selected[N_WORKLOADS];
-    size_t epochs, rows;
+    size_t epochs, rows, sgemm;
     const char *csv;
 } bench_args;
 
 /* One workload's figures. */
 typedef struct {
     const workload *w;
-    double init_s, startup_s;
+    double init_s, startup_s, first_s;
     double epoch1_s, mean_s, best_s;
     double samples_per_s, gflops;
 } bench_result;
@@ -138,6 +147,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
     a->backend.kind = CLMLP_BACKEND_DEFAULT;
     a->epochs = 2;
     a->rows = BENCH_ROWS;
+    a->sgemm = 2048;
     for (size_t i = 0; i < N_WORKLOADS; i++) a->selected[i] = 1;
     int c, rc = CLI_OK;
     while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "h", long_options)) != -1) {
@@ -151,6 +161,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         case OPT_EPOCHS: rc = cli_parse_count(CMD, "--epochs", optarg, 1, &a->epochs); break;
         case OPT_ROWS: rc = cli_parse_count(CMD, "--rows", optarg, 1, &a->rows); break;
         case OPT_CSV: a->csv = optarg; break;
+        case OPT_SGEMM: rc = cli_parse_count(CMD, "--sgemm", optarg, 0, &a->sgemm); break;
         default: rc = cli_usage_error(CMD, "internal: unhandled option %d", c); break;
         }
     }
@@ -180,10 +191,36 @@ typedef struct {
     clmlp_model_t *model;
     double t_start;     /* before opening the backend */
     double t_first;     /* end of the first step (0 until then) */
+    double age_first;   /* the process's age then */
     double *seconds;    /* per epoch, as fit reports them */
     size_t n_seconds;
     int sync_failed;
 } bench_run;
+
+/* Seconds since this process started, to 10 ms (Linux: its start in clock
+ * ticks since boot against the uptime; running the program again, as
+ * cli_blas_fix does, keeps the process and so its start), or NaN. */
+static double process_age(void)
+{
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f) return NAN;
+    char buf[1024];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    /* Field 22, counted after the command name's closing parenthesis. */
+    char *p = strrchr(buf, ')');
+    unsigned long long start = 0;
+    for (int field = 2; p && field < 22; field++) p = strchr(p + 1, ' ');
+    if (!p || sscanf(p + 1, "%llu", &start) != 1) return NAN;
+    double up;
+    f = fopen("/proc/uptime", "r");
+    if (!f) return NAN;
+    int ok = fscanf(f, "%lf", &up) == 1;
+    fclose(f);
+    long hz = sysconf(_SC_CLK_TCK);
+    return ok && hz > 0 ? up - (double)start / (double)hz : NAN;
+}
 
 /* Batch callback: after the very first step, waits for the device once
  * (running_metrics) and notes the time; later batches cost nothing. */
@@ -195,6 +232,7 @@ static void on_batch(size_t epoch, size_t done, size_t n_batches, void *user)
     double loss, acc;
     if (clmlp_model_running_metrics(r->model, &loss, &acc) < 0) r->sync_failed = 1;
     r->t_first = clmlp_now();
+    r->age_first = process_age();
 }
 
 /* Epoch callback: records the epoch's seconds. */
@@ -222,17 +260,18 @@ static void print_header(const bench_args *a, clmlp_backend_t *be)
            "the mean of %s\n\n",
            a->rows, BENCH_FEATURES, BENCH_CLASSES, a->epochs, a->epochs == 1 ? "" : "s",
            a->epochs > 1 ? "the epochs after the first" : "epoch 1 (includes warm-up)");
-    printf("%-4s %-22s %5s %9s %9s %9s %11s %9s %7s %9s\n", "work", "layers", "batch",
-           "epoch1_s", "s/epoch", "best_s", "samples/s", "GFLOP/s", "init_s", "startup_s");
+    printf("%-4s %-22s %5s %9s %9s %9s %11s %9s %7s %9s %7s\n", "work", "layers", "batch",
+           "epoch1_s", "s/epoch", "best_s", "samples/s", "GFLOP/s", "init_s", "startup_s",
+           "first_s");
     fflush(stdout);
 }
 
 /* Prints one workload's row. */
 static void print_row(const bench_result *r)
 {
-    printf("%-4s %-22s %5zu %9.3f %9.3f %9.3f %11.0f %9.2f %7.3f %9.3f\n", r->w->name,
+    printf("%-4s %-22s %5zu %9.3f %9.3f %9.3f %11.0f %9.2f %7.3f %9.3f %7.3f\n", r->w->name,
            r->w->shape, r->w->batch, r->epoch1_s, r->mean_s, r->best_s, r->samples_per_s,
-           r->gflops, r->init_s, r->startup_s);
+           r->gflops, r->init_s, r->startup_s, r->first_s);
     fflush(stdout);
 }
 
@@ -280,6 +319,7 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
     }
     if (!rc) {
         res->startup_s = r.t_first - r.t_start;
+        res->first_s = r.age_first;
         res->epoch1_s = seconds[0];
         size_t from = a->epochs > 1 ? 1 : 0;
         double sum = 0.0;
@@ -316,20 +356,36 @@ static void csv_field(FILE *f, const char *s)
 
 /* Writes the results to path atomically. */
 static int write_csv(const char *path, const bench_args *a, const bench_result *res, size_t n,
-                     const char *be_name, const char *desc)
+                     const char *be_name, const char *desc, double sgemm)
 {
     clmlp_atomic_file af;
     if (clmlp_atomic_open(&af, path) < 0) return cli_runtime_error();
-    fputs("workload,backend,device,epochs,sec_per_epoch,samples_per_s,gflops,startup_s\n", af.f);
+    fputs("workload,backend,device,epochs,sec_per_epoch,samples_per_s,gflops,startup_s,"
+          "first_step_s,sgemm_gflops\n",
+          af.f);
     for (size_t i = 0; i < n; i++) {
         fprintf(af.f, "%s,", res[i].w->name);
         csv_field(af.f, be_name);
         fputc(',', af.f);
         csv_field(af.f, desc);
-        fprintf(af.f, ",%zu,%.6f,%.1f,%.4f,%.6f\n", a->epochs, res[i].mean_s,
-                res[i].samples_per_s, res[i].gflops, res[i].startup_s);
+        fprintf(af.f, ",%zu,%.6f,%.1f,%.4f,%.6f,%.6f,%.3f\n", a->epochs, res[i].mean_s,
+                res[i].samples_per_s, res[i].gflops, res[i].startup_s, res[i].first_s, sgemm);
     }
     return clmlp_atomic_commit(&af) < 0 ? cli_runtime_error() : CLI_OK;
+}
+
+/* Times a.sgemm^3 GEMMs on a fresh backend (after the workloads, so it
+ * does not warm up their start); prints the rate and sets *gflops. */
+static int measure_sgemm(const bench_args *a, double *gflops)
+{
+    clmlp_backend_t *be = NULL;
+    int rc = cli_backend_open(&a->backend, 1, &be);
+    if (!rc && clmlp_backend_sgemm_gflops(be, a->sgemm, 5, gflops) < 0) rc = cli_runtime_error();
+    if (!rc)
+        printf("\nSGEMM %zu^3 float32 on this backend (best of 5): %.1f GFLOP/s\n", a->sgemm,
+               *gflops);
+    clmlp_backend_free(be);
+    return rc;
 }
 
 /* Runs `clmlp bench`; returns the exit status. */
@@ -351,7 +407,9 @@ int cmd_bench(int argc, char **argv)
                           sizeof be_name, &res[n]);
         if (!rc) print_row(&res[n++]);
     }
-    if (!rc && a.csv) rc = write_csv(a.csv, &a, res, n, be_name, desc);
+    double sgemm = NAN;
+    if (!rc && a.sgemm) rc = measure_sgemm(&a, &sgemm);
+    if (!rc && a.csv) rc = write_csv(a.csv, &a, res, n, be_name, desc, sgemm);
     clmlp_dataset_free(ds);
     return rc;
 }

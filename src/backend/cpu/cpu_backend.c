@@ -12,8 +12,14 @@
 #include "backend/cpu/cpu_internal.h"
 #include "util/error.h"
 
-/* Frees the context (the table itself is static). */
-static void cpu_free(void *ctx) { free(ctx); }
+/* Gives the BLAS back the thread count it had (the count is the process's,
+ * and with OpenMP OpenMP's too), then frees the context. */
+static void cpu_free(void *vctx)
+{
+    cpu_ctx *c = vctx;
+    if (c && c->blas_threads_before > 0) cpu_blas_set_threads(c->blas_threads_before);
+    free(c);
+}
 
 /* Every op has finished when it returns. */
 static int cpu_synchronize(void *ctx)
@@ -80,7 +86,11 @@ int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
     if (!be) return clmlp_set_error(CLMLP_E_INVALID, "cpu backend: no backend to fill");
     cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return clmlp_set_error(CLMLP_E_NOMEM, "cpu backend: out of memory");
-    if (opts && opts->threads > 0) cpu_blas_set_threads(opts->threads);
+    if (opts && opts->threads > 0) {
+        clmlp_blas_describe(&c->blas);
+        c->blas_threads_before = c->blas.threads;
+        cpu_blas_set_threads(opts->threads);
+    }
     clmlp_blas_describe(&c->blas);
     c->threads = opts && opts->threads > 0 ? opts->threads : default_threads(&c->blas);
     if (c->threads > CPU_MAX_THREADS) c->threads = CPU_MAX_THREADS;

@@ -37,6 +37,7 @@ void cpu_blas_set_threads(int n);
 /* ---- the context ---- */
 typedef struct {
     int threads;        /* threads for our loops (and the BLAS) */
+    int blas_threads_before; /* the BLAS's count before open set it, else 0 */
     clmlp_blas_info blas;
 } cpu_ctx;
 

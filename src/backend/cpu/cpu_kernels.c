@@ -26,7 +26,7 @@
 /* ---- activations ---------------------------------------------------------- */
 
 /* y = act(z) for n values of an elementwise activation. */
-static inline void act_values(clmlp_act act, size_t n, const float *restrict z,
+CPU_INLINE void act_values(clmlp_act act, size_t n, const float *restrict z,
                               float *restrict y)
 {
     switch (act) {
@@ -66,7 +66,7 @@ static inline void act_values(clmlp_act act, size_t n, const float *restrict z,
 
 /* y = softmax(z) over one row; subtracting the row's maximum keeps e^z from
  * overflowing and does not change the result. */
-static inline void softmax_row(size_t n, const float *restrict z, float *restrict y)
+CPU_INLINE void softmax_row(size_t n, const float *restrict z, float *restrict y)
 {
     float mx = z[0];
     for (size_t j = 1; j < n; j++) mx = z[j] > mx ? z[j] : mx;
@@ -83,16 +83,18 @@ CPU_CLONES
 void cpu_bias_act_rows(clmlp_act act, size_t rows, size_t cols, float *z, const float *bias,
                        float *y)
 {
-    for (size_t r = 0; r < rows; r++) {
-        float *restrict zr = z + r * cols;
-        float *restrict yr = y + r * cols;
-        if (bias)
+    if (bias)
+        for (size_t r = 0; r < rows; r++) {
+            float *restrict zr = z + r * cols;
             for (size_t j = 0; j < cols; j++) zr[j] += bias[j];
-        if (act == CLMLP_ACT_SOFTMAX)
-            softmax_row(cols, zr, yr);
-        else
-            act_values(act, cols, zr, yr);
+        }
+    if (act == CLMLP_ACT_SOFTMAX) {
+        for (size_t r = 0; r < rows; r++) softmax_row(cols, z + r * cols, y + r * cols);
+        return;
     }
+    /* The rows are contiguous: one flat loop, so a row's width that is not a
+     * multiple of the vector length costs one remainder, not one a row. */
+    act_values(act, rows * cols, z, y);
 }
 
 CPU_CLONES
@@ -161,30 +163,30 @@ void cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *dz, do
  * where that is exact (y >= 0.5, by Sterbenz's lemma), keeping the clipped
  * logs and quotients as the double reference has them (cl/losses.cl does
  * the same). */
-static inline float clip_prob(float y)
+CPU_INLINE float clip_prob(float y)
 {
     return y < LOG_EPS ? LOG_EPS : (y > 1.0f - LOG_EPS ? 1.0f - LOG_EPS : y);
 }
 
 /* max(q, eps), NaN passing through. */
-static inline float floor_prob(float q) { return q < LOG_EPS ? LOG_EPS : q; }
+CPU_INLINE float floor_prob(float q) { return q < LOG_EPS ? LOG_EPS : q; }
 
 /* log(clip(y)). */
-static inline float log_clip(float y)
+CPU_INLINE float log_clip(float y)
 {
     float hi = cpu_log1pf(-floor_prob(1.0f - y)), lo = cpu_logf(floor_prob(y));
     return y > 0.5f ? hi : lo;
 }
 
 /* log(1 - clip(y)). */
-static inline float log1m_clip(float y)
+CPU_INLINE float log1m_clip(float y)
 {
     float lo = cpu_log1pf(-floor_prob(y)), hi = cpu_logf(floor_prob(1.0f - y));
     return y < 0.5f ? lo : hi;
 }
 
 /* 1 - clip(y). */
-static inline float one_minus_clip(float y)
+CPU_INLINE float one_minus_clip(float y)
 {
     return y < 0.5f ? 1.0f - floor_prob(y) : floor_prob(1.0f - y);
 }
@@ -248,7 +250,7 @@ double cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols, const
 }
 
 /* Index of the first largest value of v[0..n) (NaN never wins). */
-static inline size_t argmax(const float *v, size_t n)
+CPU_INLINE size_t argmax(const float *v, size_t n)
 {
     size_t best = 0;
     for (size_t j = 1; j < n; j++)
