@@ -218,8 +218,12 @@ static void test_gemm(void)
                     gemm_case(S[i], S[j], S[l], t & 1, t >> 1, 1.0f, t == 3 ? 0.5f : 0.0f, 0,
                               seed += 3);
     if (!g_small) {
-        static const size_t big[][3] = {
-            {33, 7, 1000}, {1000, 33, 7}, {7, 1000, 33}, {1, 1000, 1000}, {1000, 1, 33}};
+        /* The last two have 2^20 and more multiply-adds, with the long side
+         * first or second: the cpu backend cuts such products into row or
+         * column blocks, one per thread (cpu_gemm.c). */
+        static const size_t big[][3] = {{33, 7, 1000},  {1000, 33, 7},   {7, 1000, 33},
+                                        {1, 1000, 1000}, {1000, 1, 33},  {1000, 33, 40},
+                                        {33, 1000, 40}};
         for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
             for (int t = 0; t < 4; t++)
                 gemm_case(big[i][0], big[i][1], big[i][2], t & 1, t >> 1, 0.75f,

@@ -58,8 +58,8 @@ static const workload workloads[] = {
 static void usage(void)
 {
     printf("usage: clmlp bench [OPTIONS]\n"
-           "Trains the benchmark workloads on synthetic MNIST-shaped data (uniform [0,1]\n"
-           "pixels, random labels of 10 classes, fixed seeds; sparse categorical\n"
+           "Trains the benchmark workloads on synthetic MNIST-shaped data (pixels k/255,\n"
+           "k uniform in 0..255, random labels of 10 classes, fixed seeds; sparse categorical\n"
            "cross-entropy, shuffled every epoch) and prints per workload:\n"
            "  epoch1_s   the first epoch, which includes warm-up;\n"
            "  s/epoch    the MEAN of the epochs after the first (the first epoch alone\n"

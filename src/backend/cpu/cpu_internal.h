@@ -21,7 +21,8 @@
 /* A cpu buffer: the common header, then its values. */
 typedef struct {
     clmlp_buf hdr;
-    void *data; /* n floats or int32 values (at least one), 64-byte aligned */
+    void *data;    /* n floats or int32 values (at least one), 64-byte aligned */
+    size_t mapped; /* bytes mapped with mmap (large buffers), else 0 */
 } cpu_buf;
 
 static inline float *cpu_f(const clmlp_buf *b) { return (float *)((const cpu_buf *)b)->data; }

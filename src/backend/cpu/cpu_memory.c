@@ -16,10 +16,10 @@
 #include "util/host_memory.h"
 
 #define ALIGN 64
-/* Buffers this large (data sets, big layers) are aligned to 2 MiB and
- * offered to the kernel for transparent huge pages: a batch gathers rows
- * from all over the data set, and with 4 KiB pages nearly every row costs
- * a TLB miss. */
+/* Buffers this large (data sets, big layers) come from mmap and are offered
+ * to the kernel for transparent huge pages: a batch gathers rows from all
+ * over the data set, and with 4 KiB pages nearly every row costs a TLB
+ * miss. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
 /* Bytes one element of either type takes. */
@@ -36,6 +36,25 @@ int cpu_mem_info(void *ctx, clmlp_mem_info *out)
     return CLMLP_OK;
 }
 
+/* Memory for a large buffer straight from the kernel: its pages are zero
+ * already and taken only when first written (so an upload touches them
+ * once, not twice), 4 KiB-aligned, and offered for huge pages; NULL when
+ * that is not to be had. */
+static void *map_zeroed(size_t bytes)
+{
+#if defined(__linux__) && defined(MAP_ANONYMOUS)
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failing is harmless */
+#endif
+    return p;
+#else
+    (void)bytes;
+    return NULL;
+#endif
+}
+
 /* A zero-filled buffer of n elements (one at least, so data is never NULL). */
 int cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out)
 {
@@ -44,8 +63,9 @@ int cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out)
     if (count > (SIZE_MAX - ALIGN) / ELEM)
         return clmlp_set_error(CLMLP_E_NOMEM, "cpu buf_alloc: %zu elements overflow a size", n);
     size_t bytes = (count * ELEM + ALIGN - 1) / ALIGN * ALIGN; /* aligned_alloc's rule */
-    /* The zeroing touches every page, so a request the host cannot hold
-     * would end in the OOM killer rather than in a NULL: refuse it here. */
+    /* Large buffers' pages are touched as they are written, so a request the
+     * host cannot hold would end in the OOM killer rather than in a NULL:
+     * refuse it here. */
     uint64_t avail = clmlp_host_memory_available();
     if ((uint64_t)bytes > avail)
         return clmlp_set_error(CLMLP_E_NOMEM,
@@ -54,23 +74,17 @@ int cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out)
                                n, type == CLMLP_BUF_I32 ? "int32" : "float32", bytes / 1e9,
                                avail / 1e9);
     cpu_buf *b = calloc(1, sizeof *b);
-    void *data = NULL;
-    if (b && bytes >= HUGE_PAGE) {
-        if (posix_memalign(&data, HUGE_PAGE, bytes) != 0) data = NULL;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (data) madvise(data, bytes, MADV_HUGEPAGE); /* a hint: failing is harmless */
-#endif
-    } else if (b) {
-        data = aligned_alloc(ALIGN, bytes);
-    }
-    if (!data) {
+    if (!b) return clmlp_set_error(CLMLP_E_NOMEM, "cpu buf_alloc: out of memory");
+    if (bytes >= HUGE_PAGE && (b->data = map_zeroed(bytes)) != NULL) {
+        b->mapped = bytes;
+    } else if ((b->data = aligned_alloc(ALIGN, bytes)) != NULL) {
+        memset(b->data, 0, bytes);
+    } else {
         free(b);
         return clmlp_set_error(CLMLP_E_NOMEM,
                                "cpu buf_alloc: out of memory for %zu %s values (%zu bytes)", n,
                                type == CLMLP_BUF_I32 ? "int32" : "float32", bytes);
     }
-    memset(data, 0, bytes);
-    b->data = data;
     *out = &b->hdr;
     return CLMLP_OK;
 }
@@ -80,7 +94,12 @@ void cpu_buf_free(void *ctx, clmlp_buf *buf)
     (void)ctx;
     if (!buf) return;
     cpu_buf *b = (cpu_buf *)buf;
-    free(b->data);
+#if defined(__linux__) && defined(MAP_ANONYMOUS)
+    if (b->mapped)
+        munmap(b->data, b->mapped);
+    else
+#endif
+        free(b->data);
     free(b);
 }
 
