@@ -793,6 +793,26 @@ static void test_invalid_arguments(void)
     CU_ASSERT_EQUAL(be_sgd_update(be, 64, 0, f, g, NULL, 0.1f, 0.9f, 0, 0.0f), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(be_adam_update(be, 64, 0, f, g, m, g, 0.1f, 0.9f, 0.99f, 1e-7f, 0.0f),
                     CLMLP_E_INVALID);
+    /* A host array lent as a buffer (cpu) is read, never written. */
+    if (be_can_wrap(be)) {
+        float lent_host[64] = {0};
+        clmlp_buf *lent = NULL;
+        TEST_OK(be_buf_wrap(be, CLMLP_BUF_F32, 64, lent_host, &lent));
+        TEST_OK(be_copy(be, lent, 0, f, 0, 4));
+        CU_ASSERT_EQUAL(be_copy(be, f, 0, lent, 0, 4), CLMLP_E_INVALID);
+        CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "read-only"));
+        CU_ASSERT_EQUAL(be_upload(be, lent, 0, host, 4), CLMLP_E_INVALID);
+        CU_ASSERT_EQUAL(be_fill(be, lent, 0, 4, 1.0f), CLMLP_E_INVALID);
+        CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 4, g, 0, 4, 0, lent, 0, 4),
+                        CLMLP_E_INVALID);
+        CU_ASSERT_EQUAL(be_sgd_update(be, 64, 0, lent, g, NULL, 0.1f, 0.0f, 0, 0.0f),
+                        CLMLP_E_INVALID);
+        be_buf_free(be, lent);
+    } else {
+        clmlp_buf *none = NULL;
+        float h[4];
+        CU_ASSERT_EQUAL(be_buf_wrap(be, CLMLP_BUF_F32, 4, h, &none), CLMLP_E_UNSUPPORTED);
+    }
     /* A reference buffer handed to the backend under test. */
     clmlp_buf *other = NULL;
     TEST_OK(be_buf_alloc(g_ref, CLMLP_BUF_F32, 64, &other));

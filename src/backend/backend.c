@@ -148,21 +148,39 @@ int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf *
     return CLMLP_OK;
 }
 
+int be_can_wrap(const clmlp_backend_t *be) { return be && be->iface && be->iface->buf_wrap; }
+
+int be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *host,
+                clmlp_buf **out)
+{
+    BE_NEED(be, buf_wrap);
+    CLMLP_TRY(check_buf_alloc(be, type, out));
+    if (!host) return clmlp_set_error(CLMLP_E_INVALID, "buf_wrap: the host array is NULL");
+    clmlp_buf *b = NULL;
+    CLMLP_TRY(be->iface->buf_wrap(be->ctx, type, n, host, &b));
+    b->owner = be;
+    b->type = type;
+    b->n = n;
+    b->readonly = 1; /* the caller's memory: not counted in bytes_held */
+    *out = b;
+    return CLMLP_OK;
+}
+
 void be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
 {
     if (!be || !be->iface || !be->iface->buf_free || !b) return;
-    be->bytes_held -= (uint64_t)b->n * be->elem_bytes[b->type];
+    if (!b->readonly) be->bytes_held -= (uint64_t)b->n * be->elem_bytes[b->type];
     be->iface->buf_free(be->ctx, b);
 }
 
 int be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n)
 {
-    BE_CALL(be, upload, check_transfer(be, "upload", dst, off, src, n, 0), dst, off, src, n);
+    BE_CALL(be, upload, check_transfer(be, "upload", dst, off, src, n, 0, 1), dst, off, src, n);
 }
 
 int be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst, size_t n)
 {
-    BE_CALL(be, download, check_transfer(be, "download", src, off, dst, n, 0), src, off, dst,
+    BE_CALL(be, download, check_transfer(be, "download", src, off, dst, n, 0, 0), src, off, dst,
             n);
 }
 
@@ -170,7 +188,7 @@ int be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double 
                   size_t n)
 {
     BE_NEED(be, upload);
-    CLMLP_TRY(check_transfer(be, "upload_f64", dst, off, src, n, 1));
+    CLMLP_TRY(check_transfer(be, "upload_f64", dst, off, src, n, 1, 1));
     if (be->iface->upload_f64) return be->iface->upload_f64(be->ctx, dst, off, src, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
@@ -184,7 +202,7 @@ int be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, doubl
                     size_t n)
 {
     BE_NEED(be, download);
-    CLMLP_TRY(check_transfer(be, "download_f64", src, off, dst, n, 1));
+    CLMLP_TRY(check_transfer(be, "download_f64", src, off, dst, n, 1, 0));
     if (be->iface->download_f64) return be->iface->download_f64(be->ctx, src, off, dst, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);

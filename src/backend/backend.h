@@ -31,7 +31,8 @@ typedef enum { CLMLP_BUF_F32 = 0, CLMLP_BUF_I32 = 1 } clmlp_buf_type;
 typedef struct clmlp_buf {
     const clmlp_backend_t *owner; /* the backend that made it */
     clmlp_buf_type type;
-    size_t n; /* elements */
+    size_t n;     /* elements */
+    int readonly; /* a caller's host array lent by be_buf_wrap: ops only read it */
 } clmlp_buf;
 
 /* Indices into the metrics buffer that the loss and accuracy ops accumulate
@@ -68,6 +69,11 @@ typedef struct clmlp_backend_i {
      * which also writes its header), as the backend's own struct whose
      * first member is the clmlp_buf header. */
     int (*buf_alloc)(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out);
+    /* Optional, for backends whose device memory is the host's: a read-only
+     * buffer over the caller's array of n elements, without a copy; it lives
+     * no longer than the array, and freeing it leaves the array alone. */
+    int (*buf_wrap)(void *ctx, clmlp_buf_type type, size_t n, const void *host,
+                    clmlp_buf **out);
     void (*buf_free)(void *ctx, clmlp_buf *b); /* NULL-safe */
     /* F32 buffers take float, I32 buffers take int32_t. */
     int (*upload)(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
@@ -186,6 +192,12 @@ int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opt
  * beside the buffers it holds. */
 int be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out);
 int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out);
+/* Whether be can lend host arrays as buffers (buf_wrap). */
+int be_can_wrap(const clmlp_backend_t *be);
+/* A read-only buffer over host[0..n) (see buf_wrap); CLMLP_E_UNSUPPORTED
+ * on backends that cannot. */
+int be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *host,
+                clmlp_buf **out);
 void be_buf_free(clmlp_backend_t *be, clmlp_buf *b);
 int be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n);
 int be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst,

@@ -52,6 +52,17 @@ static int typed(clmlp_backend_t *be, const char *op, const char *what, const cl
     return CLMLP_OK;
 }
 
+/* typed() for an operand the op writes: not a lent (read-only) array. */
+static int output(clmlp_backend_t *be, const char *op, const char *what, const clmlp_buf *b,
+                  clmlp_buf_type type, size_t off, size_t count)
+{
+    CLMLP_TRY(typed(be, op, what, b, type, off, count));
+    if (b->readonly)
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: %s is a read-only host array, not written",
+                               op, what);
+    return CLMLP_OK;
+}
+
 /* An F32 rows x cols matrix at off with leading dimension ld >= cols;
  * *span receives the elements it covers from off. */
 static int matrix(clmlp_backend_t *be, const char *op, const char *what, const clmlp_buf *b,
@@ -96,7 +107,7 @@ static int apart(const char *op, const char *what_a, const clmlp_buf *a, size_t 
 /* The metrics buffer: F32 with room for every CLMLP_METRIC_*. */
 static int metrics_buf(clmlp_backend_t *be, const char *op, const clmlp_buf *m)
 {
-    return typed(be, op, "metrics", m, CLMLP_BUF_F32, 0, CLMLP_METRIC_COUNT);
+    return output(be, op, "metrics", m, CLMLP_BUF_F32, 0, CLMLP_METRIC_COUNT);
 }
 
 /* rows x cols outputs with cols > 0, and exactly one of t (F32, rows x
@@ -140,12 +151,14 @@ int check_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, clmlp_buf **out)
 }
 
 int check_transfer(clmlp_backend_t *be, const char *op, const clmlp_buf *b, size_t off,
-                   const void *host, size_t n, int f64)
+                   const void *host, size_t n, int f64, int writes)
 {
-    if (f64)
-        CLMLP_TRY(typed(be, op, "buffer", b, CLMLP_BUF_F32, off, n));
-    else
-        CLMLP_TRY(range(be, op, "buffer", b, off, n));
+    CLMLP_TRY(range(be, op, "buffer", b, off, n));
+    if (f64 && b->type != CLMLP_BUF_F32)
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: buffer holds %s values, not float32", op,
+                               type_name(b->type));
+    if (writes && b->readonly)
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: buffer is a read-only host array", op);
     if (n && !host) return clmlp_set_error(CLMLP_E_INVALID, "%s: the host array is NULL", op);
     return CLMLP_OK;
 }
@@ -155,12 +168,13 @@ int check_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off,
 {
     /* Overlapping ranges of one buffer are allowed: copy moves like memmove. */
     CLMLP_TRY(range(be, "copy", "src", src, src_off, n));
-    return typed(be, "copy", "dst", dst, src->type, dst_off, n);
+    return output(be, "copy", "dst", dst, src->type, dst_off, n);
 }
 
 int check_fill(clmlp_backend_t *be, const clmlp_buf *b, size_t off, size_t n, float value)
 {
     CLMLP_TRY(range(be, "fill", "buffer", b, off, n));
+    CLMLP_TRY(output(be, "fill", "buffer", b, b->type, off, n));
     if (b->type == CLMLP_BUF_I32) {
         /* Anything but a whole int32 value would be silently changed. */
         double v = value;
@@ -182,6 +196,7 @@ int check_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n
     CLMLP_TRY(matrix(be, op, "A", a, off_a, trans_a ? k : m, trans_a ? m : k, lda, &span_a));
     CLMLP_TRY(matrix(be, op, "B", b, off_b, trans_b ? n : k, trans_b ? k : n, ldb, &span_b));
     CLMLP_TRY(matrix(be, op, "C", c, off_c, m, n, ldc, &span_c));
+    CLMLP_TRY(output(be, op, "C", c, CLMLP_BUF_F32, off_c, span_c));
     CLMLP_TRY(apart(op, "C", c, off_c, span_c, "A", a, off_a, span_a));
     return apart(op, "C", c, off_c, span_c, "B", b, off_b, span_b);
 }
@@ -193,8 +208,8 @@ int check_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size
     static const char op[] = "bias_act_forward";
     size_t cnt = 0;
     CLMLP_TRY(act_shape(op, act, rows, cols, &cnt));
-    CLMLP_TRY(typed(be, op, "z", z, CLMLP_BUF_F32, off_z, cnt));
-    CLMLP_TRY(typed(be, op, "y", y, CLMLP_BUF_F32, off_y, cnt));
+    CLMLP_TRY(output(be, op, "z", z, CLMLP_BUF_F32, off_z, cnt));
+    CLMLP_TRY(output(be, op, "y", y, CLMLP_BUF_F32, off_y, cnt));
     CLMLP_TRY(apart(op, "z", z, off_z, cnt, "y", y, off_y, cnt));
     if (!bias) return CLMLP_OK;
     CLMLP_TRY(typed(be, op, "bias", bias, CLMLP_BUF_F32, off_bias, cols));
@@ -214,7 +229,7 @@ int check_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t c
     CLMLP_TRY(typed(be, op, "z", z, CLMLP_BUF_F32, off_z, cnt));
     CLMLP_TRY(typed(be, op, "y", y, CLMLP_BUF_F32, off_y, cnt));
     CLMLP_TRY(typed(be, op, "dy", dy, CLMLP_BUF_F32, off_dy, cnt));
-    CLMLP_TRY(typed(be, op, "dz", dz, CLMLP_BUF_F32, off_dz, cnt));
+    CLMLP_TRY(output(be, op, "dz", dz, CLMLP_BUF_F32, off_dz, cnt));
     CLMLP_TRY(apart(op, "dz", dz, off_dz, cnt, "z", z, off_z, cnt));
     CLMLP_TRY(apart(op, "dz", dz, off_dz, cnt, "y", y, off_y, cnt));
     /* dz may be dy itself, element for element, but not a shifted copy. */
@@ -229,7 +244,7 @@ int check_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_b
     size_t cnt = 0;
     CLMLP_TRY(mul(op, rows, cols, &cnt));
     CLMLP_TRY(typed(be, op, "dz", dz, CLMLP_BUF_F32, off_dz, cnt));
-    CLMLP_TRY(typed(be, op, "db", db, CLMLP_BUF_F32, off_db, cols));
+    CLMLP_TRY(output(be, op, "db", db, CLMLP_BUF_F32, off_db, cols));
     return apart(op, "db", db, off_db, cols, "dz", dz, off_dz, cnt);
 }
 
@@ -255,7 +270,7 @@ int check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows
     CLMLP_TRY(apart(op, "metrics", metrics, 0, CLMLP_METRIC_COUNT, "y", y, off_y, cnt));
     if (t) CLMLP_TRY(apart(op, "metrics", metrics, 0, CLMLP_METRIC_COUNT, "t", t, off_t, cnt));
     if (!grad) return CLMLP_OK;
-    CLMLP_TRY(typed(be, op, "grad", grad, CLMLP_BUF_F32, off_grad, cnt));
+    CLMLP_TRY(output(be, op, "grad", grad, CLMLP_BUF_F32, off_grad, cnt));
     CLMLP_TRY(apart(op, "grad", grad, off_grad, cnt, "y", y, off_y, cnt));
     if (t) CLMLP_TRY(apart(op, "grad", grad, off_grad, cnt, "t", t, off_t, cnt));
     return apart(op, "grad", grad, off_grad, cnt, "metrics", metrics, 0, CLMLP_METRIC_COUNT);
@@ -284,7 +299,7 @@ int check_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp
     CLMLP_TRY(mul(op, rows, cols, &cnt));
     CLMLP_TRY(typed(be, op, "idx", idx, CLMLP_BUF_I32, idx_off, rows));
     CLMLP_TRY(range(be, op, "src", src, 0, 0));
-    CLMLP_TRY(typed(be, op, "dst", dst, src->type, off_dst, cnt));
+    CLMLP_TRY(output(be, op, "dst", dst, src->type, off_dst, cnt));
     /* Any row of src may be read, so dst may not share its buffer. */
     if (dst == src)
         return clmlp_set_error(CLMLP_E_INVALID, "%s: dst and src overlap in one buffer", op);
@@ -308,7 +323,11 @@ int check_update(clmlp_backend_t *be, const char *op, size_t n, size_t n_decay,
                                n);
     /* All start at 0, so two that share a buffer overlap. */
     for (int i = 0; i < count; i++) {
-        CLMLP_TRY(typed(be, op, names[i], bufs[i], CLMLP_BUF_F32, 0, n));
+        /* All but the gradient (the second) are written. */
+        if (i == 1)
+            CLMLP_TRY(typed(be, op, names[i], bufs[i], CLMLP_BUF_F32, 0, n));
+        else
+            CLMLP_TRY(output(be, op, names[i], bufs[i], CLMLP_BUF_F32, 0, n));
         for (int j = 0; j < i; j++)
             CLMLP_TRY(apart(op, names[j], bufs[j], 0, n, names[i], bufs[i], 0, n));
     }

@@ -6,7 +6,8 @@
  *
  * Every buffer operand must be non-NULL, made by the backend it is passed
  * to, of the type the op needs, and hold the elements the op touches from
- * its offset (sizes that overflow are invalid too).  The overlaps each op
+ * its offset (sizes that overflow are invalid too); one the op writes may
+ * not be a read-only host array lent by be_buf_wrap.  The overlaps each op
  * forbids are those whose result would depend on the order of the work. */
 #ifndef CLMLP_BACKEND_CHECK_H
 #define CLMLP_BACKEND_CHECK_H
@@ -14,9 +15,9 @@
 #include "backend/backend.h"
 
 int check_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, clmlp_buf **out);
-/* upload/download of either type; f64: F32 buffers only. */
+/* upload (writes) or download of either type; f64: F32 buffers only. */
 int check_transfer(clmlp_backend_t *be, const char *op, const clmlp_buf *b, size_t off,
-                   const void *host, size_t n, int f64);
+                   const void *host, size_t n, int f64, int writes);
 int check_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off,
                const clmlp_buf *dst, size_t dst_off, size_t n);
 int check_fill(clmlp_backend_t *be, const clmlp_buf *b, size_t off, size_t n, float value);

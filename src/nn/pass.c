@@ -54,15 +54,30 @@ static int host_targets(const clmlp_model_t *m, const clmlp_dataset_t *ds, const
 size_t model_data_parts(const clmlp_model_t *m, const clmlp_dataset_t *ds, const char *name,
                         clmlp_mem_part *out)
 {
-    size_t k = 0;
+    size_t k = 0, n_out = clmlp_model_n_outputs(m);
     if (!ds) return 0;
-    /* What dev_data_upload allocates, and in its order. */
-    out[k++] = (clmlp_mem_part){name, ds->n * ds->n_features, CLMLP_BUF_F32, 1, 0};
-    if (ds->labels) out[k++] = (clmlp_mem_part){"labels", ds->n, CLMLP_BUF_I32, 1, 0};
-    if (!loss_uses_labels(m))
-        out[k++] = (clmlp_mem_part){"targets", ds->n * clmlp_model_n_outputs(m),
-                                    CLMLP_BUF_F32, 1, 0};
+    /* What dev_data_upload allocates, in its order; arrays a host-memory
+     * device borrows cost nothing more. */
+    int lent = be_can_wrap(m->be);
+    if (!lent) {
+        out[k++] = (clmlp_mem_part){name, ds->n * ds->n_features, CLMLP_BUF_F32, 1, 0};
+        if (ds->labels) out[k++] = (clmlp_mem_part){"labels", ds->n, CLMLP_BUF_I32, 1, 0};
+    }
+    int own_targets = !(ds->targets && ds->n_targets == n_out);
+    if (!loss_uses_labels(m) && (!lent || own_targets))
+        out[k++] = (clmlp_mem_part){"targets", ds->n * n_out, CLMLP_BUF_F32, 1, 0};
     return k;
+}
+
+/* The data set's array `host` of n elements on the device: lent as it is
+ * where the device's memory is the host's (no copy), else copied into a new
+ * buffer. */
+static int data_buffer(clmlp_model_t *m, clmlp_buf_type type, const void *host, size_t n,
+                       clmlp_buf **out)
+{
+    if (be_can_wrap(m->be)) return be_buf_wrap(m->be, type, n, host, out);
+    CLMLP_TRY(be_buf_alloc(m->be, type, n, out));
+    return be_upload(m->be, *out, 0, host, n);
 }
 
 int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data *dd)
@@ -78,8 +93,7 @@ int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data 
                                ds->n_features);
     size_t out = clmlp_model_n_outputs(m);
     dd->n = ds->n;
-    int rc = be_buf_alloc(m->be, CLMLP_BUF_F32, ds->n * ds->n_features, &dd->x);
-    if (rc == CLMLP_OK) rc = be_upload(m->be, dd->x, 0, ds->x, ds->n * ds->n_features);
+    int rc = data_buffer(m, CLMLP_BUF_F32, ds->x, ds->n * ds->n_features, &dd->x);
     if (rc == CLMLP_OK && loss_uses_labels(m)) {
         if (!ds->labels)
             rc = clmlp_set_error(CLMLP_E_INVALID,
@@ -91,16 +105,19 @@ int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data 
                                      "(classes 0..%zu)",
                                      i + 1, (int)ds->labels[i], out, out - 1);
     }
-    if (rc == CLMLP_OK && ds->labels) {
-        rc = be_buf_alloc(m->be, CLMLP_BUF_I32, ds->n, &dd->labels);
-        if (rc == CLMLP_OK) rc = be_upload(m->be, dd->labels, 0, ds->labels, ds->n);
-    }
+    if (rc == CLMLP_OK && ds->labels)
+        rc = data_buffer(m, CLMLP_BUF_I32, ds->labels, ds->n, &dd->labels);
     if (rc == CLMLP_OK && !loss_uses_labels(m)) {
         const float *t;
         float *owned;
         rc = host_targets(m, ds, &t, &owned);
-        if (rc == CLMLP_OK) rc = be_buf_alloc(m->be, CLMLP_BUF_F32, ds->n * out, &dd->t);
-        if (rc == CLMLP_OK) rc = be_upload(m->be, dd->t, 0, t, ds->n * out);
+        /* Targets made here (one-hot rows) die with this call: copy them. */
+        if (rc == CLMLP_OK && !owned) {
+            rc = data_buffer(m, CLMLP_BUF_F32, t, ds->n * out, &dd->t);
+        } else if (rc == CLMLP_OK) {
+            rc = be_buf_alloc(m->be, CLMLP_BUF_F32, ds->n * out, &dd->t);
+            if (rc == CLMLP_OK) rc = be_upload(m->be, dd->t, 0, t, ds->n * out);
+        }
         free(owned);
     }
     if (rc != CLMLP_OK) dev_data_free(m, dd);

@@ -33,6 +33,7 @@ const clmlp_backend_i clmlp_cpu_iface = {
     .free = cpu_free,
     .mem_info = cpu_mem_info,
     .buf_alloc = cpu_buf_alloc,
+    .buf_wrap = cpu_buf_wrap,
     .buf_free = cpu_buf_free,
     .upload = cpu_upload,
     .download = cpu_download,

@@ -21,7 +21,8 @@
 /* A cpu buffer: the common header, then its values. */
 typedef struct {
     clmlp_buf hdr;
-    void *data;    /* n floats or int32 values (at least one), 64-byte aligned */
+    void *data;    /* n floats or int32 values (at least one), 64-byte aligned,
+                      or the caller's array (lent: hdr.readonly) */
     size_t mapped; /* bytes mapped with mmap (large buffers), else 0 */
 } cpu_buf;
 
@@ -98,6 +99,7 @@ void cpu_adam_range(size_t from, size_t to, size_t n_decay, float *w, const floa
 /* cpu_memory.c */
 int cpu_mem_info(void *ctx, clmlp_mem_info *out);
 int cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out);
+int cpu_buf_wrap(void *ctx, clmlp_buf_type type, size_t n, const void *host, clmlp_buf **out);
 void cpu_buf_free(void *ctx, clmlp_buf *b);
 int cpu_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
 int cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n);

@@ -89,17 +89,31 @@ int cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out)
     return CLMLP_OK;
 }
 
+/* The caller's array as a buffer: host memory is this device's, so the data
+ * set a training run gathers from need not be copied (MNIST: 188 MB less,
+ * and the start of training no longer waits for the copy's page faults).
+ * The ops only read it (the contract refuses it as an output). */
+int cpu_buf_wrap(void *ctx, clmlp_buf_type type, size_t n, const void *host, clmlp_buf **out)
+{
+    (void)ctx;
+    (void)type;
+    (void)n;
+    cpu_buf *b = calloc(1, sizeof *b);
+    if (!b) return clmlp_set_error(CLMLP_E_NOMEM, "cpu buf_wrap: out of memory");
+    b->data = (void *)host; /* never written through: see above */
+    *out = &b->hdr;
+    return CLMLP_OK;
+}
+
 void cpu_buf_free(void *ctx, clmlp_buf *buf)
 {
     (void)ctx;
     if (!buf) return;
     cpu_buf *b = (cpu_buf *)buf;
 #if defined(__linux__) && defined(MAP_ANONYMOUS)
-    if (b->mapped)
-        munmap(b->data, b->mapped);
-    else
+    if (b->mapped) munmap(b->data, b->mapped);
 #endif
-        free(b->data);
+    if (!b->mapped && !buf->readonly) free(b->data); /* a lent array is the caller's */
     free(b);
 }
 
