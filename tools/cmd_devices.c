@@ -38,8 +38,8 @@ int cmd_devices(int argc, char **argv)
     printf("cpu backend (--backend cpu%s):\n  %s\n",
            clmlp_opencl_has_gpu() ? "" : "; the default here, as OpenCL offers no GPU",
            clmlp_backend_description(cpu));
+    cli_blas_print(stdout, "  "); /* while open: with the threads the backend gives it */
     clmlp_backend_free(cpu);
-    cli_blas_print(stdout, "  ");
     printf("\nOpenCL (--backend opencl):\n");
     fflush(stdout);
     if (clmlp_opencl_list_devices(stdout) < 0)

@@ -37,6 +37,8 @@ const clmlp_backend_i clmlp_cpu_iface = {
     .buf_free = cpu_buf_free,
     .upload = cpu_upload,
     .download = cpu_download,
+    .upload_f64 = cpu_upload_f64,
+    .download_f64 = cpu_download_f64,
     .copy = cpu_copy,
     .fill = cpu_fill,
     .synchronize = cpu_synchronize,
@@ -69,32 +71,34 @@ static void cpu_model_name(char *out, size_t cap)
     fclose(f);
 }
 
-/* The threads our loops use when the options leave it open: those the BLAS
- * uses, else OpenMP's default, so both run on one team. */
+/* The threads when the options leave it open: every core OpenMP sees (BLIS
+ * keeps to one thread unless told), or without OpenMP the BLAS's own. */
 static int default_threads(const clmlp_blas_info *blas)
 {
     int n = blas->threads;
 #ifdef _OPENMP
-    if (n < 1) n = omp_get_max_threads();
+    n = omp_get_max_threads();
 #endif
     return n < 1 ? 1 : n;
 }
 
-/* Opens the cpu backend; opts->threads (if > 0) sets the threads of the
- * BLAS and of our loops.  The context is owned by be. */
+/* Opens the cpu backend; opts->threads (if > 0, else every core) sets the
+ * threads of the BLAS and of our loops.  The context is owned by be. */
 int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
 {
     if (!be) return clmlp_set_error(CLMLP_E_INVALID, "cpu backend: no backend to fill");
     cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return clmlp_set_error(CLMLP_E_NOMEM, "cpu backend: out of memory");
-    if (opts && opts->threads > 0) {
-        clmlp_blas_describe(&c->blas);
-        c->blas_threads_before = c->blas.threads;
-        cpu_blas_set_threads(opts->threads);
-    }
     clmlp_blas_describe(&c->blas);
-    c->threads = opts && opts->threads > 0 ? opts->threads : default_threads(&c->blas);
-    if (c->threads > CPU_MAX_THREADS) c->threads = CPU_MAX_THREADS;
+    int want = opts && opts->threads > 0 ? opts->threads : default_threads(&c->blas);
+    if (want > CPU_MAX_THREADS) want = CPU_MAX_THREADS;
+    /* The BLAS and the loops run on the same threads. */
+    if (want != c->blas.threads) {
+        c->blas_threads_before = c->blas.threads;
+        cpu_blas_set_threads(want);
+        clmlp_blas_describe(&c->blas);
+    }
+    c->threads = want;
     char model[128];
     cpu_model_name(model, sizeof model);
     const clmlp_blas_info *b = &c->blas;

@@ -103,6 +103,8 @@ int cpu_buf_wrap(void *ctx, clmlp_buf_type type, size_t n, const void *host, clm
 void cpu_buf_free(void *ctx, clmlp_buf *b);
 int cpu_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
 int cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n);
+int cpu_upload_f64(void *ctx, clmlp_buf *dst, size_t off, const double *src, size_t n);
+int cpu_download_f64(void *ctx, const clmlp_buf *src, size_t off, double *dst, size_t n);
 int cpu_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
              size_t n);
 int cpu_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value);

@@ -131,6 +131,24 @@ int cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t 
     return CLMLP_OK;
 }
 
+/* Doubles in and out of an F32 buffer, each rounded to float on the way in
+ * (the wrappers would do the same through a temporary array). */
+int cpu_upload_f64(void *ctx, clmlp_buf *dst, size_t off, const double *src, size_t n)
+{
+    (void)ctx;
+    float *d = cpu_f(dst) + off;
+    for (size_t i = 0; i < n; i++) d[i] = (float)src[i];
+    return CLMLP_OK;
+}
+
+int cpu_download_f64(void *ctx, const clmlp_buf *src, size_t off, double *dst, size_t n)
+{
+    (void)ctx;
+    const float *s = cpu_f(src) + off;
+    for (size_t i = 0; i < n; i++) dst[i] = s[i];
+    return CLMLP_OK;
+}
+
 /* Overlapping ranges of one buffer move like memmove. */
 int cpu_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
              size_t n)
