@@ -33,7 +33,12 @@ extern int bli_arch_query_id(void) WEAK;
 extern const char *bli_arch_string(int id) WEAK;
 extern long long bli_thread_get_num_threads(void) WEAK;
 extern void bli_thread_set_num_threads(long long n) WEAK;
-/* MKL. */
+/* MKL (MKLVersion's layout from mkl_types.h). */
+typedef struct {
+    int major, minor, update, patch;
+    char *status, *build, *processor, *platform;
+} mkl_version;
+extern void MKL_Get_Version(mkl_version *v) WEAK;
 extern void MKL_Get_Version_String(char *buf, int len) WEAK;
 extern int MKL_Get_Max_Threads(void) WEAK;
 extern void MKL_Set_Num_Threads(int n) WEAK;
@@ -155,12 +160,18 @@ void clmlp_blas_describe(clmlp_blas_info *o)
         describe_openblas(o, tier);
     } else if (bli_info_get_version_str) {
         describe_blis(o, tier);
-    } else if (MKL_Get_Version_String) {
+    } else if (MKL_Get_Version || MKL_Get_Version_String) {
+        /* MKL picks its code path by the CPU's features, not a model table. */
         snprintf(o->name, sizeof o->name, "MKL");
-        char v[256];
-        MKL_Get_Version_String(v, (int)sizeof v);
-        snprintf(o->version, sizeof o->version, "%.31s", v);
         snprintf(o->kernels, sizeof o->kernels, "chosen by MKL at run time");
+        if (MKL_Get_Version) {
+            mkl_version v;
+            memset(&v, 0, sizeof v);
+            MKL_Get_Version(&v);
+            /* MKL counts releases as major.update (minor stays 0): 2026.2.1. */
+            snprintf(o->version, sizeof o->version, "%d.%d.%d", v.major, v.update, v.patch);
+            if (v.processor) snprintf(o->kernels, sizeof o->kernels, "%.63s", v.processor);
+        }
         o->threads = MKL_Get_Max_Threads ? MKL_Get_Max_Threads() : 1;
     } else {
         snprintf(o->name, sizeof o->name, "BLAS");
