@@ -1,8 +1,9 @@
 /* The clmlp command-line tool, run as a separate process: help texts, exit
  * statuses (0 done, 1 runtime error, 2 usage error), messages that name the
- * bad option or file, and whole workflows on the reference backend (XOR,
- * the circle set, save -> eval/predict/summary, history, checkpoint and
- * resume, the worked forward pass). */
+ * bad option or file, whole workflows on the reference backend (XOR, the
+ * circle set, save -> eval/predict/summary, history, checkpoint and resume,
+ * the worked forward pass), the device list, the BLAS kernel switch and
+ * the cpu backend's options. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
