@@ -107,6 +107,8 @@ int be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out)
     if (!out) return clmlp_set_error(CLMLP_E_INVALID, "mem_info: out is NULL");
     *out = (clmlp_mem_info){0};
     CLMLP_TRY(be->iface->mem_info(be->ctx, out));
+    uint64_t free_bytes = out->capacity > be->bytes_held ? out->capacity - be->bytes_held : 0;
+    if (free_bytes < out->limit) out->limit = free_bytes;
     if (be->memory_limit) {
         uint64_t room = be->memory_limit > be->bytes_held ? be->memory_limit - be->bytes_held : 0;
         out->capped = room <= out->limit;

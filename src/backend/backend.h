@@ -44,15 +44,21 @@ enum {
     CLMLP_METRIC_COUNT = 4
 };
 
-/* A device's memory as the memory guard sees it. */
+/* A device's memory as the memory guard sees it.  The slot fills the
+ * first five fields; be_mem_info turns them into limit, what may still be
+ * allocated: capacity less the buffers the backend holds (it counts them,
+ * the slots do not), no more than the slot's own limit, and no more than
+ * memory_limit leaves. */
 typedef struct {
     size_t f32_bytes, i32_bytes; /* bytes one element of each type takes */
-    uint64_t limit;              /* bytes the backend may still allocate in all:
-                                    global memory, or on host-memory devices the
-                                    memory actually available now */
+    uint64_t capacity;           /* bytes the device has in all (global memory);
+                                    UINT64_MAX where it has no fixed size */
+    uint64_t limit;              /* slot: what the device can still give by its
+                                    own measure (on host-memory devices the
+                                    host's available memory), else UINT64_MAX */
     uint64_t max_alloc;          /* bytes one buffer may hold at most */
     int host_memory;             /* the device's memory is the host's */
-    int capped;                  /* limit is what memory_limit leaves (be_mem_info) */
+    int capped;                  /* be_mem_info: limit is what memory_limit leaves */
 } clmlp_mem_info;
 
 typedef struct clmlp_backend_i {

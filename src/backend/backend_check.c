@@ -52,15 +52,21 @@ static int typed(clmlp_backend_t *be, const char *op, const char *what, const cl
     return CLMLP_OK;
 }
 
-/* typed() for an operand the op writes: not a lent (read-only) array. */
+/* An operand the op writes may not be a lent (read-only) array; b was
+ * checked to be present. */
+static int writable(const char *op, const char *what, const clmlp_buf *b)
+{
+    if (!b->readonly) return CLMLP_OK;
+    return clmlp_set_error(CLMLP_E_INVALID, "%s: %s is a read-only host array, not written", op,
+                           what);
+}
+
+/* typed() and writable(): an operand the op writes. */
 static int output(clmlp_backend_t *be, const char *op, const char *what, const clmlp_buf *b,
                   clmlp_buf_type type, size_t off, size_t count)
 {
     CLMLP_TRY(typed(be, op, what, b, type, off, count));
-    if (b->readonly)
-        return clmlp_set_error(CLMLP_E_INVALID, "%s: %s is a read-only host array, not written",
-                               op, what);
-    return CLMLP_OK;
+    return writable(op, what, b);
 }
 
 /* An F32 rows x cols matrix at off with leading dimension ld >= cols;
@@ -157,8 +163,7 @@ int check_transfer(clmlp_backend_t *be, const char *op, const clmlp_buf *b, size
     if (f64 && b->type != CLMLP_BUF_F32)
         return clmlp_set_error(CLMLP_E_INVALID, "%s: buffer holds %s values, not float32", op,
                                type_name(b->type));
-    if (writes && b->readonly)
-        return clmlp_set_error(CLMLP_E_INVALID, "%s: buffer is a read-only host array", op);
+    if (writes) CLMLP_TRY(writable(op, "buffer", b));
     if (n && !host) return clmlp_set_error(CLMLP_E_INVALID, "%s: the host array is NULL", op);
     return CLMLP_OK;
 }
@@ -174,7 +179,7 @@ int check_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off,
 int check_fill(clmlp_backend_t *be, const clmlp_buf *b, size_t off, size_t n, float value)
 {
     CLMLP_TRY(range(be, "fill", "buffer", b, off, n));
-    CLMLP_TRY(output(be, "fill", "buffer", b, b->type, off, n));
+    CLMLP_TRY(writable("fill", "buffer", b));
     if (b->type == CLMLP_BUF_I32) {
         /* Anything but a whole int32 value would be silently changed. */
         double v = value;
@@ -196,7 +201,7 @@ int check_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n
     CLMLP_TRY(matrix(be, op, "A", a, off_a, trans_a ? k : m, trans_a ? m : k, lda, &span_a));
     CLMLP_TRY(matrix(be, op, "B", b, off_b, trans_b ? n : k, trans_b ? k : n, ldb, &span_b));
     CLMLP_TRY(matrix(be, op, "C", c, off_c, m, n, ldc, &span_c));
-    CLMLP_TRY(output(be, op, "C", c, CLMLP_BUF_F32, off_c, span_c));
+    CLMLP_TRY(writable(op, "C", c));
     CLMLP_TRY(apart(op, "C", c, off_c, span_c, "A", a, off_a, span_a));
     return apart(op, "C", c, off_c, span_c, "B", b, off_b, span_b);
 }

@@ -11,6 +11,12 @@
 /* Which targets the loss reads: labels (int) or float targets. */
 static int loss_uses_labels(const clmlp_model_t *m) { return m->loss == CLMLP_LOSS_SPARSE_CCE; }
 
+/* Whether ds's own float targets are the ones the loss wants. */
+static int targets_as_given(const clmlp_model_t *m, const clmlp_dataset_t *ds)
+{
+    return ds->targets && ds->n_targets == clmlp_model_n_outputs(m);
+}
+
 /* Builds float targets (n x out) for ds as the loss wants them, or returns
  * ds->targets itself when they already fit.  *owned is what to free. */
 static int host_targets(const clmlp_model_t *m, const clmlp_dataset_t *ds, const float **t,
@@ -19,7 +25,7 @@ static int host_targets(const clmlp_model_t *m, const clmlp_dataset_t *ds, const
     size_t out = clmlp_model_n_outputs(m);
     *owned = NULL;
     *t = NULL;
-    if (ds->targets && ds->n_targets == out) {
+    if (targets_as_given(m, ds)) {
         *t = ds->targets;
         return CLMLP_OK;
     }
@@ -63,19 +69,18 @@ size_t model_data_parts(const clmlp_model_t *m, const clmlp_dataset_t *ds, const
         out[k++] = (clmlp_mem_part){name, ds->n * ds->n_features, CLMLP_BUF_F32, 1, 0};
         if (ds->labels) out[k++] = (clmlp_mem_part){"labels", ds->n, CLMLP_BUF_I32, 1, 0};
     }
-    int own_targets = !(ds->targets && ds->n_targets == n_out);
-    if (!loss_uses_labels(m) && (!lent || own_targets))
+    if (!loss_uses_labels(m) && (!lent || !targets_as_given(m, ds)))
         out[k++] = (clmlp_mem_part){"targets", ds->n * n_out, CLMLP_BUF_F32, 1, 0};
     return k;
 }
 
-/* The data set's array `host` of n elements on the device: lent as it is
- * where the device's memory is the host's (no copy), else copied into a new
- * buffer. */
+/* The array `host` of n elements on the device: lent as it is where the
+ * device's memory is the host's and the array outlives the buffer
+ * (`lasting`: the data set's own), else copied into a new buffer. */
 static int data_buffer(clmlp_model_t *m, clmlp_buf_type type, const void *host, size_t n,
-                       clmlp_buf **out)
+                       int lasting, clmlp_buf **out)
 {
-    if (be_can_wrap(m->be)) return be_buf_wrap(m->be, type, n, host, out);
+    if (lasting && be_can_wrap(m->be)) return be_buf_wrap(m->be, type, n, host, out);
     CLMLP_TRY(be_buf_alloc(m->be, type, n, out));
     return be_upload(m->be, *out, 0, host, n);
 }
@@ -93,7 +98,7 @@ int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data 
                                ds->n_features);
     size_t out = clmlp_model_n_outputs(m);
     dd->n = ds->n;
-    int rc = data_buffer(m, CLMLP_BUF_F32, ds->x, ds->n * ds->n_features, &dd->x);
+    int rc = data_buffer(m, CLMLP_BUF_F32, ds->x, ds->n * ds->n_features, 1, &dd->x);
     if (rc == CLMLP_OK && loss_uses_labels(m)) {
         if (!ds->labels)
             rc = clmlp_set_error(CLMLP_E_INVALID,
@@ -106,18 +111,13 @@ int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data 
                                      i + 1, (int)ds->labels[i], out, out - 1);
     }
     if (rc == CLMLP_OK && ds->labels)
-        rc = data_buffer(m, CLMLP_BUF_I32, ds->labels, ds->n, &dd->labels);
+        rc = data_buffer(m, CLMLP_BUF_I32, ds->labels, ds->n, 1, &dd->labels);
     if (rc == CLMLP_OK && !loss_uses_labels(m)) {
         const float *t;
         float *owned;
         rc = host_targets(m, ds, &t, &owned);
-        /* Targets made here (one-hot rows) die with this call: copy them. */
-        if (rc == CLMLP_OK && !owned) {
-            rc = data_buffer(m, CLMLP_BUF_F32, t, ds->n * out, &dd->t);
-        } else if (rc == CLMLP_OK) {
-            rc = be_buf_alloc(m->be, CLMLP_BUF_F32, ds->n * out, &dd->t);
-            if (rc == CLMLP_OK) rc = be_upload(m->be, dd->t, 0, t, ds->n * out);
-        }
+        /* Targets made here (one-hot rows) die with this call: copied. */
+        if (rc == CLMLP_OK) rc = data_buffer(m, CLMLP_BUF_F32, t, ds->n * out, !owned, &dd->t);
         free(owned);
     }
     if (rc != CLMLP_OK) dev_data_free(m, dd);

@@ -30,7 +30,8 @@ int cpu_mem_info(void *ctx, clmlp_mem_info *out)
     (void)ctx;
     out->f32_bytes = ELEM;
     out->i32_bytes = ELEM;
-    out->limit = clmlp_host_memory_available();
+    out->capacity = UINT64_MAX;
+    out->limit = clmlp_host_memory_available(); /* already less what we hold */
     out->max_alloc = out->limit;
     out->host_memory = 1;
     return CLMLP_OK;

@@ -80,7 +80,6 @@ typedef struct {
     cl_ulong max_alloc;          /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, bytes */
     cl_ulong global_mem;         /* CL_DEVICE_GLOBAL_MEM_SIZE, bytes */
     int host_memory;             /* a CPU device or unified memory: the host's */
-    uint64_t allocated;          /* bytes in our buffers now */
     cl_mem scratch;              /* grown on demand, never shrunk */
     size_t scratch_bytes;
     cl_mem gemm_temp;            /* CLBlast's padded copies, shared by every GEMM */
@@ -101,7 +100,6 @@ typedef struct {
 typedef struct {
     clmlp_buf hdr;
     cl_mem mem;
-    size_t bytes; /* counted in the context's allocated bytes */
 } clmlp_cl_buf;
 
 /* The cl_mem of a buffer of this backend (the header is its first member). */

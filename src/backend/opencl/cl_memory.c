@@ -67,21 +67,19 @@ static int enqueue_fill(clmlp_cl_ctx *ctx, cl_mem mem, clmlp_buf_type type, size
     return clk_run(&c, n);
 }
 
-/* Global memory less what this backend holds; on a device whose memory is
- * the host's (PoCL), no more than the host has available now, since such a
- * device takes its pages lazily and an overdraft ends in the OOM killer. */
+/* Global memory (be_mem_info takes off what the backend holds); on a
+ * device whose memory is the host's (PoCL), no more than the host has
+ * available now, since such a device takes its pages lazily and an
+ * overdraft ends in the OOM killer. */
 int clmlp_cl_mem_info(void *vctx, clmlp_mem_info *out)
 {
     clmlp_cl_ctx *ctx = vctx;
     out->f32_bytes = ELEM;
     out->i32_bytes = ELEM;
+    out->capacity = ctx->global_mem;
+    out->limit = ctx->host_memory ? clmlp_host_memory_available() : UINT64_MAX;
     out->max_alloc = ctx->max_alloc;
-    out->limit = ctx->global_mem > ctx->allocated ? ctx->global_mem - ctx->allocated : 0;
     out->host_memory = ctx->host_memory;
-    if (ctx->host_memory) {
-        uint64_t host = clmlp_host_memory_available();
-        if (host < out->limit) out->limit = host;
-    }
     return CLMLP_OK;
 }
 
@@ -108,11 +106,7 @@ int clmlp_cl_buf_alloc(void *vctx, clmlp_buf_type type, size_t n, clmlp_buf **ou
     clmlp_cl_buf *b = calloc(1, sizeof *b);
     if (!b) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory allocating a buffer");
     int rc = create_mem(ctx, bytes ? bytes : ELEM, &b->mem);
-    if (rc == CLMLP_OK) {
-        b->bytes = bytes;
-        ctx->allocated += bytes;
-        rc = enqueue_fill(ctx, b->mem, type, 0, n, 0.0f, 0);
-    }
+    if (rc == CLMLP_OK) rc = enqueue_fill(ctx, b->mem, type, 0, n, 0.0f, 0);
     if (rc < 0) {
         clmlp_cl_buf_free(ctx, &b->hdr);
         return rc;
@@ -125,13 +119,10 @@ int clmlp_cl_buf_alloc(void *vctx, clmlp_buf_type type, size_t n, clmlp_buf **ou
  * work using it is done. */
 void clmlp_cl_buf_free(void *vctx, clmlp_buf *buf)
 {
-    clmlp_cl_ctx *ctx = vctx;
+    (void)vctx;
     if (!buf) return;
     clmlp_cl_buf *b = (clmlp_cl_buf *)buf;
-    if (b->mem) {
-        clReleaseMemObject(b->mem);
-        ctx->allocated -= b->bytes;
-    }
+    if (b->mem) clReleaseMemObject(b->mem);
     free(b);
 }
 

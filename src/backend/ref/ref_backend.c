@@ -26,7 +26,8 @@ static int ref_mem_info(void *ctx, clmlp_mem_info *out)
     (void)ctx;
     out->f32_bytes = sizeof(double);
     out->i32_bytes = sizeof(int32_t);
-    out->limit = clmlp_host_memory_available();
+    out->capacity = UINT64_MAX;
+    out->limit = clmlp_host_memory_available(); /* already less what we hold */
     out->max_alloc = out->limit;
     out->host_memory = 1;
     return CLMLP_OK;
