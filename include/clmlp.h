@@ -44,6 +44,9 @@ typedef enum {
     CLMLP_ACT_SOFTPLUS,
     CLMLP_ACT_SWISH,
     CLMLP_ACT_SOFTMAX,
+    CLMLP_ACT_STEP,             /* Heaviside: 1 where z >= 0, else 0; its
+                                   gradient is zero, so it cannot be trained
+                                   by backpropagation */
     CLMLP_ACT_COUNT
 } clmlp_act;
 
@@ -204,9 +207,25 @@ void clmlp_model_free(clmlp_model_t *m);
 /* Appends a Dense layer of `units` outputs with activation act. */
 int clmlp_model_add_dense(clmlp_model_t *m, size_t units, clmlp_act act, int use_bias);
 
-/* Parses a layer spec such as "784,100:sigmoid,10:softmax" (the first number
- * is the input width; each later item is units[:activation][:nobias]) into a
- * new model.  Activation defaults to linear. */
+/* Appends a Dropout layer: in training each value is zeroed with
+ * probability rate (0 <= rate < 1) and the others are scaled by
+ * 1 / (1 - rate) (inverted dropout); in evaluation and prediction it passes
+ * its input through.  The mask comes from the compile seed and the step
+ * count, on the device, so a run is reproducible and backends agree. */
+int clmlp_model_add_dropout(clmlp_model_t *m, double rate);
+
+/* Appends a layer of a registered kind (built in: "dense", "dropout"; or
+ * one added with clmlp_layer_register, see clmlp_layer.h) with its
+ * configuration: config_size bytes at config, copied (the kind says how
+ * many it takes). */
+int clmlp_model_add_layer(clmlp_model_t *m, const char *kind, const void *config,
+                          size_t config_size);
+
+/* Parses a layer spec such as "784,100:sigmoid,dropout:0.2,10:softmax" (the
+ * first number is the input width; each later item is a Dense layer
+ * units[:activation][:nobias], a Dropout layer dropout:RATE, or the name of
+ * a registered layer kind that takes no configuration) into a new model.
+ * Activation defaults to linear. */
 int clmlp_model_from_spec(clmlp_model_t **out, const char *spec);
 
 /* Fixes loss and optimizer, places the model on backend be (not owned; must
@@ -220,9 +239,16 @@ size_t clmlp_model_n_layers(const clmlp_model_t *m);
 size_t clmlp_model_n_inputs(const clmlp_model_t *m);
 size_t clmlp_model_n_outputs(const clmlp_model_t *m);
 size_t clmlp_model_n_params(const clmlp_model_t *m);
-/* Layer i's width, activation and whether it has a bias. */
+/* Layer i's output width, activation and whether it has a bias (layers
+ * other than Dense: linear, no bias). */
 int clmlp_model_layer(const clmlp_model_t *m, size_t i, size_t *units, clmlp_act *act,
                       int *use_bias);
+/* Layer i's kind ("dense", "dropout", a custom kind's name; NULL if there
+ * is no layer i), owned by the library. */
+const char *clmlp_model_layer_kind(const clmlp_model_t *m, size_t i);
+/* Names packed parameter `index` for messages: "layer 2 (reflection)
+ * parameter n[3]".  Writes at most size bytes to buf; returns buf. */
+char *clmlp_model_param_name(const clmlp_model_t *m, size_t index, char *buf, size_t size);
 clmlp_loss clmlp_model_loss(const clmlp_model_t *m);
 /* The optimizer the model was compiled with. */
 clmlp_optimizer clmlp_model_optimizer(const clmlp_model_t *m);
@@ -232,7 +258,7 @@ size_t clmlp_model_epochs_done(const clmlp_model_t *m);
 /* Writes a Keras-like summary (layer, output shape, parameters, totals) to f. */
 void clmlp_model_summary(const clmlp_model_t *m, FILE *f);
 
-/* Copies layer i's weights (n_in x units, row-major, so y = x W + b) and
+/* Copies Dense layer i's weights (n_in x units, row-major, so y = x W + b) and
  * bias (units) out of / into the model, before or after compiling.  b may be
  * NULL when the layer has no bias (or to leave the bias alone). */
 int clmlp_model_get_weights(const clmlp_model_t *m, size_t i, float *w, float *b);

@@ -37,7 +37,7 @@ static int evaluate_dev(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch
         clmlp_batch b;
         size_t rows = dd->n - start < batch ? dd->n - start : batch;
         model_slice_batch(m, dd, start, rows, &b);
-        CLMLP_TRY(model_forward(m, &b));
+        CLMLP_TRY(model_forward(m, &b, 0));
         CLMLP_TRY(model_loss_backward(m, &b, 0));
     }
     int nonfinite;
@@ -70,7 +70,7 @@ static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
             CLMLP_TRY(model_gather_batch(m, dd, start, rows, &b));
         else
             model_slice_batch(m, dd, start, rows, &b);
-        CLMLP_TRY(model_forward(m, &b));
+        CLMLP_TRY(model_forward(m, &b, 1));
         CLMLP_TRY(model_loss_backward(m, &b, 1));
         CLMLP_TRY(model_optimizer_step(m));
         if (o->on_batch) o->on_batch(epoch, bi + 1, n_batches, o->user);
@@ -84,6 +84,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     if (hist) *hist = NULL;
     if (!m || !m->be) return clmlp_set_error(CLMLP_E_INVALID, "fit: the model is not compiled");
     if (!train || train->n == 0) return clmlp_set_error(CLMLP_E_INVALID, "fit: no training data");
+    CLMLP_TRY(model_check_trainable(m));
     clmlp_fit_opts o = {0};
     if (opts) o = *opts;
     size_t epochs = o.epochs ? o.epochs : 1;
@@ -181,13 +182,14 @@ int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, siz
     if (chunk > n) chunk = n;
     CLMLP_TRY(model_reserve(m, chunk));
     chunk = m->ws_rows < n ? m->ws_rows : n;
-    const clmlp_layer *l = &m->layers[layer];
+    size_t width = m->layers[layer].out;
     for (size_t start = 0; start < n; start += chunk) {
         size_t rows = n - start < chunk ? n - start : chunk;
         clmlp_batch b = {.rows = rows, .x = m->xb};
         CLMLP_TRY(be_upload(m->be, m->xb, 0, x + start * m->n_inputs, rows * m->n_inputs));
-        CLMLP_TRY(model_forward(m, &b));
-        CLMLP_TRY(be_download(m->be, m->y, l->ws_off, out + start * l->units, rows * l->units));
+        CLMLP_TRY(model_forward(m, &b, 0));
+        CLMLP_TRY(be_download(m->be, m->y, m->layers[layer].ws_off, out + start * width,
+                              rows * width));
     }
     return CLMLP_OK;
 }

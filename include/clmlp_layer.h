@@ -1,0 +1,132 @@
+/* clmlp custom layers: a layer kind written outside the library.
+ *
+ * A kind names itself, says what its parameters are once it knows its input
+ * width, initialises them, and computes forward and backward on every
+ * backend: in double for the reference backend (the truth gradient checks
+ * run on), in float for the cpu backend, and as OpenCL C source for the
+ * opencl backend, which the library builds once per device and caches.
+ * Register it before any model uses it; a registered kind then trains,
+ * saves and loads like a built-in one (a model file names the kind, so
+ * loading needs it registered again).  data/examples/reflection.c is a
+ * worked example.
+ *
+ * Layout: x is the layer's input (rows x in), y its output (rows x out),
+ * row-major.  Parameters come as up to CLMLP_LAYER_MAX_TENSORS tensors,
+ * each a flat array of count values. */
+#ifndef CLMLP_LAYER_H
+#define CLMLP_LAYER_H
+
+#include "clmlp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CLMLP_LAYER_MAX_TENSORS 4
+
+/* One parameter tensor of a layer. */
+typedef struct {
+    const char *name; /* for messages and summaries: "n", "kernel" */
+    size_t count;     /* values */
+    int decay;        /* whether L2 weight decay applies to it */
+} clmlp_param_spec;
+
+/* A host call's arguments in double (reference backend). */
+typedef struct {
+    size_t rows, in, out;
+    const void *config;      /* the layer's configuration bytes (NULL: none) */
+    const double *x;         /* rows x in */
+    double *y;               /* forward: rows x out, to write */
+    const double *dy;        /* backward: d loss / d y, rows x out */
+    double *dx;              /* backward: d loss / d x to write (overwrite), or
+                                NULL when nobody needs it (the first layer) */
+    const double *p[CLMLP_LAYER_MAX_TENSORS];  /* the parameter tensors */
+    double *dp[CLMLP_LAYER_MAX_TENSORS];       /* backward: d loss / d p, to
+                                                  write (overwrite), summed
+                                                  over the rows */
+} clmlp_layer_args_f64;
+
+/* The same in float (cpu backend). */
+typedef struct {
+    size_t rows, in, out;
+    const void *config;
+    const float *x;
+    float *y;
+    const float *dy;
+    float *dx;
+    const float *p[CLMLP_LAYER_MAX_TENSORS];
+    float *dp[CLMLP_LAYER_MAX_TENSORS];
+} clmlp_layer_args_f32;
+
+/* Uniform numbers for init: clmlp_layer_uniform(rng) is in [0, 1). */
+typedef struct clmlp_layer_rng clmlp_layer_rng;
+double clmlp_layer_uniform(clmlp_layer_rng *rng);
+/* A standard normal draw. */
+double clmlp_layer_normal(clmlp_layer_rng *rng);
+
+/* A layer kind.  Every function returns CLMLP_OK or a negative status and
+ * may set a message with clmlp_layer_error. */
+typedef struct clmlp_layer_kind {
+    const char *name;   /* [a-z0-9_]+, unique among registered kinds; not
+                           "dense" or "dropout" */
+    size_t config_size; /* bytes of configuration the kind takes (0: none);
+                           copied into the model and stored in model files
+                           as they are */
+
+    /* For input width in: the output width and the parameter tensors (at
+     * most CLMLP_LAYER_MAX_TENSORS) into *out, params and *n_params. */
+    int (*build)(const void *config, size_t in, size_t *out, clmlp_param_spec *params,
+                 size_t *n_params);
+    /* Initial values of tensor k (count values), drawn from rng. */
+    void (*init)(const void *config, size_t in, size_t k, float *values, size_t count,
+                 clmlp_layer_rng *rng);
+
+    /* Reference backend. */
+    int (*forward_f64)(const clmlp_layer_args_f64 *a);
+    int (*backward_f64)(const clmlp_layer_args_f64 *a);
+    /* cpu backend. */
+    int (*forward_f32)(const clmlp_layer_args_f32 *a);
+    int (*backward_f32)(const clmlp_layer_args_f32 *a);
+
+    /* opencl backend: OpenCL C source defining three kernels, named below.
+     * Offsets are in floats; p_off holds each tensor's offset into p (and
+     * into dp: gradients sit where their parameters do).
+     *   forward(uint rows, uint in, uint out,
+     *           __global const float *x, uint x_off,
+     *           __global const float *p, uint4 p_off,
+     *           __global float *y, uint y_off)               one work-item a row
+     *   backward_input(uint rows, uint in, uint out,
+     *           __global const float *x, uint x_off,
+     *           __global const float *p, uint4 p_off,
+     *           __global const float *dy, uint dy_off,
+     *           __global float *dx, uint dx_off)             one work-item a row
+     *   backward_params(uint rows, uint in, uint out,
+     *           __global const float *x, uint x_off,
+     *           __global const float *p, uint4 p_off,
+     *           __global const float *dy, uint dy_off,
+     *           __global float *dp, uint4 dp_off, uint tensor)
+     *                        one work-item per value of tensor `tensor`,
+     *                        run once per tensor; writes its gradient */
+    const char *cl_source;
+    const char *cl_forward, *cl_backward_input, *cl_backward_params;
+
+    /* Optional: a short description for summaries ("Reflection"). */
+    void (*describe)(const void *config, char *buf, size_t size);
+} clmlp_layer_kind;
+
+/* Registers kind (not copied: it must outlive every model that uses it).
+ * Fails for a name already taken or a kind missing a required function. */
+int clmlp_layer_register(const clmlp_layer_kind *kind);
+/* The registered kind of that name, or NULL. */
+const clmlp_layer_kind *clmlp_layer_find(const char *name);
+/* Sets clmlp_last_error() from a kind's function; returns status. */
+int clmlp_layer_error(int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
