@@ -1,18 +1,9 @@
 /* Dense-layer kernels: bias add fused with the activation, the activation's
- * backward pass, and the bias gradient.  Activation codes follow clmlp_act
- * in include/clmlp.h.  Elementwise kernels use one work-item per element
- * (2-D, column and row, where the column is needed); softmax kernels one
- * work-item per row (any width; output layers are narrow).  Every kernel
- * returns early past the end of its range. */
-
-#define ACT_LINEAR 0
-#define ACT_SIGMOID 1
-#define ACT_TANH 2
-#define ACT_RELU 3
-#define ACT_ELU 4
-#define ACT_SELU 5
-#define ACT_SOFTPLUS 6
-#define ACT_SWISH 7
+ * backward pass, and the bias gradient.  The CLMLP_ACT_* codes come from
+ * the prelude generated from include/clmlp.h.  Elementwise kernels use one
+ * work-item per element (2-D, column and row, where the column is needed);
+ * softmax kernels one work-item per row (any width; output layers are
+ * narrow).  Every kernel returns early past the end of its range. */
 
 #define SELU_ALPHA 1.6732632423543772848170429916717f
 #define SELU_SCALE 1.0507009873554804934193349852946f
@@ -35,43 +26,48 @@ float act_softplus(float z)
 float act_apply(int act, float z)
 {
     switch (act) {
-    case ACT_SIGMOID:
+    case CLMLP_ACT_SIGMOID:
         return act_sigmoid(z);
-    case ACT_TANH:
+    case CLMLP_ACT_TANH:
         return tanh(z);
-    case ACT_RELU:
+    case CLMLP_ACT_RELU:
         return z < 0.0f ? 0.0f : z;
-    case ACT_ELU:
+    case CLMLP_ACT_ELU:
         return z > 0.0f ? z : expm1(z);
-    case ACT_SELU:
+    case CLMLP_ACT_SELU:
         return SELU_SCALE * (z > 0.0f ? z : SELU_ALPHA * expm1(z));
-    case ACT_SOFTPLUS:
+    case CLMLP_ACT_SOFTPLUS:
         return act_softplus(z);
-    case ACT_SWISH:
+    case CLMLP_ACT_SWISH:
         return z * act_sigmoid(z);
+    case CLMLP_ACT_STEP: /* 1 from 0 up (-0 too), 0 below */
+        return z >= 0.0f ? 1.0f : (z < 0.0f ? 0.0f : z);
     default:
         return z;
     }
 }
 
 /* act'(z), from z or from the forward output y where that is the cheap and
- * exact form (sigmoid y(1-y), tanh 1-y^2).  relu'(0) is taken as 0. */
+ * exact form (sigmoid y(1-y), tanh 1-y^2).  relu'(0) is taken as 0, and so
+ * is step' everywhere (the kernel multiplies it by dy, so NaN still shows). */
 float act_derivative(int act, float z, float y)
 {
     switch (act) {
-    case ACT_SIGMOID:
+    case CLMLP_ACT_SIGMOID:
         return y * (1.0f - y);
-    case ACT_TANH:
+    case CLMLP_ACT_TANH:
         return 1.0f - y * y;
-    case ACT_RELU:
+    case CLMLP_ACT_RELU:
         return z > 0.0f ? 1.0f : 0.0f;
-    case ACT_ELU:
+    case CLMLP_ACT_ELU:
         return z > 0.0f ? 1.0f : exp(z);
-    case ACT_SELU:
+    case CLMLP_ACT_SELU:
         return z > 0.0f ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * exp(z);
-    case ACT_SOFTPLUS:
+    case CLMLP_ACT_SOFTPLUS:
         return act_sigmoid(z);
-    case ACT_SWISH: {
+    case CLMLP_ACT_STEP:
+        return 0.0f;
+    case CLMLP_ACT_SWISH: {
         float s = act_sigmoid(z);
         return s * (1.0f + z * (1.0f - s));
     }
@@ -131,14 +127,15 @@ void act_backward_at(int act, uint n, __global const float *z, uint off_z,
         act_backward_at(ACT, n, z, off_z, y, off_y, dy, off_dy, dz, off_dz);          \
     }
 
-ACT_KERNELS(linear, ACT_LINEAR)
-ACT_KERNELS(sigmoid, ACT_SIGMOID)
-ACT_KERNELS(tanh, ACT_TANH)
-ACT_KERNELS(relu, ACT_RELU)
-ACT_KERNELS(elu, ACT_ELU)
-ACT_KERNELS(selu, ACT_SELU)
-ACT_KERNELS(softplus, ACT_SOFTPLUS)
-ACT_KERNELS(swish, ACT_SWISH)
+ACT_KERNELS(linear, CLMLP_ACT_LINEAR)
+ACT_KERNELS(sigmoid, CLMLP_ACT_SIGMOID)
+ACT_KERNELS(tanh, CLMLP_ACT_TANH)
+ACT_KERNELS(relu, CLMLP_ACT_RELU)
+ACT_KERNELS(elu, CLMLP_ACT_ELU)
+ACT_KERNELS(selu, CLMLP_ACT_SELU)
+ACT_KERNELS(softplus, CLMLP_ACT_SOFTPLUS)
+ACT_KERNELS(swish, CLMLP_ACT_SWISH)
+ACT_KERNELS(step, CLMLP_ACT_STEP)
 
 /* One work-item per row: z += bias, then y = softmax(z) with the row maximum
  * subtracted before exp, so large logits do not overflow. */

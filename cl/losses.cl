@@ -1,18 +1,13 @@
 /* Losses: each row's loss and correctness (functions that the metric
  * kernels in metrics.cl sum straight into the metrics buffer, on the device)
- * and the loss gradient kernel.  Loss codes follow clmlp_loss in
- * include/clmlp.h; the formulas are those documented for loss_grad in
+ * and the loss gradient kernel.  The CLMLP_LOSS_* codes come from the
+ * prelude generated from include/clmlp.h; the formulas are those documented for loss_grad in
  * src/backend/backend.h.
  *
  * Targets come from a float array t (has_t != 0), or for SPARSE_CCE from
  * int labels, label l standing for the one-hot row e_l.  A label outside
  * [0, cols) gives a NaN row loss, so it trips the non-finite flag instead
  * of reading out of bounds (the host cannot check labels without waiting). */
-
-#define LOSS_MSE 0
-#define LOSS_BCE 1
-#define LOSS_CCE 2
-#define LOSS_SPARSE_CCE 3
 
 #define PROB_LO 1e-7f
 #define PROB_HI (1.0f - 1e-7f)
@@ -77,13 +72,13 @@ float row_loss(int loss, uint r, uint cols, __global const float *y, uint off_y,
     int label = has_t ? 0 : labels[off_labels + r];
     if (!has_t && !label_ok(label, cols)) return NAN;
     float s = 0.0f;
-    if (loss == LOSS_MSE) {
+    if (loss == CLMLP_LOSS_MSE) {
         for (uint j = 0; j < cols; j++) {
             float d = y[yrow + j] - target_at(t, trow, has_t, label, j);
             s += d * d;
         }
         s /= (float)cols;
-    } else if (loss == LOSS_BCE) {
+    } else if (loss == CLMLP_LOSS_BCE) {
         for (uint j = 0; j < cols; j++) {
             float tj = target_at(t, trow, has_t, label, j);
             float p = y[yrow + j];
@@ -118,12 +113,12 @@ __kernel void loss_grad(int loss, int fused, uint rows, uint cols,
     float yv = y[off_y + i];
     float tv = target_at(t, off_t + r * cols, has_t, label, j);
     float g;
-    if (loss == LOSS_MSE) {
+    if (loss == CLMLP_LOSS_MSE) {
         g = 2.0f * (yv - tv) / (float)cols;
     } else if (fused) {
         g = yv - tv;
-        if (loss == LOSS_BCE) g /= (float)cols;
-    } else if (loss == LOSS_BCE) {
+        if (loss == CLMLP_LOSS_BCE) g /= (float)cols;
+    } else if (loss == CLMLP_LOSS_BCE) {
         g = (-tv / clip_prob(yv) + (1.0f - tv) / one_minus_clip(yv)) / (float)cols;
     } else {
         g = -tv / clip_prob(yv);

@@ -1,6 +1,6 @@
 /* Metric kernels: a batch's loss and correct rows added into the metrics
- * buffer, and the NaN/Inf flag.  Indices follow CLMLP_METRIC_* in
- * src/backend/backend.h.
+ * buffer, and the NaN/Inf flag.  The CLMLP_METRIC_* indices come from the
+ * prelude generated from src/backend/backend.h.
  *
  * The two sums run as ONE work-group whose size is a power of two: each
  * work-item adds up rows lid, lid + size, ... (row_loss and row_correct in
@@ -8,10 +8,6 @@
  * group needs no atomics and no scratch array, and kernels on the in-order
  * queue never overlap, so batches accumulate without a host round-trip, in
  * one launch each. */
-
-#define METRIC_LOSS 0
-#define METRIC_CORRECT 1
-#define METRIC_NONFINITE 2
 
 /* The sum of every work-item's v, returned to all of them (part: one float
  * per work-item; every work-item of the group must call it). */
@@ -30,8 +26,8 @@ float group_sum(float v, __local float *part)
 }
 
 /* ONE work-group: adds the sum over rows of each row's loss to
- * metrics[METRIC_LOSS], and sets metrics[METRIC_NONFINITE] when that sum is
- * NaN or Inf (a NaN output, or a bad label). */
+ * metrics[CLMLP_METRIC_LOSS], and sets metrics[CLMLP_METRIC_NONFINITE] when
+ * that sum is NaN or Inf (a NaN output, or a bad label). */
 __kernel void loss_into_metric(int loss, uint rows, uint cols, __global const float *y,
                                uint off_y, __global const float *t, uint off_t, int has_t,
                                __global const int *labels, uint off_labels,
@@ -43,13 +39,13 @@ __kernel void loss_into_metric(int loss, uint rows, uint cols, __global const fl
         s += row_loss(loss, (uint)r, cols, y, off_y, t, off_t, has_t, labels, off_labels);
     float total = group_sum(s, part);
     if (lid == 0) {
-        metrics[METRIC_LOSS] += total;
-        if (!isfinite(total)) metrics[METRIC_NONFINITE] = 1.0f;
+        metrics[CLMLP_METRIC_LOSS] += total;
+        if (!isfinite(total)) metrics[CLMLP_METRIC_NONFINITE] = 1.0f;
     }
 }
 
 /* ONE work-group: adds the number of rows classified right to
- * metrics[METRIC_CORRECT]. */
+ * metrics[CLMLP_METRIC_CORRECT]. */
 __kernel void correct_into_metric(uint rows, uint cols, __global const float *y, uint off_y,
                                   __global const float *t, uint off_t, int has_t,
                                   __global const int *labels, uint off_labels,
@@ -60,16 +56,16 @@ __kernel void correct_into_metric(uint rows, uint cols, __global const float *y,
     for (size_t r = lid; r < rows; r += lsz)
         s += row_correct((uint)r, cols, y, off_y, t, off_t, has_t, labels, off_labels);
     float total = group_sum(s, part);
-    if (lid == 0) metrics[METRIC_CORRECT] += total;
+    if (lid == 0) metrics[CLMLP_METRIC_CORRECT] += total;
 }
 
 /* One work-item per value: any NaN or Inf among x[off..off+n) sets
- * metrics[METRIC_NONFINITE] to 1.  Writers use atomic_xchg, so many
+ * metrics[CLMLP_METRIC_NONFINITE] to 1.  Writers use atomic_xchg, so many
  * work-items flagging at once is not a data race. */
 __kernel void nonfinite_check(uint n, __global const float *x, uint off,
                               __global float *metrics)
 {
     size_t i = get_global_id(0);
     if (i >= n) return;
-    if (!isfinite(x[off + i])) atomic_xchg(&metrics[METRIC_NONFINITE], 1.0f);
+    if (!isfinite(x[off + i])) atomic_xchg(&metrics[CLMLP_METRIC_NONFINITE], 1.0f);
 }

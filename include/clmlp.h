@@ -273,6 +273,9 @@ typedef struct {
     double loss, accuracy;
     double val_loss, val_accuracy; /* NaN without validation data */
     double seconds;
+    double lr;                  /* the learning rate this epoch trained with */
+    double next_lr;             /* the one the next epoch will use (lower than
+                                   lr after a schedule's cut) */
 } clmlp_epoch_stats;
 
 /* Called after each epoch; return non-zero to stop training. */
@@ -281,6 +284,38 @@ typedef int (*clmlp_epoch_cb)(const clmlp_epoch_stats *s, void *user);
 typedef void (*clmlp_batch_cb)(size_t epoch, size_t batches_done, size_t n_batches,
                                void *user);
 
+/* Learning-rate schedules, by epoch e counted from 0 across resumes
+ * (e = initial_epoch for a fit call's first epoch) from the model's lr lr0;
+ * every schedule's lr is at least lr_min. */
+typedef enum {
+    CLMLP_LR_NONE = 0,          /* lr0 throughout */
+    CLMLP_LR_STEP,              /* lr0 * factor^floor(e / lr_step_every) */
+    CLMLP_LR_EXP,               /* lr0 * factor^e */
+    CLMLP_LR_COSINE,            /* lr0 * (1 + cos(pi * e / E)) / 2, held at
+                                   e = E after (0, or lr_min) */
+    CLMLP_LR_PLATEAU,           /* lr *= factor when val_loss has not fallen by
+                                   more than lr_min_delta for lr_patience
+                                   epochs (needs validation data) */
+    CLMLP_LR_SCHEDULE_COUNT
+} clmlp_lr_schedule;
+
+/* The validation metric early stopping and save_best watch. */
+typedef enum {
+    CLMLP_MONITOR_VAL_LOSS = 0, /* lower is better */
+    CLMLP_MONITOR_VAL_ACCURACY, /* higher is better */
+    CLMLP_MONITOR_COUNT
+} clmlp_monitor;
+
+/* Names as on the command line ("none", "step", "exp", "cosine", "plateau";
+ * "val_loss", "val_accuracy"); _parse returns a negative status for others. */
+const char *clmlp_lr_schedule_name(clmlp_lr_schedule s);
+int clmlp_lr_schedule_parse(const char *name, clmlp_lr_schedule *out);
+const char *clmlp_monitor_name(clmlp_monitor m);
+int clmlp_monitor_parse(const char *name, clmlp_monitor *out);
+
+/* A zeroed struct trains like before these controls existed: no schedule,
+ * no early stopping, nothing saved.  Zero in a field marked so picks its
+ * default. */
 typedef struct {
     size_t epochs;              /* default 1 */
     size_t batch_size;          /* 0: the whole set */
@@ -292,20 +327,61 @@ typedef struct {
     clmlp_epoch_cb on_epoch;
     clmlp_batch_cb on_batch;
     void *user;
+
+    /* The schedule sets the lr the optimizer steps with while an epoch
+     * trains; the model's own lr (clmlp_model_optimizer, model files,
+     * checkpoints) stays lr0, so a resumed run with initial_epoch continues
+     * step, exp and cosine exactly.  Plateau's cuts are not kept: a resumed
+     * run starts again from lr0. */
+    clmlp_lr_schedule lr_schedule;
+    double lr_factor;           /* in (0,1); 0: 0.1 (step, plateau), 0.95 (exp) */
+    size_t lr_step_every;       /* step: epochs between cuts; 0: 10 */
+    size_t lr_cosine_epochs;    /* cosine: E; 0: initial_epoch + epochs */
+    double lr_min;              /* floor under every schedule, >= 0 */
+    size_t lr_patience;         /* plateau: epochs without improvement; 0: 5 */
+    double lr_min_delta;        /* plateau: the fall that counts, >= 0 */
+    size_t lr_cooldown;         /* plateau: epochs after a cut not counted */
+
+    /* Early stopping: ends the run once the monitored metric has not
+     * improved by more than early_stop_min_delta for early_stop_patience
+     * epochs.  Monitoring (early stopping or save_best) needs validation
+     * data, else fit fails before training (CLMLP_E_INVALID). */
+    clmlp_monitor monitor;
+    size_t early_stop_patience; /* 0: off */
+    double early_stop_min_delta; /* >= 0 */
+    int restore_best;           /* with early stopping: end with the weights
+                                   of the best epoch (a host copy is kept),
+                                   however the run ends without an error.
+                                   Only the weights: the optimizer state and
+                                   the epoch count stay those of the last
+                                   epoch */
+    const char *save_best;      /* if not NULL: clmlp_model_save to this path
+                                   (atomically) each time the monitored
+                                   metric improves */
 } clmlp_fit_opts;
 
 typedef struct {
     size_t n;                   /* epochs recorded */
     clmlp_epoch_stats *epochs;  /* n entries, owned by the history */
+    size_t best_epoch;          /* the best epoch by opts->monitor, 0 without
+                                   validation data */
+    double best_value;          /* its value of the monitored metric (NaN if
+                                   none) */
+    size_t stopped_epoch;       /* early stopping ended the run after this
+                                   epoch; 0 if it did not */
+    int restored_best;          /* the model was given best_epoch's weights */
 } clmlp_history_t;
 void clmlp_history_free(clmlp_history_t *h);
 
 /* Writes the history atomically as CSV (epoch,loss,accuracy,val_loss,
- * val_accuracy,seconds), or as JSON when path ends in ".json". */
+ * val_accuracy,seconds,lr: lr last, so readers of the older columns still
+ * work), or as JSON when path ends in ".json" (the same keys). */
 int clmlp_history_write(const clmlp_history_t *h, const char *path);
 
 /* Trains.  *hist (if hist != NULL) receives the per-epoch history, owned by
- * the caller.  Returns CLMLP_E_NUMERIC if the loss became NaN or Inf. */
+ * the caller.  Returns CLMLP_E_NUMERIC if the loss became NaN or Inf,
+ * CLMLP_E_INVALID for controls out of range (before training), and a
+ * save_best failure's status (training stops there). */
 int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train,
                     const clmlp_fit_opts *opts, clmlp_history_t **hist);
 

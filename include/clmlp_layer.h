@@ -90,21 +90,30 @@ typedef struct clmlp_layer_kind {
 
     /* opencl backend: OpenCL C source defining three kernels, named below.
      * Offsets are in floats; p_off holds each tensor's offset into p (and
-     * into dp: gradients sit where their parameters do).
+     * into dp: gradients sit where their parameters do).  Each kernel's
+     * last argument, config, holds the layer's configuration bytes, the
+     * config_size bytes the host functions get (the buffer starts aligned:
+     * a kernel may cast it to a struct pointer when its fields have the
+     * same size and layout on the device, e.g. int, uint, float); for a
+     * kind with config_size 0 it is a buffer of at least one byte that
+     * must not be read.
      *   forward(uint rows, uint in, uint out,
      *           __global const float *x, uint x_off,
      *           __global const float *p, uint4 p_off,
-     *           __global float *y, uint y_off)               one work-item a row
+     *           __global float *y, uint y_off,
+     *           __global const uchar *config)                one work-item a row
      *   backward_input(uint rows, uint in, uint out,
      *           __global const float *x, uint x_off,
      *           __global const float *p, uint4 p_off,
      *           __global const float *dy, uint dy_off,
-     *           __global float *dx, uint dx_off)             one work-item a row
+     *           __global float *dx, uint dx_off,
+     *           __global const uchar *config)                one work-item a row
      *   backward_params(uint rows, uint in, uint out,
      *           __global const float *x, uint x_off,
      *           __global const float *p, uint4 p_off,
      *           __global const float *dy, uint dy_off,
-     *           __global float *dp, uint4 dp_off, uint tensor)
+     *           __global float *dp, uint4 dp_off, uint tensor,
+     *           __global const uchar *config)
      *                        one work-item per value of tensor `tensor`,
      *                        run once per tensor; writes its gradient */
     const char *cl_source;

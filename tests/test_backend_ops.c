@@ -236,16 +236,20 @@ static void test_gemm(void)
 
 /* ---- layers ----------------------------------------------------------------- */
 
-static const char *const ACT_NAMES[CLMLP_ACT_COUNT] = {
-    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax"};
+static const char *const ACT_NAMES[] = {
+    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax", "step"};
+_Static_assert(sizeof ACT_NAMES / sizeof ACT_NAMES[0] == CLMLP_ACT_COUNT,
+               "a name for every activation");
 
 /* The tolerance of an activation's forward or backward result for rows of
  * `cols` values.  Elementwise: OpenCL allows exp/expm1/log1p 3 ulp and tanh
  * 5 ulp, and a few roundings follow (1 + e, the division, dy *), so 16 eps.
  * Softmax adds a float sum over the row (cols * eps) for the normaliser or
- * the Jacobian's dot product. */
+ * the Jacobian's dot product.  Step is exact: a comparison of the same
+ * float z on both sides, and 0 * dy. */
 static double act_tol(clmlp_act act, size_t cols)
 {
+    if (act == CLMLP_ACT_STEP) return 0.0;
     return act == CLMLP_ACT_SOFTMAX ? 4.0 * (double)(cols + 4) * EPS : 16.0 * EPS;
 }
 
@@ -312,6 +316,124 @@ static void test_layers(void)
             }
     layer_case(CLMLP_ACT_SOFTMAX, 7, 33, 1, seed += 7);
     layer_case(CLMLP_ACT_SOFTMAX, 7, 33, 0, seed += 7);
+}
+
+/* Step at its jump: z + bias exactly 0 (1), -0 (1), just below (0), far
+ * out, and NaN (stays NaN on both, which twin_check takes as agreement);
+ * backward is 0 * dy, with a NaN dy showing through.  All exact. */
+static void test_step_edges(void)
+{
+    NEED_BACKENDS();
+    enum { N = 8 };
+    const float zv[N] = {0.5f, -0.0f, -1e-30f, 1e-30f, -0.25f, 1e30f, -1e30f, NAN};
+    const float bv[N] = {-0.5f, 0.0f, 0.0f, 0.0f, 0.25f, 0.0f, 0.0f, 0.0f};
+    const float dyv[N] = {1.0f, -1.0f, 2.0f, NAN, 0.5f, INFINITY, -3.0f, 1.0f};
+    twin z = twin_new(CLMLP_BUF_F32, N, zv), bias = twin_new(CLMLP_BUF_F32, N, bv);
+    twin y = twin_new(CLMLP_BUF_F32, N, NULL), dy = twin_new(CLMLP_BUF_F32, N, dyv);
+    for (int side = 0; side < 2; side++) {
+        TEST_OK(be_bias_act_forward(BE, CLMLP_ACT_STEP, 1, N, B(z), 0, B(bias), 0, B(y), 0));
+        TEST_OK(be_act_backward(BE, CLMLP_ACT_STEP, 1, N, B(z), 0, B(y), 0, B(dy), 0, B(dy), 0));
+    }
+    twin_check(&y, 0.0, "bias_act_forward (y)", "step at its jump");
+    twin_check(&dy, 0.0, "act_backward", "step at its jump");
+    float got[N];
+    TEST_OK(be_download(g_dev, y.dev, 0, got, N));
+    const float want[N - 1] = {1, 1, 0, 1, 1, 1, 0};
+    CU_ASSERT_EQUAL(memcmp(got, want, sizeof want), 0);
+    CU_ASSERT(isnan(got[N - 1]));
+    TEST_OK(be_download(g_dev, dy.dev, 0, got, N));
+    CU_ASSERT(got[0] == 0.0f && isnan(got[3]) && isnan(got[5]) && got[6] == 0.0f);
+    twin_free(&z);
+    twin_free(&bias);
+    twin_free(&y);
+    twin_free(&dy);
+}
+
+/* ---- dropout ------------------------------------------------------------------ */
+
+/* Dropout of n values at offsets on both backends, then in place on the
+ * kept output (what backward does to a gradient).  The mask comes from
+ * integer arithmetic on (seed, index), so it must match the reference bit
+ * for bit, and a kept value is one float product in * scale on the backend
+ * and the double product rounded to float on the reference: the same
+ * correctly rounded float, so every value must be equal (tolerance 0).
+ * The inputs are never 0, so the zeros are exactly the mask, which is
+ * compared on its own too.  The dropped fraction must lie within 6
+ * binomial standard deviations of the rate (a chance of 2e-9 for a true
+ * uniform hash; a broken one lands far outside). */
+static void dropout_case(size_t n, uint32_t t, float scale, uint64_t seed,
+                         unsigned long long vseed)
+{
+    size_t off_in = 5, off_out = 3;
+    float *v = malloc((off_in + n + 2) * sizeof *v);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    test_fill_uniform(v, off_in + n + 2, 0.5f, 1.5f, vseed);
+    for (size_t i = 0; i < off_in + n + 2; i += 2) v[i] = -v[i]; /* both signs, never 0 */
+    twin in = twin_new(CLMLP_BUF_F32, off_in + n + 2, v);
+    twin out = twin_uniform(off_out + n + 4, -1.0f, 1.0f, vseed + 1);
+    for (int side = 0; side < 2; side++) {
+        TEST_OK(be_dropout(BE, n, B(in), off_in, B(out), off_out, t, scale, seed));
+        TEST_OK(be_dropout(BE, n, B(in), off_in, B(in), off_in, t, scale, seed)); /* in place */
+    }
+    char what[96];
+    snprintf(what, sizeof what, "n=%zu threshold=%lu seed=%llx", n, (unsigned long)t,
+             (unsigned long long)seed);
+    twin_check(&out, 0.0, "dropout", what);
+    twin_check(&in, 0.0, "dropout (in place)", what);
+    float *got = malloc(out.n * sizeof *got), *want = malloc(out.n * sizeof *want);
+    CU_ASSERT_FATAL(got && want);
+    TEST_OK(be_download(g_dev, out.dev, 0, got, out.n));
+    TEST_OK(be_download(g_ref, out.ref, 0, want, out.n));
+    size_t dropped = 0, mask_diff = 0;
+    for (size_t i = off_out; i < off_out + n; i++) {
+        dropped += got[i] == 0.0f;
+        mask_diff += (got[i] == 0.0f) != (want[i] == 0.0f);
+    }
+    CU_ASSERT_EQUAL(mask_diff, 0);
+    double p = (double)t / CLMLP_DROPOUT_ONE, bound = 6.0 * sqrt((double)n * p * (1.0 - p));
+    if (!(fabs((double)dropped - (double)n * p) <= bound))
+        fprintf(stderr, "  dropout %s: %zu dropped, expected %.1f +- %.1f\n", what, dropped,
+                (double)n * p, bound);
+    CU_ASSERT(fabs((double)dropped - (double)n * p) <= bound);
+    free(v);
+    free(got);
+    free(want);
+    twin_free(&in);
+    twin_free(&out);
+}
+
+/* dropout_case at a drop rate. */
+static void dropout_rate_case(size_t n, double rate, uint64_t seed, unsigned long long vseed)
+{
+    uint32_t t = 0;
+    float scale = 0.0f;
+    be_dropout_params(rate, &t, &scale);
+    dropout_case(n, t, scale, seed, vseed);
+}
+
+/* Dropout over sizes from SIZES and one large enough to be split over the
+ * cpu backend's threads (100003 values, past CPU_PAR_MIN_WORK), rates from
+ * 0 (all kept) to 1 (all dropped), and seeds with high bits set (the 64-bit
+ * arithmetic must wrap the same on the device).  Then thresholds equal to
+ * the uniforms of seed 0's values 1, 2 and 3 (0xE220A8, 0x6E789E and
+ * 0x06C45D: splitmix64's published outputs), where equality must keep. */
+static void test_dropout(void)
+{
+    NEED_BACKENDS();
+    static const double rates[] = {0.0, 0.1, 0.5, 0.9};
+    static const uint64_t seeds[] = {0, 42, 0xFEDCBA9876543210ull};
+    unsigned long long vseed = 9500;
+    for (size_t i = 0; i < n_sizes(); i++)
+        for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++)
+            for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; s++)
+                dropout_rate_case(SIZES[i], rates[r], seeds[s], vseed += 3);
+    if (!g_small) {
+        dropout_rate_case(100003, 0.3, 0x8000000000000001ull, vseed += 3);
+        dropout_rate_case(100003, 0.5, 7, vseed += 3);
+    }
+    dropout_rate_case(33, 1.0, 3, vseed += 3);
+    static const uint32_t at[] = {0x06C45Du, 0x6E789Eu, 0xE220A8u};
+    for (size_t k = 0; k < 3; k++) dropout_case(4, at[k], 1.5f, 0, vseed += 3);
 }
 
 /* bias_grad over every shape. */
@@ -773,6 +895,11 @@ static void test_invalid_arguments(void)
     CU_ASSERT_EQUAL(be_act_backward(be, CLMLP_ACT_TANH, 4, 4, f, 0, f, 16, g, 0, g, 1),
                     CLMLP_E_INVALID); /* dz shifted over dy */
     CU_ASSERT_EQUAL(be_bias_grad(be, 4, 17, f, 0, g, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_dropout(be, 8, f, 0, g, 57, 0, 1.0f, 0), CLMLP_E_INVALID); /* past end */
+    CU_ASSERT_EQUAL(be_dropout(be, 8, f, 0, f, 4, 0, 1.0f, 0), CLMLP_E_INVALID); /* shifted */
+    CU_ASSERT_EQUAL(be_dropout(be, 8, i32, 0, g, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_dropout(be, 8, f, 0, g, 0, CLMLP_DROPOUT_ONE + 1, 1.0f, 0),
+                    CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(be_loss_grad(be, CLMLP_LOSS_MSE, 1, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0,
                                  m),
                     CLMLP_E_INVALID); /* MSE has no fused form */
@@ -807,6 +934,8 @@ static void test_invalid_arguments(void)
                         CLMLP_E_INVALID);
         CU_ASSERT_EQUAL(be_sgd_update(be, 64, 0, lent, g, NULL, 0.1f, 0.0f, 0, 0.0f),
                         CLMLP_E_INVALID);
+        TEST_OK(be_dropout(be, 4, lent, 0, f, 0, 0, 1.0f, 0));
+        CU_ASSERT_EQUAL(be_dropout(be, 4, lent, 0, lent, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
         be_buf_free(be, lent);
     } else {
         clmlp_buf *none = NULL;
@@ -841,7 +970,8 @@ static void test_description(void)
         CU_ASSERT(t->free && t->mem_info && t->buf_alloc && t->buf_wrap && t->buf_free &&
                   t->upload && t->download && t->copy && t->upload_f64 && t->download_f64 &&
                   t->fill && t->synchronize && t->gemm && t->bias_act_forward &&
-                  t->act_backward && t->bias_grad && t->loss_grad && t->count_correct &&
+                  t->act_backward && t->bias_grad && t->dropout && t->custom_forward &&
+                  t->custom_backward && t->loss_grad && t->count_correct &&
                   t->gather_rows && t->nonfinite_check && t->sgd_update && t->adam_update);
         CU_ASSERT_PTR_NOT_NULL(strstr(d, " thread"));
         clmlp_blas_info bi;
@@ -877,6 +1007,8 @@ int main(int argc, char **argv)
                                               {NULL, NULL}};
     static const test_case op_cases[] = {{"gemm", test_gemm},
                                          {"bias_act_forward + act_backward", test_layers},
+                                         {"step at its jump", test_step_edges},
+                                         {"dropout", test_dropout},
                                          {"bias_grad", test_bias_grad},
                                          {"loss_grad", test_loss_grad},
                                          {"loss_grad non-finite", test_loss_nonfinite},

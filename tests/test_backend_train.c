@@ -73,6 +73,9 @@ static void test_steps_agree(void)
     compare("7,33:relu,17:elu,1:sigmoid", CLMLP_LOSS_BCE, &nag, 100, 33, 6);
     compare("5,9:selu,8:swish,7:softplus,3:linear", CLMLP_LOSS_MSE, &adam, 50, 7, 8);
     compare("3,4:tanh:nobias,3:sigmoid", CLMLP_LOSS_SPARSE_CCE, &sgd, 10, 10, 4);
+    /* Dropout: the same masks on every backend, in forward and backward. */
+    compare("20,32:relu,dropout:0.3,16:tanh,dropout:0.5,4:softmax", CLMLP_LOSS_SPARSE_CCE, &mom,
+            60, 16, 6);
 }
 
 static void test_forward_by_hand(void)
@@ -239,7 +242,9 @@ static void test_memory_guard(void)
     CU_ASSERT_EQUAL(clmlp_model_fit(m, ds, &fo, NULL), CLMLP_E_NOMEM);
     msg = clmlp_last_error();
     printf("[%s] ", msg);
-    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "activations (z and y) 16.2 MB"));
+    /* 1000 + 10 values a row of 2000 rows, as float32, in each */
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "layer scratch (z) 8.1 MB"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "layer outputs (y) 8.1 MB"));
     if (g_kind == CLMLP_BACKEND_OPENCL)
         CU_ASSERT_PTR_NOT_NULL(strstr(msg, "training data 8.0 MB"));
     double loss, acc;

@@ -13,37 +13,12 @@
 #include "support/testing.h"
 
 static char g_data[4096];        /* the source tree's data/ */
-static char g_out[1 << 17];      /* the last run's stdout+stderr */
-
-/* Runs `clmlp ARGS` (printf-style, shell-quoted); returns the exit status
- * and leaves the output in g_out. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static int run(const char *fmt, ...)
-{
-    char args[3000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return test_run_tool_checked(args, g_out, sizeof g_out);
-}
 
 /* Whether the last output contains needle; prints the output when not. */
 static int out_has(const char *needle)
 {
-    return test_output_has(g_out, needle);
+    return test_output_has(test_out, needle);
 }
-
-/* Asserts that `clmlp ARGS` exits with want and prints needle (if any). */
-#define EXPECT_RUN(want, needle, ...)                                             \
-    do {                                                                          \
-        int rc_ = run(__VA_ARGS__);                                               \
-        if (rc_ != (want)) fprintf(stderr, "\nexit %d, wanted %d:\n%s\n", rc_, (want), g_out); \
-        CU_ASSERT_EQUAL(rc_, (want));                                             \
-        if ((needle) != NULL) CU_ASSERT(out_has(needle));                         \
-    } while (0)
 
 /* A path in the scratch directory (short, for the many command lines). */
 static const char *tmp(const char *name)
@@ -54,7 +29,7 @@ static const char *tmp(const char *name)
 /* The number after `key` in the last output, or -1. */
 static double value_after(const char *key)
 {
-    const char *p = strstr(g_out, key);
+    const char *p = strstr(test_out, key);
     return p ? strtod(p + strlen(key), NULL) : -1.0;
 }
 
@@ -76,11 +51,11 @@ static long count_lines(const char *path)
 /* Every subcommand's --help exits 0 and names its options. */
 static void test_help(void)
 {
-    EXPECT_RUN(0, "train", "--help");
+    TEST_EXPECT_RUN(0, "train", "--help");
     CU_ASSERT(out_has("predict") && out_has("forward") && out_has("devices"));
-    EXPECT_RUN(0, "clmlp ", "--version");
-    EXPECT_RUN(2, "usage", "%s", "");
-    EXPECT_RUN(0, "--epochs", "help train");
+    TEST_EXPECT_RUN(0, "clmlp ", "--version");
+    TEST_EXPECT_RUN(2, "usage", "%s", "");
+    TEST_EXPECT_RUN(0, "--epochs", "help train");
 
     static const char *const train_opts[] = {
         "--train", "--test", "--label-col", "--dataset", "--data-dir", "--scale", "--layers",
@@ -88,51 +63,51 @@ static void test_help(void)
         "--batch-size", "--seed", "--no-shuffle", "--validation-split", "--validate-on-test",
         "--backend", "--platform", "--device", "--save", "--history", "--checkpoint",
         "--resume", "--quiet", NULL};
-    EXPECT_RUN(0, "usage: clmlp train", "train --help");
+    TEST_EXPECT_RUN(0, "usage: clmlp train", "train --help");
     for (const char *const *o = train_opts; *o; o++) CU_ASSERT(out_has(*o));
     CU_ASSERT(out_has("default: 10") && out_has("default: 32") && out_has("default: sgd"));
 
-    EXPECT_RUN(0, "usage: clmlp eval", "eval --help");
+    TEST_EXPECT_RUN(0, "usage: clmlp eval", "eval --help");
     CU_ASSERT(out_has("--model") && out_has("--data") && out_has("--misclassified") &&
               out_has("--batch-size") && out_has("--backend"));
-    EXPECT_RUN(0, "usage: clmlp predict", "predict --help");
+    TEST_EXPECT_RUN(0, "usage: clmlp predict", "predict --help");
     CU_ASSERT(out_has("--model") && out_has("--data") && out_has("--no-labels") &&
               out_has("--output") && out_has("--dump-layer") && out_has("--label-col"));
-    EXPECT_RUN(0, "usage: clmlp summary", "summary --help");
+    TEST_EXPECT_RUN(0, "usage: clmlp summary", "summary --help");
     CU_ASSERT(out_has("--layers") && out_has("--model") && out_has("--weights"));
-    EXPECT_RUN(0, "usage: clmlp forward", "forward --help");
+    TEST_EXPECT_RUN(0, "usage: clmlp forward", "forward --help");
     CU_ASSERT(out_has("--weights") && out_has("--input") && out_has("--input-file"));
-    EXPECT_RUN(0, "usage: clmlp devices", "devices --help");
-    EXPECT_RUN(0, "usage: clmlp gradcheck", "gradcheck --help");
+    TEST_EXPECT_RUN(0, "usage: clmlp devices", "devices --help");
+    TEST_EXPECT_RUN(0, "usage: clmlp gradcheck", "gradcheck --help");
 }
 
 /* Unknown commands and options, missing values, stray words: exit 2. */
 static void test_usage_errors(void)
 {
-    EXPECT_RUN(2, "unknown command 'nosuch'", "nosuch");
-    EXPECT_RUN(2, "unknown option '--nosuch'", "train --dataset xor --nosuch");
-    EXPECT_RUN(2, "unknown option '--frobnicate'", "eval --frobnicate");
-    EXPECT_RUN(2, "'--epochs' needs a value", "train --dataset xor --epochs");
-    EXPECT_RUN(2, "'--quiet=1' takes no value", "train --dataset xor --quiet=1");
-    EXPECT_RUN(2, "unexpected argument 'extra'", "train --dataset xor extra");
-    EXPECT_RUN(2, "--dataset must be", "train --dataset nosuch");
-    EXPECT_RUN(2, "--backend must be", "train --dataset xor --backend cuda");
-    EXPECT_RUN(2, "--optimizer must be", "train --dataset xor --optimizer rmsprop");
-    EXPECT_RUN(2, "--loss must be", "train --dataset xor --loss hinge");
-    EXPECT_RUN(2, "--scale must be", "train --dataset mnist --scale 255");
-    EXPECT_RUN(2, "no data", "train --backend ref");
-    EXPECT_RUN(2, "not both", "train --dataset xor --train x.csv");
-    EXPECT_RUN(2, "exclude each other",
+    TEST_EXPECT_RUN(2, "unknown command 'nosuch'", "nosuch");
+    TEST_EXPECT_RUN(2, "unknown option '--nosuch'", "train --dataset xor --nosuch");
+    TEST_EXPECT_RUN(2, "unknown option '--frobnicate'", "eval --frobnicate");
+    TEST_EXPECT_RUN(2, "'--epochs' needs a value", "train --dataset xor --epochs");
+    TEST_EXPECT_RUN(2, "'--quiet=1' takes no value", "train --dataset xor --quiet=1");
+    TEST_EXPECT_RUN(2, "unexpected argument 'extra'", "train --dataset xor extra");
+    TEST_EXPECT_RUN(2, "--dataset must be", "train --dataset nosuch");
+    TEST_EXPECT_RUN(2, "--backend must be", "train --dataset xor --backend cuda");
+    TEST_EXPECT_RUN(2, "--optimizer must be", "train --dataset xor --optimizer rmsprop");
+    TEST_EXPECT_RUN(2, "--loss must be", "train --dataset xor --loss hinge");
+    TEST_EXPECT_RUN(2, "--scale must be", "train --dataset mnist --scale 255");
+    TEST_EXPECT_RUN(2, "no data", "train --backend ref");
+    TEST_EXPECT_RUN(2, "not both", "train --dataset xor --train x.csv");
+    TEST_EXPECT_RUN(2, "exclude each other",
                "train --dataset xor --validation-split 0.5 --validate-on-test");
-    EXPECT_RUN(2, "--validate-on-test needs a test set", "train --train x.csv --validate-on-test");
-    EXPECT_RUN(2, "--momentum and --nesterov apply to --optimizer sgd",
+    TEST_EXPECT_RUN(2, "--validate-on-test needs a test set", "train --train x.csv --validate-on-test");
+    TEST_EXPECT_RUN(2, "--momentum and --nesterov apply to --optimizer sgd",
                "train --dataset xor --optimizer adam --momentum 0.9");
-    EXPECT_RUN(2, "--nesterov needs --momentum", "train --dataset xor --nesterov");
-    EXPECT_RUN(2, "--model FILE is required", "eval --dataset xor");
-    EXPECT_RUN(2, "--model FILE is required", "predict --dataset xor");
-    EXPECT_RUN(2, "exactly one of", "summary");
-    EXPECT_RUN(2, "either --weights", "forward --input 1,2");
-    EXPECT_RUN(2, "either --input", "forward --weights w.txt");
+    TEST_EXPECT_RUN(2, "--nesterov needs --momentum", "train --dataset xor --nesterov");
+    TEST_EXPECT_RUN(2, "--model FILE is required", "eval --dataset xor");
+    TEST_EXPECT_RUN(2, "--model FILE is required", "predict --dataset xor");
+    TEST_EXPECT_RUN(2, "exactly one of", "summary");
+    TEST_EXPECT_RUN(2, "either --weights", "forward --input 1,2");
+    TEST_EXPECT_RUN(2, "either --input", "forward --weights w.txt");
 }
 
 /* Every malformed number is refused with the option and value named. */
@@ -180,7 +155,7 @@ static void test_bad_numbers(void)
         {"forward --weights w.txt --input ''", "--input"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        EXPECT_RUN(2, cases[i].needle, "%s", cases[i].args);
+        TEST_EXPECT_RUN(2, cases[i].needle, "%s", cases[i].args);
 }
 
 /* Layer specs that cannot make a model, or not one for the data: exit 2. */
@@ -188,17 +163,24 @@ static void test_bad_layer_specs(void)
 {
     static const char *const specs[] = {"''", "784", "784,0:relu", "784,10:nosuch", "784,-5",
                                         "2,3:relu,junk", "2,,1:sigmoid", "2:relu,1:sigmoid",
-                                        NULL};
+                                        "2,4:relu:sigmoid:tanh:anything,1:sigmoid",
+                                        "2,dropout:1,1:sigmoid", "2,dropout:-0.5,1:sigmoid",
+                                        "2,dropout,1:sigmoid", NULL};
     for (const char *const *s = specs; *s; s++) {
-        EXPECT_RUN(2, "--layers", "train --dataset xor --backend ref --layers %s", *s);
-        EXPECT_RUN(2, "--layers", "summary --layers %s", *s);
+        TEST_EXPECT_RUN(2, "--layers", "train --dataset xor --backend ref --layers %s", *s);
+        TEST_EXPECT_RUN(2, "--layers", "summary --layers %s", *s);
     }
-    EXPECT_RUN(2, "takes 3 inputs, but the xor training set has 2 features",
+    /* An unknown activation is named, with the known ones listed. */
+    TEST_EXPECT_RUN(2, "unknown activation 'rleu'",
+               "train --dataset xor --backend ref --layers 2,2:rleu,1:sigmoid");
+    CU_ASSERT(out_has("relu") && out_has("step") && out_has("softmax"));
+    TEST_EXPECT_RUN(2, "[0, 1)", "train --dataset xor --backend ref --layers 2,dropout:1.0,1:sigmoid");
+    TEST_EXPECT_RUN(2, "takes 3 inputs, but the xor training set has 2 features",
                "train --dataset xor --backend ref --layers 3,4:relu,1:sigmoid");
     test_write_temp_text("three-classes.csv", "1,2,0\n3,4,2\n5,6,1\n");
-    EXPECT_RUN(2, "single output unit",
+    TEST_EXPECT_RUN(2, "single output unit",
                "train --train '%s' --backend ref --layers 2,1:sigmoid", tmp("three-classes.csv"));
-    EXPECT_RUN(2, "needs at least 2 output units",
+    TEST_EXPECT_RUN(2, "needs at least 2 output units",
                "train --dataset xor --backend ref --layers 2,1:softmax");
 }
 
@@ -213,21 +195,21 @@ static void test_bad_csv(void)
     test_write_temp_text("fraction.csv", "1,2,0.5\n");
     test_write_temp_text("good.csv", "1,2,0\n3,4,1\n");
     test_write_temp_text("wide.csv", "1,2,3,0\n3,4,5,1\n");
-    EXPECT_RUN(1, "ragged.csv:2", "train --train '%s' --backend ref", tmp("ragged.csv"));
-    EXPECT_RUN(1, "text.csv:2", "train --train '%s' --backend ref", tmp("text.csv"));
+    TEST_EXPECT_RUN(1, "ragged.csv:2", "train --train '%s' --backend ref", tmp("ragged.csv"));
+    TEST_EXPECT_RUN(1, "text.csv:2", "train --train '%s' --backend ref", tmp("text.csv"));
     CU_ASSERT(out_has("abc"));
-    EXPECT_RUN(1, "empty.csv", "train --train '%s' --backend ref", tmp("empty.csv"));
-    EXPECT_RUN(1, "fraction.csv:1", "train --train '%s' --backend ref", tmp("fraction.csv"));
-    EXPECT_RUN(2, "label 4", "train --train '%s' --backend ref --layers 2,3:softmax",
+    TEST_EXPECT_RUN(1, "empty.csv", "train --train '%s' --backend ref", tmp("empty.csv"));
+    TEST_EXPECT_RUN(1, "fraction.csv:1", "train --train '%s' --backend ref", tmp("fraction.csv"));
+    TEST_EXPECT_RUN(2, "label 4", "train --train '%s' --backend ref --layers 2,3:softmax",
                tmp("labels.csv"));
     CU_ASSERT(out_has("labels.csv"));
-    EXPECT_RUN(1, "no-such-file.csv", "train --train '%s' --backend ref",
+    TEST_EXPECT_RUN(1, "no-such-file.csv", "train --train '%s' --backend ref",
                tmp("no-such-file.csv"));
-    EXPECT_RUN(1, "features per row", "train --train '%s' --test '%s' --backend ref",
+    TEST_EXPECT_RUN(1, "features per row", "train --train '%s' --test '%s' --backend ref",
                tmp("good.csv"), tmp("wide.csv"));
-    EXPECT_RUN(1, "ragged.csv:2", "forward --weights '%s/forward-task.txt' --input-file '%s' "
+    TEST_EXPECT_RUN(1, "ragged.csv:2", "forward --weights '%s/forward-task.txt' --input-file '%s' "
                "--backend ref", g_data, tmp("ragged.csv"));
-    EXPECT_RUN(1, "text.csv:2", "predict --model m --data '%s' --no-labels --backend ref",
+    TEST_EXPECT_RUN(1, "text.csv:2", "predict --model m --data '%s' --no-labels --backend ref",
                tmp("text.csv"));
 }
 
@@ -236,33 +218,70 @@ static void test_bad_csv(void)
 /* The worked forward pass: every layer, and the output 0.664001. */
 static void test_forward(void)
 {
-    EXPECT_RUN(0, "output", "forward --weights '%s/forward-task.txt' --input 1,-4,0,7 "
+    TEST_EXPECT_RUN(0, "output", "forward --weights '%s/forward-task.txt' --input 1,-4,0,7 "
                "--backend ref", g_data);
     CU_ASSERT(out_has("0.664001"));
     CU_ASSERT(out_has("layer 0") && out_has("layer 1") && out_has("layer 2"));
     CU_ASSERT(out_has("0.975873") && out_has("0.570561"));
     test_write_temp_text("inputs.csv", "a,b,c,d\n1,-4,0,7\n0,0,0,0\n");
-    EXPECT_RUN(0, "row 1", "forward --weights '%s/forward-task.txt' --input-file '%s' "
+    TEST_EXPECT_RUN(0, "row 1", "forward --weights '%s/forward-task.txt' --input-file '%s' "
                "--backend ref", g_data, tmp("inputs.csv"));
     CU_ASSERT(out_has("0.664001"));
-    EXPECT_RUN(2, "takes 4 inputs", "forward --weights '%s/forward-task.txt' --input 1,2 "
+    TEST_EXPECT_RUN(2, "takes 4 inputs", "forward --weights '%s/forward-task.txt' --input 1,2 "
                "--backend ref", g_data);
     test_write_temp_text("bad-weights.txt", "input 2\ndense 2 relu\n1 2\n");
-    EXPECT_RUN(1, "bad-weights.txt:3", "forward --weights '%s' --input 1,2 --backend ref",
+    TEST_EXPECT_RUN(1, "bad-weights.txt:3", "forward --weights '%s' --input 1,2 --backend ref",
                tmp("bad-weights.txt"));
-    EXPECT_RUN(0, "Total params: 28", "summary --weights '%s/forward-task.txt'", g_data);
+    TEST_EXPECT_RUN(0, "Total params: 28", "summary --weights '%s/forward-task.txt'", g_data);
+}
+
+/* The outputs `clmlp forward` printed, in order, as a string of 0s and 1s
+ * (the step unit's outputs print as 0.000000 or 1.000000). */
+static const char *step_outputs(char *buf, size_t size)
+{
+    size_t k = 0;
+    for (const char *p = test_out; (p = strstr(p, "output")) && k + 1 < size; p += 6) {
+        double v = strtod(p + 6, NULL);
+        buf[k++] = v == 1.0 ? '1' : v == 0.0 ? '0' : '?';
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+/* McCulloch-Pitts gates and the course's perceptron, written by hand with
+ * step units (data/gates/), run by forward; training a step unit is
+ * refused, saying why. */
+static void test_step_units(void)
+{
+    static const struct {
+        const char *file, *inputs, *want;
+    } cases[] = {{"and", "inputs2", "0001"},
+                 {"or", "inputs2", "0111"},
+                 {"nor", "inputs2", "1000"},
+                 {"perceptron", "perceptron-points", "10101"}};
+    char got[16];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TEST_EXPECT_RUN(0, "output", "forward --weights '%s/gates/%s.txt' --input-file '%s/gates/%s.csv' "
+                   "--backend ref", g_data, cases[i].file, g_data, cases[i].inputs);
+        CU_ASSERT_STRING_EQUAL(step_outputs(got, sizeof got), cases[i].want);
+        TEST_EXPECT_RUN(0, "output", "forward --weights '%s/gates/%s.txt' --input-file '%s/gates/%s.csv' "
+                   "--backend cpu", g_data, cases[i].file, g_data, cases[i].inputs);
+        CU_ASSERT_STRING_EQUAL(step_outputs(got, sizeof got), cases[i].want);
+    }
+    TEST_EXPECT_RUN(1, "zero gradient", "train --dataset xor --backend ref --layers 2,2:step,1:sigmoid");
+    CU_ASSERT(out_has("layer 1"));
 }
 
 /* XOR with the reference backend gets all four rows right, and the saved
  * model predicts them. */
 static void test_xor(void)
 {
-    EXPECT_RUN(0, "test accuracy 1.0000",
+    TEST_EXPECT_RUN(0, "test accuracy 1.0000",
                "train --dataset xor --backend ref --layers 2,8:tanh,1:sigmoid --optimizer adam "
                "--lr 0.05 --epochs 200 --batch-size 4 --save '%s'", tmp("xor.model"));
     CU_ASSERT(out_has("epoch 200/200"));
     CU_ASSERT(out_has("Total params"));
-    EXPECT_RUN(0, NULL, "predict --model '%s' --dataset xor --backend ref --output '%s'",
+    TEST_EXPECT_RUN(0, NULL, "predict --model '%s' --dataset xor --backend ref --output '%s'",
                tmp("xor.model"), tmp("xor-pred.csv"));
     FILE *f = fopen(tmp("xor-pred.csv"), "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -283,7 +302,7 @@ static void test_xor(void)
 /* The circle set reaches at least 95% test accuracy. */
 static void test_circle(void)
 {
-    EXPECT_RUN(0, "test accuracy", "train --dataset circle --data-dir '%s' --backend ref "
+    TEST_EXPECT_RUN(0, "test accuracy", "train --dataset circle --data-dir '%s' --backend ref "
                "--optimizer adam --lr 0.01 --epochs 200 --quiet", g_data);
     double acc = value_after("test accuracy ");
     if (!(acc >= 0.95)) fprintf(stderr, "\ncircle test accuracy %g < 0.95\n", acc);
@@ -297,29 +316,29 @@ static void test_save_and_reuse(void)
     const char *train = "train --train '%s/circle-train.csv' --test '%s/circle-test.csv' "
                         "--backend ref --layers 2,8:tanh,1:sigmoid --optimizer adam --lr 0.02 "
                         "--epochs 5 --validation-split 0.2 --save '%s' --history '%s'";
-    EXPECT_RUN(0, "val_accuracy", train, g_data, g_data, tmp("c.model"), tmp("hist.csv"));
+    TEST_EXPECT_RUN(0, "val_accuracy", train, g_data, g_data, tmp("c.model"), tmp("hist.csv"));
     CU_ASSERT(out_has("epoch 5/5") && out_has("test loss"));
     CU_ASSERT_EQUAL(count_lines(tmp("hist.csv")), 6); /* header + 5 epochs */
-    EXPECT_RUN(0, NULL, "train --dataset xor --backend ref --epochs 3 --history '%s' --quiet",
+    TEST_EXPECT_RUN(0, NULL, "train --dataset xor --backend ref --epochs 3 --history '%s' --quiet",
                tmp("hist.json"));
     FILE *j = fopen(tmp("hist.json"), "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-    size_t n = fread(g_out, 1, sizeof g_out - 1, j);
-    g_out[n] = '\0';
+    size_t n = fread(test_out, 1, sizeof test_out - 1, j);
+    test_out[n] = '\0';
     fclose(j);
     CU_ASSERT(out_has("{\"epochs\": [") && out_has("\"epoch\": 3,") &&
               out_has("\"val_loss\": null"));
 
-    EXPECT_RUN(0, "confusion matrix", "eval --model '%s' --data '%s/circle-test.csv' "
+    TEST_EXPECT_RUN(0, "confusion matrix", "eval --model '%s' --data '%s/circle-test.csv' "
                "--backend ref --misclassified 3", tmp("c.model"), g_data);
     CU_ASSERT(out_has("accuracy") && out_has("misclassified"));
-    EXPECT_RUN(0, "Total params: 33", "summary --model '%s'", tmp("c.model"));
-    EXPECT_RUN(0, "Total params: 33", "summary --layers 2,8:tanh,1:sigmoid");
+    TEST_EXPECT_RUN(0, "Total params: 33", "summary --model '%s'", tmp("c.model"));
+    TEST_EXPECT_RUN(0, "Total params: 33", "summary --layers 2,8:tanh,1:sigmoid");
 
-    EXPECT_RUN(0, NULL, "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
+    TEST_EXPECT_RUN(0, NULL, "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
                "-o '%s'", tmp("c.model"), g_data, tmp("pred.csv"));
     CU_ASSERT_EQUAL(count_lines(tmp("pred.csv")), 501); /* header + 500 rows */
-    EXPECT_RUN(0, NULL, "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
+    TEST_EXPECT_RUN(0, NULL, "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
                "--dump-layer 0 --output '%s'", tmp("c.model"), g_data, tmp("layer0.csv"));
     FILE *f = fopen(tmp("layer0.csv"), "r");
     char line[256] = "";
@@ -327,15 +346,15 @@ static void test_save_and_reuse(void)
     CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
     fclose(f);
     CU_ASSERT_STRING_EQUAL(line, "index,a0,a1,a2,a3,a4,a5,a6,a7\n");
-    EXPECT_RUN(2, "--dump-layer 2", "predict --model '%s' --data '%s/circle-test.csv' "
+    TEST_EXPECT_RUN(2, "--dump-layer 2", "predict --model '%s' --data '%s/circle-test.csv' "
                "--backend ref --dump-layer 2", tmp("c.model"), g_data);
     test_write_temp_text("features.csv", "0.5,0.5\n0.0,0.0\n");
-    EXPECT_RUN(0, "index,class,p0", "predict --model '%s' --data '%s' --no-labels --backend ref",
+    TEST_EXPECT_RUN(0, "index,class,p0", "predict --model '%s' --data '%s' --no-labels --backend ref",
                tmp("c.model"), tmp("features.csv"));
     test_write_temp_text("three.csv", "1,2,3,0\n3,4,5,1\n");
-    EXPECT_RUN(2, "takes 2 inputs", "eval --model '%s' --data '%s' --backend ref",
+    TEST_EXPECT_RUN(2, "takes 2 inputs", "eval --model '%s' --data '%s' --backend ref",
                tmp("c.model"), tmp("three.csv"));
-    EXPECT_RUN(1, "missing.model", "eval --model '%s' --dataset xor --backend ref",
+    TEST_EXPECT_RUN(1, "missing.model", "eval --model '%s' --dataset xor --backend ref",
                tmp("missing.model"));
 }
 
@@ -343,17 +362,17 @@ static void test_save_and_reuse(void)
  * the total given by --epochs. */
 static void test_checkpoint_resume(void)
 {
-    EXPECT_RUN(0, "epoch 3/3", "train --dataset xor --backend ref --epochs 3 --checkpoint '%s'",
+    TEST_EXPECT_RUN(0, "epoch 3/3", "train --dataset xor --backend ref --epochs 3 --checkpoint '%s'",
                tmp("ck.model"));
     CU_ASSERT_EQUAL(access(tmp("ck.model"), R_OK), 0);
-    EXPECT_RUN(0, "epoch 4/5", "train --dataset xor --backend ref --epochs 5 --resume '%s' "
+    TEST_EXPECT_RUN(0, "epoch 4/5", "train --dataset xor --backend ref --epochs 5 --resume '%s' "
                "--checkpoint '%s'", tmp("ck.model"), tmp("ck.model"));
     CU_ASSERT(out_has("epoch 5/5"));
-    CU_ASSERT(strstr(g_out, "epoch 1/5") == NULL);
-    CU_ASSERT(strstr(g_out, "epoch 3/5") == NULL);
-    EXPECT_RUN(0, "already", "train --dataset xor --backend ref --epochs 5 --resume '%s'",
+    CU_ASSERT(strstr(test_out, "epoch 1/5") == NULL);
+    CU_ASSERT(strstr(test_out, "epoch 3/5") == NULL);
+    TEST_EXPECT_RUN(0, "already", "train --dataset xor --backend ref --epochs 5 --resume '%s'",
                tmp("ck.model"));
-    EXPECT_RUN(2, "--resume continues", "train --dataset xor --backend ref --resume '%s' "
+    TEST_EXPECT_RUN(2, "--resume continues", "train --dataset xor --backend ref --resume '%s' "
                "--layers 2,2:relu,1:sigmoid", tmp("ck.model"));
 }
 
@@ -361,10 +380,10 @@ static void test_checkpoint_resume(void)
  * OpenCL's devices or what to install for them; it never crashes. */
 static void test_devices(void)
 {
-    EXPECT_RUN(0, "cpu backend (--backend cpu", "devices");
+    TEST_EXPECT_RUN(0, "cpu backend (--backend cpu", "devices");
     CU_ASSERT(out_has("BLAS: ") && out_has(", kernels ") && out_has(" thread"));
     CU_ASSERT(out_has("OpenCL (--backend opencl):"));
-    EXPECT_RUN(2, "unexpected argument", "devices extra");
+    TEST_EXPECT_RUN(2, "unexpected argument", "devices extra");
 }
 
 /* The tool runs the newest BLAS kernels the CPU supports without being
@@ -374,9 +393,9 @@ static void test_devices(void)
  * this environment only the first half is checked (tests leave it alone). */
 static void test_blas_kernels(void)
 {
-    EXPECT_RUN(0, "BLAS: ", "devices");
-    char with_fix[sizeof g_out];
-    snprintf(with_fix, sizeof with_fix, "%s", g_out);
+    TEST_EXPECT_RUN(0, "BLAS: ", "devices");
+    char with_fix[sizeof test_out];
+    snprintf(with_fix, sizeof with_fix, "%s", test_out);
     const char *user = getenv("OPENBLAS_CORETYPE");
     if (user && *user) {
         printf("\n  (OPENBLAS_CORETYPE=%s is set here: the user's choice is kept)\n", user);
@@ -384,13 +403,13 @@ static void test_blas_kernels(void)
     }
     CU_ASSERT_PTR_NULL(strstr(with_fix, "warning: these kernels are older"));
     CU_ASSERT_EQUAL_FATAL(setenv("CLMLP_NO_BLAS_FIX", "1", 1), 0);
-    EXPECT_RUN(0, "BLAS: ", "devices");
+    TEST_EXPECT_RUN(0, "BLAS: ", "devices");
     unsetenv("CLMLP_NO_BLAS_FIX");
     if (out_has("warning: these kernels are older")) {
         /* The BLAS alone chose badly: the tool must have switched. */
         CU_ASSERT_PTR_NOT_NULL(strstr(with_fix, "clmlp runs with OPENBLAS_CORETYPE="));
         const char *line = strstr(with_fix, "BLAS: ");
-        printf("\n  (by itself: %.60s...; by the tool: %.60s...)\n", strstr(g_out, "BLAS: "),
+        printf("\n  (by itself: %.60s...; by the tool: %.60s...)\n", strstr(test_out, "BLAS: "),
                line ? line : "?");
     } else {
         printf("\n  (the BLAS chose this CPU's newest kernels by itself)\n");
@@ -402,13 +421,13 @@ static void test_blas_kernels(void)
  * gradcheck comparing it op by op with the reference. */
 static void test_cpu_backend(void)
 {
-    EXPECT_RUN(0, "test accuracy 1.0000",
+    TEST_EXPECT_RUN(0, "test accuracy 1.0000",
                "train --dataset xor --backend cpu --threads 1 --layers 2,8:tanh,1:sigmoid "
                "--optimizer adam --lr 0.05 --epochs 300 --batch-size 4 --quiet");
-    EXPECT_RUN(2, "--threads", "train --dataset xor --backend cpu --threads 0");
-    EXPECT_RUN(2, "--backend must be ref, cpu, opencl or default",
+    TEST_EXPECT_RUN(2, "--threads", "train --dataset xor --backend cpu --threads 0");
+    TEST_EXPECT_RUN(2, "--backend must be ref, cpu, opencl or default",
                "train --dataset xor --backend gpu");
-    EXPECT_RUN(0, "no op differs", "gradcheck --backend cpu --layers 5,7:tanh,3:softmax");
+    TEST_EXPECT_RUN(0, "no op differs", "gradcheck --backend cpu --layers 5,7:tanh,3:softmax");
 }
 
 int main(void)
@@ -422,6 +441,7 @@ int main(void)
         {"impossible layer specs exit 2", test_bad_layer_specs},
         {"malformed CSV files are reported", test_bad_csv},
         {"forward on data/forward-task.txt", test_forward},
+        {"step units: the gates and the perceptron", test_step_units},
         {"xor: all four right, predict agrees", test_xor},
         {"circle: test accuracy >= 0.95", test_circle},
         {"save, eval, predict, summary, history", test_save_and_reuse},

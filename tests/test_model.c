@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "support/testing.h"
 #include "util/rng.h"
@@ -250,7 +249,13 @@ static void test_summary_counts(void)
 static void test_bad_specs(void)
 {
     static const char *const bad[] = {"", "784", "784,0:relu", "784,10:nosuch", "784,-5",
-                                      "2,3:relu,junk", "x,3", "2:relu,3", "2,,3", "2,3:relu,"};
+                                      "2,3:relu,junk", "x,3", "2:relu,3", "2,,3", "2,3:relu,",
+                                      /* extra fields are refused, not dropped */
+                                      "2,4:relu:sigmoid:tanh:anything", "2,4:relu:tanh",
+                                      "2,4:nobias:relu:nobias",
+                                      /* dropout rates outside [0, 1), or malformed */
+                                      "2,dropout:1,1", "2,dropout:-0.1,1", "2,dropout,1",
+                                      "2,dropout:0.2x,1", "2,dropout:0.2:0.3,1", "2,nosuch,1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         clmlp_model_t *m = (clmlp_model_t *)&bad; /* must be reset to NULL */
         CU_ASSERT_EQUAL(clmlp_model_from_spec(&m, bad[i]), CLMLP_E_INVALID);
@@ -325,8 +330,7 @@ static void test_model_file_roundtrip(void)
         if (cases[c].at) copy[cases[c].at] ^= 0x40;
         if (cases[c].version) {
             copy[8] = (unsigned char)cases[c].version;
-            uint32_t crc = (uint32_t)crc32(0L, copy, (uInt)(len - 4));
-            for (int k = 0; k < 4; k++) copy[len - 4 + k] = (unsigned char)(crc >> (8 * k));
+            test_set_crc32(copy, len);
         }
         test_write_temp("bad.bin", copy, (size_t)cases[c].len);
         CU_ASSERT_EQUAL(clmlp_model_load(&back, bad, ref), CLMLP_E_FORMAT);
@@ -381,6 +385,201 @@ static void test_divergence_reported(void)
     clmlp_dataset_free(ds);
 }
 
+/* What an unknown activation's message lists: every known one, step too. */
+static void test_spec_messages(void)
+{
+    clmlp_model_t *m = NULL;
+    CU_ASSERT_EQUAL(clmlp_model_from_spec(&m, "2,4:rleu,1"), CLMLP_E_INVALID);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "'rleu'"));
+    CU_ASSERT(test_output_has(clmlp_last_error(), "relu"));
+    CU_ASSERT(test_output_has(clmlp_last_error(), "step"));
+    CU_ASSERT_EQUAL(clmlp_model_from_spec(&m, "2,dropout:1.5,1"), CLMLP_E_INVALID);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "[0, 1)"));
+    CU_ASSERT_EQUAL(clmlp_model_from_spec(&m, "2,conv2d,1"), CLMLP_E_INVALID);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "'conv2d'"));
+    CU_ASSERT(test_output_has(clmlp_last_error(), "dropout:RATE"));
+    /* The good forms. */
+    TEST_OK(clmlp_model_from_spec(&m, "784,512:relu,dropout:0.2,512:relu:nobias,dropout:0,10:softmax"));
+    CU_ASSERT_EQUAL(clmlp_model_n_layers(m), 5);
+    CU_ASSERT_STRING_EQUAL(clmlp_model_layer_kind(m, 1), "dropout");
+    CU_ASSERT_STRING_EQUAL(clmlp_model_layer_kind(m, 2), "dense");
+    CU_ASSERT_EQUAL(clmlp_model_n_outputs(m), 10);
+    /* 784*512 + 512 + 512*512 + 512*10 + 10: dropout has no parameters */
+    CU_ASSERT_EQUAL(clmlp_model_n_params(m), 784 * 512 + 512 + 512 * 512 + 512 * 10 + 10);
+    char name[128];
+    CU_ASSERT_STRING_EQUAL(clmlp_model_param_name(m, 784 * 512 + 512 * 512 + 3, name, sizeof name),
+                           "layer 5 (dense) parameter kernel[3]");
+    /* Biases follow every kernel: layer 1's bias is the first. */
+    CU_ASSERT_STRING_EQUAL(clmlp_model_param_name(m, 784 * 512 + 512 * 512 + 512 * 10, name,
+                                                  sizeof name),
+                           "layer 1 (dense) parameter bias[0]");
+    char buf[4096] = {0};
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    clmlp_model_summary(m, f);
+    fclose(f);
+    CU_ASSERT(test_output_has(buf, "dropout_2 (Dropout, rate 0.2)"));
+    clmlp_model_free(m);
+}
+
+/* Dropout passes its input through outside training: a model with dropout
+ * layers predicts exactly what the same weights without them predict. */
+static void test_dropout_inference(void)
+{
+    clmlp_model_t *a = NULL, *b = NULL;
+    TEST_OK(clmlp_model_from_spec(&a, "5,dropout:0.5,7:tanh,dropout:0.9,3:softmax"));
+    TEST_OK(clmlp_model_from_spec(&b, "5,7:tanh,3:softmax"));
+    TEST_OK(clmlp_model_compile(a, CLMLP_LOSS_SPARSE_CCE, NULL, ref, 4));
+    TEST_OK(clmlp_model_compile(b, CLMLP_LOSS_SPARSE_CCE, NULL, ref, 4));
+    CU_ASSERT_EQUAL_FATAL(clmlp_model_n_params(a), clmlp_model_n_params(b));
+    float p[5 * 7 + 7 + 7 * 3 + 3];
+    TEST_OK(clmlp_model_get_params(a, p));
+    TEST_OK(clmlp_model_set_params(b, p));
+    float x[4 * 5], ya[4 * 3], yb[4 * 3];
+    test_fill_uniform(x, 20, -1, 1, 3);
+    TEST_OK(clmlp_model_predict(a, x, 4, ya));
+    TEST_OK(clmlp_model_predict(b, x, 4, yb));
+    CU_ASSERT(memcmp(ya, yb, sizeof ya) == 0);
+    clmlp_model_free(a);
+    clmlp_model_free(b);
+}
+
+/* Backpropagation through dropout in training, against central differences
+ * with the step's masks held fixed. */
+static void test_dropout_gradcheck(void)
+{
+    /* tanh and softmax have no kinks, so any seed will do; GRAD_BOUND as
+     * for the other networks. */
+    clmlp_model_t *m = NULL;
+    TEST_OK(clmlp_model_from_spec(&m, "6,dropout:0.3,8:tanh,dropout:0.5,3:softmax"));
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, NULL, ref, 5));
+    clmlp_dataset_t *ds = random_set(7, 6, 3, CLMLP_LOSS_SPARSE_CCE, 35);
+    clmlp_gradcheck_result g;
+    TEST_OK(clmlp_gradcheck(m, ds, 1e-5, 0, 5, &g));
+    printf("[dropout: %.2g, directional %.2g] ", g.max_rel_error, g.directional_rel_error);
+    CU_ASSERT(g.max_rel_error <= GRAD_BOUND);
+    CU_ASSERT(g.directional_rel_error <= GRAD_BOUND);
+    /* The masks are on in training: one step from the same weights moves
+     * the first kernel differently than with rate 0 (a rate of 0.3 zeroes
+     * about 2 of the 6 inputs of each row, whose weights then get no
+     * gradient at all). */
+    clmlp_model_t *zero = NULL;
+    TEST_OK(clmlp_model_from_spec(&zero, "6,dropout:0,8:tanh,dropout:0,3:softmax"));
+    TEST_OK(clmlp_model_compile(zero, CLMLP_LOSS_SPARSE_CCE, NULL, ref, 5));
+    float p0[6 * 8 + 8 + 8 * 3 + 3], p1[6 * 8 + 8 + 8 * 3 + 3];
+    clmlp_fit_opts fo = {.epochs = 1};
+    TEST_OK(clmlp_model_fit(m, ds, &fo, NULL));
+    TEST_OK(clmlp_model_fit(zero, ds, &fo, NULL));
+    TEST_OK(clmlp_model_get_params(m, p0));
+    TEST_OK(clmlp_model_get_params(zero, p1));
+    CU_ASSERT(test_max_error(p0, p1, 6 * 8) > 1e-6);
+    clmlp_model_free(zero);
+    clmlp_dataset_free(ds);
+    clmlp_model_free(m);
+}
+
+/* The step activation runs in forward and prediction; training a model
+ * with a step unit is refused before any step, saying why. */
+static void test_step(void)
+{
+    clmlp_model_t *m = NULL;
+    TEST_OK(clmlp_model_from_spec(&m, "2,1:step"));
+    const float w[2] = {1, 1}, b[1] = {-2}; /* McCulloch-Pitts AND: x1 + x2 >= 2 */
+    TEST_OK(clmlp_model_set_weights(m, 0, w, b));
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_MSE, NULL, ref, 1));
+    const float x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    float y[4];
+    TEST_OK(clmlp_model_predict(m, x, 4, y));
+    const float want[4] = {0, 0, 0, 1};
+    CU_ASSERT(memcmp(y, want, sizeof y) == 0);
+    clmlp_dataset_t *ds = NULL;
+    TEST_OK(clmlp_dataset_xor(&ds));
+    clmlp_fit_opts fo = {.epochs = 1};
+    CU_ASSERT_EQUAL(clmlp_model_fit(m, ds, &fo, NULL), CLMLP_E_INVALID);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "layer 1"));
+    CU_ASSERT(test_output_has(clmlp_last_error(), "step"));
+    CU_ASSERT(test_output_has(clmlp_last_error(), "gradient"));
+    CU_ASSERT_EQUAL(clmlp_model_epochs_done(m), 0);
+    clmlp_dataset_free(ds);
+    clmlp_model_free(m);
+}
+
+/* A model file of version 1 (Dense only), written by clmlp before layers
+ * became units (tests/data/model-v1-xor.bin: 2,3:tanh,1:sigmoid trained on
+ * XOR), loads and predicts what that clmlp printed for it on the
+ * reference backend, to its 7 significant digits. */
+static void test_v1_file(void)
+{
+    clmlp_model_t *m = NULL;
+    TEST_OK(clmlp_model_load(&m, test_source_path("tests/data/model-v1-xor.bin"), ref));
+    CU_ASSERT_EQUAL(clmlp_model_n_layers(m), 2);
+    CU_ASSERT_STRING_EQUAL(clmlp_model_layer_kind(m, 0), "dense");
+    const float x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    const double want[4] = {0.006670851, 0.9917076, 0.9896439, 0.007279466};
+    float y[4];
+    TEST_OK(clmlp_model_predict(m, x, 4, y));
+    for (int i = 0; i < 4; i++) CU_ASSERT(fabs(y[i] - want[i]) <= 0.5e-6 * fabs(want[i]));
+    clmlp_model_free(m);
+}
+
+/* Reads the scratch file name whole into *len bytes (caller frees). */
+static unsigned char *read_temp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *p = malloc(*len);
+    CU_ASSERT_FATAL(p && fread(p, 1, *len, f) == *len);
+    fclose(f);
+    return p;
+}
+
+/* Version 2 files keep every layer's kind and configuration, and a layer
+ * whose configuration does not fit its parameter count is named. */
+static void test_v2_layers(void)
+{
+    clmlp_model_t *m = NULL, *back = NULL;
+    TEST_OK(clmlp_model_from_spec(&m, "3,4:relu,dropout:0.25,2:softmax"));
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, NULL, ref, 2));
+    const char *path = test_temp_path("v2.bin");
+    TEST_OK(clmlp_model_save(m, path));
+    TEST_OK(clmlp_model_load(&back, path, ref));
+    CU_ASSERT_EQUAL(clmlp_model_n_layers(back), 3);
+    CU_ASSERT_STRING_EQUAL(clmlp_model_layer_kind(back, 1), "dropout");
+    char buf[4096] = {0};
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    clmlp_model_summary(back, f);
+    fclose(f);
+    CU_ASSERT(test_output_has(buf, "rate 0.25"));
+    clmlp_model_free(back);
+    back = NULL;
+    /* Layer 1 is "dense" with 16 configuration bytes, then its parameter
+     * count (3 * 4 + 4 = 16) as 8 bytes: make it 17. */
+    size_t len;
+    unsigned char *bytes = read_temp(path, &len);
+    size_t at = 8 + 4 + 4 + 8 + 4 + 4 + 5 + 4 + 16;
+    CU_ASSERT_FATAL(memcmp(bytes + 8 + 4 + 4 + 8 + 4 + 4, "dense", 5) == 0);
+    CU_ASSERT_FATAL(bytes[at] == 16);
+    bytes[at] = 17;
+    test_set_crc32(bytes, len);
+    const char *bad = test_write_temp("v2-bad.bin", bytes, len);
+    CU_ASSERT_EQUAL(clmlp_model_load(&back, bad, ref), CLMLP_E_FORMAT);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "v2-bad.bin"));
+    CU_ASSERT(test_output_has(clmlp_last_error(), "layer 1 (dense)"));
+    CU_ASSERT_PTR_NULL(back);
+    /* A dense layer whose configuration names 40 units: it needs other
+     * parameter counts, never a read past the end. */
+    bytes[at] = 16;
+    bytes[8 + 4 + 4 + 8 + 4 + 4 + 5 + 4] = 40;
+    test_set_crc32(bytes, len);
+    test_write_temp("v2-bad.bin", bytes, len);
+    CU_ASSERT_EQUAL(clmlp_model_load(&back, bad, ref), CLMLP_E_FORMAT);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "layer 1 (dense)"));
+    free(bytes);
+    clmlp_model_free(m);
+}
+
 int main(void)
 {
     if (!test_temp_dir("model")) return 1;
@@ -405,9 +604,18 @@ int main(void)
         {"same seed, same training", test_same_seed_same_training},
         {"NaN loss is reported", test_divergence_reported},
         {NULL, NULL}};
+    static const test_case layers[] = {
+        {"spec messages and the forms specs take", test_spec_messages},
+        {"dropout passes through outside training", test_dropout_inference},
+        {"dropout backward against central differences", test_dropout_gradcheck},
+        {"step runs forward; training it is refused", test_step},
+        {"model files of version 1 still load", test_v1_file},
+        {"model files of version 2: kinds, configurations, bad counts", test_v2_layers},
+        {NULL, NULL}};
     test_add_suite("gradients (reference backend)", grads);
     test_add_suite("teaching tasks (reference backend)", tasks);
     test_add_suite("model", model);
+    test_add_suite("layers as units", layers);
     int rc = test_run_all();
     clmlp_backend_free(ref);
     test_remove_temp_dir();

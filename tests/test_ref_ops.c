@@ -17,6 +17,7 @@
 #include "backend/backend.h"
 #include "backend/ref/ref_internal.h"
 #include "support/testing.h"
+#include "util/error.h"
 #include "util/rng.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -90,8 +91,10 @@ static void fill_d(double *v, size_t n, double lo, double hi, uint64_t seed)
 }
 
 /* Names for messages (the library's own name tables live in src/nn). */
-static const char *const act_names[CLMLP_ACT_COUNT] = {
-    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax"};
+static const char *const act_names[] = {
+    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax", "step"};
+_Static_assert(sizeof act_names / sizeof act_names[0] == CLMLP_ACT_COUNT,
+               "a name for every activation");
 static const char *const loss_names[CLMLP_LOSS_COUNT] = {"mse", "bce", "cce", "sparse_cce"};
 
 /* Whether the last error message contains s. */
@@ -355,11 +358,13 @@ static double formula(clmlp_act act, double z)
     case CLMLP_ACT_SELU: return SELU_S * (z > 0 ? z : SELU_A * (exp(z) - 1.0));
     case CLMLP_ACT_SOFTPLUS: return log(1.0 + exp(z));
     case CLMLP_ACT_SWISH: return z / (1.0 + exp(-z));
+    case CLMLP_ACT_STEP: return z >= 0 ? 1.0 : 0.0;
     default: return NAN;
     }
 }
 
-/* Every element-wise activation against its formula, through a bias. */
+/* Every element-wise activation against its formula, through a bias (the
+ * points include z + bias = 0 exactly, step's jump, where it is 1). */
 static void test_act_forward_formula(void)
 {
     clmlp_backend_t *be = open_ref();
@@ -426,6 +431,12 @@ static void test_act_forward_known(void)
     CU_ASSERT(isnan(y[0])); /* a diverged value must stay visible */
     act_row(be, CLMLP_ACT_LINEAR, (const double[]){-3.25}, 1, y);
     CU_ASSERT(y[0] == -3.25);
+    /* Heaviside: 1 from 0 up (-0 included), 0 below, however close; NaN
+     * stays NaN rather than passing for a class. */
+    act_row(be, CLMLP_ACT_STEP, (const double[]){-1e-300, 0.0, -0.0, 1e-300}, 4, y);
+    CU_ASSERT(y[0] == 0.0 && y[1] == 1.0 && y[2] == 1.0 && y[3] == 1.0);
+    act_row(be, CLMLP_ACT_STEP, (const double[]){-INFINITY, INFINITY, NAN}, 3, y);
+    CU_ASSERT(y[0] == 0.0 && y[1] == 1.0 && isnan(y[2]));
     act_row(be, CLMLP_ACT_SOFTMAX, (const double[]){1, 2, 3}, 3, y);
     CU_ASSERT(fabs(y[0] - 0.09003057317038046) <= tol);
     CU_ASSERT(fabs(y[1] - 0.24472847105479767) <= tol);
@@ -469,7 +480,9 @@ static double dot_loss(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t c
 /* act_backward of every activation against central differences of
  * L(z) = sum dy * act(z), one z at a time: dL/dz_e is exactly dz_e, and for
  * softmax it exercises the whole row Jacobian.  Test points keep |z| >= 0.1
- * so no difference straddles the kink of relu, elu or selu at 0. */
+ * so no difference straddles the kink of relu, elu or selu, or step's jump,
+ * at 0: step is flat on either side, so there its differences (and its
+ * dz) are 0. */
 static void test_act_backward_fd(void)
 {
     clmlp_backend_t *be = open_ref();
@@ -511,7 +524,7 @@ static void test_act_backward_fd(void)
 }
 
 /* Derivatives at chosen points, by hand: relu' is 0 at z <= 0 (0 included)
- * and 1 above; elu'(-1) = 1/e; sigmoid'(0) = 1/4; tanh'(0) = 1. */
+ * and 1 above; elu'(-1) = 1/e; step' is 0 everywhere, its jump included. */
 static void test_act_backward_known(void)
 {
     clmlp_backend_t *be = open_ref();
@@ -525,6 +538,7 @@ static void test_act_backward_known(void)
         {CLMLP_ACT_ELU, {0.36787944117144233, 1, 1}}, /* z = 0 is not > 0: e^0 */
         {CLMLP_ACT_LINEAR, {1, 1, 1}},
         {CLMLP_ACT_SELU, {SELU_S * SELU_A * 0.36787944117144233, SELU_S * SELU_A, SELU_S}},
+        {CLMLP_ACT_STEP, {0, 0, 0}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         clmlp_buf *z = mk_f64(be, zv, 3), *y = mk_f32(be, NULL, 3);
@@ -540,6 +554,16 @@ static void test_act_backward_known(void)
         be_buf_free(be, dy);
         be_buf_free(be, dz);
     }
+    /* step's zero gradient is 0 * dy: a NaN or Inf arriving from above still
+     * shows (as relu's does), while finite values give 0. */
+    const double dyv[3] = {NAN, INFINITY, -2.5};
+    clmlp_buf *z = mk_f64(be, zv, 3), *y = mk_f32(be, NULL, 3), *dy = mk_f64(be, dyv, 3);
+    CU_ASSERT_EQUAL(be_act_backward(be, CLMLP_ACT_STEP, 1, 3, z, 0, y, 0, dy, 0, dy, 0),
+                    CLMLP_OK);
+    CU_ASSERT(isnan(ref_d(dy)[0]) && isnan(ref_d(dy)[1]) && ref_d(dy)[2] == 0.0);
+    be_buf_free(be, z);
+    be_buf_free(be, y);
+    be_buf_free(be, dy);
     close_ref(be);
 }
 
@@ -1047,6 +1071,378 @@ static void test_adam(void)
     close_ref(be);
 }
 
+/* ---- dropout ------------------------------------------------------------ */
+
+/* The published first outputs of splitmix64 from state 0 are
+ * 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F: the hash of
+ * seed 0 + i * 0x9E3779B97F4A7C15 for i = 1, 2, 3, so the uniforms of
+ * values 1..3 are their top 24 bits (and value 0's is mix(0) = 0).  A value
+ * is kept when its uniform reaches the threshold, equality included; kept
+ * values are in * scale (2: exact), dropped ones 0. */
+static void test_dropout_known(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const uint32_t u[4] = {0, 0xE220A8u, 0x6E789Eu, 0x06C45Du};
+    for (uint64_t i = 0; i < 4; i++) CU_ASSERT_EQUAL(be_dropout_uniform(0, i), u[i]);
+    /* The seed shifts the sequence: seed G at index 0 is seed 0 at index 1. */
+    CU_ASSERT_EQUAL(be_dropout_uniform(0x9E3779B97F4A7C15ull, 0), u[1]);
+    const double x[4] = {1, 2, 3, 4};
+    const struct {
+        uint32_t threshold;
+        double want[4];
+    } cases[] = {
+        {0, {2, 4, 6, 8}},                      /* everything kept */
+        {1, {0, 4, 6, 8}},                      /* only u = 0 dropped */
+        {0x06C45Du, {0, 4, 6, 8}},              /* u[3] == threshold: kept */
+        {0x06C45Du + 1, {0, 4, 6, 0}},
+        {0x6E789Eu, {0, 4, 6, 0}},
+        {0x6E789Eu + 1, {0, 4, 0, 0}},
+        {0xE220A8u + 1, {0, 0, 0, 0}},
+        {CLMLP_DROPOUT_ONE, {0, 0, 0, 0}},      /* everything dropped */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        clmlp_buf *in = mk_f64(be, x, 4), *out = mk_f32(be, NULL, 6);
+        be_fill(be, out, 0, 6, -7.0f);
+        CU_ASSERT_EQUAL(be_dropout(be, 4, in, 0, out, 1, cases[k].threshold, 2.0f, 0), CLMLP_OK);
+        assert_d(out, 1, cases[k].want, 4, 0.0, "dropout by hand");
+        CU_ASSERT(ref_d(out)[0] == -7.0 && ref_d(out)[5] == -7.0); /* outside: untouched */
+        /* In place gives the same; n == 0 touches nothing. */
+        CU_ASSERT_EQUAL(be_dropout(be, 4, in, 0, in, 0, cases[k].threshold, 2.0f, 0), CLMLP_OK);
+        assert_d(in, 0, cases[k].want, 4, 0.0, "dropout in place");
+        CU_ASSERT_EQUAL(be_dropout(be, 0, in, 4, out, 6, 0, 2.0f, 0), CLMLP_OK);
+        be_buf_free(be, in);
+        be_buf_free(be, out);
+    }
+    close_ref(be);
+}
+
+/* The fraction of values dropped over n = 100000 for several rates and
+ * seeds.  The count of drops is Binomial(n, p) with p = threshold / 2^24
+ * when the uniforms are uniform and independent, so it lies within 6
+ * standard deviations, 6 sqrt(n p (1-p)) (at most 6 * 158 = 949 values),
+ * of n p but for a chance of 2e-9: a bias or a hash that repeats (a mask
+ * the same every 2^k values) moves it much further.  Kept values are
+ * in * scale, the double product, exactly. */
+static void test_dropout_rate(void)
+{
+    clmlp_backend_t *be = open_ref();
+    enum { N = 100000, OFF = 3 };
+    static double x[N], first[N];
+    fill_d(x, N, 0.5, 1.5, 17); /* never 0, so a 0 out means dropped */
+    clmlp_buf *in = mk_f64(be, x, N), *out = mk_f32(be, NULL, N + OFF);
+    const double rates[] = {0.1, 0.3, 0.5, 0.9};
+    const uint64_t seeds[] = {1, 0xFFFFFFFFFFFFFFFFull, 0x123456789ABCDEF0ull};
+    for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++)
+        for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; s++) {
+            uint32_t t = 0;
+            float scale = 0.0f;
+            be_dropout_params(rates[r], &t, &scale);
+            CU_ASSERT_EQUAL(be_dropout(be, N, in, 0, out, OFF, t, scale, seeds[s]), CLMLP_OK);
+            size_t dropped = 0, wrong = 0;
+            for (size_t i = 0; i < N; i++) {
+                double v = ref_d(out)[OFF + i];
+                int keep = be_dropout_uniform(seeds[s], i) >= t;
+                dropped += v == 0.0;
+                wrong += keep ? v != x[i] * (double)scale : v != 0.0;
+            }
+            CU_ASSERT_EQUAL(wrong, 0);
+            double p = (double)t / CLMLP_DROPOUT_ONE, mean = N * p;
+            double bound = 6.0 * sqrt(N * p * (1.0 - p));
+            if (!(fabs((double)dropped - mean) <= bound))
+                fprintf(stderr, "rate %g seed %llx: %zu dropped, expected %.0f +- %.0f\n",
+                        rates[r], (unsigned long long)seeds[s], dropped, mean, bound);
+            CU_ASSERT(fabs((double)dropped - mean) <= bound);
+        }
+    /* The mask follows the seed and the index, not where the operands lie:
+     * the input moved to offset 7 of another buffer and the output to 0
+     * give the same values; another seed drops others. */
+    uint32_t t = 0;
+    float scale = 0.0f;
+    be_dropout_params(0.5, &t, &scale);
+    CU_ASSERT_EQUAL(be_dropout(be, N, in, 0, out, OFF, t, scale, 5), CLMLP_OK);
+    memcpy(first, ref_d(out) + OFF, sizeof first);
+    clmlp_buf *in2 = mk_f32(be, NULL, N + 7), *out2 = mk_f32(be, NULL, N);
+    CU_ASSERT_EQUAL(be_upload_f64(be, in2, 7, x, N), CLMLP_OK);
+    CU_ASSERT_EQUAL(be_dropout(be, N, in2, 7, out2, 0, t, scale, 5), CLMLP_OK);
+    CU_ASSERT_EQUAL(memcmp(first, ref_d(out2), sizeof first), 0);
+    CU_ASSERT_EQUAL(be_dropout(be, N, in2, 7, out2, 0, t, scale, 6), CLMLP_OK);
+    CU_ASSERT_NOT_EQUAL(memcmp(first, ref_d(out2), sizeof first), 0);
+    be_buf_free(be, in2);
+    be_buf_free(be, out2);
+    be_buf_free(be, in);
+    be_buf_free(be, out);
+    close_ref(be);
+}
+
+/* be_dropout_params: threshold llround(rate 2^24), scale 1 / (1 - rate);
+ * out-of-range rates clamp.  The argument checks refuse thresholds above
+ * 2^24, wrong types, ranges past the end, shifted overlaps, and writing a
+ * read-only buffer (none on ref: covered by the backend tests). */
+static void test_dropout_params_errors(void)
+{
+    uint32_t t = 99;
+    float s = 0.0f;
+    be_dropout_params(0.0, &t, &s);
+    CU_ASSERT(t == 0 && s == 1.0f);
+    be_dropout_params(0.5, &t, &s);
+    CU_ASSERT(t == 8388608u && s == 2.0f);
+    be_dropout_params(0.3, &t, &s);
+    CU_ASSERT(t == 5033165u && s == (float)(1.0 / (1.0 - 0.3))); /* 5033164.8 rounds up */
+    be_dropout_params(-0.5, &t, &s);
+    CU_ASSERT(t == 0 && s == 1.0f);
+    be_dropout_params(NAN, &t, &s);
+    CU_ASSERT(t == 0 && s == 1.0f);
+    be_dropout_params(1.0, &t, &s);
+    CU_ASSERT(t == CLMLP_DROPOUT_ONE);
+
+    clmlp_backend_t *be = open_ref();
+    clmlp_buf *a = mk_f32(be, NULL, 8), *b = mk_f32(be, NULL, 8);
+    const int32_t iv[8] = {0};
+    clmlp_buf *ib = mk_i32(be, iv, 8);
+    be_fill(be, b, 0, 8, 3.0f);
+    CU_ASSERT_EQUAL(be_dropout(be, 8, a, 0, b, 0, CLMLP_DROPOUT_ONE + 1, 1.0f, 0),
+                    CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("threshold"));
+    CU_ASSERT_EQUAL(be_dropout(be, 8, a, 1, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_dropout(be, 8, a, 0, b, 1, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_dropout(be, 4, b, 0, b, 2, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("overlap"));
+    CU_ASSERT_EQUAL(be_dropout(be, 4, b, 2, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_dropout(be, 4, ib, 0, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_dropout(be, 4, a, 0, ib, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_dropout(be, 4, NULL, 0, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_dropout(be, 4, a, 0, NULL, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(be_dropout(be, 2, a, SIZE_MAX - 1, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    const double three[8] = {3, 3, 3, 3, 3, 3, 3, 3};
+    assert_d(b, 0, three, 8, 0.0, "dropout output after refused calls");
+    /* In place over the same range, and two apart ranges of one buffer. */
+    CU_ASSERT_EQUAL(be_dropout(be, 4, b, 2, b, 2, 0, 0.5f, 0), CLMLP_OK);
+    CU_ASSERT_EQUAL(be_dropout(be, 4, b, 0, b, 4, 0, 2.0f, 0), CLMLP_OK);
+    const double want[8] = {3, 3, 1.5, 1.5, 6, 6, 3, 3};
+    assert_d(b, 0, want, 8, 0.0, "dropout within one buffer");
+    be_buf_free(be, a);
+    be_buf_free(be, b);
+    be_buf_free(be, ib);
+    close_ref(be);
+}
+
+/* ---- custom layers ------------------------------------------------------ */
+
+/* A test kind, "scale_shift": y[r][j] = g (x[r][j] a[j] + c[j]) with
+ * tensors a and c of width in (out = in) and g from the configuration, so
+ * that every pointer the backend hands over is used: dx = g dy a,
+ * da[j] = g sum_r dy x, dc[j] = g sum_r dy. */
+typedef struct {
+    double gain;
+} scale_shift_config;
+
+/* Forward in double. */
+static int scale_shift_forward(const clmlp_layer_args_f64 *a)
+{
+    double g = ((const scale_shift_config *)a->config)->gain;
+    for (size_t r = 0; r < a->rows; r++)
+        for (size_t j = 0; j < a->in; j++)
+            a->y[r * a->out + j] = g * (a->x[r * a->in + j] * a->p[0][j] + a->p[1][j]);
+    return CLMLP_OK;
+}
+
+/* Backward in double (overwriting dx and both gradients). */
+static int scale_shift_backward(const clmlp_layer_args_f64 *a)
+{
+    double g = ((const scale_shift_config *)a->config)->gain;
+    for (size_t j = 0; j < a->in; j++) {
+        double sa = 0.0, sc = 0.0;
+        for (size_t r = 0; r < a->rows; r++) {
+            double dy = a->dy[r * a->out + j];
+            sa += dy * a->x[r * a->in + j];
+            sc += dy;
+            if (a->dx) a->dx[r * a->in + j] = g * dy * a->p[0][j];
+        }
+        a->dp[0][j] = g * sa;
+        a->dp[1][j] = g * sc;
+    }
+    return CLMLP_OK;
+}
+
+/* A forward that fails: without a message the first time it is called,
+ * with one the second. */
+static int failing_forward(const clmlp_layer_args_f64 *a)
+{
+    static int calls;
+    (void)a;
+    if (calls++ == 0) return CLMLP_E_NUMERIC;
+    return clmlp_set_error(CLMLP_E_FORMAT, "failing_kind says no");
+}
+
+static const clmlp_layer_kind scale_shift_kind = {
+    .name = "scale_shift",
+    .config_size = sizeof(scale_shift_config),
+    .forward_f64 = scale_shift_forward,
+    .backward_f64 = scale_shift_backward,
+};
+
+/* The buffers of one scale_shift call on R x C inputs, each at an offset
+ * with padding around, and the call that points at them. */
+enum { CR = 3, CC = 4, CN = CR * CC, CXO = 2, CYO = 1, CPO = 5, CPAD = 3 };
+typedef struct {
+    clmlp_buf *x, *y, *dy, *dx, *p, *g;
+    clmlp_custom_call call;
+} custom_bufs;
+
+/* Makes the buffers (x, dy and the parameters from seeds; y, dx and the
+ * gradients padded with -9, so stray writes show) and the call. */
+static custom_bufs custom_setup(clmlp_backend_t *be, const scale_shift_config *cfg)
+{
+    custom_bufs b;
+    double x[CN], dy[CN], p[2 * CC];
+    fill_d(x, CN, -2, 2, 41);
+    fill_d(dy, CN, -1, 1, 42);
+    fill_d(p, 2 * CC, -1, 1, 43);
+    b.x = mk_f32(be, NULL, CXO + CN + CPAD);
+    b.dy = mk_f32(be, NULL, CN);
+    b.y = mk_f32(be, NULL, CYO + CN + CPAD);
+    b.dx = mk_f32(be, NULL, CN + CPAD);
+    b.p = mk_f32(be, NULL, CPO + 2 * CC + CPAD);
+    b.g = mk_f32(be, NULL, CPO + 2 * CC + CPAD);
+    be_upload_f64(be, b.x, CXO, x, CN);
+    be_upload_f64(be, b.dy, 0, dy, CN);
+    be_upload_f64(be, b.p, CPO, p, 2 * CC);
+    be_fill(be, b.y, 0, b.y->n, -9.0f);
+    be_fill(be, b.dx, 0, b.dx->n, -9.0f);
+    be_fill(be, b.g, 0, b.g->n, -9.0f);
+    b.call = (clmlp_custom_call){.kind = &scale_shift_kind, .config = cfg, .rows = CR,
+                                 .in = CC, .out = CC, .x = b.x, .x_off = CXO, .y = b.y,
+                                 .y_off = CYO, .dy = b.dy, .dy_off = 0, .dx = b.dx,
+                                 .dx_off = 0, .params = b.p, .grads = b.g, .n_tensors = 2,
+                                 .p_off = {CPO, CPO + CC}, .p_count = {CC, CC}};
+    return b;
+}
+
+/* Frees what custom_setup made. */
+static void custom_free(clmlp_backend_t *be, custom_bufs *b)
+{
+    be_buf_free(be, b->x);
+    be_buf_free(be, b->y);
+    be_buf_free(be, b->dy);
+    be_buf_free(be, b->dx);
+    be_buf_free(be, b->p);
+    be_buf_free(be, b->g);
+}
+
+/* The reference backend hands the kind pointers straight into its doubles,
+ * at the call's offsets: forward and backward match the formulas computed
+ * here from the same doubles (the same operations in the same order:
+ * exact), every padding value stays -9, and backward without dx writes
+ * the gradients alone. */
+static void test_custom_ref(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const scale_shift_config cfg = {0.75};
+    custom_bufs b = custom_setup(be, &cfg);
+    const double *x = ref_d(b.x) + CXO, *dy = ref_d(b.dy), *a = ref_d(b.p) + CPO,
+                 *c = a + CC;
+    double y[CN], dx[CN], g[2 * CC];
+    CU_ASSERT_EQUAL(be_custom_forward(be, &b.call), CLMLP_OK);
+    for (size_t i = 0; i < CN; i++) y[i] = 0.75 * (x[i] * a[i % CC] + c[i % CC]);
+    assert_d(b.y, CYO, y, CN, 0.0, "custom forward");
+    CU_ASSERT(ref_d(b.y)[0] == -9.0 && ref_d(b.y)[CYO + CN] == -9.0);
+    CU_ASSERT_EQUAL(be_custom_backward(be, &b.call), CLMLP_OK);
+    for (size_t j = 0; j < CC; j++) {
+        double sa = 0.0, sc = 0.0;
+        for (size_t r = 0; r < CR; r++) {
+            sa += dy[r * CC + j] * x[r * CC + j];
+            sc += dy[r * CC + j];
+            dx[r * CC + j] = 0.75 * dy[r * CC + j] * a[j];
+        }
+        g[j] = 0.75 * sa;
+        g[CC + j] = 0.75 * sc;
+    }
+    assert_d(b.dx, 0, dx, CN, 0.0, "custom backward dx");
+    assert_d(b.g, CPO, g, 2 * CC, 0.0, "custom backward gradients");
+    CU_ASSERT(ref_d(b.dx)[CN] == -9.0 && ref_d(b.g)[CPO - 1] == -9.0 &&
+              ref_d(b.g)[CPO + 2 * CC] == -9.0);
+    /* Without dx: the gradients are written again (overwritten, not added),
+     * dx left alone. */
+    be_fill(be, b.dx, 0, b.dx->n, -9.0f);
+    b.call.dx = NULL;
+    CU_ASSERT_EQUAL(be_custom_backward(be, &b.call), CLMLP_OK);
+    assert_d(b.g, CPO, g, 2 * CC, 0.0, "custom gradients without dx");
+    CU_ASSERT(ref_d(b.dx)[0] == -9.0);
+    custom_free(be, &b);
+    close_ref(be);
+}
+
+/* Every way a custom call can be wrong is refused before the kind runs;
+ * a kind's failure comes back with its own message, or one naming it. */
+static void test_custom_errors(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const scale_shift_config cfg = {1.0};
+    custom_bufs b = custom_setup(be, &cfg);
+    clmlp_custom_call c;
+    const double minus9 = -9.0;
+    int rcs[16], n = 0;
+#define BAD_FWD(field_edit)                                                        \
+    do {                                                                           \
+        c = b.call;                                                                \
+        field_edit;                                                                \
+        rcs[n++] = be_custom_forward(be, &c);                                      \
+    } while (0)
+#define BAD_BWD(field_edit)                                                        \
+    do {                                                                           \
+        c = b.call;                                                                \
+        field_edit;                                                                \
+        rcs[n++] = be_custom_backward(be, &c);                                     \
+    } while (0)
+    BAD_FWD(c.kind = NULL);
+    BAD_FWD(c.n_tensors = CLMLP_LAYER_MAX_TENSORS + 1);
+    BAD_FWD(c.x_off = CXO + CPAD + 1);                      /* x past its end */
+    BAD_FWD(c.y = b.x; c.y_off = 0);                        /* y over x */
+    BAD_FWD(c.p_count[1] = CC + CPAD + 1);                  /* tensor past params */
+    BAD_FWD(c.rows = SIZE_MAX / 2);                         /* rows x in overflows */
+    BAD_BWD(c.dy_off = 1);                                  /* dy past its end */
+    BAD_BWD(c.dx = b.dy);                                   /* dx over dy */
+    BAD_BWD(c.grads = b.p);                                 /* gradients over parameters */
+    BAD_BWD(c.p_off[1] = CPO + 2);                          /* two gradients overlap */
+    BAD_BWD(c.grads = NULL);
+    BAD_BWD(c.dy = NULL);
+    for (int i = 0; i < n; i++) {
+        if (rcs[i] != CLMLP_E_INVALID) fprintf(stderr, "custom case %d: rc %d\n", i, rcs[i]);
+        CU_ASSERT_EQUAL(rcs[i], CLMLP_E_INVALID);
+    }
+#undef BAD_FWD
+#undef BAD_BWD
+    /* Nothing was written. */
+    CU_ASSERT(ref_d(b.y)[CYO] == minus9 && ref_d(b.dx)[0] == minus9 && ref_d(b.g)[CPO] == minus9);
+    /* The messages name the layer. */
+    c = b.call;
+    c.x_off = 99;
+    CU_ASSERT_EQUAL(be_custom_forward(be, &c), CLMLP_E_INVALID);
+    CU_ASSERT(msg_has("scale_shift") && msg_has("x"));
+    /* dy may lie in y's buffer (apart from everything written): accepted. */
+    c = b.call;
+    c.dy = b.y;
+    c.dy_off = CYO;
+    CU_ASSERT_EQUAL(be_custom_backward(be, &c), CLMLP_OK);
+
+    /* A kind without the double code, and one whose code fails. */
+    clmlp_layer_kind no_f64 = scale_shift_kind, failing = scale_shift_kind;
+    no_f64.forward_f64 = NULL;
+    failing.name = "failing_kind";
+    failing.forward_f64 = failing_forward;
+    c = b.call;
+    c.kind = &no_f64;
+    CU_ASSERT_EQUAL(be_custom_forward(be, &c), CLMLP_E_UNSUPPORTED);
+    CU_ASSERT(msg_has("forward_f64"));
+    c.kind = &failing;
+    CU_ASSERT_EQUAL(be_custom_forward(be, &c), CLMLP_E_NUMERIC);
+    CU_ASSERT(msg_has("failing_kind") && msg_has("forward"));
+    CU_ASSERT_EQUAL(be_custom_forward(be, &c), CLMLP_E_FORMAT);
+    CU_ASSERT(msg_has("failing_kind says no"));
+    custom_free(be, &b);
+    close_ref(be);
+}
+
 /* ---- bounds ------------------------------------------------------------- */
 
 /* Every op given a range past the end of a buffer (by one, or by an offset
@@ -1133,10 +1529,18 @@ int main(void)
                                      {"nonfinite_check", test_nonfinite_check},
                                      {NULL, NULL}};
     static const test_case opt[] = {{"sgd", test_sgd}, {"adam", test_adam}, {NULL, NULL}};
+    static const test_case dropout[] = {{"known values", test_dropout_known},
+                                        {"rate, seeds, exact values", test_dropout_rate},
+                                        {"params and errors", test_dropout_params_errors},
+                                        {NULL, NULL}};
+    static const test_case custom[] = {{"straight into the buffers", test_custom_ref},
+                                       {"errors", test_custom_errors},
+                                       {NULL, NULL}};
     static const test_case bounds[] = {{"past the end", test_bounds}, {NULL, NULL}};
     if (test_add_suite("ref memory", memory) || test_add_suite("ref gemm", gemm) ||
         test_add_suite("ref activations", act) || test_add_suite("ref losses", loss) ||
         test_add_suite("ref data ops", misc) || test_add_suite("ref optimizers", opt) ||
+        test_add_suite("ref dropout", dropout) || test_add_suite("ref custom layers", custom) ||
         test_add_suite("ref bounds", bounds))
         return 1;
     return test_run_all();

@@ -179,7 +179,7 @@ static double gemm_flops_per_sample(const clmlp_model_t *m)
         clmlp_act act;
         int bias;
         clmlp_model_layer(m, i, &units, &act, &bias);
-        double mn = in * (double)units;
+        double mn = strcmp(clmlp_model_layer_kind(m, i), "dense") == 0 ? in * (double)units : 0.0;
         flops += 2.0 * mn * (i == 0 ? 2.0 : 3.0);
         in = (double)units;
     }

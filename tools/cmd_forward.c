@@ -135,7 +135,9 @@ static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds)
                 int bias;
                 clmlp_model_layer(m, l, &units, &act, &bias);
                 char label[96];
-                snprintf(label, sizeof label, "layer %zu (%zu %s)", l, units, clmlp_act_name(act));
+                const char *kind = clmlp_model_layer_kind(m, l);
+                snprintf(label, sizeof label, "layer %zu (%zu %s)", l, units,
+                         strcmp(kind, "dense") == 0 ? clmlp_act_name(act) : kind);
                 print_values(label, acts + l * per_layer + i * units, units);
             }
             print_values("output", acts + (n_layers - 1) * per_layer + i * units, units);

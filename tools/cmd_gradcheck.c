@@ -145,8 +145,9 @@ int cmd_gradcheck(int argc, char **argv)
     const double fd_bound = 1e-6;
     printf("gradcheck %s, %s, %zu rows, %zu parameters (reference backend, double)\n", spec,
            clmlp_loss_name(loss), rows, g.n_checked);
-    printf("  largest relative error per parameter: %.3g (parameter %zu)\n", g.max_rel_error,
-           g.worst_index);
+    char worst[160];
+    printf("  largest relative error per parameter: %.3g (%s)\n", g.max_rel_error,
+           clmlp_model_param_name(mref, g.worst_index, worst, sizeof worst));
     printf("  along a random direction:              %.3g\n", g.directional_rel_error);
     int ok = g.max_rel_error <= fd_bound && g.directional_rel_error <= fd_bound;
     printf("  %s (bound %.0e)\n", ok ? "ok" : "FAILED", fd_bound);

@@ -35,7 +35,19 @@ enum {
     OPT_HISTORY,
     OPT_CHECKPOINT,
     OPT_RESUME,
-    OPT_QUIET
+    OPT_QUIET,
+    OPT_LR_SCHEDULE,
+    OPT_LR_FACTOR,
+    OPT_LR_STEP_EVERY,
+    OPT_LR_MIN,
+    OPT_LR_PATIENCE,
+    OPT_LR_MIN_DELTA,
+    OPT_LR_COOLDOWN,
+    OPT_ES_PATIENCE,
+    OPT_ES_MIN_DELTA,
+    OPT_MONITOR,
+    OPT_NO_RESTORE_BEST,
+    OPT_SAVE_BEST
 };
 
 static const struct option long_options[] = {
@@ -56,6 +68,18 @@ static const struct option long_options[] = {
     {"no-shuffle", no_argument, NULL, OPT_NO_SHUFFLE},
     {"validation-split", required_argument, NULL, OPT_VAL_SPLIT},
     {"validate-on-test", no_argument, NULL, OPT_VAL_ON_TEST},
+    {"lr-schedule", required_argument, NULL, OPT_LR_SCHEDULE},
+    {"lr-factor", required_argument, NULL, OPT_LR_FACTOR},
+    {"lr-step-every", required_argument, NULL, OPT_LR_STEP_EVERY},
+    {"lr-min", required_argument, NULL, OPT_LR_MIN},
+    {"lr-patience", required_argument, NULL, OPT_LR_PATIENCE},
+    {"lr-min-delta", required_argument, NULL, OPT_LR_MIN_DELTA},
+    {"lr-cooldown", required_argument, NULL, OPT_LR_COOLDOWN},
+    {"early-stop-patience", required_argument, NULL, OPT_ES_PATIENCE},
+    {"early-stop-min-delta", required_argument, NULL, OPT_ES_MIN_DELTA},
+    {"monitor", required_argument, NULL, OPT_MONITOR},
+    {"no-restore-best", no_argument, NULL, OPT_NO_RESTORE_BEST},
+    {"save-best", required_argument, NULL, OPT_SAVE_BEST},
     CLI_BACKEND_LONGOPTS,
     {"save", required_argument, NULL, OPT_SAVE},
     {"history", required_argument, NULL, OPT_HISTORY},
@@ -77,8 +101,9 @@ static void usage(void)
            "  --test FILE           test CSV, scored after training (default: none)\n"
            CLI_LABEL_COL_HELP CLI_DATASET_HELP
            "model:\n"
-           "  --layers SPEC         e.g. 784,128:relu,10:softmax: the input width, then\n"
-           "                        UNITS[:ACTIVATION][:nobias] per layer (default:\n"
+           "  --layers SPEC         e.g. 784,128:relu,dropout:0.2,10:softmax: the input\n"
+           "                        width, then per layer UNITS[:ACTIVATION][:nobias]\n"
+           "                        (a Dense layer) or dropout:RATE (default:\n"
            "                        mnist/fashion 784,128:relu,10:softmax; circle\n"
            "                        2,16:tanh,1:sigmoid; xor 2,2:sigmoid,1:sigmoid;\n"
            "                        CSV F,16:relu,C:softmax, or F,16:relu,1:sigmoid\n"
@@ -102,6 +127,31 @@ static void usage(void)
            "  --validation-split F  hold out the last fraction F (0<F<1) of the training\n"
            "                        rows as validation data (default: none)\n"
            "  --validate-on-test    use the test set as validation data\n"
+           "training controls (e: epochs done before this one, across --resume):\n"
+           "  --lr-schedule NAME    none: --lr throughout (the default); step: lr *\n"
+           "                        F^floor(e/N); exp: lr * F^e; cosine: lr * (1 +\n"
+           "                        cos(pi e/E))/2 over E = --epochs; plateau: lr *= F\n"
+           "                        when val_loss has not improved for --lr-patience\n"
+           "                        epochs (needs validation data)\n"
+           "  --lr-factor F         step, exp, plateau: F in (0,1) (default: 0.1 step\n"
+           "                        and plateau, 0.95 exp)\n"
+           "  --lr-step-every N     step: epochs between cuts >= 1 (default: 10)\n"
+           "  --lr-min F            floor >= 0 under any schedule (default: 0)\n"
+           "  --lr-patience N       plateau: epochs without improvement >= 1 (default: 5)\n"
+           "  --lr-min-delta F      plateau: a fall of val_loss that counts, >= 0\n"
+           "                        (default: 0)\n"
+           "  --lr-cooldown N       plateau: epochs after a cut not counted (default: 0)\n"
+           "  --early-stop-patience N  stop when the monitored metric has not improved\n"
+           "                        for N epochs; 0: off (default: 0; needs validation\n"
+           "                        data)\n"
+           "  --early-stop-min-delta F  the change that counts as improving, >= 0\n"
+           "                        (default: 0)\n"
+           "  --monitor val_loss|val_accuracy  the metric early stopping and --save-best\n"
+           "                        watch (default: val_loss)\n"
+           "  --no-restore-best     after early stopping keep the last epoch's weights\n"
+           "                        (default: restore the best epoch's)\n"
+           "  --save-best FILE      save the model each time the monitored metric\n"
+           "                        improves (needs validation data)\n"
            "backend:\n" CLI_BACKEND_HELP
            "files:\n"
            "  --save FILE           save the model after training\n"
@@ -127,6 +177,18 @@ typedef struct {
     int validate_on_test;
     const char *save, *history, *checkpoint, *resume;
     int quiet;
+    /* training controls; the _set flags say which were given */
+    clmlp_lr_schedule lr_schedule;
+    double lr_factor, lr_min, lr_min_delta;
+    size_t lr_step_every, lr_patience, lr_cooldown;
+    int lr_factor_set, lr_min_set, lr_min_delta_set, lr_step_every_set, lr_patience_set,
+        lr_cooldown_set;
+    size_t es_patience;
+    double es_min_delta;
+    int es_min_delta_set;
+    clmlp_monitor monitor;
+    int monitor_set, no_restore_best;
+    const char *save_best;
 } train_args;
 
 /* Lists the names a --loss or --optimizer value may take, for messages. */
@@ -139,6 +201,54 @@ static void list_names(char *buf, size_t cap, int losses)
             losses ? clmlp_loss_name((clmlp_loss)i) : clmlp_opt_name((clmlp_opt_kind)i);
         size_t len = strlen(buf);
         snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
+    }
+}
+
+/* Handles the training-control options; CLI_OK or CLI_USAGE. */
+static int control_option(train_args *a, int c, const char *arg)
+{
+    switch (c) {
+    case OPT_LR_SCHEDULE:
+        if (clmlp_lr_schedule_parse(arg, &a->lr_schedule) < 0)
+            return cli_usage_error(CMD, "--lr-schedule must be one of none, step, exp, cosine, "
+                                        "plateau, got '%s'", arg);
+        return CLI_OK;
+    case OPT_LR_FACTOR:
+        a->lr_factor_set = 1;
+        return cli_parse_real(CMD, "--lr-factor", arg, 0, 1, 1, 1, &a->lr_factor);
+    case OPT_LR_STEP_EVERY:
+        a->lr_step_every_set = 1;
+        return cli_parse_count(CMD, "--lr-step-every", arg, 1, &a->lr_step_every);
+    case OPT_LR_MIN:
+        a->lr_min_set = 1;
+        return cli_parse_real(CMD, "--lr-min", arg, 0, 0, INFINITY, 0, &a->lr_min);
+    case OPT_LR_PATIENCE:
+        a->lr_patience_set = 1;
+        return cli_parse_count(CMD, "--lr-patience", arg, 1, &a->lr_patience);
+    case OPT_LR_MIN_DELTA:
+        a->lr_min_delta_set = 1;
+        return cli_parse_real(CMD, "--lr-min-delta", arg, 0, 0, INFINITY, 0, &a->lr_min_delta);
+    case OPT_LR_COOLDOWN:
+        a->lr_cooldown_set = 1;
+        return cli_parse_count(CMD, "--lr-cooldown", arg, 0, &a->lr_cooldown);
+    case OPT_ES_PATIENCE:
+        return cli_parse_count(CMD, "--early-stop-patience", arg, 0, &a->es_patience);
+    case OPT_ES_MIN_DELTA:
+        a->es_min_delta_set = 1;
+        return cli_parse_real(CMD, "--early-stop-min-delta", arg, 0, 0, INFINITY, 0,
+                              &a->es_min_delta);
+    case OPT_MONITOR:
+        a->monitor_set = 1;
+        if (clmlp_monitor_parse(arg, &a->monitor) < 0)
+            return cli_usage_error(CMD, "--monitor must be val_loss or val_accuracy, got '%s'",
+                                   arg);
+        return CLI_OK;
+    case OPT_NO_RESTORE_BEST: a->no_restore_best = 1; return CLI_OK;
+    case OPT_SAVE_BEST:
+        if (!*arg) return cli_usage_error(CMD, "--save-best needs a file name, got ''");
+        a->save_best = arg;
+        return CLI_OK;
+    default: return cli_usage_error(CMD, "internal: unhandled option %d", c);
     }
 }
 
@@ -183,8 +293,54 @@ static int train_option(train_args *a, int c, const char *arg)
     case OPT_HISTORY: a->history = arg; return CLI_OK;
     case OPT_CHECKPOINT: a->checkpoint = arg; return CLI_OK;
     case OPT_RESUME: a->resume = arg; return CLI_OK;
-    default: return cli_usage_error(CMD, "internal: unhandled option %d", c);
+    default: return control_option(a, c, arg);
     }
+}
+
+/* Rejects training controls that would do nothing or cannot work: options
+ * of a schedule that is not chosen, and watching a validation metric
+ * without validation data (before any data is read). */
+static int check_controls(const train_args *a)
+{
+    clmlp_lr_schedule s = a->lr_schedule;
+    const char *name = clmlp_lr_schedule_name(s);
+    if (a->lr_factor_set && s != CLMLP_LR_STEP && s != CLMLP_LR_EXP && s != CLMLP_LR_PLATEAU)
+        return cli_usage_error(CMD, "--lr-factor applies to --lr-schedule step, exp or plateau "
+                                    "(the schedule is %s)", name);
+    if (a->lr_step_every_set && s != CLMLP_LR_STEP)
+        return cli_usage_error(CMD, "--lr-step-every applies to --lr-schedule step (the "
+                                    "schedule is %s)", name);
+    if ((a->lr_patience_set || a->lr_min_delta_set || a->lr_cooldown_set) &&
+        s != CLMLP_LR_PLATEAU)
+        return cli_usage_error(CMD, "%s applies to --lr-schedule plateau (the schedule is %s)",
+                               a->lr_patience_set    ? "--lr-patience"
+                               : a->lr_min_delta_set ? "--lr-min-delta"
+                                                     : "--lr-cooldown",
+                               name);
+    if (a->lr_min_set && s == CLMLP_LR_NONE)
+        return cli_usage_error(CMD, "--lr-min is the floor of a --lr-schedule; none is given");
+    if (!a->es_patience && (a->es_min_delta_set || a->no_restore_best))
+        return cli_usage_error(CMD, "%s applies with --early-stop-patience N > 0",
+                               a->es_min_delta_set ? "--early-stop-min-delta"
+                                                   : "--no-restore-best");
+    if (a->monitor_set && !a->es_patience && !a->save_best)
+        return cli_usage_error(CMD, "--monitor chooses what --early-stop-patience and "
+                                    "--save-best watch; neither is given");
+    if (a->val_split > 0 || a->validate_on_test) return CLI_OK;
+    const char *metric = clmlp_monitor_name(a->monitor);
+    if (s == CLMLP_LR_PLATEAU)
+        return cli_usage_error(CMD, "--lr-schedule plateau watches val_loss, which needs "
+                                    "validation data: add --validation-split F or "
+                                    "--validate-on-test");
+    if (a->es_patience)
+        return cli_usage_error(CMD, "--early-stop-patience monitors %s, which needs "
+                                    "validation data: add --validation-split F or "
+                                    "--validate-on-test", metric);
+    if (a->save_best)
+        return cli_usage_error(CMD, "--save-best keeps the best epoch by %s, which needs "
+                                    "validation data: add --validation-split F or "
+                                    "--validate-on-test", metric);
+    return CLI_OK;
 }
 
 /* Rejects option combinations that cannot work, before reading any data. */
@@ -203,7 +359,7 @@ static int check_args(const train_args *a)
         return cli_usage_error(CMD, "--momentum and --nesterov apply to --optimizer sgd");
     if (a->opt.nesterov && !(a->opt.momentum > 0))
         return cli_usage_error(CMD, "--nesterov needs --momentum > 0");
-    return CLI_OK;
+    return check_controls(a);
 }
 
 /* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
@@ -272,6 +428,7 @@ typedef struct {
     /* for the callbacks */
     cli_progress progress;
     int failed;                 /* a checkpoint could not be written */
+    size_t lr_patience;         /* --lr-patience or its default, for messages */
 } train_state;
 
 /* Frees what train_state holds. */
@@ -353,7 +510,12 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
                s->accuracy);
         if (!isnan(s->val_loss))
             printf("  val_loss %.4f  val_accuracy %.4f", s->val_loss, s->val_accuracy);
+        if (t->a.lr_schedule != CLMLP_LR_NONE) printf("  lr %.4g", s->lr);
         printf("  %.2fs\n", s->seconds);
+        if (t->a.lr_schedule == CLMLP_LR_PLATEAU && s->next_lr < s->lr)
+            printf("plateau after epoch %zu: val_loss has not improved for %zu epoch%s; lr "
+                   "lowered from %.4g to %.4g\n",
+                   s->epoch, t->lr_patience, t->lr_patience == 1 ? "" : "s", s->lr, s->next_lr);
         fflush(stdout);
     }
     if (t->a.checkpoint && clmlp_model_save(t->model, t->a.checkpoint) < 0) {
@@ -371,6 +533,26 @@ static void on_batch(size_t epoch, size_t done, size_t n_batches, void *user)
     cli_progress_batch(&t->progress, epoch, done, n_batches);
 }
 
+/* Says how early stopping ended the run and which epoch's weights the
+ * model now holds. */
+static void report_best(const train_state *t, const clmlp_history_t *h)
+{
+    const char *metric = clmlp_monitor_name(t->a.monitor);
+    if (!h || !t->a.es_patience || !h->best_epoch) return;
+    if (h->stopped_epoch) {
+        printf("early stopping after epoch %zu: %s has not improved", h->stopped_epoch, metric);
+        if (t->a.es_min_delta > 0) printf(" by more than %g", t->a.es_min_delta);
+        printf(" for %zu epoch%s; %s epoch %zu (%s %.4f)\n", t->a.es_patience,
+               t->a.es_patience == 1 ? "" : "s",
+               h->restored_best ? "restored" : "kept the last epoch's weights; the best was",
+               h->best_epoch, metric, h->best_value);
+    } else if (h->restored_best) {
+        printf("restored epoch %zu (%s %.4f), the best of the run\n", h->best_epoch, metric,
+               h->best_value);
+    }
+    fflush(stdout);
+}
+
 /* Runs the epochs still to do (all of --epochs, or the rest after --resume)
  * and writes the history. */
 static int run_fit(train_state *t)
@@ -381,6 +563,7 @@ static int run_fit(train_state *t)
                 t->model_what, done, t->a.epochs);
         return CLI_OK;
     }
+    t->lr_patience = t->a.lr_patience_set ? t->a.lr_patience : 5;
     clmlp_fit_opts fo;
     memset(&fo, 0, sizeof fo);
     fo.epochs = t->a.epochs - done;
@@ -392,6 +575,18 @@ static int run_fit(train_state *t)
     fo.on_epoch = on_epoch;
     fo.on_batch = on_batch;
     fo.user = t;
+    fo.lr_schedule = t->a.lr_schedule;
+    fo.lr_factor = t->a.lr_factor;
+    fo.lr_step_every = t->a.lr_step_every;
+    fo.lr_min = t->a.lr_min;
+    fo.lr_patience = t->lr_patience;
+    fo.lr_min_delta = t->a.lr_min_delta;
+    fo.lr_cooldown = t->a.lr_cooldown;
+    fo.monitor = t->a.monitor;
+    fo.early_stop_patience = t->a.es_patience;
+    fo.early_stop_min_delta = t->a.es_min_delta;
+    fo.restore_best = !t->a.no_restore_best;
+    fo.save_best = t->a.save_best;
     cli_progress_init(&t->progress, t->model, t->train->n, t->a.batch_size,
                       !t->a.quiet && isatty(2));
     clmlp_history_t *hist = NULL;
@@ -399,7 +594,8 @@ static int run_fit(train_state *t)
     cli_progress_clear(&t->progress);
     if (t->failed) rc = CLI_RUNTIME;
     else if (rc < 0) rc = cli_runtime_error();
-    else if (t->a.history && clmlp_history_write(hist, t->a.history) < 0)
+    else if (!t->a.quiet) report_best(t, hist);
+    if (rc == CLI_OK && t->a.history && clmlp_history_write(hist, t->a.history) < 0)
         rc = cli_runtime_error();
     clmlp_history_free(hist);
     return rc;

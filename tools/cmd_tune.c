@@ -156,7 +156,7 @@ static int add_shape(shape *s, size_t *n, int ta, int tb, size_t m, size_t nn, s
 
 /* The shapes of one step of model m at batch rows: per layer the forward
  * product (NN), the weight gradient (TN) and, past the first layer, the
- * input gradient (NT) -- as src/nn/pass.c calls them. */
+ * input gradient (NT) -- as src/nn/layer_dense.c calls them. */
 static size_t step_shapes(const clmlp_model_t *model, size_t rows, shape *s)
 {
     size_t n = 0, in = clmlp_model_n_inputs(model);
@@ -166,6 +166,10 @@ static size_t step_shapes(const clmlp_model_t *model, size_t rows, shape *s)
         clmlp_act act;
         int bias;
         clmlp_model_layer(model, i, &units, &act, &bias);
+        if (strcmp(clmlp_model_layer_kind(model, i), "dense") != 0) {
+            in = units; /* no GEMM of ours in other kinds */
+            continue;
+        }
         char what[48];
         snprintf(what, sizeof what, "layer %zu forward", i + 1);
         all &= add_shape(s, &n, 0, 0, rows, units, in, what);

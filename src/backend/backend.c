@@ -3,6 +3,7 @@
  * every backend sees only valid calls and one lacking an op reports it. */
 #include "backend/backend.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "backend/backend_check.h"
@@ -266,6 +267,56 @@ int be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf 
 {
     BE_CALL(be, bias_grad, check_bias_grad(be, rows, cols, dz, off_dz, db, off_db), rows, cols,
             dz, off_dz, db, off_db);
+}
+
+int be_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
+               clmlp_buf *out, size_t off_out, uint32_t threshold, float scale,
+               uint64_t seed)
+{
+    BE_CALL(be, dropout, check_dropout(be, n, in, off_in, out, off_out, threshold), n, in,
+            off_in, out, off_out, threshold, scale, seed);
+}
+
+void be_dropout_params(double rate, uint32_t *threshold, float *scale)
+{
+    uint32_t t = 0;
+    float s = 1.0f;
+    if (rate >= 1.0) {
+        t = CLMLP_DROPOUT_ONE; /* nothing is kept, so nothing is scaled */
+    } else if (rate > 0.0) {
+        t = (uint32_t)llround(rate * (double)CLMLP_DROPOUT_ONE);
+        s = (float)(1.0 / (1.0 - rate));
+    }
+    if (threshold) *threshold = t;
+    if (scale) *scale = s;
+}
+
+/* Runs a custom layer's slot, and makes sure a failure of the kind's own
+ * code carries a message naming the kind and the pass. */
+static int custom_call(clmlp_backend_t *be, int (*slot)(void *, const clmlp_custom_call *),
+                       const clmlp_custom_call *c, const char *pass)
+{
+    clmlp_clear_error();
+    int rc = slot(be->ctx, c);
+    if (rc >= 0) return CLMLP_OK;
+    if (clmlp_last_error()[0] == '\0')
+        return clmlp_set_error(rc, "custom layer '%s': %s failed on the %s backend (status %d)",
+                               c->kind->name, pass, be->iface->name, rc);
+    return rc;
+}
+
+int be_custom_forward(clmlp_backend_t *be, const clmlp_custom_call *c)
+{
+    BE_NEED(be, custom_forward);
+    CLMLP_TRY(check_custom(be, c, 0));
+    return custom_call(be, be->iface->custom_forward, c, "forward");
+}
+
+int be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c)
+{
+    BE_NEED(be, custom_backward);
+    CLMLP_TRY(check_custom(be, c, 1));
+    return custom_call(be, be->iface->custom_backward, c, "backward");
 }
 
 int be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,

@@ -21,6 +21,7 @@
 #define CLMLP_BACKEND_H
 
 #include "clmlp.h"
+#include "clmlp_layer.h"
 
 typedef enum { CLMLP_BUF_F32 = 0, CLMLP_BUF_I32 = 1 } clmlp_buf_type;
 
@@ -60,6 +61,33 @@ typedef struct {
     int host_memory;             /* the device's memory is the host's */
     int capped;                  /* be_mem_info: limit is what memory_limit leaves */
 } clmlp_mem_info;
+
+/* One call of a user-defined layer (include/clmlp_layer.h) on a backend:
+ * the kind, its configuration, the shapes and every operand.  x is rows x
+ * in, y and dy rows x out; the layer's parameter tensors lie in the packed
+ * params buffer at p_off[k] (p_count[k] values each, k < n_tensors), and
+ * their gradients at the same offsets of grads.  Forward reads x and
+ * params and writes y (dy, dx and grads are unused and may be NULL);
+ * backward reads x, params and dy and writes dx (when not NULL) and every
+ * tensor's gradient (overwriting it).  params and grads may be NULL when
+ * the layer has no tensors.  The caller keeps ownership of everything. */
+typedef struct {
+    const clmlp_layer_kind *kind;
+    const void *config;
+    size_t rows, in, out;
+    const clmlp_buf *x;
+    size_t x_off; /* rows x in */
+    clmlp_buf *y;
+    size_t y_off; /* forward output rows x out */
+    const clmlp_buf *dy;
+    size_t dy_off; /* backward: rows x out */
+    clmlp_buf *dx;
+    size_t dx_off; /* backward: rows x in, or NULL */
+    const clmlp_buf *params; /* the packed parameter buffer */
+    clmlp_buf *grads;        /* the packed gradient buffer */
+    size_t n_tensors;
+    size_t p_off[CLMLP_LAYER_MAX_TENSORS], p_count[CLMLP_LAYER_MAX_TENSORS];
+} clmlp_custom_call;
 
 typedef struct clmlp_backend_i {
     const char *name;
@@ -118,6 +146,22 @@ typedef struct clmlp_backend_i {
     /* db[j] = sum_i dz[i][j]  (overwrites db) */
     int (*bias_grad)(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz,
                      size_t off_dz, clmlp_buf *db, size_t off_db);
+    /* Inverted dropout over n values: for i < n,
+     *   h = mix(seed + i * 0x9E3779B97F4A7C15)   (mix: splitmix64's finaliser,
+     *                                             uint64 arithmetic)
+     *   out[off_out + i] = (uint32)(h >> 40) >= threshold ? in[off_in + i] * scale : 0
+     * so a 24-bit uniform is kept when it reaches threshold (in [0, 2^24]).
+     * The mask depends only on (seed, threshold, i): every backend drops the
+     * same values, bit for bit, and backward is this op on the gradient.
+     * out may be in itself (the same range), no other overlap. */
+    int (*dropout)(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
+                   size_t off_out, uint32_t threshold, float scale, uint64_t seed);
+    /* A user-defined layer's forward pass (see clmlp_custom_call): the
+     * kind's forward_f64 (ref), forward_f32 (cpu) or cl_forward (opencl). */
+    int (*custom_forward)(void *ctx, const clmlp_custom_call *c);
+    /* Its backward pass: dx (when c->dx != NULL) and every tensor's
+     * gradient into c->grads, overwritten. */
+    int (*custom_backward)(void *ctx, const clmlp_custom_call *c);
 
     /* ---- losses ---- */
     /* For a batch of `rows` outputs y (rows x cols) and targets: either float
@@ -228,6 +272,35 @@ int be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols
                     const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz);
 int be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
                  size_t off_dz, clmlp_buf *db, size_t off_db);
+/* The dropout op's threshold that drops everything: its uniforms have 24 bits. */
+#define CLMLP_DROPOUT_ONE ((uint32_t)1 << 24)
+
+/* The 24-bit uniform the dropout op compares with its threshold for value
+ * i: splitmix64's finaliser of seed + i * 0x9E3779B97F4A7C15, top 24 bits
+ * (for the host backends; cl/dropout.cl spells the same in OpenCL C, and
+ * the tests hold the two to the same masks). */
+static inline uint32_t be_dropout_uniform(uint64_t seed, uint64_t i)
+{
+    uint64_t z = seed + i * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (uint32_t)(z >> 40);
+}
+
+/* Inverted dropout of n values (see the dropout slot); backward is the same
+ * call with the same seed and threshold on the gradient. */
+int be_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
+               clmlp_buf *out, size_t off_out, uint32_t threshold, float scale,
+               uint64_t seed);
+/* The dropout op's arguments for a drop rate in [0, 1): threshold =
+ * llround(rate * 2^24), scale = 1 / (1 - rate) as float.  A rate below 0 (or
+ * NaN) is taken as 0, one of 1 or more drops everything (scale 1). */
+void be_dropout_params(double rate, uint32_t *threshold, float *scale);
+/* A user-defined layer's forward and backward passes (clmlp_custom_call);
+ * the kind's own failure comes back as its status and message. */
+int be_custom_forward(clmlp_backend_t *be, const clmlp_custom_call *c);
+int be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c);
 int be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
                  size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
                  size_t off_t, const clmlp_buf *labels, size_t off_labels, float scale,

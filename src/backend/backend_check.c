@@ -4,6 +4,7 @@
 #include "backend/backend_check.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/error.h"
 
@@ -251,6 +252,86 @@ int check_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_b
     CLMLP_TRY(typed(be, op, "dz", dz, CLMLP_BUF_F32, off_dz, cnt));
     CLMLP_TRY(output(be, op, "db", db, CLMLP_BUF_F32, off_db, cols));
     return apart(op, "db", db, off_db, cols, "dz", dz, off_dz, cnt);
+}
+
+int check_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
+                  const clmlp_buf *out, size_t off_out, uint32_t threshold)
+{
+    static const char op[] = "dropout";
+    if (threshold > CLMLP_DROPOUT_ONE)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "%s: threshold %lu is above 2^24 = %lu (the uniforms have 24 bits)",
+                               op, (unsigned long)threshold, (unsigned long)CLMLP_DROPOUT_ONE);
+    CLMLP_TRY(typed(be, op, "in", in, CLMLP_BUF_F32, off_in, n));
+    CLMLP_TRY(output(be, op, "out", out, CLMLP_BUF_F32, off_out, n));
+    /* In place, element for element, or apart. */
+    if (in == out && off_in == off_out) return CLMLP_OK;
+    return apart(op, "out", out, off_out, n, "in (shifted)", in, off_in, n);
+}
+
+/* "NAME k" into buf, naming tensor k of the params or grads buffer. */
+static const char *tensor_name(char *buf, size_t cap, const char *name, size_t k)
+{
+    snprintf(buf, cap, "%s tensor %zu", name, k);
+    return buf;
+}
+
+int check_custom(clmlp_backend_t *be, const clmlp_custom_call *c, int backward)
+{
+    char op[96], wa[48], wb[48];
+    const char *pass = backward ? "custom_backward" : "custom_forward";
+    if (!c) return clmlp_set_error(CLMLP_E_INVALID, "%s: no call given", pass);
+    if (!c->kind || !c->kind->name)
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: the call names no layer kind", pass);
+    snprintf(op, sizeof op, "%s (layer '%.40s')", pass, c->kind->name);
+    if (c->n_tensors > CLMLP_LAYER_MAX_TENSORS)
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: %zu parameter tensors, at most %d", op,
+                               c->n_tensors, CLMLP_LAYER_MAX_TENSORS);
+    size_t nx = 0, ny = 0, nt = c->n_tensors;
+    CLMLP_TRY(mul(op, c->rows, c->in, &nx));
+    CLMLP_TRY(mul(op, c->rows, c->out, &ny));
+    CLMLP_TRY(typed(be, op, "x", c->x, CLMLP_BUF_F32, c->x_off, nx));
+    for (size_t k = 0; k < nt; k++)
+        CLMLP_TRY(typed(be, op, tensor_name(wa, sizeof wa, "params", k), c->params, CLMLP_BUF_F32,
+                        c->p_off[k], c->p_count[k]));
+    if (!backward) {
+        /* y is written while x and every tensor are read. */
+        CLMLP_TRY(output(be, op, "y", c->y, CLMLP_BUF_F32, c->y_off, ny));
+        CLMLP_TRY(apart(op, "y", c->y, c->y_off, ny, "x", c->x, c->x_off, nx));
+        for (size_t k = 0; k < nt; k++)
+            CLMLP_TRY(apart(op, "y", c->y, c->y_off, ny, tensor_name(wa, sizeof wa, "params", k),
+                            c->params, c->p_off[k], c->p_count[k]));
+        return CLMLP_OK;
+    }
+    CLMLP_TRY(typed(be, op, "dy", c->dy, CLMLP_BUF_F32, c->dy_off, ny));
+    if (c->dx) {
+        CLMLP_TRY(output(be, op, "dx", c->dx, CLMLP_BUF_F32, c->dx_off, nx));
+        CLMLP_TRY(apart(op, "dx", c->dx, c->dx_off, nx, "x", c->x, c->x_off, nx));
+        CLMLP_TRY(apart(op, "dx", c->dx, c->dx_off, nx, "dy", c->dy, c->dy_off, ny));
+        for (size_t k = 0; k < nt; k++)
+            CLMLP_TRY(apart(op, "dx", c->dx, c->dx_off, nx,
+                            tensor_name(wa, sizeof wa, "params", k), c->params, c->p_off[k],
+                            c->p_count[k]));
+    }
+    /* Each tensor's gradient is written where no operand is read and no
+     * other gradient is written. */
+    for (size_t k = 0; k < nt; k++) {
+        const char *g = tensor_name(wa, sizeof wa, "grads", k);
+        size_t off = c->p_off[k], cnt = c->p_count[k];
+        CLMLP_TRY(output(be, op, g, c->grads, CLMLP_BUF_F32, off, cnt));
+        CLMLP_TRY(apart(op, g, c->grads, off, cnt, "x", c->x, c->x_off, nx));
+        CLMLP_TRY(apart(op, g, c->grads, off, cnt, "dy", c->dy, c->dy_off, ny));
+        if (c->dx) CLMLP_TRY(apart(op, g, c->grads, off, cnt, "dx", c->dx, c->dx_off, nx));
+        for (size_t j = 0; j < nt; j++) {
+            CLMLP_TRY(apart(op, g, c->grads, off, cnt, tensor_name(wb, sizeof wb, "params", j),
+                            c->params, c->p_off[j], c->p_count[j]));
+            if (j < k)
+                CLMLP_TRY(apart(op, g, c->grads, off, cnt,
+                                tensor_name(wb, sizeof wb, "grads", j), c->grads, c->p_off[j],
+                                c->p_count[j]));
+        }
+    }
+    return CLMLP_OK;
 }
 
 int check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,

@@ -33,6 +33,15 @@ int check_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t c
                        size_t off_dz);
 int check_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
                     size_t off_dz, const clmlp_buf *db, size_t off_db);
+/* dropout: threshold <= 2^24; out is in itself (same range) or apart. */
+int check_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
+                  const clmlp_buf *out, size_t off_out, uint32_t threshold);
+/* A custom layer's call (backward or forward): a kind with a name, at most
+ * CLMLP_LAYER_MAX_TENSORS tensors inside params (and, backward, grads),
+ * x, y, dy and dx F32 and as long as the shapes say; what the pass writes
+ * (y; dx and the gradient tensors) may not overlap what it reads or
+ * another of its outputs. */
+int check_custom(clmlp_backend_t *be, const clmlp_custom_call *c, int backward);
 int check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
                     size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
                     size_t off_t, const clmlp_buf *labels, size_t off_labels,

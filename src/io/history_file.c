@@ -1,5 +1,6 @@
 /* Training history files: CSV (one line per epoch) or JSON (when the name
- * ends in ".json"), written atomically.  A value that is NaN or infinite
+ * ends in ".json"), written atomically; each epoch has its figures and the
+ * learning rate it trained with.  A value that is NaN or infinite
  * (validation metrics without validation data) is an empty CSV cell and a
  * JSON null, so both stay readable by ordinary tools. */
 #include <math.h>
@@ -31,6 +32,9 @@ static const struct {
     {"val_loss", offsetof(clmlp_epoch_stats, val_loss)},
     {"val_accuracy", offsetof(clmlp_epoch_stats, val_accuracy)},
     {"seconds", offsetof(clmlp_epoch_stats, seconds)},
+    /* Added later: last, so readers that take columns by position still
+     * find the older ones where they were. */
+    {"lr", offsetof(clmlp_epoch_stats, lr)},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 

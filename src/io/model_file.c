@@ -1,16 +1,22 @@
 /* Model files: a versioned little-endian binary format with a CRC32 (zlib)
- * over everything before it, written atomically.  Layout (version 1):
+ * over everything before it, written atomically.  Layout (version 2):
  *
- *   8  magic "CLMLPMF1"          4  version (1)        4  flags (0)
+ *   8  magic "CLMLPMF1"          4  version (2)        4  flags (0)
  *   8  n_inputs                  4  n_layers
- *   n_layers x { 8 units, 4 activation, 4 use_bias }
+ *   n_layers x { 4 kind length, the kind's name ("dense", "dropout", a
+ *                registered kind's name), 4 config length, the layer's
+ *                configuration bytes, 8 its parameter count }
  *   4  loss                      4  optimizer kind     4  nesterov
  *   6 x 8  lr, momentum, l2, beta1, beta2, eps (IEEE double)
  *   8  epochs done               8  optimizer step (Adam's t)
+ *   8  seed                      8  training steps (dropout masks)
  *   8  n_params                  n_params x 4  parameters (IEEE float)
  *   4  n_state (0..2)            n_state x n_params x 4  optimizer state
  *   4  CRC32 of all bytes before it
- */
+ *
+ * Version 1 (still read) had Dense layers only, each as { 8 units,
+ * 4 activation, 4 use_bias } (Dense's configuration bytes today), and no
+ * seed or step count. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -22,7 +28,9 @@
 #include "util/error.h"
 
 #define MODEL_MAGIC "CLMLPMF1"
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 2u
+#define MAX_KIND_NAME 63u
+#define MAX_CONFIG 4096u
 #define MAX_LAYERS 4096u
 
 /* A growable byte buffer for writing. */
@@ -146,9 +154,15 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_u64(&w, m->n_inputs);
     w_u32(&w, (uint32_t)m->n_layers);
     for (size_t i = 0; i < m->n_layers; i++) {
-        w_u64(&w, m->layers[i].units);
-        w_u32(&w, (uint32_t)m->layers[i].act);
-        w_u32(&w, (uint32_t)m->layers[i].use_bias);
+        const clmlp_layer *l = &m->layers[i];
+        const char *kind = model_layer_kind_name(l);
+        size_t np = 0;
+        for (size_t t = 0; t < l->n_tensors; t++) np += l->tensors[t].count;
+        w_u32(&w, (uint32_t)strlen(kind));
+        w_bytes(&w, kind, strlen(kind));
+        w_u32(&w, (uint32_t)l->config_size);
+        w_bytes(&w, l->config, l->config_size);
+        w_u64(&w, np);
     }
     w_u32(&w, (uint32_t)m->loss);
     w_u32(&w, (uint32_t)m->opt.kind);
@@ -161,6 +175,8 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_f64(&w, m->opt.eps);
     w_u64(&w, m->epochs_done);
     w_u64(&w, m->opt_step);
+    w_u64(&w, m->seed);
+    w_u64(&w, m->train_steps);
     w_u64(&w, n);
     w_f32s(&w, vals, n);
     w_u32(&w, (uint32_t)n_state);
@@ -218,6 +234,63 @@ static int slurp(const char *path, unsigned char **out, size_t *len)
     return CLMLP_OK;
 }
 
+/* Reads version 1's layer i (a Dense layer) into m. */
+static int read_layer_v1(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m)
+{
+    unsigned char cfg[DENSE_CONFIG_SIZE];
+    if (!r_need(r, sizeof cfg))
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is truncated", path, i + 1);
+    memcpy(cfg, r->p + r->pos, sizeof cfg);
+    r->pos += sizeof cfg;
+    if (model_add(m, &clmlp_layer_dense, NULL, cfg, sizeof cfg) < 0)
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is malformed", path, i + 1);
+    return CLMLP_OK;
+}
+
+/* Reads version 2's layer i (kind, configuration, parameter count) into m. */
+static int read_layer_v2(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m)
+{
+    char kind[MAX_KIND_NAME + 1];
+    uint32_t klen = r_u32(r);
+    if (r->short_read || klen == 0 || klen > MAX_KIND_NAME || !r_need(r, klen))
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u's kind is malformed", path, i + 1);
+    memcpy(kind, r->p + r->pos, klen);
+    kind[klen] = '\0';
+    r->pos += klen;
+    uint32_t clen = r_u32(r);
+    if (r->short_read || clen > MAX_CONFIG || !r_need(r, clen))
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u (%s): its configuration is malformed",
+                               path, i + 1, kind);
+    const unsigned char *cfg = r->p + r->pos;
+    r->pos += clen;
+    uint64_t np = r_u64(r);
+    if (r->short_read)
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u (%s) is truncated", path, i + 1, kind);
+    const clmlp_layer_kind *custom;
+    const clmlp_layer_vt *vt = model_layer_vt(kind, &custom);
+    if (!vt)
+        return clmlp_set_error(CLMLP_E_NOT_FOUND,
+                               "%s: layer %u is of kind '%s', which this program does not know "
+                               "(a custom layer must be registered with clmlp_layer_register "
+                               "before its model is loaded)",
+                               path, i + 1, kind);
+    if (model_add(m, vt, custom, cfg, clen) < 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", clmlp_last_error());
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u (%s): %s", path, i + 1, kind, why);
+    }
+    const clmlp_layer *l = &m->layers[m->n_layers - 1];
+    uint64_t need = 0;
+    for (size_t t = 0; t < l->n_tensors; t++) need += l->tensors[t].count;
+    if (np != need)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: layer %u (%s) holds %llu parameters but its configuration "
+                               "needs %llu",
+                               path, i + 1, kind, (unsigned long long)np,
+                               (unsigned long long)need);
+    return CLMLP_OK;
+}
+
 /* Parses a verified file image into a compiled model on be. */
 static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_model_t **out)
 {
@@ -229,9 +302,9 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
         return clmlp_set_error(CLMLP_E_FORMAT, "%s is not a clmlp model file (bad magic)", path);
     uint32_t version = r_u32(r);
     r_u32(r); /* flags: none defined yet */
-    if (version != MODEL_VERSION)
+    if (version < 1 || version > MODEL_VERSION)
         return clmlp_set_error(CLMLP_E_FORMAT,
-                               "%s is a version %u model file; this clmlp reads version %u",
+                               "%s is a version %u model file; this clmlp reads versions 1 to %u",
                                path, version, MODEL_VERSION);
     uint64_t n_inputs = r_u64(r);
     uint32_t n_layers = r_u32(r);
@@ -241,15 +314,8 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
                                path, (unsigned long long)n_inputs, n_layers);
     clmlp_model_t *m = NULL;
     int rc = clmlp_model_init(&m, (size_t)n_inputs);
-    for (uint32_t i = 0; rc == CLMLP_OK && i < n_layers; i++) {
-        uint64_t units = r_u64(r);
-        uint32_t act = r_u32(r), bias = r_u32(r);
-        if (r->short_read || act >= CLMLP_ACT_COUNT || bias > 1 || units == 0 ||
-            units > (1u << 24))
-            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is malformed", path, i + 1);
-        else
-            rc = clmlp_model_add_dense(m, (size_t)units, (clmlp_act)act, (int)bias);
-    }
+    for (uint32_t i = 0; rc == CLMLP_OK && i < n_layers; i++)
+        rc = version == 1 ? read_layer_v1(r, path, i, m) : read_layer_v2(r, path, i, m);
     clmlp_optimizer o = {0};
     uint32_t loss = r_u32(r), kind = r_u32(r), nesterov = r_u32(r);
     o.lr = r_f64(r);
@@ -260,12 +326,21 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     o.eps = r_f64(r);
     o.kind = (clmlp_opt_kind)kind;
     o.nesterov = (int)nesterov;
-    uint64_t epochs = r_u64(r), step = r_u64(r), n_params = r_u64(r);
+    uint64_t epochs = r_u64(r), step = r_u64(r), seed = 0, train_steps = 0;
+    if (version >= 2) {
+        seed = r_u64(r);
+        train_steps = r_u64(r);
+    }
+    uint64_t n_params = r_u64(r);
     if (rc == CLMLP_OK && (r->short_read || loss >= CLMLP_LOSS_COUNT || kind >= CLMLP_OPT_COUNT))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the loss or optimizer field is malformed", path);
     if (rc == CLMLP_OK && n_params != m->n_params)
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s holds %llu parameters but its layers need %zu",
                              path, (unsigned long long)n_params, m->n_params);
+    /* The parameters must be in the file before they are allocated for. */
+    if (rc == CLMLP_OK && (r->len - r->pos) / 4 < m->n_params)
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the file's length does not match its header",
+                             path);
     float *vals = NULL;
     uint32_t n_state = 0;
     if (rc == CLMLP_OK) {
@@ -284,7 +359,7 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the file's length does not match its header",
                              path);
     if (rc == CLMLP_OK) rc = clmlp_model_set_params(m, vals);
-    if (rc == CLMLP_OK) rc = clmlp_model_compile(m, (clmlp_loss)loss, &o, be, 0);
+    if (rc == CLMLP_OK) rc = clmlp_model_compile(m, (clmlp_loss)loss, &o, be, seed);
     if (rc == CLMLP_OK && n_state != model_opt_state_count(m))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: %u optimizer state arrays for a %s optimizer",
                              path, n_state, clmlp_opt_name(m->opt.kind));
@@ -299,6 +374,7 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     }
     m->epochs_done = (size_t)epochs;
     m->opt_step = step;
+    m->train_steps = train_steps;
     *out = m;
     return CLMLP_OK;
 }

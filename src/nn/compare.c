@@ -67,14 +67,18 @@ static int same_shape(const clmlp_model_t *a, const clmlp_model_t *b)
     if (a->n_inputs != b->n_inputs || a->n_layers != b->n_layers || a->loss != b->loss ||
         a->opt.kind != b->opt.kind)
         return clmlp_set_error(CLMLP_E_INVALID, "compare: the models differ in shape or loss");
-    for (size_t i = 0; i < a->n_layers; i++)
-        if (a->layers[i].units != b->layers[i].units || a->layers[i].act != b->layers[i].act ||
-            a->layers[i].use_bias != b->layers[i].use_bias)
+    for (size_t i = 0; i < a->n_layers; i++) {
+        const clmlp_layer *la = &a->layers[i], *lb = &b->layers[i];
+        if (la->vt != lb->vt || la->custom != lb->custom || la->config_size != lb->config_size ||
+            memcmp(la->config, lb->config, la->config_size) != 0)
             return clmlp_set_error(CLMLP_E_INVALID, "compare: layer %zu differs", i + 1);
+    }
     return CLMLP_OK;
 }
 
-/* One step on both models with every op's output compared. */
+/* One step on both models with every op's output compared: each layer's
+ * scratch (Dense: z = a W + b) and output, the loss, each tensor's
+ * gradient, and the parameters after the update. */
 static int compare_step(comparer *c, const clmlp_dev_data *da, const clmlp_dev_data *db,
                         size_t start, size_t rows, size_t step)
 {
@@ -84,17 +88,27 @@ static int compare_step(comparer *c, const clmlp_dev_data *da, const clmlp_dev_d
     model_slice_batch(b, db, start, rows, &bb);
     CLMLP_TRY(model_metrics_reset(a));
     CLMLP_TRY(model_metrics_reset(b));
-    CLMLP_TRY(model_forward(a, &ba));
-    CLMLP_TRY(model_forward(b, &bb));
-    char op[128];
+    CLMLP_TRY(model_forward(a, &ba, 1));
+    CLMLP_TRY(model_forward(b, &bb, 1));
+    char op[256], desc[64];
     for (size_t i = 0; i < a->n_layers; i++) {
         const clmlp_layer *l = &a->layers[i];
-        snprintf(op, sizeof op, "step %zu, layer %zu forward: z = a W%s (gemm%s)", step, i + 1,
-                 l->use_bias ? " + b" : "", l->use_bias ? ", bias add" : "");
-        CLMLP_TRY(compare_bufs(c, op, pick_z, l->ws_off, rows * l->units, NULL));
-        snprintf(op, sizeof op, "step %zu, layer %zu forward: y = %s(z)", step, i + 1,
-                 clmlp_act_name(l->act));
-        CLMLP_TRY(compare_bufs(c, op, pick_y, l->ws_off, rows * l->units, NULL));
+        l->vt->describe(l, desc, sizeof desc);
+        if (l->scratch) {
+            if (l->vt == &clmlp_layer_dense)
+                snprintf(op, sizeof op, "step %zu, layer %zu forward: z = a W%s (gemm%s)", step,
+                         i + 1, l->use_bias ? " + b" : "", l->use_bias ? ", bias add" : "");
+            else
+                snprintf(op, sizeof op, "step %zu, layer %zu forward (%s): scratch", step, i + 1,
+                         desc);
+            CLMLP_TRY(compare_bufs(c, op, pick_z, l->sc_off, rows * l->scratch, NULL));
+        }
+        if (l->vt == &clmlp_layer_dense)
+            snprintf(op, sizeof op, "step %zu, layer %zu forward: y = %s(z)", step, i + 1,
+                     clmlp_act_name(l->act));
+        else
+            snprintf(op, sizeof op, "step %zu, layer %zu forward (%s): y", step, i + 1, desc);
+        CLMLP_TRY(compare_bufs(c, op, pick_y, l->ws_off, rows * l->out, NULL));
     }
     CLMLP_TRY(model_loss_backward(a, &ba, 1));
     CLMLP_TRY(model_loss_backward(b, &bb, 1));
@@ -103,13 +117,12 @@ static int compare_step(comparer *c, const clmlp_dev_data *da, const clmlp_dev_d
     CLMLP_TRY(compare_bufs(c, op, pick_metrics, 0, 2, NULL));
     for (size_t i = a->n_layers; i-- > 0;) {
         const clmlp_layer *l = &a->layers[i];
-        snprintf(op, sizeof op, "step %zu, layer %zu backward: dW = a^T dz (after %s backward)",
-                 step, i + 1, i + 1 == a->n_layers ? "loss" : clmlp_act_name(a->layers[i + 1].act));
-        CLMLP_TRY(compare_bufs(c, op, pick_grads, l->w_off, l->in * l->units, NULL));
-        if (l->use_bias) {
-            snprintf(op, sizeof op, "step %zu, layer %zu backward: db (bias gradient)", step,
-                     i + 1);
-            CLMLP_TRY(compare_bufs(c, op, pick_grads, l->b_off, l->units, NULL));
+        l->vt->describe(l, desc, sizeof desc);
+        for (size_t t = 0; t < l->n_tensors; t++) {
+            const clmlp_tensor *tn = &l->tensors[t];
+            snprintf(op, sizeof op, "step %zu, layer %zu backward (%s): gradient of %s", step,
+                     i + 1, desc, tn->name);
+            CLMLP_TRY(compare_bufs(c, op, pick_grads, tn->off, tn->count, NULL));
         }
     }
     CLMLP_TRY(model_optimizer_step(a));
@@ -128,8 +141,14 @@ int clmlp_compare_backends(clmlp_model_t *a, clmlp_model_t *b, const clmlp_datas
     if (!ds || ds->n == 0) return clmlp_set_error(CLMLP_E_INVALID, "compare: no data");
     size_t batch = batch_size && batch_size < ds->n ? batch_size : ds->n;
     size_t widest = a->n_params;
-    for (size_t i = 0; i < a->n_layers; i++)
-        if (a->layers[i].units * batch > widest) widest = a->layers[i].units * batch;
+    for (size_t i = 0; i < a->n_layers; i++) {
+        const clmlp_layer *l = &a->layers[i];
+        size_t w = (l->out > l->scratch ? l->out : l->scratch) * batch;
+        if (w > widest) widest = w;
+    }
+    /* The same dropout masks on both: the same seed and step count. */
+    b->seed = a->seed;
+    b->train_steps = a->train_steps;
     comparer c = {a, b, malloc(widest * sizeof(float)), malloc(widest * sizeof(float)), tol, res};
     clmlp_dev_data da = {0}, db = {0};
     int rc = c.ha && c.hb ? CLMLP_OK : clmlp_set_error(CLMLP_E_NOMEM, "out of memory comparing");

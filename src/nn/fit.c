@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nn/model.h"
+#include "nn/schedule.h"
 #include "util/error.h"
 #include "util/rng.h"
 #include "util/timer.h"
@@ -78,6 +79,111 @@ static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
     return CLMLP_OK;
 }
 
+/* The training controls of one fit call: the schedule with its defaults
+ * filled in, the watch over the monitored metric, and the host copy of the
+ * best epoch's parameters. */
+typedef struct {
+    schedule_params sched;
+    schedule_plateau plateau;
+    schedule_watch watch;       /* fed only with validation data */
+    float *best_params;         /* early stopping with restore_best */
+} fit_controls;
+
+/* Whether v is a finite number >= 0 (a delta or a floor). */
+static int finite_nonneg(double v)
+{
+    return isfinite(v) && v >= 0.0;
+}
+
+/* Checks the controls in o and fills c; CLMLP_E_INVALID (naming the field)
+ * before anything is trained. */
+static int controls_init(fit_controls *c, const clmlp_model_t *m, const clmlp_fit_opts *o,
+                         size_t epochs)
+{
+    memset(c, 0, sizeof *c);
+    if ((unsigned)o->lr_schedule >= CLMLP_LR_SCHEDULE_COUNT)
+        return clmlp_set_error(CLMLP_E_INVALID, "fit: lr_schedule %d is not a schedule",
+                               (int)o->lr_schedule);
+    if ((unsigned)o->monitor >= CLMLP_MONITOR_COUNT)
+        return clmlp_set_error(CLMLP_E_INVALID, "fit: monitor %d is not a metric",
+                               (int)o->monitor);
+    if (o->lr_factor != 0.0 && !(o->lr_factor > 0.0 && o->lr_factor < 1.0))
+        return clmlp_set_error(CLMLP_E_INVALID, "fit: lr_factor must be in (0,1), got %g",
+                               o->lr_factor);
+    if (!finite_nonneg(o->lr_min))
+        return clmlp_set_error(CLMLP_E_INVALID, "fit: lr_min must be a number >= 0, got %g",
+                               o->lr_min);
+    if (!finite_nonneg(o->lr_min_delta))
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "fit: lr_min_delta must be a number >= 0, got %g",
+                               o->lr_min_delta);
+    if (!finite_nonneg(o->early_stop_min_delta))
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "fit: early_stop_min_delta must be a number >= 0, got %g",
+                               o->early_stop_min_delta);
+    if (o->save_best && !*o->save_best)
+        return clmlp_set_error(CLMLP_E_INVALID, "fit: save_best is an empty path");
+    const char *metric = clmlp_monitor_name(o->monitor);
+    if (!o->validation) {
+        if (o->lr_schedule == CLMLP_LR_PLATEAU)
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "fit: the plateau schedule watches val_loss, which needs "
+                                   "validation data (clmlp_fit_opts.validation)");
+        if (o->early_stop_patience)
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "fit: early stopping monitors %s, which needs validation "
+                                   "data (clmlp_fit_opts.validation)", metric);
+        if (o->save_best)
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "fit: save_best keeps the best epoch by %s, which needs "
+                                   "validation data (clmlp_fit_opts.validation)", metric);
+    }
+
+    schedule_params *p = &c->sched;
+    p->kind = o->lr_schedule;
+    p->lr0 = m->opt.lr;
+    p->factor = o->lr_factor != 0.0 ? o->lr_factor
+                                    : (o->lr_schedule == CLMLP_LR_EXP ? 0.95 : 0.1);
+    p->every = o->lr_step_every ? o->lr_step_every : 10;
+    p->total = o->lr_cosine_epochs ? o->lr_cosine_epochs : o->initial_epoch + epochs;
+    p->min_lr = o->lr_min;
+    schedule_plateau_init(&c->plateau, p->lr0, p->factor, o->lr_patience ? o->lr_patience : 5,
+                          o->lr_cooldown, o->lr_min_delta, o->lr_min);
+    schedule_watch_init(&c->watch, o->monitor == CLMLP_MONITOR_VAL_ACCURACY,
+                        o->early_stop_min_delta);
+    if (o->early_stop_patience && o->restore_best) {
+        size_t n = clmlp_model_n_params(m);
+        c->best_params = malloc((n ? n : 1) * sizeof *c->best_params);
+        if (!c->best_params)
+            return clmlp_set_error(CLMLP_E_NOMEM,
+                                   "out of memory for a copy of %zu parameters (restore_best)",
+                                   n);
+    }
+    return CLMLP_OK;
+}
+
+/* The lr of 0-based schedule epoch e. */
+static double controls_lr(const fit_controls *c, size_t e)
+{
+    return c->sched.kind == CLMLP_LR_PLATEAU ? c->plateau.lr : schedule_lr_at(&c->sched, e);
+}
+
+/* After an epoch with validation data: feeds the watch and plateau, keeps
+ * or saves the best epoch, and says whether early stopping ends the run. */
+static int controls_after_epoch(fit_controls *c, clmlp_model_t *m, const clmlp_fit_opts *o,
+                                const clmlp_epoch_stats *s, int *stop)
+{
+    double value = o->monitor == CLMLP_MONITOR_VAL_ACCURACY ? s->val_accuracy : s->val_loss;
+    if (schedule_watch_update(&c->watch, value, s->epoch)) {
+        if (c->best_params) CLMLP_TRY(clmlp_model_get_params(m, c->best_params));
+        if (o->save_best) CLMLP_TRY(clmlp_model_save(m, o->save_best));
+    }
+    if (c->sched.kind == CLMLP_LR_PLATEAU)
+        schedule_plateau_update(&c->plateau, s->val_loss, s->epoch);
+    *stop = o->early_stop_patience && c->watch.wait >= o->early_stop_patience;
+    return CLMLP_OK;
+}
+
 int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_fit_opts *opts,
                     clmlp_history_t **hist)
 {
@@ -89,12 +195,20 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     if (opts) o = *opts;
     size_t epochs = o.epochs ? o.epochs : 1;
     size_t batch = o.batch_size && o.batch_size < train->n ? o.batch_size : train->n;
+    fit_controls ctl;
+    int rc = controls_init(&ctl, m, &o, epochs);
+    if (rc != CLMLP_OK) {
+        free(ctl.best_params);
+        return rc;
+    }
+    const double lr0 = m->opt.lr;
 
     clmlp_history_t *h = calloc(1, sizeof *h);
     int32_t *order = malloc(train->n * sizeof *order);
     clmlp_dev_data dd = {0}, vd = {0};
-    int rc = (h && order) ? CLMLP_OK
-                          : clmlp_set_error(CLMLP_E_NOMEM, "out of memory starting training");
+    rc = (h && order) ? CLMLP_OK
+                      : clmlp_set_error(CLMLP_E_NOMEM, "out of memory starting training");
+    if (h) h->best_value = NAN;
     /* Everything training adds to the model on the device, checked at once. */
     clmlp_mem_part parts[2 * MODEL_DATA_PARTS + MODEL_WORKSPACE_PARTS + 1];
     size_t np = model_data_parts(m, train, "training data", parts);
@@ -114,12 +228,16 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     for (size_t e = 0; rc == CLMLP_OK && e < epochs; e++) {
         clmlp_epoch_stats s = {0};
         s.epoch = o.initial_epoch + e + 1;
+        s.lr = controls_lr(&ctl, s.epoch - 1);
         double t0 = clmlp_now();
         if (o.shuffle) {
             clmlp_rng_shuffle_i32(&rng, order, train->n);
             rc = be_upload(m->be, m->idx, 0, order, train->n);
         }
+        /* Only the step sees the scheduled lr; the model keeps lr0. */
+        m->opt.lr = s.lr;
         if (rc == CLMLP_OK) rc = train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch);
+        m->opt.lr = lr0;
         int nonfinite = 0;
         if (rc == CLMLP_OK) rc = model_metrics_read(m, &s.loss, &s.accuracy, &nonfinite);
         if (rc == CLMLP_OK && nonfinite)
@@ -133,9 +251,27 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc != CLMLP_OK) break;
         s.seconds = clmlp_now() - t0;
         m->epochs_done = s.epoch;
+        int stop = 0, ctl_rc = CLMLP_OK;
+        if (o.validation) ctl_rc = controls_after_epoch(&ctl, m, &o, &s, &stop);
+        s.next_lr = controls_lr(&ctl, s.epoch);
+        /* The epoch trained, so it is recorded even if save_best failed. */
         rc = history_push(h, &s);
+        if (rc == CLMLP_OK) rc = ctl_rc;
+        if (rc == CLMLP_OK && stop) h->stopped_epoch = s.epoch;
         if (rc == CLMLP_OK && o.on_epoch && o.on_epoch(&s, o.user)) break;
+        if (stop) break;
     }
+    if (h && ctl.watch.best_epoch) {
+        h->best_epoch = ctl.watch.best_epoch;
+        h->best_value = ctl.watch.best;
+    }
+    /* The last epoch's weights are the best's when it was the best. */
+    if (rc == CLMLP_OK && ctl.best_params && ctl.watch.best_epoch &&
+        ctl.watch.best_epoch != m->epochs_done) {
+        rc = clmlp_model_set_params(m, ctl.best_params);
+        if (rc == CLMLP_OK) h->restored_best = 1;
+    }
+    free(ctl.best_params);
     dev_data_free(m, &dd);
     dev_data_free(m, &vd);
     free(order);

@@ -19,11 +19,12 @@
  * gradient with a floor of 1e-9; with this floor the worst is 3.5e-7). */
 #define GRADCHECK_FLOOR 1e-5
 
-/* The batch's mean loss at the parameters now on the device. */
+/* The batch's mean loss at the parameters now on the device, with the
+ * dropout masks of the step whose gradient is checked. */
 static int loss_now(clmlp_model_t *m, const clmlp_batch *b, double *loss)
 {
     CLMLP_TRY(model_metrics_reset(m));
-    CLMLP_TRY(model_forward(m, b));
+    CLMLP_TRY(model_forward(m, b, MODEL_TRAIN_AGAIN));
     CLMLP_TRY(model_loss_backward(m, b, 0));
     return model_metrics_read(m, loss, NULL, NULL);
 }
@@ -61,7 +62,7 @@ int clmlp_gradcheck(clmlp_model_t *m, const clmlp_dataset_t *ds, double h, size_
     if (rc == CLMLP_OK) rc = be_download_f64(m->be, m->params, 0, p0, n);
     /* Backpropagated gradient of the mean loss over the whole set. */
     if (rc == CLMLP_OK) rc = model_metrics_reset(m);
-    if (rc == CLMLP_OK) rc = model_forward(m, &b);
+    if (rc == CLMLP_OK) rc = model_forward(m, &b, MODEL_TRAIN);
     if (rc == CLMLP_OK) rc = model_loss_backward(m, &b, 1);
     if (rc == CLMLP_OK) rc = be_download_f64(m->be, m->grads, 0, g, n);
 

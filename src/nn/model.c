@@ -1,5 +1,6 @@
-/* Building a model: Dense layers, the packed parameter layout, compiling
- * onto a backend with seeded Glorot initialisation, and weight access. */
+/* Building a model: a stack of layer units (nn/layer_*.c), the packed
+ * parameter layout, the layer spec parser, compiling onto a backend with
+ * seeded initialisation, and weight access. */
 #include "nn/model.h"
 
 #include <ctype.h>
@@ -10,8 +11,26 @@
 #include "util/error.h"
 #include "util/rng.h"
 
-/* Largest width a layer may have; keeps every size product far from overflow. */
+/* Largest width a model's input may have. */
 #define MAX_UNITS ((size_t)1 << 24)
+
+void le_put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+void le_put_u64(unsigned char *p, uint64_t v)
+{
+    le_put_u32(p, (uint32_t)v);
+    le_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+uint32_t le_get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+uint64_t le_get_u64(const unsigned char *p)
+{
+    return (uint64_t)le_get_u32(p) | (uint64_t)le_get_u32(p + 4) << 32;
+}
 
 int clmlp_model_init(clmlp_model_t **out, size_t n_inputs)
 {
@@ -47,48 +66,47 @@ void clmlp_model_free(clmlp_model_t *m)
 {
     if (!m) return;
     model_release_buffers(m);
+    for (size_t i = 0; i < m->n_layers; i++) free(m->layers[i].config);
     free(m->layers);
     free(m->host_params);
     free(m);
 }
 
+/* Places every tensor in the packed buffer: the decayed ones first, in
+ * layer order, then the rest. */
 void model_layout(clmlp_model_t *m)
 {
-    size_t off = 0, in = m->n_inputs;
-    for (size_t i = 0; i < m->n_layers; i++) {
-        clmlp_layer *l = &m->layers[i];
-        l->in = in;
-        l->w_off = off;
-        off += l->in * l->units;
-        in = l->units;
-    }
-    m->n_weights = off;
-    for (size_t i = 0; i < m->n_layers; i++) {
-        clmlp_layer *l = &m->layers[i];
-        l->b_off = off;
-        if (l->use_bias) off += l->units;
+    size_t off = 0;
+    for (int decay = 1; decay >= 0; decay--) {
+        for (size_t i = 0; i < m->n_layers; i++) {
+            clmlp_layer *l = &m->layers[i];
+            for (size_t t = 0; t < l->n_tensors; t++) {
+                if (l->tensors[t].decay != decay) continue;
+                l->tensors[t].off = off;
+                off += l->tensors[t].count;
+            }
+        }
+        if (decay) m->n_weights = off;
     }
     m->n_params = off;
 }
 
-int clmlp_model_add_dense(clmlp_model_t *m, size_t units, clmlp_act act, int use_bias)
+/* Parameters of layer l. */
+static size_t layer_params(const clmlp_layer *l)
 {
-    if (!m) return clmlp_set_error(CLMLP_E_INVALID, "clmlp_model_add_dense: no model");
-    if (m->be)
-        return clmlp_set_error(CLMLP_E_INVALID, "cannot add a layer to a compiled model");
-    if (units == 0 || units > MAX_UNITS)
-        return clmlp_set_error(CLMLP_E_INVALID, "a Dense layer needs 1 to %zu units, got %zu",
-                               MAX_UNITS, units);
-    if ((unsigned)act >= CLMLP_ACT_COUNT)
-        return clmlp_set_error(CLMLP_E_INVALID, "unknown activation %d", (int)act);
-    size_t in = m->n_layers ? m->layers[m->n_layers - 1].units : m->n_inputs;
-    /* The parameter count must stay far below SIZE_MAX and 2^31 elements,
-     * the most one OpenCL buffer index comfortably covers. */
-    if ((double)in * (double)units + (double)m->n_params + (double)units > 2147483647.0)
-        return clmlp_set_error(CLMLP_E_INVALID,
-                               "a %zu x %zu layer makes the model too large (over 2^31 "
-                               "parameters)",
-                               in, units);
+    size_t n = 0;
+    for (size_t t = 0; t < l->n_tensors; t++) n += l->tensors[t].count;
+    return n;
+}
+
+int model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_layer_kind *custom,
+              const void *config, size_t config_size)
+{
+    if (!m) return clmlp_set_error(CLMLP_E_INVALID, "adding a layer: no model");
+    if (m->be) return clmlp_set_error(CLMLP_E_INVALID, "cannot add a layer to a compiled model");
+    if (config_size && !config)
+        return clmlp_set_error(CLMLP_E_INVALID, "adding a layer: %zu configuration bytes at NULL",
+                               config_size);
     if (m->n_layers == m->cap_layers) {
         size_t cap = m->cap_layers ? 2 * m->cap_layers : 4;
         clmlp_layer *nl = realloc(m->layers, cap * sizeof *nl);
@@ -96,15 +114,62 @@ int clmlp_model_add_dense(clmlp_model_t *m, size_t units, clmlp_act act, int use
         m->layers = nl;
         m->cap_layers = cap;
     }
-    clmlp_layer *l = &m->layers[m->n_layers++];
-    memset(l, 0, sizeof *l);
-    l->units = units;
-    l->act = act;
-    l->use_bias = use_bias != 0;
+    clmlp_layer l;
+    memset(&l, 0, sizeof l);
+    l.vt = vt;
+    l.custom = custom;
+    l.in = m->n_layers ? m->layers[m->n_layers - 1].out : m->n_inputs;
+    l.config_size = config_size;
+    l.config = malloc(config_size ? config_size : 1);
+    if (!l.config) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory adding a layer");
+    if (config_size) memcpy(l.config, config, config_size);
+    int rc = vt->build(&l, l.in);
+    /* The parameter count must stay far below SIZE_MAX and 2^31 elements,
+     * the most one OpenCL buffer index comfortably covers. */
+    if (rc == CLMLP_OK &&
+        (double)layer_params(&l) + (double)m->n_params + (double)l.out > 2147483647.0)
+        rc = clmlp_set_error(CLMLP_E_INVALID,
+                             "a %zu x %zu layer makes the model too large (over 2^31 "
+                             "parameters)",
+                             l.in, l.out);
+    if (rc != CLMLP_OK) {
+        free(l.config);
+        return rc;
+    }
+    m->layers[m->n_layers++] = l;
     model_layout(m);
     free(m->host_params); /* the layout changed: earlier weights no longer fit */
     m->host_params = NULL;
     return CLMLP_OK;
+}
+
+int clmlp_model_add_dense(clmlp_model_t *m, size_t units, clmlp_act act, int use_bias)
+{
+    if ((unsigned)act >= CLMLP_ACT_COUNT)
+        return clmlp_set_error(CLMLP_E_INVALID, "unknown activation %d", (int)act);
+    unsigned char cfg[DENSE_CONFIG_SIZE];
+    dense_config_encode(cfg, units, act, use_bias);
+    return model_add(m, &clmlp_layer_dense, NULL, cfg, sizeof cfg);
+}
+
+int clmlp_model_add_dropout(clmlp_model_t *m, double rate)
+{
+    unsigned char cfg[DROPOUT_CONFIG_SIZE];
+    dropout_config_encode(cfg, rate);
+    return model_add(m, &clmlp_layer_dropout, NULL, cfg, sizeof cfg);
+}
+
+int clmlp_model_add_layer(clmlp_model_t *m, const char *kind, const void *config,
+                          size_t config_size)
+{
+    const clmlp_layer_kind *custom;
+    const clmlp_layer_vt *vt = model_layer_vt(kind, &custom);
+    if (!vt)
+        return clmlp_set_error(CLMLP_E_NOT_FOUND,
+                               "unknown layer kind '%s' (built in: dense, dropout; others must "
+                               "be registered with clmlp_layer_register)",
+                               kind ? kind : "(null)");
+    return model_add(m, vt, custom, config, config_size);
 }
 
 /* Parses a whole positive number from [s, end) into *v. */
@@ -118,6 +183,72 @@ static int parse_count(const char *s, size_t len, size_t *v)
     }
     *v = x;
     return 0;
+}
+
+/* Every activation's name, comma-separated, into buf. */
+static const char *known_activations(char *buf, size_t size)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < CLMLP_ACT_COUNT && k < size; a++)
+        k += (size_t)snprintf(buf + k, size - k, "%s%s", a ? ", " : "",
+                              clmlp_act_name((clmlp_act)a));
+    return buf;
+}
+
+/* Adds the layer one spec item describes (fields split at ':'). */
+static int spec_item(clmlp_model_t *m, const char *spec, size_t item, char **fields, size_t nf)
+{
+    size_t units;
+    char known[256];
+    if (strcmp(fields[0], "dropout") == 0) {
+        char *end = NULL;
+        double rate = nf == 2 ? strtod(fields[1], &end) : NAN;
+        if (nf != 2 || end == fields[1] || *end || !(rate >= 0.0 && rate < 1.0))
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "layer spec '%s': item %zu: dropout takes one rate in [0, 1), "
+                                   "as dropout:0.2",
+                                   spec, item + 1);
+        return clmlp_model_add_dropout(m, rate);
+    }
+    if (parse_count(fields[0], strlen(fields[0]), &units) != 0) {
+        if (clmlp_layer_find(fields[0])) {
+            if (nf > 1)
+                return clmlp_set_error(CLMLP_E_INVALID,
+                                       "layer spec '%s': item %zu: layer kind '%s' takes no "
+                                       "fields in a spec",
+                                       spec, item + 1, fields[0]);
+            return clmlp_model_add_layer(m, fields[0], NULL, 0);
+        }
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "layer spec '%s': item %zu ('%s') is neither a number of units "
+                               "nor a layer kind (known: UNITS[:ACTIVATION][:nobias], "
+                               "dropout:RATE%s)",
+                               spec, item + 1, fields[0], model_registered_kinds(known, sizeof known));
+    }
+    if (units == 0)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "layer spec '%s': item %zu needs at least 1 unit", spec, item + 1);
+    clmlp_act act = CLMLP_ACT_LINEAR;
+    int use_bias = 1, have_act = 0;
+    for (size_t f = 1; f < nf; f++) {
+        if (strcmp(fields[f], "nobias") == 0 && use_bias) {
+            use_bias = 0;
+        } else if (!have_act && clmlp_act_parse(fields[f], &act) == CLMLP_OK) {
+            have_act = 1;
+        } else if (clmlp_act_parse(fields[f], &act) == CLMLP_OK || strcmp(fields[f], "nobias") == 0) {
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "layer spec '%s': item %zu gives '%s' twice or more than one "
+                                   "activation",
+                                   spec, item + 1, fields[f]);
+        } else {
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "layer spec '%s': unknown activation '%s' in item %zu (known: "
+                                   "%s; or nobias)",
+                                   spec, fields[f], item + 1, known_activations(known, sizeof known));
+        }
+    }
+    return clmlp_model_add_dense(m, units, act, use_bias);
 }
 
 int clmlp_model_from_spec(clmlp_model_t **out, const char *spec)
@@ -140,44 +271,38 @@ int clmlp_model_from_spec(clmlp_model_t **out, const char *spec)
         }
         memcpy(buf, p, len);
         buf[len] = '\0';
-        char *fields[4] = {0};
+        char *fields[8] = {0};
         size_t nf = 0;
-        for (char *tok = buf; nf < 4;) {
+        for (char *tok = buf;;) {
+            if (nf == sizeof fields / sizeof fields[0]) {
+                nf++; /* too many */
+                break;
+            }
             fields[nf++] = tok;
             char *c = strchr(tok, ':');
             if (!c) break;
             *c = '\0';
             tok = c + 1;
         }
-        size_t units;
-        if (parse_count(fields[0], strlen(fields[0]), &units) != 0 || units == 0) {
+        if (nf > 3) {
             rc = clmlp_set_error(CLMLP_E_INVALID,
-                                 "layer spec '%s': item %zu ('%s') must start with a whole "
-                                 "number of units >= 1",
-                                 spec, item + 1, fields[0]);
+                                 "layer spec '%s': item %zu has too many ':' fields (at most "
+                                 "UNITS:ACTIVATION:nobias)",
+                                 spec, item + 1);
             break;
         }
         if (item == 0) {
-            if (nf > 1) {
+            size_t units;
+            if (nf > 1 || parse_count(fields[0], strlen(fields[0]), &units) != 0 || units == 0) {
                 rc = clmlp_set_error(CLMLP_E_INVALID,
-                                     "layer spec '%s': the first item is the input width and "
-                                     "takes no activation",
-                                     spec);
+                                     "layer spec '%s': the first item is the input width, a "
+                                     "whole number >= 1, got '%s'",
+                                     spec, fields[0]);
                 break;
             }
             rc = clmlp_model_init(&m, units);
         } else {
-            clmlp_act act = CLMLP_ACT_LINEAR;
-            int use_bias = 1;
-            for (size_t f = 1; f < nf && rc == CLMLP_OK; f++) {
-                if (strcmp(fields[f], "nobias") == 0)
-                    use_bias = 0;
-                else if (clmlp_act_parse(fields[f], &act) != CLMLP_OK)
-                    rc = clmlp_set_error(CLMLP_E_INVALID,
-                                         "layer spec '%s': unknown activation '%s' in item %zu",
-                                         spec, fields[f], item + 1);
-            }
-            if (rc == CLMLP_OK) rc = clmlp_model_add_dense(m, units, act, use_bias);
+            rc = spec_item(m, spec, item, fields, nf);
         }
         if (!end) break;
         p = end + 1;
@@ -198,11 +323,16 @@ size_t clmlp_model_n_inputs(const clmlp_model_t *m) { return m ? m->n_inputs : 0
 size_t clmlp_model_n_params(const clmlp_model_t *m) { return m ? m->n_params : 0; }
 size_t clmlp_model_n_outputs(const clmlp_model_t *m)
 {
-    return m && m->n_layers ? m->layers[m->n_layers - 1].units : 0;
+    return m && m->n_layers ? m->layers[m->n_layers - 1].out : 0;
 }
 clmlp_loss clmlp_model_loss(const clmlp_model_t *m) { return m->loss; }
 clmlp_optimizer clmlp_model_optimizer(const clmlp_model_t *m) { return m->opt; }
 size_t clmlp_model_epochs_done(const clmlp_model_t *m) { return m ? m->epochs_done : 0; }
+
+const char *model_layer_kind_name(const clmlp_layer *l)
+{
+    return l->custom ? l->custom->name : l->vt->kind;
+}
 
 int clmlp_model_layer(const clmlp_model_t *m, size_t i, size_t *units, clmlp_act *act,
                       int *use_bias)
@@ -210,10 +340,35 @@ int clmlp_model_layer(const clmlp_model_t *m, size_t i, size_t *units, clmlp_act
     if (!m || i >= m->n_layers)
         return clmlp_set_error(CLMLP_E_NOT_FOUND, "no layer %zu (the model has %zu)", i,
                                m ? m->n_layers : 0);
-    if (units) *units = m->layers[i].units;
-    if (act) *act = m->layers[i].act;
-    if (use_bias) *use_bias = m->layers[i].use_bias;
+    const clmlp_layer *l = &m->layers[i];
+    int dense = l->vt == &clmlp_layer_dense;
+    if (units) *units = l->out;
+    if (act) *act = dense ? l->act : CLMLP_ACT_LINEAR;
+    if (use_bias) *use_bias = dense ? l->use_bias : 0;
     return CLMLP_OK;
+}
+
+const char *clmlp_model_layer_kind(const clmlp_model_t *m, size_t i)
+{
+    return m && i < m->n_layers ? model_layer_kind_name(&m->layers[i]) : NULL;
+}
+
+char *clmlp_model_param_name(const clmlp_model_t *m, size_t index, char *buf, size_t size)
+{
+    if (!buf || size == 0) return buf;
+    snprintf(buf, size, "parameter %zu", index);
+    for (size_t i = 0; m && i < m->n_layers; i++) {
+        const clmlp_layer *l = &m->layers[i];
+        for (size_t t = 0; t < l->n_tensors; t++) {
+            const clmlp_tensor *tn = &l->tensors[t];
+            if (index >= tn->off && index - tn->off < tn->count) {
+                snprintf(buf, size, "layer %zu (%s) parameter %s[%zu]", i + 1,
+                         model_layer_kind_name(l), tn->name, index - tn->off);
+                return buf;
+            }
+        }
+    }
+    return buf;
 }
 
 void clmlp_model_summary(const clmlp_model_t *m, FILE *f)
@@ -226,12 +381,11 @@ void clmlp_model_summary(const clmlp_model_t *m, FILE *f)
     fprintf(f, " %-28s %-24s %10s\n", "input (InputLayer)", "", "0");
     for (size_t i = 0; i < m->n_layers; i++) {
         const clmlp_layer *l = &m->layers[i];
-        char name[64], shape[32];
-        snprintf(name, sizeof name, "dense_%zu (Dense, %s%s)", i + 1, clmlp_act_name(l->act),
-                 l->use_bias ? "" : ", no bias");
-        snprintf(shape, sizeof shape, "(None, %zu)", l->units);
-        fprintf(f, " %-28s %-24s %10zu\n", name, shape,
-                l->in * l->units + (l->use_bias ? l->units : 0));
+        char desc[64], name[128], shape[32];
+        l->vt->describe(l, desc, sizeof desc);
+        snprintf(name, sizeof name, "%s_%zu (%s)", model_layer_kind_name(l), i + 1, desc);
+        snprintf(shape, sizeof shape, "(None, %zu)", l->out);
+        fprintf(f, " %-28s %-24s %10zu\n", name, shape, layer_params(l));
         if (i == 0) fprintf(f, "   (input (None, %zu))\n", l->in);
     }
     fprintf(f, "=================================================================\n");
@@ -241,10 +395,24 @@ void clmlp_model_summary(const clmlp_model_t *m, FILE *f)
 
 int model_loss_fused(const clmlp_model_t *m)
 {
-    clmlp_act a = m->layers[m->n_layers - 1].act;
+    const clmlp_layer *last = &m->layers[m->n_layers - 1];
+    if (last->vt != &clmlp_layer_dense) return 0;
+    clmlp_act a = last->act;
     return ((m->loss == CLMLP_LOSS_CCE || m->loss == CLMLP_LOSS_SPARSE_CCE) &&
             a == CLMLP_ACT_SOFTMAX) ||
            (m->loss == CLMLP_LOSS_BCE && a == CLMLP_ACT_SIGMOID);
+}
+
+int model_check_trainable(const clmlp_model_t *m)
+{
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const clmlp_layer *l = &m->layers[i];
+        const char *why = l->vt->untrainable ? l->vt->untrainable(l) : NULL;
+        if (why)
+            return clmlp_set_error(CLMLP_E_INVALID, "cannot train layer %zu (%s): %s", i + 1,
+                                   model_layer_kind_name(l), why);
+    }
+    return CLMLP_OK;
 }
 
 size_t model_opt_state_count(const clmlp_model_t *m)
@@ -278,18 +446,14 @@ static int check_optimizer(clmlp_optimizer *o)
     return CLMLP_OK;
 }
 
-/* Glorot-uniform weights and zero biases from seed, on the host. */
+/* Every layer's initial parameters from seed, on the host (Glorot-uniform
+ * Dense weights and zero biases; each kind draws its own in layer order). */
 static void init_params(const clmlp_model_t *m, uint64_t seed, float *p)
 {
     clmlp_rng r;
     clmlp_rng_seed(&r, seed);
     memset(p, 0, m->n_params * sizeof *p);
-    for (size_t i = 0; i < m->n_layers; i++) {
-        const clmlp_layer *l = &m->layers[i];
-        double limit = sqrt(6.0 / (double)(l->in + l->units));
-        for (size_t j = 0; j < l->in * l->units; j++)
-            p[l->w_off + j] = (float)((2.0 * clmlp_rng_uniform(&r) - 1.0) * limit);
-    }
+    for (size_t i = 0; i < m->n_layers; i++) m->layers[i].vt->init(&m->layers[i], p, &r);
 }
 
 int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer *opt,
@@ -316,6 +480,8 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     m->loss = loss;
     m->opt = o;
     m->opt_step = 0;
+    m->seed = seed;
+    m->train_steps = 0;
     /* Nothing is allocated for a model the device cannot hold. */
     const clmlp_mem_part parts[] = {
         {"parameters", m->n_params, CLMLP_BUF_F32, 1, 0},
@@ -357,20 +523,31 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     return rc;
 }
 
+/* Values per row of the y (outputs) and z (scratch) blocks, and the widest
+ * gradient a layer passes back. */
+static void workspace_widths(const clmlp_model_t *m, size_t *ys, size_t *zs, size_t *widest)
+{
+    *ys = *zs = 0;
+    *widest = m->n_inputs;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        *ys += m->layers[i].out;
+        *zs += m->layers[i].scratch;
+        if (m->layers[i].out > *widest) *widest = m->layers[i].out;
+    }
+}
+
 size_t model_workspace_parts(const clmlp_model_t *m, size_t rows, clmlp_mem_part *out)
 {
-    size_t total = 0, widest = m->n_inputs;
-    for (size_t i = 0; i < m->n_layers; i++) {
-        total += m->layers[i].units;
-        if (m->layers[i].units > widest) widest = m->layers[i].units;
-    }
+    size_t ys, zs, widest;
+    workspace_widths(m, &ys, &zs, &widest);
     /* In the order model_reserve fills its buffers. */
-    out[0] = (clmlp_mem_part){"activations (z and y)", total * rows, CLMLP_BUF_F32, 2, 1};
-    out[1] = (clmlp_mem_part){"backprop workspace", widest * rows, CLMLP_BUF_F32, 2, 1};
-    out[2] = (clmlp_mem_part){"batch inputs", m->n_inputs * rows, CLMLP_BUF_F32, 1, 1};
-    out[3] = (clmlp_mem_part){"batch targets", clmlp_model_n_outputs(m) * rows, CLMLP_BUF_F32,
+    out[0] = (clmlp_mem_part){"layer scratch (z)", zs ? zs * rows : 1, CLMLP_BUF_F32, 1, 1};
+    out[1] = (clmlp_mem_part){"layer outputs (y)", ys * rows, CLMLP_BUF_F32, 1, 1};
+    out[2] = (clmlp_mem_part){"backprop workspace", widest * rows, CLMLP_BUF_F32, 2, 1};
+    out[3] = (clmlp_mem_part){"batch inputs", m->n_inputs * rows, CLMLP_BUF_F32, 1, 1};
+    out[4] = (clmlp_mem_part){"batch targets", clmlp_model_n_outputs(m) * rows, CLMLP_BUF_F32,
                               1, 1};
-    out[4] = (clmlp_mem_part){"batch labels", rows, CLMLP_BUF_I32, 1, 1};
+    out[5] = (clmlp_mem_part){"batch labels", rows, CLMLP_BUF_I32, 1, 1};
     return MODEL_WORKSPACE_PARTS;
 }
 
@@ -379,16 +556,19 @@ int model_reserve(clmlp_model_t *m, size_t rows)
     if (!m->be) return clmlp_set_error(CLMLP_E_INVALID, "the model is not compiled");
     if (rows == 0) return clmlp_set_error(CLMLP_E_INVALID, "a batch needs at least one row");
     if (rows <= m->ws_rows) return CLMLP_OK;
-    size_t total = 0;
-    for (size_t i = 0; i < m->n_layers; i++) {
-        m->layers[i].ws_off = total * rows;
-        total += m->layers[i].units;
-    }
-    if ((double)total * (double)rows > 2147483647.0)
+    size_t ys, zs, widest;
+    workspace_widths(m, &ys, &zs, &widest);
+    if ((double)(ys > zs ? ys : zs) * (double)rows > 2147483647.0)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "a batch of %zu rows through layers %zu wide in all is too "
                                "large; use a smaller batch",
-                               rows, total);
+                               rows, ys);
+    for (size_t i = 0, yo = 0, zo = 0; i < m->n_layers; i++) {
+        m->layers[i].ws_off = yo * rows;
+        m->layers[i].sc_off = zo * rows;
+        yo += m->layers[i].out;
+        zo += m->layers[i].scratch;
+    }
     /* The buffers, in the order of model_workspace_parts. */
     clmlp_buf **bufs[] = {&m->z, &m->y, &m->d0, &m->d1, &m->xb, &m->tb, &m->lb};
     size_t n_bufs = sizeof bufs / sizeof bufs[0];
@@ -414,51 +594,61 @@ int model_reserve(clmlp_model_t *m, size_t rows)
     return CLMLP_OK;
 }
 
-/* Checks a layer index for weight access. */
+/* Checks a layer index for weight access: a Dense layer. */
 static int check_layer(const clmlp_model_t *m, size_t i)
 {
     if (!m) return clmlp_set_error(CLMLP_E_INVALID, "no model given");
     if (i >= m->n_layers)
         return clmlp_set_error(CLMLP_E_NOT_FOUND, "no layer %zu (the model has %zu)", i,
                                m->n_layers);
+    if (m->layers[i].vt != &clmlp_layer_dense)
+        return clmlp_set_error(CLMLP_E_INVALID, "layer %zu is a %s layer, not a dense one", i,
+                               model_layer_kind_name(&m->layers[i]));
     return CLMLP_OK;
 }
 
-int clmlp_model_get_weights(const clmlp_model_t *m, size_t i, float *w, float *b)
+/* Copies Dense layer i's kernel and bias between w, b and the packed
+ * parameters (host copy or device), in the direction `set` says. */
+static int move_weights(clmlp_model_t *m, size_t i, float *w, float *b, int set)
 {
-    CLMLP_TRY(check_layer(m, i));
     const clmlp_layer *l = &m->layers[i];
+    const clmlp_tensor *tw = &l->tensors[0], *tb = l->use_bias ? &l->tensors[1] : NULL;
     if (!m->be) {
-        if (!m->host_params)
+        if (!m->host_params && !set)
             return clmlp_set_error(CLMLP_E_INVALID,
                                    "the model has no weights yet: compile it or set them");
-        if (w) memcpy(w, m->host_params + l->w_off, l->in * l->units * sizeof *w);
-        if (b && l->use_bias) memcpy(b, m->host_params + l->b_off, l->units * sizeof *b);
-        return CLMLP_OK;
-    }
-    if (w) CLMLP_TRY(be_download(m->be, m->params, l->w_off, w, l->in * l->units));
-    if (b && l->use_bias) CLMLP_TRY(be_download(m->be, m->params, l->b_off, b, l->units));
-    return CLMLP_OK;
-}
-
-int clmlp_model_set_weights(clmlp_model_t *m, size_t i, const float *w, const float *b)
-{
-    CLMLP_TRY(check_layer(m, i));
-    const clmlp_layer *l = &m->layers[i];
-    if (!m->be) {
         if (!m->host_params) {
             m->host_params = calloc(m->n_params ? m->n_params : 1, sizeof *m->host_params);
             if (!m->host_params)
                 return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for %zu parameters",
                                        m->n_params);
         }
-        if (w) memcpy(m->host_params + l->w_off, w, l->in * l->units * sizeof *w);
-        if (b && l->use_bias) memcpy(m->host_params + l->b_off, b, l->units * sizeof *b);
+        float *hw = m->host_params + tw->off, *hb = tb ? m->host_params + tb->off : NULL;
+        if (w) memcpy(set ? hw : w, set ? w : hw, tw->count * sizeof *w);
+        if (b && tb) memcpy(set ? hb : b, set ? b : hb, tb->count * sizeof *b);
         return CLMLP_OK;
     }
-    if (w) CLMLP_TRY(be_upload(m->be, m->params, l->w_off, w, l->in * l->units));
-    if (b && l->use_bias) CLMLP_TRY(be_upload(m->be, m->params, l->b_off, b, l->units));
+    if (set) {
+        if (w) CLMLP_TRY(be_upload(m->be, m->params, tw->off, w, tw->count));
+        if (b && tb) CLMLP_TRY(be_upload(m->be, m->params, tb->off, b, tb->count));
+    } else {
+        if (w) CLMLP_TRY(be_download(m->be, m->params, tw->off, w, tw->count));
+        if (b && tb) CLMLP_TRY(be_download(m->be, m->params, tb->off, b, tb->count));
+    }
     return CLMLP_OK;
+}
+
+int clmlp_model_get_weights(const clmlp_model_t *m, size_t i, float *w, float *b)
+{
+    CLMLP_TRY(check_layer(m, i));
+    /* Reading changes nothing; move_weights only writes when set. */
+    return move_weights((clmlp_model_t *)m, i, w, b, 0);
+}
+
+int clmlp_model_set_weights(clmlp_model_t *m, size_t i, const float *w, const float *b)
+{
+    CLMLP_TRY(check_layer(m, i));
+    return move_weights(m, i, (float *)w, (float *)b, 1);
 }
 
 int clmlp_model_get_params(const clmlp_model_t *m, float *out)

@@ -1,21 +1,114 @@
-/* The model's private layout: Dense layers over ONE packed parameter buffer
- * (all weight matrices first, in layer order, then all biases, so weight
- * decay covers exactly the first n_weights values), plus the workspace that
- * forward and backward passes use on the backend. */
+/* The model's private layout: a stack of layers, each a unit behind the
+ * clmlp_layer_vt table (layer_dense.c, layer_dropout.c, layer_custom.c),
+ * over ONE packed parameter buffer.  Every tensor weight decay applies to
+ * comes first, in layer order, then every other tensor, so the optimizer's
+ * one pass decays exactly the first n_weights values (for Dense layers:
+ * all weight matrices, then all biases, as model files of version 1 hold
+ * them).  The workspace gives each layer a block of rows x out values in y
+ * for its output and rows x scratch values in z for its own use. */
 #ifndef CLMLP_MODEL_H
 #define CLMLP_MODEL_H
 
 #include "backend/backend.h"
 #include "clmlp.h"
+#include "clmlp_layer.h"
+#include "util/rng.h"
 
+typedef struct clmlp_layer clmlp_layer;
+
+/* One parameter tensor of a layer, placed in the packed buffer. */
 typedef struct {
-    size_t in, units;
+    const char *name;
+    size_t count;
+    int decay;  /* weight decay applies (placed among the first n_weights) */
+    size_t off; /* in the packed buffer */
+} clmlp_tensor;
+
+/* What a layer's forward and backward work on, for one batch. */
+typedef struct {
+    size_t rows;
+    int training;
+    const clmlp_buf *x; /* input, rows x in */
+    size_t x_off;
+    /* backward only */
+    clmlp_buf *dy;      /* d loss / d output, rows x out; the layer may
+                           overwrite it */
+    clmlp_buf *dx;      /* d loss / d input to write, rows x in; NULL for
+                           the first layer */
+    int dy_is_dz;       /* the loss gave d loss / d z of a fused output
+                           activation (Dense only) */
+} clmlp_layer_io;
+
+/* A layer kind's functions: the unit the model, fit loop, files and CLI
+ * see.  Output goes to m->y at l->ws_off, scratch to m->z at l->sc_off. */
+typedef struct {
+    const char *kind; /* as in specs and model files: "dense" */
+    /* Decodes l->config, checks it for input width in, and sets l->out,
+     * l->scratch, l->n_tensors and each tensor's name, count and decay. */
+    int (*build)(clmlp_layer *l, size_t in);
+    /* Draws the layer's initial parameters into the packed host array p. */
+    void (*init)(const clmlp_layer *l, float *p, clmlp_rng *r);
+    int (*forward)(clmlp_model_t *m, const clmlp_layer *l, const clmlp_layer_io *io);
+    int (*backward)(clmlp_model_t *m, const clmlp_layer *l, const clmlp_layer_io *io);
+    /* "Dense, relu" for summaries; into buf. */
+    void (*describe)(const clmlp_layer *l, char *buf, size_t size);
+    /* Optional: why the layer cannot be trained (NULL: it can). */
+    const char *(*untrainable)(const clmlp_layer *l);
+} clmlp_layer_vt;
+
+struct clmlp_layer {
+    const clmlp_layer_vt *vt;
+    const clmlp_layer_kind *custom; /* the user's kind (layer_custom.c), else NULL */
+    unsigned char *config;          /* the configuration bytes model files hold */
+    size_t config_size;
+    size_t in, out, scratch;        /* widths; scratch values per row in z */
+    size_t n_tensors;
+    clmlp_tensor tensors[CLMLP_LAYER_MAX_TENSORS];
+    size_t ws_off, sc_off;          /* blocks in y and z, for ws_rows rows */
+    /* Decoded by build for the built-in kinds. */
     clmlp_act act;
     int use_bias;
-    size_t w_off;  /* in x units weights, row-major, in the packed buffer */
-    size_t b_off;  /* units biases (if use_bias) */
-    size_t ws_off; /* this layer's rows x units block in the z and y buffers */
-} clmlp_layer;
+    double rate;
+};
+
+/* The built-in kinds and the adapter for registered ones. */
+extern const clmlp_layer_vt clmlp_layer_dense;
+extern const clmlp_layer_vt clmlp_layer_dropout;
+extern const clmlp_layer_vt clmlp_layer_custom;
+
+/* The vt for a kind name (built-in or registered; *custom set for the
+ * latter), or NULL. */
+const clmlp_layer_vt *model_layer_vt(const char *kind, const clmlp_layer_kind **custom);
+
+/* Dense's configuration bytes (units, activation, bias) as model files
+ * store them. */
+#define DENSE_CONFIG_SIZE 16
+void dense_config_encode(unsigned char out[DENSE_CONFIG_SIZE], size_t units, clmlp_act act,
+                         int use_bias);
+#define DROPOUT_CONFIG_SIZE 8
+void dropout_config_encode(unsigned char out[DROPOUT_CONFIG_SIZE], double rate);
+
+/* A layer's kind as specs and files name it ("dense", a custom name). */
+const char *model_layer_kind_name(const clmlp_layer *l);
+/* ", name, name" for every registered kind (or ""), into buf. */
+const char *model_registered_kinds(char *buf, size_t size);
+
+/* Appends a layer of vt with configuration bytes (copied). */
+int model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_layer_kind *custom,
+              const void *config, size_t config_size);
+/* Refuses (naming the layer and why) a model that cannot be trained. */
+int model_check_trainable(const clmlp_model_t *m);
+
+/* Little-endian encoding for configuration bytes. */
+void le_put_u32(unsigned char *p, uint32_t v);
+void le_put_u64(unsigned char *p, uint64_t v);
+uint32_t le_get_u32(const unsigned char *p);
+uint64_t le_get_u64(const unsigned char *p);
+
+/* The state clmlp_layer_uniform draws from. */
+struct clmlp_layer_rng {
+    clmlp_rng r;
+};
 
 /* Targets of a data set as the loss wants them, on the device. */
 typedef struct {
@@ -30,6 +123,9 @@ struct clmlp_model {
     size_t n_layers, cap_layers;
     clmlp_layer *layers;
     size_t n_params, n_weights;
+    uint64_t seed;        /* the compile seed: dropout masks derive from it */
+    uint64_t train_steps; /* training forward passes so far (dropout masks) */
+    int fwd_training;     /* the last forward pass was a training one */
 
     float *host_params; /* weights set before compiling (NULL: random) */
 
@@ -53,7 +149,7 @@ struct clmlp_model {
 
 /* Recomputes offsets and parameter counts after layers change. */
 void model_layout(clmlp_model_t *m);
-/* Whether the output activation and loss form a fused pair. */
+/* Whether the output layer's activation and the loss form a fused pair. */
 int model_loss_fused(const clmlp_model_t *m);
 /* Makes the workspace hold at least rows rows (allocates only when it grows). */
 int model_reserve(clmlp_model_t *m, size_t rows);
@@ -76,8 +172,12 @@ int model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
 /* The rows [start, start+rows) of dd in place, without copying. */
 void model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
                        size_t rows, clmlp_batch *b);
-/* Forward pass of the batch's inputs through every layer. */
-int model_forward(clmlp_model_t *m, const clmlp_batch *b);
+/* Forward pass of the batch's inputs through every layer.  mode is one of:
+ * MODEL_INFER (dropout passes through), MODEL_TRAIN (a new training step:
+ * fresh dropout masks), MODEL_TRAIN_AGAIN (the last step's masks again,
+ * for finite differences). */
+enum { MODEL_INFER = 0, MODEL_TRAIN = 1, MODEL_TRAIN_AGAIN = 2 };
+int model_forward(clmlp_model_t *m, const clmlp_batch *b, int mode);
 /* Adds the batch's loss and correct count to metrics and, if want_grads,
  * backpropagates the batch's mean loss into m->grads. */
 int model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_grads);
@@ -109,7 +209,7 @@ int model_memory_guard(clmlp_backend_t *be, const clmlp_mem_part *parts, size_t 
                        const char *what);
 /* The buffers model_reserve makes for rows rows: fills out (room for
  * MODEL_WORKSPACE_PARTS) and returns how many. */
-#define MODEL_WORKSPACE_PARTS 5
+#define MODEL_WORKSPACE_PARTS 6
 size_t model_workspace_parts(const clmlp_model_t *m, size_t rows, clmlp_mem_part *out);
 /* The buffers dev_data_upload makes for ds: fills out (room for
  * MODEL_DATA_PARTS) and returns how many; name says which set. */

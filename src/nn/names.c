@@ -5,8 +5,10 @@
 #include "clmlp.h"
 #include "util/error.h"
 
-static const char *const act_names[CLMLP_ACT_COUNT] = {
-    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax"};
+static const char *const act_names[] = {
+    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax", "step"};
+_Static_assert(sizeof act_names / sizeof act_names[0] == CLMLP_ACT_COUNT,
+               "one name per activation, in clmlp_act order");
 
 /* Long Keras names first, then short aliases. */
 static const struct {
@@ -40,7 +42,7 @@ int clmlp_act_parse(const char *name, clmlp_act *out)
         }
     return clmlp_set_error(CLMLP_E_INVALID,
                            "unknown activation '%s' (linear, sigmoid, tanh, relu, elu, selu, "
-                           "softplus, swish, softmax)",
+                           "softplus, swish, softmax, step)",
                            name ? name : "");
 }
 

@@ -1,6 +1,6 @@
 /* One pass over a batch: gathering it on the device, forward through every
- * Dense layer, the loss, backpropagation into the packed gradient buffer,
- * and the optimizer step.  Nothing here waits for the device. */
+ * layer, the loss, backpropagation into the packed gradient buffer, and the
+ * optimizer step.  Nothing here waits for the device. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,20 +163,17 @@ void model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t 
     b->labels_off = start;
 }
 
-int model_forward(clmlp_model_t *m, const clmlp_batch *b)
+int model_forward(clmlp_model_t *m, const clmlp_batch *b, int mode)
 {
-    const clmlp_buf *a = b->x;
-    size_t a_off = b->x_off, rows = b->rows;
+    clmlp_layer_io io = {.rows = b->rows, .training = mode != MODEL_INFER, .x = b->x,
+                         .x_off = b->x_off};
+    if (mode == MODEL_TRAIN) m->train_steps++;
+    m->fwd_training = io.training;
     for (size_t i = 0; i < m->n_layers; i++) {
         const clmlp_layer *l = &m->layers[i];
-        /* z = a W: (rows x in) (in x units) */
-        CLMLP_TRY(be_gemm(m->be, 0, 0, rows, l->units, l->in, 1.0f, a, a_off, l->in, m->params,
-                          l->w_off, l->units, 0.0f, m->z, l->ws_off, l->units));
-        CLMLP_TRY(be_bias_act_forward(m->be, l->act, rows, l->units, m->z, l->ws_off,
-                                      l->use_bias ? m->params : NULL, l->b_off, m->y,
-                                      l->ws_off));
-        a = m->y;
-        a_off = l->ws_off;
+        CLMLP_TRY(l->vt->forward(m, l, &io));
+        io.x = m->y;
+        io.x_off = l->ws_off;
     }
     return CLMLP_OK;
 }
@@ -188,34 +185,28 @@ int model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_grads)
     int fused = model_loss_fused(m);
     int by_labels = loss_uses_labels(m);
     clmlp_buf *d = m->d0, *dn = m->d1;
-    CLMLP_TRY(be_loss_grad(m->be, m->loss, fused, rows, last->units, m->y, last->ws_off,
+    CLMLP_TRY(be_loss_grad(m->be, m->loss, fused, rows, last->out, m->y, last->ws_off,
                            by_labels ? NULL : b->t, b->t_off, by_labels ? b->labels : NULL,
                            b->labels_off, 1.0f / (float)rows, want_grads ? d : NULL, 0,
                            m->metrics));
     /* Accuracy by labels where the data has them, else by the targets. */
-    CLMLP_TRY(be_count_correct(m->be, rows, last->units, m->y, last->ws_off,
+    CLMLP_TRY(be_count_correct(m->be, rows, last->out, m->y, last->ws_off,
                                b->labels ? NULL : b->t, b->t_off, b->labels, b->labels_off,
                                m->metrics));
     m->metric_rows += rows;
     if (!want_grads) return CLMLP_OK;
-    if (!fused)
-        CLMLP_TRY(be_act_backward(m->be, last->act, rows, last->units, m->z, last->ws_off,
-                                  m->y, last->ws_off, d, 0, d, 0));
+    /* Each layer turns d loss / d output (d) into its parameters' gradients
+     * and d loss / d input (dn), which the layer before it takes as its d. */
     for (size_t i = m->n_layers; i-- > 0;) {
         const clmlp_layer *l = &m->layers[i];
-        const clmlp_buf *a = i ? m->y : b->x;
-        size_t a_off = i ? m->layers[i - 1].ws_off : b->x_off;
-        /* dW = a^T dz: (in x rows) (rows x units) */
-        CLMLP_TRY(be_gemm(m->be, 1, 0, l->in, l->units, rows, 1.0f, a, a_off, l->in, d, 0,
-                          l->units, 0.0f, m->grads, l->w_off, l->units));
-        if (l->use_bias) CLMLP_TRY(be_bias_grad(m->be, rows, l->units, d, 0, m->grads, l->b_off));
-        if (i == 0) break;
-        const clmlp_layer *p = &m->layers[i - 1];
-        /* d(prev y) = dz W^T: (rows x units) (units x in) */
-        CLMLP_TRY(be_gemm(m->be, 0, 1, rows, l->in, l->units, 1.0f, d, 0, l->units, m->params,
-                          l->w_off, l->units, 0.0f, dn, 0, l->in));
-        CLMLP_TRY(be_act_backward(m->be, p->act, rows, p->units, m->z, p->ws_off, m->y,
-                                  p->ws_off, dn, 0, dn, 0));
+        clmlp_layer_io io = {.rows = rows,
+                             .training = m->fwd_training,
+                             .x = i ? m->y : b->x,
+                             .x_off = i ? m->layers[i - 1].ws_off : b->x_off,
+                             .dy = d,
+                             .dx = i ? dn : NULL,
+                             .dy_is_dz = i + 1 == m->n_layers && fused};
+        CLMLP_TRY(l->vt->backward(m, l, &io));
         clmlp_buf *tmp = d;
         d = dn;
         dn = tmp;

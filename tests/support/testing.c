@@ -3,13 +3,34 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "util/rng.h"
+
+char test_out[1 << 17];
+
+int test_run(const char *fmt, ...)
+{
+    char args[3000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    return test_run_tool_checked(args, test_out, sizeof test_out);
+}
+
+void test_set_crc32(unsigned char *bytes, size_t len)
+{
+    uint32_t crc = (uint32_t)crc32(0L, bytes, (uInt)(len - 4));
+    for (int k = 0; k < 4; k++) bytes[len - 4 + k] = (unsigned char)(crc >> (8 * k));
+}
 
 int test_add_suite(const char *suite, const test_case *cases)
 {

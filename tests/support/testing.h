@@ -65,6 +65,29 @@ int test_run_tool(const char *args, char *out, size_t cap);
  * not mistake for its own. */
 int test_run_tool_checked(const char *args, char *out, size_t cap);
 
+/* Runs `clmlp ARGS` (printf-style, shell-quoted) with test_run_tool_checked;
+ * returns the exit status and leaves the output in test_out. */
+extern char test_out[1 << 17];
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+int test_run(const char *fmt, ...);
+
+/* Asserts that `clmlp ARGS` exits with want and prints needle (if not NULL). */
+#define TEST_EXPECT_RUN(want, needle, ...)                                        \
+    do {                                                                          \
+        int rc_ = test_run(__VA_ARGS__);                                          \
+        if (rc_ != (want))                                                        \
+            fprintf(stderr, "\nexit %d, wanted %d:\n%s\n", rc_, (want), test_out); \
+        CU_ASSERT_EQUAL(rc_, (want));                                             \
+        if ((needle) != NULL) CU_ASSERT(test_output_has(test_out, needle));       \
+    } while (0)
+
+/* Makes the last 4 bytes of a model file image of len bytes the CRC32 of
+ * the rest, as clmlp writes it, so a test's edit is caught by what it
+ * tests and not by the checksum. */
+void test_set_crc32(unsigned char *bytes, size_t len);
+
 /* Whether text contains needle; prints both when it does not. */
 int test_output_has(const char *text, const char *needle);
 

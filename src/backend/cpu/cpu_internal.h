@@ -75,6 +75,10 @@ void cpu_bias_act_rows(clmlp_act act, size_t rows, size_t cols, float *z, const 
  * Jacobian times dy); dz may be dy. */
 void cpu_act_backward_rows(clmlp_act act, size_t rows, size_t cols, const float *z,
                            const float *y, const float *dy, float *dz);
+/* out[i] = in[i] * scale where value i's dropout uniform (backend.h)
+ * reaches threshold, else 0, for i in [from, to); out may be in. */
+void cpu_dropout_range(size_t from, size_t to, const float *in, float *out, uint32_t threshold,
+                       float scale, uint64_t seed);
 /* db[j] += sum over rows of dz[r][j] for the cols columns [0, cols) of a
  * matrix whose rows are ld apart. */
 void cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *dz, double *db);
@@ -123,6 +127,10 @@ int cpu_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const c
                      size_t off_dy, clmlp_buf *dz, size_t off_dz);
 int cpu_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
                   clmlp_buf *db, size_t off_db);
+int cpu_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
+                size_t off_out, uint32_t threshold, float scale, uint64_t seed);
+int cpu_custom_forward(void *ctx, const clmlp_custom_call *c);
+int cpu_custom_backward(void *ctx, const clmlp_custom_call *c);
 /* cpu_losses.c */
 int cpu_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                   const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,

@@ -58,6 +58,10 @@ CPU_INLINE void act_values(clmlp_act act, size_t n, const float *restrict z,
     case CLMLP_ACT_SWISH:
         for (size_t j = 0; j < n; j++) y[j] = z[j] * cpu_sigmoidf(z[j]);
         break;
+    case CLMLP_ACT_STEP:
+        /* 1 from 0 up (-0 too), 0 below; NaN passes through. */
+        for (size_t j = 0; j < n; j++) y[j] = z[j] >= 0.0f ? 1.0f : (z[j] < 0.0f ? 0.0f : z[j]);
+        break;
     default: /* linear */
         for (size_t j = 0; j < n; j++) y[j] = z[j];
         break;
@@ -129,6 +133,10 @@ void cpu_act_backward_rows(clmlp_act act, size_t rows, size_t cols, const float 
             dz[j] = dy[j] * (s + z[j] * s * (1.0f - s));
         }
         break;
+    case CLMLP_ACT_STEP:
+        /* step' is 0 (taken as 0 at the jump too); 0 * dy keeps NaN visible. */
+        for (size_t j = 0; j < n; j++) dz[j] = 0.0f * dy[j];
+        break;
     case CLMLP_ACT_SOFTMAX:
         /* J = diag(y) - y y^T, so J dy = y * (dy - <dy, y>); the dot is taken
          * before the row's dz is written, which makes dz == dy safe. */
@@ -153,6 +161,21 @@ void cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *dz, do
     for (size_t r = 0; r < rows; r++) {
         const float *restrict dzr = dz + r * ld;
         for (size_t j = 0; j < cols; j++) db[j] += dzr[j];
+    }
+}
+
+/* ---- dropout ---------------------------------------------------------------- */
+
+CPU_CLONES
+void cpu_dropout_range(size_t from, size_t to, const float *in, float *out, uint32_t threshold,
+                       float scale, uint64_t seed)
+{
+    /* in and out may be one array (element for element), so no restrict.
+     * Every value is read and scaled, then selected: a load made only for
+     * kept values would keep the loop from vectorising. */
+    for (size_t i = from; i < to; i++) {
+        float v = in[i] * scale;
+        out[i] = be_dropout_uniform(seed, (uint64_t)i) >= threshold ? v : 0.0f;
     }
 }
 

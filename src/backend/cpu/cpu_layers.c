@@ -1,6 +1,7 @@
 /* The cpu backend's layer ops: bias + activation in one pass, the
- * activation's backward pass, and the bias gradient, each split by rows (or
- * columns) over the threads when the batch is large enough. */
+ * activation's backward pass, the bias gradient and dropout, each split by
+ * rows (or columns, or ranges) over the threads when the batch is large
+ * enough; and user-defined layers, whose float code runs as one call. */
 #include "backend/cpu/cpu_internal.h"
 #include "util/error.h"
 
@@ -61,4 +62,61 @@ int cpu_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz, siz
         for (size_t j = 0; j < w; j++) DB[j0 + j] = (float)acc[j];
     }
     return CLMLP_OK;
+}
+
+/* Dropout over n values, in equal ranges over the threads: each value's
+ * mask depends on its index alone, so the split changes nothing. */
+int cpu_dropout(void *vctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
+                size_t off_out, uint32_t threshold, float scale, uint64_t seed)
+{
+    cpu_ctx *ctx = vctx;
+    const float *X = cpu_f(in) + off_in;
+    float *Y = cpu_f(out) + off_out;
+    int nt = cpu_team(ctx, n, n);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int t = 0; t < nt; t++) {
+        size_t a, b;
+        cpu_part(n, t, nt, &a, &b);
+        /* Index i of the op is X[i]: the ranges index from the op's start. */
+        cpu_dropout_range(a, b, X, Y, threshold, scale, seed);
+    }
+    return CLMLP_OK;
+}
+
+/* The kind's float arguments for call c, pointing straight into the
+ * buffers (dy, dx and the gradients only when backward). */
+static clmlp_layer_args_f32 custom_args(const clmlp_custom_call *c, int backward)
+{
+    clmlp_layer_args_f32 a = {.rows = c->rows, .in = c->in, .out = c->out,
+                              .config = c->config, .x = cpu_f(c->x) + c->x_off};
+    if (!backward) a.y = cpu_f(c->y) + c->y_off;
+    if (backward) a.dy = cpu_f(c->dy) + c->dy_off;
+    if (backward && c->dx) a.dx = cpu_f(c->dx) + c->dx_off;
+    for (size_t k = 0; k < c->n_tensors; k++) {
+        a.p[k] = cpu_f(c->params) + c->p_off[k];
+        if (backward) a.dp[k] = cpu_f(c->grads) + c->p_off[k];
+    }
+    return a;
+}
+
+/* The kind's forward_f32 on the call's operands. */
+int cpu_custom_forward(void *vctx, const clmlp_custom_call *c)
+{
+    (void)vctx;
+    if (!c->kind->forward_f32)
+        return clmlp_set_error(CLMLP_E_UNSUPPORTED, "custom layer '%s' has no forward_f32",
+                               c->kind->name);
+    clmlp_layer_args_f32 a = custom_args(c, 0);
+    return c->kind->forward_f32(&a);
+}
+
+/* The kind's backward_f32: dx (if asked for) and every tensor's gradient. */
+int cpu_custom_backward(void *vctx, const clmlp_custom_call *c)
+{
+    (void)vctx;
+    if (!c->kind->backward_f32)
+        return clmlp_set_error(CLMLP_E_UNSUPPORTED, "custom layer '%s' has no backward_f32",
+                               c->kind->name);
+    clmlp_layer_args_f32 a = custom_args(c, 1);
+    return c->kind->backward_f32(&a);
 }

@@ -19,7 +19,8 @@ typedef enum {
     CLK_GATHER_ROWS_F32,
     CLK_GATHER_ROWS_I32,
     CLK_SCALE_MATRIX,
-    /* one per elementwise activation, in clmlp_act order */
+    /* one forward and one backward kernel per activation, in clmlp_act
+     * order (softmax's work row by row) */
     CLK_BIAS_ACT_FORWARD_LINEAR,
     CLK_BIAS_ACT_FORWARD_SIGMOID,
     CLK_BIAS_ACT_FORWARD_TANH,
@@ -29,6 +30,7 @@ typedef enum {
     CLK_BIAS_ACT_FORWARD_SOFTPLUS,
     CLK_BIAS_ACT_FORWARD_SWISH,
     CLK_BIAS_SOFTMAX_FORWARD,
+    CLK_BIAS_ACT_FORWARD_STEP,
     CLK_ACT_BACKWARD_LINEAR,
     CLK_ACT_BACKWARD_SIGMOID,
     CLK_ACT_BACKWARD_TANH,
@@ -38,7 +40,9 @@ typedef enum {
     CLK_ACT_BACKWARD_SOFTPLUS,
     CLK_ACT_BACKWARD_SWISH,
     CLK_SOFTMAX_BACKWARD,
+    CLK_ACT_BACKWARD_STEP,
     CLK_BIAS_GRAD,
+    CLK_DROPOUT,
     CLK_LOSS_INTO_METRIC,
     CLK_LOSS_GRAD,
     CLK_CORRECT_INTO_METRIC,
@@ -48,9 +52,14 @@ typedef enum {
     CLK_COUNT
 } clmlp_cl_kernel_id;
 
-_Static_assert(CLK_BIAS_ACT_FORWARD_SWISH - CLK_BIAS_ACT_FORWARD_LINEAR == CLMLP_ACT_SWISH &&
-                   CLK_ACT_BACKWARD_SWISH - CLK_ACT_BACKWARD_LINEAR == CLMLP_ACT_SWISH &&
-                   CLMLP_ACT_SOFTMAX == CLMLP_ACT_SWISH + 1,
+/* The activation kernels are found as FIRST + act: each block must hold
+ * exactly one kernel per clmlp_act, in its order. */
+_Static_assert(CLK_BIAS_SOFTMAX_FORWARD - CLK_BIAS_ACT_FORWARD_LINEAR == CLMLP_ACT_SOFTMAX &&
+                   CLK_BIAS_ACT_FORWARD_STEP - CLK_BIAS_ACT_FORWARD_LINEAR == CLMLP_ACT_STEP &&
+                   CLK_ACT_BACKWARD_LINEAR - CLK_BIAS_ACT_FORWARD_LINEAR == CLMLP_ACT_COUNT &&
+                   CLK_SOFTMAX_BACKWARD - CLK_ACT_BACKWARD_LINEAR == CLMLP_ACT_SOFTMAX &&
+                   CLK_ACT_BACKWARD_STEP - CLK_ACT_BACKWARD_LINEAR == CLMLP_ACT_STEP &&
+                   CLK_BIAS_GRAD - CLK_ACT_BACKWARD_LINEAR == CLMLP_ACT_COUNT,
                "the per-activation kernels must follow clmlp_act");
 
 /* The kernel function names, indexed by clmlp_cl_kernel_id. */
@@ -63,6 +72,13 @@ struct clmlp_cl_source {
     const char *text;
 };
 extern const struct clmlp_cl_source clmlp_cl_sources[];
+/* OpenCL C #defines of the codes kernels share with C (CLMLP_ACT_*,
+ * CLMLP_LOSS_*, CLMLP_METRIC_*), generated at build time from the enums in
+ * include/clmlp.h and src/backend/backend.h; it starts every program. */
+extern const char clmlp_cl_prelude[];
+
+/* A user-defined layer kind's program, built on first use (cl_custom.c). */
+typedef struct clmlp_cl_custom clmlp_cl_custom;
 
 /* One OpenCL backend instance: a device, its context and in-order queue,
  * the program built from the .cl files in cl/, with every kernel created once, and a
@@ -93,6 +109,7 @@ typedef struct {
     unsigned window;               /* commands per queue window; 0: unbounded */
     unsigned window_queued;        /* commands enqueued in the current window */
     cl_event window_mark;          /* marker ending the previous window, or NULL */
+    clmlp_cl_custom *customs;      /* custom layer kinds' programs built so far */
 } clmlp_cl_ctx;
 
 /* A device buffer: the common header (type and element count), then the
@@ -169,6 +186,16 @@ void clmlp_cl_platform_str(cl_platform_id p, cl_platform_info what, char *out,
 /* Builds every kernel source into ctx->program and creates ctx->kernels
  * (from $CLMLP_KERNEL_DIR when set).  On failure the caller frees ctx. */
 int clmlp_cl_program_build(clmlp_cl_ctx *ctx);
+/* How clmlp_cl_program_from_parts uses the binary cache: not at all; load
+ * from it, or build and store; build and store (replacing a bad entry). */
+enum { CLMLP_CL_CACHE_OFF = 0, CLMLP_CL_CACHE_ON, CLMLP_CL_CACHE_REFRESH };
+/* Builds a program for ctx's device from the n source parts into *out,
+ * owned by the caller, using the binary cache as `cache` says (and never
+ * when $CLMLP_NO_PROGRAM_CACHE is set).  A failed build prints the whole
+ * log to stderr and puts its start, with origin (what was built: "embedded
+ * kernels", a layer kind), in the message. */
+int clmlp_cl_program_from_parts(clmlp_cl_ctx *ctx, const char *const *parts, size_t n,
+                                const char *origin, int cache, cl_program *out);
 /* Releases the kernels and the program (safe on a partly built context). */
 void clmlp_cl_program_release(clmlp_cl_ctx *ctx);
 
@@ -189,13 +216,12 @@ int clmlp_cl_cache_file(const clmlp_cl_ctx *ctx, const char *override, const cha
  * device (sources, options, platform, device and driver versions). */
 uint64_t clmlp_cl_program_hash(const clmlp_cl_ctx *ctx, const char *const *parts, size_t n,
                                const char *options);
-/* Creates and builds ctx->program from the binary cached under hash: 1 when
- * that worked, 0 (ctx->program left NULL) when the caller must build from
- * source.  Never fails otherwise. */
-int clmlp_cl_program_cache_load(clmlp_cl_ctx *ctx, uint64_t hash, const char *options);
-/* Stores ctx->program's binary under hash, atomically; best effort (says
- * why not on stderr only when ctx->verbose). */
-void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, uint64_t hash);
+/* The program built from the binary cached under hash (the caller owns it),
+ * or NULL when the caller must build from source.  Never fails otherwise. */
+cl_program clmlp_cl_program_cache_load(clmlp_cl_ctx *ctx, uint64_t hash, const char *options);
+/* Stores program's binary under hash, atomically; best effort (says why
+ * not on stderr only when ctx->verbose). */
+void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, cl_program program, uint64_t hash);
 
 /* ---- cl_tuning.c ---- */
 /* Applies the device's CLBlast tuning file when there is one (unless
@@ -219,18 +245,26 @@ void clmlp_cl_queue_window_close(clmlp_cl_ctx *ctx);
  * followed by clk_run. */
 typedef struct {
     clmlp_cl_ctx *ctx;
-    clmlp_cl_kernel_id id;
+    cl_kernel kernel;
+    const char *name; /* the kernel's, for messages and profiles */
+    size_t wg;        /* its work-group size */
     cl_uint next;
     cl_int err;
     cl_uint bad_arg;
 } clk_call;
 
+/* Starts a launch of one of the backend's own kernels. */
 void clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id);
+/* Starts a launch of another kernel (a custom layer's) of work-group size wg. */
+void clk_begin_kernel(clk_call *c, clmlp_cl_ctx *ctx, cl_kernel kernel, const char *name,
+                      size_t wg);
 void clk_mem(clk_call *c, const clmlp_buf *b);
 void clk_cl_mem(clk_call *c, cl_mem m);
 void clk_uint(clk_call *c, size_t v); /* v must fit in 32 bits (checked by callers) */
 void clk_int(clk_call *c, int v);
 void clk_float(clk_call *c, float v);
+void clk_ulong(clk_call *c, uint64_t v);
+void clk_uint4(clk_call *c, const size_t v[4]); /* each must fit in 32 bits */
 void clk_local(clk_call *c, size_t bytes);
 /* Launches over `items` work-items (rounded up to the kernel's work-group
  * size; the kernels ignore the extra ones).  items == 0 launches nothing. */
@@ -238,8 +272,12 @@ int clk_run(clk_call *c, size_t items);
 /* Launches a 2-D range of cols x rows work-items (dimension 0 the column),
  * each rounded up to the work-group's extent in it. */
 int clk_run_2d(clk_call *c, size_t cols, size_t rows);
-/* Launches exactly one work-group of c->ctx->kernel_wg[id] work-items. */
+/* Launches exactly one work-group of c->wg work-items. */
 int clk_run_one_group(clk_call *c);
+/* Launches exactly `items` work-items, in groups the driver picks: for
+ * kernels that may not expect work-items past their range (a custom
+ * layer's).  items == 0 launches nothing. */
+int clk_run_exact(clk_call *c, size_t items);
 
 /* ---- cl_memory.c ---- */
 /* Arguments reach the slots checked (backend_check.c).  Kernel arguments
@@ -307,6 +345,18 @@ int clmlp_cl_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols,
                           size_t off_dz);
 int clmlp_cl_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz,
                        size_t off_dz, clmlp_buf *db, size_t off_db);
+int clmlp_cl_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
+                     size_t off_out, uint32_t threshold, float scale, uint64_t seed);
+/* cl_custom.c */
+int clmlp_cl_custom_forward(void *ctx, const clmlp_custom_call *c);
+int clmlp_cl_custom_backward(void *ctx, const clmlp_custom_call *c);
+/* Releases every custom layer program of ctx. */
+void clmlp_cl_custom_release(clmlp_cl_ctx *ctx);
+/* How many custom layer programs ctx holds (for tests). */
+size_t clmlp_cl_custom_count(const clmlp_cl_ctx *ctx);
+/* How many configurations' device copies ctx holds, over every kind (for
+ * tests). */
+size_t clmlp_cl_custom_config_count(const clmlp_cl_ctx *ctx);
 /* cl_losses.c */
 int clmlp_cl_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                        const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,

@@ -6,14 +6,23 @@
 #include "backend/opencl/cl_internal.h"
 #include "util/error.h"
 
-/* Starts preparing a launch of kernel id. */
-void clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id)
+/* Starts preparing a launch of kernel (named name, in groups of wg). */
+void clk_begin_kernel(clk_call *c, clmlp_cl_ctx *ctx, cl_kernel kernel, const char *name,
+                      size_t wg)
 {
     c->ctx = ctx;
-    c->id = id;
+    c->kernel = kernel;
+    c->name = name;
+    c->wg = wg;
     c->next = 0;
     c->err = CL_SUCCESS;
     c->bad_arg = 0;
+}
+
+/* Starts preparing a launch of the backend's kernel id. */
+void clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id)
+{
+    clk_begin_kernel(c, ctx, ctx->kernels[id], clmlp_cl_kernel_names[id], ctx->kernel_wg[id]);
 }
 
 /* Sets the next argument from size bytes at value, remembering a failure. */
@@ -21,7 +30,7 @@ static void clk_arg(clk_call *c, size_t size, const void *value)
 {
     cl_uint index = c->next++;
     if (c->err != CL_SUCCESS) return;
-    cl_int err = clSetKernelArg(c->ctx->kernels[c->id], index, size, value);
+    cl_int err = clSetKernelArg(c->kernel, index, size, value);
     if (err != CL_SUCCESS) {
         c->err = err;
         c->bad_arg = index;
@@ -55,6 +64,22 @@ void clk_float(clk_call *c, float v)
     clk_arg(c, sizeof f, &f);
 }
 
+/* Appends a ulong argument. */
+void clk_ulong(clk_call *c, uint64_t v)
+{
+    cl_ulong u = (cl_ulong)v;
+    clk_arg(c, sizeof u, &u);
+}
+
+/* Appends a uint4 argument from four counts (callers have checked that
+ * they fit). */
+void clk_uint4(clk_call *c, const size_t v[4])
+{
+    cl_uint4 u;
+    for (int k = 0; k < 4; k++) u.s[k] = (cl_uint)v[k];
+    clk_arg(c, sizeof u, &u);
+}
+
 /* Appends a __local array argument of `bytes` bytes. */
 void clk_local(clk_call *c, size_t bytes)
 {
@@ -65,14 +90,14 @@ void clk_local(clk_call *c, size_t bytes)
  * global[] work-items in groups of local[]. */
 static int clk_enqueue(clk_call *c, cl_uint dims, const size_t *global, const size_t *local)
 {
-    const char *name = clmlp_cl_kernel_names[c->id];
+    const char *name = c->name;
     if (c->err != CL_SUCCESS) {
         char what[96];
         snprintf(what, sizeof what, "%s, argument %u", name, (unsigned)c->bad_arg);
         return clmlp_cl_fail("clSetKernelArg", what, c->err);
     }
     cl_event ev = NULL;
-    cl_int err = clEnqueueNDRangeKernel(c->ctx->queue, c->ctx->kernels[c->id], dims, NULL,
+    cl_int err = clEnqueueNDRangeKernel(c->ctx->queue, c->kernel, dims, NULL,
                                         global, local, 0, NULL, c->ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueNDRangeKernel", name, err);
     if (ev) CLMLP_TRY(clmlp_cl_profile_add(c->ctx, name, NULL, ev));
@@ -83,7 +108,7 @@ static int clk_enqueue(clk_call *c, cl_uint dims, const size_t *global, const si
 int clk_run(clk_call *c, size_t items)
 {
     if (items == 0 && c->err == CL_SUCCESS) return CLMLP_OK;
-    size_t local = c->ctx->kernel_wg[c->id];
+    size_t local = c->wg;
     size_t global = (items + local - 1) / local * local;
     if (global == 0) global = local;
     return clk_enqueue(c, 1, &global, &local);
@@ -95,7 +120,7 @@ int clk_run(clk_call *c, size_t items)
 int clk_run_2d(clk_call *c, size_t cols, size_t rows)
 {
     if ((cols == 0 || rows == 0) && c->err == CL_SUCCESS) return CLMLP_OK;
-    size_t wg = c->ctx->kernel_wg[c->id];
+    size_t wg = c->wg;
     size_t lx = 1;
     while (lx < cols && lx < wg) lx *= 2;
     if (lx > c->ctx->max_item[0]) lx = c->ctx->max_item[0];
@@ -112,6 +137,14 @@ int clk_run_2d(clk_call *c, size_t cols, size_t rows)
 /* Launches a single work-group. */
 int clk_run_one_group(clk_call *c)
 {
-    size_t local = c->ctx->kernel_wg[c->id];
+    size_t local = c->wg;
     return clk_enqueue(c, 1, &local, &local);
+}
+
+/* Launches exactly `items` work-items; the driver picks the groups. */
+int clk_run_exact(clk_call *c, size_t items)
+{
+    if (items == 0 && c->err == CL_SUCCESS) return CLMLP_OK;
+    size_t global = items ? items : 1;
+    return clk_enqueue(c, 1, &global, NULL);
 }

@@ -1,7 +1,7 @@
-/* Dense-layer ops: bias add fused with the activation, the activation's
- * backward pass, and the bias gradient (kernels in cl/layers.cl).  The
- * arguments arrive checked (backend_check.c); counts fit the kernels' 32
- * bits because every buffer does. */
+/* Layer ops: bias add fused with the activation, the activation's backward
+ * pass and the bias gradient (kernels in cl/layers.cl), and dropout
+ * (cl/dropout.cl).  The arguments arrive checked (backend_check.c); counts
+ * fit the kernels' 32 bits because every buffer does. */
 #include "backend/opencl/cl_internal.h"
 #include "util/error.h"
 
@@ -14,11 +14,8 @@ int clmlp_cl_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t col
     size_t total = rows * cols;
     if (total == 0) return CLMLP_OK;
     clk_call c;
-    if (act == CLMLP_ACT_SOFTMAX) {
-        clk_begin(&c, ctx, CLK_BIAS_SOFTMAX_FORWARD);
-    } else {
-        clk_begin(&c, ctx, (clmlp_cl_kernel_id)(CLK_BIAS_ACT_FORWARD_LINEAR + act));
-    }
+    /* One kernel per activation, softmax's among them (cl_internal.h). */
+    clk_begin(&c, ctx, (clmlp_cl_kernel_id)(CLK_BIAS_ACT_FORWARD_LINEAR + act));
     clk_uint(&c, rows);
     clk_uint(&c, cols);
     clk_mem(&c, z);
@@ -42,12 +39,11 @@ int clmlp_cl_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols,
     size_t total = rows * cols;
     if (total == 0) return CLMLP_OK;
     clk_call c;
+    clk_begin(&c, ctx, (clmlp_cl_kernel_id)(CLK_ACT_BACKWARD_LINEAR + act));
     if (act == CLMLP_ACT_SOFTMAX) {
-        clk_begin(&c, ctx, CLK_SOFTMAX_BACKWARD);
         clk_uint(&c, rows);
         clk_uint(&c, cols);
     } else {
-        clk_begin(&c, ctx, (clmlp_cl_kernel_id)(CLK_ACT_BACKWARD_LINEAR + act));
         clk_uint(&c, total);
         clk_mem(&c, z);
         clk_uint(&c, off_z);
@@ -76,4 +72,23 @@ int clmlp_cl_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz
     clk_mem(&c, db);
     clk_uint(&c, off_db);
     return clk_run(&c, cols);
+}
+
+/* Dropout over n values, one work-item each; out may be in (same range). */
+int clmlp_cl_dropout(void *vctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
+                     size_t off_out, uint32_t threshold, float scale, uint64_t seed)
+{
+    clmlp_cl_ctx *ctx = vctx;
+    if (n == 0) return CLMLP_OK;
+    clk_call c;
+    clk_begin(&c, ctx, CLK_DROPOUT);
+    clk_uint(&c, n);
+    clk_mem(&c, in);
+    clk_uint(&c, off_in);
+    clk_mem(&c, out);
+    clk_uint(&c, off_out);
+    clk_uint(&c, threshold);
+    clk_float(&c, scale);
+    clk_ulong(&c, seed);
+    return clk_run(&c, n);
 }

@@ -24,7 +24,7 @@ static void target_args(clk_call *c, const clmlp_buf *y, const clmlp_buf *t, siz
 static int run_into_metric(clk_call *c, clmlp_buf *metrics)
 {
     clk_mem(c, metrics);
-    clk_local(c, c->ctx->kernel_wg[c->id] * sizeof(cl_float));
+    clk_local(c, c->wg * sizeof(cl_float));
     return clk_run_one_group(c);
 }
 

@@ -1,6 +1,8 @@
 /* Kernel loading: the embedded .cl sources (or those in $CLMLP_KERNEL_DIR)
- * built into one program per backend, every kernel created once and kept,
- * and the device's build log reported when the build fails. */
+ * after the generated prelude of shared codes, built into one program per
+ * backend, every kernel created once and kept, and the device's build log
+ * reported when the build fails.  Custom layer kinds' programs are built
+ * here too (for cl_custom.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@ const char *const clmlp_cl_kernel_names[CLK_COUNT] = {
     [CLK_BIAS_ACT_FORWARD_SOFTPLUS] = "bias_act_forward_softplus",
     [CLK_BIAS_ACT_FORWARD_SWISH] = "bias_act_forward_swish",
     [CLK_BIAS_SOFTMAX_FORWARD] = "bias_softmax_forward",
+    [CLK_BIAS_ACT_FORWARD_STEP] = "bias_act_forward_step",
     [CLK_ACT_BACKWARD_LINEAR] = "act_backward_linear",
     [CLK_ACT_BACKWARD_SIGMOID] = "act_backward_sigmoid",
     [CLK_ACT_BACKWARD_TANH] = "act_backward_tanh",
@@ -34,7 +37,9 @@ const char *const clmlp_cl_kernel_names[CLK_COUNT] = {
     [CLK_ACT_BACKWARD_SOFTPLUS] = "act_backward_softplus",
     [CLK_ACT_BACKWARD_SWISH] = "act_backward_swish",
     [CLK_SOFTMAX_BACKWARD] = "softmax_backward",
+    [CLK_ACT_BACKWARD_STEP] = "act_backward_step",
     [CLK_BIAS_GRAD] = "bias_grad",
+    [CLK_DROPOUT] = "dropout",
     [CLK_LOSS_INTO_METRIC] = "loss_into_metric",
     [CLK_LOSS_GRAD] = "loss_grad",
     [CLK_CORRECT_INTO_METRIC] = "correct_into_metric",
@@ -119,15 +124,17 @@ static int load_sources(const char *dir, size_t n, const char **texts, char **ow
     return CLMLP_OK;
 }
 
-/* Prints the whole build log to stderr and puts its start into the message. */
-static int report_build_failure(clmlp_cl_ctx *ctx, cl_int err, const char *origin)
+/* Prints program's whole build log to stderr and puts its start into the
+ * message. */
+static int report_build_failure(clmlp_cl_ctx *ctx, cl_program program, cl_int err,
+                                const char *origin)
 {
     size_t len = 0;
     char *log = NULL;
-    if (clGetProgramBuildInfo(ctx->program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL,
-                              &len) == CL_SUCCESS &&
+    if (clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len) ==
+            CL_SUCCESS &&
         len && (log = malloc(len + 1)) != NULL) {
-        if (clGetProgramBuildInfo(ctx->program, ctx->device, CL_PROGRAM_BUILD_LOG, len, log,
+        if (clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, len, log,
                                   NULL) != CL_SUCCESS)
             len = 0;
         log[len] = '\0';
@@ -147,7 +154,25 @@ static int report_build_failure(clmlp_cl_ctx *ctx, cl_int err, const char *origi
     return rc;
 }
 
-/* Creates every kernel and picks its work-group size. */
+/* The work-group size the backend launches kernel k (named name) with:
+ * at most 256 and what the kernel and device allow, a power of two. */
+static int kernel_wg(clmlp_cl_ctx *ctx, cl_kernel k, const char *name, size_t *wg)
+{
+    size_t kwg = 0;
+    cl_int err = clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg,
+                                          &kwg, NULL);
+    if (err != CL_SUCCESS) return clmlp_cl_fail("clGetKernelWorkGroupInfo", name, err);
+    size_t cap = CLMLP_CL_WG_CAP;
+    if (kwg < cap) cap = kwg;
+    if (ctx->max_item[0] && ctx->max_item[0] < cap) cap = ctx->max_item[0];
+    size_t w = 1;
+    while (w * 2 <= cap) w *= 2;
+    *wg = w;
+    return CLMLP_OK;
+}
+
+/* Reads the device's work-item limits, then creates every kernel and picks
+ * its work-group size. */
 static int create_kernels(clmlp_cl_ctx *ctx)
 {
     cl_uint dims = 0;
@@ -168,34 +193,41 @@ static int create_kernels(clmlp_cl_ctx *ctx)
             ctx->kernels[k] = NULL;
             return clmlp_cl_fail("clCreateKernel", clmlp_cl_kernel_names[k], err);
         }
-        size_t kwg = 0;
-        err = clGetKernelWorkGroupInfo(ctx->kernels[k], ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
-                                       sizeof kwg, &kwg, NULL);
-        if (err != CL_SUCCESS)
-            return clmlp_cl_fail("clGetKernelWorkGroupInfo", clmlp_cl_kernel_names[k], err);
-        size_t cap = CLMLP_CL_WG_CAP;
-        if (kwg < cap) cap = kwg;
-        if (dev_items[0] && dev_items[0] < cap) cap = dev_items[0];
-        size_t wg = 1;
-        while (wg * 2 <= cap) wg *= 2;
-        ctx->kernel_wg[k] = wg;
+        CLMLP_TRY(kernel_wg(ctx, ctx->kernels[k], clmlp_cl_kernel_names[k], &ctx->kernel_wg[k]));
     }
     return CLMLP_OK;
 }
 
-/* Creates ctx->program from the n source parts and builds it; origin
- * names where the sources came from in a failure's message. */
-static int build_from_source(clmlp_cl_ctx *ctx, const char **parts, size_t n,
-                             const char *origin)
+/* Creates a program from the n source parts and builds it into *out;
+ * origin names what is built in a failure's message. */
+static int build_from_source(clmlp_cl_ctx *ctx, const char *const *parts, size_t n,
+                             const char *origin, cl_program *out)
 {
     cl_int err = CL_SUCCESS;
-    ctx->program = clCreateProgramWithSource(ctx->context, (cl_uint)n, parts, NULL, &err);
+    cl_program p = clCreateProgramWithSource(ctx->context, (cl_uint)n, (const char **)parts,
+                                             NULL, &err);
+    if (err != CL_SUCCESS) return clmlp_cl_fail("clCreateProgramWithSource", origin, err);
+    err = clBuildProgram(p, 1, &ctx->device, BUILD_OPTIONS, NULL, NULL);
     if (err != CL_SUCCESS) {
-        ctx->program = NULL;
-        return clmlp_cl_fail("clCreateProgramWithSource", NULL, err);
+        int rc = report_build_failure(ctx, p, err, origin);
+        clReleaseProgram(p);
+        return rc;
     }
-    err = clBuildProgram(ctx->program, 1, &ctx->device, BUILD_OPTIONS, NULL, NULL);
-    if (err != CL_SUCCESS) return report_build_failure(ctx, err, origin);
+    *out = p;
+    return CLMLP_OK;
+}
+
+int clmlp_cl_program_from_parts(clmlp_cl_ctx *ctx, const char *const *parts, size_t n,
+                                const char *origin, int cache, cl_program *out)
+{
+    *out = NULL;
+    if (clmlp_cl_env_flag("CLMLP_NO_PROGRAM_CACHE")) cache = CLMLP_CL_CACHE_OFF;
+    uint64_t hash = cache ? clmlp_cl_program_hash(ctx, parts, n, BUILD_OPTIONS) : 0;
+    if (cache == CLMLP_CL_CACHE_ON &&
+        (*out = clmlp_cl_program_cache_load(ctx, hash, BUILD_OPTIONS)) != NULL)
+        return CLMLP_OK;
+    CLMLP_TRY(build_from_source(ctx, parts, n, origin, out));
+    if (cache) clmlp_cl_program_cache_save(ctx, *out, hash);
     return CLMLP_OK;
 }
 
@@ -219,14 +251,17 @@ int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
     rc = load_sources(dir, n, texts, owned);
     if (rc < 0) goto done;
 
-    /* Each file is preceded by a #line directive naming it, so the build
-     * log points into cl/NAME.cl rather than into the concatenation. */
+    /* The generated codes come first; each file is preceded by a #line
+     * directive naming it, so the build log points into cl/NAME.cl rather
+     * than into the concatenation. */
     lines = calloc(n, sizeof *lines);
-    parts = calloc(2 * n, sizeof *parts);
+    parts = calloc(2 * n + 2, sizeof *parts);
     if (!lines || !parts) {
         rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory loading kernels");
         goto done;
     }
+    parts[0] = "#line 1 \"clmlp_codes.h\"\n";
+    parts[1] = clmlp_cl_prelude;
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(clmlp_cl_sources[i].name) + 32;
         lines[i] = malloc(len);
@@ -235,21 +270,25 @@ int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
             goto done;
         }
         snprintf(lines[i], len, "\n#line 1 \"%s\"\n", clmlp_cl_sources[i].name);
-        parts[2 * i] = lines[i];
-        parts[2 * i + 1] = texts[i];
+        parts[2 * i + 2] = lines[i];
+        parts[2 * i + 3] = texts[i];
     }
     /* The embedded kernels come from the binary cache when it has them (and
      * they all load from it); kernels from $CLMLP_KERNEL_DIR (being edited)
      * are always built. */
-    int use_cache = !dir && !clmlp_cl_env_flag("CLMLP_NO_PROGRAM_CACHE");
-    uint64_t hash = use_cache ? clmlp_cl_program_hash(ctx, parts, 2 * n, BUILD_OPTIONS) : 0;
-    if (use_cache && clmlp_cl_program_cache_load(ctx, hash, BUILD_OPTIONS)) {
-        if (create_kernels(ctx) == CLMLP_OK) goto done;
-        clmlp_cl_program_release(ctx);
-    }
-    rc = build_from_source(ctx, parts, 2 * n, dir ? dir : "embedded kernels");
-    if (rc == CLMLP_OK && use_cache) clmlp_cl_program_cache_save(ctx, hash);
+    const char *origin = dir ? dir : "embedded kernels";
+    size_t np = 2 * n + 2;
+    rc = clmlp_cl_program_from_parts(ctx, parts, np, origin,
+                                     dir ? CLMLP_CL_CACHE_OFF : CLMLP_CL_CACHE_ON, &ctx->program);
     if (rc == CLMLP_OK) rc = create_kernels(ctx);
+    if (rc < 0 && ctx->program && !dir) {
+        /* A cached binary the driver took but whose kernels it will not
+         * make: build from source and replace the cached file. */
+        clmlp_cl_program_release(ctx);
+        rc = clmlp_cl_program_from_parts(ctx, parts, np, origin, CLMLP_CL_CACHE_REFRESH,
+                                         &ctx->program);
+        if (rc == CLMLP_OK) rc = create_kernels(ctx);
+    }
 done:
     if (owned)
         for (size_t i = 0; i < n; i++) free(owned[i]);

@@ -1,5 +1,6 @@
-/* A cache of our compiled kernel program between runs: after a build from
- * source, the device's binary (CL_PROGRAM_BINARIES) is written to
+/* A cache of compiled kernel programs between runs (ours, and custom layer
+ * kinds'): after a build from source, the device's binary
+ * (CL_PROGRAM_BINARIES) is written to
  *   <cache>/programs/<device>-<driver>-<hash>.bin
  * (see cl_cache_dir.c for <cache>), where the hash covers the kernel sources,
  * the build options and the platform, device and driver versions.  The next
@@ -91,18 +92,18 @@ static int read_binary(const char *path, uint64_t hash, unsigned char **out, siz
     return 1;
 }
 
-/* Creates and builds ctx->program from the binary cached for hash.  Returns
- * 1 when that worked; 0 (ctx->program NULL, no error set) otherwise. */
-int clmlp_cl_program_cache_load(clmlp_cl_ctx *ctx, uint64_t hash, const char *options)
+/* Creates and builds a program from the binary cached for hash, owned by
+ * the caller; NULL (no error set) when there is none that works. */
+cl_program clmlp_cl_program_cache_load(clmlp_cl_ctx *ctx, uint64_t hash, const char *options)
 {
     char path[4096];
     unsigned char *bin = NULL;
     size_t len = 0;
     if (!cache_path(ctx, hash, 0, path, sizeof path)) {
         clmlp_clear_error();
-        return 0;
+        return NULL;
     }
-    if (!read_binary(path, hash, &bin, &len)) return 0;
+    if (!read_binary(path, hash, &bin, &len)) return NULL;
     const unsigned char *bins[1] = {bin};
     cl_int status = CL_SUCCESS, err = CL_SUCCESS;
     cl_program p = clCreateProgramWithBinary(ctx->context, 1, &ctx->device, &len, bins,
@@ -110,28 +111,27 @@ int clmlp_cl_program_cache_load(clmlp_cl_ctx *ctx, uint64_t hash, const char *op
     free(bin);
     if (err != CL_SUCCESS || status != CL_SUCCESS) {
         if (p && err == CL_SUCCESS) clReleaseProgram(p);
-        return 0;
+        return NULL;
     }
     if (clBuildProgram(p, 1, &ctx->device, options, NULL, NULL) != CL_SUCCESS) {
         clReleaseProgram(p);
-        return 0;
+        return NULL;
     }
     if (ctx->verbose) fprintf(stderr, "clmlp: kernels loaded from %s\n", path);
-    ctx->program = p;
-    return 1;
+    return p;
 }
 
-/* Writes ctx->program's binary to the cache for hash, atomically.  Best
- * effort: a failure only costs the next run a build from source, so it is
- * reported only when verbose. */
-void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, uint64_t hash)
+/* Writes program's binary to the cache for hash, atomically.  Best effort:
+ * a failure only costs the next run a build from source, so it is reported
+ * only when verbose. */
+void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, cl_program program, uint64_t hash)
 {
     char path[4096];
     size_t len = 0;
     const char *why = NULL;
     if (!cache_path(ctx, hash, 1, path, sizeof path)) {
         why = clmlp_last_error();
-    } else if (clGetProgramInfo(ctx->program, CL_PROGRAM_BINARY_SIZES, sizeof len, &len,
+    } else if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof len, &len,
                                 NULL) != CL_SUCCESS ||
                len == 0 || len > MAX_BINARY) {
         why = "the driver gave no program binary";
@@ -140,7 +140,7 @@ void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, uint64_t hash)
         clmlp_atomic_file af;
         if (!bin) {
             why = "out of memory";
-        } else if (clGetProgramInfo(ctx->program, CL_PROGRAM_BINARIES, sizeof bin, &bin,
+        } else if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof bin, &bin,
                                     NULL) != CL_SUCCESS) {
             why = "the driver gave no program binary";
         } else if (clmlp_atomic_open(&af, path) < 0) {

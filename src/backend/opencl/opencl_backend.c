@@ -28,6 +28,7 @@ static void cl_backend_free(void *vctx)
     clmlp_cl_profile_close(ctx);
     if (ctx->scratch) clReleaseMemObject(ctx->scratch);
     if (ctx->gemm_temp) clReleaseMemObject(ctx->gemm_temp);
+    clmlp_cl_custom_release(ctx);
     clmlp_cl_program_release(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
@@ -51,6 +52,9 @@ const clmlp_backend_i clmlp_opencl_iface = {
     .bias_act_forward = clmlp_cl_bias_act_forward,
     .act_backward = clmlp_cl_act_backward,
     .bias_grad = clmlp_cl_bias_grad,
+    .dropout = clmlp_cl_dropout,
+    .custom_forward = clmlp_cl_custom_forward,
+    .custom_backward = clmlp_cl_custom_backward,
     .loss_grad = clmlp_cl_loss_grad,
     .count_correct = clmlp_cl_count_correct,
     .gather_rows = clmlp_cl_gather_rows,

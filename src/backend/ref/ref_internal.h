@@ -43,6 +43,10 @@ int ref_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const c
                      size_t off_dy, clmlp_buf *dz, size_t off_dz);
 int ref_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
                   clmlp_buf *db, size_t off_db);
+int ref_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
+                size_t off_out, uint32_t threshold, float scale, uint64_t seed);
+int ref_custom_forward(void *ctx, const clmlp_custom_call *c);
+int ref_custom_backward(void *ctx, const clmlp_custom_call *c);
 int ref_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                   const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
                   const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,

@@ -40,6 +40,7 @@ static double act_value(clmlp_act act, double z)
     case CLMLP_ACT_SELU: return SELU_SCALE * (z > 0.0 ? z : SELU_ALPHA * expm1(z));
     case CLMLP_ACT_SOFTPLUS: return softplus(z);
     case CLMLP_ACT_SWISH: return z * sigmoid(z);
+    case CLMLP_ACT_STEP: return z >= 0.0 ? 1.0 : (z < 0.0 ? 0.0 : z); /* NaN stays NaN */
     default: return z; /* linear */
     }
 }
@@ -59,6 +60,9 @@ static double act_deriv(clmlp_act act, double z, double y)
         double s = sigmoid(z);
         return s + z * s * (1.0 - s);
     }
+    /* Zero on both sides of the jump, and taken as zero at it: step is not
+     * trained by backpropagation.  dy * 0 keeps a NaN in dy visible. */
+    case CLMLP_ACT_STEP: return 0.0;
     default: return 1.0; /* linear */
     }
 }
@@ -132,6 +136,59 @@ int ref_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size
         for (size_t j = 0; j < cols; j++) out[j] += dzr[j];
     }
     return CLMLP_OK;
+}
+
+/* out = in * scale where the value's 24-bit uniform reaches threshold, else
+ * 0 (see backend.h); out may be in itself, element for element. */
+int ref_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
+                size_t off_out, uint32_t threshold, float scale, uint64_t seed)
+{
+    (void)ctx;
+    const double *x = ref_d(in) + off_in;
+    double *y = ref_d(out) + off_out, s = scale;
+    for (size_t i = 0; i < n; i++)
+        y[i] = be_dropout_uniform(seed, i) >= threshold ? x[i] * s : 0.0;
+    return CLMLP_OK;
+}
+
+/* ---- custom layers ------------------------------------------------------ */
+
+/* The kind's double-precision arguments for call c, pointing straight into
+ * this backend's buffers (dy, dx and the gradients only when backward). */
+static clmlp_layer_args_f64 custom_args(const clmlp_custom_call *c, int backward)
+{
+    clmlp_layer_args_f64 a = {.rows = c->rows, .in = c->in, .out = c->out,
+                              .config = c->config, .x = ref_d(c->x) + c->x_off};
+    if (!backward) a.y = ref_d(c->y) + c->y_off;
+    if (backward) a.dy = ref_d(c->dy) + c->dy_off;
+    if (backward && c->dx) a.dx = ref_d(c->dx) + c->dx_off;
+    for (size_t k = 0; k < c->n_tensors; k++) {
+        a.p[k] = ref_d(c->params) + c->p_off[k];
+        if (backward) a.dp[k] = ref_d(c->grads) + c->p_off[k];
+    }
+    return a;
+}
+
+/* The kind's forward_f64 on the call's operands. */
+int ref_custom_forward(void *ctx, const clmlp_custom_call *c)
+{
+    (void)ctx;
+    if (!c->kind->forward_f64)
+        return clmlp_set_error(CLMLP_E_UNSUPPORTED, "custom layer '%s' has no forward_f64",
+                               c->kind->name);
+    clmlp_layer_args_f64 a = custom_args(c, 0);
+    return c->kind->forward_f64(&a);
+}
+
+/* The kind's backward_f64: dx (if asked for) and every tensor's gradient. */
+int ref_custom_backward(void *ctx, const clmlp_custom_call *c)
+{
+    (void)ctx;
+    if (!c->kind->backward_f64)
+        return clmlp_set_error(CLMLP_E_UNSUPPORTED, "custom layer '%s' has no backward_f64",
+                               c->kind->name);
+    clmlp_layer_args_f64 a = custom_args(c, 1);
+    return c->kind->backward_f64(&a);
 }
 
 /* ---- losses and accuracy ------------------------------------------------ */
