@@ -61,6 +61,11 @@ typedef enum {
 typedef enum {
     CLMLP_OPT_SGD = 0,          /* plain, momentum or Nesterov by the fields below */
     CLMLP_OPT_ADAM,
+    CLMLP_OPT_PERCEPTRON,       /* Rosenblatt's rule for one Dense step layer
+                                   with mean squared error: w += lr * sum over
+                                   the batch of (t - y) x, b likewise (no
+                                   gradient: the step passes the error
+                                   straight through) */
     CLMLP_OPT_COUNT
 } clmlp_opt_kind;
 

@@ -1,12 +1,14 @@
 /* User-defined layers on a float32 backend (cpu or opencl, named by the
  * first argument) against the reference backend: two kinds defined here in
  * all three forms (double for ref, float for cpu, OpenCL C for opencl) run
- * through be_custom_forward and be_custom_backward directly (no
+ * through clmlp_be_custom_forward and clmlp_be_custom_backward directly (no
  * registration), on shapes from 0 to 1000 rows, with every operand at an
  * offset inside a larger buffer.  Results must match the reference within
  * the float rounding of each value's sum, and nothing outside the operands
- * may change.  Then the argument checks, missing code, failing builds, and
- * (opencl) that each kind's program is built once per backend.
+ * may change.  scale_shift's configuration (a multiplier) changes its
+ * result: it runs with two in the same backend.  Then the argument checks,
+ * missing code, failing builds, and (opencl) that each kind's program is
+ * built once per backend and each distinct configuration copied once.
  *
  * The tolerance: each value a kind computes is a sum of K products of at
  * most three factors (K = 2 for y and dx, in + 1 for rowdot's y, the rows
@@ -45,8 +47,8 @@ static int g_small;
         }                                                                         \
     } while (0)
 
-/* The configuration both kinds take: only its address is checked (the
- * OpenCL kernels receive no configuration, so the maths cannot use it). */
+/* rowdot's configuration: only its address is checked (its maths does not
+ * depend on it). */
 typedef struct {
     int magic;
 } test_config;
@@ -55,7 +57,15 @@ static const test_config g_config = {12345};
 /* Whether the kind was handed the caller's configuration. */
 #define CONFIG_OK(a) ((a)->config == &g_config)
 
-/* ---- kind 1: scale_shift, y = x * a + c per column (out = in) ------------- */
+/* scale_shift's configuration, the same struct in its OpenCL C. */
+typedef struct {
+    float m;
+} ss_config;
+static const ss_config g_ss_a = {1.5f}, g_ss_b = {-0.75f};
+
+/* ---- kind 1: scale_shift, y = x * a * m + c per column (out = in) --------- */
+/* m from the configuration (finite, or the kind refuses it):
+ * dx = dy a m, da = sum_r dy x m, dc = sum_r dy. */
 
 static int ss_build(const void *config, size_t in, size_t *out, clmlp_param_spec *p,
                     size_t *n)
@@ -69,24 +79,27 @@ static int ss_build(const void *config, size_t in, size_t *out, clmlp_param_spec
 }
 
 /* Forward and backward, written once for double and once for float. */
-#define SS_FORWARD(A)                                                             \
+#define SS_FORWARD(A, T)                                                          \
     do {                                                                          \
-        if (!CONFIG_OK(A)) return CLMLP_E_INVALID;                               \
+        T m = (T)((const ss_config *)(A)->config)->m;                             \
+        if (!isfinite(m)) return CLMLP_E_INVALID;                                 \
         for (size_t r = 0; r < (A)->rows; r++)                                    \
             for (size_t j = 0; j < (A)->in; j++)                                  \
-                (A)->y[r * (A)->out + j] = (A)->x[r * (A)->in + j] * (A)->p[0][j] + (A)->p[1][j]; \
+                (A)->y[r * (A)->out + j] =                                        \
+                    (A)->x[r * (A)->in + j] * (A)->p[0][j] * m + (A)->p[1][j];    \
         return CLMLP_OK;                                                          \
     } while (0)
 #define SS_BACKWARD(A, T)                                                         \
     do {                                                                          \
-        if (!CONFIG_OK(A)) return CLMLP_E_INVALID;                               \
+        T m = (T)((const ss_config *)(A)->config)->m;                             \
+        if (!isfinite(m)) return CLMLP_E_INVALID;                                 \
         for (size_t j = 0; j < (A)->in; j++) {                                    \
             T sa = 0, sc = 0;                                                     \
             for (size_t r = 0; r < (A)->rows; r++) {                              \
                 T dy = (A)->dy[r * (A)->out + j];                                 \
-                sa += dy * (A)->x[r * (A)->in + j];                               \
+                sa += dy * (A)->x[r * (A)->in + j] * m;                           \
                 sc += dy;                                                         \
-                if ((A)->dx) (A)->dx[r * (A)->in + j] = dy * (A)->p[0][j];        \
+                if ((A)->dx) (A)->dx[r * (A)->in + j] = dy * (A)->p[0][j] * m;    \
             }                                                                     \
             (A)->dp[0][j] = sa;                                                   \
             (A)->dp[1][j] = sc;                                                   \
@@ -94,47 +107,54 @@ static int ss_build(const void *config, size_t in, size_t *out, clmlp_param_spec
         return CLMLP_OK;                                                          \
     } while (0)
 
-static int ss_forward_f64(const clmlp_layer_args_f64 *a) { SS_FORWARD(a); }
+static int ss_forward_f64(const clmlp_layer_args_f64 *a) { SS_FORWARD(a, double); }
 static int ss_backward_f64(const clmlp_layer_args_f64 *a) { SS_BACKWARD(a, double); }
-static int ss_forward_f32(const clmlp_layer_args_f32 *a) { SS_FORWARD(a); }
+static int ss_forward_f32(const clmlp_layer_args_f32 *a) { SS_FORWARD(a, float); }
 static int ss_backward_f32(const clmlp_layer_args_f32 *a) { SS_BACKWARD(a, float); }
 
 static const char SS_CL[] =
-    "/* y = x * a + c per column; one work-item a row, or a parameter. */\n"
+    "/* y = x * a * m + c per column; one work-item a row, or a parameter. */\n"
+    "typedef struct { float m; } ss_config;\n"
+    "#define SS_M (((__global const ss_config *)config)->m)\n"
     "__kernel void ss_forward(uint rows, uint in, uint out, __global const float *x,\n"
     "                         uint x_off, __global const float *p, uint4 p_off,\n"
-    "                         __global float *y, uint y_off)\n"
+    "                         __global float *y, uint y_off, __global const uchar *config)\n"
     "{\n"
     "    uint r = get_global_id(0);\n"
+    "    float m = SS_M;\n"
     "    for (uint j = 0; j < in; j++)\n"
-    "        y[y_off + r * out + j] = x[x_off + r * in + j] * p[p_off.s0 + j] + p[p_off.s1 + j];\n"
+    "        y[y_off + r * out + j] =\n"
+    "            x[x_off + r * in + j] * p[p_off.s0 + j] * m + p[p_off.s1 + j];\n"
     "}\n"
     "__kernel void ss_backward_input(uint rows, uint in, uint out, __global const float *x,\n"
     "                                uint x_off, __global const float *p, uint4 p_off,\n"
     "                                __global const float *dy, uint dy_off,\n"
-    "                                __global float *dx, uint dx_off)\n"
+    "                                __global float *dx, uint dx_off,\n"
+    "                                __global const uchar *config)\n"
     "{\n"
     "    uint r = get_global_id(0);\n"
+    "    float m = SS_M;\n"
     "    for (uint j = 0; j < in; j++)\n"
-    "        dx[dx_off + r * in + j] = dy[dy_off + r * out + j] * p[p_off.s0 + j];\n"
+    "        dx[dx_off + r * in + j] = dy[dy_off + r * out + j] * p[p_off.s0 + j] * m;\n"
     "}\n"
     "__kernel void ss_backward_params(uint rows, uint in, uint out, __global const float *x,\n"
     "                                 uint x_off, __global const float *p, uint4 p_off,\n"
     "                                 __global const float *dy, uint dy_off,\n"
-    "                                 __global float *dp, uint4 dp_off, uint tensor)\n"
+    "                                 __global float *dp, uint4 dp_off, uint tensor,\n"
+    "                                 __global const uchar *config)\n"
     "{\n"
     "    uint j = get_global_id(0);\n"
-    "    float s = 0.0f;\n"
+    "    float m = SS_M, s = 0.0f;\n"
     "    for (uint r = 0; r < rows; r++) {\n"
     "        float d = dy[dy_off + r * out + j];\n"
-    "        s += tensor == 0 ? d * x[x_off + r * in + j] : d;\n"
+    "        s += tensor == 0 ? d * x[x_off + r * in + j] * m : d;\n"
     "    }\n"
     "    dp[(tensor == 0 ? dp_off.s0 : dp_off.s1) + j] = s;\n"
     "}\n";
 
 static const clmlp_layer_kind g_ss = {
     .name = "scale_shift",
-    .config_size = sizeof(test_config),
+    .config_size = sizeof(ss_config),
     .build = ss_build,
     .forward_f64 = ss_forward_f64,
     .backward_f64 = ss_backward_f64,
@@ -204,7 +224,7 @@ static const char RD_CL[] =
     "/* y = [x . w, s |x|^2]; one work-item a row, or a parameter value. */\n"
     "__kernel void rd_forward(uint rows, uint in, uint out, __global const float *x,\n"
     "                         uint x_off, __global const float *p, uint4 p_off,\n"
-    "                         __global float *y, uint y_off)\n"
+    "                         __global float *y, uint y_off, __global const uchar *config)\n"
     "{\n"
     "    uint r = get_global_id(0);\n"
     "    float d = 0.0f, q = 0.0f;\n"
@@ -219,7 +239,8 @@ static const char RD_CL[] =
     "__kernel void rd_backward_input(uint rows, uint in, uint out, __global const float *x,\n"
     "                                uint x_off, __global const float *p, uint4 p_off,\n"
     "                                __global const float *dy, uint dy_off,\n"
-    "                                __global float *dx, uint dx_off)\n"
+    "                                __global float *dx, uint dx_off,\n"
+    "                                __global const uchar *config)\n"
     "{\n"
     "    uint r = get_global_id(0);\n"
     "    float d0 = dy[dy_off + r * out], d1 = dy[dy_off + r * out + 1], s = p[p_off.s1];\n"
@@ -230,7 +251,8 @@ static const char RD_CL[] =
     "__kernel void rd_backward_params(uint rows, uint in, uint out, __global const float *x,\n"
     "                                 uint x_off, __global const float *p, uint4 p_off,\n"
     "                                 __global const float *dy, uint dy_off,\n"
-    "                                 __global float *dp, uint4 dp_off, uint tensor)\n"
+    "                                 __global float *dp, uint4 dp_off, uint tensor,\n"
+    "                                 __global const uchar *config)\n"
     "{\n"
     "    uint j = get_global_id(0);\n"
     "    float acc = 0.0f;\n"
@@ -290,11 +312,11 @@ static clmlp_buf *side_buf(int side, size_t n, const float *v, float fill)
 {
     clmlp_backend_t *be = side ? g_ref : g_dev;
     clmlp_buf *b = NULL;
-    TEST_OK(be_buf_alloc(be, CLMLP_BUF_F32, n, &b));
+    TEST_OK(clmlp_be_buf_alloc(be, CLMLP_BUF_F32, n, &b));
     if (v)
-        TEST_OK(be_upload(be, b, 0, v, n));
+        TEST_OK(clmlp_be_upload(be, b, 0, v, n));
     else
-        TEST_OK(be_fill(be, b, 0, n, fill));
+        TEST_OK(clmlp_be_fill(be, b, 0, n, fill));
     return b;
 }
 
@@ -306,7 +328,7 @@ static void case_setup(case_bufs *cb, const clmlp_layer_kind *kind, size_t rows,
     memset(cb, 0, sizeof *cb);
     cb->rows = rows;
     cb->in = in;
-    TEST_OK(kind->build(&g_config, in, &cb->out, cb->spec, &cb->n_tensors));
+    TEST_OK(kind->build(NULL, in, &cb->out, cb->spec, &cb->n_tensors));
     for (size_t k = 0; k < cb->n_tensors; k++) cb->n_p += cb->spec[k].count;
     cb->nx = rows * in;
     cb->ny = rows * cb->out;
@@ -324,11 +346,12 @@ static void case_setup(case_bufs *cb, const clmlp_layer_kind *kind, size_t rows,
     }
 }
 
-/* The call on side (0 dev, 1 ref); with_dx 0 leaves dx NULL. */
-static clmlp_custom_call case_call(const case_bufs *cb, const clmlp_layer_kind *kind, int side,
-                                   int with_dx)
+/* The call on side (0 dev, 1 ref) with that configuration; with_dx 0
+ * leaves dx NULL. */
+static clmlp_custom_call case_call(const case_bufs *cb, const clmlp_layer_kind *kind,
+                                   const void *config, int side, int with_dx)
 {
-    clmlp_custom_call c = {.kind = kind, .config = &g_config, .rows = cb->rows, .in = cb->in,
+    clmlp_custom_call c = {.kind = kind, .config = config, .rows = cb->rows, .in = cb->in,
                            .out = cb->out, .x = cb->bx[side], .x_off = X_OFF,
                            .y = cb->by[side], .y_off = Y_OFF, .dy = cb->bdy[side],
                            .dy_off = DY_OFF, .dx = with_dx ? cb->bdx[side] : NULL,
@@ -348,12 +371,12 @@ static void case_free(case_bufs *cb)
 {
     for (int side = 0; side < 2; side++) {
         clmlp_backend_t *be = side ? g_ref : g_dev;
-        be_buf_free(be, cb->bx[side]);
-        be_buf_free(be, cb->by[side]);
-        be_buf_free(be, cb->bdy[side]);
-        be_buf_free(be, cb->bdx[side]);
-        be_buf_free(be, cb->bp[side]);
-        be_buf_free(be, cb->bg[side]);
+        clmlp_be_buf_free(be, cb->bx[side]);
+        clmlp_be_buf_free(be, cb->by[side]);
+        clmlp_be_buf_free(be, cb->bdy[side]);
+        clmlp_be_buf_free(be, cb->bdx[side]);
+        clmlp_be_buf_free(be, cb->bp[side]);
+        clmlp_be_buf_free(be, cb->bg[side]);
     }
     free(cb->x);
     free(cb->dy);
@@ -370,15 +393,21 @@ static double *abs_d(const float *v, size_t n)
 }
 
 /* Each output's sum of |terms| (see the top of the file): the kind's
- * double code run on |x|, |p|, |dy|, into sy (forward), sdx and sg
- * (backward; sg packed like the gradients from index 0). */
-static void abs_sums(const case_bufs *cb, const clmlp_layer_kind *kind, double *sy,
-                     double *sdx, double *sg)
+ * double code run on |x|, |p|, |dy| (and scale_shift's |m|), into sy
+ * (forward), sdx and sg (backward; sg packed like the gradients from
+ * index 0). */
+static void abs_sums(const case_bufs *cb, const clmlp_layer_kind *kind, const void *config,
+                     double *sy, double *sdx, double *sg)
 {
     double *ax = abs_d(cb->x + X_OFF, cb->nx), *ady = abs_d(cb->dy + DY_OFF, cb->ny);
     double *ap = abs_d(cb->p + P_OFF, cb->n_p);
+    ss_config abs_ss;
+    if (kind == &g_ss) {
+        abs_ss.m = fabsf(((const ss_config *)config)->m);
+        config = &abs_ss;
+    }
     clmlp_layer_args_f64 a = {.rows = cb->rows, .in = cb->in, .out = cb->out,
-                              .config = &g_config, .x = ax, .y = sy, .dy = ady, .dx = sdx};
+                              .config = config, .x = ax, .y = sy, .dy = ady, .dx = sdx};
     size_t off = 0;
     for (size_t k = 0; k < cb->n_tensors; k++) {
         a.p[k] = ap + off;
@@ -408,8 +437,8 @@ static void compare(int which, const char *what, const clmlp_buf *bd, const clml
     float *got = malloc((total ? total : 1) * sizeof *got);
     double *want = malloc((total ? total : 1) * sizeof *want);
     CU_ASSERT_FATAL(got && want);
-    TEST_OK(be_download(g_dev, bd, 0, got, total));
-    TEST_OK(be_download_f64(g_ref, br, 0, want, total));
+    TEST_OK(clmlp_be_download(g_dev, bd, 0, got, total));
+    TEST_OK(clmlp_be_download_f64(g_ref, br, 0, want, total));
     double worst = 0.0;
     size_t bad = 0, stray = 0;
     for (size_t i = 0; i < total; i++) {
@@ -432,19 +461,23 @@ static void compare(int which, const char *what, const clmlp_buf *bd, const clml
 }
 
 /* Forward, backward with dx and backward without, on both backends, for
- * kind over rows x in. */
-static void run_case(const clmlp_layer_kind *kind, size_t rows, size_t in,
+ * kind with that configuration over rows x in. */
+static void run_case(const clmlp_layer_kind *kind, const void *config, size_t rows, size_t in,
                      unsigned long long seed)
 {
     case_bufs cb;
     case_setup(&cb, kind, rows, in, seed);
     char what[96];
-    snprintf(what, sizeof what, "%s %zu x %zu", kind->name, rows, in);
+    if (kind == &g_ss)
+        snprintf(what, sizeof what, "%s (m = %g) %zu x %zu", kind->name,
+                 (double)((const ss_config *)config)->m, rows, in);
+    else
+        snprintf(what, sizeof what, "%s %zu x %zu", kind->name, rows, in);
     double *sy = calloc(cb.ny + 1, sizeof *sy), *sdx = calloc(cb.nx + 1, sizeof *sdx);
     double *sg = calloc(cb.n_p + 1, sizeof *sg);
     size_t *kg = calloc(cb.n_p + 1, sizeof *kg);
     CU_ASSERT_FATAL(sy && sdx && sg && kg);
-    abs_sums(&cb, kind, sy, sdx, sg);
+    abs_sums(&cb, kind, config, sy, sdx, sg);
     /* Terms per value: y and dx sum two (rowdot's y: in, and in plus the
      * product with s); each gradient sums over the rows, rowdot's ds a sum
      * over rows of sums over in, which errs by at most (rows + in) u S. */
@@ -453,13 +486,13 @@ static void run_case(const clmlp_layer_kind *kind, size_t rows, size_t in,
     if (kind == &g_rd) kg[cb.n_p - 1] = rows + in;
 
     for (int side = 0; side < 2; side++) {
-        clmlp_custom_call c = case_call(&cb, kind, side, 1);
-        TEST_OK(be_custom_forward(side ? g_ref : g_dev, &c));
+        clmlp_custom_call c = case_call(&cb, kind, config, side, 1);
+        TEST_OK(clmlp_be_custom_forward(side ? g_ref : g_dev, &c));
     }
     compare(0, what, cb.by[0], cb.by[1], Y_OFF, cb.ny, sy, NULL, k_y);
     for (int side = 0; side < 2; side++) {
-        clmlp_custom_call c = case_call(&cb, kind, side, 1);
-        TEST_OK(be_custom_backward(side ? g_ref : g_dev, &c));
+        clmlp_custom_call c = case_call(&cb, kind, config, side, 1);
+        TEST_OK(clmlp_be_custom_backward(side ? g_ref : g_dev, &c));
     }
     compare(1, what, cb.bdx[0], cb.bdx[1], DX_OFF, cb.nx, sdx, NULL, k_dx);
     compare(2, what, cb.bg[0], cb.bg[1], P_OFF, cb.n_p, sg, kg, 0);
@@ -467,10 +500,10 @@ static void run_case(const clmlp_layer_kind *kind, size_t rows, size_t in,
      * not added to), dx is left as it was. */
     for (int side = 0; side < 2; side++) {
         clmlp_backend_t *be = side ? g_ref : g_dev;
-        clmlp_custom_call c = case_call(&cb, kind, side, 0);
-        TEST_OK(be_fill(be, cb.bdx[side], 0, cb.bdx[side]->n, -9.0f));
-        TEST_OK(be_fill(be, cb.bg[side], 0, cb.bg[side]->n, -9.0f));
-        TEST_OK(be_custom_backward(be, &c));
+        clmlp_custom_call c = case_call(&cb, kind, config, side, 0);
+        TEST_OK(clmlp_be_fill(be, cb.bdx[side], 0, cb.bdx[side]->n, -9.0f));
+        TEST_OK(clmlp_be_fill(be, cb.bg[side], 0, cb.bg[side]->n, -9.0f));
+        TEST_OK(clmlp_be_custom_backward(be, &c));
     }
     compare(1, what, cb.bdx[0], cb.bdx[1], 0, 0, NULL, NULL, 0); /* all -9 */
     compare(2, what, cb.bg[0], cb.bg[1], P_OFF, cb.n_p, sg, kg, 0);
@@ -481,7 +514,9 @@ static void run_case(const clmlp_layer_kind *kind, size_t rows, size_t in,
     case_free(&cb);
 }
 
-/* Both kinds over rows from 0 to 1000 and inputs 1, 5 and 33 wide. */
+/* Both kinds over rows from 0 to 1000 and inputs 1, 5 and 33 wide,
+ * scale_shift with two configurations in turn (the same backend, so a
+ * configuration the backend keeps by kind alone would fail one). */
 static void test_custom_vs_ref(void)
 {
     NEED_BACKENDS();
@@ -490,8 +525,9 @@ static void test_custom_vs_ref(void)
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         if (g_small && rows[r] > 33) continue;
         for (size_t i = 0; i < sizeof ins / sizeof ins[0]; i++) {
-            run_case(&g_ss, rows[r], ins[i], seed += 5);
-            run_case(&g_rd, rows[r], ins[i], seed += 5);
+            run_case(&g_ss, &g_ss_a, rows[r], ins[i], seed += 5);
+            run_case(&g_ss, &g_ss_b, rows[r], ins[i], seed += 5);
+            run_case(&g_rd, &g_config, rows[r], ins[i], seed += 5);
         }
     }
 }
@@ -503,37 +539,37 @@ static void test_custom_errors(void)
     NEED_BACKENDS();
     case_bufs cb;
     case_setup(&cb, &g_ss, 4, 3, 900);
-    clmlp_custom_call ok = case_call(&cb, &g_ss, 0, 1), c;
+    clmlp_custom_call ok = case_call(&cb, &g_ss, &g_ss_a, 0, 1), c;
     c = ok;
     c.x_off = X_OFF + PAD + 1; /* x past its end */
-    CU_ASSERT_EQUAL(be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
     CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "scale_shift"));
     c = ok;
     c.y = cb.bx[0];
     c.y_off = 0; /* y over x */
-    CU_ASSERT_EQUAL(be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
     c = ok;
     c.x = cb.bx[1]; /* a reference buffer */
-    CU_ASSERT_EQUAL(be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
     c = ok;
     c.grads = cb.bp[0]; /* gradients over the parameters */
-    CU_ASSERT_EQUAL(be_custom_backward(g_dev, &c), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_custom_backward(g_dev, &c), CLMLP_E_INVALID);
     c = ok;
     c.p_off[1] = P_OFF + 1; /* two gradient tensors overlap */
-    CU_ASSERT_EQUAL(be_custom_backward(g_dev, &c), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_custom_backward(g_dev, &c), CLMLP_E_INVALID);
     c = ok;
     c.n_tensors = CLMLP_LAYER_MAX_TENSORS + 1;
-    CU_ASSERT_EQUAL(be_custom_backward(g_dev, &c), CLMLP_E_INVALID);
-    if (be_can_wrap(g_dev)) { /* cpu: a lent array is never written */
+    CU_ASSERT_EQUAL(clmlp_be_custom_backward(g_dev, &c), CLMLP_E_INVALID);
+    if (clmlp_be_can_wrap(g_dev)) { /* cpu: a lent array is never written */
         float host[64] = {0};
         clmlp_buf *lent = NULL;
-        TEST_OK(be_buf_wrap(g_dev, CLMLP_BUF_F32, 64, host, &lent));
+        TEST_OK(clmlp_be_buf_wrap(g_dev, CLMLP_BUF_F32, 64, host, &lent));
         c = ok;
         c.y = lent;
         c.y_off = 0;
-        CU_ASSERT_EQUAL(be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
+        CU_ASSERT_EQUAL(clmlp_be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
         CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "read-only"));
-        be_buf_free(g_dev, lent);
+        clmlp_be_buf_free(g_dev, lent);
     }
     compare(0, "after refused calls", cb.by[0], cb.by[1], 0, 0, NULL, NULL, 0);
     compare(2, "after refused calls", cb.bg[0], cb.bg[1], 0, 0, NULL, NULL, 0);
@@ -545,38 +581,52 @@ static void test_custom_errors(void)
     missing.cl_source = NULL;
     c = ok;
     c.kind = &missing;
-    CU_ASSERT_EQUAL(be_custom_forward(g_dev, &c), CLMLP_E_UNSUPPORTED);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(g_dev, &c), CLMLP_E_UNSUPPORTED);
     CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "missing_code"));
-    /* The kind's own failure (here: the wrong configuration) comes back
+    /* The kind's own failure (here: a configuration it refuses) comes back
      * with a message that names the kind and the pass. */
+    static const ss_config refused = {NAN};
     c = ok;
-    c.config = &cb; /* not g_config */
+    c.config = &refused;
     if (clmlp_backend_kind_of(g_dev) == CLMLP_BACKEND_CPU) {
-        CU_ASSERT_EQUAL(be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
+        CU_ASSERT_EQUAL(clmlp_be_custom_forward(g_dev, &c), CLMLP_E_INVALID);
         CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "scale_shift"));
         CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "forward"));
     }
     case_free(&cb);
 }
 
+/* The dev side's y values of cb (whole buffer, new array). */
+static float *dev_y(const case_bufs *cb)
+{
+    float *y = malloc(cb->by[0]->n * sizeof *y);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    TEST_OK(clmlp_be_download(g_dev, cb->by[0], 0, y, cb->by[0]->n));
+    return y;
+}
+
 /* opencl: OpenCL C that does not compile fails with the kind's name and the
  * build log; a missing kernel name is reported; each kind is built once per
- * backend however often it runs, and again only when its source changes. */
+ * backend however often it runs, and again only when its source changes;
+ * each kind's configuration is copied to the device once per distinct
+ * content (whatever its address), a kind without one gets one unread
+ * byte. */
 static void test_custom_opencl_programs(void)
 {
     NEED_BACKENDS();
     if (clmlp_backend_kind_of(g_dev) != CLMLP_BACKEND_OPENCL) return; /* opencl only */
     case_bufs cb;
     case_setup(&cb, &g_ss, 4, 3, 950);
-    clmlp_custom_call c = case_call(&cb, &g_ss, 0, 1);
+    clmlp_custom_call c = case_call(&cb, &g_ss, &g_ss_a, 0, 1);
     /* Kinds outlive their use (the contract), so these are static. */
-    static clmlp_layer_kind broken, misnamed, copy;
+    static clmlp_layer_kind broken, misnamed, copy, noconf;
     broken = g_ss;
     broken.name = "broken_kind";
     broken.cl_source = "__kernel void ss_forward(uint rows) { this is not C; }\n";
     size_t held = clmlp_cl_custom_count(g_dev->ctx);
+    size_t configs = clmlp_cl_custom_config_count(g_dev->ctx);
     c.kind = &broken;
-    CU_ASSERT_EQUAL(be_custom_forward(g_dev, &c), CLMLP_E_DEVICE);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(g_dev, &c), CLMLP_E_DEVICE);
     const char *msg = clmlp_last_error();
     printf("\n  (message: %.160s...)\n", msg);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "broken_kind"));
@@ -585,25 +635,76 @@ static void test_custom_opencl_programs(void)
     misnamed.name = "misnamed_kind";
     misnamed.cl_backward_params = "no_such_kernel";
     c.kind = &misnamed;
-    CU_ASSERT_EQUAL(be_custom_forward(g_dev, &c), CLMLP_E_DEVICE);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(g_dev, &c), CLMLP_E_DEVICE);
     CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "no_such_kernel"));
     CU_ASSERT_EQUAL(clmlp_cl_custom_count(g_dev->ctx), held); /* failures keep nothing */
+    CU_ASSERT_EQUAL(clmlp_cl_custom_config_count(g_dev->ctx), configs);
+
+    /* scale_shift ran with g_ss_a and g_ss_b before: the same bytes at
+     * another address copy nothing; a new multiplier is copied once, and
+     * changes the result (y - c doubles from m = 1.5 to m = 3). */
+    c.kind = &g_ss;
+    ss_config same = g_ss_a, m3 = {3.0f}, m3_again = {3.0f};
+    c.config = &same;
+    TEST_OK(clmlp_be_custom_forward(g_dev, &c));
+    CU_ASSERT_EQUAL(clmlp_cl_custom_config_count(g_dev->ctx), configs);
+    float *y_a = dev_y(&cb);
+    c.config = &m3;
+    TEST_OK(clmlp_be_custom_forward(g_dev, &c));
+    CU_ASSERT_EQUAL(clmlp_cl_custom_config_count(g_dev->ctx), configs + 1);
+    c.config = &m3_again;
+    for (int i = 0; i < 3; i++) TEST_OK(clmlp_be_custom_forward(g_dev, &c));
+    CU_ASSERT_EQUAL(clmlp_cl_custom_config_count(g_dev->ctx), configs + 1);
+    float *y_3 = dev_y(&cb);
+    size_t changed = 0, doubled = 0;
+    for (size_t r = 0; r < cb.rows; r++)
+        for (size_t j = 0; j < cb.in; j++) {
+            size_t i = Y_OFF + r * cb.out + j;
+            double cj = cb.p[P_OFF + cb.in + j];
+            changed += y_3[i] != y_a[i];
+            doubled += fabs((y_3[i] - cj) - 2.0 * (y_a[i] - cj)) <= 1e-5;
+        }
+    CU_ASSERT_EQUAL(changed, cb.ny);
+    CU_ASSERT_EQUAL(doubled, cb.ny);
+    free(y_a);
+    free(y_3);
+    c.config = &g_ss_a;
 
     /* scale_shift ran before (held counts it): running it again builds
      * nothing; another kind with the same code is built once; given a new
      * source, it is built again in place of the old program. */
     c.kind = &g_ss;
-    for (int i = 0; i < 3; i++) TEST_OK(be_custom_forward(g_dev, &c));
+    for (int i = 0; i < 3; i++) TEST_OK(clmlp_be_custom_forward(g_dev, &c));
     CU_ASSERT_EQUAL(clmlp_cl_custom_count(g_dev->ctx), held);
     copy = g_ss;
     c.kind = &copy;
-    for (int i = 0; i < 3; i++) TEST_OK(be_custom_forward(g_dev, &c));
+    for (int i = 0; i < 3; i++) TEST_OK(clmlp_be_custom_forward(g_dev, &c));
     CU_ASSERT_EQUAL(clmlp_cl_custom_count(g_dev->ctx), held + 1);
+    /* Configurations are kept per kind: the copy has its own. */
+    CU_ASSERT_EQUAL(clmlp_cl_custom_config_count(g_dev->ctx), configs + 2);
     static char source2[sizeof SS_CL];
     memcpy(source2, SS_CL, sizeof SS_CL);
     copy.cl_source = source2;
-    TEST_OK(be_custom_forward(g_dev, &c));
+    TEST_OK(clmlp_be_custom_forward(g_dev, &c));
     CU_ASSERT_EQUAL(clmlp_cl_custom_count(g_dev->ctx), held + 1);
+    /* The old program's configuration went with it, the new one has one. */
+    CU_ASSERT_EQUAL(clmlp_cl_custom_config_count(g_dev->ctx), configs + 2);
+    case_free(&cb);
+
+    /* config_size 0: one byte, whatever config points to (rowdot's
+     * kernels do not read it). */
+    noconf = g_rd;
+    noconf.name = "rowdot_noconf";
+    noconf.config_size = 0;
+    case_setup(&cb, &g_rd, 4, 3, 960);
+    c = case_call(&cb, &noconf, NULL, 0, 1);
+    TEST_OK(clmlp_be_custom_forward(g_dev, &c));
+    TEST_OK(clmlp_be_custom_backward(g_dev, &c));
+    CU_ASSERT_EQUAL(clmlp_cl_custom_count(g_dev->ctx), held + 2);
+    CU_ASSERT_EQUAL(clmlp_cl_custom_config_count(g_dev->ctx), configs + 3);
+    c.config = &g_config;
+    TEST_OK(clmlp_be_custom_forward(g_dev, &c));
+    CU_ASSERT_EQUAL(clmlp_cl_custom_config_count(g_dev->ctx), configs + 3);
     case_free(&cb);
 }
 

@@ -87,11 +87,11 @@ typedef struct {
 static twin twin_new(clmlp_buf_type type, size_t n, const void *init)
 {
     twin t = {NULL, NULL, n, type};
-    TEST_OK(be_buf_alloc(g_dev, type, n, &t.dev));
-    TEST_OK(be_buf_alloc(g_ref, type, n, &t.ref));
+    TEST_OK(clmlp_be_buf_alloc(g_dev, type, n, &t.dev));
+    TEST_OK(clmlp_be_buf_alloc(g_ref, type, n, &t.ref));
     if (init) {
-        TEST_OK(be_upload(g_dev, t.dev, 0, init, n));
-        TEST_OK(be_upload(g_ref, t.ref, 0, init, n));
+        TEST_OK(clmlp_be_upload(g_dev, t.dev, 0, init, n));
+        TEST_OK(clmlp_be_upload(g_ref, t.ref, 0, init, n));
     }
     return t;
 }
@@ -99,8 +99,8 @@ static twin twin_new(clmlp_buf_type type, size_t n, const void *init)
 /* Frees both halves. */
 static void twin_free(twin *t)
 {
-    be_buf_free(g_dev, t->dev);
-    be_buf_free(g_ref, t->ref);
+    clmlp_be_buf_free(g_dev, t->dev);
+    clmlp_be_buf_free(g_ref, t->ref);
     t->dev = t->ref = NULL;
 }
 
@@ -123,8 +123,8 @@ static double twin_check(const twin *t, double tol, const char *op, const char *
     float *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     CU_ASSERT_PTR_NOT_NULL_FATAL(want);
-    TEST_OK(be_download(g_dev, t->dev, 0, got, t->n));
-    TEST_OK(be_download(g_ref, t->ref, 0, want, t->n));
+    TEST_OK(clmlp_be_download(g_dev, t->dev, 0, got, t->n));
+    TEST_OK(clmlp_be_download(g_ref, t->ref, 0, want, t->n));
     double err = test_max_error(got, want, t->n);
     note_error(op, err);
     if (!(err <= tol)) fprintf(stderr, "  %s: %s differs\n", op, what);
@@ -141,8 +141,8 @@ static void twin_check_i32(const twin *t, const char *op)
     int32_t *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     CU_ASSERT_PTR_NOT_NULL_FATAL(want);
-    TEST_OK(be_download(g_dev, t->dev, 0, got, t->n));
-    TEST_OK(be_download(g_ref, t->ref, 0, want, t->n));
+    TEST_OK(clmlp_be_download(g_dev, t->dev, 0, got, t->n));
+    TEST_OK(clmlp_be_download(g_ref, t->ref, 0, want, t->n));
     size_t bad = 0;
     for (size_t i = 0; i < t->n; i++) bad += got[i] != want[i];
     if (bad) fprintf(stderr, "  %s: %zu int32 values differ\n", op, bad);
@@ -187,9 +187,9 @@ static void gemm_case(size_t m, size_t n, size_t k, int ta, int tb, float alpha,
     twin a = twin_uniform(off_a + ra * lda + 2, -1.0f, 1.0f, seed);
     twin b = twin_uniform(off_b + rb * ldb + 2, -1.0f, 1.0f, seed + 1);
     twin c = twin_uniform(off_c + m * ldc + 2, -1.0f, 1.0f, seed + 2);
-    for (int side = 0; nan_c && side < 2; side++) TEST_OK(be_fill(BE, B(c), 0, c.n, NAN));
+    for (int side = 0; nan_c && side < 2; side++) TEST_OK(clmlp_be_fill(BE, B(c), 0, c.n, NAN));
     for (int side = 0; side < 2; side++)
-        TEST_OK(be_gemm(BE, ta, tb, m, n, k, alpha, B(a), off_a, lda, B(b), off_b, ldb, beta,
+        TEST_OK(clmlp_be_gemm(BE, ta, tb, m, n, k, alpha, B(a), off_a, lda, B(b), off_b, ldb, beta,
                    B(c), off_c, ldc));
     /* Each C value is a float32 dot product of length k (plus the beta
      * term): recursive summation errs by at most about k * eps relative to
@@ -220,7 +220,7 @@ static void test_gemm(void)
     if (!g_small) {
         /* The last two have 2^20 and more multiply-adds, with the long side
          * first or second: the cpu backend cuts such products into row or
-         * column blocks, one per thread (cpu_gemm.c). */
+         * column blocks, one per thread (clmlp_cpu_gemm.c). */
         static const size_t big[][3] = {{33, 7, 1000},  {1000, 33, 7},   {7, 1000, 33},
                                         {1, 1000, 1000}, {1000, 1, 33},  {1000, 33, 40},
                                         {33, 1000, 40}};
@@ -264,7 +264,7 @@ static void layer_case(clmlp_act act, size_t rows, size_t cols, int with_bias,
     twin bias = twin_uniform(off_b + cols + 1, -1.0f, 1.0f, seed + 1);
     twin y = twin_uniform(off_y + n + 3, -1.0f, 1.0f, seed + 2);
     for (int side = 0; side < 2; side++)
-        TEST_OK(be_bias_act_forward(BE, act, rows, cols, B(z), off_z, with_bias ? B(bias) : NULL,
+        TEST_OK(clmlp_be_bias_act_forward(BE, act, rows, cols, B(z), off_z, with_bias ? B(bias) : NULL,
                                off_b, B(y), off_y));
     char what[96];
     snprintf(what, sizeof what, "%s %zux%zu bias=%d", ACT_NAMES[act], rows, cols, with_bias);
@@ -277,19 +277,19 @@ static void layer_case(clmlp_act act, size_t rows, size_t cols, int with_bias,
     float *zh = malloc((off_z + n + 2) * sizeof *zh), *yh = malloc((off_y + n + 3) * sizeof *yh);
     CU_ASSERT_PTR_NOT_NULL_FATAL(zh);
     CU_ASSERT_PTR_NOT_NULL_FATAL(yh);
-    TEST_OK(be_download(g_ref, z.ref, 0, zh, z.n));
-    TEST_OK(be_download(g_ref, y.ref, 0, yh, y.n));
-    TEST_OK(be_upload(g_dev, z.dev, 0, zh, z.n));
-    TEST_OK(be_upload(g_dev, y.dev, 0, yh, y.n));
+    TEST_OK(clmlp_be_download(g_ref, z.ref, 0, zh, z.n));
+    TEST_OK(clmlp_be_download(g_ref, y.ref, 0, yh, y.n));
+    TEST_OK(clmlp_be_upload(g_dev, z.dev, 0, zh, z.n));
+    TEST_OK(clmlp_be_upload(g_dev, y.dev, 0, yh, y.n));
     twin dy = twin_uniform(off_dy + n + 1, -1.0f, 1.0f, seed + 3);
     twin dz = twin_uniform(off_dz + n + 2, -1.0f, 1.0f, seed + 4);
     for (int side = 0; side < 2; side++) {
-        TEST_OK(be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dz),
+        TEST_OK(clmlp_be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dz),
                            off_dz));
     }
     twin_check(&dz, act_tol(act, cols), "act_backward", what);
     for (int side = 0; side < 2; side++) /* in place: dz is dy */
-        TEST_OK(be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dy),
+        TEST_OK(clmlp_be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dy),
                            off_dy));
     twin_check(&dy, act_tol(act, cols), "act_backward (in place)", what);
     free(zin);
@@ -331,17 +331,17 @@ static void test_step_edges(void)
     twin z = twin_new(CLMLP_BUF_F32, N, zv), bias = twin_new(CLMLP_BUF_F32, N, bv);
     twin y = twin_new(CLMLP_BUF_F32, N, NULL), dy = twin_new(CLMLP_BUF_F32, N, dyv);
     for (int side = 0; side < 2; side++) {
-        TEST_OK(be_bias_act_forward(BE, CLMLP_ACT_STEP, 1, N, B(z), 0, B(bias), 0, B(y), 0));
-        TEST_OK(be_act_backward(BE, CLMLP_ACT_STEP, 1, N, B(z), 0, B(y), 0, B(dy), 0, B(dy), 0));
+        TEST_OK(clmlp_be_bias_act_forward(BE, CLMLP_ACT_STEP, 1, N, B(z), 0, B(bias), 0, B(y), 0));
+        TEST_OK(clmlp_be_act_backward(BE, CLMLP_ACT_STEP, 1, N, B(z), 0, B(y), 0, B(dy), 0, B(dy), 0));
     }
     twin_check(&y, 0.0, "bias_act_forward (y)", "step at its jump");
     twin_check(&dy, 0.0, "act_backward", "step at its jump");
     float got[N];
-    TEST_OK(be_download(g_dev, y.dev, 0, got, N));
+    TEST_OK(clmlp_be_download(g_dev, y.dev, 0, got, N));
     const float want[N - 1] = {1, 1, 0, 1, 1, 1, 0};
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof want), 0);
     CU_ASSERT(isnan(got[N - 1]));
-    TEST_OK(be_download(g_dev, dy.dev, 0, got, N));
+    TEST_OK(clmlp_be_download(g_dev, dy.dev, 0, got, N));
     CU_ASSERT(got[0] == 0.0f && isnan(got[3]) && isnan(got[5]) && got[6] == 0.0f);
     twin_free(&z);
     twin_free(&bias);
@@ -372,8 +372,8 @@ static void dropout_case(size_t n, uint32_t t, float scale, uint64_t seed,
     twin in = twin_new(CLMLP_BUF_F32, off_in + n + 2, v);
     twin out = twin_uniform(off_out + n + 4, -1.0f, 1.0f, vseed + 1);
     for (int side = 0; side < 2; side++) {
-        TEST_OK(be_dropout(BE, n, B(in), off_in, B(out), off_out, t, scale, seed));
-        TEST_OK(be_dropout(BE, n, B(in), off_in, B(in), off_in, t, scale, seed)); /* in place */
+        TEST_OK(clmlp_be_dropout(BE, n, B(in), off_in, B(out), off_out, t, scale, seed));
+        TEST_OK(clmlp_be_dropout(BE, n, B(in), off_in, B(in), off_in, t, scale, seed)); /* in place */
     }
     char what[96];
     snprintf(what, sizeof what, "n=%zu threshold=%lu seed=%llx", n, (unsigned long)t,
@@ -382,8 +382,8 @@ static void dropout_case(size_t n, uint32_t t, float scale, uint64_t seed,
     twin_check(&in, 0.0, "dropout (in place)", what);
     float *got = malloc(out.n * sizeof *got), *want = malloc(out.n * sizeof *want);
     CU_ASSERT_FATAL(got && want);
-    TEST_OK(be_download(g_dev, out.dev, 0, got, out.n));
-    TEST_OK(be_download(g_ref, out.ref, 0, want, out.n));
+    TEST_OK(clmlp_be_download(g_dev, out.dev, 0, got, out.n));
+    TEST_OK(clmlp_be_download(g_ref, out.ref, 0, want, out.n));
     size_t dropped = 0, mask_diff = 0;
     for (size_t i = off_out; i < off_out + n; i++) {
         dropped += got[i] == 0.0f;
@@ -407,7 +407,7 @@ static void dropout_rate_case(size_t n, double rate, uint64_t seed, unsigned lon
 {
     uint32_t t = 0;
     float scale = 0.0f;
-    be_dropout_params(rate, &t, &scale);
+    clmlp_be_dropout_params(rate, &t, &scale);
     dropout_case(n, t, scale, seed, vseed);
 }
 
@@ -447,7 +447,7 @@ static void test_bias_grad(void)
             twin dz = twin_uniform(off_dz + rows * cols + 1, -1.0f, 1.0f, seed += 3);
             twin db = twin_uniform(off_db + cols + 2, -1.0f, 1.0f, seed += 3);
             for (int side = 0; side < 2; side++)
-                TEST_OK(be_bias_grad(BE, rows, cols, B(dz), off_dz, B(db), off_db));
+                TEST_OK(clmlp_be_bias_grad(BE, rows, cols, B(dz), off_dz, B(db), off_db));
             /* A float sum of `rows` values in [-1, 1]: recursive summation
              * errs by at most rows * eps times the sum of |values|. */
             char what[64];
@@ -521,9 +521,9 @@ static void loss_case(clmlp_loss loss, int fused, size_t rows, size_t cols,
     int sparse = loss == CLMLP_LOSS_SPARSE_CCE;
     float scale = 1.0f / (float)rows;
     for (int side = 0; side < 2; side++) {
-        TEST_OK(be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
+        TEST_OK(clmlp_be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
                         sparse ? B(tl) : NULL, off_l, scale, B(tg), off_g, B(tm)));
-        TEST_OK(be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
+        TEST_OK(clmlp_be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
                         sparse ? B(tl) : NULL, off_l, scale, NULL, 0, B(tm)));
     }
     char what[96];
@@ -567,11 +567,11 @@ static void test_loss_nonfinite(void)
     twin ty = twin_new(CLMLP_BUF_F32, 6, y), tt = twin_new(CLMLP_BUF_F32, 6, t);
     twin tm = twin_new(CLMLP_BUF_F32, CLMLP_METRIC_COUNT, NULL);
     for (int side = 0; side < 2; side++)
-        TEST_OK(be_loss_grad(BE, CLMLP_LOSS_CCE, 0, 2, 3, B(ty), 0, B(tt), 0, NULL, 0, 0.5f, NULL, 0,
+        TEST_OK(clmlp_be_loss_grad(BE, CLMLP_LOSS_CCE, 0, 2, 3, B(ty), 0, B(tt), 0, NULL, 0, 0.5f, NULL, 0,
                         B(tm)));
     float m[2][CLMLP_METRIC_COUNT];
-    TEST_OK(be_download(g_dev, tm.dev, 0, m[0], CLMLP_METRIC_COUNT));
-    TEST_OK(be_download(g_ref, tm.ref, 0, m[1], CLMLP_METRIC_COUNT));
+    TEST_OK(clmlp_be_download(g_dev, tm.dev, 0, m[0], CLMLP_METRIC_COUNT));
+    TEST_OK(clmlp_be_download(g_ref, tm.ref, 0, m[1], CLMLP_METRIC_COUNT));
     for (int s = 0; s < 2; s++) {
         CU_ASSERT(isnan(m[s][CLMLP_METRIC_LOSS]));
         CU_ASSERT_EQUAL(m[s][CLMLP_METRIC_NONFINITE], 1.0f);
@@ -608,7 +608,7 @@ static void test_count_correct(void)
                 twin tm = twin_new(CLMLP_BUF_F32, CLMLP_METRIC_COUNT, m0);
                 for (int side = 0; side < 2; side++)
                     for (int rep = 0; rep < 2; rep++)
-                        TEST_OK(be_count_correct(BE, rows, cols, B(ty), off_y,
+                        TEST_OK(clmlp_be_count_correct(BE, rows, cols, B(ty), off_y,
                                             use_labels ? NULL : B(tt), off_t,
                                             use_labels ? B(tl) : NULL, off_l, B(tm)));
                 char what[64];
@@ -650,8 +650,8 @@ static void test_gather_rows(void)
             twin fdst = twin_uniform(off_dst + rows * cols + 1, -1.0f, 1.0f, seed + 2);
             twin idst = twin_new(CLMLP_BUF_I32, off_dst + rows * cols + 1, NULL);
             for (int side = 0; side < 2; side++) {
-                TEST_OK(be_gather_rows(BE, rows, cols, B(fsrc), B(tidx), idx_off, B(fdst), off_dst));
-                TEST_OK(be_gather_rows(BE, rows, cols, B(isrc_t), B(tidx), idx_off, B(idst),
+                TEST_OK(clmlp_be_gather_rows(BE, rows, cols, B(fsrc), B(tidx), idx_off, B(fdst), off_dst));
+                TEST_OK(clmlp_be_gather_rows(BE, rows, cols, B(isrc_t), B(tidx), idx_off, B(idst),
                                   off_dst));
             }
             twin_check(&fdst, 0.0, "gather_rows (f32)", "dst");
@@ -688,10 +688,10 @@ static void test_nonfinite_check(void)
             twin x = twin_new(CLMLP_BUF_F32, off + n + 1, v);
             twin tm = twin_new(CLMLP_BUF_F32, CLMLP_METRIC_COUNT, NULL);
             for (int side = 0; side < 2; side++)
-                TEST_OK(be_nonfinite_check(BE, B(x), off, n, B(tm)));
+                TEST_OK(clmlp_be_nonfinite_check(BE, B(x), off, n, B(tm)));
             twin_check(&tm, 0.0, "nonfinite_check", "metrics");
             float m[CLMLP_METRIC_COUNT];
-            TEST_OK(be_download(g_dev, tm.dev, 0, m, CLMLP_METRIC_COUNT));
+            TEST_OK(clmlp_be_download(g_dev, tm.dev, 0, m, CLMLP_METRIC_COUNT));
             CU_ASSERT_EQUAL(m[CLMLP_METRIC_NONFINITE], (kind == 1 || kind == 2) ? 1.0f : 0.0f);
             free(v);
             twin_free(&x);
@@ -715,7 +715,7 @@ static void test_sgd_update(void)
             twin v = twin_uniform(n, -0.1f, 0.1f, seed += 3);
             for (int step = 0; step < 3; step++)
                 for (int side = 0; side < 2; side++)
-                    TEST_OK(be_sgd_update(BE, n, n / 2, B(w), B(g), kind ? B(v) : NULL, 0.05f,
+                    TEST_OK(clmlp_be_sgd_update(BE, n, n / 2, B(w), B(g), kind ? B(v) : NULL, 0.05f,
                                      mom[kind], kind == 2, 1e-3f));
             /* Each step rounds a handful of float operations (about 4 eps of
              * w), and three steps compound that. */
@@ -744,7 +744,7 @@ static void test_adam_update(void)
             float b1 = 0.9f, b2 = 0.999f;
             float lr_t = (float)(1e-3 * sqrt(1.0 - pow(b2, step)) / (1.0 - pow(b1, step)));
             for (int side = 0; side < 2; side++)
-                TEST_OK(be_adam_update(BE, n, n / 2, B(w), B(g), B(m), B(v), lr_t, b1, b2, 1e-7f,
+                TEST_OK(clmlp_be_adam_update(BE, n, n / 2, B(w), B(g), B(m), B(v), lr_t, b1, b2, 1e-7f,
                                   1e-3f));
         }
         /* m and v take two roundings a step; the step m / (sqrt(v) + eps)
@@ -775,24 +775,24 @@ static void test_memory(void)
     float *back = malloc(n * sizeof *back), *orig = malloc(n * sizeof *orig);
     CU_ASSERT_FATAL(back && orig);
     test_fill_uniform(orig, n, -3.0f, 3.0f, 9000);
-    TEST_OK(be_download(g_dev, a.dev, 0, back, n));
+    TEST_OK(clmlp_be_download(g_dev, a.dev, 0, back, n));
     CU_ASSERT_EQUAL(memcmp(back, orig, n * sizeof *back), 0);
     /* upload does not wait, yet the caller may reuse its array at once. */
     for (int round = 0; round < 3; round++) {
         for (size_t i = 0; i < n; i++) back[i] = (float)(round * 1000 + (int)i);
-        TEST_OK(be_upload(g_dev, fresh.dev, 0, back, n));
-        TEST_OK(be_upload(g_ref, fresh.ref, 0, back, n));
+        TEST_OK(clmlp_be_upload(g_dev, fresh.dev, 0, back, n));
+        TEST_OK(clmlp_be_upload(g_ref, fresh.ref, 0, back, n));
         memset(back, 0xff, n * sizeof *back);
     }
     twin_check(&fresh, 0.0, "upload", "uploads from a reused array");
 
     for (int side = 0; side < 2; side++) {
-        TEST_OK(be_copy(BE, B(a), 1, B(fresh), 3, n / 2));     /* two buffers */
-        TEST_OK(be_copy(BE, B(a), 0, B(a), 2, n / 2));         /* overlap, forwards */
-        TEST_OK(be_copy(BE, B(a), 3, B(a), 1, n / 2));         /* overlap, backwards */
-        TEST_OK(be_fill(BE, B(fresh), n - 5, 5, -2.5f));
-        TEST_OK(be_copy(BE, B(a), 0, B(a), 0, n));             /* onto itself */
-        TEST_OK(be_synchronize(BE));
+        TEST_OK(clmlp_be_copy(BE, B(a), 1, B(fresh), 3, n / 2));     /* two buffers */
+        TEST_OK(clmlp_be_copy(BE, B(a), 0, B(a), 2, n / 2));         /* overlap, forwards */
+        TEST_OK(clmlp_be_copy(BE, B(a), 3, B(a), 1, n / 2));         /* overlap, backwards */
+        TEST_OK(clmlp_be_fill(BE, B(fresh), n - 5, 5, -2.5f));
+        TEST_OK(clmlp_be_copy(BE, B(a), 0, B(a), 0, n));             /* onto itself */
+        TEST_OK(clmlp_be_synchronize(BE));
     }
     twin_check(&a, 0.0, "copy", "overlapping copies");
     twin_check(&fresh, 0.0, "copy", "copy and fill");
@@ -801,17 +801,17 @@ static void test_memory(void)
     for (int k = 0; k < 40; k++) iv[k] = k * 1000 - 17;
     twin ib = twin_new(CLMLP_BUF_I32, 40, iv);
     for (int side = 0; side < 2; side++) {
-        TEST_OK(be_fill(BE, B(ib), 7, 9, -42.0f));
-        TEST_OK(be_copy(BE, B(ib), 0, B(ib), 20, 15));
+        TEST_OK(clmlp_be_fill(BE, B(ib), 7, 9, -42.0f));
+        TEST_OK(clmlp_be_copy(BE, B(ib), 0, B(ib), 20, 15));
     }
     twin_check_i32(&ib, "fill/copy (i32)");
-    CU_ASSERT_EQUAL(be_fill(g_dev, ib.dev, 0, 1, 0.5f), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_fill(g_dev, ib.dev, 0, 1, 3e9f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_fill(g_dev, ib.dev, 0, 1, 0.5f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_fill(g_dev, ib.dev, 0, 1, 3e9f), CLMLP_E_INVALID);
 
     twin empty = twin_new(CLMLP_BUF_F32, 0, NULL);
-    TEST_OK(be_upload(g_dev, empty.dev, 0, NULL, 0));
-    TEST_OK(be_download(g_dev, empty.dev, 0, NULL, 0));
-    be_buf_free(g_dev, NULL); /* NULL-safe */
+    TEST_OK(clmlp_be_upload(g_dev, empty.dev, 0, NULL, 0));
+    TEST_OK(clmlp_be_download(g_dev, empty.dev, 0, NULL, 0));
+    clmlp_be_buf_free(g_dev, NULL); /* NULL-safe */
 
     free(back);
     free(orig);
@@ -832,13 +832,13 @@ static void test_large_upload(void)
     CU_ASSERT_FATAL(v && back);
     for (size_t i = 0; i < n; i++) v[i] = (float)(i % 100003);
     clmlp_buf *b = NULL;
-    TEST_OK(be_buf_alloc(g_dev, CLMLP_BUF_F32, n, &b));
-    TEST_OK(be_upload(g_dev, b, 0, v, n));
-    TEST_OK(be_upload(g_dev, b, 1, v, n - 1));
-    TEST_OK(be_download(g_dev, b, 0, back, n));
+    TEST_OK(clmlp_be_buf_alloc(g_dev, CLMLP_BUF_F32, n, &b));
+    TEST_OK(clmlp_be_upload(g_dev, b, 0, v, n));
+    TEST_OK(clmlp_be_upload(g_dev, b, 1, v, n - 1));
+    TEST_OK(clmlp_be_download(g_dev, b, 0, back, n));
     CU_ASSERT_EQUAL(back[0], v[0]);
     CU_ASSERT_EQUAL(memcmp(back + 1, v, (n - 1) * sizeof *v), 0);
-    be_buf_free(g_dev, b);
+    clmlp_be_buf_free(g_dev, b);
     free(v);
     free(back);
 }
@@ -851,7 +851,7 @@ static void test_alloc_too_large(void)
 {
     NEED_BACKENDS();
     clmlp_buf *b = (clmlp_buf *)&b; /* any non-NULL value: it must come back NULL */
-    int rc = be_buf_alloc(g_dev, CLMLP_BUF_F32, (size_t)1 << 42, &b);
+    int rc = clmlp_be_buf_alloc(g_dev, CLMLP_BUF_F32, (size_t)1 << 42, &b);
     CU_ASSERT(rc < 0);
     CU_ASSERT_PTR_NULL(b);
     const char *msg = clmlp_last_error();
@@ -868,92 +868,92 @@ static void test_invalid_arguments(void)
     NEED_BACKENDS();
     clmlp_backend_t *be = g_dev;
     clmlp_buf *f = NULL, *g = NULL, *i32 = NULL, *m = NULL;
-    TEST_OK(be_buf_alloc(be, CLMLP_BUF_F32, 64, &f));
-    TEST_OK(be_buf_alloc(be, CLMLP_BUF_F32, 64, &g));
-    TEST_OK(be_buf_alloc(be, CLMLP_BUF_I32, 64, &i32));
-    TEST_OK(be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m));
+    TEST_OK(clmlp_be_buf_alloc(be, CLMLP_BUF_F32, 64, &f));
+    TEST_OK(clmlp_be_buf_alloc(be, CLMLP_BUF_F32, 64, &g));
+    TEST_OK(clmlp_be_buf_alloc(be, CLMLP_BUF_I32, 64, &i32));
+    TEST_OK(clmlp_be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m));
     float host[65] = {0};
-    CU_ASSERT_EQUAL(be_upload(be, f, 1, host, 64), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_download(be, f, 65, host, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_copy(be, f, 0, i32, 0, 4), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_copy(be, f, 60, g, 0, 5), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_fill(be, f, 64, 1, 0.0f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_upload(be, f, 1, host, 64), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_download(be, f, 65, host, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_copy(be, f, 0, i32, 0, 4), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_copy(be, f, 60, g, 0, 5), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_fill(be, f, 64, 1, 0.0f), CLMLP_E_INVALID);
     /* A: 8 x 8 at offset 1 needs 65 elements. */
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 8, 8, 8, 1, f, 1, 8, g, 0, 8, 0, g, 0, 8), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 3, g, 0, 4, 0, g, 16, 4),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 8, 8, 8, 1, f, 1, 8, g, 0, 8, 0, g, 0, 8), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 3, g, 0, 4, 0, g, 16, 4),
                     CLMLP_E_INVALID); /* lda < k */
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 4, g, 0, 4, 0, f, 8, 4),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 4, g, 0, 4, 0, f, 8, 4),
                     CLMLP_E_INVALID); /* C overlaps A */
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 4, 4, 4, 1, i32, 0, 4, g, 0, 4, 0, f, 0, 4),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 4, 4, 4, 1, i32, 0, 4, g, 0, 4, 0, f, 0, 4),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_bias_act_forward(be, CLMLP_ACT_RELU, 8, 8, f, 1, NULL, 0, g, 0),
+    CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, CLMLP_ACT_RELU, 8, 8, f, 1, NULL, 0, g, 0),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_bias_act_forward(be, CLMLP_ACT_RELU, 4, 4, f, 0, NULL, 0, f, 8),
+    CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, CLMLP_ACT_RELU, 4, 4, f, 0, NULL, 0, f, 8),
                     CLMLP_E_INVALID); /* z and y overlap */
-    CU_ASSERT_EQUAL(be_bias_act_forward(be, CLMLP_ACT_COUNT, 4, 4, f, 0, NULL, 0, g, 0),
+    CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, CLMLP_ACT_COUNT, 4, 4, f, 0, NULL, 0, g, 0),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_act_backward(be, CLMLP_ACT_TANH, 4, 4, f, 0, f, 16, g, 0, g, 1),
+    CU_ASSERT_EQUAL(clmlp_be_act_backward(be, CLMLP_ACT_TANH, 4, 4, f, 0, f, 16, g, 0, g, 1),
                     CLMLP_E_INVALID); /* dz shifted over dy */
-    CU_ASSERT_EQUAL(be_bias_grad(be, 4, 17, f, 0, g, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_dropout(be, 8, f, 0, g, 57, 0, 1.0f, 0), CLMLP_E_INVALID); /* past end */
-    CU_ASSERT_EQUAL(be_dropout(be, 8, f, 0, f, 4, 0, 1.0f, 0), CLMLP_E_INVALID); /* shifted */
-    CU_ASSERT_EQUAL(be_dropout(be, 8, i32, 0, g, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_dropout(be, 8, f, 0, g, 0, CLMLP_DROPOUT_ONE + 1, 1.0f, 0),
+    CU_ASSERT_EQUAL(clmlp_be_bias_grad(be, 4, 17, f, 0, g, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, f, 0, g, 57, 0, 1.0f, 0), CLMLP_E_INVALID); /* past end */
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, f, 0, f, 4, 0, 1.0f, 0), CLMLP_E_INVALID); /* shifted */
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, i32, 0, g, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, f, 0, g, 0, CLMLP_DROPOUT_ONE + 1, 1.0f, 0),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_loss_grad(be, CLMLP_LOSS_MSE, 1, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0,
+    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_MSE, 1, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0,
                                  m),
                     CLMLP_E_INVALID); /* MSE has no fused form */
-    CU_ASSERT_EQUAL(be_loss_grad(be, CLMLP_LOSS_CCE, 0, 4, 4, f, 0, g, 0, i32, 0, 1, NULL, 0, m),
+    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_CCE, 0, 4, 4, f, 0, g, 0, i32, 0, 1, NULL, 0, m),
                     CLMLP_E_INVALID); /* both targets and labels */
-    CU_ASSERT_EQUAL(be_loss_grad(be, CLMLP_LOSS_SPARSE_CCE, 0, 4, 4, f, 0, g, 0, NULL, 0, 1,
+    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_SPARSE_CCE, 0, 4, 4, f, 0, g, 0, NULL, 0, 1,
                                  NULL, 0, m),
                     CLMLP_E_INVALID); /* sparse needs labels */
-    CU_ASSERT_EQUAL(be_loss_grad(be, CLMLP_LOSS_CCE, 0, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0,
+    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_CCE, 0, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0,
                                  i32),
                     CLMLP_E_INVALID); /* int32 metrics */
-    CU_ASSERT_EQUAL(be_count_correct(be, 4, 4, f, 0, NULL, 0, i32, 62, m), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_gather_rows(be, 4, 4, f, i32, 61, g, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_gather_rows(be, 4, 4, f, i32, 0, i32, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_nonfinite_check(be, f, 60, 5, m), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_nonfinite_check(be, f, 0, 5, i32), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_sgd_update(be, 64, 65, f, g, NULL, 0.1f, 0.0f, 0, 0.0f), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_sgd_update(be, 64, 0, f, g, NULL, 0.1f, 0.9f, 0, 0.0f), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_adam_update(be, 64, 0, f, g, m, g, 0.1f, 0.9f, 0.99f, 1e-7f, 0.0f),
+    CU_ASSERT_EQUAL(clmlp_be_count_correct(be, 4, 4, f, 0, NULL, 0, i32, 62, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 4, 4, f, i32, 61, g, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 4, 4, f, i32, 0, i32, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, f, 60, 5, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, f, 0, 5, i32), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 64, 65, f, g, NULL, 0.1f, 0.0f, 0, 0.0f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 64, 0, f, g, NULL, 0.1f, 0.9f, 0, 0.0f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_adam_update(be, 64, 0, f, g, m, g, 0.1f, 0.9f, 0.99f, 1e-7f, 0.0f),
                     CLMLP_E_INVALID);
     /* A host array lent as a buffer (cpu) is read, never written. */
-    if (be_can_wrap(be)) {
+    if (clmlp_be_can_wrap(be)) {
         float lent_host[64] = {0};
         clmlp_buf *lent = NULL;
-        TEST_OK(be_buf_wrap(be, CLMLP_BUF_F32, 64, lent_host, &lent));
-        TEST_OK(be_copy(be, lent, 0, f, 0, 4));
-        CU_ASSERT_EQUAL(be_copy(be, f, 0, lent, 0, 4), CLMLP_E_INVALID);
+        TEST_OK(clmlp_be_buf_wrap(be, CLMLP_BUF_F32, 64, lent_host, &lent));
+        TEST_OK(clmlp_be_copy(be, lent, 0, f, 0, 4));
+        CU_ASSERT_EQUAL(clmlp_be_copy(be, f, 0, lent, 0, 4), CLMLP_E_INVALID);
         CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "read-only"));
-        CU_ASSERT_EQUAL(be_upload(be, lent, 0, host, 4), CLMLP_E_INVALID);
-        CU_ASSERT_EQUAL(be_fill(be, lent, 0, 4, 1.0f), CLMLP_E_INVALID);
-        CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 4, g, 0, 4, 0, lent, 0, 4),
+        CU_ASSERT_EQUAL(clmlp_be_upload(be, lent, 0, host, 4), CLMLP_E_INVALID);
+        CU_ASSERT_EQUAL(clmlp_be_fill(be, lent, 0, 4, 1.0f), CLMLP_E_INVALID);
+        CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 4, g, 0, 4, 0, lent, 0, 4),
                         CLMLP_E_INVALID);
-        CU_ASSERT_EQUAL(be_sgd_update(be, 64, 0, lent, g, NULL, 0.1f, 0.0f, 0, 0.0f),
+        CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 64, 0, lent, g, NULL, 0.1f, 0.0f, 0, 0.0f),
                         CLMLP_E_INVALID);
-        TEST_OK(be_dropout(be, 4, lent, 0, f, 0, 0, 1.0f, 0));
-        CU_ASSERT_EQUAL(be_dropout(be, 4, lent, 0, lent, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
-        be_buf_free(be, lent);
+        TEST_OK(clmlp_be_dropout(be, 4, lent, 0, f, 0, 0, 1.0f, 0));
+        CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, lent, 0, lent, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+        clmlp_be_buf_free(be, lent);
     } else {
         clmlp_buf *none = NULL;
         float h[4];
-        CU_ASSERT_EQUAL(be_buf_wrap(be, CLMLP_BUF_F32, 4, h, &none), CLMLP_E_UNSUPPORTED);
+        CU_ASSERT_EQUAL(clmlp_be_buf_wrap(be, CLMLP_BUF_F32, 4, h, &none), CLMLP_E_UNSUPPORTED);
     }
     /* A reference buffer handed to the backend under test. */
     clmlp_buf *other = NULL;
-    TEST_OK(be_buf_alloc(g_ref, CLMLP_BUF_F32, 64, &other));
-    CU_ASSERT_EQUAL(be_copy(be, other, 0, f, 0, 4), CLMLP_E_INVALID);
+    TEST_OK(clmlp_be_buf_alloc(g_ref, CLMLP_BUF_F32, 64, &other));
+    CU_ASSERT_EQUAL(clmlp_be_copy(be, other, 0, f, 0, 4), CLMLP_E_INVALID);
     CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "another backend"));
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 4, other, 0, 4, 0, g, 0, 4),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 4, other, 0, 4, 0, g, 0, 4),
                     CLMLP_E_INVALID);
-    be_buf_free(g_ref, other);
-    be_buf_free(be, f);
-    be_buf_free(be, g);
-    be_buf_free(be, i32);
-    be_buf_free(be, m);
+    clmlp_be_buf_free(g_ref, other);
+    clmlp_be_buf_free(be, f);
+    clmlp_be_buf_free(be, g);
+    clmlp_be_buf_free(be, i32);
+    clmlp_be_buf_free(be, m);
 }
 
 /* The backend's name, and its description: "DEVICE (PLATFORM, OpenCL x.y)"

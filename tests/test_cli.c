@@ -270,6 +270,13 @@ static void test_step_units(void)
     }
     TEST_EXPECT_RUN(1, "zero gradient", "train --dataset xor --backend ref --layers 2,2:step,1:sigmoid");
     CU_ASSERT(out_has("layer 1"));
+    /* ... but Rosenblatt's rule trains one layer of them. */
+    TEST_EXPECT_RUN(0, "test accuracy 1.0000",
+                    "train --train '%s/gates/perceptron-train.csv' --test '%s/gates/perceptron-train.csv' "
+                    "--layers 2,1:step --optimizer perceptron --epochs 30 --batch-size 1 "
+                    "--backend cpu", g_data, g_data);
+    TEST_EXPECT_RUN(2, "--momentum", "train --dataset xor --backend ref --layers 2,1:step "
+                    "--optimizer perceptron --momentum 0.5");
 }
 
 /* XOR with the reference backend gets all four rows right, and the saved

@@ -36,9 +36,9 @@ static void test_step(void)
     /* lr0 * factor^floor(e / every): 0.1, 0.5, every 3. */
     static const double want[] = {0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025};
     for (size_t e = 0; e < sizeof want / sizeof want[0]; e++)
-        CU_ASSERT(near(schedule_lr_step(0.1, 0.5, 3, e), want[e]));
+        CU_ASSERT(near(clmlp_schedule_lr_step(0.1, 0.5, 3, e), want[e]));
     /* every = 1 is a cut each epoch: 0.1 * 0.5^4. */
-    CU_ASSERT(near(schedule_lr_step(0.1, 0.5, 1, 4), 0.00625));
+    CU_ASSERT(near(clmlp_schedule_lr_step(0.1, 0.5, 1, 4), 0.00625));
 }
 
 static void test_exp(void)
@@ -46,7 +46,7 @@ static void test_exp(void)
     /* lr0 * factor^e: 0.2 * 0.9^e = 0.2, 0.18, 0.162, 0.1458, 0.13122. */
     static const double want[] = {0.2, 0.18, 0.162, 0.1458, 0.13122};
     for (size_t e = 0; e < sizeof want / sizeof want[0]; e++)
-        CU_ASSERT(near(schedule_lr_exp(0.2, 0.9, e), want[e]));
+        CU_ASSERT(near(clmlp_schedule_lr_exp(0.2, 0.9, e), want[e]));
 }
 
 static void test_cosine(void)
@@ -54,26 +54,26 @@ static void test_cosine(void)
     /* lr0 (1 + cos(pi e / 4)) / 2 with lr0 = 0.1; cos(pi/4) = 0.7071067811865. */
     static const double want[] = {0.1, 0.08535533905933, 0.05, 0.01464466094067, 0.0};
     for (size_t e = 0; e < sizeof want / sizeof want[0]; e++)
-        CU_ASSERT(near(schedule_lr_cosine(0.1, e, 4), want[e]));
+        CU_ASSERT(near(clmlp_schedule_lr_cosine(0.1, e, 4), want[e]));
     /* Past E it stays at the bottom instead of rising again. */
-    CU_ASSERT(near(schedule_lr_cosine(0.1, 6, 4), 0.0));
+    CU_ASSERT(near(clmlp_schedule_lr_cosine(0.1, 6, 4), 0.0));
 }
 
 static void test_floor_and_dispatch(void)
 {
-    /* schedule_lr_at picks the formula and applies the floor to each. */
+    /* clmlp_schedule_lr_at picks the formula and applies the floor to each. */
     schedule_params p = {.kind = CLMLP_LR_COSINE, .lr0 = 0.1, .total = 4, .min_lr = 0.02};
-    CU_ASSERT(near(schedule_lr_at(&p, 0), 0.1));
-    CU_ASSERT(near(schedule_lr_at(&p, 1), 0.08535533905933));
-    CU_ASSERT(near(schedule_lr_at(&p, 3), 0.02)); /* 0.0146 is under the floor */
+    CU_ASSERT(near(clmlp_schedule_lr_at(&p, 0), 0.1));
+    CU_ASSERT(near(clmlp_schedule_lr_at(&p, 1), 0.08535533905933));
+    CU_ASSERT(near(clmlp_schedule_lr_at(&p, 3), 0.02)); /* 0.0146 is under the floor */
     p = (schedule_params){.kind = CLMLP_LR_STEP, .lr0 = 1, .factor = 0.5, .every = 2,
                           .min_lr = 0.3};
-    CU_ASSERT(near(schedule_lr_at(&p, 2), 0.5));
-    CU_ASSERT(near(schedule_lr_at(&p, 4), 0.3)); /* 0.25 floored */
+    CU_ASSERT(near(clmlp_schedule_lr_at(&p, 2), 0.5));
+    CU_ASSERT(near(clmlp_schedule_lr_at(&p, 4), 0.3)); /* 0.25 floored */
     p = (schedule_params){.kind = CLMLP_LR_EXP, .lr0 = 0.2, .factor = 0.9};
-    CU_ASSERT(near(schedule_lr_at(&p, 2), 0.162));
+    CU_ASSERT(near(clmlp_schedule_lr_at(&p, 2), 0.162));
     p = (schedule_params){.kind = CLMLP_LR_NONE, .lr0 = 0.7};
-    CU_ASSERT(near(schedule_lr_at(&p, 9), 0.7));
+    CU_ASSERT(near(clmlp_schedule_lr_at(&p, 9), 0.7));
 }
 
 static void test_watch(void)
@@ -82,22 +82,22 @@ static void test_watch(void)
      * 0.05: not enough), 0.85 (0.15 below the best 1.0: improves), NaN
      * (never), 0.8 (0.05: not enough). */
     schedule_watch w;
-    schedule_watch_init(&w, 0, 0.1);
-    CU_ASSERT_EQUAL(schedule_watch_update(&w, 1.0, 1), 1);
-    CU_ASSERT_EQUAL(schedule_watch_update(&w, 0.95, 2), 0);
+    clmlp_schedule_watch_init(&w, 0, 0.1);
+    CU_ASSERT_EQUAL(clmlp_schedule_watch_update(&w, 1.0, 1), 1);
+    CU_ASSERT_EQUAL(clmlp_schedule_watch_update(&w, 0.95, 2), 0);
     CU_ASSERT_EQUAL(w.wait, 1);
-    CU_ASSERT_EQUAL(schedule_watch_update(&w, 0.85, 3), 1);
+    CU_ASSERT_EQUAL(clmlp_schedule_watch_update(&w, 0.85, 3), 1);
     CU_ASSERT_EQUAL(w.best_epoch, 3);
     CU_ASSERT_EQUAL(w.wait, 0);
-    CU_ASSERT_EQUAL(schedule_watch_update(&w, NAN, 4), 0);
-    CU_ASSERT_EQUAL(schedule_watch_update(&w, 0.8, 5), 0);
+    CU_ASSERT_EQUAL(clmlp_schedule_watch_update(&w, NAN, 4), 0);
+    CU_ASSERT_EQUAL(clmlp_schedule_watch_update(&w, 0.8, 5), 0);
     CU_ASSERT_EQUAL(w.wait, 2);
     CU_ASSERT_EQUAL(w.best, 0.85);
     /* Higher is better: an equal value is no improvement. */
-    schedule_watch_init(&w, 1, 0.0);
-    CU_ASSERT_EQUAL(schedule_watch_update(&w, 0.5, 1), 1);
-    CU_ASSERT_EQUAL(schedule_watch_update(&w, 0.5, 2), 0);
-    CU_ASSERT_EQUAL(schedule_watch_update(&w, 0.75, 3), 1);
+    clmlp_schedule_watch_init(&w, 1, 0.0);
+    CU_ASSERT_EQUAL(clmlp_schedule_watch_update(&w, 0.5, 1), 1);
+    CU_ASSERT_EQUAL(clmlp_schedule_watch_update(&w, 0.5, 2), 0);
+    CU_ASSERT_EQUAL(clmlp_schedule_watch_update(&w, 0.75, 3), 1);
     CU_ASSERT_EQUAL(w.best_epoch, 3);
 }
 
@@ -109,12 +109,12 @@ static void test_plateau(void)
      * cooldown; 9-10 -> max(0.125, 0.2) = 0.2 after 10; 11 cooldown; 12-13:
      * already at the floor, no cut. */
     schedule_plateau p;
-    schedule_plateau_init(&p, 1.0, 0.5, 2, 1, 0.0, 0.2);
+    clmlp_schedule_plateau_init(&p, 1.0, 0.5, 2, 1, 0.0, 0.2);
     static const double loss[] = {1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95,
                                   0.95, 0.95, 0.95, 0.95, 0.95, 0.95};
     static const double lr_after[] = {1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.2, 0.2, 0.2, 0.2};
     for (size_t e = 0; e < sizeof loss / sizeof loss[0]; e++) {
-        int cut = schedule_plateau_update(&p, loss[e], e + 1);
+        int cut = clmlp_schedule_plateau_update(&p, loss[e], e + 1);
         int want_cut = e + 1 == 4 || e + 1 == 7 || e + 1 == 10;
         if (cut != want_cut) fprintf(stderr, "\n  epoch %zu: cut %d\n", e + 1, cut);
         CU_ASSERT_EQUAL(cut, want_cut);
@@ -122,9 +122,9 @@ static void test_plateau(void)
     }
     /* min_delta: a fall of 0.005 under 0.01 is no improvement, so patience
      * 1 cuts at once. */
-    schedule_plateau_init(&p, 0.1, 0.1, 1, 0, 0.01, 0.0);
-    CU_ASSERT_EQUAL(schedule_plateau_update(&p, 1.0, 1), 0);
-    CU_ASSERT_EQUAL(schedule_plateau_update(&p, 0.995, 2), 1);
+    clmlp_schedule_plateau_init(&p, 0.1, 0.1, 1, 0, 0.01, 0.0);
+    CU_ASSERT_EQUAL(clmlp_schedule_plateau_update(&p, 1.0, 1), 0);
+    CU_ASSERT_EQUAL(clmlp_schedule_plateau_update(&p, 0.995, 2), 1);
     CU_ASSERT(near(p.lr, 0.01));
 }
 

@@ -503,6 +503,64 @@ static void test_step(void)
     clmlp_model_free(m);
 }
 
+/* Rosenblatt's rule learns a linearly separable set (the course's
+ * perceptron's own labels, data/gates/perceptron-train.csv, 40 points at
+ * least 0.1 from the line) perfectly, as its convergence theorem promises;
+ * XOR, which no line separates, it cannot; other models are refused. */
+static void test_perceptron_rule(void)
+{
+    clmlp_dataset_t *ds = NULL, *xor = NULL;
+    TEST_OK(clmlp_dataset_read_csv(&ds, test_source_path("data/gates/perceptron-train.csv"), -1));
+    TEST_OK(clmlp_dataset_xor(&xor));
+    clmlp_optimizer rule = {.kind = CLMLP_OPT_PERCEPTRON, .lr = 1};
+    clmlp_model_t *m = NULL;
+    TEST_OK(clmlp_model_from_spec(&m, "2,1:step"));
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_MSE, &rule, ref, 1));
+    clmlp_fit_opts fo = {.epochs = 30, .batch_size = 1, .shuffle = 1, .seed = 1};
+    clmlp_history_t *h = NULL;
+    TEST_OK(clmlp_model_fit(m, ds, &fo, &h));
+    printf("[perceptron: accuracy %.3f after epoch 1, %.3f after %zu] ", h->epochs[0].accuracy,
+           h->epochs[h->n - 1].accuracy, h->n);
+    CU_ASSERT(h->epochs[0].accuracy < 1.0); /* it had something to learn */
+    CU_ASSERT_EQUAL(h->epochs[h->n - 1].accuracy, 1.0);
+    double loss, acc;
+    TEST_OK(clmlp_model_evaluate(m, ds, 0, &loss, &acc));
+    CU_ASSERT_EQUAL(acc, 1.0);
+    CU_ASSERT_EQUAL(loss, 0.0); /* mean squared error of 0/1 outputs: the error rate */
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+    /* XOR: never all four. */
+    TEST_OK(clmlp_model_from_spec(&m, "2,1:step"));
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_MSE, &rule, ref, 1));
+    TEST_OK(clmlp_model_fit(m, xor, &fo, NULL));
+    TEST_OK(clmlp_model_evaluate(m, xor, 0, &loss, &acc));
+    CU_ASSERT(acc < 1.0);
+    clmlp_model_free(m);
+    /* Two layers, a sigmoid unit, or another loss: refused before training. */
+    static const struct {
+        const char *spec;
+        clmlp_loss loss;
+        const char *says;
+    } bad[] = {{"2,2:step,1:step", CLMLP_LOSS_MSE, "one Dense layer"},
+               {"2,1:sigmoid", CLMLP_LOSS_MSE, "one Dense layer"},
+               {"2,1:step", CLMLP_LOSS_BCE, "mean_squared_error"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        TEST_OK(clmlp_model_from_spec(&m, bad[i].spec));
+        TEST_OK(clmlp_model_compile(m, bad[i].loss, &rule, ref, 1));
+        CU_ASSERT_EQUAL(clmlp_model_fit(m, xor, &fo, NULL), CLMLP_E_INVALID);
+        CU_ASSERT(test_output_has(clmlp_last_error(), bad[i].says));
+        clmlp_model_free(m);
+    }
+    clmlp_optimizer with_momentum = rule;
+    with_momentum.momentum = 0.5;
+    TEST_OK(clmlp_model_from_spec(&m, "2,1:step"));
+    CU_ASSERT_EQUAL(clmlp_model_compile(m, CLMLP_LOSS_MSE, &with_momentum, ref, 1),
+                    CLMLP_E_INVALID);
+    clmlp_model_free(m);
+    clmlp_dataset_free(ds);
+    clmlp_dataset_free(xor);
+}
+
 /* A model file of version 1 (Dense only), written by clmlp before layers
  * became units (tests/data/model-v1-xor.bin: 2,3:tanh,1:sigmoid trained on
  * XOR), loads and predicts what that clmlp printed for it on the
@@ -609,6 +667,7 @@ int main(void)
         {"dropout passes through outside training", test_dropout_inference},
         {"dropout backward against central differences", test_dropout_gradcheck},
         {"step runs forward; training it is refused", test_step},
+        {"the perceptron rule learns a separable set, not XOR", test_perceptron_rule},
         {"model files of version 1 still load", test_v1_file},
         {"model files of version 2: kinds, configurations, bad counts", test_v2_layers},
         {NULL, NULL}};

@@ -203,7 +203,7 @@ static void test_file_malformed(void)
 
 /* Runs C = alpha op(A) op(B) + beta C for one shape on the OpenCL backend
  * and the reference, from the same inputs, and compares. */
-static void check_gemm(clmlp_backend_t *cl, clmlp_backend_t *ref, int ta, int tb, size_t m,
+static void clmlp_check_gemm(clmlp_backend_t *cl, clmlp_backend_t *ref, int ta, int tb, size_t m,
                        size_t n, size_t k, uint64_t seed)
 {
     size_t na = m * k, nb = k * n, nc = m * n;
@@ -217,18 +217,18 @@ static void check_gemm(clmlp_backend_t *cl, clmlp_backend_t *ref, int ta, int tb
     float *outs[2] = {got, want};
     for (int side = 0; side < 2; side++) {
         clmlp_buf *ba = NULL, *bb = NULL, *bc = NULL;
-        TEST_OK(be_buf_alloc(bes[side], CLMLP_BUF_F32, na, &ba));
-        TEST_OK(be_buf_alloc(bes[side], CLMLP_BUF_F32, nb, &bb));
-        TEST_OK(be_buf_alloc(bes[side], CLMLP_BUF_F32, nc, &bc));
-        TEST_OK(be_upload(bes[side], ba, 0, a, na));
-        TEST_OK(be_upload(bes[side], bb, 0, b, nb));
-        TEST_OK(be_upload(bes[side], bc, 0, c, nc));
-        TEST_OK(be_gemm(bes[side], ta, tb, m, n, k, 0.75f, ba, 0, ta ? m : k, bb, 0, tb ? k : n,
+        TEST_OK(clmlp_be_buf_alloc(bes[side], CLMLP_BUF_F32, na, &ba));
+        TEST_OK(clmlp_be_buf_alloc(bes[side], CLMLP_BUF_F32, nb, &bb));
+        TEST_OK(clmlp_be_buf_alloc(bes[side], CLMLP_BUF_F32, nc, &bc));
+        TEST_OK(clmlp_be_upload(bes[side], ba, 0, a, na));
+        TEST_OK(clmlp_be_upload(bes[side], bb, 0, b, nb));
+        TEST_OK(clmlp_be_upload(bes[side], bc, 0, c, nc));
+        TEST_OK(clmlp_be_gemm(bes[side], ta, tb, m, n, k, 0.75f, ba, 0, ta ? m : k, bb, 0, tb ? k : n,
                    0.5f, bc, 0, n));
-        TEST_OK(be_download(bes[side], bc, 0, outs[side], nc));
-        be_buf_free(bes[side], ba);
-        be_buf_free(bes[side], bb);
-        be_buf_free(bes[side], bc);
+        TEST_OK(clmlp_be_download(bes[side], bc, 0, outs[side], nc));
+        clmlp_be_buf_free(bes[side], ba);
+        clmlp_be_buf_free(bes[side], bb);
+        clmlp_be_buf_free(bes[side], bc);
     }
     /* The bound test_opencl_ops uses for CLBlast's defaults: a float32 dot
      * product of length k over inputs in [-1, 1] (plus the beta term) errs
@@ -247,11 +247,11 @@ static void check_gemm(clmlp_backend_t *cl, clmlp_backend_t *ref, int ta, int tb
  * tiles. */
 static void check_shapes(clmlp_backend_t *cl, clmlp_backend_t *ref)
 {
-    check_gemm(cl, ref, 0, 0, 33, 17, 65, 1);   /* 36465: direct */
-    check_gemm(cl, ref, 0, 1, 7, 5, 3, 2);      /* direct */
-    check_gemm(cl, ref, 1, 0, 200, 150, 130, 3); /* 3.9e6: tiled */
-    check_gemm(cl, ref, 0, 1, 100, 70, 90, 4);  /* 630000: tiled */
-    check_gemm(cl, ref, 0, 0, 97, 131, 67, 5);  /* 851329: tiled */
+    clmlp_check_gemm(cl, ref, 0, 0, 33, 17, 65, 1);   /* 36465: direct */
+    clmlp_check_gemm(cl, ref, 0, 1, 7, 5, 3, 2);      /* direct */
+    clmlp_check_gemm(cl, ref, 1, 0, 200, 150, 130, 3); /* 3.9e6: tiled */
+    clmlp_check_gemm(cl, ref, 0, 1, 100, 70, 90, 4);  /* 630000: tiled */
+    clmlp_check_gemm(cl, ref, 0, 0, 97, 131, 67, 5);  /* 851329: tiled */
 }
 
 /* `clmlp bench` (a short W1) says which tuning file it runs with: `path`,
@@ -348,7 +348,7 @@ static void test_tuning_bad_file_ignored(void)
         CU_ASSERT(test_output_has(log, path));
         CU_ASSERT(test_output_has(log, cases[i].needle));
         CU_ASSERT_EQUAL(clmlp_tune_loaded(cl), 0);
-        check_gemm(cl, ref, 0, 0, 33, 17, 65, 11);
+        clmlp_check_gemm(cl, ref, 0, 0, 33, 17, 65, 11);
         clmlp_backend_free(cl);
     }
     clmlp_backend_free(ref);
@@ -443,7 +443,7 @@ static void test_program_cache(void)
     cl = open_opencl(1);
     capture_end("cache2.log", log, sizeof log);
     CU_ASSERT(test_output_has(log, "kernels loaded from"));
-    check_gemm(cl, ref, 0, 0, 9, 8, 7, 21);
+    clmlp_check_gemm(cl, ref, 0, 0, 9, 8, 7, 21);
     clmlp_backend_free(cl);
 
     /* Cut the file short: it is rebuilt from source and rewritten. */
@@ -453,7 +453,7 @@ static void test_program_cache(void)
     capture_end("cache3.log", log, sizeof log);
     CU_ASSERT(!strstr(log, "kernels loaded from"));
     CU_ASSERT(test_output_has(log, "kernel binary cached in"));
-    check_gemm(cl, ref, 0, 0, 9, 8, 7, 22);
+    clmlp_check_gemm(cl, ref, 0, 0, 9, 8, 7, 22);
     clmlp_backend_free(cl);
     CU_ASSERT(stat(bin, &st) == 0 && st.st_size == size);
 
@@ -516,14 +516,14 @@ static void test_profile_counts(void)
     clmlp_backend_t *cl = open_opencl(0);
     unsetenv("CLMLP_PROFILE");
     clmlp_buf *b = NULL;
-    TEST_OK(be_buf_alloc(cl, CLMLP_BUF_F32, 1000, &b)); /* one fill_f32 */
-    for (int i = 0; i < 1299; i++) TEST_OK(be_fill(cl, b, 0, 1000, (float)i));
+    TEST_OK(clmlp_be_buf_alloc(cl, CLMLP_BUF_F32, 1000, &b)); /* one fill_f32 */
+    for (int i = 0; i < 1299; i++) TEST_OK(clmlp_be_fill(cl, b, 0, 1000, (float)i));
     float x[3] = {1, 2, 3}, y[3];
-    TEST_OK(be_upload(cl, b, 0, x, 3));
-    TEST_OK(be_download(cl, b, 0, y, 3));
+    TEST_OK(clmlp_be_upload(cl, b, 0, x, 3));
+    TEST_OK(clmlp_be_download(cl, b, 0, y, 3));
     CU_ASSERT_EQUAL(y[2], 3.0f);
-    for (int i = 0; i < 7; i++) TEST_OK(be_fill(cl, b, 3, 10, 0.0f));
-    be_buf_free(cl, b);
+    for (int i = 0; i < 7; i++) TEST_OK(clmlp_be_fill(cl, b, 3, 10, 0.0f));
+    clmlp_be_buf_free(cl, b);
     char log[8192];
     capture_begin("profile.log");
     clmlp_backend_free(cl);

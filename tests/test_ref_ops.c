@@ -50,8 +50,8 @@ static void close_ref(clmlp_backend_t *be)
 static clmlp_buf *mk_f32(clmlp_backend_t *be, const float *v, size_t n)
 {
     clmlp_buf *b = NULL;
-    CU_ASSERT_EQUAL_FATAL(be_buf_alloc(be, CLMLP_BUF_F32, n, &b), CLMLP_OK);
-    if (v) CU_ASSERT_EQUAL_FATAL(be_upload(be, b, 0, v, n), CLMLP_OK);
+    CU_ASSERT_EQUAL_FATAL(clmlp_be_buf_alloc(be, CLMLP_BUF_F32, n, &b), CLMLP_OK);
+    if (v) CU_ASSERT_EQUAL_FATAL(clmlp_be_upload(be, b, 0, v, n), CLMLP_OK);
     return b;
 }
 
@@ -59,8 +59,8 @@ static clmlp_buf *mk_f32(clmlp_backend_t *be, const float *v, size_t n)
 static clmlp_buf *mk_i32(clmlp_backend_t *be, const int32_t *v, size_t n)
 {
     clmlp_buf *b = NULL;
-    CU_ASSERT_EQUAL_FATAL(be_buf_alloc(be, CLMLP_BUF_I32, n, &b), CLMLP_OK);
-    CU_ASSERT_EQUAL_FATAL(be_upload(be, b, 0, v, n), CLMLP_OK);
+    CU_ASSERT_EQUAL_FATAL(clmlp_be_buf_alloc(be, CLMLP_BUF_I32, n, &b), CLMLP_OK);
+    CU_ASSERT_EQUAL_FATAL(clmlp_be_upload(be, b, 0, v, n), CLMLP_OK);
     return b;
 }
 
@@ -68,7 +68,7 @@ static clmlp_buf *mk_i32(clmlp_backend_t *be, const int32_t *v, size_t n)
 static clmlp_buf *mk_f64(clmlp_backend_t *be, const double *v, size_t n)
 {
     clmlp_buf *b = mk_f32(be, NULL, n);
-    CU_ASSERT_EQUAL_FATAL(be_upload_f64(be, b, 0, v, n), CLMLP_OK);
+    CU_ASSERT_EQUAL_FATAL(clmlp_be_upload_f64(be, b, 0, v, n), CLMLP_OK);
     return b;
 }
 
@@ -120,63 +120,63 @@ static void test_memory(void)
     float got[5];
     clmlp_buf *a = mk_f32(be, v, 5), *b = mk_f32(be, NULL, 7);
     /* New buffers are zero. */
-    CU_ASSERT_EQUAL(be_download(be, b, 0, got, 5), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_download(be, b, 0, got, 5), CLMLP_OK);
     for (int i = 0; i < 5; i++) CU_ASSERT_EQUAL(got[i], 0.0f);
     /* float -> double -> float is exact, so the round trip is bit for bit. */
-    CU_ASSERT_EQUAL(be_download(be, a, 0, got, 5), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_download(be, a, 0, got, 5), CLMLP_OK);
     CU_ASSERT_EQUAL(memcmp(got, v, sizeof v), 0);
     CU_ASSERT_EQUAL(ref_d(a)[4], (double)0.1f);
 
-    CU_ASSERT_EQUAL(be_copy(be, a, 1, b, 3, 3), CLMLP_OK);
-    CU_ASSERT_EQUAL(be_fill(be, b, 0, 2, -7.5f), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_copy(be, a, 1, b, 3, 3), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_fill(be, b, 0, 2, -7.5f), CLMLP_OK);
     const float want_b[7] = {-7.5f, -7.5f, 0.0f, -2.25f, 3.0e-20f, 1.0e30f, 0.0f};
     float got_b[7];
-    CU_ASSERT_EQUAL(be_download(be, b, 0, got_b, 7), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_download(be, b, 0, got_b, 7), CLMLP_OK);
     CU_ASSERT_EQUAL(memcmp(got_b, want_b, sizeof want_b), 0);
     /* An overlapping copy inside one buffer moves like memmove. */
-    CU_ASSERT_EQUAL(be_copy(be, a, 0, a, 1, 4), CLMLP_OK);
-    CU_ASSERT_EQUAL(be_download(be, a, 0, got, 5), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_copy(be, a, 0, a, 1, 4), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_download(be, a, 0, got, 5), CLMLP_OK);
     CU_ASSERT(got[0] == 1.5f && got[1] == 1.5f && got[2] == -2.25f && got[4] == 1.0e30f);
 
     /* Doubles go in and out unrounded, F32 buffers only. */
     const double dv[2] = {0.1, -1e-300};
     double dgot[2];
-    CU_ASSERT_EQUAL(be_upload_f64(be, b, 5, dv, 2), CLMLP_OK);
-    CU_ASSERT_EQUAL(be_download_f64(be, b, 5, dgot, 2), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_upload_f64(be, b, 5, dv, 2), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_download_f64(be, b, 5, dgot, 2), CLMLP_OK);
     CU_ASSERT(dgot[0] == 0.1 && dgot[1] == -1e-300);
-    CU_ASSERT_EQUAL(be_download_f64(be, b, 6, dgot, 2), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_upload_f64(be, b, SIZE_MAX, dv, 2), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_download_f64(be, b, 6, dgot, 2), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_upload_f64(be, b, SIZE_MAX, dv, 2), CLMLP_E_INVALID);
 
     const int32_t iv[3] = {7, -1, 2147483647};
     int32_t igot[3];
     clmlp_buf *ib = mk_i32(be, iv, 3);
-    CU_ASSERT_EQUAL(be_download(be, ib, 0, igot, 3), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_download(be, ib, 0, igot, 3), CLMLP_OK);
     CU_ASSERT_EQUAL(memcmp(igot, iv, sizeof iv), 0);
-    CU_ASSERT_EQUAL(be_fill(be, ib, 1, 2, 42.0f), CLMLP_OK);
-    CU_ASSERT_EQUAL(be_download(be, ib, 0, igot, 3), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_fill(be, ib, 1, 2, 42.0f), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_download(be, ib, 0, igot, 3), CLMLP_OK);
     CU_ASSERT(igot[0] == 7 && igot[1] == 42 && igot[2] == 42);
     /* An I32 fill with a value int32 cannot hold, and a copy across types. */
-    CU_ASSERT_EQUAL(be_fill(be, ib, 0, 1, 2.5f), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_fill(be, ib, 0, 1, 3.0e9f), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_copy(be, a, 0, ib, 0, 1), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_fill(be, ib, 0, 1, 2.5f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_fill(be, ib, 0, 1, 3.0e9f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_copy(be, a, 0, ib, 0, 1), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("copy"));
-    CU_ASSERT_EQUAL(be_upload_f64(be, ib, 0, dv, 1), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_download_f64(be, ib, 0, dgot, 1), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_upload_f64(be, ib, 0, dv, 1), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_download_f64(be, ib, 0, dgot, 1), CLMLP_E_INVALID);
 
     /* Zero-sized buffers exist; impossible sizes are refused, not attempted. */
     clmlp_buf *z = NULL, *huge = NULL;
-    CU_ASSERT_EQUAL(be_buf_alloc(be, CLMLP_BUF_F32, 0, &z), CLMLP_OK);
-    CU_ASSERT_EQUAL(be_upload(be, z, 0, NULL, 0), CLMLP_OK);
-    CU_ASSERT_EQUAL(be_buf_alloc(be, CLMLP_BUF_F32, SIZE_MAX, &huge), CLMLP_E_NOMEM);
+    CU_ASSERT_EQUAL(clmlp_be_buf_alloc(be, CLMLP_BUF_F32, 0, &z), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_upload(be, z, 0, NULL, 0), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_buf_alloc(be, CLMLP_BUF_F32, SIZE_MAX, &huge), CLMLP_E_NOMEM);
     CU_ASSERT_PTR_NULL(huge);
-    CU_ASSERT_EQUAL(be_buf_alloc(be, (clmlp_buf_type)7, 1, &huge), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_synchronize(be), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_buf_alloc(be, (clmlp_buf_type)7, 1, &huge), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_synchronize(be), CLMLP_OK);
 
-    be_buf_free(be, NULL);
-    be_buf_free(be, z);
-    be_buf_free(be, ib);
-    be_buf_free(be, a);
-    be_buf_free(be, b);
+    clmlp_be_buf_free(be, NULL);
+    clmlp_be_buf_free(be, z);
+    clmlp_be_buf_free(be, ib);
+    clmlp_be_buf_free(be, a);
+    clmlp_be_buf_free(be, b);
     close_ref(be);
 }
 
@@ -215,7 +215,7 @@ static void test_gemm_hand(void)
             place(a, 2, 5, ta, A, 2, 3); /* off_a 2, lda 5 */
             place(b, 1, 4, tb, B, 3, 2); /* off_b 1, ldb 4 */
             place(c, 3, 3, 0, C0, 2, 2); /* off_c 3, ldc 3 */
-            CU_ASSERT_EQUAL(be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.5f, c, 3, 3),
+            CU_ASSERT_EQUAL(clmlp_be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.5f, c, 3, 3),
                             CLMLP_OK);
             double got[4] = {ref_d(c)[3], ref_d(c)[4], ref_d(c)[6], ref_d(c)[7]};
             CU_ASSERT_EQUAL(memcmp(got, want, sizeof got), 0);
@@ -225,13 +225,13 @@ static void test_gemm_hand(void)
 
             /* beta == 0 ignores C entirely, even NaN in it. */
             ref_d(c)[3] = ref_d(c)[4] = ref_d(c)[6] = ref_d(c)[7] = NAN;
-            CU_ASSERT_EQUAL(be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.0f, c, 3, 3),
+            CU_ASSERT_EQUAL(clmlp_be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.0f, c, 3, 3),
                             CLMLP_OK);
             double got0[4] = {ref_d(c)[3], ref_d(c)[4], ref_d(c)[6], ref_d(c)[7]};
             CU_ASSERT_EQUAL(memcmp(got0, want_b0, sizeof got0), 0);
-            be_buf_free(be, a);
-            be_buf_free(be, b);
-            be_buf_free(be, c);
+            clmlp_be_buf_free(be, a);
+            clmlp_be_buf_free(be, b);
+            clmlp_be_buf_free(be, c);
         }
     close_ref(be);
 }
@@ -263,7 +263,7 @@ static void test_gemm_random(void)
                     want[i * N + j] = 0.75 * s - 0.5 * cv[OFF + i * LD + j];
                 }
             clmlp_buf *a = mk_f64(be, av, SZ), *b = mk_f64(be, bv, SZ), *c = mk_f64(be, cv, SZ);
-            CU_ASSERT_EQUAL(be_gemm(be, ta, tb, M, N, K, 0.75f, a, OFF, LD, b, OFF, LD, -0.5f, c,
+            CU_ASSERT_EQUAL(clmlp_be_gemm(be, ta, tb, M, N, K, 0.75f, a, OFF, LD, b, OFF, LD, -0.5f, c,
                                     OFF, LD),
                             CLMLP_OK);
             /* Sums of K = 19 products of values in [-1, 1] (so sum |terms|
@@ -274,9 +274,9 @@ static void test_gemm_random(void)
                 for (size_t j = 0; j < N; j++)
                     worst = fmax(worst, fabs(ref_d(c)[OFF + i * LD + j] - want[i * N + j]));
             CU_ASSERT(worst <= 1e-13);
-            be_buf_free(be, a);
-            be_buf_free(be, b);
-            be_buf_free(be, c);
+            clmlp_be_buf_free(be, a);
+            clmlp_be_buf_free(be, b);
+            clmlp_be_buf_free(be, c);
         }
     close_ref(be);
 }
@@ -287,16 +287,16 @@ static void test_gemm_empty(void)
     clmlp_backend_t *be = open_ref();
     const float cv[4] = {1, 2, 3, 4};
     clmlp_buf *a = mk_f32(be, NULL, 1), *b = mk_f32(be, NULL, 4), *c = mk_f32(be, cv, 4);
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 0, 1.0f, a, 0, 0, b, 0, 2, 3.0f, c, 0, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 2, 2, 0, 1.0f, a, 0, 0, b, 0, 2, 3.0f, c, 0, 2),
                     CLMLP_OK);
     const double want[4] = {3, 6, 9, 12};
     assert_d(c, 0, want, 4, 0.0, "k == 0"); /* small integers: exact */
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 0, 2, 2, 1.0f, a, 0, 2, b, 0, 2, 0.0f, c, 0, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 0, 2, 2, 1.0f, a, 0, 2, b, 0, 2, 0.0f, c, 0, 2),
                     CLMLP_OK);
     assert_d(c, 0, want, 4, 0.0, "m == 0");
-    be_buf_free(be, a);
-    be_buf_free(be, b);
-    be_buf_free(be, c);
+    clmlp_be_buf_free(be, a);
+    clmlp_be_buf_free(be, b);
+    clmlp_be_buf_free(be, c);
     close_ref(be);
 }
 
@@ -307,36 +307,36 @@ static void test_gemm_errors(void)
     clmlp_backend_t *be = open_ref();
     clmlp_buf *a = mk_f32(be, NULL, 6), *b = mk_f32(be, NULL, 6), *c = mk_f32(be, NULL, 4);
     clmlp_buf *ib = NULL;
-    CU_ASSERT_EQUAL_FATAL(be_buf_alloc(be, CLMLP_BUF_I32, 6, &ib), CLMLP_OK);
-    be_fill(be, c, 0, 4, 5.0f);
+    CU_ASSERT_EQUAL_FATAL(clmlp_be_buf_alloc(be, CLMLP_BUF_I32, 6, &ib), CLMLP_OK);
+    clmlp_be_fill(be, c, 0, 4, 5.0f);
     /* A is 2 x 3 = 6 elements: offset 1 runs one past the end. */
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, a, 1, 3, b, 0, 2, 0, c, 0, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 2, 2, 3, 1, a, 1, 3, b, 0, 2, 0, c, 0, 2),
                     CLMLP_E_INVALID);
     CU_ASSERT(msg_has("gemm") && msg_has("A"));
     /* lda smaller than a row. */
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, a, 0, 2, b, 0, 2, 0, c, 0, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 2, 2, 3, 1, a, 0, 2, b, 0, 2, 0, c, 0, 2),
                     CLMLP_E_INVALID);
     /* Transposed B is stored n x k = 2 x 3, which ldb 2 cannot hold. */
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 1, 2, 2, 3, 1, a, 0, 3, b, 0, 2, 0, c, 0, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 1, 2, 2, 3, 1, a, 0, 3, b, 0, 2, 0, c, 0, 2),
                     CLMLP_E_INVALID);
     /* C past its end, C over A, an I32 operand, an offset near SIZE_MAX. */
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, a, 0, 3, b, 0, 2, 0, c, 1, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 2, 2, 3, 1, a, 0, 3, b, 0, 2, 0, c, 1, 2),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 1, 2, 1, 1, a, 0, 1, b, 0, 2, 0, a, 0, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 1, 2, 1, 1, a, 0, 1, b, 0, 2, 0, a, 0, 2),
                     CLMLP_E_INVALID);
     CU_ASSERT(msg_has("overlap"));
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, ib, 0, 3, b, 0, 2, 0, c, 0, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 2, 2, 3, 1, ib, 0, 3, b, 0, 2, 0, c, 0, 2),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, 2, 2, 3, 1, a, SIZE_MAX, 3, b, 0, 2, 0, c, 0, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 2, 2, 3, 1, a, SIZE_MAX, 3, b, 0, 2, 0, c, 0, 2),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_gemm(be, 0, 0, SIZE_MAX, 2, 3, 1, a, 0, SIZE_MAX, b, 0, 2, 0, c, 0, 2),
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, SIZE_MAX, 2, 3, 1, a, 0, SIZE_MAX, b, 0, 2, 0, c, 0, 2),
                     CLMLP_E_INVALID);
     const double five[4] = {5, 5, 5, 5};
     assert_d(c, 0, five, 4, 0.0, "C after refused calls");
-    be_buf_free(be, a);
-    be_buf_free(be, b);
-    be_buf_free(be, c);
-    be_buf_free(be, ib);
+    clmlp_be_buf_free(be, a);
+    clmlp_be_buf_free(be, b);
+    clmlp_be_buf_free(be, c);
+    clmlp_be_buf_free(be, ib);
     close_ref(be);
 }
 
@@ -377,16 +377,16 @@ static void test_act_forward_formula(void)
         clmlp_buf *z = mk_f64(be, zv, R * C), *b = mk_f64(be, bias, C);
         clmlp_buf *y = mk_f32(be, NULL, R * C + 1);
         for (size_t i = 0; i < R * C; i++) want[i] = formula(act, zv[i] + bias[i % C]);
-        CU_ASSERT_EQUAL(be_bias_act_forward(be, act, R, C, z, 0, b, 0, y, 1), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, act, R, C, z, 0, b, 0, y, 1), CLMLP_OK);
         /* The formulas and the backend's stable forms differ by a few
          * rounding errors of values below 5: 1e-14 is ~50 DBL_EPSILON. */
         assert_d(y, 1, want, R * C, 1e-14, act_names[act]);
         /* z now holds z + bias, exactly (the sums are dyadic). */
         for (size_t i = 0; i < R * C; i++) CU_ASSERT_EQUAL(ref_d(z)[i], zv[i] + bias[i % C]);
         CU_ASSERT_EQUAL(ref_d(y)[0], 0.0); /* before off_y: untouched */
-        be_buf_free(be, z);
-        be_buf_free(be, b);
-        be_buf_free(be, y);
+        clmlp_be_buf_free(be, z);
+        clmlp_be_buf_free(be, b);
+        clmlp_be_buf_free(be, y);
     }
     close_ref(be);
 }
@@ -396,10 +396,10 @@ static void test_act_forward_formula(void)
 static void act_row(clmlp_backend_t *be, clmlp_act act, const double *zv, size_t n, double *y)
 {
     clmlp_buf *z = mk_f64(be, zv, n), *yb = mk_f32(be, NULL, n);
-    CU_ASSERT_EQUAL(be_bias_act_forward(be, act, 1, n, z, 0, NULL, 0, yb, 0), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, act, 1, n, z, 0, NULL, 0, yb, 0), CLMLP_OK);
     memcpy(y, ref_d(yb), n * sizeof *y);
-    be_buf_free(be, z);
-    be_buf_free(be, yb);
+    clmlp_be_buf_free(be, z);
+    clmlp_be_buf_free(be, yb);
 }
 
 /* Known values, and the extremes where a naive formula overflows. */
@@ -449,21 +449,21 @@ static void test_act_forward_known(void)
     /* Rows are independent: softmax of [0 0 | 0 ln 3] is [1/2 1/2 | 1/4 3/4]. */
     const double zv[4] = {0, 0, 0, log(3.0)};
     clmlp_buf *z = mk_f64(be, zv, 4), *yb = mk_f32(be, NULL, 4);
-    CU_ASSERT_EQUAL(be_bias_act_forward(be, CLMLP_ACT_SOFTMAX, 2, 2, z, 0, NULL, 0, yb, 0),
+    CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, CLMLP_ACT_SOFTMAX, 2, 2, z, 0, NULL, 0, yb, 0),
                     CLMLP_OK);
     const double want[4] = {0.5, 0.5, 0.25, 0.75};
     assert_d(yb, 0, want, 4, 4 * DBL_EPSILON, "softmax rows"); /* exp/log rounding */
     /* Through download: the float nearest each value (all exact here). */
     float f[4];
-    CU_ASSERT_EQUAL(be_download(be, yb, 0, f, 4), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_download(be, yb, 0, f, 4), CLMLP_OK);
     CU_ASSERT(f[0] == 0.5f && f[3] == 0.75f);
     /* z and y may not alias. */
-    CU_ASSERT_EQUAL(be_bias_act_forward(be, CLMLP_ACT_RELU, 2, 2, z, 0, NULL, 0, z, 0),
+    CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, CLMLP_ACT_RELU, 2, 2, z, 0, NULL, 0, z, 0),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_bias_act_forward(be, CLMLP_ACT_COUNT, 2, 2, z, 0, NULL, 0, yb, 0),
+    CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, CLMLP_ACT_COUNT, 2, 2, z, 0, NULL, 0, yb, 0),
                     CLMLP_E_INVALID);
-    be_buf_free(be, z);
-    be_buf_free(be, yb);
+    clmlp_be_buf_free(be, z);
+    clmlp_be_buf_free(be, yb);
     close_ref(be);
 }
 
@@ -472,7 +472,7 @@ static double dot_loss(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t c
                        clmlp_buf *z, clmlp_buf *y, const double *dy)
 {
     double s = 0.0;
-    CU_ASSERT_EQUAL(be_bias_act_forward(be, act, rows, cols, z, 0, NULL, 0, y, 0), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, act, rows, cols, z, 0, NULL, 0, y, 0), CLMLP_OK);
     for (size_t i = 0; i < rows * cols; i++) s += dy[i] * ref_d(y)[i];
     return s;
 }
@@ -495,7 +495,7 @@ static void test_act_backward_fd(void)
         clmlp_buf *z = mk_f64(be, zv, N), *y = mk_f32(be, NULL, N);
         clmlp_buf *dy = mk_f64(be, dyv, N), *dz = mk_f32(be, NULL, N);
         dot_loss(be, act, R, C, z, y, dyv);
-        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C, z, 0, y, 0, dy, 0, dz, 0), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_act_backward(be, act, R, C, z, 0, y, 0, dy, 0, dz, 0), CLMLP_OK);
         for (size_t e = 0; e < N; e++) {
             ref_d(z)[e] = zv[e] + fd_h;
             double lp = dot_loss(be, act, R, C, z, y, dyv);
@@ -508,17 +508,17 @@ static void test_act_backward_fd(void)
 
         /* dz may be dy itself; the result must not change at all. */
         dot_loss(be, act, R, C, z, y, dyv);
-        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C, z, 0, y, 0, dy, 0, dy, 0), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_act_backward(be, act, R, C, z, 0, y, 0, dy, 0, dy, 0), CLMLP_OK);
         CU_ASSERT_EQUAL(memcmp(ref_d(dy), ref_d(dz), N * sizeof(double)), 0);
         /* ...but not a shifted copy of it, and never z or y. */
-        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C - 1, z, 0, y, 0, dy, 0, dy, 1),
+        CU_ASSERT_EQUAL(clmlp_be_act_backward(be, act, R, C - 1, z, 0, y, 0, dy, 0, dy, 1),
                         CLMLP_E_INVALID);
-        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C, z, 0, y, 0, dy, 0, y, 0),
+        CU_ASSERT_EQUAL(clmlp_be_act_backward(be, act, R, C, z, 0, y, 0, dy, 0, y, 0),
                         CLMLP_E_INVALID);
-        be_buf_free(be, z);
-        be_buf_free(be, y);
-        be_buf_free(be, dy);
-        be_buf_free(be, dz);
+        clmlp_be_buf_free(be, z);
+        clmlp_be_buf_free(be, y);
+        clmlp_be_buf_free(be, dy);
+        clmlp_be_buf_free(be, dz);
     }
     close_ref(be);
 }
@@ -543,27 +543,27 @@ static void test_act_backward_known(void)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         clmlp_buf *z = mk_f64(be, zv, 3), *y = mk_f32(be, NULL, 3);
         clmlp_buf *dy = mk_f64(be, ones, 3), *dz = mk_f32(be, NULL, 3);
-        CU_ASSERT_EQUAL(be_bias_act_forward(be, cases[c].act, 1, 3, z, 0, NULL, 0, y, 0),
+        CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, cases[c].act, 1, 3, z, 0, NULL, 0, y, 0),
                         CLMLP_OK);
-        CU_ASSERT_EQUAL(be_act_backward(be, cases[c].act, 1, 3, z, 0, y, 0, dy, 0, dz, 0),
+        CU_ASSERT_EQUAL(clmlp_be_act_backward(be, cases[c].act, 1, 3, z, 0, y, 0, dy, 0, dz, 0),
                         CLMLP_OK);
         /* 1/e is quoted to 17 digits; one more rounding in exp(). */
         assert_d(dz, 0, cases[c].want, 3, 4 * DBL_EPSILON, act_names[cases[c].act]);
-        be_buf_free(be, z);
-        be_buf_free(be, y);
-        be_buf_free(be, dy);
-        be_buf_free(be, dz);
+        clmlp_be_buf_free(be, z);
+        clmlp_be_buf_free(be, y);
+        clmlp_be_buf_free(be, dy);
+        clmlp_be_buf_free(be, dz);
     }
     /* step's zero gradient is 0 * dy: a NaN or Inf arriving from above still
      * shows (as relu's does), while finite values give 0. */
     const double dyv[3] = {NAN, INFINITY, -2.5};
     clmlp_buf *z = mk_f64(be, zv, 3), *y = mk_f32(be, NULL, 3), *dy = mk_f64(be, dyv, 3);
-    CU_ASSERT_EQUAL(be_act_backward(be, CLMLP_ACT_STEP, 1, 3, z, 0, y, 0, dy, 0, dy, 0),
+    CU_ASSERT_EQUAL(clmlp_be_act_backward(be, CLMLP_ACT_STEP, 1, 3, z, 0, y, 0, dy, 0, dy, 0),
                     CLMLP_OK);
     CU_ASSERT(isnan(ref_d(dy)[0]) && isnan(ref_d(dy)[1]) && ref_d(dy)[2] == 0.0);
-    be_buf_free(be, z);
-    be_buf_free(be, y);
-    be_buf_free(be, dy);
+    clmlp_be_buf_free(be, z);
+    clmlp_be_buf_free(be, y);
+    clmlp_be_buf_free(be, dy);
     close_ref(be);
 }
 
@@ -579,17 +579,17 @@ static double loss_of(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t ro
     clmlp_buf *yb = mk_f64(be, y, n), *tb = t ? mk_f64(be, t, n) : NULL;
     clmlp_buf *lb = lab ? mk_i32(be, lab, rows) : NULL;
     clmlp_buf *gb = g ? mk_f32(be, NULL, n) : NULL, *mb = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
-    CU_ASSERT_EQUAL(be_loss_grad(be, loss, fused, rows, cols, yb, 0, tb, 0, lb, 0, 1.0f, gb, 0,
+    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, loss, fused, rows, cols, yb, 0, tb, 0, lb, 0, 1.0f, gb, 0,
                                  mb),
                     CLMLP_OK);
     double l = ref_d(mb)[CLMLP_METRIC_LOSS];
     CU_ASSERT_EQUAL(ref_d(mb)[CLMLP_METRIC_NONFINITE], 0.0);
     if (g) memcpy(g, ref_d(gb), n * sizeof *g);
-    be_buf_free(be, yb);
-    be_buf_free(be, tb);
-    be_buf_free(be, lb);
-    be_buf_free(be, gb);
-    be_buf_free(be, mb);
+    clmlp_be_buf_free(be, yb);
+    clmlp_be_buf_free(be, tb);
+    clmlp_be_buf_free(be, lb);
+    clmlp_be_buf_free(be, gb);
+    clmlp_be_buf_free(be, mb);
     return l;
 }
 
@@ -692,13 +692,13 @@ static void test_loss_grad_fd(void)
         clmlp_act act = loss == CLMLP_LOSS_BCE ? CLMLP_ACT_SIGMOID : CLMLP_ACT_SOFTMAX;
         fill_d(z, N, -2.0, 2.0, 90 + loss);
         clmlp_buf *zb = mk_f64(be, z, N), *yb = mk_f32(be, NULL, N);
-        CU_ASSERT_EQUAL(be_bias_act_forward(be, act, R, C, zb, 0, NULL, 0, yb, 0), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, act, R, C, zb, 0, NULL, 0, yb, 0), CLMLP_OK);
         loss_of(be, loss, 1, R, C, ref_d(yb), tt, ll, g);
         /* The unfused gradient pulled back through act_backward agrees. */
         double gu[N];
         loss_of(be, loss, 0, R, C, ref_d(yb), tt, ll, gu);
         clmlp_buf *gub = mk_f64(be, gu, N);
-        CU_ASSERT_EQUAL(be_act_backward(be, act, R, C, zb, 0, yb, 0, gub, 0, gub, 0), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_act_backward(be, act, R, C, zb, 0, yb, 0, gub, 0, gub, 0), CLMLP_OK);
         /* Two algebraically equal forms; the unfused one divides by y >=
          * e^-4/4 ~ 0.005, so ~100 roundings of O(1) terms: 1e-13. */
         CU_ASSERT(test_max_error_d(ref_d(gub), g, N) <= 1e-13);
@@ -706,7 +706,7 @@ static void test_loss_grad_fd(void)
             double l[2];
             for (int s = 0; s < 2; s++) {
                 ref_d(zb)[e] = z[e] + (s ? -fd_h : fd_h);
-                CU_ASSERT_EQUAL(be_bias_act_forward(be, act, R, C, zb, 0, NULL, 0, yb, 0),
+                CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, act, R, C, zb, 0, NULL, 0, yb, 0),
                                 CLMLP_OK);
                 l[s] = loss_of(be, loss, 1, R, C, ref_d(yb), tt, ll, NULL);
             }
@@ -716,9 +716,9 @@ static void test_loss_grad_fd(void)
         err = test_max_error_d(g, fd, N);
         if (!(err <= fd_tol)) fprintf(stderr, "fused %s: %.3g\n", loss_names[loss], err);
         CU_ASSERT(err <= fd_tol);
-        be_buf_free(be, zb);
-        be_buf_free(be, yb);
-        be_buf_free(be, gub);
+        clmlp_be_buf_free(be, zb);
+        clmlp_be_buf_free(be, yb);
+        clmlp_be_buf_free(be, gub);
     }
     close_ref(be);
 }
@@ -733,13 +733,13 @@ static void test_loss_scale_accumulate(void)
     clmlp_buf *g1 = mk_f32(be, NULL, 4), *g4 = mk_f32(be, NULL, 4);
     clmlp_buf *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
     for (int loss = 0; loss < CLMLP_LOSS_SPARSE_CCE; loss++) {
-        be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
-        CU_ASSERT_EQUAL(be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
+        clmlp_be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
+        CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
                         CLMLP_OK);
-        CU_ASSERT_EQUAL(be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 0.25f, g4, 0, m),
+        CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 0.25f, g4, 0, m),
                         CLMLP_OK);
         double once = ref_d(m)[CLMLP_METRIC_LOSS] / 2;
-        CU_ASSERT_EQUAL(be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, NULL, 0, m),
+        CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, NULL, 0, m),
                         CLMLP_OK);
         /* Three calls on the same batch add three equal sums (x * 3 / 2
          * with x exactly representable twice over: exact). */
@@ -749,27 +749,27 @@ static void test_loss_scale_accumulate(void)
         CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 0.0);
     }
     /* A NaN output makes the loss NaN and raises the flag. */
-    be_fill(be, y, 1, 1, NAN);
-    CU_ASSERT_EQUAL(be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
+    clmlp_be_fill(be, y, 1, 1, NAN);
+    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
                     CLMLP_OK);
     CU_ASSERT(isnan(ref_d(m)[CLMLP_METRIC_LOSS]));
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 1.0);
     /* NaN survives the clipping in the logarithms too. */
-    be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
-    CU_ASSERT_EQUAL(be_loss_grad(be, CLMLP_LOSS_CCE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
+    clmlp_be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
+    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_CCE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
                     CLMLP_OK);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 1.0);
-    be_buf_free(be, y);
-    be_buf_free(be, t);
-    be_buf_free(be, g1);
-    be_buf_free(be, g4);
-    be_buf_free(be, m);
+    clmlp_be_buf_free(be, y);
+    clmlp_be_buf_free(be, t);
+    clmlp_be_buf_free(be, g1);
+    clmlp_be_buf_free(be, g4);
+    clmlp_be_buf_free(be, m);
     close_ref(be);
 }
 
 /* loss_grad on 2 x 3 outputs at offset 0, scale 1 (for test_loss_errors). */
 #define loss23(loss, fused, y, t, lab, g, m)                                      \
-    be_loss_grad(be, loss, fused, 2, 3, y, 0, t, 0, lab, 0, 1.0f, g, 0, m)
+    clmlp_be_loss_grad(be, loss, fused, 2, 3, y, 0, t, 0, lab, 0, 1.0f, g, 0, m)
 
 /* Bad labels, missing or doubled targets, and MSE fused are refused before
  * anything is written. */
@@ -782,7 +782,7 @@ static void test_loss_errors(void)
     clmlp_buf *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
     clmlp_buf *lh = mk_i32(be, bad_hi, 2), *ln = mk_i32(be, bad_neg, 2);
     clmlp_buf *lg = mk_i32(be, good, 2);
-    be_fill(be, g, 0, 6, 9.0f);
+    clmlp_be_fill(be, g, 0, 6, 9.0f);
     CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_SPARSE_CCE, 1, y, NULL, lh, g, m), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("row 1") && msg_has("label 3"));
     CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_SPARSE_CCE, 0, y, NULL, ln, g, m), CLMLP_E_INVALID);
@@ -800,19 +800,19 @@ static void test_loss_errors(void)
     clmlp_buf *short_m = mk_f32(be, NULL, CLMLP_METRIC_COUNT - 1);
     CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_MSE, 0, y, t, NULL, g, short_m), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("metrics"));
-    be_buf_free(be, short_m);
+    clmlp_be_buf_free(be, short_m);
     const double nine[6] = {9, 9, 9, 9, 9, 9}, zero[4] = {0};
     assert_d(g, 0, nine, 6, 0.0, "grad after refused calls");
     assert_d(m, 0, zero, 4, 0.0, "metrics after refused calls");
     /* The good labels work. */
     CU_ASSERT_EQUAL(loss23(CLMLP_LOSS_SPARSE_CCE, 1, y, NULL, lg, g, m), CLMLP_OK);
-    be_buf_free(be, y);
-    be_buf_free(be, t);
-    be_buf_free(be, g);
-    be_buf_free(be, m);
-    be_buf_free(be, lh);
-    be_buf_free(be, ln);
-    be_buf_free(be, lg);
+    clmlp_be_buf_free(be, y);
+    clmlp_be_buf_free(be, t);
+    clmlp_be_buf_free(be, g);
+    clmlp_be_buf_free(be, m);
+    clmlp_be_buf_free(be, lh);
+    clmlp_be_buf_free(be, ln);
+    clmlp_be_buf_free(be, lg);
     close_ref(be);
 #undef loss23
 }
@@ -826,16 +826,16 @@ static void test_bias_grad(void)
     const float dzv[7] = {100, 1, 2, 3, 4, 5, 6};
     const float dbv[4] = {-1, 7, 7, -1};
     clmlp_buf *dz = mk_f32(be, dzv, 7), *db = mk_f32(be, dbv, 4);
-    CU_ASSERT_EQUAL(be_bias_grad(be, 3, 2, dz, 1, db, 1), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_bias_grad(be, 3, 2, dz, 1, db, 1), CLMLP_OK);
     const double want[4] = {-1, 9, 12, -1}; /* small integers: exact */
     assert_d(db, 0, want, 4, 0.0, "bias_grad");
     /* rows == 0 gives zeros; db past the end is refused. */
-    CU_ASSERT_EQUAL(be_bias_grad(be, 0, 2, dz, 1, db, 1), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_bias_grad(be, 0, 2, dz, 1, db, 1), CLMLP_OK);
     CU_ASSERT(ref_d(db)[1] == 0.0 && ref_d(db)[2] == 0.0);
-    CU_ASSERT_EQUAL(be_bias_grad(be, 3, 2, dz, 1, db, 3), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_bias_grad(be, 3, 2, dz, 2, db, 0), CLMLP_E_INVALID);
-    be_buf_free(be, dz);
-    be_buf_free(be, db);
+    CU_ASSERT_EQUAL(clmlp_be_bias_grad(be, 3, 2, dz, 1, db, 3), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_bias_grad(be, 3, 2, dz, 2, db, 0), CLMLP_E_INVALID);
+    clmlp_be_buf_free(be, dz);
+    clmlp_be_buf_free(be, db);
     close_ref(be);
 }
 
@@ -852,41 +852,41 @@ static void test_count_correct(void)
     const float tv[12] = {0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1}; /* right x3, wrong */
     clmlp_buf *y = mk_f32(be, yv, 12), *l = mk_i32(be, lab, 4), *t = mk_f32(be, tv, 12);
     clmlp_buf *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
-    CU_ASSERT_EQUAL(be_count_correct(be, 4, 3, y, 0, NULL, 0, l, 0, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_count_correct(be, 4, 3, y, 0, NULL, 0, l, 0, m), CLMLP_OK);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_CORRECT], 2.0);
-    CU_ASSERT_EQUAL(be_count_correct(be, 4, 3, y, 0, t, 0, NULL, 0, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_count_correct(be, 4, 3, y, 0, t, 0, NULL, 0, m), CLMLP_OK);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_CORRECT], 5.0);
     /* One output: y > 0.5 against label == 1 or t > 0.5; 0.5 itself is 0. */
     const float y1[4] = {0.2f, 0.7f, 0.5f, 0.9f};
     const int32_t l1[4] = {0, 1, 1, 0};           /* right, right, wrong, wrong */
     const float t1[4] = {0.0f, 1.0f, 0.0f, 0.6f}; /* all right */
     clmlp_buf *yb = mk_f32(be, y1, 4), *lb = mk_i32(be, l1, 4), *tb = mk_f32(be, t1, 4);
-    be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
-    CU_ASSERT_EQUAL(be_count_correct(be, 4, 1, yb, 0, NULL, 0, lb, 0, m), CLMLP_OK);
+    clmlp_be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
+    CU_ASSERT_EQUAL(clmlp_be_count_correct(be, 4, 1, yb, 0, NULL, 0, lb, 0, m), CLMLP_OK);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_CORRECT], 2.0);
-    CU_ASSERT_EQUAL(be_count_correct(be, 4, 1, yb, 0, tb, 0, NULL, 0, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_count_correct(be, 4, 1, yb, 0, tb, 0, NULL, 0, m), CLMLP_OK);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_CORRECT], 6.0);
     /* Offsets: the last two rows only. */
-    CU_ASSERT_EQUAL(be_count_correct(be, 2, 1, yb, 2, NULL, 0, lb, 2, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_count_correct(be, 2, 1, yb, 2, NULL, 0, lb, 2, m), CLMLP_OK);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_CORRECT], 6.0);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_LOSS], 0.0); /* nothing else touched */
     /* Labels out of range: 3 with 3 classes, 2 for a single output. */
     const int32_t bad3[4] = {0, 3, 0, 0}, bad1[4] = {0, 1, 1, 2};
     clmlp_buf *bl = mk_i32(be, bad3, 4), *bl1 = mk_i32(be, bad1, 4);
-    CU_ASSERT_EQUAL(be_count_correct(be, 4, 3, y, 0, NULL, 0, bl, 0, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_count_correct(be, 4, 3, y, 0, NULL, 0, bl, 0, m), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("row 1"));
-    CU_ASSERT_EQUAL(be_count_correct(be, 4, 1, yb, 0, NULL, 0, bl1, 0, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_count_correct(be, 4, 1, yb, 0, NULL, 0, bl1, 0, m), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("row 3"));
-    be_buf_free(be, bl1);
+    clmlp_be_buf_free(be, bl1);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_CORRECT], 6.0);
-    be_buf_free(be, y);
-    be_buf_free(be, l);
-    be_buf_free(be, t);
-    be_buf_free(be, m);
-    be_buf_free(be, yb);
-    be_buf_free(be, lb);
-    be_buf_free(be, tb);
-    be_buf_free(be, bl);
+    clmlp_be_buf_free(be, y);
+    clmlp_be_buf_free(be, l);
+    clmlp_be_buf_free(be, t);
+    clmlp_be_buf_free(be, m);
+    clmlp_be_buf_free(be, yb);
+    clmlp_be_buf_free(be, lb);
+    clmlp_be_buf_free(be, tb);
+    clmlp_be_buf_free(be, bl);
     close_ref(be);
 }
 
@@ -902,35 +902,35 @@ static void test_gather_rows(void)
     const int32_t labv[4] = {7, 8, 9, 10};
     clmlp_buf *x = mk_f32(be, xv, 12), *idx = mk_i32(be, idxv, 4), *dst = mk_f32(be, NULL, 11);
     clmlp_buf *lab = mk_i32(be, labv, 4), *ldst = mk_i32(be, labv, 4);
-    be_fill(be, dst, 0, 11, -1.0f);
-    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 3, x, idx, 1, dst, 2), CLMLP_OK);
+    clmlp_be_fill(be, dst, 0, 11, -1.0f);
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 3, x, idx, 1, dst, 2), CLMLP_OK);
     const float want[11] = {-1, -1, 30, 31, 32, 0, 1, 2, 30, 31, 32};
     float got[11];
-    be_download(be, dst, 0, got, 11);
+    clmlp_be_download(be, dst, 0, got, 11);
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof want), 0);
-    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 1, lab, idx, 1, ldst, 1), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, lab, idx, 1, ldst, 1), CLMLP_OK);
     int32_t lgot[4];
-    be_download(be, ldst, 0, lgot, 4);
+    clmlp_be_download(be, ldst, 0, lgot, 4);
     CU_ASSERT(lgot[0] == 7 && lgot[1] == 10 && lgot[2] == 7 && lgot[3] == 10);
 
     const int32_t badv[2] = {1, 4};
     clmlp_buf *bad = mk_i32(be, badv, 2);
-    CU_ASSERT_EQUAL(be_gather_rows(be, 2, 3, x, bad, 0, dst, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 2, 3, x, bad, 0, dst, 0), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("index 4") && msg_has("row 1"));
-    CU_ASSERT_EQUAL(be_gather_rows(be, 2, 3, x, idx, 0, dst, 0), CLMLP_E_INVALID); /* -5 */
-    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 1, x, idx, 1, ldst, 0), CLMLP_E_INVALID); /* F32->I32 */
-    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 1, lab, x, 1, ldst, 0), CLMLP_E_INVALID); /* F32 idx */
-    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 1, lab, idx, 2, ldst, 0), CLMLP_E_INVALID); /* idx end */
-    CU_ASSERT_EQUAL(be_gather_rows(be, 3, 3, x, idx, 1, dst, 3), CLMLP_E_INVALID);    /* dst end */
-    CU_ASSERT_EQUAL(be_gather_rows(be, 1, 1, lab, idx, 1, lab, 0), CLMLP_E_INVALID);  /* in place */
-    be_download(be, dst, 0, got, 11);
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 2, 3, x, idx, 0, dst, 0), CLMLP_E_INVALID); /* -5 */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, x, idx, 1, ldst, 0), CLMLP_E_INVALID); /* F32->I32 */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, lab, x, 1, ldst, 0), CLMLP_E_INVALID); /* F32 idx */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, lab, idx, 2, ldst, 0), CLMLP_E_INVALID); /* idx end */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 3, x, idx, 1, dst, 3), CLMLP_E_INVALID);    /* dst end */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 1, 1, lab, idx, 1, lab, 0), CLMLP_E_INVALID);  /* in place */
+    clmlp_be_download(be, dst, 0, got, 11);
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof want), 0);
-    be_buf_free(be, x);
-    be_buf_free(be, idx);
-    be_buf_free(be, dst);
-    be_buf_free(be, lab);
-    be_buf_free(be, ldst);
-    be_buf_free(be, bad);
+    clmlp_be_buf_free(be, x);
+    clmlp_be_buf_free(be, idx);
+    clmlp_be_buf_free(be, dst);
+    clmlp_be_buf_free(be, lab);
+    clmlp_be_buf_free(be, ldst);
+    clmlp_be_buf_free(be, bad);
     close_ref(be);
 }
 
@@ -941,26 +941,26 @@ static void test_nonfinite_check(void)
     clmlp_backend_t *be = open_ref();
     const float xv[6] = {1, -2, 3.0e38f, 0, 0, 0};
     clmlp_buf *x = mk_f32(be, xv, 6), *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
-    CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 0, 6, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 0, 6, m), CLMLP_OK);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 0.0);
     const float bad[3] = {NAN, INFINITY, -INFINITY};
     for (int k = 0; k < 3; k++) {
-        be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
-        be_upload(be, x, 5, &bad[k], 1);
-        CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 0, 5, m), CLMLP_OK); /* not in range */
+        clmlp_be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
+        clmlp_be_upload(be, x, 5, &bad[k], 1);
+        CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 0, 5, m), CLMLP_OK); /* not in range */
         CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 0.0);
-        CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 2, 4, m), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 2, 4, m), CLMLP_OK);
         CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 1.0);
-        CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 0, 5, m), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 0, 5, m), CLMLP_OK);
         CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 1.0);
     }
-    CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 3, 4, m), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 3, 4, m), CLMLP_E_INVALID);
     /* x is long enough to be a metrics buffer, but the op would write the
      * flag into the values it reads: the contract refuses the overlap. */
-    CU_ASSERT_EQUAL(be_nonfinite_check(be, x, 0, 1, x), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 0, 1, x), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("overlap"));
-    be_buf_free(be, x);
-    be_buf_free(be, m);
+    clmlp_be_buf_free(be, x);
+    clmlp_be_buf_free(be, m);
     close_ref(be);
 }
 
@@ -977,14 +977,14 @@ static void sgd_case(float mu, int nesterov, float l2, size_t n_decay, int steps
     const float wv[2] = {1, -2}, gv[2] = {0.5f, 0.25f};
     clmlp_buf *w = mk_f32(be, wv, 2), *g = mk_f32(be, gv, 2), *v = mk_f32(be, NULL, 2);
     for (int s = 0; s < steps; s++)
-        CU_ASSERT_EQUAL(be_sgd_update(be, 2, n_decay, w, g, mu != 0 ? v : NULL, 0.125f, mu,
+        CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 2, n_decay, w, g, mu != 0 ? v : NULL, 0.125f, mu,
                                       nesterov, l2),
                         CLMLP_OK);
     assert_d(w, 0, want_w, 2, 0.0, "sgd w");
     assert_d(v, 0, want_v, 2, 0.0, "sgd v");
-    be_buf_free(be, w);
-    be_buf_free(be, g);
-    be_buf_free(be, v);
+    clmlp_be_buf_free(be, w);
+    clmlp_be_buf_free(be, g);
+    clmlp_be_buf_free(be, v);
     close_ref(be);
 }
 
@@ -1012,12 +1012,12 @@ static void test_sgd(void)
     /* Refused: momentum without vel, n_decay > n, n past a buffer, aliasing. */
     clmlp_backend_t *be = open_ref();
     clmlp_buf *w = mk_f32(be, NULL, 3), *g = mk_f32(be, NULL, 2);
-    CU_ASSERT_EQUAL(be_sgd_update(be, 2, 0, w, g, NULL, 0.1f, 0.9f, 0, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_sgd_update(be, 2, 3, w, g, NULL, 0.1f, 0, 0, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_sgd_update(be, 3, 0, w, g, NULL, 0.1f, 0, 0, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_sgd_update(be, 2, 0, w, w, NULL, 0.1f, 0, 0, 0), CLMLP_E_INVALID);
-    be_buf_free(be, w);
-    be_buf_free(be, g);
+    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 2, 0, w, g, NULL, 0.1f, 0.9f, 0, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 2, 3, w, g, NULL, 0.1f, 0, 0, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 3, 0, w, g, NULL, 0.1f, 0, 0, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 2, 0, w, w, NULL, 0.1f, 0, 0, 0), CLMLP_E_INVALID);
+    clmlp_be_buf_free(be, w);
+    clmlp_be_buf_free(be, g);
     close_ref(be);
 }
 
@@ -1041,7 +1041,7 @@ static void test_adam(void)
      * exact; 1e-15 (a few ulps) only allows for a compiler contracting a*b+c
      * into one fused multiply-add. */
     const double tol = 1e-15;
-    CU_ASSERT_EQUAL(be_adam_update(be, 3, 1, w, g, m, v, lr1, 0.9f, 0.999f, 1e-7f, 0.5f),
+    CU_ASSERT_EQUAL(clmlp_be_adam_update(be, 3, 1, w, g, m, v, lr1, 0.9f, 0.999f, 1e-7f, 0.5f),
                     CLMLP_OK);
     const double w1[3] = {0.9989999978698683, -0.49900002497448037, 0.2490000565946708};
     const double m1[3] = {0.07000001698732383, -0.010000002533197438, 0.005000001266598719};
@@ -1051,7 +1051,7 @@ static void test_adam(void)
     const double v1[3] = {0.0004899936956166684, 9.999871551986674e-06, 2.4999678879966684e-06};
     for (int i = 0; i < 3; i++) CU_ASSERT(fabs(ref_d(v)[i] - v1[i]) <= tol * v1[i]);
     for (int i = 0; i < 3; i++) CU_ASSERT(fabs(fabs(ref_d(w)[i] - wv[i]) - 0.001) < 1e-6);
-    CU_ASSERT_EQUAL(be_adam_update(be, 3, 1, w, g, m, v, lr2, 0.9f, 0.999f, 1e-7f, 0.5f),
+    CU_ASSERT_EQUAL(clmlp_be_adam_update(be, 3, 1, w, g, m, v, lr2, 0.9f, 0.999f, 1e-7f, 0.5f),
                     CLMLP_OK);
     const double w2[3] = {0.9980000131094567, -0.49800004069485976, 0.24800009468011402};
     const double m2[3] = {0.1329500304885573, -0.019000004574656493, 0.009500002287328247};
@@ -1060,14 +1060,14 @@ static void test_adam(void)
     const double v2[3] = {0.00097879766136221, 1.9989743361165742e-05, 4.9974358402914354e-06};
     for (int i = 0; i < 3; i++) CU_ASSERT(fabs(ref_d(v)[i] - v2[i]) <= tol * v2[i]);
     /* m and v are required and distinct. */
-    CU_ASSERT_EQUAL(be_adam_update(be, 3, 1, w, g, NULL, v, lr2, 0.9f, 0.999f, 1e-7f, 0),
+    CU_ASSERT_EQUAL(clmlp_be_adam_update(be, 3, 1, w, g, NULL, v, lr2, 0.9f, 0.999f, 1e-7f, 0),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_adam_update(be, 3, 1, w, g, m, m, lr2, 0.9f, 0.999f, 1e-7f, 0),
+    CU_ASSERT_EQUAL(clmlp_be_adam_update(be, 3, 1, w, g, m, m, lr2, 0.9f, 0.999f, 1e-7f, 0),
                     CLMLP_E_INVALID);
-    be_buf_free(be, w);
-    be_buf_free(be, g);
-    be_buf_free(be, m);
-    be_buf_free(be, v);
+    clmlp_be_buf_free(be, w);
+    clmlp_be_buf_free(be, g);
+    clmlp_be_buf_free(be, m);
+    clmlp_be_buf_free(be, v);
     close_ref(be);
 }
 
@@ -1102,16 +1102,16 @@ static void test_dropout_known(void)
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         clmlp_buf *in = mk_f64(be, x, 4), *out = mk_f32(be, NULL, 6);
-        be_fill(be, out, 0, 6, -7.0f);
-        CU_ASSERT_EQUAL(be_dropout(be, 4, in, 0, out, 1, cases[k].threshold, 2.0f, 0), CLMLP_OK);
+        clmlp_be_fill(be, out, 0, 6, -7.0f);
+        CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, in, 0, out, 1, cases[k].threshold, 2.0f, 0), CLMLP_OK);
         assert_d(out, 1, cases[k].want, 4, 0.0, "dropout by hand");
         CU_ASSERT(ref_d(out)[0] == -7.0 && ref_d(out)[5] == -7.0); /* outside: untouched */
         /* In place gives the same; n == 0 touches nothing. */
-        CU_ASSERT_EQUAL(be_dropout(be, 4, in, 0, in, 0, cases[k].threshold, 2.0f, 0), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, in, 0, in, 0, cases[k].threshold, 2.0f, 0), CLMLP_OK);
         assert_d(in, 0, cases[k].want, 4, 0.0, "dropout in place");
-        CU_ASSERT_EQUAL(be_dropout(be, 0, in, 4, out, 6, 0, 2.0f, 0), CLMLP_OK);
-        be_buf_free(be, in);
-        be_buf_free(be, out);
+        CU_ASSERT_EQUAL(clmlp_be_dropout(be, 0, in, 4, out, 6, 0, 2.0f, 0), CLMLP_OK);
+        clmlp_be_buf_free(be, in);
+        clmlp_be_buf_free(be, out);
     }
     close_ref(be);
 }
@@ -1136,8 +1136,8 @@ static void test_dropout_rate(void)
         for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; s++) {
             uint32_t t = 0;
             float scale = 0.0f;
-            be_dropout_params(rates[r], &t, &scale);
-            CU_ASSERT_EQUAL(be_dropout(be, N, in, 0, out, OFF, t, scale, seeds[s]), CLMLP_OK);
+            clmlp_be_dropout_params(rates[r], &t, &scale);
+            CU_ASSERT_EQUAL(clmlp_be_dropout(be, N, in, 0, out, OFF, t, scale, seeds[s]), CLMLP_OK);
             size_t dropped = 0, wrong = 0;
             for (size_t i = 0; i < N; i++) {
                 double v = ref_d(out)[OFF + i];
@@ -1158,23 +1158,23 @@ static void test_dropout_rate(void)
      * give the same values; another seed drops others. */
     uint32_t t = 0;
     float scale = 0.0f;
-    be_dropout_params(0.5, &t, &scale);
-    CU_ASSERT_EQUAL(be_dropout(be, N, in, 0, out, OFF, t, scale, 5), CLMLP_OK);
+    clmlp_be_dropout_params(0.5, &t, &scale);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, N, in, 0, out, OFF, t, scale, 5), CLMLP_OK);
     memcpy(first, ref_d(out) + OFF, sizeof first);
     clmlp_buf *in2 = mk_f32(be, NULL, N + 7), *out2 = mk_f32(be, NULL, N);
-    CU_ASSERT_EQUAL(be_upload_f64(be, in2, 7, x, N), CLMLP_OK);
-    CU_ASSERT_EQUAL(be_dropout(be, N, in2, 7, out2, 0, t, scale, 5), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_upload_f64(be, in2, 7, x, N), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, N, in2, 7, out2, 0, t, scale, 5), CLMLP_OK);
     CU_ASSERT_EQUAL(memcmp(first, ref_d(out2), sizeof first), 0);
-    CU_ASSERT_EQUAL(be_dropout(be, N, in2, 7, out2, 0, t, scale, 6), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, N, in2, 7, out2, 0, t, scale, 6), CLMLP_OK);
     CU_ASSERT_NOT_EQUAL(memcmp(first, ref_d(out2), sizeof first), 0);
-    be_buf_free(be, in2);
-    be_buf_free(be, out2);
-    be_buf_free(be, in);
-    be_buf_free(be, out);
+    clmlp_be_buf_free(be, in2);
+    clmlp_be_buf_free(be, out2);
+    clmlp_be_buf_free(be, in);
+    clmlp_be_buf_free(be, out);
     close_ref(be);
 }
 
-/* be_dropout_params: threshold llround(rate 2^24), scale 1 / (1 - rate);
+/* clmlp_be_dropout_params: threshold llround(rate 2^24), scale 1 / (1 - rate);
  * out-of-range rates clamp.  The argument checks refuse thresholds above
  * 2^24, wrong types, ranges past the end, shifted overlaps, and writing a
  * read-only buffer (none on ref: covered by the backend tests). */
@@ -1182,47 +1182,47 @@ static void test_dropout_params_errors(void)
 {
     uint32_t t = 99;
     float s = 0.0f;
-    be_dropout_params(0.0, &t, &s);
+    clmlp_be_dropout_params(0.0, &t, &s);
     CU_ASSERT(t == 0 && s == 1.0f);
-    be_dropout_params(0.5, &t, &s);
+    clmlp_be_dropout_params(0.5, &t, &s);
     CU_ASSERT(t == 8388608u && s == 2.0f);
-    be_dropout_params(0.3, &t, &s);
+    clmlp_be_dropout_params(0.3, &t, &s);
     CU_ASSERT(t == 5033165u && s == (float)(1.0 / (1.0 - 0.3))); /* 5033164.8 rounds up */
-    be_dropout_params(-0.5, &t, &s);
+    clmlp_be_dropout_params(-0.5, &t, &s);
     CU_ASSERT(t == 0 && s == 1.0f);
-    be_dropout_params(NAN, &t, &s);
+    clmlp_be_dropout_params(NAN, &t, &s);
     CU_ASSERT(t == 0 && s == 1.0f);
-    be_dropout_params(1.0, &t, &s);
+    clmlp_be_dropout_params(1.0, &t, &s);
     CU_ASSERT(t == CLMLP_DROPOUT_ONE);
 
     clmlp_backend_t *be = open_ref();
     clmlp_buf *a = mk_f32(be, NULL, 8), *b = mk_f32(be, NULL, 8);
     const int32_t iv[8] = {0};
     clmlp_buf *ib = mk_i32(be, iv, 8);
-    be_fill(be, b, 0, 8, 3.0f);
-    CU_ASSERT_EQUAL(be_dropout(be, 8, a, 0, b, 0, CLMLP_DROPOUT_ONE + 1, 1.0f, 0),
+    clmlp_be_fill(be, b, 0, 8, 3.0f);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, a, 0, b, 0, CLMLP_DROPOUT_ONE + 1, 1.0f, 0),
                     CLMLP_E_INVALID);
     CU_ASSERT(msg_has("threshold"));
-    CU_ASSERT_EQUAL(be_dropout(be, 8, a, 1, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_dropout(be, 8, a, 0, b, 1, 0, 1.0f, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_dropout(be, 4, b, 0, b, 2, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, a, 1, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, a, 0, b, 1, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, b, 0, b, 2, 0, 1.0f, 0), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("overlap"));
-    CU_ASSERT_EQUAL(be_dropout(be, 4, b, 2, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_dropout(be, 4, ib, 0, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_dropout(be, 4, a, 0, ib, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_dropout(be, 4, NULL, 0, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_dropout(be, 4, a, 0, NULL, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(be_dropout(be, 2, a, SIZE_MAX - 1, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, b, 2, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, ib, 0, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, a, 0, ib, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, NULL, 0, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, a, 0, NULL, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 2, a, SIZE_MAX - 1, b, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
     const double three[8] = {3, 3, 3, 3, 3, 3, 3, 3};
     assert_d(b, 0, three, 8, 0.0, "dropout output after refused calls");
     /* In place over the same range, and two apart ranges of one buffer. */
-    CU_ASSERT_EQUAL(be_dropout(be, 4, b, 2, b, 2, 0, 0.5f, 0), CLMLP_OK);
-    CU_ASSERT_EQUAL(be_dropout(be, 4, b, 0, b, 4, 0, 2.0f, 0), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, b, 2, b, 2, 0, 0.5f, 0), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, b, 0, b, 4, 0, 2.0f, 0), CLMLP_OK);
     const double want[8] = {3, 3, 1.5, 1.5, 6, 6, 3, 3};
     assert_d(b, 0, want, 8, 0.0, "dropout within one buffer");
-    be_buf_free(be, a);
-    be_buf_free(be, b);
-    be_buf_free(be, ib);
+    clmlp_be_buf_free(be, a);
+    clmlp_be_buf_free(be, b);
+    clmlp_be_buf_free(be, ib);
     close_ref(be);
 }
 
@@ -1304,12 +1304,12 @@ static custom_bufs custom_setup(clmlp_backend_t *be, const scale_shift_config *c
     b.dx = mk_f32(be, NULL, CN + CPAD);
     b.p = mk_f32(be, NULL, CPO + 2 * CC + CPAD);
     b.g = mk_f32(be, NULL, CPO + 2 * CC + CPAD);
-    be_upload_f64(be, b.x, CXO, x, CN);
-    be_upload_f64(be, b.dy, 0, dy, CN);
-    be_upload_f64(be, b.p, CPO, p, 2 * CC);
-    be_fill(be, b.y, 0, b.y->n, -9.0f);
-    be_fill(be, b.dx, 0, b.dx->n, -9.0f);
-    be_fill(be, b.g, 0, b.g->n, -9.0f);
+    clmlp_be_upload_f64(be, b.x, CXO, x, CN);
+    clmlp_be_upload_f64(be, b.dy, 0, dy, CN);
+    clmlp_be_upload_f64(be, b.p, CPO, p, 2 * CC);
+    clmlp_be_fill(be, b.y, 0, b.y->n, -9.0f);
+    clmlp_be_fill(be, b.dx, 0, b.dx->n, -9.0f);
+    clmlp_be_fill(be, b.g, 0, b.g->n, -9.0f);
     b.call = (clmlp_custom_call){.kind = &scale_shift_kind, .config = cfg, .rows = CR,
                                  .in = CC, .out = CC, .x = b.x, .x_off = CXO, .y = b.y,
                                  .y_off = CYO, .dy = b.dy, .dy_off = 0, .dx = b.dx,
@@ -1321,12 +1321,12 @@ static custom_bufs custom_setup(clmlp_backend_t *be, const scale_shift_config *c
 /* Frees what custom_setup made. */
 static void custom_free(clmlp_backend_t *be, custom_bufs *b)
 {
-    be_buf_free(be, b->x);
-    be_buf_free(be, b->y);
-    be_buf_free(be, b->dy);
-    be_buf_free(be, b->dx);
-    be_buf_free(be, b->p);
-    be_buf_free(be, b->g);
+    clmlp_be_buf_free(be, b->x);
+    clmlp_be_buf_free(be, b->y);
+    clmlp_be_buf_free(be, b->dy);
+    clmlp_be_buf_free(be, b->dx);
+    clmlp_be_buf_free(be, b->p);
+    clmlp_be_buf_free(be, b->g);
 }
 
 /* The reference backend hands the kind pointers straight into its doubles,
@@ -1342,11 +1342,11 @@ static void test_custom_ref(void)
     const double *x = ref_d(b.x) + CXO, *dy = ref_d(b.dy), *a = ref_d(b.p) + CPO,
                  *c = a + CC;
     double y[CN], dx[CN], g[2 * CC];
-    CU_ASSERT_EQUAL(be_custom_forward(be, &b.call), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(be, &b.call), CLMLP_OK);
     for (size_t i = 0; i < CN; i++) y[i] = 0.75 * (x[i] * a[i % CC] + c[i % CC]);
     assert_d(b.y, CYO, y, CN, 0.0, "custom forward");
     CU_ASSERT(ref_d(b.y)[0] == -9.0 && ref_d(b.y)[CYO + CN] == -9.0);
-    CU_ASSERT_EQUAL(be_custom_backward(be, &b.call), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_custom_backward(be, &b.call), CLMLP_OK);
     for (size_t j = 0; j < CC; j++) {
         double sa = 0.0, sc = 0.0;
         for (size_t r = 0; r < CR; r++) {
@@ -1363,9 +1363,9 @@ static void test_custom_ref(void)
               ref_d(b.g)[CPO + 2 * CC] == -9.0);
     /* Without dx: the gradients are written again (overwritten, not added),
      * dx left alone. */
-    be_fill(be, b.dx, 0, b.dx->n, -9.0f);
+    clmlp_be_fill(be, b.dx, 0, b.dx->n, -9.0f);
     b.call.dx = NULL;
-    CU_ASSERT_EQUAL(be_custom_backward(be, &b.call), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_custom_backward(be, &b.call), CLMLP_OK);
     assert_d(b.g, CPO, g, 2 * CC, 0.0, "custom gradients without dx");
     CU_ASSERT(ref_d(b.dx)[0] == -9.0);
     custom_free(be, &b);
@@ -1386,13 +1386,13 @@ static void test_custom_errors(void)
     do {                                                                           \
         c = b.call;                                                                \
         field_edit;                                                                \
-        rcs[n++] = be_custom_forward(be, &c);                                      \
+        rcs[n++] = clmlp_be_custom_forward(be, &c);                                      \
     } while (0)
 #define BAD_BWD(field_edit)                                                        \
     do {                                                                           \
         c = b.call;                                                                \
         field_edit;                                                                \
-        rcs[n++] = be_custom_backward(be, &c);                                     \
+        rcs[n++] = clmlp_be_custom_backward(be, &c);                                     \
     } while (0)
     BAD_FWD(c.kind = NULL);
     BAD_FWD(c.n_tensors = CLMLP_LAYER_MAX_TENSORS + 1);
@@ -1417,13 +1417,13 @@ static void test_custom_errors(void)
     /* The messages name the layer. */
     c = b.call;
     c.x_off = 99;
-    CU_ASSERT_EQUAL(be_custom_forward(be, &c), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(be, &c), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("scale_shift") && msg_has("x"));
     /* dy may lie in y's buffer (apart from everything written): accepted. */
     c = b.call;
     c.dy = b.y;
     c.dy_off = CYO;
-    CU_ASSERT_EQUAL(be_custom_backward(be, &c), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_be_custom_backward(be, &c), CLMLP_OK);
 
     /* A kind without the double code, and one whose code fails. */
     clmlp_layer_kind no_f64 = scale_shift_kind, failing = scale_shift_kind;
@@ -1432,12 +1432,12 @@ static void test_custom_errors(void)
     failing.forward_f64 = failing_forward;
     c = b.call;
     c.kind = &no_f64;
-    CU_ASSERT_EQUAL(be_custom_forward(be, &c), CLMLP_E_UNSUPPORTED);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(be, &c), CLMLP_E_UNSUPPORTED);
     CU_ASSERT(msg_has("forward_f64"));
     c.kind = &failing;
-    CU_ASSERT_EQUAL(be_custom_forward(be, &c), CLMLP_E_NUMERIC);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(be, &c), CLMLP_E_NUMERIC);
     CU_ASSERT(msg_has("failing_kind") && msg_has("forward"));
-    CU_ASSERT_EQUAL(be_custom_forward(be, &c), CLMLP_E_FORMAT);
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(be, &c), CLMLP_E_FORMAT);
     CU_ASSERT(msg_has("failing_kind says no"));
     custom_free(be, &b);
     close_ref(be);
@@ -1458,37 +1458,37 @@ static void test_bounds(void)
     clmlp_buf *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT), *ib = NULL;
     const int32_t iv[2] = {0, 1};
     ib = mk_i32(be, iv, 2);
-    be_fill(be, b, 0, 6, 0.5f);
-    be_fill(be, c, 0, 6, 3.0f);
+    clmlp_be_fill(be, b, 0, 6, 0.5f);
+    clmlp_be_fill(be, c, 0, 6, 3.0f);
     int rcs[] = {
-        be_upload(be, a, 5, host, 2),
-        be_upload(be, a, 7, host, 0),
-        be_upload(be, a, big, host, 4),
-        be_upload(be, NULL, 0, host, 1),
-        be_download(be, a, 1, host, 6),
-        be_download(be, a, big, host, 2),
-        be_copy(be, a, 0, c, 1, 6),
-        be_copy(be, a, big, c, 0, 2),
-        be_fill(be, c, 6, 1, 0.0f),
-        be_fill(be, c, big, 2, 0.0f),
-        be_bias_act_forward(be, CLMLP_ACT_RELU, 2, 3, a, 1, NULL, 0, c, 0),
-        be_bias_act_forward(be, CLMLP_ACT_RELU, 2, 3, a, 0, b, 4, c, 0),
-        be_bias_act_forward(be, CLMLP_ACT_RELU, SIZE_MAX / 2 + 1, 2, a, 0, NULL, 0, c, 0),
-        be_act_backward(be, CLMLP_ACT_TANH, 2, 3, a, 0, b, 0, b, 0, c, 1),
-        be_act_backward(be, CLMLP_ACT_TANH, 2, 3, a, 0, b, big, b, 0, c, 0),
-        be_bias_grad(be, 2, 3, a, 0, c, 4),
-        be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 3, b, 1, a, 0, NULL, 0, 1, c, 0, m),
-        be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 3, b, 0, a, 0, NULL, 0, 1, c, big, m),
-        be_loss_grad(be, CLMLP_LOSS_SPARSE_CCE, 0, 3, 2, b, 0, NULL, 0, ib, 0, 1, c, 0, m),
-        be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 3, b, 0, a, 0, NULL, 0, 1, c, 0, NULL),
-        be_count_correct(be, 2, 3, b, 0, NULL, 0, ib, 1, m),
-        be_gather_rows(be, 2, 3, b, ib, 0, c, 1),
-        be_gather_rows(be, 2, 3, b, ib, big, c, 0),
-        be_nonfinite_check(be, b, 6, 1, m),
-        be_nonfinite_check(be, b, 0, 1, NULL),
-        be_sgd_update(be, 7, 0, c, a, NULL, 0.1f, 0, 0, 0),
-        be_adam_update(be, 7, 0, c, a, b, m, 0.1f, 0.9f, 0.999f, 1e-7f, 0),
-        be_gemm(be, 0, 0, 2, 3, 1, 1, a, 0, 1, b, 0, 3, 0, c, 1, 3),
+        clmlp_be_upload(be, a, 5, host, 2),
+        clmlp_be_upload(be, a, 7, host, 0),
+        clmlp_be_upload(be, a, big, host, 4),
+        clmlp_be_upload(be, NULL, 0, host, 1),
+        clmlp_be_download(be, a, 1, host, 6),
+        clmlp_be_download(be, a, big, host, 2),
+        clmlp_be_copy(be, a, 0, c, 1, 6),
+        clmlp_be_copy(be, a, big, c, 0, 2),
+        clmlp_be_fill(be, c, 6, 1, 0.0f),
+        clmlp_be_fill(be, c, big, 2, 0.0f),
+        clmlp_be_bias_act_forward(be, CLMLP_ACT_RELU, 2, 3, a, 1, NULL, 0, c, 0),
+        clmlp_be_bias_act_forward(be, CLMLP_ACT_RELU, 2, 3, a, 0, b, 4, c, 0),
+        clmlp_be_bias_act_forward(be, CLMLP_ACT_RELU, SIZE_MAX / 2 + 1, 2, a, 0, NULL, 0, c, 0),
+        clmlp_be_act_backward(be, CLMLP_ACT_TANH, 2, 3, a, 0, b, 0, b, 0, c, 1),
+        clmlp_be_act_backward(be, CLMLP_ACT_TANH, 2, 3, a, 0, b, big, b, 0, c, 0),
+        clmlp_be_bias_grad(be, 2, 3, a, 0, c, 4),
+        clmlp_be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 3, b, 1, a, 0, NULL, 0, 1, c, 0, m),
+        clmlp_be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 3, b, 0, a, 0, NULL, 0, 1, c, big, m),
+        clmlp_be_loss_grad(be, CLMLP_LOSS_SPARSE_CCE, 0, 3, 2, b, 0, NULL, 0, ib, 0, 1, c, 0, m),
+        clmlp_be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 3, b, 0, a, 0, NULL, 0, 1, c, 0, NULL),
+        clmlp_be_count_correct(be, 2, 3, b, 0, NULL, 0, ib, 1, m),
+        clmlp_be_gather_rows(be, 2, 3, b, ib, 0, c, 1),
+        clmlp_be_gather_rows(be, 2, 3, b, ib, big, c, 0),
+        clmlp_be_nonfinite_check(be, b, 6, 1, m),
+        clmlp_be_nonfinite_check(be, b, 0, 1, NULL),
+        clmlp_be_sgd_update(be, 7, 0, c, a, NULL, 0.1f, 0, 0, 0),
+        clmlp_be_adam_update(be, 7, 0, c, a, b, m, 0.1f, 0.9f, 0.999f, 1e-7f, 0),
+        clmlp_be_gemm(be, 0, 0, 2, 3, 1, 1, a, 0, 1, b, 0, 3, 0, c, 1, 3),
     };
     for (size_t i = 0; i < sizeof rcs / sizeof rcs[0]; i++) {
         if (rcs[i] != CLMLP_E_INVALID) fprintf(stderr, "bounds case %zu: rc %d\n", i, rcs[i]);
@@ -1497,11 +1497,11 @@ static void test_bounds(void)
     const double three[6] = {3, 3, 3, 3, 3, 3}, zero[4] = {0};
     assert_d(c, 0, three, 6, 0.0, "c after refused calls");
     assert_d(m, 0, zero, 4, 0.0, "metrics after refused calls");
-    be_buf_free(be, a);
-    be_buf_free(be, b);
-    be_buf_free(be, c);
-    be_buf_free(be, m);
-    be_buf_free(be, ib);
+    clmlp_be_buf_free(be, a);
+    clmlp_be_buf_free(be, b);
+    clmlp_be_buf_free(be, c);
+    clmlp_be_buf_free(be, m);
+    clmlp_be_buf_free(be, ib);
     close_ref(be);
 }
 

@@ -115,8 +115,11 @@ static void usage(void)
            "                        one sigmoid unit -> binary_crossentropy, else\n"
            "                        mean_squared_error)\n"
            "training:\n"
-           "  --optimizer sgd|adam  (default: sgd)\n"
-           "  --lr X                learning rate > 0 (default: 0.01 sgd, 0.001 adam)\n"
+           "  --optimizer NAME      sgd, adam, or perceptron: Rosenblatt's rule, for\n"
+           "                        one layer of step units with mean_squared_error\n"
+           "                        (e.g. --layers 2,1:step) (default: sgd)\n"
+           "  --lr X                learning rate > 0 (default: 0.01 sgd, 0.001 adam,\n"
+           "                        1 perceptron)\n"
            "  --momentum X          SGD momentum in [0,1) (default: 0)\n"
            "  --nesterov            Nesterov momentum (needs --momentum > 0)\n"
            "  --l2 X                weight decay >= 0 on weights (default: 0)\n"
@@ -355,8 +358,10 @@ static int check_args(const train_args *a)
         return cli_usage_error(CMD, "--resume continues with the layers, loss and optimizer "
                                     "saved in %s; drop --layers, --loss, --optimizer, --lr, "
                                     "--momentum, --nesterov and --l2", a->resume);
-    if (a->opt.kind == CLMLP_OPT_ADAM && (a->momentum_set || a->opt.nesterov))
+    if (a->opt.kind != CLMLP_OPT_SGD && (a->momentum_set || a->opt.nesterov))
         return cli_usage_error(CMD, "--momentum and --nesterov apply to --optimizer sgd");
+    if (a->opt.kind == CLMLP_OPT_PERCEPTRON && a->l2_set)
+        return cli_usage_error(CMD, "--l2 does not apply to --optimizer perceptron");
     if (a->opt.nesterov && !(a->opt.momentum > 0))
         return cli_usage_error(CMD, "--nesterov needs --momentum > 0");
     return check_controls(a);
@@ -390,7 +395,10 @@ static int parse_args(int argc, char **argv, train_args *a)
     }
     if (rc) return rc;
     if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
-    if (!a->lr_set) a->opt.lr = a->opt.kind == CLMLP_OPT_ADAM ? 0.001 : 0.01;
+    if (!a->lr_set)
+        a->opt.lr = a->opt.kind == CLMLP_OPT_ADAM         ? 0.001
+                    : a->opt.kind == CLMLP_OPT_PERCEPTRON ? 1.0
+                                                          : 0.01;
     return check_args(a);
 }
 

@@ -205,7 +205,7 @@ typedef struct {
 /* Runs shape s once: C = op(A) op(B). */
 static int run_gemm(bench_ctx *bc, const shape *s)
 {
-    return be_gemm(bc->be, s->ta, s->tb, s->m, s->n, s->k, 1.0f, bc->a, 0, s->ta ? s->m : s->k,
+    return clmlp_be_gemm(bc->be, s->ta, s->tb, s->m, s->n, s->k, 1.0f, bc->a, 0, s->ta ? s->m : s->k,
                    bc->b, 0, s->tb ? s->k : s->n, 0.0f, bc->c, 0, s->n);
 }
 
@@ -217,10 +217,10 @@ static int run_gemm(bench_ctx *bc, const shape *s)
 static int time_shape(bench_ctx *bc, const shape *s, double hint, double *out)
 {
     CLMLP_TRY(run_gemm(bc, s));
-    CLMLP_TRY(be_synchronize(bc->be));
+    CLMLP_TRY(clmlp_be_synchronize(bc->be));
     double t0 = clmlp_now();
     CLMLP_TRY(run_gemm(bc, s));
-    CLMLP_TRY(be_synchronize(bc->be));
+    CLMLP_TRY(clmlp_be_synchronize(bc->be));
     double once = clmlp_now() - t0;
     *out = once;
     if (hint > 0 && once > 2.0 * hint) return CLMLP_OK;
@@ -230,7 +230,7 @@ static int time_shape(bench_ctx *bc, const shape *s, double hint, double *out)
     for (int block = 0; block < 3; block++) {
         t0 = clmlp_now();
         for (size_t r = 0; r < reps; r++) CLMLP_TRY(run_gemm(bc, s));
-        CLMLP_TRY(be_synchronize(bc->be));
+        CLMLP_TRY(clmlp_be_synchronize(bc->be));
         double mean = (clmlp_now() - t0) / (double)reps;
         if (mean < *out) *out = mean;
         if (once * (double)(block + 2) > TIME_TARGET_S) break;
@@ -259,7 +259,7 @@ static int time_all(bench_ctx *bc, const double *best, double *t, int record, in
         const shape *s = &bc->s[i];
         CLMLP_TRY(time_shape(bc, s, best ? best[i] : 0.0, &t[i]));
         float *dst = record ? bc->want[i] : bc->got;
-        CLMLP_TRY(be_download(bc->be, bc->c, 0, dst, s->m * s->n));
+        CLMLP_TRY(clmlp_be_download(bc->be, bc->c, 0, dst, s->m * s->n));
         if (!record && max_error(bc->got, bc->want[i], s->m * s->n) > RESULT_TOL) *wrong = 1;
     }
     return CLMLP_OK;
@@ -590,11 +590,11 @@ static int setup_bench(bench_ctx *bc)
     clmlp_rng rng;
     clmlp_rng_seed(&rng, SEED);
     for (size_t i = 0; i < most; i++) host[i] = (float)(2.0 * clmlp_rng_uniform(&rng) - 1.0);
-    int rc = be_buf_alloc(bc->be, CLMLP_BUF_F32, na, &bc->a);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(bc->be, CLMLP_BUF_F32, nb, &bc->b);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(bc->be, CLMLP_BUF_F32, nc, &bc->c);
-    if (rc == CLMLP_OK) rc = be_upload(bc->be, bc->a, 0, host, na);
-    if (rc == CLMLP_OK) rc = be_upload(bc->be, bc->b, 0, host, nb);
+    int rc = clmlp_be_buf_alloc(bc->be, CLMLP_BUF_F32, na, &bc->a);
+    if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(bc->be, CLMLP_BUF_F32, nb, &bc->b);
+    if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(bc->be, CLMLP_BUF_F32, nc, &bc->c);
+    if (rc == CLMLP_OK) rc = clmlp_be_upload(bc->be, bc->a, 0, host, na);
+    if (rc == CLMLP_OK) rc = clmlp_be_upload(bc->be, bc->b, 0, host, nb);
     free(host);
     return rc < 0 ? cli_runtime_error() : CLI_OK;
 }
@@ -602,9 +602,9 @@ static int setup_bench(bench_ctx *bc)
 /* Frees what setup_bench made. */
 static void free_bench(bench_ctx *bc)
 {
-    be_buf_free(bc->be, bc->a);
-    be_buf_free(bc->be, bc->b);
-    be_buf_free(bc->be, bc->c);
+    clmlp_be_buf_free(bc->be, bc->a);
+    clmlp_be_buf_free(bc->be, bc->b);
+    clmlp_be_buf_free(bc->be, bc->c);
     if (bc->want)
         for (size_t i = 0; i < bc->n; i++) free(bc->want[i]);
     free(bc->want);

@@ -102,7 +102,7 @@ const char *clmlp_backend_description(const clmlp_backend_t *be)
     return be ? be->description : "";
 }
 
-int be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out)
+int clmlp_be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out)
 {
     BE_NEED(be, mem_info);
     if (!out) return clmlp_set_error(CLMLP_E_INVALID, "mem_info: out is NULL");
@@ -123,7 +123,7 @@ int clmlp_backend_memory(clmlp_backend_t *be, clmlp_memory *out)
 {
     if (!out) return clmlp_set_error(CLMLP_E_INVALID, "clmlp_backend_memory: out is NULL");
     clmlp_mem_info mi;
-    CLMLP_TRY(be_mem_info(be, &mi));
+    CLMLP_TRY(clmlp_be_mem_info(be, &mi));
     out->limit = mi.limit;
     out->max_alloc = mi.max_alloc;
     out->host_memory = mi.host_memory;
@@ -137,10 +137,10 @@ clmlp_backend_kind clmlp_backend_kind_of(const clmlp_backend_t *be)
     return CLMLP_BACKEND_REF;
 }
 
-int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out)
+int clmlp_be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out)
 {
     BE_NEED(be, buf_alloc);
-    CLMLP_TRY(check_buf_alloc(be, type, out));
+    CLMLP_TRY(clmlp_check_buf_alloc(be, type, out));
     clmlp_buf *b = NULL;
     CLMLP_TRY(be->iface->buf_alloc(be->ctx, type, n, &b));
     b->owner = be;
@@ -151,13 +151,13 @@ int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf *
     return CLMLP_OK;
 }
 
-int be_can_wrap(const clmlp_backend_t *be) { return be && be->iface && be->iface->buf_wrap; }
+int clmlp_be_can_wrap(const clmlp_backend_t *be) { return be && be->iface && be->iface->buf_wrap; }
 
-int be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *host,
+int clmlp_be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *host,
                 clmlp_buf **out)
 {
     BE_NEED(be, buf_wrap);
-    CLMLP_TRY(check_buf_alloc(be, type, out));
+    CLMLP_TRY(clmlp_check_buf_alloc(be, type, out));
     if (!host) return clmlp_set_error(CLMLP_E_INVALID, "buf_wrap: the host array is NULL");
     clmlp_buf *b = NULL;
     CLMLP_TRY(be->iface->buf_wrap(be->ctx, type, n, host, &b));
@@ -169,29 +169,29 @@ int be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *
     return CLMLP_OK;
 }
 
-void be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
+void clmlp_be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
 {
     if (!be || !be->iface || !be->iface->buf_free || !b) return;
     if (!b->readonly) be->bytes_held -= (uint64_t)b->n * be->elem_bytes[b->type];
     be->iface->buf_free(be->ctx, b);
 }
 
-int be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n)
+int clmlp_be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n)
 {
-    BE_CALL(be, upload, check_transfer(be, "upload", dst, off, src, n, 0, 1), dst, off, src, n);
+    BE_CALL(be, upload, clmlp_check_transfer(be, "upload", dst, off, src, n, 0, 1), dst, off, src, n);
 }
 
-int be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst, size_t n)
+int clmlp_be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst, size_t n)
 {
-    BE_CALL(be, download, check_transfer(be, "download", src, off, dst, n, 0, 0), src, off, dst,
+    BE_CALL(be, download, clmlp_check_transfer(be, "download", src, off, dst, n, 0, 0), src, off, dst,
             n);
 }
 
-int be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
+int clmlp_be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
                   size_t n)
 {
     BE_NEED(be, upload);
-    CLMLP_TRY(check_transfer(be, "upload_f64", dst, off, src, n, 1, 1));
+    CLMLP_TRY(clmlp_check_transfer(be, "upload_f64", dst, off, src, n, 1, 1));
     if (be->iface->upload_f64) return be->iface->upload_f64(be->ctx, dst, off, src, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
@@ -201,11 +201,11 @@ int be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double 
     return rc;
 }
 
-int be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, double *dst,
+int clmlp_be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, double *dst,
                     size_t n)
 {
     BE_NEED(be, download);
-    CLMLP_TRY(check_transfer(be, "download_f64", src, off, dst, n, 1, 0));
+    CLMLP_TRY(clmlp_check_transfer(be, "download_f64", src, off, dst, n, 1, 0));
     if (be->iface->download_f64) return be->iface->download_f64(be->ctx, src, off, dst, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
@@ -215,69 +215,69 @@ int be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, doubl
     return rc;
 }
 
-int be_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
+int clmlp_be_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
             size_t dst_off, size_t n)
 {
-    BE_CALL(be, copy, check_copy(be, src, src_off, dst, dst_off, n), src, src_off, dst, dst_off,
+    BE_CALL(be, copy, clmlp_check_copy(be, src, src_off, dst, dst_off, n), src, src_off, dst, dst_off,
             n);
 }
 
-int be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float value)
+int clmlp_be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float value)
 {
-    BE_CALL(be, fill, check_fill(be, b, off, n, value), b, off, n, value);
+    BE_CALL(be, fill, clmlp_check_fill(be, b, off, n, value), b, off, n, value);
 }
 
-int be_synchronize(clmlp_backend_t *be)
+int clmlp_be_synchronize(clmlp_backend_t *be)
 {
     if (!be || !be->iface) return clmlp_set_error(CLMLP_E_INVALID, "no backend given");
     return be->iface->synchronize ? be->iface->synchronize(be->ctx) : CLMLP_OK;
 }
 
-int be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+int clmlp_be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
             float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
             const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
             size_t off_c, size_t ldc)
 {
     BE_CALL(be, gemm,
-            check_gemm(be, trans_a, trans_b, m, n, k, a, off_a, lda, b, off_b, ldb, c, off_c,
+            clmlp_check_gemm(be, trans_a, trans_b, m, n, k, a, off_a, lda, b, off_b, ldb, c, off_c,
                        ldc),
             trans_a, trans_b, m, n, k, alpha, a, off_a, lda, b, off_b, ldb, beta, c, off_c, ldc);
 }
 
-int be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+int clmlp_be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
                         clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
                         size_t off_bias, clmlp_buf *y, size_t off_y)
 {
     BE_CALL(be, bias_act_forward,
-            check_bias_act_forward(be, act, rows, cols, z, off_z, bias, off_bias, y, off_y),
+            clmlp_check_bias_act_forward(be, act, rows, cols, z, off_z, bias, off_bias, y, off_y),
             act, rows, cols, z, off_z, bias, off_bias, y, off_y);
 }
 
-int be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+int clmlp_be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
                     const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
                     const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz)
 {
     BE_CALL(be, act_backward,
-            check_act_backward(be, act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz),
+            clmlp_check_act_backward(be, act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz),
             act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz);
 }
 
-int be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
+int clmlp_be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
                  size_t off_dz, clmlp_buf *db, size_t off_db)
 {
-    BE_CALL(be, bias_grad, check_bias_grad(be, rows, cols, dz, off_dz, db, off_db), rows, cols,
+    BE_CALL(be, bias_grad, clmlp_check_bias_grad(be, rows, cols, dz, off_dz, db, off_db), rows, cols,
             dz, off_dz, db, off_db);
 }
 
-int be_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
+int clmlp_be_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
                clmlp_buf *out, size_t off_out, uint32_t threshold, float scale,
                uint64_t seed)
 {
-    BE_CALL(be, dropout, check_dropout(be, n, in, off_in, out, off_out, threshold), n, in,
+    BE_CALL(be, dropout, clmlp_check_dropout(be, n, in, off_in, out, off_out, threshold), n, in,
             off_in, out, off_out, threshold, scale, seed);
 }
 
-void be_dropout_params(double rate, uint32_t *threshold, float *scale)
+void clmlp_be_dropout_params(double rate, uint32_t *threshold, float *scale)
 {
     uint32_t t = 0;
     float s = 1.0f;
@@ -305,55 +305,55 @@ static int custom_call(clmlp_backend_t *be, int (*slot)(void *, const clmlp_cust
     return rc;
 }
 
-int be_custom_forward(clmlp_backend_t *be, const clmlp_custom_call *c)
+int clmlp_be_custom_forward(clmlp_backend_t *be, const clmlp_custom_call *c)
 {
     BE_NEED(be, custom_forward);
-    CLMLP_TRY(check_custom(be, c, 0));
+    CLMLP_TRY(clmlp_check_custom(be, c, 0));
     return custom_call(be, be->iface->custom_forward, c, "forward");
 }
 
-int be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c)
+int clmlp_be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c)
 {
     BE_NEED(be, custom_backward);
-    CLMLP_TRY(check_custom(be, c, 1));
+    CLMLP_TRY(clmlp_check_custom(be, c, 1));
     return custom_call(be, be->iface->custom_backward, c, "backward");
 }
 
-int be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
+int clmlp_be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
                  size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
                  size_t off_t, const clmlp_buf *labels, size_t off_labels, float scale,
                  clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics)
 {
     BE_CALL(be, loss_grad,
-            check_loss_grad(be, loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels,
+            clmlp_check_loss_grad(be, loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels,
                             grad, off_grad, metrics),
             loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels, scale, grad,
             off_grad, metrics);
 }
 
-int be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
+int clmlp_be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
                      size_t off_y, const clmlp_buf *t, size_t off_t,
                      const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics)
 {
     BE_CALL(be, count_correct,
-            check_count_correct(be, rows, cols, y, off_y, t, off_t, labels, off_labels, metrics),
+            clmlp_check_count_correct(be, rows, cols, y, off_y, t, off_t, labels, off_labels, metrics),
             rows, cols, y, off_y, t, off_t, labels, off_labels, metrics);
 }
 
-int be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
+int clmlp_be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
                    const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
 {
-    BE_CALL(be, gather_rows, check_gather_rows(be, rows, cols, src, idx, idx_off, dst, off_dst),
+    BE_CALL(be, gather_rows, clmlp_check_gather_rows(be, rows, cols, src, idx, idx_off, dst, off_dst),
             rows, cols, src, idx, idx_off, dst, off_dst);
 }
 
-int be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
+int clmlp_be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
                        clmlp_buf *metrics)
 {
-    BE_CALL(be, nonfinite_check, check_nonfinite(be, x, off, n, metrics), x, off, n, metrics);
+    BE_CALL(be, nonfinite_check, clmlp_check_nonfinite(be, x, off, n, metrics), x, off, n, metrics);
 }
 
-int be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
+int clmlp_be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
                   const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
                   int nesterov, float l2)
 {
@@ -361,16 +361,16 @@ int be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
     const clmlp_buf *bufs[] = {w, grad, vel};
     static const char *const names[] = {"w", "grad", "vel"};
     BE_CALL(be, sgd_update,
-            check_update(be, "sgd_update", n, n_decay, bufs, names, momentum != 0.0f ? 3 : 2), n,
+            clmlp_check_update(be, "sgd_update", n, n_decay, bufs, names, momentum != 0.0f ? 3 : 2), n,
             n_decay, w, grad, vel, lr, momentum, nesterov, l2);
 }
 
-int be_adam_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
+int clmlp_be_adam_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
                    const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
                    float beta1, float beta2, float eps, float l2)
 {
     const clmlp_buf *bufs[] = {w, grad, m, v};
     static const char *const names[] = {"w", "grad", "m", "v"};
-    BE_CALL(be, adam_update, check_update(be, "adam_update", n, n_decay, bufs, names, 4), n,
+    BE_CALL(be, adam_update, clmlp_check_update(be, "adam_update", n, n_decay, bufs, names, 4), n,
             n_decay, w, grad, m, v, lr_t, beta1, beta2, eps, l2);
 }

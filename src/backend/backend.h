@@ -26,14 +26,14 @@
 typedef enum { CLMLP_BUF_F32 = 0, CLMLP_BUF_I32 = 1 } clmlp_buf_type;
 
 /* The header every backend's buffer begins with (its first member), so the
- * argument checks can read any backend's buffers.  be_buf_alloc writes it
+ * argument checks can read any backend's buffers.  clmlp_be_buf_alloc writes it
  * after the backend's slot has made the buffer; nothing changes it later.
  * Two operands share memory only when they are the same clmlp_buf. */
 typedef struct clmlp_buf {
     const clmlp_backend_t *owner; /* the backend that made it */
     clmlp_buf_type type;
     size_t n;     /* elements */
-    int readonly; /* a caller's host array lent by be_buf_wrap: ops only read it */
+    int readonly; /* a caller's host array lent by clmlp_be_buf_wrap: ops only read it */
 } clmlp_buf;
 
 /* Indices into the metrics buffer that the loss and accuracy ops accumulate
@@ -46,7 +46,7 @@ enum {
 };
 
 /* A device's memory as the memory guard sees it.  The slot fills the
- * first five fields; be_mem_info turns them into limit, what may still be
+ * first five fields; clmlp_be_mem_info turns them into limit, what may still be
  * allocated: capacity less the buffers the backend holds (it counts them,
  * the slots do not), no more than the slot's own limit, and no more than
  * memory_limit leaves. */
@@ -59,7 +59,7 @@ typedef struct {
                                     host's available memory), else UINT64_MAX */
     uint64_t max_alloc;          /* bytes one buffer may hold at most */
     int host_memory;             /* the device's memory is the host's */
-    int capped;                  /* be_mem_info: limit is what memory_limit leaves */
+    int capped;                  /* clmlp_be_mem_info: limit is what memory_limit leaves */
 } clmlp_mem_info;
 
 /* One call of a user-defined layer (include/clmlp_layer.h) on a backend:
@@ -223,7 +223,7 @@ struct clmlp_backend {
     char device[128]; /* short, for messages: "the CPU", an OpenCL device's name */
     uint64_t memory_limit; /* clmlp_backend_opts.memory_limit (0: none) */
     size_t elem_bytes[2];  /* bytes of an F32 and an I32 element here */
-    uint64_t bytes_held;   /* in the buffers be_buf_alloc made and not freed */
+    uint64_t bytes_held;   /* in the buffers clmlp_be_buf_alloc made and not freed */
 };
 
 /* Each backend's table, so a backend is told by its table, never its name. */
@@ -240,37 +240,37 @@ int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opt
 /* ---- wrappers: check the arguments and the slot, then call it ---- */
 /* The slot's figures, capped by what the backend's memory_limit leaves
  * beside the buffers it holds. */
-int be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out);
-int be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out);
+int clmlp_be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out);
+int clmlp_be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out);
 /* Whether be can lend host arrays as buffers (buf_wrap). */
-int be_can_wrap(const clmlp_backend_t *be);
+int clmlp_be_can_wrap(const clmlp_backend_t *be);
 /* A read-only buffer over host[0..n) (see buf_wrap); CLMLP_E_UNSUPPORTED
  * on backends that cannot. */
-int be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *host,
+int clmlp_be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *host,
                 clmlp_buf **out);
-void be_buf_free(clmlp_backend_t *be, clmlp_buf *b);
-int be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n);
-int be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst,
+void clmlp_be_buf_free(clmlp_backend_t *be, clmlp_buf *b);
+int clmlp_be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n);
+int clmlp_be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst,
                 size_t n);
-int be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
+int clmlp_be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
                   size_t n);
-int be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, double *dst,
+int clmlp_be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, double *dst,
                     size_t n);
-int be_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
+int clmlp_be_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
             size_t dst_off, size_t n);
-int be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float value);
-int be_synchronize(clmlp_backend_t *be);
-int be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+int clmlp_be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float value);
+int clmlp_be_synchronize(clmlp_backend_t *be);
+int clmlp_be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
             float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
             const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
             size_t off_c, size_t ldc);
-int be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+int clmlp_be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
                         clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
                         size_t off_bias, clmlp_buf *y, size_t off_y);
-int be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+int clmlp_be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
                     const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
                     const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz);
-int be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
+int clmlp_be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
                  size_t off_dz, clmlp_buf *db, size_t off_db);
 /* The dropout op's threshold that drops everything: its uniforms have 24 bits. */
 #define CLMLP_DROPOUT_ONE ((uint32_t)1 << 24)
@@ -290,32 +290,32 @@ static inline uint32_t be_dropout_uniform(uint64_t seed, uint64_t i)
 
 /* Inverted dropout of n values (see the dropout slot); backward is the same
  * call with the same seed and threshold on the gradient. */
-int be_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
+int clmlp_be_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
                clmlp_buf *out, size_t off_out, uint32_t threshold, float scale,
                uint64_t seed);
 /* The dropout op's arguments for a drop rate in [0, 1): threshold =
  * llround(rate * 2^24), scale = 1 / (1 - rate) as float.  A rate below 0 (or
  * NaN) is taken as 0, one of 1 or more drops everything (scale 1). */
-void be_dropout_params(double rate, uint32_t *threshold, float *scale);
+void clmlp_be_dropout_params(double rate, uint32_t *threshold, float *scale);
 /* A user-defined layer's forward and backward passes (clmlp_custom_call);
  * the kind's own failure comes back as its status and message. */
-int be_custom_forward(clmlp_backend_t *be, const clmlp_custom_call *c);
-int be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c);
-int be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
+int clmlp_be_custom_forward(clmlp_backend_t *be, const clmlp_custom_call *c);
+int clmlp_be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c);
+int clmlp_be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
                  size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
                  size_t off_t, const clmlp_buf *labels, size_t off_labels, float scale,
                  clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics);
-int be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
+int clmlp_be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
                      size_t off_y, const clmlp_buf *t, size_t off_t,
                      const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics);
-int be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
+int clmlp_be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
                    const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
-int be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
+int clmlp_be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
                        clmlp_buf *metrics);
-int be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
+int clmlp_be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
                   const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
                   int nesterov, float l2);
-int be_adam_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
+int clmlp_be_adam_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
                    const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
                    float beta1, float beta2, float eps, float l2);
 

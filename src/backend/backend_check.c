@@ -147,7 +147,7 @@ static int act_shape(const char *op, clmlp_act act, size_t rows, size_t cols, si
     return mul(op, rows, cols, cnt);
 }
 
-int check_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, clmlp_buf **out)
+int clmlp_check_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, clmlp_buf **out)
 {
     (void)be;
     if (!out) return clmlp_set_error(CLMLP_E_INVALID, "buf_alloc: out is NULL");
@@ -157,7 +157,7 @@ int check_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, clmlp_buf **out)
     return CLMLP_OK;
 }
 
-int check_transfer(clmlp_backend_t *be, const char *op, const clmlp_buf *b, size_t off,
+int clmlp_check_transfer(clmlp_backend_t *be, const char *op, const clmlp_buf *b, size_t off,
                    const void *host, size_t n, int f64, int writes)
 {
     CLMLP_TRY(range(be, op, "buffer", b, off, n));
@@ -169,7 +169,7 @@ int check_transfer(clmlp_backend_t *be, const char *op, const clmlp_buf *b, size
     return CLMLP_OK;
 }
 
-int check_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off,
+int clmlp_check_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off,
                const clmlp_buf *dst, size_t dst_off, size_t n)
 {
     /* Overlapping ranges of one buffer are allowed: copy moves like memmove. */
@@ -177,7 +177,7 @@ int check_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off,
     return output(be, "copy", "dst", dst, src->type, dst_off, n);
 }
 
-int check_fill(clmlp_backend_t *be, const clmlp_buf *b, size_t off, size_t n, float value)
+int clmlp_check_fill(clmlp_backend_t *be, const clmlp_buf *b, size_t off, size_t n, float value)
 {
     CLMLP_TRY(range(be, "fill", "buffer", b, off, n));
     CLMLP_TRY(writable("fill", "buffer", b));
@@ -192,7 +192,7 @@ int check_fill(clmlp_backend_t *be, const clmlp_buf *b, size_t off, size_t n, fl
     return CLMLP_OK;
 }
 
-int check_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+int clmlp_check_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b,
                size_t off_b, size_t ldb, const clmlp_buf *c, size_t off_c, size_t ldc)
 {
@@ -207,7 +207,7 @@ int check_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n
     return apart(op, "C", c, off_c, span_c, "B", b, off_b, span_b);
 }
 
-int check_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+int clmlp_check_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
                            const clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
                            size_t off_bias, const clmlp_buf *y, size_t off_y)
 {
@@ -224,7 +224,7 @@ int check_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size
     return apart(op, "bias", bias, off_bias, cols, "y", y, off_y, cnt);
 }
 
-int check_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
+int clmlp_check_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
                        const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
                        const clmlp_buf *dy, size_t off_dy, const clmlp_buf *dz,
                        size_t off_dz)
@@ -243,7 +243,7 @@ int check_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t c
     return apart(op, "dz", dz, off_dz, cnt, "dy (shifted)", dy, off_dy, cnt);
 }
 
-int check_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
+int clmlp_check_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
                     size_t off_dz, const clmlp_buf *db, size_t off_db)
 {
     static const char op[] = "bias_grad";
@@ -254,7 +254,7 @@ int check_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_b
     return apart(op, "db", db, off_db, cols, "dz", dz, off_dz, cnt);
 }
 
-int check_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
+int clmlp_check_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
                   const clmlp_buf *out, size_t off_out, uint32_t threshold)
 {
     static const char op[] = "dropout";
@@ -276,7 +276,7 @@ static const char *tensor_name(char *buf, size_t cap, const char *name, size_t k
     return buf;
 }
 
-int check_custom(clmlp_backend_t *be, const clmlp_custom_call *c, int backward)
+int clmlp_check_custom(clmlp_backend_t *be, const clmlp_custom_call *c, int backward)
 {
     char op[96], wa[48], wb[48];
     const char *pass = backward ? "custom_backward" : "custom_forward";
@@ -334,7 +334,7 @@ int check_custom(clmlp_backend_t *be, const clmlp_custom_call *c, int backward)
     return CLMLP_OK;
 }
 
-int check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
+int clmlp_check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
                     size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
                     size_t off_t, const clmlp_buf *labels, size_t off_labels,
                     const clmlp_buf *grad, size_t off_grad, const clmlp_buf *metrics)
@@ -362,7 +362,7 @@ int check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows
     return apart(op, "grad", grad, off_grad, cnt, "metrics", metrics, 0, CLMLP_METRIC_COUNT);
 }
 
-int check_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
+int clmlp_check_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
                         size_t off_y, const clmlp_buf *t, size_t off_t,
                         const clmlp_buf *labels, size_t off_labels,
                         const clmlp_buf *metrics)
@@ -376,7 +376,7 @@ int check_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clm
     return apart(op, "metrics", metrics, 0, CLMLP_METRIC_COUNT, "t", t, off_t, cnt);
 }
 
-int check_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
+int clmlp_check_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
                       const clmlp_buf *idx, size_t idx_off, const clmlp_buf *dst,
                       size_t off_dst)
 {
@@ -392,7 +392,7 @@ int check_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp
     return CLMLP_OK;
 }
 
-int check_nonfinite(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
+int clmlp_check_nonfinite(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
                     const clmlp_buf *metrics)
 {
     static const char op[] = "nonfinite_check";
@@ -401,7 +401,7 @@ int check_nonfinite(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t 
     return apart(op, "metrics", metrics, 0, CLMLP_METRIC_COUNT, "x", x, off, n);
 }
 
-int check_update(clmlp_backend_t *be, const char *op, size_t n, size_t n_decay,
+int clmlp_check_update(clmlp_backend_t *be, const char *op, size_t n, size_t n_decay,
                  const clmlp_buf *const *bufs, const char *const *names, int count)
 {
     if (n_decay > n)
@@ -420,7 +420,7 @@ int check_update(clmlp_backend_t *be, const char *op, size_t n, size_t n_decay,
     return CLMLP_OK;
 }
 
-int check_labels_in_range(const char *op, const int32_t *lab, size_t rows, size_t hi)
+int clmlp_check_labels_in_range(const char *op, const int32_t *lab, size_t rows, size_t hi)
 {
     for (size_t r = 0; r < rows; r++)
         if (lab[r] < 0 || (size_t)lab[r] >= hi)
@@ -429,7 +429,7 @@ int check_labels_in_range(const char *op, const int32_t *lab, size_t rows, size_
     return CLMLP_OK;
 }
 
-int check_rows_in_range(const char *op, const int32_t *ix, size_t rows, size_t src_rows,
+int clmlp_check_rows_in_range(const char *op, const int32_t *ix, size_t rows, size_t src_rows,
                         size_t cols)
 {
     for (size_t r = 0; r < rows; r++)

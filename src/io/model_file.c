@@ -137,12 +137,12 @@ static void r_f32s(rbuf *r, float *x, size_t n)
 int clmlp_model_save(const clmlp_model_t *m, const char *path)
 {
     if (!m || !m->be) return clmlp_set_error(CLMLP_E_INVALID, "save: the model is not compiled");
-    size_t n = m->n_params, n_state = model_opt_state_count(m);
+    size_t n = m->n_params, n_state = clmlp_model_opt_state_count(m);
     float *vals = malloc((n ? n : 1) * (1 + n_state) * sizeof *vals);
     if (!vals) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory saving %s", path);
-    int rc = be_download(m->be, m->params, 0, vals, n);
-    if (rc == CLMLP_OK && n_state >= 1) rc = be_download(m->be, m->opt_m, 0, vals + n, n);
-    if (rc == CLMLP_OK && n_state >= 2) rc = be_download(m->be, m->opt_v, 0, vals + 2 * n, n);
+    int rc = clmlp_be_download(m->be, m->params, 0, vals, n);
+    if (rc == CLMLP_OK && n_state >= 1) rc = clmlp_be_download(m->be, m->opt_m, 0, vals + n, n);
+    if (rc == CLMLP_OK && n_state >= 2) rc = clmlp_be_download(m->be, m->opt_v, 0, vals + 2 * n, n);
     if (rc != CLMLP_OK) {
         free(vals);
         return rc;
@@ -155,7 +155,7 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_u32(&w, (uint32_t)m->n_layers);
     for (size_t i = 0; i < m->n_layers; i++) {
         const clmlp_layer *l = &m->layers[i];
-        const char *kind = model_layer_kind_name(l);
+        const char *kind = clmlp_model_layer_kind_name(l);
         size_t np = 0;
         for (size_t t = 0; t < l->n_tensors; t++) np += l->tensors[t].count;
         w_u32(&w, (uint32_t)strlen(kind));
@@ -242,7 +242,7 @@ static int read_layer_v1(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is truncated", path, i + 1);
     memcpy(cfg, r->p + r->pos, sizeof cfg);
     r->pos += sizeof cfg;
-    if (model_add(m, &clmlp_layer_dense, NULL, cfg, sizeof cfg) < 0)
+    if (clmlp_model_add(m, &clmlp_layer_dense, NULL, cfg, sizeof cfg) < 0)
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is malformed", path, i + 1);
     return CLMLP_OK;
 }
@@ -267,14 +267,14 @@ static int read_layer_v2(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m
     if (r->short_read)
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u (%s) is truncated", path, i + 1, kind);
     const clmlp_layer_kind *custom;
-    const clmlp_layer_vt *vt = model_layer_vt(kind, &custom);
+    const clmlp_layer_vt *vt = clmlp_model_layer_vt(kind, &custom);
     if (!vt)
         return clmlp_set_error(CLMLP_E_NOT_FOUND,
                                "%s: layer %u is of kind '%s', which this program does not know "
                                "(a custom layer must be registered with clmlp_layer_register "
                                "before its model is loaded)",
                                path, i + 1, kind);
-    if (model_add(m, vt, custom, cfg, clen) < 0) {
+    if (clmlp_model_add(m, vt, custom, cfg, clen) < 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", clmlp_last_error());
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u (%s): %s", path, i + 1, kind, why);
@@ -360,13 +360,13 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
                              path);
     if (rc == CLMLP_OK) rc = clmlp_model_set_params(m, vals);
     if (rc == CLMLP_OK) rc = clmlp_model_compile(m, (clmlp_loss)loss, &o, be, seed);
-    if (rc == CLMLP_OK && n_state != model_opt_state_count(m))
+    if (rc == CLMLP_OK && n_state != clmlp_model_opt_state_count(m))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: %u optimizer state arrays for a %s optimizer",
                              path, n_state, clmlp_opt_name(m->opt.kind));
     if (rc == CLMLP_OK && n_state >= 1)
-        rc = be_upload(be, m->opt_m, 0, vals + m->n_params, m->n_params);
+        rc = clmlp_be_upload(be, m->opt_m, 0, vals + m->n_params, m->n_params);
     if (rc == CLMLP_OK && n_state >= 2)
-        rc = be_upload(be, m->opt_v, 0, vals + 2 * m->n_params, m->n_params);
+        rc = clmlp_be_upload(be, m->opt_v, 0, vals + 2 * m->n_params, m->n_params);
     free(vals);
     if (rc != CLMLP_OK) {
         clmlp_model_free(m);

@@ -45,8 +45,8 @@ static void record(comparer *c, const char *op, double err)
 static int compare_bufs(comparer *c, const char *op, clmlp_buf *(*pick)(clmlp_model_t *),
                         size_t off, size_t n, double *err_out)
 {
-    CLMLP_TRY(be_download(c->a->be, pick(c->a), off, c->ha, n));
-    CLMLP_TRY(be_download(c->b->be, pick(c->b), off, c->hb, n));
+    CLMLP_TRY(clmlp_be_download(c->a->be, pick(c->a), off, c->ha, n));
+    CLMLP_TRY(clmlp_be_download(c->b->be, pick(c->b), off, c->hb, n));
     double err = tensor_error(c->ha, c->hb, n);
     record(c, op, err);
     if (err_out) *err_out = err;
@@ -84,12 +84,12 @@ static int compare_step(comparer *c, const clmlp_dev_data *da, const clmlp_dev_d
 {
     clmlp_model_t *a = c->a, *b = c->b;
     clmlp_batch ba, bb;
-    model_slice_batch(a, da, start, rows, &ba);
-    model_slice_batch(b, db, start, rows, &bb);
-    CLMLP_TRY(model_metrics_reset(a));
-    CLMLP_TRY(model_metrics_reset(b));
-    CLMLP_TRY(model_forward(a, &ba, 1));
-    CLMLP_TRY(model_forward(b, &bb, 1));
+    clmlp_model_slice_batch(a, da, start, rows, &ba);
+    clmlp_model_slice_batch(b, db, start, rows, &bb);
+    CLMLP_TRY(clmlp_model_metrics_reset(a));
+    CLMLP_TRY(clmlp_model_metrics_reset(b));
+    CLMLP_TRY(clmlp_model_forward(a, &ba, 1));
+    CLMLP_TRY(clmlp_model_forward(b, &bb, 1));
     char op[256], desc[64];
     for (size_t i = 0; i < a->n_layers; i++) {
         const clmlp_layer *l = &a->layers[i];
@@ -110,8 +110,8 @@ static int compare_step(comparer *c, const clmlp_dev_data *da, const clmlp_dev_d
             snprintf(op, sizeof op, "step %zu, layer %zu forward (%s): y", step, i + 1, desc);
         CLMLP_TRY(compare_bufs(c, op, pick_y, l->ws_off, rows * l->out, NULL));
     }
-    CLMLP_TRY(model_loss_backward(a, &ba, 1));
-    CLMLP_TRY(model_loss_backward(b, &bb, 1));
+    CLMLP_TRY(clmlp_model_loss_backward(a, &ba, 1));
+    CLMLP_TRY(clmlp_model_loss_backward(b, &bb, 1));
     snprintf(op, sizeof op, "step %zu, loss and correct count (%s)", step,
              clmlp_loss_name(a->loss));
     CLMLP_TRY(compare_bufs(c, op, pick_metrics, 0, 2, NULL));
@@ -125,8 +125,8 @@ static int compare_step(comparer *c, const clmlp_dev_data *da, const clmlp_dev_d
             CLMLP_TRY(compare_bufs(c, op, pick_grads, tn->off, tn->count, NULL));
         }
     }
-    CLMLP_TRY(model_optimizer_step(a));
-    CLMLP_TRY(model_optimizer_step(b));
+    CLMLP_TRY(clmlp_model_optimizer_step(a));
+    CLMLP_TRY(clmlp_model_optimizer_step(b));
     snprintf(op, sizeof op, "step %zu, optimizer update (%s)", step, clmlp_opt_name(a->opt.kind));
     return compare_bufs(c, op, pick_params, 0, a->n_params, &c->res->param_error);
 }
@@ -152,13 +152,13 @@ int clmlp_compare_backends(clmlp_model_t *a, clmlp_model_t *b, const clmlp_datas
     comparer c = {a, b, malloc(widest * sizeof(float)), malloc(widest * sizeof(float)), tol, res};
     clmlp_dev_data da = {0}, db = {0};
     int rc = c.ha && c.hb ? CLMLP_OK : clmlp_set_error(CLMLP_E_NOMEM, "out of memory comparing");
-    if (rc == CLMLP_OK) rc = dev_data_upload(a, ds, &da);
-    if (rc == CLMLP_OK) rc = dev_data_upload(b, ds, &db);
-    if (rc == CLMLP_OK) rc = model_reserve(a, batch);
-    if (rc == CLMLP_OK) rc = model_reserve(b, batch);
+    if (rc == CLMLP_OK) rc = clmlp_dev_data_upload(a, ds, &da);
+    if (rc == CLMLP_OK) rc = clmlp_dev_data_upload(b, ds, &db);
+    if (rc == CLMLP_OK) rc = clmlp_model_reserve(a, batch);
+    if (rc == CLMLP_OK) rc = clmlp_model_reserve(b, batch);
     /* Start both from a's weights, whatever each was initialised with. */
-    if (rc == CLMLP_OK && a->n_params <= widest) rc = be_download(a->be, a->params, 0, c.ha, a->n_params);
-    if (rc == CLMLP_OK) rc = be_upload(b->be, b->params, 0, c.ha, a->n_params);
+    if (rc == CLMLP_OK && a->n_params <= widest) rc = clmlp_be_download(a->be, a->params, 0, c.ha, a->n_params);
+    if (rc == CLMLP_OK) rc = clmlp_be_upload(b->be, b->params, 0, c.ha, a->n_params);
     size_t n_batches = (ds->n + batch - 1) / batch;
     for (size_t s = 0; rc == CLMLP_OK && s < steps; s++) {
         size_t start = (s % n_batches) * batch;
@@ -166,8 +166,8 @@ int clmlp_compare_backends(clmlp_model_t *a, clmlp_model_t *b, const clmlp_datas
         rc = compare_step(&c, &da, &db, start, rows, s + 1);
         if (rc == CLMLP_OK) res->steps = s + 1;
     }
-    dev_data_free(a, &da);
-    dev_data_free(b, &db);
+    clmlp_dev_data_free(a, &da);
+    clmlp_dev_data_free(b, &db);
     free(c.ha);
     free(c.hb);
     return rc;

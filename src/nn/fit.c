@@ -33,26 +33,26 @@ static int history_push(clmlp_history_t *h, const clmlp_epoch_stats *s)
 static int evaluate_dev(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
                         double *loss, double *accuracy)
 {
-    CLMLP_TRY(model_metrics_reset(m));
+    CLMLP_TRY(clmlp_model_metrics_reset(m));
     for (size_t start = 0; start < dd->n; start += batch) {
         clmlp_batch b;
         size_t rows = dd->n - start < batch ? dd->n - start : batch;
-        model_slice_batch(m, dd, start, rows, &b);
-        CLMLP_TRY(model_forward(m, &b, 0));
-        CLMLP_TRY(model_loss_backward(m, &b, 0));
+        clmlp_model_slice_batch(m, dd, start, rows, &b);
+        CLMLP_TRY(clmlp_model_forward(m, &b, 0));
+        CLMLP_TRY(clmlp_model_loss_backward(m, &b, 0));
     }
     int nonfinite;
-    return model_metrics_read(m, loss, accuracy, &nonfinite);
+    return clmlp_model_metrics_read(m, loss, accuracy, &nonfinite);
 }
 
 /* Makes the index buffer hold at least n entries. */
 static int reserve_idx(clmlp_model_t *m, size_t n)
 {
     if (m->idx_n >= n) return CLMLP_OK;
-    be_buf_free(m->be, m->idx);
+    clmlp_be_buf_free(m->be, m->idx);
     m->idx = NULL;
     m->idx_n = 0;
-    CLMLP_TRY(be_buf_alloc(m->be, CLMLP_BUF_I32, n, &m->idx));
+    CLMLP_TRY(clmlp_be_buf_alloc(m->be, CLMLP_BUF_I32, n, &m->idx));
     m->idx_n = n;
     return CLMLP_OK;
 }
@@ -62,18 +62,18 @@ static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
                        const clmlp_fit_opts *o, size_t epoch)
 {
     size_t n_batches = (dd->n + batch - 1) / batch;
-    CLMLP_TRY(model_metrics_reset(m));
+    CLMLP_TRY(clmlp_model_metrics_reset(m));
     for (size_t bi = 0; bi < n_batches; bi++) {
         size_t start = bi * batch;
         size_t rows = dd->n - start < batch ? dd->n - start : batch;
         clmlp_batch b;
         if (gather)
-            CLMLP_TRY(model_gather_batch(m, dd, start, rows, &b));
+            CLMLP_TRY(clmlp_model_gather_batch(m, dd, start, rows, &b));
         else
-            model_slice_batch(m, dd, start, rows, &b);
-        CLMLP_TRY(model_forward(m, &b, 1));
-        CLMLP_TRY(model_loss_backward(m, &b, 1));
-        CLMLP_TRY(model_optimizer_step(m));
+            clmlp_model_slice_batch(m, dd, start, rows, &b);
+        CLMLP_TRY(clmlp_model_forward(m, &b, 1));
+        CLMLP_TRY(clmlp_model_loss_backward(m, &b, 1));
+        CLMLP_TRY(clmlp_model_optimizer_step(m));
         if (o->on_batch) o->on_batch(epoch, bi + 1, n_batches, o->user);
     }
     return CLMLP_OK;
@@ -147,9 +147,9 @@ static int controls_init(fit_controls *c, const clmlp_model_t *m, const clmlp_fi
     p->every = o->lr_step_every ? o->lr_step_every : 10;
     p->total = o->lr_cosine_epochs ? o->lr_cosine_epochs : o->initial_epoch + epochs;
     p->min_lr = o->lr_min;
-    schedule_plateau_init(&c->plateau, p->lr0, p->factor, o->lr_patience ? o->lr_patience : 5,
+    clmlp_schedule_plateau_init(&c->plateau, p->lr0, p->factor, o->lr_patience ? o->lr_patience : 5,
                           o->lr_cooldown, o->lr_min_delta, o->lr_min);
-    schedule_watch_init(&c->watch, o->monitor == CLMLP_MONITOR_VAL_ACCURACY,
+    clmlp_schedule_watch_init(&c->watch, o->monitor == CLMLP_MONITOR_VAL_ACCURACY,
                         o->early_stop_min_delta);
     if (o->early_stop_patience && o->restore_best) {
         size_t n = clmlp_model_n_params(m);
@@ -165,7 +165,7 @@ static int controls_init(fit_controls *c, const clmlp_model_t *m, const clmlp_fi
 /* The lr of 0-based schedule epoch e. */
 static double controls_lr(const fit_controls *c, size_t e)
 {
-    return c->sched.kind == CLMLP_LR_PLATEAU ? c->plateau.lr : schedule_lr_at(&c->sched, e);
+    return c->sched.kind == CLMLP_LR_PLATEAU ? c->plateau.lr : clmlp_schedule_lr_at(&c->sched, e);
 }
 
 /* After an epoch with validation data: feeds the watch and plateau, keeps
@@ -174,12 +174,12 @@ static int controls_after_epoch(fit_controls *c, clmlp_model_t *m, const clmlp_f
                                 const clmlp_epoch_stats *s, int *stop)
 {
     double value = o->monitor == CLMLP_MONITOR_VAL_ACCURACY ? s->val_accuracy : s->val_loss;
-    if (schedule_watch_update(&c->watch, value, s->epoch)) {
+    if (clmlp_schedule_watch_update(&c->watch, value, s->epoch)) {
         if (c->best_params) CLMLP_TRY(clmlp_model_get_params(m, c->best_params));
         if (o->save_best) CLMLP_TRY(clmlp_model_save(m, o->save_best));
     }
     if (c->sched.kind == CLMLP_LR_PLATEAU)
-        schedule_plateau_update(&c->plateau, s->val_loss, s->epoch);
+        clmlp_schedule_plateau_update(&c->plateau, s->val_loss, s->epoch);
     *stop = o->early_stop_patience && c->watch.wait >= o->early_stop_patience;
     return CLMLP_OK;
 }
@@ -190,7 +190,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     if (hist) *hist = NULL;
     if (!m || !m->be) return clmlp_set_error(CLMLP_E_INVALID, "fit: the model is not compiled");
     if (!train || train->n == 0) return clmlp_set_error(CLMLP_E_INVALID, "fit: no training data");
-    CLMLP_TRY(model_check_trainable(m));
+    CLMLP_TRY(clmlp_model_check_trainable(m));
     clmlp_fit_opts o = {0};
     if (opts) o = *opts;
     size_t epochs = o.epochs ? o.epochs : 1;
@@ -211,15 +211,15 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     if (h) h->best_value = NAN;
     /* Everything training adds to the model on the device, checked at once. */
     clmlp_mem_part parts[2 * MODEL_DATA_PARTS + MODEL_WORKSPACE_PARTS + 1];
-    size_t np = model_data_parts(m, train, "training data", parts);
-    np += model_data_parts(m, o.validation, "validation data", parts + np);
-    if (batch > m->ws_rows) np += model_workspace_parts(m, batch, parts + np);
+    size_t np = clmlp_model_data_parts(m, train, "training data", parts);
+    np += clmlp_model_data_parts(m, o.validation, "validation data", parts + np);
+    if (batch > m->ws_rows) np += clmlp_model_workspace_parts(m, batch, parts + np);
     if (o.shuffle && m->idx_n < train->n)
         parts[np++] = (clmlp_mem_part){"row order", train->n, CLMLP_BUF_I32, 1, 0};
-    if (rc == CLMLP_OK) rc = model_memory_guard(m->be, parts, np, "training");
-    if (rc == CLMLP_OK) rc = dev_data_upload(m, train, &dd);
-    if (rc == CLMLP_OK && o.validation) rc = dev_data_upload(m, o.validation, &vd);
-    if (rc == CLMLP_OK) rc = model_reserve(m, batch);
+    if (rc == CLMLP_OK) rc = clmlp_model_memory_guard(m->be, parts, np, "training");
+    if (rc == CLMLP_OK) rc = clmlp_dev_data_upload(m, train, &dd);
+    if (rc == CLMLP_OK && o.validation) rc = clmlp_dev_data_upload(m, o.validation, &vd);
+    if (rc == CLMLP_OK) rc = clmlp_model_reserve(m, batch);
     if (rc == CLMLP_OK && o.shuffle) rc = reserve_idx(m, train->n);
 
     clmlp_rng rng;
@@ -232,14 +232,14 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         double t0 = clmlp_now();
         if (o.shuffle) {
             clmlp_rng_shuffle_i32(&rng, order, train->n);
-            rc = be_upload(m->be, m->idx, 0, order, train->n);
+            rc = clmlp_be_upload(m->be, m->idx, 0, order, train->n);
         }
         /* Only the step sees the scheduled lr; the model keeps lr0. */
         m->opt.lr = s.lr;
         if (rc == CLMLP_OK) rc = train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch);
         m->opt.lr = lr0;
         int nonfinite = 0;
-        if (rc == CLMLP_OK) rc = model_metrics_read(m, &s.loss, &s.accuracy, &nonfinite);
+        if (rc == CLMLP_OK) rc = clmlp_model_metrics_read(m, &s.loss, &s.accuracy, &nonfinite);
         if (rc == CLMLP_OK && nonfinite)
             rc = clmlp_set_error(CLMLP_E_NUMERIC,
                                  "the loss became NaN or infinite in epoch %zu; try a smaller "
@@ -272,8 +272,8 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc == CLMLP_OK) h->restored_best = 1;
     }
     free(ctl.best_params);
-    dev_data_free(m, &dd);
-    dev_data_free(m, &vd);
+    clmlp_dev_data_free(m, &dd);
+    clmlp_dev_data_free(m, &vd);
     free(order);
     if (hist && h && (rc == CLMLP_OK || h->n > 0))
         *hist = h;
@@ -285,7 +285,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
 int clmlp_model_running_metrics(clmlp_model_t *m, double *loss, double *accuracy)
 {
     if (!m || !m->be) return clmlp_set_error(CLMLP_E_INVALID, "the model is not compiled");
-    return model_metrics_read(m, loss, accuracy, NULL);
+    return clmlp_model_metrics_read(m, loss, accuracy, NULL);
 }
 
 int clmlp_model_evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, size_t batch_size,
@@ -295,13 +295,13 @@ int clmlp_model_evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, size_t bat
     if (!ds || ds->n == 0) return clmlp_set_error(CLMLP_E_INVALID, "evaluate: no data");
     size_t batch = batch_size && batch_size < ds->n ? batch_size : (ds->n < 1024 ? ds->n : 1024);
     clmlp_mem_part parts[MODEL_DATA_PARTS];
-    CLMLP_TRY(model_memory_guard(m->be, parts, model_data_parts(m, ds, "the data", parts),
+    CLMLP_TRY(clmlp_model_memory_guard(m->be, parts, clmlp_model_data_parts(m, ds, "the data", parts),
                                  "evaluation"));
     clmlp_dev_data dd;
-    CLMLP_TRY(dev_data_upload(m, ds, &dd));
-    int rc = model_reserve(m, batch);
+    CLMLP_TRY(clmlp_dev_data_upload(m, ds, &dd));
+    int rc = clmlp_model_reserve(m, batch);
     if (rc == CLMLP_OK) rc = evaluate_dev(m, &dd, batch, loss, accuracy);
-    dev_data_free(m, &dd);
+    clmlp_dev_data_free(m, &dd);
     return rc;
 }
 
@@ -316,15 +316,15 @@ int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, siz
     if (!x || !out) return clmlp_set_error(CLMLP_E_INVALID, "predict: no input or output");
     size_t chunk = m->ws_rows > 256 ? m->ws_rows : 256;
     if (chunk > n) chunk = n;
-    CLMLP_TRY(model_reserve(m, chunk));
+    CLMLP_TRY(clmlp_model_reserve(m, chunk));
     chunk = m->ws_rows < n ? m->ws_rows : n;
     size_t width = m->layers[layer].out;
     for (size_t start = 0; start < n; start += chunk) {
         size_t rows = n - start < chunk ? n - start : chunk;
         clmlp_batch b = {.rows = rows, .x = m->xb};
-        CLMLP_TRY(be_upload(m->be, m->xb, 0, x + start * m->n_inputs, rows * m->n_inputs));
-        CLMLP_TRY(model_forward(m, &b, 0));
-        CLMLP_TRY(be_download(m->be, m->y, m->layers[layer].ws_off, out + start * width,
+        CLMLP_TRY(clmlp_be_upload(m->be, m->xb, 0, x + start * m->n_inputs, rows * m->n_inputs));
+        CLMLP_TRY(clmlp_model_forward(m, &b, 0));
+        CLMLP_TRY(clmlp_be_download(m->be, m->y, m->layers[layer].ws_off, out + start * width,
                               rows * width));
     }
     return CLMLP_OK;

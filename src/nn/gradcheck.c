@@ -1,7 +1,7 @@
 /* Gradient checking: backpropagation against central finite differences,
  * parameter by parameter and along one random direction over all of them
  * (kann's trick: cheap, and it catches wiring errors per-op checks miss).
- * Values move in double (be_upload_f64/download_f64), so on the reference
+ * Values move in double (clmlp_be_upload_f64/download_f64), so on the reference
  * backend the comparison is limited by the differences, not by float32. */
 #include <math.h>
 #include <stdlib.h>
@@ -23,10 +23,10 @@
  * dropout masks of the step whose gradient is checked. */
 static int loss_now(clmlp_model_t *m, const clmlp_batch *b, double *loss)
 {
-    CLMLP_TRY(model_metrics_reset(m));
-    CLMLP_TRY(model_forward(m, b, MODEL_TRAIN_AGAIN));
-    CLMLP_TRY(model_loss_backward(m, b, 0));
-    return model_metrics_read(m, loss, NULL, NULL);
+    CLMLP_TRY(clmlp_model_metrics_reset(m));
+    CLMLP_TRY(clmlp_model_forward(m, b, MODEL_TRAIN_AGAIN));
+    CLMLP_TRY(clmlp_model_loss_backward(m, b, 0));
+    return clmlp_model_metrics_read(m, loss, NULL, NULL);
 }
 
 /* |a - b| relative to the larger of the two, with the floor above. */
@@ -39,7 +39,7 @@ static double rel_error(double a, double b)
 /* Sets one parameter (in double) on the device. */
 static int set_param(clmlp_model_t *m, size_t j, double v)
 {
-    return be_upload_f64(m->be, m->params, j, &v, 1);
+    return clmlp_be_upload_f64(m->be, m->params, j, &v, 1);
 }
 
 int clmlp_gradcheck(clmlp_model_t *m, const clmlp_dataset_t *ds, double h, size_t max_params,
@@ -51,20 +51,20 @@ int clmlp_gradcheck(clmlp_model_t *m, const clmlp_dataset_t *ds, double h, size_
     if (h <= 0) h = 1e-5;
     size_t n = m->n_params;
     clmlp_dev_data dd;
-    CLMLP_TRY(dev_data_upload(m, ds, &dd));
+    CLMLP_TRY(clmlp_dev_data_upload(m, ds, &dd));
     double *p0 = malloc(n * sizeof *p0), *g = malloc(n * sizeof *g), *u = malloc(n * sizeof *u);
     double *pu = malloc(n * sizeof *pu);
     int rc = (p0 && g && u && pu) ? CLMLP_OK
                                   : clmlp_set_error(CLMLP_E_NOMEM, "out of memory in gradcheck");
     clmlp_batch b;
-    model_slice_batch(m, &dd, 0, dd.n, &b);
-    if (rc == CLMLP_OK) rc = model_reserve(m, dd.n);
-    if (rc == CLMLP_OK) rc = be_download_f64(m->be, m->params, 0, p0, n);
+    clmlp_model_slice_batch(m, &dd, 0, dd.n, &b);
+    if (rc == CLMLP_OK) rc = clmlp_model_reserve(m, dd.n);
+    if (rc == CLMLP_OK) rc = clmlp_be_download_f64(m->be, m->params, 0, p0, n);
     /* Backpropagated gradient of the mean loss over the whole set. */
-    if (rc == CLMLP_OK) rc = model_metrics_reset(m);
-    if (rc == CLMLP_OK) rc = model_forward(m, &b, MODEL_TRAIN);
-    if (rc == CLMLP_OK) rc = model_loss_backward(m, &b, 1);
-    if (rc == CLMLP_OK) rc = be_download_f64(m->be, m->grads, 0, g, n);
+    if (rc == CLMLP_OK) rc = clmlp_model_metrics_reset(m);
+    if (rc == CLMLP_OK) rc = clmlp_model_forward(m, &b, MODEL_TRAIN);
+    if (rc == CLMLP_OK) rc = clmlp_model_loss_backward(m, &b, 1);
+    if (rc == CLMLP_OK) rc = clmlp_be_download_f64(m->be, m->grads, 0, g, n);
 
     clmlp_rng r;
     clmlp_rng_seed(&r, seed);
@@ -94,14 +94,14 @@ int clmlp_gradcheck(clmlp_model_t *m, const clmlp_dataset_t *ds, double h, size_
     }
     for (int sgn = 1; rc == CLMLP_OK && sgn >= -1; sgn -= 2) {
         for (size_t j = 0; j < n; j++) pu[j] = p0[j] + sgn * h * u[j];
-        rc = be_upload_f64(m->be, m->params, 0, pu, n);
+        rc = clmlp_be_upload_f64(m->be, m->params, 0, pu, n);
         if (rc == CLMLP_OK) rc = loss_now(m, &b, sgn > 0 ? &lp : &lm);
     }
     if (rc == CLMLP_OK) {
         res->directional_rel_error = rel_error((lp - lm) / (2 * h), dot);
-        rc = be_upload_f64(m->be, m->params, 0, p0, n);
+        rc = clmlp_be_upload_f64(m->be, m->params, 0, p0, n);
     }
-    dev_data_free(m, &dd);
+    clmlp_dev_data_free(m, &dd);
     free(p0);
     free(g);
     free(u);

@@ -54,7 +54,7 @@ int clmlp_layer_register(const clmlp_layer_kind *k)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "a layer kind's name must be 1 to 63 of [a-z0-9_], got '%s'",
                                k->name ? k->name : "(null)");
-    if (model_layer_vt(k->name, NULL))
+    if (clmlp_model_layer_vt(k->name, NULL))
         return clmlp_set_error(CLMLP_E_INVALID, "a layer kind named '%s' is already registered",
                                k->name);
     const char *missing = !k->build           ? "build"
@@ -76,7 +76,7 @@ int clmlp_layer_register(const clmlp_layer_kind *k)
     return CLMLP_OK;
 }
 
-const char *model_registered_kinds(char *buf, size_t size)
+const char *clmlp_model_registered_kinds(char *buf, size_t size)
 {
     size_t k = 0;
     buf[0] = '\0';
@@ -85,7 +85,7 @@ const char *model_registered_kinds(char *buf, size_t size)
     return buf;
 }
 
-const clmlp_layer_vt *model_layer_vt(const char *kind, const clmlp_layer_kind **custom)
+const clmlp_layer_vt *clmlp_model_layer_vt(const char *kind, const clmlp_layer_kind **custom)
 {
     if (custom) *custom = NULL;
     if (!kind) return NULL;
@@ -161,7 +161,7 @@ static int custom_forward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_la
 {
     clmlp_custom_call c;
     custom_call(m, l, io, &c);
-    return be_custom_forward(m->be, &c);
+    return clmlp_be_custom_forward(m->be, &c);
 }
 
 static int custom_backward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_layer_io *io)
@@ -172,7 +172,7 @@ static int custom_backward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_l
     c.y_off = 0;
     c.dy = io->dy;
     c.dx = io->dx;
-    return be_custom_backward(m->be, &c);
+    return clmlp_be_custom_backward(m->be, &c);
 }
 
 static void custom_describe(const clmlp_layer *l, char *buf, size_t size)

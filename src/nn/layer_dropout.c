@@ -2,7 +2,7 @@
  * with probability rate and the rest scaled by 1 / (1 - rate); otherwise
  * the input passes through.  The mask is a hash of the compile seed, the
  * training step and the layer's place, computed on the device by
- * be_dropout, so backward applies the same mask to the gradient without
+ * clmlp_be_dropout, so backward applies the same mask to the gradient without
  * storing it, and every backend draws the same one.  Configuration bytes:
  * the rate as an IEEE double, little-endian. */
 #include <math.h>
@@ -12,11 +12,11 @@
 #include "nn/model.h"
 #include "util/error.h"
 
-void dropout_config_encode(unsigned char out[DROPOUT_CONFIG_SIZE], double rate)
+void clmlp_dropout_config_encode(unsigned char out[DROPOUT_CONFIG_SIZE], double rate)
 {
     uint64_t v;
     memcpy(&v, &rate, sizeof v);
-    le_put_u64(out, v);
+    clmlp_le_put_u64(out, v);
 }
 
 static int dropout_build(clmlp_layer *l, size_t in)
@@ -24,7 +24,7 @@ static int dropout_build(clmlp_layer *l, size_t in)
     if (l->config_size != DROPOUT_CONFIG_SIZE)
         return clmlp_set_error(CLMLP_E_FORMAT, "a dropout layer's configuration is %d bytes, got %zu",
                                DROPOUT_CONFIG_SIZE, l->config_size);
-    uint64_t v = le_get_u64(l->config);
+    uint64_t v = clmlp_le_get_u64(l->config);
     double rate;
     memcpy(&rate, &v, sizeof rate);
     if (!(rate >= 0.0 && rate < 1.0))
@@ -60,11 +60,11 @@ static int dropout_forward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_l
 {
     size_t n = io->rows * l->out;
     if (!io->training || l->rate == 0.0)
-        return be_copy(m->be, io->x, io->x_off, m->y, l->ws_off, n);
+        return clmlp_be_copy(m->be, io->x, io->x_off, m->y, l->ws_off, n);
     uint32_t threshold;
     float scale;
-    be_dropout_params(l->rate, &threshold, &scale);
-    return be_dropout(m->be, n, io->x, io->x_off, m->y, l->ws_off, threshold, scale,
+    clmlp_be_dropout_params(l->rate, &threshold, &scale);
+    return clmlp_be_dropout(m->be, n, io->x, io->x_off, m->y, l->ws_off, threshold, scale,
                       mask_seed(m, l));
 }
 
@@ -72,11 +72,11 @@ static int dropout_backward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_
 {
     if (!io->dx) return CLMLP_OK;
     size_t n = io->rows * l->out;
-    if (!io->training || l->rate == 0.0) return be_copy(m->be, io->dy, 0, io->dx, 0, n);
+    if (!io->training || l->rate == 0.0) return clmlp_be_copy(m->be, io->dy, 0, io->dx, 0, n);
     uint32_t threshold;
     float scale;
-    be_dropout_params(l->rate, &threshold, &scale);
-    return be_dropout(m->be, n, io->dy, 0, io->dx, 0, threshold, scale, mask_seed(m, l));
+    clmlp_be_dropout_params(l->rate, &threshold, &scale);
+    return clmlp_be_dropout(m->be, n, io->dy, 0, io->dx, 0, threshold, scale, mask_seed(m, l));
 }
 
 static void dropout_describe(const clmlp_layer *l, char *buf, size_t size)

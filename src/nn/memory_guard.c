@@ -30,11 +30,11 @@ static uint64_t part_bytes(const clmlp_mem_part *p, const clmlp_mem_info *mi)
     return b >= 1.8e19 ? UINT64_MAX : (uint64_t)b;
 }
 
-int model_memory_guard(clmlp_backend_t *be, const clmlp_mem_part *parts, size_t n_parts,
+int clmlp_model_memory_guard(clmlp_backend_t *be, const clmlp_mem_part *parts, size_t n_parts,
                        const char *what)
 {
     clmlp_mem_info mi;
-    CLMLP_TRY(be_mem_info(be, &mi));
+    CLMLP_TRY(clmlp_be_mem_info(be, &mi));
     uint64_t total = 0;
     char list[512] = "", a[32], b[32];
     size_t used = 0;

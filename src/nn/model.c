@@ -14,22 +14,22 @@
 /* Largest width a model's input may have. */
 #define MAX_UNITS ((size_t)1 << 24)
 
-void le_put_u32(unsigned char *p, uint32_t v)
+void clmlp_le_put_u32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
-void le_put_u64(unsigned char *p, uint64_t v)
+void clmlp_le_put_u64(unsigned char *p, uint64_t v)
 {
-    le_put_u32(p, (uint32_t)v);
-    le_put_u32(p + 4, (uint32_t)(v >> 32));
+    clmlp_le_put_u32(p, (uint32_t)v);
+    clmlp_le_put_u32(p + 4, (uint32_t)(v >> 32));
 }
-uint32_t le_get_u32(const unsigned char *p)
+uint32_t clmlp_le_get_u32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-uint64_t le_get_u64(const unsigned char *p)
+uint64_t clmlp_le_get_u64(const unsigned char *p)
 {
-    return (uint64_t)le_get_u32(p) | (uint64_t)le_get_u32(p + 4) << 32;
+    return (uint64_t)clmlp_le_get_u32(p) | (uint64_t)clmlp_le_get_u32(p + 4) << 32;
 }
 
 int clmlp_model_init(clmlp_model_t **out, size_t n_inputs)
@@ -55,7 +55,7 @@ static void model_release_buffers(clmlp_model_t *m)
                           &m->d0,     &m->d1,    &m->xb,    &m->tb,    &m->lb, &m->idx,
                           &m->metrics};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
-        be_buf_free(m->be, *bufs[i]);
+        clmlp_be_buf_free(m->be, *bufs[i]);
         *bufs[i] = NULL;
     }
     m->ws_rows = 0;
@@ -74,7 +74,7 @@ void clmlp_model_free(clmlp_model_t *m)
 
 /* Places every tensor in the packed buffer: the decayed ones first, in
  * layer order, then the rest. */
-void model_layout(clmlp_model_t *m)
+void clmlp_model_layout(clmlp_model_t *m)
 {
     size_t off = 0;
     for (int decay = 1; decay >= 0; decay--) {
@@ -99,7 +99,7 @@ static size_t layer_params(const clmlp_layer *l)
     return n;
 }
 
-int model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_layer_kind *custom,
+int clmlp_model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_layer_kind *custom,
               const void *config, size_t config_size)
 {
     if (!m) return clmlp_set_error(CLMLP_E_INVALID, "adding a layer: no model");
@@ -137,7 +137,7 @@ int model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_layer_kind
         return rc;
     }
     m->layers[m->n_layers++] = l;
-    model_layout(m);
+    clmlp_model_layout(m);
     free(m->host_params); /* the layout changed: earlier weights no longer fit */
     m->host_params = NULL;
     return CLMLP_OK;
@@ -148,28 +148,28 @@ int clmlp_model_add_dense(clmlp_model_t *m, size_t units, clmlp_act act, int use
     if ((unsigned)act >= CLMLP_ACT_COUNT)
         return clmlp_set_error(CLMLP_E_INVALID, "unknown activation %d", (int)act);
     unsigned char cfg[DENSE_CONFIG_SIZE];
-    dense_config_encode(cfg, units, act, use_bias);
-    return model_add(m, &clmlp_layer_dense, NULL, cfg, sizeof cfg);
+    clmlp_dense_config_encode(cfg, units, act, use_bias);
+    return clmlp_model_add(m, &clmlp_layer_dense, NULL, cfg, sizeof cfg);
 }
 
 int clmlp_model_add_dropout(clmlp_model_t *m, double rate)
 {
     unsigned char cfg[DROPOUT_CONFIG_SIZE];
-    dropout_config_encode(cfg, rate);
-    return model_add(m, &clmlp_layer_dropout, NULL, cfg, sizeof cfg);
+    clmlp_dropout_config_encode(cfg, rate);
+    return clmlp_model_add(m, &clmlp_layer_dropout, NULL, cfg, sizeof cfg);
 }
 
 int clmlp_model_add_layer(clmlp_model_t *m, const char *kind, const void *config,
                           size_t config_size)
 {
     const clmlp_layer_kind *custom;
-    const clmlp_layer_vt *vt = model_layer_vt(kind, &custom);
+    const clmlp_layer_vt *vt = clmlp_model_layer_vt(kind, &custom);
     if (!vt)
         return clmlp_set_error(CLMLP_E_NOT_FOUND,
                                "unknown layer kind '%s' (built in: dense, dropout; others must "
                                "be registered with clmlp_layer_register)",
                                kind ? kind : "(null)");
-    return model_add(m, vt, custom, config, config_size);
+    return clmlp_model_add(m, vt, custom, config, config_size);
 }
 
 /* Parses a whole positive number from [s, end) into *v. */
@@ -224,7 +224,7 @@ static int spec_item(clmlp_model_t *m, const char *spec, size_t item, char **fie
                                "layer spec '%s': item %zu ('%s') is neither a number of units "
                                "nor a layer kind (known: UNITS[:ACTIVATION][:nobias], "
                                "dropout:RATE%s)",
-                               spec, item + 1, fields[0], model_registered_kinds(known, sizeof known));
+                               spec, item + 1, fields[0], clmlp_model_registered_kinds(known, sizeof known));
     }
     if (units == 0)
         return clmlp_set_error(CLMLP_E_INVALID,
@@ -329,7 +329,7 @@ clmlp_loss clmlp_model_loss(const clmlp_model_t *m) { return m->loss; }
 clmlp_optimizer clmlp_model_optimizer(const clmlp_model_t *m) { return m->opt; }
 size_t clmlp_model_epochs_done(const clmlp_model_t *m) { return m ? m->epochs_done : 0; }
 
-const char *model_layer_kind_name(const clmlp_layer *l)
+const char *clmlp_model_layer_kind_name(const clmlp_layer *l)
 {
     return l->custom ? l->custom->name : l->vt->kind;
 }
@@ -350,7 +350,7 @@ int clmlp_model_layer(const clmlp_model_t *m, size_t i, size_t *units, clmlp_act
 
 const char *clmlp_model_layer_kind(const clmlp_model_t *m, size_t i)
 {
-    return m && i < m->n_layers ? model_layer_kind_name(&m->layers[i]) : NULL;
+    return m && i < m->n_layers ? clmlp_model_layer_kind_name(&m->layers[i]) : NULL;
 }
 
 char *clmlp_model_param_name(const clmlp_model_t *m, size_t index, char *buf, size_t size)
@@ -363,7 +363,7 @@ char *clmlp_model_param_name(const clmlp_model_t *m, size_t index, char *buf, si
             const clmlp_tensor *tn = &l->tensors[t];
             if (index >= tn->off && index - tn->off < tn->count) {
                 snprintf(buf, size, "layer %zu (%s) parameter %s[%zu]", i + 1,
-                         model_layer_kind_name(l), tn->name, index - tn->off);
+                         clmlp_model_layer_kind_name(l), tn->name, index - tn->off);
                 return buf;
             }
         }
@@ -383,7 +383,7 @@ void clmlp_model_summary(const clmlp_model_t *m, FILE *f)
         const clmlp_layer *l = &m->layers[i];
         char desc[64], name[128], shape[32];
         l->vt->describe(l, desc, sizeof desc);
-        snprintf(name, sizeof name, "%s_%zu (%s)", model_layer_kind_name(l), i + 1, desc);
+        snprintf(name, sizeof name, "%s_%zu (%s)", clmlp_model_layer_kind_name(l), i + 1, desc);
         snprintf(shape, sizeof shape, "(None, %zu)", l->out);
         fprintf(f, " %-28s %-24s %10zu\n", name, shape, layer_params(l));
         if (i == 0) fprintf(f, "   (input (None, %zu))\n", l->in);
@@ -393,7 +393,7 @@ void clmlp_model_summary(const clmlp_model_t *m, FILE *f)
     fprintf(f, "Trainable params: %zu\nNon-trainable params: 0\n%s\n", m->n_params, rule);
 }
 
-int model_loss_fused(const clmlp_model_t *m)
+int clmlp_model_loss_fused(const clmlp_model_t *m)
 {
     const clmlp_layer *last = &m->layers[m->n_layers - 1];
     if (last->vt != &clmlp_layer_dense) return 0;
@@ -403,22 +403,35 @@ int model_loss_fused(const clmlp_model_t *m)
            (m->loss == CLMLP_LOSS_BCE && a == CLMLP_ACT_SIGMOID);
 }
 
-int model_check_trainable(const clmlp_model_t *m)
+int clmlp_model_check_trainable(const clmlp_model_t *m)
 {
+    if (m->opt.kind == CLMLP_OPT_PERCEPTRON) {
+        const clmlp_layer *l = &m->layers[0];
+        if (m->n_layers != 1 || l->vt != &clmlp_layer_dense || l->act != CLMLP_ACT_STEP)
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "the perceptron rule trains one Dense layer of step units "
+                                   "(e.g. --layers 2,1:step); this model is not one");
+        if (m->loss != CLMLP_LOSS_MSE)
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "the perceptron rule reports mean_squared_error (the error "
+                                   "rate), not %s",
+                                   clmlp_loss_name(m->loss));
+        return CLMLP_OK;
+    }
     for (size_t i = 0; i < m->n_layers; i++) {
         const clmlp_layer *l = &m->layers[i];
         const char *why = l->vt->untrainable ? l->vt->untrainable(l) : NULL;
         if (why)
             return clmlp_set_error(CLMLP_E_INVALID, "cannot train layer %zu (%s): %s", i + 1,
-                                   model_layer_kind_name(l), why);
+                                   clmlp_model_layer_kind_name(l), why);
     }
     return CLMLP_OK;
 }
 
-size_t model_opt_state_count(const clmlp_model_t *m)
+size_t clmlp_model_opt_state_count(const clmlp_model_t *m)
 {
     if (m->opt.kind == CLMLP_OPT_ADAM) return 2;
-    return m->opt.momentum != 0.0 ? 1 : 0;
+    return m->opt.kind == CLMLP_OPT_SGD && m->opt.momentum != 0.0 ? 1 : 0;
 }
 
 /* Checks an optimizer's fields and fills Adam's defaults. */
@@ -435,6 +448,9 @@ static int check_optimizer(clmlp_optimizer *o)
         return clmlp_set_error(CLMLP_E_INVALID, "l2 must be >= 0, got %g", o->l2);
     if (o->nesterov && o->momentum == 0.0 && o->kind == CLMLP_OPT_SGD)
         return clmlp_set_error(CLMLP_E_INVALID, "Nesterov's method needs momentum > 0");
+    if (o->kind == CLMLP_OPT_PERCEPTRON && (o->momentum != 0.0 || o->nesterov || o->l2 != 0.0))
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "the perceptron rule takes no momentum, Nesterov or l2");
     if (o->kind == CLMLP_OPT_ADAM) {
         if (o->beta1 == 0.0) o->beta1 = 0.9;
         if (o->beta2 == 0.0) o->beta2 = 0.999;
@@ -486,18 +502,18 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     const clmlp_mem_part parts[] = {
         {"parameters", m->n_params, CLMLP_BUF_F32, 1, 0},
         {"gradients", m->n_params, CLMLP_BUF_F32, 1, 0},
-        {"optimizer state", m->n_params, CLMLP_BUF_F32, model_opt_state_count(m), 0},
+        {"optimizer state", m->n_params, CLMLP_BUF_F32, clmlp_model_opt_state_count(m), 0},
         {"metrics", CLMLP_METRIC_COUNT, CLMLP_BUF_F32, 1, 0}};
-    int rc = model_memory_guard(be, parts, sizeof parts / sizeof parts[0], "the model");
+    int rc = clmlp_model_memory_guard(be, parts, sizeof parts / sizeof parts[0], "the model");
     /* Device buffers first: a model too large for the device fails at once,
      * before the host spends seconds initialising parameters it cannot use. */
-    if (rc == CLMLP_OK) rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->params);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->grads);
-    if (rc == CLMLP_OK) rc = be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m->metrics);
-    if (rc == CLMLP_OK && model_opt_state_count(m) >= 1)
-        rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->opt_m);
-    if (rc == CLMLP_OK && model_opt_state_count(m) >= 2)
-        rc = be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->opt_v);
+    if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->params);
+    if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->grads);
+    if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m->metrics);
+    if (rc == CLMLP_OK && clmlp_model_opt_state_count(m) >= 1)
+        rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->opt_m);
+    if (rc == CLMLP_OK && clmlp_model_opt_state_count(m) >= 2)
+        rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->opt_v);
     const float *p = m->host_params;
     float *fresh = NULL;
     if (rc == CLMLP_OK && !p) {
@@ -510,11 +526,11 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
             p = fresh;
         }
     }
-    if (rc == CLMLP_OK) rc = be_upload(be, m->params, 0, p, m->n_params);
-    if (rc == CLMLP_OK && m->opt_m) rc = be_fill(be, m->opt_m, 0, m->n_params, 0.0f);
-    if (rc == CLMLP_OK && m->opt_v) rc = be_fill(be, m->opt_v, 0, m->n_params, 0.0f);
-    if (rc == CLMLP_OK) rc = be_fill(be, m->grads, 0, m->n_params, 0.0f);
-    if (rc == CLMLP_OK) rc = model_metrics_reset(m);
+    if (rc == CLMLP_OK) rc = clmlp_be_upload(be, m->params, 0, p, m->n_params);
+    if (rc == CLMLP_OK && m->opt_m) rc = clmlp_be_fill(be, m->opt_m, 0, m->n_params, 0.0f);
+    if (rc == CLMLP_OK && m->opt_v) rc = clmlp_be_fill(be, m->opt_v, 0, m->n_params, 0.0f);
+    if (rc == CLMLP_OK) rc = clmlp_be_fill(be, m->grads, 0, m->n_params, 0.0f);
+    if (rc == CLMLP_OK) rc = clmlp_model_metrics_reset(m);
     free(fresh);
     if (rc != CLMLP_OK) {
         model_release_buffers(m);
@@ -536,11 +552,11 @@ static void workspace_widths(const clmlp_model_t *m, size_t *ys, size_t *zs, siz
     }
 }
 
-size_t model_workspace_parts(const clmlp_model_t *m, size_t rows, clmlp_mem_part *out)
+size_t clmlp_model_workspace_parts(const clmlp_model_t *m, size_t rows, clmlp_mem_part *out)
 {
     size_t ys, zs, widest;
     workspace_widths(m, &ys, &zs, &widest);
-    /* In the order model_reserve fills its buffers. */
+    /* In the order clmlp_model_reserve fills its buffers. */
     out[0] = (clmlp_mem_part){"layer scratch (z)", zs ? zs * rows : 1, CLMLP_BUF_F32, 1, 1};
     out[1] = (clmlp_mem_part){"layer outputs (y)", ys * rows, CLMLP_BUF_F32, 1, 1};
     out[2] = (clmlp_mem_part){"backprop workspace", widest * rows, CLMLP_BUF_F32, 2, 1};
@@ -551,7 +567,7 @@ size_t model_workspace_parts(const clmlp_model_t *m, size_t rows, clmlp_mem_part
     return MODEL_WORKSPACE_PARTS;
 }
 
-int model_reserve(clmlp_model_t *m, size_t rows)
+int clmlp_model_reserve(clmlp_model_t *m, size_t rows)
 {
     if (!m->be) return clmlp_set_error(CLMLP_E_INVALID, "the model is not compiled");
     if (rows == 0) return clmlp_set_error(CLMLP_E_INVALID, "a batch needs at least one row");
@@ -569,23 +585,23 @@ int model_reserve(clmlp_model_t *m, size_t rows)
         yo += m->layers[i].out;
         zo += m->layers[i].scratch;
     }
-    /* The buffers, in the order of model_workspace_parts. */
+    /* The buffers, in the order of clmlp_model_workspace_parts. */
     clmlp_buf **bufs[] = {&m->z, &m->y, &m->d0, &m->d1, &m->xb, &m->tb, &m->lb};
     size_t n_bufs = sizeof bufs / sizeof bufs[0];
     for (size_t i = 0; i < n_bufs; i++) {
-        be_buf_free(m->be, *bufs[i]);
+        clmlp_be_buf_free(m->be, *bufs[i]);
         *bufs[i] = NULL;
     }
     m->ws_rows = 0;
     clmlp_mem_part parts[MODEL_WORKSPACE_PARTS];
-    size_t n_parts = model_workspace_parts(m, rows, parts);
-    int rc = model_memory_guard(m->be, parts, n_parts, "the batch workspace");
+    size_t n_parts = clmlp_model_workspace_parts(m, rows, parts);
+    int rc = clmlp_model_memory_guard(m->be, parts, n_parts, "the batch workspace");
     for (size_t p = 0, k = 0; rc == CLMLP_OK && p < n_parts; p++)
         for (size_t c = 0; rc == CLMLP_OK && c < parts[p].count && k < n_bufs; c++)
-            rc = be_buf_alloc(m->be, parts[p].type, parts[p].n, bufs[k++]);
+            rc = clmlp_be_buf_alloc(m->be, parts[p].type, parts[p].n, bufs[k++]);
     if (rc != CLMLP_OK) {
         for (size_t i = 0; i < n_bufs; i++) {
-            be_buf_free(m->be, *bufs[i]);
+            clmlp_be_buf_free(m->be, *bufs[i]);
             *bufs[i] = NULL;
         }
         return rc;
@@ -603,7 +619,7 @@ static int check_layer(const clmlp_model_t *m, size_t i)
                                m->n_layers);
     if (m->layers[i].vt != &clmlp_layer_dense)
         return clmlp_set_error(CLMLP_E_INVALID, "layer %zu is a %s layer, not a dense one", i,
-                               model_layer_kind_name(&m->layers[i]));
+                               clmlp_model_layer_kind_name(&m->layers[i]));
     return CLMLP_OK;
 }
 
@@ -629,11 +645,11 @@ static int move_weights(clmlp_model_t *m, size_t i, float *w, float *b, int set)
         return CLMLP_OK;
     }
     if (set) {
-        if (w) CLMLP_TRY(be_upload(m->be, m->params, tw->off, w, tw->count));
-        if (b && tb) CLMLP_TRY(be_upload(m->be, m->params, tb->off, b, tb->count));
+        if (w) CLMLP_TRY(clmlp_be_upload(m->be, m->params, tw->off, w, tw->count));
+        if (b && tb) CLMLP_TRY(clmlp_be_upload(m->be, m->params, tb->off, b, tb->count));
     } else {
-        if (w) CLMLP_TRY(be_download(m->be, m->params, tw->off, w, tw->count));
-        if (b && tb) CLMLP_TRY(be_download(m->be, m->params, tb->off, b, tb->count));
+        if (w) CLMLP_TRY(clmlp_be_download(m->be, m->params, tw->off, w, tw->count));
+        if (b && tb) CLMLP_TRY(clmlp_be_download(m->be, m->params, tb->off, b, tb->count));
     }
     return CLMLP_OK;
 }
@@ -654,7 +670,7 @@ int clmlp_model_set_weights(clmlp_model_t *m, size_t i, const float *w, const fl
 int clmlp_model_get_params(const clmlp_model_t *m, float *out)
 {
     if (!m || !out) return clmlp_set_error(CLMLP_E_INVALID, "get_params: no model or buffer");
-    if (m->be) return be_download(m->be, m->params, 0, out, m->n_params);
+    if (m->be) return clmlp_be_download(m->be, m->params, 0, out, m->n_params);
     if (!m->host_params)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "the model has no weights yet: compile it or set them");
@@ -668,7 +684,7 @@ int clmlp_model_set_params(clmlp_model_t *m, const float *in)
     for (size_t i = 0; i < m->n_params; i++)
         if (!isfinite(in[i]))
             return clmlp_set_error(CLMLP_E_INVALID, "parameter %zu is not finite", i);
-    if (m->be) return be_upload(m->be, m->params, 0, in, m->n_params);
+    if (m->be) return clmlp_be_upload(m->be, m->params, 0, in, m->n_params);
     if (!m->host_params) {
         m->host_params = malloc((m->n_params ? m->n_params : 1) * sizeof *m->host_params);
         if (!m->host_params)

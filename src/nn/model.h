@@ -36,7 +36,8 @@ typedef struct {
     clmlp_buf *dx;      /* d loss / d input to write, rows x in; NULL for
                            the first layer */
     int dy_is_dz;       /* the loss gave d loss / d z of a fused output
-                           activation (Dense only) */
+                           activation, or the perceptron rule's error
+                           (Dense only): no activation backward */
 } clmlp_layer_io;
 
 /* A layer kind's functions: the unit the model, fit loop, files and CLI
@@ -78,32 +79,32 @@ extern const clmlp_layer_vt clmlp_layer_custom;
 
 /* The vt for a kind name (built-in or registered; *custom set for the
  * latter), or NULL. */
-const clmlp_layer_vt *model_layer_vt(const char *kind, const clmlp_layer_kind **custom);
+const clmlp_layer_vt *clmlp_model_layer_vt(const char *kind, const clmlp_layer_kind **custom);
 
 /* Dense's configuration bytes (units, activation, bias) as model files
  * store them. */
 #define DENSE_CONFIG_SIZE 16
-void dense_config_encode(unsigned char out[DENSE_CONFIG_SIZE], size_t units, clmlp_act act,
+void clmlp_dense_config_encode(unsigned char out[DENSE_CONFIG_SIZE], size_t units, clmlp_act act,
                          int use_bias);
 #define DROPOUT_CONFIG_SIZE 8
-void dropout_config_encode(unsigned char out[DROPOUT_CONFIG_SIZE], double rate);
+void clmlp_dropout_config_encode(unsigned char out[DROPOUT_CONFIG_SIZE], double rate);
 
 /* A layer's kind as specs and files name it ("dense", a custom name). */
-const char *model_layer_kind_name(const clmlp_layer *l);
+const char *clmlp_model_layer_kind_name(const clmlp_layer *l);
 /* ", name, name" for every registered kind (or ""), into buf. */
-const char *model_registered_kinds(char *buf, size_t size);
+const char *clmlp_model_registered_kinds(char *buf, size_t size);
 
 /* Appends a layer of vt with configuration bytes (copied). */
-int model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_layer_kind *custom,
+int clmlp_model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_layer_kind *custom,
               const void *config, size_t config_size);
 /* Refuses (naming the layer and why) a model that cannot be trained. */
-int model_check_trainable(const clmlp_model_t *m);
+int clmlp_model_check_trainable(const clmlp_model_t *m);
 
 /* Little-endian encoding for configuration bytes. */
-void le_put_u32(unsigned char *p, uint32_t v);
-void le_put_u64(unsigned char *p, uint64_t v);
-uint32_t le_get_u32(const unsigned char *p);
-uint64_t le_get_u64(const unsigned char *p);
+void clmlp_le_put_u32(unsigned char *p, uint32_t v);
+void clmlp_le_put_u64(unsigned char *p, uint64_t v);
+uint32_t clmlp_le_get_u32(const unsigned char *p);
+uint64_t clmlp_le_get_u64(const unsigned char *p);
 
 /* The state clmlp_layer_uniform draws from. */
 struct clmlp_layer_rng {
@@ -148,15 +149,15 @@ struct clmlp_model {
 };
 
 /* Recomputes offsets and parameter counts after layers change. */
-void model_layout(clmlp_model_t *m);
+void clmlp_model_layout(clmlp_model_t *m);
 /* Whether the output layer's activation and the loss form a fused pair. */
-int model_loss_fused(const clmlp_model_t *m);
+int clmlp_model_loss_fused(const clmlp_model_t *m);
 /* Makes the workspace hold at least rows rows (allocates only when it grows). */
-int model_reserve(clmlp_model_t *m, size_t rows);
+int clmlp_model_reserve(clmlp_model_t *m, size_t rows);
 
 /* Uploads ds (inputs and targets in the form the loss wants) to the device. */
-int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data *dd);
-void dev_data_free(clmlp_model_t *m, clmlp_dev_data *dd);
+int clmlp_dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data *dd);
+void clmlp_dev_data_free(clmlp_model_t *m, clmlp_dev_data *dd);
 
 /* A batch of rows on the device: where its inputs, targets and labels start.
  * t or labels is NULL when the data has none. */
@@ -167,29 +168,29 @@ typedef struct {
 } clmlp_batch;
 
 /* Gathers rows idx[start .. start+rows) of dd into the batch buffers. */
-int model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
+int clmlp_model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
                        size_t rows, clmlp_batch *b);
 /* The rows [start, start+rows) of dd in place, without copying. */
-void model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
+void clmlp_model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
                        size_t rows, clmlp_batch *b);
 /* Forward pass of the batch's inputs through every layer.  mode is one of:
  * MODEL_INFER (dropout passes through), MODEL_TRAIN (a new training step:
  * fresh dropout masks), MODEL_TRAIN_AGAIN (the last step's masks again,
  * for finite differences). */
 enum { MODEL_INFER = 0, MODEL_TRAIN = 1, MODEL_TRAIN_AGAIN = 2 };
-int model_forward(clmlp_model_t *m, const clmlp_batch *b, int mode);
+int clmlp_model_forward(clmlp_model_t *m, const clmlp_batch *b, int mode);
 /* Adds the batch's loss and correct count to metrics and, if want_grads,
  * backpropagates the batch's mean loss into m->grads. */
-int model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_grads);
+int clmlp_model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_grads);
 /* One optimizer step over the packed buffer. */
-int model_optimizer_step(clmlp_model_t *m);
+int clmlp_model_optimizer_step(clmlp_model_t *m);
 /* Zeroes the metric accumulators. */
-int model_metrics_reset(clmlp_model_t *m);
+int clmlp_model_metrics_reset(clmlp_model_t *m);
 /* Reads the accumulators: mean loss and accuracy over metric_rows rows. */
-int model_metrics_read(clmlp_model_t *m, double *loss, double *accuracy, int *nonfinite);
+int clmlp_model_metrics_read(clmlp_model_t *m, double *loss, double *accuracy, int *nonfinite);
 
 /* The optimizer's state arrays in use (0, 1 for momentum, 2 for Adam). */
-size_t model_opt_state_count(const clmlp_model_t *m);
+size_t clmlp_model_opt_state_count(const clmlp_model_t *m);
 
 /* ---- the memory guard (memory_guard.c) ---- */
 /* count buffers of n elements of type, named for messages. */
@@ -205,16 +206,16 @@ typedef struct {
  * when the parts do not fit in what be can still allocate, or one of their
  * buffers is larger than be allows in one.  what begins the message ("the
  * model", "training"). */
-int model_memory_guard(clmlp_backend_t *be, const clmlp_mem_part *parts, size_t n_parts,
+int clmlp_model_memory_guard(clmlp_backend_t *be, const clmlp_mem_part *parts, size_t n_parts,
                        const char *what);
-/* The buffers model_reserve makes for rows rows: fills out (room for
+/* The buffers clmlp_model_reserve makes for rows rows: fills out (room for
  * MODEL_WORKSPACE_PARTS) and returns how many. */
 #define MODEL_WORKSPACE_PARTS 6
-size_t model_workspace_parts(const clmlp_model_t *m, size_t rows, clmlp_mem_part *out);
-/* The buffers dev_data_upload makes for ds: fills out (room for
+size_t clmlp_model_workspace_parts(const clmlp_model_t *m, size_t rows, clmlp_mem_part *out);
+/* The buffers clmlp_dev_data_upload makes for ds: fills out (room for
  * MODEL_DATA_PARTS) and returns how many; name says which set. */
 #define MODEL_DATA_PARTS 3
-size_t model_data_parts(const clmlp_model_t *m, const clmlp_dataset_t *ds, const char *name,
+size_t clmlp_model_data_parts(const clmlp_model_t *m, const clmlp_dataset_t *ds, const char *name,
                         clmlp_mem_part *out);
 
 #endif

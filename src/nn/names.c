@@ -25,7 +25,7 @@ static const struct {
     {"sparse_cce", CLMLP_LOSS_SPARSE_CCE},
 };
 
-static const char *const opt_names[CLMLP_OPT_COUNT] = {"sgd", "adam"};
+static const char *const opt_names[CLMLP_OPT_COUNT] = {"sgd", "adam", "perceptron"};
 
 const char *clmlp_act_name(clmlp_act a)
 {

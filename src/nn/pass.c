@@ -57,14 +57,14 @@ static int host_targets(const clmlp_model_t *m, const clmlp_dataset_t *ds, const
     return CLMLP_OK;
 }
 
-size_t model_data_parts(const clmlp_model_t *m, const clmlp_dataset_t *ds, const char *name,
+size_t clmlp_model_data_parts(const clmlp_model_t *m, const clmlp_dataset_t *ds, const char *name,
                         clmlp_mem_part *out)
 {
     size_t k = 0, n_out = clmlp_model_n_outputs(m);
     if (!ds) return 0;
-    /* What dev_data_upload allocates, in its order; arrays a host-memory
+    /* What clmlp_dev_data_upload allocates, in its order; arrays a host-memory
      * device borrows cost nothing more. */
-    int lent = be_can_wrap(m->be);
+    int lent = clmlp_be_can_wrap(m->be);
     if (!lent) {
         out[k++] = (clmlp_mem_part){name, ds->n * ds->n_features, CLMLP_BUF_F32, 1, 0};
         if (ds->labels) out[k++] = (clmlp_mem_part){"labels", ds->n, CLMLP_BUF_I32, 1, 0};
@@ -80,12 +80,12 @@ size_t model_data_parts(const clmlp_model_t *m, const clmlp_dataset_t *ds, const
 static int data_buffer(clmlp_model_t *m, clmlp_buf_type type, const void *host, size_t n,
                        int lasting, clmlp_buf **out)
 {
-    if (lasting && be_can_wrap(m->be)) return be_buf_wrap(m->be, type, n, host, out);
-    CLMLP_TRY(be_buf_alloc(m->be, type, n, out));
-    return be_upload(m->be, *out, 0, host, n);
+    if (lasting && clmlp_be_can_wrap(m->be)) return clmlp_be_buf_wrap(m->be, type, n, host, out);
+    CLMLP_TRY(clmlp_be_buf_alloc(m->be, type, n, out));
+    return clmlp_be_upload(m->be, *out, 0, host, n);
 }
 
-int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data *dd)
+int clmlp_dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data *dd)
 {
     memset(dd, 0, sizeof *dd);
     if (!ds || ds->n == 0) return clmlp_set_error(CLMLP_E_INVALID, "the data set is empty");
@@ -120,38 +120,38 @@ int dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev_data 
         if (rc == CLMLP_OK) rc = data_buffer(m, CLMLP_BUF_F32, t, ds->n * out, !owned, &dd->t);
         free(owned);
     }
-    if (rc != CLMLP_OK) dev_data_free(m, dd);
+    if (rc != CLMLP_OK) clmlp_dev_data_free(m, dd);
     return rc;
 }
 
-void dev_data_free(clmlp_model_t *m, clmlp_dev_data *dd)
+void clmlp_dev_data_free(clmlp_model_t *m, clmlp_dev_data *dd)
 {
-    be_buf_free(m->be, dd->x);
-    be_buf_free(m->be, dd->t);
-    be_buf_free(m->be, dd->labels);
+    clmlp_be_buf_free(m->be, dd->x);
+    clmlp_be_buf_free(m->be, dd->t);
+    clmlp_be_buf_free(m->be, dd->labels);
     memset(dd, 0, sizeof *dd);
 }
 
-int model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
+int clmlp_model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
                        size_t rows, clmlp_batch *b)
 {
     memset(b, 0, sizeof *b);
     b->rows = rows;
-    CLMLP_TRY(be_gather_rows(m->be, rows, m->n_inputs, dd->x, m->idx, start, m->xb, 0));
+    CLMLP_TRY(clmlp_be_gather_rows(m->be, rows, m->n_inputs, dd->x, m->idx, start, m->xb, 0));
     b->x = m->xb;
     if (dd->t) {
-        CLMLP_TRY(be_gather_rows(m->be, rows, clmlp_model_n_outputs(m), dd->t, m->idx, start,
+        CLMLP_TRY(clmlp_be_gather_rows(m->be, rows, clmlp_model_n_outputs(m), dd->t, m->idx, start,
                                  m->tb, 0));
         b->t = m->tb;
     }
     if (dd->labels) {
-        CLMLP_TRY(be_gather_rows(m->be, rows, 1, dd->labels, m->idx, start, m->lb, 0));
+        CLMLP_TRY(clmlp_be_gather_rows(m->be, rows, 1, dd->labels, m->idx, start, m->lb, 0));
         b->labels = m->lb;
     }
     return CLMLP_OK;
 }
 
-void model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
+void clmlp_model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
                        size_t rows, clmlp_batch *b)
 {
     b->rows = rows;
@@ -163,7 +163,7 @@ void model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t 
     b->labels_off = start;
 }
 
-int model_forward(clmlp_model_t *m, const clmlp_batch *b, int mode)
+int clmlp_model_forward(clmlp_model_t *m, const clmlp_batch *b, int mode)
 {
     clmlp_layer_io io = {.rows = b->rows, .training = mode != MODEL_INFER, .x = b->x,
                          .x_off = b->x_off};
@@ -178,19 +178,23 @@ int model_forward(clmlp_model_t *m, const clmlp_batch *b, int mode)
     return CLMLP_OK;
 }
 
-int model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_grads)
+int clmlp_model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_grads)
 {
     const clmlp_layer *last = &m->layers[m->n_layers - 1];
     size_t rows = b->rows;
-    int fused = model_loss_fused(m);
+    int fused = clmlp_model_loss_fused(m);
     int by_labels = loss_uses_labels(m);
+    /* The perceptron rule: mean squared error's gradient 2 (y - t) / cols
+     * scaled to (y - t) for each row, summed over the batch, and passed
+     * straight through the step (clmlp_model_check_trainable: one output layer). */
+    int perceptron = m->opt.kind == CLMLP_OPT_PERCEPTRON;
+    float scale = perceptron ? 0.5f * (float)last->out : 1.0f / (float)rows;
     clmlp_buf *d = m->d0, *dn = m->d1;
-    CLMLP_TRY(be_loss_grad(m->be, m->loss, fused, rows, last->out, m->y, last->ws_off,
+    CLMLP_TRY(clmlp_be_loss_grad(m->be, m->loss, fused, rows, last->out, m->y, last->ws_off,
                            by_labels ? NULL : b->t, b->t_off, by_labels ? b->labels : NULL,
-                           b->labels_off, 1.0f / (float)rows, want_grads ? d : NULL, 0,
-                           m->metrics));
+                           b->labels_off, scale, want_grads ? d : NULL, 0, m->metrics));
     /* Accuracy by labels where the data has them, else by the targets. */
-    CLMLP_TRY(be_count_correct(m->be, rows, last->out, m->y, last->ws_off,
+    CLMLP_TRY(clmlp_be_count_correct(m->be, rows, last->out, m->y, last->ws_off,
                                b->labels ? NULL : b->t, b->t_off, b->labels, b->labels_off,
                                m->metrics));
     m->metric_rows += rows;
@@ -205,7 +209,7 @@ int model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_grads)
                              .x_off = i ? m->layers[i - 1].ws_off : b->x_off,
                              .dy = d,
                              .dx = i ? dn : NULL,
-                             .dy_is_dz = i + 1 == m->n_layers && fused};
+                             .dy_is_dz = i + 1 == m->n_layers && (fused || perceptron)};
         CLMLP_TRY(l->vt->backward(m, l, &io));
         clmlp_buf *tmp = d;
         d = dn;
@@ -214,31 +218,32 @@ int model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_grads)
     return CLMLP_OK;
 }
 
-int model_optimizer_step(clmlp_model_t *m)
+int clmlp_model_optimizer_step(clmlp_model_t *m)
 {
     const clmlp_optimizer *o = &m->opt;
     if (o->kind == CLMLP_OPT_ADAM) {
         m->opt_step++;
         double t = (double)m->opt_step;
         double lr_t = o->lr * sqrt(1.0 - pow(o->beta2, t)) / (1.0 - pow(o->beta1, t));
-        return be_adam_update(m->be, m->n_params, m->n_weights, m->params, m->grads, m->opt_m,
+        return clmlp_be_adam_update(m->be, m->n_params, m->n_weights, m->params, m->grads, m->opt_m,
                               m->opt_v, (float)lr_t, (float)o->beta1, (float)o->beta2,
                               (float)o->eps, (float)o->l2);
     }
-    return be_sgd_update(m->be, m->n_params, m->n_weights, m->params, m->grads, m->opt_m,
+    /* SGD, and the perceptron rule: w -= lr * sum of (y - t) x. */
+    return clmlp_be_sgd_update(m->be, m->n_params, m->n_weights, m->params, m->grads, m->opt_m,
                          (float)o->lr, (float)o->momentum, o->nesterov, (float)o->l2);
 }
 
-int model_metrics_reset(clmlp_model_t *m)
+int clmlp_model_metrics_reset(clmlp_model_t *m)
 {
     m->metric_rows = 0;
-    return be_fill(m->be, m->metrics, 0, CLMLP_METRIC_COUNT, 0.0f);
+    return clmlp_be_fill(m->be, m->metrics, 0, CLMLP_METRIC_COUNT, 0.0f);
 }
 
-int model_metrics_read(clmlp_model_t *m, double *loss, double *accuracy, int *nonfinite)
+int clmlp_model_metrics_read(clmlp_model_t *m, double *loss, double *accuracy, int *nonfinite)
 {
     double v[CLMLP_METRIC_COUNT];
-    CLMLP_TRY(be_download_f64(m->be, m->metrics, 0, v, CLMLP_METRIC_COUNT));
+    CLMLP_TRY(clmlp_be_download_f64(m->be, m->metrics, 0, v, CLMLP_METRIC_COUNT));
     double rows = m->metric_rows ? (double)m->metric_rows : 1.0;
     if (loss) *loss = v[CLMLP_METRIC_LOSS] / rows;
     if (accuracy) *accuracy = v[CLMLP_METRIC_CORRECT] / rows;

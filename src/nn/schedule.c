@@ -8,37 +8,37 @@
 
 #include "util/error.h"
 
-double schedule_lr_step(double lr0, double factor, size_t every, size_t e)
+double clmlp_schedule_lr_step(double lr0, double factor, size_t every, size_t e)
 {
     if (every == 0) every = 1;
     return lr0 * pow(factor, (double)(e / every));
 }
 
-double schedule_lr_exp(double lr0, double factor, size_t e)
+double clmlp_schedule_lr_exp(double lr0, double factor, size_t e)
 {
     return lr0 * pow(factor, (double)e);
 }
 
-double schedule_lr_cosine(double lr0, size_t e, size_t total)
+double clmlp_schedule_lr_cosine(double lr0, size_t e, size_t total)
 {
     if (total == 0 || e >= total) return 0.0;
     const double pi = 3.14159265358979323846;
     return lr0 * 0.5 * (1.0 + cos(pi * (double)e / (double)total));
 }
 
-double schedule_lr_at(const schedule_params *p, size_t e)
+double clmlp_schedule_lr_at(const schedule_params *p, size_t e)
 {
     double lr = p->lr0;
     switch (p->kind) {
-    case CLMLP_LR_STEP: lr = schedule_lr_step(p->lr0, p->factor, p->every, e); break;
-    case CLMLP_LR_EXP: lr = schedule_lr_exp(p->lr0, p->factor, e); break;
-    case CLMLP_LR_COSINE: lr = schedule_lr_cosine(p->lr0, e, p->total); break;
+    case CLMLP_LR_STEP: lr = clmlp_schedule_lr_step(p->lr0, p->factor, p->every, e); break;
+    case CLMLP_LR_EXP: lr = clmlp_schedule_lr_exp(p->lr0, p->factor, e); break;
+    case CLMLP_LR_COSINE: lr = clmlp_schedule_lr_cosine(p->lr0, e, p->total); break;
     default: break;
     }
     return lr > p->min_lr ? lr : p->min_lr;
 }
 
-void schedule_watch_init(schedule_watch *w, int higher_better, double min_delta)
+void clmlp_schedule_watch_init(schedule_watch *w, int higher_better, double min_delta)
 {
     memset(w, 0, sizeof *w);
     w->higher_better = higher_better;
@@ -46,7 +46,7 @@ void schedule_watch_init(schedule_watch *w, int higher_better, double min_delta)
     w->best = higher_better ? -INFINITY : INFINITY;
 }
 
-int schedule_watch_update(schedule_watch *w, double value, size_t epoch)
+int clmlp_schedule_watch_update(schedule_watch *w, double value, size_t epoch)
 {
     /* NaN compares false either way, so it never improves. */
     int better = w->higher_better ? value > w->best + w->min_delta
@@ -61,7 +61,7 @@ int schedule_watch_update(schedule_watch *w, double value, size_t epoch)
     return 0;
 }
 
-void schedule_plateau_init(schedule_plateau *p, double lr0, double factor, size_t patience,
+void clmlp_schedule_plateau_init(schedule_plateau *p, double lr0, double factor, size_t patience,
                            size_t cooldown, double min_delta, double min_lr)
 {
     memset(p, 0, sizeof *p);
@@ -70,12 +70,12 @@ void schedule_plateau_init(schedule_plateau *p, double lr0, double factor, size_
     p->min_lr = min_lr;
     p->patience = patience;
     p->cooldown = cooldown;
-    schedule_watch_init(&p->watch, 0, min_delta);
+    clmlp_schedule_watch_init(&p->watch, 0, min_delta);
 }
 
-int schedule_plateau_update(schedule_plateau *p, double val_loss, size_t epoch)
+int clmlp_schedule_plateau_update(schedule_plateau *p, double val_loss, size_t epoch)
 {
-    int improved = schedule_watch_update(&p->watch, val_loss, epoch);
+    int improved = clmlp_schedule_watch_update(&p->watch, val_loss, epoch);
     /* The epochs of a cooldown are not counted against the new lr. */
     int cooling = p->cooldown_left > 0;
     if (cooling) {

@@ -17,7 +17,7 @@
 static void cpu_free(void *vctx)
 {
     cpu_ctx *c = vctx;
-    if (c && c->blas_threads_before > 0) cpu_blas_set_threads(c->blas_threads_before);
+    if (c && c->blas_threads_before > 0) clmlp_cpu_blas_set_threads(c->blas_threads_before);
     free(c);
 }
 
@@ -31,30 +31,30 @@ static int cpu_synchronize(void *ctx)
 const clmlp_backend_i clmlp_cpu_iface = {
     .name = "cpu",
     .free = cpu_free,
-    .mem_info = cpu_mem_info,
-    .buf_alloc = cpu_buf_alloc,
-    .buf_wrap = cpu_buf_wrap,
-    .buf_free = cpu_buf_free,
-    .upload = cpu_upload,
-    .download = cpu_download,
-    .upload_f64 = cpu_upload_f64,
-    .download_f64 = cpu_download_f64,
-    .copy = cpu_copy,
-    .fill = cpu_fill,
+    .mem_info = clmlp_cpu_mem_info,
+    .buf_alloc = clmlp_cpu_buf_alloc,
+    .buf_wrap = clmlp_cpu_buf_wrap,
+    .buf_free = clmlp_cpu_buf_free,
+    .upload = clmlp_cpu_upload,
+    .download = clmlp_cpu_download,
+    .upload_f64 = clmlp_cpu_upload_f64,
+    .download_f64 = clmlp_cpu_download_f64,
+    .copy = clmlp_cpu_copy,
+    .fill = clmlp_cpu_fill,
     .synchronize = cpu_synchronize,
-    .gemm = cpu_gemm,
-    .bias_act_forward = cpu_bias_act_forward,
-    .act_backward = cpu_act_backward,
-    .bias_grad = cpu_bias_grad,
-    .dropout = cpu_dropout,
-    .custom_forward = cpu_custom_forward,
-    .custom_backward = cpu_custom_backward,
-    .loss_grad = cpu_loss_grad,
-    .count_correct = cpu_count_correct,
-    .gather_rows = cpu_gather_rows,
-    .nonfinite_check = cpu_nonfinite_check,
-    .sgd_update = cpu_sgd_update,
-    .adam_update = cpu_adam_update,
+    .gemm = clmlp_cpu_gemm,
+    .bias_act_forward = clmlp_cpu_bias_act_forward,
+    .act_backward = clmlp_cpu_act_backward,
+    .bias_grad = clmlp_cpu_bias_grad,
+    .dropout = clmlp_cpu_dropout,
+    .custom_forward = clmlp_cpu_custom_forward,
+    .custom_backward = clmlp_cpu_custom_backward,
+    .loss_grad = clmlp_cpu_loss_grad,
+    .count_correct = clmlp_cpu_count_correct,
+    .gather_rows = clmlp_cpu_gather_rows,
+    .nonfinite_check = clmlp_cpu_nonfinite_check,
+    .sgd_update = clmlp_cpu_sgd_update,
+    .adam_update = clmlp_cpu_adam_update,
 };
 
 /* The CPU's model name from /proc/cpuinfo, or "CPU". */
@@ -98,7 +98,7 @@ int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
     /* The BLAS and the loops run on the same threads. */
     if (want != c->blas.threads) {
         c->blas_threads_before = c->blas.threads;
-        cpu_blas_set_threads(want);
+        clmlp_cpu_blas_set_threads(want);
         clmlp_blas_describe(&c->blas);
     }
     c->threads = want;

@@ -179,7 +179,7 @@ void clmlp_blas_describe(clmlp_blas_info *o)
     }
 }
 
-void cpu_blas_set_threads(int n)
+void clmlp_cpu_blas_set_threads(int n)
 {
     if (openblas_set_num_threads)
         openblas_set_num_threads(n);

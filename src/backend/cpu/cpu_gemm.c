@@ -58,7 +58,7 @@ static void sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float 
 
 /* C = alpha op(A) op(B) + beta C.  k == 0 (C = beta C) is done here, since
  * BLASes differ on a zero inner size; beta == 0 overwrites C, NaN included. */
-int cpu_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+int clmlp_cpu_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
              const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
              size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc)
 {

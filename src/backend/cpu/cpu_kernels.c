@@ -84,7 +84,7 @@ CPU_INLINE void softmax_row(size_t n, const float *restrict z, float *restrict y
 }
 
 CPU_CLONES
-void cpu_bias_act_rows(clmlp_act act, size_t rows, size_t cols, float *z, const float *bias,
+void clmlp_cpu_bias_act_rows(clmlp_act act, size_t rows, size_t cols, float *z, const float *bias,
                        float *y)
 {
     if (bias)
@@ -102,7 +102,7 @@ void cpu_bias_act_rows(clmlp_act act, size_t rows, size_t cols, float *z, const 
 }
 
 CPU_CLONES
-void cpu_act_backward_rows(clmlp_act act, size_t rows, size_t cols, const float *z,
+void clmlp_cpu_act_backward_rows(clmlp_act act, size_t rows, size_t cols, const float *z,
                            const float *y, const float *dy, float *dz)
 {
     size_t n = rows * cols;
@@ -155,7 +155,7 @@ void cpu_act_backward_rows(clmlp_act act, size_t rows, size_t cols, const float 
 }
 
 CPU_CLONES
-void cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *dz, double *db)
+void clmlp_cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *dz, double *db)
 {
     /* Row by row, so both walks are contiguous; double sums, as the reference. */
     for (size_t r = 0; r < rows; r++) {
@@ -167,7 +167,7 @@ void cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *dz, do
 /* ---- dropout ---------------------------------------------------------------- */
 
 CPU_CLONES
-void cpu_dropout_range(size_t from, size_t to, const float *in, float *out, uint32_t threshold,
+void clmlp_cpu_dropout_range(size_t from, size_t to, const float *in, float *out, uint32_t threshold,
                        float scale, uint64_t seed)
 {
     /* in and out may be one array (element for element), so no restrict.
@@ -215,7 +215,7 @@ CPU_INLINE float one_minus_clip(float y)
 }
 
 CPU_CLONES
-double cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols, const float *y,
+double clmlp_cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols, const float *y,
                      const float *t, const int32_t *lab, float scale, float *g)
 {
     double total = 0.0;
@@ -281,7 +281,7 @@ CPU_INLINE size_t argmax(const float *v, size_t n)
     return best;
 }
 
-size_t cpu_correct_rows(size_t rows, size_t cols, const float *y, const float *t,
+size_t clmlp_cpu_correct_rows(size_t rows, size_t cols, const float *y, const float *t,
                         const int32_t *lab)
 {
     size_t correct = 0;
@@ -299,7 +299,7 @@ size_t cpu_correct_rows(size_t rows, size_t cols, const float *y, const float *t
 }
 
 CPU_CLONES
-int cpu_any_nonfinite(const float *x, size_t n)
+int clmlp_cpu_any_nonfinite(const float *x, size_t n)
 {
     /* x - x is 0 for finite x and NaN for NaN or Inf; summing the flags keeps
      * the loop free of early exits, so it vectorises. */
@@ -311,7 +311,7 @@ int cpu_any_nonfinite(const float *x, size_t n)
 /* ---- optimizers ------------------------------------------------------------- */
 
 CPU_CLONES
-void cpu_sgd_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *v,
+void clmlp_cpu_sgd_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *v,
                    float lr, float momentum, int nesterov, float l2)
 {
     float *restrict W = w;
@@ -342,7 +342,7 @@ void cpu_sgd_range(size_t from, size_t to, size_t n_decay, float *w, const float
 }
 
 CPU_CLONES
-void cpu_adam_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *m,
+void clmlp_cpu_adam_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *m,
                     float *v, float lr_t, float beta1, float beta2, float eps, float l2)
 {
     float *restrict W = w, *restrict M = m, *restrict V = v;

@@ -9,7 +9,7 @@
  * stack (2 KB), so nothing is allocated. */
 #define BIAS_BLOCK 256
 
-int cpu_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
+int clmlp_cpu_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
                          size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
                          size_t off_y)
 {
@@ -21,12 +21,12 @@ int cpu_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t cols, cl
     for (int t = 0; t < nt; t++) {
         size_t a, b;
         cpu_part(rows, t, nt, &a, &b);
-        cpu_bias_act_rows(act, b - a, cols, Z + a * cols, B, Y + a * cols);
+        clmlp_cpu_bias_act_rows(act, b - a, cols, Z + a * cols, B, Y + a * cols);
     }
     return CLMLP_OK;
 }
 
-int cpu_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
+int clmlp_cpu_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
                      size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
                      size_t off_dy, clmlp_buf *dz, size_t off_dz)
 {
@@ -39,14 +39,14 @@ int cpu_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols, const 
         size_t a, b;
         cpu_part(rows, t, nt, &a, &b);
         size_t o = a * cols;
-        cpu_act_backward_rows(act, b - a, cols, Z + o, Y + o, DY + o, DZ + o);
+        clmlp_cpu_act_backward_rows(act, b - a, cols, Z + o, Y + o, DY + o, DZ + o);
     }
     return CLMLP_OK;
 }
 
 /* db[j] = sum over rows of dz[r][j], summed in double like the reference,
  * a block of columns at a time (blocks split over the threads). */
-int cpu_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
+int clmlp_cpu_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
                   clmlp_buf *db, size_t off_db)
 {
     cpu_ctx *ctx = vctx;
@@ -58,7 +58,7 @@ int cpu_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz, siz
     for (size_t blk = 0; blk < blocks; blk++) {
         size_t j0 = blk * BIAS_BLOCK, w = cols - j0 < BIAS_BLOCK ? cols - j0 : BIAS_BLOCK;
         double acc[BIAS_BLOCK] = {0};
-        cpu_bias_grad_cols(rows, w, cols, DZ + j0, acc);
+        clmlp_cpu_bias_grad_cols(rows, w, cols, DZ + j0, acc);
         for (size_t j = 0; j < w; j++) DB[j0 + j] = (float)acc[j];
     }
     return CLMLP_OK;
@@ -66,7 +66,7 @@ int cpu_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz, siz
 
 /* Dropout over n values, in equal ranges over the threads: each value's
  * mask depends on its index alone, so the split changes nothing. */
-int cpu_dropout(void *vctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
+int clmlp_cpu_dropout(void *vctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
                 size_t off_out, uint32_t threshold, float scale, uint64_t seed)
 {
     cpu_ctx *ctx = vctx;
@@ -78,7 +78,7 @@ int cpu_dropout(void *vctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_
         size_t a, b;
         cpu_part(n, t, nt, &a, &b);
         /* Index i of the op is X[i]: the ranges index from the op's start. */
-        cpu_dropout_range(a, b, X, Y, threshold, scale, seed);
+        clmlp_cpu_dropout_range(a, b, X, Y, threshold, scale, seed);
     }
     return CLMLP_OK;
 }
@@ -100,7 +100,7 @@ static clmlp_layer_args_f32 custom_args(const clmlp_custom_call *c, int backward
 }
 
 /* The kind's forward_f32 on the call's operands. */
-int cpu_custom_forward(void *vctx, const clmlp_custom_call *c)
+int clmlp_cpu_custom_forward(void *vctx, const clmlp_custom_call *c)
 {
     (void)vctx;
     if (!c->kind->forward_f32)
@@ -111,7 +111,7 @@ int cpu_custom_forward(void *vctx, const clmlp_custom_call *c)
 }
 
 /* The kind's backward_f32: dx (if asked for) and every tensor's gradient. */
-int cpu_custom_backward(void *vctx, const clmlp_custom_call *c)
+int clmlp_cpu_custom_backward(void *vctx, const clmlp_custom_call *c)
 {
     (void)vctx;
     if (!c->kind->backward_f32)

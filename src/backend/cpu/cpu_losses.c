@@ -9,14 +9,14 @@
 #include "backend/cpu/cpu_internal.h"
 #include "util/error.h"
 
-int cpu_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
+int clmlp_cpu_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                   const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
                   const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
                   size_t off_grad, clmlp_buf *metrics)
 {
     cpu_ctx *ctx = vctx;
     const int32_t *L = labels ? cpu_i(labels) + off_labels : NULL;
-    if (loss == CLMLP_LOSS_SPARSE_CCE) CLMLP_TRY(check_labels_in_range("loss_grad", L, rows, cols));
+    if (loss == CLMLP_LOSS_SPARSE_CCE) CLMLP_TRY(clmlp_check_labels_in_range("loss_grad", L, rows, cols));
     const float *Y = cpu_f(y) + off_y, *T = t ? cpu_f(t) + off_t : NULL;
     float *G = grad ? cpu_f(grad) + off_grad : NULL;
     double part[CPU_MAX_THREADS];
@@ -25,7 +25,7 @@ int cpu_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size_t co
     for (int k = 0; k < nt; k++) {
         size_t a, b;
         cpu_part(rows, k, nt, &a, &b);
-        part[k] = cpu_loss_rows(loss, fused, b - a, cols, Y + a * cols, T ? T + a * cols : NULL,
+        part[k] = clmlp_cpu_loss_rows(loss, fused, b - a, cols, Y + a * cols, T ? T + a * cols : NULL,
                                 L ? L + a : NULL, scale, G ? G + a * cols : NULL);
     }
     double total = 0.0;
@@ -36,14 +36,14 @@ int cpu_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size_t co
     return CLMLP_OK;
 }
 
-int cpu_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+int clmlp_cpu_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
                       const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
                       size_t off_labels, clmlp_buf *metrics)
 {
     cpu_ctx *ctx = vctx;
     const int32_t *L = labels ? cpu_i(labels) + off_labels : NULL;
     /* A single output is a binary classifier, whose labels are 0 and 1. */
-    if (L) CLMLP_TRY(check_labels_in_range("count_correct", L, rows, cols > 1 ? cols : 2));
+    if (L) CLMLP_TRY(clmlp_check_labels_in_range("count_correct", L, rows, cols > 1 ? cols : 2));
     const float *Y = cpu_f(y) + off_y, *T = t ? cpu_f(t) + off_t : NULL;
     size_t part[CPU_MAX_THREADS];
     int nt = cpu_team(ctx, rows * cols, rows);
@@ -51,7 +51,7 @@ int cpu_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf *y, 
     for (int k = 0; k < nt; k++) {
         size_t a, b;
         cpu_part(rows, k, nt, &a, &b);
-        part[k] = cpu_correct_rows(b - a, cols, Y + a * cols, T ? T + a * cols : NULL,
+        part[k] = clmlp_cpu_correct_rows(b - a, cols, Y + a * cols, T ? T + a * cols : NULL,
                                    L ? L + a : NULL);
     }
     size_t correct = 0;
@@ -60,7 +60,7 @@ int cpu_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf *y, 
     return CLMLP_OK;
 }
 
-int cpu_nonfinite_check(void *vctx, const clmlp_buf *x, size_t off, size_t n,
+int clmlp_cpu_nonfinite_check(void *vctx, const clmlp_buf *x, size_t off, size_t n,
                         clmlp_buf *metrics)
 {
     cpu_ctx *ctx = vctx;
@@ -71,7 +71,7 @@ int cpu_nonfinite_check(void *vctx, const clmlp_buf *x, size_t off, size_t n,
     for (int k = 0; k < nt; k++) {
         size_t a, b;
         cpu_part(n, k, nt, &a, &b);
-        bad |= cpu_any_nonfinite(X + a, b - a);
+        bad |= clmlp_cpu_any_nonfinite(X + a, b - a);
     }
     if (bad) cpu_f(metrics)[CLMLP_METRIC_NONFINITE] = 1.0f;
     return CLMLP_OK;

@@ -25,7 +25,7 @@
 /* Bytes one element of either type takes. */
 #define ELEM 4u
 
-int cpu_mem_info(void *ctx, clmlp_mem_info *out)
+int clmlp_cpu_mem_info(void *ctx, clmlp_mem_info *out)
 {
     (void)ctx;
     out->f32_bytes = ELEM;
@@ -57,7 +57,7 @@ static void *map_zeroed(size_t bytes)
 }
 
 /* A zero-filled buffer of n elements (one at least, so data is never NULL). */
-int cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out)
+int clmlp_cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out)
 {
     (void)ctx;
     size_t count = n ? n : 1;
@@ -94,7 +94,7 @@ int cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out)
  * set a training run gathers from need not be copied (MNIST: 188 MB less,
  * and the start of training no longer waits for the copy's page faults).
  * The ops only read it (the contract refuses it as an output). */
-int cpu_buf_wrap(void *ctx, clmlp_buf_type type, size_t n, const void *host, clmlp_buf **out)
+int clmlp_cpu_buf_wrap(void *ctx, clmlp_buf_type type, size_t n, const void *host, clmlp_buf **out)
 {
     (void)ctx;
     (void)type;
@@ -106,7 +106,7 @@ int cpu_buf_wrap(void *ctx, clmlp_buf_type type, size_t n, const void *host, clm
     return CLMLP_OK;
 }
 
-void cpu_buf_free(void *ctx, clmlp_buf *buf)
+void clmlp_cpu_buf_free(void *ctx, clmlp_buf *buf)
 {
     (void)ctx;
     if (!buf) return;
@@ -118,14 +118,14 @@ void cpu_buf_free(void *ctx, clmlp_buf *buf)
     free(b);
 }
 
-int cpu_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n)
+int clmlp_cpu_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n)
 {
     (void)ctx;
     if (n) memcpy(cpu_f(dst) + off, src, n * ELEM);
     return CLMLP_OK;
 }
 
-int cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n)
+int clmlp_cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n)
 {
     (void)ctx;
     if (n) memcpy(dst, cpu_f(src) + off, n * ELEM);
@@ -134,7 +134,7 @@ int cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t 
 
 /* Doubles in and out of an F32 buffer, each rounded to float on the way in
  * (the wrappers would do the same through a temporary array). */
-int cpu_upload_f64(void *ctx, clmlp_buf *dst, size_t off, const double *src, size_t n)
+int clmlp_cpu_upload_f64(void *ctx, clmlp_buf *dst, size_t off, const double *src, size_t n)
 {
     (void)ctx;
     float *d = cpu_f(dst) + off;
@@ -142,7 +142,7 @@ int cpu_upload_f64(void *ctx, clmlp_buf *dst, size_t off, const double *src, siz
     return CLMLP_OK;
 }
 
-int cpu_download_f64(void *ctx, const clmlp_buf *src, size_t off, double *dst, size_t n)
+int clmlp_cpu_download_f64(void *ctx, const clmlp_buf *src, size_t off, double *dst, size_t n)
 {
     (void)ctx;
     const float *s = cpu_f(src) + off;
@@ -151,7 +151,7 @@ int cpu_download_f64(void *ctx, const clmlp_buf *src, size_t off, double *dst, s
 }
 
 /* Overlapping ranges of one buffer move like memmove. */
-int cpu_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
+int clmlp_cpu_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
              size_t n)
 {
     (void)ctx;
@@ -160,7 +160,7 @@ int cpu_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, si
 }
 
 /* For int32 buffers the contract made sure value is a whole int32. */
-int cpu_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value)
+int clmlp_cpu_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value)
 {
     (void)ctx;
     if (b->type == CLMLP_BUF_F32) {
@@ -175,13 +175,13 @@ int cpu_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value)
 
 /* dst rows = src rows picked by idx, after every index is checked; one
  * memcpy a row (a batch of MNIST rows is 100 copies of 3 KB). */
-int cpu_gather_rows(void *vctx, size_t rows, size_t cols, const clmlp_buf *src,
+int clmlp_cpu_gather_rows(void *vctx, size_t rows, size_t cols, const clmlp_buf *src,
                     const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
 {
     cpu_ctx *ctx = vctx;
     if (rows == 0 || cols == 0) return CLMLP_OK;
     const int32_t *ix = cpu_i(idx) + idx_off;
-    CLMLP_TRY(check_rows_in_range("gather_rows", ix, rows, src->n / cols, cols));
+    CLMLP_TRY(clmlp_check_rows_in_range("gather_rows", ix, rows, src->n / cols, cols));
     const char *from = (const char *)cpu_f(src);
     char *to = (char *)(cpu_f(dst) + off_dst);
     size_t row_bytes = cols * ELEM;

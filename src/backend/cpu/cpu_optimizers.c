@@ -3,7 +3,7 @@
 #include "backend/cpu/cpu_internal.h"
 #include "util/error.h"
 
-int cpu_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+int clmlp_cpu_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
                    clmlp_buf *vel, float lr, float momentum, int nesterov, float l2)
 {
     cpu_ctx *ctx = vctx;
@@ -14,12 +14,12 @@ int cpu_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clm
     for (int k = 0; k < nt; k++) {
         size_t a, b;
         cpu_part(n, k, nt, &a, &b);
-        cpu_sgd_range(a, b, n_decay, W, G, V, lr, momentum, nesterov, l2);
+        clmlp_cpu_sgd_range(a, b, n_decay, W, G, V, lr, momentum, nesterov, l2);
     }
     return CLMLP_OK;
 }
 
-int cpu_adam_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+int clmlp_cpu_adam_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
                     clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
                     float eps, float l2)
 {
@@ -31,7 +31,7 @@ int cpu_adam_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const cl
     for (int k = 0; k < nt; k++) {
         size_t a, b;
         cpu_part(n, k, nt, &a, &b);
-        cpu_adam_range(a, b, n_decay, W, G, M, V, lr_t, beta1, beta2, eps, l2);
+        clmlp_cpu_adam_range(a, b, n_decay, W, G, M, V, lr_t, beta1, beta2, eps, l2);
     }
     return CLMLP_OK;
 }

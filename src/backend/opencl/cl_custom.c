@@ -20,9 +20,9 @@ enum { CUSTOM_FORWARD, CUSTOM_BACKWARD_INPUT, CUSTOM_BACKWARD_PARAMS, CUSTOM_KER
 
 /* A configuration's bytes on the device, with the host copy that keys it. */
 typedef struct custom_config {
-    size_t size;        /* the kind's config_size (0: mem is one zero byte) */
+    size_t size;         /* the kind's config_size (0: mem is one zero byte) */
     unsigned char *host; /* size bytes (NULL for 0) */
-    cl_mem mem;         /* read-only, max(size, 1) bytes */
+    cl_mem mem;          /* read-only, max(size, 1) bytes */
     struct custom_config *next;
 } custom_config;
 
@@ -214,15 +214,15 @@ static int shapes_fit(const clmlp_custom_call *c)
 static void begin(clk_call *k, clmlp_cl_ctx *ctx, const clmlp_cl_custom *e, int which,
                   const clmlp_custom_call *c, const size_t *p_off)
 {
-    /* Work-group size 0: these kernels run with clk_run_exact. */
-    clk_begin_kernel(k, ctx, e->kernels[which], kernel_name(c->kind, which), 0);
-    clk_uint(k, c->rows);
-    clk_uint(k, c->in);
-    clk_uint(k, c->out);
-    clk_mem(k, c->x);
-    clk_uint(k, c->x_off);
-    clk_mem(k, c->params ? c->params : c->x); /* unread without tensors */
-    clk_uint4(k, p_off);
+    /* Work-group size 0: these kernels run with clmlp_clk_run_exact. */
+    clmlp_clk_begin_kernel(k, ctx, e->kernels[which], kernel_name(c->kind, which), 0);
+    clmlp_clk_uint(k, c->rows);
+    clmlp_clk_uint(k, c->in);
+    clmlp_clk_uint(k, c->out);
+    clmlp_clk_mem(k, c->x);
+    clmlp_clk_uint(k, c->x_off);
+    clmlp_clk_mem(k, c->params ? c->params : c->x); /* unread without tensors */
+    clmlp_clk_uint4(k, p_off);
 }
 
 /* The tensors' offsets as the kernels take them, unused ones 0. */
@@ -245,10 +245,10 @@ int clmlp_cl_custom_forward(void *vctx, const clmlp_custom_call *c)
     tensor_offsets(c, p_off);
     clk_call k;
     begin(&k, ctx, e, CUSTOM_FORWARD, c, p_off);
-    clk_mem(&k, c->y);
-    clk_uint(&k, c->y_off);
-    clk_cl_mem(&k, config);
-    return clk_run_exact(&k, c->rows);
+    clmlp_clk_mem(&k, c->y);
+    clmlp_clk_uint(&k, c->y_off);
+    clmlp_clk_cl_mem(&k, config);
+    return clmlp_clk_run_exact(&k, c->rows);
 }
 
 /* cl_backward_input over the rows (only when dx is wanted), then
@@ -266,22 +266,22 @@ int clmlp_cl_custom_backward(void *vctx, const clmlp_custom_call *c)
     clk_call k;
     if (c->dx) {
         begin(&k, ctx, e, CUSTOM_BACKWARD_INPUT, c, p_off);
-        clk_mem(&k, c->dy);
-        clk_uint(&k, c->dy_off);
-        clk_mem(&k, c->dx);
-        clk_uint(&k, c->dx_off);
-        clk_cl_mem(&k, config);
-        CLMLP_TRY(clk_run_exact(&k, c->rows));
+        clmlp_clk_mem(&k, c->dy);
+        clmlp_clk_uint(&k, c->dy_off);
+        clmlp_clk_mem(&k, c->dx);
+        clmlp_clk_uint(&k, c->dx_off);
+        clmlp_clk_cl_mem(&k, config);
+        CLMLP_TRY(clmlp_clk_run_exact(&k, c->rows));
     }
     for (size_t t = 0; t < c->n_tensors; t++) {
         begin(&k, ctx, e, CUSTOM_BACKWARD_PARAMS, c, p_off);
-        clk_mem(&k, c->dy);
-        clk_uint(&k, c->dy_off);
-        clk_mem(&k, c->grads);
-        clk_uint4(&k, p_off); /* gradients sit where their parameters do */
-        clk_uint(&k, t);
-        clk_cl_mem(&k, config);
-        CLMLP_TRY(clk_run_exact(&k, c->p_count[t]));
+        clmlp_clk_mem(&k, c->dy);
+        clmlp_clk_uint(&k, c->dy_off);
+        clmlp_clk_mem(&k, c->grads);
+        clmlp_clk_uint4(&k, p_off); /* gradients sit where their parameters do */
+        clmlp_clk_uint(&k, t);
+        clmlp_clk_cl_mem(&k, config);
+        CLMLP_TRY(clmlp_clk_run_exact(&k, c->p_count[t]));
     }
     return CLMLP_OK;
 }

@@ -33,14 +33,14 @@ int clmlp_cl_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size
     if (m == 0 || n == 0) return CLMLP_OK;
     if (k == 0) {
         clk_call call;
-        clk_begin(&call, ctx, CLK_SCALE_MATRIX);
-        clk_uint(&call, m);
-        clk_uint(&call, n);
-        clk_mem(&call, c);
-        clk_uint(&call, off_c);
-        clk_uint(&call, ldc);
-        clk_float(&call, beta);
-        return clk_run_2d(&call, n, m);
+        clmlp_clk_begin(&call, ctx, CLK_SCALE_MATRIX);
+        clmlp_clk_uint(&call, m);
+        clmlp_clk_uint(&call, n);
+        clmlp_clk_mem(&call, c);
+        clmlp_clk_uint(&call, off_c);
+        clmlp_clk_uint(&call, ldc);
+        clmlp_clk_float(&call, beta);
+        return clmlp_clk_run_2d(&call, n, m);
     }
     /* Profiling: a marker before the call and CLBlast's event after it. */
     cl_event since = NULL, ev = NULL;

@@ -242,7 +242,7 @@ void clmlp_cl_queue_window_close(clmlp_cl_ctx *ctx);
 /* ---- cl_launch.c ---- */
 /* One kernel launch being prepared: arguments are appended in order and the
  * first failure is remembered, so a launch reads as a list of clk_* calls
- * followed by clk_run. */
+ * followed by clmlp_clk_run. */
 typedef struct {
     clmlp_cl_ctx *ctx;
     cl_kernel kernel;
@@ -254,30 +254,30 @@ typedef struct {
 } clk_call;
 
 /* Starts a launch of one of the backend's own kernels. */
-void clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id);
+void clmlp_clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id);
 /* Starts a launch of another kernel (a custom layer's) of work-group size wg. */
-void clk_begin_kernel(clk_call *c, clmlp_cl_ctx *ctx, cl_kernel kernel, const char *name,
+void clmlp_clk_begin_kernel(clk_call *c, clmlp_cl_ctx *ctx, cl_kernel kernel, const char *name,
                       size_t wg);
-void clk_mem(clk_call *c, const clmlp_buf *b);
-void clk_cl_mem(clk_call *c, cl_mem m);
-void clk_uint(clk_call *c, size_t v); /* v must fit in 32 bits (checked by callers) */
-void clk_int(clk_call *c, int v);
-void clk_float(clk_call *c, float v);
-void clk_ulong(clk_call *c, uint64_t v);
-void clk_uint4(clk_call *c, const size_t v[4]); /* each must fit in 32 bits */
-void clk_local(clk_call *c, size_t bytes);
+void clmlp_clk_mem(clk_call *c, const clmlp_buf *b);
+void clmlp_clk_cl_mem(clk_call *c, cl_mem m);
+void clmlp_clk_uint(clk_call *c, size_t v); /* v must fit in 32 bits (checked by callers) */
+void clmlp_clk_int(clk_call *c, int v);
+void clmlp_clk_float(clk_call *c, float v);
+void clmlp_clk_ulong(clk_call *c, uint64_t v);
+void clmlp_clk_uint4(clk_call *c, const size_t v[4]); /* each must fit in 32 bits */
+void clmlp_clk_local(clk_call *c, size_t bytes);
 /* Launches over `items` work-items (rounded up to the kernel's work-group
  * size; the kernels ignore the extra ones).  items == 0 launches nothing. */
-int clk_run(clk_call *c, size_t items);
+int clmlp_clk_run(clk_call *c, size_t items);
 /* Launches a 2-D range of cols x rows work-items (dimension 0 the column),
  * each rounded up to the work-group's extent in it. */
-int clk_run_2d(clk_call *c, size_t cols, size_t rows);
+int clmlp_clk_run_2d(clk_call *c, size_t cols, size_t rows);
 /* Launches exactly one work-group of c->wg work-items. */
-int clk_run_one_group(clk_call *c);
+int clmlp_clk_run_one_group(clk_call *c);
 /* Launches exactly `items` work-items, in groups the driver picks: for
  * kernels that may not expect work-items past their range (a custom
  * layer's).  items == 0 launches nothing. */
-int clk_run_exact(clk_call *c, size_t items);
+int clmlp_clk_run_exact(clk_call *c, size_t items);
 
 /* ---- cl_memory.c ---- */
 /* Arguments reach the slots checked (backend_check.c).  Kernel arguments

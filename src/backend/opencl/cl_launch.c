@@ -7,7 +7,7 @@
 #include "util/error.h"
 
 /* Starts preparing a launch of kernel (named name, in groups of wg). */
-void clk_begin_kernel(clk_call *c, clmlp_cl_ctx *ctx, cl_kernel kernel, const char *name,
+void clmlp_clk_begin_kernel(clk_call *c, clmlp_cl_ctx *ctx, cl_kernel kernel, const char *name,
                       size_t wg)
 {
     c->ctx = ctx;
@@ -20,9 +20,9 @@ void clk_begin_kernel(clk_call *c, clmlp_cl_ctx *ctx, cl_kernel kernel, const ch
 }
 
 /* Starts preparing a launch of the backend's kernel id. */
-void clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id)
+void clmlp_clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id)
 {
-    clk_begin_kernel(c, ctx, ctx->kernels[id], clmlp_cl_kernel_names[id], ctx->kernel_wg[id]);
+    clmlp_clk_begin_kernel(c, ctx, ctx->kernels[id], clmlp_cl_kernel_names[id], ctx->kernel_wg[id]);
 }
 
 /* Sets the next argument from size bytes at value, remembering a failure. */
@@ -38,34 +38,34 @@ static void clk_arg(clk_call *c, size_t size, const void *value)
 }
 
 /* Appends a buffer argument. */
-void clk_cl_mem(clk_call *c, cl_mem m) { clk_arg(c, sizeof m, &m); }
+void clmlp_clk_cl_mem(clk_call *c, cl_mem m) { clk_arg(c, sizeof m, &m); }
 
 /* Appends the cl_mem of one of our buffers. */
-void clk_mem(clk_call *c, const clmlp_buf *b) { clk_cl_mem(c, clmlp_cl_mem(b)); }
+void clmlp_clk_mem(clk_call *c, const clmlp_buf *b) { clmlp_clk_cl_mem(c, clmlp_cl_mem(b)); }
 
 /* Appends a uint argument (callers have checked that v fits). */
-void clk_uint(clk_call *c, size_t v)
+void clmlp_clk_uint(clk_call *c, size_t v)
 {
     cl_uint u = (cl_uint)v;
     clk_arg(c, sizeof u, &u);
 }
 
 /* Appends an int argument. */
-void clk_int(clk_call *c, int v)
+void clmlp_clk_int(clk_call *c, int v)
 {
     cl_int i = (cl_int)v;
     clk_arg(c, sizeof i, &i);
 }
 
 /* Appends a float argument. */
-void clk_float(clk_call *c, float v)
+void clmlp_clk_float(clk_call *c, float v)
 {
     cl_float f = v;
     clk_arg(c, sizeof f, &f);
 }
 
 /* Appends a ulong argument. */
-void clk_ulong(clk_call *c, uint64_t v)
+void clmlp_clk_ulong(clk_call *c, uint64_t v)
 {
     cl_ulong u = (cl_ulong)v;
     clk_arg(c, sizeof u, &u);
@@ -73,7 +73,7 @@ void clk_ulong(clk_call *c, uint64_t v)
 
 /* Appends a uint4 argument from four counts (callers have checked that
  * they fit). */
-void clk_uint4(clk_call *c, const size_t v[4])
+void clmlp_clk_uint4(clk_call *c, const size_t v[4])
 {
     cl_uint4 u;
     for (int k = 0; k < 4; k++) u.s[k] = (cl_uint)v[k];
@@ -81,7 +81,7 @@ void clk_uint4(clk_call *c, const size_t v[4])
 }
 
 /* Appends a __local array argument of `bytes` bytes. */
-void clk_local(clk_call *c, size_t bytes)
+void clmlp_clk_local(clk_call *c, size_t bytes)
 {
     clk_arg(c, bytes, NULL);
 }
@@ -105,7 +105,7 @@ static int clk_enqueue(clk_call *c, cl_uint dims, const size_t *global, const si
 }
 
 /* Launches over `items` work-items, rounded up to whole work-groups. */
-int clk_run(clk_call *c, size_t items)
+int clmlp_clk_run(clk_call *c, size_t items)
 {
     if (items == 0 && c->err == CL_SUCCESS) return CLMLP_OK;
     size_t local = c->wg;
@@ -117,7 +117,7 @@ int clk_run(clk_call *c, size_t items)
 /* Launches cols x rows: a group spans the columns (up to the next power of
  * two, so narrow rows do not leave most of it idle) and as many rows as
  * fill the kernel's work-group size. */
-int clk_run_2d(clk_call *c, size_t cols, size_t rows)
+int clmlp_clk_run_2d(clk_call *c, size_t cols, size_t rows)
 {
     if ((cols == 0 || rows == 0) && c->err == CL_SUCCESS) return CLMLP_OK;
     size_t wg = c->wg;
@@ -135,14 +135,14 @@ int clk_run_2d(clk_call *c, size_t cols, size_t rows)
 }
 
 /* Launches a single work-group. */
-int clk_run_one_group(clk_call *c)
+int clmlp_clk_run_one_group(clk_call *c)
 {
     size_t local = c->wg;
     return clk_enqueue(c, 1, &local, &local);
 }
 
 /* Launches exactly `items` work-items; the driver picks the groups. */
-int clk_run_exact(clk_call *c, size_t items)
+int clmlp_clk_run_exact(clk_call *c, size_t items)
 {
     if (items == 0 && c->err == CL_SUCCESS) return CLMLP_OK;
     size_t global = items ? items : 1;

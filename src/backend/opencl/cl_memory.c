@@ -56,18 +56,18 @@ static int enqueue_fill(clmlp_cl_ctx *ctx, cl_mem mem, clmlp_buf_type type, size
                         size_t n, float fv, int iv)
 {
     clk_call c;
-    clk_begin(&c, ctx, type == CLMLP_BUF_I32 ? CLK_FILL_I32 : CLK_FILL_F32);
-    clk_uint(&c, n);
-    clk_cl_mem(&c, mem);
-    clk_uint(&c, off);
+    clmlp_clk_begin(&c, ctx, type == CLMLP_BUF_I32 ? CLK_FILL_I32 : CLK_FILL_F32);
+    clmlp_clk_uint(&c, n);
+    clmlp_clk_cl_mem(&c, mem);
+    clmlp_clk_uint(&c, off);
     if (type == CLMLP_BUF_I32)
-        clk_int(&c, iv);
+        clmlp_clk_int(&c, iv);
     else
-        clk_float(&c, fv);
-    return clk_run(&c, n);
+        clmlp_clk_float(&c, fv);
+    return clmlp_clk_run(&c, n);
 }
 
-/* Global memory (be_mem_info takes off what the backend holds); on a
+/* Global memory (clmlp_be_mem_info takes off what the backend holds); on a
  * device whose memory is the host's (PoCL), no more than the host has
  * available now, since such a device takes its pages lazily and an
  * overdraft ends in the OOM killer. */
@@ -131,13 +131,13 @@ static int enqueue_copy(clmlp_cl_ctx *ctx, cl_mem src, size_t src_off, cl_mem ds
                         size_t dst_off, size_t n)
 {
     clk_call c;
-    clk_begin(&c, ctx, CLK_COPY_WORDS);
-    clk_uint(&c, n);
-    clk_cl_mem(&c, src);
-    clk_uint(&c, src_off);
-    clk_cl_mem(&c, dst);
-    clk_uint(&c, dst_off);
-    return clk_run(&c, n);
+    clmlp_clk_begin(&c, ctx, CLK_COPY_WORDS);
+    clmlp_clk_uint(&c, n);
+    clmlp_clk_cl_mem(&c, src);
+    clmlp_clk_uint(&c, src_off);
+    clmlp_clk_cl_mem(&c, dst);
+    clmlp_clk_uint(&c, dst_off);
+    return clmlp_clk_run(&c, n);
 }
 
 /* Device-side copy of n elements; overlapping ranges of one buffer go
@@ -173,14 +173,14 @@ int clmlp_cl_gather_rows(void *vctx, size_t rows, size_t cols, const clmlp_buf *
     clmlp_cl_ctx *ctx = vctx;
     if (rows == 0 || cols == 0) return CLMLP_OK;
     clk_call c;
-    clk_begin(&c, ctx, src->type == CLMLP_BUF_I32 ? CLK_GATHER_ROWS_I32 : CLK_GATHER_ROWS_F32);
-    clk_uint(&c, rows);
-    clk_uint(&c, cols);
-    clk_mem(&c, src);
-    clk_uint(&c, src->n / cols);
-    clk_mem(&c, idx);
-    clk_uint(&c, idx_off);
-    clk_mem(&c, dst);
-    clk_uint(&c, off_dst);
-    return clk_run_2d(&c, cols, rows);
+    clmlp_clk_begin(&c, ctx, src->type == CLMLP_BUF_I32 ? CLK_GATHER_ROWS_I32 : CLK_GATHER_ROWS_F32);
+    clmlp_clk_uint(&c, rows);
+    clmlp_clk_uint(&c, cols);
+    clmlp_clk_mem(&c, src);
+    clmlp_clk_uint(&c, src->n / cols);
+    clmlp_clk_mem(&c, idx);
+    clmlp_clk_uint(&c, idx_off);
+    clmlp_clk_mem(&c, dst);
+    clmlp_clk_uint(&c, off_dst);
+    return clmlp_clk_run_2d(&c, cols, rows);
 }

@@ -10,17 +10,17 @@ int clmlp_cl_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w,
 {
     clmlp_cl_ctx *ctx = vctx;
     clk_call c;
-    clk_begin(&c, ctx, CLK_SGD_UPDATE);
-    clk_uint(&c, n);
-    clk_uint(&c, n_decay);
-    clk_mem(&c, w);
-    clk_mem(&c, grad);
-    clk_mem(&c, momentum != 0.0f ? vel : w); /* unread without momentum */
-    clk_float(&c, lr);
-    clk_float(&c, momentum);
-    clk_int(&c, nesterov != 0);
-    clk_float(&c, l2);
-    return clk_run(&c, n);
+    clmlp_clk_begin(&c, ctx, CLK_SGD_UPDATE);
+    clmlp_clk_uint(&c, n);
+    clmlp_clk_uint(&c, n_decay);
+    clmlp_clk_mem(&c, w);
+    clmlp_clk_mem(&c, grad);
+    clmlp_clk_mem(&c, momentum != 0.0f ? vel : w); /* unread without momentum */
+    clmlp_clk_float(&c, lr);
+    clmlp_clk_float(&c, momentum);
+    clmlp_clk_int(&c, nesterov != 0);
+    clmlp_clk_float(&c, l2);
+    return clmlp_clk_run(&c, n);
 }
 
 /* Adam with L2 on the first n_decay values; lr_t is already bias-corrected. */
@@ -30,17 +30,17 @@ int clmlp_cl_adam_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w,
 {
     clmlp_cl_ctx *ctx = vctx;
     clk_call c;
-    clk_begin(&c, ctx, CLK_ADAM_UPDATE);
-    clk_uint(&c, n);
-    clk_uint(&c, n_decay);
-    clk_mem(&c, w);
-    clk_mem(&c, grad);
-    clk_mem(&c, m);
-    clk_mem(&c, v);
-    clk_float(&c, lr_t);
-    clk_float(&c, beta1);
-    clk_float(&c, beta2);
-    clk_float(&c, eps);
-    clk_float(&c, l2);
-    return clk_run(&c, n);
+    clmlp_clk_begin(&c, ctx, CLK_ADAM_UPDATE);
+    clmlp_clk_uint(&c, n);
+    clmlp_clk_uint(&c, n_decay);
+    clmlp_clk_mem(&c, w);
+    clmlp_clk_mem(&c, grad);
+    clmlp_clk_mem(&c, m);
+    clmlp_clk_mem(&c, v);
+    clmlp_clk_float(&c, lr_t);
+    clmlp_clk_float(&c, beta1);
+    clmlp_clk_float(&c, beta2);
+    clmlp_clk_float(&c, eps);
+    clmlp_clk_float(&c, l2);
+    return clmlp_clk_run(&c, n);
 }

@@ -82,7 +82,7 @@ static void softmax_row(const double *z, double *y, size_t cols)
 }
 
 /* z += bias row by row, then y = act(z) (softmax per row). */
-int ref_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
+int clmlp_ref_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
                          size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
                          size_t off_y)
 {
@@ -101,7 +101,7 @@ int ref_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t cols, clm
 }
 
 /* dz = dy * act'(z), or the softmax row Jacobian applied to dy. */
-int ref_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
+int clmlp_ref_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
                      size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
                      size_t off_dy, clmlp_buf *dz, size_t off_dz)
 {
@@ -124,7 +124,7 @@ int ref_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const c
 }
 
 /* db[j] = sum over rows of dz[r][j], overwriting db. */
-int ref_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
+int clmlp_ref_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
                   clmlp_buf *db, size_t off_db)
 {
     (void)ctx;
@@ -140,7 +140,7 @@ int ref_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size
 
 /* out = in * scale where the value's 24-bit uniform reaches threshold, else
  * 0 (see backend.h); out may be in itself, element for element. */
-int ref_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
+int clmlp_ref_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
                 size_t off_out, uint32_t threshold, float scale, uint64_t seed)
 {
     (void)ctx;
@@ -170,7 +170,7 @@ static clmlp_layer_args_f64 custom_args(const clmlp_custom_call *c, int backward
 }
 
 /* The kind's forward_f64 on the call's operands. */
-int ref_custom_forward(void *ctx, const clmlp_custom_call *c)
+int clmlp_ref_custom_forward(void *ctx, const clmlp_custom_call *c)
 {
     (void)ctx;
     if (!c->kind->forward_f64)
@@ -181,7 +181,7 @@ int ref_custom_forward(void *ctx, const clmlp_custom_call *c)
 }
 
 /* The kind's backward_f64: dx (if asked for) and every tensor's gradient. */
-int ref_custom_backward(void *ctx, const clmlp_custom_call *c)
+int clmlp_ref_custom_backward(void *ctx, const clmlp_custom_call *c)
 {
     (void)ctx;
     if (!c->kind->backward_f64)
@@ -245,7 +245,7 @@ static double loss_row(clmlp_loss loss, int fused, size_t cols, const double *y,
 
 /* Adds the batch's summed loss to metrics, flags a non-finite one, and
  * writes the (scaled) gradient if grad is given; see loss_row. */
-int ref_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
+int clmlp_ref_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                   const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
                   const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
                   size_t off_grad, clmlp_buf *metrics)
@@ -253,7 +253,7 @@ int ref_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t col
     static const char op[] = "loss_grad";
     (void)ctx;
     int sparse = loss == CLMLP_LOSS_SPARSE_CCE;
-    if (sparse) CLMLP_TRY(check_labels_in_range(op, ref_i(labels) + off_labels, rows, cols));
+    if (sparse) CLMLP_TRY(clmlp_check_labels_in_range(op, ref_i(labels) + off_labels, rows, cols));
     double total = 0.0;
     for (size_t r = 0; r < rows; r++) {
         const double *tr = t ? ref_d(t) + off_t + r * cols : NULL;
@@ -277,7 +277,7 @@ static size_t argmax(const double *v, size_t n)
 
 /* Adds the rows predicted right (argmax, or the 0.5 threshold for one
  * output) to metrics[CLMLP_METRIC_CORRECT]. */
-int ref_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+int clmlp_ref_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
                       const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
                       size_t off_labels, clmlp_buf *metrics)
 {
@@ -285,7 +285,7 @@ int ref_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, s
     (void)ctx;
     /* A single output is a binary classifier, whose labels are 0 and 1. */
     if (labels)
-        CLMLP_TRY(check_labels_in_range(op, ref_i(labels) + off_labels, rows, cols > 1 ? cols : 2));
+        CLMLP_TRY(clmlp_check_labels_in_range(op, ref_i(labels) + off_labels, rows, cols > 1 ? cols : 2));
     size_t correct = 0;
     for (size_t r = 0; r < rows; r++) {
         const double *yr = ref_d(y) + off_y + r * cols;
@@ -305,14 +305,14 @@ int ref_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, s
 /* ---- data movement ------------------------------------------------------ */
 
 /* dst rows = src rows picked by idx; every index is checked first. */
-int ref_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
+int clmlp_ref_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
                     const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
 {
     static const char op[] = "gather_rows";
     (void)ctx;
     if (cols == 0) return CLMLP_OK;
     const int32_t *ix = ref_i(idx) + idx_off;
-    CLMLP_TRY(check_rows_in_range(op, ix, rows, src->n / cols, cols));
+    CLMLP_TRY(clmlp_check_rows_in_range(op, ix, rows, src->n / cols, cols));
     for (size_t r = 0; r < rows; r++) {
         size_t from = (size_t)ix[r] * cols, to = off_dst + r * cols;
         if (src->type == CLMLP_BUF_F32)
@@ -324,7 +324,7 @@ int ref_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
 }
 
 /* Raises metrics[CLMLP_METRIC_NONFINITE] if x holds NaN or Inf. */
-int ref_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
+int clmlp_ref_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
                         clmlp_buf *metrics)
 {
     (void)ctx;
@@ -340,7 +340,7 @@ int ref_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
 
 /* One SGD step (plain, momentum or Nesterov) with L2 on the first
  * n_decay values, as backend.h spells it out. */
-int ref_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+int clmlp_ref_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
                    clmlp_buf *vel, float lr, float momentum, int nesterov, float l2)
 {
     (void)ctx;
@@ -364,7 +364,7 @@ int ref_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clml
  * running first and second moments; the step is
  * w -= lr_t * m / (sqrt(v) + eps), Keras's form with eps outside the root
  * (lr_t carries the bias correction, so m and v are used uncorrected). */
-int ref_adam_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+int clmlp_ref_adam_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
                     clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
                     float eps, float l2)
 {
