@@ -23,10 +23,14 @@ extern "C" {
 #endif
 
 #define CLMLP_LAYER_MAX_TENSORS 4
+/* The most configuration bytes a kind may take (model files hold no more). */
+#define CLMLP_LAYER_MAX_CONFIG 4096
 
 /* One parameter tensor of a layer. */
 typedef struct {
-    const char *name; /* for messages and summaries: "n", "kernel" */
+    const char *name; /* for messages and summaries: "n", "kernel"; kept, not
+                         copied: a string that lives as long as the program
+                         (a literal) */
     size_t count;     /* values */
     int decay;        /* whether L2 weight decay applies to it */
 } clmlp_param_spec;
@@ -34,7 +38,9 @@ typedef struct {
 /* A host call's arguments in double (reference backend). */
 typedef struct {
     size_t rows, in, out;
-    const void *config;      /* the layer's configuration bytes (NULL: none) */
+    const void *config;      /* the layer's configuration bytes (config_size
+                                of them; never NULL, but not to be read when
+                                the kind takes none) */
     const double *x;         /* rows x in */
     double *y;               /* forward: rows x out, to write */
     const double *dy;        /* backward: d loss / d y, rows x out */
@@ -67,11 +73,12 @@ double clmlp_layer_normal(clmlp_layer_rng *rng);
 /* A layer kind.  Every function returns CLMLP_OK or a negative status and
  * may set a message with clmlp_layer_error. */
 typedef struct clmlp_layer_kind {
-    const char *name;   /* [a-z0-9_]+, unique among registered kinds; not
+    const char *name;   /* [a-z0-9_]+ with at least one letter, at most 63
+                           characters, unique among registered kinds; not
                            "dense" or "dropout" */
-    size_t config_size; /* bytes of configuration the kind takes (0: none);
-                           copied into the model and stored in model files
-                           as they are */
+    size_t config_size; /* bytes of configuration the kind takes (0: none,
+                           at most CLMLP_LAYER_MAX_CONFIG); copied into the
+                           model and stored in model files as they are */
 
     /* For input width in: the output width and the parameter tensors (at
      * most CLMLP_LAYER_MAX_TENSORS) into *out, params and *n_params. */
@@ -123,8 +130,12 @@ typedef struct clmlp_layer_kind {
     void (*describe)(const void *config, char *buf, size_t size);
 } clmlp_layer_kind;
 
-/* Registers kind (not copied: it must outlive every model that uses it).
- * Fails for a name already taken or a kind missing a required function. */
+/* Registers kind.  It is not copied: the registry keeps the pointer for the
+ * rest of the program, so kind (and the strings it points to) must live as
+ * long (a static object).  Register at start-up, before other threads call
+ * clmlp: registration is not thread-safe.  Fails for a name already taken,
+ * a bad name, a configuration over CLMLP_LAYER_MAX_CONFIG bytes, or a kind
+ * missing a required function. */
 int clmlp_layer_register(const clmlp_layer_kind *kind);
 /* The registered kind of that name, or NULL. */
 const clmlp_layer_kind *clmlp_layer_find(const char *name);

@@ -76,6 +76,8 @@ static void test_steps_agree(void)
     /* Dropout: the same masks on every backend, in forward and backward. */
     compare("20,32:relu,dropout:0.3,16:tanh,dropout:0.5,4:softmax", CLMLP_LOSS_SPARSE_CCE, &mom,
             60, 16, 6);
+    /* Dropout on the inputs: nothing below the first Dense layer learns. */
+    compare("12,dropout:0.2,16:relu,4:softmax", CLMLP_LOSS_SPARSE_CCE, &adam, 40, 8, 5);
 }
 
 static void test_forward_by_hand(void)

@@ -12,14 +12,20 @@
 #include "clmlp_layer.h"
 #include "support/testing.h"
 
-/* Central differences in double with h = 1e-5 carry about 1e-10 of
- * roundoff against gradients of order 1e-2..1 (see gradcheck.c's floor), so
- * a right backward agrees to far better than 1e-6; a wrong one (a factor 2,
- * a sign) is off by order 1. */
+/* The bound test_model.c holds every built-in layer to.  gradcheck
+ * compares gradients above 1e-5 relatively and smaller ones absolutely
+ * against 1e-5; central differences in double with h = 1e-5 carry roundoff
+ * of about eps |L| / h = 2e-11 for a loss of order 1, i.e. 2e-6 at that
+ * floor in the worst case -- measured here 3e-8, as rounding errors do not
+ * all add up -- while a wrong backward (a sign, a factor 2) is off by order
+ * 1 (the broken kind below: 0.5). */
 #define GRAD_TOL 1e-6
-/* float32 against double over a few steps: sums of at most 2 x 8 terms per
- * dot product, a few ulps each (eps 1.2e-7), well under 1e-5. */
-#define STEP_TOL 1e-5
+/* float32 against double after 6 steps (as test_backend_train.c): each op
+ * sums at most 16 products (eps 1.2e-7 each, so 2e-6 relative), and SGD
+ * with momentum 0.9 carries a step's error on for about 10 steps: 2e-5 at
+ * the very worst, and 1e-4 leaves room for the transcendentals' few ulps;
+ * a wrong kernel is off by order 1 (measured: 2e-7). */
+#define STEP_TOL 1e-4
 
 static clmlp_dataset_t *circle_set(void)
 {
@@ -50,6 +56,13 @@ static void test_register(void)
     CU_ASSERT(clmlp_layer_register(&k) < 0);
     k.name = "Bad Name";
     CU_ASSERT(clmlp_layer_register(&k) < 0);
+    k.name = "64"; /* would read as a Dense width in a spec */
+    CU_ASSERT(clmlp_layer_register(&k) < 0);
+    k.name = "reflection_huge";
+    k.config_size = CLMLP_LAYER_MAX_CONFIG + 1; /* more than a model file may hold */
+    CU_ASSERT(clmlp_layer_register(&k) < 0);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "configuration bytes"));
+    k.config_size = 0;
     k.name = "reflection_incomplete";
     k.backward_f32 = NULL;
     CU_ASSERT(clmlp_layer_register(&k) < 0);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/model.h"
 #include "support/testing.h"
 #include "util/rng.h"
 
@@ -503,10 +504,64 @@ static void test_step(void)
     clmlp_model_free(m);
 }
 
+/* One training forward pass of m on the n x 8 values x; the outputs of
+ * layers 0 and 1 into out0 and out1. */
+static void train_forward(clmlp_model_t *m, const float *x, size_t n, float *out0, float *out1)
+{
+    clmlp_dataset_t *ds = NULL;
+    TEST_OK(clmlp_dataset_init(&ds, n, 8, 2, 0));
+    memcpy(ds->x, x, n * 8 * sizeof *x);
+    clmlp_dev_data dd;
+    TEST_OK(clmlp_dev_data_upload(m, ds, &dd));
+    TEST_OK(clmlp_model_reserve(m, n));
+    clmlp_batch b;
+    clmlp_model_slice_batch(m, &dd, 0, n, &b);
+    TEST_OK(clmlp_model_forward(m, &b, MODEL_TRAIN));
+    TEST_OK(clmlp_be_download(m->be, m->y, m->layers[0].ws_off, out0, n * 8));
+    TEST_OK(clmlp_be_download(m->be, m->y, m->layers[1].ws_off, out1, n * 8));
+    clmlp_dev_data_free(m, &dd);
+    clmlp_dataset_free(ds);
+}
+
+/* Dropout masks differ from step to step and from layer to layer (the
+ * seed mixes in the step count and the layer's place), and a rate of 0.5
+ * drops about half: the counts below are binomial(400, 0.5), whose
+ * standard deviation is 10, so 150..250 is 5 of them either way. */
+static void test_dropout_masks_vary(void)
+{
+    enum { N = 50 };
+    static float x[N * 8], a[N * 8], a1[N * 8], b[N * 8], b1[N * 8];
+    for (size_t i = 0; i < N * 8; i++) x[i] = 1.0f + (float)(i % 7);
+    clmlp_model_t *m = NULL;
+    TEST_OK(clmlp_model_from_spec(&m, "8,dropout:0.5,dropout:0.5"));
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_MSE, NULL, ref, 9));
+    train_forward(m, x, N, a, a1);
+    train_forward(m, x, N, b, b1);
+    size_t dropped = 0, differ = 0, kept = 0, second = 0;
+    for (size_t i = 0; i < N * 8; i++) {
+        dropped += a[i] == 0.0f;
+        differ += (a[i] == 0.0f) != (b[i] == 0.0f);
+        /* Layer 2 in the same step: of what layer 1 kept, it drops about
+         * half (the same mask would drop none of it). */
+        kept += a[i] != 0.0f;
+        second += a[i] != 0.0f && a1[i] == 0.0f;
+    }
+    printf("[dropped %zu of 400; two steps differ at %zu; layer 2 dropped %zu of %zu] ",
+           dropped, differ, second, kept);
+    CU_ASSERT(dropped >= 150 && dropped <= 250);
+    /* Two independent masks of rate 0.5 differ at 200 +- 10 places. */
+    CU_ASSERT(differ >= 150 && differ <= 250);
+    /* binomial(kept ~ 200, 0.5) is 100 +- 7: a quarter to three quarters
+     * of kept is over 7 deviations either way, while the same mask in both
+     * layers would drop none. */
+    CU_ASSERT(second * 4 >= kept && second * 4 <= 3 * kept);
+    clmlp_model_free(m);
+}
+
 /* Rosenblatt's rule learns a linearly separable set (the course's
  * perceptron's own labels, data/gates/perceptron-train.csv, 40 points at
  * least 0.1 from the line) perfectly, as its convergence theorem promises;
- * XOR, which no line separates, it cannot; other models are refused. */
+ * models it does not apply to are refused. */
 static void test_perceptron_rule(void)
 {
     clmlp_dataset_t *ds = NULL, *xor = NULL;
@@ -528,13 +583,6 @@ static void test_perceptron_rule(void)
     CU_ASSERT_EQUAL(acc, 1.0);
     CU_ASSERT_EQUAL(loss, 0.0); /* mean squared error of 0/1 outputs: the error rate */
     clmlp_history_free(h);
-    clmlp_model_free(m);
-    /* XOR: never all four. */
-    TEST_OK(clmlp_model_from_spec(&m, "2,1:step"));
-    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_MSE, &rule, ref, 1));
-    TEST_OK(clmlp_model_fit(m, xor, &fo, NULL));
-    TEST_OK(clmlp_model_evaluate(m, xor, 0, &loss, &acc));
-    CU_ASSERT(acc < 1.0);
     clmlp_model_free(m);
     /* Two layers, a sigmoid unit, or another loss: refused before training. */
     static const struct {
@@ -634,6 +682,45 @@ static void test_v2_layers(void)
     test_write_temp("v2-bad.bin", bytes, len);
     CU_ASSERT_EQUAL(clmlp_model_load(&back, bad, ref), CLMLP_E_FORMAT);
     CU_ASSERT(test_output_has(clmlp_last_error(), "layer 1 (dense)"));
+    bytes[8 + 4 + 4 + 8 + 4 + 4 + 5 + 4] = 4;
+
+    /* Every shorter file with a right CRC, so the parser itself meets the
+     * end at every field: refused, never a read past it (ASan watches). */
+    size_t refused = 0;
+    unsigned char *cut = malloc(len);
+    for (size_t n = 0; n + 1 < len; n++) {
+        memcpy(cut, bytes, n);
+        if (n >= 4) test_set_crc32(cut, n);
+        test_write_temp("v2-cut.bin", cut, n);
+        refused += clmlp_model_load(&back, test_temp_path("v2-cut.bin"), ref) == CLMLP_E_FORMAT;
+        CU_ASSERT_PTR_NULL(back);
+    }
+    CU_ASSERT_EQUAL(refused, len - 1);
+    /* Lengths that claim more than there is, or than a file may hold. */
+    static const struct {
+        size_t at;      /* where the 4-byte length is */
+        uint32_t value;
+        const char *says;
+    } lens[] = {{8 + 4 + 4 + 8 + 4, 0, "kind is malformed"},
+                {8 + 4 + 4 + 8 + 4, 64, "kind is malformed"},
+                {8 + 4 + 4 + 8 + 4, 0xFFFFFFFFu, "kind is malformed"},
+                {8 + 4 + 4 + 8 + 4 + 4 + 5, 4097, "configuration is malformed"},
+                {8 + 4 + 4 + 8 + 4 + 4 + 5, 4000, "configuration is malformed"}};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        memcpy(cut, bytes, len);
+        for (int k = 0; k < 4; k++) cut[lens[i].at + k] = (unsigned char)(lens[i].value >> (8 * k));
+        test_set_crc32(cut, len);
+        test_write_temp("v2-cut.bin", cut, len);
+        CU_ASSERT_EQUAL(clmlp_model_load(&back, test_temp_path("v2-cut.bin"), ref), CLMLP_E_FORMAT);
+        CU_ASSERT(test_output_has(clmlp_last_error(), lens[i].says));
+    }
+    /* A kind name with a byte no name has ("dens\0"). */
+    memcpy(cut, bytes, len);
+    cut[8 + 4 + 4 + 8 + 4 + 4 + 4] = 0;
+    test_set_crc32(cut, len);
+    test_write_temp("v2-cut.bin", cut, len);
+    CU_ASSERT_EQUAL(clmlp_model_load(&back, test_temp_path("v2-cut.bin"), ref), CLMLP_E_FORMAT);
+    free(cut);
     free(bytes);
     clmlp_model_free(m);
 }
@@ -666,10 +753,11 @@ int main(void)
         {"spec messages and the forms specs take", test_spec_messages},
         {"dropout passes through outside training", test_dropout_inference},
         {"dropout backward against central differences", test_dropout_gradcheck},
+        {"dropout masks change with the step and the layer", test_dropout_masks_vary},
         {"step runs forward; training it is refused", test_step},
-        {"the perceptron rule learns a separable set, not XOR", test_perceptron_rule},
+        {"the perceptron rule learns a separable set; other models refused", test_perceptron_rule},
         {"model files of version 1 still load", test_v1_file},
-        {"model files of version 2: kinds, configurations, bad counts", test_v2_layers},
+        {"model files of version 2: kinds, configurations, bad counts, every truncation", test_v2_layers},
         {NULL, NULL}};
     test_add_suite("gradients (reference backend)", grads);
     test_add_suite("teaching tasks (reference backend)", tasks);

@@ -168,7 +168,8 @@ typedef struct clmlp_backend_i {
      * targets t (rows x cols) or int labels (rows), the other NULL.
      * Adds the sum over rows of each row's loss to metrics[CLMLP_METRIC_LOSS]
      * and sets metrics[CLMLP_METRIC_NONFINITE] if it is not finite; writes the
-     * gradient times `scale` (the caller passes 1/batch) into grad:
+     * gradient times `scale` (the caller passes 1/batch; the perceptron rule
+     * cols/2, for the error y - t itself) into grad:
      *   fused != 0: d loss / d z, where y = act(z) and (loss, act) is
      *               (CCE or SPARSE_CCE, softmax) or (BCE, sigmoid): grad = y - t
      *               (BCE: divided by cols);

@@ -30,8 +30,8 @@
 #define MODEL_MAGIC "CLMLPMF1"
 #define MODEL_VERSION 2u
 #define MAX_KIND_NAME 63u
-#define MAX_CONFIG 4096u
-#define MAX_LAYERS 4096u
+#define MAX_CONFIG ((uint32_t)CLMLP_LAYER_MAX_CONFIG)
+#define MAX_LAYERS ((uint32_t)CLMLP_MODEL_MAX_LAYERS)
 
 /* A growable byte buffer for writing. */
 typedef struct {
@@ -242,8 +242,11 @@ static int read_layer_v1(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is truncated", path, i + 1);
     memcpy(cfg, r->p + r->pos, sizeof cfg);
     r->pos += sizeof cfg;
-    if (clmlp_model_add(m, &clmlp_layer_dense, NULL, cfg, sizeof cfg) < 0)
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is malformed", path, i + 1);
+    if (clmlp_model_add(m, &clmlp_layer_dense, NULL, cfg, sizeof cfg) < 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", clmlp_last_error());
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is malformed: %s", path, i + 1, why);
+    }
     return CLMLP_OK;
 }
 
@@ -252,7 +255,8 @@ static int read_layer_v2(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m
 {
     char kind[MAX_KIND_NAME + 1];
     uint32_t klen = r_u32(r);
-    if (r->short_read || klen == 0 || klen > MAX_KIND_NAME || !r_need(r, klen))
+    if (r->short_read || klen == 0 || klen > MAX_KIND_NAME || !r_need(r, klen) ||
+        !clmlp_layer_kind_name_valid((const char *)r->p + r->pos, klen))
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u's kind is malformed", path, i + 1);
     memcpy(kind, r->p + r->pos, klen);
     kind[klen] = '\0';

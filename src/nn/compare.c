@@ -88,26 +88,18 @@ static int compare_step(comparer *c, const clmlp_dev_data *da, const clmlp_dev_d
     clmlp_model_slice_batch(b, db, start, rows, &bb);
     CLMLP_TRY(clmlp_model_metrics_reset(a));
     CLMLP_TRY(clmlp_model_metrics_reset(b));
-    CLMLP_TRY(clmlp_model_forward(a, &ba, 1));
-    CLMLP_TRY(clmlp_model_forward(b, &bb, 1));
+    CLMLP_TRY(clmlp_model_forward(a, &ba, MODEL_TRAIN));
+    CLMLP_TRY(clmlp_model_forward(b, &bb, MODEL_TRAIN));
     char op[256], desc[64];
     for (size_t i = 0; i < a->n_layers; i++) {
         const clmlp_layer *l = &a->layers[i];
         l->vt->describe(l, desc, sizeof desc);
         if (l->scratch) {
-            if (l->vt == &clmlp_layer_dense)
-                snprintf(op, sizeof op, "step %zu, layer %zu forward: z = a W%s (gemm%s)", step,
-                         i + 1, l->use_bias ? " + b" : "", l->use_bias ? ", bias add" : "");
-            else
-                snprintf(op, sizeof op, "step %zu, layer %zu forward (%s): scratch", step, i + 1,
-                         desc);
+            snprintf(op, sizeof op, "step %zu, layer %zu forward (%s): %s", step, i + 1, desc,
+                     l->vt->scratch_what ? l->vt->scratch_what : "scratch");
             CLMLP_TRY(compare_bufs(c, op, pick_z, l->sc_off, rows * l->scratch, NULL));
         }
-        if (l->vt == &clmlp_layer_dense)
-            snprintf(op, sizeof op, "step %zu, layer %zu forward: y = %s(z)", step, i + 1,
-                     clmlp_act_name(l->act));
-        else
-            snprintf(op, sizeof op, "step %zu, layer %zu forward (%s): y", step, i + 1, desc);
+        snprintf(op, sizeof op, "step %zu, layer %zu forward (%s): output", step, i + 1, desc);
         CLMLP_TRY(compare_bufs(c, op, pick_y, l->ws_off, rows * l->out, NULL));
     }
     CLMLP_TRY(clmlp_model_loss_backward(a, &ba, 1));
@@ -146,7 +138,8 @@ int clmlp_compare_backends(clmlp_model_t *a, clmlp_model_t *b, const clmlp_datas
         size_t w = (l->out > l->scratch ? l->out : l->scratch) * batch;
         if (w > widest) widest = w;
     }
-    /* The same dropout masks on both: the same seed and step count. */
+    /* The same dropout masks on both: b takes a's seed and step count (and
+     * keeps them, as it keeps the weights it is given below). */
     b->seed = a->seed;
     b->train_steps = a->train_steps;
     comparer c = {a, b, malloc(widest * sizeof(float)), malloc(widest * sizeof(float)), tol, res};

@@ -38,7 +38,7 @@ static int evaluate_dev(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch
         clmlp_batch b;
         size_t rows = dd->n - start < batch ? dd->n - start : batch;
         clmlp_model_slice_batch(m, dd, start, rows, &b);
-        CLMLP_TRY(clmlp_model_forward(m, &b, 0));
+        CLMLP_TRY(clmlp_model_forward(m, &b, MODEL_INFER));
         CLMLP_TRY(clmlp_model_loss_backward(m, &b, 0));
     }
     int nonfinite;
@@ -71,7 +71,7 @@ static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
             CLMLP_TRY(clmlp_model_gather_batch(m, dd, start, rows, &b));
         else
             clmlp_model_slice_batch(m, dd, start, rows, &b);
-        CLMLP_TRY(clmlp_model_forward(m, &b, 1));
+        CLMLP_TRY(clmlp_model_forward(m, &b, MODEL_TRAIN));
         CLMLP_TRY(clmlp_model_loss_backward(m, &b, 1));
         CLMLP_TRY(clmlp_model_optimizer_step(m));
         if (o->on_batch) o->on_batch(epoch, bi + 1, n_batches, o->user);
@@ -323,7 +323,7 @@ int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, siz
         size_t rows = n - start < chunk ? n - start : chunk;
         clmlp_batch b = {.rows = rows, .x = m->xb};
         CLMLP_TRY(clmlp_be_upload(m->be, m->xb, 0, x + start * m->n_inputs, rows * m->n_inputs));
-        CLMLP_TRY(clmlp_model_forward(m, &b, 0));
+        CLMLP_TRY(clmlp_model_forward(m, &b, MODEL_INFER));
         CLMLP_TRY(clmlp_be_download(m->be, m->y, m->layers[layer].ws_off, out + start * width,
                               rows * width));
     }

@@ -36,24 +36,31 @@ const clmlp_layer_kind *clmlp_layer_find(const char *name)
     return NULL;
 }
 
-/* Whether name is [a-z0-9_]+ and at most 63 characters. */
-static int valid_name(const char *name)
+int clmlp_layer_kind_name_valid(const char *name, size_t n)
 {
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > 63) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) || name[i] == '_'))
+    int letters = 0;
+    if (!name || n == 0 || n > 63) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (islower((unsigned char)name[i]))
+            letters++;
+        else if (!(isdigit((unsigned char)name[i]) || name[i] == '_'))
             return 0;
-    return 1;
+    }
+    return letters > 0; /* all digits would read as a Dense width in specs */
 }
 
 int clmlp_layer_register(const clmlp_layer_kind *k)
 {
     if (!k) return clmlp_set_error(CLMLP_E_INVALID, "clmlp_layer_register: no kind given");
-    if (!valid_name(k->name))
+    if (!clmlp_layer_kind_name_valid(k->name, k->name ? strlen(k->name) : 0))
         return clmlp_set_error(CLMLP_E_INVALID,
-                               "a layer kind's name must be 1 to 63 of [a-z0-9_], got '%s'",
+                               "a layer kind's name must be 1 to 63 of [a-z0-9_] with a letter, "
+                               "got '%s'",
                                k->name ? k->name : "(null)");
+    if (k->config_size > CLMLP_LAYER_MAX_CONFIG)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "layer kind '%s' takes %zu configuration bytes; at most %d",
+                               k->name, k->config_size, CLMLP_LAYER_MAX_CONFIG);
     if (clmlp_model_layer_vt(k->name, NULL))
         return clmlp_set_error(CLMLP_E_INVALID, "a layer kind named '%s' is already registered",
                                k->name);
@@ -106,8 +113,13 @@ static int custom_build(clmlp_layer *l, size_t in)
     clmlp_param_spec specs[CLMLP_LAYER_MAX_TENSORS];
     memset(specs, 0, sizeof specs);
     size_t out = 0, n = 0;
+    clmlp_clear_error();
     int rc = k->build(l->config, in, &out, specs, &n);
-    if (rc < 0) return rc;
+    if (rc < 0) {
+        if (!clmlp_last_error()[0])
+            clmlp_set_error(rc, "layer kind '%s' refused an input width of %zu", k->name, in);
+        return rc;
+    }
     if (out == 0 || out > ((size_t)1 << 24) || n > CLMLP_LAYER_MAX_TENSORS)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "layer kind '%s' built %zu outputs and %zu tensors (1 to 2^24 "
@@ -184,4 +196,5 @@ static void custom_describe(const clmlp_layer *l, char *buf, size_t size)
 }
 
 const clmlp_layer_vt clmlp_layer_custom = {
-    "custom", custom_build, custom_init, custom_forward, custom_backward, custom_describe, NULL};
+    "custom", custom_build, custom_init, custom_forward, custom_backward, custom_describe, NULL,
+    NULL};

@@ -94,4 +94,4 @@ static const char *dense_untrainable(const clmlp_layer *l)
 
 const clmlp_layer_vt clmlp_layer_dense = {
     "dense", dense_build, dense_init, dense_forward, dense_backward, dense_describe,
-    dense_untrainable};
+    dense_untrainable, "z = x W + b (gemm, bias add)"};

@@ -86,4 +86,4 @@ static void dropout_describe(const clmlp_layer *l, char *buf, size_t size)
 
 const clmlp_layer_vt clmlp_layer_dropout = {
     "dropout", dropout_build, dropout_init, dropout_forward, dropout_backward, dropout_describe,
-    NULL};
+    NULL, NULL};

@@ -107,6 +107,9 @@ int clmlp_model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_laye
     if (config_size && !config)
         return clmlp_set_error(CLMLP_E_INVALID, "adding a layer: %zu configuration bytes at NULL",
                                config_size);
+    if (m->n_layers >= CLMLP_MODEL_MAX_LAYERS)
+        return clmlp_set_error(CLMLP_E_INVALID, "a model has at most %d layers",
+                               CLMLP_MODEL_MAX_LAYERS);
     if (m->n_layers == m->cap_layers) {
         size_t cap = m->cap_layers ? 2 * m->cap_layers : 4;
         clmlp_layer *nl = realloc(m->layers, cap * sizeof *nl);

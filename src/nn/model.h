@@ -55,6 +55,9 @@ typedef struct {
     void (*describe)(const clmlp_layer *l, char *buf, size_t size);
     /* Optional: why the layer cannot be trained (NULL: it can). */
     const char *(*untrainable)(const clmlp_layer *l);
+    /* What the scratch block holds, for backend comparisons ("z = x W + b
+     * (gemm, bias add)"); NULL: "scratch". */
+    const char *scratch_what;
 } clmlp_layer_vt;
 
 struct clmlp_layer {
@@ -91,9 +94,14 @@ void clmlp_dropout_config_encode(unsigned char out[DROPOUT_CONFIG_SIZE], double 
 
 /* A layer's kind as specs and files name it ("dense", a custom name). */
 const char *clmlp_model_layer_kind_name(const clmlp_layer *l);
+/* Whether the n bytes at name make a kind name: [a-z0-9_], a letter among
+ * them, 1 to 63 of them. */
+int clmlp_layer_kind_name_valid(const char *name, size_t n);
 /* ", name, name" for every registered kind (or ""), into buf. */
 const char *clmlp_model_registered_kinds(char *buf, size_t size);
 
+/* The most layers a model may have (model files hold no more). */
+#define CLMLP_MODEL_MAX_LAYERS 4096
 /* Appends a layer of vt with configuration bytes (copied). */
 int clmlp_model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_layer_kind *custom,
               const void *config, size_t config_size);

@@ -200,7 +200,12 @@ int clmlp_model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_g
     m->metric_rows += rows;
     if (!want_grads) return CLMLP_OK;
     /* Each layer turns d loss / d output (d) into its parameters' gradients
-     * and d loss / d input (dn), which the layer before it takes as its d. */
+     * and d loss / d input (dn), which the layer before it takes as its d --
+     * while a layer below has parameters to learn (below = the first layer
+     * with any; nothing under it needs a gradient). */
+    size_t below = m->n_layers;
+    for (size_t i = 0; i < m->n_layers && below == m->n_layers; i++)
+        if (m->layers[i].n_tensors) below = i;
     for (size_t i = m->n_layers; i-- > 0;) {
         const clmlp_layer *l = &m->layers[i];
         clmlp_layer_io io = {.rows = rows,
@@ -208,9 +213,10 @@ int clmlp_model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_g
                              .x = i ? m->y : b->x,
                              .x_off = i ? m->layers[i - 1].ws_off : b->x_off,
                              .dy = d,
-                             .dx = i ? dn : NULL,
+                             .dx = i > below ? dn : NULL,
                              .dy_is_dz = i + 1 == m->n_layers && (fused || perceptron)};
         CLMLP_TRY(l->vt->backward(m, l, &io));
+        if (!io.dx) break;
         clmlp_buf *tmp = d;
         d = dn;
         dn = tmp;
