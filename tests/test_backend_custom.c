@@ -710,14 +710,10 @@ static void test_custom_opencl_programs(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2 || (strcmp(argv[1], "cpu") != 0 && strcmp(argv[1], "opencl") != 0)) {
-        fprintf(stderr, "usage: %s cpu|opencl\n", argv[0]);
-        return 2;
-    }
-    const char *small = getenv("CLMLP_TEST_SMALL");
-    g_small = small && strcmp(small, "1") == 0;
-    g_dev = test_open_backend(strcmp(argv[1], "cpu") == 0 ? CLMLP_BACKEND_CPU
-                                                            : CLMLP_BACKEND_OPENCL);
+    clmlp_backend_kind kind;
+    if (test_backend_arg(argc, argv, &kind) < 0) return 2;
+    g_small = test_small();
+    g_dev = test_open_backend(kind);
     g_ref = test_open_backend(CLMLP_BACKEND_REF);
     static const test_case cases[] = {{"two kinds against the reference", test_custom_vs_ref},
                                       {"argument checks and failures", test_custom_errors},

@@ -279,11 +279,7 @@ static void test_memory_limit_of_device(void)
 /* Runs the suite on the backend named by argv[1] ("cpu" or "opencl"). */
 int main(int argc, char **argv)
 {
-    if (argc != 2 || (strcmp(argv[1], "cpu") != 0 && strcmp(argv[1], "opencl") != 0)) {
-        fprintf(stderr, "usage: %s cpu|opencl\n", argv[0]);
-        return 2;
-    }
-    g_kind = strcmp(argv[1], "cpu") == 0 ? CLMLP_BACKEND_CPU : CLMLP_BACKEND_OPENCL;
+    if (test_backend_arg(argc, argv, &g_kind) < 0) return 2;
     dev = test_open_backend(g_kind);
     ref = test_open_backend(CLMLP_BACKEND_REF);
     if (!dev || !ref) return 1;

@@ -16,6 +16,22 @@
 
 char test_out[1 << 17];
 
+int test_backend_arg(int argc, char **argv, clmlp_backend_kind *kind)
+{
+    if (argc != 2 || (strcmp(argv[1], "cpu") != 0 && strcmp(argv[1], "opencl") != 0)) {
+        fprintf(stderr, "usage: %s cpu|opencl\n", argc > 0 ? argv[0] : "test");
+        return -1;
+    }
+    *kind = strcmp(argv[1], "cpu") == 0 ? CLMLP_BACKEND_CPU : CLMLP_BACKEND_OPENCL;
+    return 0;
+}
+
+int test_small(void)
+{
+    const char *small = getenv("CLMLP_TEST_SMALL");
+    return small && strcmp(small, "1") == 0;
+}
+
 int test_run(const char *fmt, ...)
 {
     char args[3000];

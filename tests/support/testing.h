@@ -54,6 +54,13 @@ void test_fill_uniform(float *v, size_t n, float lo, float hi, unsigned long lon
  * never a skip. */
 clmlp_backend_t *test_open_backend(clmlp_backend_kind kind);
 
+/* For the suites run once per float32 backend (test_backend_X as
+ * test_cpu_X and test_opencl_X): the kind argv[1] names ("cpu" or
+ * "opencl") into *kind, or -1 after printing the usage. */
+int test_backend_arg(int argc, char **argv, clmlp_backend_kind *kind);
+/* Whether CLMLP_TEST_SMALL=1 asks for small sizes (runs under oclgrind). */
+int test_small(void);
+
 /* Runs the clmlp tool with args (a shell-quoted string), capturing its
  * output (stdout+stderr, at most cap-1 bytes) into out; returns the exit
  * status, or -1 if it could not be run. */
