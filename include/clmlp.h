@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -281,7 +282,20 @@ typedef struct {
     double lr;                  /* the learning rate this epoch trained with */
     double next_lr;             /* the one the next epoch will use (lower than
                                    lr after a schedule's cut) */
+    /* Signs of divergence that no NaN shows (cross-entropy losses only):
+     * CLMLP_STALL_* flags, set when this epoch is the CLMLP_STALL_EPOCHS-th
+     * or later in a row that showed them; 0 otherwise. */
+    unsigned stalled;
+    size_t stalled_epochs;      /* epochs in a row showing them, this one
+                                   included (0: this epoch did not) */
 } clmlp_epoch_stats;
+
+/* clmlp_epoch_stats.stalled: the loss sat at or above half its clipped
+ * maximum (-ln 1e-7 per row: at least half the rows confidently wrong), or
+ * the accuracy was no better than always predicting the commonest class
+ * (within 0.01) while the loss was over twice that of a uniform guess. */
+enum { CLMLP_STALL_LOSS_AT_MAX = 1, CLMLP_STALL_CHANCE = 2 };
+#define CLMLP_STALL_EPOCHS 3
 
 /* Called after each epoch; return non-zero to stop training. */
 typedef int (*clmlp_epoch_cb)(const clmlp_epoch_stats *s, void *user);
@@ -325,7 +339,10 @@ typedef struct {
     size_t epochs;              /* default 1 */
     size_t batch_size;          /* 0: the whole set */
     int shuffle;                /* reshuffle every epoch */
-    uint64_t seed;              /* shuffling seed */
+    uint64_t seed;              /* shuffling seed, used by the first fit after
+                                   compiling; the model keeps the generator
+                                   (and model files store it), so later fits
+                                   and resumed runs continue its sequence */
     size_t initial_epoch;       /* epochs already done (resuming): numbering
                                    continues after it; default 0 */
     const clmlp_dataset_t *validation;  /* optional */
@@ -363,6 +380,14 @@ typedef struct {
     const char *save_best;      /* if not NULL: clmlp_model_save to this path
                                    (atomically) each time the monitored
                                    metric improves */
+
+    /* If not NULL, read after every batch (a signal handler may set it):
+     * non-zero ends the run after the current step.  The epoch it cut
+     * short is rolled back -- weights, optimizer state and shuffle -- so
+     * the model is that of the last whole epoch and a run resumed from it
+     * equals one never stopped.  fit then returns CLMLP_OK with
+     * clmlp_history_t.interrupted set. */
+    volatile sig_atomic_t *stop;
 } clmlp_fit_opts;
 
 typedef struct {
@@ -375,6 +400,8 @@ typedef struct {
     size_t stopped_epoch;       /* early stopping ended the run after this
                                    epoch; 0 if it did not */
     int restored_best;          /* the model was given best_epoch's weights */
+    int interrupted;            /* *opts->stop ended the run (an epoch it cut
+                                   short was rolled back) */
 } clmlp_history_t;
 void clmlp_history_free(clmlp_history_t *h);
 
@@ -384,9 +411,14 @@ void clmlp_history_free(clmlp_history_t *h);
 int clmlp_history_write(const clmlp_history_t *h, const char *path);
 
 /* Trains.  *hist (if hist != NULL) receives the per-epoch history, owned by
- * the caller.  Returns CLMLP_E_NUMERIC if the loss became NaN or Inf,
- * CLMLP_E_INVALID for controls out of range (before training), and a
- * save_best failure's status (training stops there). */
+ * the caller.  Returns CLMLP_E_NUMERIC (naming the epoch) if the loss, the
+ * weights or the optimizer state became NaN or Inf -- checked on the device
+ * once per epoch -- after rolling the model back to the last whole epoch,
+ * so it holds finite weights; CLMLP_E_INVALID for controls out of range
+ * (before training), and a save_best failure's status (training stops
+ * there).  The shuffle continues the model's own generator (see
+ * clmlp_fit_opts.seed): the first fit after compiling seeds it, later
+ * fits and loaded models continue it. */
 int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train,
                     const clmlp_fit_opts *opts, clmlp_history_t **hist);
 
@@ -413,8 +445,11 @@ int clmlp_model_running_metrics(clmlp_model_t *m, double *loss, double *accuracy
  * weights that were set instead of drawing random ones. */
 int clmlp_model_read_text(clmlp_model_t **out, const char *path);
 
-/* Writes the model (layers, loss, optimizer and its state, weights, CRC32)
- * atomically: temporary file, flush, rename. */
+/* Writes the model (layers, loss, optimizer and its state, weights, the
+ * shuffle generator, CRC32) atomically: temporary file, flush, fsync,
+ * rename.  Refuses (CLMLP_E_NUMERIC, naming path and the parameter) a
+ * model whose weights or optimizer state hold NaN or Inf, leaving any
+ * existing file at path as it was. */
 int clmlp_model_save(const clmlp_model_t *m, const char *path);
 /* Reads a model file into a new compiled model on backend be. */
 int clmlp_model_load(clmlp_model_t **out, const char *path, clmlp_backend_t *be);

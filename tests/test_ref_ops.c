@@ -934,8 +934,8 @@ static void test_gather_rows(void)
     close_ref(be);
 }
 
-/* The flag is raised by NaN, +Inf or -Inf inside the range only, and never
- * lowered by a clean call. */
+/* The flag is raised by NaN, +Inf, -Inf (or a double past float32) inside
+ * the range only, and never lowered by a clean call. */
 static void test_nonfinite_check(void)
 {
     clmlp_backend_t *be = open_ref();
@@ -954,6 +954,16 @@ static void test_nonfinite_check(void)
         CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 0, 5, m), CLMLP_OK);
         CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 1.0);
     }
+    /* A double past float32's range is infinite in any float32 copy: flagged;
+     * FLT_MAX itself is not. */
+    const double big[2] = {FLT_MAX, 1e300};
+    clmlp_be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
+    clmlp_be_upload_f64(be, x, 0, big, 1);
+    CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 0, 1, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 0.0);
+    clmlp_be_upload_f64(be, x, 0, big + 1, 1);
+    CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 0, 1, m), CLMLP_OK);
+    CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 1.0);
     CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, x, 3, 4, m), CLMLP_E_INVALID);
     /* x is long enough to be a metrics buffer, but the op would write the
      * flag into the values it reads: the contract refuses the overlap. */

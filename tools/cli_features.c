@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/line_reader.h"
 
 /* A growing array of floats. */
 typedef struct {
@@ -93,11 +94,19 @@ static int make_dataset(clmlp_dataset_t **out, const fbuf *b, size_t rows, size_
 /* Reads the open file f (named path) row by row into b. */
 static int read_rows(FILE *f, const char *path, fbuf *b, size_t *rows, size_t *cols)
 {
-    char *line = NULL, bad[48];
-    size_t cap = 0, lineno = 0, bad_col = 0;
-    int rc = CLMLP_OK, first = 1;
-    while (rc == CLMLP_OK && getline(&line, &cap, f) >= 0) {
-        lineno++;
+    char bad[48];
+    size_t lineno = 0, bad_col = 0;
+    int rc = CLMLP_OK, first = 1, more;
+    /* Lines are capped as the data reader caps them (CLMLP_CSV_MAX_LINE). */
+    clmlp_line_reader lr;
+    clmlp_line_reader_init(&lr, f, path, CLMLP_CSV_MAX_LINE);
+    while (rc == CLMLP_OK && (more = clmlp_line_next(&lr)) != 0) {
+        if (more < 0) {
+            rc = more;
+            break;
+        }
+        lineno = lr.lineno;
+        char *line = lr.line;
         if (is_blank_line(line)) continue;
         size_t before = b->n;
         long n = parse_row(line, ',', b, &bad_col, bad, sizeof bad);
@@ -119,9 +128,7 @@ static int read_rows(FILE *f, const char *path, fbuf *b, size_t *rows, size_t *c
         }
         first = 0;
     }
-    free(line);
-    if (rc == CLMLP_OK && ferror(f))
-        rc = clmlp_set_error(CLMLP_E_IO, "cannot read %s: read error", path);
+    clmlp_line_reader_free(&lr);
     if (rc == CLMLP_OK && *rows == 0)
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: no rows of numbers", path);
     return rc;

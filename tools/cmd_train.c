@@ -11,7 +11,9 @@
 #include "cli_data.h"
 #include "cli_model.h"
 #include "cli_progress.h"
+#include "cli_signals.h"
 #include "commands.h"
+#include "util/atomic_file.h"
 
 #define CMD "train"
 /* Rows per evaluation batch: no gradients are kept, so larger is fine. */
@@ -367,6 +369,28 @@ static int check_args(const train_args *a)
     return check_controls(a);
 }
 
+/* Checks that every file train will write can be written, before any data
+ * is read or any epoch trained; CLI_OK, or CLI_RUNTIME naming the option
+ * and the file. */
+static int check_outputs(const train_args *a)
+{
+    const struct {
+        const char *opt, *path;
+    } outs[] = {{"--save", a->save},
+                {"--history", a->history},
+                {"--checkpoint", a->checkpoint},
+                {"--save-best", a->save_best}};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+        if (!outs[i].path) continue;
+        if (clmlp_atomic_check_writable(outs[i].path) < 0) {
+            fprintf(stderr, "clmlp %s: %s: %s (checked before training)\n", CMD, outs[i].opt,
+                    clmlp_last_error());
+            return CLI_RUNTIME;
+        }
+    }
+    return CLI_OK;
+}
+
 /* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
 static int parse_args(int argc, char **argv, train_args *a)
 {
@@ -526,6 +550,19 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
                    s->epoch, t->lr_patience, t->lr_patience == 1 ? "" : "s", s->lr, s->next_lr);
         fflush(stdout);
     }
+    if (s->stalled && s->stalled_epochs == CLMLP_STALL_EPOCHS) {
+        fprintf(stderr, "clmlp: warning: after epoch %zu ", s->epoch);
+        if (s->stalled & CLMLP_STALL_LOSS_AT_MAX)
+            fprintf(stderr, "the loss (%.4g) has stayed at half or more of its clipped "
+                            "maximum (16.12),",
+                    s->loss);
+        else
+            fprintf(stderr, "the accuracy (%.4f) has been no better than always predicting "
+                            "the commonest class, with a high loss (%.4g),",
+                    s->accuracy, s->loss);
+        fprintf(stderr, " for %zu epochs: training has probably diverged; try a lower --lr\n",
+                s->stalled_epochs);
+    }
     if (t->a.checkpoint && clmlp_model_save(t->model, t->a.checkpoint) < 0) {
         cli_runtime_error();
         t->failed = 1;
@@ -559,6 +596,37 @@ static void report_best(const train_state *t, const clmlp_history_t *h)
                h->best_value);
     }
     fflush(stdout);
+}
+
+/* After a signal or a divergence: writes the checkpoint, --save and the
+ * history (the model holds its last whole, finite epoch), and says where.
+ * Returns CLI_OK, or CLI_RUNTIME if a file could not be written. */
+static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
+{
+    size_t done = clmlp_model_epochs_done(t->model);
+    const struct {
+        const char *opt, *path;
+    } outs[] = {{"--checkpoint", t->a.checkpoint}, {"--save", t->a.save}};
+    int rc = CLI_OK;
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+        if (!outs[i].path) continue;
+        if (clmlp_model_save(t->model, outs[i].path) < 0) {
+            rc = cli_runtime_error();
+            continue;
+        }
+        fprintf(stderr, "clmlp: %s: the model after epoch %zu is in %s\n", outs[i].opt, done,
+                outs[i].path);
+    }
+    if (t->a.history && hist) {
+        if (clmlp_history_write(hist, t->a.history) < 0)
+            rc = cli_runtime_error();
+        else
+            fprintf(stderr, "clmlp: --history: %zu epoch%s in %s\n", hist->n,
+                    hist->n == 1 ? "" : "s", t->a.history);
+    }
+    if (!t->a.checkpoint && !t->a.save)
+        fprintf(stderr, "clmlp: no --save or --checkpoint was given: the model is not kept\n");
+    return rc;
 }
 
 /* Runs the epochs still to do (all of --epochs, or the rest after --resume)
@@ -595,11 +663,26 @@ static int run_fit(train_state *t)
     fo.early_stop_min_delta = t->a.es_min_delta;
     fo.restore_best = !t->a.no_restore_best;
     fo.save_best = t->a.save_best;
+    fo.stop = cli_signals_flag();
     cli_progress_init(&t->progress, t->model, t->train->n, t->a.batch_size,
                       !t->a.quiet && isatty(2));
     clmlp_history_t *hist = NULL;
     int rc = clmlp_model_fit(t->model, t->train, &fo, &hist);
     cli_progress_clear(&t->progress);
+    if (rc == CLMLP_OK && hist && hist->interrupted) {
+        int sig = cli_signals_received();
+        fprintf(stderr, "clmlp: interrupted by %s; the model is that of the last whole epoch "
+                        "(%zu)\n", cli_signals_name(sig), clmlp_model_epochs_done(t->model));
+        rc = write_what_is_left(t, hist);
+        clmlp_history_free(hist);
+        return rc ? rc : 128 + sig;
+    }
+    if (rc == CLMLP_E_NUMERIC && !t->failed) {
+        cli_runtime_error();
+        write_what_is_left(t, hist);
+        clmlp_history_free(hist);
+        return CLI_RUNTIME;
+    }
     if (t->failed) rc = CLI_RUNTIME;
     else if (rc < 0) rc = cli_runtime_error();
     else if (!t->a.quiet) report_best(t, hist);
@@ -629,6 +712,8 @@ int cmd_train(int argc, char **argv)
     memset(&t, 0, sizeof t);
     int rc = parse_args(argc, argv, &t.a);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    if ((rc = check_outputs(&t.a))) return rc;
+    cli_signals_install();
     rc = cli_data_load_train(CMD, &t.a.data, &t.train, &t.test);
     if (!rc) rc = t.a.resume ? resume_model(&t) : build_model(&t);
     if (!rc) rc = pick_validation(&t);
@@ -639,5 +724,8 @@ int cmd_train(int argc, char **argv)
     if (!rc) rc = run_fit(&t);
     if (!rc) rc = finish(&t);
     train_free(&t);
+    cli_signals_restore();
+    /* A signal after the last epoch: the files are written; still say it. */
+    if (!rc && cli_signals_received()) rc = 128 + cli_signals_received();
     return rc;
 }

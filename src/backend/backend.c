@@ -27,8 +27,47 @@
     do {                                                                          \
         BE_NEED(be, slot);                                                        \
         CLMLP_TRY(check);                                                         \
+        CLMLP_TRY(be_fault(be, #slot));                                           \
         return (be)->iface->slot((be)->ctx, __VA_ARGS__);                         \
     } while (0)
+
+/* Counts a call about to reach slot, and fails it when it is the one
+ * clmlp_be_inject_fault chose, or comes after a lost device, with the
+ * status and the kind of message a failing OpenCL call leaves. */
+static int be_fault(clmlp_backend_t *be, const char *slot)
+{
+    be->calls++;
+    if (be->fault_kind == CLMLP_FAULT_NONE) return CLMLP_OK;
+    if (be->fault_fired && be->fault_kind == CLMLP_FAULT_DEVICE_LOST)
+        return clmlp_set_error(CLMLP_E_DEVICE,
+                               "%s failed: device lost: CL_DEVICE_NOT_AVAILABLE (-2) "
+                               "(fault injected at backend call %llu)",
+                               slot, (unsigned long long)be->fault_at);
+    if (be->calls != be->fault_at) return CLMLP_OK;
+    be->fault_fired = 1;
+    if (be->fault_kind == CLMLP_FAULT_DEVICE_LOST)
+        return clmlp_set_error(CLMLP_E_DEVICE,
+                               "%s failed: device lost: CL_DEVICE_NOT_AVAILABLE (-2) "
+                               "(fault injected at backend call %llu)",
+                               slot, (unsigned long long)be->fault_at);
+    return clmlp_set_error(CLMLP_E_DEVICE,
+                           "%s failed: CL_OUT_OF_RESOURCES (-5) (fault injected at backend "
+                           "call %llu)",
+                           slot, (unsigned long long)be->fault_at);
+}
+
+void clmlp_be_inject_fault(clmlp_backend_t *be, uint64_t call, clmlp_fault_kind kind)
+{
+    if (!be) return;
+    if (call == 0) kind = CLMLP_FAULT_NONE;
+    be->fault_kind = (int)kind;
+    be->fault_at = kind == CLMLP_FAULT_NONE ? 0 : be->calls + call;
+    be->fault_fired = 0;
+}
+
+uint64_t clmlp_be_call_count(const clmlp_backend_t *be) { return be ? be->calls : 0; }
+
+int clmlp_be_fault_fired(const clmlp_backend_t *be) { return be && be->fault_fired; }
 
 /* Whether the user named a platform or device, by option or environment. */
 static int device_requested(const clmlp_backend_opts *o)
@@ -107,6 +146,7 @@ int clmlp_be_mem_info(clmlp_backend_t *be, clmlp_mem_info *out)
     BE_NEED(be, mem_info);
     if (!out) return clmlp_set_error(CLMLP_E_INVALID, "mem_info: out is NULL");
     *out = (clmlp_mem_info){0};
+    CLMLP_TRY(be_fault(be, "mem_info"));
     CLMLP_TRY(be->iface->mem_info(be->ctx, out));
     uint64_t free_bytes = out->capacity > be->bytes_held ? out->capacity - be->bytes_held : 0;
     if (free_bytes < out->limit) out->limit = free_bytes;
@@ -141,12 +181,14 @@ int clmlp_be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp
 {
     BE_NEED(be, buf_alloc);
     CLMLP_TRY(clmlp_check_buf_alloc(be, type, out));
+    CLMLP_TRY(be_fault(be, "buf_alloc"));
     clmlp_buf *b = NULL;
     CLMLP_TRY(be->iface->buf_alloc(be->ctx, type, n, &b));
     b->owner = be;
     b->type = type;
     b->n = n;
     be->bytes_held += (uint64_t)n * be->elem_bytes[type];
+    be->buffers_live++;
     *out = b;
     return CLMLP_OK;
 }
@@ -159,12 +201,14 @@ int clmlp_be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const 
     BE_NEED(be, buf_wrap);
     CLMLP_TRY(clmlp_check_buf_alloc(be, type, out));
     if (!host) return clmlp_set_error(CLMLP_E_INVALID, "buf_wrap: the host array is NULL");
+    CLMLP_TRY(be_fault(be, "buf_wrap"));
     clmlp_buf *b = NULL;
     CLMLP_TRY(be->iface->buf_wrap(be->ctx, type, n, host, &b));
     b->owner = be;
     b->type = type;
     b->n = n;
     b->readonly = 1; /* the caller's memory: not counted in bytes_held */
+    be->buffers_live++;
     *out = b;
     return CLMLP_OK;
 }
@@ -173,6 +217,7 @@ void clmlp_be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
 {
     if (!be || !be->iface || !be->iface->buf_free || !b) return;
     if (!b->readonly) be->bytes_held -= (uint64_t)b->n * be->elem_bytes[b->type];
+    be->buffers_live--;
     be->iface->buf_free(be->ctx, b);
 }
 
@@ -192,6 +237,7 @@ int clmlp_be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const d
 {
     BE_NEED(be, upload);
     CLMLP_TRY(clmlp_check_transfer(be, "upload_f64", dst, off, src, n, 1, 1));
+    CLMLP_TRY(be_fault(be, "upload_f64"));
     if (be->iface->upload_f64) return be->iface->upload_f64(be->ctx, dst, off, src, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
@@ -206,6 +252,7 @@ int clmlp_be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off,
 {
     BE_NEED(be, download);
     CLMLP_TRY(clmlp_check_transfer(be, "download_f64", src, off, dst, n, 1, 0));
+    CLMLP_TRY(be_fault(be, "download_f64"));
     if (be->iface->download_f64) return be->iface->download_f64(be->ctx, src, off, dst, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
@@ -230,6 +277,7 @@ int clmlp_be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float
 int clmlp_be_synchronize(clmlp_backend_t *be)
 {
     if (!be || !be->iface) return clmlp_set_error(CLMLP_E_INVALID, "no backend given");
+    CLMLP_TRY(be_fault(be, "synchronize"));
     return be->iface->synchronize ? be->iface->synchronize(be->ctx) : CLMLP_OK;
 }
 
@@ -309,6 +357,7 @@ int clmlp_be_custom_forward(clmlp_backend_t *be, const clmlp_custom_call *c)
 {
     BE_NEED(be, custom_forward);
     CLMLP_TRY(clmlp_check_custom(be, c, 0));
+    CLMLP_TRY(be_fault(be, "custom_forward"));
     return custom_call(be, be->iface->custom_forward, c, "forward");
 }
 
@@ -316,6 +365,7 @@ int clmlp_be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c)
 {
     BE_NEED(be, custom_backward);
     CLMLP_TRY(clmlp_check_custom(be, c, 1));
+    CLMLP_TRY(be_fault(be, "custom_backward"));
     return custom_call(be, be->iface->custom_backward, c, "backward");
 }
 

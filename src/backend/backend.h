@@ -225,7 +225,36 @@ struct clmlp_backend {
     uint64_t memory_limit; /* clmlp_backend_opts.memory_limit (0: none) */
     size_t elem_bytes[2];  /* bytes of an F32 and an I32 element here */
     uint64_t bytes_held;   /* in the buffers clmlp_be_buf_alloc made and not freed */
+    size_t buffers_live;   /* buffers made (alloc or wrap) and not yet freed */
+    /* Fault injection (clmlp_be_inject_fault), for tests. */
+    uint64_t calls;        /* wrapper calls that passed their checks (would reach a slot) */
+    uint64_t fault_at;     /* the call (by `calls`) that fails; 0: none */
+    int fault_kind;        /* a clmlp_fault_kind */
+    int fault_fired;       /* the chosen call has failed */
 };
+
+/* ---- fault injection (a test hook) ----
+ * Makes one backend call fail the way a device does, so tests can walk a
+ * whole training run through every failure point and check that each is
+ * reported, frees what it allocated, and leaves files intact.  Every
+ * wrapper below that reaches a slot counts as one call (clmlp_be_buf_free
+ * never fails and is not counted); a faulted call fails after its argument
+ * checks and before the slot runs, with CLMLP_E_DEVICE and a message like
+ * the OpenCL backend's own. */
+typedef enum {
+    CLMLP_FAULT_NONE = 0,
+    CLMLP_FAULT_OUT_OF_RESOURCES, /* that one call fails (CL_OUT_OF_RESOURCES) */
+    CLMLP_FAULT_DEVICE_LOST       /* that call and every later one fail */
+} clmlp_fault_kind;
+
+/* Arms a fault: the call-th counted call from now (1: the next one) fails
+ * as kind says; CLMLP_FAULT_NONE (or call 0) disarms it and brings a lost
+ * device back. */
+void clmlp_be_inject_fault(clmlp_backend_t *be, uint64_t call, clmlp_fault_kind kind);
+/* Counted calls since the backend was opened. */
+uint64_t clmlp_be_call_count(const clmlp_backend_t *be);
+/* Whether the armed fault has fired. */
+int clmlp_be_fault_fired(const clmlp_backend_t *be);
 
 /* Each backend's table, so a backend is told by its table, never its name. */
 extern const clmlp_backend_i clmlp_ref_iface;

@@ -13,6 +13,7 @@
 
 #include "clmlp.h"
 #include "util/error.h"
+#include "util/line_reader.h"
 
 /* How much of a bad cell a message quotes. */
 #define CELL_QUOTE_MAX 40
@@ -21,8 +22,8 @@
 typedef struct {
     const char *path;
     FILE *f;
-    char *line;       /* getline's buffer: lines of any length */
-    size_t line_cap;
+    clmlp_line_reader lr; /* lines of at most CLMLP_CSV_MAX_LINE bytes */
+    char *line;       /* the current line (the reader's buffer) */
     size_t lineno;    /* 1-based number of the line in `line` */
     char **cells;     /* pointers into `line`, one per cell */
     size_t n_cells, cells_cap;
@@ -35,7 +36,7 @@ typedef struct {
 static void csv_state_free(csv_state *st)
 {
     if (st->f) fclose(st->f);
-    free(st->line);
+    clmlp_line_reader_free(&st->lr);
     free(st->cells);
     free(st->x);
     free(st->labels);
@@ -107,11 +108,14 @@ static int has_text_cell(const csv_state *st)
     return 0;
 }
 
-/* Makes room for one more row, doubling the capacity. */
+/* Makes room for one more row, doubling the capacity from about 1 MiB of
+ * rows (at least one), so a single very wide row does not ask for 256 of
+ * its size. */
 static int grow_rows(csv_state *st, size_t n_features)
 {
     if (st->n_rows < st->rows_cap) return CLMLP_OK;
-    size_t cap = st->rows_cap ? st->rows_cap * 2 : 256;
+    size_t first = ((size_t)1 << 20) / sizeof(float) / n_features;
+    size_t cap = st->rows_cap ? st->rows_cap * 2 : first > 256 ? 256 : first ? first : 1;
     if (cap < st->rows_cap || cap > SIZE_MAX / sizeof(float) / n_features ||
         cap > SIZE_MAX / sizeof(int32_t))
         return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: too many rows", st->path, st->lineno);
@@ -160,25 +164,15 @@ static int parse_row(csv_state *st, size_t label_idx, int32_t *max_label)
 }
 
 /* Reads the next line into st->line without its line ending; returns 1 for
- * a line, 0 at end of file, or a negative status. */
+ * a line, 0 at end of file, or a negative status (a line over
+ * CLMLP_CSV_MAX_LINE or with a NUL byte is refused as soon as it is read). */
 static int next_line(csv_state *st)
 {
-    errno = 0;
-    ssize_t len = getline(&st->line, &st->line_cap, st->f);
-    if (len < 0) {
-        if (ferror(st->f))
-            return clmlp_set_error(CLMLP_E_IO, "%s:%zu: read error: %s", st->path,
-                                   st->lineno + 1, strerror(errno ? errno : EIO));
-        if (errno == ENOMEM || errno == EOVERFLOW)
-            return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: line too long for memory",
-                                   st->path, st->lineno + 1);
-        return 0;
-    }
-    st->lineno++;
-    if (strlen(st->line) != (size_t)len)
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: the line contains a NUL byte "
-                                               "(not a text file?)",
-                               st->path, st->lineno);
+    int rc = clmlp_line_next(&st->lr);
+    if (rc <= 0) return rc;
+    st->lineno = st->lr.lineno;
+    st->line = st->lr.line;
+    size_t len = st->lr.len;
     while (len > 0 && (st->line[len - 1] == '\n' || st->line[len - 1] == '\r'))
         st->line[--len] = '\0';
     /* A UTF-8 byte order mark (spreadsheets write one) is not part of the
@@ -286,6 +280,7 @@ int clmlp_dataset_read_csv(clmlp_dataset_t **out, const char *path, int label_co
     st.path = path;
     st.f = fopen(path, "rb");
     if (!st.f) return clmlp_set_error(CLMLP_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    clmlp_line_reader_init(&st.lr, st.f, path, CLMLP_CSV_MAX_LINE);
     int rc = read_csv(&st, label_col, out);
     csv_state_free(&st);
     return rc;

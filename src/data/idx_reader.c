@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "clmlp.h"
 #include "util/error.h"
+#include "util/host_memory.h"
 
 #define IDX_MAGIC_IMAGES 0x00000803u  /* unsigned bytes, 3 dimensions */
 #define IDX_MAGIC_LABELS 0x00000801u  /* unsigned bytes, 1 dimension */
@@ -22,12 +24,15 @@
 typedef struct {
     const char *path;
     gzFile g;
+    long long size; /* bytes in the file when it is a regular one, else -1 */
 } idx_file;
 
 /* Opens path for reading, raw or gzip. */
 static int idx_open(idx_file *f, const char *path)
 {
     f->path = path;
+    struct stat st;
+    f->size = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
     errno = 0;
     f->g = gzopen(path, "rb");
     if (!f->g)
@@ -152,6 +157,28 @@ static int idx_expect_end(const idx_file *f, size_t n, const char *kind)
     return CLMLP_OK;
 }
 
+/* For a raw (not gzip) regular file, whose size tells what it holds:
+ * checks that it holds exactly the header's `header` bytes plus n items of
+ * item bytes, before anything is allocated for them. */
+static int idx_check_size(const idx_file *f, size_t n, uint64_t item, unsigned header,
+                          const char *kind)
+{
+    if (f->size < 0 || !gzdirect(f->g)) return CLMLP_OK;
+    unsigned long long want = header + (unsigned long long)n * item;
+    unsigned long long have = (unsigned long long)f->size;
+    if (have < want)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: truncated: %zu %s need %llu bytes (with the header), got "
+                               "%llu",
+                               f->path, n, kind, want, have);
+    if (have > want)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: trailing bytes after the %zu %s the header declares "
+                               "(%llu bytes, the file has %llu)",
+                               f->path, n, kind, want, have);
+    return CLMLP_OK;
+}
+
 /* Reads n images of n_pix bytes each into *x (grown as data arrives),
  * mapping each byte through lut. */
 static int read_pixels(const idx_file *f, size_t n, size_t n_pix, const float lut[256],
@@ -254,6 +281,20 @@ static int read_idx(const idx_file *fi, const idx_file *fl, int scale_pm1,
     if ((uint64_t)n * n_pix > SIZE_MAX / sizeof(float))
         return clmlp_set_error(CLMLP_E_NOMEM, "%s: %zu images of %llu pixels overflow memory",
                                fi->path, n, (unsigned long long)n_pix);
+
+    /* A raw file's size must match its header; a gzip file's can only be
+     * known by reading it, so what its header declares must at least fit
+     * the memory available, else it could take all of it as data arrives. */
+    CLMLP_TRY(idx_check_size(fi, n, n_pix, 16, "images"));
+    CLMLP_TRY(idx_check_size(fl, n, 1, 8, "labels"));
+    uint64_t need = (uint64_t)n * n_pix * sizeof(float) + (uint64_t)n * sizeof(int32_t);
+    uint64_t avail = clmlp_host_memory_available();
+    if (need > avail)
+        return clmlp_set_error(CLMLP_E_NOMEM,
+                               "%s: the header declares %zu images of %u x %u pixels, %.3g GB "
+                               "as floats, more than the %.3g GB of memory available",
+                               fi->path, n, (unsigned)di[1], (unsigned)di[2], need / 1e9,
+                               avail / 1e9);
 
     float lut[256];
     for (int i = 0; i < 256; i++)

@@ -10,13 +10,19 @@
  *   6 x 8  lr, momentum, l2, beta1, beta2, eps (IEEE double)
  *   8  epochs done               8  optimizer step (Adam's t)
  *   8  seed                      8  training steps (dropout masks)
+ *   4 x 8  the shuffle generator's state (xoshiro256** s[0..3], as the
+ *          next epoch finds it; all zero: not seeded yet, the next fit
+ *          seeds it from its seed)
  *   8  n_params                  n_params x 4  parameters (IEEE float)
  *   4  n_state (0..2)            n_state x n_params x 4  optimizer state
  *   4  CRC32 of all bytes before it
  *
  * Version 1 (still read) had Dense layers only, each as { 8 units,
  * 4 activation, 4 use_bias } (Dense's configuration bytes today), and no
- * seed or step count. */
+ * seed, step count or shuffle state.
+ *
+ * Every parameter and optimizer state value is finite: save refuses
+ * others, and load reports them naming the file. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -147,6 +153,17 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
         free(vals);
         return rc;
     }
+    /* A file that cannot be loaded must not replace one that can. */
+    for (size_t i = 0; i < n * (1 + n_state); i++)
+        if (!isfinite(vals[i])) {
+            char name[160];
+            clmlp_model_param_name(m, i % (n ? n : 1), name, sizeof name);
+            free(vals);
+            return clmlp_set_error(CLMLP_E_NUMERIC,
+                                   "not saving %s: %s%s is not finite (training diverged?); "
+                                   "the file was left as it was",
+                                   path, i < n ? "" : "the optimizer state of ", name);
+        }
     wbuf w = {0};
     w_bytes(&w, MODEL_MAGIC, 8);
     w_u32(&w, MODEL_VERSION);
@@ -177,6 +194,7 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_u64(&w, m->opt_step);
     w_u64(&w, m->seed);
     w_u64(&w, m->train_steps);
+    for (int k = 0; k < 4; k++) w_u64(&w, m->shuffle_rng_set ? m->shuffle_rng.s[k] : 0);
     w_u64(&w, n);
     w_f32s(&w, vals, n);
     w_u32(&w, (uint32_t)n_state);
@@ -331,9 +349,15 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     o.kind = (clmlp_opt_kind)kind;
     o.nesterov = (int)nesterov;
     uint64_t epochs = r_u64(r), step = r_u64(r), seed = 0, train_steps = 0;
+    clmlp_rng shuffle = {{0, 0, 0, 0}};
+    int shuffle_set = 0;
     if (version >= 2) {
         seed = r_u64(r);
         train_steps = r_u64(r);
+        for (int k = 0; k < 4; k++) {
+            shuffle.s[k] = r_u64(r);
+            shuffle_set |= shuffle.s[k] != 0;
+        }
     }
     uint64_t n_params = r_u64(r);
     if (rc == CLMLP_OK && (r->short_read || loss >= CLMLP_LOSS_COUNT || kind >= CLMLP_OPT_COUNT))
@@ -362,8 +386,21 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     if (rc == CLMLP_OK && (r->short_read || r->pos != r->len))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the file's length does not match its header",
                              path);
+    for (size_t i = 0; rc == CLMLP_OK && i < m->n_params * n_state; i++)
+        if (!isfinite(vals[m->n_params + i])) {
+            char name[160];
+            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the optimizer state of %s is not finite",
+                                 path, clmlp_model_param_name(m, i % m->n_params, name,
+                                                              sizeof name));
+        }
+    /* Messages from here on come from calls that do not know the file. */
     if (rc == CLMLP_OK) rc = clmlp_model_set_params(m, vals);
     if (rc == CLMLP_OK) rc = clmlp_model_compile(m, (clmlp_loss)loss, &o, be, seed);
+    if (rc != CLMLP_OK && rc != CLMLP_E_FORMAT && rc != CLMLP_E_NOT_FOUND) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", clmlp_last_error());
+        rc = clmlp_set_error(rc == CLMLP_E_INVALID ? CLMLP_E_FORMAT : rc, "%s: %s", path, why);
+    }
     if (rc == CLMLP_OK && n_state != clmlp_model_opt_state_count(m))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: %u optimizer state arrays for a %s optimizer",
                              path, n_state, clmlp_opt_name(m->opt.kind));
@@ -379,6 +416,8 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     m->epochs_done = (size_t)epochs;
     m->opt_step = step;
     m->train_steps = train_steps;
+    m->shuffle_rng = shuffle;
+    m->shuffle_rng_set = shuffle_set;
     *out = m;
     return CLMLP_OK;
 }

@@ -21,6 +21,7 @@
 
 #include "clmlp.h"
 #include "util/error.h"
+#include "util/line_reader.h"
 
 typedef enum { ST_INPUT, ST_LAYER, ST_ROWS, ST_BIAS } wt_state;
 
@@ -371,21 +372,26 @@ int clmlp_model_read_text(clmlp_model_t **out, const char *path)
     memset(&ps, 0, sizeof ps);
     ps.path = path;
     ps.state = ST_INPUT;
-    char *line = NULL;
-    size_t cap = 0;
-    int rc = CLMLP_OK;
-    while (rc == CLMLP_OK && getline(&line, &cap, f) >= 0) {
-        ps.line++;
+    /* Lines are capped (CLMLP_WEIGHTS_MAX_LINE), so a file that is not
+     * text costs a message, not memory. */
+    clmlp_line_reader lr;
+    clmlp_line_reader_init(&lr, f, path, CLMLP_WEIGHTS_MAX_LINE);
+    int rc = CLMLP_OK, more;
+    while (rc == CLMLP_OK && (more = clmlp_line_next(&lr)) != 0) {
+        if (more < 0) {
+            rc = more;
+            break;
+        }
+        ps.line = lr.lineno;
+        char *line = lr.line;
         char *hash = strchr(line, '#');
         if (hash) *hash = '\0';
         if (strlen(line) == 0) continue;
         rc = wt_line(&ps, line);
     }
-    if (rc == CLMLP_OK && ferror(f))
-        rc = clmlp_set_error(CLMLP_E_IO, "cannot read %s: read error", path);
     if (rc == CLMLP_OK) rc = wt_end(&ps);
     if (rc == CLMLP_OK) rc = wt_build(&ps, out);
-    free(line);
+    clmlp_line_reader_free(&lr);
     fclose(f);
     wt_free(&ps);
     return rc;

@@ -3,6 +3,7 @@
  * by an index buffer, and loss and accuracy accumulate there; the host reads
  * them back once per epoch. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,13 +58,25 @@ static int reserve_idx(clmlp_model_t *m, size_t n)
     return CLMLP_OK;
 }
 
-/* Trains one epoch over dd in the order `order` (uploaded when shuffling). */
+/* Whether the caller asked training to stop (opts->stop). */
+static int stop_asked(const clmlp_fit_opts *o)
+{
+    return o->stop && *o->stop != 0;
+}
+
+/* Trains one epoch over dd in the order `order` (uploaded when shuffling).
+ * *stopped is set when opts->stop cut it short (after a whole step). */
 static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch, int gather,
-                       const clmlp_fit_opts *o, size_t epoch)
+                       const clmlp_fit_opts *o, size_t epoch, int *stopped)
 {
     size_t n_batches = (dd->n + batch - 1) / batch;
+    *stopped = 0;
     CLMLP_TRY(clmlp_model_metrics_reset(m));
     for (size_t bi = 0; bi < n_batches; bi++) {
+        if (stop_asked(o)) {
+            *stopped = 1;
+            return CLMLP_OK;
+        }
         size_t start = bi * batch;
         size_t rows = dd->n - start < batch ? dd->n - start : batch;
         clmlp_batch b;
@@ -77,6 +90,112 @@ static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
         if (o->on_batch) o->on_batch(epoch, bi + 1, n_batches, o->user);
     }
     return CLMLP_OK;
+}
+
+/* ---- the divergence guard ----
+ * A copy of the parameters and the optimizer state, taken on the device at
+ * the start of every epoch, with what else an epoch changes, so an epoch
+ * that diverged (or was stopped) can be undone without the host reading
+ * anything back per step. */
+typedef struct {
+    clmlp_buf *copy;    /* n_params x (1 + optimizer state arrays) */
+    float *host;        /* the same on the host, where the device has no
+                           room for copy: one download an epoch */
+    uint64_t opt_step, train_steps;
+    clmlp_rng shuffle_rng;
+} epoch_start;
+
+/* The state arrays beside the parameters: opt_m, opt_v as in use. */
+static clmlp_buf *state_buf(clmlp_model_t *m, size_t k)
+{
+    return k == 0 ? m->params : k == 1 ? m->opt_m : m->opt_v;
+}
+
+static int epoch_start_take(clmlp_model_t *m, epoch_start *es)
+{
+    size_t n = m->n_params, arrays = 1 + clmlp_model_opt_state_count(m);
+    es->opt_step = m->opt_step;
+    es->train_steps = m->train_steps;
+    es->shuffle_rng = m->shuffle_rng;
+    for (size_t k = 0; k < arrays && n; k++) {
+        if (es->host)
+            CLMLP_TRY(clmlp_be_download(m->be, state_buf(m, k), 0, es->host + k * n, n));
+        else
+            CLMLP_TRY(clmlp_be_copy(m->be, state_buf(m, k), 0, es->copy, k * n, n));
+    }
+    return CLMLP_OK;
+}
+
+static int epoch_start_restore(clmlp_model_t *m, const epoch_start *es)
+{
+    size_t n = m->n_params, arrays = 1 + clmlp_model_opt_state_count(m);
+    m->opt_step = es->opt_step;
+    m->train_steps = es->train_steps;
+    m->shuffle_rng = es->shuffle_rng;
+    for (size_t k = 0; k < arrays && n; k++) {
+        if (es->host)
+            CLMLP_TRY(clmlp_be_upload(m->be, state_buf(m, k), 0, es->host + k * n, n));
+        else
+            CLMLP_TRY(clmlp_be_copy(m->be, es->copy, k * n, state_buf(m, k), 0, n));
+    }
+    return CLMLP_OK;
+}
+
+/* Raises the metrics' non-finite flag, on the device, if the parameters or
+ * the optimizer state hold NaN or Inf (on the reference backend, which
+ * computes in double: values past float32's range too).  Once per epoch is
+ * enough: a NaN or Inf in the weights never turns finite again under SGD
+ * or Adam. */
+static int check_params_finite(clmlp_model_t *m)
+{
+    size_t arrays = 1 + clmlp_model_opt_state_count(m);
+    for (size_t k = 0; k < arrays && m->n_params; k++)
+        CLMLP_TRY(clmlp_be_nonfinite_check(m->be, state_buf(m, k), 0, m->n_params, m->metrics));
+    return CLMLP_OK;
+}
+
+/* The per-row loss where a cross-entropy's probabilities are clipped to
+ * [1e-7, 1 - 1e-7] (backend.h's loss_grad): -ln 1e-7. */
+#define LOSS_CLIP_MAX 16.11809565095832
+/* How far above chance an accuracy still counts as chance: 0.01. */
+#define CHANCE_MARGIN 0.01
+
+/* What the stall watch needs: the loss of a uniform guess and the accuracy
+ * of always predicting the commonest class (0 when it cannot tell). */
+typedef struct {
+    int cross_entropy;
+    double uniform_loss, chance;
+    size_t run;
+} stall_watch;
+
+static void stall_init(stall_watch *w, const clmlp_model_t *m, const clmlp_dataset_t *train)
+{
+    memset(w, 0, sizeof *w);
+    size_t out = clmlp_model_n_outputs(m);
+    w->cross_entropy = m->loss != CLMLP_LOSS_MSE;
+    w->uniform_loss = m->loss == CLMLP_LOSS_BCE ? log(2.0) : log((double)(out > 1 ? out : 2));
+    if (!train->labels || train->n_classes < 2 || train->n_classes > 65536) return;
+    size_t *count = calloc(train->n_classes, sizeof *count), best = 0;
+    if (!count) return; /* the watch is advice: without memory it stays quiet */
+    for (size_t i = 0; i < train->n; i++) {
+        size_t c = (size_t)train->labels[i];
+        if (c < train->n_classes && ++count[c] > best) best = count[c];
+    }
+    free(count);
+    w->chance = (double)best / (double)train->n;
+}
+
+/* Sets s->stalled and s->stalled_epochs from the epoch's figures. */
+static void stall_update(stall_watch *w, clmlp_epoch_stats *s)
+{
+    unsigned k = 0;
+    if (w->cross_entropy && s->loss >= 0.5 * LOSS_CLIP_MAX) k |= CLMLP_STALL_LOSS_AT_MAX;
+    if (w->cross_entropy && w->chance > 0.0 && s->accuracy <= w->chance + CHANCE_MARGIN &&
+        s->loss > 2.0 * w->uniform_loss)
+        k |= CLMLP_STALL_CHANCE;
+    w->run = k ? w->run + 1 : 0;
+    s->stalled_epochs = w->run;
+    s->stalled = w->run >= CLMLP_STALL_EPOCHS ? k : 0;
 }
 
 /* The training controls of one fit call: the schedule with its defaults
@@ -210,41 +329,89 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
                       : clmlp_set_error(CLMLP_E_NOMEM, "out of memory starting training");
     if (h) h->best_value = NAN;
     /* Everything training adds to the model on the device, checked at once. */
-    clmlp_mem_part parts[2 * MODEL_DATA_PARTS + MODEL_WORKSPACE_PARTS + 1];
+    clmlp_mem_part parts[2 * MODEL_DATA_PARTS + MODEL_WORKSPACE_PARTS + 2];
     size_t np = clmlp_model_data_parts(m, train, "training data", parts);
     np += clmlp_model_data_parts(m, o.validation, "validation data", parts + np);
     if (batch > m->ws_rows) np += clmlp_model_workspace_parts(m, batch, parts + np);
     if (o.shuffle && m->idx_n < train->n)
         parts[np++] = (clmlp_mem_part){"row order", train->n, CLMLP_BUF_I32, 1, 0};
-    if (rc == CLMLP_OK) rc = clmlp_model_memory_guard(m->be, parts, np, "training");
+    /* The copy an epoch rolls back to: on the device if it has room (a
+     * copy there costs no transfer), else on the host. */
+    size_t arrays = 1 + clmlp_model_opt_state_count(m), copy_n = (m->n_params ? m->n_params : 1);
+    parts[np] = (clmlp_mem_part){"a copy of the weights and optimizer state (rollback)", copy_n,
+                                 CLMLP_BUF_F32, arrays, 0};
+    epoch_start start = {0};
+    int on_device = rc == CLMLP_OK ? clmlp_model_memory_guard(m->be, parts, np + 1, "training")
+                                   : rc;
+    if (rc == CLMLP_OK && on_device == CLMLP_OK) {
+        rc = clmlp_be_buf_alloc(m->be, CLMLP_BUF_F32, copy_n * arrays, &start.copy);
+    } else if (rc == CLMLP_OK && on_device != CLMLP_E_NOMEM) {
+        rc = on_device; /* the device failed, not the room */
+    } else if (rc == CLMLP_OK) {
+        rc = clmlp_model_memory_guard(m->be, parts, np, "training");
+        if (rc == CLMLP_OK) {
+            start.host = malloc(copy_n * arrays * sizeof *start.host);
+            if (!start.host)
+                rc = clmlp_set_error(CLMLP_E_NOMEM,
+                                     "out of memory for a copy of %zu parameters (rollback)",
+                                     copy_n * arrays);
+        }
+    }
     if (rc == CLMLP_OK) rc = clmlp_dev_data_upload(m, train, &dd);
     if (rc == CLMLP_OK && o.validation) rc = clmlp_dev_data_upload(m, o.validation, &vd);
     if (rc == CLMLP_OK) rc = clmlp_model_reserve(m, batch);
     if (rc == CLMLP_OK && o.shuffle) rc = reserve_idx(m, train->n);
 
-    clmlp_rng rng;
-    clmlp_rng_seed(&rng, o.seed);
-    for (size_t i = 0; rc == CLMLP_OK && i < train->n; i++) order[i] = (int32_t)i;
+    if (!m->shuffle_rng_set) {
+        clmlp_rng_seed(&m->shuffle_rng, o.seed);
+        m->shuffle_rng_set = 1;
+    }
+    stall_watch stall;
+    stall_init(&stall, m, train);
     for (size_t e = 0; rc == CLMLP_OK && e < epochs; e++) {
+        if (stop_asked(&o)) {
+            h->interrupted = 1;
+            break;
+        }
         clmlp_epoch_stats s = {0};
         s.epoch = o.initial_epoch + e + 1;
         s.lr = controls_lr(&ctl, s.epoch - 1);
         double t0 = clmlp_now();
-        if (o.shuffle) {
-            clmlp_rng_shuffle_i32(&rng, order, train->n);
+        rc = epoch_start_take(m, &start);
+        if (rc == CLMLP_OK && o.shuffle) {
+            /* Each epoch's order is the generator's shuffle of 0..n-1, so
+             * the generator alone says where a resumed run continues. */
+            for (size_t i = 0; i < train->n; i++) order[i] = (int32_t)i;
+            clmlp_rng_shuffle_i32(&m->shuffle_rng, order, train->n);
             rc = clmlp_be_upload(m->be, m->idx, 0, order, train->n);
         }
         /* Only the step sees the scheduled lr; the model keeps lr0. */
         m->opt.lr = s.lr;
-        if (rc == CLMLP_OK) rc = train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch);
+        int stopped = 0;
+        if (rc == CLMLP_OK) rc = train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch, &stopped);
         m->opt.lr = lr0;
+        if (rc == CLMLP_OK && stopped) {
+            rc = epoch_start_restore(m, &start);
+            h->interrupted = 1;
+            break;
+        }
         int nonfinite = 0;
+        if (rc == CLMLP_OK) rc = check_params_finite(m);
         if (rc == CLMLP_OK) rc = clmlp_model_metrics_read(m, &s.loss, &s.accuracy, &nonfinite);
-        if (rc == CLMLP_OK && nonfinite)
-            rc = clmlp_set_error(CLMLP_E_NUMERIC,
-                                 "the loss became NaN or infinite in epoch %zu; try a smaller "
-                                 "learning rate",
-                                 s.epoch);
+        if (rc == CLMLP_OK && nonfinite) {
+            rc = epoch_start_restore(m, &start);
+            char kept[64] = "its initial weights";
+            if (s.epoch > 1) snprintf(kept, sizeof kept, "the weights after epoch %zu", s.epoch - 1);
+            if (rc == CLMLP_OK)
+                rc = clmlp_set_error(CLMLP_E_NUMERIC,
+                                     "training diverged in epoch %zu: the loss, the weights or "
+                                     "the optimizer state became NaN or infinite; the model "
+                                     "keeps %s (the last finite ones); try a lower learning "
+                                     "rate",
+                                     s.epoch, kept);
+            break;
+        }
+        if (rc == CLMLP_OK) stall_update(&stall, &s);
         s.val_loss = s.val_accuracy = NAN;
         if (rc == CLMLP_OK && o.validation)
             rc = evaluate_dev(m, &vd, batch, &s.val_loss, &s.val_accuracy);
@@ -272,6 +439,8 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc == CLMLP_OK) h->restored_best = 1;
     }
     free(ctl.best_params);
+    free(start.host);
+    clmlp_be_buf_free(m->be, start.copy);
     clmlp_dev_data_free(m, &dd);
     clmlp_dev_data_free(m, &vd);
     free(order);

@@ -501,6 +501,7 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     m->opt_step = 0;
     m->seed = seed;
     m->train_steps = 0;
+    m->shuffle_rng_set = 0; /* new weights: the next fit seeds the shuffle afresh */
     /* Nothing is allocated for a model the device cannot hold. */
     const clmlp_mem_part parts[] = {
         {"parameters", m->n_params, CLMLP_BUF_F32, 1, 0},
@@ -685,8 +686,12 @@ int clmlp_model_set_params(clmlp_model_t *m, const float *in)
 {
     if (!m || !in) return clmlp_set_error(CLMLP_E_INVALID, "set_params: no model or buffer");
     for (size_t i = 0; i < m->n_params; i++)
-        if (!isfinite(in[i]))
-            return clmlp_set_error(CLMLP_E_INVALID, "parameter %zu is not finite", i);
+        if (!isfinite(in[i])) {
+            char name[160];
+            return clmlp_set_error(CLMLP_E_INVALID, "%s is not finite (%g)",
+                                   clmlp_model_param_name(m, i, name, sizeof name),
+                                   (double)in[i]);
+        }
     if (m->be) return clmlp_be_upload(m->be, m->params, 0, in, m->n_params);
     if (!m->host_params) {
         m->host_params = malloc((m->n_params ? m->n_params : 1) * sizeof *m->host_params);

@@ -12,12 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "backend/opencl/cl_internal.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
-#define MAGIC "CLMLP-PROGRAM 1\n"
+/* Version 2 adds the payload's CRC-32: a driver may crash on a corrupt
+ * binary (PoCL 3.1 asserts inside clBuildProgram), so no byte the checksum
+ * has not vouched for reaches it.  Version 1 files fail the magic and are
+ * rebuilt and rewritten. */
+#define MAGIC "CLMLP-PROGRAM 2\n"
 /* Binaries larger than this are neither written nor read. */
 #define MAX_BINARY ((size_t)256 << 20)
 
@@ -67,8 +72,22 @@ static int cache_path(const clmlp_cl_ctx *ctx, uint64_t hash, int create, char *
     return clmlp_cl_cache_file(ctx, NULL, "programs", suffix, create, out, cap) == CLMLP_OK;
 }
 
+/* The CRC-32 of len bytes (zlib's crc32 takes at most UINT_MAX at once). */
+static unsigned long payload_crc(const unsigned char *p, size_t len)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (len > 0) {
+        uInt k = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        crc = crc32(crc, p, k);
+        p += k;
+        len -= k;
+    }
+    return (unsigned long)crc;
+}
+
 /* Reads the binary stored for hash into a new buffer (*out, *len); 0 when
- * the file is missing or not exactly what was written for this key. */
+ * the file is missing or not exactly what was written for this key: the
+ * magic, the key, the size and the payload's CRC-32 must all match. */
 static int read_binary(const char *path, uint64_t hash, unsigned char **out, size_t *len)
 {
     *out = NULL;
@@ -76,12 +95,15 @@ static int read_binary(const char *path, uint64_t hash, unsigned char **out, siz
     if (!f) return 0;
     char magic[sizeof MAGIC] = "";
     unsigned long long key = 0, size = 0;
+    unsigned long crc = 0;
     int ok = fread(magic, 1, sizeof MAGIC - 1, f) == sizeof MAGIC - 1 &&
              memcmp(magic, MAGIC, sizeof MAGIC - 1) == 0 &&
-             fscanf(f, "key %16llx\nsize %llu", &key, &size) == 2 && fgetc(f) == '\n' &&
-             key == (unsigned long long)hash && size > 0 && size <= MAX_BINARY;
+             fscanf(f, "key %16llx\nsize %llu\ncrc32 %8lx", &key, &size, &crc) == 3 &&
+             fgetc(f) == '\n' && key == (unsigned long long)hash && size > 0 &&
+             size <= MAX_BINARY;
     unsigned char *bin = ok ? malloc((size_t)size) : NULL;
-    ok = bin && fread(bin, 1, (size_t)size, f) == (size_t)size && fgetc(f) == EOF;
+    ok = bin && fread(bin, 1, (size_t)size, f) == (size_t)size && fgetc(f) == EOF &&
+         payload_crc(bin, (size_t)size) == crc;
     fclose(f);
     if (!ok) {
         free(bin);
@@ -146,8 +168,8 @@ void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, cl_program program, uint64_t
         } else if (clmlp_atomic_open(&af, path) < 0) {
             why = clmlp_last_error();
         } else {
-            fprintf(af.f, "%skey %016llx\nsize %llu\n", MAGIC, (unsigned long long)hash,
-                    (unsigned long long)len);
+            fprintf(af.f, "%skey %016llx\nsize %llu\ncrc32 %08lx\n", MAGIC,
+                    (unsigned long long)hash, (unsigned long long)len, payload_crc(bin, len));
             fwrite(bin, 1, len, af.f);
             if (clmlp_atomic_commit(&af) < 0) why = clmlp_last_error();
         }

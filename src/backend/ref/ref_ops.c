@@ -2,6 +2,7 @@
  * The operands arrive checked (backend_check.c); the labels and row
  * indices, which only the data tells, are checked here before anything is
  * written, so a failing call changes nothing. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -328,8 +329,11 @@ int clmlp_ref_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t 
                         clmlp_buf *metrics)
 {
     (void)ctx;
+    /* The buffers hold float32 values computed in double: a double past
+     * float32's range is infinite in every float32 copy (get_params, model
+     * files), so it counts as not finite. */
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(ref_d(x)[off + i])) {
+        if (!(fabs(ref_d(x)[off + i]) <= FLT_MAX)) {
             ref_d(metrics)[CLMLP_METRIC_NONFINITE] = 1.0;
             break;
         }

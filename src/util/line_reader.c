@@ -1,0 +1,110 @@
+/* Capped line reading (see line_reader.h): bytes come in blocks with fread,
+ * and a line is copied out of them only while it stays under the cap. */
+#include "util/line_reader.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clmlp.h"
+#include "util/error.h"
+
+#define BLOCK ((size_t)64 << 10)
+
+void clmlp_line_reader_init(clmlp_line_reader *r, FILE *f, const char *path, size_t max_len)
+{
+    memset(r, 0, sizeof *r);
+    r->f = f;
+    r->path = path;
+    r->max_len = max_len;
+}
+
+void clmlp_line_reader_free(clmlp_line_reader *r)
+{
+    free(r->line);
+    free(r->block);
+    r->line = NULL;
+    r->block = NULL;
+}
+
+/* "1 MiB" for whole mebibytes, else the bytes. */
+static void size_text(size_t n, char *out, size_t cap)
+{
+    if (n >= ((size_t)1 << 20) && n % ((size_t)1 << 20) == 0)
+        snprintf(out, cap, "%zu MiB", n >> 20);
+    else
+        snprintf(out, cap, "%zu bytes", n);
+}
+
+/* Appends n bytes to the line, growing it (never past max_len + 1). */
+static int append(clmlp_line_reader *r, const unsigned char *p, size_t n)
+{
+    if (n > r->max_len - r->len) {
+        char lim[32];
+        size_text(r->max_len, lim, sizeof lim);
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s:%zu: the line is longer than %s, the most a line may hold "
+                               "(not a text file, or no line endings?)",
+                               r->path, r->lineno, lim);
+    }
+    if (memchr(p, '\0', n))
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s:%zu: the line contains a NUL byte (not a text file?)",
+                               r->path, r->lineno);
+    size_t need = r->len + n + 1;
+    if (need > r->line_cap) {
+        size_t cap = r->line_cap ? r->line_cap : 256;
+        while (cap < need) cap = cap > (r->max_len + 1) / 2 ? r->max_len + 1 : cap * 2;
+        char *l = realloc(r->line, cap);
+        if (!l)
+            return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory for a line of %zu "
+                                                  "bytes", r->path, r->lineno, need);
+        r->line = l;
+        r->line_cap = cap;
+    }
+    memcpy(r->line + r->len, p, n);
+    r->len += n;
+    r->line[r->len] = '\0';
+    return CLMLP_OK;
+}
+
+int clmlp_line_next(clmlp_line_reader *r)
+{
+    if (!r->block) {
+        r->block = malloc(BLOCK);
+        if (!r->block) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", r->path);
+    }
+    r->len = 0;
+    if (r->line) r->line[0] = '\0';
+    r->lineno++;
+    int any = 0; /* bytes of this line seen, so a last line without '\n' counts */
+    for (;;) {
+        if (r->pos == r->end) {
+            if (r->at_eof) break;
+            errno = 0;
+            r->end = fread(r->block, 1, BLOCK, r->f);
+            r->pos = 0;
+            if (r->end < BLOCK) {
+                if (ferror(r->f))
+                    return clmlp_set_error(CLMLP_E_IO, "%s:%zu: read error: %s", r->path,
+                                           r->lineno, strerror(errno ? errno : EIO));
+                r->at_eof = 1;
+            }
+            if (r->end == 0) break;
+        }
+        unsigned char *p = r->block + r->pos;
+        size_t avail = r->end - r->pos;
+        unsigned char *nl = memchr(p, '\n', avail);
+        size_t n = nl ? (size_t)(nl - p) : avail;
+        any = 1;
+        CLMLP_TRY(append(r, p, n));
+        r->pos += nl ? n + 1 : n;
+        if (nl) break;
+    }
+    if (!any) {
+        r->lineno--;
+        return 0;
+    }
+    if (!r->line) CLMLP_TRY(append(r, (const unsigned char *)"", 0));
+    return 1;
+}

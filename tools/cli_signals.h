@@ -1,0 +1,26 @@
+/* SIGINT and SIGTERM during `clmlp train`: the first asks training to stop
+ * after the current step (the command then writes its files and exits
+ * 128 + the signal's number: 130, 143); a second exits at once.  Files are
+ * written atomically, so even then none is left half-written. */
+#ifndef CLMLP_CLI_SIGNALS_H
+#define CLMLP_CLI_SIGNALS_H
+
+#include <signal.h>
+
+/* Installs the handlers for SIGINT and SIGTERM. */
+void cli_signals_install(void);
+
+/* Restores the default handlers. */
+void cli_signals_restore(void);
+
+/* The flag the handlers set (to the signal's number): for
+ * clmlp_fit_opts.stop. */
+volatile sig_atomic_t *cli_signals_flag(void);
+
+/* The signal received (0: none). */
+int cli_signals_received(void);
+
+/* "SIGINT", "SIGTERM" or "a signal". */
+const char *cli_signals_name(int sig);
+
+#endif
