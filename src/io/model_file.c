@@ -10,9 +10,9 @@
  *   6 x 8  lr, momentum, l2, beta1, beta2, eps (IEEE double)
  *   8  epochs done               8  optimizer step (Adam's t)
  *   8  seed                      8  training steps (dropout masks)
- *   4 x 8  the shuffle generator's state (xoshiro256** s[0..3], as the
- *          next epoch finds it; all zero: not seeded yet, the next fit
- *          seeds it from its seed)
+ *   8  shuffle seed              8  shuffled epochs so far (the next fit
+ *                                   replays them: the row order continues)
+ *   8  1 when the two are set, 0 when the next fit takes its own seed
  *   8  n_params                  n_params x 4  parameters (IEEE float)
  *   4  n_state (0..2)            n_state x n_params x 4  optimizer state
  *   4  CRC32 of all bytes before it
@@ -194,7 +194,9 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_u64(&w, m->opt_step);
     w_u64(&w, m->seed);
     w_u64(&w, m->train_steps);
-    for (int k = 0; k < 4; k++) w_u64(&w, m->shuffle_rng_set ? m->shuffle_rng.s[k] : 0);
+    w_u64(&w, m->shuffle_set ? m->shuffle_seed : 0);
+    w_u64(&w, m->shuffle_set ? m->shuffle_epochs : 0);
+    w_u64(&w, m->shuffle_set != 0);
     w_u64(&w, n);
     w_f32s(&w, vals, n);
     w_u32(&w, (uint32_t)n_state);
@@ -349,16 +351,17 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     o.kind = (clmlp_opt_kind)kind;
     o.nesterov = (int)nesterov;
     uint64_t epochs = r_u64(r), step = r_u64(r), seed = 0, train_steps = 0;
-    clmlp_rng shuffle = {{0, 0, 0, 0}};
-    int shuffle_set = 0;
+    uint64_t shuffle_seed = 0, shuffle_epochs = 0, shuffle_set = 0;
     if (version >= 2) {
         seed = r_u64(r);
         train_steps = r_u64(r);
-        for (int k = 0; k < 4; k++) {
-            shuffle.s[k] = r_u64(r);
-            shuffle_set |= shuffle.s[k] != 0;
-        }
+        shuffle_seed = r_u64(r);
+        shuffle_epochs = r_u64(r);
+        shuffle_set = r_u64(r);
     }
+    /* Resuming replays the shuffles: a million epochs bounds that work. */
+    if (rc == CLMLP_OK && (shuffle_set > 1 || shuffle_epochs > epochs || shuffle_epochs > 1000000))
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the shuffle fields are malformed", path);
     uint64_t n_params = r_u64(r);
     if (rc == CLMLP_OK && (r->short_read || loss >= CLMLP_LOSS_COUNT || kind >= CLMLP_OPT_COUNT))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the loss or optimizer field is malformed", path);
@@ -416,8 +419,9 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     m->epochs_done = (size_t)epochs;
     m->opt_step = step;
     m->train_steps = train_steps;
-    m->shuffle_rng = shuffle;
-    m->shuffle_rng_set = shuffle_set;
+    m->shuffle_seed = shuffle_seed;
+    m->shuffle_epochs = shuffle_epochs;
+    m->shuffle_set = (int)shuffle_set;
     *out = m;
     return CLMLP_OK;
 }

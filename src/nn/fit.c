@@ -101,8 +101,7 @@ typedef struct {
     clmlp_buf *copy;    /* n_params x (1 + optimizer state arrays) */
     float *host;        /* the same on the host, where the device has no
                            room for copy: one download an epoch */
-    uint64_t opt_step, train_steps;
-    clmlp_rng shuffle_rng;
+    uint64_t opt_step, train_steps, shuffle_epochs;
 } epoch_start;
 
 /* The state arrays beside the parameters: opt_m, opt_v as in use. */
@@ -116,7 +115,7 @@ static int epoch_start_take(clmlp_model_t *m, epoch_start *es)
     size_t n = m->n_params, arrays = 1 + clmlp_model_opt_state_count(m);
     es->opt_step = m->opt_step;
     es->train_steps = m->train_steps;
-    es->shuffle_rng = m->shuffle_rng;
+    es->shuffle_epochs = m->shuffle_epochs;
     for (size_t k = 0; k < arrays && n; k++) {
         if (es->host)
             CLMLP_TRY(clmlp_be_download(m->be, state_buf(m, k), 0, es->host + k * n, n));
@@ -131,7 +130,7 @@ static int epoch_start_restore(clmlp_model_t *m, const epoch_start *es)
     size_t n = m->n_params, arrays = 1 + clmlp_model_opt_state_count(m);
     m->opt_step = es->opt_step;
     m->train_steps = es->train_steps;
-    m->shuffle_rng = es->shuffle_rng;
+    m->shuffle_epochs = es->shuffle_epochs;
     for (size_t k = 0; k < arrays && n; k++) {
         if (es->host)
             CLMLP_TRY(clmlp_be_upload(m->be, state_buf(m, k), 0, es->host + k * n, n));
@@ -362,10 +361,17 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     if (rc == CLMLP_OK) rc = clmlp_model_reserve(m, batch);
     if (rc == CLMLP_OK && o.shuffle) rc = reserve_idx(m, train->n);
 
-    if (!m->shuffle_rng_set) {
-        clmlp_rng_seed(&m->shuffle_rng, o.seed);
-        m->shuffle_rng_set = 1;
+    /* The row order where the model's shuffles left it (see model.h). */
+    if (!m->shuffle_set) {
+        m->shuffle_seed = o.seed;
+        m->shuffle_epochs = 0;
+        m->shuffle_set = 1;
     }
+    clmlp_rng rng;
+    clmlp_rng_seed(&rng, m->shuffle_seed);
+    for (size_t i = 0; rc == CLMLP_OK && i < train->n; i++) order[i] = (int32_t)i;
+    for (uint64_t k = 0; rc == CLMLP_OK && k < m->shuffle_epochs; k++)
+        clmlp_rng_shuffle_i32(&rng, order, train->n);
     stall_watch stall;
     stall_init(&stall, m, train);
     for (size_t e = 0; rc == CLMLP_OK && e < epochs; e++) {
@@ -379,10 +385,8 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         double t0 = clmlp_now();
         rc = epoch_start_take(m, &start);
         if (rc == CLMLP_OK && o.shuffle) {
-            /* Each epoch's order is the generator's shuffle of 0..n-1, so
-             * the generator alone says where a resumed run continues. */
-            for (size_t i = 0; i < train->n; i++) order[i] = (int32_t)i;
-            clmlp_rng_shuffle_i32(&m->shuffle_rng, order, train->n);
+            clmlp_rng_shuffle_i32(&rng, order, train->n);
+            m->shuffle_epochs++;
             rc = clmlp_be_upload(m->be, m->idx, 0, order, train->n);
         }
         /* Only the step sees the scheduled lr; the model keeps lr0. */

@@ -501,7 +501,7 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     m->opt_step = 0;
     m->seed = seed;
     m->train_steps = 0;
-    m->shuffle_rng_set = 0; /* new weights: the next fit seeds the shuffle afresh */
+    m->shuffle_set = 0; /* new weights: the next fit seeds the shuffle afresh */
     /* Nothing is allocated for a model the device cannot hold. */
     const clmlp_mem_part parts[] = {
         {"parameters", m->n_params, CLMLP_BUF_F32, 1, 0},

@@ -144,12 +144,13 @@ struct clmlp_model {
     clmlp_buf *params, *grads, *opt_m, *opt_v;
     uint64_t opt_step;   /* Adam's t */
     size_t epochs_done;
-    /* The generator that shuffles the rows, as the next epoch will find it:
-     * the first fit call seeds it from its seed, later calls (and a model
-     * loaded from a file) continue it, so a resumed run equals an
-     * uninterrupted one.  Compiling forgets it. */
-    clmlp_rng shuffle_rng;
-    int shuffle_rng_set;
+    /* The row order: the first fit call takes its seed, and every shuffled
+     * epoch reshuffles the previous epoch's order with one generator seeded
+     * from it.  Later fit calls (and a model loaded from a file) replay the
+     * shuffle_epochs shuffles done so far and go on, so a resumed run equals
+     * an uninterrupted one.  Compiling forgets it. */
+    uint64_t shuffle_seed, shuffle_epochs;
+    int shuffle_set;
 
     /* Workspace for up to ws_rows rows per pass. */
     size_t ws_rows;
