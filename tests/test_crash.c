@@ -19,19 +19,6 @@
 #define KILLS 6
 #define ROWS 20000
 
-static void sleep_us(long us)
-{
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The largest K of "epoch K/" lines in the file (0: none). */
 static size_t last_epoch(const char *path)
 {
@@ -102,16 +89,16 @@ static void test_sigkill(void)
         pid_t pid = spawn(out, done ? resume : fresh);
         CU_ASSERT_FATAL(pid > 0);
         snprintf(tmp_prefix, sizeof tmp_prefix, "%s.tmp.%ld", ck, (long)pid);
-        double t0 = now_s();
+        double t0 = test_now();
         if (k % 2 == 1) {
             /* Kill while a checkpoint is being written: as soon as this
              * run's temporary file appears after its first epoch line (the
              * one made earlier only checks that the path is writable). */
-            while (last_epoch(out) == 0 && now_s() - t0 < 10.0) sleep_us(1000);
-            while (access(tmp_prefix, F_OK) != 0 && now_s() - t0 < 10.0) sleep_us(100);
+            while (last_epoch(out) == 0 && test_now() - t0 < 10.0) test_sleep_us(1000);
+            while (access(tmp_prefix, F_OK) != 0 && test_now() - t0 < 10.0) test_sleep_us(100);
         } else {
             /* Anywhere: set-up, an epoch, a write. */
-            sleep_us(50000 + (long)clmlp_rng_below(&rng, 600000));
+            test_sleep_us(50000 + (long)clmlp_rng_below(&rng, 600000));
         }
         kill(pid, SIGKILL);
         int status;
@@ -127,7 +114,7 @@ static void test_sigkill(void)
         }
         /* The run printed epoch `printed` (its checkpoint may have been cut
          * short): the checkpoint holds that one or the one before. */
-        printf("[kill %d at %.2fs: printed %zu, checkpoint %zu] ", k + 1, now_s() - t0, printed,
+        printf("[kill %d at %.2fs: printed %zu, checkpoint %zu] ", k + 1, test_now() - t0, printed,
                done);
         if (printed) CU_ASSERT(done + 1 >= printed);
     }

@@ -14,43 +14,15 @@
 #include "backend/backend.h"
 #include "support/testing.h"
 
-static int g_saved_stderr = -1;
-
-/* Sends stderr to the scratch file name until capture_end. */
-static void capture_begin(const char *name)
-{
-    fflush(stderr);
-    g_saved_stderr = dup(2);
-    int fd = open(test_temp_path(name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    CU_ASSERT_FATAL(fd >= 0 && g_saved_stderr >= 0);
-    dup2(fd, 2);
-    close(fd);
-}
-
-/* Restores stderr and reads what was written (at most cap-1 bytes). */
-static void capture_end(const char *name, char *out, size_t cap)
-{
-    fflush(stderr);
-    dup2(g_saved_stderr, 2);
-    close(g_saved_stderr);
-    g_saved_stderr = -1;
-    out[0] = '\0';
-    FILE *f = fopen(test_temp_path(name), "r");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    fclose(f);
-}
-
 /* Opens the OpenCL backend verbosely, returning what it said about the
  * cache in log. */
 static clmlp_backend_t *open_logged(char *log, size_t cap)
 {
     clmlp_backend_opts o = {.kind = CLMLP_BACKEND_OPENCL, .verbose = 1};
     clmlp_backend_t *be = NULL;
-    capture_begin("open.log");
+    test_capture_stderr_begin("open.log");
     int rc = clmlp_backend_init(&be, &o);
-    capture_end("open.log", log, cap);
+    test_capture_stderr_end("open.log", log, cap);
     if (rc < 0) fprintf(stderr, "opening OpenCL failed: %s\n", clmlp_last_error());
     CU_ASSERT_EQUAL_FATAL(rc, CLMLP_OK);
     return be;

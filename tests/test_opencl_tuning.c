@@ -23,36 +23,6 @@
 #include "util/rng.h"
 
 
-/* ---- capturing stderr ---------------------------------------------------- */
-
-static int g_saved_stderr = -1;
-
-/* Sends stderr to the scratch file name until capture_end. */
-static void capture_begin(const char *name)
-{
-    fflush(stderr);
-    g_saved_stderr = dup(2);
-    int fd = open(test_temp_path(name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    CU_ASSERT_FATAL(fd >= 0 && g_saved_stderr >= 0);
-    dup2(fd, 2);
-    close(fd);
-}
-
-/* Restores stderr and reads what was written (at most cap-1 bytes). */
-static void capture_end(const char *name, char *out, size_t cap)
-{
-    fflush(stderr);
-    dup2(g_saved_stderr, 2);
-    close(g_saved_stderr);
-    g_saved_stderr = -1;
-    out[0] = '\0';
-    FILE *f = fopen(test_temp_path(name), "r");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    fclose(f);
-}
-
 /* Opens the OpenCL backend (verbose: it says what caches and tuning did). */
 static clmlp_backend_t *open_opencl(int verbose)
 {
@@ -297,10 +267,10 @@ static void test_tuning_applied(void)
     TEST_OK(clmlp_tune_write(path, &t, "written by test_opencl_tuning"));
 
     clmlp_backend_t *ref = test_open_backend(CLMLP_BACKEND_REF);
-    capture_begin("open.log");
+    test_capture_stderr_begin("open.log");
     cl = open_opencl(1);
     char log[4096];
-    capture_end("open.log", log, sizeof log);
+    test_capture_stderr_end("open.log", log, sizeof log);
     CU_ASSERT(test_output_has(log, "CLBlast tuning loaded from"));
     CU_ASSERT_EQUAL(clmlp_tune_loaded(cl), 1);
     check_shapes(cl, ref);
@@ -340,10 +310,10 @@ static void test_tuning_bad_file_ignored(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(f);
         fputs(cases[i].text, f);
         fclose(f);
-        capture_begin("bad.log");
+        test_capture_stderr_begin("bad.log");
         clmlp_backend_t *cl = open_opencl(0);
         char log[4096];
-        capture_end("bad.log", log, sizeof log);
+        test_capture_stderr_end("bad.log", log, sizeof log);
         CU_ASSERT(test_output_has(log, "warning: ignoring the CLBlast tuning file"));
         CU_ASSERT(test_output_has(log, path));
         CU_ASSERT(test_output_has(log, cases[i].needle));
@@ -429,9 +399,9 @@ static void test_program_cache(void)
     unsetenv("CLMLP_NO_PROGRAM_CACHE");
     clmlp_backend_t *ref = test_open_backend(CLMLP_BACKEND_REF);
 
-    capture_begin("cache1.log");
+    test_capture_stderr_begin("cache1.log");
     clmlp_backend_t *cl = open_opencl(1);
-    capture_end("cache1.log", log, sizeof log);
+    test_capture_stderr_end("cache1.log", log, sizeof log);
     CU_ASSERT(test_output_has(log, "kernel binary cached in"));
     clmlp_backend_free(cl);
     CU_ASSERT_FATAL(find_bin(dir, bin, sizeof bin));
@@ -439,18 +409,18 @@ static void test_program_cache(void)
     CU_ASSERT_FATAL(stat(bin, &st) == 0);
     off_t size = st.st_size;
 
-    capture_begin("cache2.log");
+    test_capture_stderr_begin("cache2.log");
     cl = open_opencl(1);
-    capture_end("cache2.log", log, sizeof log);
+    test_capture_stderr_end("cache2.log", log, sizeof log);
     CU_ASSERT(test_output_has(log, "kernels loaded from"));
     clmlp_check_gemm(cl, ref, 0, 0, 9, 8, 7, 21);
     clmlp_backend_free(cl);
 
     /* Cut the file short: it is rebuilt from source and rewritten. */
     CU_ASSERT_FATAL(truncate(bin, size / 2) == 0);
-    capture_begin("cache3.log");
+    test_capture_stderr_begin("cache3.log");
     cl = open_opencl(1);
-    capture_end("cache3.log", log, sizeof log);
+    test_capture_stderr_end("cache3.log", log, sizeof log);
     CU_ASSERT(!strstr(log, "kernels loaded from"));
     CU_ASSERT(test_output_has(log, "kernel binary cached in"));
     clmlp_check_gemm(cl, ref, 0, 0, 9, 8, 7, 22);
@@ -458,9 +428,9 @@ static void test_program_cache(void)
     CU_ASSERT(stat(bin, &st) == 0 && st.st_size == size);
 
     setenv("CLMLP_NO_PROGRAM_CACHE", "1", 1);
-    capture_begin("cache4.log");
+    test_capture_stderr_begin("cache4.log");
     cl = open_opencl(1);
-    capture_end("cache4.log", log, sizeof log);
+    test_capture_stderr_end("cache4.log", log, sizeof log);
     CU_ASSERT(!strstr(log, "kernels loaded from"));
     CU_ASSERT(!strstr(log, "cached in"));
     clmlp_backend_free(cl);
@@ -525,9 +495,9 @@ static void test_profile_counts(void)
     for (int i = 0; i < 7; i++) TEST_OK(clmlp_be_fill(cl, b, 3, 10, 0.0f));
     clmlp_be_buf_free(cl, b);
     char log[8192];
-    capture_begin("profile.log");
+    test_capture_stderr_begin("profile.log");
     clmlp_backend_free(cl);
-    capture_end("profile.log", log, sizeof log);
+    test_capture_stderr_end("profile.log", log, sizeof log);
     const char *row = strstr(log, "\nfill_f32 ");
     CU_ASSERT_PTR_NOT_NULL_FATAL(row);
     unsigned long long calls = 0;

@@ -427,19 +427,6 @@ static int file_has(const char *path, const char *needle)
     return has;
 }
 
-static void sleep_us(long us)
-{
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Runs train on the big set, sends sig (twice when twice) once the first
  * epoch line is out, and checks the exit status and the files. */
 static void signal_run(int sig, int twice)
@@ -460,24 +447,24 @@ static void signal_run(int sig, int twice)
                     "--history", (char *)phist, NULL};
     pid_t pid = spawn_tool(po, args);
     CU_ASSERT_FATAL(pid > 0);
-    double t0 = now_s();
-    while (!file_has(po, "epoch 1/1000") && now_s() - t0 < 20.0) sleep_us(2000);
+    double t0 = test_now();
+    while (!file_has(po, "epoch 1/1000") && test_now() - t0 < 20.0) test_sleep_us(2000);
     CU_ASSERT(file_has(po, "epoch 1/1000"));
     kill(pid, sig);
     if (twice) {
-        sleep_us(1000);
+        test_sleep_us(1000);
         kill(pid, sig);
     }
     int status = 0;
     /* Bounded: one step and three small files, or at once when twice. */
     while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (now_s() - t0 > 30.0) {
+        if (test_now() - t0 > 30.0) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             CU_FAIL("train did not stop after the signal");
             return;
         }
-        sleep_us(2000);
+        test_sleep_us(2000);
     }
     CU_ASSERT(WIFEXITED(status));
     CU_ASSERT_EQUAL(WEXITSTATUS(status), 128 + sig);

@@ -2,12 +2,14 @@
 #include "support/testing.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -15,6 +17,45 @@
 #include "util/rng.h"
 
 char test_out[1 << 17];
+
+static int g_saved_stderr = -1;
+
+void test_capture_stderr_begin(const char *name)
+{
+    fflush(stderr);
+    g_saved_stderr = dup(2);
+    int fd = open(test_temp_path(name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CU_ASSERT_FATAL(fd >= 0 && g_saved_stderr >= 0);
+    dup2(fd, 2);
+    close(fd);
+}
+
+void test_capture_stderr_end(const char *name, char *out, size_t cap)
+{
+    fflush(stderr);
+    dup2(g_saved_stderr, 2);
+    close(g_saved_stderr);
+    g_saved_stderr = -1;
+    out[0] = '\0';
+    FILE *f = fopen(test_temp_path(name), "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+void test_sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+double test_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 int test_backend_arg(int argc, char **argv, clmlp_backend_kind *kind)
 {

@@ -95,6 +95,15 @@ int test_run(const char *fmt, ...);
  * tests and not by the checksum. */
 void test_set_crc32(unsigned char *bytes, size_t len);
 
+/* Sends stderr to the scratch file name until test_capture_stderr_end,
+ * which restores it and reads what was written (at most cap-1 bytes). */
+void test_capture_stderr_begin(const char *name);
+void test_capture_stderr_end(const char *name, char *out, size_t cap);
+
+/* Sleeps us microseconds; seconds on a monotonic clock. */
+void test_sleep_us(long us);
+double test_now(void);
+
 /* Whether text contains needle; prints both when it does not. */
 int test_output_has(const char *text, const char *needle);
 
