@@ -288,6 +288,9 @@ typedef struct {
     unsigned stalled;
     size_t stalled_epochs;      /* epochs in a row showing them, this one
                                    included (0: this epoch did not) */
+    size_t lr_halvings;         /* divergences rolled back, each halving the
+                                   lr, in this fit call before this epoch
+                                   trained (see divergence_retries) */
 } clmlp_epoch_stats;
 
 /* clmlp_epoch_stats.stalled: the loss sat at or above half its clipped
@@ -388,6 +391,13 @@ typedef struct {
      * equals one never stopped.  fit then returns CLMLP_OK with
      * clmlp_history_t.interrupted set. */
     volatile sig_atomic_t *stop;
+
+    /* On divergence (NaN or Inf in the loss, weights or optimizer state):
+     * 0 stops training with CLMLP_E_NUMERIC; N > 0 instead rolls the epoch
+     * back, halves the learning rate -- the model's own lr too, so files
+     * and a resumed run keep it -- and trains the epoch again with the
+     * same row order, at most N times in this call. */
+    unsigned divergence_retries;
 } clmlp_fit_opts;
 
 typedef struct {

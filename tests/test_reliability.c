@@ -113,6 +113,46 @@ static void test_divergence_rolls_back(void)
     clmlp_backend_free(be);
 }
 
+/* With divergence_retries, a diverging epoch is rolled back and trained
+ * again at half the lr.  An lr of 1e39 is Inf in float32, so the first
+ * step makes the weights Inf; halving brings it into range within a few
+ * retries, and the run ends with finite weights and the halved lr kept
+ * in the model.  Without retries the same run stops. */
+static void test_divergence_halves_lr(void)
+{
+    clmlp_backend_t *be = open_cpu1();
+    clmlp_dataset_t *ds = circle_set(64, 2, 0);
+    clmlp_model_t *m = compiled(be, "2,4:tanh,1:sigmoid", 1e39);
+    clmlp_fit_opts fo = {.epochs = 3, .batch_size = 16, .shuffle = 1, .seed = 3};
+    CU_ASSERT_EQUAL(clmlp_model_fit(m, ds, &fo, NULL), CLMLP_E_NUMERIC);
+    clmlp_model_free(m);
+    m = compiled(be, "2,4:tanh,1:sigmoid", 1e39);
+    fo.divergence_retries = 40;
+    clmlp_history_t *h = NULL;
+    TEST_OK(clmlp_model_fit(m, ds, &fo, &h));
+    CU_ASSERT_EQUAL_FATAL(h->n, 3);
+    size_t k = h->epochs[h->n - 1].lr_halvings;
+    double lr = clmlp_model_optimizer(m).lr;
+    printf("[%zu halvings, lr now %.3g] ", k, lr);
+    CU_ASSERT(k >= 2 && k <= 40); /* 1e39 / 4 is the first that float32 holds */
+    CU_ASSERT_EQUAL(lr, ldexp(1e39, -(int)k)); /* halving is exact in binary */
+    CU_ASSERT_EQUAL(h->epochs[0].lr, ldexp(1e39, -(int)h->epochs[0].lr_halvings));
+    float *p = params_of(m);
+    for (size_t i = 0; i < clmlp_model_n_params(m); i++) CU_ASSERT(isfinite(p[i]));
+    free(p);
+    /* Files keep the halved lr, so a resumed run does not diverge again. */
+    const char *path = test_temp_path("halved.bin");
+    TEST_OK(clmlp_model_save(m, path));
+    clmlp_model_t *back = NULL;
+    TEST_OK(clmlp_model_load(&back, path, be));
+    CU_ASSERT_EQUAL(clmlp_model_optimizer(back).lr, lr);
+    clmlp_model_free(back);
+    clmlp_history_free(h);
+    clmlp_dataset_free(ds);
+    clmlp_model_free(m);
+    clmlp_backend_free(be);
+}
+
 /* The reference backend computes in double, where the weights outgrow
  * float32 and stay finite: the guard must still see them as diverged. */
 static void test_divergence_on_reference(void)
@@ -378,6 +418,13 @@ static void test_cli_divergence(void)
     /* Both files hold the last finite weights, and load. */
     TEST_EXPECT_RUN(0, "Total params: 3", "summary --model '%s'", save);
     TEST_EXPECT_RUN(0, NULL, "eval --model '%s' --data '%s' --backend ref", ck, csv);
+    /* With retries, an lr float32 cannot hold is halved until it can. */
+    const char *xor = test_write_temp_text("xor.csv", "a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+    TEST_EXPECT_RUN(0, "rolled back and trained again with the lr halved",
+                    "train --train '%s' --layers 2,4:tanh,1:sigmoid --epochs 2 --lr 1e39 "
+                    "--divergence-retries 10 --backend cpu --save '%s'", xor, save);
+    TEST_EXPECT_RUN(2, "--divergence-retries", "train --train '%s' --divergence-retries 65 "
+                    "--backend cpu", xor);
 }
 
 static void test_cli_stall_warning(void)
@@ -518,6 +565,7 @@ int main(void)
     test_temp_dir("rel");
     static const test_case lib[] = {
         {"divergence stops training and rolls back (cpu)", test_divergence_rolls_back},
+        {"divergence_retries halves the lr and goes on", test_divergence_halves_lr},
         {"divergence past float32 on the reference backend", test_divergence_on_reference},
         {"a loss stuck at its clipped maximum is flagged", test_stall_flagged},
         {"save refuses non-finite parameters", test_save_refuses_nonfinite},

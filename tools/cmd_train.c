@@ -45,6 +45,7 @@ enum {
     OPT_LR_PATIENCE,
     OPT_LR_MIN_DELTA,
     OPT_LR_COOLDOWN,
+    OPT_DIVERGENCE_RETRIES,
     OPT_ES_PATIENCE,
     OPT_ES_MIN_DELTA,
     OPT_MONITOR,
@@ -77,6 +78,7 @@ static const struct option long_options[] = {
     {"lr-patience", required_argument, NULL, OPT_LR_PATIENCE},
     {"lr-min-delta", required_argument, NULL, OPT_LR_MIN_DELTA},
     {"lr-cooldown", required_argument, NULL, OPT_LR_COOLDOWN},
+    {"divergence-retries", required_argument, NULL, OPT_DIVERGENCE_RETRIES},
     {"early-stop-patience", required_argument, NULL, OPT_ES_PATIENCE},
     {"early-stop-min-delta", required_argument, NULL, OPT_ES_MIN_DELTA},
     {"monitor", required_argument, NULL, OPT_MONITOR},
@@ -146,6 +148,9 @@ static void usage(void)
            "  --lr-min-delta F      plateau: a fall of val_loss that counts, >= 0\n"
            "                        (default: 0)\n"
            "  --lr-cooldown N       plateau: epochs after a cut not counted (default: 0)\n"
+           "  --divergence-retries N  when an epoch diverges (NaN/Inf), roll it back,\n"
+           "                        halve the lr and train it again, up to N times;\n"
+           "                        0: stop with exit 1 (default: 0)\n"
            "  --early-stop-patience N  stop when the monitored metric has not improved\n"
            "                        for N epochs; 0: off (default: 0; needs validation\n"
            "                        data)\n"
@@ -186,6 +191,7 @@ typedef struct {
     clmlp_lr_schedule lr_schedule;
     double lr_factor, lr_min, lr_min_delta;
     size_t lr_step_every, lr_patience, lr_cooldown;
+    size_t divergence_retries;
     int lr_factor_set, lr_min_set, lr_min_delta_set, lr_step_every_set, lr_patience_set,
         lr_cooldown_set;
     size_t es_patience;
@@ -236,6 +242,13 @@ static int control_option(train_args *a, int c, const char *arg)
     case OPT_LR_COOLDOWN:
         a->lr_cooldown_set = 1;
         return cli_parse_count(CMD, "--lr-cooldown", arg, 0, &a->lr_cooldown);
+    case OPT_DIVERGENCE_RETRIES: {
+        int rc = cli_parse_count(CMD, "--divergence-retries", arg, 0, &a->divergence_retries);
+        if (!rc && a->divergence_retries > 64)
+            rc = cli_usage_error(CMD, "--divergence-retries is at most 64 (lr / 2^64), got %zu",
+                                 a->divergence_retries);
+        return rc;
+    }
     case OPT_ES_PATIENCE:
         return cli_parse_count(CMD, "--early-stop-patience", arg, 0, &a->es_patience);
     case OPT_ES_MIN_DELTA:
@@ -461,6 +474,7 @@ typedef struct {
     cli_progress progress;
     int failed;                 /* a checkpoint could not be written */
     size_t lr_patience;         /* --lr-patience or its default, for messages */
+    size_t lr_halvings;         /* divergences rolled back so far, for messages */
 } train_state;
 
 /* Frees what train_state holds. */
@@ -537,6 +551,15 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
 {
     train_state *t = user;
     cli_progress_clear(&t->progress);
+    if (s->lr_halvings > t->lr_halvings) {
+        size_t k = s->lr_halvings - t->lr_halvings;
+        fprintf(stderr,
+                "clmlp: epoch %zu diverged %zu time%s: rolled back and trained again with the "
+                "lr halved (%zu of %zu retries used; the model's lr is now %.4g)\n",
+                s->epoch, k, k == 1 ? "" : "s", s->lr_halvings, t->a.divergence_retries,
+                clmlp_model_optimizer(t->model).lr);
+        t->lr_halvings = s->lr_halvings;
+    }
     if (!t->a.quiet) {
         printf("epoch %zu/%zu  loss %.4f  accuracy %.4f", s->epoch, t->a.epochs, s->loss,
                s->accuracy);
@@ -664,6 +687,7 @@ static int run_fit(train_state *t)
     fo.restore_best = !t->a.no_restore_best;
     fo.save_best = t->a.save_best;
     fo.stop = cli_signals_flag();
+    fo.divergence_retries = (unsigned)t->a.divergence_retries;
     cli_progress_init(&t->progress, t->model, t->train->n, t->a.batch_size,
                       !t->a.quiet && isatty(2));
     clmlp_history_t *hist = NULL;

@@ -319,7 +319,8 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         free(ctl.best_params);
         return rc;
     }
-    const double lr0 = m->opt.lr;
+    double lr0 = m->opt.lr;
+    unsigned halvings = 0;
 
     clmlp_history_t *h = calloc(1, sizeof *h);
     int32_t *order = malloc(train->n * sizeof *order);
@@ -381,6 +382,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         }
         clmlp_epoch_stats s = {0};
         s.epoch = o.initial_epoch + e + 1;
+        s.lr_halvings = halvings;
         s.lr = controls_lr(&ctl, s.epoch - 1);
         double t0 = clmlp_now();
         rc = epoch_start_take(m, &start);
@@ -402,6 +404,23 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         int nonfinite = 0;
         if (rc == CLMLP_OK) rc = check_params_finite(m);
         if (rc == CLMLP_OK) rc = clmlp_model_metrics_read(m, &s.loss, &s.accuracy, &nonfinite);
+        if (rc == CLMLP_OK && nonfinite && halvings < o.divergence_retries) {
+            /* Undo the epoch, halve every lr, and train it again on the
+             * same order: replaying the shuffles the model has counted
+             * gives the order the epoch started from. */
+            rc = epoch_start_restore(m, &start);
+            halvings++;
+            lr0 *= 0.5;
+            m->opt.lr = lr0;
+            ctl.sched.lr0 *= 0.5;
+            ctl.plateau.lr *= 0.5;
+            clmlp_rng_seed(&rng, m->shuffle_seed);
+            for (size_t i = 0; i < train->n; i++) order[i] = (int32_t)i;
+            for (uint64_t k = 0; k < m->shuffle_epochs; k++)
+                clmlp_rng_shuffle_i32(&rng, order, train->n);
+            e--;
+            continue;
+        }
         if (rc == CLMLP_OK && nonfinite) {
             rc = epoch_start_restore(m, &start);
             char kept[64] = "its initial weights";
