@@ -66,8 +66,8 @@ static void w_bytes(wbuf *w, const void *src, size_t n)
 
 static void w_u32(wbuf *w, uint32_t v)
 {
-    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 24)};
+    unsigned char b[4];
+    clmlp_le_put_u32(b, v);
     w_bytes(w, b, 4);
 }
 
@@ -112,9 +112,9 @@ static int r_need(rbuf *r, size_t n)
 static uint32_t r_u32(rbuf *r)
 {
     if (!r_need(r, 4)) return 0;
-    const unsigned char *b = r->p + r->pos;
+    uint32_t v = clmlp_le_get_u32(r->p + r->pos);
     r->pos += 4;
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return v;
 }
 
 static uint64_t r_u64(rbuf *r)
