@@ -232,17 +232,28 @@ static void tensor_offsets(const clmlp_custom_call *c, size_t p_off[4])
     for (size_t k = 0; k < 4; k++) p_off[k] = k < c->n_tensors ? c->p_off[k] : 0;
 }
 
+/* What every launch of call c needs: its shapes checked, the kind's
+ * program, its configuration on the device and the tensor offsets. */
+static int prepare(clmlp_cl_ctx *ctx, const clmlp_custom_call *c, clmlp_cl_custom **e,
+                   cl_mem *config, size_t p_off[4])
+{
+    *e = NULL;
+    *config = NULL;
+    CLMLP_TRY(shapes_fit(c));
+    CLMLP_TRY(entry_for(ctx, c->kind, e));
+    CLMLP_TRY(config_for(ctx, *e, c, config));
+    tensor_offsets(c, p_off);
+    return CLMLP_OK;
+}
+
 /* cl_forward over the rows, one work-item a row. */
 int clmlp_cl_custom_forward(void *vctx, const clmlp_custom_call *c)
 {
     clmlp_cl_ctx *ctx = vctx;
-    clmlp_cl_custom *e = NULL;
-    CLMLP_TRY(shapes_fit(c));
-    CLMLP_TRY(entry_for(ctx, c->kind, &e));
-    cl_mem config = NULL;
-    CLMLP_TRY(config_for(ctx, e, c, &config));
+    clmlp_cl_custom *e;
+    cl_mem config;
     size_t p_off[4];
-    tensor_offsets(c, p_off);
+    CLMLP_TRY(prepare(ctx, c, &e, &config, p_off));
     clk_call k;
     begin(&k, ctx, e, CUSTOM_FORWARD, c, p_off);
     clmlp_clk_mem(&k, c->y);
@@ -256,13 +267,10 @@ int clmlp_cl_custom_forward(void *vctx, const clmlp_custom_call *c)
 int clmlp_cl_custom_backward(void *vctx, const clmlp_custom_call *c)
 {
     clmlp_cl_ctx *ctx = vctx;
-    clmlp_cl_custom *e = NULL;
-    CLMLP_TRY(shapes_fit(c));
-    CLMLP_TRY(entry_for(ctx, c->kind, &e));
-    cl_mem config = NULL;
-    CLMLP_TRY(config_for(ctx, e, c, &config));
+    clmlp_cl_custom *e;
+    cl_mem config;
     size_t p_off[4];
-    tensor_offsets(c, p_off);
+    CLMLP_TRY(prepare(ctx, c, &e, &config, p_off));
     clk_call k;
     if (c->dx) {
         begin(&k, ctx, e, CUSTOM_BACKWARD_INPUT, c, p_off);
