@@ -495,8 +495,13 @@ static void signal_run(int sig, int twice)
     pid_t pid = spawn_tool(po, args);
     CU_ASSERT_FATAL(pid > 0);
     double t0 = test_now();
-    while (!file_has(po, "epoch 1/1000") && test_now() - t0 < 20.0) test_sleep_us(2000);
+    /* Until epoch 1's checkpoint is in place: it is written after the epoch
+     * line is printed (renamed into place whole), and a second signal may
+     * end the process before any later write. */
+    while (!(file_has(po, "epoch 1/1000") && access(pck, F_OK) == 0) && test_now() - t0 < 20.0)
+        test_sleep_us(2000);
     CU_ASSERT(file_has(po, "epoch 1/1000"));
+    CU_ASSERT(access(pck, F_OK) == 0);
     kill(pid, sig);
     if (twice) {
         test_sleep_us(1000);
