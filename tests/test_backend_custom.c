@@ -38,14 +38,6 @@
 static clmlp_backend_t *g_dev, *g_ref;
 static int g_small;
 
-/* Fails the current test unless both backends are open. */
-#define NEED_BACKENDS()                                                           \
-    do {                                                                          \
-        if (!g_dev || !g_ref) {                                                   \
-            CU_FAIL("both backends must open (see stderr)");                      \
-            return;                                                               \
-        }                                                                         \
-    } while (0)
 
 /* rowdot's configuration: only its address is checked (its maths does not
  * depend on it). */
@@ -519,7 +511,7 @@ static void run_case(const clmlp_layer_kind *kind, const void *config, size_t ro
  * configuration the backend keeps by kind alone would fail one). */
 static void test_custom_vs_ref(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     static const size_t rows[] = {0, 1, 7, 33, 1000}, ins[] = {1, 5, 33};
     unsigned long long seed = 700;
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
@@ -536,7 +528,7 @@ static void test_custom_vs_ref(void)
  * code or whose code fails; nothing is written by a refused call. */
 static void test_custom_errors(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     case_bufs cb;
     case_setup(&cb, &g_ss, 4, 3, 900);
     clmlp_custom_call ok = case_call(&cb, &g_ss, &g_ss_a, 0, 1), c;
@@ -613,7 +605,7 @@ static float *dev_y(const case_bufs *cb)
  * byte. */
 static void test_custom_opencl_programs(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     if (clmlp_backend_kind_of(g_dev) != CLMLP_BACKEND_OPENCL) return; /* opencl only */
     case_bufs cb;
     case_setup(&cb, &g_ss, 4, 3, 950);

@@ -67,14 +67,6 @@ static void print_errors(void)
 #define BE (side ? g_ref : g_dev)
 #define B(t) (side ? (t).ref : (t).dev)
 
-/* Fails the current test unless both backends are open. */
-#define NEED_BACKENDS()                                                           \
-    do {                                                                          \
-        if (!g_dev || !g_ref) {                                                    \
-            CU_FAIL("both backends must open (see stderr)");                      \
-            return;                                                               \
-        }                                                                         \
-    } while (0)
 
 /* One buffer on each backend, holding the same values. */
 typedef struct {
@@ -208,7 +200,7 @@ static void gemm_case(size_t m, size_t n, size_t k, int ta, int tb, float alpha,
  * transposes, beta 0 and not, and k == 0 (C = beta C). */
 static void test_gemm(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     static const size_t S[] = {1, 7, 33};
     unsigned long long seed = 100;
     for (size_t i = 0; i < 3; i++)
@@ -305,7 +297,7 @@ static void layer_case(clmlp_act act, size_t rows, size_t cols, int with_bias,
 /* Every activation over shapes from SIZES, with and without a bias. */
 static void test_layers(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     unsigned long long seed = 1000;
     for (int act = 0; act < CLMLP_ACT_COUNT; act++)
         for (size_t i = 0; i < n_sizes(); i++)
@@ -323,7 +315,7 @@ static void test_layers(void)
  * backward is 0 * dy, with a NaN dy showing through.  All exact. */
 static void test_step_edges(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     enum { N = 8 };
     const float zv[N] = {0.5f, -0.0f, -1e-30f, 1e-30f, -0.25f, 1e30f, -1e30f, NAN};
     const float bv[N] = {-0.5f, 0.0f, 0.0f, 0.0f, 0.25f, 0.0f, 0.0f, 0.0f};
@@ -419,7 +411,7 @@ static void dropout_rate_case(size_t n, double rate, uint64_t seed, unsigned lon
  * 0x06C45D: splitmix64's published outputs), where equality must keep. */
 static void test_dropout(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     static const double rates[] = {0.0, 0.1, 0.5, 0.9};
     static const uint64_t seeds[] = {0, 42, 0xFEDCBA9876543210ull};
     unsigned long long vseed = 9500;
@@ -439,7 +431,7 @@ static void test_dropout(void)
 /* bias_grad over every shape. */
 static void test_bias_grad(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     unsigned long long seed = 2000;
     for (size_t i = 0; i < n_sizes(); i++)
         for (size_t j = 0; j < n_sizes(); j++) {
@@ -548,7 +540,7 @@ static void loss_case(clmlp_loss loss, int fused, size_t rows, size_t cols,
  * 1, 7 and 33 outputs. */
 static void test_loss_grad(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     unsigned long long seed = 3000;
     for (int loss = 0; loss < CLMLP_LOSS_COUNT; loss++)
         for (int fused = 0; fused < 2; fused++) {
@@ -562,7 +554,7 @@ static void test_loss_grad(void)
 /* A NaN output makes the loss NaN and sets the non-finite flag on both. */
 static void test_loss_nonfinite(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     float y[6] = {0.2f, 0.3f, 0.5f, 0.1f, NAN, 0.4f}, t[6] = {0, 0, 1, 1, 0, 0};
     twin ty = twin_new(CLMLP_BUF_F32, 6, y), tt = twin_new(CLMLP_BUF_F32, 6, t);
     twin tm = twin_new(CLMLP_BUF_F32, CLMLP_METRIC_COUNT, NULL);
@@ -585,7 +577,7 @@ static void test_loss_nonfinite(void)
  * (argmax) outputs; counts must match exactly. */
 static void test_count_correct(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     unsigned long long seed = 4000;
     for (size_t i = 0; i < n_sizes(); i++)
         for (size_t j = 0; j < 3; j++)
@@ -630,7 +622,7 @@ static void test_count_correct(void)
  * index; copies must be exact. */
 static void test_gather_rows(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     unsigned long long seed = 5000;
     for (size_t i = 0; i < n_sizes(); i++)
         for (size_t j = 0; j < 3; j++) {
@@ -670,7 +662,7 @@ static void test_gather_rows(void)
  * just outside it (which must not count). */
 static void test_nonfinite_check(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     static const size_t N[] = {1, 7, 33, 1000, 100000};
     size_t count = g_small ? 3 : 5;
     for (size_t i = 0; i < count; i++)
@@ -704,7 +696,7 @@ static void test_nonfinite_check(void)
 /* Three SGD steps (plain, momentum, Nesterov; with L2 on the first half). */
 static void test_sgd_update(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     unsigned long long seed = 7000;
     static const float mom[] = {0.0f, 0.9f, 0.9f};
     for (size_t i = 0; i < n_sizes(); i++)
@@ -732,7 +724,7 @@ static void test_sgd_update(void)
 /* Three Adam steps with the bias-corrected rate, L2 on the first half. */
 static void test_adam_update(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     unsigned long long seed = 8000;
     for (size_t i = 0; i < n_sizes(); i++) {
         size_t n = SIZES[i];
@@ -767,7 +759,7 @@ static void test_adam_update(void)
  * behave like memmove), fills of both types, and synchronize. */
 static void test_memory(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     size_t n = g_small ? 33 : 1000;
     twin a = twin_uniform(n, -3.0f, 3.0f, 9000);
     twin fresh = twin_new(CLMLP_BUF_F32, n, NULL);
@@ -825,7 +817,7 @@ static void test_memory(void)
  * delivers every value. */
 static void test_large_upload(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     if (g_small) return;
     size_t n = (size_t)20 << 20; /* 80 MiB of floats */
     float *v = malloc(n * sizeof *v), *back = malloc(n * sizeof *back);
@@ -849,7 +841,7 @@ static void test_large_upload(void)
  * (cpu). */
 static void test_alloc_too_large(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     clmlp_buf *b = (clmlp_buf *)&b; /* any non-NULL value: it must come back NULL */
     int rc = clmlp_be_buf_alloc(g_dev, CLMLP_BUF_F32, (size_t)1 << 42, &b);
     CU_ASSERT(rc < 0);
@@ -865,7 +857,7 @@ static void test_alloc_too_large(void)
  * access: the contract every backend shares (backend_check.c). */
 static void test_invalid_arguments(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     clmlp_backend_t *be = g_dev;
     clmlp_buf *f = NULL, *g = NULL, *i32 = NULL, *m = NULL;
     TEST_OK(clmlp_be_buf_alloc(be, CLMLP_BUF_F32, 64, &f));
@@ -960,7 +952,7 @@ static void test_invalid_arguments(void)
  * for opencl, "CPU MODEL, N threads, BLAS VERSION KERNELS" for cpu. */
 static void test_description(void)
 {
-    NEED_BACKENDS();
+    TEST_NEED_BACKENDS(g_dev, g_ref);
     const char *d = clmlp_backend_description(g_dev);
     printf("\n  (device: %s)\n", d);
     if (clmlp_backend_kind_of(g_dev) == CLMLP_BACKEND_CPU) {

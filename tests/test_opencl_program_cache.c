@@ -50,24 +50,6 @@ static void check_kernels(clmlp_backend_t *be)
     clmlp_be_buf_free(be, by);
 }
 
-/* The single .bin file in dir into out; 1 if there is exactly one. */
-static int find_bin(const char *dir, char *out, size_t cap)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "ls '%s'/*.bin 2>/dev/null", dir);
-    FILE *p = popen(cmd, "r");
-    if (!p) return 0;
-    int n = 0;
-    char line[4096];
-    while (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\n")] = '\0';
-        snprintf(out, cap, "%s", line);
-        n++;
-    }
-    pclose(p);
-    return n == 1;
-}
-
 /* The whole file at path in a new buffer (*len bytes). */
 static unsigned char *slurp(const char *path, size_t *len)
 {
@@ -121,7 +103,7 @@ static void test_corrupt_entries(void)
     clmlp_backend_t *be = open_logged(log, sizeof log);
     CU_ASSERT_PTR_NOT_NULL(strstr(log, "kernel binary cached in"));
     clmlp_backend_free(be);
-    CU_ASSERT_FATAL(find_bin(dir, bin, sizeof bin));
+    CU_ASSERT_FATAL(test_find_bin(dir, bin, sizeof bin));
     size_t len = 0;
     unsigned char *good = slurp(bin, &len);
     /* The payload starts after the four header lines (magic, key, size,

@@ -367,24 +367,6 @@ static void test_tune_command(void)
 
 /* ---- the program cache ---------------------------------------------------- */
 
-/* The single .bin file in dir: its path into out; 1 if exactly one. */
-static int find_bin(const char *dir, char *out, size_t cap)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "ls '%s'/*.bin 2>/dev/null", dir);
-    FILE *p = popen(cmd, "r");
-    if (!p) return 0;
-    int n = 0;
-    char line[4096];
-    while (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\n")] = '\0';
-        snprintf(out, cap, "%s", line);
-        n++;
-    }
-    pclose(p);
-    return n == 1;
-}
-
 /* The first open writes the program binary; the next loads it; a damaged
  * file is ignored and written again; $CLMLP_NO_PROGRAM_CACHE=1 skips it. */
 static void test_program_cache(void)
@@ -404,7 +386,7 @@ static void test_program_cache(void)
     test_capture_stderr_end("cache1.log", log, sizeof log);
     CU_ASSERT(test_output_has(log, "kernel binary cached in"));
     clmlp_backend_free(cl);
-    CU_ASSERT_FATAL(find_bin(dir, bin, sizeof bin));
+    CU_ASSERT_FATAL(test_find_bin(dir, bin, sizeof bin));
     struct stat st;
     CU_ASSERT_FATAL(stat(bin, &st) == 0);
     off_t size = st.st_size;

@@ -18,6 +18,23 @@
 
 char test_out[1 << 17];
 
+int test_find_bin(const char *dir, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "ls '%s'/*.bin 2>/dev/null", dir);
+    FILE *p = popen(cmd, "r");
+    if (!p) return 0;
+    int n = 0;
+    char line[4096];
+    while (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(out, cap, "%s", line);
+        n++;
+    }
+    pclose(p);
+    return n == 1;
+}
+
 static int g_saved_stderr = -1;
 
 void test_capture_stderr_begin(const char *name)

@@ -95,6 +95,19 @@ int test_run(const char *fmt, ...);
  * tests and not by the checksum. */
 void test_set_crc32(unsigned char *bytes, size_t len);
 
+/* The single FILE.bin in dir: its path into out; 1 if there is exactly
+ * one (the program cache and tuning tests look for the entry just made). */
+int test_find_bin(const char *dir, char *out, size_t cap);
+
+/* Fails the current test (and returns) unless both backends are open. */
+#define TEST_NEED_BACKENDS(dev, ref)                                              \
+    do {                                                                          \
+        if (!(dev) || !(ref)) {                                                   \
+            CU_FAIL("both backends must open (see stderr)");                      \
+            return;                                                               \
+        }                                                                         \
+    } while (0)
+
 /* Sends stderr to the scratch file name until test_capture_stderr_end,
  * which restores it and reads what was written (at most cap-1 bytes). */
 void test_capture_stderr_begin(const char *name);
