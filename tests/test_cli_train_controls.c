@@ -141,7 +141,7 @@ static void test_step_history(void)
                "--lr-schedule step --lr-factor 0.5 --lr-step-every 2 --history '%s'",
                tmp("step.csv"));
     CU_ASSERT(test_output_has(test_out, "lr 0.25"));
-    double lr[8];
+    double lr[8] = {0};
     CU_ASSERT_EQUAL_FATAL(read_lr_column(tmp("step.csv"), lr, 8), 5);
     static const double want[] = {0.5, 0.5, 0.25, 0.25, 0.125};
     for (int e = 0; e < 5; e++) CU_ASSERT_EQUAL(lr[e], want[e]);
@@ -158,7 +158,7 @@ static void test_plateau_lowers_lr(void)
     TEST_EXPECT_RUN(0, "lr lowered from 1 to 0.5", CRAFTED "--epochs 12 --lr-schedule plateau "
                "--lr-factor 0.5 --lr-patience 1 --history '%s'",
                g_train_csv, g_val_csv, tmp("plateau.csv"));
-    double lr[16];
+    double lr[16] = {0};
     int n = read_lr_column(tmp("plateau.csv"), lr, 16);
     CU_ASSERT_EQUAL_FATAL(n, 12);
     CU_ASSERT_EQUAL(lr[0], 1.0);

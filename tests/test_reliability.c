@@ -221,7 +221,7 @@ static void test_save_refuses_nonfinite(void)
     clmlp_model_t *m = compiled(be, "2,3:tanh,1:sigmoid", 0.1);
     const char *path = test_temp_path("good.bin");
     TEST_OK(clmlp_model_save(m, path));
-    size_t len0, len1;
+    size_t len0 = 0, len1 = 0;
     unsigned char *was = read_all(path, &len0);
     float nan = NAN;
     TEST_OK(clmlp_be_upload(be, m->params, 4, &nan, 1));
@@ -245,7 +245,7 @@ static void test_load_names_file(void)
     TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_BCE, NULL, be, 1)); /* SGD: no state */
     const char *path = test_temp_path("nan.bin");
     TEST_OK(clmlp_model_save(m, path));
-    size_t len;
+    size_t len = 0;
     unsigned char *b = read_all(path, &len);
     CU_ASSERT_FATAL(b != NULL && len > 20);
     /* ... 3 parameters, 4 n_state (0), 4 CRC: the first parameter. */
@@ -558,7 +558,7 @@ static void test_cli_resume_bit_for_bit(void)
                              "--save '%s'", csv, common, half);
     TEST_EXPECT_RUN(0, NULL, "train -q --train '%s' --resume '%s' --epochs 4 %s --save '%s'",
                     csv, half, common, resumed);
-    size_t la, lb;
+    size_t la = 0, lb = 0;
     unsigned char *a = read_all(straight, &la), *b = read_all(resumed, &lb);
     CU_ASSERT(a && b && la == lb && memcmp(a, b, la) == 0);
     free(a);

@@ -12,6 +12,19 @@ int cli_model_load(const cli_backend_args *ba, int quiet, const char *path,
     return clmlp_model_load(m, path, *be) < 0 ? cli_runtime_error() : CLI_OK;
 }
 
+int cli_model_read(const char *model, const char *weights, clmlp_backend_t *be,
+                   clmlp_model_t **m)
+{
+    if (model) return clmlp_model_load(m, model, be) < 0 ? cli_runtime_error() : CLI_OK;
+    if (clmlp_model_read_text(m, weights) < 0) return cli_runtime_error();
+    clmlp_optimizer sgd;
+    memset(&sgd, 0, sizeof sgd);
+    sgd.kind = CLMLP_OPT_SGD;
+    sgd.lr = 0.01;
+    if (clmlp_model_compile(*m, CLMLP_LOSS_MSE, &sgd, be, 1) < 0) return cli_runtime_error();
+    return CLI_OK;
+}
+
 int cli_model_check_data(const char *cmd, const clmlp_model_t *m, const char *path,
                          const clmlp_dataset_t *ds, const char *what, int check_labels)
 {

@@ -15,6 +15,13 @@
 int cli_model_load(const cli_backend_args *ba, int quiet, const char *path,
                    clmlp_backend_t **be, clmlp_model_t **m);
 
+/* Reads the model saved in model, or else the weight text file weights,
+ * and places it on be (a weight file is compiled with MSE and SGD, which
+ * running it ignores; its weights are kept).  *m is the caller's to free,
+ * also after a failure.  CLI_OK, or CLI_RUNTIME after printing why. */
+int cli_model_read(const char *model, const char *weights, clmlp_backend_t *be,
+                   clmlp_model_t **m);
+
 /* cli_check_data for the model read from path, with the loss it holds;
  * messages call it "the model in PATH" and the data what. */
 int cli_model_check_data(const char *cmd, const clmlp_model_t *m, const char *path,

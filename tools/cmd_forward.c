@@ -83,20 +83,6 @@ static int read_inputs(const forward_args *a, clmlp_dataset_t **ds)
     return cli_read_features_csv(ds, a->input_file) < 0 ? cli_runtime_error() : CLI_OK;
 }
 
-/* Reads the model and places it on be; weights from a text file are kept
- * (compiling draws no random weights when they were set). */
-static int read_model(const forward_args *a, clmlp_backend_t *be, clmlp_model_t **m)
-{
-    if (a->model) return clmlp_model_load(m, a->model, be) < 0 ? cli_runtime_error() : CLI_OK;
-    if (clmlp_model_read_text(m, a->weights) < 0) return cli_runtime_error();
-    clmlp_optimizer sgd;
-    memset(&sgd, 0, sizeof sgd);
-    sgd.kind = CLMLP_OPT_SGD;
-    sgd.lr = 0.01;
-    if (clmlp_model_compile(*m, CLMLP_LOSS_MSE, &sgd, be, 1) < 0) return cli_runtime_error();
-    return CLI_OK;
-}
-
 /* Prints n values on one line after a label. */
 static void print_values(const char *label, const float *v, size_t n)
 {
@@ -158,7 +144,7 @@ int cmd_forward(int argc, char **argv)
     clmlp_model_t *m = NULL;
     rc = read_inputs(&a, &ds);
     if (!rc) rc = cli_backend_open(&a.backend, 0, &be);
-    if (!rc) rc = read_model(&a, be, &m);
+    if (!rc) rc = cli_model_read(a.model, a.weights, be, &m);
     if (!rc)
         rc = cli_model_check_data(CMD, m, a.weights ? a.weights : a.model, ds,
                                   a.input ? "--input" : a.input_file, 0);

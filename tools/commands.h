@@ -13,5 +13,6 @@ int cmd_devices(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

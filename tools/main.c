@@ -24,6 +24,7 @@ static const command commands[] = {
     {"gradcheck", cmd_gradcheck, "compare backpropagation with finite differences"},
     {"devices", cmd_devices, "list the devices: the cpu backend and its BLAS, OpenCL's"},
     {"bench", cmd_bench, "time the W1-W3 training workloads on synthetic MNIST-shaped data"},
+    {"plot", cmd_plot, "draw pictures: learning curves, decision boundaries, images, ..."},
     {"tune", cmd_tune, "tune CLBlast's GEMM kernels for a model's shapes on this device"},
 };
 

@@ -33,10 +33,10 @@ static void record(comparer *c, const char *op, double err)
     clmlp_compare_result *r = c->res;
     if (!(err <= r->max_error)) {
         r->max_error = err;
-        snprintf(r->worst_op, sizeof r->worst_op, "%s", op);
+        snprintf(r->worst_op, sizeof r->worst_op, "%.*s", (int)sizeof r->worst_op - 1, op);
     }
     if (!(err <= c->tol) && !r->first_op[0]) {
-        snprintf(r->first_op, sizeof r->first_op, "%s", op);
+        snprintf(r->first_op, sizeof r->first_op, "%.*s", (int)sizeof r->first_op - 1, op);
         r->first_error = err;
     }
 }

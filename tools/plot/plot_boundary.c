@@ -1,0 +1,8 @@
+/* PLACEHOLDER: being written. */
+#include "plot/plot.h"
+int plot_kind_boundary(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return CLI_RUNTIME;
+}
