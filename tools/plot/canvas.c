@@ -326,9 +326,9 @@ void plot_nice_limits(double lo, double hi, double *a, double *b)
         *b = hi + 0.5;
         return;
     }
-    double step = plot_nice_step(lo, hi, 5);
-    *a = floor(lo / step + 1e-9) * step;
-    *b = ceil(hi / step - 1e-9) * step;
+    double pad = 0.05 * (hi - lo);
+    *a = lo - pad;
+    *b = hi + pad;
 }
 
 void plot_format_tick(char *buf, size_t cap, double v, double step)

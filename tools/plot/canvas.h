@@ -112,8 +112,10 @@ void plot_axes_draw(plot_axes *a, const char *title, const char *xlabel, const c
 /* Pixel coordinates of data coordinates. */
 double plot_px(const plot_axes *a, double x);
 double plot_py(const plot_axes *a, double y);
-/* Limits a little wider than [lo,hi] ending on tick marks: *a <= lo,
- * *b >= hi.  lo == hi gives a unit-wide range around it. */
+/* Limits a little wider than [lo,hi]: 5% of the span on each side (as
+ * matplotlib's margins), so a curve at its extremes stays clear of the
+ * frame.  lo == hi gives a unit-wide range around it; non-finite ends give
+ * [0,1]. */
 void plot_nice_limits(double lo, double hi, double *a, double *b);
 /* The tick step for about `target` ticks over [lo,hi]: 1, 2 or 5 times a
  * power of ten. */
