@@ -94,9 +94,7 @@ static int circle_missing(const cli_data_args *a, int test)
     return access(path, R_OK) != 0;
 }
 
-/* Loads one half of a named data set: test == 0 the training set, else the
- * test set.  CLI_OK or CLI_RUNTIME. */
-static int load_named(const cli_data_args *a, int test, clmlp_dataset_t **out)
+int cli_data_load_named(const cli_data_args *a, int test, clmlp_dataset_t **out)
 {
     int rc;
     if (strcmp(a->dataset, "xor") == 0) {
@@ -146,8 +144,8 @@ int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t
     if (!a->dataset && !a->train)
         return cli_usage_error(cmd, "no data: give --train FILE [--test FILE] or --dataset NAME");
     if (a->dataset) {
-        rc = load_named(a, 0, train);
-        if (!rc) rc = load_named(a, 1, test);
+        rc = cli_data_load_named(a, 0, train);
+        if (!rc) rc = cli_data_load_named(a, 1, test);
     } else {
         rc = load_csv(a, a->train, train);
         if (!rc && a->test) rc = load_csv(a, a->test, test);
@@ -183,7 +181,7 @@ int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_lab
         return cli_usage_error(cmd, "--no-labels: evaluating needs the labels");
     if (!a->dataset && !a->data)
         return cli_usage_error(cmd, "no data: give --data FILE or --dataset NAME");
-    if (a->dataset) return load_named(a, 1, out);
+    if (a->dataset) return cli_data_load_named(a, 1, out);
     if (a->no_labels)
         return cli_read_features_csv(out, a->data) < 0 ? cli_runtime_error() : CLI_OK;
     return load_csv(a, a->data, out);

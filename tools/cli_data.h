@@ -56,6 +56,11 @@ int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t
 int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_labels,
                        clmlp_dataset_t **out);
 
+/* Loads one half of the named data set a->dataset: test == 0 the training
+ * set, else the test set; when files are missing, says how to get them.
+ * CLI_OK or CLI_RUNTIME after the message. */
+int cli_data_load_named(const cli_data_args *a, int test, clmlp_dataset_t **out);
+
 /* Names a loaded set for messages: the CSV path or "the mnist test set"
  * (which is 0 for the training set, 1 for the test set, 2 for --data). */
 const char *cli_data_name(const cli_data_args *a, int which, char *buf, size_t cap);

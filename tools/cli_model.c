@@ -2,6 +2,7 @@
 #include "cli_model.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_model_load(const cli_backend_args *ba, int quiet, const char *path,
@@ -88,4 +89,33 @@ clmlp_loss cli_default_loss(const clmlp_model_t *m)
     if (act == CLMLP_ACT_SOFTMAX) return CLMLP_LOSS_SPARSE_CCE;
     if (act == CLMLP_ACT_SIGMOID && units == 1) return CLMLP_LOSS_BCE;
     return CLMLP_LOSS_MSE;
+}
+
+int cli_tally_predictions(clmlp_model_t *m, const clmlp_dataset_t *ds, cli_tally *t)
+{
+    size_t n_out = clmlp_model_n_outputs(m);
+    float *out = malloc(CLI_PREDICT_CHUNK * n_out * sizeof(float));
+    if (!out) return cli_out_of_memory();
+    for (size_t start = 0; start < ds->n; start += CLI_PREDICT_CHUNK) {
+        size_t rows = cli_chunk_rows(ds->n, start);
+        if (clmlp_model_predict(m, ds->x + start * ds->n_features, rows, out) < 0) {
+            free(out);
+            return cli_runtime_error();
+        }
+        for (size_t i = 0; i < rows; i++) {
+            size_t truth = (size_t)ds->labels[start + i];
+            size_t pred = cli_predicted_class(out + i * n_out, n_out);
+            t->confusion[truth * t->k + pred]++;
+            if (truth == pred) continue;
+            t->wrong++;
+            if (t->n_mis < t->want) {
+                size_t *e = t->mis + 3 * t->n_mis++;
+                e[0] = start + i;
+                e[1] = truth;
+                e[2] = pred;
+            }
+        }
+    }
+    free(out);
+    return CLI_OK;
 }

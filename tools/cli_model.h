@@ -62,6 +62,22 @@ int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels
 /* Frees what r holds; r may be partly filled. */
 void cli_model_close(cli_model_run *r);
 
+/* Predictions gathered over a whole set (eval, plot confusion). */
+typedef struct {
+    size_t k;                   /* classes: outputs, or 2 for one output */
+    size_t *confusion;          /* k x k, rows true, columns predicted */
+    size_t wrong;
+    size_t *mis;                /* up to want triples (index, true, predicted);
+                                   NULL when want is 0 */
+    size_t n_mis, want;
+} cli_tally;
+
+/* Predicts ds (labels below t->k) with m in chunks of CLI_PREDICT_CHUNK
+ * rows and adds every row to t: its confusion matrix cell, and when wrong,
+ * the count and (while there is room) the triple.  CLI_OK, or CLI_RUNTIME
+ * after the message. */
+int cli_tally_predictions(clmlp_model_t *m, const clmlp_dataset_t *ds, cli_tally *t);
+
 /* The loss a model's output layer suggests: softmax -> sparse categorical
  * cross-entropy, one sigmoid unit -> binary cross-entropy, else MSE. */
 clmlp_loss cli_default_loss(const clmlp_model_t *m);

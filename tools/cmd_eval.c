@@ -70,45 +70,6 @@ static int parse_args(int argc, char **argv, eval_args *a)
     return rc ? rc : cli_model_args_check(CMD, &a->in, argc, argv);
 }
 
-/* Predictions gathered over the whole set. */
-typedef struct {
-    size_t k;                   /* classes: outputs, or 2 for one output */
-    size_t *confusion;          /* k x k, rows true, columns predicted */
-    size_t wrong;
-    size_t *mis;                /* up to want triples (index, true, predicted) */
-    size_t n_mis, want;
-} eval_tally;
-
-/* Predicts ds in chunks and fills the tally. */
-static int tally_predictions(clmlp_model_t *m, const clmlp_dataset_t *ds, eval_tally *t)
-{
-    size_t n_out = clmlp_model_n_outputs(m);
-    float *out = malloc(CLI_PREDICT_CHUNK * n_out * sizeof(float));
-    if (!out) return cli_out_of_memory();
-    for (size_t start = 0; start < ds->n; start += CLI_PREDICT_CHUNK) {
-        size_t rows = cli_chunk_rows(ds->n, start);
-        if (clmlp_model_predict(m, ds->x + start * ds->n_features, rows, out) < 0) {
-            free(out);
-            return cli_runtime_error();
-        }
-        for (size_t i = 0; i < rows; i++) {
-            size_t truth = (size_t)ds->labels[start + i];
-            size_t pred = cli_predicted_class(out + i * n_out, n_out);
-            t->confusion[truth * t->k + pred]++;
-            if (truth == pred) continue;
-            t->wrong++;
-            if (t->n_mis < t->want) {
-                size_t *e = t->mis + 3 * t->n_mis++;
-                e[0] = start + i;
-                e[1] = truth;
-                e[2] = pred;
-            }
-        }
-    }
-    free(out);
-    return CLI_OK;
-}
-
 /* Digits in v (at least 1). */
 static int digits(size_t v)
 {
@@ -121,7 +82,7 @@ static int digits(size_t v)
 }
 
 /* Prints the confusion matrix and the misclassified rows. */
-static void print_tally(const eval_tally *t, size_t n)
+static void print_tally(const cli_tally *t, size_t n)
 {
     size_t top = t->k - 1;
     for (size_t i = 0; i < t->k * t->k; i++)
@@ -149,13 +110,13 @@ static int evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, const eval_args
     if (clmlp_model_evaluate(m, ds, a->batch_size, &loss, &acc) < 0) return cli_runtime_error();
     printf("loss %.4f  accuracy %.4f  (%zu rows)\n", loss, acc, ds->n);
     size_t n_out = clmlp_model_n_outputs(m);
-    eval_tally t;
+    cli_tally t;
     memset(&t, 0, sizeof t);
     t.k = n_out == 1 ? 2 : n_out;
     t.want = a->misclassified < ds->n ? a->misclassified : ds->n;
     t.confusion = calloc(t.k * t.k, sizeof *t.confusion);
     t.mis = calloc(3 * t.want + 1, sizeof *t.mis);
-    int rc = !t.confusion || !t.mis ? cli_out_of_memory() : tally_predictions(m, ds, &t);
+    int rc = !t.confusion || !t.mis ? cli_out_of_memory() : cli_tally_predictions(m, ds, &t);
     if (rc == CLI_OK) print_tally(&t, ds->n);
     free(t.confusion);
     free(t.mis);
