@@ -420,6 +420,19 @@ void clmlp_history_free(clmlp_history_t *h);
  * work), or as JSON when path ends in ".json" (the same keys). */
 int clmlp_history_write(const clmlp_history_t *h, const char *path);
 
+/* Reads a history file into a new *out (the caller frees it with
+ * clmlp_history_free): our CSV or JSON, or Keras's (a CSVLogger file, or
+ * json.dump(history.history)); the format is told by the contents.
+ * Columns and keys are found by name (loss is required; accuracy,
+ * val_loss, val_accuracy, seconds, lr and Keras's aliases such as acc or
+ * learning_rate are optional), and a missing value -- empty cell, NA,
+ * null, nan, inf -- is NaN.  Keras's JSON numbers epochs 1..n; a file's
+ * own epoch numbers are kept as written (and must increase).  Only the
+ * per-epoch figures are filled: next_lr is NaN, best_epoch and the other
+ * run fields 0.  CLMLP_E_IO naming the path if it cannot be read,
+ * CLMLP_E_FORMAT "PATH:LINE: what is wrong" if it is malformed. */
+int clmlp_history_read(clmlp_history_t **out, const char *path);
+
 /* Trains.  *hist (if hist != NULL) receives the per-epoch history, owned by
  * the caller.  Returns CLMLP_E_NUMERIC (naming the epoch) if the loss, the
  * weights or the optimizer state became NaN or Inf -- checked on the device

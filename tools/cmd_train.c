@@ -14,6 +14,9 @@
 #include "cli_signals.h"
 #include "commands.h"
 #include "util/atomic_file.h"
+#if CLMLP_HAVE_PLOT
+#include "plot/plot.h"
+#endif
 
 #define CMD "train"
 /* Rows per evaluation batch: no gradients are kept, so larger is fine. */
@@ -50,7 +53,8 @@ enum {
     OPT_ES_MIN_DELTA,
     OPT_MONITOR,
     OPT_NO_RESTORE_BEST,
-    OPT_SAVE_BEST
+    OPT_SAVE_BEST,
+    OPT_PLOT_HISTORY
 };
 
 static const struct option long_options[] = {
@@ -87,6 +91,7 @@ static const struct option long_options[] = {
     CLI_BACKEND_LONGOPTS,
     {"save", required_argument, NULL, OPT_SAVE},
     {"history", required_argument, NULL, OPT_HISTORY},
+    {"plot-history", required_argument, NULL, OPT_PLOT_HISTORY},
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"resume", required_argument, NULL, OPT_RESUME},
     {"quiet", no_argument, NULL, 'q'},
@@ -166,6 +171,9 @@ static void usage(void)
            "files:\n"
            "  --save FILE           save the model after training\n"
            "  --history FILE        per-epoch history, CSV (or JSON for *.json)\n"
+           "  --plot-history FILE   draw the learning curves when training ends (also\n"
+           "                        after early stopping or an interruption), as\n"
+           "                        `clmlp plot history` does: FILE.png, .svg or .pdf\n"
            "  --checkpoint FILE     save the model after every epoch\n"
            "  --resume FILE         continue training the model saved in FILE\n"
            "  -q, --quiet           print only the test result and errors\n"
@@ -185,7 +193,7 @@ typedef struct {
     int no_shuffle;
     double val_split;
     int validate_on_test;
-    const char *save, *history, *checkpoint, *resume;
+    const char *save, *history, *checkpoint, *resume, *plot_history;
     int quiet;
     /* training controls; the _set flags say which were given */
     clmlp_lr_schedule lr_schedule;
@@ -270,6 +278,26 @@ static int control_option(train_args *a, int c, const char *arg)
     }
 }
 
+/* Handles --plot-history FILE: the name must end in .png, .svg or .pdf,
+ * and a clmlp without cairo cannot draw at all.  CLI_OK or CLI_USAGE. */
+static int plot_history_option(train_args *a, const char *arg)
+{
+#if CLMLP_HAVE_PLOT
+    plot_format f;
+    if (plot_format_of(arg, &f) != 0)
+        return cli_usage_error(CMD, "--plot-history %s: the name must end in .png, .svg or "
+                                    ".pdf", arg);
+    a->plot_history = arg;
+    return CLI_OK;
+#else
+    (void)a;
+    return cli_usage_error(CMD, "--plot-history %s: this clmlp was built without cairo, so it "
+                                "cannot draw; install cairo's headers (Debian: apt-get install "
+                                "libcairo2-dev; tools/install-deps does it) and build clmlp "
+                                "again", arg);
+#endif
+}
+
 /* Handles the options only train has; CLI_OK or CLI_USAGE. */
 static int train_option(train_args *a, int c, const char *arg)
 {
@@ -311,6 +339,7 @@ static int train_option(train_args *a, int c, const char *arg)
     case OPT_HISTORY: a->history = arg; return CLI_OK;
     case OPT_CHECKPOINT: a->checkpoint = arg; return CLI_OK;
     case OPT_RESUME: a->resume = arg; return CLI_OK;
+    case OPT_PLOT_HISTORY: return plot_history_option(a, arg);
     default: return control_option(a, c, arg);
     }
 }
@@ -392,7 +421,8 @@ static int check_outputs(const train_args *a)
     } outs[] = {{"--save", a->save},
                 {"--history", a->history},
                 {"--checkpoint", a->checkpoint},
-                {"--save-best", a->save_best}};
+                {"--save-best", a->save_best},
+                {"--plot-history", a->plot_history}};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
         if (!outs[i].path) continue;
         if (clmlp_atomic_check_writable(outs[i].path) < 0) {
@@ -621,8 +651,33 @@ static void report_best(const train_state *t, const clmlp_history_t *h)
     fflush(stdout);
 }
 
-/* After a signal or a divergence: writes the checkpoint, --save and the
- * history (the model holds its last whole, finite epoch), and says where.
+/* Draws the learning curves into --plot-history, if given, as `clmlp plot
+ * history` would (its default size).  CLI_OK, or CLI_RUNTIME after the
+ * message. */
+static int draw_history(const train_state *t, const clmlp_history_t *h)
+{
+#if CLMLP_HAVE_PLOT
+    if (!t->a.plot_history || !h) return CLI_OK;
+    if (h->n == 0) {
+        fprintf(stderr, "clmlp: --plot-history: no whole epoch to draw; %s is not written\n",
+                t->a.plot_history);
+        return CLI_OK;
+    }
+    plot_out_args pa;
+    plot_out_defaults(&pa, 0, 0); /* 0x0: the kind's default for its panels */
+    pa.output = t->a.plot_history;
+    const clmlp_history_t *hs[1] = {h};
+    return plot_history_draw(hs, NULL, 1, &pa);
+#else
+    (void)t;
+    (void)h;
+    return CLI_OK;
+#endif
+}
+
+/* After a signal or a divergence: writes the checkpoint, --save, the
+ * history and its picture (the model holds its last whole, finite epoch),
+ * and says where.
  * Returns CLI_OK, or CLI_RUNTIME if a file could not be written. */
 static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
 {
@@ -647,6 +702,7 @@ static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
             fprintf(stderr, "clmlp: --history: %zu epoch%s in %s\n", hist->n,
                     hist->n == 1 ? "" : "s", t->a.history);
     }
+    if (draw_history(t, hist)) rc = CLI_RUNTIME;
     if (!t->a.checkpoint && !t->a.save)
         fprintf(stderr, "clmlp: no --save or --checkpoint was given: the model is not kept\n");
     return rc;
@@ -712,6 +768,7 @@ static int run_fit(train_state *t)
     else if (!t->a.quiet) report_best(t, hist);
     if (rc == CLI_OK && t->a.history && clmlp_history_write(hist, t->a.history) < 0)
         rc = cli_runtime_error();
+    if (rc == CLI_OK) rc = draw_history(t, hist);
     clmlp_history_free(hist);
     return rc;
 }
