@@ -40,14 +40,13 @@ typedef struct {
     double x0, x1, y0, y1;
 } panel_geom;
 
-/* Panel p of np over a w x h figure with x limits x0..x1 and y limits the
- * nice ones around lo..hi. */
+/* Panel p of np over a w x h figure with limits the nice ones around the
+ * epochs x0..x1 and the values lo..hi. */
 static panel_geom geom(int w, int h, int np, int p, double x0, double x1, double lo, double hi)
 {
     panel_geom g;
     g.frame = plot_axes_frame(plot_panel_rect(w, h, 1, np, 0, p, 1), 0);
-    g.x0 = x0;
-    g.x1 = x1;
+    plot_nice_limits(x0, x1, &g.x0, &g.x1);
     plot_nice_limits(lo, hi, &g.y0, &g.y1);
     return g;
 }

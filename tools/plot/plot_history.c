@@ -6,8 +6,8 @@
  *
  * Where things are, for tests that recompute it: panel p of np (loss
  * first, then accuracy) is plot_panel_rect(w, h, 1, np, 0, p, 1) and its
- * frame plot_axes_frame(panel, 0); x runs exactly from the first epoch to
- * the last over all runs; y runs over plot_nice_limits(lo, hi) where lo
+ * frame plot_axes_frame(panel, 0); x runs over plot_nice_limits(first,
+ * last) of the epochs of all runs; y over plot_nice_limits(lo, hi) where lo
  * and hi are the least and greatest finite values drawn in that panel
  * (train and validation of every run). */
 #include <math.h>
@@ -197,6 +197,8 @@ static int draw_histories(const clmlp_history_t *const *h, const char *const *na
         fprintf(stderr, "clmlp %s: the histories hold no epochs\n", CMD);
         return CLI_RUNTIME;
     }
+    /* Padded like y, so the first and last markers are not cut by the frame. */
+    plot_nice_limits(x0, x1, &x0, &x1);
     plot_out_args out = *a;
     /* A size of 0 picks the default for the panels drawn. */
     if (out.width <= 0 || out.height <= 0) {
