@@ -7,57 +7,25 @@
 #include <string.h>
 
 #include "picture/picture.h"
+#include "picture/quadrants.h"
 #include "plot/plot_classify_layout.h"
 #include "support/testing.h"
 
-#define N_IMG 12
-#define SIDE 8
-#define K 4
+#define N_IMG QUAD_N
+#define SIDE QUAD_SIDE
+#define K QUAD_K
 
 static const char *g_images, *g_labels, *g_weights;
 
-/* Image i's pattern class, and the label it carries. */
-static int pattern(int i)
-{
-    return i % K;
-}
-static int label(int i)
-{
-    return i == 3 ? 0 : i == 7 ? 1 : pattern(i);
-}
-
-/* Writes, once and from inside a test (the helpers assert), the idx
- * files and the weight file into the scratch folder. */
+/* Writes, once and from inside a test (the helpers assert), the quadrant
+ * set and its weight file into the scratch folder. */
 static void make_data(void)
 {
     if (g_images) return;
-    static unsigned char img[16 + N_IMG * SIDE * SIDE], lab[8 + N_IMG];
-    const unsigned char ih[16] = {0, 0, 8, 3, 0, 0, 0, N_IMG, 0, 0, 0, SIDE, 0, 0, 0, SIDE};
-    const unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, N_IMG};
-    memcpy(img, ih, 16);
-    memcpy(lab, lh, 8);
-    for (int i = 0; i < N_IMG; i++) {
-        int c = pattern(i);
-        for (int r = 0; r < SIDE; r++)
-            for (int q = 0; q < SIDE; q++) {
-                int in = r / 4 == c / 2 && q / 4 == c % 2;
-                img[16 + i * SIDE * SIDE + r * SIDE + q] = (unsigned char)(in ? 100 + 12 * i : 0);
-            }
-        lab[8 + i] = (unsigned char)label(i);
-    }
-    g_images = test_write_temp("img.idx", img, sizeof img);
-    g_labels = test_write_temp("lab.idx", lab, sizeof lab);
-    static char w[8192];
-    size_t at = (size_t)snprintf(w, sizeof w, "input 64\ndense 4 softmax\n");
-    for (int r = 0; r < SIDE; r++)
-        for (int q = 0; q < SIDE; q++) {
-            int c = (r / 4) * 2 + q / 4;
-            for (int j = 0; j < K; j++)
-                at += (size_t)snprintf(w + at, sizeof w - at, "%s%s", j == c ? "0.25" : "0",
-                                       j == K - 1 ? "\n" : " ");
-        }
-    snprintf(w + at, sizeof w - at, "bias 0 0 0 0\n");
-    g_weights = test_write_temp_text("w4.txt", w);
+    const quad_files *f = quad_files_get();
+    g_images = f->images;
+    g_labels = f->labels;
+    g_weights = f->weights;
 }
 
 /* Asserts that each cell of the picture's matrix has colour
@@ -90,7 +58,7 @@ static void expect_matrix(const char *path, const double v[K][K], double top)
 static void known_matrix(double cm[K][K])
 {
     memset(cm, 0, sizeof(double) * K * K);
-    for (int i = 0; i < N_IMG; i++) cm[label(i)][pattern(i)] += 1;
+    for (int i = 0; i < N_IMG; i++) cm[quad_label(i)][quad_pattern(i)] += 1;
 }
 
 /* Counts: the colour of count n is blues(n / 3), the largest count 3. */

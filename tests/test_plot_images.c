@@ -10,64 +10,27 @@
 #include <string.h>
 
 #include "picture/picture.h"
+#include "picture/quadrants.h"
 #include "plot/plot_classify_layout.h"
 #include "support/testing.h"
 
-#define N_IMG 12
-#define SIDE 8
-#define K 4
+#define N_IMG QUAD_N
+#define SIDE QUAD_SIDE
+#define K QUAD_K
 
 static const char *g_images, *g_labels, *g_weights, *g_single, *g_narrow;
 
-/* The class image i's pattern shows, and the label it carries. */
-static int pattern(int i)
-{
-    return i % K;
-}
-static int label(int i)
-{
-    return i == 3 ? 0 : i == 7 ? 1 : pattern(i);
-}
-/* The grey byte of image i's square. */
-static int level(int i)
-{
-    return 100 + 12 * i;
-}
-
-/* Writes, once and from inside a test (the helpers assert), the idx
- * files and the weight files into the scratch folder. */
+/* Writes, once and from inside a test (the helpers assert), the quadrant
+ * set and the weight files into the scratch folder. */
 static void make_data(void)
 {
     if (g_images) return;
-    static unsigned char img[16 + N_IMG * SIDE * SIDE], lab[8 + N_IMG];
-    const unsigned char ih[16] = {0, 0, 8, 3, 0, 0, 0, N_IMG, 0, 0, 0, SIDE, 0, 0, 0, SIDE};
-    const unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, N_IMG};
-    memcpy(img, ih, 16);
-    memcpy(lab, lh, 8);
-    for (int i = 0; i < N_IMG; i++) {
-        int c = pattern(i);
-        for (int r = 0; r < SIDE; r++)
-            for (int q = 0; q < SIDE; q++) {
-                int in = r / 4 == c / 2 && q / 4 == c % 2;
-                img[16 + i * SIDE * SIDE + r * SIDE + q] = (unsigned char)(in ? level(i) : 0);
-            }
-        lab[8 + i] = (unsigned char)label(i);
-    }
-    g_images = test_write_temp("img.idx", img, sizeof img);
-    g_labels = test_write_temp("lab.idx", lab, sizeof lab);
-    /* Weight 0.25 from each pixel of quadrant c to class c: z_c = 4 v for
-     * the quadrant lit at level v in [0,1], 0 for the others. */
+    const quad_files *f = quad_files_get();
+    g_images = f->images;
+    g_labels = f->labels;
+    g_weights = f->weights;
     static char w[8192];
-    size_t at = (size_t)snprintf(w, sizeof w, "input 64\ndense 4 softmax\n");
-    for (int r = 0; r < SIDE; r++)
-        for (int q = 0; q < SIDE; q++) {
-            int c = (r / 4) * 2 + q / 4;
-            for (int j = 0; j < K; j++)
-                at += (size_t)snprintf(w + at, sizeof w - at, "%s%s", j == c ? "0.25" : "0",
-                                       j == K - 1 ? "\n" : " ");
-        }
-    snprintf(w + at, sizeof w - at, "bias 0 0 0 0\n");
-    g_weights = test_write_temp_text("w4.txt", w);
+    size_t at;
     /* A single sigmoid output, and a model for 16 inputs. */
     at = (size_t)snprintf(w, sizeof w, "input 64\ndense 1 sigmoid\n");
     for (int p = 0; p < 64; p++) at += (size_t)snprintf(w + at, sizeof w - at, "0.01\n");
@@ -83,8 +46,8 @@ static void make_data(void)
  * lit quadrant. */
 static void probs_of(int i, double p[K])
 {
-    double z = 4.0 * level(i) / 255.0, sum = exp(z) + (K - 1);
-    for (int j = 0; j < K; j++) p[j] = (j == pattern(i) ? exp(z) : 1.0) / sum;
+    double z = 4.0 * quad_level(i) / 255.0, sum = exp(z) + (K - 1);
+    for (int j = 0; j < K; j++) p[j] = (j == quad_pattern(i) ? exp(z) : 1.0) / sum;
 }
 
 /* Loads a picture the tool wrote, checking its size. */
@@ -117,7 +80,7 @@ static void expect_image(const test_picture *pic, plot_rect r, int i)
 {
     for (int c = 0; c < K; c++) {
         double x = r.x + r.w * (0.25 + 0.5 * (c % 2)), y = r.y + r.h * (0.25 + 0.5 * (c / 2));
-        plot_rgb want = c == pattern(i) ? ink(level(i)) : ink(0);
+        plot_rgb want = c == quad_pattern(i) ? ink(quad_level(i)) : ink(0);
         double d = test_colour_distance(test_pixel(pic, (int)x, (int)y), want);
         if (d > 3) fprintf(stderr, "image %d quadrant %d: distance %.1f\n", i, c, d);
         CU_ASSERT(d <= 3);
@@ -167,7 +130,7 @@ static void test_images_predicted(void)
     for (int k = 0; k < N_IMG; k++) {
         plot_rect r = plot_images_cell(w, h, 3, 4, k, 1, SIDE, SIDE);
         expect_image(&pic, r, k);
-        int wrong = label(k) != pattern(k);
+        int wrong = quad_label(k) != quad_pattern(k);
         /* Antialiased glyphs: a few pixels of the full colour at least. */
         double fr = test_colour_fraction(&pic, band_above(r), red, 40);
         double fg = test_colour_fraction(&pic, band_above(r), green, 40);
@@ -242,7 +205,7 @@ static void test_probs_bars(void)
         double p[K];
         probs_of(i, p);
         plot_rect f = plot_probs_bar_frame(w, h, 4, r);
-        for (int j = 0; j < K; j++) expect_bar(&pic, f, j, p[j], j == label(i) ? blue : grey);
+        for (int j = 0; j < K; j++) expect_bar(&pic, f, j, p[j], j == quad_label(i) ? blue : grey);
     }
     test_picture_free(&pic);
 
@@ -259,7 +222,7 @@ static void test_probs_bars(void)
         probs_of(rows[r], p);
         plot_rect f = plot_probs_bar_frame(w, h, 2, r);
         for (int j = 0; j < K; j++)
-            expect_bar(&pic, f, j, p[j], j == label(rows[r]) ? blue : grey);
+            expect_bar(&pic, f, j, p[j], j == quad_label(rows[r]) ? blue : grey);
     }
     test_picture_free(&pic);
 }

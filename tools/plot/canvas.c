@@ -16,9 +16,6 @@
 
 #define FONT "DejaVu Sans"
 #define PLOT_PI 3.14159265358979323846
-#define TICK_SIZE 12.0
-#define LABEL_SIZE 13.0
-#define TITLE_SIZE 15.0
 static const plot_rgb BLACK = {0, 0, 0};
 static const plot_rgb GREY = {0.35, 0.35, 0.35};
 
@@ -389,7 +386,7 @@ static void draw_ticks(plot_axes *a, int is_x, int grid)
             cairo_move_to(cr, px, f.y + f.h);
             cairo_line_to(cr, px, f.y + f.h + 5);
             cairo_stroke(cr);
-            plot_text(a->c, px, f.y + f.h + 8, label, TICK_SIZE, 0.5, 0, 0, BLACK, 0);
+            plot_text(a->c, px, f.y + f.h + 8, label, PLOT_TICK_SIZE, 0.5, 0, 0, BLACK, 0);
         } else {
             double py = round(plot_py(a, v)) + 0.5;
             if (grid) {
@@ -403,7 +400,7 @@ static void draw_ticks(plot_axes *a, int is_x, int grid)
             cairo_move_to(cr, f.x - 5, py);
             cairo_line_to(cr, f.x, py);
             cairo_stroke(cr);
-            plot_text(a->c, f.x - 8, py, label, TICK_SIZE, 1, 0.5, 0, BLACK, 0);
+            plot_text(a->c, f.x - 8, py, label, PLOT_TICK_SIZE, 1, 0.5, 0, BLACK, 0);
         }
     }
 }
@@ -433,11 +430,12 @@ void plot_axes_draw(plot_axes *a, const char *title, const char *xlabel, const c
     cairo_rectangle(cr, f.x + 0.5, f.y + 0.5, f.w - 1, f.h - 1);
     cairo_stroke(cr);
     if (title && *title)
-        plot_text(a->c, f.x + f.w / 2, f.y - 10, title, TITLE_SIZE, 0.5, 1, 0, BLACK, 0);
+        plot_text(a->c, f.x + f.w / 2, f.y - 10, title, PLOT_TITLE_SIZE, 0.5, 1, 0, BLACK, 0);
     if (xlabel && *xlabel && !tight)
-        plot_text(a->c, f.x + f.w / 2, f.y + f.h + 28, xlabel, LABEL_SIZE, 0.5, 0, 0, BLACK, 0);
+        plot_text(a->c, f.x + f.w / 2, f.y + f.h + 28, xlabel, PLOT_LABEL_SIZE, 0.5, 0, 0, BLACK, 0);
     if (ylabel && *ylabel && !tight)
-        plot_text(a->c, a->panel.x + 6, f.y + f.h / 2, ylabel, LABEL_SIZE, 0.5, 0, 90, BLACK, 0);
+        plot_text(a->c, fmax(a->panel.x + 6, f.x - 66), f.y + f.h / 2, ylabel, PLOT_LABEL_SIZE,
+                  0.5, 0, 90, BLACK, 0);
     cairo_restore(cr);
 }
 
@@ -708,7 +706,11 @@ void plot_text(plot_canvas *c, double x, double y, const char *s, double size, d
 
 void plot_suptitle(plot_canvas *c, const char *s)
 {
-    plot_text(c, c->width / 2.0, PLOT_SUPTITLE_H / 2.0, s, TITLE_SIZE + 1, 0.5, 0.5, 0, BLACK, 1);
+    /* Smaller (down to 8) where a narrow figure would cut it off. */
+    double size = PLOT_TITLE_SIZE + 1, room = c->width - 16.0;
+    double tw = plot_text_width(c, s, size, 1);
+    if (tw > room && tw > 0) size = fmax(8.0, size * room / tw);
+    plot_text(c, c->width / 2.0, PLOT_SUPTITLE_H / 2.0, s, size, 0.5, 0.5, 0, BLACK, 1);
 }
 
 /* Draws entry e's sample (line and/or marker) centred at (x,y). */
@@ -740,7 +742,7 @@ void plot_legend(plot_axes *a, const plot_legend_entry *e, size_t n, plot_legend
     const double row = 20, pad = 8, sample = 36;
     double textw = 0;
     for (size_t i = 0; i < n; i++) {
-        double w = plot_text_width(a->c, e[i].label, TICK_SIZE, 0);
+        double w = plot_text_width(a->c, e[i].label, PLOT_TICK_SIZE, 0);
         if (w > textw) textw = w;
     }
     double bw = pad * 2 + sample + textw, bh = pad * 2 + row * (double)n - 4;
@@ -783,7 +785,7 @@ void plot_legend(plot_axes *a, const plot_legend_entry *e, size_t n, plot_legend
         cairo_save(cr);
         cairo_rectangle(cr, x, y, bw - 2, bh);
         cairo_clip(cr);
-        plot_text(a->c, x + pad + sample, cy, e[i].label, TICK_SIZE, 0, 0.5, 0, BLACK, 0);
+        plot_text(a->c, x + pad + sample, cy, e[i].label, PLOT_TICK_SIZE, 0, 0.5, 0, BLACK, 0);
         cairo_restore(cr);
     }
     cairo_restore(cr);
@@ -814,10 +816,10 @@ void plot_colorbar(plot_axes *a, plot_rgb (*cmap)(double), double lo, double hi,
             cairo_stroke(cr);
             char buf[64];
             plot_format_tick(buf, sizeof buf, v, step);
-            plot_text(a->c, x + w + 7, py, buf, TICK_SIZE - 1, 0, 0.5, 0, BLACK, 0);
+            plot_text(a->c, x + w + 7, py, buf, PLOT_TICK_SIZE - 1, 0, 0.5, 0, BLACK, 0);
         }
     }
     if (label && *label)
-        plot_text(a->c, x + w + 62, y + h / 2, label, LABEL_SIZE, 0.5, 0, 90, GREY, 0);
+        plot_text(a->c, x + w + 62, y + h / 2, label, PLOT_LABEL_SIZE, 0.5, 0, 90, GREY, 0);
     cairo_restore(cr);
 }

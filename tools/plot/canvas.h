@@ -65,6 +65,12 @@ void plot_rgb_bytes(plot_rgb c, uint8_t out[3]);
 
 /* ---- layout ------------------------------------------------------------- */
 
+/* Font sizes: tick labels and legends, axis labels, axes titles (the
+ * figure's title is one larger, bold). */
+#define PLOT_TICK_SIZE 12.0
+#define PLOT_LABEL_SIZE 13.0
+#define PLOT_TITLE_SIZE 15.0
+
 /* Height of the figure title band (when a figure has one). */
 #define PLOT_SUPTITLE_H 34.0
 /* Width kept right of the frame for a legend outside it (PLOT_LEGEND_RIGHT). */
@@ -162,7 +168,8 @@ void plot_text(plot_canvas *c, double x, double y, const char *s, double size, d
                double ay, double angle, plot_rgb col, int bold);
 /* The width of s at size. */
 double plot_text_width(plot_canvas *c, const char *s, double size, int bold);
-/* A title centred over the whole figure, in the title band. */
+/* A title centred over the whole figure, in the title band, smaller when
+ * the figure is too narrow for it. */
 void plot_suptitle(plot_canvas *c, const char *s);
 
 typedef struct {

@@ -75,6 +75,12 @@ int plot_model_option(const char *cmd, plot_model_args *a, int opt, const char *
 /* Whether a model was named (exactly one of --model and --weights is
  * checked by plot_model_open). */
 int plot_model_given(const plot_model_args *a);
+/* CLI_OK when a model was named, else a usage error saying to name one. */
+int plot_model_require(const char *cmd, const plot_model_args *a);
+/* Handles a model, backend or output option (what every kind that draws a
+ * model takes); CLI_OK or CLI_USAGE. */
+int plot_model_out_option(const char *cmd, plot_model_args *m, plot_out_args *o, int opt,
+                          const char *arg);
 /* Opens the backend and loads the model (a weight text file is compiled
  * with MSE, which predicting ignores).  *be and *m are the caller's to
  * free, also after a failure.  CLI_OK, CLI_USAGE or CLI_RUNTIME after the

@@ -348,16 +348,12 @@ int plot_kind_boundary(int argc, char **argv)
         case OPT_DATA_DIR: case OPT_SCALE:
             rc = cli_data_option(CMD, &data, c, optarg);
             break;
-        default:
-            rc = plot_model_option(CMD, &model, c, optarg);
-            if (rc < 0) rc = plot_out_option(CMD, &out, c, optarg);
-            break;
+        default: rc = plot_model_out_option(CMD, &model, &out, c, optarg); break;
         }
     }
     if (rc) return rc;
     if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
-    if (!plot_model_given(&model))
-        return cli_usage_error(CMD, "--model FILE or --weights FILE is required");
+    if ((rc = plot_model_require(CMD, &model))) return rc;
     if ((rc = plot_out_check(CMD, &out))) return rc;
 
     clmlp_backend_t *be = NULL;

@@ -62,6 +62,53 @@ int plot_cls_option(const char *cmd, plot_cls_args *a, int opt, const char *arg)
     }
 }
 
+void plot_cls_cmd_defaults(plot_cls_cmd *a, int width, int height, size_t count)
+{
+    memset(a, 0, sizeof *a);
+    plot_out_defaults(&a->out, width, height);
+    plot_model_defaults(&a->model);
+    plot_cls_defaults(&a->data);
+    a->count = count;
+    a->columns = 5;
+}
+
+/* Handles the choices (--count, ...); CLI_OK, CLI_USAGE, or -1 when opt is
+ * none of them. */
+static int choice_option(const char *cmd, plot_cls_cmd *a, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_CLS_COUNT: return cli_parse_count(cmd, "--count", arg, 1, &a->count);
+    case OPT_CLS_START: return cli_parse_count(cmd, "--start", arg, 0, &a->start);
+    case OPT_CLS_COLUMNS: return cli_parse_count(cmd, "--columns", arg, 1, &a->columns);
+    case OPT_CLS_MISCLASSIFIED: a->misclassified = 1; return CLI_OK;
+    case OPT_CLS_NORMALIZE: a->normalize = 1; return CLI_OK;
+    default: return -1;
+    }
+}
+
+int plot_cls_parse(const char *cmd, int argc, char **argv, const struct option *longopts,
+                   void (*usage)(void), int need_model, plot_cls_cmd *a)
+{
+    int c, rc = CLI_OK;
+    while (rc == CLI_OK && (c = cli_getopt(cmd, argc, argv, "ho:", longopts)) != -1) {
+        switch (c) {
+        case 'h': usage(); return -1;
+        case '?': return CLI_USAGE;
+        case 'o': case OPT_PLOT_SIZE: case OPT_PLOT_TITLE:
+            rc = plot_out_option(cmd, &a->out, c, optarg);
+            break;
+        default:
+            rc = choice_option(cmd, a, c, optarg);
+            if (rc == -1) rc = plot_model_option(cmd, &a->model, c, optarg);
+            if (rc == -1) rc = plot_cls_option(cmd, &a->data, c, optarg);
+            if (rc == -1) rc = cli_usage_error(cmd, "internal: unhandled option %d", c);
+            break;
+        }
+    }
+    if (rc || (rc = cli_no_operands(cmd, argc, argv))) return rc;
+    return need_model ? plot_model_require(cmd, &a->model) : CLI_OK;
+}
+
 /* The last part of a path. */
 static const char *base_name(const char *p)
 {
@@ -315,7 +362,7 @@ double plot_cls_names_width(plot_canvas *c, const plot_cls_set *s, size_t k)
 {
     double w = 0;
     for (size_t i = 0; i < k; i++) {
-        double t = plot_text_width(c, plot_cls_name(s, i), PLOT_CLS_TICK_SIZE, 0);
+        double t = plot_text_width(c, plot_cls_name(s, i), PLOT_TICK_SIZE, 0);
         if (t > w) w = t;
     }
     return w;
@@ -336,26 +383,11 @@ void plot_cls_rotated_names(plot_axes *a, const plot_cls_set *s, size_t k)
     double y = a->frame.y + a->frame.h + 7;
     for (size_t i = 0; i < k; i++)
         plot_text(a->c, round(plot_px(a, (double)i)) + 4, y, plot_cls_name(s, i),
-                  PLOT_CLS_TICK_SIZE, 1, 0, 30, (plot_rgb){0, 0, 0}, 0);
+                  PLOT_TICK_SIZE, 1, 0, 30, (plot_rgb){0, 0, 0}, 0);
 }
 
 double plot_cls_rotated_depth(double name_w)
 {
     /* sin and cos of 30 degrees: the slanted width and the cap height. */
-    return 7 + name_w * 0.5 + PLOT_CLS_TICK_SIZE * 0.87;
-}
-
-void plot_cls_suptitle(plot_canvas *c, const char *title)
-{
-    /* plot_suptitle's size (bold, 16), smaller when a narrow grid would cut
-     * the title off. */
-    double w = plot_canvas_width(c), size = 16;
-    double tw = plot_text_width(c, title, size, 1);
-    if (tw <= w - 16) {
-        plot_suptitle(c, title);
-        return;
-    }
-    size = size * (w - 16) / tw;
-    if (size < 8) size = 8;
-    plot_text(c, w / 2, PLOT_SUPTITLE_H / 2, title, size, 0.5, 0.5, 0, (plot_rgb){0, 0, 0}, 1);
+    return 7 + name_w * 0.5 + PLOT_TICK_SIZE * 0.87;
 }

@@ -11,14 +11,19 @@
 #include "cli_data.h"
 #include "plot/plot.h"
 
-/* Option values of the shared data options; the kinds number their own
- * from OPT_CLS_LOCAL up. */
+/* Option values of the shared options. */
 enum {
     OPT_CLS_SET = OPT_PLOT_LOCAL,
     OPT_CLS_IMAGES,
     OPT_CLS_LABELS,
     OPT_CLS_SHAPE,
-    OPT_CLS_LOCAL
+    /* Choices some of the kinds take: each lists only its own in its long
+     * options, and plot_cls_parse handles them all. */
+    OPT_CLS_COUNT,
+    OPT_CLS_START,
+    OPT_CLS_COLUMNS,
+    OPT_CLS_MISCLASSIFIED,
+    OPT_CLS_NORMALIZE
 };
 
 #define PLOT_CLS_LONGOPTS                                                         \
@@ -63,6 +68,26 @@ typedef struct {
 } plot_cls_set;
 
 void plot_cls_defaults(plot_cls_args *a);
+
+/* A kind's whole command line. */
+typedef struct {
+    plot_out_args out;
+    plot_model_args model;
+    plot_cls_args data;
+    size_t count, start, columns;   /* --count, --start, --columns */
+    int misclassified, normalize;   /* --misclassified, --normalize */
+} plot_cls_cmd;
+
+/* The defaults: a picture of width x height (0x0: the kind sizes it from
+ * what it draws), count images, 5 columns, from row 0, cpu backend. */
+void plot_cls_cmd_defaults(plot_cls_cmd *a, int width, int height, size_t count);
+/* Parses argv with longopts (the shared options and those of the choices
+ * above the kind takes), printing usage() for -h; then checks that no
+ * words are left and, when need_model, that a model was named.  CLI_OK,
+ * CLI_USAGE after the message, or -1 after printing the help.  The caller
+ * checks its own limits, then the output with plot_out_check. */
+int plot_cls_parse(const char *cmd, int argc, char **argv, const struct option *longopts,
+                   void (*usage)(void), int need_model, plot_cls_cmd *a);
 /* Handles one of the PLOT_CLS_LONGOPTS options; CLI_OK or CLI_USAGE, or -1
  * when opt is none of them. */
 int plot_cls_option(const char *cmd, plot_cls_args *a, int opt, const char *arg);
@@ -129,10 +154,5 @@ int plot_cls_xnames(plot_axes *a, const plot_cls_set *s, size_t k, const char **
 void plot_cls_rotated_names(plot_axes *a, const plot_cls_set *s, size_t k);
 /* How far slanted names of width name_w reach below the frame. */
 double plot_cls_rotated_depth(double name_w);
-#define PLOT_CLS_TICK_SIZE 12.0
-
-/* The figure's title, as plot_suptitle draws it, made smaller when the
- * figure is too narrow for it. */
-void plot_cls_suptitle(plot_canvas *c, const char *title);
 
 #endif

@@ -92,6 +92,20 @@ int plot_model_given(const plot_model_args *a)
     return a->model != NULL || a->weights != NULL;
 }
 
+int plot_model_require(const char *cmd, const plot_model_args *a)
+{
+    return plot_model_given(a)
+               ? CLI_OK
+               : cli_usage_error(cmd, "name the model with --model FILE or --weights FILE");
+}
+
+int plot_model_out_option(const char *cmd, plot_model_args *m, plot_out_args *o, int opt,
+                          const char *arg)
+{
+    int rc = plot_model_option(cmd, m, opt, arg);
+    return rc == -1 ? plot_out_option(cmd, o, opt, arg) : rc;
+}
+
 int plot_model_open(const char *cmd, const plot_model_args *a, clmlp_backend_t **be,
                     clmlp_model_t **m)
 {

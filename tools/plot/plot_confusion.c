@@ -12,13 +12,11 @@
 
 #define CMD "plot confusion"
 
-enum { OPT_NORMALIZE = OPT_CLS_LOCAL };
-
 static const struct option long_options[] = {
     PLOT_OUT_LONGOPTS,
     PLOT_MODEL_LONGOPTS,
     PLOT_CLS_LONGOPTS,
-    {"normalize", no_argument, NULL, OPT_NORMALIZE},
+    {"normalize", no_argument, NULL, OPT_CLS_NORMALIZE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -62,7 +60,7 @@ static void draw(plot_canvas *c, const char *title, const plot_cls_set *s, const
                  size_t k, int normalize, const char **blanks)
 {
     int w = plot_canvas_width(c), h = plot_canvas_height(c);
-    plot_cls_suptitle(c, title);
+    plot_suptitle(c, title);
     /* Whether the column names must slant decides the room for them. */
     double name_w = plot_cls_names_width(c, s, k);
     plot_rect f0 = plot_confusion_frame(w, h, 0, 0);
@@ -107,48 +105,19 @@ static void draw(plot_canvas *c, const char *title, const plot_cls_set *s, const
               (plot_rgb){0, 0, 0}, 0);
 }
 
-/* The options of this kind. */
-typedef struct {
-    plot_out_args out;
-    plot_model_args model;
-    plot_cls_args data;
-    int normalize;
-} confusion_args;
-
 /* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
-static int parse_args(int argc, char **argv, confusion_args *a)
+static int parse_args(int argc, char **argv, plot_cls_cmd *a)
 {
-    plot_out_defaults(&a->out, 760, 700);
-    plot_model_defaults(&a->model);
-    plot_cls_defaults(&a->data);
-    a->normalize = 0;
-    int c, rc = CLI_OK;
-    while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "ho:", long_options)) != -1) {
-        switch (c) {
-        case 'h': usage(); return -1;
-        case '?': return CLI_USAGE;
-        case 'o': case OPT_PLOT_SIZE: case OPT_PLOT_TITLE:
-            rc = plot_out_option(CMD, &a->out, c, optarg);
-            break;
-        case OPT_NORMALIZE: a->normalize = 1; break;
-        default:
-            rc = plot_model_option(CMD, &a->model, c, optarg);
-            if (rc == -1) rc = plot_cls_option(CMD, &a->data, c, optarg);
-            if (rc == -1) rc = cli_usage_error(CMD, "internal: unhandled option %d", c);
-            break;
-        }
-    }
+    plot_cls_cmd_defaults(a, 760, 700, 0);
+    int rc = plot_cls_parse(CMD, argc, argv, long_options, usage, 1, a);
     if (rc) return rc;
-    if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
-    if (!plot_model_given(&a->model))
-        return cli_usage_error(CMD, "name the model with --model FILE or --weights FILE");
     return plot_out_check(CMD, &a->out);
 }
 
 /* Runs `clmlp plot confusion`; returns the exit status. */
 int plot_kind_confusion(int argc, char **argv)
 {
-    confusion_args a;
+    plot_cls_cmd a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
     plot_cls_set s;

@@ -11,18 +11,15 @@
 #include "plot/plot_classify_layout.h"
 
 #define CMD "plot images"
-#define TEXT_SIZE 12.0
-
-enum { OPT_COUNT = OPT_CLS_LOCAL, OPT_START, OPT_COLUMNS, OPT_MISCLASSIFIED };
 
 static const struct option long_options[] = {
     PLOT_OUT_LONGOPTS,
     PLOT_MODEL_LONGOPTS,
     PLOT_CLS_LONGOPTS,
-    {"count", required_argument, NULL, OPT_COUNT},
-    {"start", required_argument, NULL, OPT_START},
-    {"columns", required_argument, NULL, OPT_COLUMNS},
-    {"misclassified", no_argument, NULL, OPT_MISCLASSIFIED},
+    {"count", required_argument, NULL, OPT_CLS_COUNT},
+    {"start", required_argument, NULL, OPT_CLS_START},
+    {"columns", required_argument, NULL, OPT_CLS_COLUMNS},
+    {"misclassified", no_argument, NULL, OPT_CLS_MISCLASSIFIED},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -57,21 +54,21 @@ static void cell_text(plot_canvas *c, plot_rect img, double cell_w, const plot_c
     double cx = img.x + img.w / 2;
     if (!pred) {
         snprintf(line, sizeof line, "label %s", plot_cls_name(s, truth));
-        plot_text(c, cx, img.y - 6, line, TEXT_SIZE, 0.5, 1, 0, (plot_rgb){0, 0, 0}, 0);
+        plot_text(c, cx, img.y - 6, line, PLOT_TICK_SIZE, 0.5, 1, 0, (plot_rgb){0, 0, 0}, 0);
         return;
     }
     plot_rgb col = *pred == truth ? plot_cls_right_colour() : plot_cls_wrong_colour();
     snprintf(line, sizeof line, "true %s, pred %s", plot_cls_name(s, truth),
              plot_cls_name(s, *pred));
-    if (plot_text_width(c, line, TEXT_SIZE, 0) <= cell_w - 6) {
-        plot_text(c, cx, img.y - 12, line, TEXT_SIZE, 0.5, 1, 0, col, 0);
+    if (plot_text_width(c, line, PLOT_TICK_SIZE, 0) <= cell_w - 6) {
+        plot_text(c, cx, img.y - 12, line, PLOT_TICK_SIZE, 0.5, 1, 0, col, 0);
         return;
     }
     char second[128];
     snprintf(line, sizeof line, "true %s", plot_cls_name(s, truth));
     snprintf(second, sizeof second, "pred %s", plot_cls_name(s, *pred));
-    plot_text(c, cx, img.y - 21, line, TEXT_SIZE, 0.5, 1, 0, col, 0);
-    plot_text(c, cx, img.y - 5, second, TEXT_SIZE, 0.5, 1, 0, col, 0);
+    plot_text(c, cx, img.y - 21, line, PLOT_TICK_SIZE, 0.5, 1, 0, col, 0);
+    plot_text(c, cx, img.y - 5, second, PLOT_TICK_SIZE, 0.5, 1, 0, col, 0);
 }
 
 /* Draws the grid of the picked rows into c. */
@@ -79,7 +76,7 @@ static void draw(plot_canvas *c, const char *title, const plot_cls_set *s,
                  const plot_cls_pick *p, int rows, int cols, int with_model)
 {
     int w = plot_canvas_width(c), h = plot_canvas_height(c);
-    plot_cls_suptitle(c, title);
+    plot_suptitle(c, title);
     cairo_t *cr = plot_cairo(c);
     for (size_t k = 0; k < p->n; k++) {
         size_t row = p->rows[k];
@@ -101,46 +98,12 @@ static void draw(plot_canvas *c, const char *title, const plot_cls_set *s,
                   14, 0.5, 0.5, 0, (plot_rgb){0.35, 0.35, 0.35}, 0);
 }
 
-/* The options of this kind. */
-typedef struct {
-    plot_out_args out;
-    plot_model_args model;
-    plot_cls_args data;
-    size_t count, start, columns;
-    int misclassified;
-} images_args;
-
 /* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
-static int parse_args(int argc, char **argv, images_args *a)
+static int parse_args(int argc, char **argv, plot_cls_cmd *a)
 {
-    plot_out_defaults(&a->out, 0, 0);
-    plot_model_defaults(&a->model);
-    plot_cls_defaults(&a->data);
-    a->count = 25;
-    a->start = 0;
-    a->columns = 5;
-    a->misclassified = 0;
-    int c, rc = CLI_OK;
-    while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "ho:", long_options)) != -1) {
-        switch (c) {
-        case 'h': usage(); return -1;
-        case '?': return CLI_USAGE;
-        case 'o': case OPT_PLOT_SIZE: case OPT_PLOT_TITLE:
-            rc = plot_out_option(CMD, &a->out, c, optarg);
-            break;
-        case OPT_COUNT: rc = cli_parse_count(CMD, "--count", optarg, 1, &a->count); break;
-        case OPT_START: rc = cli_parse_count(CMD, "--start", optarg, 0, &a->start); break;
-        case OPT_COLUMNS: rc = cli_parse_count(CMD, "--columns", optarg, 1, &a->columns); break;
-        case OPT_MISCLASSIFIED: a->misclassified = 1; break;
-        default:
-            rc = plot_model_option(CMD, &a->model, c, optarg);
-            if (rc == -1) rc = plot_cls_option(CMD, &a->data, c, optarg);
-            if (rc == -1) rc = cli_usage_error(CMD, "internal: unhandled option %d", c);
-            break;
-        }
-    }
+    plot_cls_cmd_defaults(a, 0, 0, 25);
+    int rc = plot_cls_parse(CMD, argc, argv, long_options, usage, 0, a);
     if (rc) return rc;
-    if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
     if (a->count > 10000) return cli_usage_error(CMD, "--count must be at most 10000");
     if (a->columns > 100) return cli_usage_error(CMD, "--columns must be at most 100");
     if (a->misclassified && !plot_model_given(&a->model))
@@ -152,7 +115,7 @@ static int parse_args(int argc, char **argv, images_args *a)
 /* Runs `clmlp plot images`; returns the exit status. */
 int plot_kind_images(int argc, char **argv)
 {
-    images_args a;
+    plot_cls_cmd a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
     plot_cls_set s;

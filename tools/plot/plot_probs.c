@@ -13,15 +13,13 @@
 
 #define CMD "plot probs"
 
-enum { OPT_COUNT = OPT_CLS_LOCAL, OPT_START, OPT_MISCLASSIFIED };
-
 static const struct option long_options[] = {
     PLOT_OUT_LONGOPTS,
     PLOT_MODEL_LONGOPTS,
     PLOT_CLS_LONGOPTS,
-    {"count", required_argument, NULL, OPT_COUNT},
-    {"start", required_argument, NULL, OPT_START},
-    {"misclassified", no_argument, NULL, OPT_MISCLASSIFIED},
+    {"count", required_argument, NULL, OPT_CLS_COUNT},
+    {"start", required_argument, NULL, OPT_CLS_START},
+    {"misclassified", no_argument, NULL, OPT_CLS_MISCLASSIFIED},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -102,7 +100,7 @@ static void draw_row(plot_canvas *c, const plot_cls_set *s, const plot_cls_pick 
     char title[300];
     snprintf(title, sizeof title, "true %s, predicted %s (p = %.2f)", plot_cls_name(s, truth),
              plot_cls_name(s, pred), prob[pred]);
-    plot_text(c, a.frame.x + a.frame.w / 2, a.frame.y - 10, title, 15, 0.5, 1, 0,
+    plot_text(c, a.frame.x + a.frame.w / 2, a.frame.y - 10, title, PLOT_TITLE_SIZE, 0.5, 1, 0,
               pred == truth ? (plot_rgb){0, 0, 0} : plot_cls_wrong_colour(), 0);
     if (r == 0) {
         plot_legend_entry e[3] = {
@@ -121,7 +119,7 @@ static void draw_row(plot_canvas *c, const plot_cls_set *s, const plot_cls_pick 
 static void draw(plot_canvas *c, const char *title, const plot_cls_set *s,
                  const plot_cls_pick *p, const char **blanks)
 {
-    plot_cls_suptitle(c, title);
+    plot_suptitle(c, title);
     for (size_t r = 0; r < p->n; r++) draw_row(c, s, p, r, blanks);
     if (p->n == 0) {
         int w = plot_canvas_width(c), h = plot_canvas_height(c);
@@ -149,54 +147,20 @@ static int check_distribution(const clmlp_model_t *m, const plot_model_args *ma)
     return CLI_OK;
 }
 
-/* The options of this kind. */
-typedef struct {
-    plot_out_args out;
-    plot_model_args model;
-    plot_cls_args data;
-    size_t count, start;
-    int misclassified;
-} probs_args;
-
 /* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
-static int parse_args(int argc, char **argv, probs_args *a)
+static int parse_args(int argc, char **argv, plot_cls_cmd *a)
 {
-    plot_out_defaults(&a->out, 0, 0);
-    plot_model_defaults(&a->model);
-    plot_cls_defaults(&a->data);
-    a->count = 6;
-    a->start = 0;
-    a->misclassified = 0;
-    int c, rc = CLI_OK;
-    while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "ho:", long_options)) != -1) {
-        switch (c) {
-        case 'h': usage(); return -1;
-        case '?': return CLI_USAGE;
-        case 'o': case OPT_PLOT_SIZE: case OPT_PLOT_TITLE:
-            rc = plot_out_option(CMD, &a->out, c, optarg);
-            break;
-        case OPT_COUNT: rc = cli_parse_count(CMD, "--count", optarg, 1, &a->count); break;
-        case OPT_START: rc = cli_parse_count(CMD, "--start", optarg, 0, &a->start); break;
-        case OPT_MISCLASSIFIED: a->misclassified = 1; break;
-        default:
-            rc = plot_model_option(CMD, &a->model, c, optarg);
-            if (rc == -1) rc = plot_cls_option(CMD, &a->data, c, optarg);
-            if (rc == -1) rc = cli_usage_error(CMD, "internal: unhandled option %d", c);
-            break;
-        }
-    }
+    plot_cls_cmd_defaults(a, 0, 0, 6);
+    int rc = plot_cls_parse(CMD, argc, argv, long_options, usage, 1, a);
     if (rc) return rc;
-    if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
     if (a->count > 50) return cli_usage_error(CMD, "--count must be at most 50");
-    if (!plot_model_given(&a->model))
-        return cli_usage_error(CMD, "name the model with --model FILE or --weights FILE");
     return plot_out_check(CMD, &a->out);
 }
 
 /* Runs `clmlp plot probs`; returns the exit status. */
 int plot_kind_probs(int argc, char **argv)
 {
-    probs_args a;
+    plot_cls_cmd a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
     plot_cls_set s;
