@@ -27,18 +27,15 @@
 #define W 760
 #define H 620
 
-/* 2-2-1 XOR with steep sigmoids: unit 1 is OR (x1 + x2 > 0.5), unit 2 is
- * AND (x1 + x2 > 1.5), the output OR and not AND; its p = 0.5 lines are
- * x1 + x2 = 0.5 and x1 + x2 = 1.5. */
-static const char XOR_WEIGHTS[] = "input 2\n"
-                                  "dense 2 sigmoid\n"
-                                  "20 20\n"
-                                  "20 20\n"
-                                  "bias -10 -30\n"
-                                  "dense 1 sigmoid\n"
-                                  "20\n"
-                                  "-20\n"
-                                  "bias -10\n";
+/* The steep 2-2-1 XOR of tests/data/xor-steep.txt (OR and not AND), its
+ * path copied out of test_source_path's buffer, which the next call reuses. */
+static const char *xor_weights(void)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s", test_source_path("tests/data/xor-steep.txt"));
+    return path;
+}
+#define XOR_WEIGHTS xor_weights()
 
 /* Three classes by softmax of (10 x1, 10 x2, 5): class 2 where both
  * inputs are below 0.5, else class 0 below the diagonal, class 1 above. */
@@ -179,7 +176,7 @@ static void test_circle_regions(void)
  * (0.75,0.75). */
 static void test_xor_regions(void)
 {
-    const char *weights = test_write_temp_text("xor.txt", XOR_WEIGHTS);
+    const char *weights = XOR_WEIGHTS;
     const char *png = test_temp_path("xor.png");
     TEST_EXPECT_RUN(0, NULL, "plot boundary --weights '%s' --dataset xor --grid 120 -o '%s'",
                     weights, png);
@@ -251,7 +248,7 @@ static void test_not_two_inputs(void)
     snprintf(want, sizeof want,
              "boundary needs a model with exactly 2 inputs; the model in %s has 3", three);
     TEST_EXPECT_RUN(2, want, "plot boundary --weights '%s' --dataset xor -o '%s'", three, png);
-    const char *xor = test_write_temp_text("xor.txt", XOR_WEIGHTS);
+    const char *xor = XOR_WEIGHTS;
     const char *csv = test_write_temp_text("three-features.csv", "a,b,c,label\n0,0,0,0\n1,1,1,1\n");
     snprintf(want, sizeof want, "boundary needs data with exactly 2 features per row; %s has 3",
              csv);
@@ -281,7 +278,7 @@ static void test_svg(void)
 /* Bad options and missing inputs: exit 2 with what is wrong. */
 static void test_usage_errors(void)
 {
-    const char *xor = test_write_temp_text("xor.txt", XOR_WEIGHTS);
+    const char *xor = XOR_WEIGHTS;
     const char *png = test_temp_path("bad.png");
     TEST_EXPECT_RUN(0, "--grid N", "plot boundary --help");
     TEST_EXPECT_RUN(2, "unknown option '--nosuch'",

@@ -23,17 +23,15 @@
 #define W 760
 #define H 620
 
-/* 2-2-1 XOR: hidden unit 1 is OR (sigmoid(20 (x1 + x2) - 10)), unit 2 AND
- * (sigmoid(20 (x1 + x2) - 30)); the output OR and not AND. */
-static const char XOR_WEIGHTS[] = "input 2\n"
-                                  "dense 2 sigmoid\n"
-                                  "20 20\n"
-                                  "20 20\n"
-                                  "bias -10 -30\n"
-                                  "dense 1 sigmoid\n"
-                                  "20\n"
-                                  "-20\n"
-                                  "bias -10\n";
+/* The steep 2-2-1 XOR of tests/data/xor-steep.txt (OR and not AND), its
+ * path copied out of test_source_path's buffer, which the next call reuses. */
+static const char *xor_weights(void)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s", test_source_path("tests/data/xor-steep.txt"));
+    return path;
+}
+#define XOR_WEIGHTS xor_weights()
 
 /* The same with a third hidden unit, sigmoid(3 x1 + x2 - 1), which the
  * output ignores.  Its activations' principal variances are apart (about
@@ -209,7 +207,7 @@ static void test_pca_degenerate(void)
  * unit 2 (the two class-1 rows share a place), in their class colours. */
 static void test_two_units(void)
 {
-    const char *weights = test_write_temp_text("xor.txt", XOR_WEIGHTS);
+    const char *weights = XOR_WEIGHTS;
     const char *png = test_temp_path("xor-features.png");
     TEST_EXPECT_RUN(0, NULL, "plot features --weights '%s' --layer 0 --dataset xor -o '%s'",
                     weights, png);
@@ -269,7 +267,7 @@ static void test_three_units_pca(void)
 /* A layer of 1 unit, one past the last, and bad options: exit 2. */
 static void test_usage_errors(void)
 {
-    const char *weights = test_write_temp_text("xor.txt", XOR_WEIGHTS);
+    const char *weights = XOR_WEIGHTS;
     const char *png = test_temp_path("bad.png");
     TEST_EXPECT_RUN(0, "--layer N", "plot features --help");
     TEST_EXPECT_RUN(2, "needs a layer of 2 or more units",
