@@ -415,7 +415,8 @@ static int read_csv(clmlp_line_reader *r, hist_build *b)
             double v;
             if (f == F_NONE) continue;
             rc = parse_value(cell, n, &v, path, r->lineno, f == F_EPOCH ? "epoch" : fields[f].name);
-            if (!rc && f == F_EPOCH) rc = check_epoch(v, &s->epoch, had_prev, prev, path, r->lineno);
+            if (!rc && f == F_EPOCH)
+                rc = check_epoch(v, &s->epoch, had_prev, prev, path, r->lineno);
             if (!rc && f >= 0) set_field(s, (size_t)f, v);
         }
         if (!rc && col != ncols)
@@ -608,7 +609,8 @@ static int jskip_value(json_in *j)
             if (err) return err;
             jskip(j);
             if (c == close) break;
-            if (c != ',') return jerror(j, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+            if (c != ',')
+                return jerror(j, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
         }
         j->depth--;
         return CLMLP_OK;

@@ -80,9 +80,10 @@ int plot_canvas_open(plot_canvas **out, const char *path, int width, int height)
             return rc;
         }
         c->af_open = 1;
+        FILE *f = c->af.f;
         c->surface = fmt == PLOT_SVG
-                         ? cairo_svg_surface_create_for_stream(write_to_file, c->af.f, width, height)
-                         : cairo_pdf_surface_create_for_stream(write_to_file, c->af.f, width, height);
+                         ? cairo_svg_surface_create_for_stream(write_to_file, f, width, height)
+                         : cairo_pdf_surface_create_for_stream(write_to_file, f, width, height);
     }
     if (cairo_surface_status(c->surface) != CAIRO_STATUS_SUCCESS) {
         int rc = clmlp_set_error(CLMLP_E_NOMEM, "%s: cannot make a %dx%d picture: %s", path, width,
@@ -432,7 +433,8 @@ void plot_axes_draw(plot_axes *a, const char *title, const char *xlabel, const c
     if (title && *title)
         plot_text(a->c, f.x + f.w / 2, f.y - 10, title, PLOT_TITLE_SIZE, 0.5, 1, 0, BLACK, 0);
     if (xlabel && *xlabel && !tight)
-        plot_text(a->c, f.x + f.w / 2, f.y + f.h + 28, xlabel, PLOT_LABEL_SIZE, 0.5, 0, 0, BLACK, 0);
+        plot_text(a->c, f.x + f.w / 2, f.y + f.h + 28, xlabel, PLOT_LABEL_SIZE, 0.5, 0, 0, BLACK,
+                  0);
     if (ylabel && *ylabel && !tight)
         plot_text(a->c, fmax(a->panel.x + 6, f.x - 66), f.y + f.h / 2, ylabel, PLOT_LABEL_SIZE,
                   0.5, 0, 90, BLACK, 0);

@@ -27,7 +27,8 @@ void plot_images_default_size(int iw, int ih, int rows, int cols, int with_model
                               int *height)
 {
     int s = default_scale(iw, ih);
-    double cw = iw * s + 2 * CELL_PAD, ch = ih * s + CELL_PAD + (with_model ? BAND_MODEL : BAND_LABEL);
+    double cw = iw * s + 2 * CELL_PAD;
+    double ch = ih * s + CELL_PAD + (with_model ? BAND_MODEL : BAND_LABEL);
     if (cw < 128) cw = 128;
     double w = cw * cols, h = PLOT_SUPTITLE_H + ch * rows;
     /* Room for the title whatever the grid. */

@@ -45,7 +45,8 @@ int plot_out_option(const char *cmd, plot_out_args *a, int opt, const char *arg)
 
 int plot_out_check(const char *cmd, const plot_out_args *a)
 {
-    if (!a->output) return cli_usage_error(cmd, "name the picture with -o FILE.png (or .svg, .pdf)");
+    if (!a->output)
+        return cli_usage_error(cmd, "name the picture with -o FILE.png (or .svg, .pdf)");
     plot_format f;
     if (plot_format_of(a->output, &f) != 0)
         return cli_usage_error(cmd, "-o %s: the name must end in .png, .svg or .pdf", a->output);

@@ -94,8 +94,8 @@ static void draw(plot_canvas *c, const char *title, const plot_cls_set *s,
         cell_text(c, r, cell_w, s, (size_t)s->ds->labels[row], with_model ? &p->pred[k] : NULL);
     }
     if (p->n == 0)
-        plot_text(c, w / 2.0, PLOT_SUPTITLE_H + (h - PLOT_SUPTITLE_H) / 2, "no misclassified images",
-                  14, 0.5, 0.5, 0, (plot_rgb){0.35, 0.35, 0.35}, 0);
+        plot_text(c, w / 2.0, PLOT_SUPTITLE_H + (h - PLOT_SUPTITLE_H) / 2,
+                  "no misclassified images", 14, 0.5, 0.5, 0, (plot_rgb){0.35, 0.35, 0.35}, 0);
 }
 
 /* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */

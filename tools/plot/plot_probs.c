@@ -73,8 +73,8 @@ static void draw_row(plot_canvas *c, const plot_cls_set *s, const plot_cls_pick 
     cairo_restore(cr);
 
     plot_axes a;
-    plot_axes_init(&a, c, plot_probs_bar_panel(w, h, n, (int)r), PLOT_ROOM_LEGEND, -0.5, (double)k - 0.5,
-                   0, 1);
+    plot_axes_init(&a, c, plot_probs_bar_panel(w, h, n, (int)r), PLOT_ROOM_LEGEND, -0.5,
+                   (double)k - 0.5, 0, 1);
     int slant = plot_cls_xnames(&a, s, k, blanks);
     plot_axes_grid(&a);
     for (size_t j = 0; j < k; j++) {
