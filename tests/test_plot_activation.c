@@ -71,6 +71,9 @@ static void test_bad_commands(void)
                     test_temp_path("a.png"));
     TEST_EXPECT_RUN(2, "--range must be LO,HI", "plot activation tanh --range 3,1 -o '%s'",
                     test_temp_path("a.png"));
+    /* The backends compute in float32: ends beyond its range are refused. */
+    TEST_EXPECT_RUN(2, "--range must be LO,HI", "plot activation tanh --range -1e308,1e308 "
+                    "-o '%s'", test_temp_path("a.png"));
     struct stat st;
     CU_ASSERT(stat(test_temp_path("a.png"), &st) != 0);
 }

@@ -286,6 +286,14 @@ static void test_usage_errors(void)
     TEST_EXPECT_RUN(2, "features per row",
                     "plot features --weights '%s' --layer 0 --data '%s' -o '%s'", weights, csv,
                     png);
+    /* Activations that overflow float32 (1e30 x 1e10) have no place in a
+     * picture: exit 1 naming how many rows, nothing written. */
+    const char *huge = test_write_temp_text("huge.txt", "input 2\ndense 3 linear\n"
+                                                        "1e30 1e30 1e30\n1e30 1e30 1e30\n"
+                                                        "bias 0 0 0\n");
+    const char *rows = test_write_temp_text("rows.csv", "1e10,1e10,0\n1,1,1\n0,1,0\n");
+    TEST_EXPECT_RUN(1, "not finite for 1 of 3 rows (the first: row 0)",
+                    "plot features --weights '%s' --layer 0 --data '%s' -o '%s'", huge, rows, png);
     FILE *f = fopen(png, "rb");
     CU_ASSERT_PTR_NULL(f);
     if (f) fclose(f);

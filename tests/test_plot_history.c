@@ -246,6 +246,23 @@ static void test_errors(void)
     TEST_EXPECT_RUN(1, test_temp_path("absent.csv"), "plot history '%s' -o '%s'",
                     test_temp_path("absent.csv"), png);
 
+    /* Values at the ends of the doubles (a run that blew up) still draw:
+     * no margins fit around them, and no NaN reaches cairo. */
+    const char *huge = test_write_temp_text("huge.csv", "epoch,loss\n1,-1e308\n2,1e308\n"
+                                                        "3,1.75e308\n");
+    const char *huge_png = test_temp_path("huge.png");
+    TEST_EXPECT_RUN(0, NULL, "plot history '%s' --size 300x200 -o '%s'", huge, huge_png);
+    int hw = 0, hh = 0;
+    test_picture hp;
+    CU_ASSERT_EQUAL_FATAL(test_picture_load(huge_png, &hp), 0);
+    hw = hp.w;
+    hh = hp.h;
+    CU_ASSERT(hw == 300 && hh == 200);
+    /* The curve is drawn: the run's colour is somewhere in the frame. */
+    plot_rect hf = plot_axes_frame(plot_panel_rect(300, 200, 1, 1, 0, 0, 1), 0);
+    CU_ASSERT(test_colour_fraction(&hp, hf, plot_palette(0), 60.0) > 0.0);
+    test_picture_free(&hp);
+
     /* Usage errors: exit 2 with the pointer to --help. */
     TEST_EXPECT_RUN(2, "--help", "plot history '%s' -o '%s' --bogus", good, png);
     TEST_EXPECT_RUN(2, "--metric must be loss, accuracy or both", "plot history '%s' -o '%s' "

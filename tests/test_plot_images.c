@@ -241,6 +241,24 @@ static void test_errors(void)
                     g_images, g_labels, g_narrow, out);
     TEST_EXPECT_RUN(2, "single output", "plot probs --images %s --labels %s --weights %s -o %s",
                     g_images, g_labels, g_single, out);
+    /* A grid no default picture can hold: 9 images 2000 pixels wide side
+     * by side need 9 x 2016 pixels even at one pixel an image pixel, more
+     * than the 16384 a side may have.  Refused before drawing, naming the
+     * ways out.  The smallest --size still draws every image. */
+    static char wide[9 * 2001 * 2 + 64];
+    size_t at = 0;
+    for (int r = 0; r < 9; r++) {
+        for (int q = 0; q < 2000; q++) wide[at++] = '0', wide[at++] = ',';
+        wide[at++] = (char)('0' + r % 4);
+        wide[at++] = '\n';
+    }
+    wide[at] = '\0';
+    const char *wide_csv = test_write_temp_text("wide.csv", wide);
+    TEST_EXPECT_RUN(2, "do not fit a picture", "plot images --data %s --image-shape 2000x1 "
+                    "--columns 9 -o %s", wide_csv, out);
+    CU_ASSERT(test_output_has(test_out, "--columns"));
+    TEST_EXPECT_RUN(0, NULL, "plot images --images %s --labels %s --size 64x64 -o %s", g_images,
+                    g_labels, out);
     TEST_EXPECT_RUN(2, "--bogus", "plot images --images %s --labels %s --bogus -o %s", g_images,
                     g_labels, out);
     const char *csv = test_write_temp_text("three.csv", "a,b,c,label\n0.1,0.2,0.3,0\n0.4,0.5,0.6,1\n");

@@ -271,6 +271,11 @@ void plot_axes_init(plot_axes *a, plot_canvas *c, plot_rect panel, unsigned room
     a->c = c;
     a->panel = panel;
     a->frame = plot_axes_frame(panel, room);
+    /* Limits that are not finite would put NaN into cairo: such axes show
+     * [0,1].  (Finite ones may span more than a double holds: the
+     * arithmetic below works on halves.) */
+    if (!isfinite(x0) || !isfinite(x1)) x0 = 0, x1 = 1;
+    if (!isfinite(y0) || !isfinite(y1)) y0 = 0, y1 = 1;
     if (!(x1 > x0)) {
         x0 -= 0.5;
         x1 = x0 + 1;
@@ -285,20 +290,30 @@ void plot_axes_init(plot_axes *a, plot_canvas *c, plot_rect panel, unsigned room
     a->y1 = y1;
 }
 
+/* Where v lies between lo and hi, 0 to 1, in halves so that no difference
+ * of finite doubles overflows. */
+static double fraction_of(double v, double lo, double hi)
+{
+    return (0.5 * v - 0.5 * lo) / (0.5 * hi - 0.5 * lo);
+}
+
 double plot_px(const plot_axes *a, double x)
 {
-    return a->frame.x + (x - a->x0) / (a->x1 - a->x0) * a->frame.w;
+    return a->frame.x + fraction_of(x, a->x0, a->x1) * a->frame.w;
 }
 
 double plot_py(const plot_axes *a, double y)
 {
-    double t = (y - a->y0) / (a->y1 - a->y0);
+    double t = fraction_of(y, a->y0, a->y1);
     return a->y_down ? a->frame.y + t * a->frame.h : a->frame.y + (1 - t) * a->frame.h;
 }
 
 double plot_nice_step(double lo, double hi, int target)
 {
     double span = hi - lo;
+    /* A span beyond the doubles: the step of the halves, doubled. */
+    if (span > 0 && !isfinite(span) && isfinite(lo) && isfinite(hi))
+        return 2 * plot_nice_step(0.5 * lo, 0.5 * hi, target);
     if (!(span > 0) || !isfinite(span)) return 1.0;
     double raw = span / (target > 1 ? target : 1);
     double p = pow(10.0, floor(log10(raw)));
@@ -327,6 +342,11 @@ void plot_nice_limits(double lo, double hi, double *a, double *b)
     double pad = 0.05 * (hi - lo);
     *a = lo - pad;
     *b = hi + pad;
+    /* Values near the ends of the doubles: no room for margins. */
+    if (!isfinite(*a) || !isfinite(*b) || !isfinite(*b - *a)) {
+        *a = lo;
+        *b = hi;
+    }
 }
 
 void plot_format_tick(char *buf, size_t cap, double v, double step)
@@ -356,7 +376,8 @@ static void draw_ticks(plot_axes *a, int is_x, int grid)
     if (target < 2) target = 2;
     double step = plot_nice_step(vmin, vmax, target);
     if (is_x && a->integer_x && step < 1) step = 1;
-    size_t count = ncat ? ncat : (size_t)floor((vmax - vmin) / step + 1e-9) + 2;
+    double spans = (0.5 * vmax - 0.5 * vmin) / (0.5 * step); /* halves: no overflow */
+    size_t count = ncat ? ncat : (size_t)floor(spans + 1e-9) + 2;
     double first = ncat ? 0 : ceil(vmin / step - 1e-9) * step;
     /* Category labels thin out when they would overlap. */
     size_t every = 1;
@@ -455,6 +476,14 @@ void plot_unclip(plot_axes *a)
 
 /* ---- data ----------------------------------------------------------------- */
 
+/* Whether a point's pixel coordinates are finite and within what cairo's
+ * fixed-point numbers hold (about +-8 million); points beyond that are not
+ * drawn (a line breaks there) rather than wrapped around. */
+static int drawable(double px, double py)
+{
+    return fabs(px) < 4e6 && fabs(py) < 4e6;
+}
+
 static void set_dash(cairo_t *cr, plot_dash d, double width)
 {
     double dashed[2] = {6 * width / 1.5, 4 * width / 1.5};
@@ -479,11 +508,11 @@ void plot_line(plot_axes *a, const double *x, const double *y, size_t n, plot_rg
     set_dash(cr, dash, width);
     int pen = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]) || !isfinite(y[i])) {
+        double px = plot_px(a, x[i]), py = plot_py(a, y[i]);
+        if (!drawable(px, py)) {
             pen = 0;
             continue;
         }
-        double px = plot_px(a, x[i]), py = plot_py(a, y[i]);
         if (pen)
             cairo_line_to(cr, px, py);
         else
@@ -532,8 +561,9 @@ void plot_markers(plot_axes *a, const double *x, const double *y, size_t n, plot
     cairo_set_dash(cr, NULL, 0, 0);
     cairo_set_line_width(cr, 0.8);
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]) || !isfinite(y[i])) continue;
-        marker_path(cr, m, plot_px(a, x[i]), plot_py(a, y[i]), radius);
+        double px = plot_px(a, x[i]), py = plot_py(a, y[i]);
+        if (!drawable(px, py)) continue;
+        marker_path(cr, m, px, py, radius);
         set_colour(cr, fill);
         cairo_fill_preserve(cr);
         set_colour(cr, edge);
@@ -554,7 +584,8 @@ void plot_fill_data(plot_axes *a, double x0, double y0, double x1, double y1, pl
 
 void plot_image_rgb(plot_canvas *c, plot_rect r, const uint8_t *rgb, int w, int h)
 {
-    if (w <= 0 || h <= 0) return;
+    /* Nothing to draw into (a zero scale would break the whole picture). */
+    if (w <= 0 || h <= 0 || !(r.w >= 1 && r.h >= 1)) return;
     cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(img);

@@ -1,6 +1,7 @@
 /* clmlp plot activation: activation functions beside their derivatives,
  * computed by the reference backend's own ops (the functions every
  * backend is checked against), not by a second copy of the formulas. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,10 +45,14 @@ static int parse_range(const char *s, double *lo, double *hi)
     if (end == s || *end != ',') goto bad;
     const char *t = end + 1;
     *hi = strtod(t, &end);
-    if (end == t || *end != '\0' || !isfinite(*lo) || !isfinite(*hi) || !(*hi > *lo)) goto bad;
+    /* The backends compute in float32: both ends must be floats. */
+    if (end == t || *end != '\0' || !(fabs(*lo) <= FLT_MAX) || !(fabs(*hi) <= FLT_MAX) ||
+        !(*hi > *lo))
+        goto bad;
     return CLI_OK;
 bad:
-    return cli_usage_error(CMD, "--range must be LO,HI with LO < HI, got '%s'", s);
+    return cli_usage_error(CMD, "--range must be LO,HI with LO < HI, each within +-%g, got '%s'",
+                           (double)FLT_MAX, s);
 }
 
 /* Adds the comma-separated names in s to acts; CLI_OK or CLI_USAGE. */

@@ -12,6 +12,8 @@
 #define CELL_PAD 8.0
 #define BAND_LABEL 22.0
 #define BAND_MODEL 36.0
+/* The longest side a picture may have (plot_canvas_open's limit). */
+#define MAX_SIDE 16384.0
 /* The image side the default size aims at (28-pixel MNIST at 4x). */
 #define TARGET_SIDE 112
 
@@ -23,19 +25,23 @@ static int default_scale(int iw, int ih)
     return s < 1 ? 1 : s;
 }
 
-void plot_images_default_size(int iw, int ih, int rows, int cols, int with_model, int *width,
-                              int *height)
+int plot_images_default_size(int iw, int ih, int rows, int cols, int with_model, int *width,
+                             int *height)
 {
-    int s = default_scale(iw, ih);
-    double cw = iw * s + 2 * CELL_PAD;
-    double ch = ih * s + CELL_PAD + (with_model ? BAND_MODEL : BAND_LABEL);
-    if (cw < 128) cw = 128;
-    double w = cw * cols, h = PLOT_SUPTITLE_H + ch * rows;
-    /* Room for the title whatever the grid. */
-    if (w < 420) w = 420;
-    if (h < 160) h = 160;
-    *width = (int)ceil(w);
-    *height = (int)ceil(h);
+    for (int s = default_scale(iw, ih); s >= 1; s--) {
+        double cw = iw * s + 2 * CELL_PAD;
+        double ch = ih * s + CELL_PAD + (with_model ? BAND_MODEL : BAND_LABEL);
+        if (cw < 128) cw = 128;
+        double w = cw * cols, h = PLOT_SUPTITLE_H + ch * rows;
+        /* Room for the title whatever the grid. */
+        if (w < 420) w = 420;
+        if (h < 160) h = 160;
+        if (w > MAX_SIDE || h > MAX_SIDE) continue;
+        *width = (int)ceil(w);
+        *height = (int)ceil(h);
+        return 0;
+    }
+    return -1;
 }
 
 plot_rect plot_images_cell(int width, int height, int rows, int cols, int k, int with_model,
@@ -46,8 +52,8 @@ plot_rect plot_images_cell(int width, int height, int rows, int cols, int k, int
     double aw = p.w - 2 * CELL_PAD, ah = p.h - band - CELL_PAD;
     double s = fmin(aw / iw, ah / ih);
     if (s >= 1) s = floor(s);
-    if (s <= 0) s = 0.01;
-    double w = floor(iw * s), h = floor(ih * s);
+    /* At least a pixel a side, however small --size makes the cell. */
+    double w = fmax(1.0, floor(iw * s)), h = fmax(1.0, floor(ih * s));
     return (plot_rect){floor(p.x + (p.w - w) / 2), floor(p.y + band), w, h};
 }
 
@@ -87,7 +93,7 @@ plot_rect plot_probs_image_rect(int width, int height, int n, int r, int iw, int
     plot_rect p = plot_panel_rect(width, height, n, 1, r, 0, 1);
     double s = fmin(f.h / ih, f.h / iw);
     if (s >= 1) s = floor(s);
-    double w = floor(iw * s), h = floor(ih * s);
+    double w = fmax(1.0, floor(iw * s)), h = fmax(1.0, floor(ih * s));
     return (plot_rect){floor(p.x + IMAGE_LEFT + (f.h - w) / 2), floor(f.y + (f.h - h) / 2), w, h};
 }
 

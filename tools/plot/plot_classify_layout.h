@@ -9,9 +9,12 @@
 /* ---- plot images ---- */
 
 /* The default figure size for rows x cols cells of iw x ih images, with a
- * model (two lines of text a cell) or without. */
-void plot_images_default_size(int iw, int ih, int rows, int cols, int with_model, int *width,
-                              int *height);
+ * model (two lines of text a cell) or without: each image pixel 112/side
+ * pixels wide, fewer when that makes a side longer than 16384 (the most a
+ * picture may have).  0, or -1 when even one pixel per image pixel does not
+ * fit. */
+int plot_images_default_size(int iw, int ih, int rows, int cols, int with_model, int *width,
+                             int *height);
 /* The rectangle cell k (row-major in a grid of cols columns and rows rows)
  * draws its iw x ih image into; whole pixels, each image pixel an equal
  * square when the cell is big enough. */

@@ -77,6 +77,25 @@ static int layer_outputs(clmlp_model_t *m, size_t layer, size_t units, const clm
     return CLI_OK;
 }
 
+/* CLI_OK when every activation is finite, else CLI_RUNTIME after saying
+ * how many rows are not (a point at infinity has no place in the picture,
+ * and one would leave the principal components undefined). */
+static int check_finite(const float *act, size_t n, size_t units, size_t layer,
+                        const char *path)
+{
+    size_t bad = 0, first = 0;
+    for (size_t i = 0; i < n; i++) {
+        int ok = 1;
+        for (size_t j = 0; j < units; j++) ok &= isfinite(act[i * units + j]) != 0;
+        if (!ok && bad++ == 0) first = i;
+    }
+    if (bad == 0) return CLI_OK;
+    fprintf(stderr, "clmlp %s: layer %zu of the model in %s gives activations that are not "
+                    "finite for %zu of %zu rows (the first: row %zu); nothing drawn\n",
+            CMD, layer, path, bad, n, first);
+    return CLI_RUNTIME;
+}
+
 /* The points to draw (xy: n pairs): the two units as they are, or the
  * rows projected on their first two principal components, whose shares
  * of the variance go into the axis labels.  CLI_OK or CLI_RUNTIME. */
@@ -205,6 +224,7 @@ int plot_kind_features(int argc, char **argv)
         ys = malloc(ds->n * sizeof *ys);
         rc = act && xy && xs && ys ? layer_outputs(m, layer, units, ds, act) : cli_out_of_memory();
     }
+    if (!rc) rc = check_finite(act, ds->n, units, layer, path);
     if (!rc) rc = coordinates(act, ds->n, units, xy, xlabel, ylabel, sizeof xlabel);
     if (!rc) rc = plot_out_open(&out, &canvas);
     if (!rc) {

@@ -140,11 +140,14 @@ int plot_kind_images(int argc, char **argv)
                             "the picture says so\n", CMD, s.where, a.start);
         int cols = p.n == 0 ? 1 : (int)(p.n < a.columns ? p.n : a.columns);
         int rows = p.n == 0 ? 1 : (int)((p.n + (size_t)cols - 1) / (size_t)cols);
-        if (a.out.width == 0)
-            plot_images_default_size(s.w, s.h, rows, cols, with_model, &a.out.width,
-                                     &a.out.height);
+        if (a.out.width == 0 && plot_images_default_size(s.w, s.h, rows, cols, with_model,
+                                                         &a.out.width, &a.out.height) < 0)
+            rc = cli_usage_error(CMD, "%d rows of %d images do not fit a picture (at most "
+                                      "16384 pixels a side): give a smaller --count, other "
+                                      "--columns, or --size",
+                                 rows, cols);
         plot_canvas *canvas = NULL;
-        rc = plot_out_open(&a.out, &canvas);
+        if (!rc) rc = plot_out_open(&a.out, &canvas);
         if (!rc) {
             draw(canvas, plot_out_title(&a.out, title), &s, &p, rows, cols, with_model);
             rc = plot_out_save(&a.out, canvas);
