@@ -263,6 +263,12 @@ static void test_errors(void)
     CU_ASSERT(test_colour_fraction(&hp, hf, plot_palette(0), 60.0) > 0.0);
     test_picture_free(&hp);
 
+    /* A history whose every loss is missing: nothing to draw, said so. */
+    const char *empty = test_write_temp_text("empty.csv", "epoch,loss\n1,\n2,NA\n");
+    TEST_EXPECT_RUN(1, "every value the picture would show is missing",
+                    "plot history '%s' -o '%s'", empty, png);
+    CU_ASSERT(!exists(png));
+
     /* Usage errors: exit 2 with the pointer to --help. */
     TEST_EXPECT_RUN(2, "--help", "plot history '%s' -o '%s' --bogus", good, png);
     TEST_EXPECT_RUN(2, "--metric must be loss, accuracy or both", "plot history '%s' -o '%s' "

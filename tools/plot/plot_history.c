@@ -186,6 +186,16 @@ static int draw_histories(const clmlp_history_t *const *h, const char *const *na
     }
     unsigned panels = panels_for(h, n, m);
     int np = panels == 3 ? 2 : 1;
+    int anything = 0;
+    for (size_t r = 0; r < n; r++)
+        for (int metric = 0; metric < 2; metric++)
+            if (panels & (1u << metric))
+                anything |= series_present(h[r], metric) | series_present(h[r], metric + 2);
+    if (!anything) {
+        fprintf(stderr, "clmlp %s: every value the picture would show is missing (empty, NA "
+                        "or null) in the history\n", CMD);
+        return CLI_RUNTIME;
+    }
     double x0 = INFINITY, x1 = -INFINITY;
     for (size_t r = 0; r < n; r++) {
         if (h[r]->n == 0) continue;
