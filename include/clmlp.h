@@ -74,6 +74,11 @@ typedef enum {
  * "sgd"); the _parse functions return a negative status for unknown names. */
 const char *clmlp_act_name(clmlp_act a);
 int clmlp_act_parse(const char *name, clmlp_act *out);
+/* An elementwise activation and its derivative at n points, as the
+ * reference backend computes them (softmax, a function of a whole row, is
+ * CLMLP_E_INVALID): f[i] = a(x[i]), df[i] = a'(x[i]).  For pictures and
+ * teaching; the arrays are the caller's. */
+int clmlp_act_eval(clmlp_act a, const double *x, size_t n, double *f, double *df);
 const char *clmlp_loss_name(clmlp_loss l);
 int clmlp_loss_parse(const char *name, clmlp_loss *out);
 const char *clmlp_opt_name(clmlp_opt_kind k);
@@ -102,6 +107,8 @@ typedef struct {
                                    set while the backend is open */
     uint64_t memory_limit;      /* bytes the backend may use, if fewer than
                                    the device has (0: no cap of our own) */
+    const struct clmlp_opencl_opts *opencl; /* the OpenCL backend's settings
+                                   (clmlp_opencl.h); NULL: its defaults */
 } clmlp_backend_opts;
 
 /* Opens a backend.  On success *out is owned by the caller (clmlp_backend_free). */
@@ -467,6 +474,11 @@ int clmlp_model_running_metrics(clmlp_model_t *m, double *loss, double *accuracy
  * files"): its layers and weights, not yet compiled.  Compiling keeps the
  * weights that were set instead of drawing random ones. */
 int clmlp_model_read_text(clmlp_model_t **out, const char *path);
+/* Writes the model's layers and weights in that text format, atomically,
+ * so that clmlp_model_read_text reads back the same model.
+ * CLMLP_E_UNSUPPORTED (naming the layer) for a layer kind the format cannot
+ * hold. */
+int clmlp_model_write_text(const clmlp_model_t *m, const char *path);
 
 /* Writes the model (layers, loss, optimizer and its state, weights, the
  * shuffle generator, CRC32) atomically: temporary file, flush, fsync,

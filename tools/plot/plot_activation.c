@@ -1,13 +1,13 @@
 /* clmlp plot activation: activation functions beside their derivatives,
- * computed by the reference backend's own ops (the functions every
- * backend is checked against), not by a second copy of the formulas. */
+ * computed by the reference backend's own ops (clmlp_act_eval: the
+ * functions every backend is checked against), not by a second copy of
+ * the formulas. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/backend.h"
 #include "plot/plot.h"
 
 #define CMD "plot activation"
@@ -74,35 +74,6 @@ static int parse_names(const char *s, clmlp_act *acts, size_t *n)
     return CLI_OK;
 }
 
-/* f(x) and f'(x) at the n points x on the reference backend: the bias-and-
- * activation op with no bias, and the activation's backward op with an
- * incoming gradient of 1. */
-static int evaluate(clmlp_backend_t *be, clmlp_act act, const double *x, size_t n, double *f,
-                    double *df)
-{
-    clmlp_buf *z = NULL, *y = NULL, *dy = NULL, *dz = NULL;
-    double *ones = malloc(n * sizeof *ones);
-    int rc = ones ? CLMLP_OK : CLMLP_E_NOMEM;
-    for (size_t i = 0; ones && i < n; i++) ones[i] = 1.0;
-    if (!rc) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, n, &z);
-    if (!rc) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, n, &y);
-    if (!rc) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, n, &dy);
-    if (!rc) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, n, &dz);
-    if (!rc) rc = clmlp_be_upload_f64(be, z, 0, x, n);
-    if (!rc) rc = clmlp_be_upload_f64(be, dy, 0, ones, n);
-    /* One row of n values: elementwise activations act on each alone. */
-    if (!rc) rc = clmlp_be_bias_act_forward(be, act, n, 1, z, 0, NULL, 0, y, 0);
-    if (!rc) rc = clmlp_be_act_backward(be, act, n, 1, z, 0, y, 0, dy, 0, dz, 0);
-    if (!rc) rc = clmlp_be_download_f64(be, y, 0, f, n);
-    if (!rc) rc = clmlp_be_download_f64(be, dz, 0, df, n);
-    clmlp_be_buf_free(be, z);
-    clmlp_be_buf_free(be, y);
-    clmlp_be_buf_free(be, dy);
-    clmlp_be_buf_free(be, dz);
-    free(ones);
-    return rc;
-}
-
 /* The smallest and largest finite values of v. */
 static void extent(const double *v, size_t n, double *lo, double *hi)
 {
@@ -166,17 +137,13 @@ int plot_kind_activation(int argc, char **argv)
     double *x = malloc(N_POINTS * sizeof *x);
     double *f = malloc(n_acts * N_POINTS * sizeof *f);
     double *df = malloc(n_acts * N_POINTS * sizeof *df);
-    clmlp_backend_t *be = NULL;
     plot_canvas *canvas = NULL;
-    clmlp_backend_opts bo = {.kind = CLMLP_BACKEND_REF};
     if (!x || !f || !df) {
         rc = cli_out_of_memory();
-    } else if (clmlp_backend_init(&be, &bo) < 0) {
-        rc = cli_runtime_error();
     } else {
         for (size_t i = 0; i < N_POINTS; i++) x[i] = lo + (hi - lo) * (double)i / (N_POINTS - 1);
         for (size_t k = 0; k < n_acts && !rc; k++)
-            if (evaluate(be, acts[k], x, N_POINTS, f + k * N_POINTS, df + k * N_POINTS) < 0)
+            if (clmlp_act_eval(acts[k], x, N_POINTS, f + k * N_POINTS, df + k * N_POINTS) < 0)
                 rc = cli_runtime_error();
     }
     if (!rc) rc = plot_out_open(&out, &canvas);
@@ -184,7 +151,6 @@ int plot_kind_activation(int argc, char **argv)
         draw(canvas, &out, acts, n_acts, x, lo, hi, f, df);
         rc = plot_out_save(&out, canvas);
     }
-    clmlp_backend_free(be);
     free(x);
     free(f);
     free(df);
