@@ -1,7 +1,8 @@
 /* OpenCL device discovery and selection, and kernel loading: the listing,
- * choosing by index or part of a name (option or environment), the errors
- * for no match, an index out of range or an ambiguous name, and kernels
- * read from $CLMLP_KERNEL_DIR, including a build failure's log.  Works on
+ * choosing by index or part of a name (option, or the environment through
+ * clmlp_opencl_opts_from_env), the errors for no match, an index out of
+ * range or an ambiguous name, and kernels read from a kernel folder
+ * (clmlp_opencl_opts.kernel_dir), including a build failure's log.  Works on
  * whatever platform is present (PoCL, a GPU driver, or oclgrind). */
 #include <ctype.h>
 #include <stdio.h>
@@ -11,20 +12,40 @@
 
 #include "backend/backend.h"
 #include "backend/opencl/cl_internal.h"
+#include "clmlp_opencl.h"
 #include "support/testing.h"
 
-/* Opens an OpenCL backend with the given platform and device specs;
- * returns the status and frees the backend again. */
-static int try_open(const char *platform, const char *device)
+/* The OpenCL settings try_open uses. */
+static clmlp_opencl_opts g_cl;
+
+/* Opens an OpenCL backend with the given platform and device specs and
+ * g_cl; with `env`, what clmlp_opencl_opts_from_env reads (as the tool
+ * does) fills what they leave NULL.  Returns the status and frees the
+ * backend again. */
+static int try_open_kind(clmlp_backend_kind kind, const char *platform, const char *device,
+                         int env)
 {
     clmlp_backend_opts o = {0};
-    o.kind = CLMLP_BACKEND_OPENCL;
+    o.kind = kind;
     o.platform = platform;
     o.device = device;
+    o.opencl = &g_cl;
+    clmlp_opencl_opts from_env;
+    if (env) TEST_OK(clmlp_opencl_opts_from_env(&from_env, &o));
     clmlp_backend_t *be = NULL;
     int rc = clmlp_backend_init(&be, &o);
     clmlp_backend_free(be);
     return rc;
+}
+
+static int try_open(const char *platform, const char *device)
+{
+    return try_open_kind(CLMLP_BACKEND_OPENCL, platform, device, 0);
+}
+
+static int try_open_env(const char *platform, const char *device)
+{
+    return try_open_kind(CLMLP_BACKEND_OPENCL, platform, device, 1);
 }
 
 /* The matching rules on made-up names: index, range, any-case name part,
@@ -114,11 +135,19 @@ static void test_default_kind(void)
     TEST_OK(clmlp_backend_init(&be, &o));
     CU_ASSERT_EQUAL(clmlp_backend_kind_of(be), CLMLP_BACKEND_OPENCL);
     clmlp_backend_free(be);
+    /* The environment counts through the helper only. */
     setenv("CLMLP_DEVICE", "0", 1);
     o.device = NULL;
     be = NULL;
+    clmlp_opencl_opts cl;
+    TEST_OK(clmlp_opencl_opts_from_env(&cl, &o));
     TEST_OK(clmlp_backend_init(&be, &o));
     CU_ASSERT_EQUAL(clmlp_backend_kind_of(be), CLMLP_BACKEND_OPENCL);
+    clmlp_backend_free(be);
+    memset(&o, 0, sizeof o);
+    be = NULL;
+    TEST_OK(clmlp_backend_init(&be, &o));
+    CU_ASSERT_EQUAL(clmlp_backend_kind_of(be), want);
     clmlp_backend_free(be);
     unsetenv("CLMLP_DEVICE");
 }
@@ -155,24 +184,26 @@ static void test_select_by_option(void)
     printf("\n  (no match reads: %s)\n", clmlp_last_error());
 }
 
-/* $CLMLP_PLATFORM / $CLMLP_DEVICE choose when the options do not; an
- * option wins over the environment; a device asked for by the environment
- * that does not exist is an error even for the default backend kind. */
+/* Through clmlp_opencl_opts_from_env, $CLMLP_PLATFORM / $CLMLP_DEVICE
+ * choose when the options do not; an option wins over the environment; a
+ * device asked for by the environment that does not exist is an error even
+ * for the default backend kind.  Without the helper the library ignores
+ * them. */
 static void test_select_by_environment(void)
 {
     setenv("CLMLP_DEVICE", "no-such-device-xyz", 1);
-    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_E_NOT_FOUND);
-    CU_ASSERT_EQUAL(try_open(NULL, "0"), CLMLP_OK);
-    clmlp_backend_opts o = {0};
-    clmlp_backend_t *be = NULL;
-    CU_ASSERT_EQUAL(clmlp_backend_init(&be, &o), CLMLP_E_NOT_FOUND);
-    CU_ASSERT_PTR_NULL(be);
+    CU_ASSERT_EQUAL(try_open_env(NULL, NULL), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_OK);
+    CU_ASSERT_EQUAL(try_open_env(NULL, "0"), CLMLP_OK);
+    CU_ASSERT_EQUAL(try_open_kind(CLMLP_BACKEND_DEFAULT, NULL, NULL, 1), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(try_open_kind(CLMLP_BACKEND_DEFAULT, NULL, NULL, 0), CLMLP_OK);
     setenv("CLMLP_DEVICE", "0", 1);
     setenv("CLMLP_PLATFORM", "0", 1);
-    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_OK);
+    CU_ASSERT_EQUAL(try_open_env(NULL, NULL), CLMLP_OK);
     setenv("CLMLP_PLATFORM", "99", 1);
-    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_E_NOT_FOUND);
-    CU_ASSERT_EQUAL(try_open("0", NULL), CLMLP_OK);
+    CU_ASSERT_EQUAL(try_open_env(NULL, NULL), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_OK);
+    CU_ASSERT_EQUAL(try_open_env("0", NULL), CLMLP_OK);
     unsetenv("CLMLP_DEVICE");
     unsetenv("CLMLP_PLATFORM");
 }
@@ -204,19 +235,24 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
-/* $CLMLP_KERNEL_DIR: the source folder works; a folder lacking the files
+/* The kernel folder (set in the options; $CLMLP_KERNEL_DIR through the
+ * helper): the source folder works; a folder lacking the files
  * is an I/O error naming the file; a kernel that does not compile is a
  * device error carrying the build log. */
 static void test_kernel_dir(void)
 {
     setenv("CLMLP_KERNEL_DIR", test_source_path("cl"), 1);
+    TEST_OK(clmlp_opencl_opts_from_env(&g_cl, NULL));
+    CU_ASSERT_STRING_EQUAL(g_cl.kernel_dir, test_source_path("cl"));
+    unsetenv("CLMLP_KERNEL_DIR");
     int rc = try_open(NULL, NULL);
     if (rc != CLMLP_OK) fprintf(stderr, "kernel dir: %s\n", clmlp_last_error());
     CU_ASSERT_EQUAL(rc, CLMLP_OK);
 
     char dir[] = "/tmp/clmlp_kernels_XXXXXX";
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    setenv("CLMLP_KERNEL_DIR", dir, 1);
+    memset(&g_cl, 0, sizeof g_cl);
+    g_cl.kernel_dir = dir;
     CU_ASSERT_EQUAL(try_open(NULL, NULL), CLMLP_E_IO);
     CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), dir));
 
@@ -235,7 +271,7 @@ static void test_kernel_dir(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "build log"));
     printf("\n  (build failure reads: %.200s...)\n", msg);
     remove_dir(dir);
-    unsetenv("CLMLP_KERNEL_DIR");
+    memset(&g_cl, 0, sizeof g_cl);
 }
 
 /* argv[0], for re-running this program without any OpenCL platform. */

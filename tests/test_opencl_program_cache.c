@@ -12,13 +12,17 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "clmlp_opencl.h"
 #include "support/testing.h"
+
+/* The backend's settings: the cache in the test's own folder. */
+static clmlp_opencl_opts g_cl;
 
 /* Opens the OpenCL backend verbosely, returning what it said about the
  * cache in log. */
 static clmlp_backend_t *open_logged(char *log, size_t cap)
 {
-    clmlp_backend_opts o = {.kind = CLMLP_BACKEND_OPENCL, .verbose = 1};
+    clmlp_backend_opts o = {.kind = CLMLP_BACKEND_OPENCL, .verbose = 1, .opencl = &g_cl};
     clmlp_backend_t *be = NULL;
     test_capture_stderr_begin("open.log");
     int rc = clmlp_backend_init(&be, &o);
@@ -97,8 +101,7 @@ static void test_corrupt_entries(void)
     char xdg[1024], dir[1200], bin[4096], log[8192];
     snprintf(xdg, sizeof xdg, "%s/xdg", test_temp_dir("progcache"));
     snprintf(dir, sizeof dir, "%s/clmlp/programs", xdg);
-    setenv("XDG_CACHE_HOME", xdg, 1);
-    unsetenv("CLMLP_NO_PROGRAM_CACHE");
+    g_cl.cache_home = xdg;
 
     clmlp_backend_t *be = open_logged(log, sizeof log);
     CU_ASSERT_PTR_NOT_NULL(strstr(log, "kernel binary cached in"));

@@ -19,14 +19,20 @@
 
 #include "backend/backend.h"
 #include "backend/opencl/cl_tune.h"
+#include "clmlp_opencl.h"
 #include "support/testing.h"
 #include "util/rng.h"
 
 
-/* Opens the OpenCL backend (verbose: it says what caches and tuning did). */
+/* The OpenCL settings the tests open with: set field by field, never
+ * through the environment (which the library does not read). */
+static clmlp_opencl_opts g_cl;
+
+/* Opens the OpenCL backend with g_cl (verbose: it says what caches and
+ * tuning did). */
 static clmlp_backend_t *open_opencl(int verbose)
 {
-    clmlp_backend_opts o = {.kind = CLMLP_BACKEND_OPENCL, .verbose = verbose};
+    clmlp_backend_opts o = {.kind = CLMLP_BACKEND_OPENCL, .verbose = verbose, .opencl = &g_cl};
     clmlp_backend_t *be = NULL;
     int rc = clmlp_backend_init(&be, &o);
     if (rc < 0) fprintf(stderr, "opening OpenCL failed: %s\n", clmlp_last_error());
@@ -36,10 +42,13 @@ static clmlp_backend_t *open_opencl(int verbose)
 
 /* ---- tuning files ---------------------------------------------------------- */
 
-/* Points $CLMLP_TUNING_DIR at the test's temp folder (with tuning enabled)
- * and opens the backend; path receives its tuning file's name there. */
+/* Points the tuning folder at the test's temp folder (with tuning enabled)
+ * and opens the backend; path receives its tuning file's name there.  The
+ * tool runs see the same folder through $CLMLP_TUNING_DIR. */
 static clmlp_backend_t *open_with_temp_tuning(char *path, size_t cap)
 {
+    g_cl.tuning_dir = test_temp_dir("tune");
+    g_cl.no_tuning = 0;
     setenv("CLMLP_TUNING_DIR", test_temp_dir("tune"), 1);
     unsetenv("CLMLP_NO_TUNING");
     clmlp_backend_t *cl = open_opencl(0);
@@ -273,15 +282,27 @@ static void test_tuning_applied(void)
     test_capture_stderr_end("open.log", log, sizeof log);
     CU_ASSERT(test_output_has(log, "CLBlast tuning loaded from"));
     CU_ASSERT_EQUAL(clmlp_tune_loaded(cl), 1);
+    {
+        char pub[4096];
+        int loaded = 0;
+        TEST_OK(clmlp_opencl_tuning_file(cl, pub, sizeof pub, &loaded));
+        CU_ASSERT_STRING_EQUAL(pub, path);
+        CU_ASSERT_EQUAL(loaded, 1);
+    }
     check_shapes(cl, ref);
     clmlp_backend_free(cl);
     bench_says_tuning(path);
 
-    setenv("CLMLP_NO_TUNING", "1", 1);
+    g_cl.no_tuning = 1;
     cl = open_opencl(0);
     CU_ASSERT_EQUAL(clmlp_tune_loaded(cl), 0);
+    int loaded = 1;
+    char again[4096];
+    TEST_OK(clmlp_opencl_tuning_file(cl, again, sizeof again, &loaded));
+    CU_ASSERT_STRING_EQUAL(again, path);
+    CU_ASSERT_EQUAL(loaded, 0);
     clmlp_backend_free(cl);
-    unsetenv("CLMLP_NO_TUNING");
+    g_cl.no_tuning = 0;
     clmlp_backend_free(ref);
     remove(path);
 }
@@ -343,7 +364,9 @@ static void test_tune_command(void)
     if (rc != 0) fprintf(stderr, "%s\n", out);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT(test_output_has(out, "GEMMs of one step"));
-    CU_ASSERT(test_output_has(out, "layer 2 dX"));
+    /* Layer 2's input gradient (dX = dZ W^T: 8 x 16 from 8 x 4 and 16 x 4),
+     * as recorded from a step. */
+    CU_ASSERT(test_output_has(out, "NT 8x16x4"));
     CU_ASSERT(test_output_has(out, "training step (all ops)"));
     const char *written = strstr(out, "tuning written to ");
     if (written) {
@@ -368,17 +391,15 @@ static void test_tune_command(void)
 /* ---- the program cache ---------------------------------------------------- */
 
 /* The first open writes the program binary; the next loads it; a damaged
- * file is ignored and written again; $CLMLP_NO_PROGRAM_CACHE=1 skips it. */
+ * file is ignored and written again; no_program_cache skips it.  The
+ * cache folder is the test's own, given as cache_home. */
 static void test_program_cache(void)
 {
     char xdg[1024], dir[1200], bin[4096], log[4096];
     snprintf(xdg, sizeof xdg, "%s/xdg", test_temp_dir("tune"));
     snprintf(dir, sizeof dir, "%s/clmlp/programs", xdg);
-    const char *old_xdg = getenv("XDG_CACHE_HOME");
-    char saved[4096] = "";
-    if (old_xdg) snprintf(saved, sizeof saved, "%s", old_xdg);
-    setenv("XDG_CACHE_HOME", xdg, 1);
-    unsetenv("CLMLP_NO_PROGRAM_CACHE");
+    g_cl.cache_home = xdg;
+    g_cl.no_program_cache = 0;
     clmlp_backend_t *ref = test_open_backend(CLMLP_BACKEND_REF);
 
     test_capture_stderr_begin("cache1.log");
@@ -409,24 +430,21 @@ static void test_program_cache(void)
     clmlp_backend_free(cl);
     CU_ASSERT(stat(bin, &st) == 0 && st.st_size == size);
 
-    setenv("CLMLP_NO_PROGRAM_CACHE", "1", 1);
+    g_cl.no_program_cache = 1;
     test_capture_stderr_begin("cache4.log");
     cl = open_opencl(1);
     test_capture_stderr_end("cache4.log", log, sizeof log);
     CU_ASSERT(!strstr(log, "kernels loaded from"));
     CU_ASSERT(!strstr(log, "cached in"));
     clmlp_backend_free(cl);
-    unsetenv("CLMLP_NO_PROGRAM_CACHE");
+    g_cl.no_program_cache = 0;
 
     remove(bin);
     rmdir(dir);
     snprintf(dir, sizeof dir, "%s/clmlp", xdg);
     rmdir(dir);
     rmdir(xdg);
-    if (saved[0])
-        setenv("XDG_CACHE_HOME", saved, 1);
-    else
-        unsetenv("XDG_CACHE_HOME");
+    g_cl.cache_home = NULL;
     clmlp_backend_free(ref);
 }
 
@@ -464,9 +482,9 @@ static void test_profile_tool(void)
  * its older half mid-way), then the table at close counts every one. */
 static void test_profile_counts(void)
 {
-    setenv("CLMLP_PROFILE", "1", 1);
+    g_cl.profile = 1;
     clmlp_backend_t *cl = open_opencl(0);
-    unsetenv("CLMLP_PROFILE");
+    g_cl.profile = 0;
     clmlp_buf *b = NULL;
     TEST_OK(clmlp_be_buf_alloc(cl, CLMLP_BUF_F32, 1000, &b)); /* one fill_f32 */
     for (int i = 0; i < 1299; i++) TEST_OK(clmlp_be_fill(cl, b, 0, 1000, (float)i));

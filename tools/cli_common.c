@@ -195,15 +195,26 @@ const char *cli_backend_kind_name(clmlp_backend_kind kind)
     }
 }
 
+int cli_backend_opts(const cli_backend_args *a, clmlp_backend_opts *o, clmlp_opencl_opts *cl)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = a->kind;
+    o->platform = a->platform;
+    o->device = a->device;
+    o->threads = a->threads > 256 ? 256 : (int)a->threads;
+    o->verbose = 0;
+    /* The tool is where the environment counts (README, "Environment"):
+     * the options given win over CLMLP_PLATFORM and CLMLP_DEVICE. */
+    if (clmlp_opencl_opts_from_env(cl, o) < 0) return cli_runtime_error();
+    return CLI_OK;
+}
+
 int cli_backend_open(const cli_backend_args *a, int quiet, clmlp_backend_t **out)
 {
     clmlp_backend_opts o;
-    memset(&o, 0, sizeof o);
-    o.kind = a->kind;
-    o.platform = a->platform;
-    o.device = a->device;
-    o.threads = a->threads > 256 ? 256 : (int)a->threads;
-    o.verbose = 0;
+    clmlp_opencl_opts cl;
+    int rc = cli_backend_opts(a, &o, &cl);
+    if (rc) return rc;
     if (clmlp_backend_init(out, &o) < 0) return cli_runtime_error();
     if (!quiet) fprintf(stderr, "backend: %s\n", clmlp_backend_description(*out));
     return CLI_OK;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "clmlp.h"
+#include "clmlp_opencl.h"
 
 /* Process exit statuses of every subcommand. */
 enum {
@@ -112,7 +113,15 @@ int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char
 /* The name --backend takes for a kind ("ref", "cpu", "opencl", "default"). */
 const char *cli_backend_kind_name(clmlp_backend_kind kind);
 
-/* Opens the backend; unless quiet, prints its description on stderr.
+/* The library's backend options for a (o), with the OpenCL backend's
+ * settings in cl (o->opencl points at it) and CLMLP_PLATFORM/CLMLP_DEVICE
+ * where a names none, all read from the environment, as every subcommand
+ * does.  CLI_OK, or CLI_RUNTIME after printing the message (a variable
+ * with a bad value). */
+int cli_backend_opts(const cli_backend_args *a, clmlp_backend_opts *o, clmlp_opencl_opts *cl);
+
+/* Opens the backend with cli_backend_opts; unless quiet, prints its
+ * description on stderr.
  * Returns CLI_OK, or CLI_RUNTIME after printing the library's message. */
 int cli_backend_open(const cli_backend_args *a, int quiet, clmlp_backend_t **out);
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend/opencl/cl_tune.h"
+#include "clmlp_opencl.h"
 #include "cli_blas.h"
 #include "cli_common.h"
 #include "cli_data.h"
@@ -251,7 +251,8 @@ static void print_header(const bench_args *a, clmlp_backend_t *be)
     if (clmlp_backend_kind_of(be) == CLMLP_BACKEND_CPU) cli_blas_print(stdout, "");
     if (clmlp_backend_kind_of(be) == CLMLP_BACKEND_OPENCL) {
         char path[4096];
-        if (clmlp_tune_loaded(be) && clmlp_tune_path(be, 0, path, sizeof path) == CLMLP_OK)
+        int loaded = 0;
+        if (clmlp_opencl_tuning_file(be, path, sizeof path, &loaded) == CLMLP_OK && loaded)
             printf("tuning: CLBlast GEMM parameters from %s\n", path);
         else
             printf("tuning: none, CLBlast's defaults ('clmlp tune' can make GEMMs faster)\n");

@@ -69,11 +69,10 @@ uint64_t clmlp_be_call_count(const clmlp_backend_t *be) { return be ? be->calls 
 
 int clmlp_be_fault_fired(const clmlp_backend_t *be) { return be && be->fault_fired; }
 
-/* Whether the user named a platform or device, by option or environment. */
+/* Whether the caller named a platform or device. */
 static int device_requested(const clmlp_backend_opts *o)
 {
-    const char *ep = getenv("CLMLP_PLATFORM"), *ed = getenv("CLMLP_DEVICE");
-    return (o && (o->platform || o->device)) || (ep && *ep) || (ed && *ed);
+    return o && ((o->platform && *o->platform) || (o->device && *o->device));
 }
 
 int clmlp_backend_init(clmlp_backend_t **out, const clmlp_backend_opts *opts)
@@ -286,10 +285,16 @@ int clmlp_be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_
             const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
             size_t off_c, size_t ldc)
 {
-    BE_CALL(be, gemm,
-            clmlp_check_gemm(be, trans_a, trans_b, m, n, k, a, off_a, lda, b, off_b, ldb, c, off_c,
-                       ldc),
-            trans_a, trans_b, m, n, k, alpha, a, off_a, lda, b, off_b, ldb, beta, c, off_c, ldc);
+    BE_NEED(be, gemm);
+    CLMLP_TRY(clmlp_check_gemm(be, trans_a, trans_b, m, n, k, a, off_a, lda, b, off_b, ldb, c,
+                               off_c, ldc));
+    if (be->gemm_record) {
+        clmlp_gemm_record_add(be->gemm_record, trans_a, trans_b, m, n, k);
+        return CLMLP_OK;
+    }
+    CLMLP_TRY(be_fault(be, "gemm"));
+    return be->iface->gemm(be->ctx, trans_a, trans_b, m, n, k, alpha, a, off_a, lda, b, off_b,
+                           ldb, beta, c, off_c, ldc);
 }
 
 int clmlp_be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,

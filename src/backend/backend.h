@@ -231,7 +231,15 @@ struct clmlp_backend {
     uint64_t fault_at;     /* the call (by `calls`) that fails; 0: none */
     int fault_kind;        /* a clmlp_fault_kind */
     int fault_fired;       /* the chosen call has failed */
+    /* The recording mode (record.c): when set, clmlp_be_gemm notes the
+     * shape of each call that passes its checks here, and computes
+     * nothing (C is left as it was). */
+    struct clmlp_gemm_record *gemm_record;
 };
+
+/* Notes one GEMM call's shape in r (record.c); the wrapper calls it. */
+void clmlp_gemm_record_add(struct clmlp_gemm_record *r, int trans_a, int trans_b, size_t m,
+                           size_t n, size_t k);
 
 /* ---- fault injection (a test hook) ----
  * Makes one backend call fail the way a device does, so tests can walk a

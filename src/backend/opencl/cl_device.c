@@ -1,5 +1,5 @@
 /* OpenCL device discovery and selection: which platforms and devices exist,
- * and which one the options or $CLMLP_PLATFORM / $CLMLP_DEVICE ask for. */
+ * and which one the options ask for. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,13 +201,10 @@ int clmlp_cl_match(const char *spec, const char *what, const char *const *names,
     return rc;
 }
 
-/* The option if given, else the environment variable; NULL if neither is
- * set or it is empty. */
-static const char *spec_or_env(const char *opt, const char *env)
+/* The option if given and not empty, else NULL. */
+static const char *spec_of(const char *opt)
 {
-    if (opt && *opt) return opt;
-    const char *e = getenv(env);
-    return e && *e ? e : NULL;
+    return opt && *opt ? opt : NULL;
 }
 
 /* Name strings (and vendor strings) of `n` platforms or devices, in one
@@ -261,8 +258,8 @@ static int match_in(const clmlp_cl_inventory *inv, int devices, size_t first, si
 int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platform,
                            cl_device_id *device)
 {
-    const char *pspec = spec_or_env(opts ? opts->platform : NULL, "CLMLP_PLATFORM");
-    const char *dspec = spec_or_env(opts ? opts->device : NULL, "CLMLP_DEVICE");
+    const char *pspec = spec_of(opts ? opts->platform : NULL);
+    const char *dspec = spec_of(opts ? opts->device : NULL);
     clmlp_cl_inventory inv;
     int rc = clmlp_cl_inventory_init(&inv);
     if (rc < 0) {

@@ -103,13 +103,20 @@ typedef struct {
     int counted;                 /* counted among the open backends */
     struct clmlp_cl_staging *staging; /* host copies of uploads in flight */
     size_t staging_bytes;
-    struct clmlp_cl_profile *prof; /* per-op timings; NULL unless $CLMLP_PROFILE */
+    struct clmlp_cl_profile *prof; /* per-op timings; NULL unless ctx->profile */
     int verbose;                   /* say on stderr what caches and tuning did */
     int tuning_loaded;             /* the device's CLBlast tuning file was applied */
     unsigned window;               /* commands per queue window; 0: unbounded */
     unsigned window_queued;        /* commands enqueued in the current window */
     cl_event window_mark;          /* marker ending the previous window, or NULL */
     clmlp_cl_custom *customs;      /* custom layer kinds' programs built so far */
+    /* Settings (clmlp_opencl_opts, resolved at open; cl_cache_dir.c). */
+    char *kernel_dir;              /* .cl files read from here; NULL: embedded */
+    char *tuning_dir;              /* the tuning files' folder; NULL: none known */
+    char *program_dir;             /* the compiled programs' folder; NULL: none known */
+    int no_tuning;                 /* do not apply the tuning file at open */
+    int no_program_cache;          /* neither load nor store compiled programs */
+    int profile;                   /* time every op (cl_profile.c) */
 } clmlp_cl_ctx;
 
 /* A device buffer: the common header (type and element count), then the
@@ -162,8 +169,8 @@ void clmlp_cl_inventory_free(clmlp_cl_inventory *inv);
 /* The device the default rule picks among devices [first, first+n) of inv:
  * the first GPU, else the first device. */
 size_t clmlp_cl_default_device(const clmlp_cl_inventory *inv, size_t first, size_t n);
-/* Picks a platform and device by the rules of clmlp_backend_opts (option,
- * else environment, else the first GPU, else the first device). */
+/* Picks a platform and device by the rules of clmlp_backend_opts (as
+ * given, else the first GPU, else the first device). */
 int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platform,
                            cl_device_id *device);
 /* Resolves spec (a decimal index or a case-insensitive part of a name) among
@@ -184,14 +191,14 @@ void clmlp_cl_platform_str(cl_platform_id p, cl_platform_info what, char *out,
 
 /* ---- cl_program.c ---- */
 /* Builds every kernel source into ctx->program and creates ctx->kernels
- * (from $CLMLP_KERNEL_DIR when set).  On failure the caller frees ctx. */
+ * (from ctx->kernel_dir when set).  On failure the caller frees ctx. */
 int clmlp_cl_program_build(clmlp_cl_ctx *ctx);
 /* How clmlp_cl_program_from_parts uses the binary cache: not at all; load
  * from it, or build and store; build and store (replacing a bad entry). */
 enum { CLMLP_CL_CACHE_OFF = 0, CLMLP_CL_CACHE_ON, CLMLP_CL_CACHE_REFRESH };
 /* Builds a program for ctx's device from the n source parts into *out,
  * owned by the caller, using the binary cache as `cache` says (and never
- * when $CLMLP_NO_PROGRAM_CACHE is set).  A failed build prints the whole
+ * when ctx->no_program_cache is set).  A failed build prints the whole
  * log to stderr and puts its start, with origin (what was built: "embedded
  * kernels", a layer kind), in the message. */
 int clmlp_cl_program_from_parts(clmlp_cl_ctx *ctx, const char *const *parts, size_t n,
@@ -200,15 +207,19 @@ int clmlp_cl_program_from_parts(clmlp_cl_ctx *ctx, const char *const *parts, siz
 void clmlp_cl_program_release(clmlp_cl_ctx *ctx);
 
 /* ---- cl_cache_dir.c ---- */
-/* Whether environment variable name is set to something other than "" or "0". */
-int clmlp_cl_env_flag(const char *name);
-/* The path of ctx's device's file in the cache folder for sub ("programs",
- * "tuning") into out: FOLDER/DEVICE-DRIVER followed by suffix, where FOLDER
- * is override when non-empty, else $XDG_CACHE_HOME/clmlp/sub, else
- * $HOME/.cache/clmlp/sub (made, with its parents, when create is set) and
- * DEVICE-DRIVER is CL_DEVICE_NAME and CL_DRIVER_VERSION made safe as a file
- * name (bytes outside [A-Za-z0-9.-] become '_', runs of '_' squeezed). */
-int clmlp_cl_cache_file(const clmlp_cl_ctx *ctx, const char *override, const char *sub,
+/* Takes the settings of opts (NULL: the defaults) into ctx: the queue
+ * window, the flags, and the folders, resolved (clmlp_opencl.h says how)
+ * and copied.  CLMLP_E_INVALID for a setting out of range. */
+int clmlp_cl_settings_open(clmlp_cl_ctx *ctx, const struct clmlp_opencl_opts *opts);
+/* Frees the folder names (NULL-safe, repeatable). */
+void clmlp_cl_settings_free(clmlp_cl_ctx *ctx);
+/* The path of ctx's device's file in folder dir (ctx->tuning_dir,
+ * ctx->program_dir) into out: DIR/DEVICE-DRIVER followed by suffix, the
+ * folder made with its parents when create is set.  DEVICE-DRIVER is
+ * CL_DEVICE_NAME and CL_DRIVER_VERSION made safe as a file name (bytes
+ * outside [A-Za-z0-9.-] become '_', runs of '_' squeezed).  what names the
+ * files in messages; CLMLP_E_NOT_FOUND when dir is NULL (no folder known). */
+int clmlp_cl_cache_file(const clmlp_cl_ctx *ctx, const char *dir, const char *what,
                         const char *suffix, int create, char *out, size_t cap);
 
 /* ---- cl_program_cache.c ---- */
@@ -225,11 +236,11 @@ void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, cl_program program, uint64_t
 
 /* ---- cl_tuning.c ---- */
 /* Applies the device's CLBlast tuning file when there is one (unless
- * $CLMLP_NO_TUNING); a bad file is a warning on stderr, never a failure. */
+ * ctx->no_tuning); a bad file is a warning on stderr, never a failure. */
 void clmlp_cl_tuning_load(clmlp_cl_ctx *ctx);
 
 /* ---- cl_queue_window.c ---- */
-/* Sets the queue window from $CLMLP_QUEUE_WINDOW or the default. */
+/* Starts the queue window (ctx->window, set by clmlp_cl_settings_open). */
 void clmlp_cl_queue_window_open(clmlp_cl_ctx *ctx);
 /* Call after every kernel launch and GEMM enqueued on ctx->queue (the
  * commands a training step is made of): at the end of each window of them
@@ -297,7 +308,7 @@ typedef struct clmlp_cl_profile clmlp_cl_profile;
 /* Host seconds inside one CLBlastSgemm call beyond which, when profiling,
  * the call is taken to have compiled kernels (enqueueing takes microseconds). */
 #define CLMLP_CL_PROFILE_BUILD_S 0.005
-/* Sets ctx->prof: a new profile when $CLMLP_PROFILE asks for one (the queue
+/* Sets ctx->prof: a new profile when ctx->profile asks for one (the queue
  * must then be made with CL_QUEUE_PROFILING_ENABLE), else NULL. */
 int clmlp_cl_profile_open(clmlp_cl_ctx *ctx);
 /* Profiling only: enqueues a marker whose event (*out) tells when the next

@@ -48,11 +48,11 @@ struct clmlp_cl_profile {
     unsigned long long unreadable;  /* events whose times could not be read */
 };
 
-/* Allocates ctx->prof when $CLMLP_PROFILE asks for it. */
+/* Allocates ctx->prof when ctx->profile asks for it. */
 int clmlp_cl_profile_open(clmlp_cl_ctx *ctx)
 {
     ctx->prof = NULL;
-    if (!clmlp_cl_env_flag("CLMLP_PROFILE")) return CLMLP_OK;
+    if (!ctx->profile) return CLMLP_OK;
     ctx->prof = calloc(1, sizeof *ctx->prof);
     if (!ctx->prof) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for profiling");
     return CLMLP_OK;

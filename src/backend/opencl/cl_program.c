@@ -221,7 +221,7 @@ int clmlp_cl_program_from_parts(clmlp_cl_ctx *ctx, const char *const *parts, siz
                                 const char *origin, int cache, cl_program *out)
 {
     *out = NULL;
-    if (clmlp_cl_env_flag("CLMLP_NO_PROGRAM_CACHE")) cache = CLMLP_CL_CACHE_OFF;
+    if (ctx->no_program_cache) cache = CLMLP_CL_CACHE_OFF;
     uint64_t hash = cache ? clmlp_cl_program_hash(ctx, parts, n, BUILD_OPTIONS) : 0;
     if (cache == CLMLP_CL_CACHE_ON &&
         (*out = clmlp_cl_program_cache_load(ctx, hash, BUILD_OPTIONS)) != NULL)
@@ -234,8 +234,7 @@ int clmlp_cl_program_from_parts(clmlp_cl_ctx *ctx, const char *const *parts, siz
 /* Builds all kernel sources into one program and creates the kernels. */
 int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
 {
-    const char *dir = getenv("CLMLP_KERNEL_DIR");
-    if (dir && !*dir) dir = NULL;
+    const char *dir = ctx->kernel_dir;
     size_t n = source_count();
     if (n == 0)
         return clmlp_set_error(CLMLP_E_DEVICE, "no OpenCL kernel sources were embedded");
@@ -274,7 +273,7 @@ int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
         parts[2 * i + 3] = texts[i];
     }
     /* The embedded kernels come from the binary cache when it has them (and
-     * they all load from it); kernels from $CLMLP_KERNEL_DIR (being edited)
+     * they all load from it); kernels from a kernel folder (being edited)
      * are always built. */
     const char *origin = dir ? dir : "embedded kernels";
     size_t np = 2 * n + 2;

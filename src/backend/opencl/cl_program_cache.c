@@ -69,7 +69,8 @@ static int cache_path(const clmlp_cl_ctx *ctx, uint64_t hash, int create, char *
 {
     char suffix[32];
     snprintf(suffix, sizeof suffix, "-%016llx.bin", (unsigned long long)hash);
-    return clmlp_cl_cache_file(ctx, NULL, "programs", suffix, create, out, cap) == CLMLP_OK;
+    return clmlp_cl_cache_file(ctx, ctx->program_dir, "compiled programs", suffix, create, out,
+                               cap) == CLMLP_OK;
 }
 
 /* The CRC-32 of len bytes (zlib's crc32 takes at most UINT_MAX at once). */

@@ -6,30 +6,21 @@
  * device has run it.  On PoCL's CPU device that deep queue costs time: a W2
  * epoch took 1.31 s where it takes 0.96 s with the queue kept short (the
  * likely cause, not proven: the driver's handling of a long queue competes
- * with the kernels for the same cores).  So after every CLMLP_CL_QUEUE_WINDOW commands a marker
+ * with the kernels for the same cores).  So after every window of commands
+ * (CLMLP_OPENCL_QUEUE_DEFAULT, 64, unless clmlp_opencl_opts says) a marker
  * goes on the queue and the host waits for the marker before it, which
  * leaves at least one window of work queued while it waits: the device is
- * never starved, and no result is read back.  $CLMLP_QUEUE_WINDOW sets the
- * window (0: unbounded). */
+ * never starved, and no result is read back. */
 #include <stdlib.h>
 
 #include "backend/opencl/cl_internal.h"
 #include "util/error.h"
 
-/* Commands per window when $CLMLP_QUEUE_WINDOW does not say. */
-#define CLMLP_CL_QUEUE_WINDOW 64
-
-/* Sets ctx->window from $CLMLP_QUEUE_WINDOW (a count >= 0), else the default. */
+/* Starts counting; ctx->window (0: unbounded) came from the options. */
 void clmlp_cl_queue_window_open(clmlp_cl_ctx *ctx)
 {
-    ctx->window = CLMLP_CL_QUEUE_WINDOW;
     ctx->window_queued = 0;
     ctx->window_mark = NULL;
-    const char *v = getenv("CLMLP_QUEUE_WINDOW");
-    if (!v || !*v) return;
-    char *end;
-    unsigned long n = strtoul(v, &end, 10);
-    if (*end == '\0' && v[0] != '-' && n <= 1000000) ctx->window = (unsigned)n;
 }
 
 /* Counts one enqueued command; at the end of a window, marks it and waits

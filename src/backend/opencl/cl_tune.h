@@ -1,6 +1,7 @@
-/* CLBlast GEMM tuning for the OpenCL backend, shared by the backend (which
- * loads a device's tuning file when it opens) and `clmlp tune` (which
- * searches for one and writes it).  Not part of the public API.
+/* CLBlast GEMM tuning for the OpenCL backend: the backend loads a device's
+ * tuning file when it opens, and clmlp_opencl_tune (cl_tune_search.c,
+ * public in clmlp_opencl.h) searches for one and writes it.  Not part of
+ * the public API.
  *
  * A tuning holds complete parameter sets for up to three of CLBlast's
  * single-precision kernels, applied with CLBlastOverrideParameters:
@@ -9,7 +10,8 @@
  *                large ones;
  *   GemmRoutine  XGEMM_MIN_INDIRECT_SIZE: m*n*k below its cube runs direct.
  *
- * The file (<cache>/tuning/<device>-<driver>.txt, or $CLMLP_TUNING_DIR/...)
+ * The file (<cache>/tuning/<device>-<driver>.txt, or in
+ * clmlp_opencl_opts.tuning_dir)
  * is text: '#' comments, and one line per kernel, its name followed by every
  * one of its parameters as NAME=VALUE:
  *   XgemmDirect KWID=2 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=1 PADB=1 ...
@@ -17,13 +19,15 @@
  * A file that is malformed, or whose values break CLBlast's constraints or
  * the device's limits, is ignored with a warning on stderr (training then
  * uses CLBlast's defaults); it never stops the backend from opening.
- * $CLMLP_NO_TUNING=1 skips loading. */
+ * clmlp_opencl_opts.no_tuning skips loading. */
 #ifndef CLMLP_CL_TUNE_H
 #define CLMLP_CL_TUNE_H
 
 #include <stddef.h>
 
 #include "clmlp.h"
+#include "clmlp_opencl.h"
+#include "util/rng.h"
 
 /* The kernels a tuning covers, in file order. */
 enum {
@@ -73,14 +77,47 @@ int clmlp_tune_read(const char *path, clmlp_tuning *t);
  * NULL; each line is prefixed with "# "). */
 int clmlp_tune_write(const char *path, const clmlp_tuning *t, const char *header);
 
+/* ---- the search's candidates (cl_tune_space.c) ---- */
+/* One parameter set of XgemmDirect or Xgemm and its time per shape. */
+typedef struct {
+    size_t v[CLMLP_TUNE_MAX_PARAMS];
+    int is_default; /* CLBlast's own set (no override) */
+    int tried, ok;
+    double t[CLMLP_OPENCL_TUNE_MAX_SHAPES];
+} clmlp_tune_cand;
+
+/* The candidates of one kernel: the first `fixed` are tried first (CLBlast's
+ * defaults, the previous file's set, the seeds), the rest in shuffled order
+ * or as neighbours of the best. */
+typedef struct {
+    int kernel;
+    clmlp_tune_cand *c;
+    size_t n, cap, fixed, tried;
+} clmlp_tune_cand_list;
+
+/* Appends v to the list when it is valid on the device (lim) and new;
+ * CLMLP_E_NOMEM when out of memory. */
+int clmlp_tune_add_cand(clmlp_tune_cand_list *l, const size_t *v, const clmlp_tune_limits *lim);
+/* Adds the seeds to the direct (d) and tiled (x) lists. */
+int clmlp_tune_seed_cands(clmlp_tune_cand_list *d, clmlp_tune_cand_list *x,
+                          const clmlp_tune_limits *lim);
+/* Adds every valid set of the direct kernel's space to l. */
+int clmlp_tune_direct_space(clmlp_tune_cand_list *l, const clmlp_tune_limits *lim);
+/* Adds every valid set of the tiled kernel's space to l. */
+int clmlp_tune_xgemm_space(clmlp_tune_cand_list *l, const clmlp_tune_limits *lim);
+/* Shuffles l's candidates [from, n) with rng. */
+void clmlp_tune_shuffle(clmlp_tune_cand_list *l, size_t from, clmlp_rng *rng);
+/* Whether two sets of kernel k differ in exactly one (free) parameter. */
+int clmlp_tune_neighbours(int k, const size_t *a, const size_t *b);
+
 /* ---- on an open OpenCL backend (CLMLP_E_UNSUPPORTED on another) ---- */
-/* The device's tuning file: $CLMLP_TUNING_DIR or <cache>/tuning, made when
- * create is set, and "<device>-<driver>.txt". */
+/* The device's tuning file: in the backend's tuning folder (made when
+ * create is set), "<device>-<driver>.txt". */
 int clmlp_tune_path(clmlp_backend_t *be, int create, char *out, size_t cap);
 /* The device's limits. */
 int clmlp_tune_limits_of(clmlp_backend_t *be, clmlp_tune_limits *lim);
 /* 1 when the backend applied its device's tuning file as it opened, else 0
- * (no file, $CLMLP_NO_TUNING, a file it ignored, or not OpenCL). */
+ * (no file, no_tuning, a file it ignored, or not OpenCL). */
 int clmlp_tune_loaded(const clmlp_backend_t *be);
 /* Checks every set of t against the device and applies them with
  * CLBlastOverrideParameters; CLBlast compiles the GEMM kernels anew at the

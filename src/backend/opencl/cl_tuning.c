@@ -232,8 +232,8 @@ static clmlp_cl_ctx *opencl_ctx(clmlp_backend_t *be)
 /* The tuning file's path for ctx's device. */
 static int tuning_path(const clmlp_cl_ctx *ctx, int create, char *out, size_t cap)
 {
-    return clmlp_cl_cache_file(ctx, getenv("CLMLP_TUNING_DIR"), "tuning", ".txt", create, out,
-                               cap);
+    return clmlp_cl_cache_file(ctx, ctx->tuning_dir, "CLBlast tuning files", ".txt", create,
+                               out, cap);
 }
 
 /* See cl_tune.h. */
@@ -270,7 +270,7 @@ int clmlp_tune_apply(clmlp_backend_t *be, const clmlp_tuning *t)
  * warnings (the defaults stay), never failures. */
 void clmlp_cl_tuning_load(clmlp_cl_ctx *ctx)
 {
-    if (clmlp_cl_env_flag("CLMLP_NO_TUNING")) return;
+    if (ctx->no_tuning) return;
     char path[4096];
     if (tuning_path(ctx, 0, path, sizeof path) < 0) return;
     clmlp_tuning t;
@@ -286,4 +286,17 @@ void clmlp_cl_tuning_load(clmlp_cl_ctx *ctx)
     }
     ctx->tuning_loaded = 1;
     if (ctx->verbose) fprintf(stderr, "clmlp: CLBlast tuning loaded from %s\n", path);
+}
+
+/* See clmlp_opencl.h. */
+int clmlp_opencl_tuning_file(clmlp_backend_t *be, char *path, size_t cap, int *loaded)
+{
+    if (loaded) *loaded = 0;
+    if (!path || !cap)
+        return clmlp_set_error(CLMLP_E_INVALID, "clmlp_opencl_tuning_file: no room for the path");
+    path[0] = '\0';
+    clmlp_cl_ctx *ctx = opencl_ctx(be);
+    if (!ctx) return CLMLP_E_UNSUPPORTED;
+    if (loaded) *loaded = ctx->tuning_loaded;
+    return tuning_path(ctx, 0, path, cap);
 }

@@ -32,6 +32,7 @@ static void cl_backend_free(void *vctx)
     clmlp_cl_program_release(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
+    clmlp_cl_settings_free(ctx);
     int counted = ctx->counted;
     free(ctx);
     if (counted && atomic_fetch_sub(&g_open_backends, 1) == 1) CLBlastClearCache();
@@ -75,7 +76,7 @@ static int cl_backend_setup(clmlp_cl_ctx *ctx)
         return clmlp_cl_fail("clCreateContext", ctx->device_name, err);
     }
     /* In order: kernels run one after another, which the metric reductions
-     * rely on.  Profiling events only when $CLMLP_PROFILE asks for them. */
+     * rely on.  Profiling events only when the options ask for them. */
     int rc = clmlp_cl_profile_open(ctx);
     if (rc < 0) return rc;
     ctx->queue = clCreateCommandQueue(ctx->context, ctx->device,
@@ -103,7 +104,7 @@ static int cl_backend_setup(clmlp_cl_ctx *ctx)
     return CLMLP_OK;
 }
 
-/* Opens the device chosen by opts (or the environment, or the default). */
+/* Opens the device chosen by opts (or the default), with opts->opencl's settings. */
 int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
 {
     if (!be) return clmlp_set_error(CLMLP_E_INVALID, "opencl backend: be is NULL");
@@ -111,7 +112,8 @@ int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opt
     if (!ctx) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory opening the OpenCL backend");
     ctx->verbose = opts ? opts->verbose : 0;
     clmlp_cl_queue_window_open(ctx);
-    int rc = clmlp_cl_select_device(opts, &ctx->platform, &ctx->device);
+    int rc = clmlp_cl_settings_open(ctx, opts ? opts->opencl : NULL);
+    if (rc == CLMLP_OK) rc = clmlp_cl_select_device(opts, &ctx->platform, &ctx->device);
     if (rc == CLMLP_OK) {
         clmlp_cl_device_str(ctx->device, CL_DEVICE_NAME, ctx->device_name,
                             sizeof ctx->device_name);

@@ -1,10 +1,12 @@
-/* Candidate parameter sets for `clmlp tune` (see tune_space.h). */
-#include "tune_space.h"
-
+/* The candidate parameter sets clmlp_opencl_tune tries for CLBlast's direct
+ * (XgemmDirect) and tiled (Xgemm) GEMM kernels: the search spaces (those
+ * CLBlast's own tuners explore, trimmed), seeds known to suit CPUs, and
+ * what counts as a neighbour in the local search (see cl_tune.h). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_common.h"
+#include "backend/opencl/cl_tune.h"
+#include "util/error.h"
 
 /* Sets parameter name of kernel k in v. */
 static void setp(int k, size_t *v, const char *name, size_t value)
@@ -13,24 +15,24 @@ static void setp(int k, size_t *v, const char *name, size_t value)
 }
 
 /* Appends v to the list when it is valid on the device and new. */
-int tune_add_cand(cand_list *l, const size_t *v, const clmlp_tune_limits *lim)
+int clmlp_tune_add_cand(clmlp_tune_cand_list *l, const size_t *v, const clmlp_tune_limits *lim)
 {
     char why[160];
     size_t np = clmlp_tune_param_count(l->kernel);
-    if (!clmlp_tune_valid(l->kernel, v, lim, why, sizeof why)) return CLI_OK;
+    if (!clmlp_tune_valid(l->kernel, v, lim, why, sizeof why)) return CLMLP_OK;
     for (size_t i = 0; i < l->n; i++)
-        if (!l->c[i].is_default && memcmp(l->c[i].v, v, np * sizeof *v) == 0) return CLI_OK;
+        if (!l->c[i].is_default && memcmp(l->c[i].v, v, np * sizeof *v) == 0) return CLMLP_OK;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 256;
-        cand *c = realloc(l->c, cap * sizeof *c);
-        if (!c) return cli_out_of_memory();
+        clmlp_tune_cand *c = realloc(l->c, cap * sizeof *c);
+        if (!c) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory listing tuning candidates");
         l->c = c;
         l->cap = cap;
     }
     memset(&l->c[l->n], 0, sizeof l->c[l->n]);
     memcpy(l->c[l->n].v, v, np * sizeof *v);
     l->n++;
-    return CLI_OK;
+    return CLMLP_OK;
 }
 
 /* A direct-kernel set from its ten values. */
@@ -78,19 +80,19 @@ static void xgemm_set(size_t *v, size_t mwg, size_t nwg, size_t kwg, size_t mdim
  * is what clblast_tuner_xgemm_direct found best on a 2-core AVX-512 Xeon
  * under PoCL 3.1 (100x100x784: 0.69 ms against 2.1 ms); the first tiled one
  * is clblast_tuner_xgemm's best there (256x1024x1024: 18 ms against 42). */
-int tune_seed_cands(cand_list *d, cand_list *x, const clmlp_tune_limits *lim)
+int clmlp_tune_seed_cands(clmlp_tune_cand_list *d, clmlp_tune_cand_list *x, const clmlp_tune_limits *lim)
 {
     size_t v[CLMLP_TUNE_MAX_PARAMS] = {0};
     direct_set(v, 64, 8, 8, 32, 8, 1, 2, 2, 1);
-    if (tune_add_cand(d, v, lim)) return CLI_RUNTIME;
+    if (clmlp_tune_add_cand(d, v, lim)) return CLMLP_E_NOMEM;
     direct_set(v, 64, 8, 8, 8, 8, 2, 2, 2, 1);
-    if (tune_add_cand(d, v, lim)) return CLI_RUNTIME;
+    if (clmlp_tune_add_cand(d, v, lim)) return CLMLP_E_NOMEM;
     memset(v, 0, sizeof v);
     xgemm_set(v, 64, 64, 32, 8, 8, 8, 8, 4, 4, 1);
-    if (tune_add_cand(x, v, lim)) return CLI_RUNTIME;
+    if (clmlp_tune_add_cand(x, v, lim)) return CLMLP_E_NOMEM;
     xgemm_set(v, 64, 128, 32, 8, 8, 8, 8, 4, 4, 1);
-    if (tune_add_cand(x, v, lim)) return CLI_RUNTIME;
-    return CLI_OK;
+    if (clmlp_tune_add_cand(x, v, lim)) return CLMLP_E_NOMEM;
+    return CLMLP_OK;
 }
 
 /* Steps the digits d[0..n), digit i below size[i], to the next combination
@@ -106,7 +108,7 @@ static int next_combination(size_t *d, const size_t *size, size_t n)
 
 /* The direct kernel's space: CLBlast's tuner's (variation 2) without
  * WGD 128 and KWID 16, and with PADA = PADB. */
-int tune_direct_space(cand_list *l, const clmlp_tune_limits *lim)
+int clmlp_tune_direct_space(clmlp_tune_cand_list *l, const clmlp_tune_limits *lim)
 {
     static const size_t wgd[] = {8, 16, 32, 64}, dim[] = {8, 16, 32}, vw[] = {1, 2, 4, 8},
                         kwid[] = {2, 8};
@@ -116,14 +118,14 @@ int tune_direct_space(cand_list *l, const clmlp_tune_limits *lim)
     do {
         direct_set(v, wgd[d[0]], dim[d[1]], dim[d[2]], dim[d[3]], dim[d[4]], vw[d[5]],
                    vw[d[6]], kwid[d[7]], d[8]);
-        if (tune_add_cand(l, v, lim)) return CLI_RUNTIME;
+        if (clmlp_tune_add_cand(l, v, lim)) return CLMLP_E_NOMEM;
     } while (next_combination(d, size, 9));
-    return CLI_OK;
+    return CLMLP_OK;
 }
 
 /* The tiled kernel's space: CLBlast's tuner's (variation 2) with MDIMA =
  * MDIMC, NDIMB = NDIMC, SA = SB and no strides. */
-int tune_xgemm_space(cand_list *l, const clmlp_tune_limits *lim)
+int clmlp_tune_xgemm_space(clmlp_tune_cand_list *l, const clmlp_tune_limits *lim)
 {
     static const size_t wg[] = {16, 32, 64, 128}, dim[] = {8, 16, 32}, vw[] = {1, 2, 4, 8},
                         kwg[] = {16, 32};
@@ -133,17 +135,17 @@ int tune_xgemm_space(cand_list *l, const clmlp_tune_limits *lim)
     do {
         xgemm_set(v, wg[d[0]], wg[d[1]], kwg[d[2]], dim[d[3]], dim[d[4]], dim[d[3]],
                   dim[d[4]], vw[d[5]], vw[d[6]], d[7]);
-        if (tune_add_cand(l, v, lim)) return CLI_RUNTIME;
+        if (clmlp_tune_add_cand(l, v, lim)) return CLMLP_E_NOMEM;
     } while (next_combination(d, size, 8));
-    return CLI_OK;
+    return CLMLP_OK;
 }
 
 /* Shuffles candidates [from, n) with a fixed seed. */
-void tune_shuffle(cand_list *l, size_t from, clmlp_rng *rng)
+void clmlp_tune_shuffle(clmlp_tune_cand_list *l, size_t from, clmlp_rng *rng)
 {
     for (size_t i = l->n; i > from + 1; i--) {
         size_t j = from + (size_t)clmlp_rng_below(rng, i - from);
-        cand tmp = l->c[i - 1];
+        clmlp_tune_cand tmp = l->c[i - 1];
         l->c[i - 1] = l->c[j];
         l->c[j] = tmp;
     }
@@ -151,7 +153,7 @@ void tune_shuffle(cand_list *l, size_t from, clmlp_rng *rng)
 
 /* Whether two sets of kernel k differ in exactly one parameter (PADA and
  * PADB, or SA and SB, count as one: the spaces tie them). */
-int tune_neighbours(int k, const size_t *a, const size_t *b)
+int clmlp_tune_neighbours(int k, const size_t *a, const size_t *b)
 {
     size_t diff = 0, np = clmlp_tune_param_count(k);
     for (size_t i = 0; i < np; i++) {
