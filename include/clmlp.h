@@ -164,7 +164,8 @@ int clmlp_opencl_list_devices(FILE *f);
 /* ---- datasets ---------------------------------------------------------- */
 /* A dataset in host memory: n rows of n_features float32 inputs, and either
  * integer class labels (labels != NULL, n_classes > 0) or float targets
- * (targets != NULL, n_targets columns), or both. */
+ * (targets != NULL, n_targets columns), or both.  Classes may have names
+ * (a CSV file whose labels are words): class i is class_names[i]. */
 typedef struct {
     size_t n;
     size_t n_features;
@@ -173,6 +174,10 @@ typedef struct {
     size_t n_classes;
     float *targets;             /* n x n_targets, or NULL */
     size_t n_targets;
+    char **class_names;         /* n_classes names, or NULL when the classes
+                                   are only numbers.  Owned by the dataset
+                                   (clmlp_dataset_free frees them); set them
+                                   with clmlp_dataset_set_class_names */
 } clmlp_dataset_t;
 
 /* Allocates an empty dataset with room for n rows (x, and labels if
@@ -181,12 +186,60 @@ int clmlp_dataset_init(clmlp_dataset_t **out, size_t n, size_t n_features,
                        size_t n_classes, size_t n_targets);
 void clmlp_dataset_free(clmlp_dataset_t *ds);
 
-/* Reads a CSV file of numbers (an optional header line is detected and
- * skipped).  label_col is the 0-based column holding the label (negative:
- * counted from the end, -1 is the last).  Labels must be whole numbers >= 0;
- * n_classes becomes max label + 1 (or at least 2).  All other columns are
- * features.  Every malformed cell is reported with its line and column. */
+/* Copies n class names into ds (n == ds->n_classes; each 1 to
+ * CLMLP_CLASS_NAME_MAX bytes, no control characters, all different),
+ * replacing any it had; names NULL with n 0 removes them.  The caller keeps
+ * its strings. */
+int clmlp_dataset_set_class_names(clmlp_dataset_t *ds, const char *const *names, size_t n);
+#define CLMLP_CLASS_NAME_MAX 256
+
+/* Reads a CSV file (an optional header line is detected and skipped): the
+ * same as clmlp_dataset_read_csv_opts with clmlp_csv_opts_default() and
+ * this label_col. */
 int clmlp_dataset_read_csv(clmlp_dataset_t **out, const char *path, int label_col);
+
+/* How clmlp_dataset_read_csv_opts reads a file; start from
+ * clmlp_csv_opts_default(). */
+typedef struct {
+    int label_col;              /* the label's column, 0-based; negative
+                                   counts from the end (-1, the default:
+                                   the last) */
+    const char *label_name;     /* if not NULL: the label is the column whose
+                                   header cell is this name (exactly, else
+                                   ignoring case), and label_col is unused.
+                                   No such header: CLMLP_E_NOT_FOUND, the
+                                   message listing the headers */
+    char delimiter;             /* ',', '\t' or ';'; 0 (the default): the
+                                   one of those the first line holds most
+                                   of, outside quotes (ties: tab, then
+                                   semicolon, then comma) */
+    const char *const *class_names; /* if not NULL: the classes to map label
+                                   names through (a model's), class i being
+                                   class_names[i]; a name not among them is
+                                   CLMLP_E_FORMAT naming it and its line */
+    size_t n_class_names;
+} clmlp_csv_opts;
+
+/* The defaults: label in the last column, the delimiter detected, no
+ * class names given. */
+clmlp_csv_opts clmlp_csv_opts_default(void);
+
+/* Reads a CSV file into a new dataset (*out, owned by the caller).  Cells
+ * are separated by opts->delimiter; blanks around a cell are dropped; a cell
+ * may be quoted ("a, b" with "" for a quote) within its line.  The first
+ * line is a header when a cell outside the label column is not a number.
+ * All columns but the label's are float features.  Labels are either
+ * whole numbers >= 0, which are the classes (n_classes = largest + 1, at
+ * least 2; class_names NULL), or words, the class names: without
+ * opts->class_names the classes are the distinct names sorted by byte
+ * order (strcmp), so two files with the same names agree whatever their
+ * row order; with them, the names are those.  A label column that mixes
+ * numbers and words is an error naming the line.  Every malformed cell is
+ * reported as "path:line: column c (0-based): ...", columns counted from 0
+ * as label_col counts them, with a hint when the label seems to be in
+ * another column. */
+int clmlp_dataset_read_csv_opts(clmlp_dataset_t **out, const char *path,
+                                const clmlp_csv_opts *opts);
 
 /* Reads an idx image file and an idx label file (raw or gzip) as MNIST lays
  * them out; pixels are scaled to [0,1] (scale_pm1 == 0) or [-1,1]. */
@@ -194,7 +247,8 @@ int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path,
                            const char *labels_path, int scale_pm1);
 
 /* Splits off the last `fraction` of ds into a new validation set; ds keeps
- * the rest (fraction in (0,1)).  Both are owned by the caller. */
+ * the rest (fraction in (0,1)).  Both are owned by the caller; the
+ * validation set gets a copy of the class names. */
 int clmlp_dataset_split(clmlp_dataset_t *ds, double fraction, clmlp_dataset_t **val);
 
 /* XOR: 4 rows, 2 features, labels 0/1. */
@@ -268,7 +322,21 @@ clmlp_optimizer clmlp_model_optimizer(const clmlp_model_t *m);
 /* Epochs trained so far (kept in model files, so --resume continues). */
 size_t clmlp_model_epochs_done(const clmlp_model_t *m);
 
-/* Writes a Keras-like summary (layer, output shape, parameters, totals) to f. */
+/* The class names the model predicts (class i is names[i]; *n of them,
+ * at most n_outputs, or 2 for a single output), owned by the model; NULL
+ * (and *n 0) when it has none.  n may be NULL. */
+const char *const *clmlp_model_class_names(const clmlp_model_t *m, size_t *n);
+/* Copies n class names into the model (rules as for
+ * clmlp_dataset_set_class_names; n at most the classes its output tells
+ * apart: n_outputs, or 2 for one output), replacing any; NULL with n 0
+ * removes them.  Model files keep them, and clmlp_model_fit takes them
+ * from a training set with names when the model has none (it refuses a
+ * training or validation set whose names differ from the model's).
+ * Adding a layer forgets them. */
+int clmlp_model_set_class_names(clmlp_model_t *m, const char *const *names, size_t n);
+
+/* Writes a Keras-like summary (layer, output shape, parameters, totals, and
+ * the class names if any) to f. */
 void clmlp_model_summary(const clmlp_model_t *m, FILE *f);
 
 /* Copies Dense layer i's weights (n_in x units, row-major, so y = x W + b) and
@@ -481,7 +549,7 @@ int clmlp_model_read_text(clmlp_model_t **out, const char *path);
 int clmlp_model_write_text(const clmlp_model_t *m, const char *path);
 
 /* Writes the model (layers, loss, optimizer and its state, weights, the
- * shuffle generator, CRC32) atomically: temporary file, flush, fsync,
+ * shuffle generator, class names, CRC32) atomically: temporary file, flush, fsync,
  * rename.  Refuses (CLMLP_E_NUMERIC, naming path and the parameter) a
  * model whose weights or optimizer state hold NaN or Inf, leaving any
  * existing file at path as it was. */

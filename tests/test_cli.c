@@ -294,7 +294,7 @@ static void test_xor(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     char line[256];
     CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
-    CU_ASSERT_STRING_EQUAL(line, "index,class,p0\n");
+    CU_ASSERT_STRING_EQUAL(line, "index,class,p1\n");
     const int want[4] = {0, 1, 1, 0}; /* XOR of (0,0), (0,1), (1,0), (1,1) */
     for (int i = 0; i < 4; i++) {
         int index = -1, cls = -1;
@@ -356,7 +356,7 @@ static void test_save_and_reuse(void)
     TEST_EXPECT_RUN(2, "--dump-layer 2", "predict --model '%s' --data '%s/circle-test.csv' "
                "--backend ref --dump-layer 2", tmp("c.model"), g_data);
     test_write_temp_text("features.csv", "0.5,0.5\n0.0,0.0\n");
-    TEST_EXPECT_RUN(0, "index,class,p0", "predict --model '%s' --data '%s' --no-labels --backend ref",
+    TEST_EXPECT_RUN(0, "index,class,p1", "predict --model '%s' --data '%s' --no-labels --backend ref",
                tmp("c.model"), tmp("features.csv"));
     test_write_temp_text("three.csv", "1,2,3,0\n3,4,5,1\n");
     TEST_EXPECT_RUN(2, "takes 2 inputs", "eval --model '%s' --data '%s' --backend ref",

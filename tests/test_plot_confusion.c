@@ -92,6 +92,33 @@ static void test_normalized(void)
     expect_matrix(out, cm, 1);
 }
 
+/* A CSV whose rows are no images (3 features) and whose labels are names:
+ * confusion needs no --image-shape, and classes follow the names' byte
+ * order ("no" 0, "yes" 1).  The model says "yes" exactly when a > 0.5, so
+ * the matrix is no: [2 0], yes: [1 2] (the third "yes" row has a = 0). */
+static void test_names_without_images(void)
+{
+    const char *csv = test_write_temp_text("yesno.csv", "a,b,c,label\n0,1,1,no\n1,0,0,yes\n"
+                                                        "0,0,1,no\n1,1,1,yes\n0,1,0,yes\n");
+    const char *w = test_write_temp_text("yesno.txt", "input 3\ndense 2 softmax\n"
+                                                      "-10 10\n0 0\n0 0\nbias 5 -5\n");
+    const char *out = test_temp_path("yesno.png");
+    TEST_EXPECT_RUN(0, NULL, "plot confusion --data %s --weights %s -o %s", csv, w, out);
+    test_picture pic;
+    CU_ASSERT_EQUAL_FATAL(test_picture_load(out, &pic), 0);
+    plot_rect f = plot_confusion_frame(pic.w, pic.h, 0, 0);
+    const double want[2][2] = {{2, 0}, {1, 2}};
+    double cell = f.w / 2;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            double x = f.x + (j + 0.2) * cell, y = f.y + (i + 0.2) * cell;
+            double d = test_colour_distance(test_pixel(&pic, (int)x, (int)y),
+                                            plot_cmap_blues(want[i][j] / 2));
+            CU_ASSERT(d <= 3);
+        }
+    test_picture_free(&pic);
+}
+
 /* Errors: no model, an unknown option, a missing label file. */
 static void test_errors(void)
 {
@@ -114,6 +141,7 @@ int main(void)
     static const test_case cases[] = {
         {"confusion: cell colours follow the counts", test_counts},
         {"confusion: --normalize colours by row fractions", test_normalized},
+        {"confusion: class names, rows that are not images", test_names_without_images},
         {"confusion: errors and their exit statuses", test_errors},
         {NULL, NULL},
     };

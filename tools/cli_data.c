@@ -42,6 +42,21 @@ int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg)
     case OPT_LABEL_COL:
         a->label_col_set = 1;
         return cli_parse_long(cmd, "--label-col", arg, -(long)INT_MAX, INT_MAX, &a->label_col);
+    case OPT_CSV_LABEL:
+        if (!arg[0]) return cli_usage_error(cmd, "--label needs a column name");
+        a->label_name = arg;
+        return CLI_OK;
+    case OPT_CSV_DELIMITER:
+        if (strcmp(arg, ",") == 0 || strcmp(arg, "comma") == 0)
+            a->delimiter = ',';
+        else if (strcmp(arg, ";") == 0 || strcmp(arg, "semicolon") == 0)
+            a->delimiter = ';';
+        else if (strcmp(arg, "\t") == 0 || strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0)
+            a->delimiter = '\t';
+        else
+            return cli_usage_error(cmd, "--delimiter must be ',', ';', tab or '\\t', got '%s'",
+                                   arg);
+        return CLI_OK;
     case OPT_DATASET:
         if (!known_dataset(arg))
             return cli_usage_error(cmd, "--dataset must be mnist, fashion, circle or xor, "
@@ -66,14 +81,23 @@ static int check_combination(const char *cmd, const cli_data_args *a)
 {
     if (a->dataset && (a->train || a->test || a->data))
         return cli_usage_error(cmd, "give either --dataset or CSV files, not both");
-    if (a->dataset && a->label_col_set)
-        return cli_usage_error(cmd, "--label-col applies to CSV files, not --dataset");
+    if (a->dataset && (a->label_col_set || a->label_name || a->delimiter))
+        return cli_usage_error(cmd, "--%s applies to CSV files, not --dataset",
+                               a->label_col_set ? "label-col"
+                               : a->label_name  ? "label"
+                                                : "delimiter");
+    if (a->label_name && a->label_col_set)
+        return cli_usage_error(cmd, "give the label column by --label NAME or --label-col N, "
+                                    "not both");
     if (a->dataset && a->no_labels)
         return cli_usage_error(cmd, "--no-labels applies to a CSV file, not --dataset");
     if (a->scale_set && !(a->dataset && is_idx(a->dataset)))
         return cli_usage_error(cmd, "--scale applies to --dataset mnist or fashion");
-    if (a->no_labels && a->label_col_set)
-        return cli_usage_error(cmd, "--no-labels and --label-col contradict each other");
+    if (a->no_labels && (a->label_col_set || a->label_name))
+        return cli_usage_error(cmd, "--no-labels and --%s contradict each other",
+                               a->label_name ? "label" : "label-col");
+    if (a->no_labels && a->delimiter)
+        return cli_usage_error(cmd, "--delimiter: a --no-labels file is read with commas");
     return CLI_OK;
 }
 
@@ -126,11 +150,22 @@ int cli_data_load_named(const cli_data_args *a, int test, clmlp_dataset_t **out)
     return rc < 0 ? cli_runtime_error() : CLI_OK;
 }
 
-/* Reads a labelled CSV file.  CLI_OK or CLI_RUNTIME. */
-static int load_csv(const cli_data_args *a, const char *path, clmlp_dataset_t **out)
+/* Reads a labelled CSV file, mapping label names through names (n of
+ * them) when not NULL.  CLI_OK, CLI_USAGE (no column has the --label
+ * name: the message lists the headers) or CLI_RUNTIME. */
+static int load_csv(const char *cmd, const cli_data_args *a, const char *path,
+                    const char *const *names, size_t n, clmlp_dataset_t **out)
 {
-    if (clmlp_dataset_read_csv(out, path, (int)a->label_col) < 0) return cli_runtime_error();
-    return CLI_OK;
+    clmlp_csv_opts o = clmlp_csv_opts_default();
+    o.label_col = (int)a->label_col;
+    o.label_name = a->label_name;
+    o.delimiter = a->delimiter;
+    o.class_names = names;
+    o.n_class_names = names ? n : 0;
+    int rc = clmlp_dataset_read_csv_opts(out, path, &o);
+    if (rc == CLMLP_E_NOT_FOUND && a->label_name)
+        return cli_usage_error(cmd, "--label %s: %s", a->label_name, clmlp_last_error());
+    return rc < 0 ? cli_runtime_error() : CLI_OK;
 }
 
 int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t **train,
@@ -147,8 +182,11 @@ int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t
         rc = cli_data_load_named(a, 0, train);
         if (!rc) rc = cli_data_load_named(a, 1, test);
     } else {
-        rc = load_csv(a, a->train, train);
-        if (!rc && a->test) rc = load_csv(a, a->test, test);
+        /* The test set's label names mean what the training set's do. */
+        rc = load_csv(cmd, a, a->train, NULL, 0, train);
+        if (!rc && a->test)
+            rc = load_csv(cmd, a, a->test, (const char *const *)(*train)->class_names,
+                          (*train)->n_classes, test);
     }
     if (rc) {
         clmlp_dataset_free(*train);
@@ -169,10 +207,8 @@ int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t
     return CLI_OK;
 }
 
-int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_labels,
-                       clmlp_dataset_t **out)
+int cli_data_check_eval(const char *cmd, const cli_data_args *a, int allow_no_labels)
 {
-    *out = NULL;
     int rc = check_combination(cmd, a);
     if (rc) return rc;
     if (a->train || a->test)
@@ -181,10 +217,35 @@ int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_lab
         return cli_usage_error(cmd, "--no-labels: evaluating needs the labels");
     if (!a->dataset && !a->data)
         return cli_usage_error(cmd, "no data: give --data FILE or --dataset NAME");
+    return CLI_OK;
+}
+
+int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_labels,
+                       clmlp_dataset_t **out)
+{
+    *out = NULL;
+    int rc = cli_data_check_eval(cmd, a, allow_no_labels);
+    if (rc) return rc;
     if (a->dataset) return cli_data_load_named(a, 1, out);
     if (a->no_labels)
         return cli_read_features_csv(out, a->data) < 0 ? cli_runtime_error() : CLI_OK;
-    return load_csv(a, a->data, out);
+    return load_csv(cmd, a, a->data, a->class_names, a->n_class_names, out);
+}
+
+int cli_data_load_for_model(const char *cmd, const cli_data_args *a, int allow_no_labels,
+                            const clmlp_model_t *m, clmlp_dataset_t **out)
+{
+    cli_data_args d = *a;
+    d.class_names = clmlp_model_class_names(m, &d.n_class_names);
+    return cli_data_load_eval(cmd, &d, allow_no_labels, out);
+}
+
+const char *cli_class_name(const char *const *names, size_t n, size_t c, char *buf,
+                           size_t cap)
+{
+    if (names && c < n) snprintf(buf, cap, "%s", names[c]);
+    else snprintf(buf, cap, "%zu", c);
+    return buf;
 }
 
 const char *cli_data_name(const cli_data_args *a, int which, char *buf, size_t cap)
@@ -222,15 +283,19 @@ static int check_labels_fit(const char *cmd, const char *model_what, clmlp_loss 
         return cli_usage_error(cmd, "loss %s needs at least 2 output units (one per class), "
                                     "but %s has 1; use 1:sigmoid with binary_crossentropy",
                                clmlp_loss_name(loss), model_what);
+    char name[300] = "";
+    if (ds->class_names && top >= 0 && (size_t)top < ds->n_classes)
+        snprintf(name, sizeof name, " (class \"%s\" of %zu: %s names %zu classes)",
+                 ds->class_names[top], ds->n_classes, what, ds->n_classes);
     if (n_out == 1 && top > 1)
         return cli_usage_error(cmd, "%s has a single output unit, which fits labels 0 and 1, "
-                                    "but %s has label %d (row %zu); give the output layer "
+                                    "but %s has label %d%s (row %zu); give the output layer "
                                     "one unit per class",
-                               model_what, what, (int)top, row + 1);
+                               model_what, what, (int)top, name, row + 1);
     if (n_out > 1 && top >= 0 && (size_t)top >= n_out)
-        return cli_usage_error(cmd, "label %d in %s (row %zu) is out of range for the %zu "
+        return cli_usage_error(cmd, "label %d%s in %s (row %zu) is out of range for the %zu "
                                     "output units of %s (labels must be < %zu)",
-                               (int)top, what, row + 1, n_out, model_what, n_out);
+                               (int)top, name, what, row + 1, n_out, model_what, n_out);
     return CLI_OK;
 }
 

@@ -1,6 +1,7 @@
 /* The data options of the clmlp subcommands: CSV files (--train, --test,
- * --data, --label-col, --no-labels) or a named data set (--dataset,
- * --data-dir, --scale), loading them, and checking that a model fits them. */
+ * --data, --label-col, --label, --delimiter, --no-labels) or a named data
+ * set (--dataset, --data-dir, --scale), loading them, and checking that a
+ * model fits them. */
 #ifndef CLMLP_CLI_DATA_H
 #define CLMLP_CLI_DATA_H
 
@@ -15,6 +16,12 @@ typedef struct {
     const char *data;           /* CSV set to evaluate or predict (eval, predict) */
     long label_col;             /* default -1: the last column */
     int label_col_set;
+    const char *label_name;     /* --label NAME: the column headed NAME */
+    char delimiter;             /* --delimiter; 0: detected */
+    const char *const *class_names; /* the model's, to map label names
+                                   through (set by the caller, not an
+                                   option); NULL: the file's own */
+    size_t n_class_names;
     int no_labels;              /* predict: the CSV holds only features */
     const char *dataset;        /* NULL, or mnist, fashion, circle or xor */
     const char *data_dir;       /* default "data" */
@@ -35,9 +42,25 @@ typedef struct {
     "                        xor is built in (the same 4 rows train and test)\n"  \
     "  --data-dir DIR        where the data sets live (default: data)\n"          \
     "  --scale 01|pm1        mnist/fashion pixels in [0,1] or [-1,1] (default: 01)\n"
+/* Option values for --label and --delimiter, above cli_common.h's shared
+ * ones and below every subcommand's own (OPT_LOCAL and up). */
+enum { OPT_CSV_LABEL = OPT_LOCAL - 16, OPT_CSV_DELIMITER };
+
+/* getopt_long entries for --label-col, --label and --delimiter. */
+#define CLI_CSV_LONGOPTS                                                          \
+    {"label-col", required_argument, NULL, OPT_LABEL_COL},                        \
+        {"label", required_argument, NULL, OPT_CSV_LABEL},                        \
+        {"delimiter", required_argument, NULL, OPT_CSV_DELIMITER}
 #define CLI_LABEL_COL_HELP                                                        \
     "  --label-col N         the CSV column holding the class label, 0-based;\n"  \
     "                        negative counts from the end (default: -1, the last)\n"
+/* CLI_LABEL_COL_HELP and the help for --label and --delimiter. */
+#define CLI_CSV_HELP                                                              \
+    CLI_LABEL_COL_HELP                                                            \
+    "  --label NAME          the label is the CSV column headed NAME (instead of\n" \
+    "                        --label-col)\n"                                      \
+    "  --delimiter D         ',', ';' or tab ('\\t' or tab) between CSV cells\n"  \
+    "                        (default: found on the first line)\n"
 
 /* Sets the defaults: label column -1, data directory "data". */
 void cli_data_defaults(cli_data_args *a);
@@ -52,9 +75,24 @@ int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t
                         clmlp_dataset_t **test);
 
 /* For eval and predict: loads --data, or the named data set's test set.
- * allow_no_labels permits --no-labels (a CSV of features only). */
+ * allow_no_labels permits --no-labels (a CSV of features only).  Label
+ * names map through a->class_names when set (the model's). */
 int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_labels,
                        clmlp_dataset_t **out);
+
+/* The usage checks of cli_data_load_eval alone, for callers that load the
+ * model before the data: CLI_OK or CLI_USAGE after the message. */
+int cli_data_check_eval(const char *cmd, const cli_data_args *a, int allow_no_labels);
+
+/* cli_data_load_eval with label names mapped through model m's class names
+ * (so class i means what it meant in training). */
+int cli_data_load_for_model(const char *cmd, const cli_data_args *a, int allow_no_labels,
+                            const clmlp_model_t *m, clmlp_dataset_t **out);
+
+/* Class c's name for output: the name in names (n of them) if there is
+ * one, else the number; into buf, returned. */
+const char *cli_class_name(const char *const *names, size_t n, size_t c, char *buf,
+                           size_t cap);
 
 /* Loads one half of the named data set a->dataset: test == 0 the training
  * set, else the test set; when files are missing, says how to get them.

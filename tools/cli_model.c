@@ -65,6 +65,15 @@ int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels
     memset(r, 0, sizeof *r);
     int rc = cli_data_load_eval(cmd, &a->data, allow_no_labels, &r->ds);
     if (!rc) rc = cli_model_load(&a->backend, 0, a->model, &r->be, &r->m);
+    /* Class names: read the data again with its names mapped through the
+     * model's, so class i means what it meant in training (an unknown name
+     * is an error naming it and its line).  The data is read first so that
+     * its errors come before the model's. */
+    if (!rc && r->ds->class_names && clmlp_model_class_names(r->m, NULL)) {
+        clmlp_dataset_free(r->ds);
+        r->ds = NULL;
+        rc = cli_data_load_for_model(cmd, &a->data, allow_no_labels, r->m, &r->ds);
+    }
     if (!rc) {
         char name[4200];
         rc = cli_model_check_data(cmd, r->m, a->model, r->ds,

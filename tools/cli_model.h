@@ -53,8 +53,9 @@ typedef struct {
 } cli_model_run;
 
 /* Loads the data (cli_data_load_eval with allow_no_labels), opens the
- * backend, loads the model and checks that it takes the data (and, with
- * check_labels, its labels).  CLI_OK, CLI_USAGE or CLI_RUNTIME after the
+ * backend, loads the model, maps the data's class names through the
+ * model's when both have names, and checks that the model takes the data
+ * (and, with check_labels, its labels).  CLI_OK, CLI_USAGE or CLI_RUNTIME after the
  * message; r is to be closed either way. */
 int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels,
                    int check_labels, cli_model_run *r);

@@ -16,7 +16,7 @@ enum { OPT_BATCH_SIZE = OPT_LOCAL, OPT_MISCLASSIFIED };
 static const struct option long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
     {"data", required_argument, NULL, OPT_DATA},
-    {"label-col", required_argument, NULL, OPT_LABEL_COL},
+    CLI_CSV_LONGOPTS,
     CLI_DATASET_LONGOPTS,
     {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
     {"misclassified", required_argument, NULL, OPT_MISCLASSIFIED},
@@ -33,7 +33,7 @@ static void usage(void)
            "(rows: true class, columns: predicted) and the first misclassified rows.\n\n"
            "  --model FILE          the model (written by train --save or --checkpoint)\n"
            "  --data FILE           labelled CSV to score\n"
-           CLI_LABEL_COL_HELP CLI_DATASET_HELP
+           CLI_CSV_HELP CLI_DATASET_HELP
            "                        (eval scores the data set's test set)\n"
            "  --batch-size N        rows per evaluation batch >= 1 (default: 256)\n"
            "  --misclassified N     list the first N misclassified rows, 0 for none\n"
@@ -81,26 +81,40 @@ static int digits(size_t v)
     return d;
 }
 
-/* Prints the confusion matrix and the misclassified rows. */
-static void print_tally(const cli_tally *t, size_t n)
+/* Prints the confusion matrix and the misclassified rows, classes by the
+ * model's names (n_names of them, NULL: numbers). */
+static void print_tally(const cli_tally *t, size_t n, const char *const *names, size_t n_names)
 {
     size_t top = t->k - 1;
     for (size_t i = 0; i < t->k * t->k; i++)
         if (t->confusion[i] > top) top = t->confusion[i];
-    int w = digits(top) + 2;
-    printf("confusion matrix (rows: true class, columns: predicted class)\n%*s", w, "");
-    for (size_t j = 0; j < t->k; j++) printf("%*zu", w, j);
+    int w = digits(top), lw = 0;
+    char buf[CLMLP_CLASS_NAME_MAX + 32];
+    for (size_t j = 0; j < t->k; j++) {
+        int len = (int)strlen(cli_class_name(names, n_names, j, buf, sizeof buf));
+        if (len > w) w = len;
+        if (len > lw) lw = len;
+    }
+    w += 2;
+    printf("confusion matrix (rows: true class, columns: predicted class)\n%*s", lw + 2, "");
+    for (size_t j = 0; j < t->k; j++) printf("%*s", w, cli_class_name(names, n_names, j, buf, sizeof buf));
     printf("\n");
     for (size_t i = 0; i < t->k; i++) {
-        printf("%*zu", w, i);
+        printf("%*s", lw + 2, cli_class_name(names, n_names, i, buf, sizeof buf));
         for (size_t j = 0; j < t->k; j++) printf("%*zu", w, t->confusion[i * t->k + j]);
         printf("\n");
     }
     printf("misclassified: %zu of %zu\n", t->wrong, n);
     if (t->n_mis == 0) return;
-    printf("first %zu misclassified:\n%10s %6s %10s\n", t->n_mis, "index", "true", "predicted");
-    for (size_t i = 0; i < t->n_mis; i++)
-        printf("%10zu %6zu %10zu\n", t->mis[3 * i], t->mis[3 * i + 1], t->mis[3 * i + 2]);
+    int cw = lw > 10 ? lw : 10;
+    printf("first %zu misclassified:\n%10s %*s %*s\n", t->n_mis, "index", cw, "true", cw,
+           "predicted");
+    for (size_t i = 0; i < t->n_mis; i++) {
+        char b2[sizeof buf];
+        printf("%10zu %*s %*s\n", t->mis[3 * i], cw,
+               cli_class_name(names, n_names, t->mis[3 * i + 1], buf, sizeof buf), cw,
+               cli_class_name(names, n_names, t->mis[3 * i + 2], b2, sizeof b2));
+    }
 }
 
 /* Scores ds with m and prints everything. */
@@ -117,7 +131,9 @@ static int evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, const eval_args
     t.confusion = calloc(t.k * t.k, sizeof *t.confusion);
     t.mis = calloc(3 * t.want + 1, sizeof *t.mis);
     int rc = !t.confusion || !t.mis ? cli_out_of_memory() : cli_tally_predictions(m, ds, &t);
-    if (rc == CLI_OK) print_tally(&t, ds->n);
+    size_t n_names = 0;
+    const char *const *names = clmlp_model_class_names(m, &n_names);
+    if (rc == CLI_OK) print_tally(&t, ds->n, names, n_names);
     free(t.confusion);
     free(t.mis);
     return rc;

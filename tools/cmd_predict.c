@@ -19,7 +19,7 @@ enum { OPT_OUTPUT = OPT_LOCAL, OPT_DUMP_LAYER };
 static const struct option long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
     {"data", required_argument, NULL, OPT_DATA},
-    {"label-col", required_argument, NULL, OPT_LABEL_COL},
+    CLI_CSV_LONGOPTS,
     {"no-labels", no_argument, NULL, OPT_NO_LABELS},
     CLI_DATASET_LONGOPTS,
     {"output", required_argument, NULL, 'o'},
@@ -34,11 +34,13 @@ static void usage(void)
 {
     printf("usage: clmlp predict --model FILE (--data FILE | --dataset NAME) [OPTIONS]\n"
            "Writes CSV: a header 'index,class,p0,p1,...', then per input row its index,\n"
-           "predicted class (argmax, or p0 > 0.5 for a single output) and the model's\n"
-           "outputs.  With --dump-layer N: 'index,a0,a1,...', layer N's activations.\n\n"
+           "predicted class (argmax, or p1 > 0.5 for a single output, which is class 1's\n"
+           "probability) and the model's outputs.  A model trained on class names writes\n"
+           "the class by name and heads its outputs p_NAME.  With --dump-layer N:\n"
+           "'index,a0,a1,...', layer N's activations.\n\n"
            "  --model FILE          the model (written by train --save or --checkpoint)\n"
            "  --data FILE           CSV of inputs; its label column is left out\n"
-           CLI_LABEL_COL_HELP
+           CLI_CSV_HELP
            "  --no-labels           the CSV holds only inputs (no label column)\n"
            CLI_DATASET_HELP
            "                        (predict uses the data set's test set)\n"
@@ -77,11 +79,41 @@ static int parse_args(int argc, char **argv, predict_args *a)
     return rc ? rc : cli_model_args_check(CMD, &a->in, argc, argv);
 }
 
-/* Writes the CSV header: index,class,p0.. or index,a0.. */
-static void write_header(FILE *f, size_t width, int dump)
+/* Writes text as one CSV cell, quoted when it holds a comma, a quote or
+ * blanks at its ends. */
+static void put_cell(FILE *f, const char *text)
+{
+    size_t len = strlen(text);
+    if (!strpbrk(text, ",\"") && len && text[0] != ' ' && text[len - 1] != ' ') {
+        fputs(text, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"') fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* Writes the CSV header: index,class,p0.. (p_NAME for a class with a name;
+ * a single output is class 1's probability: p1 or p_NAME1), or
+ * index,a0.. */
+static void write_header(FILE *f, size_t width, int dump, const char *const *names,
+                         size_t n_names)
 {
     fputs(dump ? "index" : "index,class", f);
-    for (size_t j = 0; j < width; j++) fprintf(f, ",%c%zu", dump ? 'a' : 'p', j);
+    for (size_t j = 0; j < width; j++) {
+        size_t c = !dump && width == 1 ? 1 : j;
+        fputc(',', f);
+        if (dump || !names || c >= n_names) {
+            fprintf(f, "%c%zu", dump ? 'a' : 'p', c);
+            continue;
+        }
+        char h[CLMLP_CLASS_NAME_MAX + 3];
+        snprintf(h, sizeof h, "p_%s", names[c]);
+        put_cell(f, h);
+    }
     fputc('\n', f);
 }
 
@@ -91,7 +123,9 @@ static int write_rows(FILE *f, clmlp_model_t *m, const clmlp_dataset_t *ds,
 {
     float *out = malloc(CLI_PREDICT_CHUNK * width * sizeof(float));
     if (!out) return cli_out_of_memory();
-    write_header(f, width, a->dump);
+    size_t n_names = 0;
+    const char *const *names = clmlp_model_class_names(m, &n_names);
+    write_header(f, width, a->dump, names, n_names);
     for (size_t start = 0; start < ds->n; start += CLI_PREDICT_CHUNK) {
         size_t rows = cli_chunk_rows(ds->n, start);
         const float *x = ds->x + start * ds->n_features;
@@ -104,7 +138,12 @@ static int write_rows(FILE *f, clmlp_model_t *m, const clmlp_dataset_t *ds,
         for (size_t i = 0; i < rows; i++) {
             const float *row = out + i * width;
             fprintf(f, "%zu", start + i);
-            if (!a->dump) fprintf(f, ",%zu", cli_predicted_class(row, width));
+            if (!a->dump) {
+                char buf[CLMLP_CLASS_NAME_MAX + 32];
+                fputc(',', f);
+                put_cell(f, cli_class_name(names, n_names, cli_predicted_class(row, width), buf,
+                                           sizeof buf));
+            }
             for (size_t j = 0; j < width; j++) fprintf(f, ",%.7g", row[j]);
             fputc('\n', f);
         }

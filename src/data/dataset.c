@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clmlp.h"
+#include "data/class_names.h"
 #include "util/error.h"
 
 /* a * b into *out; returns 0 when the product does not fit a size_t. */
@@ -72,7 +73,24 @@ void clmlp_dataset_free(clmlp_dataset_t *ds)
     free(ds->x);
     free(ds->labels);
     free(ds->targets);
+    clmlp_class_names_free(ds->class_names, ds->n_classes);
     free(ds);
+}
+
+/* Public (clmlp.h): copies n names into ds, replacing its own. */
+int clmlp_dataset_set_class_names(clmlp_dataset_t *ds, const char *const *names, size_t n)
+{
+    if (!ds) return clmlp_set_error(CLMLP_E_INVALID, "dataset_set_class_names: no dataset");
+    if (n != 0 && n != ds->n_classes)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "dataset_set_class_names: %zu names for %zu classes", n,
+                               ds->n_classes);
+    CLMLP_TRY(clmlp_class_names_check(names, n, "dataset_set_class_names"));
+    char **copy = NULL;
+    CLMLP_TRY(clmlp_class_names_copy(&copy, names, n));
+    clmlp_class_names_free(ds->class_names, ds->n_classes);
+    ds->class_names = copy;
+    return CLMLP_OK;
 }
 
 /* Shrinks *p to bytes; a failed shrink keeps the larger block, which is
@@ -110,6 +128,14 @@ int clmlp_dataset_split(clmlp_dataset_t *ds, double fraction, clmlp_dataset_t **
                                  ds->targets ? ds->n_targets : 0));
     v->n_classes = ds->n_classes;
     v->n_targets = ds->n_targets;
+    if (ds->class_names) {
+        int rc = clmlp_class_names_copy(&v->class_names, (const char *const *)ds->class_names,
+                                        ds->n_classes);
+        if (rc != CLMLP_OK) {
+            clmlp_dataset_free(v);
+            return rc;
+        }
+    }
     /* init checked n_val * width for overflow; n_keep * width is smaller. */
     memcpy(v->x, ds->x + n_keep * ds->n_features, n_val * ds->n_features * sizeof(float));
     shrink((void **)&ds->x, n_keep * ds->n_features * sizeof(float));

@@ -15,7 +15,12 @@
  *   8  1 when the two are set, 0 when the next fit takes its own seed
  *   8  n_params                  n_params x 4  parameters (IEEE float)
  *   4  n_state (0..2)            n_state x n_params x 4  optimizer state
+ *   (version 3 only) 4  n_names, then n_names x { 4 length, the class
+ *      name's bytes (1 to 256, UTF-8 as read, no control characters) }
  *   4  CRC32 of all bytes before it
+ *
+ * Version 3 is version 2 with the class names; a model without names is
+ * written as version 2, so older readers still take it.
  *
  * Version 1 (still read) had Dense layers only, each as { 8 units,
  * 4 activation, 4 use_bias } (Dense's configuration bytes today), and no
@@ -29,12 +34,13 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "data/class_names.h"
 #include "nn/model.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
 #define MODEL_MAGIC "CLMLPMF1"
-#define MODEL_VERSION 2u
+#define MODEL_VERSION 3u
 #define MAX_KIND_NAME 63u
 #define MAX_CONFIG ((uint32_t)CLMLP_LAYER_MAX_CONFIG)
 #define MAX_LAYERS ((uint32_t)CLMLP_MODEL_MAX_LAYERS)
@@ -166,7 +172,7 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
         }
     wbuf w = {0};
     w_bytes(&w, MODEL_MAGIC, 8);
-    w_u32(&w, MODEL_VERSION);
+    w_u32(&w, m->class_names ? MODEL_VERSION : 2u);
     w_u32(&w, 0);
     w_u64(&w, m->n_inputs);
     w_u32(&w, (uint32_t)m->n_layers);
@@ -202,6 +208,13 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_u32(&w, (uint32_t)n_state);
     w_f32s(&w, vals + n, n * n_state);
     free(vals);
+    if (m->class_names) {
+        w_u32(&w, (uint32_t)m->n_class_names);
+        for (size_t i = 0; i < m->n_class_names; i++) {
+            w_u32(&w, (uint32_t)strlen(m->class_names[i]));
+            w_bytes(&w, m->class_names[i], strlen(m->class_names[i]));
+        }
+    }
     if (!w.oom) w_u32(&w, (uint32_t)crc32(0L, w.p, (uInt)w.len));
     if (w.oom) {
         free(w.p);
@@ -315,6 +328,45 @@ static int read_layer_v2(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m
     return CLMLP_OK;
 }
 
+/* Reads version 3's class names into m (its layers read). */
+static int read_class_names(rbuf *r, const char *path, clmlp_model_t *m)
+{
+    uint32_t n = r_u32(r);
+    if (r->short_read || n == 0 || n > clmlp_model_n_classes(m))
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: the class name count is malformed (%u for a model that "
+                               "tells %zu classes apart)",
+                               path, n, clmlp_model_n_classes(m));
+    char **names = calloc(n, sizeof *names);
+    if (!names) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
+    int rc = CLMLP_OK;
+    for (uint32_t i = 0; rc == CLMLP_OK && i < n; i++) {
+        uint32_t len = r_u32(r);
+        const char *why = NULL;
+        if (r->short_read || len > CLMLP_CLASS_NAME_MAX || !r_need(r, len) ||
+            (why = clmlp_class_name_problem((const char *)r->p + r->pos, len)) != NULL) {
+            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: class name %u is malformed%s%s", path, i,
+                                 why ? ": it " : "", why ? why : "");
+            break;
+        }
+        names[i] = malloc((size_t)len + 1);
+        if (!names[i]) {
+            rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
+            break;
+        }
+        memcpy(names[i], r->p + r->pos, len);
+        names[i][len] = '\0';
+        r->pos += len;
+    }
+    if (rc == CLMLP_OK && clmlp_model_set_class_names(m, (const char *const *)names, n) < 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", clmlp_last_error());
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: %s", path, why);
+    }
+    clmlp_class_names_free(names, n);
+    return rc;
+}
+
 /* Parses a verified file image into a compiled model on be. */
 static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_model_t **out)
 {
@@ -386,6 +438,7 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
         else
             r_f32s(r, vals + m->n_params, m->n_params * n_state);
     }
+    if (rc == CLMLP_OK && version >= 3) rc = read_class_names(r, path, m);
     if (rc == CLMLP_OK && (r->short_read || r->pos != r->len))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the file's length does not match its header",
                              path);

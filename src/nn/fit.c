@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/class_names.h"
 #include "nn/model.h"
 #include "nn/schedule.h"
 #include "util/error.h"
@@ -302,6 +303,41 @@ static int controls_after_epoch(fit_controls *c, clmlp_model_t *m, const clmlp_f
     return CLMLP_OK;
 }
 
+/* Refuses a set whose class names are not the model's (which has some). */
+static int names_agree(const clmlp_model_t *m, const clmlp_dataset_t *ds, const char *what)
+{
+    const char *const *dn = (const char *const *)ds->class_names;
+    size_t n_ds = dn ? ds->n_classes : 0;
+    if (!dn || clmlp_class_names_equal((const char *const *)m->class_names, m->n_class_names,
+                                       dn, n_ds))
+        return CLMLP_OK;
+    char a[400], b[400];
+    if (!m->class_names)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "fit: the %s's classes are names (%s) but the model's are "
+                               "numbers", what, clmlp_class_names_list(dn, n_ds, a, sizeof a));
+    return clmlp_set_error(CLMLP_E_INVALID, "fit: the %s's classes (%s) are not the model's (%s)",
+                           what, clmlp_class_names_list(dn, n_ds, a, sizeof a),
+                           clmlp_class_names_list((const char *const *)m->class_names,
+                                                  m->n_class_names, b, sizeof b));
+}
+
+/* The model takes the training set's class names when it has none; the
+ * training and validation sets must then name the same classes. */
+static int fit_class_names(clmlp_model_t *m, const clmlp_dataset_t *train,
+                           const clmlp_dataset_t *val)
+{
+    if (train->class_names && !m->class_names &&
+        clmlp_model_set_class_names(m, (const char *const *)train->class_names,
+                                    train->n_classes) != CLMLP_OK) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", clmlp_last_error());
+        return clmlp_set_error(CLMLP_E_INVALID, "fit: the training set's classes: %s", why);
+    }
+    CLMLP_TRY(names_agree(m, train, "training set"));
+    return val ? names_agree(m, val, "validation set") : CLMLP_OK;
+}
+
 int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_fit_opts *opts,
                     clmlp_history_t **hist)
 {
@@ -311,6 +347,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     CLMLP_TRY(clmlp_model_check_trainable(m));
     clmlp_fit_opts o = {0};
     if (opts) o = *opts;
+    CLMLP_TRY(fit_class_names(m, train, o.validation));
     size_t epochs = o.epochs ? o.epochs : 1;
     size_t batch = o.batch_size && o.batch_size < train->n ? o.batch_size : train->n;
     fit_controls ctl;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/class_names.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -69,7 +70,40 @@ void clmlp_model_free(clmlp_model_t *m)
     for (size_t i = 0; i < m->n_layers; i++) free(m->layers[i].config);
     free(m->layers);
     free(m->host_params);
+    clmlp_class_names_free(m->class_names, m->n_class_names);
     free(m);
+}
+
+size_t clmlp_model_n_classes(const clmlp_model_t *m)
+{
+    size_t out = clmlp_model_n_outputs(m);
+    return out == 1 ? 2 : out;
+}
+
+const char *const *clmlp_model_class_names(const clmlp_model_t *m, size_t *n)
+{
+    if (n) *n = m && m->class_names ? m->n_class_names : 0;
+    return m ? (const char *const *)m->class_names : NULL;
+}
+
+int clmlp_model_set_class_names(clmlp_model_t *m, const char *const *names, size_t n)
+{
+    if (!m) return clmlp_set_error(CLMLP_E_INVALID, "set_class_names: no model");
+    if (n > clmlp_model_n_classes(m))
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "%zu class names for a model whose %zu output%s tell%s %zu "
+                               "classes apart",
+                               n, clmlp_model_n_outputs(m),
+                               clmlp_model_n_outputs(m) == 1 ? "" : "s",
+                               clmlp_model_n_outputs(m) == 1 ? "s" : "",
+                               clmlp_model_n_classes(m));
+    CLMLP_TRY(clmlp_class_names_check(names, n, "the model's class names"));
+    char **copy = NULL;
+    CLMLP_TRY(clmlp_class_names_copy(&copy, names, n));
+    clmlp_class_names_free(m->class_names, m->n_class_names);
+    m->class_names = copy;
+    m->n_class_names = n;
+    return CLMLP_OK;
 }
 
 /* Places every tensor in the packed buffer: the decayed ones first, in
@@ -143,6 +177,10 @@ int clmlp_model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_laye
     clmlp_model_layout(m);
     free(m->host_params); /* the layout changed: earlier weights no longer fit */
     m->host_params = NULL;
+    /* So do class names: the output they named is no longer the last. */
+    clmlp_class_names_free(m->class_names, m->n_class_names);
+    m->class_names = NULL;
+    m->n_class_names = 0;
     return CLMLP_OK;
 }
 
@@ -377,23 +415,50 @@ char *clmlp_model_param_name(const clmlp_model_t *m, size_t index, char *buf, si
 void clmlp_model_summary(const clmlp_model_t *m, FILE *f)
 {
     if (!m || !f) return;
-    const char *rule = "_________________________________________________________________";
-    fprintf(f, "Model: \"sequential\"\n%s\n", rule);
-    fprintf(f, " %-28s %-24s %10s\n", "Layer (type)", "Output Shape", "Param #");
-    fprintf(f, "=================================================================\n");
-    fprintf(f, " %-28s %-24s %10s\n", "input (InputLayer)", "", "0");
+    /* The name column is as wide as its widest entry (a Dense layer
+     * without bias names itself at length), so the columns line up. */
+    char (*names)[128] = calloc(m->n_layers + 1, sizeof *names);
+    if (!names) return;
+    int w = (int)strlen("Layer (type)");
+    snprintf(names[0], sizeof names[0], "input (InputLayer)");
     for (size_t i = 0; i < m->n_layers; i++) {
         const clmlp_layer *l = &m->layers[i];
-        char desc[64], name[128], shape[32];
+        char desc[64];
         l->vt->describe(l, desc, sizeof desc);
-        snprintf(name, sizeof name, "%s_%zu (%s)", clmlp_model_layer_kind_name(l), i + 1, desc);
-        snprintf(shape, sizeof shape, "(None, %zu)", l->out);
-        fprintf(f, " %-28s %-24s %10zu\n", name, shape, layer_params(l));
-        if (i == 0) fprintf(f, "   (input (None, %zu))\n", l->in);
+        snprintf(names[i + 1], sizeof names[i + 1], "%s_%zu (%s)",
+                 clmlp_model_layer_kind_name(l), i + 1, desc);
     }
-    fprintf(f, "=================================================================\n");
+    for (size_t i = 0; i <= m->n_layers; i++)
+        if ((int)strlen(names[i]) > w) w = (int)strlen(names[i]);
+    int width = 1 + w + 1 + 16 + 1 + 10;
+    if (width < 65) width = 65, w = 65 - 29;
+    char rule[200], rule2[200];
+    memset(rule, '_', (size_t)width);
+    rule[width] = '\0';
+    memset(rule2, '=', (size_t)width);
+    rule2[width] = '\0';
+    fprintf(f, "Model: \"sequential\"\n%s\n", rule);
+    fprintf(f, " %-*s %-16s %10s\n", w, "Layer (type)", "Output Shape", "Param #");
+    fprintf(f, "%s\n", rule2);
+    char shape[32];
+    snprintf(shape, sizeof shape, "(None, %zu)", m->n_inputs);
+    fprintf(f, " %-*s %-16s %10s\n", w, names[0], shape, "0");
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const clmlp_layer *l = &m->layers[i];
+        snprintf(shape, sizeof shape, "(None, %zu)", l->out);
+        fprintf(f, " %-*s %-16s %10zu\n", w, names[i + 1], shape, layer_params(l));
+    }
+    free(names);
+    fprintf(f, "%s\n", rule2);
     fprintf(f, "Total params: %zu (%.2f KB)\n", m->n_params, m->n_params * 4.0 / 1024.0);
-    fprintf(f, "Trainable params: %zu\nNon-trainable params: 0\n%s\n", m->n_params, rule);
+    fprintf(f, "Trainable params: %zu\nNon-trainable params: 0\n", m->n_params);
+    if (m->class_names) {
+        char list[1024];
+        fprintf(f, "Classes: %s\n",
+                clmlp_class_names_list((const char *const *)m->class_names, m->n_class_names,
+                                       list, sizeof list));
+    }
+    fprintf(f, "%s\n", rule);
 }
 
 int clmlp_model_loss_fused(const clmlp_model_t *m)

@@ -137,6 +137,8 @@ struct clmlp_model {
     int fwd_training;     /* the last forward pass was a training one */
 
     float *host_params; /* weights set before compiling (NULL: random) */
+    char **class_names; /* n_class_names names of the classes (NULL: none) */
+    size_t n_class_names;
 
     clmlp_loss loss;
     clmlp_optimizer opt;
@@ -162,6 +164,9 @@ struct clmlp_model {
     clmlp_buf *metrics;    /* CLMLP_METRIC_COUNT accumulators */
     size_t metric_rows;    /* rows accumulated into metrics so far */
 };
+
+/* How many classes the output tells apart: n_outputs, or 2 for one. */
+size_t clmlp_model_n_classes(const clmlp_model_t *m);
 
 /* Recomputes offsets and parameter counts after layers change. */
 void clmlp_model_layout(clmlp_model_t *m);

@@ -28,7 +28,7 @@ static const struct option long_options[] = {
     {"train", required_argument, NULL, OPT_TRAIN},
     {"test", required_argument, NULL, OPT_TEST},
     {"data", required_argument, NULL, OPT_DATA},
-    {"label-col", required_argument, NULL, OPT_LABEL_COL},
+    CLI_CSV_LONGOPTS,
     CLI_DATASET_LONGOPTS,
     {"grid", required_argument, NULL, OPT_GRID},
     {"help", no_argument, NULL, 'h'},
@@ -55,7 +55,7 @@ static void usage(void)
            "  --train CSV           the training points (2 features and a label a row)\n"
            "  --data CSV            the same as --train\n"
            "  --test CSV            test points drawn beside them (default: none)\n"
-           CLI_LABEL_COL_HELP
+           CLI_CSV_HELP
            "  --grid N              cells per side of the region image (default: %d)\n"
            "  -h, --help            this help\n",
            DEFAULT_GRID);
@@ -344,7 +344,8 @@ int plot_kind_boundary(int argc, char **argv)
             if (!rc && grid > MAX_GRID)
                 rc = cli_usage_error(CMD, "--grid must be at most %d, got '%s'", MAX_GRID, optarg);
             break;
-        case OPT_TRAIN: case OPT_TEST: case OPT_DATA: case OPT_LABEL_COL: case OPT_DATASET:
+        case OPT_TRAIN: case OPT_TEST: case OPT_DATA: case OPT_LABEL_COL: case OPT_CSV_LABEL:
+        case OPT_CSV_DELIMITER: case OPT_DATASET:
         case OPT_DATA_DIR: case OPT_SCALE:
             rc = cli_data_option(CMD, &data, c, optarg);
             break;

@@ -3,6 +3,7 @@
  * model over it in chunks. */
 #include "plot/plot_classify.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,8 @@ int plot_cls_option(const char *cmd, plot_cls_args *a, int opt, const char *arg)
             return cli_usage_error(cmd, "--dataset must be mnist or fashion (sets of images), "
                                         "got '%s'", arg);
         return cli_data_option(cmd, &a->data, opt, arg);
-    case OPT_DATA: case OPT_LABEL_COL: case OPT_DATA_DIR: case OPT_SCALE:
+    case OPT_DATA: case OPT_LABEL_COL: case OPT_CSV_LABEL: case OPT_CSV_DELIMITER:
+    case OPT_DATA_DIR: case OPT_SCALE:
         return cli_data_option(cmd, &a->data, opt, arg);
     case OPT_CLS_SET:
         if (strcmp(arg, "train") != 0 && strcmp(arg, "test") != 0)
@@ -126,8 +128,9 @@ static int read_set(const char *cmd, const plot_cls_args *a, plot_cls_set *s)
                                     "--labels FILE, or --data FILE.csv");
     if (!d->dataset && (a->train_set || d->scale_set))
         return cli_usage_error(cmd, "--set and --scale apply to --dataset mnist or fashion");
-    if (d->label_col_set && !d->data)
-        return cli_usage_error(cmd, "--label-col applies to --data FILE.csv");
+    if ((d->label_col_set || d->label_name || d->delimiter) && !d->data)
+        return cli_usage_error(cmd, "--label-col, --label and --delimiter apply to --data "
+                                    "FILE.csv");
     if (d->dataset) {
         const char *pretty = strcmp(d->dataset, "fashion") == 0 ? "Fashion-MNIST" : "MNIST";
         snprintf(s->what, sizeof s->what, "%s %s images", pretty,
@@ -166,6 +169,12 @@ static int find_shape(const char *cmd, const plot_cls_args *a, plot_cls_set *s)
         return CLI_OK;
     }
     size_t side = (size_t)llround(sqrt((double)n));
+    if ((side * side != n || side == 0) && a->images_optional) {
+        /* No images drawn (confusion): any row is fine. */
+        s->w = (int)(n < INT_MAX ? n : INT_MAX);
+        s->h = 1;
+        return CLI_OK;
+    }
     if (side * side != n || side == 0)
         return cli_usage_error(cmd, "%s has %zu features per row, which is not a square "
                                     "image; give its shape with --image-shape WxH",
@@ -210,8 +219,20 @@ int plot_cls_load(const char *cmd, const plot_cls_args *a, plot_cls_set *s)
     if (a->data.dataset && strcmp(a->data.dataset, "fashion") == 0) {
         s->names = FASHION_NAMES;
         s->n_names = sizeof FASHION_NAMES / sizeof FASHION_NAMES[0];
+    } else if (s->ds->class_names) {
+        s->names = (const char *const *)s->ds->class_names;
+        s->n_names = s->ds->n_classes;
     }
     return plot_cls_names(s, s->ds->n_classes);
+}
+
+/* Frees the names plot_cls_names made, if any. */
+static void free_own_names(plot_cls_set *s)
+{
+    if (!s->own_names) return;
+    for (size_t i = 0; i < s->n_names; i++) free(s->own_names[i]);
+    free(s->own_names);
+    s->own_names = NULL;
 }
 
 int plot_cls_names(plot_cls_set *s, size_t k)
@@ -233,10 +254,7 @@ int plot_cls_names(plot_cls_set *s, size_t k)
             return cli_out_of_memory();
         }
     }
-    if (s->own_names) {
-        for (size_t i = 0; i < s->n_names; i++) free(s->own_names[i]);
-        free(s->own_names);
-    }
+    free_own_names(s);
     s->own_names = names;
     s->names = (const char *const *)names;
     s->n_names = k;
@@ -246,10 +264,7 @@ int plot_cls_names(plot_cls_set *s, size_t k)
 void plot_cls_free(plot_cls_set *s)
 {
     clmlp_dataset_free(s->ds);
-    if (s->own_names) {
-        for (size_t i = 0; i < s->n_names; i++) free(s->own_names[i]);
-        free(s->own_names);
-    }
+    free_own_names(s);
     memset(s, 0, sizeof *s);
 }
 
@@ -264,11 +279,27 @@ size_t plot_cls_classes(const clmlp_model_t *m)
     return n == 1 ? 2 : n;
 }
 
-int plot_cls_model(const char *cmd, const plot_model_args *ma, const plot_cls_set *s,
-                   clmlp_backend_t **be, clmlp_model_t **m)
+int plot_cls_model(const char *cmd, const plot_model_args *ma, const plot_cls_args *a,
+                   plot_cls_set *s, clmlp_backend_t **be, clmlp_model_t **m)
 {
     int rc = plot_model_open(cmd, ma, be, m);
     if (rc) return rc;
+    size_t n_model = 0;
+    const char *const *model_names = clmlp_model_class_names(*m, &n_model);
+    if (model_names) {
+        /* A CSV of class names is read again through the model's names, so
+         * class i means what it meant in training; the picture then names
+         * classes as the model does. */
+        if (s->ds->class_names) {
+            clmlp_dataset_t *ds = NULL;
+            if ((rc = cli_data_load_for_model(cmd, &a->data, 0, *m, &ds))) return rc;
+            clmlp_dataset_free(s->ds);
+            s->ds = ds;
+        }
+        free_own_names(s);
+        s->names = model_names;
+        s->n_names = n_model;
+    }
     char what[600];
     snprintf(what, sizeof what, "the model in %s", ma->model ? ma->model : ma->weights);
     return cli_check_data(cmd, *m, what, cli_default_loss(*m), s->ds, s->where, 1);

@@ -28,7 +28,7 @@ enum {
 
 #define PLOT_CLS_LONGOPTS                                                         \
     {"data", required_argument, NULL, OPT_DATA},                                  \
-        {"label-col", required_argument, NULL, OPT_LABEL_COL}, CLI_DATASET_LONGOPTS, \
+        CLI_CSV_LONGOPTS, CLI_DATASET_LONGOPTS,                                    \
         {"set", required_argument, NULL, OPT_CLS_SET},                            \
         {"images", required_argument, NULL, OPT_CLS_IMAGES},                      \
         {"labels", required_argument, NULL, OPT_CLS_LABELS},                      \
@@ -43,16 +43,19 @@ enum {
     "                        (default: 01)\n"                                      \
     "  --images FILE --labels FILE  idx image and label files (raw or gzip)\n"    \
     "  --data FILE           a labelled CSV, one image a row\n"                   \
-    CLI_LABEL_COL_HELP                                                            \
+    CLI_CSV_HELP                                                                  \
     "  --image-shape WxH     the images' width and height (default: square, the\n" \
     "                        square root of the number of features)\n"
 
 /* The data options as given. */
 typedef struct {
-    cli_data_args data;         /* --dataset, --data-dir, --scale, --data, --label-col */
+    cli_data_args data;         /* --dataset, --data-dir, --scale, --data, --label-col,
+                                   --label, --delimiter */
     int train_set;              /* --set train */
     const char *images, *labels;
     int shape_w, shape_h;       /* --image-shape, 0 when not given */
+    int images_optional;        /* the kind draws no images (confusion):
+                                   rows need not make square images */
 } plot_cls_args;
 
 /* A loaded image set. */
@@ -102,9 +105,12 @@ int plot_cls_names(plot_cls_set *s, size_t k);
 void plot_cls_free(plot_cls_set *s);
 
 /* Opens the model and checks that it takes the set's images and labels
- * (exit 2 naming both when not).  *be, *m are the caller's to free. */
-int plot_cls_model(const char *cmd, const plot_model_args *ma, const plot_cls_set *s,
-                   clmlp_backend_t **be, clmlp_model_t **m);
+ * (exit 2 naming both when not).  A model with class names names the
+ * classes (borrowed: *m must outlive the drawing), and a CSV of class
+ * names (a's --data) is read again through them.  *be, *m are the
+ * caller's to free. */
+int plot_cls_model(const char *cmd, const plot_model_args *ma, const plot_cls_args *a,
+                   plot_cls_set *s, clmlp_backend_t **be, clmlp_model_t **m);
 
 /* Classes a model predicts among: its outputs, or 2 for a single one. */
 size_t plot_cls_classes(const clmlp_model_t *m);

@@ -109,6 +109,7 @@ static void draw(plot_canvas *c, const char *title, const plot_cls_set *s, const
 static int parse_args(int argc, char **argv, plot_cls_cmd *a)
 {
     plot_cls_cmd_defaults(a, 760, 700, 0);
+    a->data.images_optional = 1;
     int rc = plot_cls_parse(CMD, argc, argv, long_options, usage, 1, a);
     if (rc) return rc;
     return plot_out_check(CMD, &a->out);
@@ -126,7 +127,7 @@ int plot_kind_confusion(int argc, char **argv)
     size_t *cm = NULL, k = 0, right = 0;
     const char **blanks = NULL;
     rc = plot_cls_load(CMD, &a.data, &s);
-    if (!rc) rc = plot_cls_model(CMD, &a.model, &s, &be, &m);
+    if (!rc) rc = plot_cls_model(CMD, &a.model, &a.data, &s, &be, &m);
     if (!rc) {
         k = plot_cls_classes(m);
         rc = plot_cls_names(&s, k);

@@ -23,7 +23,7 @@ static const struct option long_options[] = {
     PLOT_MODEL_LONGOPTS,
     {"layer", required_argument, NULL, OPT_LAYER},
     {"data", required_argument, NULL, OPT_DATA},
-    {"label-col", required_argument, NULL, OPT_LABEL_COL},
+    CLI_CSV_LONGOPTS,
     CLI_DATASET_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -44,7 +44,7 @@ static void usage(void)
            "  --layer N             the layer, 0-based as in predict --dump-layer (the\n"
            "                        last layer is the output) (required)\n"
            "  --data CSV            the rows, with a class label each\n"
-           CLI_LABEL_COL_HELP
+           CLI_CSV_HELP
            CLI_DATASET_HELP
            "  -h, --help            this help\n");
 }
@@ -177,7 +177,8 @@ int plot_kind_features(int argc, char **argv)
             layer_set = 1;
             rc = cli_parse_count(CMD, "--layer", optarg, 0, &layer);
             break;
-        case OPT_DATA: case OPT_LABEL_COL: case OPT_DATASET: case OPT_DATA_DIR: case OPT_SCALE:
+        case OPT_DATA: case OPT_LABEL_COL: case OPT_CSV_LABEL:
+        case OPT_CSV_DELIMITER: case OPT_DATASET: case OPT_DATA_DIR: case OPT_SCALE:
             rc = cli_data_option(CMD, &data, c, optarg);
             break;
         default: rc = plot_model_out_option(CMD, &model, &out, c, optarg); break;

@@ -125,7 +125,7 @@ int plot_kind_images(int argc, char **argv)
     memset(&p, 0, sizeof p);
     int with_model = plot_model_given(&a.model);
     rc = plot_cls_load(CMD, &a.data, &s);
-    if (!rc && with_model) rc = plot_cls_model(CMD, &a.model, &s, &be, &m);
+    if (!rc && with_model) rc = plot_cls_model(CMD, &a.model, &a.data, &s, &be, &m);
     if (!rc && m) rc = plot_cls_names(&s, plot_cls_classes(m));
     if (!rc) rc = plot_cls_pick_rows(CMD, m, &s, a.start, a.count, a.misclassified, &p);
     if (!rc) {

@@ -170,7 +170,7 @@ int plot_kind_probs(int argc, char **argv)
     memset(&p, 0, sizeof p);
     const char **blanks = NULL;
     rc = plot_cls_load(CMD, &a.data, &s);
-    if (!rc) rc = plot_cls_model(CMD, &a.model, &s, &be, &m);
+    if (!rc) rc = plot_cls_model(CMD, &a.model, &a.data, &s, &be, &m);
     if (!rc) rc = check_distribution(m, &a.model);
     if (!rc) rc = plot_cls_names(&s, plot_cls_classes(m));
     if (!rc && !(blanks = calloc(plot_cls_classes(m), sizeof *blanks))) rc = cli_out_of_memory();
