@@ -1,6 +1,7 @@
 /* The weight text format (clmlp_model_read_text): files that must read,
  * with their layers and weights, and malformed files that must be refused
  * with CLMLP_E_FORMAT and a message naming the file and line. */
+#include <float.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -150,6 +151,9 @@ static void test_bad_numbers(void)
     read_bad("input 1\ndense 2 relu\n1 nan\nbias 0 0\n", 3, "'nan'");
     read_bad("input 1\ndense 2 relu\n1 1e999\nbias 0 0\n", 3, "'1e999'");
     read_bad("input 1\ndense 2 relu\n1 1e39\nbias 0 0\n", 3, "not a finite number");
+    /* From FLT_MAX + 2^103 (half its ulp) up, a float would be Inf. */
+    read_bad("input 1\ndense 2 relu\n1 3.4028236e38\nbias 0 0\n", 3, "'3.4028236e38'");
+    read_bad("input 1\ndense 2 relu\n1 -3.40282357e38\nbias 0 0\n", 3, "not a finite");
     read_bad("input 1\ndense 2 relu\n1 2\nbias 0\n", 4, "bias line of layer 1 has 1 number");
     read_bad("input 1\ndense 2 relu\n1 2\nbias\n", 4, "has 0 numbers, expected 2");
     read_bad("input 1\ndense 2 relu\n1 2\nbias 0 0 0\n", 4, "has 3 numbers");
@@ -177,6 +181,18 @@ static void test_bad_headers(void)
     read_bad("input 2\ndense 999999999 relu\n1 2\n", 3, "has 2 numbers, expected 999999999");
 }
 
+/* FLT_MAX as 9 digits print it (3.40282347e+38, a little above it) reads
+ * as FLT_MAX: what clmlp_model_write_text writes, this reads back. */
+static void test_float_max(void)
+{
+    clmlp_model_t *m = read_ok("input 1\ndense 2 linear nobias\n3.40282347e+38 -3.40282347e+38\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    float w[2];
+    CU_ASSERT_EQUAL(clmlp_model_get_weights(m, 0, w, NULL), CLMLP_OK);
+    CU_ASSERT(w[0] == FLT_MAX && w[1] == -FLT_MAX);
+    clmlp_model_free(m);
+}
+
 /* An unreadable file is an I/O error, not a format error. */
 static void test_missing_file(void)
 {
@@ -196,6 +212,7 @@ int main(void)
         {"missing input, layers, rows and bias lines", test_missing_parts},
         {"bad numbers and wrong counts", test_bad_numbers},
         {"bad input and dense lines", test_bad_headers},
+        {"FLT_MAX printed to 9 digits reads back", test_float_max},
         {"a missing file is CLMLP_E_IO", test_missing_file},
         {NULL, NULL},
     };

@@ -13,13 +13,20 @@
 
 #define CMD "forward"
 
-enum { OPT_WEIGHTS = OPT_LOCAL, OPT_INPUT, OPT_INPUT_FILE };
+enum { OPT_WEIGHTS = OPT_LOCAL, OPT_INPUT, OPT_INPUT_FILE, OPT_PRECISION };
+
+/* Digits after the decimal point: 6 by default; at most 17, past which a
+ * double has no more digits to show (a float32 needs 9 significant ones to
+ * be told apart from its neighbours). */
+#define FORWARD_DEFAULT_PRECISION 6
+#define FORWARD_MAX_PRECISION 17
 
 static const struct option long_options[] = {
     {"weights", required_argument, NULL, OPT_WEIGHTS},
     {"model", required_argument, NULL, OPT_MODEL},
     {"input", required_argument, NULL, OPT_INPUT},
     {"input-file", required_argument, NULL, OPT_INPUT_FILE},
+    {"precision", required_argument, NULL, OPT_PRECISION},
     CLI_BACKEND_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -37,6 +44,7 @@ static void usage(void)
            "  --input LIST          one input row, comma-separated: 1,-4,0,7\n"
            "  --input-file FILE     a CSV of input rows, inputs only (a header line\n"
            "                        is skipped)\n"
+           "  --precision N         digits after the decimal point, 0 to 17 (default: 6)\n"
            CLI_BACKEND_HELP
            "  -h, --help            this help\n");
 }
@@ -44,6 +52,7 @@ static void usage(void)
 typedef struct {
     cli_backend_args backend;
     const char *weights, *model, *input, *input_file;
+    int precision;
 } forward_args;
 
 /* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
@@ -51,7 +60,9 @@ static int parse_args(int argc, char **argv, forward_args *a)
 {
     memset(a, 0, sizeof *a);
     a->backend.kind = CLMLP_BACKEND_DEFAULT;
+    a->precision = FORWARD_DEFAULT_PRECISION;
     int c, rc = CLI_OK;
+    long precision = 0;
     while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "h", long_options)) != -1) {
         switch (c) {
         case 'h': usage(); return -1;
@@ -60,6 +71,11 @@ static int parse_args(int argc, char **argv, forward_args *a)
         case OPT_MODEL: a->model = optarg; break;
         case OPT_INPUT: a->input = optarg; break;
         case OPT_INPUT_FILE: a->input_file = optarg; break;
+        case OPT_PRECISION:
+            rc = cli_parse_long(CMD, "--precision", optarg, 0, FORWARD_MAX_PRECISION,
+                                &precision);
+            a->precision = (int)precision;
+            break;
         default: rc = cli_backend_option(CMD, &a->backend, c, optarg); break;
         }
     }
@@ -83,16 +99,16 @@ static int read_inputs(const forward_args *a, clmlp_dataset_t **ds)
     return cli_read_features_csv(ds, a->input_file) < 0 ? cli_runtime_error() : CLI_OK;
 }
 
-/* Prints n values on one line after a label. */
-static void print_values(const char *label, const float *v, size_t n)
+/* Prints n values on one line after a label, with `precision` decimals. */
+static void print_values(const char *label, const float *v, size_t n, int precision)
 {
     printf("%-24s", label);
-    for (size_t j = 0; j < n; j++) printf(" % .6f", v[j]);
+    for (size_t j = 0; j < n; j++) printf(" % .*f", precision, (double)v[j]);
     printf("\n");
 }
 
 /* Prints, row by row, the input, each layer's activations and the output. */
-static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds)
+static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds, int precision)
 {
     size_t n_layers = clmlp_model_n_layers(m), widest = 1;
     for (size_t l = 0; l < n_layers; l++) {
@@ -114,7 +130,7 @@ static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds)
                 rc = cli_runtime_error();
         for (size_t i = 0; rc == CLI_OK && i < rows; i++) {
             if (ds->n > 1) printf("%srow %zu\n", start + i ? "\n" : "", start + i);
-            print_values("input", x + i * ds->n_features, ds->n_features);
+            print_values("input", x + i * ds->n_features, ds->n_features, precision);
             size_t units = 0;
             for (size_t l = 0; l < n_layers; l++) {
                 clmlp_act act;
@@ -124,9 +140,10 @@ static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds)
                 const char *kind = clmlp_model_layer_kind(m, l);
                 snprintf(label, sizeof label, "layer %zu (%zu %s)", l, units,
                          strcmp(kind, "dense") == 0 ? clmlp_act_name(act) : kind);
-                print_values(label, acts + l * per_layer + i * units, units);
+                print_values(label, acts + l * per_layer + i * units, units, precision);
             }
-            print_values("output", acts + (n_layers - 1) * per_layer + i * units, units);
+            print_values("output", acts + (n_layers - 1) * per_layer + i * units, units,
+                         precision);
         }
     }
     free(acts);
@@ -148,7 +165,7 @@ int cmd_forward(int argc, char **argv)
     if (!rc)
         rc = cli_model_check_data(CMD, m, a.weights ? a.weights : a.model, ds,
                                   a.input ? "--input" : a.input_file, 0);
-    if (!rc) rc = print_rows(m, ds);
+    if (!rc) rc = print_rows(m, ds, a.precision);
     clmlp_model_free(m);
     clmlp_backend_free(be);
     clmlp_dataset_free(ds);

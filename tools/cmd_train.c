@@ -14,6 +14,7 @@
 #include "cli_signals.h"
 #include "commands.h"
 #include "util/atomic_file.h"
+#include "util/rng.h"
 #if CLMLP_HAVE_PLOT
 #include "plot/plot.h"
 #endif
@@ -21,6 +22,20 @@
 #define CMD "train"
 /* Rows per evaluation batch: no gradients are kept, so larger is fine. */
 #define EVAL_BATCH 256
+
+/* CSV data without --layers is trained as scikit-learn's MLPClassifier
+ * trains by default (one hidden layer of 100 relu units, Adam at 0.001,
+ * batches of min(200, rows), up to 200 epochs), with early stopping on a
+ * held-out tenth of the training rows as its early_stopping=True does:
+ * the old defaults (16 units, plain SGD, 10 epochs) underfit most real
+ * sets.  Each is only a default: an option given keeps its value. */
+#define AUTO_HIDDEN_UNITS 100
+#define AUTO_EPOCHS 200
+#define AUTO_BATCH_MAX 200
+#define AUTO_PATIENCE 10
+/* The hold-out is a tenth of the rows, rounded up; below this many rows
+ * it would be too small to say anything, and there is no early stopping. */
+#define AUTO_HOLDOUT_MIN_ROWS 20
 
 enum {
     OPT_LAYERS = OPT_LOCAL,
@@ -60,7 +75,7 @@ enum {
 static const struct option long_options[] = {
     {"train", required_argument, NULL, OPT_TRAIN},
     {"test", required_argument, NULL, OPT_TEST},
-    {"label-col", required_argument, NULL, OPT_LABEL_COL},
+    CLI_CSV_LONGOPTS,
     CLI_DATASET_LONGOPTS,
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"loss", required_argument, NULL, OPT_LOSS},
@@ -108,36 +123,43 @@ static void usage(void)
            "  --train FILE          training CSV: numbers, one row per example, the label\n"
            "                        in one column (an optional header line is skipped)\n"
            "  --test FILE           test CSV, scored after training (default: none)\n"
-           CLI_LABEL_COL_HELP CLI_DATASET_HELP
+           CLI_CSV_HELP CLI_DATASET_HELP
            "model:\n"
            "  --layers SPEC         e.g. 784,128:relu,dropout:0.2,10:softmax: the input\n"
            "                        width, then per layer UNITS[:ACTIVATION][:nobias]\n"
            "                        (a Dense layer) or dropout:RATE (default:\n"
            "                        mnist/fashion 784,128:relu,10:softmax; circle\n"
            "                        2,16:tanh,1:sigmoid; xor 2,2:sigmoid,1:sigmoid;\n"
-           "                        CSV F,16:relu,C:softmax, or F,16:relu,1:sigmoid\n"
-           "                        for 2 classes)\n"
+           "                        CSV F,100:relu,C:softmax, or F,100:relu,1:sigmoid\n"
+           "                        for 2 classes, with the training defaults below)\n"
            "  --loss NAME           mean_squared_error, binary_crossentropy,\n"
            "                        categorical_crossentropy or\n"
            "                        sparse_categorical_crossentropy (default: by the\n"
            "                        output layer: softmax -> sparse_categorical_crossentropy,\n"
            "                        one sigmoid unit -> binary_crossentropy, else\n"
            "                        mean_squared_error)\n"
-           "training:\n"
+           "training (CSV data without --layers: as scikit-learn's MLPClassifier,\n"
+           "adam, batch min(200, rows), up to 200 epochs, early stopping with patience\n"
+           "10 on a random 10%% of the training rows held out -- or on the validation\n"
+           "data given -- restoring the best epoch; a line on stderr says what was\n"
+           "chosen, and every option given keeps its value):\n"
            "  --optimizer NAME      sgd, adam, or perceptron: Rosenblatt's rule, for\n"
            "                        one layer of step units with mean_squared_error\n"
-           "                        (e.g. --layers 2,1:step) (default: sgd)\n"
+           "                        (e.g. --layers 2,1:step) (default: sgd; adam without\n"
+           "                        --layers on CSV data)\n"
            "  --lr X                learning rate > 0 (default: 0.01 sgd, 0.001 adam,\n"
            "                        1 perceptron)\n"
            "  --momentum X          SGD momentum in [0,1) (default: 0)\n"
            "  --nesterov            Nesterov momentum (needs --momentum > 0)\n"
            "  --l2 X                weight decay >= 0 on weights (default: 0)\n"
-           "  --epochs N            epochs >= 1; with --resume the total (default: 10)\n"
-           "  --batch-size N        rows per batch >= 1 (default: 32)\n"
+           "  --epochs N            epochs >= 1; with --resume the total (default: 10;\n"
+           "                        200 without --layers on CSV data)\n"
+           "  --batch-size N        rows per batch >= 1 (default: 32; min(200, rows)\n"
+           "                        without --layers on CSV data)\n"
            "  --seed N              initial weights and shuffling (default: 1)\n"
            "  --no-shuffle          keep the row order every epoch (default: shuffle)\n"
            "  --validation-split F  hold out the last fraction F (0<F<1) of the training\n"
-           "                        rows as validation data (default: none)\n"
+           "                        rows as validation data (default: none; see above)\n"
            "  --validate-on-test    use the test set as validation data\n"
            "training controls (e: epochs done before this one, across --resume):\n"
            "  --lr-schedule NAME    none: --lr throughout (the default); step: lr *\n"
@@ -157,8 +179,8 @@ static void usage(void)
            "                        halve the lr and train it again, up to N times;\n"
            "                        0: stop with exit 1 (default: 0)\n"
            "  --early-stop-patience N  stop when the monitored metric has not improved\n"
-           "                        for N epochs; 0: off (default: 0; needs validation\n"
-           "                        data)\n"
+           "                        for N epochs; 0: off (default: 0, see above; needs\n"
+           "                        validation data)\n"
            "  --early-stop-min-delta F  the change that counts as improving, >= 0\n"
            "                        (default: 0)\n"
            "  --monitor val_loss|val_accuracy  the metric early stopping and --save-best\n"
@@ -189,6 +211,11 @@ typedef struct {
     clmlp_optimizer opt;
     int lr_set, momentum_set, l2_set, opt_set;
     size_t epochs, batch_size;
+    int epochs_set, batch_set;
+    /* CSV data without --layers or --resume: scikit-learn's defaults (see
+     * AUTO_*); auto_holdout: hold out a tenth of the training rows for
+     * early stopping (no validation option was given) */
+    int auto_defaults, auto_holdout;
     uint64_t seed;
     int no_shuffle;
     double val_split;
@@ -203,6 +230,7 @@ typedef struct {
     int lr_factor_set, lr_min_set, lr_min_delta_set, lr_step_every_set, lr_patience_set,
         lr_cooldown_set;
     size_t es_patience;
+    int es_patience_set;
     double es_min_delta;
     int es_min_delta_set;
     clmlp_monitor monitor;
@@ -258,6 +286,7 @@ static int control_option(train_args *a, int c, const char *arg)
         return rc;
     }
     case OPT_ES_PATIENCE:
+        a->es_patience_set = 1;
         return cli_parse_count(CMD, "--early-stop-patience", arg, 0, &a->es_patience);
     case OPT_ES_MIN_DELTA:
         a->es_min_delta_set = 1;
@@ -328,8 +357,12 @@ static int train_option(train_args *a, int c, const char *arg)
     case OPT_L2:
         a->l2_set = 1;
         return cli_parse_real(CMD, "--l2", arg, 0, 0, INFINITY, 0, &a->opt.l2);
-    case OPT_EPOCHS: return cli_parse_count(CMD, "--epochs", arg, 1, &a->epochs);
-    case OPT_BATCH_SIZE: return cli_parse_count(CMD, "--batch-size", arg, 1, &a->batch_size);
+    case OPT_EPOCHS:
+        a->epochs_set = 1;
+        return cli_parse_count(CMD, "--epochs", arg, 1, &a->epochs);
+    case OPT_BATCH_SIZE:
+        a->batch_set = 1;
+        return cli_parse_count(CMD, "--batch-size", arg, 1, &a->batch_size);
     case OPT_SEED: return cli_parse_u64(CMD, "--seed", arg, &a->seed);
     case OPT_NO_SHUFFLE: a->no_shuffle = 1; return CLI_OK;
     case OPT_VAL_SPLIT:
@@ -373,7 +406,7 @@ static int check_controls(const train_args *a)
     if (a->monitor_set && !a->es_patience && !a->save_best)
         return cli_usage_error(CMD, "--monitor chooses what --early-stop-patience and "
                                     "--save-best watch; neither is given");
-    if (a->val_split > 0 || a->validate_on_test) return CLI_OK;
+    if (a->val_split > 0 || a->validate_on_test || a->auto_holdout) return CLI_OK;
     const char *metric = clmlp_monitor_name(a->monitor);
     if (s == CLMLP_LR_PLATEAU)
         return cli_usage_error(CMD, "--lr-schedule plateau watches val_loss, which needs "
@@ -453,7 +486,8 @@ static int parse_args(int argc, char **argv, train_args *a)
         case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS:
             rc = cli_backend_option(CMD, &a->backend, c, optarg);
             break;
-        case OPT_TRAIN: case OPT_TEST: case OPT_LABEL_COL: case OPT_DATASET: case OPT_DATA_DIR:
+        case OPT_TRAIN: case OPT_TEST: case OPT_LABEL_COL: case OPT_CSV_LABEL:
+        case OPT_CSV_DELIMITER: case OPT_DATASET: case OPT_DATA_DIR:
         case OPT_SCALE:
             rc = cli_data_option(CMD, &a->data, c, optarg);
             break;
@@ -462,6 +496,16 @@ static int parse_args(int argc, char **argv, train_args *a)
     }
     if (rc) return rc;
     if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
+    a->auto_defaults = !a->layers && !a->resume && !a->data.dataset;
+    if (a->auto_defaults) {
+        /* The batch size waits for the data (min(200, rows)). */
+        if (!a->opt_set) a->opt.kind = CLMLP_OPT_ADAM;
+        if (!a->epochs_set) a->epochs = AUTO_EPOCHS;
+        if (!a->es_patience_set) a->es_patience = AUTO_PATIENCE;
+        /* Rows are held out only for what watches them. */
+        a->auto_holdout = !(a->val_split > 0) && !a->validate_on_test &&
+                          (a->es_patience || a->save_best || a->lr_schedule == CLMLP_LR_PLATEAU);
+    }
     if (!a->lr_set)
         a->opt.lr = a->opt.kind == CLMLP_OPT_ADAM         ? 0.001
                     : a->opt.kind == CLMLP_OPT_PERCEPTRON ? 1.0
@@ -484,9 +528,10 @@ static void default_spec(const train_args *a, const clmlp_dataset_t *train,
         size_t classes = train->n_classes;
         if (test && test->n_classes > classes) classes = test->n_classes;
         if (classes <= 2)
-            snprintf(buf, cap, "%zu,16:relu,1:sigmoid", train->n_features);
+            snprintf(buf, cap, "%zu,%d:relu,1:sigmoid", train->n_features, AUTO_HIDDEN_UNITS);
         else
-            snprintf(buf, cap, "%zu,16:relu,%zu:softmax", train->n_features, classes);
+            snprintf(buf, cap, "%zu,%d:relu,%zu:softmax", train->n_features, AUTO_HIDDEN_UNITS,
+                     classes);
     }
 }
 
@@ -573,6 +618,109 @@ static int pick_validation(train_state *t)
         t->val = t->val_split;
     }
     return CLI_OK;
+}
+
+/* Holds out a random tenth of the training rows (rounded up; the rows
+ * drawn by a generator seeded from --seed) as t->val, keeping the order of
+ * the rows on both sides.  The last rows, as --validation-split takes
+ * them, would be one class only in a file sorted by label. */
+static int hold_out(train_state *t)
+{
+    clmlp_dataset_t *ds = t->train;
+    size_t n = ds->n, n_val = (n + 9) / 10, f = ds->n_features;
+    size_t *idx = malloc(n * sizeof *idx);
+    unsigned char *held = calloc(n, 1);
+    if (!idx || !held) {
+        free(idx);
+        free(held);
+        return cli_out_of_memory();
+    }
+    clmlp_rng r;
+    clmlp_rng_seed(&r, t->a.seed);
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    for (size_t i = 0; i < n_val; i++) { /* the first n_val of a Fisher-Yates shuffle */
+        size_t j = i + (size_t)clmlp_rng_below(&r, n - i), tmp = idx[i];
+        idx[i] = idx[j];
+        idx[j] = tmp;
+        held[idx[i]] = 1;
+    }
+    free(idx);
+    clmlp_dataset_t *v = NULL;
+    if (clmlp_dataset_init(&v, n_val, f, ds->labels ? ds->n_classes : 0,
+                           ds->targets ? ds->n_targets : 0) < 0) {
+        free(held);
+        return cli_runtime_error();
+    }
+    v->n_classes = ds->n_classes;
+    v->n_targets = ds->n_targets;
+    size_t kept = 0, k = 0, nt = ds->n_targets;
+    for (size_t i = 0; i < n; i++) {
+        size_t to = held[i] ? k++ : kept++;
+        float *x = held[i] ? v->x : ds->x;
+        int32_t *lab = held[i] ? v->labels : ds->labels;
+        float *tg = held[i] ? v->targets : ds->targets;
+        /* A kept row moves down (to <= i), so memmove. */
+        memmove(x + to * f, ds->x + i * f, f * sizeof(float));
+        if (ds->labels) lab[to] = ds->labels[i];
+        if (ds->targets) memmove(tg + to * nt, ds->targets + i * nt, nt * sizeof(float));
+    }
+    free(held);
+    ds->n = kept;
+    t->val_split = v;
+    t->val = v;
+    return CLI_OK;
+}
+
+/* For CSV data without --layers: the hold-out for early stopping (when no
+ * validation option was given) and the batch size, min(200, rows).  With
+ * too few rows to hold out a tenth, there is no early stopping, unless an
+ * option that needs validation data was given: a usage error then. */
+static int apply_auto_defaults(train_state *t)
+{
+    train_args *a = &t->a;
+    if (!a->auto_defaults) return CLI_OK;
+    if (a->auto_holdout && t->train->n < AUTO_HOLDOUT_MIN_ROWS) {
+        a->auto_holdout = 0;
+        const char *needs = a->es_patience_set && a->es_patience ? "--early-stop-patience"
+                            : a->save_best                       ? "--save-best"
+                            : a->lr_schedule == CLMLP_LR_PLATEAU ? "--lr-schedule plateau"
+                                                                 : NULL;
+        if (needs)
+            return cli_usage_error(CMD, "%s needs validation data, and the %zu training rows "
+                                        "are too few to hold out a tenth of them (that takes "
+                                        "%d): add --validation-split F or --validate-on-test",
+                                   needs, t->train->n, AUTO_HOLDOUT_MIN_ROWS);
+        a->es_patience = 0;
+    } else if (a->auto_holdout) {
+        int rc = hold_out(t);
+        if (rc) return rc;
+    }
+    if (!a->batch_set)
+        a->batch_size = t->train->n < AUTO_BATCH_MAX ? t->train->n : AUTO_BATCH_MAX;
+    return CLI_OK;
+}
+
+/* Says, in one line on stderr, what CSV data without --layers trains with. */
+static void say_auto_defaults(const train_state *t)
+{
+    const train_args *a = &t->a;
+    if (!a->auto_defaults || a->quiet) return;
+    char stop[160];
+    if (a->es_patience == 0 && !a->es_patience_set)
+        snprintf(stop, sizeof stop, "no early stopping (%zu rows are too few to hold out 10%%)",
+                 t->train->n);
+    else if (a->es_patience == 0)
+        snprintf(stop, sizeof stop, "no early stopping");
+    else if (a->auto_holdout)
+        snprintf(stop, sizeof stop, "early stopping on 10%% held out (%zu rows, patience %zu)",
+                 t->val->n, a->es_patience);
+    else
+        snprintf(stop, sizeof stop, "early stopping on %s (patience %zu)",
+                 a->validate_on_test ? "the test set" : "the --validation-split rows",
+                 a->es_patience);
+    fprintf(stderr, "clmlp: no --layers given: %s, %s lr %g, batch %zu, %s, %s%zu epochs\n",
+            t->spec, clmlp_opt_name(a->opt.kind), a->opt.lr, a->batch_size, stop,
+            a->es_patience ? "up to " : "", a->epochs);
 }
 
 /* The epoch callback: erase the progress line, print the epoch's line,
@@ -796,7 +944,9 @@ int cmd_train(int argc, char **argv)
     if ((rc = check_outputs(&t.a))) return rc;
     cli_signals_install();
     rc = cli_data_load_train(CMD, &t.a.data, &t.train, &t.test);
+    if (!rc) rc = apply_auto_defaults(&t);
     if (!rc) rc = t.a.resume ? resume_model(&t) : build_model(&t);
+    if (!rc) say_auto_defaults(&t);
     if (!rc) rc = pick_validation(&t);
     if (!rc && !t.a.quiet) {
         clmlp_model_summary(t.model, stdout);

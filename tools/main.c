@@ -21,6 +21,7 @@ static const command commands[] = {
     {"predict", cmd_predict, "class probabilities (or one layer's activations) as CSV"},
     {"summary", cmd_summary, "the layers and parameter counts of a spec or model"},
     {"forward", cmd_forward, "a forward pass by hand, printing every layer's activations"},
+    {"export", cmd_export, "a saved model's weights as the weight text format or JSON"},
     {"gradcheck", cmd_gradcheck, "compare backpropagation with finite differences"},
     {"devices", cmd_devices, "list the devices: the cpu backend and its BLAS, OpenCL's"},
     {"bench", cmd_bench, "time the W1-W3 training workloads on synthetic MNIST-shaped data"},

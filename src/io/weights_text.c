@@ -1,4 +1,4 @@
-/* The hand-written weight text format (README, "Weight files"):
+/* The weight text format (README, "Weight files"), read and written:
  *
  *   input N
  *   dense UNITS ACTIVATION [nobias]
@@ -9,7 +9,12 @@
  * '#' starts a comment that runs to the end of the line; blank lines are
  * ignored; numbers are separated by spaces or tabs.  Every error names the
  * file and the line.  Only the public model API is used, so this reader is
- * also an example of building a model by hand. */
+ * also an example of building a model by hand.
+ *
+ * The writer prints every weight with 9 significant digits, which is
+ * enough for any float32 to be read back as exactly the same float (the
+ * decimal lies well inside the float's rounding interval, so strtod's
+ * double and its conversion to float both land on it). */
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -20,6 +25,7 @@
 #include <string.h>
 
 #include "clmlp.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/line_reader.h"
 
@@ -98,14 +104,19 @@ static int parse_count(const char *s, size_t *out)
     return 0;
 }
 
-/* Parses a finite number that fits in a float; 0 on success. */
+/* Parses a finite number that fits in a float; 0 on success.  A number a
+ * little above FLT_MAX that rounds to it (3.40282347e+38, FLT_MAX to 9
+ * digits) fits: only from FLT_MAX plus half its ulp (2^103) up would the
+ * float be Inf. */
 static int parse_float(const char *s, float *out)
 {
     errno = 0;
     char *end = NULL;
     double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v) || fabs(v) > FLT_MAX) return -1;
-    *out = (float)v;
+    if (end == s || *end || errno == ERANGE || !isfinite(v) ||
+        fabs(v) >= (double)FLT_MAX + ldexp(1.0, 103))
+        return -1;
+    *out = fabs(v) > FLT_MAX ? (v < 0 ? -FLT_MAX : FLT_MAX) : (float)v;
     return 0;
 }
 
@@ -394,5 +405,131 @@ int clmlp_model_read_text(clmlp_model_t **out, const char *path)
     clmlp_line_reader_free(&lr);
     fclose(f);
     wt_free(&ps);
+    return rc;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* Significant digits that bring every float32 back bit for bit
+ * (FLT_DECIMAL_DIG, spelled out for C11 libraries that lack it). */
+#define WT_FLOAT_DIGITS 9
+
+/* Refuses a model the format cannot hold, before anything is written: a
+ * layer that is not Dense (naming it; dropout with the reason a copy
+ * without it is still the same function), or no layers at all. */
+static int wt_check_kinds(const clmlp_model_t *m, const char *path)
+{
+    size_t n_layers = clmlp_model_n_layers(m);
+    if (n_layers == 0)
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: the model has no layers; the weight text "
+                               "format needs at least one dense layer", path);
+    for (size_t i = 0; i < n_layers; i++) {
+        const char *kind = clmlp_model_layer_kind(m, i);
+        if (kind && strcmp(kind, "dense") == 0) continue;
+        if (kind && strcmp(kind, "dropout") == 0)
+            return clmlp_set_error(CLMLP_E_UNSUPPORTED,
+                                   "%s: layer %zu is a dropout layer, which the weight text "
+                                   "format cannot hold (dense layers only); dropout passes "
+                                   "its input through at inference, so the model without it "
+                                   "computes the same outputs (clmlp export --weights leaves "
+                                   "it out and says so)", path, i);
+        return clmlp_set_error(CLMLP_E_UNSUPPORTED,
+                               "%s: layer %zu is a '%s' layer, which the weight text format "
+                               "cannot hold (dense layers only)", path, i,
+                               kind ? kind : "(unknown)");
+    }
+    return CLMLP_OK;
+}
+
+/* Writes n values on one line, space-separated, after prefix (or none). */
+static void wt_write_values(FILE *f, const char *prefix, const float *v, size_t n)
+{
+    if (prefix) fputs(prefix, f);
+    for (size_t j = 0; j < n; j++)
+        fprintf(f, "%s%.*g", (j || prefix) ? " " : "", WT_FLOAT_DIGITS, (double)v[j]);
+    fputc('\n', f);
+}
+
+/* The first value of v[0..n) that is NaN or Inf, or n. */
+static size_t wt_first_nonfinite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return i;
+    return n;
+}
+
+/* Writes Dense layer i (n_in inputs) into f, with w and b as scratch of
+ * n_in x units and units floats.  Refuses NaN and Inf, which the reader
+ * would refuse too. */
+static int wt_write_layer(FILE *f, const clmlp_model_t *m, size_t i, size_t n_in, float *w,
+                          float *b, const char *path)
+{
+    size_t units = 0;
+    clmlp_act act = CLMLP_ACT_LINEAR;
+    int use_bias = 0;
+    CLMLP_TRY(clmlp_model_layer(m, i, &units, &act, &use_bias));
+    CLMLP_TRY(clmlp_model_get_weights(m, i, w, use_bias ? b : NULL));
+    size_t bad = wt_first_nonfinite(w, n_in * units);
+    if (bad < n_in * units)
+        return clmlp_set_error(CLMLP_E_NUMERIC, "%s: layer %zu's weight [%zu][%zu] is %g; the "
+                               "weight text format holds finite numbers only", path, i,
+                               bad / units, bad % units, (double)w[bad]);
+    if (use_bias && (bad = wt_first_nonfinite(b, units)) < units)
+        return clmlp_set_error(CLMLP_E_NUMERIC, "%s: layer %zu's bias [%zu] is %g; the weight "
+                               "text format holds finite numbers only", path, i, bad,
+                               (double)b[bad]);
+    fprintf(f, "\n# %zu x %zu weights (row r: input r's weight to each unit)%s\n", n_in, units,
+            use_bias ? ", then the bias" : "");
+    fprintf(f, "dense %zu %s%s\n", units, clmlp_act_name(act), use_bias ? "" : " nobias");
+    for (size_t r = 0; r < n_in; r++) wt_write_values(f, NULL, w + r * units, units);
+    if (use_bias) wt_write_values(f, "bias", b, units);
+    return CLMLP_OK;
+}
+
+int clmlp_model_write_text(const clmlp_model_t *m, const char *path)
+{
+    if (!m || !path) return clmlp_set_error(CLMLP_E_INVALID, "clmlp_model_write_text: NULL");
+    CLMLP_TRY(wt_check_kinds(m, path));
+    /* Scratch for the largest layer, sized before anything is written. */
+    size_t n_layers = clmlp_model_n_layers(m), n_in = clmlp_model_n_inputs(m);
+    size_t w_max = 0, b_max = 0;
+    for (size_t i = 0, in = n_in; i < n_layers; i++) {
+        size_t units = 0;
+        clmlp_act act;
+        int use_bias;
+        CLMLP_TRY(clmlp_model_layer(m, i, &units, &act, &use_bias));
+        if (units && in > SIZE_MAX / sizeof(float) / units)
+            return clmlp_set_error(CLMLP_E_NOMEM, "%s: layer %zu is too large", path, i);
+        if (in * units > w_max) w_max = in * units;
+        if (units > b_max) b_max = units;
+        in = units;
+    }
+    float *w = malloc(w_max * sizeof(float)), *b = malloc(b_max * sizeof(float));
+    if (!w || !b) {
+        free(w);
+        free(b);
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory for the weights", path);
+    }
+    clmlp_atomic_file af;
+    int rc = clmlp_atomic_open(&af, path);
+    if (rc == CLMLP_OK) {
+        fprintf(af.f, "# clmlp weight text (README, \"Weight files\"): each dense layer "
+                      "computes y = act(x W + b)\n"
+                      "input %zu\n", n_in);
+        for (size_t i = 0, in = n_in; rc == CLMLP_OK && i < n_layers; i++) {
+            rc = wt_write_layer(af.f, m, i, in, w, b, path);
+            size_t units = 0;
+            clmlp_act act;
+            int use_bias;
+            clmlp_model_layer(m, i, &units, &act, &use_bias);
+            in = units;
+        }
+        if (rc == CLMLP_OK)
+            rc = clmlp_atomic_commit(&af);
+        else
+            clmlp_atomic_abort(&af);
+    }
+    free(w);
+    free(b);
     return rc;
 }

@@ -1,0 +1,291 @@
+/* clmlp export: a saved model's weights in forms other programs read: the
+ * weight text format (what `forward --weights` and clmlp_model_read_text
+ * read) and JSON (for Python, JavaScript, ... without our code).
+ *
+ * Both forms hold Dense layers.  A dropout layer passes its input through
+ * at inference, so it is left out -- the exported model computes the same
+ * outputs -- and the command says so (stderr, and "omitted" in the JSON).
+ * Any other layer kind cannot be exported: exit 1 naming it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "cli_model.h"
+#include "commands.h"
+#include "util/atomic_file.h"
+
+#define CMD "export"
+/* Significant digits that bring every float32 back bit for bit. */
+#define EXPORT_FLOAT_DIGITS 9
+
+enum { OPT_WEIGHTS = OPT_LOCAL, OPT_JSON, OPT_QUIET };
+
+static const struct option long_options[] = {
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"weights", required_argument, NULL, OPT_WEIGHTS},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Prints the usage with every option and its default. */
+static void usage(void)
+{
+    printf("usage: clmlp export --model FILE (--weights OUT.txt | --json OUT.json)\n"
+           "Writes a saved model's layers and weights for other programs (either form\n"
+           "or both; each file is written whole or not at all).\n\n"
+           "  --model FILE          the model (written by train --save or --checkpoint)\n"
+           "  --weights OUT.txt     the weight text format (README, \"Weight files\"),\n"
+           "                        which forward --weights and summary --weights read\n"
+           "  --json OUT.json       JSON: {\"format\": \"clmlp-weights\", \"version\": 1,\n"
+           "                        \"inputs\": N, \"outputs\": M, \"layers\": [{\"kind\":\n"
+           "                        \"dense\", \"units\": U, \"activation\": \"relu\",\n"
+           "                        \"use_bias\": true, \"weights\": [N rows of U], \"bias\":\n"
+           "                        [U]}, ...], \"omitted\": [...]}; weights[i][j] joins\n"
+           "                        input i to unit j (Keras's kernel layout), so each\n"
+           "                        layer is y = act(x @ W + b) for a row x\n"
+           "  -q, --quiet           no note about dropout layers left out\n"
+           "  -h, --help            this help\n"
+           "Dropout layers pass their input through at inference: both forms leave them\n"
+           "out (the outputs are the same) and the command says so.  Other layer kinds\n"
+           "cannot be exported (exit 1).  Numbers are written with 9 significant\n"
+           "digits: reading them back as float32 gives exactly the saved weights.\n");
+}
+
+typedef struct {
+    const char *model, *weights, *json;
+    int quiet;
+} export_args;
+
+/* Parses argv into a; CLI_OK, CLI_USAGE, or -1 after printing the help. */
+static int parse_args(int argc, char **argv, export_args *a)
+{
+    memset(a, 0, sizeof *a);
+    int c;
+    while ((c = cli_getopt(CMD, argc, argv, "qh", long_options)) != -1) {
+        switch (c) {
+        case 'h': usage(); return -1;
+        case 'q': a->quiet = 1; break;
+        case OPT_MODEL: a->model = optarg; break;
+        case OPT_WEIGHTS: a->weights = optarg; break;
+        case OPT_JSON: a->json = optarg; break;
+        default: return CLI_USAGE;
+        }
+    }
+    int rc = cli_no_operands(CMD, argc, argv);
+    if (rc) return rc;
+    if (!a->model) return cli_usage_error(CMD, "--model FILE is required");
+    if (!a->weights && !a->json)
+        return cli_usage_error(CMD, "give --weights OUT.txt, --json OUT.json, or both");
+    if ((a->weights && !*a->weights) || (a->json && !*a->json))
+        return cli_usage_error(CMD, "%s needs a file name, got ''",
+                               a->weights && !*a->weights ? "--weights" : "--json");
+    if (a->weights && a->json && strcmp(a->weights, a->json) == 0)
+        return cli_usage_error(CMD, "--weights and --json name the same file '%s'", a->json);
+    return CLI_OK;
+}
+
+/* Checks that the outputs can be written, before the model is read;
+ * CLI_OK, or CLI_RUNTIME naming the option and the file. */
+static int check_outputs(const export_args *a)
+{
+    const char *opts[2] = {"--weights", "--json"}, *paths[2] = {a->weights, a->json};
+    for (int i = 0; i < 2; i++) {
+        if (!paths[i] || clmlp_atomic_check_writable(paths[i]) == CLMLP_OK) continue;
+        fprintf(stderr, "clmlp %s: %s: %s\n", CMD, opts[i], clmlp_last_error());
+        return CLI_RUNTIME;
+    }
+    return CLI_OK;
+}
+
+/* What the exported model leaves out: the indices of the dropout layers in
+ * the saved model. */
+typedef struct {
+    size_t *layers;
+    size_t n;
+} omitted_list;
+
+/* Builds *out, a copy of m's Dense layers with their weights (uncompiled),
+ * listing the dropout layers left out in *om.  Another kind is a runtime
+ * error naming the layer.  *out and om->layers are the caller's to free,
+ * also after a failure. */
+static int dense_copy(const clmlp_model_t *m, const char *path, clmlp_model_t **out,
+                      omitted_list *om)
+{
+    size_t n_layers = clmlp_model_n_layers(m);
+    om->layers = calloc(n_layers ? n_layers : 1, sizeof *om->layers);
+    if (!om->layers) return cli_out_of_memory();
+    for (size_t i = 0; i < n_layers; i++) {
+        const char *kind = clmlp_model_layer_kind(m, i);
+        if (strcmp(kind, "dense") == 0) continue;
+        if (strcmp(kind, "dropout") != 0) {
+            fprintf(stderr, "clmlp %s: layer %zu of the model in %s is a '%s' layer, which "
+                            "neither export form can hold (they hold dense layers; dropout is "
+                            "left out)\n", CMD, i, path, kind);
+            return CLI_RUNTIME;
+        }
+        om->layers[om->n++] = i;
+    }
+    if (om->n == n_layers) {
+        fprintf(stderr, "clmlp %s: the model in %s has no dense layer to export\n", CMD, path);
+        return CLI_RUNTIME;
+    }
+    if (clmlp_model_init(out, clmlp_model_n_inputs(m)) < 0) return cli_runtime_error();
+    /* Layers first, then weights: adding a layer changes the layout. */
+    for (size_t i = 0; i < n_layers; i++) {
+        size_t units = 0;
+        clmlp_act act;
+        int bias;
+        if (strcmp(clmlp_model_layer_kind(m, i), "dense") != 0) continue;
+        if (clmlp_model_layer(m, i, &units, &act, &bias) < 0 ||
+            clmlp_model_add_dense(*out, units, act, bias) < 0)
+            return cli_runtime_error();
+    }
+    int rc = CLI_OK;
+    float *w = NULL, *b = NULL;
+    for (size_t i = 0, j = 0, in = clmlp_model_n_inputs(m); rc == CLI_OK && i < n_layers; i++) {
+        size_t units = 0;
+        clmlp_act act;
+        int bias;
+        if (strcmp(clmlp_model_layer_kind(m, i), "dense") != 0) continue;
+        clmlp_model_layer(m, i, &units, &act, &bias);
+        float *nw = realloc(w, in * units * sizeof(float));
+        if (nw) w = nw;
+        float *nb = realloc(b, units * sizeof(float));
+        if (nb) b = nb;
+        if (!nw || !nb)
+            rc = cli_out_of_memory();
+        else if (clmlp_model_get_weights(m, i, w, bias ? b : NULL) < 0 ||
+                 clmlp_model_set_weights(*out, j, w, bias ? b : NULL) < 0)
+            rc = cli_runtime_error();
+        j++;
+        in = units;
+    }
+    free(w);
+    free(b);
+    return rc;
+}
+
+/* Writes n floats as a JSON array (9 significant digits; JSON has no NaN
+ * or Inf, so those are refused before this is called). */
+static void json_numbers(FILE *f, const float *v, size_t n)
+{
+    fputc('[', f);
+    for (size_t j = 0; j < n; j++)
+        fprintf(f, "%s%.*g", j ? ", " : "", EXPORT_FLOAT_DIGITS, (double)v[j]);
+    fputc(']', f);
+}
+
+/* Writes Dense layer i of m (in inputs) as a JSON object into f. */
+static int json_layer(FILE *f, const clmlp_model_t *m, size_t i, size_t in, const char *path)
+{
+    size_t units = 0;
+    clmlp_act act;
+    int bias;
+    if (clmlp_model_layer(m, i, &units, &act, &bias) < 0) return cli_runtime_error();
+    float *w = malloc(in * units * sizeof(float)), *b = malloc(units * sizeof(float));
+    if (!w || !b) {
+        free(w);
+        free(b);
+        return cli_out_of_memory();
+    }
+    int rc = clmlp_model_get_weights(m, i, w, bias ? b : NULL) < 0 ? cli_runtime_error() : CLI_OK;
+    for (size_t k = 0; rc == CLI_OK && k < in * units + (bias ? units : 0); k++) {
+        float v = k < in * units ? w[k] : b[k - in * units];
+        if (isfinite(v)) continue;
+        fprintf(stderr, "clmlp %s: %s: a weight of dense layer %zu is %g; JSON holds finite "
+                        "numbers only\n", CMD, path, i, (double)v);
+        rc = CLI_RUNTIME;
+    }
+    if (rc == CLI_OK) {
+        fprintf(f, "    {\"kind\": \"dense\", \"units\": %zu, \"activation\": \"%s\", "
+                   "\"use_bias\": %s,\n     \"weights\": [\n",
+                units, clmlp_act_name(act), bias ? "true" : "false");
+        for (size_t r = 0; r < in; r++) {
+            fputs("      ", f);
+            json_numbers(f, w + r * units, units);
+            fputs(r + 1 < in ? ",\n" : "\n", f);
+        }
+        fputs("     ]", f);
+        if (bias) {
+            fputs(",\n     \"bias\": ", f);
+            json_numbers(f, b, units);
+        }
+        fputs("}", f);
+    }
+    free(w);
+    free(b);
+    return rc;
+}
+
+/* Writes the Dense model d as JSON to path (atomically), with the layers
+ * of the saved model that were left out. */
+static int write_json(const clmlp_model_t *d, const omitted_list *om, const char *path)
+{
+    clmlp_atomic_file af;
+    if (clmlp_atomic_open(&af, path) < 0) return cli_runtime_error();
+    FILE *f = af.f;
+    size_t n_layers = clmlp_model_n_layers(d), in = clmlp_model_n_inputs(d);
+    fprintf(f, "{\"format\": \"clmlp-weights\", \"version\": 1,\n"
+               " \"inputs\": %zu, \"outputs\": %zu,\n \"layers\": [\n",
+            in, clmlp_model_n_outputs(d));
+    int rc = CLI_OK;
+    for (size_t i = 0; rc == CLI_OK && i < n_layers; i++) {
+        rc = json_layer(f, d, i, in, path);
+        fputs(i + 1 < n_layers ? ",\n" : "\n", f);
+        size_t units = 0;
+        clmlp_act act;
+        int bias;
+        clmlp_model_layer(d, i, &units, &act, &bias);
+        in = units;
+    }
+    fputs(" ],\n \"omitted\": [", f);
+    for (size_t k = 0; k < om->n; k++)
+        fprintf(f, "%s{\"layer\": %zu, \"kind\": \"dropout\", \"why\": \"the identity at "
+                   "inference\"}", k ? ", " : "", om->layers[k]);
+    fputs("]}\n", f);
+    if (rc != CLI_OK) {
+        clmlp_atomic_abort(&af);
+        return rc;
+    }
+    return clmlp_atomic_commit(&af) < 0 ? cli_runtime_error() : CLI_OK;
+}
+
+/* Says which layers were left out, on stderr. */
+static void note_omitted(const omitted_list *om, const char *path)
+{
+    for (size_t k = 0; k < om->n; k++)
+        fprintf(stderr, "clmlp %s: layer %zu of the model in %s is dropout, which passes its "
+                        "input through at inference: left out (the exported model gives the "
+                        "same outputs)\n", CMD, om->layers[k], path);
+}
+
+/* Runs `clmlp export`; returns the exit status. */
+int cmd_export(int argc, char **argv)
+{
+    export_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if ((rc = check_outputs(&a))) return rc;
+    /* The reference backend: no device to open, and it hands the saved
+     * float32 weights back exactly. */
+    cli_backend_args ba;
+    memset(&ba, 0, sizeof ba);
+    ba.kind = CLMLP_BACKEND_REF;
+    clmlp_backend_t *be = NULL;
+    clmlp_model_t *m = NULL, *d = NULL;
+    omitted_list om = {NULL, 0};
+    rc = cli_model_load(&ba, 1, a.model, &be, &m);
+    if (!rc) rc = dense_copy(m, a.model, &d, &om);
+    if (!rc && a.weights && clmlp_model_write_text(d, a.weights) < 0) rc = cli_runtime_error();
+    if (!rc && a.json) rc = write_json(d, &om, a.json);
+    if (!rc && !a.quiet) note_omitted(&om, a.model);
+    free(om.layers);
+    clmlp_model_free(d);
+    clmlp_model_free(m);
+    clmlp_backend_free(be);
+    return rc;
+}
