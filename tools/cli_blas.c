@@ -12,11 +12,15 @@
 #include "cli_blas.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "clmlp.h"
+
+/* The process environment (POSIX). */
+extern char **environ;
 
 /* Whether the environment variable name is set to something other than ""
  * or "0". */
@@ -41,13 +45,26 @@ void cli_blas_fix(char **argv)
     var[len] = '\0';
     const char *have = getenv(var);
     if (have && *have) return; /* the user's choice, or already run again */
-    if (setenv(var, eq + 1, 1) != 0 || setenv(CLI_BLAS_FIXED_ENV, b.kernels, 1) != 0) return;
-    execv("/proc/self/exe", argv);
+    /* The new process's environment: ours plus the two variables, handed
+     * to execve (this process's own environment is left as it is). */
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = calloc(n + 3, sizeof *env);
+    char fix[128], fixed[128];
+    snprintf(fix, sizeof fix, "%s", b.fix);
+    snprintf(fixed, sizeof fixed, "%s=%s", CLI_BLAS_FIXED_ENV, b.kernels);
+    if (!env) return;
+    size_t m = 0, flen = strlen(CLI_BLAS_FIXED_ENV);
+    for (size_t i = 0; i < n; i++) /* an old CLI_BLAS_FIXED_ENV would hide ours */
+        if (strncmp(environ[i], CLI_BLAS_FIXED_ENV, flen) != 0 || environ[i][flen] != '=')
+            env[m++] = environ[i];
+    env[m] = fix;
+    env[m + 1] = fixed;
+    execve("/proc/self/exe", argv, env);
     /* No /proc or no exec: go on with the kernels there are, and say so. */
     fprintf(stderr, "clmlp: could not run again with %s (%s); the BLAS keeps its %s kernels\n",
             b.fix, strerror(errno), b.kernels);
-    unsetenv(var);
-    unsetenv(CLI_BLAS_FIXED_ENV);
+    free(env);
 }
 
 void cli_blas_print(FILE *f, const char *indent)
