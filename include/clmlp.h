@@ -97,9 +97,11 @@ typedef enum {
 typedef struct {
     clmlp_backend_kind kind;
     const char *platform;       /* OpenCL: index or case-insensitive part of the
-                                   name; NULL: $CLMLP_PLATFORM, else any */
-    const char *device;         /* likewise, $CLMLP_DEVICE; default first GPU,
-                                   else first device */
+                                   name; NULL: any (the tool fills it from
+                                   $CLMLP_PLATFORM through
+                                   clmlp_opencl_opts_from_env) */
+    const char *device;         /* likewise ($CLMLP_DEVICE); NULL: the first
+                                   GPU, else the first device */
     int verbose;                /* print which device was chosen to stderr */
     int threads;                /* cpu: threads for the BLAS and the loops;
                                    0: the BLAS's own default (every core).
