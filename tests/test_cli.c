@@ -316,6 +316,22 @@ static void test_circle(void)
     CU_ASSERT(acc >= 0.95);
 }
 
+/* Without --data-dir the shipped sets are found from any working
+ * directory (here the scratch folder, which has no data/): the source
+ * tree's data/ is searched after ./data.  A --data-dir that lacks the set
+ * names the file and says how to make it. */
+static void test_data_found_anywhere(void)
+{
+    char here[4096];
+    CU_ASSERT_FATAL(getcwd(here, sizeof here) != NULL);
+    CU_ASSERT_EQUAL_FATAL(chdir(test_temp_dir("cli")), 0);
+    TEST_EXPECT_RUN(0, "test accuracy", "train --dataset circle --backend ref --epochs 1 -q");
+    TEST_EXPECT_RUN(1, "tools/make-circle --out nowhere", "train --dataset circle "
+                    "--data-dir nowhere --backend ref --epochs 1 -q");
+    CU_ASSERT(test_output_has(test_out, "nowhere/circle-train.csv"));
+    CU_ASSERT_EQUAL(chdir(here), 0);
+}
+
 /* A CSV model saved by train works with eval, predict (also --dump-layer
  * and --no-labels) and summary; --history has one line per epoch. */
 static void test_save_and_reuse(void)
@@ -451,6 +467,7 @@ int main(void)
         {"step units: the gates and the perceptron", test_step_units},
         {"xor: all four right, predict agrees", test_xor},
         {"circle: test accuracy >= 0.95", test_circle},
+        {"the shipped sets are found from any folder", test_data_found_anywhere},
         {"save, eval, predict, summary, history", test_save_and_reuse},
         {"checkpoint and resume", test_checkpoint_resume},
         {"devices", test_devices},

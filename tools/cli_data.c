@@ -15,7 +15,7 @@ void cli_data_defaults(cli_data_args *a)
 {
     memset(a, 0, sizeof *a);
     a->label_col = -1;
-    a->data_dir = "data";
+    a->data_dir = NULL; /* searched for: see named_dir */
 }
 
 /* Whether name is a data set we know. */
@@ -101,50 +101,75 @@ static int check_combination(const char *cmd, const cli_data_args *a)
     return CLI_OK;
 }
 
-/* Builds DIR/SUB/FILE.gz, or DIR/SUB/FILE when only the uncompressed file
- * exists. */
-static void idx_path(char *buf, size_t cap, const cli_data_args *a, const char *file)
+/* Builds DIR/SUB/FILE, or DIR/SUB/FILE.gz unless only the uncompressed
+ * file exists. */
+static void idx_path(char *buf, size_t cap, const char *dir, const char *sub, const char *file)
 {
-    snprintf(buf, cap, "%s/%s/%s", a->data_dir, a->dataset, file);
+    snprintf(buf, cap, "%s/%s/%s", dir, sub, file);
     if (access(buf, R_OK) == 0) return;
-    snprintf(buf, cap, "%s/%s/%s.gz", a->data_dir, a->dataset, file);
+    snprintf(buf, cap, "%s/%s/%s.gz", dir, sub, file);
 }
 
-/* Whether the circle set's file for this half is missing. */
-static int circle_missing(const cli_data_args *a, int test)
+/* Whether dir holds the named set (its training labels, or the circle
+ * set's training file). */
+static int holds_set(const char *dir, const char *set)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/circle-%s.csv", a->data_dir, test ? "test" : "train");
-    return access(path, R_OK) != 0;
+    if (strcmp(set, "circle") == 0)
+        snprintf(path, sizeof path, "%s/circle-train.csv", dir);
+    else
+        idx_path(path, sizeof path, dir, set, "train-labels-idx1-ubyte");
+    return access(path, R_OK) == 0;
+}
+
+/* Where the named set a->dataset lives: --data-dir when given; else the
+ * first of ./data, the source tree's data/ and the installed data folder
+ * that holds it, so the shipped sets are found from any working directory
+ * and after install; else ./data (which the messages then name). */
+static const char *named_dir(const cli_data_args *a)
+{
+    if (a->data_dir) return a->data_dir;
+    static const char *const dirs[] = {
+        "data",
+#ifdef CLMLP_SOURCE_DATA_DIR
+        CLMLP_SOURCE_DATA_DIR,
+#endif
+#ifdef CLMLP_INSTALL_DATA_DIR
+        CLMLP_INSTALL_DATA_DIR,
+#endif
+    };
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        if (holds_set(dirs[i], a->dataset)) return dirs[i];
+    return "data";
 }
 
 int cli_data_load_named(const cli_data_args *a, int test, clmlp_dataset_t **out)
 {
     int rc;
+    const char *dir = strcmp(a->dataset, "xor") == 0 ? "" : named_dir(a);
     if (strcmp(a->dataset, "xor") == 0) {
         rc = clmlp_dataset_xor(out);
     } else if (strcmp(a->dataset, "circle") == 0) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/circle-%s.csv", a->data_dir, test ? "test" : "train");
+        snprintf(path, sizeof path, "%s/circle-%s.csv", dir, test ? "test" : "train");
         rc = clmlp_dataset_read_csv(out, path, -1);
     } else {
         char images[4096], labels[4096];
-        idx_path(images, sizeof images, a,
+        idx_path(images, sizeof images, dir, a->dataset,
                  test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte");
-        idx_path(labels, sizeof labels, a,
+        idx_path(labels, sizeof labels, dir, a->dataset,
                  test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte");
         rc = clmlp_dataset_read_idx(out, images, labels, a->scale_pm1);
         if (rc < 0 && (access(images, R_OK) != 0 || access(labels, R_OK) != 0)) {
             cli_runtime_error();
             fprintf(stderr, "clmlp: fetch the data set with: tools/get-data --only %s %s\n",
-                    a->dataset, a->data_dir);
+                    a->dataset, dir);
             return CLI_RUNTIME;
         }
     }
-    if (rc < 0 && strcmp(a->dataset, "circle") == 0 && circle_missing(a, test)) {
+    if (rc < 0 && strcmp(a->dataset, "circle") == 0 && !holds_set(dir, "circle")) {
         cli_runtime_error();
-        fprintf(stderr, "clmlp: make the circle set with: tools/make-circle --out %s\n",
-                a->data_dir);
+        fprintf(stderr, "clmlp: make the circle set with: tools/make-circle --out %s\n", dir);
         return CLI_RUNTIME;
     }
     return rc < 0 ? cli_runtime_error() : CLI_OK;

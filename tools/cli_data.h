@@ -24,7 +24,8 @@ typedef struct {
     size_t n_class_names;
     int no_labels;              /* predict: the CSV holds only features */
     const char *dataset;        /* NULL, or mnist, fashion, circle or xor */
-    const char *data_dir;       /* default "data" */
+    const char *data_dir;       /* --data-dir; NULL: searched for (./data, the
+                                   source tree's data/, the installed one) */
     int scale_pm1;              /* idx pixels in [-1,1] instead of [0,1] */
     int scale_set;
 } cli_data_args;
@@ -40,7 +41,9 @@ typedef struct {
     "                        {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz;\n"  \
     "                        circle reads DIR/circle-{train,test}.csv;\n"         \
     "                        xor is built in (the same 4 rows train and test)\n"  \
-    "  --data-dir DIR        where the data sets live (default: data)\n"          \
+    "  --data-dir DIR        where the data sets live (default: the first of\n"   \
+    "                        ./data, the source tree's data/ and the installed\n" \
+    "                        share/clmlp/data that holds the set)\n"            \
     "  --scale 01|pm1        mnist/fashion pixels in [0,1] or [-1,1] (default: 01)\n"
 /* Option values for --label and --delimiter, above cli_common.h's shared
  * ones and below every subcommand's own (OPT_LOCAL and up). */
@@ -62,7 +65,7 @@ enum { OPT_CSV_LABEL = OPT_LOCAL - 16, OPT_CSV_DELIMITER };
     "  --delimiter D         ',', ';' or tab ('\\t' or tab) between CSV cells\n"  \
     "                        (default: found on the first line)\n"
 
-/* Sets the defaults: label column -1, data directory "data". */
+/* Sets the defaults: label column -1, the data directory searched for. */
 void cli_data_defaults(cli_data_args *a);
 
 /* Handles one of the OPT_* data options; CLI_OK or CLI_USAGE. */
