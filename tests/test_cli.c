@@ -332,6 +332,17 @@ static void test_data_found_anywhere(void)
     CU_ASSERT_EQUAL(chdir(here), 0);
 }
 
+/* OpenCL settings from the environment matter only to a backend that may
+ * be OpenCL: a bad CLMLP_QUEUE_WINDOW stops an opencl run, naming the
+ * variable, and does not stop a ref run. */
+static void test_opencl_env_scope(void)
+{
+    CU_ASSERT_EQUAL_FATAL(setenv("CLMLP_QUEUE_WINDOW", "abc", 1), 0);
+    TEST_EXPECT_RUN(0, "test accuracy", "train --dataset xor --backend ref --epochs 1 -q");
+    TEST_EXPECT_RUN(1, "CLMLP_QUEUE_WINDOW", "train --dataset xor --backend opencl --epochs 1 -q");
+    CU_ASSERT_EQUAL(unsetenv("CLMLP_QUEUE_WINDOW"), 0);
+}
+
 /* A CSV model saved by train works with eval, predict (also --dump-layer
  * and --no-labels) and summary; --history has one line per epoch. */
 static void test_save_and_reuse(void)
@@ -468,6 +479,7 @@ int main(void)
         {"xor: all four right, predict agrees", test_xor},
         {"circle: test accuracy >= 0.95", test_circle},
         {"the shipped sets are found from any folder", test_data_found_anywhere},
+        {"OpenCL's environment matters only to OpenCL", test_opencl_env_scope},
         {"save, eval, predict, summary, history", test_save_and_reuse},
         {"checkpoint and resume", test_checkpoint_resume},
         {"devices", test_devices},

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "clmlp_layer.h"
@@ -617,7 +618,29 @@ static void test_cli_json(void)
     }
     clmlp_model_free(m);
     clmlp_backend_free(be);
+    CU_ASSERT_PTR_NULL(j_get(&doc, "classes")); /* numbered classes: no names */
     j_free(&doc);
+
+    /* A model trained on class names exports them, in the model's order
+     * (byte order: "no" before "yes"), as JSON strings with their quote
+     * escaped. */
+    const char *csv = test_write_temp_text("named.csv", "a,label\n0,yes\n1,\"no \"\"x\"\"\"\n"
+                                                        "0,yes\n1,\"no \"\"x\"\"\"\n");
+    const char *named = test_temp_path("named.model"), *njs = test_temp_path("named.json");
+    TEST_EXPECT_RUN(0, NULL, "train --train '%s' --layers 1,2:softmax --epochs 1 --backend ref "
+                    "-q --save '%s'", csv, named);
+    TEST_EXPECT_RUN(0, NULL, "export --model '%s' --json '%s'", named, njs);
+    char *ntext = slurp(njs);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ntext);
+    rc = j_parse(ntext, &doc, &err);
+    free(ntext);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    const jv *classes = j_get(&doc, "classes");
+    CU_ASSERT_FATAL(classes && classes->type == J_ARR && classes->n == 2);
+    /* (the test's parser keeps escapes as written) */
+    CU_ASSERT(classes->items[0].type == J_STR &&
+              strcmp(classes->items[0].str, "no \\\"x\\\"") == 0);
+    CU_ASSERT(classes->items[1].type == J_STR && strcmp(classes->items[1].str, "yes") == 0);
 
     /* The parser refuses what is not JSON (so passing above means something). */
     static const char *const bad[] = {"{\"a\": 1,}", "[1, 2", "{\"a\" 1}", "[01]", "[1.]",
@@ -627,6 +650,7 @@ static void test_cli_json(void)
         CU_ASSERT_EQUAL(j_parse(*s, &v, &err), -1);
         j_free(&v);
     }
+    j_free(&doc);
 }
 
 /* Usage errors exit 2; outputs that cannot be written exit 1 before
@@ -641,6 +665,20 @@ static void test_cli_failures(void)
     TEST_EXPECT_RUN(2, "--weights OUT.txt, --json OUT.json", "export --model '%s'", g_model);
     TEST_EXPECT_RUN(2, "same file", "export --model '%s' --weights a --json a", g_model);
     TEST_EXPECT_RUN(2, "unexpected argument", "export --model '%s' --json a extra", g_model);
+    /* The model itself under another spelling, or through a link, is the
+     * same file: refused before anything is written. */
+    struct stat before, after;
+    CU_ASSERT_EQUAL_FATAL(stat(g_model, &before), 0);
+    char dotted[4200];
+    snprintf(dotted, sizeof dotted, "%s/./c.model", test_temp_dir("export"));
+    TEST_EXPECT_RUN(2, "--model and --weights name the same file", "export --model '%s' "
+                    "--weights '%s'", g_model, dotted);
+    const char *link_path = test_temp_path("link.json");
+    CU_ASSERT_EQUAL_FATAL(symlink(g_model, link_path), 0);
+    TEST_EXPECT_RUN(2, "--model and --json name the same file", "export --model '%s' "
+                    "--json '%s'", g_model, link_path);
+    CU_ASSERT_EQUAL_FATAL(stat(g_model, &after), 0);
+    CU_ASSERT(after.st_size == before.st_size && after.st_mtime == before.st_mtime);
 
     const char *plain = test_write_temp_text("notadir", "x");
     const char *good = test_temp_path("good.txt");

@@ -30,6 +30,13 @@ static int env_on(const char *name)
     return v && *v && strcmp(v, "0") != 0;
 }
 
+/* Whether the environment entry "NAME=VALUE" is for name. */
+static int names_var(const char *entry, const char *name)
+{
+    size_t len = strlen(name);
+    return strncmp(entry, name, len) == 0 && entry[len] == '=';
+}
+
 void cli_blas_fix(char **argv)
 {
     clmlp_blas_info b;
@@ -54,9 +61,11 @@ void cli_blas_fix(char **argv)
     snprintf(fix, sizeof fix, "%s", b.fix);
     snprintf(fixed, sizeof fixed, "%s=%s", CLI_BLAS_FIXED_ENV, b.kernels);
     if (!env) return;
-    size_t m = 0, flen = strlen(CLI_BLAS_FIXED_ENV);
-    for (size_t i = 0; i < n; i++) /* an old CLI_BLAS_FIXED_ENV would hide ours */
-        if (strncmp(environ[i], CLI_BLAS_FIXED_ENV, flen) != 0 || environ[i][flen] != '=')
+    /* Without any older entry of either name (an empty VAR= would come
+     * first, hide ours, and make the new process run itself again). */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!names_var(environ[i], CLI_BLAS_FIXED_ENV) && !names_var(environ[i], var))
             env[m++] = environ[i];
     env[m] = fix;
     env[m + 1] = fixed;

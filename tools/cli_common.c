@@ -205,7 +205,13 @@ int cli_backend_opts(const cli_backend_args *a, clmlp_backend_opts *o, clmlp_ope
     o->verbose = 0;
     /* The tool is where the environment counts (README, "Environment"):
      * the options given win over CLMLP_PLATFORM and CLMLP_DEVICE. */
-    if (clmlp_opencl_opts_from_env(cl, o) < 0) return cli_runtime_error();
+    if (clmlp_opencl_opts_from_env(cl, o) < 0) {
+        /* Only OpenCL reads these settings: a bad one (say CLMLP_QUEUE_WINDOW)
+         * stops a run that may use OpenCL, and is ignored by ref and cpu. */
+        if (a->kind == CLMLP_BACKEND_OPENCL || a->kind == CLMLP_BACKEND_DEFAULT)
+            return cli_runtime_error();
+        o->opencl = NULL;
+    }
     return CLI_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli_common.h"
 #include "cli_model.h"
@@ -44,7 +45,8 @@ static void usage(void)
            "                        \"inputs\": N, \"outputs\": M, \"layers\": [{\"kind\":\n"
            "                        \"dense\", \"units\": U, \"activation\": \"relu\",\n"
            "                        \"use_bias\": true, \"weights\": [N rows of U], \"bias\":\n"
-           "                        [U]}, ...], \"omitted\": [...]}; weights[i][j] joins\n"
+           "                        [U]}, ...], \"omitted\": [...], \"classes\": [names,\n"
+           "                        when the model has them]}; weights[i][j] joins\n"
            "                        input i to unit j (Keras's kernel layout), so each\n"
            "                        layer is y = act(x @ W + b) for a row x\n"
            "  -q, --quiet           no note about dropout layers left out\n"
@@ -83,8 +85,21 @@ static int parse_args(int argc, char **argv, export_args *a)
     if ((a->weights && !*a->weights) || (a->json && !*a->json))
         return cli_usage_error(CMD, "%s needs a file name, got ''",
                                a->weights && !*a->weights ? "--weights" : "--json");
-    if (a->weights && a->json && strcmp(a->weights, a->json) == 0)
-        return cli_usage_error(CMD, "--weights and --json name the same file '%s'", a->json);
+    /* The same file under two names (./x and x, a link): by device and
+     * inode, for the outputs that exist already. */
+    const char *names[3] = {"--model", "--weights", "--json"};
+    const char *paths[3] = {a->model, a->weights, a->json};
+    struct stat st[3];
+    int there[3];
+    for (int i = 0; i < 3; i++) there[i] = paths[i] && stat(paths[i], &st[i]) == 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (paths[i] && paths[j] &&
+                (strcmp(paths[i], paths[j]) == 0 ||
+                 (there[i] && there[j] && st[i].st_dev == st[j].st_dev &&
+                  st[i].st_ino == st[j].st_ino)))
+                return cli_usage_error(CMD, "%s and %s name the same file '%s'", names[i],
+                                       names[j], paths[j]);
     return CLI_OK;
 }
 
@@ -221,9 +236,22 @@ static int json_layer(FILE *f, const clmlp_model_t *m, size_t i, size_t in, cons
     return rc;
 }
 
+/* Writes s as a JSON string (class names hold no control characters;
+ * quotes and backslashes are escaped). */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
 /* Writes the Dense model d as JSON to path (atomically), with the layers
- * of the saved model that were left out. */
-static int write_json(const clmlp_model_t *d, const omitted_list *om, const char *path)
+ * of the saved model m that were left out and m's class names, if any. */
+static int write_json(const clmlp_model_t *m, const clmlp_model_t *d, const omitted_list *om,
+                      const char *path)
 {
     clmlp_atomic_file af;
     if (clmlp_atomic_open(&af, path) < 0) return cli_runtime_error();
@@ -246,7 +274,18 @@ static int write_json(const clmlp_model_t *d, const omitted_list *om, const char
     for (size_t k = 0; k < om->n; k++)
         fprintf(f, "%s{\"layer\": %zu, \"kind\": \"dropout\", \"why\": \"the identity at "
                    "inference\"}", k ? ", " : "", om->layers[k]);
-    fputs("]}\n", f);
+    fputs("]", f);
+    size_t n_names = 0;
+    const char *const *names = clmlp_model_class_names(m, &n_names);
+    if (names) {
+        fputs(",\n \"classes\": [", f);
+        for (size_t k = 0; k < n_names; k++) {
+            if (k) fputs(", ", f);
+            json_string(f, names[k]);
+        }
+        fputc(']', f);
+    }
+    fputs("}\n", f);
     if (rc != CLI_OK) {
         clmlp_atomic_abort(&af);
         return rc;
@@ -281,7 +320,7 @@ int cmd_export(int argc, char **argv)
     rc = cli_model_load(&ba, 1, a.model, &be, &m);
     if (!rc) rc = dense_copy(m, a.model, &d, &om);
     if (!rc && a.weights && clmlp_model_write_text(d, a.weights) < 0) rc = cli_runtime_error();
-    if (!rc && a.json) rc = write_json(d, &om, a.json);
+    if (!rc && a.json) rc = write_json(m, d, &om, a.json);
     if (!rc && !a.quiet) note_omitted(&om, a.model);
     free(om.layers);
     clmlp_model_free(d);
