@@ -229,7 +229,11 @@ clmlp_csv_opts clmlp_csv_opts_default(void);
 /* Reads a CSV file into a new dataset (*out, owned by the caller).  Cells
  * are separated by opts->delimiter; blanks around a cell are dropped; a cell
  * may be quoted ("a, b" with "" for a quote) within its line.  The first
- * line is a header when a cell outside the label column is not a number.
+ * line is a header when a cell outside the label column is not a number,
+ * or when its label cell is a word and the next label is a number, or when
+ * its label cell is a word that reads as a header ("label", "species",
+ * "class", ...) and occurs nowhere else in the label column (or is not one
+ * of opts->class_names).
  * All columns but the label's are float features.  Labels are either
  * whole numbers >= 0, which are the classes (n_classes = largest + 1, at
  * least 2; class_names NULL), or words, the class names: without

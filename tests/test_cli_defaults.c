@@ -2,8 +2,8 @@
  * defaults (one hidden layer of 100 relu units, Adam at 0.001, batches of
  * min(200, rows), up to 200 epochs with early stopping, patience 10, on a
  * random tenth of the training rows held out), one line on stderr saying
- * so, every option given keeping its value, and the old defaults with
- * --layers or a named data set.
+ * so, every option given keeping its value (--momentum or --nesterov
+ * keep sgd), and the old defaults with --layers or a named data set.
  *
  * The task: three rings in the square [-1,1]^2 (radius < 0.5, < 0.8, the
  * rest), 1000 training and 400 test rows.  Measured on the reference
@@ -116,6 +116,23 @@ static void test_options_win(void)
     CU_ASSERT(!strstr(test_out, "no --layers given"));
 }
 
+/* --momentum or --nesterov without --optimizer: they are SGD's, so sgd
+ * stays (not adam, which would refuse them), and the line says so; with
+ * --optimizer adam they are still an error. */
+static void test_sgd_options_keep_sgd(void)
+{
+    data_files();
+    TEST_EXPECT_RUN(0, "no --layers given: 2,100:relu,3:softmax, sgd lr 0.01, batch 200, early "
+                       "stopping on 10% held out (100 rows, patience 10), up to 2 epochs\n",
+                    "train --train '%s' --backend ref --momentum 0.9 --epochs 2", g_train);
+    TEST_EXPECT_RUN(0, "no --layers given: 2,100:relu,3:softmax, sgd lr 0.01,",
+                    "train --train '%s' --backend ref --momentum 0.9 --nesterov --epochs 2",
+                    g_train);
+    TEST_EXPECT_RUN(2, "--momentum and --nesterov apply to --optimizer sgd",
+                    "train --train '%s' --backend ref --optimizer adam --momentum 0.9", g_train);
+    TEST_EXPECT_RUN(0, "unless --momentum or", "train --help");
+}
+
 /* A set too small to hold out a tenth of: no early stopping, and the batch
  * is the whole set; an option that needs validation data is then a usage
  * error. */
@@ -154,6 +171,7 @@ int main(void)
         {"only --train/--test: scikit-learn's defaults learn the rings", test_new_defaults_learn},
         {"the old defaults underfit them", test_old_defaults_underfit},
         {"options given keep their values", test_options_win},
+        {"--momentum or --nesterov keep sgd", test_sgd_options_keep_sgd},
         {"too few rows to hold out a tenth", test_tiny_set},
         {"named data sets and --resume keep theirs", test_other_defaults_kept},
         {NULL, NULL},

@@ -3,9 +3,10 @@
  * order; tab and semicolon files found on their first line or named;
  * quoted cells; a label column that mixes numbers and names; hints when
  * the label is elsewhere; 0-based columns in every message; the label
- * column by its header; names mapped through given ones (a model's).  And
- * the names travel: fit gives them to the model, model files keep them
- * (version 3), and files of versions 1 and 2 still load. */
+ * column by its header (a word, never a number); a header of numbered
+ * columns before name labels; names mapped through given ones (a
+ * model's).  And the names travel: fit gives them to the model, model
+ * files keep them (version 3), and files of versions 1 and 2 still load. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,41 @@ static void test_number_labels_keep_meaning(void)
     ds = read_ok("n2.csv", "1,2,label\n1,2,1\n3,4,0\n");
     CU_ASSERT_EQUAL(ds->n, 2);
     CU_ASSERT_PTR_NULL(ds->class_names);
+    clmlp_dataset_free(ds);
+}
+
+/* A first line of numbered columns ("400,500,species") whose label cell
+ * is a word as headers name the label, before rows labelled by name: the
+ * header, not a row of class "species" -- also through given names, where
+ * the word is no class.  Such a word that recurs as a label ("y" of y/n
+ * rows), or a word headers do not use ("kind"), stays a row's label. */
+static void test_numbered_header_names(void)
+{
+    const char *text = "400,500,species\n5.0,3.4,setosa\n6.6,3.0,virginica\n5.1,3.3,setosa\n";
+    clmlp_dataset_t *ds = read_ok("numhead.csv", text);
+    CU_ASSERT_EQUAL(ds->n, 3);
+    CU_ASSERT_EQUAL_FATAL(ds->n_classes, 2);
+    CU_ASSERT_STRING_EQUAL(ds->class_names[0], "setosa");
+    CU_ASSERT_STRING_EQUAL(ds->class_names[1], "virginica");
+    CU_ASSERT_EQUAL(ds->labels[1], 1);
+    CU_ASSERT_EQUAL(ds->x[0], 5.0f);
+    clmlp_dataset_free(ds);
+    static const char *const names[3] = {"virginica", "setosa", "versicolor"};
+    clmlp_csv_opts o = clmlp_csv_opts_default();
+    o.class_names = names;
+    o.n_class_names = 3;
+    ds = NULL;
+    TEST_OK(read_text("numhead-given.csv", text, &o, &ds));
+    CU_ASSERT_EQUAL(ds->n, 3);
+    CU_ASSERT_EQUAL(ds->labels[0], 1);
+    clmlp_dataset_free(ds);
+    ds = read_ok("yn.csv", "0.1,0.2,y\n0.3,0.4,n\n0.5,0.6,y\n");
+    CU_ASSERT_EQUAL(ds->n, 3);
+    CU_ASSERT_STRING_EQUAL(row_name(ds, 0), "y");
+    clmlp_dataset_free(ds);
+    ds = read_ok("kind.csv", "400,500,kind\n5.0,3.4,setosa\n");
+    CU_ASSERT_EQUAL(ds->n, 2);
+    CU_ASSERT_EQUAL(ds->n_classes, 2);
     clmlp_dataset_free(ds);
 }
 
@@ -230,6 +266,14 @@ static void test_label_by_name(void)
     CU_ASSERT(error_has("0 \"Species\", 1 \"sepal\", 2 \"petal\""));
     CU_ASSERT_EQUAL(read_text("nohead.csv", "1,2,0\n", &o, &ds), CLMLP_E_NOT_FOUND);
     CU_ASSERT(error_has("no header"));
+    /* A name that is a number matches no cell: a first line of numbers is
+     * data, not a header to drop. */
+    o.label_name = "1";
+    CU_ASSERT_EQUAL(read_text("numname.csv", "0.5,1,1\n0.2,0,0\n0.4,1,1\n", &o, &ds),
+                    CLMLP_E_NOT_FOUND);
+    CU_ASSERT_PTR_NULL(ds);
+    CU_ASSERT(error_has("numname.csv:1: no label column named \"1\""));
+    CU_ASSERT(error_has("no header line"));
 }
 
 /* Hints when the label is not where label_col says: a whole-number column,
@@ -446,6 +490,7 @@ int main(void)
     static const test_case cases[] = {
         {"name labels: byte order, same in every file", test_name_labels_sorted},
         {"number labels keep their meaning", test_number_labels_keep_meaning},
+        {"a header of numbered columns before name labels", test_numbered_header_names},
         {"names mapped through given ones; unknown one named", test_given_class_names},
         {"numbers and names mixed: an error naming the lines", test_mixed_labels},
         {"tab and semicolon found or named", test_delimiters},

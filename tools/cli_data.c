@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli_features.h"
+#include "data/class_names.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -193,25 +194,33 @@ static int load_csv(const char *cmd, const cli_data_args *a, const char *path,
     return rc < 0 ? cli_runtime_error() : CLI_OK;
 }
 
-int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t **train,
-                        clmlp_dataset_t **test)
+int cli_data_check_train(const char *cmd, const cli_data_args *a)
 {
-    *train = *test = NULL;
     int rc = check_combination(cmd, a);
     if (rc) return rc;
     if (a->data) return cli_usage_error(cmd, "train reads --train (and --test), not --data");
     if (a->no_labels) return cli_usage_error(cmd, "training needs labels (no --no-labels)");
     if (!a->dataset && !a->train)
         return cli_usage_error(cmd, "no data: give --train FILE [--test FILE] or --dataset NAME");
+    return CLI_OK;
+}
+
+int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t **train,
+                        clmlp_dataset_t **test)
+{
+    *train = *test = NULL;
+    int rc = cli_data_check_train(cmd, a);
+    if (rc) return rc;
     if (a->dataset) {
         rc = cli_data_load_named(a, 0, train);
         if (!rc) rc = cli_data_load_named(a, 1, test);
     } else {
-        /* The test set's label names mean what the training set's do. */
-        rc = load_csv(cmd, a, a->train, NULL, 0, train);
+        /* The test set's label names mean what the training set's do, or
+         * both map through the names given (a resumed model's). */
+        rc = load_csv(cmd, a, a->train, a->class_names, a->n_class_names, train);
         if (!rc && a->test)
             rc = load_csv(cmd, a, a->test, (const char *const *)(*train)->class_names,
-                          (*train)->n_classes, test);
+                          (*train)->class_names ? (*train)->n_classes : 0, test);
     }
     if (rc) {
         clmlp_dataset_free(*train);
@@ -339,6 +348,22 @@ int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_wh
                                model_what, n_out, what, ds->n_targets);
     if (!ds->targets) return cli_usage_error(cmd, "%s has no labels", what);
     return CLI_OK;
+}
+
+int cli_check_names(const char *cmd, const clmlp_model_t *m, const char *model_what,
+                    const clmlp_dataset_t *ds, const char *what)
+{
+    if (!ds->class_names || clmlp_model_class_names(m, NULL)) return CLI_OK;
+    /* Sorted names would silently become class numbers the model never
+     * meant: class 0 is whatever name sorts first. */
+    char list[400];
+    return cli_usage_error(cmd, "%s holds class names (%s), but %s was trained on numbered "
+                                "classes: give the data with the class numbers it was trained "
+                                "on",
+                           what,
+                           clmlp_class_names_list((const char *const *)ds->class_names,
+                                                  ds->n_classes, list, sizeof list),
+                           model_what);
 }
 
 int cli_synthetic_data(size_t rows, size_t features, size_t classes, uint64_t seed,

@@ -72,10 +72,17 @@ void cli_data_defaults(cli_data_args *a);
 int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg);
 
 /* For train: loads the training set and the test set (*test is NULL when
- * there is none).  Returns CLI_OK, CLI_USAGE (options that do not go
- * together) or CLI_RUNTIME (a file could not be read), having printed why. */
+ * there is none).  Label names map through a->class_names when set (a
+ * resumed model's), else the test set's through the training set's.
+ * Returns CLI_OK, CLI_USAGE (options that do not go together) or
+ * CLI_RUNTIME (a file could not be read), having printed why. */
 int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t **train,
                         clmlp_dataset_t **test);
+
+/* The usage checks of cli_data_load_train alone, for a caller that loads
+ * the model before the data (train --resume): CLI_OK or CLI_USAGE after
+ * the message. */
+int cli_data_check_train(const char *cmd, const cli_data_args *a);
 
 /* For eval and predict: loads --data, or the named data set's test set.
  * allow_no_labels permits --no-labels (a CSV of features only).  Label
@@ -112,6 +119,13 @@ const char *cli_data_name(const cli_data_args *a, int which, char *buf, size_t c
 int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_what,
                    clmlp_loss loss, const clmlp_dataset_t *ds, const char *what,
                    int check_labels);
+
+/* Refuses labels that are names (ds's, read from what) for model m when m
+ * has no class names: it was trained on class numbers, which the data's
+ * sorted names would only seem to match.  CLI_OK, or CLI_USAGE after a
+ * message naming what and model_what. */
+int cli_check_names(const char *cmd, const clmlp_model_t *m, const char *model_what,
+                    const clmlp_dataset_t *ds, const char *what);
 
 /* A synthetic classification set for timing: rows x features pixels k/255
  * with k uniform in 0..255 (MNIST's form), then random labels below

@@ -74,11 +74,12 @@ int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels
         r->ds = NULL;
         rc = cli_data_load_for_model(cmd, &a->data, allow_no_labels, r->m, &r->ds);
     }
-    if (!rc) {
-        char name[4200];
-        rc = cli_model_check_data(cmd, r->m, a->model, r->ds,
-                                  cli_data_name(&a->data, 2, name, sizeof name), check_labels);
-    }
+    char name[4200], model_what[4200];
+    cli_data_name(&a->data, 2, name, sizeof name);
+    snprintf(model_what, sizeof model_what, "the model in %s", a->model);
+    /* A model trained on numbers has no names to map the data's through. */
+    if (!rc) rc = cli_check_names(cmd, r->m, model_what, r->ds, name);
+    if (!rc) rc = cli_model_check_data(cmd, r->m, a->model, r->ds, name, check_labels);
     return rc;
 }
 

@@ -146,7 +146,8 @@ static void usage(void)
            "  --optimizer NAME      sgd, adam, or perceptron: Rosenblatt's rule, for\n"
            "                        one layer of step units with mean_squared_error\n"
            "                        (e.g. --layers 2,1:step) (default: sgd; adam without\n"
-           "                        --layers on CSV data)\n"
+           "                        --layers on CSV data, unless --momentum or\n"
+           "                        --nesterov is given)\n"
            "  --lr X                learning rate > 0 (default: 0.01 sgd, 0.001 adam,\n"
            "                        1 perceptron)\n"
            "  --momentum X          SGD momentum in [0,1) (default: 0)\n"
@@ -499,7 +500,9 @@ static int parse_args(int argc, char **argv, train_args *a)
     a->auto_defaults = !a->layers && !a->resume && !a->data.dataset;
     if (a->auto_defaults) {
         /* The batch size waits for the data (min(200, rows)). */
-        if (!a->opt_set) a->opt.kind = CLMLP_OPT_ADAM;
+        /* --momentum and --nesterov are SGD's: given without --optimizer,
+         * they keep sgd (adam would refuse them). */
+        if (!a->opt_set && !a->momentum_set && !a->opt.nesterov) a->opt.kind = CLMLP_OPT_ADAM;
         if (!a->epochs_set) a->epochs = AUTO_EPOCHS;
         if (!a->es_patience_set) a->es_patience = AUTO_PATIENCE;
         /* Rows are held out only for what watches them. */
@@ -598,14 +601,29 @@ static int build_model(train_state *t)
     return CLI_OK;
 }
 
-/* Loads the model to continue from --resume. */
+/* Loads the model to continue from --resume, then the data: label names
+ * map through the model's class names when it has some, so class i means
+ * what it meant before and a file holding only some of the classes trains
+ * (its own sorted names would number them otherwise, and fit would refuse
+ * them); the test file's map through them too. */
 static int resume_model(train_state *t)
 {
     snprintf(t->model_what, sizeof t->model_what, "the model in %s", t->a.resume);
     int rc = cli_model_load(&t->a.backend, t->a.quiet, t->a.resume, &t->be, &t->model);
     if (rc) return rc;
     t->loss = clmlp_model_loss(t->model);
-    return check_all_data(t);
+    cli_data_args d = t->a.data;
+    d.class_names = clmlp_model_class_names(t->model, &d.n_class_names);
+    if ((rc = cli_data_load_train(CMD, &d, &t->train, &t->test))) return rc;
+    /* A model trained on numbered classes does not take names: fit would
+     * give it the file's names in byte order, silently renumbering. */
+    char name[4200];
+    rc = cli_check_names(CMD, t->model, t->model_what, t->train,
+                         cli_data_name(&t->a.data, 0, name, sizeof name));
+    if (!rc && t->test)
+        rc = cli_check_names(CMD, t->model, t->model_what, t->test,
+                             cli_data_name(&t->a.data, 1, name, sizeof name));
+    return rc ? rc : check_all_data(t);
 }
 
 /* Sets t->val from --validation-split or --validate-on-test. */
@@ -653,6 +671,14 @@ static int hold_out(train_state *t)
     }
     v->n_classes = ds->n_classes;
     v->n_targets = ds->n_targets;
+    /* The held-out rows name their classes as the training rows do (as
+     * clmlp_dataset_split's do). */
+    if (ds->class_names &&
+        clmlp_dataset_set_class_names(v, (const char *const *)ds->class_names, ds->n_classes) < 0) {
+        free(held);
+        clmlp_dataset_free(v);
+        return cli_runtime_error();
+    }
     size_t kept = 0, k = 0, nt = ds->n_targets;
     for (size_t i = 0; i < n; i++) {
         size_t to = held[i] ? k++ : kept++;
@@ -943,9 +969,15 @@ int cmd_train(int argc, char **argv)
     if (rc) return rc < 0 ? CLI_OK : rc;
     if ((rc = check_outputs(&t.a))) return rc;
     cli_signals_install();
-    rc = cli_data_load_train(CMD, &t.a.data, &t.train, &t.test);
-    if (!rc) rc = apply_auto_defaults(&t);
-    if (!rc) rc = t.a.resume ? resume_model(&t) : build_model(&t);
+    if (t.a.resume) {
+        /* The model first: its class names say how to read the data. */
+        rc = cli_data_check_train(CMD, &t.a.data);
+        if (!rc) rc = resume_model(&t);
+    } else {
+        rc = cli_data_load_train(CMD, &t.a.data, &t.train, &t.test);
+        if (!rc) rc = apply_auto_defaults(&t);
+        if (!rc) rc = build_model(&t);
+    }
     if (!rc) say_auto_defaults(&t);
     if (!rc) rc = pick_validation(&t);
     if (!rc && !t.a.quiet) {

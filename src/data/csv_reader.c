@@ -55,6 +55,8 @@ typedef struct {
     size_t n_first;
     size_t first_line;
     int have_header;  /* first[] is the header */
+    int maybe_header; /* first[] was read as row 0, but its label looks like
+                         a header's: decided at the end (see first_line) */
     float *x;         /* rows_cap x n_features */
     int32_t *labels;  /* rows_cap */
     size_t n_rows, rows_cap;
@@ -633,12 +635,15 @@ static const char *header_list(const csv_state *st, char *buf, size_t size)
 }
 
 /* The column headed opts->label_name on the first content line (which is
- * then the header): exactly, else ignoring case when only one matches. */
+ * then the header): exactly, else ignoring case when only one matches.
+ * Only words are header cells: a number there is data, so --label 1 never
+ * takes a first line of numbers for a header (it drops no row). */
 static int find_label_name(csv_state *st, size_t *idx)
 {
     const char *want = st->opts->label_name;
     size_t folded = 0, hits = 0;
     for (size_t i = 0; i < st->n_first; i++) {
+        if (!is_word(st->first[i])) continue;
         if (strcmp(st->first[i], want) == 0) {
             *idx = i;
             return CLMLP_OK;
@@ -708,7 +713,60 @@ static int first_line(csv_state *st, char *line, size_t *n_cols, size_t *label_i
                                delim_name(st->delim));
     *label_idx = (size_t)idx;
     st->have_header = has_text_cell(st, *label_idx);
+    /* Features that are all numbers (often numbered columns: "400,500,
+     * species") beside a label that is a word the way headers name the
+     * label (label_like): a header unless that word is a class.  With
+     * given names (a model's) an unknown word cannot be a class, so the
+     * line is the header at once; otherwise the word must not occur again
+     * as a label in the file, which only the end of the file tells, so the
+     * line is read as row 0 until then (maybe_header).  A word that is not
+     * label_like stays a label (a file without a header whose first class
+     * is met once, "1,b" then "2,a", keeps its row); so does one that
+     * recurs ("y" as the class of yes/no rows).  A first line whose label
+     * is followed by number labels is a header too (read_csv). */
+    const char *lab = st->cells[*label_idx];
+    if (!st->have_header && is_word(lab) && label_like(lab)) {
+        if (st->opts->class_names && name_find(&st->given, lab) < 0)
+            st->have_header = 1;
+        else
+            st->maybe_header = 1;
+    }
     return CLMLP_OK;
+}
+
+/* Drops row 0 (the first line, which turned out to be the header) and, when
+ * the names are the file's own, its label's name: met first, it is index 0,
+ * and no other row holds it (the caller checked). */
+static int drop_first_row(csv_state *st, size_t n_features)
+{
+    int32_t gone = st->labels[0];
+    st->n_rows--;
+    memmove(st->x, st->x + n_features, st->n_rows * n_features * sizeof *st->x);
+    memmove(st->labels, st->labels + 1, st->n_rows * sizeof *st->labels);
+    st->have_header = 1;
+    if (st->opts->class_names) return CLMLP_OK;
+    name_table *t = &st->names;
+    free(t->names[gone]);
+    memmove(t->names + gone, t->names + gone + 1, (t->n - (size_t)gone - 1) * sizeof *t->names);
+    t->n--;
+    for (size_t r = 0; r < st->n_rows; r++)
+        if (st->labels[r] > gone) st->labels[r]--;
+    /* Rebuild the hash over the names left (sort_names looks them up). */
+    memset(t->slots, 0, t->n_slots * sizeof *t->slots);
+    for (size_t k = 0; k < t->n; k++) {
+        size_t i = name_hash(t->names[k]) & (t->n_slots - 1);
+        while (t->slots[i]) i = (i + 1) & (t->n_slots - 1);
+        t->slots[i] = (uint32_t)k + 1;
+    }
+    return CLMLP_OK;
+}
+
+/* Whether row 0's label occurs in another row. */
+static int first_label_recurs(const csv_state *st)
+{
+    for (size_t r = 1; r < st->n_rows; r++)
+        if (st->labels[r] == st->labels[0]) return 1;
+    return 0;
 }
 
 /* The reading loop behind clmlp_dataset_read_csv_opts. */
@@ -742,12 +800,16 @@ static int read_csv(csv_state *st, clmlp_dataset_t **out)
             st->n_rows = 0;
             st->label_kind = LABELS_NONE;
             st->have_header = 1;
+            st->maybe_header = 0;
             name_table_free(&st->names, 1);
             memset(&st->names, 0, sizeof st->names);
         }
         CLMLP_TRY(parse_row(st, label_idx, &max_label));
     }
     if (rc < 0) return rc;
+    if (st->maybe_header && st->n_rows >= 1 && st->label_kind == LABELS_NAMES &&
+        !first_label_recurs(st))
+        CLMLP_TRY(drop_first_row(st, n_cols - 1));
     if (st->n_rows == 0) {
         if (st->have_header)
             return clmlp_set_error(CLMLP_E_FORMAT,

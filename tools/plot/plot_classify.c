@@ -242,12 +242,10 @@ int plot_cls_names(plot_cls_set *s, size_t k)
     char **names = calloc(k, sizeof *names);
     if (!names) return cli_out_of_memory();
     for (size_t c = 0; c < k; c++) {
-        char buf[32];
-        if (c < s->n_names)
-            snprintf(buf, sizeof buf, "%s", s->names[c]);
-        else
-            snprintf(buf, sizeof buf, "%zu", c);
-        names[c] = strdup(buf);
+        /* A name whole (up to CLMLP_CLASS_NAME_MAX bytes); a number fits. */
+        char num[32];
+        snprintf(num, sizeof num, "%zu", c);
+        names[c] = strdup(c < s->n_names ? s->names[c] : num);
         if (!names[c]) {
             for (size_t i = 0; i < c; i++) free(names[i]);
             free(names);
@@ -302,6 +300,11 @@ int plot_cls_model(const char *cmd, const plot_model_args *ma, const plot_cls_ar
     }
     char what[600];
     snprintf(what, sizeof what, "the model in %s", ma->model ? ma->model : ma->weights);
+    /* A model file without names was trained on numbers: the data's sorted
+     * names would only seem to be its classes.  A weight text file has no
+     * place for names, so there the names' byte order is the only mapping
+     * (the one train gives them). */
+    if (ma->model && (rc = cli_check_names(cmd, *m, what, s->ds, s->where))) return rc;
     return cli_check_data(cmd, *m, what, cli_default_loss(*m), s->ds, s->where, 1);
 }
 

@@ -105,7 +105,8 @@ int plot_cls_names(plot_cls_set *s, size_t k);
 void plot_cls_free(plot_cls_set *s);
 
 /* Opens the model and checks that it takes the set's images and labels
- * (exit 2 naming both when not).  A model with class names names the
+ * (exit 2 naming both when not; also exit 2 for a CSV of class names and a
+ * saved model trained on numbered classes).  A model with class names names the
  * classes (borrowed: *m must outlive the drawing), and a CSV of class
  * names (a's --data) is read again through them.  *be, *m are the
  * caller's to free. */
