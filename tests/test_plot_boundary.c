@@ -27,15 +27,8 @@
 #define W 760
 #define H 620
 
-/* The steep 2-2-1 XOR of tests/data/xor-steep.txt (OR and not AND), its
- * path copied out of test_source_path's buffer, which the next call reuses. */
-static const char *xor_weights(void)
-{
-    static char path[4096];
-    snprintf(path, sizeof path, "%s", test_source_path("tests/data/xor-steep.txt"));
-    return path;
-}
-#define XOR_WEIGHTS xor_weights()
+/* The steep 2-2-1 XOR (OR and not AND) of tests/data/xor-steep.txt. */
+#define XOR_WEIGHTS test_xor_steep_weights()
 
 /* Three classes by softmax of (10 x1, 10 x2, 5): class 2 where both
  * inputs are below 0.5, else class 0 below the diagonal, class 1 above. */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/testing.h"
+
 /* The first n bytes of path into buf; how many were read, or -1. */
 static long read_head(const char *path, unsigned char *buf, size_t n)
 {
@@ -164,4 +166,11 @@ double test_colour_fraction(const test_picture *p, plot_rect r, plot_rgb c, doub
 double test_drawn_fraction(const test_picture *p, plot_rect r)
 {
     return fraction(p, r, is_drawn, NULL);
+}
+
+const char *test_xor_steep_weights(void)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s", test_source_path("tests/data/xor-steep.txt"));
+    return path;
 }

@@ -40,4 +40,9 @@ double test_colour_fraction(const test_picture *p, plot_rect r, plot_rgb c, doub
 /* The fraction of pixels in r that are not white (anything drawn). */
 double test_drawn_fraction(const test_picture *p, plot_rect r);
 
+/* The path of tests/data/xor-steep.txt, a 2-2-1 XOR of steep sigmoids
+ * (hidden units OR and AND, output OR and not AND), in a buffer of its own
+ * (test_source_path's is reused by the next call). */
+const char *test_xor_steep_weights(void);
+
 #endif
