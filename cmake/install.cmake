@@ -3,7 +3,8 @@
 #   lib/libclmlp.a, lib/libclmlp.so*       the static and the shared library
 #   include/*.h                            the public headers
 #   bin/clmlp                              the tool
-#   share/clmlp/data/                      the small data sets and examples
+#   share/clmlp/data/                      the small data sets
+#   share/clmlp/examples/                  the example layers, as sources
 #   lib/cmake/clmlp/                       find_package(clmlp): clmlp::clmlp
 #                                          (static), clmlp::clmlp_shared
 #   lib/pkgconfig/clmlp.pc                 pkg-config: the shared library
@@ -30,8 +31,11 @@ install(TARGETS clmlp_tool RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT
 file(GLOB CLMLP_DATA_FILES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/data/circle-*.csv)
 install(FILES ${CLMLP_DATA_FILES} ${PROJECT_SOURCE_DIR}/data/forward-task.txt
   DESTINATION ${CMAKE_INSTALL_DATADIR}/clmlp/data COMPONENT Runtime)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/data/gates ${PROJECT_SOURCE_DIR}/data/examples
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/data/gates
   DESTINATION ${CMAKE_INSTALL_DATADIR}/clmlp/data COMPONENT Runtime)
+# The custom layers of examples/, as sources to copy from.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/clmlp/examples COMPONENT Runtime)
 
 # ---- CMake package ----------------------------------------------------------
 install(EXPORT clmlpTargets NAMESPACE clmlp:: FILE clmlpTargets.cmake

@@ -3,7 +3,7 @@
 # local, so the internal clmlp_ helpers the static archive needs between its
 # objects stay out of the shared library's dynamic symbol table.
 #
-#   cmake -DINCLUDE_DIR=<include/> -DOUT=<file.map> -P version_script.cmake
+#   cmake -DINCLUDE_DIR=<include/> -DOUT=<file.map> [-DFORMAT=dynamic-list] -P version_script.cmake
 #
 # A declaration is a name clmlp_... followed by "(" outside comments and
 # preprocessor lines; a callback typedef such as (*clmlp_epoch_cb)(...) is
@@ -37,7 +37,10 @@ foreach(header IN LISTS headers)
     set(text "${before} ${rest}")
   endwhile()
   string(REGEX REPLACE "//[^\n]*" "" text "${text}")
-  # Preprocessor lines: a function-like macro is no function.
+  # Preprocessor lines, continuations joined: a function-like macro (or a
+  # function a macro defines, as CLMLP_PLUGIN does in a plugin) is no
+  # function of the library.
+  string(REGEX REPLACE "\\\\\n" " " text "${text}")
   string(REGEX REPLACE "(^|\n)[ \t]*#[^\n]*" "\\1" text "${text}")
   string(REGEX MATCHALL "(^|[^A-Za-z0-9_])clmlp_[A-Za-z0-9_]*[ \t\r\n]*\\(" calls "${text}")
   foreach(call IN LISTS calls)
@@ -52,9 +55,20 @@ if(count EQUAL 0)
   message(FATAL_ERROR "no clmlp_ functions declared in ${INCLUDE_DIR}/*.h")
 endif()
 
-set(map "/* Generated from ${INCLUDE_DIR}/*.h by cmake/version_script.cmake. */\n{\n  global:\n")
-foreach(name IN LISTS names)
-  string(APPEND map "    ${name};\n")
-endforeach()
-string(APPEND map "  local:\n    *;\n};\n")
+# FORMAT=dynamic-list writes the same names as a linker dynamic list: what
+# a program linking the static library exports, so that plugins it loads
+# (clmlp_plugin_load) find the API in it.
+if(FORMAT STREQUAL "dynamic-list")
+  set(map "/* Generated from ${INCLUDE_DIR}/*.h by cmake/version_script.cmake. */\n{\n")
+  foreach(name IN LISTS names)
+    string(APPEND map "  ${name};\n")
+  endforeach()
+  string(APPEND map "};\n")
+else()
+  set(map "/* Generated from ${INCLUDE_DIR}/*.h by cmake/version_script.cmake. */\n{\n  global:\n")
+  foreach(name IN LISTS names)
+    string(APPEND map "    ${name};\n")
+  endforeach()
+  string(APPEND map "  local:\n    *;\n};\n")
+endif()
 file(WRITE "${OUT}" "${map}")

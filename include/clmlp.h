@@ -123,6 +123,38 @@ const char *clmlp_backend_description(const clmlp_backend_t *be);
 /* Which kind of backend be is (never CLMLP_BACKEND_DEFAULT once open). */
 clmlp_backend_kind clmlp_backend_kind_of(const clmlp_backend_t *be);
 
+/* The backend registry: one entry per backend the library has, in the
+ * order they are shown (plainest first: ref, cpu, opencl). */
+typedef struct {
+    clmlp_backend_kind kind;
+    const char *name;           /* what --backend takes: "ref", "cpu", "opencl" */
+    const char *title;          /* its heading in a listing: "cpu backend", "OpenCL" */
+    const char *summary;        /* one line: what it is and what it is for */
+    int has_devices;            /* it chooses among devices: platform and device apply */
+    int has_list;               /* clmlp_backend_list has something to say of it */
+} clmlp_backend_info;
+
+/* How many backends the registry holds. */
+size_t clmlp_backend_count(void);
+/* The i-th backend (i < clmlp_backend_count()), else NULL; static, owned by
+ * the library. */
+const clmlp_backend_info *clmlp_backend_info_at(size_t i);
+/* The kind a backend's name (or "default") names, into *out; else
+ * CLMLP_E_INVALID with a message listing the names. */
+int clmlp_backend_kind_parse(const char *name, clmlp_backend_kind *out);
+/* The name of kind ("ref", "cpu", "opencl", "default"; "unknown" for no
+ * kind); static, owned by the library. */
+const char *clmlp_backend_kind_name(clmlp_backend_kind kind);
+/* The kind CLMLP_BACKEND_DEFAULT opens with opts (NULL: nothing named):
+ * OpenCL for a named platform or device or a GPU, else cpu.  *why (if why is
+ * not NULL): why it passed a backend over ("OpenCL offers no GPU"), or NULL;
+ * static, owned by the library. */
+clmlp_backend_kind clmlp_backend_default_kind(const clmlp_backend_opts *opts, const char **why);
+/* Writes what the backend of kind offers on this machine to f (cpu: the
+ * CPU and its BLAS; opencl: clmlp_opencl_list_devices; ref: nothing); its
+ * status (opencl without a platform: CLMLP_E_NOT_FOUND). */
+int clmlp_backend_list(clmlp_backend_kind kind, FILE *f);
+
 /* The backend's float32 GEMM rate: the best of `repeats` n x n x n
  * products (after one to warm up), in GFLOP/s, into *gflops.  For
  * benchmarks: the ceiling a training step's GEMMs are measured against. */
@@ -257,6 +289,16 @@ int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path,
  * validation set gets a copy of the class names. */
 int clmlp_dataset_split(clmlp_dataset_t *ds, double fraction, clmlp_dataset_t **val);
 
+/* Holds out ceil(fraction * n) rows of ds drawn at random -- the first of
+ * a Fisher-Yates shuffle by the generator seeded with seed, so the same
+ * seed holds out the same rows -- into a new validation set; ds keeps the
+ * rest (fraction in (0,1), at least one row each side).  Both keep the rows'
+ * order and are owned by the caller; the validation set gets a copy of the
+ * class names.  On failure ds is unchanged and *val is NULL.  Unlike the
+ * last rows, a random draw from a file sorted by label holds every class. */
+int clmlp_dataset_holdout(clmlp_dataset_t *ds, double fraction, uint64_t seed,
+                          clmlp_dataset_t **val);
+
 /* XOR: 4 rows, 2 features, labels 0/1. */
 int clmlp_dataset_xor(clmlp_dataset_t **out);
 
@@ -313,12 +355,36 @@ size_t clmlp_model_n_inputs(const clmlp_model_t *m);
 size_t clmlp_model_n_outputs(const clmlp_model_t *m);
 size_t clmlp_model_n_params(const clmlp_model_t *m);
 /* Layer i's output width, activation and whether it has a bias (layers
- * other than Dense: linear, no bias). */
+ * that are not CLMLP_LAYER_AFFINE: linear, no bias). */
 int clmlp_model_layer(const clmlp_model_t *m, size_t i, size_t *units, clmlp_act *act,
                       int *use_bias);
 /* Layer i's kind ("dense", "dropout", a custom kind's name; NULL if there
  * is no layer i), owned by the library. */
 const char *clmlp_model_layer_kind(const clmlp_model_t *m, size_t i);
+
+/* What a layer is at inference, as exporters (weight text, JSON, ONNX)
+ * and tools see it, whatever its kind. */
+typedef enum {
+    CLMLP_LAYER_AFFINE = 0,     /* y = act(x W + b): W in x out, row-major;
+                                   b out values, or none (Dense) */
+    CLMLP_LAYER_IDENTITY,       /* y = x at inference (Dropout) */
+    CLMLP_LAYER_OTHER           /* anything else (a custom kind) */
+} clmlp_layer_form;
+
+typedef struct {
+    const char *kind;           /* as clmlp_model_layer_kind */
+    clmlp_layer_form form;
+    size_t in, out;             /* widths */
+    clmlp_act act;              /* AFFINE: the activation; else linear */
+    int use_bias;               /* AFFINE: whether b exists; else 0 */
+    size_t n_params;            /* parameters the layer holds */
+    int ref_in_float;           /* a custom kind without double-precision
+                                   functions: the reference backend runs
+                                   its float ones */
+} clmlp_layer_info;
+
+/* Fills *out for layer i (0-based); CLMLP_E_NOT_FOUND past the last. */
+int clmlp_model_layer_info(const clmlp_model_t *m, size_t i, clmlp_layer_info *out);
 /* Names packed parameter `index` for messages: "layer 2 (reflection)
  * parameter n[3]".  Writes at most size bytes to buf; returns buf. */
 char *clmlp_model_param_name(const clmlp_model_t *m, size_t index, char *buf, size_t size);
@@ -464,6 +530,12 @@ typedef struct {
     const char *save_best;      /* if not NULL: clmlp_model_save to this path
                                    (atomically) each time the monitored
                                    metric improves */
+    const char *checkpoint;     /* if not NULL: clmlp_model_save to this path
+                                   (atomically) after every epoch, and when
+                                   the run ends early -- interrupted by
+                                   *stop or diverged -- with the model of the
+                                   last whole epoch.  A failed save ends
+                                   training with its status */
 
     /* If not NULL, read after every batch (a signal handler may set it):
      * non-zero ends the run after the current step.  The epoch it cut

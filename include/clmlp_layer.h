@@ -1,14 +1,20 @@
 /* clmlp custom layers: a layer kind written outside the library.
  *
- * A kind names itself, says what its parameters are once it knows its input
- * width, initialises them, and computes forward and backward on every
- * backend: in double for the reference backend (the truth gradient checks
- * run on), in float for the cpu backend, and as OpenCL C source for the
- * opencl backend, which the library builds once per device and caches.
- * Register it before any model uses it; a registered kind then trains,
- * saves and loads like a built-in one (a model file names the kind, so
- * loading needs it registered again).  data/examples/reflection.c is a
- * worked example.
+ * The least a kind gives is a name and one forward and one backward
+ * function in C, in float: that trains on the cpu backend and, through the
+ * same float functions, on the reference backend (clmlp_model_layer_info's
+ * ref_in_float says so).  Everything else is optional: a build function
+ * when the layer changes the width or has parameters, an init for its
+ * parameters, a parse function for fields in a layer spec ("affine:3"),
+ * double-precision functions for the reference backend (the truth gradient
+ * checks run on), and OpenCL C source for the opencl backend, which the
+ * library builds once per device and caches (without it, compiling a model
+ * with the kind on opencl is refused, naming the kind and what to add).
+ * Register a kind before any model uses it -- with clmlp_layer_register,
+ * or from a shared library with clmlp_plugin_load; a registered kind then
+ * trains, saves and loads like a built-in one (a model file names the
+ * kind, so loading needs it registered again).  examples/reflection/ is a
+ * worked example, built both ways.
  *
  * Layout: x is the layer's input (rows x in), y its output (rows x out),
  * row-major.  Parameters come as up to CLMLP_LAYER_MAX_TENSORS tensors,
@@ -80,22 +86,32 @@ typedef struct clmlp_layer_kind {
                            at most CLMLP_LAYER_MAX_CONFIG); copied into the
                            model and stored in model files as they are */
 
-    /* For input width in: the output width and the parameter tensors (at
-     * most CLMLP_LAYER_MAX_TENSORS) into *out, params and *n_params. */
+    /* Optional: for input width in, the output width and the parameter
+     * tensors (at most CLMLP_LAYER_MAX_TENSORS) into *out, params and
+     * *n_params.  Without it the layer keeps the width and has no
+     * parameters. */
     int (*build)(const void *config, size_t in, size_t *out, clmlp_param_spec *params,
                  size_t *n_params);
-    /* Initial values of tensor k (count values), drawn from rng. */
+    /* Optional: initial values of tensor k (count values), drawn from rng.
+     * Without it, tensors with decay are drawn from a normal distribution
+     * of mean 0 and standard deviation 0.05 (Keras's random_normal), the
+     * others are zero (Keras's zeros, as for a bias). */
     void (*init)(const void *config, size_t in, size_t k, float *values, size_t count,
                  clmlp_layer_rng *rng);
 
-    /* Reference backend. */
+    /* Optional, both or neither: the reference backend's functions.
+     * Without them the reference backend runs the float ones on its
+     * values rounded to float (so gradient checks on it see float
+     * rounding). */
     int (*forward_f64)(const clmlp_layer_args_f64 *a);
     int (*backward_f64)(const clmlp_layer_args_f64 *a);
-    /* cpu backend. */
+    /* Required: the cpu backend's functions (and the reference backend's,
+     * without the double ones). */
     int (*forward_f32)(const clmlp_layer_args_f32 *a);
     int (*backward_f32)(const clmlp_layer_args_f32 *a);
 
-    /* opencl backend: OpenCL C source defining three kernels, named below.
+    /* Optional, all four or none: for the opencl backend, OpenCL C source
+     * defining three kernels, named below.
      * Offsets are in floats; p_off holds each tensor's offset into p (and
      * into dp: gradients sit where their parameters do).  Each kernel's
      * last argument, config, holds the layer's configuration bytes, the
@@ -128,17 +144,66 @@ typedef struct clmlp_layer_kind {
 
     /* Optional: a short description for summaries ("Reflection"). */
     void (*describe)(const void *config, char *buf, size_t size);
+    /* Optional: the configuration from a layer spec item "name:ARGS" (ARGS
+     * is everything after the first ':', e.g. "3" in "affine:3"): writes
+     * config_size bytes to config.  Without it the kind takes no fields in
+     * a spec and its configuration is config_size zero bytes. */
+    int (*parse)(const char *args, void *config);
 } clmlp_layer_kind;
 
 /* Registers kind.  It is not copied: the registry keeps the pointer for the
  * rest of the program, so kind (and the strings it points to) must live as
  * long (a static object).  Register at start-up, before other threads call
- * clmlp: registration is not thread-safe.  Fails for a name already taken,
- * a bad name, a configuration over CLMLP_LAYER_MAX_CONFIG bytes, or a kind
- * missing a required function. */
+ * clmlp: registration is not thread-safe.  Fails for a name already taken
+ * (a built-in kind's or a registered one's), a bad name, a configuration
+ * over CLMLP_LAYER_MAX_CONFIG bytes, a kind without forward_f32 and
+ * backward_f32, or one giving half of a pair (f64, OpenCL). */
 int clmlp_layer_register(const clmlp_layer_kind *kind);
 /* The registered kind of that name, or NULL. */
 const clmlp_layer_kind *clmlp_layer_find(const char *name);
+/* The i-th registered kind (in registration order), or NULL past the last. */
+const clmlp_layer_kind *clmlp_layer_registered(size_t i);
+
+/* ---- plugins: layer kinds in a shared library ----
+ * A plugin is a shared library that lists its kinds with CLMLP_PLUGIN:
+ *
+ *     CLMLP_PLUGIN(&affine_layer, &reflection_layer)
+ *
+ * It is code the user chose to run: loading runs it with the program's
+ * rights.  The same file may also be linked into a program (calling
+ * clmlp_layer_register itself); compiled with CLMLP_NO_PLUGIN_ENTRY
+ * defined, CLMLP_PLUGIN then defines nothing, so several such files link
+ * together.  It needs no clmlp library of its own: the functions of this
+ * header come from the program that loads it (the clmlp tool exports
+ * them; a program linking libclmlp.so has them). */
+#define CLMLP_LAYER_ABI 2
+#if defined(__GNUC__)
+#define CLMLP_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define CLMLP_PLUGIN_EXPORT
+#endif
+#if defined(CLMLP_NO_PLUGIN_ENTRY)
+/* The kinds are linked into a program, next to others: no entry symbols. */
+#define CLMLP_PLUGIN(...)
+#else
+#define CLMLP_PLUGIN(...)                                                         \
+    CLMLP_PLUGIN_EXPORT const int clmlp_plugin_abi = CLMLP_LAYER_ABI;             \
+    CLMLP_PLUGIN_EXPORT const clmlp_layer_kind *const *clmlp_plugin_kinds(void)   \
+    {                                                                             \
+        static const clmlp_layer_kind *const kinds[] = {__VA_ARGS__, NULL};       \
+        return kinds;                                                             \
+    }
+#endif
+
+/* Loads the plugin at path -- a shared library, or a folder whose *.so
+ * files are loaded in name order -- and registers its kinds, all or none
+ * per library.  Refused, naming the file and the reason: a library that
+ * cannot be loaded, lacks the entry symbols clmlp_plugin_kinds and
+ * clmlp_plugin_abi (CLMLP_PLUGIN defines both), was built for another
+ * CLMLP_LAYER_ABI, or lists a kind that cannot be registered (one taken,
+ * by a built-in kind, an earlier plugin, or twice in its own list).  A
+ * loaded library stays loaded for the rest of the program. */
+int clmlp_plugin_load(const char *path);
 /* Sets clmlp_last_error() from a kind's function; returns status. */
 int clmlp_layer_error(int status, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -1,4 +1,4 @@
-/* A user-defined layer, the course's Reflection (data/examples/reflection.c,
+/* A user-defined layer, the course's Reflection (examples/reflection/reflection.c,
  * built against the public headers only): registration, its gradient
  * against finite differences on the reference backend, a broken kind that
  * gradcheck names, op-by-op agreement of cpu and opencl with ref, training
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../data/examples/reflection.h"
+#include "../examples/reflection/reflection.h"
 #include "clmlp_layer.h"
 #include "support/testing.h"
 

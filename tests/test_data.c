@@ -1,6 +1,6 @@
 /* Tests of the data layer: datasets in memory, the CSV and idx readers (good
  * files and every kind of malformed one, written into a temporary folder),
- * split, XOR, and the shipped circle files. */
+ * split, the random hold-out, XOR, and the shipped circle files. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "support/testing.h"
+#include "util/rng.h"
 
 /* ---- temporary files ----------------------------------------------------- */
 
@@ -152,6 +153,172 @@ static void test_split_rejects(void)
     }
     CU_ASSERT_EQUAL(clmlp_dataset_split(ds, 0.5, NULL), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(clmlp_dataset_split(NULL, 0.5, &val), CLMLP_E_INVALID);
+    clmlp_dataset_free(ds);
+}
+
+/* A set of n rows whose row i holds (i, -i), label i % 3 of the classes
+ * "c0", "c1", "c2", and target 10 * i: every value names its row. */
+static clmlp_dataset_t *numbered_rows(size_t n)
+{
+    static const char *const names[] = {"c0", "c1", "c2"};
+    clmlp_dataset_t *ds = NULL;
+    if (clmlp_dataset_init(&ds, n, 2, 3, 1) < 0) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        ds->x[2 * i] = (float)i;
+        ds->x[2 * i + 1] = -(float)i;
+        ds->labels[i] = (int32_t)(i % 3);
+        ds->targets[i] = 10.0f * (float)i;
+    }
+    if (clmlp_dataset_set_class_names(ds, names, 3) < 0) {
+        clmlp_dataset_free(ds);
+        return NULL;
+    }
+    return ds;
+}
+
+/* Whether ds's rows are rows of numbered_rows in increasing order, each
+ * whole (its features, label and target from the same row), with the
+ * class names; marks each one's number in seen (n_all of them). */
+static int rows_whole_in_order(const clmlp_dataset_t *ds, unsigned char *seen, size_t n_all)
+{
+    int ok = ds->n_classes == 3 && ds->class_names && ds->n_targets == 1;
+    for (size_t c = 0; ok && c < 3; c++) {
+        char want[4];
+        snprintf(want, sizeof want, "c%zu", c);
+        ok = strcmp(ds->class_names[c], want) == 0;
+    }
+    for (size_t i = 0; ok && i < ds->n; i++) {
+        float v = ds->x[2 * i];
+        size_t row = v >= 0.0f && v < (float)n_all ? (size_t)v : n_all;
+        ok = (float)row == v && row < n_all && !seen[row] &&
+             (i == 0 || ds->x[2 * (i - 1)] < v) && ds->x[2 * i + 1] == -v &&
+             ds->labels[i] == (int32_t)(row % 3) && ds->targets[i] == 10.0f * v;
+        if (ok) seen[row] = 1;
+    }
+    return ok;
+}
+
+/* Holds out fraction of numbered_rows(n) with seed into *val, checking
+ * that the rows are split whole, in order, between the two sides, with
+ * want_val held out; returns the set kept (NULL on failure). */
+static clmlp_dataset_t *holdout_checked(size_t n, double fraction, uint64_t seed,
+                                        size_t want_val, clmlp_dataset_t **val)
+{
+    clmlp_dataset_t *ds = numbered_rows(n);
+    unsigned char *seen = calloc(n, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(seen);
+    TEST_OK(clmlp_dataset_holdout(ds, fraction, seed, val));
+    CU_ASSERT_EQUAL((*val)->n, want_val);
+    CU_ASSERT_EQUAL(ds->n, n - want_val);
+    CU_ASSERT(rows_whole_in_order(ds, seen, n));
+    CU_ASSERT(rows_whole_in_order(*val, seen, n));
+    size_t covered = 0;
+    for (size_t i = 0; i < n; i++) covered += seen[i];
+    CU_ASSERT_EQUAL(covered, n);
+    free(seen);
+    return ds;
+}
+
+/* holdout moves ceil(fraction * n) rows drawn by the seeded generator --
+ * the first of a Fisher-Yates shuffle -- keeping the order on both sides
+ * and each row whole; the same seed draws the same rows, another seed
+ * others. */
+static void test_holdout(void)
+{
+    const size_t n = 100;
+    clmlp_dataset_t *val = NULL, *val2 = NULL, *val3 = NULL;
+    clmlp_dataset_t *ds = holdout_checked(n, 0.1, 7, 10, &val);
+
+    /* The rows drawn: the first 10 of a Fisher-Yates shuffle of 0..99 by
+     * the generator seeded with 7, in increasing order. */
+    size_t idx[100];
+    unsigned char held[100] = {0};
+    clmlp_rng r;
+    clmlp_rng_seed(&r, 7);
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    for (size_t i = 0; i < 10; i++) {
+        size_t j = i + (size_t)clmlp_rng_below(&r, n - i), tmp = idx[i];
+        idx[i] = idx[j];
+        idx[j] = tmp;
+        held[idx[i]] = 1;
+    }
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (held[i]) {
+            CU_ASSERT(k < val->n && val->x[2 * k] == (float)i);
+            k++;
+        }
+
+    /* Not the last rows: a file sorted by label would hold out one class. */
+    int only_last = 1;
+    for (size_t k = 0; k < val->n; k++) only_last &= val->x[2 * k] >= (float)(n - 10);
+    CU_ASSERT(!only_last);
+
+    clmlp_dataset_t *ds2 = holdout_checked(n, 0.1, 7, 10, &val2);
+    CU_ASSERT(memcmp(val->x, val2->x, 10 * 2 * sizeof(float)) == 0);
+    CU_ASSERT(memcmp(ds->x, ds2->x, 90 * 2 * sizeof(float)) == 0);
+    clmlp_dataset_t *ds3 = holdout_checked(n, 0.1, 8, 10, &val3);
+    CU_ASSERT(memcmp(val->x, val3->x, 10 * 2 * sizeof(float)) != 0);
+    clmlp_dataset_free(val);
+    clmlp_dataset_free(val2);
+    clmlp_dataset_free(val3);
+    clmlp_dataset_free(ds);
+    clmlp_dataset_free(ds2);
+    clmlp_dataset_free(ds3);
+
+    /* ceil(fraction * n), where a product a hair off a whole number from
+     * the fraction's binary rounding (0.07 * 100 = 7.000000000000001)
+     * counts as that number: a tenth is (n + 9) / 10. */
+    const struct {
+        size_t n;
+        double fraction;
+        size_t want;
+    } counts[] = {{30, 0.1, 3}, {31, 0.1, 4}, {21, 0.1, 3}, {20, 0.1, 2}, {100, 0.07, 7},
+                  {10, 0.25, 3}, {3, 0.5, 2}, {2, 0.5, 1}, {1000, 0.001, 1}, {10, 0.9, 9}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        ds = holdout_checked(counts[i].n, counts[i].fraction, 1, counts[i].want, &val);
+        clmlp_dataset_free(val);
+        clmlp_dataset_free(ds);
+    }
+
+    /* Numbered classes and no targets stay so. */
+    CU_ASSERT_EQUAL_FATAL(clmlp_dataset_init(&ds, 4, 1, 2, 0), CLMLP_OK);
+    TEST_OK(clmlp_dataset_holdout(ds, 0.5, 3, &val));
+    CU_ASSERT_EQUAL(val->n, 2);
+    CU_ASSERT_EQUAL(val->n_classes, 2);
+    CU_ASSERT_PTR_NOT_NULL(val->labels);
+    CU_ASSERT_PTR_NULL(val->class_names);
+    CU_ASSERT_PTR_NULL(val->targets);
+    clmlp_dataset_free(val);
+    clmlp_dataset_free(ds);
+}
+
+/* holdout refuses fractions outside (0,1) and draws leaving a side empty,
+ * saying why, and leaves the set as it was. */
+static void test_holdout_rejects(void)
+{
+    clmlp_dataset_t *ds = ten_rows(), *val = (clmlp_dataset_t *)&val;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
+    const double bad[] = {0.0, 1.0, -0.1, 1.5, NAN, INFINITY};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CU_ASSERT_EQUAL(clmlp_dataset_holdout(ds, bad[i], 1, &val), CLMLP_E_INVALID);
+        CU_ASSERT(error_has("is not in (0, 1)"));
+        CU_ASSERT_PTR_NULL(val);
+        CU_ASSERT_EQUAL(ds->n, 10);
+    }
+    /* 0.95 of 10 rounds up to all 10: none would be left to train on. */
+    CU_ASSERT_EQUAL(clmlp_dataset_holdout(ds, 0.95, 1, &val), CLMLP_E_INVALID);
+    CU_ASSERT(error_has("each side needs at least one row"));
+    CU_ASSERT_PTR_NULL(val);
+    for (size_t i = 0; i < 10; i++) CU_ASSERT_EQUAL(ds->x[2 * i], (float)i);
+    CU_ASSERT_EQUAL(clmlp_dataset_holdout(ds, 0.5, 1, NULL), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_dataset_holdout(NULL, 0.5, 1, &val), CLMLP_E_INVALID);
+    clmlp_dataset_free(ds);
+
+    /* One row cannot be split at all. */
+    CU_ASSERT_EQUAL_FATAL(clmlp_dataset_init(&ds, 1, 1, 0, 0), CLMLP_OK);
+    CU_ASSERT_EQUAL(clmlp_dataset_holdout(ds, 0.5, 1, &val), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(ds->n, 1);
     clmlp_dataset_free(ds);
 }
 
@@ -609,6 +776,8 @@ int main(void)
         {"init rejects bad sizes", test_init_rejects},
         {"split", test_split},
         {"split rejects", test_split_rejects},
+        {"random hold-out", test_holdout},
+        {"hold-out rejects", test_holdout_rejects},
         {"xor", test_xor},
         {NULL, NULL},
     };

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/schedule.h"
+#include "train/schedule.h"
 #include "support/testing.h"
 
 /* Hand values below are written to 13 significant digits or exactly, and

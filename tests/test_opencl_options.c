@@ -19,7 +19,7 @@
 
 /* The custom layer of the examples, built in (a kind without
  * configuration, so specs name it). */
-#include "../data/examples/reflection.c"
+#include "../examples/reflection/reflection.c"
 
 /* Every variable the helper reads. */
 static const char *const g_vars[] = {"XDG_CACHE_HOME",   "CLMLP_NO_PROGRAM_CACHE",

@@ -1284,6 +1284,33 @@ static int failing_forward(const clmlp_layer_args_f64 *a)
     return clmlp_set_error(CLMLP_E_FORMAT, "failing_kind says no");
 }
 
+/* The same two in float, for a kind without double code. */
+static int scale_shift_forward_f32(const clmlp_layer_args_f32 *a)
+{
+    float g = (float)((const scale_shift_config *)a->config)->gain;
+    for (size_t r = 0; r < a->rows; r++)
+        for (size_t j = 0; j < a->in; j++)
+            a->y[r * a->out + j] = g * (a->x[r * a->in + j] * a->p[0][j] + a->p[1][j]);
+    return CLMLP_OK;
+}
+
+static int scale_shift_backward_f32(const clmlp_layer_args_f32 *a)
+{
+    float g = (float)((const scale_shift_config *)a->config)->gain;
+    for (size_t j = 0; j < a->in; j++) {
+        float sa = 0.0f, sc = 0.0f;
+        for (size_t r = 0; r < a->rows; r++) {
+            float dy = a->dy[r * a->out + j];
+            sa += dy * a->x[r * a->in + j];
+            sc += dy;
+            if (a->dx) a->dx[r * a->in + j] = g * dy * a->p[0][j];
+        }
+        a->dp[0][j] = g * sa;
+        a->dp[1][j] = g * sc;
+    }
+    return CLMLP_OK;
+}
+
 static const clmlp_layer_kind scale_shift_kind = {
     .name = "scale_shift",
     .config_size = sizeof(scale_shift_config),
@@ -1382,6 +1409,46 @@ static void test_custom_ref(void)
     close_ref(be);
 }
 
+/* A kind with only float code runs on the reference backend through it:
+ * the operands rounded to float, the results widened back.  Each result
+ * is a sum of at most CR products of values in about [-1, 1], so float
+ * rounding leaves it within CR * 4 * FLT_EPSILON of the double formula
+ * (operands rounded once each, products and sums once each). */
+static void test_custom_ref_in_float(void)
+{
+    clmlp_backend_t *be = open_ref();
+    const scale_shift_config cfg = {0.75};
+    custom_bufs b = custom_setup(be, &cfg);
+    clmlp_layer_kind f32_only = {.name = "scale_shift_f32", .config_size = sizeof cfg,
+                                 .forward_f32 = scale_shift_forward_f32,
+                                 .backward_f32 = scale_shift_backward_f32};
+    const double *x = ref_d(b.x) + CXO, *dy = ref_d(b.dy), *a = ref_d(b.p) + CPO, *c = a + CC;
+    double y[CN], dx[CN], g[2 * CC];
+    b.call.kind = &f32_only;
+    CU_ASSERT_EQUAL(clmlp_be_custom_forward(be, &b.call), CLMLP_OK);
+    for (size_t i = 0; i < CN; i++) y[i] = 0.75 * (x[i] * a[i % CC] + c[i % CC]);
+    double tol = CR * 4 * FLT_EPSILON;
+    assert_d(b.y, CYO, y, CN, tol, "float-only custom forward");
+    CU_ASSERT(ref_d(b.y)[0] == -9.0 && ref_d(b.y)[CYO + CN] == -9.0);
+    CU_ASSERT_EQUAL(clmlp_be_custom_backward(be, &b.call), CLMLP_OK);
+    for (size_t j = 0; j < CC; j++) {
+        double sa = 0.0, sc = 0.0;
+        for (size_t r = 0; r < CR; r++) {
+            sa += dy[r * CC + j] * x[r * CC + j];
+            sc += dy[r * CC + j];
+            dx[r * CC + j] = 0.75 * dy[r * CC + j] * a[j];
+        }
+        g[j] = 0.75 * sa;
+        g[CC + j] = 0.75 * sc;
+    }
+    assert_d(b.dx, 0, dx, CN, tol, "float-only custom backward dx");
+    assert_d(b.g, CPO, g, 2 * CC, tol, "float-only custom backward gradients");
+    CU_ASSERT(ref_d(b.dx)[CN] == -9.0 && ref_d(b.g)[CPO - 1] == -9.0 &&
+              ref_d(b.g)[CPO + 2 * CC] == -9.0);
+    custom_free(be, &b);
+    close_ref(be);
+}
+
 /* Every way a custom call can be wrong is refused before the kind runs;
  * a kind's failure comes back with its own message, or one naming it. */
 static void test_custom_errors(void)
@@ -1435,7 +1502,7 @@ static void test_custom_errors(void)
     c.dy_off = CYO;
     CU_ASSERT_EQUAL(clmlp_be_custom_backward(be, &c), CLMLP_OK);
 
-    /* A kind without the double code, and one whose code fails. */
+    /* A kind without any code for a pass, and one whose code fails. */
     clmlp_layer_kind no_f64 = scale_shift_kind, failing = scale_shift_kind;
     no_f64.forward_f64 = NULL;
     failing.name = "failing_kind";
@@ -1544,6 +1611,7 @@ int main(void)
                                         {"params and errors", test_dropout_params_errors},
                                         {NULL, NULL}};
     static const test_case custom[] = {{"straight into the buffers", test_custom_ref},
+                                       {"float code only, in float", test_custom_ref_in_float},
                                        {"errors", test_custom_errors},
                                        {NULL, NULL}};
     static const test_case bounds[] = {{"past the end", test_bounds}, {NULL, NULL}};

@@ -90,7 +90,13 @@ static void blank_non_code(char *t)
             }
             if (*p == q) *p++ = ' ';
         } else if (line_start && *p == '#') {
-            while (*p && !(*p == '\n' && p[-1] != '\\')) *p++ = ' ';
+            /* Up to a line end not escaped by a backslash (looked at
+             * before it is blanked). */
+            char prev = '\0';
+            while (*p && !(*p == '\n' && prev != '\\')) {
+                prev = *p;
+                *p++ = ' ';
+            }
         } else {
             if (*p == '\n') line_start = 1;
             else if (*p != ' ' && *p != '\t') line_start = 0;

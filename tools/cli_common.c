@@ -2,6 +2,8 @@
  * the clmlp subcommands. */
 #include "cli_common.h"
 
+#include "clmlp_layer.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -162,17 +164,28 @@ int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, i
     return CLI_OK;
 }
 
+/* --backend's value through the registry; the usage error lists the
+ * registry's names. */
+static int backend_kind(const char *cmd, const char *arg, clmlp_backend_kind *kind)
+{
+    if (clmlp_backend_kind_parse(arg, kind) == CLMLP_OK) return CLI_OK;
+    char names[256];
+    size_t len = 0;
+    names[0] = '\0';
+    for (size_t i = 0; i < clmlp_backend_count() && len < sizeof names; i++) {
+        int w = snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
+                         clmlp_backend_info_at(i)->name);
+        if (w < 0) break;
+        len += (size_t)w;
+    }
+    return cli_usage_error(cmd, "--backend must be %s or default, got '%s'", names, arg);
+}
+
 int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char *arg)
 {
     switch (opt) {
     case OPT_BACKEND:
-        for (int k = CLMLP_BACKEND_DEFAULT; k <= CLMLP_BACKEND_CPU; k++)
-            if (strcmp(arg, cli_backend_kind_name((clmlp_backend_kind)k)) == 0) {
-                a->kind = (clmlp_backend_kind)k;
-                return CLI_OK;
-            }
-        return cli_usage_error(cmd, "--backend must be ref, cpu, opencl or default, got '%s'",
-                               arg);
+        return backend_kind(cmd, arg, &a->kind);
     case OPT_THREADS:
         return cli_parse_count(cmd, "--threads", arg, 1, &a->threads);
     case OPT_PLATFORM:
@@ -181,17 +194,13 @@ int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char
     case OPT_DEVICE:
         a->device = arg;
         return CLI_OK;
+    case OPT_PLUGIN:
+        /* At once: the kinds must be known before a spec or a model file
+         * names them, and a bad plugin stops the run before any data. */
+        if (clmlp_plugin_load(arg) < 0)
+            return cli_usage_error(cmd, "--plugin: %s", clmlp_last_error());
+        return CLI_OK;
     default: return cli_usage_error(cmd, "internal: option %d is not a backend option", opt);
-    }
-}
-
-const char *cli_backend_kind_name(clmlp_backend_kind kind)
-{
-    switch (kind) {
-    case CLMLP_BACKEND_REF: return "ref";
-    case CLMLP_BACKEND_OPENCL: return "opencl";
-    case CLMLP_BACKEND_CPU: return "cpu";
-    default: return "default";
     }
 }
 

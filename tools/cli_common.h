@@ -25,6 +25,7 @@ enum {
     OPT_PLATFORM,
     OPT_DEVICE,
     OPT_THREADS,
+    OPT_PLUGIN,
     OPT_TRAIN,
     OPT_TEST,
     OPT_DATA,
@@ -42,10 +43,13 @@ enum {
     {"backend", required_argument, NULL, OPT_BACKEND},                            \
         {"platform", required_argument, NULL, OPT_PLATFORM},                      \
         {"device", required_argument, NULL, OPT_DEVICE},                          \
-        {"threads", required_argument, NULL, OPT_THREADS}
+        {"threads", required_argument, NULL, OPT_THREADS},                        \
+        {"plugin", required_argument, NULL, OPT_PLUGIN}
 /* The help text for the backend options, naming the default kind (a string
  * literal); CLI_BACKEND_HELP when the default is "default".  Plain text, no
- * printf directives, so it may go through fputs or printf alike. */
+ * printf directives, so it may go through fputs or printf alike.  The names
+ * are the registry's (src/backend/registry.c), in its order, and its default
+ * rule; tests/test_backend_registry.c holds the two together. */
 #define CLI_BACKEND_HELP_FOR(def)                                                 \
     "  --backend ref|cpu|opencl|default  where to compute (default: " def ";\n"    \
     "                        'default' is the first GPU through OpenCL, else cpu;\n" \
@@ -55,7 +59,10 @@ enum {
     "  --device D            OpenCL device: index or part of its name\n"         \
     "                        (default: $CLMLP_DEVICE, else the first GPU)\n"     \
     "  --threads N           cpu: threads for the BLAS and the loops (default:\n" \
-    "                        the BLAS's own, every core)\n"
+    "                        the BLAS's own, every core)\n"                      \
+    "  --plugin PATH         load the layer kinds of a plugin (a shared library,\n" \
+    "                        or every *.so in a folder) before anything else;\n" \
+    "                        repeatable.  A plugin is code you choose to run\n"
 #define CLI_BACKEND_HELP CLI_BACKEND_HELP_FOR("default")
 
 /* Prints "clmlp CMD: <message>" and a pointer to --help on stderr; returns
@@ -109,9 +116,6 @@ typedef struct {
 /* Handles OPT_BACKEND, OPT_PLATFORM, OPT_DEVICE or OPT_THREADS; CLI_OK or
  * CLI_USAGE. */
 int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char *arg);
-
-/* The name --backend takes for a kind ("ref", "cpu", "opencl", "default"). */
-const char *cli_backend_kind_name(clmlp_backend_kind kind);
 
 /* The library's backend options for a (o), with the OpenCL backend's
  * settings in cl (o->opencl points at it) and CLMLP_PLATFORM/CLMLP_DEVICE

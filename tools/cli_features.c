@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/grow.h"
 #include "util/line_reader.h"
 
 /* A growing array of floats. */
@@ -22,14 +23,7 @@ typedef struct {
 /* Appends x to b; CLMLP_E_NOMEM when it cannot grow. */
 static int fbuf_push(fbuf *b, float x)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        if (cap > SIZE_MAX / sizeof(float)) return CLMLP_E_NOMEM;
-        float *v = realloc(b->v, cap * sizeof(float));
-        if (!v) return CLMLP_E_NOMEM;
-        b->v = v;
-        b->cap = cap;
-    }
+    if (CLMLP_GROW(b->v, b->cap, b->n + 1, 256) != 0) return CLMLP_E_NOMEM;
     b->v[b->n++] = x;
     return CLMLP_OK;
 }

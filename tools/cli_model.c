@@ -45,7 +45,7 @@ int cli_model_args_option(const char *cmd, cli_model_args *a, int opt, const cha
 {
     switch (opt) {
     case OPT_MODEL: a->model = arg; return CLI_OK;
-    case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS:
+    case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS: case OPT_PLUGIN:
         return cli_backend_option(cmd, &a->backend, opt, arg);
     default: return cli_data_option(cmd, &a->data, opt, arg);
     }

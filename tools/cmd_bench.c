@@ -154,7 +154,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         switch (c) {
         case 'h': usage(); return -1;
         case '?': return CLI_USAGE;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS:
+        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS: case OPT_PLUGIN:
             rc = cli_backend_option(CMD, &a->backend, c, optarg);
             break;
         case OPT_WORKLOAD: rc = parse_workloads(optarg, a->selected); break;

@@ -1,5 +1,6 @@
-/* clmlp devices: the cpu backend with its BLAS, and every OpenCL platform
- * and device this machine offers. */
+/* clmlp devices: every backend in the registry that has something to list,
+ * in its order: the cpu backend with its BLAS, and every OpenCL platform and
+ * device this machine offers. */
 #include <stdio.h>
 
 #include "cli_blas.h"
@@ -12,6 +13,20 @@ static const struct option long_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* The cpu backend's entry: the tool's own rather than the library's
+ * (clmlp_backend_list), for the tool knows what it did about the BLAS's
+ * kernels (cli_blas.c). */
+static int list_cpu(void)
+{
+    clmlp_backend_opts o = {.kind = CLMLP_BACKEND_CPU};
+    clmlp_backend_t *cpu = NULL;
+    if (clmlp_backend_init(&cpu, &o) < 0) return -1;
+    printf("  %s\n", clmlp_backend_description(cpu));
+    cli_blas_print(stdout, "  "); /* while open: with the threads the backend gives it */
+    clmlp_backend_free(cpu);
+    return 0;
+}
 
 /* Runs `clmlp devices`; returns the exit status. */
 int cmd_devices(int argc, char **argv)
@@ -32,17 +47,23 @@ int cmd_devices(int argc, char **argv)
     }
     int rc = cli_no_operands(CMD, argc, argv);
     if (rc) return rc;
-    clmlp_backend_opts o = {.kind = CLMLP_BACKEND_CPU};
-    clmlp_backend_t *cpu = NULL;
-    if (clmlp_backend_init(&cpu, &o) < 0) return cli_runtime_error();
-    printf("cpu backend (--backend cpu%s):\n  %s\n",
-           clmlp_opencl_has_gpu() ? "" : "; the default here, as OpenCL offers no GPU",
-           clmlp_backend_description(cpu));
-    cli_blas_print(stdout, "  "); /* while open: with the threads the backend gives it */
-    clmlp_backend_free(cpu);
-    printf("\nOpenCL (--backend opencl):\n");
-    fflush(stdout);
-    if (clmlp_opencl_list_devices(stdout) < 0)
-        printf("  none: %s\n", clmlp_last_error());
+    const char *why = NULL;
+    clmlp_backend_kind def = clmlp_backend_default_kind(NULL, &why);
+    const char *gap = "";
+    for (size_t i = 0; i < clmlp_backend_count(); i++) {
+        const clmlp_backend_info *b = clmlp_backend_info_at(i);
+        if (!b->has_list) continue;
+        /* Where the default passed a backend over to reach this one, say why. */
+        int fallback = b->kind == def && why;
+        printf("%s%s (--backend %s%s%s):\n", gap, b->title, b->name,
+               fallback ? "; the default here, as " : "", fallback ? why : "");
+        gap = "\n";
+        fflush(stdout);
+        if (b->kind == CLMLP_BACKEND_CPU) {
+            if (list_cpu() < 0) return cli_runtime_error();
+        } else if (clmlp_backend_list(b->kind, stdout) < 0) {
+            printf("  none: %s\n", clmlp_last_error());
+        }
+    }
     return CLI_OK;
 }

@@ -116,16 +116,23 @@ static int check_outputs(const export_args *a)
     return CLI_OK;
 }
 
-/* What the exported model leaves out: the indices of the dropout layers in
- * the saved model. */
+/* What the exported model leaves out: the indices of the layers in the
+ * saved model that are the identity at inference (dropout). */
 typedef struct {
     size_t *layers;
     size_t n;
 } omitted_list;
 
-/* Builds *out, a copy of m's Dense layers with their weights (uncompiled),
- * listing the dropout layers left out in *om.  Another kind is a runtime
- * error naming the layer.  *out and om->layers are the caller's to free,
+/* Whether layer i of m is affine (a Dense layer), the form both exports
+ * hold; *info gets what it is. */
+static int is_affine(const clmlp_model_t *m, size_t i, clmlp_layer_info *info)
+{
+    return clmlp_model_layer_info(m, i, info) == CLMLP_OK && info->form == CLMLP_LAYER_AFFINE;
+}
+
+/* Builds *out, a copy of m's affine layers with their weights (uncompiled),
+ * listing the layers left out (the identity at inference) in *om.  Another
+ * kind is a runtime error naming the layer.  *out and om->layers are the caller's to free,
  * also after a failure. */
 static int dense_copy(const clmlp_model_t *m, const char *path, clmlp_model_t **out,
                       omitted_list *om)
@@ -134,12 +141,12 @@ static int dense_copy(const clmlp_model_t *m, const char *path, clmlp_model_t **
     om->layers = calloc(n_layers ? n_layers : 1, sizeof *om->layers);
     if (!om->layers) return cli_out_of_memory();
     for (size_t i = 0; i < n_layers; i++) {
-        const char *kind = clmlp_model_layer_kind(m, i);
-        if (strcmp(kind, "dense") == 0) continue;
-        if (strcmp(kind, "dropout") != 0) {
+        clmlp_layer_info info;
+        if (is_affine(m, i, &info)) continue;
+        if (info.form != CLMLP_LAYER_IDENTITY) {
             fprintf(stderr, "clmlp %s: layer %zu of the model in %s is a '%s' layer, which "
                             "neither export form can hold (they hold dense layers; dropout is "
-                            "left out)\n", CMD, i, path, kind);
+                            "left out)\n", CMD, i, path, info.kind);
             return CLI_RUNTIME;
         }
         om->layers[om->n++] = i;
@@ -151,22 +158,18 @@ static int dense_copy(const clmlp_model_t *m, const char *path, clmlp_model_t **
     if (clmlp_model_init(out, clmlp_model_n_inputs(m)) < 0) return cli_runtime_error();
     /* Layers first, then weights: adding a layer changes the layout. */
     for (size_t i = 0; i < n_layers; i++) {
-        size_t units = 0;
-        clmlp_act act;
-        int bias;
-        if (strcmp(clmlp_model_layer_kind(m, i), "dense") != 0) continue;
-        if (clmlp_model_layer(m, i, &units, &act, &bias) < 0 ||
-            clmlp_model_add_dense(*out, units, act, bias) < 0)
+        clmlp_layer_info info;
+        if (!is_affine(m, i, &info)) continue;
+        if (clmlp_model_add_dense(*out, info.out, info.act, info.use_bias) < 0)
             return cli_runtime_error();
     }
     int rc = CLI_OK;
     float *w = NULL, *b = NULL;
     for (size_t i = 0, j = 0, in = clmlp_model_n_inputs(m); rc == CLI_OK && i < n_layers; i++) {
-        size_t units = 0;
-        clmlp_act act;
-        int bias;
-        if (strcmp(clmlp_model_layer_kind(m, i), "dense") != 0) continue;
-        clmlp_model_layer(m, i, &units, &act, &bias);
+        clmlp_layer_info info;
+        if (!is_affine(m, i, &info)) continue;
+        size_t units = info.out;
+        int bias = info.use_bias;
         float *nw = realloc(w, in * units * sizeof(float));
         if (nw) w = nw;
         float *nb = realloc(b, units * sizeof(float));
@@ -272,8 +275,9 @@ static int write_json(const clmlp_model_t *m, const clmlp_model_t *d, const omit
     }
     fputs(" ],\n \"omitted\": [", f);
     for (size_t k = 0; k < om->n; k++)
-        fprintf(f, "%s{\"layer\": %zu, \"kind\": \"dropout\", \"why\": \"the identity at "
-                   "inference\"}", k ? ", " : "", om->layers[k]);
+        fprintf(f, "%s{\"layer\": %zu, \"kind\": \"%s\", \"why\": \"the identity at "
+                   "inference\"}", k ? ", " : "", om->layers[k],
+                clmlp_model_layer_kind(m, om->layers[k]));
     fputs("]", f);
     size_t n_names = 0;
     const char *const *names = clmlp_model_class_names(m, &n_names);
@@ -293,13 +297,14 @@ static int write_json(const clmlp_model_t *m, const clmlp_model_t *d, const omit
     return clmlp_atomic_commit(&af) < 0 ? cli_runtime_error() : CLI_OK;
 }
 
-/* Says which layers were left out, on stderr. */
-static void note_omitted(const omitted_list *om, const char *path)
+/* Says which layers of m were left out, on stderr. */
+static void note_omitted(const clmlp_model_t *m, const omitted_list *om, const char *path)
 {
     for (size_t k = 0; k < om->n; k++)
-        fprintf(stderr, "clmlp %s: layer %zu of the model in %s is dropout, which passes its "
+        fprintf(stderr, "clmlp %s: layer %zu of the model in %s is %s, which passes its "
                         "input through at inference: left out (the exported model gives the "
-                        "same outputs)\n", CMD, om->layers[k], path);
+                        "same outputs)\n", CMD, om->layers[k], path,
+                clmlp_model_layer_kind(m, om->layers[k]));
 }
 
 /* Runs `clmlp export`; returns the exit status. */
@@ -321,7 +326,7 @@ int cmd_export(int argc, char **argv)
     if (!rc) rc = dense_copy(m, a.model, &d, &om);
     if (!rc && a.weights && clmlp_model_write_text(d, a.weights) < 0) rc = cli_runtime_error();
     if (!rc && a.json) rc = write_json(m, d, &om, a.json);
-    if (!rc && !a.quiet) note_omitted(&om, a.model);
+    if (!rc && !a.quiet) note_omitted(m, &om, a.model);
     free(om.layers);
     clmlp_model_free(d);
     clmlp_model_free(m);

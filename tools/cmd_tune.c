@@ -74,7 +74,7 @@ static int parse_args(int argc, char **argv, tune_args *a)
         switch (c) {
         case 'h': usage(); return -1;
         case '?': return CLI_USAGE;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS:
+        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS: case OPT_PLUGIN:
             rc = cli_backend_option(CMD, &a->backend, c, optarg);
             break;
         case OPT_LAYERS: a->layers = optarg; break;
@@ -94,7 +94,7 @@ static int parse_args(int argc, char **argv, tune_args *a)
     if (rc) return rc;
     if (a->backend.kind == CLMLP_BACKEND_REF || a->backend.kind == CLMLP_BACKEND_CPU)
         return cli_usage_error(CMD, "tuning is for CLBlast on the OpenCL backend, not %s",
-                               cli_backend_kind_name(a->backend.kind));
+                               clmlp_backend_kind_name(a->backend.kind));
     return cli_no_operands(CMD, argc, argv);
 }
 

@@ -1,6 +1,7 @@
-/* Backend dispatch: opening a backend by kind, and the be_* wrappers that
- * check the arguments (backend_check.c) and the slot before calling it, so
- * every backend sees only valid calls and one lacking an op reports it. */
+/* Backend dispatch: opening a backend through the registry (registry.c),
+ * and the be_* wrappers that check the arguments (backend_check.c) and the
+ * slot before calling it, so every backend sees only valid calls and one
+ * lacking an op reports it. */
 #include "backend/backend.h"
 
 #include <math.h>
@@ -69,12 +70,6 @@ uint64_t clmlp_be_call_count(const clmlp_backend_t *be) { return be ? be->calls 
 
 int clmlp_be_fault_fired(const clmlp_backend_t *be) { return be && be->fault_fired; }
 
-/* Whether the caller named a platform or device. */
-static int device_requested(const clmlp_backend_opts *o)
-{
-    return o && ((o->platform && *o->platform) || (o->device && *o->device));
-}
-
 int clmlp_backend_init(clmlp_backend_t **out, const clmlp_backend_opts *opts)
 {
     clmlp_backend_opts none = {0};
@@ -83,32 +78,7 @@ int clmlp_backend_init(clmlp_backend_t **out, const clmlp_backend_opts *opts)
     if (!opts) opts = &none;
     clmlp_backend_t *be = calloc(1, sizeof *be);
     if (!be) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory opening a backend");
-    int rc;
-    switch (opts->kind) {
-    case CLMLP_BACKEND_REF:
-        rc = clmlp_ref_backend_open(be);
-        break;
-    case CLMLP_BACKEND_CPU:
-        rc = clmlp_cpu_backend_open(be, opts);
-        break;
-    case CLMLP_BACKEND_OPENCL:
-        rc = clmlp_opencl_backend_open(be, opts);
-        break;
-    case CLMLP_BACKEND_DEFAULT:
-        /* A device the user named is opened as named (PoCL too); otherwise
-         * the first GPU, and without one the cpu backend, which beats an
-         * OpenCL driver for the CPU. */
-        if (device_requested(opts) || clmlp_opencl_has_gpu()) {
-            rc = clmlp_opencl_backend_open(be, opts);
-        } else {
-            if (opts->verbose)
-                fprintf(stderr, "clmlp: no GPU through OpenCL; using the cpu backend\n");
-            rc = clmlp_cpu_backend_open(be, opts);
-        }
-        break;
-    default:
-        rc = clmlp_set_error(CLMLP_E_INVALID, "unknown backend kind %d", (int)opts->kind);
-    }
+    int rc = clmlp_registry_open(be, opts);
     if (rc < 0) {
         free(be);
         return rc;
@@ -171,9 +141,8 @@ int clmlp_backend_memory(clmlp_backend_t *be, clmlp_memory *out)
 
 clmlp_backend_kind clmlp_backend_kind_of(const clmlp_backend_t *be)
 {
-    if (be && be->iface == &clmlp_opencl_iface) return CLMLP_BACKEND_OPENCL;
-    if (be && be->iface == &clmlp_cpu_iface) return CLMLP_BACKEND_CPU;
-    return CLMLP_BACKEND_REF;
+    clmlp_backend_kind k = be ? clmlp_registry_kind_of(be->iface) : CLMLP_BACKEND_DEFAULT;
+    return k == CLMLP_BACKEND_DEFAULT ? CLMLP_BACKEND_REF : k;
 }
 
 int clmlp_be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp_buf **out)
@@ -280,6 +249,13 @@ int clmlp_be_synchronize(clmlp_backend_t *be)
     return be->iface->synchronize ? be->iface->synchronize(be->ctx) : CLMLP_OK;
 }
 
+void clmlp_be_set_gemm_observer(clmlp_backend_t *be, clmlp_gemm_observer fn, void *user)
+{
+    if (!be) return;
+    be->gemm_observer.fn = fn;
+    be->gemm_observer.user = user;
+}
+
 int clmlp_be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
             float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
             const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
@@ -288,10 +264,9 @@ int clmlp_be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_
     BE_NEED(be, gemm);
     CLMLP_TRY(clmlp_check_gemm(be, trans_a, trans_b, m, n, k, a, off_a, lda, b, off_b, ldb, c,
                                off_c, ldc));
-    if (be->gemm_record) {
-        clmlp_gemm_record_add(be->gemm_record, trans_a, trans_b, m, n, k);
+    if (be->gemm_observer.fn &&
+        be->gemm_observer.fn(be->gemm_observer.user, trans_a, trans_b, m, n, k))
         return CLMLP_OK;
-    }
     CLMLP_TRY(be_fault(be, "gemm"));
     return be->iface->gemm(be->ctx, trans_a, trans_b, m, n, k, alpha, a, off_a, lda, b, off_b,
                            ldb, beta, c, off_c, ldc);
@@ -364,6 +339,15 @@ int clmlp_be_custom_forward(clmlp_backend_t *be, const clmlp_custom_call *c)
     CLMLP_TRY(clmlp_check_custom(be, c, 0));
     CLMLP_TRY(be_fault(be, "custom_forward"));
     return custom_call(be, be->iface->custom_forward, c, "forward");
+}
+
+int clmlp_be_custom_prepare(clmlp_backend_t *be, const clmlp_layer_kind *kind)
+{
+    if (!be || !be->iface) return clmlp_set_error(CLMLP_E_INVALID, "no backend given");
+    if (!kind || !kind->name)
+        return clmlp_set_error(CLMLP_E_INVALID, "custom_prepare: no layer kind given");
+    if (!be->iface->custom_prepare) return CLMLP_OK;
+    return be->iface->custom_prepare(be->ctx, kind);
 }
 
 int clmlp_be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c)

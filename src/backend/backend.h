@@ -162,6 +162,10 @@ typedef struct clmlp_backend_i {
     /* Its backward pass: dx (when c->dx != NULL) and every tensor's
      * gradient into c->grads, overwritten. */
     int (*custom_backward)(void *ctx, const clmlp_custom_call *c);
+    /* Optional: refuses, naming the kind and what to add, a kind this
+     * backend cannot run (opencl: one without OpenCL source); a model is
+     * checked when it is compiled.  Without the slot every kind runs. */
+    int (*custom_prepare)(void *ctx, const clmlp_layer_kind *kind);
 
     /* ---- losses ---- */
     /* For a batch of `rows` outputs y (rows x cols) and targets: either float
@@ -231,15 +235,22 @@ struct clmlp_backend {
     uint64_t fault_at;     /* the call (by `calls`) that fails; 0: none */
     int fault_kind;        /* a clmlp_fault_kind */
     int fault_fired;       /* the chosen call has failed */
-    /* The recording mode (record.c): when set, clmlp_be_gemm notes the
-     * shape of each call that passes its checks here, and computes
-     * nothing (C is left as it was). */
-    struct clmlp_gemm_record *gemm_record;
+    /* The GEMM observer (clmlp_be_set_gemm_observer), or NULL. */
+    struct {
+        int (*fn)(void *user, int trans_a, int trans_b, size_t m, size_t n, size_t k);
+        void *user;
+    } gemm_observer;
 };
 
-/* Notes one GEMM call's shape in r (record.c); the wrapper calls it. */
-void clmlp_gemm_record_add(struct clmlp_gemm_record *r, int trans_a, int trans_b, size_t m,
-                           size_t n, size_t k);
+/* A GEMM observer: told the shape of each clmlp_be_gemm call that passes
+ * its checks, before the call runs; returning non-zero makes the call
+ * compute nothing (C is left as it was), as a recorder that only wants
+ * the shapes asks.  What is above the backends (src/tune) learns a step's
+ * GEMMs this way without the backend calling up into it. */
+typedef int (*clmlp_gemm_observer)(void *user, int trans_a, int trans_b, size_t m, size_t n,
+                                   size_t k);
+/* Sets be's observer (fn NULL: none). */
+void clmlp_be_set_gemm_observer(clmlp_backend_t *be, clmlp_gemm_observer fn, void *user);
 
 /* ---- fault injection (a test hook) ----
  * Makes one backend call fail the way a device does, so tests can walk a
@@ -274,6 +285,18 @@ extern const clmlp_backend_i clmlp_opencl_iface;
 int clmlp_ref_backend_open(clmlp_backend_t *be);
 int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts);
 int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts);
+
+/* The cpu backend's entry in `clmlp devices` (registry.c lists it): its
+ * description line and its BLAS, as the BLAS tells it, written to f. */
+int clmlp_cpu_backend_list(FILE *f);
+
+/* ---- the registry (registry.c): the one table of backends ---- */
+/* Fills be with the backend opts->kind names, or for CLMLP_BACKEND_DEFAULT
+ * the one the default rule picks (saying why on stderr when verbose and it
+ * passed one over); the constructor's status. */
+int clmlp_registry_open(clmlp_backend_t *be, const clmlp_backend_opts *opts);
+/* The kind whose table is iface; CLMLP_BACKEND_DEFAULT for none. */
+clmlp_backend_kind clmlp_registry_kind_of(const clmlp_backend_i *iface);
 
 /* ---- wrappers: check the arguments and the slot, then call it ---- */
 /* The slot's figures, capped by what the backend's memory_limit leaves
@@ -339,6 +362,9 @@ void clmlp_be_dropout_params(double rate, uint32_t *threshold, float *scale);
  * the kind's own failure comes back as its status and message. */
 int clmlp_be_custom_forward(clmlp_backend_t *be, const clmlp_custom_call *c);
 int clmlp_be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c);
+/* Whether be can run layers of kind (the custom_prepare slot; CLMLP_OK
+ * when the backend has none). */
+int clmlp_be_custom_prepare(clmlp_backend_t *be, const clmlp_layer_kind *kind);
 int clmlp_be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
                  size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
                  size_t off_t, const clmlp_buf *labels, size_t off_labels, float scale,

@@ -19,6 +19,7 @@
 #include "clmlp.h"
 #include "data/class_names.h"
 #include "util/error.h"
+#include "util/grow.h"
 #include "util/line_reader.h"
 
 /* How much of a bad cell a message quotes. */
@@ -110,13 +111,8 @@ static long name_find(const name_table *t, const char *name)
  * checked that it is not there. */
 static int name_add(name_table *t, const char *name, int copy)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 16;
-        char **nn = realloc(t->names, cap * sizeof *nn);
-        if (!nn) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for class names");
-        t->names = nn;
-        t->cap = cap;
-    }
+    if (CLMLP_GROW(t->names, t->cap, t->n + 1, 16) != 0)
+        return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for class names");
     /* Keep the table at most half full. */
     if (2 * (t->n + 1) > t->n_slots) {
         size_t ns = t->n_slots ? 2 * t->n_slots : 32;
@@ -181,14 +177,9 @@ static const char *delim_name(char d)
 /* Makes room for one more cell pointer. */
 static int grow_cells(csv_state *st)
 {
-    if (st->n_cells < st->cells_cap) return CLMLP_OK;
-    size_t cap = st->cells_cap ? st->cells_cap * 2 : 64;
-    if (cap > SIZE_MAX / sizeof *st->cells)
-        return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: too many cells", st->path, st->lineno);
-    char **c = realloc(st->cells, cap * sizeof *c);
-    if (!c) return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory", st->path, st->lineno);
-    st->cells = c;
-    st->cells_cap = cap;
+    if (CLMLP_GROW(st->cells, st->cells_cap, st->n_cells + 1, 64) != 0)
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory for the cells of a line",
+                               st->path, st->lineno);
     return CLMLP_OK;
 }
 
@@ -357,17 +348,17 @@ static int grow_rows(csv_state *st, size_t n_features)
 {
     if (st->n_rows < st->rows_cap) return CLMLP_OK;
     size_t first = ((size_t)1 << 20) / sizeof(float) / n_features;
-    size_t cap = st->rows_cap ? st->rows_cap * 2 : first > 256 ? 256 : first ? first : 1;
-    if (cap < st->rows_cap || cap > SIZE_MAX / sizeof(float) / n_features ||
-        cap > SIZE_MAX / sizeof(int32_t))
-        return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: too many rows", st->path, st->lineno);
-    float *x = realloc(st->x, cap * n_features * sizeof *x);
-    if (!x) return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory", st->path, st->lineno);
-    st->x = x;
-    int32_t *l = realloc(st->labels, cap * sizeof *l);
-    if (!l) return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory", st->path, st->lineno);
-    st->labels = l;
-    st->rows_cap = cap;
+    first = first > 256 ? 256 : first ? first : 1;
+    /* Both arrays grow to the same number of rows (each from the common
+     * capacity), a row of features being one element of the first. */
+    size_t cap_x = st->rows_cap, cap_l = st->rows_cap;
+    if (n_features > SIZE_MAX / sizeof(float) ||
+        clmlp_grow(&st->x, &cap_x, st->n_rows + 1, n_features * sizeof(float), first,
+                   (size_t)-1) != 0 ||
+        clmlp_grow(&st->labels, &cap_l, cap_x, sizeof *st->labels, cap_x, (size_t)-1) != 0)
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory for the rows", st->path,
+                               st->lineno);
+    st->rows_cap = cap_x;
     return CLMLP_OK;
 }
 

@@ -1,10 +1,8 @@
-/* Datasets in host memory: allocation, splitting off a validation set, and
- * the XOR teaching set.  The readers (csv_reader.c, idx_reader.c) build the
- * same struct, so everything here frees with plain free(). */
-#include <math.h>
+/* Datasets in host memory: allocation, class names, and the XOR teaching
+ * set.  The readers (csv_reader.c, idx_reader.c) and the splits (split.c)
+ * build the same struct, so everything here frees with plain free(). */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "clmlp.h"
 #include "data/class_names.h"
@@ -90,66 +88,6 @@ int clmlp_dataset_set_class_names(clmlp_dataset_t *ds, const char *const *names,
     CLMLP_TRY(clmlp_class_names_copy(&copy, names, n));
     clmlp_class_names_free(ds->class_names, ds->n_classes);
     ds->class_names = copy;
-    return CLMLP_OK;
-}
-
-/* Shrinks *p to bytes; a failed shrink keeps the larger block, which is
- * still valid, so it is not an error. */
-static void shrink(void **p, size_t bytes)
-{
-    if (!*p || bytes == 0) return;
-    void *q = realloc(*p, bytes);
-    if (q) *p = q;
-}
-
-/* Public (clmlp.h): moves the last rows of ds into *val (caller-owned);
- * on failure ds is unchanged and *val is NULL. */
-int clmlp_dataset_split(clmlp_dataset_t *ds, double fraction, clmlp_dataset_t **val)
-{
-    if (val) *val = NULL;
-    if (!ds || !val) return clmlp_set_error(CLMLP_E_INVALID, "dataset_split: NULL argument");
-    if (!(fraction > 0.0 && fraction < 1.0))
-        return clmlp_set_error(CLMLP_E_INVALID,
-                               "dataset_split: fraction %g is not in (0, 1)", fraction);
-    /* Round to nearest; fraction < 1 and n fits a double exactly enough for
-     * any row count a host can hold. */
-    double want = floor(fraction * (double)ds->n + 0.5);
-    size_t n_val = want < 1.0 ? 0 : (size_t)want;
-    if (n_val < 1 || n_val >= ds->n)
-        return clmlp_set_error(CLMLP_E_INVALID,
-                               "dataset_split: %g of %zu rows leaves %zu for training and "
-                               "%zu for validation; each side needs at least one row",
-                               fraction, ds->n, ds->n - (n_val < ds->n ? n_val : ds->n),
-                               n_val);
-    size_t n_keep = ds->n - n_val;
-
-    clmlp_dataset_t *v = NULL;
-    CLMLP_TRY(clmlp_dataset_init(&v, n_val, ds->n_features, ds->labels ? ds->n_classes : 0,
-                                 ds->targets ? ds->n_targets : 0));
-    v->n_classes = ds->n_classes;
-    v->n_targets = ds->n_targets;
-    if (ds->class_names) {
-        int rc = clmlp_class_names_copy(&v->class_names, (const char *const *)ds->class_names,
-                                        ds->n_classes);
-        if (rc != CLMLP_OK) {
-            clmlp_dataset_free(v);
-            return rc;
-        }
-    }
-    /* init checked n_val * width for overflow; n_keep * width is smaller. */
-    memcpy(v->x, ds->x + n_keep * ds->n_features, n_val * ds->n_features * sizeof(float));
-    shrink((void **)&ds->x, n_keep * ds->n_features * sizeof(float));
-    if (ds->labels) {
-        memcpy(v->labels, ds->labels + n_keep, n_val * sizeof(int32_t));
-        shrink((void **)&ds->labels, n_keep * sizeof(int32_t));
-    }
-    if (ds->targets) {
-        memcpy(v->targets, ds->targets + n_keep * ds->n_targets,
-               n_val * ds->n_targets * sizeof(float));
-        shrink((void **)&ds->targets, n_keep * ds->n_targets * sizeof(float));
-    }
-    ds->n = n_keep;
-    *val = v;
     return CLMLP_OK;
 }
 

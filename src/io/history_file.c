@@ -12,8 +12,10 @@
 #include <strings.h>
 
 #include "clmlp.h"
+#include "io/history.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/grow.h"
 #include "util/line_reader.h"
 
 /* Writes v with full double precision, or `missing` when it is not finite. */
@@ -280,20 +282,14 @@ static int push_epoch(hist_build *b, clmlp_epoch_stats **out, const char *path, 
     if (h->n == CLMLP_HISTORY_MAX_EPOCHS)
         return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: more than %zu epochs, the most a "
                                "history may hold", path, line, CLMLP_HISTORY_MAX_EPOCHS);
-    if (h->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        if (cap > CLMLP_HISTORY_MAX_EPOCHS) cap = CLMLP_HISTORY_MAX_EPOCHS;
-        clmlp_epoch_stats *e = realloc(h->epochs, cap * sizeof *e);
-        if (!e) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory for the history", path);
-        h->epochs = e;
-        b->cap = cap;
-    }
-    clmlp_epoch_stats *s = &h->epochs[h->n++];
-    memset(s, 0, sizeof *s);
-    for (size_t k = 0; k < N_FIELDS; k++) set_field(s, k, NAN);
-    s->next_lr = NAN;
-    s->epoch = h->n;
-    *out = s;
+    clmlp_epoch_stats e;
+    memset(&e, 0, sizeof e);
+    for (size_t k = 0; k < N_FIELDS; k++) set_field(&e, k, NAN);
+    e.next_lr = NAN;
+    e.epoch = h->n + 1;
+    if (clmlp_history_add(h, &b->cap, &e) != CLMLP_OK)
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory for the history", path);
+    *out = &h->epochs[h->n - 1];
     return CLMLP_OK;
 }
 
@@ -702,14 +698,8 @@ static int jlist(json_in *j, jcolumn *col, const char *key)
             return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: more than %zu epochs, the most a "
                                    "history may hold", path, j->r->lineno,
                                    CLMLP_HISTORY_MAX_EPOCHS);
-        if (col->n == col->cap) {
-            size_t cap = col->cap ? col->cap * 2 : 64;
-            if (cap > CLMLP_HISTORY_MAX_EPOCHS) cap = CLMLP_HISTORY_MAX_EPOCHS;
-            double *p = realloc(col->v, cap * sizeof *p);
-            if (!p) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", path);
-            col->v = p;
-            col->cap = cap;
-        }
+        if (CLMLP_GROW(col->v, col->cap, col->n + 1, 64) != 0)
+            return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", path);
         col->v[col->n++] = v;
         c = jnext(j, &err);
         if (err) return err;

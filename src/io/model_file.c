@@ -38,12 +38,16 @@
 #include "nn/model.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/grow.h"
+#include "util/le.h"
 
 #define MODEL_MAGIC "CLMLPMF1"
 #define MODEL_VERSION 3u
 #define MAX_KIND_NAME 63u
 #define MAX_CONFIG ((uint32_t)CLMLP_LAYER_MAX_CONFIG)
 #define MAX_LAYERS ((uint32_t)CLMLP_MODEL_MAX_LAYERS)
+/* The largest model file read (as before: 4 GiB). */
+#define MAX_FILE ((size_t)1 << 32)
 
 /* A growable byte buffer for writing. */
 typedef struct {
@@ -55,16 +59,9 @@ typedef struct {
 static void w_bytes(wbuf *w, const void *src, size_t n)
 {
     if (w->oom) return;
-    if (w->len + n > w->cap) {
-        size_t cap = w->cap ? w->cap : 1024;
-        while (cap < w->len + n) cap *= 2;
-        unsigned char *np = realloc(w->p, cap);
-        if (!np) {
-            w->oom = 1;
-            return;
-        }
-        w->p = np;
-        w->cap = cap;
+    if (CLMLP_GROW(w->p, w->cap, w->len + n, 1024) != 0) {
+        w->oom = 1;
+        return;
     }
     memcpy(w->p + w->len, src, n);
     w->len += n;
@@ -149,22 +146,24 @@ static void r_f32s(rbuf *r, float *x, size_t n)
 int clmlp_model_save(const clmlp_model_t *m, const char *path)
 {
     if (!m || !m->be) return clmlp_set_error(CLMLP_E_INVALID, "save: the model is not compiled");
-    size_t n = m->n_params, n_state = clmlp_model_opt_state_count(m);
-    float *vals = malloc((n ? n : 1) * (1 + n_state) * sizeof *vals);
-    if (!vals) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory saving %s", path);
-    int rc = clmlp_be_download(m->be, m->params, 0, vals, n);
-    if (rc == CLMLP_OK && n_state >= 1) rc = clmlp_be_download(m->be, m->opt_m, 0, vals + n, n);
-    if (rc == CLMLP_OK && n_state >= 2) rc = clmlp_be_download(m->be, m->opt_v, 0, vals + 2 * n, n);
+    /* The whole state, on the host; reading it changes nothing. */
+    clmlp_model_t *mm = (clmlp_model_t *)m;
+    clmlp_snapshot st;
+    int rc = clmlp_snapshot_init(mm, CLMLP_STATE_ALL, CLMLP_SNAPSHOT_HOST, &st);
+    if (rc == CLMLP_E_NOMEM) rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory saving %s", path);
+    if (rc == CLMLP_OK) rc = clmlp_snapshot_take(mm, &st);
     if (rc != CLMLP_OK) {
-        free(vals);
+        clmlp_snapshot_free(mm, &st);
         return rc;
     }
+    size_t n = st.n, n_state = st.arrays - 1;
+    const float *vals = st.host;
     /* A file that cannot be loaded must not replace one that can. */
     for (size_t i = 0; i < n * (1 + n_state); i++)
         if (!isfinite(vals[i])) {
             char name[160];
             clmlp_model_param_name(m, i % (n ? n : 1), name, sizeof name);
-            free(vals);
+            clmlp_snapshot_free(mm, &st);
             return clmlp_set_error(CLMLP_E_NUMERIC,
                                    "not saving %s: %s%s is not finite (training diverged?); "
                                    "the file was left as it was",
@@ -178,9 +177,8 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_u32(&w, (uint32_t)m->n_layers);
     for (size_t i = 0; i < m->n_layers; i++) {
         const clmlp_layer *l = &m->layers[i];
-        const char *kind = clmlp_model_layer_kind_name(l);
-        size_t np = 0;
-        for (size_t t = 0; t < l->n_tensors; t++) np += l->tensors[t].count;
+        const char *kind = clmlp_layer_name(l);
+        size_t np = clmlp_layer_params(l);
         w_u32(&w, (uint32_t)strlen(kind));
         w_bytes(&w, kind, strlen(kind));
         w_u32(&w, (uint32_t)l->config_size);
@@ -196,18 +194,19 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_f64(&w, m->opt.beta1);
     w_f64(&w, m->opt.beta2);
     w_f64(&w, m->opt.eps);
-    w_u64(&w, m->epochs_done);
-    w_u64(&w, m->opt_step);
-    w_u64(&w, m->seed);
-    w_u64(&w, m->train_steps);
-    w_u64(&w, m->shuffle_set ? m->shuffle_seed : 0);
-    w_u64(&w, m->shuffle_set ? m->shuffle_epochs : 0);
-    w_u64(&w, m->shuffle_set != 0);
+    const clmlp_model_counters *c = &st.c;
+    w_u64(&w, c->epochs_done);
+    w_u64(&w, c->opt_step);
+    w_u64(&w, c->seed);
+    w_u64(&w, c->train_steps);
+    w_u64(&w, c->shuffle_set ? c->shuffle_seed : 0);
+    w_u64(&w, c->shuffle_set ? c->shuffle_epochs : 0);
+    w_u64(&w, c->shuffle_set != 0);
     w_u64(&w, n);
     w_f32s(&w, vals, n);
     w_u32(&w, (uint32_t)n_state);
     w_f32s(&w, vals + n, n * n_state);
-    free(vals);
+    clmlp_snapshot_free(mm, &st);
     if (m->class_names) {
         w_u32(&w, (uint32_t)m->n_class_names);
         for (size_t i = 0; i < m->n_class_names; i++) {
@@ -239,18 +238,13 @@ static int slurp(const char *path, unsigned char **out, size_t *len)
     size_t n = 0, cap = 0;
     int rc = CLMLP_OK;
     for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > ((size_t)1 << 32)) {
-                rc = clmlp_set_error(CLMLP_E_FORMAT, "model file %s is too large", path);
-                break;
-            }
-            unsigned char *np = realloc(p, cap);
-            if (!np) {
-                rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
-                break;
-            }
-            p = np;
+        if (n == cap && n >= MAX_FILE) {
+            rc = clmlp_set_error(CLMLP_E_FORMAT, "model file %s is too large", path);
+            break;
+        }
+        if (clmlp_grow(&p, &cap, n + 1, 1, 65536, MAX_FILE) != 0) {
+            rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
+            break;
         }
         size_t got = fread(p + n, 1, cap - n, f);
         n += got;
@@ -267,15 +261,20 @@ static int slurp(const char *path, unsigned char **out, size_t *len)
     return CLMLP_OK;
 }
 
-/* Reads version 1's layer i (a Dense layer) into m. */
+/* Reads version 1's layer i (a Dense layer: 8 units, 4 activation, 4
+ * use_bias) into m. */
 static int read_layer_v1(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m)
 {
-    unsigned char cfg[DENSE_CONFIG_SIZE];
-    if (!r_need(r, sizeof cfg))
+    if (!r_need(r, 16))
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is truncated", path, i + 1);
-    memcpy(cfg, r->p + r->pos, sizeof cfg);
-    r->pos += sizeof cfg;
-    if (clmlp_model_add(m, &clmlp_layer_dense, NULL, cfg, sizeof cfg) < 0) {
+    uint64_t units = r_u64(r);
+    uint32_t act = r_u32(r), bias = r_u32(r);
+    int rc = bias > 1 ? clmlp_set_error(CLMLP_E_INVALID, "a dense layer's bias flag is %u", bias)
+             : units > SIZE_MAX
+                 ? clmlp_set_error(CLMLP_E_INVALID, "a Dense layer of %llu units is too wide",
+                                   (unsigned long long)units)
+                 : clmlp_model_add_dense(m, (size_t)units, (clmlp_act)act, (int)bias);
+    if (rc < 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", clmlp_last_error());
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u is malformed: %s", path, i + 1, why);
@@ -304,21 +303,20 @@ static int read_layer_v2(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m
     if (r->short_read)
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u (%s) is truncated", path, i + 1, kind);
     const clmlp_layer_kind *custom;
-    const clmlp_layer_vt *vt = clmlp_model_layer_vt(kind, &custom);
+    const clmlp_layer_vt *vt = clmlp_layer_vt_find(kind, &custom);
     if (!vt)
         return clmlp_set_error(CLMLP_E_NOT_FOUND,
-                               "%s: layer %u is of kind '%s', which this program does not know "
-                               "(a custom layer must be registered with clmlp_layer_register "
-                               "before its model is loaded)",
+                               "%s: layer %u is of kind '%s', which this program does not know: "
+                               "load the plugin that provides it (clmlp: --plugin FILE.so; C: "
+                               "clmlp_plugin_load) or register it with clmlp_layer_register "
+                               "before the model is loaded",
                                path, i + 1, kind);
     if (clmlp_model_add(m, vt, custom, cfg, clen) < 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", clmlp_last_error());
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: layer %u (%s): %s", path, i + 1, kind, why);
     }
-    const clmlp_layer *l = &m->layers[m->n_layers - 1];
-    uint64_t need = 0;
-    for (size_t t = 0; t < l->n_tensors; t++) need += l->tensors[t].count;
+    uint64_t need = clmlp_layer_params(&m->layers[m->n_layers - 1]);
     if (np != need)
         return clmlp_set_error(CLMLP_E_FORMAT,
                                "%s: layer %u (%s) holds %llu parameters but its configuration "
@@ -460,21 +458,24 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     if (rc == CLMLP_OK && n_state != clmlp_model_opt_state_count(m))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: %u optimizer state arrays for a %s optimizer",
                              path, n_state, clmlp_opt_name(m->opt.kind));
-    if (rc == CLMLP_OK && n_state >= 1)
-        rc = clmlp_be_upload(be, m->opt_m, 0, vals + m->n_params, m->n_params);
-    if (rc == CLMLP_OK && n_state >= 2)
-        rc = clmlp_be_upload(be, m->opt_v, 0, vals + 2 * m->n_params, m->n_params);
+    /* The rest of the state -- optimizer arrays and counters -- goes in as
+     * every saved state does (compiling placed the parameters). */
+    clmlp_snapshot st = {0};
+    if (rc == CLMLP_OK)
+        rc = clmlp_snapshot_init(m, CLMLP_STATE_OPTIMIZER | CLMLP_STATE_COUNTERS,
+                                 CLMLP_SNAPSHOT_HOST, &st);
+    if (rc == CLMLP_OK) {
+        memcpy(st.host, vals + m->n_params, m->n_params * n_state * sizeof *vals);
+        st.c = (clmlp_model_counters){epochs, step, seed, train_steps, shuffle_seed,
+                                      shuffle_epochs, (int)shuffle_set};
+        rc = clmlp_snapshot_restore(m, &st);
+    }
+    clmlp_snapshot_free(m, &st);
     free(vals);
     if (rc != CLMLP_OK) {
         clmlp_model_free(m);
         return rc;
     }
-    m->epochs_done = (size_t)epochs;
-    m->opt_step = step;
-    m->train_steps = train_steps;
-    m->shuffle_seed = shuffle_seed;
-    m->shuffle_epochs = shuffle_epochs;
-    m->shuffle_set = (int)shuffle_set;
     *out = m;
     return CLMLP_OK;
 }

@@ -27,6 +27,7 @@
 #include "clmlp.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/grow.h"
 #include "util/line_reader.h"
 
 typedef enum { ST_INPUT, ST_LAYER, ST_ROWS, ST_BIAS } wt_state;
@@ -191,14 +192,8 @@ static int wt_grow(wt_parser *ps)
     size_t units = ps->cur.units, used = ps->rows * units;
     if (units > SIZE_MAX / sizeof(float) - used)
         return wt_error(ps, "layer %zu is too large", ps->n_layers + 1);
-    size_t need = used + units;
-    if (need <= ps->w_cap) return CLMLP_OK;
-    size_t cap = ps->w_cap ? ps->w_cap : 64;
-    while (cap < need) cap = cap > SIZE_MAX / 2 / sizeof(float) ? need : cap * 2;
-    float *w = realloc(ps->cur.w, cap * sizeof(float));
-    if (!w) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory reading weights", ps->path);
-    ps->cur.w = w;
-    ps->w_cap = cap;
+    if (CLMLP_GROW(ps->cur.w, ps->w_cap, used + units, 64) != 0)
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory reading weights", ps->path);
     return CLMLP_OK;
 }
 
@@ -415,8 +410,9 @@ int clmlp_model_read_text(clmlp_model_t **out, const char *path)
 #define WT_FLOAT_DIGITS 9
 
 /* Refuses a model the format cannot hold, before anything is written: a
- * layer that is not Dense (naming it; dropout with the reason a copy
- * without it is still the same function), or no layers at all. */
+ * layer that is not affine (naming it; one that is the identity at
+ * inference with the reason a copy without it is still the same
+ * function), or no layers at all. */
 static int wt_check_kinds(const clmlp_model_t *m, const char *path)
 {
     size_t n_layers = clmlp_model_n_layers(m);
@@ -424,19 +420,19 @@ static int wt_check_kinds(const clmlp_model_t *m, const char *path)
         return clmlp_set_error(CLMLP_E_INVALID, "%s: the model has no layers; the weight text "
                                "format needs at least one dense layer", path);
     for (size_t i = 0; i < n_layers; i++) {
-        const char *kind = clmlp_model_layer_kind(m, i);
-        if (kind && strcmp(kind, "dense") == 0) continue;
-        if (kind && strcmp(kind, "dropout") == 0)
+        clmlp_layer_info info;
+        CLMLP_TRY(clmlp_model_layer_info(m, i, &info));
+        if (info.form == CLMLP_LAYER_AFFINE) continue;
+        if (info.form == CLMLP_LAYER_IDENTITY)
             return clmlp_set_error(CLMLP_E_UNSUPPORTED,
-                                   "%s: layer %zu is a dropout layer, which the weight text "
-                                   "format cannot hold (dense layers only); dropout passes "
+                                   "%s: layer %zu is a %s layer, which the weight text "
+                                   "format cannot hold (dense layers only); %s passes "
                                    "its input through at inference, so the model without it "
                                    "computes the same outputs (clmlp export --weights leaves "
-                                   "it out and says so)", path, i);
+                                   "it out and says so)", path, i, info.kind, info.kind);
         return clmlp_set_error(CLMLP_E_UNSUPPORTED,
                                "%s: layer %zu is a '%s' layer, which the weight text format "
-                               "cannot hold (dense layers only)", path, i,
-                               kind ? kind : "(unknown)");
+                               "cannot hold (dense layers only)", path, i, info.kind);
     }
     return CLMLP_OK;
 }

@@ -140,8 +140,8 @@ int clmlp_compare_backends(clmlp_model_t *a, clmlp_model_t *b, const clmlp_datas
     }
     /* The same dropout masks on both: b takes a's seed and step count (and
      * keeps them, as it keeps the weights it is given below). */
-    b->seed = a->seed;
-    b->train_steps = a->train_steps;
+    b->c.seed = a->c.seed;
+    b->c.train_steps = a->c.train_steps;
     comparer c = {a, b, malloc(widest * sizeof(float)), malloc(widest * sizeof(float)), tol, res};
     clmlp_dev_data da = {0}, db = {0};
     int rc = c.ha && c.hb ? CLMLP_OK : clmlp_set_error(CLMLP_E_NOMEM, "out of memory comparing");

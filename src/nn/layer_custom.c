@@ -1,19 +1,26 @@
 /* Registered (user-defined) layer kinds: the registry, and the adapter that
- * runs a clmlp_layer_kind (clmlp_layer.h) as a layer unit through the
- * backends' custom-layer calls. */
+ * runs a clmlp_layer_kind (include/clmlp_layer.h) as a layer unit through
+ * the backends' custom-layer calls, filling in what a kind may leave out
+ * (build: the width kept, no parameters; init: Keras's random_normal and
+ * zeros). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "nn/layer_registry.h"
 #include "nn/model.h"
 #include "util/error.h"
 
 #define MAX_KINDS 64
+/* The standard deviation of the default init (Keras's RandomNormal). */
+#define DEFAULT_INIT_STDDEV 0.05
 
-/* Registered kinds, in order.  Registration is meant for program start
- * (not thread-safe against concurrent registration). */
+/* Registered kinds, in order, with where each came from (a plugin's path,
+ * or NULL for the program).  Registration is meant for program start (not
+ * thread-safe against concurrent registration). */
 static const clmlp_layer_kind *registry[MAX_KINDS];
+static const char *origin[MAX_KINDS];
 static size_t n_registered;
 
 double clmlp_layer_uniform(clmlp_layer_rng *rng) { return clmlp_rng_uniform(&rng->r); }
@@ -29,11 +36,23 @@ int clmlp_layer_error(int status, const char *fmt, ...)
     return clmlp_set_error(status < 0 ? status : CLMLP_E_INVALID, "%s", msg);
 }
 
-const clmlp_layer_kind *clmlp_layer_find(const char *name)
+/* The registry's index of name, or -1. */
+static long find_index(const char *name)
 {
     for (size_t i = 0; name && i < n_registered; i++)
-        if (strcmp(registry[i]->name, name) == 0) return registry[i];
-    return NULL;
+        if (strcmp(registry[i]->name, name) == 0) return (long)i;
+    return -1;
+}
+
+const clmlp_layer_kind *clmlp_layer_find(const char *name)
+{
+    long i = find_index(name);
+    return i < 0 ? NULL : registry[i];
+}
+
+const clmlp_layer_kind *clmlp_layer_registered(size_t i)
+{
+    return i < n_registered ? registry[i] : NULL;
 }
 
 int clmlp_layer_kind_name_valid(const char *name, size_t n)
@@ -49,9 +68,9 @@ int clmlp_layer_kind_name_valid(const char *name, size_t n)
     return letters > 0; /* all digits would read as a Dense width in specs */
 }
 
-int clmlp_layer_register(const clmlp_layer_kind *k)
+int clmlp_layer_check(const clmlp_layer_kind *k)
 {
-    if (!k) return clmlp_set_error(CLMLP_E_INVALID, "clmlp_layer_register: no kind given");
+    if (!k) return clmlp_set_error(CLMLP_E_INVALID, "no layer kind given");
     if (!clmlp_layer_kind_name_valid(k->name, k->name ? strlen(k->name) : 0))
         return clmlp_set_error(CLMLP_E_INVALID,
                                "a layer kind's name must be 1 to 63 of [a-z0-9_] with a letter, "
@@ -61,47 +80,83 @@ int clmlp_layer_register(const clmlp_layer_kind *k)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "layer kind '%s' takes %zu configuration bytes; at most %d",
                                k->name, k->config_size, CLMLP_LAYER_MAX_CONFIG);
-    if (clmlp_model_layer_vt(k->name, NULL))
-        return clmlp_set_error(CLMLP_E_INVALID, "a layer kind named '%s' is already registered",
+    if (clmlp_layer_builtin(k->name))
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "a layer kind named '%s' is built in; choose another name",
                                k->name);
-    const char *missing = !k->build           ? "build"
-                          : !k->init          ? "init"
-                          : !k->forward_f64   ? "forward_f64"
-                          : !k->backward_f64  ? "backward_f64"
-                          : !k->forward_f32   ? "forward_f32"
-                          : !k->backward_f32  ? "backward_f32"
-                          : !k->cl_source     ? "cl_source"
-                          : !k->cl_forward    ? "cl_forward"
-                          : !k->cl_backward_input ? "cl_backward_input"
-                          : !k->cl_backward_params ? "cl_backward_params"
-                                                   : NULL;
+    long at = find_index(k->name);
+    if (at >= 0)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "a layer kind named '%s' is already registered%s%s",
+                               k->name, origin[at] ? " by plugin " : "",
+                               origin[at] ? origin[at] : "");
+    const char *missing = !k->forward_f32 ? "forward_f32" : !k->backward_f32 ? "backward_f32" : NULL;
     if (missing)
-        return clmlp_set_error(CLMLP_E_INVALID, "layer kind '%s' has no %s", k->name, missing);
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "layer kind '%s' has no %s (a kind gives at least forward_f32 and "
+                               "backward_f32)",
+                               k->name, missing);
+    if (!k->forward_f64 != !k->backward_f64)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "layer kind '%s' gives %s but not %s: both or neither",
+                               k->name, k->forward_f64 ? "forward_f64" : "backward_f64",
+                               k->forward_f64 ? "backward_f64" : "forward_f64");
+    int cl = !!k->cl_source + !!k->cl_forward + !!k->cl_backward_input + !!k->cl_backward_params;
+    if (cl != 0 && cl != 4)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "layer kind '%s' gives part of its OpenCL code: cl_source, "
+                               "cl_forward, cl_backward_input and cl_backward_params go together",
+                               k->name);
+    return CLMLP_OK;
+}
+
+int clmlp_layer_register_from(const clmlp_layer_kind *k, const char *from)
+{
+    CLMLP_TRY(clmlp_layer_check(k));
     if (n_registered == MAX_KINDS)
-        return clmlp_set_error(CLMLP_E_INVALID, "too many layer kinds registered (%d)", MAX_KINDS);
+        return clmlp_set_error(CLMLP_E_INVALID, "too many layer kinds registered (%d)",
+                               MAX_KINDS);
+    origin[n_registered] = from;
     registry[n_registered++] = k;
     return CLMLP_OK;
 }
 
-const char *clmlp_model_registered_kinds(char *buf, size_t size)
+int clmlp_layer_register(const clmlp_layer_kind *k)
 {
-    size_t k = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n_registered && k < size; i++)
-        k += (size_t)snprintf(buf + k, size - k, ", %s", registry[i]->name);
-    return buf;
+    if (!k) return clmlp_set_error(CLMLP_E_INVALID, "clmlp_layer_register: no kind given");
+    return clmlp_layer_register_from(k, NULL);
 }
 
-const clmlp_layer_vt *clmlp_model_layer_vt(const char *kind, const clmlp_layer_kind **custom)
+/* An item naming a registered kind: "name", or "name:ARGS" for a kind
+ * with a parse function. */
+static int custom_spec(const clmlp_spec_item *it, unsigned char *config, size_t *config_size,
+                       const clmlp_layer_kind **custom)
 {
-    if (custom) *custom = NULL;
-    if (!kind) return NULL;
-    if (strcmp(kind, clmlp_layer_dense.kind) == 0) return &clmlp_layer_dense;
-    if (strcmp(kind, clmlp_layer_dropout.kind) == 0) return &clmlp_layer_dropout;
-    const clmlp_layer_kind *k = clmlp_layer_find(kind);
-    if (!k) return NULL;
-    if (custom) *custom = k;
-    return &clmlp_layer_custom;
+    const clmlp_layer_kind *k = clmlp_layer_find(it->fields[0]);
+    if (!k) return CLMLP_SPEC_NOT_MINE;
+    *custom = k;
+    *config_size = k->config_size;
+    memset(config, 0, k->config_size);
+    if (it->n_fields > 1 && !k->parse)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "layer spec '%s': item %zu: layer kind '%s' takes no fields in "
+                               "a spec",
+                               it->spec, it->item, k->name);
+    if (!k->parse) return CLMLP_OK;
+    /* ARGS: what follows the name and its ':' in the item as written. */
+    char args[128];
+    size_t skip = strlen(k->name) + (it->n_fields > 1);
+    size_t len = it->text_len > skip ? it->text_len - skip : 0;
+    if (len >= sizeof args) len = sizeof args - 1;
+    memcpy(args, it->text + skip, len);
+    args[len] = '\0';
+    clmlp_clear_error();
+    int rc = k->parse(args, config);
+    if (rc >= 0) return CLMLP_OK;
+    char why[512];
+    snprintf(why, sizeof why, "%s", clmlp_last_error()[0] ? clmlp_last_error() : "refused");
+    return clmlp_set_error(rc, "layer spec '%s': item %zu (%s): %s", it->spec, it->item, k->name,
+                           why);
 }
 
 static int custom_build(clmlp_layer *l, size_t in)
@@ -112,13 +167,16 @@ static int custom_build(clmlp_layer *l, size_t in)
                                k->name, k->config_size, l->config_size);
     clmlp_param_spec specs[CLMLP_LAYER_MAX_TENSORS];
     memset(specs, 0, sizeof specs);
-    size_t out = 0, n = 0;
-    clmlp_clear_error();
-    int rc = k->build(l->config, in, &out, specs, &n);
-    if (rc < 0) {
-        if (!clmlp_last_error()[0])
-            clmlp_set_error(rc, "layer kind '%s' refused an input width of %zu", k->name, in);
-        return rc;
+    size_t out = in, n = 0;
+    if (k->build) {
+        out = 0;
+        clmlp_clear_error();
+        int rc = k->build(l->config, in, &out, specs, &n);
+        if (rc < 0) {
+            if (!clmlp_last_error()[0])
+                clmlp_set_error(rc, "layer kind '%s' refused an input width of %zu", k->name, in);
+            return rc;
+        }
     }
     if (out == 0 || out > ((size_t)1 << 24) || n > CLMLP_LAYER_MAX_TENSORS)
         return clmlp_set_error(CLMLP_E_INVALID,
@@ -141,9 +199,23 @@ static int custom_build(clmlp_layer *l, size_t in)
 static void custom_init(const clmlp_layer *l, float *p, clmlp_rng *r)
 {
     clmlp_layer_rng lr = {*r};
-    for (size_t t = 0; t < l->n_tensors; t++)
-        l->custom->init(l->config, l->in, t, p + l->tensors[t].off, l->tensors[t].count, &lr);
+    for (size_t t = 0; t < l->n_tensors; t++) {
+        float *v = p + l->tensors[t].off;
+        size_t count = l->tensors[t].count;
+        if (l->custom->init)
+            l->custom->init(l->config, l->in, t, v, count, &lr);
+        else
+            for (size_t i = 0; i < count; i++)
+                v[i] = l->tensors[t].decay
+                           ? (float)(DEFAULT_INIT_STDDEV * clmlp_rng_normal(&lr.r))
+                           : 0.0f;
+    }
     *r = lr.r;
+}
+
+static int custom_prepare(clmlp_backend_t *be, const clmlp_layer *l)
+{
+    return clmlp_be_custom_prepare(be, l->custom);
 }
 
 /* The backend call for l on this batch. */
@@ -195,6 +267,21 @@ static void custom_describe(const clmlp_layer *l, char *buf, size_t size)
         snprintf(buf, size, "%s", l->custom->name);
 }
 
+static void custom_info(const clmlp_layer *l, clmlp_layer_info *out)
+{
+    out->form = CLMLP_LAYER_OTHER;
+    out->ref_in_float = !l->custom->forward_f64;
+}
+
 const clmlp_layer_vt clmlp_layer_custom = {
-    "custom", custom_build, custom_init, custom_forward, custom_backward, custom_describe, NULL,
-    NULL};
+    .kind = NULL,
+    .spec_syntax = NULL,
+    .spec = custom_spec,
+    .build = custom_build,
+    .init = custom_init,
+    .prepare = custom_prepare,
+    .forward = custom_forward,
+    .backward = custom_backward,
+    .describe = custom_describe,
+    .info = custom_info,
+};

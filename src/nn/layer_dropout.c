@@ -3,33 +3,65 @@
  * the input passes through.  The mask is a hash of the compile seed, the
  * training step and the layer's place, computed on the device by
  * clmlp_be_dropout, so backward applies the same mask to the gradient without
- * storing it, and every backend draws the same one.  Configuration bytes:
- * the rate as an IEEE double, little-endian. */
+ * storing it, and every backend draws the same one.  In a spec:
+ * dropout:RATE.  Configuration bytes: the rate as an IEEE double,
+ * little-endian. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/model.h"
 #include "util/error.h"
+#include "util/le.h"
 
-void clmlp_dropout_config_encode(unsigned char out[DROPOUT_CONFIG_SIZE], double rate)
+#define DROPOUT_CONFIG_SIZE 8
+
+/* What build decodes. */
+typedef struct {
+    double rate;
+} dropout_priv;
+CLMLP_LAYER_PRIV_FITS(dropout_priv);
+
+static double rate_of(const clmlp_layer *l) { return CLMLP_LAYER_PRIV(const dropout_priv, l)->rate; }
+
+extern const clmlp_layer_vt clmlp_layer_dropout;
+
+int clmlp_model_add_dropout(clmlp_model_t *m, double rate)
 {
-    uint64_t v;
-    memcpy(&v, &rate, sizeof v);
-    clmlp_le_put_u64(out, v);
+    unsigned char cfg[DROPOUT_CONFIG_SIZE];
+    clmlp_le_put_f64(cfg, rate);
+    return clmlp_model_add(m, &clmlp_layer_dropout, NULL, cfg, sizeof cfg);
+}
+
+/* An item "dropout:RATE". */
+static int dropout_spec(const clmlp_spec_item *it, unsigned char *config, size_t *config_size,
+                        const clmlp_layer_kind **custom)
+{
+    (void)custom;
+    if (strcmp(it->fields[0], "dropout") != 0) return CLMLP_SPEC_NOT_MINE;
+    char *end = NULL;
+    double rate = it->n_fields == 2 ? strtod(it->fields[1], &end) : NAN;
+    if (it->n_fields != 2 || end == it->fields[1] || *end || !(rate >= 0.0 && rate < 1.0))
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "layer spec '%s': item %zu: dropout takes one rate in [0, 1), "
+                               "as dropout:0.2",
+                               it->spec, it->item);
+    clmlp_le_put_f64(config, rate);
+    *config_size = DROPOUT_CONFIG_SIZE;
+    return CLMLP_OK;
 }
 
 static int dropout_build(clmlp_layer *l, size_t in)
 {
     if (l->config_size != DROPOUT_CONFIG_SIZE)
-        return clmlp_set_error(CLMLP_E_FORMAT, "a dropout layer's configuration is %d bytes, got %zu",
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "a dropout layer's configuration is %d bytes, got %zu",
                                DROPOUT_CONFIG_SIZE, l->config_size);
-    uint64_t v = clmlp_le_get_u64(l->config);
-    double rate;
-    memcpy(&rate, &v, sizeof rate);
+    double rate = clmlp_le_get_f64(l->config);
     if (!(rate >= 0.0 && rate < 1.0))
         return clmlp_set_error(CLMLP_E_INVALID, "a dropout rate must be in [0, 1), got %g", rate);
-    l->rate = rate;
+    CLMLP_LAYER_PRIV(dropout_priv, l)->rate = rate;
     l->out = in;
     l->scratch = 0;
     l->n_tensors = 0;
@@ -45,7 +77,7 @@ static void dropout_init(const clmlp_layer *l, float *p, clmlp_rng *r)
  * (seed, step, layer), so masks differ between layers and steps. */
 static uint64_t mask_seed(const clmlp_model_t *m, const clmlp_layer *l)
 {
-    uint64_t parts[3] = {m->seed, m->train_steps, (uint64_t)(l - m->layers)};
+    uint64_t parts[3] = {m->c.seed, m->c.train_steps, (uint64_t)(l - m->layers)};
     uint64_t z = 0;
     for (int i = 0; i < 3; i++) {
         z += parts[i] + 0x9E3779B97F4A7C15ull;
@@ -56,34 +88,50 @@ static uint64_t mask_seed(const clmlp_model_t *m, const clmlp_layer *l)
     return z;
 }
 
-static int dropout_forward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_layer_io *io)
+/* Runs the mask (or the identity outside training) over n values. */
+static int dropout_apply(clmlp_model_t *m, const clmlp_layer *l, int training, size_t n,
+                         const clmlp_buf *in, size_t in_off, clmlp_buf *out, size_t out_off)
 {
-    size_t n = io->rows * l->out;
-    if (!io->training || l->rate == 0.0)
-        return clmlp_be_copy(m->be, io->x, io->x_off, m->y, l->ws_off, n);
+    double rate = rate_of(l);
+    if (!training || rate == 0.0) return clmlp_be_copy(m->be, in, in_off, out, out_off, n);
     uint32_t threshold;
     float scale;
-    clmlp_be_dropout_params(l->rate, &threshold, &scale);
-    return clmlp_be_dropout(m->be, n, io->x, io->x_off, m->y, l->ws_off, threshold, scale,
-                      mask_seed(m, l));
+    clmlp_be_dropout_params(rate, &threshold, &scale);
+    return clmlp_be_dropout(m->be, n, in, in_off, out, out_off, threshold, scale,
+                            mask_seed(m, l));
+}
+
+static int dropout_forward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_layer_io *io)
+{
+    return dropout_apply(m, l, io->training, io->rows * l->out, io->x, io->x_off, m->y,
+                         l->ws_off);
 }
 
 static int dropout_backward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_layer_io *io)
 {
     if (!io->dx) return CLMLP_OK;
-    size_t n = io->rows * l->out;
-    if (!io->training || l->rate == 0.0) return clmlp_be_copy(m->be, io->dy, 0, io->dx, 0, n);
-    uint32_t threshold;
-    float scale;
-    clmlp_be_dropout_params(l->rate, &threshold, &scale);
-    return clmlp_be_dropout(m->be, n, io->dy, 0, io->dx, 0, threshold, scale, mask_seed(m, l));
+    return dropout_apply(m, l, io->training, io->rows * l->out, io->dy, 0, io->dx, 0);
 }
 
 static void dropout_describe(const clmlp_layer *l, char *buf, size_t size)
 {
-    snprintf(buf, size, "Dropout, rate %g", l->rate);
+    snprintf(buf, size, "Dropout, rate %g", rate_of(l));
+}
+
+static void dropout_info(const clmlp_layer *l, clmlp_layer_info *out)
+{
+    (void)l;
+    out->form = CLMLP_LAYER_IDENTITY;
 }
 
 const clmlp_layer_vt clmlp_layer_dropout = {
-    "dropout", dropout_build, dropout_init, dropout_forward, dropout_backward, dropout_describe,
-    NULL, NULL};
+    .kind = "dropout",
+    .spec_syntax = "dropout:RATE",
+    .spec = dropout_spec,
+    .build = dropout_build,
+    .init = dropout_init,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+    .describe = dropout_describe,
+    .info = dropout_info,
+};

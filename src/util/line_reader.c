@@ -8,6 +8,7 @@
 
 #include "clmlp.h"
 #include "util/error.h"
+#include "util/grow.h"
 
 #define BLOCK ((size_t)64 << 10)
 
@@ -52,16 +53,9 @@ static int append(clmlp_line_reader *r, const unsigned char *p, size_t n)
                                "%s:%zu: the line contains a NUL byte (not a text file?)",
                                r->path, r->lineno);
     size_t need = r->len + n + 1;
-    if (need > r->line_cap) {
-        size_t cap = r->line_cap ? r->line_cap : 256;
-        while (cap < need) cap = cap > (r->max_len + 1) / 2 ? r->max_len + 1 : cap * 2;
-        char *l = realloc(r->line, cap);
-        if (!l)
-            return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory for a line of %zu "
-                                                  "bytes", r->path, r->lineno, need);
-        r->line = l;
-        r->line_cap = cap;
-    }
+    if (clmlp_grow(&r->line, &r->line_cap, need, 1, 256, r->max_len + 1) != 0)
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory for a line of %zu bytes",
+                               r->path, r->lineno, need);
     memcpy(r->line + r->len, p, n);
     r->len += n;
     r->line[r->len] = '\0';

@@ -3,7 +3,7 @@
  * always breaks the CRC, so this mostly tests that check), and with its
  * last four bytes replaced by the right CRC32 of what comes before, so the
  * parser behind the CRC sees every layout the fuzzer makes.  The example
- * custom layer (data/examples/reflection.c) is registered, so files that
+ * custom layer (examples/reflection/reflection.c) is registered, so files that
  * name a registered kind reach its configuration checks. */
 #include "fuzz_file.h"
 

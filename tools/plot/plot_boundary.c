@@ -49,14 +49,12 @@ static void usage(void)
            PLOT_OUT_HELP
            "                        (default: 760x620)\n"
            PLOT_MODEL_HELP
-           "  --dataset NAME        xor or circle (circle reads DIR/circle-{train,test}.csv;\n"
-           "                        xor's 4 rows are drawn once)\n"
-           "  --data-dir DIR        where the data sets live (default: data)\n"
+           "  --grid N              cells per side of the region image (default: %d)\n"
+           "the points: CSV files, or a named set (xor or circle, those of 2 features):\n"
            "  --train CSV           the training points (2 features and a label a row)\n"
            "  --data CSV            the same as --train\n"
            "  --test CSV            test points drawn beside them (default: none)\n"
-           CLI_CSV_HELP
-           "  --grid N              cells per side of the region image (default: %d)\n"
+           CLI_CSV_HELP CLI_DATASET_HELP
            "  -h, --help            this help\n",
            DEFAULT_GRID);
 }

@@ -33,14 +33,12 @@ enum {
         {"images", required_argument, NULL, OPT_CLS_IMAGES},                      \
         {"labels", required_argument, NULL, OPT_CLS_LABELS},                      \
         {"image-shape", required_argument, NULL, OPT_CLS_SHAPE}
+/* The data options' help is cli_data.h's, as every command prints it; the
+ * heading says which named sets these kinds take. */
 #define PLOT_CLS_HELP                                                             \
-    "the images, one of:\n"                                                       \
-    "  --dataset mnist|fashion  read DIR/NAME/{train,t10k}-{images-idx3,labels-idx1}-\n" \
-    "                        ubyte[.gz]\n"                                         \
-    "  --data-dir DIR        where the data sets live (default: data)\n"          \
+    "the images, one of (a named set: mnist or fashion, the sets of images):\n"   \
+    CLI_DATASET_HELP                                                              \
     "  --set train|test      which half of the data set (default: test)\n"        \
-    "  --scale 01|pm1        pixels in [0,1] or [-1,1], as the model was trained\n" \
-    "                        (default: 01)\n"                                      \
     "  --images FILE --labels FILE  idx image and label files (raw or gzip)\n"    \
     "  --data FILE           a labelled CSV, one image a row\n"                   \
     CLI_CSV_HELP                                                                  \

@@ -82,7 +82,7 @@ int plot_model_option(const char *cmd, plot_model_args *a, int opt, const char *
     switch (opt) {
     case OPT_MODEL: a->model = arg; return CLI_OK;
     case OPT_PLOT_WEIGHTS: a->weights = arg; return CLI_OK;
-    case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS:
+    case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS: case OPT_PLUGIN:
         return cli_backend_option(cmd, &a->backend, opt, arg);
     default: return -1;
     }

@@ -128,6 +128,25 @@ static int entry_build(clmlp_cl_ctx *ctx, const clmlp_layer_kind *kind, clmlp_cl
     return CLMLP_OK;
 }
 
+/* Whether kind gives its OpenCL code: the source and its three kernels. */
+static int has_cl(const clmlp_layer_kind *kind)
+{
+    return kind->cl_source && kind->cl_forward && kind->cl_backward_input &&
+           kind->cl_backward_params;
+}
+
+int clmlp_cl_custom_prepare(void *ctx, const clmlp_layer_kind *kind)
+{
+    (void)ctx;
+    if (has_cl(kind)) return CLMLP_OK;
+    return clmlp_set_error(CLMLP_E_UNSUPPORTED,
+                           "layer kind '%s' has no OpenCL code, so the opencl backend cannot "
+                           "run it: give its clmlp_layer_kind cl_source and the names of its "
+                           "three kernels (cl_forward, cl_backward_input, cl_backward_params; "
+                           "include/clmlp_layer.h), or use the cpu or ref backend",
+                           kind->name);
+}
+
 /* The entry of c's kind, built on first use (again if its source changed). */
 static int entry_for(clmlp_cl_ctx *ctx, const clmlp_layer_kind *kind, clmlp_cl_custom **out)
 {
@@ -138,12 +157,7 @@ static int entry_for(clmlp_cl_ctx *ctx, const clmlp_layer_kind *kind, clmlp_cl_c
         *out = *link;
         return CLMLP_OK;
     }
-    if (!kind->cl_source || !kind->cl_forward || !kind->cl_backward_input ||
-        !kind->cl_backward_params)
-        return clmlp_set_error(CLMLP_E_UNSUPPORTED,
-                               "custom layer '%s' has no OpenCL code (cl_source and the names "
-                               "of its three kernels)",
-                               kind->name);
+    if (!has_cl(kind)) return clmlp_cl_custom_prepare(ctx, kind);
     clmlp_cl_custom *e = NULL;
     CLMLP_TRY(entry_build(ctx, kind, &e));
     if (*link) { /* the kind's source changed: the old program goes */

@@ -361,6 +361,8 @@ int clmlp_cl_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, cl
 /* cl_custom.c */
 int clmlp_cl_custom_forward(void *ctx, const clmlp_custom_call *c);
 int clmlp_cl_custom_backward(void *ctx, const clmlp_custom_call *c);
+/* Refuses a kind without OpenCL source, saying what to add. */
+int clmlp_cl_custom_prepare(void *ctx, const clmlp_layer_kind *kind);
 /* Releases every custom layer program of ctx. */
 void clmlp_cl_custom_release(clmlp_cl_ctx *ctx);
 /* How many custom layer programs ctx holds (for tests). */

@@ -10,6 +10,7 @@
 
 #include "backend/opencl/cl_internal.h"
 #include "util/error.h"
+#include "util/grow.h"
 
 const char *const clmlp_cl_kernel_names[CLK_COUNT] = {
     [CLK_FILL_F32] = "fill_f32",
@@ -65,10 +66,15 @@ static int read_text_file(const char *path, char **out)
     if (!f)
         return clmlp_set_error(CLMLP_E_IO, "cannot open kernel file %s ($CLMLP_KERNEL_DIR): %s",
                                path, strerror(errno));
-    size_t cap = 1 << 14, len = 0;
-    char *buf = malloc(cap);
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
     int rc = CLMLP_OK;
-    while (buf) {
+    for (;;) {
+        if (CLMLP_GROW(buf, cap, len + 2, 1 << 14) != 0) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
         len += fread(buf + len, 1, cap - 1 - len, f);
         if (ferror(f)) {
             rc = clmlp_set_error(CLMLP_E_IO, "cannot read kernel file %s: %s", path,
@@ -76,14 +82,6 @@ static int read_text_file(const char *path, char **out)
             break;
         }
         if (feof(f)) break;
-        char *bigger = realloc(buf, cap * 2);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
     }
     fclose(f);
     if (!buf) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);

@@ -56,6 +56,7 @@ const clmlp_backend_i clmlp_opencl_iface = {
     .dropout = clmlp_cl_dropout,
     .custom_forward = clmlp_cl_custom_forward,
     .custom_backward = clmlp_cl_custom_backward,
+    .custom_prepare = clmlp_cl_custom_prepare,
     .loss_grad = clmlp_cl_loss_grad,
     .count_correct = clmlp_cl_count_correct,
     .gather_rows = clmlp_cl_gather_rows,

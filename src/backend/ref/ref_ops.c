@@ -4,6 +4,7 @@
  * written, so a failing call changes nothing. */
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend/backend_check.h"
@@ -170,24 +171,84 @@ static clmlp_layer_args_f64 custom_args(const clmlp_custom_call *c, int backward
     return a;
 }
 
-/* The kind's forward_f64 on the call's operands. */
+/* Runs a kind without double-precision functions through its float ones:
+ * the operands rounded to float, the results widened back (include/
+ * clmlp_layer.h promises this; clmlp_layer_info.ref_in_float tells it). */
+static int custom_in_float(const clmlp_custom_call *c, int backward)
+{
+    if (backward ? !c->kind->backward_f32 : !c->kind->forward_f32)
+        return clmlp_set_error(CLMLP_E_UNSUPPORTED, "custom layer '%s' has no %s_f64 or %s_f32",
+                               c->kind->name, backward ? "backward" : "forward",
+                               backward ? "backward" : "forward");
+    size_t nx = c->rows * c->in, ny = c->rows * c->out, np = 0;
+    for (size_t k = 0; k < c->n_tensors; k++) np += c->p_count[k];
+    /* x, then y (forward) or dy and dx (backward), then p and dp. */
+    size_t total = nx + (backward ? ny + (c->dx ? nx : 0) : ny) + np * (backward ? 2 : 1);
+    float *f = malloc((total ? total : 1) * sizeof *f);
+    if (!f)
+        return clmlp_set_error(CLMLP_E_NOMEM, "out of memory running layer '%s' in float",
+                               c->kind->name);
+    clmlp_layer_args_f32 a = {.rows = c->rows, .in = c->in, .out = c->out, .config = c->config};
+    float *next = f;
+    const double *x = ref_d(c->x) + c->x_off;
+    for (size_t i = 0; i < nx; i++) next[i] = (float)x[i];
+    a.x = next;
+    next += nx;
+    if (backward) {
+        const double *dy = ref_d(c->dy) + c->dy_off;
+        for (size_t i = 0; i < ny; i++) next[i] = (float)dy[i];
+        a.dy = next;
+        next += ny;
+        if (c->dx) {
+            a.dx = next;
+            next += nx;
+        }
+    } else {
+        a.y = next;
+        next += ny;
+    }
+    for (size_t k = 0; k < c->n_tensors; k++) {
+        const double *p = ref_d(c->params) + c->p_off[k];
+        for (size_t i = 0; i < c->p_count[k]; i++) next[i] = (float)p[i];
+        a.p[k] = next;
+        next += c->p_count[k];
+        if (backward) {
+            a.dp[k] = next;
+            next += c->p_count[k];
+        }
+    }
+    int rc = backward ? c->kind->backward_f32(&a) : c->kind->forward_f32(&a);
+    if (rc == CLMLP_OK && !backward) {
+        double *y = ref_d(c->y) + c->y_off;
+        for (size_t i = 0; i < ny; i++) y[i] = a.y[i];
+    }
+    if (rc == CLMLP_OK && backward) {
+        double *dx = c->dx ? ref_d(c->dx) + c->dx_off : NULL;
+        for (size_t i = 0; dx && i < nx; i++) dx[i] = a.dx[i];
+        for (size_t k = 0; k < c->n_tensors; k++) {
+            double *dp = ref_d(c->grads) + c->p_off[k];
+            for (size_t i = 0; i < c->p_count[k]; i++) dp[i] = a.dp[k][i];
+        }
+    }
+    free(f);
+    return rc;
+}
+
+/* The kind's forward_f64 on the call's operands (its forward_f32 without). */
 int clmlp_ref_custom_forward(void *ctx, const clmlp_custom_call *c)
 {
     (void)ctx;
-    if (!c->kind->forward_f64)
-        return clmlp_set_error(CLMLP_E_UNSUPPORTED, "custom layer '%s' has no forward_f64",
-                               c->kind->name);
+    if (!c->kind->forward_f64) return custom_in_float(c, 0);
     clmlp_layer_args_f64 a = custom_args(c, 0);
     return c->kind->forward_f64(&a);
 }
 
-/* The kind's backward_f64: dx (if asked for) and every tensor's gradient. */
+/* The kind's backward_f64 (or backward_f32): dx (if asked for) and every
+ * tensor's gradient. */
 int clmlp_ref_custom_backward(void *ctx, const clmlp_custom_call *c)
 {
     (void)ctx;
-    if (!c->kind->backward_f64)
-        return clmlp_set_error(CLMLP_E_UNSUPPORTED, "custom layer '%s' has no backward_f64",
-                               c->kind->name);
+    if (!c->kind->backward_f64) return custom_in_float(c, 1);
     clmlp_layer_args_f64 a = custom_args(c, 1);
     return c->kind->backward_f64(&a);
 }

@@ -1,6 +1,6 @@
 /* clmlp_opencl_tune (clmlp_opencl.h): tunes CLBlast's GEMM kernels for the
  * shapes one training step of a model runs (recorded by running one,
- * record.c), on an OpenCL device, and stores the best parameters in the
+ * tune/record.c), on an OpenCL device, and stores the best parameters in the
  * device's tuning file, which the backend applies whenever it opens that
  * device (cl_tuning.c).
  *
@@ -9,7 +9,7 @@
  * CLBlastOverrideParameters: sets of the direct kernel (XgemmDirect, with
  * every shape forced direct) and of the tiled kernel (Xgemm, every shape
  * forced indirect) from the spaces CLBlast's tuners explore
- * (cl_tune_space.c): CLBlast's defaults and a few seeds first, then a
+ * (tune_space.c): CLBlast's defaults and a few seeds first, then a
  * greedy local search (sets that differ from the best in one parameter),
  * then random picks.  Every candidate's results are checked against
  * CLBlast's defaults.  At the end the direct/indirect threshold
@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/opencl/cl_internal.h"
-#include "backend/opencl/cl_tune.h"
-#include "backend/record.h"
 #include "clmlp_opencl.h"
+#include "nn/model.h"
+#include "tune/record.h"
+#include "tune/tune_space.h"
 #include "util/error.h"
 #include "util/rng.h"
 #include "util/timer.h"
@@ -410,7 +410,7 @@ static int time_training(clmlp_backend_t *be, const clmlp_model_t *model, size_t
     clmlp_loss loss;
     clmlp_optimizer opt;
     clmlp_record_training(model, &loss, &opt);
-    int rc = clmlp_record_copy_layers(model, &m);
+    int rc = clmlp_model_copy_layers(model, &m);
     if (rc == CLMLP_OK) rc = clmlp_model_compile(m, loss, &opt, be, SEED);
     epoch_times e = {{0, 0}, 0};
     clmlp_fit_opts fo = {.epochs = 2, .batch_size = batch, .shuffle = 1, .seed = SEED,

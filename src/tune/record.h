@@ -1,17 +1,13 @@
-/* Running a model's training step to learn what it does: the recording
- * mode of the backend interface (clmlp_be_gemm notes shapes instead of
- * computing), a copy of a model's layers to train without touching the
- * model, and synthetic data to train it on.  Used by clmlp_opencl_tune and
+/* Running a model's training step to learn what it does: a GEMM observer
+ * on the backend (clmlp_be_gemm notes shapes instead of computing), a copy
+ * of a model's layers to train without touching the model
+ * (clmlp_model_copy_layers), and synthetic data to train it on.  Used by clmlp_opencl_tune and
  * clmlp_opencl_step_shapes (include/clmlp_opencl.h). */
 #ifndef CLMLP_RECORD_H
 #define CLMLP_RECORD_H
 
-#include "backend/backend.h"
+#include "clmlp.h"
 #include "clmlp_opencl.h"
-
-/* A new, uncompiled model with m's layers (kinds and configurations; not
- * its weights), owned by the caller. */
-int clmlp_record_copy_layers(const clmlp_model_t *m, clmlp_model_t **out);
 
 /* The loss and optimizer a training step of m uses: m's own when it is
  * compiled, else sparse categorical cross-entropy (one output: binary)

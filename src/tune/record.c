@@ -1,28 +1,31 @@
 /* The GEMM shapes of a training step, recorded by running one: a copy of
- * the model's layers is compiled on the reference backend in its recording
- * mode (struct clmlp_backend.gemm_record: clmlp_be_gemm checks each call,
- * notes its shape and computes nothing) and trains one batch of synthetic
- * data.  Every other op runs as it would, so the step takes the path a real
+ * the model's layers is compiled on the reference backend with a GEMM
+ * observer (clmlp_be_set_gemm_observer: clmlp_be_gemm checks each call,
+ * tells the observer its shape, and computes nothing) and trains one batch
+ * of synthetic data.  Every other op runs as it would, so the step takes the path a real
  * one takes (dropout, custom layers, fused or separate loss gradients); the
  * shapes do not depend on the values. */
-#include "backend/record.h"
+#include "tune/record.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/model.h"
 #include "util/error.h"
+#include "util/grow.h"
 #include "util/rng.h"
 
-struct clmlp_gemm_record {
+/* The shapes seen so far, each with its number of calls. */
+typedef struct {
     clmlp_gemm_shape *s;
     size_t n, cap;
     int nomem; /* a shape could not be stored */
-};
+} gemm_record;
 
-void clmlp_gemm_record_add(struct clmlp_gemm_record *r, int trans_a, int trans_b, size_t m,
-                           size_t n, size_t k)
+/* The observer: notes the call's shape and asks for no computing. */
+static int record_gemm(void *user, int trans_a, int trans_b, size_t m, size_t n, size_t k)
 {
+    gemm_record *r = user;
     trans_a = trans_a != 0;
     trans_b = trans_b != 0;
     for (size_t i = 0; i < r->n; i++) {
@@ -30,38 +33,15 @@ void clmlp_gemm_record_add(struct clmlp_gemm_record *r, int trans_a, int trans_b
         if (s->trans_a == trans_a && s->trans_b == trans_b && s->m == m && s->n == n &&
             s->k == k) {
             s->calls++;
-            return;
+            return 1;
         }
     }
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 16;
-        clmlp_gemm_shape *s = realloc(r->s, cap * sizeof *s);
-        if (!s) {
-            r->nomem = 1;
-            return;
-        }
-        r->s = s;
-        r->cap = cap;
+    if (CLMLP_GROW(r->s, r->cap, r->n + 1, 16) != 0) {
+        r->nomem = 1;
+        return 1;
     }
     r->s[r->n++] = (clmlp_gemm_shape){trans_a, trans_b, m, n, k, 1};
-}
-
-int clmlp_record_copy_layers(const clmlp_model_t *m, clmlp_model_t **out)
-{
-    *out = NULL;
-    if (!m) return clmlp_set_error(CLMLP_E_INVALID, "no model given");
-    clmlp_model_t *c = NULL;
-    CLMLP_TRY(clmlp_model_init(&c, m->n_inputs));
-    for (size_t i = 0; i < m->n_layers; i++) {
-        const clmlp_layer *l = &m->layers[i];
-        int rc = clmlp_model_add(c, l->vt, l->custom, l->config, l->config_size);
-        if (rc < 0) {
-            clmlp_model_free(c);
-            return rc;
-        }
-    }
-    *out = c;
-    return CLMLP_OK;
+    return 1;
 }
 
 void clmlp_record_training(const clmlp_model_t *m, clmlp_loss *loss, clmlp_optimizer *opt)
@@ -112,11 +92,11 @@ int clmlp_opencl_step_shapes(const clmlp_model_t *model, size_t batch, clmlp_gem
     clmlp_backend_t *be = NULL;
     clmlp_model_t *copy = NULL;
     clmlp_dataset_t *ds = NULL;
-    struct clmlp_gemm_record rec = {NULL, 0, 0, 0};
+    gemm_record rec = {NULL, 0, 0, 0};
     clmlp_loss loss;
     clmlp_optimizer opt;
     clmlp_record_training(model, &loss, &opt);
-    int rc = clmlp_record_copy_layers(model, &copy);
+    int rc = clmlp_model_copy_layers(model, &copy);
     if (rc == CLMLP_OK) rc = clmlp_record_dataset(model, batch, 1, &ds);
     if (rc == CLMLP_OK) rc = clmlp_backend_init(&be, &bo);
     if (rc == CLMLP_OK) rc = clmlp_model_compile(copy, loss, &opt, be, 1);
@@ -127,9 +107,9 @@ int clmlp_opencl_step_shapes(const clmlp_model_t *model, size_t batch, clmlp_gem
         memset(&fo, 0, sizeof fo);
         fo.epochs = 1;
         fo.batch_size = batch;
-        be->gemm_record = &rec;
+        clmlp_be_set_gemm_observer(be, record_gemm, &rec);
         rc = clmlp_model_fit(copy, ds, &fo, NULL);
-        be->gemm_record = NULL;
+        clmlp_be_set_gemm_observer(be, NULL, NULL);
     }
     if (rc == CLMLP_OK && rec.nomem)
         rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory recording GEMM shapes");

@@ -1,7 +1,7 @@
 /* Learning-rate schedules and the watch over a validation metric: plain
  * functions of their arguments, so tests can check each formula by hand.
  * Also the names the command line uses for schedules and monitors. */
-#include "nn/schedule.h"
+#include "train/schedule.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,10 @@
-/* The Reflection layer (see reflection.h): one kind, written three times as
- * clmlp asks of a custom layer -- in double for the reference backend, in
- * float for the cpu backend (both from one macro, so they cannot drift
- * apart), and in OpenCL C for the opencl backend.
+/* The Reflection layer (see reflection.h): one kind, written three times --
+ * in double for the reference backend, in float for the cpu backend (both
+ * from one macro, so they cannot drift apart), and in OpenCL C for the
+ * opencl backend -- so it runs everywhere and gradient checks on ref see
+ * no float rounding.  (Only the float pair is required; examples/affine/
+ * is a layer written that way.)  It builds as a plugin (CLMLP_PLUGIN, at
+ * the end) or links into a program (reflection_register).
  *
  * With a = x.n, q = n.n and c = 2 / q, per row:
  *   y      = x - c a n
@@ -156,3 +159,6 @@ int reflection_register(void)
     if (clmlp_layer_find(reflection_layer.name) == &reflection_layer) return CLMLP_OK;
     return clmlp_layer_register(&reflection_layer);
 }
+
+/* As a plugin: clmlp train --plugin libreflection.so --layers 2,reflection,... */
+CLMLP_PLUGIN(&reflection_layer)

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/opencl/cl_tune.h"
+#include "tune/tune_space.h"
 #include "util/error.h"
+#include "util/grow.h"
 
 /* Sets parameter name of kernel k in v. */
 static void setp(int k, size_t *v, const char *name, size_t value)
@@ -22,13 +23,8 @@ int clmlp_tune_add_cand(clmlp_tune_cand_list *l, const size_t *v, const clmlp_tu
     if (!clmlp_tune_valid(l->kernel, v, lim, why, sizeof why)) return CLMLP_OK;
     for (size_t i = 0; i < l->n; i++)
         if (!l->c[i].is_default && memcmp(l->c[i].v, v, np * sizeof *v) == 0) return CLMLP_OK;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 256;
-        clmlp_tune_cand *c = realloc(l->c, cap * sizeof *c);
-        if (!c) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory listing tuning candidates");
-        l->c = c;
-        l->cap = cap;
-    }
+    if (CLMLP_GROW(l->c, l->cap, l->n + 1, 256) != 0)
+        return clmlp_set_error(CLMLP_E_NOMEM, "out of memory listing tuning candidates");
     memset(&l->c[l->n], 0, sizeof l->c[l->n]);
     memcpy(l->c[l->n].v, v, np * sizeof *v);
     l->n++;

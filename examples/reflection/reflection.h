@@ -4,7 +4,8 @@
  *
  *     y = x - 2 (x.n / n.n) n
  *
- * Built only against the public headers (clmlp.h, clmlp_layer.h). */
+ * Built only against the public headers (clmlp.h, clmlp_layer.h), as a
+ * plugin (libreflection.so) or into a program. */
 #ifndef CLMLP_EXAMPLE_REFLECTION_H
 #define CLMLP_EXAMPLE_REFLECTION_H
 
