@@ -8,9 +8,9 @@
 #ifndef CLMLP_H
 #define CLMLP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <signal.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -45,28 +45,28 @@ typedef enum {
     CLMLP_ACT_SOFTPLUS,
     CLMLP_ACT_SWISH,
     CLMLP_ACT_SOFTMAX,
-    CLMLP_ACT_STEP,             /* Heaviside: 1 where z >= 0, else 0; its
-                                   gradient is zero, so it cannot be trained
-                                   by backpropagation */
+    CLMLP_ACT_STEP, /* Heaviside: 1 where z >= 0, else 0; its
+                       gradient is zero, so it cannot be trained
+                       by backpropagation */
     CLMLP_ACT_COUNT
 } clmlp_act;
 
 typedef enum {
-    CLMLP_LOSS_MSE = 0,         /* mean over outputs of (y - t)^2, mean over batch */
-    CLMLP_LOSS_BCE,             /* binary cross-entropy, mean over outputs and batch */
-    CLMLP_LOSS_CCE,             /* categorical cross-entropy, one-hot targets */
-    CLMLP_LOSS_SPARSE_CCE,      /* categorical cross-entropy, integer labels */
+    CLMLP_LOSS_MSE = 0,    /* mean over outputs of (y - t)^2, mean over batch */
+    CLMLP_LOSS_BCE,        /* binary cross-entropy, mean over outputs and batch */
+    CLMLP_LOSS_CCE,        /* categorical cross-entropy, one-hot targets */
+    CLMLP_LOSS_SPARSE_CCE, /* categorical cross-entropy, integer labels */
     CLMLP_LOSS_COUNT
 } clmlp_loss;
 
 typedef enum {
-    CLMLP_OPT_SGD = 0,          /* plain, momentum or Nesterov by the fields below */
+    CLMLP_OPT_SGD = 0, /* plain, momentum or Nesterov by the fields below */
     CLMLP_OPT_ADAM,
-    CLMLP_OPT_PERCEPTRON,       /* Rosenblatt's rule for one Dense step layer
-                                   with mean squared error: w += lr * sum over
-                                   the batch of (t - y) x, b likewise (no
-                                   gradient: the step passes the error
-                                   straight through) */
+    CLMLP_OPT_PERCEPTRON, /* Rosenblatt's rule for one Dense step layer
+                             with mean squared error: w += lr * sum over
+                             the batch of (t - y) x, b likewise (no
+                             gradient: the step passes the error
+                             straight through) */
     CLMLP_OPT_COUNT
 } clmlp_opt_kind;
 
@@ -88,27 +88,27 @@ int clmlp_opt_parse(const char *name, clmlp_opt_kind *out);
 typedef struct clmlp_backend clmlp_backend_t;
 
 typedef enum {
-    CLMLP_BACKEND_DEFAULT = 0,  /* the first GPU through OpenCL, else cpu */
-    CLMLP_BACKEND_REF,          /* plain C in double precision: the truth */
-    CLMLP_BACKEND_OPENCL,       /* any OpenCL device (a CPU too, through PoCL) */
-    CLMLP_BACKEND_CPU           /* float32 on the host, GEMMs through a BLAS */
+    CLMLP_BACKEND_DEFAULT = 0, /* the first GPU through OpenCL, else cpu */
+    CLMLP_BACKEND_REF,         /* plain C in double precision: the truth */
+    CLMLP_BACKEND_OPENCL,      /* any OpenCL device (a CPU too, through PoCL) */
+    CLMLP_BACKEND_CPU          /* float32 on the host, GEMMs through a BLAS */
 } clmlp_backend_kind;
 
 typedef struct {
     clmlp_backend_kind kind;
-    const char *platform;       /* OpenCL: index or case-insensitive part of the
-                                   name; NULL: any (the tool fills it from
-                                   $CLMLP_PLATFORM through
-                                   clmlp_opencl_opts_from_env) */
-    const char *device;         /* likewise ($CLMLP_DEVICE); NULL: the first
-                                   GPU, else the first device */
-    int verbose;                /* print which device was chosen to stderr */
-    int threads;                /* cpu: threads for the BLAS and the loops;
-                                   0: the BLAS's own default (every core).
-                                   The BLAS's count is the process's: it is
-                                   set while the backend is open */
-    uint64_t memory_limit;      /* bytes the backend may use, if fewer than
-                                   the device has (0: no cap of our own) */
+    const char *platform;                   /* OpenCL: index or case-insensitive part of the
+                                               name; NULL: any (the tool fills it from
+                                               $CLMLP_PLATFORM through
+                                               clmlp_opencl_opts_from_env) */
+    const char *device;                     /* likewise ($CLMLP_DEVICE); NULL: the first
+                                               GPU, else the first device */
+    int verbose;                            /* print which device was chosen to stderr */
+    int threads;                            /* cpu: threads for the BLAS and the loops;
+                                               0: the BLAS's own default (every core).
+                                               The BLAS's count is the process's: it is
+                                               set while the backend is open */
+    uint64_t memory_limit;                  /* bytes the backend may use, if fewer than
+                                               the device has (0: no cap of our own) */
     const struct clmlp_opencl_opts *opencl; /* the OpenCL backend's settings
                                    (clmlp_opencl.h); NULL: its defaults */
 } clmlp_backend_opts;
@@ -127,11 +127,11 @@ clmlp_backend_kind clmlp_backend_kind_of(const clmlp_backend_t *be);
  * order they are shown (plainest first: ref, cpu, opencl). */
 typedef struct {
     clmlp_backend_kind kind;
-    const char *name;           /* what --backend takes: "ref", "cpu", "opencl" */
-    const char *title;          /* its heading in a listing: "cpu backend", "OpenCL" */
-    const char *summary;        /* one line: what it is and what it is for */
-    int has_devices;            /* it chooses among devices: platform and device apply */
-    int has_list;               /* clmlp_backend_list has something to say of it */
+    const char *name;    /* what --backend takes: "ref", "cpu", "opencl" */
+    const char *title;   /* its heading in a listing: "cpu backend", "OpenCL" */
+    const char *summary; /* one line: what it is and what it is for */
+    int has_devices;     /* it chooses among devices: platform and device apply */
+    int has_list;        /* clmlp_backend_list has something to say of it */
 } clmlp_backend_info;
 
 /* How many backends the registry holds. */
@@ -166,22 +166,22 @@ int clmlp_backend_sgemm_gflops(clmlp_backend_t *be, size_t n, int repeats, doubl
 typedef struct {
     uint64_t limit;
     uint64_t max_alloc;
-    int host_memory;            /* the device's memory is the host's */
+    int host_memory; /* the device's memory is the host's */
 } clmlp_memory;
 int clmlp_backend_memory(clmlp_backend_t *be, clmlp_memory *out);
 
 /* The BLAS the cpu backend runs its GEMMs on, as it describes itself;
  * fields it cannot tell are "". */
 typedef struct {
-    char name[32];     /* "OpenBLAS", "BLIS", "MKL", or "BLAS" */
-    char version[32];  /* "0.3.21" */
-    char kernels[64];  /* the kernels it chose for this CPU ("SkylakeX") */
-    char best[32];     /* when those are older than the CPU runs: the newest
-                          kernels it could use instead ("SkylakeX"), else "" */
-    char fix[96];      /* how to get them: "VAR=VALUE" set in the environment
-                          before the BLAS loads, or advice; "" when none */
-    int threads;       /* threads it will use */
-    int openmp;        /* its threads are OpenMP's, shared with our loops */
+    char name[32];    /* "OpenBLAS", "BLIS", "MKL", or "BLAS" */
+    char version[32]; /* "0.3.21" */
+    char kernels[64]; /* the kernels it chose for this CPU ("SkylakeX") */
+    char best[32];    /* when those are older than the CPU runs: the newest
+                         kernels it could use instead ("SkylakeX"), else "" */
+    char fix[96];     /* how to get them: "VAR=VALUE" set in the environment
+                         before the BLAS loads, or advice; "" when none */
+    int threads;      /* threads it will use */
+    int openmp;       /* its threads are OpenMP's, shared with our loops */
 } clmlp_blas_info;
 
 /* Describes the BLAS linked in (cheap; no backend needs to be open). */
@@ -203,21 +203,21 @@ int clmlp_opencl_list_devices(FILE *f);
 typedef struct {
     size_t n;
     size_t n_features;
-    float *x;                   /* n x n_features, row-major */
-    int32_t *labels;            /* n, values in [0, n_classes), or NULL */
+    float *x;        /* n x n_features, row-major */
+    int32_t *labels; /* n, values in [0, n_classes), or NULL */
     size_t n_classes;
-    float *targets;             /* n x n_targets, or NULL */
+    float *targets; /* n x n_targets, or NULL */
     size_t n_targets;
-    char **class_names;         /* n_classes names, or NULL when the classes
-                                   are only numbers.  Owned by the dataset
-                                   (clmlp_dataset_free frees them); set them
-                                   with clmlp_dataset_set_class_names */
+    char **class_names; /* n_classes names, or NULL when the classes
+                           are only numbers.  Owned by the dataset
+                           (clmlp_dataset_free frees them); set them
+                           with clmlp_dataset_set_class_names */
 } clmlp_dataset_t;
 
 /* Allocates an empty dataset with room for n rows (x, and labels if
  * n_classes > 0, targets if n_targets > 0), zero-filled. */
-int clmlp_dataset_init(clmlp_dataset_t **out, size_t n, size_t n_features,
-                       size_t n_classes, size_t n_targets);
+int clmlp_dataset_init(clmlp_dataset_t **out, size_t n, size_t n_features, size_t n_classes,
+                       size_t n_targets);
 void clmlp_dataset_free(clmlp_dataset_t *ds);
 
 /* Copies n class names into ds (n == ds->n_classes; each 1 to
@@ -235,18 +235,18 @@ int clmlp_dataset_read_csv(clmlp_dataset_t **out, const char *path, int label_co
 /* How clmlp_dataset_read_csv_opts reads a file; start from
  * clmlp_csv_opts_default(). */
 typedef struct {
-    int label_col;              /* the label's column, 0-based; negative
-                                   counts from the end (-1, the default:
-                                   the last) */
-    const char *label_name;     /* if not NULL: the label is the column whose
-                                   header cell is this name (exactly, else
-                                   ignoring case), and label_col is unused.
-                                   No such header: CLMLP_E_NOT_FOUND, the
-                                   message listing the headers */
-    char delimiter;             /* ',', '\t' or ';'; 0 (the default): the
-                                   one of those the first line holds most
-                                   of, outside quotes (ties: tab, then
-                                   semicolon, then comma) */
+    int label_col;                  /* the label's column, 0-based; negative
+                                       counts from the end (-1, the default:
+                                       the last) */
+    const char *label_name;         /* if not NULL: the label is the column whose
+                                       header cell is this name (exactly, else
+                                       ignoring case), and label_col is unused.
+                                       No such header: CLMLP_E_NOT_FOUND, the
+                                       message listing the headers */
+    char delimiter;                 /* ',', '\t' or ';'; 0 (the default): the
+                                       one of those the first line holds most
+                                       of, outside quotes (ties: tab, then
+                                       semicolon, then comma) */
     const char *const *class_names; /* if not NULL: the classes to map label
                                    names through (a model's), class i being
                                    class_names[i]; a name not among them is
@@ -281,8 +281,8 @@ int clmlp_dataset_read_csv_opts(clmlp_dataset_t **out, const char *path,
 
 /* Reads an idx image file and an idx label file (raw or gzip) as MNIST lays
  * them out; pixels are scaled to [0,1] (scale_pm1 == 0) or [-1,1]. */
-int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path,
-                           const char *labels_path, int scale_pm1);
+int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path, const char *labels_path,
+                           int scale_pm1);
 
 /* Splits off the last `fraction` of ds into a new validation set; ds keeps
  * the rest (fraction in (0,1)).  Both are owned by the caller; the
@@ -307,12 +307,12 @@ typedef struct clmlp_model clmlp_model_t;
 
 typedef struct {
     clmlp_opt_kind kind;
-    double lr;                  /* learning rate (SGD default 0.01, Adam 0.001) */
-    double momentum;            /* SGD: 0 for plain SGD */
-    int nesterov;               /* SGD with momentum: Nesterov's form */
-    double l2;                  /* weight decay on weights (not biases):
-                                   loss += l2/2 * sum w^2 */
-    double beta1, beta2, eps;   /* Adam; 0 picks 0.9, 0.999, 1e-7 */
+    double lr;                /* learning rate (SGD default 0.01, Adam 0.001) */
+    double momentum;          /* SGD: 0 for plain SGD */
+    int nesterov;             /* SGD with momentum: Nesterov's form */
+    double l2;                /* weight decay on weights (not biases):
+                                 loss += l2/2 * sum w^2 */
+    double beta1, beta2, eps; /* Adam; 0 picks 0.9, 0.999, 1e-7 */
 } clmlp_optimizer;
 
 /* A model of n_inputs inputs and no layers yet.  Owned by the caller. */
@@ -365,22 +365,22 @@ const char *clmlp_model_layer_kind(const clmlp_model_t *m, size_t i);
 /* What a layer is at inference, as exporters (weight text, JSON, ONNX)
  * and tools see it, whatever its kind. */
 typedef enum {
-    CLMLP_LAYER_AFFINE = 0,     /* y = act(x W + b): W in x out, row-major;
-                                   b out values, or none (Dense) */
-    CLMLP_LAYER_IDENTITY,       /* y = x at inference (Dropout) */
-    CLMLP_LAYER_OTHER           /* anything else (a custom kind) */
+    CLMLP_LAYER_AFFINE = 0, /* y = act(x W + b): W in x out, row-major;
+                               b out values, or none (Dense) */
+    CLMLP_LAYER_IDENTITY,   /* y = x at inference (Dropout) */
+    CLMLP_LAYER_OTHER       /* anything else (a custom kind) */
 } clmlp_layer_form;
 
 typedef struct {
-    const char *kind;           /* as clmlp_model_layer_kind */
+    const char *kind; /* as clmlp_model_layer_kind */
     clmlp_layer_form form;
-    size_t in, out;             /* widths */
-    clmlp_act act;              /* AFFINE: the activation; else linear */
-    int use_bias;               /* AFFINE: whether b exists; else 0 */
-    size_t n_params;            /* parameters the layer holds */
-    int ref_in_float;           /* a custom kind without double-precision
-                                   functions: the reference backend runs
-                                   its float ones */
+    size_t in, out;   /* widths */
+    clmlp_act act;    /* AFFINE: the activation; else linear */
+    int use_bias;     /* AFFINE: whether b exists; else 0 */
+    size_t n_params;  /* parameters the layer holds */
+    int ref_in_float; /* a custom kind without double-precision
+                         functions: the reference backend runs
+                         its float ones */
 } clmlp_layer_info;
 
 /* Fills *out for layer i (0-based); CLMLP_E_NOT_FOUND past the last. */
@@ -422,22 +422,22 @@ int clmlp_model_get_params(const clmlp_model_t *m, float *out);
 int clmlp_model_set_params(clmlp_model_t *m, const float *in);
 
 typedef struct {
-    size_t epoch;               /* 1-based */
+    size_t epoch; /* 1-based */
     double loss, accuracy;
     double val_loss, val_accuracy; /* NaN without validation data */
     double seconds;
-    double lr;                  /* the learning rate this epoch trained with */
-    double next_lr;             /* the one the next epoch will use (lower than
-                                   lr after a schedule's cut) */
+    double lr;      /* the learning rate this epoch trained with */
+    double next_lr; /* the one the next epoch will use (lower than
+                       lr after a schedule's cut) */
     /* Signs of divergence that no NaN shows (cross-entropy losses only):
      * CLMLP_STALL_* flags, set when this epoch is the CLMLP_STALL_EPOCHS-th
      * or later in a row that showed them; 0 otherwise. */
     unsigned stalled;
-    size_t stalled_epochs;      /* epochs in a row showing them, this one
-                                   included (0: this epoch did not) */
-    size_t lr_halvings;         /* divergences rolled back, each halving the
-                                   lr, in this fit call before this epoch
-                                   trained (see divergence_retries) */
+    size_t stalled_epochs; /* epochs in a row showing them, this one
+                              included (0: this epoch did not) */
+    size_t lr_halvings;    /* divergences rolled back, each halving the
+                              lr, in this fit call before this epoch
+                              trained (see divergence_retries) */
 } clmlp_epoch_stats;
 
 /* clmlp_epoch_stats.stalled: the loss sat at or above half its clipped
@@ -450,21 +450,20 @@ enum { CLMLP_STALL_LOSS_AT_MAX = 1, CLMLP_STALL_CHANCE = 2 };
 /* Called after each epoch; return non-zero to stop training. */
 typedef int (*clmlp_epoch_cb)(const clmlp_epoch_stats *s, void *user);
 /* Called after each batch with the running count (no device sync implied). */
-typedef void (*clmlp_batch_cb)(size_t epoch, size_t batches_done, size_t n_batches,
-                               void *user);
+typedef void (*clmlp_batch_cb)(size_t epoch, size_t batches_done, size_t n_batches, void *user);
 
 /* Learning-rate schedules, by epoch e counted from 0 across resumes
  * (e = initial_epoch for a fit call's first epoch) from the model's lr lr0;
  * every schedule's lr is at least lr_min. */
 typedef enum {
-    CLMLP_LR_NONE = 0,          /* lr0 throughout */
-    CLMLP_LR_STEP,              /* lr0 * factor^floor(e / lr_step_every) */
-    CLMLP_LR_EXP,               /* lr0 * factor^e */
-    CLMLP_LR_COSINE,            /* lr0 * (1 + cos(pi * e / E)) / 2, held at
-                                   e = E after (0, or lr_min) */
-    CLMLP_LR_PLATEAU,           /* lr *= factor when val_loss has not fallen by
-                                   more than lr_min_delta for lr_patience
-                                   epochs (needs validation data) */
+    CLMLP_LR_NONE = 0, /* lr0 throughout */
+    CLMLP_LR_STEP,     /* lr0 * factor^floor(e / lr_step_every) */
+    CLMLP_LR_EXP,      /* lr0 * factor^e */
+    CLMLP_LR_COSINE,   /* lr0 * (1 + cos(pi * e / E)) / 2, held at
+                          e = E after (0, or lr_min) */
+    CLMLP_LR_PLATEAU,  /* lr *= factor when val_loss has not fallen by
+                          more than lr_min_delta for lr_patience
+                          epochs (needs validation data) */
     CLMLP_LR_SCHEDULE_COUNT
 } clmlp_lr_schedule;
 
@@ -486,16 +485,16 @@ int clmlp_monitor_parse(const char *name, clmlp_monitor *out);
  * no early stopping, nothing saved.  Zero in a field marked so picks its
  * default. */
 typedef struct {
-    size_t epochs;              /* default 1 */
-    size_t batch_size;          /* 0: the whole set */
-    int shuffle;                /* reshuffle every epoch */
-    uint64_t seed;              /* shuffling seed, used by the first fit after
-                                   compiling; the model keeps the generator
-                                   (and model files store it), so later fits
-                                   and resumed runs continue its sequence */
-    size_t initial_epoch;       /* epochs already done (resuming): numbering
-                                   continues after it; default 0 */
-    const clmlp_dataset_t *validation;  /* optional */
+    size_t epochs;                     /* default 1 */
+    size_t batch_size;                 /* 0: the whole set */
+    int shuffle;                       /* reshuffle every epoch */
+    uint64_t seed;                     /* shuffling seed, used by the first fit after
+                                          compiling; the model keeps the generator
+                                          (and model files store it), so later fits
+                                          and resumed runs continue its sequence */
+    size_t initial_epoch;              /* epochs already done (resuming): numbering
+                                          continues after it; default 0 */
+    const clmlp_dataset_t *validation; /* optional */
     clmlp_epoch_cb on_epoch;
     clmlp_batch_cb on_batch;
     void *user;
@@ -506,36 +505,36 @@ typedef struct {
      * step, exp and cosine exactly.  Plateau's cuts are not kept: a resumed
      * run starts again from lr0. */
     clmlp_lr_schedule lr_schedule;
-    double lr_factor;           /* in (0,1); 0: 0.1 (step, plateau), 0.95 (exp) */
-    size_t lr_step_every;       /* step: epochs between cuts; 0: 10 */
-    size_t lr_cosine_epochs;    /* cosine: E; 0: initial_epoch + epochs */
-    double lr_min;              /* floor under every schedule, >= 0 */
-    size_t lr_patience;         /* plateau: epochs without improvement; 0: 5 */
-    double lr_min_delta;        /* plateau: the fall that counts, >= 0 */
-    size_t lr_cooldown;         /* plateau: epochs after a cut not counted */
+    double lr_factor;        /* in (0,1); 0: 0.1 (step, plateau), 0.95 (exp) */
+    size_t lr_step_every;    /* step: epochs between cuts; 0: 10 */
+    size_t lr_cosine_epochs; /* cosine: E; 0: initial_epoch + epochs */
+    double lr_min;           /* floor under every schedule, >= 0 */
+    size_t lr_patience;      /* plateau: epochs without improvement; 0: 5 */
+    double lr_min_delta;     /* plateau: the fall that counts, >= 0 */
+    size_t lr_cooldown;      /* plateau: epochs after a cut not counted */
 
     /* Early stopping: ends the run once the monitored metric has not
      * improved by more than early_stop_min_delta for early_stop_patience
      * epochs.  Monitoring (early stopping or save_best) needs validation
      * data, else fit fails before training (CLMLP_E_INVALID). */
     clmlp_monitor monitor;
-    size_t early_stop_patience; /* 0: off */
+    size_t early_stop_patience;  /* 0: off */
     double early_stop_min_delta; /* >= 0 */
-    int restore_best;           /* with early stopping: end with the weights
-                                   of the best epoch (a host copy is kept),
-                                   however the run ends without an error.
-                                   Only the weights: the optimizer state and
-                                   the epoch count stay those of the last
-                                   epoch */
-    const char *save_best;      /* if not NULL: clmlp_model_save to this path
-                                   (atomically) each time the monitored
-                                   metric improves */
-    const char *checkpoint;     /* if not NULL: clmlp_model_save to this path
-                                   (atomically) after every epoch, and when
-                                   the run ends early -- interrupted by
-                                   *stop or diverged -- with the model of the
-                                   last whole epoch.  A failed save ends
-                                   training with its status */
+    int restore_best;            /* with early stopping: end with the weights
+                                    of the best epoch (a host copy is kept),
+                                    however the run ends without an error.
+                                    Only the weights: the optimizer state and
+                                    the epoch count stay those of the last
+                                    epoch */
+    const char *save_best;       /* if not NULL: clmlp_model_save to this path
+                                    (atomically) each time the monitored
+                                    metric improves */
+    const char *checkpoint;      /* if not NULL: clmlp_model_save to this path
+                                    (atomically) after every epoch, and when
+                                    the run ends early -- interrupted by
+                                    *stop or diverged -- with the model of the
+                                    last whole epoch.  A failed save ends
+                                    training with its status */
 
     /* If not NULL, read after every batch (a signal handler may set it):
      * non-zero ends the run after the current step.  The epoch it cut
@@ -554,17 +553,17 @@ typedef struct {
 } clmlp_fit_opts;
 
 typedef struct {
-    size_t n;                   /* epochs recorded */
-    clmlp_epoch_stats *epochs;  /* n entries, owned by the history */
-    size_t best_epoch;          /* the best epoch by opts->monitor, 0 without
-                                   validation data */
-    double best_value;          /* its value of the monitored metric (NaN if
-                                   none) */
-    size_t stopped_epoch;       /* early stopping ended the run after this
-                                   epoch; 0 if it did not */
-    int restored_best;          /* the model was given best_epoch's weights */
-    int interrupted;            /* *opts->stop ended the run (an epoch it cut
-                                   short was rolled back) */
+    size_t n;                  /* epochs recorded */
+    clmlp_epoch_stats *epochs; /* n entries, owned by the history */
+    size_t best_epoch;         /* the best epoch by opts->monitor, 0 without
+                                  validation data */
+    double best_value;         /* its value of the monitored metric (NaN if
+                                  none) */
+    size_t stopped_epoch;      /* early stopping ended the run after this
+                                  epoch; 0 if it did not */
+    int restored_best;         /* the model was given best_epoch's weights */
+    int interrupted;           /* *opts->stop ended the run (an epoch it cut
+                                  short was rolled back) */
 } clmlp_history_t;
 void clmlp_history_free(clmlp_history_t *h);
 
@@ -595,8 +594,8 @@ int clmlp_history_read(clmlp_history_t **out, const char *path);
  * there).  The shuffle continues the model's own generator (see
  * clmlp_fit_opts.seed): the first fit after compiling seeds it, later
  * fits and loaded models continue it. */
-int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train,
-                    const clmlp_fit_opts *opts, clmlp_history_t **hist);
+int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_fit_opts *opts,
+                    clmlp_history_t **hist);
 
 /* Mean loss and accuracy over ds (accuracy: argmax for several outputs,
  * threshold 0.5 for one). */
@@ -605,8 +604,7 @@ int clmlp_model_evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, size_t bat
 
 /* Outputs of layer `layer` (0-based; n_layers-1 is the model's output) for
  * n rows of x: out holds n x units(layer) floats, caller-owned. */
-int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, size_t n,
-                             float *out);
+int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, size_t n, float *out);
 /* The model's outputs for n rows of x (out: n x n_outputs). */
 int clmlp_model_predict(clmlp_model_t *m, const float *x, size_t n, float *out);
 
@@ -637,8 +635,8 @@ int clmlp_model_load(clmlp_model_t **out, const char *path, clmlp_backend_t *be)
 
 /* ---- gradient checking ------------------------------------------------- */
 typedef struct {
-    double max_rel_error;       /* over all parameters checked */
-    size_t worst_index;         /* packed parameter index of the worst one */
+    double max_rel_error;         /* over all parameters checked */
+    size_t worst_index;           /* packed parameter index of the worst one */
     double directional_rel_error; /* one random direction over all params */
     size_t n_checked;
 } clmlp_gradcheck_result;
@@ -646,17 +644,17 @@ typedef struct {
 /* Compares backpropagated gradients of the loss on ds with central finite
  * differences of step h (0: 1e-5) for every parameter (or a random sample of
  * max_params if nonzero).  Meaningful on the reference backend (double). */
-int clmlp_gradcheck(clmlp_model_t *m, const clmlp_dataset_t *ds, double h,
-                    size_t max_params, uint64_t seed, clmlp_gradcheck_result *res);
+int clmlp_gradcheck(clmlp_model_t *m, const clmlp_dataset_t *ds, double h, size_t max_params,
+                    uint64_t seed, clmlp_gradcheck_result *res);
 
 /* ---- comparing backends ------------------------------------------------ */
 typedef struct {
-    char first_op[128];   /* the first op whose results diverge ("" if none) */
-    double first_error;   /* its error */
-    double max_error;     /* largest error over every op compared */
-    char worst_op[128];   /* where max_error was seen */
-    double param_error;   /* parameters after the last step */
-    size_t steps;         /* training steps compared */
+    char first_op[128]; /* the first op whose results diverge ("" if none) */
+    double first_error; /* its error */
+    double max_error;   /* largest error over every op compared */
+    char worst_op[128]; /* where max_error was seen */
+    double param_error; /* parameters after the last step */
+    size_t steps;       /* training steps compared */
 } clmlp_compare_result;
 
 /* Trains two models that share layers, loss, optimizer and weights but sit
@@ -667,8 +665,7 @@ typedef struct {
  * after the update.  The error of a tensor is max|a - b| / max(1, max|b|).
  * Ops above tol are reported in first_op (the earliest in execution order). */
 int clmlp_compare_backends(clmlp_model_t *a, clmlp_model_t *b, const clmlp_dataset_t *ds,
-                           size_t batch_size, size_t steps, double tol,
-                           clmlp_compare_result *res);
+                           size_t batch_size, size_t steps, double tol, clmlp_compare_result *res);
 
 #ifdef __cplusplus
 }

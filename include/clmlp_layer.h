@@ -44,18 +44,18 @@ typedef struct {
 /* A host call's arguments in double (reference backend). */
 typedef struct {
     size_t rows, in, out;
-    const void *config;      /* the layer's configuration bytes (config_size
-                                of them; never NULL, but not to be read when
-                                the kind takes none) */
-    const double *x;         /* rows x in */
-    double *y;               /* forward: rows x out, to write */
-    const double *dy;        /* backward: d loss / d y, rows x out */
-    double *dx;              /* backward: d loss / d x to write (overwrite), or
-                                NULL when nobody needs it (the first layer) */
-    const double *p[CLMLP_LAYER_MAX_TENSORS];  /* the parameter tensors */
-    double *dp[CLMLP_LAYER_MAX_TENSORS];       /* backward: d loss / d p, to
-                                                  write (overwrite), summed
-                                                  over the rows */
+    const void *config;                       /* the layer's configuration bytes (config_size
+                                                 of them; never NULL, but not to be read when
+                                                 the kind takes none) */
+    const double *x;                          /* rows x in */
+    double *y;                                /* forward: rows x out, to write */
+    const double *dy;                         /* backward: d loss / d y, rows x out */
+    double *dx;                               /* backward: d loss / d x to write (overwrite), or
+                                                 NULL when nobody needs it (the first layer) */
+    const double *p[CLMLP_LAYER_MAX_TENSORS]; /* the parameter tensors */
+    double *dp[CLMLP_LAYER_MAX_TENSORS];      /* backward: d loss / d p, to
+                                                 write (overwrite), summed
+                                                 over the rows */
 } clmlp_layer_args_f64;
 
 /* The same in float (cpu backend). */
@@ -186,12 +186,12 @@ const clmlp_layer_kind *clmlp_layer_registered(size_t i);
 /* The kinds are linked into a program, next to others: no entry symbols. */
 #define CLMLP_PLUGIN(...)
 #else
-#define CLMLP_PLUGIN(...)                                                         \
-    CLMLP_PLUGIN_EXPORT const int clmlp_plugin_abi = CLMLP_LAYER_ABI;             \
-    CLMLP_PLUGIN_EXPORT const clmlp_layer_kind *const *clmlp_plugin_kinds(void)   \
-    {                                                                             \
-        static const clmlp_layer_kind *const kinds[] = {__VA_ARGS__, NULL};       \
-        return kinds;                                                             \
+#define CLMLP_PLUGIN(...)                                                                          \
+    CLMLP_PLUGIN_EXPORT const int clmlp_plugin_abi = CLMLP_LAYER_ABI;                              \
+    CLMLP_PLUGIN_EXPORT const clmlp_layer_kind *const *clmlp_plugin_kinds(void)                    \
+    {                                                                                              \
+        static const clmlp_layer_kind *const kinds[] = {__VA_ARGS__, NULL};                        \
+        return kinds;                                                                              \
     }
 #endif
 

@@ -116,40 +116,40 @@ int clmlp_opencl_step_shapes(const clmlp_model_t *model, size_t batch, clmlp_gem
 
 /* What to tune for and how long; zero fields take the defaults named. */
 typedef struct {
-    size_t batch;       /* rows per training step (0: 256) */
-    double budget_s;    /* stop searching after this long (0: 300 s) */
-    double fraction;    /* try at most this fraction of the candidate sets,
-                           in (0, 1] (0: 1; the budget usually ends first) */
-    size_t steps;       /* training steps timed before and after (0: 20) */
-    FILE *progress;     /* progress and skipped candidates are written here
-                           (NULL: nothing is written) */
+    size_t batch;    /* rows per training step (0: 256) */
+    double budget_s; /* stop searching after this long (0: 300 s) */
+    double fraction; /* try at most this fraction of the candidate sets,
+                        in (0, 1] (0: 1; the budget usually ends first) */
+    size_t steps;    /* training steps timed before and after (0: 20) */
+    FILE *progress;  /* progress and skipped candidates are written here
+                        (NULL: nothing is written) */
 } clmlp_opencl_tune_opts;
 
 /* One shape's figures, seconds per call. */
 typedef struct {
     clmlp_gemm_shape shape;
-    double before_s;    /* with CLBlast's defaults */
-    double after_s;     /* with the tuning written (before_s when none) */
-    double direct_s;    /* fastest seen with every shape forced direct */
-    double tiled_s;     /* fastest seen with every shape forced tiled */
-    int direct_after;   /* with the tuning, it runs direct (1) or tiled (0) */
+    double before_s;  /* with CLBlast's defaults */
+    double after_s;   /* with the tuning written (before_s when none) */
+    double direct_s;  /* fastest seen with every shape forced direct */
+    double tiled_s;   /* fastest seen with every shape forced tiled */
+    int direct_after; /* with the tuning, it runs direct (1) or tiled (0) */
 } clmlp_opencl_tune_row;
 
 /* What a tuning run found. */
 typedef struct {
-    char device[256];                 /* the backend's description */
-    size_t n_shapes;                  /* rows[0..n_shapes) */
-    size_t shapes_left_out;           /* distinct shapes past the maximum */
+    char device[256];       /* the backend's description */
+    size_t n_shapes;        /* rows[0..n_shapes) */
+    size_t shapes_left_out; /* distinct shapes past the maximum */
     clmlp_opencl_tune_row rows[CLMLP_OPENCL_TUNE_MAX_SHAPES];
     size_t direct_candidates, tiled_candidates; /* sets in the two spaces */
     size_t direct_tried, tiled_tried;
-    size_t threshold;                 /* XGEMM_MIN_INDIRECT_SIZE chosen */
+    size_t threshold;                   /* XGEMM_MIN_INDIRECT_SIZE chosen */
     double gemm_before_s, gemm_after_s; /* the step's GEMMs, seconds */
     double step_before_s, step_after_s; /* a whole training step, seconds */
-    int written;                      /* the tuning beat CLBlast's defaults
-                                         by 3% and was written to path */
-    int file_existed;                 /* path existed before the run */
-    char path[4096];                  /* the device's tuning file */
+    int written;                        /* the tuning beat CLBlast's defaults
+                                           by 3% and was written to path */
+    int file_existed;                   /* path existed before the run */
+    char path[4096];                    /* the device's tuning file */
 } clmlp_opencl_tune_result;
 
 /* Searches CLBlast's GEMM parameters (direct and tiled kernels, and the

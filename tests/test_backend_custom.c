@@ -38,7 +38,6 @@
 static clmlp_backend_t *g_dev, *g_ref;
 static int g_small;
 
-
 /* rowdot's configuration: only its address is checked (its maths does not
  * depend on it). */
 typedef struct {
@@ -59,8 +58,7 @@ static const ss_config g_ss_a = {1.5f}, g_ss_b = {-0.75f};
 /* m from the configuration (finite, or the kind refuses it):
  * dx = dy a m, da = sum_r dy x m, dc = sum_r dy. */
 
-static int ss_build(const void *config, size_t in, size_t *out, clmlp_param_spec *p,
-                    size_t *n)
+static int ss_build(const void *config, size_t in, size_t *out, clmlp_param_spec *p, size_t *n)
 {
     (void)config;
     *out = in;
@@ -71,32 +69,32 @@ static int ss_build(const void *config, size_t in, size_t *out, clmlp_param_spec
 }
 
 /* Forward and backward, written once for double and once for float. */
-#define SS_FORWARD(A, T)                                                          \
-    do {                                                                          \
-        T m = (T)((const ss_config *)(A)->config)->m;                             \
-        if (!isfinite(m)) return CLMLP_E_INVALID;                                 \
-        for (size_t r = 0; r < (A)->rows; r++)                                    \
-            for (size_t j = 0; j < (A)->in; j++)                                  \
-                (A)->y[r * (A)->out + j] =                                        \
-                    (A)->x[r * (A)->in + j] * (A)->p[0][j] * m + (A)->p[1][j];    \
-        return CLMLP_OK;                                                          \
+#define SS_FORWARD(A, T)                                                                           \
+    do {                                                                                           \
+        T m = (T)((const ss_config *)(A)->config)->m;                                              \
+        if (!isfinite(m)) return CLMLP_E_INVALID;                                                  \
+        for (size_t r = 0; r < (A)->rows; r++)                                                     \
+            for (size_t j = 0; j < (A)->in; j++)                                                   \
+                (A)->y[r * (A)->out + j] =                                                         \
+                    (A)->x[r * (A)->in + j] * (A)->p[0][j] * m + (A)->p[1][j];                     \
+        return CLMLP_OK;                                                                           \
     } while (0)
-#define SS_BACKWARD(A, T)                                                         \
-    do {                                                                          \
-        T m = (T)((const ss_config *)(A)->config)->m;                             \
-        if (!isfinite(m)) return CLMLP_E_INVALID;                                 \
-        for (size_t j = 0; j < (A)->in; j++) {                                    \
-            T sa = 0, sc = 0;                                                     \
-            for (size_t r = 0; r < (A)->rows; r++) {                              \
-                T dy = (A)->dy[r * (A)->out + j];                                 \
-                sa += dy * (A)->x[r * (A)->in + j] * m;                           \
-                sc += dy;                                                         \
-                if ((A)->dx) (A)->dx[r * (A)->in + j] = dy * (A)->p[0][j] * m;    \
-            }                                                                     \
-            (A)->dp[0][j] = sa;                                                   \
-            (A)->dp[1][j] = sc;                                                   \
-        }                                                                         \
-        return CLMLP_OK;                                                          \
+#define SS_BACKWARD(A, T)                                                                          \
+    do {                                                                                           \
+        T m = (T)((const ss_config *)(A)->config)->m;                                              \
+        if (!isfinite(m)) return CLMLP_E_INVALID;                                                  \
+        for (size_t j = 0; j < (A)->in; j++) {                                                     \
+            T sa = 0, sc = 0;                                                                      \
+            for (size_t r = 0; r < (A)->rows; r++) {                                               \
+                T dy = (A)->dy[r * (A)->out + j];                                                  \
+                sa += dy * (A)->x[r * (A)->in + j] * m;                                            \
+                sc += dy;                                                                          \
+                if ((A)->dx) (A)->dx[r * (A)->in + j] = dy * (A)->p[0][j] * m;                     \
+            }                                                                                      \
+            (A)->dp[0][j] = sa;                                                                    \
+            (A)->dp[1][j] = sc;                                                                    \
+        }                                                                                          \
+        return CLMLP_OK;                                                                           \
     } while (0)
 
 static int ss_forward_f64(const clmlp_layer_args_f64 *a) { SS_FORWARD(a, double); }
@@ -162,8 +160,7 @@ static const clmlp_layer_kind g_ss = {
 /* Tensors w (in values) and s (one): dx_j = dy0 w_j + 2 s dy1 x_j,
  * dw_j = sum_r dy0 x_j, ds = sum_r dy1 |x|^2. */
 
-static int rd_build(const void *config, size_t in, size_t *out, clmlp_param_spec *p,
-                    size_t *n)
+static int rd_build(const void *config, size_t in, size_t *out, clmlp_param_spec *p, size_t *n)
 {
     (void)config;
     *out = 2;
@@ -173,38 +170,38 @@ static int rd_build(const void *config, size_t in, size_t *out, clmlp_param_spec
     return CLMLP_OK;
 }
 
-#define RD_FORWARD(A, T)                                                          \
-    do {                                                                          \
-        if (!CONFIG_OK(A)) return CLMLP_E_INVALID;                               \
-        for (size_t r = 0; r < (A)->rows; r++) {                                  \
-            const T *xr = (A)->x + r * (A)->in;                                   \
-            T d = 0, q = 0;                                                       \
-            for (size_t j = 0; j < (A)->in; j++) {                                \
-                d += xr[j] * (A)->p[0][j];                                        \
-                q += xr[j] * xr[j];                                               \
-            }                                                                     \
-            (A)->y[r * 2] = d;                                                    \
-            (A)->y[r * 2 + 1] = (A)->p[1][0] * q;                                 \
-        }                                                                         \
-        return CLMLP_OK;                                                          \
+#define RD_FORWARD(A, T)                                                                           \
+    do {                                                                                           \
+        if (!CONFIG_OK(A)) return CLMLP_E_INVALID;                                                 \
+        for (size_t r = 0; r < (A)->rows; r++) {                                                   \
+            const T *xr = (A)->x + r * (A)->in;                                                    \
+            T d = 0, q = 0;                                                                        \
+            for (size_t j = 0; j < (A)->in; j++) {                                                 \
+                d += xr[j] * (A)->p[0][j];                                                         \
+                q += xr[j] * xr[j];                                                                \
+            }                                                                                      \
+            (A)->y[r * 2] = d;                                                                     \
+            (A)->y[r * 2 + 1] = (A)->p[1][0] * q;                                                  \
+        }                                                                                          \
+        return CLMLP_OK;                                                                           \
     } while (0)
-#define RD_BACKWARD(A, T)                                                         \
-    do {                                                                          \
-        if (!CONFIG_OK(A)) return CLMLP_E_INVALID;                               \
-        T s = (A)->p[1][0], ds = 0;                                               \
-        for (size_t j = 0; j < (A)->in; j++) (A)->dp[0][j] = 0;                   \
-        for (size_t r = 0; r < (A)->rows; r++) {                                  \
-            const T *xr = (A)->x + r * (A)->in;                                   \
-            T d0 = (A)->dy[r * 2], d1 = (A)->dy[r * 2 + 1], q = 0;                \
-            for (size_t j = 0; j < (A)->in; j++) {                                \
-                q += xr[j] * xr[j];                                               \
-                (A)->dp[0][j] += d0 * xr[j];                                      \
-                if ((A)->dx) (A)->dx[r * (A)->in + j] = d0 * (A)->p[0][j] + 2 * s * d1 * xr[j]; \
-            }                                                                     \
-            ds += d1 * q;                                                         \
-        }                                                                         \
-        (A)->dp[1][0] = ds;                                                       \
-        return CLMLP_OK;                                                          \
+#define RD_BACKWARD(A, T)                                                                          \
+    do {                                                                                           \
+        if (!CONFIG_OK(A)) return CLMLP_E_INVALID;                                                 \
+        T s = (A)->p[1][0], ds = 0;                                                                \
+        for (size_t j = 0; j < (A)->in; j++) (A)->dp[0][j] = 0;                                    \
+        for (size_t r = 0; r < (A)->rows; r++) {                                                   \
+            const T *xr = (A)->x + r * (A)->in;                                                    \
+            T d0 = (A)->dy[r * 2], d1 = (A)->dy[r * 2 + 1], q = 0;                                 \
+            for (size_t j = 0; j < (A)->in; j++) {                                                 \
+                q += xr[j] * xr[j];                                                                \
+                (A)->dp[0][j] += d0 * xr[j];                                                       \
+                if ((A)->dx) (A)->dx[r * (A)->in + j] = d0 * (A)->p[0][j] + 2 * s * d1 * xr[j];    \
+            }                                                                                      \
+            ds += d1 * q;                                                                          \
+        }                                                                                          \
+        (A)->dp[1][0] = ds;                                                                        \
+        return CLMLP_OK;                                                                           \
     } while (0)
 
 static int rd_forward_f64(const clmlp_layer_args_f64 *a) { RD_FORWARD(a, double); }
@@ -285,7 +282,7 @@ typedef struct {
     size_t rows, in, out, n_p, nx, ny;
     clmlp_param_spec spec[CLMLP_LAYER_MAX_TENSORS];
     size_t n_tensors;
-    float *x, *dy, *p;       /* whole buffers' contents */
+    float *x, *dy, *p;                                          /* whole buffers' contents */
     clmlp_buf *bx[2], *by[2], *bdy[2], *bdx[2], *bp[2], *bg[2]; /* [0] dev, [1] ref */
 } case_bufs;
 
@@ -343,11 +340,21 @@ static void case_setup(case_bufs *cb, const clmlp_layer_kind *kind, size_t rows,
 static clmlp_custom_call case_call(const case_bufs *cb, const clmlp_layer_kind *kind,
                                    const void *config, int side, int with_dx)
 {
-    clmlp_custom_call c = {.kind = kind, .config = config, .rows = cb->rows, .in = cb->in,
-                           .out = cb->out, .x = cb->bx[side], .x_off = X_OFF,
-                           .y = cb->by[side], .y_off = Y_OFF, .dy = cb->bdy[side],
-                           .dy_off = DY_OFF, .dx = with_dx ? cb->bdx[side] : NULL,
-                           .dx_off = DX_OFF, .params = cb->bp[side], .grads = cb->bg[side],
+    clmlp_custom_call c = {.kind = kind,
+                           .config = config,
+                           .rows = cb->rows,
+                           .in = cb->in,
+                           .out = cb->out,
+                           .x = cb->bx[side],
+                           .x_off = X_OFF,
+                           .y = cb->by[side],
+                           .y_off = Y_OFF,
+                           .dy = cb->bdy[side],
+                           .dy_off = DY_OFF,
+                           .dx = with_dx ? cb->bdx[side] : NULL,
+                           .dx_off = DX_OFF,
+                           .params = cb->bp[side],
+                           .grads = cb->bg[side],
                            .n_tensors = cb->n_tensors};
     size_t off = P_OFF;
     for (size_t k = 0; k < cb->n_tensors; k++) {
@@ -398,8 +405,14 @@ static void abs_sums(const case_bufs *cb, const clmlp_layer_kind *kind, const vo
         abs_ss.m = fabsf(((const ss_config *)config)->m);
         config = &abs_ss;
     }
-    clmlp_layer_args_f64 a = {.rows = cb->rows, .in = cb->in, .out = cb->out,
-                              .config = config, .x = ax, .y = sy, .dy = ady, .dx = sdx};
+    clmlp_layer_args_f64 a = {.rows = cb->rows,
+                              .in = cb->in,
+                              .out = cb->out,
+                              .config = config,
+                              .x = ax,
+                              .y = sy,
+                              .dy = ady,
+                              .dx = sdx};
     size_t off = 0;
     for (size_t k = 0; k < cb->n_tensors; k++) {
         a.p[k] = ap + off;
@@ -443,8 +456,8 @@ static void compare(int which, const char *what, const clmlp_buf *bd, const clml
         if (!(err <= (kk + 4.0) * EPS)) bad++;
         if (!(err <= worst)) worst = err;
     }
-    if (bad || stray) fprintf(stderr, "  %s: %zu values out of tolerance, %zu stray writes\n",
-                              what, bad, stray);
+    if (bad || stray)
+        fprintf(stderr, "  %s: %zu values out of tolerance, %zu stray writes\n", what, bad, stray);
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(stray, 0);
     if (!(worst <= g_worst[which])) g_worst[which] = worst;

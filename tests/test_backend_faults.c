@@ -148,8 +148,8 @@ static void walk_faults(clmlp_fault_kind kind, const char *needle)
             fprintf(stderr,
                     "\nfault at call %llu of %llu (fired %d): %s returned %d: \"%s\"; "
                     "buffers still held %zu (%llu bytes)\n",
-                    (unsigned long long)n, (unsigned long long)total, fired, r.stage, r.rc,
-                    r.msg, dev->buffers_live, (unsigned long long)dev->bytes_held);
+                    (unsigned long long)n, (unsigned long long)total, fired, r.stage, r.rc, r.msg,
+                    dev->buffers_live, (unsigned long long)dev->bytes_held);
             /* Later runs would only count this one's leftovers again. */
             if (++bad == 5) break;
         }
@@ -159,7 +159,10 @@ static void walk_faults(clmlp_fault_kind kind, const char *needle)
     printf("[%llu calls, each failed in turn] ", (unsigned long long)total);
 }
 
-static void test_out_of_resources(void) { walk_faults(CLMLP_FAULT_OUT_OF_RESOURCES, "CL_OUT_OF_RESOURCES"); }
+static void test_out_of_resources(void)
+{
+    walk_faults(CLMLP_FAULT_OUT_OF_RESOURCES, "CL_OUT_OF_RESOURCES");
+}
 
 static void test_device_lost(void) { walk_faults(CLMLP_FAULT_DEVICE_LOST, "device lost"); }
 
@@ -202,11 +205,10 @@ int main(int argc, char **argv)
     if (!dev || !ref || !test_temp_dir("faults") || clmlp_dataset_xor(&xor_set) != CLMLP_OK)
         return 1;
     printf("device: %s\n", clmlp_backend_description(dev));
-    static const test_case cases[] = {
-        {"the hook fails the chosen call", test_hook},
-        {"each call out of resources in turn", test_out_of_resources},
-        {"the device lost at each call in turn", test_device_lost},
-        {NULL, NULL}};
+    static const test_case cases[] = {{"the hook fails the chosen call", test_hook},
+                                      {"each call out of resources in turn", test_out_of_resources},
+                                      {"the device lost at each call in turn", test_device_lost},
+                                      {NULL, NULL}};
     char name[64];
     snprintf(name, sizeof name, "%s fault injection", argv[1]);
     if (test_add_suite(name, cases) < 0) return 1;

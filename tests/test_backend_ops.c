@@ -61,12 +61,10 @@ static void print_errors(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-
 /* Inside `for (int side = 0; side < 2; side++)`: the backend and a twin's
  * buffer on that side (0: the backend under test, 1: the reference). */
 #define BE (side ? g_ref : g_dev)
 #define B(t) (side ? (t).ref : (t).dev)
-
 
 /* One buffer on each backend, holding the same values. */
 typedef struct {
@@ -148,10 +146,7 @@ static void twin_check_i32(const twin *t, const char *op)
 static const size_t SIZES[] = {1, 7, 33, 1000};
 
 /* How many of SIZES the current mode uses (1000 is left out when small). */
-static size_t n_sizes(void)
-{
-    return g_small ? 3 : 4;
-}
+static size_t n_sizes(void) { return g_small ? 3 : 4; }
 
 /* Activation inputs: uniform in [-6, 6] with every 11th value pushed far out
  * (+-30, +-90), where exp() overflows unless the kernels are written stably. */
@@ -182,7 +177,7 @@ static void gemm_case(size_t m, size_t n, size_t k, int ta, int tb, float alpha,
     for (int side = 0; nan_c && side < 2; side++) TEST_OK(clmlp_be_fill(BE, B(c), 0, c.n, NAN));
     for (int side = 0; side < 2; side++)
         TEST_OK(clmlp_be_gemm(BE, ta, tb, m, n, k, alpha, B(a), off_a, lda, B(b), off_b, ldb, beta,
-                   B(c), off_c, ldc));
+                              B(c), off_c, ldc));
     /* Each C value is a float32 dot product of length k (plus the beta
      * term): recursive summation errs by at most about k * eps relative to
      * the sum of |terms|, and the inputs are in [-1, 1], so 4 * (k + 2) * eps
@@ -213,8 +208,8 @@ static void test_gemm(void)
         /* The last two have 2^20 and more multiply-adds, with the long side
          * first or second: the cpu backend cuts such products into row or
          * column blocks, one per thread (clmlp_cpu_gemm.c). */
-        static const size_t big[][3] = {{33, 7, 1000},  {1000, 33, 7},   {7, 1000, 33},
-                                        {1, 1000, 1000}, {1000, 1, 33},  {1000, 33, 40},
+        static const size_t big[][3] = {{33, 7, 1000},   {1000, 33, 7}, {7, 1000, 33},
+                                        {1, 1000, 1000}, {1000, 1, 33}, {1000, 33, 40},
                                         {33, 1000, 40}};
         for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
             for (int t = 0; t < 4; t++)
@@ -228,8 +223,8 @@ static void test_gemm(void)
 
 /* ---- layers ----------------------------------------------------------------- */
 
-static const char *const ACT_NAMES[] = {
-    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax", "step"};
+static const char *const ACT_NAMES[] = {"linear", "sigmoid",  "tanh",  "relu",    "elu",
+                                        "selu",   "softplus", "swish", "softmax", "step"};
 _Static_assert(sizeof ACT_NAMES / sizeof ACT_NAMES[0] == CLMLP_ACT_COUNT,
                "a name for every activation");
 
@@ -256,8 +251,8 @@ static void layer_case(clmlp_act act, size_t rows, size_t cols, int with_bias,
     twin bias = twin_uniform(off_b + cols + 1, -1.0f, 1.0f, seed + 1);
     twin y = twin_uniform(off_y + n + 3, -1.0f, 1.0f, seed + 2);
     for (int side = 0; side < 2; side++)
-        TEST_OK(clmlp_be_bias_act_forward(BE, act, rows, cols, B(z), off_z, with_bias ? B(bias) : NULL,
-                               off_b, B(y), off_y));
+        TEST_OK(clmlp_be_bias_act_forward(BE, act, rows, cols, B(z), off_z,
+                                          with_bias ? B(bias) : NULL, off_b, B(y), off_y));
     char what[96];
     snprintf(what, sizeof what, "%s %zux%zu bias=%d", ACT_NAMES[act], rows, cols, with_bias);
     /* z + bias is one correctly rounded float addition on both sides. */
@@ -276,13 +271,13 @@ static void layer_case(clmlp_act act, size_t rows, size_t cols, int with_bias,
     twin dy = twin_uniform(off_dy + n + 1, -1.0f, 1.0f, seed + 3);
     twin dz = twin_uniform(off_dz + n + 2, -1.0f, 1.0f, seed + 4);
     for (int side = 0; side < 2; side++) {
-        TEST_OK(clmlp_be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dz),
-                           off_dz));
+        TEST_OK(clmlp_be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy,
+                                      B(dz), off_dz));
     }
     twin_check(&dz, act_tol(act, cols), "act_backward", what);
     for (int side = 0; side < 2; side++) /* in place: dz is dy */
-        TEST_OK(clmlp_be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy, B(dy),
-                           off_dy));
+        TEST_OK(clmlp_be_act_backward(BE, act, rows, cols, B(z), off_z, B(y), off_y, B(dy), off_dy,
+                                      B(dy), off_dy));
     twin_check(&dy, act_tol(act, cols), "act_backward (in place)", what);
     free(zin);
     free(zh);
@@ -303,8 +298,7 @@ static void test_layers(void)
         for (size_t i = 0; i < n_sizes(); i++)
             for (size_t j = 0; j < n_sizes(); j++) {
                 if (SIZES[i] * SIZES[j] > 33000) continue; /* 1000 x 1000: no news */
-                layer_case((clmlp_act)act, SIZES[i], SIZES[j], (int)((i + j) % 2 == 0),
-                           seed += 7);
+                layer_case((clmlp_act)act, SIZES[i], SIZES[j], (int)((i + j) % 2 == 0), seed += 7);
             }
     layer_case(CLMLP_ACT_SOFTMAX, 7, 33, 1, seed += 7);
     layer_case(CLMLP_ACT_SOFTMAX, 7, 33, 0, seed += 7);
@@ -324,7 +318,8 @@ static void test_step_edges(void)
     twin y = twin_new(CLMLP_BUF_F32, N, NULL), dy = twin_new(CLMLP_BUF_F32, N, dyv);
     for (int side = 0; side < 2; side++) {
         TEST_OK(clmlp_be_bias_act_forward(BE, CLMLP_ACT_STEP, 1, N, B(z), 0, B(bias), 0, B(y), 0));
-        TEST_OK(clmlp_be_act_backward(BE, CLMLP_ACT_STEP, 1, N, B(z), 0, B(y), 0, B(dy), 0, B(dy), 0));
+        TEST_OK(
+            clmlp_be_act_backward(BE, CLMLP_ACT_STEP, 1, N, B(z), 0, B(y), 0, B(dy), 0, B(dy), 0));
     }
     twin_check(&y, 0.0, "bias_act_forward (y)", "step at its jump");
     twin_check(&dy, 0.0, "act_backward", "step at its jump");
@@ -353,8 +348,7 @@ static void test_step_edges(void)
  * compared on its own too.  The dropped fraction must lie within 6
  * binomial standard deviations of the rate (a chance of 2e-9 for a true
  * uniform hash; a broken one lands far outside). */
-static void dropout_case(size_t n, uint32_t t, float scale, uint64_t seed,
-                         unsigned long long vseed)
+static void dropout_case(size_t n, uint32_t t, float scale, uint64_t seed, unsigned long long vseed)
 {
     size_t off_in = 5, off_out = 3;
     float *v = malloc((off_in + n + 2) * sizeof *v);
@@ -365,7 +359,8 @@ static void dropout_case(size_t n, uint32_t t, float scale, uint64_t seed,
     twin out = twin_uniform(off_out + n + 4, -1.0f, 1.0f, vseed + 1);
     for (int side = 0; side < 2; side++) {
         TEST_OK(clmlp_be_dropout(BE, n, B(in), off_in, B(out), off_out, t, scale, seed));
-        TEST_OK(clmlp_be_dropout(BE, n, B(in), off_in, B(in), off_in, t, scale, seed)); /* in place */
+        TEST_OK(
+            clmlp_be_dropout(BE, n, B(in), off_in, B(in), off_in, t, scale, seed)); /* in place */
     }
     char what[96];
     snprintf(what, sizeof what, "n=%zu threshold=%lu seed=%llx", n, (unsigned long)t,
@@ -496,8 +491,7 @@ static void loss_inputs(clmlp_loss loss, size_t rows, size_t cols, float *y, flo
 
 /* loss_grad for one loss, fused or not, with and without a gradient, called
  * twice so the metrics must accumulate. */
-static void loss_case(clmlp_loss loss, int fused, size_t rows, size_t cols,
-                      unsigned long long seed)
+static void loss_case(clmlp_loss loss, int fused, size_t rows, size_t cols, unsigned long long seed)
 {
     size_t n = rows * cols, off_y = 3, off_t = 5, off_l = 2, off_g = 4;
     float *y = calloc(off_y + n + 1, sizeof *y), *t = calloc(off_t + n + 1, sizeof *t);
@@ -513,10 +507,11 @@ static void loss_case(clmlp_loss loss, int fused, size_t rows, size_t cols,
     int sparse = loss == CLMLP_LOSS_SPARSE_CCE;
     float scale = 1.0f / (float)rows;
     for (int side = 0; side < 2; side++) {
-        TEST_OK(clmlp_be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
-                        sparse ? B(tl) : NULL, off_l, scale, B(tg), off_g, B(tm)));
-        TEST_OK(clmlp_be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt), off_t,
-                        sparse ? B(tl) : NULL, off_l, scale, NULL, 0, B(tm)));
+        TEST_OK(clmlp_be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt),
+                                   off_t, sparse ? B(tl) : NULL, off_l, scale, B(tg), off_g,
+                                   B(tm)));
+        TEST_OK(clmlp_be_loss_grad(BE, loss, fused, rows, cols, B(ty), off_y, sparse ? NULL : B(tt),
+                                   off_t, sparse ? B(tl) : NULL, off_l, scale, NULL, 0, B(tm)));
     }
     char what[96];
     snprintf(what, sizeof what, "%s fused=%d %zux%zu", LOSS_NAMES[loss], fused, rows, cols);
@@ -559,8 +554,8 @@ static void test_loss_nonfinite(void)
     twin ty = twin_new(CLMLP_BUF_F32, 6, y), tt = twin_new(CLMLP_BUF_F32, 6, t);
     twin tm = twin_new(CLMLP_BUF_F32, CLMLP_METRIC_COUNT, NULL);
     for (int side = 0; side < 2; side++)
-        TEST_OK(clmlp_be_loss_grad(BE, CLMLP_LOSS_CCE, 0, 2, 3, B(ty), 0, B(tt), 0, NULL, 0, 0.5f, NULL, 0,
-                        B(tm)));
+        TEST_OK(clmlp_be_loss_grad(BE, CLMLP_LOSS_CCE, 0, 2, 3, B(ty), 0, B(tt), 0, NULL, 0, 0.5f,
+                                   NULL, 0, B(tm)));
     float m[2][CLMLP_METRIC_COUNT];
     TEST_OK(clmlp_be_download(g_dev, tm.dev, 0, m[0], CLMLP_METRIC_COUNT));
     TEST_OK(clmlp_be_download(g_ref, tm.ref, 0, m[1], CLMLP_METRIC_COUNT));
@@ -601,8 +596,8 @@ static void test_count_correct(void)
                 for (int side = 0; side < 2; side++)
                     for (int rep = 0; rep < 2; rep++)
                         TEST_OK(clmlp_be_count_correct(BE, rows, cols, B(ty), off_y,
-                                            use_labels ? NULL : B(tt), off_t,
-                                            use_labels ? B(tl) : NULL, off_l, B(tm)));
+                                                       use_labels ? NULL : B(tt), off_t,
+                                                       use_labels ? B(tl) : NULL, off_l, B(tm)));
                 char what[64];
                 snprintf(what, sizeof what, "%zux%zu labels=%d", rows, cols, use_labels);
                 twin_check(&tm, 0.0, "count_correct", what); /* counts are exact */
@@ -642,9 +637,10 @@ static void test_gather_rows(void)
             twin fdst = twin_uniform(off_dst + rows * cols + 1, -1.0f, 1.0f, seed + 2);
             twin idst = twin_new(CLMLP_BUF_I32, off_dst + rows * cols + 1, NULL);
             for (int side = 0; side < 2; side++) {
-                TEST_OK(clmlp_be_gather_rows(BE, rows, cols, B(fsrc), B(tidx), idx_off, B(fdst), off_dst));
+                TEST_OK(clmlp_be_gather_rows(BE, rows, cols, B(fsrc), B(tidx), idx_off, B(fdst),
+                                             off_dst));
                 TEST_OK(clmlp_be_gather_rows(BE, rows, cols, B(isrc_t), B(tidx), idx_off, B(idst),
-                                  off_dst));
+                                             off_dst));
             }
             twin_check(&fdst, 0.0, "gather_rows (f32)", "dst");
             twin_check_i32(&idst, "gather_rows (i32)");
@@ -708,7 +704,7 @@ static void test_sgd_update(void)
             for (int step = 0; step < 3; step++)
                 for (int side = 0; side < 2; side++)
                     TEST_OK(clmlp_be_sgd_update(BE, n, n / 2, B(w), B(g), kind ? B(v) : NULL, 0.05f,
-                                     mom[kind], kind == 2, 1e-3f));
+                                                mom[kind], kind == 2, 1e-3f));
             /* Each step rounds a handful of float operations (about 4 eps of
              * w), and three steps compound that. */
             char what[64];
@@ -736,8 +732,8 @@ static void test_adam_update(void)
             float b1 = 0.9f, b2 = 0.999f;
             float lr_t = (float)(1e-3 * sqrt(1.0 - pow(b2, step)) / (1.0 - pow(b1, step)));
             for (int side = 0; side < 2; side++)
-                TEST_OK(clmlp_be_adam_update(BE, n, n / 2, B(w), B(g), B(m), B(v), lr_t, b1, b2, 1e-7f,
-                                  1e-3f));
+                TEST_OK(clmlp_be_adam_update(BE, n, n / 2, B(w), B(g), B(m), B(v), lr_t, b1, b2,
+                                             1e-7f, 1e-3f));
         }
         /* m and v take two roundings a step; the step m / (sqrt(v) + eps)
          * about four more: 8 eps a step, three steps. */
@@ -779,11 +775,11 @@ static void test_memory(void)
     twin_check(&fresh, 0.0, "upload", "uploads from a reused array");
 
     for (int side = 0; side < 2; side++) {
-        TEST_OK(clmlp_be_copy(BE, B(a), 1, B(fresh), 3, n / 2));     /* two buffers */
-        TEST_OK(clmlp_be_copy(BE, B(a), 0, B(a), 2, n / 2));         /* overlap, forwards */
-        TEST_OK(clmlp_be_copy(BE, B(a), 3, B(a), 1, n / 2));         /* overlap, backwards */
+        TEST_OK(clmlp_be_copy(BE, B(a), 1, B(fresh), 3, n / 2)); /* two buffers */
+        TEST_OK(clmlp_be_copy(BE, B(a), 0, B(a), 2, n / 2));     /* overlap, forwards */
+        TEST_OK(clmlp_be_copy(BE, B(a), 3, B(a), 1, n / 2));     /* overlap, backwards */
         TEST_OK(clmlp_be_fill(BE, B(fresh), n - 5, 5, -2.5f));
-        TEST_OK(clmlp_be_copy(BE, B(a), 0, B(a), 0, n));             /* onto itself */
+        TEST_OK(clmlp_be_copy(BE, B(a), 0, B(a), 0, n)); /* onto itself */
         TEST_OK(clmlp_be_synchronize(BE));
     }
     twin_check(&a, 0.0, "copy", "overlapping copies");
@@ -847,8 +843,7 @@ static void test_alloc_too_large(void)
     CU_ASSERT(rc < 0);
     CU_ASSERT_PTR_NULL(b);
     const char *msg = clmlp_last_error();
-    CU_ASSERT_PTR_NOT_NULL(strstr(msg, g_dev->iface == &clmlp_cpu_iface ? "available"
-                                                                         : "largest"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, g_dev->iface == &clmlp_cpu_iface ? "available" : "largest"));
     printf("\n  (message: %s)\n", msg);
 }
 
@@ -871,7 +866,8 @@ static void test_invalid_arguments(void)
     CU_ASSERT_EQUAL(clmlp_be_copy(be, f, 60, g, 0, 5), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(clmlp_be_fill(be, f, 64, 1, 0.0f), CLMLP_E_INVALID);
     /* A: 8 x 8 at offset 1 needs 65 elements. */
-    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 8, 8, 8, 1, f, 1, 8, g, 0, 8, 0, g, 0, 8), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 8, 8, 8, 1, f, 1, 8, g, 0, 8, 0, g, 0, 8),
+                    CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 3, g, 0, 4, 0, g, 16, 4),
                     CLMLP_E_INVALID); /* lda < k */
     CU_ASSERT_EQUAL(clmlp_be_gemm(be, 0, 0, 4, 4, 4, 1, f, 0, 4, g, 0, 4, 0, f, 8, 4),
@@ -887,29 +883,33 @@ static void test_invalid_arguments(void)
     CU_ASSERT_EQUAL(clmlp_be_act_backward(be, CLMLP_ACT_TANH, 4, 4, f, 0, f, 16, g, 0, g, 1),
                     CLMLP_E_INVALID); /* dz shifted over dy */
     CU_ASSERT_EQUAL(clmlp_be_bias_grad(be, 4, 17, f, 0, g, 0), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, f, 0, g, 57, 0, 1.0f, 0), CLMLP_E_INVALID); /* past end */
+    CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, f, 0, g, 57, 0, 1.0f, 0),
+                    CLMLP_E_INVALID); /* past end */
     CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, f, 0, f, 4, 0, 1.0f, 0), CLMLP_E_INVALID); /* shifted */
     CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, i32, 0, g, 0, 0, 1.0f, 0), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(clmlp_be_dropout(be, 8, f, 0, g, 0, CLMLP_DROPOUT_ONE + 1, 1.0f, 0),
                     CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_MSE, 1, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0,
-                                 m),
-                    CLMLP_E_INVALID); /* MSE has no fused form */
-    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_CCE, 0, 4, 4, f, 0, g, 0, i32, 0, 1, NULL, 0, m),
-                    CLMLP_E_INVALID); /* both targets and labels */
-    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_SPARSE_CCE, 0, 4, 4, f, 0, g, 0, NULL, 0, 1,
-                                 NULL, 0, m),
-                    CLMLP_E_INVALID); /* sparse needs labels */
-    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_CCE, 0, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0,
-                                 i32),
-                    CLMLP_E_INVALID); /* int32 metrics */
+    CU_ASSERT_EQUAL(
+        clmlp_be_loss_grad(be, CLMLP_LOSS_MSE, 1, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0, m),
+        CLMLP_E_INVALID); /* MSE has no fused form */
+    CU_ASSERT_EQUAL(
+        clmlp_be_loss_grad(be, CLMLP_LOSS_CCE, 0, 4, 4, f, 0, g, 0, i32, 0, 1, NULL, 0, m),
+        CLMLP_E_INVALID); /* both targets and labels */
+    CU_ASSERT_EQUAL(
+        clmlp_be_loss_grad(be, CLMLP_LOSS_SPARSE_CCE, 0, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0, m),
+        CLMLP_E_INVALID); /* sparse needs labels */
+    CU_ASSERT_EQUAL(
+        clmlp_be_loss_grad(be, CLMLP_LOSS_CCE, 0, 4, 4, f, 0, g, 0, NULL, 0, 1, NULL, 0, i32),
+        CLMLP_E_INVALID); /* int32 metrics */
     CU_ASSERT_EQUAL(clmlp_be_count_correct(be, 4, 4, f, 0, NULL, 0, i32, 62, m), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 4, 4, f, i32, 61, g, 0), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 4, 4, f, i32, 0, i32, 0), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, f, 60, 5, m), CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(clmlp_be_nonfinite_check(be, f, 0, 5, i32), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 64, 65, f, g, NULL, 0.1f, 0.0f, 0, 0.0f), CLMLP_E_INVALID);
-    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 64, 0, f, g, NULL, 0.1f, 0.9f, 0, 0.0f), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 64, 65, f, g, NULL, 0.1f, 0.0f, 0, 0.0f),
+                    CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 64, 0, f, g, NULL, 0.1f, 0.9f, 0, 0.0f),
+                    CLMLP_E_INVALID);
     CU_ASSERT_EQUAL(clmlp_be_adam_update(be, 64, 0, f, g, m, g, 0.1f, 0.9f, 0.99f, 1e-7f, 0.0f),
                     CLMLP_E_INVALID);
     /* A host array lent as a buffer (cpu) is read, never written. */
@@ -961,10 +961,10 @@ static void test_description(void)
         const clmlp_backend_i *t = g_dev->iface;
         CU_ASSERT(t->free && t->mem_info && t->buf_alloc && t->buf_wrap && t->buf_free &&
                   t->upload && t->download && t->copy && t->upload_f64 && t->download_f64 &&
-                  t->fill && t->synchronize && t->gemm && t->bias_act_forward &&
-                  t->act_backward && t->bias_grad && t->dropout && t->custom_forward &&
-                  t->custom_backward && t->loss_grad && t->count_correct &&
-                  t->gather_rows && t->nonfinite_check && t->sgd_update && t->adam_update);
+                  t->fill && t->synchronize && t->gemm && t->bias_act_forward && t->act_backward &&
+                  t->bias_grad && t->dropout && t->custom_forward && t->custom_backward &&
+                  t->loss_grad && t->count_correct && t->gather_rows && t->nonfinite_check &&
+                  t->sgd_update && t->adam_update);
         CU_ASSERT_PTR_NOT_NULL(strstr(d, " thread"));
         clmlp_blas_info bi;
         clmlp_blas_describe(&bi);

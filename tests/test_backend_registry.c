@@ -225,8 +225,7 @@ static void test_default_named_opens_opencl(void)
     if (rc < 0) fprintf(stderr, "opening device %s failed: %s\n", o.device, clmlp_last_error());
     CU_ASSERT_EQUAL_FATAL(rc, CLMLP_OK);
     CU_ASSERT_EQUAL(clmlp_backend_kind_of(be), CLMLP_BACKEND_OPENCL);
-    CU_ASSERT_STRING_EQUAL(clmlp_backend_name(be),
-                           clmlp_backend_kind_name(CLMLP_BACKEND_OPENCL));
+    CU_ASSERT_STRING_EQUAL(clmlp_backend_name(be), clmlp_backend_kind_name(CLMLP_BACKEND_OPENCL));
     CU_ASSERT_PTR_NULL(strstr(log, "using the cpu backend"));
     clmlp_backend_free(be);
 }
@@ -257,11 +256,10 @@ int main(int argc, char **argv)
         {"unknown names are refused", test_unknown_names},
         {"a named device takes the default to OpenCL", test_default_named_rule},
         {NULL, NULL}};
-    static const test_case cpu[] = {
-        {"the default without a device named", test_default_unnamed},
-        {"the cpu listing", test_list_cpu},
-        {"the tool's help and message", test_cli_agrees},
-        {NULL, NULL}};
+    static const test_case cpu[] = {{"the default without a device named", test_default_unnamed},
+                                    {"the cpu listing", test_list_cpu},
+                                    {"the tool's help and message", test_cli_agrees},
+                                    {NULL, NULL}};
     static const test_case opencl[] = {
         {"a named device opens OpenCL", test_default_named_opens_opencl},
         {"the OpenCL listing", test_list_opencl},

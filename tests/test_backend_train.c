@@ -74,8 +74,8 @@ static void test_steps_agree(void)
     compare("5,9:selu,8:swish,7:softplus,3:linear", CLMLP_LOSS_MSE, &adam, 50, 7, 8);
     compare("3,4:tanh:nobias,3:sigmoid", CLMLP_LOSS_SPARSE_CCE, &sgd, 10, 10, 4);
     /* Dropout: the same masks on every backend, in forward and backward. */
-    compare("20,32:relu,dropout:0.3,16:tanh,dropout:0.5,4:softmax", CLMLP_LOSS_SPARSE_CCE, &mom,
-            60, 16, 6);
+    compare("20,32:relu,dropout:0.3,16:tanh,dropout:0.5,4:softmax", CLMLP_LOSS_SPARSE_CCE, &mom, 60,
+            16, 6);
     /* Dropout on the inputs: nothing below the first Dense layer learns. */
     compare("12,dropout:0.2,16:relu,4:softmax", CLMLP_LOSS_SPARSE_CCE, &adam, 40, 8, 5);
 }
@@ -94,10 +94,7 @@ static void test_forward_by_hand(void)
     clmlp_model_free(m);
 }
 
-static void test_xor(void)
-{
-    CU_ASSERT_EQUAL(test_train_xor(dev, 1), 4);
-}
+static void test_xor(void) { CU_ASSERT_EQUAL(test_train_xor(dev, 1), 4); }
 
 static void test_circle(void)
 {
@@ -247,8 +244,7 @@ static void test_memory_guard(void)
     /* 1000 + 10 values a row of 2000 rows, as float32, in each */
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "layer scratch (z) 8.1 MB"));
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "layer outputs (y) 8.1 MB"));
-    if (g_kind == CLMLP_BACKEND_OPENCL)
-        CU_ASSERT_PTR_NOT_NULL(strstr(msg, "training data 8.0 MB"));
+    if (g_kind == CLMLP_BACKEND_OPENCL) CU_ASSERT_PTR_NOT_NULL(strstr(msg, "training data 8.0 MB"));
     double loss, acc;
     CU_ASSERT_EQUAL(clmlp_model_evaluate(m, ds, 2000, &loss, &acc), CLMLP_E_NOMEM);
     clmlp_dataset_free(ds);

@@ -12,19 +12,13 @@
 
 #include "support/testing.h"
 
-static char g_data[4096];        /* the source tree's data/ */
+static char g_data[4096]; /* the source tree's data/ */
 
 /* Whether the last output contains needle; prints the output when not. */
-static int out_has(const char *needle)
-{
-    return test_output_has(test_out, needle);
-}
+static int out_has(const char *needle) { return test_output_has(test_out, needle); }
 
 /* A path in the scratch directory (short, for the many command lines). */
-static const char *tmp(const char *name)
-{
-    return test_temp_path(name);
-}
+static const char *tmp(const char *name) { return test_temp_path(name); }
 
 /* The number after `key` in the last output, or -1. */
 static double value_after(const char *key)
@@ -57,12 +51,34 @@ static void test_help(void)
     TEST_EXPECT_RUN(2, "usage", "%s", "");
     TEST_EXPECT_RUN(0, "--epochs", "help train");
 
-    static const char *const train_opts[] = {
-        "--train", "--test", "--label-col", "--dataset", "--data-dir", "--scale", "--layers",
-        "--loss", "--optimizer", "--lr", "--momentum", "--nesterov", "--l2", "--epochs",
-        "--batch-size", "--seed", "--no-shuffle", "--validation-split", "--validate-on-test",
-        "--backend", "--platform", "--device", "--save", "--history", "--checkpoint",
-        "--resume", "--quiet", NULL};
+    static const char *const train_opts[] = {"--train",
+                                             "--test",
+                                             "--label-col",
+                                             "--dataset",
+                                             "--data-dir",
+                                             "--scale",
+                                             "--layers",
+                                             "--loss",
+                                             "--optimizer",
+                                             "--lr",
+                                             "--momentum",
+                                             "--nesterov",
+                                             "--l2",
+                                             "--epochs",
+                                             "--batch-size",
+                                             "--seed",
+                                             "--no-shuffle",
+                                             "--validation-split",
+                                             "--validate-on-test",
+                                             "--backend",
+                                             "--platform",
+                                             "--device",
+                                             "--save",
+                                             "--history",
+                                             "--checkpoint",
+                                             "--resume",
+                                             "--quiet",
+                                             NULL};
     TEST_EXPECT_RUN(0, "usage: clmlp train", "train --help");
     for (const char *const *o = train_opts; *o; o++) CU_ASSERT(out_has(*o));
     CU_ASSERT(out_has("default: 10") && out_has("default: 32") && out_has("default: sgd"));
@@ -98,10 +114,11 @@ static void test_usage_errors(void)
     TEST_EXPECT_RUN(2, "no data", "train --backend ref");
     TEST_EXPECT_RUN(2, "not both", "train --dataset xor --train x.csv");
     TEST_EXPECT_RUN(2, "exclude each other",
-               "train --dataset xor --validation-split 0.5 --validate-on-test");
-    TEST_EXPECT_RUN(2, "--validate-on-test needs a test set", "train --train x.csv --validate-on-test");
+                    "train --dataset xor --validation-split 0.5 --validate-on-test");
+    TEST_EXPECT_RUN(2, "--validate-on-test needs a test set",
+                    "train --train x.csv --validate-on-test");
     TEST_EXPECT_RUN(2, "--momentum and --nesterov apply to --optimizer sgd",
-               "train --dataset xor --optimizer adam --momentum 0.9");
+                    "train --dataset xor --optimizer adam --momentum 0.9");
     TEST_EXPECT_RUN(2, "--nesterov needs --momentum", "train --dataset xor --nesterov");
     TEST_EXPECT_RUN(2, "--model FILE is required", "eval --dataset xor");
     TEST_EXPECT_RUN(2, "--model FILE is required", "predict --dataset xor");
@@ -161,27 +178,37 @@ static void test_bad_numbers(void)
 /* Layer specs that cannot make a model, or not one for the data: exit 2. */
 static void test_bad_layer_specs(void)
 {
-    static const char *const specs[] = {"''", "784", "784,0:relu", "784,10:nosuch", "784,-5",
-                                        "2,3:relu,junk", "2,,1:sigmoid", "2:relu,1:sigmoid",
+    static const char *const specs[] = {"''",
+                                        "784",
+                                        "784,0:relu",
+                                        "784,10:nosuch",
+                                        "784,-5",
+                                        "2,3:relu,junk",
+                                        "2,,1:sigmoid",
+                                        "2:relu,1:sigmoid",
                                         "2,4:relu:sigmoid:tanh:anything,1:sigmoid",
-                                        "2,dropout:1,1:sigmoid", "2,dropout:-0.5,1:sigmoid",
-                                        "2,dropout,1:sigmoid", NULL};
+                                        "2,dropout:1,1:sigmoid",
+                                        "2,dropout:-0.5,1:sigmoid",
+                                        "2,dropout,1:sigmoid",
+                                        NULL};
     for (const char *const *s = specs; *s; s++) {
         TEST_EXPECT_RUN(2, "--layers", "train --dataset xor --backend ref --layers %s", *s);
         TEST_EXPECT_RUN(2, "--layers", "summary --layers %s", *s);
     }
     /* An unknown activation is named, with the known ones listed. */
     TEST_EXPECT_RUN(2, "unknown activation 'rleu'",
-               "train --dataset xor --backend ref --layers 2,2:rleu,1:sigmoid");
+                    "train --dataset xor --backend ref --layers 2,2:rleu,1:sigmoid");
     CU_ASSERT(out_has("relu") && out_has("step") && out_has("softmax"));
-    TEST_EXPECT_RUN(2, "[0, 1)", "train --dataset xor --backend ref --layers 2,dropout:1.0,1:sigmoid");
+    TEST_EXPECT_RUN(2, "[0, 1)",
+                    "train --dataset xor --backend ref --layers 2,dropout:1.0,1:sigmoid");
     TEST_EXPECT_RUN(2, "takes 3 inputs, but the xor training set has 2 features",
-               "train --dataset xor --backend ref --layers 3,4:relu,1:sigmoid");
+                    "train --dataset xor --backend ref --layers 3,4:relu,1:sigmoid");
     test_write_temp_text("three-classes.csv", "1,2,0\n3,4,2\n5,6,1\n");
     TEST_EXPECT_RUN(2, "single output unit",
-               "train --train '%s' --backend ref --layers 2,1:sigmoid", tmp("three-classes.csv"));
+                    "train --train '%s' --backend ref --layers 2,1:sigmoid",
+                    tmp("three-classes.csv"));
     TEST_EXPECT_RUN(2, "needs at least 2 output units",
-               "train --dataset xor --backend ref --layers 2,1:softmax");
+                    "train --dataset xor --backend ref --layers 2,1:softmax");
 }
 
 /* Malformed CSV files: a message naming the file and the problem, exit 1
@@ -201,16 +228,18 @@ static void test_bad_csv(void)
     TEST_EXPECT_RUN(1, "empty.csv", "train --train '%s' --backend ref", tmp("empty.csv"));
     TEST_EXPECT_RUN(1, "fraction.csv:1", "train --train '%s' --backend ref", tmp("fraction.csv"));
     TEST_EXPECT_RUN(2, "label 4", "train --train '%s' --backend ref --layers 2,3:softmax",
-               tmp("labels.csv"));
+                    tmp("labels.csv"));
     CU_ASSERT(out_has("labels.csv"));
     TEST_EXPECT_RUN(1, "no-such-file.csv", "train --train '%s' --backend ref",
-               tmp("no-such-file.csv"));
+                    tmp("no-such-file.csv"));
     TEST_EXPECT_RUN(1, "features per row", "train --train '%s' --test '%s' --backend ref",
-               tmp("good.csv"), tmp("wide.csv"));
-    TEST_EXPECT_RUN(1, "ragged.csv:2", "forward --weights '%s/forward-task.txt' --input-file '%s' "
-               "--backend ref", g_data, tmp("ragged.csv"));
+                    tmp("good.csv"), tmp("wide.csv"));
+    TEST_EXPECT_RUN(1, "ragged.csv:2",
+                    "forward --weights '%s/forward-task.txt' --input-file '%s' "
+                    "--backend ref",
+                    g_data, tmp("ragged.csv"));
     TEST_EXPECT_RUN(1, "text.csv:2", "predict --model m --data '%s' --no-labels --backend ref",
-               tmp("text.csv"));
+                    tmp("text.csv"));
 }
 
 /* ---- workflows on the reference backend ---------------------------------- */
@@ -218,20 +247,26 @@ static void test_bad_csv(void)
 /* The worked forward pass: every layer, and the output 0.664001. */
 static void test_forward(void)
 {
-    TEST_EXPECT_RUN(0, "output", "forward --weights '%s/forward-task.txt' --input 1,-4,0,7 "
-               "--backend ref", g_data);
+    TEST_EXPECT_RUN(0, "output",
+                    "forward --weights '%s/forward-task.txt' --input 1,-4,0,7 "
+                    "--backend ref",
+                    g_data);
     CU_ASSERT(out_has("0.664001"));
     CU_ASSERT(out_has("layer 0") && out_has("layer 1") && out_has("layer 2"));
     CU_ASSERT(out_has("0.975873") && out_has("0.570561"));
     test_write_temp_text("inputs.csv", "a,b,c,d\n1,-4,0,7\n0,0,0,0\n");
-    TEST_EXPECT_RUN(0, "row 1", "forward --weights '%s/forward-task.txt' --input-file '%s' "
-               "--backend ref", g_data, tmp("inputs.csv"));
+    TEST_EXPECT_RUN(0, "row 1",
+                    "forward --weights '%s/forward-task.txt' --input-file '%s' "
+                    "--backend ref",
+                    g_data, tmp("inputs.csv"));
     CU_ASSERT(out_has("0.664001"));
-    TEST_EXPECT_RUN(2, "takes 4 inputs", "forward --weights '%s/forward-task.txt' --input 1,2 "
-               "--backend ref", g_data);
+    TEST_EXPECT_RUN(2, "takes 4 inputs",
+                    "forward --weights '%s/forward-task.txt' --input 1,2 "
+                    "--backend ref",
+                    g_data);
     test_write_temp_text("bad-weights.txt", "input 2\ndense 2 relu\n1 2\n");
     TEST_EXPECT_RUN(1, "bad-weights.txt:3", "forward --weights '%s' --input 1,2 --backend ref",
-               tmp("bad-weights.txt"));
+                    tmp("bad-weights.txt"));
     TEST_EXPECT_RUN(0, "Total params: 28", "summary --weights '%s/forward-task.txt'", g_data);
 }
 
@@ -261,21 +296,29 @@ static void test_step_units(void)
                  {"perceptron", "perceptron-points", "10101"}};
     char got[16];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TEST_EXPECT_RUN(0, "output", "forward --weights '%s/gates/%s.txt' --input-file '%s/gates/%s.csv' "
-                   "--backend ref", g_data, cases[i].file, g_data, cases[i].inputs);
+        TEST_EXPECT_RUN(0, "output",
+                        "forward --weights '%s/gates/%s.txt' --input-file '%s/gates/%s.csv' "
+                        "--backend ref",
+                        g_data, cases[i].file, g_data, cases[i].inputs);
         CU_ASSERT_STRING_EQUAL(step_outputs(got, sizeof got), cases[i].want);
-        TEST_EXPECT_RUN(0, "output", "forward --weights '%s/gates/%s.txt' --input-file '%s/gates/%s.csv' "
-                   "--backend cpu", g_data, cases[i].file, g_data, cases[i].inputs);
+        TEST_EXPECT_RUN(0, "output",
+                        "forward --weights '%s/gates/%s.txt' --input-file '%s/gates/%s.csv' "
+                        "--backend cpu",
+                        g_data, cases[i].file, g_data, cases[i].inputs);
         CU_ASSERT_STRING_EQUAL(step_outputs(got, sizeof got), cases[i].want);
     }
-    TEST_EXPECT_RUN(1, "zero gradient", "train --dataset xor --backend ref --layers 2,2:step,1:sigmoid");
+    TEST_EXPECT_RUN(1, "zero gradient",
+                    "train --dataset xor --backend ref --layers 2,2:step,1:sigmoid");
     CU_ASSERT(out_has("layer 1"));
     /* ... but Rosenblatt's rule trains one layer of them. */
-    TEST_EXPECT_RUN(0, "test accuracy 1.0000",
-                    "train --train '%s/gates/perceptron-train.csv' --test '%s/gates/perceptron-train.csv' "
-                    "--layers 2,1:step --optimizer perceptron --epochs 30 --batch-size 1 "
-                    "--backend cpu", g_data, g_data);
-    TEST_EXPECT_RUN(2, "--momentum", "train --dataset xor --backend ref --layers 2,1:step "
+    TEST_EXPECT_RUN(
+        0, "test accuracy 1.0000",
+        "train --train '%s/gates/perceptron-train.csv' --test '%s/gates/perceptron-train.csv' "
+        "--layers 2,1:step --optimizer perceptron --epochs 30 --batch-size 1 "
+        "--backend cpu",
+        g_data, g_data);
+    TEST_EXPECT_RUN(2, "--momentum",
+                    "train --dataset xor --backend ref --layers 2,1:step "
                     "--optimizer perceptron --momentum 0.5");
 }
 
@@ -283,13 +326,15 @@ static void test_step_units(void)
  * model predicts them. */
 static void test_xor(void)
 {
-    TEST_EXPECT_RUN(0, "test accuracy 1.0000",
-               "train --dataset xor --backend ref --layers 2,8:tanh,1:sigmoid --optimizer adam "
-               "--lr 0.05 --epochs 200 --batch-size 4 --save '%s'", tmp("xor.model"));
+    TEST_EXPECT_RUN(
+        0, "test accuracy 1.0000",
+        "train --dataset xor --backend ref --layers 2,8:tanh,1:sigmoid --optimizer adam "
+        "--lr 0.05 --epochs 200 --batch-size 4 --save '%s'",
+        tmp("xor.model"));
     CU_ASSERT(out_has("epoch 200/200"));
     CU_ASSERT(out_has("Total params"));
     TEST_EXPECT_RUN(0, NULL, "predict --model '%s' --dataset xor --backend ref --output '%s'",
-               tmp("xor.model"), tmp("xor-pred.csv"));
+                    tmp("xor.model"), tmp("xor-pred.csv"));
     FILE *f = fopen(tmp("xor-pred.csv"), "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     char line[256];
@@ -309,8 +354,10 @@ static void test_xor(void)
 /* The circle set reaches at least 95% test accuracy. */
 static void test_circle(void)
 {
-    TEST_EXPECT_RUN(0, "test accuracy", "train --dataset circle --data-dir '%s' --backend ref "
-               "--optimizer adam --lr 0.01 --epochs 200 --quiet", g_data);
+    TEST_EXPECT_RUN(0, "test accuracy",
+                    "train --dataset circle --data-dir '%s' --backend ref "
+                    "--optimizer adam --lr 0.01 --epochs 200 --quiet",
+                    g_data);
     double acc = value_after("test accuracy ");
     if (!(acc >= 0.95)) fprintf(stderr, "\ncircle test accuracy %g < 0.95\n", acc);
     CU_ASSERT(acc >= 0.95);
@@ -326,7 +373,8 @@ static void test_data_found_anywhere(void)
     CU_ASSERT_FATAL(getcwd(here, sizeof here) != NULL);
     CU_ASSERT_EQUAL_FATAL(chdir(test_temp_dir("cli")), 0);
     TEST_EXPECT_RUN(0, "test accuracy", "train --dataset circle --backend ref --epochs 1 -q");
-    TEST_EXPECT_RUN(1, "tools/make-circle --out nowhere", "train --dataset circle "
+    TEST_EXPECT_RUN(1, "tools/make-circle --out nowhere",
+                    "train --dataset circle "
                     "--data-dir nowhere --backend ref --epochs 1 -q");
     CU_ASSERT(test_output_has(test_out, "nowhere/circle-train.csv"));
     CU_ASSERT_EQUAL(chdir(here), 0);
@@ -354,7 +402,7 @@ static void test_save_and_reuse(void)
     CU_ASSERT(out_has("epoch 5/5") && out_has("test loss"));
     CU_ASSERT_EQUAL(count_lines(tmp("hist.csv")), 6); /* header + 5 epochs */
     TEST_EXPECT_RUN(0, NULL, "train --dataset xor --backend ref --epochs 3 --history '%s' --quiet",
-               tmp("hist.json"));
+                    tmp("hist.json"));
     FILE *j = fopen(tmp("hist.json"), "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     size_t n = fread(test_out, 1, sizeof test_out - 1, j);
@@ -363,51 +411,65 @@ static void test_save_and_reuse(void)
     CU_ASSERT(out_has("{\"epochs\": [") && out_has("\"epoch\": 3,") &&
               out_has("\"val_loss\": null"));
 
-    TEST_EXPECT_RUN(0, "confusion matrix", "eval --model '%s' --data '%s/circle-test.csv' "
-               "--backend ref --misclassified 3", tmp("c.model"), g_data);
+    TEST_EXPECT_RUN(0, "confusion matrix",
+                    "eval --model '%s' --data '%s/circle-test.csv' "
+                    "--backend ref --misclassified 3",
+                    tmp("c.model"), g_data);
     CU_ASSERT(out_has("accuracy") && out_has("misclassified"));
     TEST_EXPECT_RUN(0, "Total params: 33", "summary --model '%s'", tmp("c.model"));
     TEST_EXPECT_RUN(0, "Total params: 33", "summary --layers 2,8:tanh,1:sigmoid");
 
-    TEST_EXPECT_RUN(0, NULL, "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
-               "-o '%s'", tmp("c.model"), g_data, tmp("pred.csv"));
+    TEST_EXPECT_RUN(0, NULL,
+                    "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
+                    "-o '%s'",
+                    tmp("c.model"), g_data, tmp("pred.csv"));
     CU_ASSERT_EQUAL(count_lines(tmp("pred.csv")), 501); /* header + 500 rows */
-    TEST_EXPECT_RUN(0, NULL, "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
-               "--dump-layer 0 --output '%s'", tmp("c.model"), g_data, tmp("layer0.csv"));
+    TEST_EXPECT_RUN(0, NULL,
+                    "predict --model '%s' --data '%s/circle-test.csv' --backend ref "
+                    "--dump-layer 0 --output '%s'",
+                    tmp("c.model"), g_data, tmp("layer0.csv"));
     FILE *f = fopen(tmp("layer0.csv"), "r");
     char line[256] = "";
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
     fclose(f);
     CU_ASSERT_STRING_EQUAL(line, "index,a0,a1,a2,a3,a4,a5,a6,a7\n");
-    TEST_EXPECT_RUN(2, "--dump-layer 2", "predict --model '%s' --data '%s/circle-test.csv' "
-               "--backend ref --dump-layer 2", tmp("c.model"), g_data);
+    TEST_EXPECT_RUN(2, "--dump-layer 2",
+                    "predict --model '%s' --data '%s/circle-test.csv' "
+                    "--backend ref --dump-layer 2",
+                    tmp("c.model"), g_data);
     test_write_temp_text("features.csv", "0.5,0.5\n0.0,0.0\n");
-    TEST_EXPECT_RUN(0, "index,class,p1", "predict --model '%s' --data '%s' --no-labels --backend ref",
-               tmp("c.model"), tmp("features.csv"));
+    TEST_EXPECT_RUN(0, "index,class,p1",
+                    "predict --model '%s' --data '%s' --no-labels --backend ref", tmp("c.model"),
+                    tmp("features.csv"));
     test_write_temp_text("three.csv", "1,2,3,0\n3,4,5,1\n");
     TEST_EXPECT_RUN(2, "takes 2 inputs", "eval --model '%s' --data '%s' --backend ref",
-               tmp("c.model"), tmp("three.csv"));
+                    tmp("c.model"), tmp("three.csv"));
     TEST_EXPECT_RUN(1, "missing.model", "eval --model '%s' --dataset xor --backend ref",
-               tmp("missing.model"));
+                    tmp("missing.model"));
 }
 
 /* --checkpoint saves every epoch; --resume continues the numbering up to
  * the total given by --epochs. */
 static void test_checkpoint_resume(void)
 {
-    TEST_EXPECT_RUN(0, "epoch 3/3", "train --dataset xor --backend ref --epochs 3 --checkpoint '%s'",
-               tmp("ck.model"));
+    TEST_EXPECT_RUN(0, "epoch 3/3",
+                    "train --dataset xor --backend ref --epochs 3 --checkpoint '%s'",
+                    tmp("ck.model"));
     CU_ASSERT_EQUAL(access(tmp("ck.model"), R_OK), 0);
-    TEST_EXPECT_RUN(0, "epoch 4/5", "train --dataset xor --backend ref --epochs 5 --resume '%s' "
-               "--checkpoint '%s'", tmp("ck.model"), tmp("ck.model"));
+    TEST_EXPECT_RUN(0, "epoch 4/5",
+                    "train --dataset xor --backend ref --epochs 5 --resume '%s' "
+                    "--checkpoint '%s'",
+                    tmp("ck.model"), tmp("ck.model"));
     CU_ASSERT(out_has("epoch 5/5"));
     CU_ASSERT(strstr(test_out, "epoch 1/5") == NULL);
     CU_ASSERT(strstr(test_out, "epoch 3/5") == NULL);
     TEST_EXPECT_RUN(0, "already", "train --dataset xor --backend ref --epochs 5 --resume '%s'",
-               tmp("ck.model"));
-    TEST_EXPECT_RUN(2, "--resume continues", "train --dataset xor --backend ref --resume '%s' "
-               "--layers 2,2:relu,1:sigmoid", tmp("ck.model"));
+                    tmp("ck.model"));
+    TEST_EXPECT_RUN(2, "--resume continues",
+                    "train --dataset xor --backend ref --resume '%s' "
+                    "--layers 2,2:relu,1:sigmoid",
+                    tmp("ck.model"));
 }
 
 /* devices lists the cpu backend with its BLAS (there is always one), then
@@ -456,11 +518,11 @@ static void test_blas_kernels(void)
 static void test_cpu_backend(void)
 {
     TEST_EXPECT_RUN(0, "test accuracy 1.0000",
-               "train --dataset xor --backend cpu --threads 1 --layers 2,8:tanh,1:sigmoid "
-               "--optimizer adam --lr 0.05 --epochs 300 --batch-size 4 --quiet");
+                    "train --dataset xor --backend cpu --threads 1 --layers 2,8:tanh,1:sigmoid "
+                    "--optimizer adam --lr 0.05 --epochs 300 --batch-size 4 --quiet");
     TEST_EXPECT_RUN(2, "--threads", "train --dataset xor --backend cpu --threads 0");
     TEST_EXPECT_RUN(2, "--backend must be ref, cpu, opencl or default",
-               "train --dataset xor --backend gpu");
+                    "train --dataset xor --backend gpu");
     TEST_EXPECT_RUN(0, "no op differs", "gradcheck --backend cpu --layers 5,7:tanh,3:softmax");
 }
 

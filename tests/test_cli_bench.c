@@ -9,8 +9,8 @@
 
 #include "support/testing.h"
 
-static char g_out[1 << 16];  /* the last run's stdout+stderr */
-static char g_csv[512];      /* scratch CSV path */
+static char g_out[1 << 16]; /* the last run's stdout+stderr */
+static char g_csv[512];     /* scratch CSV path */
 
 /* Runs `clmlp ARGS`; returns the exit status, output in g_out. */
 static int run(const char *args)
@@ -52,9 +52,9 @@ static void test_help(void)
 {
     CU_ASSERT_EQUAL(run("bench --help"), 0);
     CU_ASSERT(out_has("usage: clmlp bench"));
-    static const char *const opts[] = {"--workload", "--epochs", "--rows", "--csv",
-                                       "--sgemm", "--backend", "--platform", "--device",
-                                       "--threads", "W1", "W2", "W3", NULL};
+    static const char *const opts[] = {
+        "--workload", "--epochs",  "--rows", "--csv", "--sgemm", "--backend", "--platform",
+        "--device",   "--threads", "W1",     "W2",    "W3",      NULL};
     for (const char *const *o = opts; *o; o++) CU_ASSERT(out_has(*o));
     CU_ASSERT_EQUAL(run("help bench"), 0);
     CU_ASSERT(out_has("--workload"));
@@ -73,9 +73,9 @@ static void test_w1_ref(void)
     int rc = run(args);
     if (rc != 0) fprintf(stderr, "\nexit %d:\n%s\n", rc, g_out);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    static const char *const cols[] = {"epoch1_s", "s/epoch", "best_s", "samples/s",
-                                       "GFLOP/s", "init_s", "startup_s", "first_s",
-                                       "backend: ref", "SGEMM 64^3 float32", NULL};
+    static const char *const cols[] = {
+        "epoch1_s",  "s/epoch", "best_s",       "samples/s",          "GFLOP/s", "init_s",
+        "startup_s", "first_s", "backend: ref", "SGEMM 64^3 float32", NULL};
     for (const char *const *c = cols; *c; c++) CU_ASSERT(out_has(*c));
     CU_ASSERT(strstr(g_out, "\nW2 ") == NULL && strstr(g_out, "\nW3 ") == NULL);
     /* "W1 784-100-10 sigmoid 100  e1 mean best samples gflops init startup first" */
@@ -85,7 +85,7 @@ static void test_w1_ref(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(row);
     double v[9];
     CU_ASSERT_EQUAL(parse_numbers(row + strlen("sigmoid"), 9, 0, v), 9);
-    CU_ASSERT_EQUAL(v[0], 100);          /* batch */
+    CU_ASSERT_EQUAL(v[0], 100);                  /* batch */
     CU_ASSERT(v[2] > 0 && v[4] > 0 && v[5] > 0); /* s/epoch, samples/s, GFLOP/s */
     /* The first step ends after start-up and before the process is a minute old. */
     CU_ASSERT(v[8] >= v[7] - 0.02 && v[8] < 60);
@@ -104,7 +104,7 @@ static void test_w1_ref(void)
     int commas = 0;
     while (p > line && !(p[-1] == ',' && ++commas == 7)) p--;
     CU_ASSERT_EQUAL(parse_numbers(p, 7, 1, v), 7);
-    CU_ASSERT_EQUAL(v[0], 1);            /* epochs */
+    CU_ASSERT_EQUAL(v[0], 1); /* epochs */
     CU_ASSERT(v[1] > 0 && v[2] > 0 && v[3] > 0 && v[4] > 0 && v[5] > 0 && v[6] > 0);
     CU_ASSERT_PTR_NULL(fgets(line, sizeof line, f));
     fclose(f);

@@ -16,15 +16,9 @@
 #include "support/testing.h"
 
 /* Whether the last output contains needle; prints the output when not. */
-static int out_has(const char *needle)
-{
-    return test_output_has(test_out, needle);
-}
+static int out_has(const char *needle) { return test_output_has(test_out, needle); }
 
-static const char *tmp(const char *name)
-{
-    return test_temp_path(name);
-}
+static const char *tmp(const char *name) { return test_temp_path(name); }
 
 /* Three species around three centres, far apart, in a fixed order made by
  * a small generator: label last, comma-separated, with a header (head, or
@@ -131,8 +125,8 @@ static void test_label_option(void)
                     tmp("iris-first.tsv"), TRAIN_OPTS, tmp("first.model"));
     TEST_EXPECT_RUN(0, "Classes: setosa, versicolor, virginica", "summary --model '%s'",
                     tmp("first.model"));
-    TEST_EXPECT_RUN(0, NULL, "train --train '%s' %s --save '%s'", tmp("iris-train.csv"),
-                    TRAIN_OPTS, tmp("iris.model"));
+    TEST_EXPECT_RUN(0, NULL, "train --train '%s' %s --save '%s'", tmp("iris-train.csv"), TRAIN_OPTS,
+                    tmp("iris.model"));
     TEST_EXPECT_RUN(0, "accuracy 1.0000",
                     "eval --model '%s' --data '%s' --label species --backend ref",
                     tmp("iris.model"), tmp("iris-first.tsv"));
@@ -141,10 +135,11 @@ static void test_label_option(void)
                     tmp("iris.model"), tmp("iris-first.tsv"));
     TEST_EXPECT_RUN(0, "p_virginica",
                     "predict --model '%s' --data '%s' --label species --delimiter '\\t' "
-                    "--backend ref", tmp("iris.model"), tmp("iris-first.tsv"));
-    TEST_EXPECT_RUN(2, "no column is headed \"kind\"",
-                    "eval --model '%s' --data '%s' --label kind --backend ref",
+                    "--backend ref",
                     tmp("iris.model"), tmp("iris-first.tsv"));
+    TEST_EXPECT_RUN(2, "no column is headed \"kind\"",
+                    "eval --model '%s' --data '%s' --label kind --backend ref", tmp("iris.model"),
+                    tmp("iris-first.tsv"));
     CU_ASSERT(out_has("0 \"species\", 1 \"sepal_length\""));
     TEST_EXPECT_RUN(2, "--label", "predict --model '%s' --data '%s' --label kind --backend ref",
                     tmp("iris.model"), tmp("iris-first.tsv"));
@@ -153,14 +148,22 @@ static void test_label_option(void)
                     tmp("iris-first.tsv"));
     CU_ASSERT(out_has("column 0 (0-based"));
     /* Read with commas, the tab file is one column: the message says so. */
-    TEST_EXPECT_RUN(1, "only one column", "eval --model '%s' --data '%s' --delimiter , "
-                    "--label-col 0 --backend ref", tmp("iris.model"), tmp("iris-first.tsv"));
-    TEST_EXPECT_RUN(2, "--delimiter", "eval --model '%s' --data '%s' --delimiter '|' "
-                    "--backend ref", tmp("iris.model"), tmp("iris-first.tsv"));
-    TEST_EXPECT_RUN(2, "not both", "eval --model '%s' --data '%s' --label species --label-col 0 "
-                    "--backend ref", tmp("iris.model"), tmp("iris-first.tsv"));
-    TEST_EXPECT_RUN(2, "--label", "eval --model '%s' --dataset xor --label species "
-                    "--backend ref", tmp("iris.model"));
+    TEST_EXPECT_RUN(1, "only one column",
+                    "eval --model '%s' --data '%s' --delimiter , "
+                    "--label-col 0 --backend ref",
+                    tmp("iris.model"), tmp("iris-first.tsv"));
+    TEST_EXPECT_RUN(2, "--delimiter",
+                    "eval --model '%s' --data '%s' --delimiter '|' "
+                    "--backend ref",
+                    tmp("iris.model"), tmp("iris-first.tsv"));
+    TEST_EXPECT_RUN(2, "not both",
+                    "eval --model '%s' --data '%s' --label species --label-col 0 "
+                    "--backend ref",
+                    tmp("iris.model"), tmp("iris-first.tsv"));
+    TEST_EXPECT_RUN(2, "--label",
+                    "eval --model '%s' --dataset xor --label species "
+                    "--backend ref",
+                    tmp("iris.model"));
 }
 
 /* One sigmoid output: predict heads its column with class 1 -- by name
@@ -168,13 +171,17 @@ static void test_label_option(void)
 static void test_sigmoid_column(void)
 {
     test_write_temp_text("yesno.csv", "a,b,answer\n0,0,no\n0,1,yes\n1,0,yes\n1,1,yes\n");
-    TEST_EXPECT_RUN(0, NULL, "train --train '%s' --layers 2,1:sigmoid --epochs 2 --backend ref "
-                    "-q --save '%s'", tmp("yesno.csv"), tmp("yesno.model"));
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --layers 2,1:sigmoid --epochs 2 --backend ref "
+                    "-q --save '%s'",
+                    tmp("yesno.csv"), tmp("yesno.model"));
     TEST_EXPECT_RUN(0, "index,class,p_yes\n", "predict --model '%s' --data '%s' --backend ref",
                     tmp("yesno.model"), tmp("yesno.csv"));
     test_write_temp_text("num.csv", "0,0,0\n1,1,1\n");
-    TEST_EXPECT_RUN(0, NULL, "train --train '%s' --layers 2,1:sigmoid --epochs 2 --backend ref "
-                    "-q --save '%s'", tmp("num.csv"), tmp("num.model"));
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --layers 2,1:sigmoid --epochs 2 --backend ref "
+                    "-q --save '%s'",
+                    tmp("num.csv"), tmp("num.model"));
     TEST_EXPECT_RUN(0, "index,class,p1\n", "predict --model '%s' --data '%s' --backend ref",
                     tmp("num.model"), tmp("num.csv"));
 }
@@ -242,8 +249,10 @@ static void test_numbered_model_named_data(void)
     }
     /* Nor does training it further on names: fit would otherwise give it
      * the file's names in byte order, renumbering its classes silently. */
-    TEST_EXPECT_RUN(2, "trained on numbered classes", "train --resume '%s' --train '%s' "
-                    "--epochs 3 --backend ref", tmp("numbered.model"), tmp("iris-test.csv"));
+    TEST_EXPECT_RUN(2, "trained on numbered classes",
+                    "train --resume '%s' --train '%s' "
+                    "--epochs 3 --backend ref",
+                    tmp("numbered.model"), tmp("iris-test.csv"));
 }
 
 /* Without --layers, a tenth of a named training set is held out for early
@@ -298,10 +307,13 @@ static void test_plot_long_names(void)
         snprintf(model, sizeof model, "long%d.model", v);
         snprintf(png[v], sizeof png[v], "long%d.png", v);
         test_write_temp_text(data, text);
-        TEST_EXPECT_RUN(0, NULL, "train --train '%s' --layers 4,3:softmax --epochs 1 "
-                        "--backend ref -q --save '%s'", tmp(data), tmp(model));
+        TEST_EXPECT_RUN(0, NULL,
+                        "train --train '%s' --layers 4,3:softmax --epochs 1 "
+                        "--backend ref -q --save '%s'",
+                        tmp(data), tmp(model));
         snprintf(name, sizeof name, "%s", png[v]);
-        TEST_EXPECT_RUN(0, NULL, "plot images --data '%s' --model '%s' -o '%s' --count 2 "
+        TEST_EXPECT_RUN(0, NULL,
+                        "plot images --data '%s' --model '%s' -o '%s' --count 2 "
                         "--columns 1 --size 1400x500 --title names --backend ref",
                         tmp(data), tmp(model), tmp(name));
     }

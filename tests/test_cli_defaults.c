@@ -65,9 +65,10 @@ static double value_after(const char *key)
 static void test_new_defaults_learn(void)
 {
     data_files();
-    TEST_EXPECT_RUN(0, "clmlp: no --layers given: 2,100:relu,3:softmax, adam lr 0.001, batch "
-                       "200, early stopping on 10% held out (100 rows, patience 10), up to 200 "
-                       "epochs\n",
+    TEST_EXPECT_RUN(0,
+                    "clmlp: no --layers given: 2,100:relu,3:softmax, adam lr 0.001, batch "
+                    "200, early stopping on 10% held out (100 rows, patience 10), up to 200 "
+                    "epochs\n",
                     "train --train '%s' --test '%s' --backend ref", g_train, g_test);
     CU_ASSERT(test_output_has(test_out, "epoch 1/200"));
     CU_ASSERT(test_output_has(test_out, "val_loss"));
@@ -82,8 +83,10 @@ static void test_new_defaults_learn(void)
 static void test_old_defaults_underfit(void)
 {
     data_files();
-    TEST_EXPECT_RUN(0, "epoch 10/10", "train --train '%s' --test '%s' --backend ref --layers "
-                                      "2,16:relu,3:softmax", g_train, g_test);
+    TEST_EXPECT_RUN(0, "epoch 10/10",
+                    "train --train '%s' --test '%s' --backend ref --layers "
+                    "2,16:relu,3:softmax",
+                    g_train, g_test);
     CU_ASSERT(!strstr(test_out, "no --layers given"));
     double acc = value_after("test accuracy ");
     printf("[old defaults: test accuracy %.4f] ", acc);
@@ -94,25 +97,29 @@ static void test_old_defaults_underfit(void)
 static void test_options_win(void)
 {
     data_files();
-    TEST_EXPECT_RUN(0, "no --layers given: 2,100:relu,3:softmax, sgd lr 0.05, batch 16, early "
-                       "stopping on 10% held out (100 rows, patience 2), up to 3 epochs\n",
+    TEST_EXPECT_RUN(0,
+                    "no --layers given: 2,100:relu,3:softmax, sgd lr 0.05, batch 16, early "
+                    "stopping on 10% held out (100 rows, patience 2), up to 3 epochs\n",
                     "train --train '%s' --backend ref --optimizer sgd --lr 0.05 --batch-size 16 "
-                    "--early-stop-patience 2 --epochs 3", g_train);
+                    "--early-stop-patience 2 --epochs 3",
+                    g_train);
     CU_ASSERT(test_output_has(test_out, "epoch 3/3"));
-    TEST_EXPECT_RUN(0, "adam lr 0.001, batch 200, early stopping on the --validation-split rows "
-                       "(patience 10), up to 2 epochs\n",
+    TEST_EXPECT_RUN(0,
+                    "adam lr 0.001, batch 200, early stopping on the --validation-split rows "
+                    "(patience 10), up to 2 epochs\n",
                     "train --train '%s' --backend ref --validation-split 0.2 --epochs 2", g_train);
     TEST_EXPECT_RUN(0, "early stopping on the test set (patience 10)",
                     "train --train '%s' --test '%s' --backend ref --validate-on-test --epochs 2",
                     g_train, g_test);
     /* No early stopping asked for: all the rows train, for every epoch. */
     TEST_EXPECT_RUN(0, "batch 200, no early stopping, 2 epochs\n",
-                    "train --train '%s' --backend ref --early-stop-patience 0 --epochs 2",
-                    g_train);
+                    "train --train '%s' --backend ref --early-stop-patience 0 --epochs 2", g_train);
     CU_ASSERT(!strstr(test_out, "val_loss"));
     /* --quiet: no line. */
-    TEST_EXPECT_RUN(0, "test accuracy", "train -q --train '%s' --test '%s' --backend ref "
-                                        "--epochs 2", g_train, g_test);
+    TEST_EXPECT_RUN(0, "test accuracy",
+                    "train -q --train '%s' --test '%s' --backend ref "
+                    "--epochs 2",
+                    g_train, g_test);
     CU_ASSERT(!strstr(test_out, "no --layers given"));
 }
 
@@ -122,8 +129,9 @@ static void test_options_win(void)
 static void test_sgd_options_keep_sgd(void)
 {
     data_files();
-    TEST_EXPECT_RUN(0, "no --layers given: 2,100:relu,3:softmax, sgd lr 0.01, batch 200, early "
-                       "stopping on 10% held out (100 rows, patience 10), up to 2 epochs\n",
+    TEST_EXPECT_RUN(0,
+                    "no --layers given: 2,100:relu,3:softmax, sgd lr 0.01, batch 200, early "
+                    "stopping on 10% held out (100 rows, patience 10), up to 2 epochs\n",
                     "train --train '%s' --backend ref --momentum 0.9 --epochs 2", g_train);
     TEST_EXPECT_RUN(0, "no --layers given: 2,100:relu,3:softmax, sgd lr 0.01,",
                     "train --train '%s' --backend ref --momentum 0.9 --nesterov --epochs 2",
@@ -139,8 +147,9 @@ static void test_sgd_options_keep_sgd(void)
 static void test_tiny_set(void)
 {
     data_files();
-    TEST_EXPECT_RUN(0, "adam lr 0.001, batch 12, no early stopping (12 rows are too few to "
-                       "hold out 10%), 3 epochs\n",
+    TEST_EXPECT_RUN(0,
+                    "adam lr 0.001, batch 12, no early stopping (12 rows are too few to "
+                    "hold out 10%), 3 epochs\n",
                     "train --train '%s' --backend ref --epochs 3", g_tiny);
     TEST_EXPECT_RUN(2, "--early-stop-patience needs validation data, and the 12 training rows",
                     "train --train '%s' --backend ref --early-stop-patience 3", g_tiny);
@@ -156,8 +165,8 @@ static void test_other_defaults_kept(void)
     TEST_EXPECT_RUN(0, "epoch 10/10", "train --dataset xor --backend ref");
     CU_ASSERT(!strstr(test_out, "no --layers given"));
     const char *m = test_temp_path("r.model");
-    TEST_EXPECT_RUN(0, NULL, "train -q --train '%s' --backend ref --epochs 2 --save '%s'",
-                    g_train, m);
+    TEST_EXPECT_RUN(0, NULL, "train -q --train '%s' --backend ref --epochs 2 --save '%s'", g_train,
+                    m);
     TEST_EXPECT_RUN(0, "epoch 3/3", "train --train '%s' --backend ref --resume '%s' --epochs 3",
                     g_train, m);
     CU_ASSERT(!strstr(test_out, "no --layers given"));

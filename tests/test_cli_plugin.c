@@ -57,15 +57,17 @@ static void test_model_files_name_the_kind(void)
     TEST_EXPECT_RUN(1, "of kind 'reflection', which this program does not know",
                     "eval --model '%s' " CIRCLE, model, data);
     CU_ASSERT(test_output_has(test_out, "--plugin FILE.so"));
-    TEST_EXPECT_RUN(0, "test accuracy", "train --plugin '%s' --resume '%s' " CIRCLE " --epochs 4 -q",
-                    REFLECTION, model, data);
+    TEST_EXPECT_RUN(0, "test accuracy",
+                    "train --plugin '%s' --resume '%s' " CIRCLE " --epochs 4 -q", REFLECTION, model,
+                    data);
 }
 
 /* A folder loads every plugin in it: both example kinds in one network. */
 static void test_plugin_folder(void)
 {
     TEST_EXPECT_RUN(0, "test accuracy",
-                    "train --plugin '%s' " CIRCLE " --layers 2,affine:8,reflection,8:tanh,1:sigmoid "
+                    "train --plugin '%s' " CIRCLE
+                    " --layers 2,affine:8,reflection,8:tanh,1:sigmoid "
                     "--epochs 2 --backend cpu -q",
                     CLMLP_PLUGIN_DIR, test_source_path("data"));
 }
@@ -119,8 +121,8 @@ static void test_bad_plugins(void)
     CU_ASSERT_EQUAL_FATAL(mkdir(empty, 0700), 0);
     refused(empty, "holds no *.so file");
     /* Every command that takes --plugin says so in its help. */
-    const char *commands[] = {"train", "eval", "predict", "summary", "forward", "gradcheck",
-                              "bench", "tune", "plot boundary"};
+    const char *commands[] = {"train",     "eval",  "predict", "summary",      "forward",
+                              "gradcheck", "bench", "tune",    "plot boundary"};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         TEST_EXPECT_RUN(0, "--plugin PATH", "%s --help", commands[i]);
         CU_ASSERT(test_output_has(test_out, "code you choose to run"));

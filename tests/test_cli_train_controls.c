@@ -10,11 +10,7 @@
 
 #include "support/testing.h"
 
-
-static const char *tmp(const char *name)
-{
-    return test_temp_path(name);
-}
+static const char *tmp(const char *name) { return test_temp_path(name); }
 
 /* The lr column (the last) of a history CSV: up to cap values into lr;
  * returns how many, or -1 when the header is not the expected one. */
@@ -52,16 +48,31 @@ static void crafted_files(void)
     g_train_csv = test_write_temp_text("train1.csv", "x,label\n1,1\n");
     g_val_csv = test_write_temp_text("val4.csv", "x,label\n1,1\n1,1\n1,1\n1,0\n");
 }
-#define CRAFTED "train --train '%s' --test '%s' --validate-on-test --backend ref " \
-                "--layers 1,1:sigmoid:nobias --lr 1 "
+#define CRAFTED                                                                                    \
+    "train --train '%s' --test '%s' --validate-on-test --backend ref "                             \
+    "--layers 1,1:sigmoid:nobias --lr 1 "
 
 static void test_help_lists_flags(void)
 {
-    static const char *const flags[] = {
-        "--lr-schedule", "--lr-factor", "--lr-step-every", "--lr-min", "--lr-patience",
-        "--lr-min-delta", "--lr-cooldown", "--early-stop-patience", "--early-stop-min-delta",
-        "--monitor", "--no-restore-best", "--save-best", "none", "step", "exp", "cosine",
-        "plateau", "val_loss|val_accuracy", NULL};
+    static const char *const flags[] = {"--lr-schedule",
+                                        "--lr-factor",
+                                        "--lr-step-every",
+                                        "--lr-min",
+                                        "--lr-patience",
+                                        "--lr-min-delta",
+                                        "--lr-cooldown",
+                                        "--early-stop-patience",
+                                        "--early-stop-min-delta",
+                                        "--monitor",
+                                        "--no-restore-best",
+                                        "--save-best",
+                                        "none",
+                                        "step",
+                                        "exp",
+                                        "cosine",
+                                        "plateau",
+                                        "val_loss|val_accuracy",
+                                        NULL};
     TEST_EXPECT_RUN(0, "usage: clmlp train", "train --help");
     for (const char *const *f = flags; *f; f++) CU_ASSERT(test_output_has(test_out, *f));
 }
@@ -103,51 +114,56 @@ static void test_bad_combinations(void)
     /* Watching a val_ metric without validation data: refused before any
      * data is read or trained. */
     TEST_EXPECT_RUN(2, "--early-stop-patience monitors val_loss, which needs validation data",
-               "train --dataset xor --backend ref --early-stop-patience 3");
+                    "train --dataset xor --backend ref --early-stop-patience 3");
     TEST_EXPECT_RUN(2, "--early-stop-patience monitors val_accuracy",
-               "train --dataset xor --backend ref --early-stop-patience 3 "
-               "--monitor val_accuracy");
+                    "train --dataset xor --backend ref --early-stop-patience 3 "
+                    "--monitor val_accuracy");
     TEST_EXPECT_RUN(2, "--lr-schedule plateau watches val_loss, which needs validation data",
-               "train --dataset xor --backend ref --lr-schedule plateau");
+                    "train --dataset xor --backend ref --lr-schedule plateau");
     TEST_EXPECT_RUN(2, "--save-best keeps the best epoch by val_loss, which needs validation",
-               "train --dataset xor --backend ref --save-best '%s'", tmp("never.model"));
+                    "train --dataset xor --backend ref --save-best '%s'", tmp("never.model"));
     FILE *never = fopen(tmp("never.model"), "r");
     CU_ASSERT_PTR_NULL(never);
     if (never) fclose(never);
     /* Options of a schedule or control that is not on would do nothing. */
     TEST_EXPECT_RUN(2, "--lr-factor applies to --lr-schedule step, exp or plateau",
-               "train --dataset xor --backend ref --lr-factor 0.5");
-    TEST_EXPECT_RUN(2, "--lr-factor applies", "train --dataset xor --backend ref "
-               "--lr-schedule cosine --lr-factor 0.5");
+                    "train --dataset xor --backend ref --lr-factor 0.5");
+    TEST_EXPECT_RUN(2, "--lr-factor applies",
+                    "train --dataset xor --backend ref "
+                    "--lr-schedule cosine --lr-factor 0.5");
     TEST_EXPECT_RUN(2, "--lr-step-every applies to --lr-schedule step",
-               "train --dataset xor --backend ref --lr-schedule exp --lr-step-every 3");
+                    "train --dataset xor --backend ref --lr-schedule exp --lr-step-every 3");
     TEST_EXPECT_RUN(2, "--lr-patience applies to --lr-schedule plateau",
-               "train --dataset xor --backend ref --lr-schedule step --lr-patience 3");
+                    "train --dataset xor --backend ref --lr-schedule step --lr-patience 3");
     TEST_EXPECT_RUN(2, "--lr-min is the floor", "train --dataset xor --backend ref --lr-min 0.1");
     TEST_EXPECT_RUN(2, "--no-restore-best applies with --early-stop-patience",
-               "train --dataset xor --backend ref --validate-on-test --no-restore-best");
+                    "train --dataset xor --backend ref --validate-on-test --no-restore-best");
     TEST_EXPECT_RUN(2, "--early-stop-min-delta applies with --early-stop-patience",
-               "train --dataset xor --backend ref --validate-on-test "
-               "--early-stop-min-delta 0.1");
-    TEST_EXPECT_RUN(2, "--monitor chooses what", "train --dataset xor --backend ref "
-               "--validate-on-test --monitor val_accuracy");
+                    "train --dataset xor --backend ref --validate-on-test "
+                    "--early-stop-min-delta 0.1");
+    TEST_EXPECT_RUN(2, "--monitor chooses what",
+                    "train --dataset xor --backend ref "
+                    "--validate-on-test --monitor val_accuracy");
 }
 
 static void test_step_history(void)
 {
     /* --lr 0.5, step 0.5 every 2, 5 epochs: 0.5, 0.5, 0.25, 0.25, 0.125
      * (powers of two, exact in the file); the epoch line shows the lr. */
-    TEST_EXPECT_RUN(0, "epoch 3/5", "train --dataset xor --backend ref --epochs 5 --lr 0.5 "
-               "--lr-schedule step --lr-factor 0.5 --lr-step-every 2 --history '%s'",
-               tmp("step.csv"));
+    TEST_EXPECT_RUN(0, "epoch 3/5",
+                    "train --dataset xor --backend ref --epochs 5 --lr 0.5 "
+                    "--lr-schedule step --lr-factor 0.5 --lr-step-every 2 --history '%s'",
+                    tmp("step.csv"));
     CU_ASSERT(test_output_has(test_out, "lr 0.25"));
     double lr[8] = {0};
     CU_ASSERT_EQUAL_FATAL(read_lr_column(tmp("step.csv"), lr, 8), 5);
     static const double want[] = {0.5, 0.5, 0.25, 0.25, 0.125};
     for (int e = 0; e < 5; e++) CU_ASSERT_EQUAL(lr[e], want[e]);
     /* Without a schedule the column is there too, the lr throughout. */
-    TEST_EXPECT_RUN(0, NULL, "train --dataset xor --backend ref --epochs 2 --lr 0.5 --quiet "
-               "--history '%s'", tmp("plain.csv"));
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --dataset xor --backend ref --epochs 2 --lr 0.5 --quiet "
+                    "--history '%s'",
+                    tmp("plain.csv"));
     CU_ASSERT_EQUAL_FATAL(read_lr_column(tmp("plain.csv"), lr, 8), 2);
     CU_ASSERT(lr[0] == 0.5 && lr[1] == 0.5);
 }
@@ -155,9 +171,10 @@ static void test_step_history(void)
 static void test_plateau_lowers_lr(void)
 {
     crafted_files();
-    TEST_EXPECT_RUN(0, "lr lowered from 1 to 0.5", CRAFTED "--epochs 12 --lr-schedule plateau "
-               "--lr-factor 0.5 --lr-patience 1 --history '%s'",
-               g_train_csv, g_val_csv, tmp("plateau.csv"));
+    TEST_EXPECT_RUN(0, "lr lowered from 1 to 0.5",
+                    CRAFTED "--epochs 12 --lr-schedule plateau "
+                            "--lr-factor 0.5 --lr-patience 1 --history '%s'",
+                    g_train_csv, g_val_csv, tmp("plateau.csv"));
     double lr[16] = {0};
     int n = read_lr_column(tmp("plateau.csv"), lr, 16);
     CU_ASSERT_EQUAL_FATAL(n, 12);
@@ -170,15 +187,17 @@ static void test_plateau_lowers_lr(void)
 static void test_early_stop_and_save_best(void)
 {
     crafted_files();
-    TEST_EXPECT_RUN(0, "early stopping after epoch ", CRAFTED "--epochs 40 --early-stop-patience 2 "
-               "--save-best '%s' --save '%s'",
-               g_train_csv, g_val_csv, tmp("best.model"), tmp("final.model"));
+    TEST_EXPECT_RUN(0, "early stopping after epoch ",
+                    CRAFTED "--epochs 40 --early-stop-patience 2 "
+                            "--save-best '%s' --save '%s'",
+                    g_train_csv, g_val_csv, tmp("best.model"), tmp("final.model"));
     size_t stopped = 0, best = 0;
     char value[32] = "";
     const char *p = strstr(test_out, "early stopping after epoch ");
     CU_ASSERT_FATAL(p != NULL);
-    CU_ASSERT_FATAL(sscanf(p, "early stopping after epoch %zu: val_loss has not improved for "
-                              "2 epochs; restored epoch %zu (val_loss %31[0-9.])",
+    CU_ASSERT_FATAL(sscanf(p,
+                           "early stopping after epoch %zu: val_loss has not improved for "
+                           "2 epochs; restored epoch %zu (val_loss %31[0-9.])",
                            &stopped, &best, value) == 3);
     CU_ASSERT_EQUAL(stopped, best + 2);
     CU_ASSERT(stopped < 40);
@@ -195,16 +214,18 @@ static void test_early_stop_and_save_best(void)
     char loss[64];
     snprintf(loss, sizeof loss, "loss %s ", value);
     TEST_EXPECT_RUN(0, loss, "eval --model '%s' --data '%s' --backend ref", tmp("best.model"),
-               g_val_csv);
+                    g_val_csv);
     TEST_EXPECT_RUN(0, loss, "eval --model '%s' --data '%s' --backend ref", tmp("final.model"),
-               g_val_csv);
+                    g_val_csv);
 
     /* --no-restore-best: the same stop, the last epoch's weights kept. */
-    TEST_EXPECT_RUN(0, "kept the last epoch's weights; the best was epoch", CRAFTED "--epochs 40 "
-               "--early-stop-patience 2 --no-restore-best", g_train_csv, g_val_csv);
+    TEST_EXPECT_RUN(0, "kept the last epoch's weights; the best was epoch",
+                    CRAFTED "--epochs 40 "
+                            "--early-stop-patience 2 --no-restore-best",
+                    g_train_csv, g_val_csv);
     /* --quiet prints no control lines. */
     TEST_EXPECT_RUN(0, NULL, CRAFTED "--epochs 40 --early-stop-patience 2 --quiet", g_train_csv,
-               g_val_csv);
+                    g_val_csv);
     CU_ASSERT(strstr(test_out, "early stopping") == NULL);
 }
 

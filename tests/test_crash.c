@@ -79,12 +79,14 @@ static void test_sigkill(void)
     size_t done = 0; /* epochs in the checkpoint */
     int during_write = 0;
     for (int k = 0; k < KILLS; k++) {
-        char *fresh[] = {"clmlp", "train", "--train", (char *)csv, "--layers",
-                         "2,256:relu,256:relu,1:sigmoid", "--epochs", "1000", "--backend",
-                         "cpu", "--threads", "1", "--checkpoint", (char *)ck, NULL};
-        char *resume[] = {"clmlp", "train", "--train", (char *)csv, "--resume", (char *)ck,
-                          "--epochs", "1000", "--backend", "cpu", "--threads", "1",
-                          "--checkpoint", (char *)ck, NULL};
+        char *fresh[] = {"clmlp",        "train",     "--train",
+                         (char *)csv,    "--layers",  "2,256:relu,256:relu,1:sigmoid",
+                         "--epochs",     "1000",      "--backend",
+                         "cpu",          "--threads", "1",
+                         "--checkpoint", (char *)ck,  NULL};
+        char *resume[] = {"clmlp",     "train",    "--train",      (char *)csv, "--resume",
+                          (char *)ck,  "--epochs", "1000",         "--backend", "cpu",
+                          "--threads", "1",        "--checkpoint", (char *)ck,  NULL};
         remove(out); /* no earlier run's lines */
         pid_t pid = spawn(out, done ? resume : fresh);
         CU_ASSERT_FATAL(pid > 0);
@@ -125,8 +127,9 @@ static void test_sigkill(void)
     /* A last run resumes and finishes two more epochs, cleaning up. */
     char epochs[32];
     snprintf(epochs, sizeof epochs, "%zu", done + 2);
-    TEST_EXPECT_RUN(0, NULL, "train --train '%s' --resume '%s' --epochs %s --backend cpu "
-                             "--threads 1 --checkpoint '%s'",
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --resume '%s' --epochs %s --backend cpu "
+                    "--threads 1 --checkpoint '%s'",
                     csv, ck, epochs, ck);
     char first[64];
     snprintf(first, sizeof first, "epoch %zu/%zu", done + 1, done + 2);
@@ -143,8 +146,7 @@ int main(void)
 {
     test_temp_dir("crash");
     static const test_case cases[] = {
-        {"SIGKILL never costs the checkpoint or more than an epoch", test_sigkill},
-        {NULL, NULL}};
+        {"SIGKILL never costs the checkpoint or more than an epoch", test_sigkill}, {NULL, NULL}};
     if (test_add_suite("crash safety", cases)) return 1;
     int rc = test_run_all();
     test_remove_temp_dir();

@@ -16,10 +16,7 @@
 static clmlp_backend_t *ref;
 
 /* Whether the last message holds s; prints it when not. */
-static int error_has(const char *s)
-{
-    return test_output_has(clmlp_last_error(), s);
-}
+static int error_has(const char *s) { return test_output_has(clmlp_last_error(), s); }
 
 /* Reads text (written to the scratch file name) with opts; the status. */
 static int read_text(const char *name, const char *text, const clmlp_csv_opts *o,
@@ -189,7 +186,8 @@ static void test_mixed_labels(void)
  * named; a file read with the wrong one says which it used. */
 static void test_delimiters(void)
 {
-    clmlp_dataset_t *ds = read_ok("t.tsv", "x\ty\tspecies\n1.5\t2\tsetosa\n\t\n3\t4.25\tversicolor\n");
+    clmlp_dataset_t *ds =
+        read_ok("t.tsv", "x\ty\tspecies\n1.5\t2\tsetosa\n\t\n3\t4.25\tversicolor\n");
     CU_ASSERT_EQUAL(ds->n, 2);
     CU_ASSERT_EQUAL(ds->n_features, 2);
     CU_ASSERT_EQUAL(ds->x[3], 4.25f);
@@ -295,7 +293,8 @@ static void test_label_hints(void)
     CU_ASSERT(error_has("is not a number"));
     CU_ASSERT(error_has("try --label-col 0"));
     o.label_col = 0;
-    CU_ASSERT_EQUAL(read_text("back.csv", "5.1,3.5,setosa\n4.9,3.0,setosa\n", &o, &ds), CLMLP_E_FORMAT);
+    CU_ASSERT_EQUAL(read_text("back.csv", "5.1,3.5,setosa\n4.9,3.0,setosa\n", &o, &ds),
+                    CLMLP_E_FORMAT);
     CU_ASSERT(error_has("column 2 holds names such as \"setosa\""));
     CU_ASSERT(error_has("--label-col 2"));
     o.label_col = -1;

@@ -163,7 +163,8 @@ static void compare_on(clmlp_backend_kind kind)
     clmlp_dataset_t *ds = random_set(40, 8, 4, 9);
     clmlp_compare_result res;
     TEST_OK(clmlp_compare_backends(a, b, ds, 16, 6, STEP_TOL, &res));
-    if (res.first_op[0]) fprintf(stderr, "\nfirst diverging op: %s (%.3g)\n", res.first_op, res.first_error);
+    if (res.first_op[0])
+        fprintf(stderr, "\nfirst diverging op: %s (%.3g)\n", res.first_op, res.first_error);
     printf("[%s: max op error %.2g] ", clmlp_backend_name(dev), res.max_error);
     CU_ASSERT_EQUAL(res.steps, 6);
     CU_ASSERT(res.first_op[0] == '\0');

@@ -190,9 +190,9 @@ static int rows_whole_in_order(const clmlp_dataset_t *ds, unsigned char *seen, s
     for (size_t i = 0; ok && i < ds->n; i++) {
         float v = ds->x[2 * i];
         size_t row = v >= 0.0f && v < (float)n_all ? (size_t)v : n_all;
-        ok = (float)row == v && row < n_all && !seen[row] &&
-             (i == 0 || ds->x[2 * (i - 1)] < v) && ds->x[2 * i + 1] == -v &&
-             ds->labels[i] == (int32_t)(row % 3) && ds->targets[i] == 10.0f * v;
+        ok = (float)row == v && row < n_all && !seen[row] && (i == 0 || ds->x[2 * (i - 1)] < v) &&
+             ds->x[2 * i + 1] == -v && ds->labels[i] == (int32_t)(row % 3) &&
+             ds->targets[i] == 10.0f * v;
         if (ok) seen[row] = 1;
     }
     return ok;
@@ -201,8 +201,8 @@ static int rows_whole_in_order(const clmlp_dataset_t *ds, unsigned char *seen, s
 /* Holds out fraction of numbered_rows(n) with seed into *val, checking
  * that the rows are split whole, in order, between the two sides, with
  * want_val held out; returns the set kept (NULL on failure). */
-static clmlp_dataset_t *holdout_checked(size_t n, double fraction, uint64_t seed,
-                                        size_t want_val, clmlp_dataset_t **val)
+static clmlp_dataset_t *holdout_checked(size_t n, double fraction, uint64_t seed, size_t want_val,
+                                        clmlp_dataset_t **val)
 {
     clmlp_dataset_t *ds = numbered_rows(n);
     unsigned char *seen = calloc(n, 1);
@@ -273,8 +273,8 @@ static void test_holdout(void)
         size_t n;
         double fraction;
         size_t want;
-    } counts[] = {{30, 0.1, 3}, {31, 0.1, 4}, {21, 0.1, 3}, {20, 0.1, 2}, {100, 0.07, 7},
-                  {10, 0.25, 3}, {3, 0.5, 2}, {2, 0.5, 1}, {1000, 0.001, 1}, {10, 0.9, 9}};
+    } counts[] = {{30, 0.1, 3},  {31, 0.1, 4}, {21, 0.1, 3}, {20, 0.1, 2},     {100, 0.07, 7},
+                  {10, 0.25, 3}, {3, 0.5, 2},  {2, 0.5, 1},  {1000, 0.001, 1}, {10, 0.9, 9}};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         ds = holdout_checked(counts[i].n, counts[i].fraction, 1, counts[i].want, &val);
         clmlp_dataset_free(val);
@@ -449,24 +449,46 @@ typedef struct {
 static void test_csv_malformed(void)
 {
     static const csv_bad_case cases[] = {
-        {"ragged.csv", "a,b,c\n1,2,0\n4,5\n", -1, CLMLP_E_FORMAT,
+        {"ragged.csv",
+         "a,b,c\n1,2,0\n4,5\n",
+         -1,
+         CLMLP_E_FORMAT,
          {"ragged.csv:3:", "expected 3 cells", "found 2"}},
-        {"ragged2.csv", "1,2,0\n4,5,6,1\n", -1, CLMLP_E_FORMAT,
-         {":2:", "expected 3", "found 4"}},
-        {"text.csv", "x,y,l\n1,2,0\n3,abc,1\n", -1, CLMLP_E_FORMAT,
+        {"ragged2.csv", "1,2,0\n4,5,6,1\n", -1, CLMLP_E_FORMAT, {":2:", "expected 3", "found 4"}},
+        {"text.csv",
+         "x,y,l\n1,2,0\n3,abc,1\n",
+         -1,
+         CLMLP_E_FORMAT,
          {"text.csv:3:", "column 1 (0-based", "\"abc\""}},
-        {"emptycell.csv", "1,2,0\n1,,0\n", -1, CLMLP_E_FORMAT, {":2:", "column 1 (0-based", "empty"}},
+        {"emptycell.csv",
+         "1,2,0\n1,,0\n",
+         -1,
+         CLMLP_E_FORMAT,
+         {":2:", "column 1 (0-based", "empty"}},
         {"empty.csv", "", -1, CLMLP_E_FORMAT, {"empty.csv", "no data rows", "empty"}},
         {"comments.csv", "# nothing\n\n", -1, CLMLP_E_FORMAT, {":2:", "no data rows", NULL}},
         {"header.csv", "x1,x2,label\n", -1, CLMLP_E_FORMAT, {":1:", "no data rows", NULL}},
-        {"nan.csv", "1,2,0\n3,4,1\nnan,5,0\n", -1, CLMLP_E_FORMAT,
+        {"nan.csv",
+         "1,2,0\n3,4,1\nnan,5,0\n",
+         -1,
+         CLMLP_E_FORMAT,
          {":3:", "column 0 (0-based", "not finite"}},
         {"inf.csv", "1,-inf,0\n", -1, CLMLP_E_FORMAT, {":1:", "column 1 (0-based", "not finite"}},
         {"nanlabel.csv", "1,2,NaN\n", -1, CLMLP_E_FORMAT, {":1:", "column 2 (0-based", NULL}},
-        {"big.csv", "1,2,0\n1e300,2,0\n", -1, CLMLP_E_FORMAT, {":2:", "column 0 (0-based", "float"}},
-        {"neglabel.csv", "1,2,0\n1,2,-1\n", -1, CLMLP_E_FORMAT,
+        {"big.csv",
+         "1,2,0\n1e300,2,0\n",
+         -1,
+         CLMLP_E_FORMAT,
+         {":2:", "column 0 (0-based", "float"}},
+        {"neglabel.csv",
+         "1,2,0\n1,2,-1\n",
+         -1,
+         CLMLP_E_FORMAT,
          {":2:", "column 2 (0-based", "whole numbers >= 0"}},
-        {"fraclabel.csv", "1,2,0.5\n", -1, CLMLP_E_FORMAT,
+        {"fraclabel.csv",
+         "1,2,0.5\n",
+         -1,
+         CLMLP_E_FORMAT,
          {":1:", "\"0.5\"", "whole numbers >= 0"}},
         {"hugelabel.csv", "1,2,3e9\n", -1, CLMLP_E_FORMAT, {":1:", "too large", NULL}},
         {"col.csv", "a,b,c\n1,2,0\n", 3, CLMLP_E_FORMAT, {":1:", "label column 3", "3 columns"}},
@@ -504,7 +526,8 @@ static void test_csv_nul_byte(void)
  * row into a header. */
 static void test_csv_bom(void)
 {
-    const char *p = test_write_temp_text("bom.csv", "\xEF\xBB\xBF" "1,2,1\n3,4,0\n");
+    const char *p = test_write_temp_text("bom.csv", "\xEF\xBB\xBF"
+                                                    "1,2,1\n3,4,0\n");
     clmlp_dataset_t *ds = NULL;
     CU_ASSERT_EQUAL_FATAL(clmlp_dataset_read_csv(&ds, p, -1), CLMLP_OK);
     CU_ASSERT_EQUAL(ds->n, 2);
@@ -579,8 +602,8 @@ static const unsigned char k_labels[3] = {0, 9, 3};
 
 /* Writes an idx image file: header (magic, n, rows, cols), then `pixels`
  * bytes of k_pixels repeated; returns its path. */
-static const char *write_images(const char *name, int gz, uint32_t magic, uint32_t n,
-                                uint32_t rows, uint32_t cols, size_t pixels)
+static const char *write_images(const char *name, int gz, uint32_t magic, uint32_t n, uint32_t rows,
+                                uint32_t cols, size_t pixels)
 {
     unsigned char *b = malloc(16 + pixels);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
@@ -667,8 +690,7 @@ static void expect_idx_error(const char *pi, const char *pl, int code, const cha
 {
     clmlp_dataset_t *ds = (clmlp_dataset_t *)&ds;
     int rc = clmlp_dataset_read_idx(&ds, pi, pl, 0);
-    if (rc != code)
-        fprintf(stderr, "\n  status %d, want %d (%s)\n", rc, code, clmlp_last_error());
+    if (rc != code) fprintf(stderr, "\n  status %d, want %d (%s)\n", rc, code, clmlp_last_error());
     CU_ASSERT_EQUAL(rc, code);
     CU_ASSERT_PTR_NULL(ds);
     if (want1) CU_ASSERT(error_has(want1));
@@ -687,22 +709,22 @@ static void test_idx_malformed(void)
 
         expect_idx_error(write_images(NAME("trunc"), gz, 0x803, 3, 2, 2, 11), labels,
                          CLMLP_E_FORMAT, "need 28 bytes", "got 27");
-        expect_idx_error(write_bytes(NAME("hdr"), "\0\0\x08\x03\0\0\0\x03\0\0", 10, gz),
-                         labels, CLMLP_E_FORMAT, "truncated header", "got 10");
-        expect_idx_error(write_bytes(NAME("empty"), "", 0, gz), labels, CLMLP_E_FORMAT,
-                         "empty", NULL);
+        expect_idx_error(write_bytes(NAME("hdr"), "\0\0\x08\x03\0\0\0\x03\0\0", 10, gz), labels,
+                         CLMLP_E_FORMAT, "truncated header", "got 10");
+        expect_idx_error(write_bytes(NAME("empty"), "", 0, gz), labels, CLMLP_E_FORMAT, "empty",
+                         NULL);
         expect_idx_error(images, write_labels(NAME("ltrunc"), gz, 3, 2), CLMLP_E_FORMAT,
                          "truncated", "got 10");
         expect_idx_error(write_images(NAME("magic"), gz, 0x802, 3, 2, 2, 12), labels,
                          CLMLP_E_FORMAT, "magic", "0x00000802");
         /* Files swapped: each names what it is. */
         expect_idx_error(labels, images, CLMLP_E_FORMAT, "label file", NULL);
-        expect_idx_error(images, write_labels(NAME("l2"), gz, 2, 2), CLMLP_E_FORMAT,
-                         "3 images", "2 labels");
+        expect_idx_error(images, write_labels(NAME("l2"), gz, 2, 2), CLMLP_E_FORMAT, "3 images",
+                         "2 labels");
         expect_idx_error(write_images(NAME("extra"), gz, 0x803, 3, 2, 2, 13), labels,
                          CLMLP_E_FORMAT, "trailing", NULL);
-        expect_idx_error(images, write_labels(NAME("lextra"), gz, 3, 4), CLMLP_E_FORMAT,
-                         "trailing", NULL);
+        expect_idx_error(images, write_labels(NAME("lextra"), gz, 3, 4), CLMLP_E_FORMAT, "trailing",
+                         NULL);
         expect_idx_error(write_images(NAME("zero-n"), gz, 0x803, 0, 2, 2, 0),
                          write_labels(NAME("l0"), gz, 0, 0), CLMLP_E_FORMAT, "is 0", NULL);
         expect_idx_error(write_images(NAME("zero-rows"), gz, 0x803, 3, 0, 2, 0), labels,
@@ -715,16 +737,16 @@ static void test_idx_malformed(void)
         expect_idx_error(write_images(NAME("huge"), gz, 0x803, 3, 0xffffffffu, 0xffffffffu, 12),
                          labels, CLMLP_E_FORMAT, "exceed", NULL);
         expect_idx_error(write_images(NAME("many"), gz, 0x803, 0xffffffffu, 2, 2, 12),
-                         write_labels(NAME("lmany"), gz, 0xffffffffu, 3), CLMLP_E_FORMAT,
-                         "limit", NULL);
+                         write_labels(NAME("lmany"), gz, 0xffffffffu, 3), CLMLP_E_FORMAT, "limit",
+                         NULL);
         /* At the limits (2^28 images of 2^20 pixels: a petabyte of floats)
          * but only a few bytes behind the header: refused before anything
          * is read or allocated -- a raw file by its size, a gzip file
          * (whose size says nothing) by the memory its header asks for. */
         expect_idx_error(write_images(NAME("bigclaim"), gz, 0x803, 1u << 28, 1024, 1024, 100),
                          write_labels(NAME("lbig"), gz, 1u << 28, 3),
-                         gz ? CLMLP_E_NOMEM : CLMLP_E_FORMAT,
-                         gz ? "memory available" : "truncated", gz ? "1024 x 1024" : "got 116");
+                         gz ? CLMLP_E_NOMEM : CLMLP_E_FORMAT, gz ? "memory available" : "truncated",
+                         gz ? "1024 x 1024" : "got 116");
 #undef NAME
     }
 }
@@ -752,16 +774,15 @@ static void test_idx_io_and_gzip(void)
     unsigned char bad[512];
     memcpy(bad, buf, len);
     memset(bad + 10, 0xff, len - 18);
-    expect_idx_error(write_bytes("corrupt.gz", bad, len, 0), labels, CLMLP_E_FORMAT,
-                     "corrupt gzip", "invalid block type");
+    expect_idx_error(write_bytes("corrupt.gz", bad, len, 0), labels, CLMLP_E_FORMAT, "corrupt gzip",
+                     "invalid block type");
     /* Cut the stream short: zlib reports the unexpected end. */
-    expect_idx_error(write_bytes("cut.gz", buf, len - 12, 0), labels, CLMLP_E_FORMAT,
-                     "cut.gz", NULL);
+    expect_idx_error(write_bytes("cut.gz", buf, len - 12, 0), labels, CLMLP_E_FORMAT, "cut.gz",
+                     NULL);
     /* A wrong CRC in the trailer. */
     memcpy(bad, buf, len);
     bad[len - 8] ^= 0x5a;
-    expect_idx_error(write_bytes("crc.gz", bad, len, 0), labels, CLMLP_E_FORMAT, "crc.gz",
-                     "gzip");
+    expect_idx_error(write_bytes("crc.gz", bad, len, 0), labels, CLMLP_E_FORMAT, "crc.gz", "gzip");
 
     clmlp_dataset_t *ds = NULL;
     CU_ASSERT_EQUAL(clmlp_dataset_read_idx(&ds, NULL, labels, 0), CLMLP_E_INVALID);

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clmlp_layer.h"
 #include "support/testing.h"
@@ -25,11 +25,11 @@ typedef struct jv {
     jtype type;
     int boolean;
     double num;
-    char text[64];        /* a number as written (J_NUM), for strtof */
-    char *str;            /* J_STR (escapes kept as written) */
-    size_t n;             /* items of an array or object */
+    char text[64]; /* a number as written (J_NUM), for strtof */
+    char *str;     /* J_STR (escapes kept as written) */
+    size_t n;      /* items of an array or object */
     struct jv *items;
-    char **keys;          /* J_OBJ */
+    char **keys; /* J_OBJ */
 } jv;
 
 typedef struct {
@@ -305,15 +305,17 @@ static int temp_left(const char *prefix)
 /* Values that are hard to print: every float must come back bit for bit. */
 static void fill_hard(float *v, size_t n, unsigned long long seed)
 {
-    static const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.1f, 1.0f / 3.0f,
-                                    16777217.0f, 3.4028235e38f, -3.4028235e38f,
-                                    1.17549435e-38f, 1.4e-45f, -1.4e-45f, 5.9e-39f,
-                                    0.30000001f, 1e-10f, 123456.789f, -9.87654e-7f};
+    static const float special[] = {
+        0.0f,        -0.0f,         1.0f,           -1.0f,           0.1f,        1.0f / 3.0f,
+        16777217.0f, 3.4028235e38f, -3.4028235e38f, 1.17549435e-38f, 1.4e-45f,    -1.4e-45f,
+        5.9e-39f,    0.30000001f,   1e-10f,         123456.789f,     -9.87654e-7f};
     test_fill_uniform(v, n, -3.0f, 3.0f, seed);
     size_t ns = sizeof special / sizeof special[0];
     for (size_t i = 0; i < n; i++) {
-        if (i < ns) v[i] = special[i];
-        else if (i % 3 == 0) v[i] = ldexpf(v[i], (int)(i % 120) - 60); /* many scales */
+        if (i < ns)
+            v[i] = special[i];
+        else if (i % 3 == 0)
+            v[i] = ldexpf(v[i], (int)(i % 120) - 60); /* many scales */
     }
 }
 
@@ -464,17 +466,19 @@ static void test_refusals(void)
 
 /* ---- the command ------------------------------------------------------------ */
 
-static const char *g_model;   /* circle, 2,6:relu:nobias,dropout:0.2,2:softmax */
-static const char *g_inputs;  /* 25 rows of two inputs */
+static const char *g_model;  /* circle, 2,6:relu:nobias,dropout:0.2,2:softmax */
+static const char *g_inputs; /* 25 rows of two inputs */
 
 /* Trains and saves the model the CLI tests export (once). */
 static void saved_model(void)
 {
     if (g_model) return;
     g_model = test_temp_path("c.model");
-    TEST_EXPECT_RUN(0, NULL, "train --train '%s/circle-train.csv' --backend ref -q "
-                             "--layers 2,6:relu:nobias,dropout:0.2,2:softmax --optimizer adam "
-                             "--lr 0.02 --epochs 3 --save '%s'", g_data, g_model);
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s/circle-train.csv' --backend ref -q "
+                    "--layers 2,6:relu:nobias,dropout:0.2,2:softmax --optimizer adam "
+                    "--lr 0.02 --epochs 3 --save '%s'",
+                    g_data, g_model);
     char rows[4096] = "x1,x2\n";
     for (int i = 0; i < 25; i++) {
         size_t len = strlen(rows);
@@ -512,11 +516,15 @@ static void test_cli_text_matches_predict(void)
     CU_ASSERT(test_output_has(test_out, "dropout") && test_output_has(test_out, "left out"));
 
     static double via_text[64], via_model[64];
-    TEST_EXPECT_RUN(0, "output", "forward --weights '%s' --input-file '%s' --precision 9 "
-                                 "--backend ref", txt, g_inputs);
+    TEST_EXPECT_RUN(0, "output",
+                    "forward --weights '%s' --input-file '%s' --precision 9 "
+                    "--backend ref",
+                    txt, g_inputs);
     size_t n1 = output_numbers(test_out, via_text, 64);
-    TEST_EXPECT_RUN(0, "output", "forward --model '%s' --input-file '%s' --precision 9 "
-                                 "--backend ref", g_model, g_inputs);
+    TEST_EXPECT_RUN(0, "output",
+                    "forward --model '%s' --input-file '%s' --precision 9 "
+                    "--backend ref",
+                    g_model, g_inputs);
     size_t n2 = output_numbers(test_out, via_model, 64);
     CU_ASSERT_EQUAL_FATAL(n1, 50);
     CU_ASSERT_EQUAL_FATAL(n2, 50);
@@ -627,8 +635,10 @@ static void test_cli_json(void)
     const char *csv = test_write_temp_text("named.csv", "a,label\n0,yes\n1,\"no \"\"x\"\"\"\n"
                                                         "0,yes\n1,\"no \"\"x\"\"\"\n");
     const char *named = test_temp_path("named.model"), *njs = test_temp_path("named.json");
-    TEST_EXPECT_RUN(0, NULL, "train --train '%s' --layers 1,2:softmax --epochs 1 --backend ref "
-                    "-q --save '%s'", csv, named);
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --layers 1,2:softmax --epochs 1 --backend ref "
+                    "-q --save '%s'",
+                    csv, named);
     TEST_EXPECT_RUN(0, NULL, "export --model '%s' --json '%s'", named, njs);
     char *ntext = slurp(njs);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ntext);
@@ -644,7 +654,7 @@ static void test_cli_json(void)
 
     /* The parser refuses what is not JSON (so passing above means something). */
     static const char *const bad[] = {"{\"a\": 1,}", "[1, 2", "{\"a\" 1}", "[01]", "[1.]",
-                                      "[nan]", "[1] x", "[\"\\q\"]", NULL};
+                                      "[nan]",       "[1] x", "[\"\\q\"]", NULL};
     for (const char *const *s = bad; *s; s++) {
         jv v;
         CU_ASSERT_EQUAL(j_parse(*s, &v, &err), -1);
@@ -671,12 +681,16 @@ static void test_cli_failures(void)
     CU_ASSERT_EQUAL_FATAL(stat(g_model, &before), 0);
     char dotted[4200];
     snprintf(dotted, sizeof dotted, "%s/./c.model", test_temp_dir("export"));
-    TEST_EXPECT_RUN(2, "--model and --weights name the same file", "export --model '%s' "
-                    "--weights '%s'", g_model, dotted);
+    TEST_EXPECT_RUN(2, "--model and --weights name the same file",
+                    "export --model '%s' "
+                    "--weights '%s'",
+                    g_model, dotted);
     const char *link_path = test_temp_path("link.json");
     CU_ASSERT_EQUAL_FATAL(symlink(g_model, link_path), 0);
-    TEST_EXPECT_RUN(2, "--model and --json name the same file", "export --model '%s' "
-                    "--json '%s'", g_model, link_path);
+    TEST_EXPECT_RUN(2, "--model and --json name the same file",
+                    "export --model '%s' "
+                    "--json '%s'",
+                    g_model, link_path);
     CU_ASSERT_EQUAL_FATAL(stat(g_model, &after), 0);
     CU_ASSERT(after.st_size == before.st_size && after.st_mtime == before.st_mtime);
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/schedule.h"
 #include "support/testing.h"
+#include "train/schedule.h"
 
 /* Hand values below are written to 13 significant digits or exactly, and
  * the functions compute in double (pow and cos within an ulp or two), so
@@ -66,8 +66,8 @@ static void test_floor_and_dispatch(void)
     CU_ASSERT(near(clmlp_schedule_lr_at(&p, 0), 0.1));
     CU_ASSERT(near(clmlp_schedule_lr_at(&p, 1), 0.08535533905933));
     CU_ASSERT(near(clmlp_schedule_lr_at(&p, 3), 0.02)); /* 0.0146 is under the floor */
-    p = (schedule_params){.kind = CLMLP_LR_STEP, .lr0 = 1, .factor = 0.5, .every = 2,
-                          .min_lr = 0.3};
+    p = (schedule_params){
+        .kind = CLMLP_LR_STEP, .lr0 = 1, .factor = 0.5, .every = 2, .min_lr = 0.3};
     CU_ASSERT(near(clmlp_schedule_lr_at(&p, 2), 0.5));
     CU_ASSERT(near(clmlp_schedule_lr_at(&p, 4), 0.3)); /* 0.25 floored */
     p = (schedule_params){.kind = CLMLP_LR_EXP, .lr0 = 0.2, .factor = 0.9};
@@ -110,7 +110,7 @@ static void test_plateau(void)
      * already at the floor, no cut. */
     schedule_plateau p;
     clmlp_schedule_plateau_init(&p, 1.0, 0.5, 2, 1, 0.0, 0.2);
-    static const double loss[] = {1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95,
+    static const double loss[] = {1.0,  0.9,  0.95, 0.95, 0.95, 0.95, 0.95,
                                   0.95, 0.95, 0.95, 0.95, 0.95, 0.95};
     static const double lr_after[] = {1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.2, 0.2, 0.2, 0.2};
     for (size_t e = 0; e < sizeof loss / sizeof loss[0]; e++) {
@@ -501,8 +501,8 @@ static void test_refused_before_training(void)
         {"save_best", {.epochs = 3, .save_best = "x.model"}},
         {"lr_factor", {.epochs = 3, .lr_schedule = CLMLP_LR_STEP, .lr_factor = 1.5}},
         {"lr_min", {.epochs = 3, .lr_schedule = CLMLP_LR_STEP, .lr_min = -1}},
-        {"early_stop_min_delta", {.epochs = 3, .validation = g_val, .early_stop_patience = 1,
-                                  .early_stop_min_delta = NAN}},
+        {"early_stop_min_delta",
+         {.epochs = 3, .validation = g_val, .early_stop_patience = 1, .early_stop_min_delta = NAN}},
         {"lr_schedule", {.epochs = 3, .lr_schedule = (clmlp_lr_schedule)99}},
         {"monitor", {.epochs = 3, .validation = g_val, .monitor = (clmlp_monitor)7}},
     };

@@ -170,8 +170,7 @@ static void expect_format(const char *name, const char *text, size_t line, const
     snprintf(want, sizeof want, "%s:%zu: ", path, line);
     const char *msg = clmlp_last_error();
     if (rc != CLMLP_E_FORMAT || strncmp(msg, want, strlen(want)) != 0 || !strstr(msg, what))
-        fprintf(stderr, "\n%s: rc %d, message '%s', wanted '%s...%s'\n", name, rc, msg, want,
-                what);
+        fprintf(stderr, "\n%s: rc %d, message '%s', wanted '%s...%s'\n", name, rc, msg, want, what);
     CU_ASSERT_EQUAL(rc, CLMLP_E_FORMAT);
     CU_ASSERT_PTR_NULL(h);
     CU_ASSERT(strncmp(msg, want, strlen(want)) == 0);
@@ -209,13 +208,14 @@ static void test_malformed_csv(void)
 
 static void test_malformed_json(void)
 {
-    expect_format("syntax.json", "{\"epochs\": [\n  {\"epoch\": 1, \"loss\": 0.5},\n"
-                                 "  {\"epoch\": 2 \"loss\": 0.4}\n]}\n", 3, "bad JSON");
+    expect_format("syntax.json",
+                  "{\"epochs\": [\n  {\"epoch\": 1, \"loss\": 0.5},\n"
+                  "  {\"epoch\": 2 \"loss\": 0.4}\n]}\n",
+                  3, "bad JSON");
     expect_format("unclosed.json", "{\"loss\": [1, 2,\n3\n", 2, "bad JSON");
     expect_format("string-line.json", "{\"loss\n\": [1]}", 1, "not closed on its line");
     expect_format("trailing.json", "{\"loss\": [1]}\n\nx\n", 3, "text after the closing");
-    expect_format("not-number.json", "{\"loss\": [1,\n \"a\"]}", 2,
-                  "not a number or null");
+    expect_format("not-number.json", "{\"loss\": [1,\n \"a\"]}", 2, "not a number or null");
     expect_format("bare-word.json", "{\"loss\": [1, nope]}", 1, "bad JSON");
     expect_format("plus.json", "{\"loss\": [+1]}", 1, "bad JSON");
     expect_format("no-loss.json", "{\"accuracy\": [0.5]\n}\n", 2, "no \"loss\" list");
@@ -223,12 +223,16 @@ static void test_malformed_json(void)
     expect_format("lengths.json", "{\"loss\": [1, 2],\n \"val_loss\": [1]}", 2,
                   "\"val_loss\" has 1 values but \"loss\" has 2");
     expect_format("no-epochs.json", "{\"epochs\": [\n]}", 1, "no epochs");
-    expect_format("epoch-no-loss.json", "{\"epochs\": [\n {\"epoch\": 1, \"loss\": 1},\n"
-                                        " {\"epoch\": 2}\n]}", 3, "without \"loss\"");
+    expect_format("epoch-no-loss.json",
+                  "{\"epochs\": [\n {\"epoch\": 1, \"loss\": 1},\n"
+                  " {\"epoch\": 2}\n]}",
+                  3, "without \"loss\"");
     expect_format("epoch-object.json", "{\"epochs\": [1, 2]}", 1, "expected an epoch object");
     expect_format("loss-object.json", "{\"epochs\": [{\"loss\": {}}]}", 1, "bad JSON");
-    expect_format("epoch-back.json", "{\"epochs\": [{\"epoch\": 3, \"loss\": 1},\n"
-                                     "{\"epoch\": 3, \"loss\": 1}]}", 2, "must increase");
+    expect_format("epoch-back.json",
+                  "{\"epochs\": [{\"epoch\": 3, \"loss\": 1},\n"
+                  "{\"epoch\": 3, \"loss\": 1}]}",
+                  2, "must increase");
     expect_format("both.json", "{\"epochs\": [{\"loss\": 1}],\n \"loss\": [1]}", 1,
                   "both an \"epochs\" list");
     /* Deep nesting is refused at 64 levels, not followed down the stack. */

@@ -85,7 +85,10 @@ static double kink_distance(clmlp_model_t *m, const clmlp_dataset_t *ds)
                     break;
                 case CLMLP_ACT_SOFTPLUS: y = log1p(exp(s)); break;
                 case CLMLP_ACT_SWISH: y = s / (1 + exp(-s)); break;
-                case CLMLP_ACT_SOFTMAX: y = exp(s - mx); sum += y; break;
+                case CLMLP_ACT_SOFTMAX:
+                    y = exp(s - mx);
+                    sum += y;
+                    break;
                 default: y = s;
                 }
                 z[r * units + j] = y;
@@ -123,8 +126,7 @@ static void check_network(const char *spec, clmlp_loss loss, size_t rows)
         CU_ASSERT_EQUAL(rc, CLMLP_OK);
         if (!(g.max_rel_error <= GRAD_BOUND && g.directional_rel_error <= GRAD_BOUND))
             fprintf(stderr, "\n  %s (%s): max rel error %.3g at %zu, directional %.3g\n", spec,
-                    clmlp_loss_name(loss), g.max_rel_error, g.worst_index,
-                    g.directional_rel_error);
+                    clmlp_loss_name(loss), g.max_rel_error, g.worst_index, g.directional_rel_error);
         CU_ASSERT(g.n_checked == clmlp_model_n_params(m));
         CU_ASSERT(g.max_rel_error <= GRAD_BOUND);
         CU_ASSERT(g.directional_rel_error <= GRAD_BOUND);
@@ -139,7 +141,7 @@ static void check_network(const char *spec, clmlp_loss loss, size_t rows)
 static void test_gradcheck_activations(void)
 {
     /* Each activation as the hidden layer, under a linear output and MSE. */
-    static const char *const acts[] = {"linear", "sigmoid", "tanh", "relu", "elu",
+    static const char *const acts[] = {"linear", "sigmoid",  "tanh",  "relu",   "elu",
                                        "selu",   "softplus", "swish", "softmax"};
     char spec[64];
     for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
@@ -166,7 +168,7 @@ static void test_gradcheck_losses(void)
 
 static void test_gradcheck_random_networks(void)
 {
-    static const char *const acts[] = {"sigmoid", "tanh", "relu", "elu",
+    static const char *const acts[] = {"sigmoid", "tanh",     "relu",  "elu",
                                        "selu",    "softplus", "swish", "linear"};
     clmlp_rng r;
     clmlp_rng_seed(&r, 2024);
@@ -187,9 +189,9 @@ static void test_gradcheck_random_networks(void)
 /* The teaching example: W1 4x3, W2 3x4, W3 4x1, logistic everywhere. */
 static void test_forward_by_hand(void)
 {
-    static const float w1[] = {-0.1f, 0.2f, 0.1f, 0.1f, 0.4f, 0.1f,
+    static const float w1[] = {-0.1f, 0.2f,  0.1f, 0.1f, 0.4f, 0.1f,
                                0.0f,  -0.7f, 0.2f, 0.6f, 0.3f, -0.4f};
-    static const float w2[] = {0.3f, -0.8f, 0.1f, 0.0f, 0.0f, 0.1f,
+    static const float w2[] = {0.3f, -0.8f, 0.1f,  0.0f, 0.0f, 0.1f,
                                0.2f, 0.8f,  -0.2f, 0.7f, 0.4f, 0.1f};
     static const float w3[] = {0.2f, 0.1f, 0.5f, 0.4f};
     static const float x[] = {1, -4, 0, 7};
@@ -356,8 +358,8 @@ static void test_same_seed_same_training(void)
     float p[2][64] = {{0}};
     for (int run = 0; run < 2; run++) {
         clmlp_model_t *m = NULL;
-        clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = 0.1, .momentum = 0.9, .nesterov = 1,
-                               .l2 = 1e-3};
+        clmlp_optimizer opt = {
+            .kind = CLMLP_OPT_SGD, .lr = 0.1, .momentum = 0.9, .nesterov = 1, .l2 = 1e-3};
         CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "2,8:tanh,3:softmax") == CLMLP_OK);
         CU_ASSERT_FATAL(clmlp_model_n_params(m) <= 64);
         CU_ASSERT_FATAL(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &opt, ref, 42) == CLMLP_OK);
@@ -400,7 +402,8 @@ static void test_spec_messages(void)
     CU_ASSERT(test_output_has(clmlp_last_error(), "'conv2d'"));
     CU_ASSERT(test_output_has(clmlp_last_error(), "dropout:RATE"));
     /* The good forms. */
-    TEST_OK(clmlp_model_from_spec(&m, "784,512:relu,dropout:0.2,512:relu:nobias,dropout:0,10:softmax"));
+    TEST_OK(
+        clmlp_model_from_spec(&m, "784,512:relu,dropout:0.2,512:relu:nobias,dropout:0,10:softmax"));
     CU_ASSERT_EQUAL(clmlp_model_n_layers(m), 5);
     CU_ASSERT_STRING_EQUAL(clmlp_model_layer_kind(m, 1), "dropout");
     CU_ASSERT_STRING_EQUAL(clmlp_model_layer_kind(m, 2), "dense");
@@ -411,9 +414,9 @@ static void test_spec_messages(void)
     CU_ASSERT_STRING_EQUAL(clmlp_model_param_name(m, 784 * 512 + 512 * 512 + 3, name, sizeof name),
                            "layer 5 (dense) parameter kernel[3]");
     /* Biases follow every kernel: layer 1's bias is the first. */
-    CU_ASSERT_STRING_EQUAL(clmlp_model_param_name(m, 784 * 512 + 512 * 512 + 512 * 10, name,
-                                                  sizeof name),
-                           "layer 1 (dense) parameter bias[0]");
+    CU_ASSERT_STRING_EQUAL(
+        clmlp_model_param_name(m, 784 * 512 + 512 * 512 + 512 * 10, name, sizeof name),
+        "layer 1 (dense) parameter bias[0]");
     char buf[4096] = {0};
     FILE *f = fmemopen(buf, sizeof buf - 1, "w");
     clmlp_model_summary(m, f);
@@ -546,8 +549,8 @@ static void test_dropout_masks_vary(void)
         kept += a[i] != 0.0f;
         second += a[i] != 0.0f && a1[i] == 0.0f;
     }
-    printf("[dropped %zu of 400; two steps differ at %zu; layer 2 dropped %zu of %zu] ",
-           dropped, differ, second, kept);
+    printf("[dropped %zu of 400; two steps differ at %zu; layer 2 dropped %zu of %zu] ", dropped,
+           differ, second, kept);
     CU_ASSERT(dropped >= 150 && dropped <= 250);
     /* Two independent masks of rate 0.5 differ at 200 +- 10 places. */
     CU_ASSERT(differ >= 150 && differ <= 250);
@@ -698,7 +701,7 @@ static void test_v2_layers(void)
     CU_ASSERT_EQUAL(refused, len - 1);
     /* Lengths that claim more than there is, or than a file may hold. */
     static const struct {
-        size_t at;      /* where the 4-byte length is */
+        size_t at; /* where the 4-byte length is */
         uint32_t value;
         const char *says;
     } lens[] = {{8 + 4 + 4 + 8 + 4, 0, "kind is malformed"},
@@ -757,7 +760,8 @@ int main(void)
         {"step runs forward; training it is refused", test_step},
         {"the perceptron rule learns a separable set; other models refused", test_perceptron_rule},
         {"model files of version 1 still load", test_v1_file},
-        {"model files of version 2: kinds, configurations, bad counts, every truncation", test_v2_layers},
+        {"model files of version 2: kinds, configurations, bad counts, every truncation",
+         test_v2_layers},
         {NULL, NULL}};
     test_add_suite("gradients (reference backend)", grads);
     test_add_suite("teaching tasks (reference backend)", tasks);

@@ -22,8 +22,7 @@ static clmlp_opencl_opts g_cl;
  * g_cl; with `env`, what clmlp_opencl_opts_from_env reads (as the tool
  * does) fills what they leave NULL.  Returns the status and frees the
  * backend again. */
-static int try_open_kind(clmlp_backend_kind kind, const char *platform, const char *device,
-                         int env)
+static int try_open_kind(clmlp_backend_kind kind, const char *platform, const char *device, int env)
 {
     clmlp_backend_opts o = {0};
     o.kind = kind;
@@ -93,10 +92,10 @@ static void test_list_devices(void)
     rewind(f);
     CU_ASSERT_EQUAL(fread(text, 1, (size_t)len, f), (size_t)len);
     fclose(f);
-    static const char *const want[] = {"Platform 0:", "Device 0",      "vendor:",
-                                       "type:",       "OpenCL version:", "driver version:",
-                                       "compute units:", "global memory:", "largest allocation:",
-                                       "[default]"};
+    static const char *const want[] = {
+        "Platform 0:",         "Device 0",        "vendor:",        "type:",
+        "OpenCL version:",     "driver version:", "compute units:", "global memory:",
+        "largest allocation:", "[default]"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         if (!strstr(text, want[i])) fprintf(stderr, "listing lacks \"%s\":\n%s", want[i], text);
         CU_ASSERT_PTR_NOT_NULL(strstr(text, want[i]));
@@ -352,17 +351,17 @@ int main(int argc, char **argv)
     unsetenv("CLMLP_PLATFORM");
     unsetenv("CLMLP_DEVICE");
     unsetenv("CLMLP_KERNEL_DIR");
-    static const test_case cases[] = {{"matching rules", test_match_rules},
-                                      {"list devices", test_list_devices},
-                                      {"default device and description",
-                                       test_default_and_description},
-                                      {"default kind: a GPU, else cpu", test_default_kind},
-                                      {"select by option", test_select_by_option},
-                                      {"select by environment", test_select_by_environment},
-                                      {"kernel dir", test_kernel_dir},
-                                      {"no platform", test_no_platform},
-                                      {"status names", test_status_names},
-                                      {NULL, NULL}};
+    static const test_case cases[] = {
+        {"matching rules", test_match_rules},
+        {"list devices", test_list_devices},
+        {"default device and description", test_default_and_description},
+        {"default kind: a GPU, else cpu", test_default_kind},
+        {"select by option", test_select_by_option},
+        {"select by environment", test_select_by_environment},
+        {"kernel dir", test_kernel_dir},
+        {"no platform", test_no_platform},
+        {"status names", test_status_names},
+        {NULL, NULL}};
     if (test_add_suite("opencl devices", cases) < 0) return 1;
     return test_run_all();
 }

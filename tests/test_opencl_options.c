@@ -22,11 +22,10 @@
 #include "../examples/reflection/reflection.c"
 
 /* Every variable the helper reads. */
-static const char *const g_vars[] = {"XDG_CACHE_HOME",   "CLMLP_NO_PROGRAM_CACHE",
-                                     "CLMLP_NO_TUNING",  "CLMLP_TUNING_DIR",
-                                     "CLMLP_KERNEL_DIR", "CLMLP_PROFILE",
-                                     "CLMLP_QUEUE_WINDOW", "CLMLP_PLATFORM",
-                                     "CLMLP_DEVICE"};
+static const char *const g_vars[] = {
+    "XDG_CACHE_HOME",     "CLMLP_NO_PROGRAM_CACHE", "CLMLP_NO_TUNING",
+    "CLMLP_TUNING_DIR",   "CLMLP_KERNEL_DIR",       "CLMLP_PROFILE",
+    "CLMLP_QUEUE_WINDOW", "CLMLP_PLATFORM",         "CLMLP_DEVICE"};
 #define N_VARS (sizeof g_vars / sizeof g_vars[0])
 
 /* Opens OpenCL with cl (may be NULL); returns the status, *out the backend. */
@@ -235,8 +234,7 @@ static void test_env_helper(void)
 #define MAX_SHAPES 64
 
 /* Adds a shape to the list, or counts it again (the old tool's rule). */
-static void add_shape(clmlp_gemm_shape *s, size_t *n, int ta, int tb, size_t m, size_t nn,
-                      size_t k)
+static void add_shape(clmlp_gemm_shape *s, size_t *n, int ta, int tb, size_t m, size_t nn, size_t k)
 {
     for (size_t i = 0; i < *n; i++)
         if (s[i].trans_a == ta && s[i].trans_b == tb && s[i].m == m && s[i].n == nn &&
@@ -286,8 +284,8 @@ static void check_recorded(const char *spec, size_t rows)
             found |= memcmp(&want[i], &got[j], sizeof want[i]) == 0;
         if (!found)
             fprintf(stderr, "\n%s: %c%c %zux%zux%zu (x%zu) not recorded\n", spec,
-                    want[i].trans_a ? 'T' : 'N', want[i].trans_b ? 'T' : 'N', want[i].m,
-                    want[i].n, want[i].k, want[i].calls);
+                    want[i].trans_a ? 'T' : 'N', want[i].trans_b ? 'T' : 'N', want[i].m, want[i].n,
+                    want[i].k, want[i].calls);
         CU_ASSERT(found);
     }
     /* Too little room: *n still counts them all. */

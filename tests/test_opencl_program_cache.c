@@ -165,8 +165,8 @@ static void test_corrupt_entries(void)
 int main(void)
 {
     if (!test_temp_dir("progcache")) return 1;
-    static const test_case cases[] = {
-        {"corrupt cache entries are rebuilt", test_corrupt_entries}, {NULL, NULL}};
+    static const test_case cases[] = {{"corrupt cache entries are rebuilt", test_corrupt_entries},
+                                      {NULL, NULL}};
     if (test_add_suite("opencl program cache", cases) < 0) return 1;
     int rc = test_run_all();
     test_remove_temp_dir();

@@ -9,8 +9,8 @@
  *    replaced;
  *  - CLMLP_PROFILE=1: the per-op table, from the tool and in process past
  *    the pending list's capacity. */
-#include <float.h>
 #include <fcntl.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,6 @@
 #include "clmlp_opencl.h"
 #include "support/testing.h"
 #include "util/rng.h"
-
 
 /* The OpenCL settings the tests open with: set field by field, never
  * through the environment (which the library does not read). */
@@ -62,8 +61,8 @@ static void small_direct(clmlp_tuning *t)
     static const struct {
         const char *name;
         size_t value;
-    } p[] = {{"WGD", 16},  {"MDIMCD", 8}, {"NDIMCD", 8}, {"MDIMAD", 8}, {"NDIMBD", 8},
-             {"VWMD", 2},  {"VWND", 1},   {"KWID", 2},   {"PADA", 1},   {"PADB", 0}};
+    } p[] = {{"WGD", 16}, {"MDIMCD", 8}, {"NDIMCD", 8}, {"MDIMAD", 8}, {"NDIMBD", 8},
+             {"VWMD", 2}, {"VWND", 1},   {"KWID", 2},   {"PADA", 1},   {"PADB", 0}};
     const int k = CLMLP_TUNE_XGEMM_DIRECT;
     t->has[k] = 1;
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
@@ -173,8 +172,7 @@ static void test_file_malformed(void)
     /* A valid line followed by a broken one: the whole file is refused. */
     char text[512];
     snprintf(text, sizeof text, "%sGemmRoutine\n", direct_ok);
-    CU_ASSERT_EQUAL(clmlp_tune_read(test_write_temp_text("bad.txt", text), &t),
-                    CLMLP_E_FORMAT);
+    CU_ASSERT_EQUAL(clmlp_tune_read(test_write_temp_text("bad.txt", text), &t), CLMLP_E_FORMAT);
     CU_ASSERT(test_output_has(clmlp_last_error(), ":2:"));
 }
 
@@ -183,7 +181,7 @@ static void test_file_malformed(void)
 /* Runs C = alpha op(A) op(B) + beta C for one shape on the OpenCL backend
  * and the reference, from the same inputs, and compares. */
 static void clmlp_check_gemm(clmlp_backend_t *cl, clmlp_backend_t *ref, int ta, int tb, size_t m,
-                       size_t n, size_t k, uint64_t seed)
+                             size_t n, size_t k, uint64_t seed)
 {
     size_t na = m * k, nb = k * n, nc = m * n;
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(nc * sizeof *c),
@@ -202,8 +200,8 @@ static void clmlp_check_gemm(clmlp_backend_t *cl, clmlp_backend_t *ref, int ta, 
         TEST_OK(clmlp_be_upload(bes[side], ba, 0, a, na));
         TEST_OK(clmlp_be_upload(bes[side], bb, 0, b, nb));
         TEST_OK(clmlp_be_upload(bes[side], bc, 0, c, nc));
-        TEST_OK(clmlp_be_gemm(bes[side], ta, tb, m, n, k, 0.75f, ba, 0, ta ? m : k, bb, 0, tb ? k : n,
-                   0.5f, bc, 0, n));
+        TEST_OK(clmlp_be_gemm(bes[side], ta, tb, m, n, k, 0.75f, ba, 0, ta ? m : k, bb, 0,
+                              tb ? k : n, 0.5f, bc, 0, n));
         TEST_OK(clmlp_be_download(bes[side], bc, 0, outs[side], nc));
         clmlp_be_buf_free(bes[side], ba);
         clmlp_be_buf_free(bes[side], bb);
@@ -226,11 +224,11 @@ static void clmlp_check_gemm(clmlp_backend_t *cl, clmlp_backend_t *ref, int ta, 
  * tiles. */
 static void check_shapes(clmlp_backend_t *cl, clmlp_backend_t *ref)
 {
-    clmlp_check_gemm(cl, ref, 0, 0, 33, 17, 65, 1);   /* 36465: direct */
-    clmlp_check_gemm(cl, ref, 0, 1, 7, 5, 3, 2);      /* direct */
+    clmlp_check_gemm(cl, ref, 0, 0, 33, 17, 65, 1);    /* 36465: direct */
+    clmlp_check_gemm(cl, ref, 0, 1, 7, 5, 3, 2);       /* direct */
     clmlp_check_gemm(cl, ref, 1, 0, 200, 150, 130, 3); /* 3.9e6: tiled */
-    clmlp_check_gemm(cl, ref, 0, 1, 100, 70, 90, 4);  /* 630000: tiled */
-    clmlp_check_gemm(cl, ref, 0, 0, 97, 131, 67, 5);  /* 851329: tiled */
+    clmlp_check_gemm(cl, ref, 0, 1, 100, 70, 90, 4);   /* 630000: tiled */
+    clmlp_check_gemm(cl, ref, 0, 0, 97, 131, 67, 5);   /* 851329: tiled */
 }
 
 /* `clmlp bench` (a short W1) says which tuning file it runs with: `path`,
@@ -456,8 +454,8 @@ static void test_profile_tool(void)
 {
     char out[32768];
     setenv("CLMLP_PROFILE", "1", 1);
-    int rc = test_run_tool_checked("train --dataset xor --epochs 3 --backend opencl", out,
-                                   sizeof out);
+    int rc =
+        test_run_tool_checked("train --dataset xor --epochs 3 --backend opencl", out, sizeof out);
     unsetenv("CLMLP_PROFILE");
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT(test_output_has(out, "clmlp: OpenCL profile on"));
@@ -472,8 +470,7 @@ static void test_profile_tool(void)
     CU_ASSERT(test_output_has(out, "sgd_update"));
     CU_ASSERT(test_output_has(out, "device busy"));
 
-    rc = test_run_tool_checked("train --dataset xor --epochs 1 --backend opencl", out,
-                               sizeof out);
+    rc = test_run_tool_checked("train --dataset xor --epochs 1 --backend opencl", out, sizeof out);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NULL(strstr(out, "OpenCL profile"));
 }

@@ -21,10 +21,7 @@
 #define NEAR_PX 2
 #define COLOUR_TOL 60.0
 
-static double sigmoid(double x)
-{
-    return 1.0 / (1.0 + exp(-x));
-}
+static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
 /* Limits and axes of panel p of the activation picture (w x h, one row of
  * two panels under a title), for values lo..hi as the kind computes them. */
@@ -39,7 +36,7 @@ static plot_axes panel_axes(int w, int h, int p, double xlo, double xhi, double 
 
 static void test_kinds_listed(void)
 {
-    static const char *const kinds[] = {"history", "boundary", "features", "images",
+    static const char *const kinds[] = {"history", "boundary",  "features",  "images",
                                         "probs",   "confusion", "activation"};
     TEST_EXPECT_RUN(0, NULL, "plot --help");
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -72,8 +69,10 @@ static void test_bad_commands(void)
     TEST_EXPECT_RUN(2, "--range must be LO,HI", "plot activation tanh --range 3,1 -o '%s'",
                     test_temp_path("a.png"));
     /* The backends compute in float32: ends beyond its range are refused. */
-    TEST_EXPECT_RUN(2, "--range must be LO,HI", "plot activation tanh --range -1e308,1e308 "
-                    "-o '%s'", test_temp_path("a.png"));
+    TEST_EXPECT_RUN(2, "--range must be LO,HI",
+                    "plot activation tanh --range -1e308,1e308 "
+                    "-o '%s'",
+                    test_temp_path("a.png"));
     struct stat st;
     CU_ASSERT(stat(test_temp_path("a.png"), &st) != 0);
 }
@@ -144,12 +143,12 @@ static void test_curves_where_the_functions_are(void)
     plot_axes d = panel_axes(w, h, 1, -5, 5, 0.0, 1.0);
     plot_rgb c0 = plot_palette(0), c1 = plot_palette(1);
     int misses = 0;
-#define MISS(cond, what, x)                                                       \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            misses++;                                                             \
-            printf("\n  no %s at x = %g", what, x);                              \
-        }                                                                         \
+#define MISS(cond, what, x)                                                                        \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            misses++;                                                                              \
+            printf("\n  no %s at x = %g", what, x);                                                \
+        }                                                                                          \
     } while (0)
     /* Points away from the legend (upper left of the left panel). */
     for (double x = -1.0; x <= 4.5; x += 0.25) {
@@ -162,8 +161,7 @@ static void test_curves_where_the_functions_are(void)
         if (x > 0.1) {
             MISS(test_colour_near(&pic, plot_px(&f, x), plot_py(&f, x), NEAR_PX, c1, COLOUR_TOL),
                  "relu", x);
-            MISS(test_colour_near(&pic, plot_px(&d, x), plot_py(&d, 1.0), NEAR_PX, c1,
-                                  COLOUR_TOL),
+            MISS(test_colour_near(&pic, plot_px(&d, x), plot_py(&d, 1.0), NEAR_PX, c1, COLOUR_TOL),
                  "relu'", x);
         }
     }
@@ -174,8 +172,8 @@ static void test_curves_where_the_functions_are(void)
      * for x < -1 (f' in [0.3,0.9]). */
     plot_rect empty_f = {plot_px(&f, 3.0), plot_py(&f, 2.5), plot_px(&f, 4.5) - plot_px(&f, 3.0),
                          plot_py(&f, 1.5) - plot_py(&f, 2.5)};
-    plot_rect empty_d = {plot_px(&d, -4.5), plot_py(&d, 0.9),
-                         plot_px(&d, -1.5) - plot_px(&d, -4.5), plot_py(&d, 0.3) - plot_py(&d, 0.9)};
+    plot_rect empty_d = {plot_px(&d, -4.5), plot_py(&d, 0.9), plot_px(&d, -1.5) - plot_px(&d, -4.5),
+                         plot_py(&d, 0.3) - plot_py(&d, 0.9)};
     CU_ASSERT(test_colour_fraction(&pic, empty_f, c0, COLOUR_TOL) == 0.0);
     CU_ASSERT(test_colour_fraction(&pic, empty_f, c1, COLOUR_TOL) == 0.0);
     CU_ASSERT(test_colour_fraction(&pic, empty_d, c0, COLOUR_TOL) == 0.0);

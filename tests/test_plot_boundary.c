@@ -80,10 +80,7 @@ static plot_rect patch(double x, double y, double r)
 }
 
 /* The region colour of class k. */
-static plot_rgb region(size_t k)
-{
-    return plot_lighter(plot_palette(k), PLOT_BOUNDARY_FADE);
-}
+static plot_rgb region(size_t k) { return plot_lighter(plot_palette(k), PLOT_BOUNDARY_FADE); }
 
 /* Trains the circle model with the tool (once) and checks it learned the
  * circle; returns its path. */
@@ -141,8 +138,8 @@ static void test_circle_regions(void)
      * the extent, about 40 px here), so the class-0 region fills nearly
      * all of each. */
     const double in = 4 + 15, far_x = f.x + f.w - in, far_y = f.y + f.h - in;
-    const double corner[4][2] = {{f.x + in, f.y + in}, {far_x, f.y + in}, {f.x + in, far_y},
-                                 {far_x, far_y}};
+    const double corner[4][2] = {
+        {f.x + in, f.y + in}, {far_x, f.y + in}, {f.x + in, far_y}, {far_x, far_y}};
     int lines = 0;
     for (int k = 0; k < 4; k++) {
         double c0 = test_colour_fraction(&pic, patch(corner[k][0], corner[k][1], 15), region(0),
@@ -152,9 +149,9 @@ static void test_circle_regions(void)
         /* Along the way from the centre to this corner, a pixel at a time. */
         int found = 0;
         for (double t = 0.05; t <= 0.95 && !found; t += 0.5 / f.w)
-            found = test_colour_near(&pic, cx + t * (corner[k][0] - cx),
-                                     cy + t * (corner[k][1] - cy), 1, (plot_rgb){0, 0, 0},
-                                     LINE_TOL);
+            found =
+                test_colour_near(&pic, cx + t * (corner[k][0] - cx), cy + t * (corner[k][1] - cy),
+                                 1, (plot_rgb){0, 0, 0}, LINE_TOL);
         lines += found;
     }
     /* The line is drawn under the points, so where a marker sits on it
@@ -210,8 +207,7 @@ static void test_three_classes(void)
     const char *weights = test_write_temp_text("three.txt", THREE_WEIGHTS);
     const char *csv = test_write_temp_text("three.csv", THREE_POINTS);
     const char *png = test_temp_path("three.png");
-    TEST_EXPECT_RUN(0, NULL, "plot boundary --weights '%s' --data '%s' -o '%s'", weights, csv,
-                    png);
+    TEST_EXPECT_RUN(0, NULL, "plot boundary --weights '%s' --data '%s' -o '%s'", weights, csv, png);
     test_picture pic;
     CU_ASSERT_EQUAL_FATAL(test_picture_load(png, &pic), 0);
     plot_axes a = unit_axes(W, H);
@@ -241,7 +237,7 @@ static void test_not_two_inputs(void)
     snprintf(want, sizeof want,
              "boundary needs a model with exactly 2 inputs; the model in %s has 3", three);
     TEST_EXPECT_RUN(2, want, "plot boundary --weights '%s' --dataset xor -o '%s'", three, png);
-    const char *xor = XOR_WEIGHTS;
+    const char * xor = XOR_WEIGHTS;
     const char *csv = test_write_temp_text("three-features.csv", "a,b,c,label\n0,0,0,0\n1,1,1,1\n");
     snprintf(want, sizeof want, "boundary needs data with exactly 2 features per row; %s has 3",
              csv);
@@ -271,21 +267,27 @@ static void test_svg(void)
 /* Bad options and missing inputs: exit 2 with what is wrong. */
 static void test_usage_errors(void)
 {
-    const char *xor = XOR_WEIGHTS;
+    const char * xor = XOR_WEIGHTS;
     const char *png = test_temp_path("bad.png");
     TEST_EXPECT_RUN(0, "--grid N", "plot boundary --help");
     TEST_EXPECT_RUN(2, "unknown option '--nosuch'",
                     "plot boundary --weights '%s' --dataset xor --nosuch -o '%s'", xor, png);
-    TEST_EXPECT_RUN(2, "--grid must be", "plot boundary --weights '%s' --dataset xor --grid 1 "
-                                         "-o '%s'", xor, png);
-    TEST_EXPECT_RUN(2, "--grid must be", "plot boundary --weights '%s' --dataset xor --grid x "
-                                         "-o '%s'", xor, png);
+    TEST_EXPECT_RUN(2, "--grid must be",
+                    "plot boundary --weights '%s' --dataset xor --grid 1 "
+                    "-o '%s'",
+                    xor, png);
+    TEST_EXPECT_RUN(2, "--grid must be",
+                    "plot boundary --weights '%s' --dataset xor --grid x "
+                    "-o '%s'",
+                    xor, png);
     TEST_EXPECT_RUN(2, "--model FILE or --weights FILE", "plot boundary --dataset xor -o '%s'",
                     png);
     TEST_EXPECT_RUN(2, "no data", "plot boundary --weights '%s' -o '%s'", xor, png);
     TEST_EXPECT_RUN(2, "-o FILE", "plot boundary --weights '%s' --dataset xor", xor);
-    TEST_EXPECT_RUN(2, "not both", "plot boundary --weights '%s' --dataset xor --data '%s' "
-                                   "-o '%s'", xor, xor, png);
+    TEST_EXPECT_RUN(2, "not both",
+                    "plot boundary --weights '%s' --dataset xor --data '%s' "
+                    "-o '%s'",
+                    xor, xor, png);
     TEST_EXPECT_RUN(2, "unexpected argument 'extra'",
                     "plot boundary --weights '%s' --dataset xor extra -o '%s'", xor, png);
     /* A label the single sigmoid output cannot give. */

@@ -66,8 +66,8 @@ static void test_counts(void)
 {
     make_data();
     const char *out = test_temp_path("counts.png");
-    TEST_EXPECT_RUN(0, NULL, "plot confusion --images %s --labels %s --weights %s -o %s",
-                    g_images, g_labels, g_weights, out);
+    TEST_EXPECT_RUN(0, NULL, "plot confusion --images %s --labels %s --weights %s -o %s", g_images,
+                    g_labels, g_weights, out);
     double cm[K][K];
     known_matrix(cm);
     CU_ASSERT(cm[0][0] == 3 && cm[0][3] == 1 && cm[1][3] == 1 && cm[3][3] == 1);
@@ -80,8 +80,10 @@ static void test_normalized(void)
 {
     make_data();
     const char *out = test_temp_path("norm.png");
-    TEST_EXPECT_RUN(0, NULL, "plot confusion --images %s --labels %s --weights %s --normalize "
-                    "-o %s", g_images, g_labels, g_weights, out);
+    TEST_EXPECT_RUN(0, NULL,
+                    "plot confusion --images %s --labels %s --weights %s --normalize "
+                    "-o %s",
+                    g_images, g_labels, g_weights, out);
     double cm[K][K];
     known_matrix(cm);
     for (int i = 0; i < K; i++) {
@@ -126,13 +128,17 @@ static void test_errors(void)
     const char *out = test_temp_path("err.png");
     TEST_EXPECT_RUN(2, "--model", "plot confusion --images %s --labels %s -o %s", g_images,
                     g_labels, out);
-    TEST_EXPECT_RUN(2, "--bogus", "plot confusion --images %s --labels %s --weights %s --bogus "
-                    "-o %s", g_images, g_labels, g_weights, out);
-    TEST_EXPECT_RUN(2, "--dataset", "plot confusion --dataset circle --weights %s -o %s",
-                    g_weights, out);
+    TEST_EXPECT_RUN(2, "--bogus",
+                    "plot confusion --images %s --labels %s --weights %s --bogus "
+                    "-o %s",
+                    g_images, g_labels, g_weights, out);
+    TEST_EXPECT_RUN(2, "--dataset", "plot confusion --dataset circle --weights %s -o %s", g_weights,
+                    out);
     const char *missing = test_temp_path("no-such-labels.idx");
-    TEST_EXPECT_RUN(1, "no-such-labels.idx", "plot confusion --images %s --labels %s --weights %s "
-                    "-o %s", g_images, missing, g_weights, out);
+    TEST_EXPECT_RUN(1, "no-such-labels.idx",
+                    "plot confusion --images %s --labels %s --weights %s "
+                    "-o %s",
+                    g_images, missing, g_weights, out);
 }
 
 int main(void)

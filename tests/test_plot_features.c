@@ -46,10 +46,7 @@ static const char XOR3_WEIGHTS[] = "input 2\n"
 static const double XOR_X[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
 static const int XOR_Y[4] = {0, 1, 1, 0};
 
-static double sigmoid(double z)
-{
-    return 1.0 / (1.0 + exp(-z));
-}
+static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
 
 /* The hidden units of XOR3_WEIGHTS (the first two are XOR_WEIGHTS's). */
 static void hidden(const double x[2], double h[3])
@@ -72,8 +69,8 @@ static plot_axes axes_for(const double *xy, size_t n)
     plot_boundary_limits(lo[0], hi[0], &lim[0], &lim[1]);
     plot_boundary_limits(lo[1], hi[1], &lim[2], &lim[3]);
     plot_axes a;
-    plot_axes_init(&a, NULL, plot_boundary_panel(W, H), PLOT_BOUNDARY_ROOM, lim[0], lim[1],
-                   lim[2], lim[3]);
+    plot_axes_init(&a, NULL, plot_boundary_panel(W, H), PLOT_BOUNDARY_ROOM, lim[0], lim[1], lim[2],
+                   lim[3]);
     return a;
 }
 

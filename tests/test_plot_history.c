@@ -103,9 +103,10 @@ static int load_png(const char *path, int w, int h, test_picture *p)
 /* The falling loss of the known run (epochs 1..5), as CSV without accuracy. */
 static const double k_epochs[5] = {1, 2, 3, 4, 5};
 static const double k_loss[5] = {1.0, 0.5, 0.3, 0.2, 0.15};
-#define K_CSV "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n" \
-              "1,1.0,,,,0.1,0.01\n2,0.5,,,,0.1,0.01\n3,0.3,,,,0.1,0.01\n"   \
-              "4,0.2,,,,0.1,0.01\n5,0.15,,,,0.1,0.01\n"
+#define K_CSV                                                                                      \
+    "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n"                                       \
+    "1,1.0,,,,0.1,0.01\n2,0.5,,,,0.1,0.01\n3,0.3,,,,0.1,0.01\n"                                    \
+    "4,0.2,,,,0.1,0.01\n5,0.15,,,,0.1,0.01\n"
 
 /* One run, loss only: one panel of the size asked for, the curve through
  * its points, and nothing of its colour in the frame's lower left, which
@@ -124,8 +125,8 @@ static void test_one_run_loss(void)
     /* Lower left: epochs 1 to 2.2 (where the loss is still above 0.45) and
      * the bottom quarter of the frame (values below y0 + 0.25 (y1 - y0),
      * under 0.35 here), 10 px in from the frame's edges. */
-    plot_rect empty = {g.frame.x + 10, g.frame.y + 0.75 * g.frame.h,
-                       gx(&g, 2.2) - g.frame.x - 10, 0.25 * g.frame.h - 10};
+    plot_rect empty = {g.frame.x + 10, g.frame.y + 0.75 * g.frame.h, gx(&g, 2.2) - g.frame.x - 10,
+                       0.25 * g.frame.h - 10};
     CU_ASSERT(gy(&g, 0.45) < empty.y - 10); /* the region is clear of the curve */
     CU_ASSERT_EQUAL(test_colour_fraction(&p, empty, plot_palette(0), ABSENT_TOL), 0.0);
     /* Something is drawn: the frame holds the curve, not a blank. */
@@ -177,8 +178,8 @@ static void test_overlay(void)
     static const double b_epochs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     static const double b_loss[8] = {2.0, 1.6, 1.3, 1.1, 1.0, 0.95, 0.9, 0.88};
     const char *a = test_write_temp_text("run-a.csv", K_CSV);
-    const char *b = test_write_temp_text(
-        "run-b.json", "{\"loss\": [2.0, 1.6, 1.3, 1.1, 1.0, 0.95, 0.9, 0.88]}");
+    const char *b = test_write_temp_text("run-b.json",
+                                         "{\"loss\": [2.0, 1.6, 1.3, 1.1, 1.0, 0.95, 0.9, 0.88]}");
     const char *png = test_temp_path("overlay.png");
     TEST_EXPECT_RUN(0, NULL, "plot history '%s' '%s' -o '%s' --size 800x450", a, b, png);
     test_picture p;
@@ -193,8 +194,8 @@ static void test_overlay(void)
 
     /* --label names the runs; a count that does not match is a usage error. */
     TEST_EXPECT_RUN(0, NULL, "plot history '%s' '%s' -o '%s' --label A --label B", a, b, png);
-    TEST_EXPECT_RUN(2, "give --label once per file", "plot history '%s' '%s' -o '%s' --label A",
-                    a, b, png);
+    TEST_EXPECT_RUN(2, "give --label once per file", "plot history '%s' '%s' -o '%s' --label A", a,
+                    b, png);
 }
 
 /* SVG and PDF by the output's name. */
@@ -265,14 +266,16 @@ static void test_errors(void)
 
     /* A history whose every loss is missing: nothing to draw, said so. */
     const char *empty = test_write_temp_text("empty.csv", "epoch,loss\n1,\n2,NA\n");
-    TEST_EXPECT_RUN(1, "every value the picture would show is missing",
-                    "plot history '%s' -o '%s'", empty, png);
+    TEST_EXPECT_RUN(1, "every value the picture would show is missing", "plot history '%s' -o '%s'",
+                    empty, png);
     CU_ASSERT(!exists(png));
 
     /* Usage errors: exit 2 with the pointer to --help. */
     TEST_EXPECT_RUN(2, "--help", "plot history '%s' -o '%s' --bogus", good, png);
-    TEST_EXPECT_RUN(2, "--metric must be loss, accuracy or both", "plot history '%s' -o '%s' "
-                    "--metric lr", good, png);
+    TEST_EXPECT_RUN(2, "--metric must be loss, accuracy or both",
+                    "plot history '%s' -o '%s' "
+                    "--metric lr",
+                    good, png);
     TEST_EXPECT_RUN(2, "name at least one history file", "plot history -o '%s'", png);
     TEST_EXPECT_RUN(2, ".png, .svg or .pdf", "plot history '%s' -o '%s'", good,
                     test_temp_path("err.gif"));
@@ -313,7 +316,8 @@ static void test_train_plot_history(void)
     const char *data = test_write_temp_text("xor.csv", "x1,x2,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
     const char *hist = test_temp_path("train-hist.csv");
     const char *png = test_temp_path("train-curves.png");
-    TEST_EXPECT_RUN(0, NULL, "train --train '%s' --backend ref --layers 2,4:tanh,1:sigmoid "
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --backend ref --layers 2,4:tanh,1:sigmoid "
                     "--lr 0.5 --batch-size 4 --epochs 5 -q --history '%s' --plot-history '%s'",
                     data, hist, png);
     clmlp_history_t *h = NULL;
@@ -334,10 +338,14 @@ static void test_train_plot_history(void)
     test_picture_free(&p);
 
     /* Checked before training: a bad name exits 2, a missing folder 1. */
-    TEST_EXPECT_RUN(2, "--plot-history", "train --train '%s' --backend ref --epochs 1 "
-                    "--plot-history '%s'", data, test_temp_path("x.gif"));
-    TEST_EXPECT_RUN(1, "checked before training", "train --train '%s' --backend ref --epochs 1 "
-                    "--plot-history '%s'", data, test_temp_path("nowhere/x.png"));
+    TEST_EXPECT_RUN(2, "--plot-history",
+                    "train --train '%s' --backend ref --epochs 1 "
+                    "--plot-history '%s'",
+                    data, test_temp_path("x.gif"));
+    TEST_EXPECT_RUN(1, "checked before training",
+                    "train --train '%s' --backend ref --epochs 1 "
+                    "--plot-history '%s'",
+                    data, test_temp_path("nowhere/x.png"));
     CU_ASSERT(strstr(test_out, "epoch 1/1") == NULL);
     TEST_EXPECT_RUN(0, "--plot-history FILE", "train --help");
 }

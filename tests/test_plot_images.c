@@ -88,18 +88,14 @@ static void expect_image(const test_picture *pic, plot_rect r, int i)
 }
 
 /* The text band above an image. */
-static plot_rect band_above(plot_rect img)
-{
-    return (plot_rect){img.x, img.y - 34, img.w, 32};
-}
+static plot_rect band_above(plot_rect img) { return (plot_rect){img.x, img.y - 34, img.w, 32}; }
 
 /* Without a model: every image in its cell, in order, with text above. */
 static void test_images_grid(void)
 {
     make_data();
     const char *out = test_temp_path("grid.png");
-    TEST_EXPECT_RUN(0, NULL, "plot images --images %s --labels %s -o %s", g_images, g_labels,
-                    out);
+    TEST_EXPECT_RUN(0, NULL, "plot images --images %s --labels %s -o %s", g_images, g_labels, out);
     int w, h;
     plot_images_default_size(SIDE, SIDE, 3, 5, 0, &w, &h);
     test_picture pic;
@@ -111,7 +107,8 @@ static void test_images_grid(void)
     }
     /* Cells 12 to 14 of the last row stay empty. */
     for (int k = N_IMG; k < 15; k++)
-        CU_ASSERT(test_drawn_fraction(&pic, plot_images_cell(w, h, 3, 5, k, 0, SIDE, SIDE)) < 0.001);
+        CU_ASSERT(test_drawn_fraction(&pic, plot_images_cell(w, h, 3, 5, k, 0, SIDE, SIDE)) <
+                  0.001);
     test_picture_free(&pic);
 }
 
@@ -144,7 +141,8 @@ static void test_images_misclassified(void)
 {
     make_data();
     const char *out = test_temp_path("mis.png");
-    TEST_EXPECT_RUN(0, NULL, "plot images --images %s --labels %s --weights %s --misclassified -o %s",
+    TEST_EXPECT_RUN(0, NULL,
+                    "plot images --images %s --labels %s --weights %s --misclassified -o %s",
                     g_images, g_labels, g_weights, out);
     int w, h;
     plot_images_default_size(SIDE, SIDE, 1, 2, 1, &w, &h);
@@ -156,15 +154,19 @@ static void test_images_misclassified(void)
 
     /* From row 8 on the model is always right: a picture that says so. */
     out = test_temp_path("none.png");
-    TEST_EXPECT_RUN(0, "every row", "plot images --images %s --labels %s --weights %s "
-                    "--misclassified --start 8 -o %s", g_images, g_labels, g_weights, out);
+    TEST_EXPECT_RUN(0, "every row",
+                    "plot images --images %s --labels %s --weights %s "
+                    "--misclassified --start 8 -o %s",
+                    g_images, g_labels, g_weights, out);
     int pw, ph;
     CU_ASSERT(test_png_size(out, &pw, &ph) == 0);
 
     /* --count stops after the first wrong row. */
     out = test_temp_path("one.png");
-    TEST_EXPECT_RUN(0, NULL, "plot images --images %s --labels %s --weights %s --misclassified "
-                    "--count 1 -o %s", g_images, g_labels, g_weights, out);
+    TEST_EXPECT_RUN(0, NULL,
+                    "plot images --images %s --labels %s --weights %s --misclassified "
+                    "--count 1 -o %s",
+                    g_images, g_labels, g_weights, out);
     plot_images_default_size(SIDE, SIDE, 1, 1, 1, &w, &h);
     if (load(out, w, h, &pic)) return;
     expect_image(&pic, plot_images_cell(w, h, 1, 1, 0, 1, SIDE, SIDE), 3);
@@ -180,8 +182,8 @@ static void expect_bar(const test_picture *pic, plot_rect f, int j, double p, pl
     double below = test_colour_distance(test_pixel(pic, (int)x, (int)(top + 4)), col);
     double above = test_colour_distance(test_pixel(pic, (int)x, (int)(top - 3)), col);
     if (below > 3 || above < 60)
-        fprintf(stderr, "bar %d (p = %.3f, top y %.1f): below %.1f, above %.1f\n", j, p, top,
-                below, above);
+        fprintf(stderr, "bar %d (p = %.3f, top y %.1f): below %.1f, above %.1f\n", j, p, top, below,
+                above);
     CU_ASSERT(below <= 3);
     CU_ASSERT(above >= 60);
 }
@@ -192,8 +194,10 @@ static void test_probs_bars(void)
 {
     make_data();
     const char *out = test_temp_path("probs.png");
-    TEST_EXPECT_RUN(0, NULL, "plot probs --images %s --labels %s --weights %s --start 2 "
-                    "--count 4 -o %s", g_images, g_labels, g_weights, out);
+    TEST_EXPECT_RUN(0, NULL,
+                    "plot probs --images %s --labels %s --weights %s --start 2 "
+                    "--count 4 -o %s",
+                    g_images, g_labels, g_weights, out);
     int w, h;
     plot_probs_default_size(4, &w, &h);
     test_picture pic;
@@ -211,8 +215,10 @@ static void test_probs_bars(void)
 
     /* --misclassified: rows 3 and 7, the blue bar low at the label. */
     out = test_temp_path("probs-mis.png");
-    TEST_EXPECT_RUN(0, NULL, "plot probs --images %s --labels %s --weights %s --misclassified "
-                    "-o %s", g_images, g_labels, g_weights, out);
+    TEST_EXPECT_RUN(0, NULL,
+                    "plot probs --images %s --labels %s --weights %s --misclassified "
+                    "-o %s",
+                    g_images, g_labels, g_weights, out);
     plot_probs_default_size(2, &w, &h);
     if (load(out, w, h, &pic)) return;
     const int rows[2] = {3, 7};
@@ -254,28 +260,34 @@ static void test_errors(void)
     }
     wide[at] = '\0';
     const char *wide_csv = test_write_temp_text("wide.csv", wide);
-    TEST_EXPECT_RUN(2, "do not fit a picture", "plot images --data %s --image-shape 2000x1 "
-                    "--columns 9 -o %s", wide_csv, out);
+    TEST_EXPECT_RUN(2, "do not fit a picture",
+                    "plot images --data %s --image-shape 2000x1 "
+                    "--columns 9 -o %s",
+                    wide_csv, out);
     CU_ASSERT(test_output_has(test_out, "--columns"));
     TEST_EXPECT_RUN(0, NULL, "plot images --images %s --labels %s --size 64x64 -o %s", g_images,
                     g_labels, out);
     TEST_EXPECT_RUN(2, "--bogus", "plot images --images %s --labels %s --bogus -o %s", g_images,
                     g_labels, out);
-    const char *csv = test_write_temp_text("three.csv", "a,b,c,label\n0.1,0.2,0.3,0\n0.4,0.5,0.6,1\n");
+    const char *csv =
+        test_write_temp_text("three.csv", "a,b,c,label\n0.1,0.2,0.3,0\n0.4,0.5,0.6,1\n");
     TEST_EXPECT_RUN(2, "not a square", "plot images --data %s -o %s", csv, out);
     TEST_EXPECT_RUN(0, NULL, "plot images --data %s --image-shape 3x1 -o %s", csv, out);
-    TEST_EXPECT_RUN(2, "--image-shape", "plot images --images %s --labels %s --image-shape 4x8x -o %s",
-                    g_images, g_labels, out);
-    TEST_EXPECT_RUN(2, "--image-shape", "plot images --images %s --labels %s --image-shape 5x5 -o %s",
-                    g_images, g_labels, out);
+    TEST_EXPECT_RUN(2, "--image-shape",
+                    "plot images --images %s --labels %s --image-shape 4x8x -o %s", g_images,
+                    g_labels, out);
+    TEST_EXPECT_RUN(2, "--image-shape",
+                    "plot images --images %s --labels %s --image-shape 5x5 -o %s", g_images,
+                    g_labels, out);
     TEST_EXPECT_RUN(2, "--labels", "plot images --images %s -o %s", g_images, out);
     TEST_EXPECT_RUN(2, "--start", "plot images --images %s --labels %s --start 12 -o %s", g_images,
                     g_labels, out);
     const char *missing = test_temp_path("no-such-images.idx");
     TEST_EXPECT_RUN(1, "no-such-images.idx", "plot images --images %s --labels %s -o %s", missing,
                     g_labels, out);
-    TEST_EXPECT_RUN(1, "no-such-images.idx", "plot probs --images %s --labels %s --weights %s -o %s",
-                    missing, g_labels, g_weights, out);
+    TEST_EXPECT_RUN(1, "no-such-images.idx",
+                    "plot probs --images %s --labels %s --weights %s -o %s", missing, g_labels,
+                    g_weights, out);
     /* A shape given explicitly is used: 16x4 images of the same rows. */
     TEST_EXPECT_RUN(0, NULL, "plot images --images %s --labels %s --image-shape 16x4 -o %s",
                     g_images, g_labels, out);

@@ -36,8 +36,7 @@ static double now_s(void)
 
 /* Writes the scratch file name: `head`, then `n` bytes of `unit` repeated
  * (no line ending), streamed so the test holds none of it in memory. */
-static const char *write_long_file(const char *name, const char *head, const char *unit,
-                                   size_t n)
+static const char *write_long_file(const char *name, const char *head, const char *unit, size_t n)
 {
     const char *path = test_temp_path(name);
     FILE *f = fopen(path, "wb");
@@ -234,7 +233,10 @@ static int read_weights(const char *path)
     return rc;
 }
 
-static void test_endless_csv(void) { endless("1,", read_csv, ":1: the line is longer than 16 MiB"); }
+static void test_endless_csv(void)
+{
+    endless("1,", read_csv, ":1: the line is longer than 16 MiB");
+}
 
 static void test_endless_weights(void)
 {

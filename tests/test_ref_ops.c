@@ -74,8 +74,8 @@ static clmlp_buf *mk_f64(clmlp_backend_t *be, const double *v, size_t n)
 
 /* Asserts that the doubles in b from off match want within tol (in the
  * absolute-for-small, relative-for-large sense of test_max_error_d). */
-static void assert_d(const clmlp_buf *b, size_t off, const double *want, size_t n,
-                     double tol, const char *what)
+static void assert_d(const clmlp_buf *b, size_t off, const double *want, size_t n, double tol,
+                     const char *what)
 {
     double err = test_max_error_d(ref_d(b) + off, want, n);
     if (!(err <= tol)) fprintf(stderr, "%s: error %.3g > %.3g\n", what, err, tol);
@@ -91,8 +91,8 @@ static void fill_d(double *v, size_t n, double lo, double hi, uint64_t seed)
 }
 
 /* Names for messages (the library's own name tables live in src/nn). */
-static const char *const act_names[] = {
-    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax", "step"};
+static const char *const act_names[] = {"linear", "sigmoid",  "tanh",  "relu",    "elu",
+                                        "selu",   "softplus", "swish", "softmax", "step"};
 _Static_assert(sizeof act_names / sizeof act_names[0] == CLMLP_ACT_COUNT,
                "a name for every activation");
 static const char *const loss_names[CLMLP_LOSS_COUNT] = {"mse", "bce", "cce", "sparse_cce"};
@@ -110,11 +110,11 @@ static void test_memory(void)
     CU_ASSERT_STRING_EQUAL(clmlp_backend_name(be), "ref");
     CU_ASSERT_STRING_EQUAL(clmlp_backend_description(be),
                            "reference backend (C, double precision)");
-    CU_ASSERT(t->free && t->buf_alloc && t->buf_free && t->upload && t->download &&
-              t->copy && t->upload_f64 && t->download_f64 && t->fill && t->synchronize &&
-              t->gemm && t->bias_act_forward && t->act_backward && t->bias_grad &&
-              t->loss_grad && t->count_correct && t->gather_rows && t->nonfinite_check &&
-              t->sgd_update && t->adam_update);
+    CU_ASSERT(t->free && t->buf_alloc && t->buf_free && t->upload && t->download && t->copy &&
+              t->upload_f64 && t->download_f64 && t->fill && t->synchronize && t->gemm &&
+              t->bias_act_forward && t->act_backward && t->bias_grad && t->loss_grad &&
+              t->count_correct && t->gather_rows && t->nonfinite_check && t->sgd_update &&
+              t->adam_update);
 
     const float v[5] = {1.5f, -2.25f, 3.0e-20f, 1.0e30f, 0.1f};
     float got[5];
@@ -184,8 +184,8 @@ static void test_memory(void)
 
 /* Places op(X) (rows x cols, row-major in x) into buf at off with leading
  * dimension ld, transposed in storage when trans is set. */
-static void place(clmlp_buf *buf, size_t off, size_t ld, int trans, const double *x,
-                  size_t rows, size_t cols)
+static void place(clmlp_buf *buf, size_t off, size_t ld, int trans, const double *x, size_t rows,
+                  size_t cols)
 {
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)
@@ -215,18 +215,20 @@ static void test_gemm_hand(void)
             place(a, 2, 5, ta, A, 2, 3); /* off_a 2, lda 5 */
             place(b, 1, 4, tb, B, 3, 2); /* off_b 1, ldb 4 */
             place(c, 3, 3, 0, C0, 2, 2); /* off_c 3, ldc 3 */
-            CU_ASSERT_EQUAL(clmlp_be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.5f, c, 3, 3),
-                            CLMLP_OK);
+            CU_ASSERT_EQUAL(
+                clmlp_be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.5f, c, 3, 3),
+                CLMLP_OK);
             double got[4] = {ref_d(c)[3], ref_d(c)[4], ref_d(c)[6], ref_d(c)[7]};
             CU_ASSERT_EQUAL(memcmp(got, want, sizeof got), 0);
             /* Padding: before the offset, the ld gap, and after the end. */
-            CU_ASSERT(ref_d(c)[0] == pad && ref_d(c)[1] == pad && ref_d(c)[2] == pad && ref_d(c)[5] == pad &&
-                      ref_d(c)[8] == pad && ref_d(c)[9] == pad);
+            CU_ASSERT(ref_d(c)[0] == pad && ref_d(c)[1] == pad && ref_d(c)[2] == pad &&
+                      ref_d(c)[5] == pad && ref_d(c)[8] == pad && ref_d(c)[9] == pad);
 
             /* beta == 0 ignores C entirely, even NaN in it. */
             ref_d(c)[3] = ref_d(c)[4] = ref_d(c)[6] = ref_d(c)[7] = NAN;
-            CU_ASSERT_EQUAL(clmlp_be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.0f, c, 3, 3),
-                            CLMLP_OK);
+            CU_ASSERT_EQUAL(
+                clmlp_be_gemm(be, ta, tb, 2, 2, 3, 2.0f, a, 2, 5, b, 1, 4, 0.0f, c, 3, 3),
+                CLMLP_OK);
             double got0[4] = {ref_d(c)[3], ref_d(c)[4], ref_d(c)[6], ref_d(c)[7]};
             CU_ASSERT_EQUAL(memcmp(got0, want_b0, sizeof got0), 0);
             clmlp_be_buf_free(be, a);
@@ -263,8 +265,8 @@ static void test_gemm_random(void)
                     want[i * N + j] = 0.75 * s - 0.5 * cv[OFF + i * LD + j];
                 }
             clmlp_buf *a = mk_f64(be, av, SZ), *b = mk_f64(be, bv, SZ), *c = mk_f64(be, cv, SZ);
-            CU_ASSERT_EQUAL(clmlp_be_gemm(be, ta, tb, M, N, K, 0.75f, a, OFF, LD, b, OFF, LD, -0.5f, c,
-                                    OFF, LD),
+            CU_ASSERT_EQUAL(clmlp_be_gemm(be, ta, tb, M, N, K, 0.75f, a, OFF, LD, b, OFF, LD, -0.5f,
+                                          c, OFF, LD),
                             CLMLP_OK);
             /* Sums of K = 19 products of values in [-1, 1] (so sum |terms|
              * <= 19), in double in a different order: the standard bound
@@ -468,8 +470,8 @@ static void test_act_forward_known(void)
 }
 
 /* L(z) = sum dy * act(z): the quantity whose gradient act_backward gives. */
-static double dot_loss(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
-                       clmlp_buf *z, clmlp_buf *y, const double *dy)
+static double dot_loss(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
+                       clmlp_buf *y, const double *dy)
 {
     double s = 0.0;
     CU_ASSERT_EQUAL(clmlp_be_bias_act_forward(be, act, rows, cols, z, 0, NULL, 0, y, 0), CLMLP_OK);
@@ -571,17 +573,16 @@ static void test_act_backward_known(void)
 
 /* Runs loss_grad on doubles: returns the loss sum (metrics[0] of a fresh
  * metrics buffer) and, if g != NULL, the gradient with scale 1. */
-static double loss_of(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
-                      size_t cols, const double *y, const double *t, const int32_t *lab,
-                      double *g)
+static double loss_of(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows, size_t cols,
+                      const double *y, const double *t, const int32_t *lab, double *g)
 {
     size_t n = rows * cols;
     clmlp_buf *yb = mk_f64(be, y, n), *tb = t ? mk_f64(be, t, n) : NULL;
     clmlp_buf *lb = lab ? mk_i32(be, lab, rows) : NULL;
     clmlp_buf *gb = g ? mk_f32(be, NULL, n) : NULL, *mb = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
-    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, loss, fused, rows, cols, yb, 0, tb, 0, lb, 0, 1.0f, gb, 0,
-                                 mb),
-                    CLMLP_OK);
+    CU_ASSERT_EQUAL(
+        clmlp_be_loss_grad(be, loss, fused, rows, cols, yb, 0, tb, 0, lb, 0, 1.0f, gb, 0, mb),
+        CLMLP_OK);
     double l = ref_d(mb)[CLMLP_METRIC_LOSS];
     CU_ASSERT_EQUAL(ref_d(mb)[CLMLP_METRIC_NONFINITE], 0.0);
     if (g) memcpy(g, ref_d(gb), n * sizeof *g);
@@ -610,8 +611,7 @@ static void test_loss_known(void)
     CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_SPARSE_CCE, 0, 2, 10, y10, NULL, lab10, NULL) - l10) <=
               tol);
     /* Fused sparse: y - onehot = 0.1 everywhere but -0.9 at the label. */
-    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_SPARSE_CCE, 1, 2, 10, y10, NULL, lab10, g) - l10) <=
-              tol);
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_SPARSE_CCE, 1, 2, 10, y10, NULL, lab10, g) - l10) <= tol);
     for (int i = 0; i < 20; i++) {
         double want = (i == 3 || i == 17) ? -0.9 : 0.1;
         CU_ASSERT(fabs(g[i] - want) <= DBL_EPSILON);
@@ -643,8 +643,8 @@ static void test_loss_known(void)
      * double, so the value is 16.118095651484676 (Python, same expression),
      * within 1e-14 again. */
     const double y1[1] = {1}, t0[1] = {0};
-    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_BCE, 0, 1, 1, y1, t0, NULL, NULL) -
-                   16.118095651484676) <= 1e-14);
+    CU_ASSERT(fabs(loss_of(be, CLMLP_LOSS_BCE, 0, 1, 1, y1, t0, NULL, NULL) - 16.118095651484676) <=
+              1e-14);
     close_ref(be);
 }
 
@@ -698,7 +698,8 @@ static void test_loss_grad_fd(void)
         double gu[N];
         loss_of(be, loss, 0, R, C, ref_d(yb), tt, ll, gu);
         clmlp_buf *gub = mk_f64(be, gu, N);
-        CU_ASSERT_EQUAL(clmlp_be_act_backward(be, act, R, C, zb, 0, yb, 0, gub, 0, gub, 0), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_act_backward(be, act, R, C, zb, 0, yb, 0, gub, 0, gub, 0),
+                        CLMLP_OK);
         /* Two algebraically equal forms; the unfused one divides by y >=
          * e^-4/4 ~ 0.005, so ~100 roundings of O(1) terms: 1e-13. */
         CU_ASSERT(test_max_error_d(ref_d(gub), g, N) <= 1e-13);
@@ -739,8 +740,8 @@ static void test_loss_scale_accumulate(void)
         CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 0.25f, g4, 0, m),
                         CLMLP_OK);
         double once = ref_d(m)[CLMLP_METRIC_LOSS] / 2;
-        CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, NULL, 0, m),
-                        CLMLP_OK);
+        CU_ASSERT_EQUAL(
+            clmlp_be_loss_grad(be, loss, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, NULL, 0, m), CLMLP_OK);
         /* Three calls on the same batch add three equal sums (x * 3 / 2
          * with x exactly representable twice over: exact). */
         CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_LOSS], 3 * once);
@@ -750,14 +751,16 @@ static void test_loss_scale_accumulate(void)
     }
     /* A NaN output makes the loss NaN and raises the flag. */
     clmlp_be_fill(be, y, 1, 1, NAN);
-    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
-                    CLMLP_OK);
+    CU_ASSERT_EQUAL(
+        clmlp_be_loss_grad(be, CLMLP_LOSS_MSE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
+        CLMLP_OK);
     CU_ASSERT(isnan(ref_d(m)[CLMLP_METRIC_LOSS]));
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 1.0);
     /* NaN survives the clipping in the logarithms too. */
     clmlp_be_fill(be, m, 0, CLMLP_METRIC_COUNT, 0.0f);
-    CU_ASSERT_EQUAL(clmlp_be_loss_grad(be, CLMLP_LOSS_CCE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
-                    CLMLP_OK);
+    CU_ASSERT_EQUAL(
+        clmlp_be_loss_grad(be, CLMLP_LOSS_CCE, 0, 2, 2, y, 0, t, 0, NULL, 0, 1.0f, g1, 0, m),
+        CLMLP_OK);
     CU_ASSERT_EQUAL(ref_d(m)[CLMLP_METRIC_NONFINITE], 1.0);
     clmlp_be_buf_free(be, y);
     clmlp_be_buf_free(be, t);
@@ -768,7 +771,7 @@ static void test_loss_scale_accumulate(void)
 }
 
 /* loss_grad on 2 x 3 outputs at offset 0, scale 1 (for test_loss_errors). */
-#define loss23(loss, fused, y, t, lab, g, m)                                      \
+#define loss23(loss, fused, y, t, lab, g, m)                                                       \
     clmlp_be_loss_grad(be, loss, fused, 2, 3, y, 0, t, 0, lab, 0, 1.0f, g, 0, m)
 
 /* Bad labels, missing or doubled targets, and MSE fused are refused before
@@ -844,11 +847,11 @@ static void test_bias_grad(void)
 static void test_count_correct(void)
 {
     clmlp_backend_t *be = open_ref();
-    const float yv[12] = {0.1f, 0.7f, 0.2f,  /* argmax 1 */
-                          0.5f, 0.5f, 0.0f,  /* tie: 0 */
-                          0.3f, 0.3f, 0.4f,  /* 2 */
+    const float yv[12] = {0.1f, 0.7f,  0.2f, /* argmax 1 */
+                          0.5f, 0.5f,  0.0f, /* tie: 0 */
+                          0.3f, 0.3f,  0.4f, /* 2 */
                           0.9f, 0.05f, 0.05f /* 0 */};
-    const int32_t lab[4] = {1, 1, 2, 1}; /* right, wrong, right, wrong */
+    const int32_t lab[4] = {1, 1, 2, 1};                       /* right, wrong, right, wrong */
     const float tv[12] = {0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1}; /* right x3, wrong */
     clmlp_buf *y = mk_f32(be, yv, 12), *l = mk_i32(be, lab, 4), *t = mk_f32(be, tv, 12);
     clmlp_buf *m = mk_f32(be, NULL, CLMLP_METRIC_COUNT);
@@ -918,11 +921,16 @@ static void test_gather_rows(void)
     CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 2, 3, x, bad, 0, dst, 0), CLMLP_E_INVALID);
     CU_ASSERT(msg_has("index 4") && msg_has("row 1"));
     CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 2, 3, x, idx, 0, dst, 0), CLMLP_E_INVALID); /* -5 */
-    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, x, idx, 1, ldst, 0), CLMLP_E_INVALID); /* F32->I32 */
-    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, lab, x, 1, ldst, 0), CLMLP_E_INVALID); /* F32 idx */
-    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, lab, idx, 2, ldst, 0), CLMLP_E_INVALID); /* idx end */
-    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 3, x, idx, 1, dst, 3), CLMLP_E_INVALID);    /* dst end */
-    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 1, 1, lab, idx, 1, lab, 0), CLMLP_E_INVALID);  /* in place */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, x, idx, 1, ldst, 0),
+                    CLMLP_E_INVALID); /* F32->I32 */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, lab, x, 1, ldst, 0),
+                    CLMLP_E_INVALID); /* F32 idx */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 1, lab, idx, 2, ldst, 0),
+                    CLMLP_E_INVALID); /* idx end */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 3, 3, x, idx, 1, dst, 3),
+                    CLMLP_E_INVALID); /* dst end */
+    CU_ASSERT_EQUAL(clmlp_be_gather_rows(be, 1, 1, lab, idx, 1, lab, 0),
+                    CLMLP_E_INVALID); /* in place */
     clmlp_be_download(be, dst, 0, got, 11);
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof want), 0);
     clmlp_be_buf_free(be, x);
@@ -987,9 +995,9 @@ static void sgd_case(float mu, int nesterov, float l2, size_t n_decay, int steps
     const float wv[2] = {1, -2}, gv[2] = {0.5f, 0.25f};
     clmlp_buf *w = mk_f32(be, wv, 2), *g = mk_f32(be, gv, 2), *v = mk_f32(be, NULL, 2);
     for (int s = 0; s < steps; s++)
-        CU_ASSERT_EQUAL(clmlp_be_sgd_update(be, 2, n_decay, w, g, mu != 0 ? v : NULL, 0.125f, mu,
-                                      nesterov, l2),
-                        CLMLP_OK);
+        CU_ASSERT_EQUAL(
+            clmlp_be_sgd_update(be, 2, n_decay, w, g, mu != 0 ? v : NULL, 0.125f, mu, nesterov, l2),
+            CLMLP_OK);
     assert_d(w, 0, want_w, 2, 0.0, "sgd w");
     assert_d(v, 0, want_v, 2, 0.0, "sgd v");
     clmlp_be_buf_free(be, w);
@@ -1101,23 +1109,25 @@ static void test_dropout_known(void)
         uint32_t threshold;
         double want[4];
     } cases[] = {
-        {0, {2, 4, 6, 8}},                      /* everything kept */
-        {1, {0, 4, 6, 8}},                      /* only u = 0 dropped */
-        {0x06C45Du, {0, 4, 6, 8}},              /* u[3] == threshold: kept */
+        {0, {2, 4, 6, 8}},         /* everything kept */
+        {1, {0, 4, 6, 8}},         /* only u = 0 dropped */
+        {0x06C45Du, {0, 4, 6, 8}}, /* u[3] == threshold: kept */
         {0x06C45Du + 1, {0, 4, 6, 0}},
         {0x6E789Eu, {0, 4, 6, 0}},
         {0x6E789Eu + 1, {0, 4, 0, 0}},
         {0xE220A8u + 1, {0, 0, 0, 0}},
-        {CLMLP_DROPOUT_ONE, {0, 0, 0, 0}},      /* everything dropped */
+        {CLMLP_DROPOUT_ONE, {0, 0, 0, 0}}, /* everything dropped */
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         clmlp_buf *in = mk_f64(be, x, 4), *out = mk_f32(be, NULL, 6);
         clmlp_be_fill(be, out, 0, 6, -7.0f);
-        CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, in, 0, out, 1, cases[k].threshold, 2.0f, 0), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, in, 0, out, 1, cases[k].threshold, 2.0f, 0),
+                        CLMLP_OK);
         assert_d(out, 1, cases[k].want, 4, 0.0, "dropout by hand");
         CU_ASSERT(ref_d(out)[0] == -7.0 && ref_d(out)[5] == -7.0); /* outside: untouched */
         /* In place gives the same; n == 0 touches nothing. */
-        CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, in, 0, in, 0, cases[k].threshold, 2.0f, 0), CLMLP_OK);
+        CU_ASSERT_EQUAL(clmlp_be_dropout(be, 4, in, 0, in, 0, cases[k].threshold, 2.0f, 0),
+                        CLMLP_OK);
         assert_d(in, 0, cases[k].want, 4, 0.0, "dropout in place");
         CU_ASSERT_EQUAL(clmlp_be_dropout(be, 0, in, 4, out, 6, 0, 2.0f, 0), CLMLP_OK);
         clmlp_be_buf_free(be, in);
@@ -1159,8 +1169,8 @@ static void test_dropout_rate(void)
             double p = (double)t / CLMLP_DROPOUT_ONE, mean = N * p;
             double bound = 6.0 * sqrt(N * p * (1.0 - p));
             if (!(fabs((double)dropped - mean) <= bound))
-                fprintf(stderr, "rate %g seed %llx: %zu dropped, expected %.0f +- %.0f\n",
-                        rates[r], (unsigned long long)seeds[s], dropped, mean, bound);
+                fprintf(stderr, "rate %g seed %llx: %zu dropped, expected %.0f +- %.0f\n", rates[r],
+                        (unsigned long long)seeds[s], dropped, mean, bound);
             CU_ASSERT(fabs((double)dropped - mean) <= bound);
         }
     /* The mask follows the seed and the index, not where the operands lie:
@@ -1347,11 +1357,24 @@ static custom_bufs custom_setup(clmlp_backend_t *be, const scale_shift_config *c
     clmlp_be_fill(be, b.y, 0, b.y->n, -9.0f);
     clmlp_be_fill(be, b.dx, 0, b.dx->n, -9.0f);
     clmlp_be_fill(be, b.g, 0, b.g->n, -9.0f);
-    b.call = (clmlp_custom_call){.kind = &scale_shift_kind, .config = cfg, .rows = CR,
-                                 .in = CC, .out = CC, .x = b.x, .x_off = CXO, .y = b.y,
-                                 .y_off = CYO, .dy = b.dy, .dy_off = 0, .dx = b.dx,
-                                 .dx_off = 0, .params = b.p, .grads = b.g, .n_tensors = 2,
-                                 .p_off = {CPO, CPO + CC}, .p_count = {CC, CC}};
+    b.call = (clmlp_custom_call){.kind = &scale_shift_kind,
+                                 .config = cfg,
+                                 .rows = CR,
+                                 .in = CC,
+                                 .out = CC,
+                                 .x = b.x,
+                                 .x_off = CXO,
+                                 .y = b.y,
+                                 .y_off = CYO,
+                                 .dy = b.dy,
+                                 .dy_off = 0,
+                                 .dx = b.dx,
+                                 .dx_off = 0,
+                                 .params = b.p,
+                                 .grads = b.g,
+                                 .n_tensors = 2,
+                                 .p_off = {CPO, CPO + CC},
+                                 .p_count = {CC, CC}};
     return b;
 }
 
@@ -1376,8 +1399,7 @@ static void test_custom_ref(void)
     clmlp_backend_t *be = open_ref();
     const scale_shift_config cfg = {0.75};
     custom_bufs b = custom_setup(be, &cfg);
-    const double *x = ref_d(b.x) + CXO, *dy = ref_d(b.dy), *a = ref_d(b.p) + CPO,
-                 *c = a + CC;
+    const double *x = ref_d(b.x) + CXO, *dy = ref_d(b.dy), *a = ref_d(b.p) + CPO, *c = a + CC;
     double y[CN], dx[CN], g[2 * CC];
     CU_ASSERT_EQUAL(clmlp_be_custom_forward(be, &b.call), CLMLP_OK);
     for (size_t i = 0; i < CN; i++) y[i] = 0.75 * (x[i] * a[i % CC] + c[i % CC]);
@@ -1419,7 +1441,8 @@ static void test_custom_ref_in_float(void)
     clmlp_backend_t *be = open_ref();
     const scale_shift_config cfg = {0.75};
     custom_bufs b = custom_setup(be, &cfg);
-    clmlp_layer_kind f32_only = {.name = "scale_shift_f32", .config_size = sizeof cfg,
+    clmlp_layer_kind f32_only = {.name = "scale_shift_f32",
+                                 .config_size = sizeof cfg,
                                  .forward_f32 = scale_shift_forward_f32,
                                  .backward_f32 = scale_shift_backward_f32};
     const double *x = ref_d(b.x) + CXO, *dy = ref_d(b.dy), *a = ref_d(b.p) + CPO, *c = a + CC;
@@ -1459,28 +1482,28 @@ static void test_custom_errors(void)
     clmlp_custom_call c;
     const double minus9 = -9.0;
     int rcs[16], n = 0;
-#define BAD_FWD(field_edit)                                                        \
-    do {                                                                           \
-        c = b.call;                                                                \
-        field_edit;                                                                \
-        rcs[n++] = clmlp_be_custom_forward(be, &c);                                      \
+#define BAD_FWD(field_edit)                                                                        \
+    do {                                                                                           \
+        c = b.call;                                                                                \
+        field_edit;                                                                                \
+        rcs[n++] = clmlp_be_custom_forward(be, &c);                                                \
     } while (0)
-#define BAD_BWD(field_edit)                                                        \
-    do {                                                                           \
-        c = b.call;                                                                \
-        field_edit;                                                                \
-        rcs[n++] = clmlp_be_custom_backward(be, &c);                                     \
+#define BAD_BWD(field_edit)                                                                        \
+    do {                                                                                           \
+        c = b.call;                                                                                \
+        field_edit;                                                                                \
+        rcs[n++] = clmlp_be_custom_backward(be, &c);                                               \
     } while (0)
     BAD_FWD(c.kind = NULL);
     BAD_FWD(c.n_tensors = CLMLP_LAYER_MAX_TENSORS + 1);
-    BAD_FWD(c.x_off = CXO + CPAD + 1);                      /* x past its end */
-    BAD_FWD(c.y = b.x; c.y_off = 0);                        /* y over x */
-    BAD_FWD(c.p_count[1] = CC + CPAD + 1);                  /* tensor past params */
-    BAD_FWD(c.rows = SIZE_MAX / 2);                         /* rows x in overflows */
-    BAD_BWD(c.dy_off = 1);                                  /* dy past its end */
-    BAD_BWD(c.dx = b.dy);                                   /* dx over dy */
-    BAD_BWD(c.grads = b.p);                                 /* gradients over parameters */
-    BAD_BWD(c.p_off[1] = CPO + 2);                          /* two gradients overlap */
+    BAD_FWD(c.x_off = CXO + CPAD + 1);     /* x past its end */
+    BAD_FWD(c.y = b.x; c.y_off = 0);       /* y over x */
+    BAD_FWD(c.p_count[1] = CC + CPAD + 1); /* tensor past params */
+    BAD_FWD(c.rows = SIZE_MAX / 2);        /* rows x in overflows */
+    BAD_BWD(c.dy_off = 1);                 /* dy past its end */
+    BAD_BWD(c.dx = b.dy);                  /* dx over dy */
+    BAD_BWD(c.grads = b.p);                /* gradients over parameters */
+    BAD_BWD(c.p_off[1] = CPO + 2);         /* two gradients overlap */
     BAD_BWD(c.grads = NULL);
     BAD_BWD(c.dy = NULL);
     for (int i = 0; i < n; i++) {

@@ -134,7 +134,7 @@ static void test_divergence_halves_lr(void)
     size_t k = h->epochs[h->n - 1].lr_halvings;
     double lr = clmlp_model_optimizer(m).lr;
     printf("[%zu halvings, lr now %.3g] ", k, lr);
-    CU_ASSERT(k >= 2 && k <= 40); /* 1e39 / 4 is the first that float32 holds */
+    CU_ASSERT(k >= 2 && k <= 40);              /* 1e39 / 4 is the first that float32 holds */
     CU_ASSERT_EQUAL(lr, ldexp(1e39, -(int)k)); /* halving is exact in binary */
     CU_ASSERT_EQUAL(h->epochs[0].lr, ldexp(1e39, -(int)h->epochs[0].lr_halvings));
     float *p = params_of(m);
@@ -186,9 +186,9 @@ static void test_stall_flagged(void)
     clmlp_history_t *h = NULL;
     TEST_OK(clmlp_model_fit(m, ds, &fo, &h));
     CU_ASSERT_FATAL(h && h->n == 5);
-    for (size_t e = 0; e < 5; e++) printf("[%zu: loss %.2f stalled %u/%zu] ", e + 1,
-                                          h->epochs[e].loss, h->epochs[e].stalled,
-                                          h->epochs[e].stalled_epochs);
+    for (size_t e = 0; e < 5; e++)
+        printf("[%zu: loss %.2f stalled %u/%zu] ", e + 1, h->epochs[e].loss, h->epochs[e].stalled,
+               h->epochs[e].stalled_epochs);
     CU_ASSERT_EQUAL(h->epochs[1].stalled, 0); /* not before CLMLP_STALL_EPOCHS */
     CU_ASSERT(h->epochs[4].stalled != 0);
     clmlp_history_free(h);
@@ -351,8 +351,13 @@ static void test_resume_equals_straight(void)
     st.stop_batch = 3;
     st.m = c;
     st.after_epoch1 = malloc(n * sizeof(float));
-    clmlp_fit_opts fs = {.epochs = 4, .batch_size = 16, .shuffle = 1, .seed = 11,
-                         .on_batch = stop_on_batch, .on_epoch = keep_epoch1, .user = &st,
+    clmlp_fit_opts fs = {.epochs = 4,
+                         .batch_size = 16,
+                         .shuffle = 1,
+                         .seed = 11,
+                         .on_batch = stop_on_batch,
+                         .on_epoch = keep_epoch1,
+                         .user = &st,
                          .stop = &st.stop};
     clmlp_history_t *h = NULL;
     TEST_OK(clmlp_model_fit(c, ds, &fs, &h));
@@ -419,12 +424,15 @@ static void test_cli_divergence(void)
     TEST_EXPECT_RUN(0, "Total params: 3", "summary --model '%s'", save);
     TEST_EXPECT_RUN(0, NULL, "eval --model '%s' --data '%s' --backend ref", ck, csv);
     /* With retries, an lr float32 cannot hold is halved until it can. */
-    const char *xor = test_write_temp_text("xor.csv", "a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+    const char * xor = test_write_temp_text("xor.csv", "a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
     TEST_EXPECT_RUN(0, "rolled back and trained again with the lr halved",
                     "train --train '%s' --layers 2,4:tanh,1:sigmoid --epochs 2 --lr 1e39 "
-                    "--divergence-retries 10 --backend cpu --save '%s'", xor, save);
-    TEST_EXPECT_RUN(2, "--divergence-retries", "train --train '%s' --divergence-retries 65 "
-                    "--backend cpu", xor);
+                    "--divergence-retries 10 --backend cpu --save '%s'",
+                    xor, save);
+    TEST_EXPECT_RUN(2, "--divergence-retries",
+                    "train --train '%s' --divergence-retries 65 "
+                    "--backend cpu",
+                    xor);
 }
 
 static void test_cli_stall_warning(void)
@@ -440,8 +448,7 @@ static void test_cli_outputs_checked_first(void)
     static const char *const opts[] = {"--save", "--history", "--checkpoint", NULL};
     for (const char *const *o = opts; *o; o++) {
         TEST_EXPECT_RUN(1, "/no/such/dir/out.bin",
-                        "train --dataset xor --epochs 1 --backend ref %s /no/such/dir/out.bin",
-                        *o);
+                        "train --dataset xor --epochs 1 --backend ref %s /no/such/dir/out.bin", *o);
         CU_ASSERT(test_output_has(test_out, *o));
         CU_ASSERT(strstr(test_out, "epoch 1/") == NULL); /* nothing trained */
         CU_ASSERT(strstr(test_out, ".tmp.") == NULL);
@@ -486,12 +493,27 @@ static void signal_run(int sig, int twice)
     snprintf(ck, sizeof ck, "%s-ck.bin", tag);
     snprintf(save, sizeof save, "%s-m.bin", tag);
     snprintf(hist, sizeof hist, "%s-h.csv", tag);
-    const char *po = test_temp_path(out), *pck = test_temp_path(ck),
-               *psave = test_temp_path(save), *phist = test_temp_path(hist);
-    char *args[] = {"clmlp", "train", "--train", (char *)csv, "--layers",
-                    "2,256:relu,256:relu,1:sigmoid", "--epochs", "1000", "--backend", "cpu",
-                    "--threads", "1", "--checkpoint", (char *)pck, "--save", (char *)psave,
-                    "--history", (char *)phist, NULL};
+    const char *po = test_temp_path(out), *pck = test_temp_path(ck), *psave = test_temp_path(save),
+               *phist = test_temp_path(hist);
+    char *args[] = {"clmlp",
+                    "train",
+                    "--train",
+                    (char *)csv,
+                    "--layers",
+                    "2,256:relu,256:relu,1:sigmoid",
+                    "--epochs",
+                    "1000",
+                    "--backend",
+                    "cpu",
+                    "--threads",
+                    "1",
+                    "--checkpoint",
+                    (char *)pck,
+                    "--save",
+                    (char *)psave,
+                    "--history",
+                    (char *)phist,
+                    NULL};
     pid_t pid = spawn_tool(po, args);
     CU_ASSERT_FATAL(pid > 0);
     double t0 = test_now();
@@ -552,12 +574,16 @@ static void test_cli_resume_bit_for_bit(void)
     const char *straight = test_temp_path("straight.bin"), *half = test_temp_path("half2.bin"),
                *resumed = test_temp_path("resumed.bin");
     const char *common = "--backend cpu --threads 1 --batch-size 16 --seed 5";
-    TEST_EXPECT_RUN(0, NULL, "train -q --train '%s' --layers 2,16:tanh,1:sigmoid --epochs 4 %s "
-                             "--save '%s'", csv, common, straight);
-    TEST_EXPECT_RUN(0, NULL, "train -q --train '%s' --layers 2,16:tanh,1:sigmoid --epochs 2 %s "
-                             "--save '%s'", csv, common, half);
-    TEST_EXPECT_RUN(0, NULL, "train -q --train '%s' --resume '%s' --epochs 4 %s --save '%s'",
-                    csv, half, common, resumed);
+    TEST_EXPECT_RUN(0, NULL,
+                    "train -q --train '%s' --layers 2,16:tanh,1:sigmoid --epochs 4 %s "
+                    "--save '%s'",
+                    csv, common, straight);
+    TEST_EXPECT_RUN(0, NULL,
+                    "train -q --train '%s' --layers 2,16:tanh,1:sigmoid --epochs 2 %s "
+                    "--save '%s'",
+                    csv, common, half);
+    TEST_EXPECT_RUN(0, NULL, "train -q --train '%s' --resume '%s' --epochs 4 %s --save '%s'", csv,
+                    half, common, resumed);
     size_t la = 0, lb = 0;
     unsigned char *a = read_all(straight, &la), *b = read_all(resumed, &lb);
     CU_ASSERT(a && b && la == lb && memcmp(a, b, la) == 0);
@@ -587,7 +613,8 @@ int main(void)
         {"a second signal exits at once", test_cli_second_signal},
         {"--resume equals a straight run, bit for bit", test_cli_resume_bit_for_bit},
         {NULL, NULL}};
-    if (test_add_suite("reliability (library)", lib) || test_add_suite("reliability (clmlp train)", cli))
+    if (test_add_suite("reliability (library)", lib) ||
+        test_add_suite("reliability (clmlp train)", cli))
         return 1;
     int rc = test_run_all();
     test_remove_temp_dir();

@@ -64,8 +64,7 @@ static void names_free(names *s)
 
 static int is_ident(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 /* Blanks out comments, string and character literals and preprocessor
@@ -98,8 +97,10 @@ static void blank_non_code(char *t)
                 *p++ = ' ';
             }
         } else {
-            if (*p == '\n') line_start = 1;
-            else if (*p != ' ' && *p != '\t') line_start = 0;
+            if (*p == '\n')
+                line_start = 1;
+            else if (*p != ' ' && *p != '\t')
+                line_start = 0;
             p++;
         }
     }

@@ -59,7 +59,7 @@ static void test_forward_task(void)
         CU_ASSERT_EQUAL(bias, 0);
     }
     float w1[12];
-    const float want_w1[12] = {-0.1f, 0.2f, 0.1f, 0.1f, 0.4f, 0.1f,
+    const float want_w1[12] = {-0.1f, 0.2f,  0.1f, 0.1f, 0.4f, 0.1f,
                                0.0f,  -0.7f, 0.2f, 0.6f, 0.3f, -0.4f};
     CU_ASSERT_EQUAL(clmlp_model_get_weights(m, 0, w1, NULL), CLMLP_OK);
     TEST_ASSERT_CLOSE(w1, want_w1, 12, 0.0);

@@ -81,13 +81,13 @@ void cli_blas_print(FILE *f, const char *indent)
     clmlp_blas_info b;
     clmlp_blas_describe(&b);
     fprintf(f, "%sBLAS: %s%s%s, kernels %s, %d thread%s%s\n", indent, b.name,
-            b.version[0] ? " " : "", b.version, b.kernels[0] ? b.kernels : "(not said)",
-            b.threads, b.threads == 1 ? "" : "s",
-            b.openmp ? " (OpenMP, shared with clmlp's loops)" : "");
+            b.version[0] ? " " : "", b.version, b.kernels[0] ? b.kernels : "(not said)", b.threads,
+            b.threads == 1 ? "" : "s", b.openmp ? " (OpenMP, shared with clmlp's loops)" : "");
     const char *fixed = getenv(CLI_BLAS_FIXED_ENV);
     if (fixed && *fixed && !b.best[0])
-        fprintf(f, "%s  (%s chose %s kernels, older than this CPU runs; clmlp runs with "
-                   "OPENBLAS_CORETYPE=%s instead)\n",
+        fprintf(f,
+                "%s  (%s chose %s kernels, older than this CPU runs; clmlp runs with "
+                "OPENBLAS_CORETYPE=%s instead)\n",
                 indent, b.name, fixed, b.kernels);
     else if (b.best[0])
         fprintf(f, "%s  warning: these kernels are older than this CPU runs (%s); use %s%s\n",

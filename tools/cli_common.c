@@ -104,22 +104,20 @@ int cli_parse_count(const char *cmd, const char *opt, const char *s, size_t min,
 {
     long long v = 0;
     int overflow = 0;
-    if (parse_whole(s, 0, &v, &overflow) < 0 || (unsigned long long)v > SIZE_MAX ||
-        (size_t)v < min)
+    if (parse_whole(s, 0, &v, &overflow) < 0 || (unsigned long long)v > SIZE_MAX || (size_t)v < min)
         return cli_usage_error(cmd, "%s must be a whole number >= %zu%s, got '%s'", opt, min,
                                overflow ? " (and not that large)" : "", s);
     *out = (size_t)v;
     return CLI_OK;
 }
 
-int cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi,
-                   long *out)
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out)
 {
     long long v = 0;
     int overflow = 0;
     if (parse_whole(s, 1, &v, &overflow) < 0 || v < lo || v > hi)
-        return cli_usage_error(cmd, "%s must be a whole number from %ld to %ld, got '%s'", opt,
-                               lo, hi, s);
+        return cli_usage_error(cmd, "%s must be a whole number from %ld to %ld, got '%s'", opt, lo,
+                               hi, s);
     *out = (long)v;
     return CLI_OK;
 }
@@ -137,8 +135,7 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out
 }
 
 /* Describes an interval for messages: "> 0", ">= 0", "in [0, 1)". */
-static void describe_range(char *buf, size_t cap, double lo, int lo_open, double hi,
-                           int hi_open)
+static void describe_range(char *buf, size_t cap, double lo, int lo_open, double hi, int hi_open)
 {
     if (isinf(hi))
         snprintf(buf, cap, "%s %g", lo_open ? ">" : ">=", lo);
@@ -152,8 +149,8 @@ int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, i
     errno = 0;
     char *end = NULL;
     double v = strtod(s, &end);
-    int ok = *s && !isspace((unsigned char)*s) && end != s && !*end && errno != ERANGE &&
-             isfinite(v);
+    int ok =
+        *s && !isspace((unsigned char)*s) && end != s && !*end && errno != ERANGE && isfinite(v);
     ok = ok && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
     if (!ok) {
         char range[64];
@@ -184,16 +181,10 @@ static int backend_kind(const char *cmd, const char *arg, clmlp_backend_kind *ki
 int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char *arg)
 {
     switch (opt) {
-    case OPT_BACKEND:
-        return backend_kind(cmd, arg, &a->kind);
-    case OPT_THREADS:
-        return cli_parse_count(cmd, "--threads", arg, 1, &a->threads);
-    case OPT_PLATFORM:
-        a->platform = arg;
-        return CLI_OK;
-    case OPT_DEVICE:
-        a->device = arg;
-        return CLI_OK;
+    case OPT_BACKEND: return backend_kind(cmd, arg, &a->kind);
+    case OPT_THREADS: return cli_parse_count(cmd, "--threads", arg, 1, &a->threads);
+    case OPT_PLATFORM: a->platform = arg; return CLI_OK;
+    case OPT_DEVICE: a->device = arg; return CLI_OK;
     case OPT_PLUGIN:
         /* At once: the kinds must be known before a spec or a model file
          * names them, and a bad plugin stops the run before any data. */

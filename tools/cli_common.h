@@ -39,29 +39,31 @@ enum {
 };
 
 /* getopt_long table entries and help text for the backend options. */
-#define CLI_BACKEND_LONGOPTS                                                      \
-    {"backend", required_argument, NULL, OPT_BACKEND},                            \
-        {"platform", required_argument, NULL, OPT_PLATFORM},                      \
-        {"device", required_argument, NULL, OPT_DEVICE},                          \
-        {"threads", required_argument, NULL, OPT_THREADS},                        \
-        {"plugin", required_argument, NULL, OPT_PLUGIN}
+#define CLI_BACKEND_LONGOPTS                                                                       \
+    {"backend", required_argument, NULL, OPT_BACKEND},                                             \
+        {"platform", required_argument, NULL, OPT_PLATFORM},                                       \
+        {"device", required_argument, NULL, OPT_DEVICE},                                           \
+        {"threads", required_argument, NULL, OPT_THREADS},                                         \
+    {                                                                                              \
+        "plugin", required_argument, NULL, OPT_PLUGIN                                              \
+    }
 /* The help text for the backend options, naming the default kind (a string
  * literal); CLI_BACKEND_HELP when the default is "default".  Plain text, no
  * printf directives, so it may go through fputs or printf alike.  The names
  * are the registry's (src/backend/registry.c), in its order, and its default
  * rule; tests/test_backend_registry.c holds the two together. */
-#define CLI_BACKEND_HELP_FOR(def)                                                 \
-    "  --backend ref|cpu|opencl|default  where to compute (default: " def ";\n"    \
-    "                        'default' is the first GPU through OpenCL, else cpu;\n" \
-    "                        opencl on a machine without a GPU is PoCL)\n"      \
-    "  --platform P          OpenCL platform: index or part of its name\n"       \
-    "                        (default: $CLMLP_PLATFORM, else any)\n"             \
-    "  --device D            OpenCL device: index or part of its name\n"         \
-    "                        (default: $CLMLP_DEVICE, else the first GPU)\n"     \
-    "  --threads N           cpu: threads for the BLAS and the loops (default:\n" \
-    "                        the BLAS's own, every core)\n"                      \
-    "  --plugin PATH         load the layer kinds of a plugin (a shared library,\n" \
-    "                        or every *.so in a folder) before anything else;\n" \
+#define CLI_BACKEND_HELP_FOR(def)                                                                  \
+    "  --backend ref|cpu|opencl|default  where to compute (default: " def ";\n"                    \
+    "                        'default' is the first GPU through OpenCL, else cpu;\n"               \
+    "                        opencl on a machine without a GPU is PoCL)\n"                         \
+    "  --platform P          OpenCL platform: index or part of its name\n"                         \
+    "                        (default: $CLMLP_PLATFORM, else any)\n"                               \
+    "  --device D            OpenCL device: index or part of its name\n"                           \
+    "                        (default: $CLMLP_DEVICE, else the first GPU)\n"                       \
+    "  --threads N           cpu: threads for the BLAS and the loops (default:\n"                  \
+    "                        the BLAS's own, every core)\n"                                        \
+    "  --plugin PATH         load the layer kinds of a plugin (a shared library,\n"                \
+    "                        or every *.so in a folder) before anything else;\n"                   \
     "                        repeatable.  A plugin is code you choose to run\n"
 #define CLI_BACKEND_HELP CLI_BACKEND_HELP_FOR("default")
 
@@ -96,8 +98,7 @@ int cli_no_operands(const char *cmd, int argc, char **argv);
 /* A whole number >= min. */
 int cli_parse_count(const char *cmd, const char *opt, const char *s, size_t min, size_t *out);
 /* A whole number, possibly negative, within [lo, hi]. */
-int cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi,
-                   long *out);
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
 /* Any whole number >= 0 up to 2^64-1 (seeds). */
 int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
 /* A finite real number in the interval from lo to hi; lo_open/hi_open make

@@ -60,8 +60,10 @@ int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg)
         return CLI_OK;
     case OPT_DATASET:
         if (!known_dataset(arg))
-            return cli_usage_error(cmd, "--dataset must be mnist, fashion, circle or xor, "
-                                        "got '%s'", arg);
+            return cli_usage_error(cmd,
+                                   "--dataset must be mnist, fashion, circle or xor, "
+                                   "got '%s'",
+                                   arg);
         a->dataset = arg;
         return CLI_OK;
     case OPT_SCALE:
@@ -261,8 +263,7 @@ int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_lab
     int rc = cli_data_check_eval(cmd, a, allow_no_labels);
     if (rc) return rc;
     if (a->dataset) return cli_data_load_named(a, 1, out);
-    if (a->no_labels)
-        return cli_read_features_csv(out, a->data) < 0 ? cli_runtime_error() : CLI_OK;
+    if (a->no_labels) return cli_read_features_csv(out, a->data) < 0 ? cli_runtime_error() : CLI_OK;
     return load_csv(cmd, a, a->data, a->class_names, a->n_class_names, out);
 }
 
@@ -274,11 +275,12 @@ int cli_data_load_for_model(const char *cmd, const cli_data_args *a, int allow_n
     return cli_data_load_eval(cmd, &d, allow_no_labels, out);
 }
 
-const char *cli_class_name(const char *const *names, size_t n, size_t c, char *buf,
-                           size_t cap)
+const char *cli_class_name(const char *const *names, size_t n, size_t c, char *buf, size_t cap)
 {
-    if (names && c < n) snprintf(buf, cap, "%s", names[c]);
-    else snprintf(buf, cap, "%zu", c);
+    if (names && c < n)
+        snprintf(buf, cap, "%s", names[c]);
+    else
+        snprintf(buf, cap, "%zu", c);
     return buf;
 }
 
@@ -307,35 +309,37 @@ static int32_t max_label(const clmlp_dataset_t *ds, size_t *row)
 }
 
 /* Checks integer labels against the output width and the loss. */
-static int check_labels_fit(const char *cmd, const char *model_what, clmlp_loss loss,
-                            size_t n_out, const clmlp_dataset_t *ds, const char *what)
+static int check_labels_fit(const char *cmd, const char *model_what, clmlp_loss loss, size_t n_out,
+                            const clmlp_dataset_t *ds, const char *what)
 {
     size_t row = 0;
     int32_t top = max_label(ds, &row);
     int categorical = loss == CLMLP_LOSS_CCE || loss == CLMLP_LOSS_SPARSE_CCE;
     if (categorical && n_out < 2)
-        return cli_usage_error(cmd, "loss %s needs at least 2 output units (one per class), "
-                                    "but %s has 1; use 1:sigmoid with binary_crossentropy",
+        return cli_usage_error(cmd,
+                               "loss %s needs at least 2 output units (one per class), "
+                               "but %s has 1; use 1:sigmoid with binary_crossentropy",
                                clmlp_loss_name(loss), model_what);
     char name[300] = "";
     if (ds->class_names && top >= 0 && (size_t)top < ds->n_classes)
         snprintf(name, sizeof name, " (class \"%s\" of %zu: %s names %zu classes)",
                  ds->class_names[top], ds->n_classes, what, ds->n_classes);
     if (n_out == 1 && top > 1)
-        return cli_usage_error(cmd, "%s has a single output unit, which fits labels 0 and 1, "
-                                    "but %s has label %d%s (row %zu); give the output layer "
-                                    "one unit per class",
+        return cli_usage_error(cmd,
+                               "%s has a single output unit, which fits labels 0 and 1, "
+                               "but %s has label %d%s (row %zu); give the output layer "
+                               "one unit per class",
                                model_what, what, (int)top, name, row + 1);
     if (n_out > 1 && top >= 0 && (size_t)top >= n_out)
-        return cli_usage_error(cmd, "label %d%s in %s (row %zu) is out of range for the %zu "
-                                    "output units of %s (labels must be < %zu)",
+        return cli_usage_error(cmd,
+                               "label %d%s in %s (row %zu) is out of range for the %zu "
+                               "output units of %s (labels must be < %zu)",
                                (int)top, name, what, row + 1, n_out, model_what, n_out);
     return CLI_OK;
 }
 
-int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_what,
-                   clmlp_loss loss, const clmlp_dataset_t *ds, const char *what,
-                   int check_labels)
+int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_what, clmlp_loss loss,
+                   const clmlp_dataset_t *ds, const char *what, int check_labels)
 {
     size_t n_in = clmlp_model_n_inputs(m), n_out = clmlp_model_n_outputs(m);
     if (ds->n_features != n_in)
@@ -357,9 +361,10 @@ int cli_check_names(const char *cmd, const clmlp_model_t *m, const char *model_w
     /* Sorted names would silently become class numbers the model never
      * meant: class 0 is whatever name sorts first. */
     char list[400];
-    return cli_usage_error(cmd, "%s holds class names (%s), but %s was trained on numbered "
-                                "classes: give the data with the class numbers it was trained "
-                                "on",
+    return cli_usage_error(cmd,
+                           "%s holds class names (%s), but %s was trained on numbered "
+                           "classes: give the data with the class numbers it was trained "
+                           "on",
                            what,
                            clmlp_class_names_list((const char *const *)ds->class_names,
                                                   ds->n_classes, list, sizeof list),

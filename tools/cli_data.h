@@ -11,58 +11,62 @@
 #include "clmlp.h"
 
 typedef struct {
-    const char *train;          /* CSV training set (train) */
-    const char *test;           /* CSV test set (train) */
-    const char *data;           /* CSV set to evaluate or predict (eval, predict) */
-    long label_col;             /* default -1: the last column */
+    const char *train; /* CSV training set (train) */
+    const char *test;  /* CSV test set (train) */
+    const char *data;  /* CSV set to evaluate or predict (eval, predict) */
+    long label_col;    /* default -1: the last column */
     int label_col_set;
-    const char *label_name;     /* --label NAME: the column headed NAME */
-    char delimiter;             /* --delimiter; 0: detected */
+    const char *label_name;         /* --label NAME: the column headed NAME */
+    char delimiter;                 /* --delimiter; 0: detected */
     const char *const *class_names; /* the model's, to map label names
                                    through (set by the caller, not an
                                    option); NULL: the file's own */
     size_t n_class_names;
-    int no_labels;              /* predict: the CSV holds only features */
-    const char *dataset;        /* NULL, or mnist, fashion, circle or xor */
-    const char *data_dir;       /* --data-dir; NULL: searched for (./data, the
-                                   source tree's data/, the installed one) */
-    int scale_pm1;              /* idx pixels in [-1,1] instead of [0,1] */
+    int no_labels;        /* predict: the CSV holds only features */
+    const char *dataset;  /* NULL, or mnist, fashion, circle or xor */
+    const char *data_dir; /* --data-dir; NULL: searched for (./data, the
+                             source tree's data/, the installed one) */
+    int scale_pm1;        /* idx pixels in [-1,1] instead of [0,1] */
     int scale_set;
 } cli_data_args;
 
 /* getopt_long entries and help text for the named data sets. */
-#define CLI_DATASET_LONGOPTS                                                      \
-    {"dataset", required_argument, NULL, OPT_DATASET},                            \
-        {"data-dir", required_argument, NULL, OPT_DATA_DIR},                      \
-        {"scale", required_argument, NULL, OPT_SCALE}
-#define CLI_DATASET_HELP                                                          \
-    "  --dataset NAME        mnist, fashion, circle or xor instead of CSV files:\n" \
-    "                        mnist/fashion read DIR/mnist/ or DIR/fashion/\n"     \
-    "                        {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz;\n"  \
-    "                        circle reads DIR/circle-{train,test}.csv;\n"         \
-    "                        xor is built in (the same 4 rows train and test)\n"  \
-    "  --data-dir DIR        where the data sets live (default: the first of\n"   \
-    "                        ./data, the source tree's data/ and the installed\n" \
-    "                        share/clmlp/data that holds the set)\n"            \
+#define CLI_DATASET_LONGOPTS                                                                       \
+    {"dataset", required_argument, NULL, OPT_DATASET},                                             \
+        {"data-dir", required_argument, NULL, OPT_DATA_DIR},                                       \
+    {                                                                                              \
+        "scale", required_argument, NULL, OPT_SCALE                                                \
+    }
+#define CLI_DATASET_HELP                                                                           \
+    "  --dataset NAME        mnist, fashion, circle or xor instead of CSV files:\n"                \
+    "                        mnist/fashion read DIR/mnist/ or DIR/fashion/\n"                      \
+    "                        {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz;\n"                   \
+    "                        circle reads DIR/circle-{train,test}.csv;\n"                          \
+    "                        xor is built in (the same 4 rows train and test)\n"                   \
+    "  --data-dir DIR        where the data sets live (default: the first of\n"                    \
+    "                        ./data, the source tree's data/ and the installed\n"                  \
+    "                        share/clmlp/data that holds the set)\n"                               \
     "  --scale 01|pm1        mnist/fashion pixels in [0,1] or [-1,1] (default: 01)\n"
 /* Option values for --label and --delimiter, above cli_common.h's shared
  * ones and below every subcommand's own (OPT_LOCAL and up). */
 enum { OPT_CSV_LABEL = OPT_LOCAL - 16, OPT_CSV_DELIMITER };
 
 /* getopt_long entries for --label-col, --label and --delimiter. */
-#define CLI_CSV_LONGOPTS                                                          \
-    {"label-col", required_argument, NULL, OPT_LABEL_COL},                        \
-        {"label", required_argument, NULL, OPT_CSV_LABEL},                        \
-        {"delimiter", required_argument, NULL, OPT_CSV_DELIMITER}
-#define CLI_LABEL_COL_HELP                                                        \
-    "  --label-col N         the CSV column holding the class label, 0-based;\n"  \
+#define CLI_CSV_LONGOPTS                                                                           \
+    {"label-col", required_argument, NULL, OPT_LABEL_COL},                                         \
+        {"label", required_argument, NULL, OPT_CSV_LABEL},                                         \
+    {                                                                                              \
+        "delimiter", required_argument, NULL, OPT_CSV_DELIMITER                                    \
+    }
+#define CLI_LABEL_COL_HELP                                                                         \
+    "  --label-col N         the CSV column holding the class label, 0-based;\n"                   \
     "                        negative counts from the end (default: -1, the last)\n"
 /* CLI_LABEL_COL_HELP and the help for --label and --delimiter. */
-#define CLI_CSV_HELP                                                              \
-    CLI_LABEL_COL_HELP                                                            \
-    "  --label NAME          the label is the CSV column headed NAME (instead of\n" \
-    "                        --label-col)\n"                                      \
-    "  --delimiter D         ',', ';' or tab ('\\t' or tab) between CSV cells\n"  \
+#define CLI_CSV_HELP                                                                               \
+    CLI_LABEL_COL_HELP                                                                             \
+    "  --label NAME          the label is the CSV column headed NAME (instead of\n"                \
+    "                        --label-col)\n"                                                       \
+    "  --delimiter D         ',', ';' or tab ('\\t' or tab) between CSV cells\n"                   \
     "                        (default: found on the first line)\n"
 
 /* Sets the defaults: label column -1, the data directory searched for. */
@@ -101,8 +105,7 @@ int cli_data_load_for_model(const char *cmd, const cli_data_args *a, int allow_n
 
 /* Class c's name for output: the name in names (n of them) if there is
  * one, else the number; into buf, returned. */
-const char *cli_class_name(const char *const *names, size_t n, size_t c, char *buf,
-                           size_t cap);
+const char *cli_class_name(const char *const *names, size_t n, size_t c, char *buf, size_t cap);
 
 /* Loads one half of the named data set a->dataset: test == 0 the training
  * set, else the test set; when files are missing, says how to get them.
@@ -116,9 +119,8 @@ const char *cli_data_name(const cli_data_args *a, int which, char *buf, size_t c
 /* Checks that model m (described by model_what, e.g. "--layers '2,4,1'")
  * takes ds's rows and, with check_labels, that its labels or targets suit the
  * output layer and loss.  CLI_OK, or CLI_USAGE after a message naming what. */
-int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_what,
-                   clmlp_loss loss, const clmlp_dataset_t *ds, const char *what,
-                   int check_labels);
+int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_what, clmlp_loss loss,
+                   const clmlp_dataset_t *ds, const char *what, int check_labels);
 
 /* Refuses labels that are names (ds's, read from what) for model m when m
  * has no class names: it was trained on class numbers, which the data's

@@ -46,8 +46,7 @@ static int parse_cell(const char *s, float *out)
 /* Splits line at sep and appends every cell to b.  Returns the number of
  * cells, -1 with *bad_col (1-based) and bad_text set at a cell that is not
  * a number, or CLMLP_E_NOMEM (< -1). */
-static long parse_row(char *line, char sep, fbuf *b, size_t *bad_col, char *bad_text,
-                      size_t cap)
+static long parse_row(char *line, char sep, fbuf *b, size_t *bad_col, char *bad_text, size_t cap)
 {
     long cells = 0;
     char *p = line;
@@ -107,16 +106,18 @@ static int read_rows(FILE *f, const char *path, fbuf *b, size_t *rows, size_t *c
         if (n == -1 && first) {
             b->n = before; /* a header line */
         } else if (n == -1) {
-            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: column %zu: '%s' is not a number",
-                                 path, lineno, bad_col, bad);
+            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: column %zu: '%s' is not a number", path,
+                                 lineno, bad_col, bad);
         } else if (n < -1) {
             rc = clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", path);
         } else if (*rows == 0) {
             *cols = (size_t)n;
             *rows = 1;
         } else if ((size_t)n != *cols) {
-            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %ld columns, but the rows before "
-                                 "have %zu", path, lineno, n, *cols);
+            rc = clmlp_set_error(CLMLP_E_FORMAT,
+                                 "%s:%zu: %ld columns, but the rows before "
+                                 "have %zu",
+                                 path, lineno, n, *cols);
         } else {
             (*rows)++;
         }
@@ -154,8 +155,8 @@ int cli_parse_features(clmlp_dataset_t **out, const char *list)
     long n = parse_row(copy, ',', &b, &bad_col, bad, sizeof bad);
     int rc = CLMLP_OK;
     if (n == -1)
-        rc = clmlp_set_error(CLMLP_E_FORMAT, "item %zu of '%.200s' ('%s') is not a number",
-                             bad_col, list, bad);
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "item %zu of '%.200s' ('%s') is not a number", bad_col,
+                             list, bad);
     else if (n < -1)
         rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory");
     else

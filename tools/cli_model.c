@@ -5,16 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_model_load(const cli_backend_args *ba, int quiet, const char *path,
-                   clmlp_backend_t **be, clmlp_model_t **m)
+int cli_model_load(const cli_backend_args *ba, int quiet, const char *path, clmlp_backend_t **be,
+                   clmlp_model_t **m)
 {
     int rc = cli_backend_open(ba, quiet, be);
     if (rc) return rc;
     return clmlp_model_load(m, path, *be) < 0 ? cli_runtime_error() : CLI_OK;
 }
 
-int cli_model_read(const char *model, const char *weights, clmlp_backend_t *be,
-                   clmlp_model_t **m)
+int cli_model_read(const char *model, const char *weights, clmlp_backend_t *be, clmlp_model_t **m)
 {
     if (model) return clmlp_model_load(m, model, be) < 0 ? cli_runtime_error() : CLI_OK;
     if (clmlp_model_read_text(m, weights) < 0) return cli_runtime_error();
@@ -45,8 +44,11 @@ int cli_model_args_option(const char *cmd, cli_model_args *a, int opt, const cha
 {
     switch (opt) {
     case OPT_MODEL: a->model = arg; return CLI_OK;
-    case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS: case OPT_PLUGIN:
-        return cli_backend_option(cmd, &a->backend, opt, arg);
+    case OPT_BACKEND:
+    case OPT_PLATFORM:
+    case OPT_DEVICE:
+    case OPT_THREADS:
+    case OPT_PLUGIN: return cli_backend_option(cmd, &a->backend, opt, arg);
     default: return cli_data_option(cmd, &a->data, opt, arg);
     }
 }
@@ -59,8 +61,8 @@ int cli_model_args_check(const char *cmd, const cli_model_args *a, int argc, cha
     return CLI_OK;
 }
 
-int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels,
-                   int check_labels, cli_model_run *r)
+int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels, int check_labels,
+                   cli_model_run *r)
 {
     memset(r, 0, sizeof *r);
     int rc = cli_data_load_eval(cmd, &a->data, allow_no_labels, &r->ds);

@@ -12,15 +12,14 @@
 /* Opens the backend (printing its description unless quiet) and loads the
  * model saved in path onto it.  *be and *m are the caller's to free, also
  * after a failure.  CLI_OK, or CLI_RUNTIME after printing why. */
-int cli_model_load(const cli_backend_args *ba, int quiet, const char *path,
-                   clmlp_backend_t **be, clmlp_model_t **m);
+int cli_model_load(const cli_backend_args *ba, int quiet, const char *path, clmlp_backend_t **be,
+                   clmlp_model_t **m);
 
 /* Reads the model saved in model, or else the weight text file weights,
  * and places it on be (a weight file is compiled with MSE and SGD, which
  * running it ignores; its weights are kept).  *m is the caller's to free,
  * also after a failure.  CLI_OK, or CLI_RUNTIME after printing why. */
-int cli_model_read(const char *model, const char *weights, clmlp_backend_t *be,
-                   clmlp_model_t **m);
+int cli_model_read(const char *model, const char *weights, clmlp_backend_t *be, clmlp_model_t **m);
 
 /* cli_check_data for the model read from path, with the loss it holds;
  * messages call it "the model in PATH" and the data what. */
@@ -57,19 +56,19 @@ typedef struct {
  * model's when both have names, and checks that the model takes the data
  * (and, with check_labels, its labels).  CLI_OK, CLI_USAGE or CLI_RUNTIME after the
  * message; r is to be closed either way. */
-int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels,
-                   int check_labels, cli_model_run *r);
+int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels, int check_labels,
+                   cli_model_run *r);
 
 /* Frees what r holds; r may be partly filled. */
 void cli_model_close(cli_model_run *r);
 
 /* Predictions gathered over a whole set (eval, plot confusion). */
 typedef struct {
-    size_t k;                   /* classes: outputs, or 2 for one output */
-    size_t *confusion;          /* k x k, rows true, columns predicted */
+    size_t k;          /* classes: outputs, or 2 for one output */
+    size_t *confusion; /* k x k, rows true, columns predicted */
     size_t wrong;
-    size_t *mis;                /* up to want triples (index, true, predicted);
-                                   NULL when want is 0 */
+    size_t *mis; /* up to want triples (index, true, predicted);
+                    NULL when want is 0 */
     size_t n_mis, want;
 } cli_tally;
 

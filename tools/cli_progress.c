@@ -10,8 +10,8 @@
 /* Seconds between redraws: about four a second. */
 #define REDRAW_INTERVAL 0.25
 
-void cli_progress_init(cli_progress *p, clmlp_model_t *m, size_t n_samples,
-                       size_t batch_size, int enabled)
+void cli_progress_init(cli_progress *p, clmlp_model_t *m, size_t n_samples, size_t batch_size,
+                       int enabled)
 {
     memset(p, 0, sizeof *p);
     p->model = m;
@@ -39,9 +39,9 @@ void cli_progress_batch(cli_progress *p, size_t epoch, size_t done, size_t n_bat
     double seen = (double)(done - p->first_done) * (double)p->batch_size;
     double dt = now - p->epoch_start;
     char line[160];
-    int len = snprintf(line, sizeof line,
-                       "  batch %zu/%zu  loss %.4f  accuracy %.4f  %.0f samples/s", done,
-                       n_batches, loss, acc, dt > 0 ? seen / dt : 0.0);
+    int len =
+        snprintf(line, sizeof line, "  batch %zu/%zu  loss %.4f  accuracy %.4f  %.0f samples/s",
+                 done, n_batches, loss, acc, dt > 0 ? seen / dt : 0.0);
     if (len < 0) return;
     size_t w = (size_t)len < sizeof line ? (size_t)len : sizeof line - 1;
     /* Pad with spaces over whatever a longer earlier line left. */

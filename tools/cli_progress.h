@@ -10,19 +10,19 @@
 #include "clmlp.h"
 
 typedef struct {
-    clmlp_model_t *model;       /* not owned */
-    int enabled;                /* draw at all (stderr is a terminal, not --quiet) */
+    clmlp_model_t *model; /* not owned */
+    int enabled;          /* draw at all (stderr is a terminal, not --quiet) */
     size_t n_samples, batch_size;
-    size_t epoch;               /* the epoch being drawn (0: none yet) */
-    size_t first_done;          /* batches done when its clock started */
+    size_t epoch;      /* the epoch being drawn (0: none yet) */
+    size_t first_done; /* batches done when its clock started */
     double epoch_start, last_draw;
-    size_t width;               /* characters on the line now (0: nothing drawn) */
+    size_t width; /* characters on the line now (0: nothing drawn) */
 } cli_progress;
 
 /* Prepares the line for training m on n_samples rows in batches of
  * batch_size; draws only when enabled. */
-void cli_progress_init(cli_progress *p, clmlp_model_t *m, size_t n_samples,
-                       size_t batch_size, int enabled);
+void cli_progress_init(cli_progress *p, clmlp_model_t *m, size_t n_samples, size_t batch_size,
+                       int enabled);
 
 /* From the batch callback: redraws the line if the last draw is more than a
  * quarter of a second old. */

@@ -15,9 +15,8 @@ static void on_signal(int sig)
 {
     if (g_received) _exit(128 + sig);
     g_received = sig;
-    static const char msg[] =
-        "\nclmlp: stopping after this step to save your work; "
-        "send the signal again to quit at once\n";
+    static const char msg[] = "\nclmlp: stopping after this step to save your work; "
+                              "send the signal again to quit at once\n";
     ssize_t ignored = write(2, msg, sizeof msg - 1);
     (void)ignored;
 }

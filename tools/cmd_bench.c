@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clmlp_opencl.h"
 #include "cli_blas.h"
 #include "cli_common.h"
 #include "cli_data.h"
+#include "clmlp_opencl.h"
 #include "commands.h"
 #include "util/atomic_file.h"
 #include "util/timer.h"
@@ -41,8 +41,8 @@ static const struct option long_options[] = {
 /* One benchmark workload: layers, batch and optimizer. */
 typedef struct {
     const char *name;
-    const char *spec;   /* clmlp_model_from_spec form */
-    const char *shape;  /* for the table */
+    const char *spec;  /* clmlp_model_from_spec form */
+    const char *shape; /* for the table */
     size_t batch;
     double lr, momentum;
 } workload;
@@ -92,8 +92,7 @@ static void usage(void)
            "  --csv FILE            also write the figures as CSV: workload,backend,device,\n"
            "                        epochs,sec_per_epoch,samples_per_s,gflops,startup_s,\n"
            "                        first_step_s,sgemm_gflops\n"
-           "backend:\n" CLI_BACKEND_HELP
-           "  -h, --help            this help\n",
+           "backend:\n" CLI_BACKEND_HELP "  -h, --help            this help\n",
            BENCH_ROWS);
 }
 
@@ -133,8 +132,10 @@ static int parse_workloads(const char *arg, int *selected)
             }
         }
         if (!found)
-            return cli_usage_error(CMD, "--workload must be W1, W2, W3, a comma-separated list "
-                                        "of them, or all, got '%s'", arg);
+            return cli_usage_error(CMD,
+                                   "--workload must be W1, W2, W3, a comma-separated list "
+                                   "of them, or all, got '%s'",
+                                   arg);
         if (!p[len]) return CLI_OK;
         p += len + 1;
     }
@@ -154,9 +155,11 @@ static int parse_args(int argc, char **argv, bench_args *a)
         switch (c) {
         case 'h': usage(); return -1;
         case '?': return CLI_USAGE;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS: case OPT_PLUGIN:
-            rc = cli_backend_option(CMD, &a->backend, c, optarg);
-            break;
+        case OPT_BACKEND:
+        case OPT_PLATFORM:
+        case OPT_DEVICE:
+        case OPT_THREADS:
+        case OPT_PLUGIN: rc = cli_backend_option(CMD, &a->backend, c, optarg); break;
         case OPT_WORKLOAD: rc = parse_workloads(optarg, a->selected); break;
         case OPT_EPOCHS: rc = cli_parse_count(CMD, "--epochs", optarg, 1, &a->epochs); break;
         case OPT_ROWS: rc = cli_parse_count(CMD, "--rows", optarg, 1, &a->rows); break;
@@ -189,10 +192,10 @@ static double gemm_flops_per_sample(const clmlp_model_t *m)
 /* What the callbacks of one workload's fit see. */
 typedef struct {
     clmlp_model_t *model;
-    double t_start;     /* before opening the backend */
-    double t_first;     /* end of the first step (0 until then) */
-    double age_first;   /* the process's age then */
-    double *seconds;    /* per epoch, as fit reports them */
+    double t_start;   /* before opening the backend */
+    double t_first;   /* end of the first step (0 until then) */
+    double age_first; /* the process's age then */
+    double *seconds;  /* per epoch, as fit reports them */
     size_t n_seconds;
     int sync_failed;
 } bench_run;
@@ -271,16 +274,16 @@ static void print_header(const bench_args *a, clmlp_backend_t *be)
 static void print_row(const bench_result *r)
 {
     printf("%-4s %-22s %5zu %9.3f %9.3f %9.3f %11.0f %9.2f %7.3f %9.3f %7.3f\n", r->w->name,
-           r->w->shape, r->w->batch, r->epoch1_s, r->mean_s, r->best_s, r->samples_per_s,
-           r->gflops, r->init_s, r->startup_s, r->first_s);
+           r->w->shape, r->w->batch, r->epoch1_s, r->mean_s, r->best_s, r->samples_per_s, r->gflops,
+           r->init_s, r->startup_s, r->first_s);
     fflush(stdout);
 }
 
 /* Runs one workload on a fresh backend; fills res.  Prints the header
  * before the first row (*header_done). */
 static int run_workload(const bench_args *a, const workload *w, const clmlp_dataset_t *ds,
-                        int *header_done, char *desc, size_t desc_cap, char *be_name,
-                        size_t be_cap, bench_result *res)
+                        int *header_done, char *desc, size_t desc_cap, char *be_name, size_t be_cap,
+                        bench_result *res)
 {
     memset(res, 0, sizeof *res);
     res->w = w;
@@ -303,15 +306,17 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
     }
     clmlp_optimizer opt = {.kind = CLMLP_OPT_SGD, .lr = w->lr, .momentum = w->momentum};
     if (!rc && (clmlp_model_from_spec(&r.model, w->spec) < 0 ||
-                clmlp_model_compile(r.model, CLMLP_LOSS_SPARSE_CCE, &opt, be,
-                                    BENCH_INIT_SEED) < 0))
+                clmlp_model_compile(r.model, CLMLP_LOSS_SPARSE_CCE, &opt, be, BENCH_INIT_SEED) < 0))
         rc = cli_runtime_error();
     if (!rc) {
-        clmlp_fit_opts fo = {.epochs = a->epochs, .batch_size = w->batch, .shuffle = 1,
-                             .seed = BENCH_INIT_SEED, .on_epoch = on_epoch,
-                             .on_batch = on_batch, .user = &r};
-        if (clmlp_model_fit(r.model, ds, &fo, NULL) < 0 || r.sync_failed)
-            rc = cli_runtime_error();
+        clmlp_fit_opts fo = {.epochs = a->epochs,
+                             .batch_size = w->batch,
+                             .shuffle = 1,
+                             .seed = BENCH_INIT_SEED,
+                             .on_epoch = on_epoch,
+                             .on_batch = on_batch,
+                             .user = &r};
+        if (clmlp_model_fit(r.model, ds, &fo, NULL) < 0 || r.sync_failed) rc = cli_runtime_error();
     }
     if (!rc && r.n_seconds != a->epochs) {
         fprintf(stderr, "clmlp: %s stopped after %zu of %zu epochs\n", w->name, r.n_seconds,

@@ -32,18 +32,16 @@ static void usage(void)
            "Scores a saved model on labelled data: loss, accuracy, the confusion matrix\n"
            "(rows: true class, columns: predicted) and the first misclassified rows.\n\n"
            "  --model FILE          the model (written by train --save or --checkpoint)\n"
-           "  --data FILE           labelled CSV to score\n"
-           CLI_CSV_HELP CLI_DATASET_HELP
+           "  --data FILE           labelled CSV to score\n" CLI_CSV_HELP CLI_DATASET_HELP
            "                        (eval scores the data set's test set)\n"
            "  --batch-size N        rows per evaluation batch >= 1 (default: 256)\n"
            "  --misclassified N     list the first N misclassified rows, 0 for none\n"
-           "                        (default: 10)\n"
-           CLI_BACKEND_HELP
+           "                        (default: 10)\n" CLI_BACKEND_HELP
            "  -h, --help            this help\n");
 }
 
 typedef struct {
-    cli_model_args in;          /* --model, the data and the backend */
+    cli_model_args in; /* --model, the data and the backend */
     size_t batch_size, misclassified;
 } eval_args;
 
@@ -97,7 +95,8 @@ static void print_tally(const cli_tally *t, size_t n, const char *const *names, 
     }
     w += 2;
     printf("confusion matrix (rows: true class, columns: predicted class)\n%*s", lw + 2, "");
-    for (size_t j = 0; j < t->k; j++) printf("%*s", w, cli_class_name(names, n_names, j, buf, sizeof buf));
+    for (size_t j = 0; j < t->k; j++)
+        printf("%*s", w, cli_class_name(names, n_names, j, buf, sizeof buf));
     printf("\n");
     for (size_t i = 0; i < t->k; i++) {
         printf("%*s", lw + 2, cli_class_name(names, n_names, i, buf, sizeof buf));

@@ -98,8 +98,8 @@ static int parse_args(int argc, char **argv, export_args *a)
                 (strcmp(paths[i], paths[j]) == 0 ||
                  (there[i] && there[j] && st[i].st_dev == st[j].st_dev &&
                   st[i].st_ino == st[j].st_ino)))
-                return cli_usage_error(CMD, "%s and %s name the same file '%s'", names[i],
-                                       names[j], paths[j]);
+                return cli_usage_error(CMD, "%s and %s name the same file '%s'", names[i], names[j],
+                                       paths[j]);
     return CLI_OK;
 }
 
@@ -144,9 +144,11 @@ static int dense_copy(const clmlp_model_t *m, const char *path, clmlp_model_t **
         clmlp_layer_info info;
         if (is_affine(m, i, &info)) continue;
         if (info.form != CLMLP_LAYER_IDENTITY) {
-            fprintf(stderr, "clmlp %s: layer %zu of the model in %s is a '%s' layer, which "
-                            "neither export form can hold (they hold dense layers; dropout is "
-                            "left out)\n", CMD, i, path, info.kind);
+            fprintf(stderr,
+                    "clmlp %s: layer %zu of the model in %s is a '%s' layer, which "
+                    "neither export form can hold (they hold dense layers; dropout is "
+                    "left out)\n",
+                    CMD, i, path, info.kind);
             return CLI_RUNTIME;
         }
         om->layers[om->n++] = i;
@@ -214,13 +216,16 @@ static int json_layer(FILE *f, const clmlp_model_t *m, size_t i, size_t in, cons
     for (size_t k = 0; rc == CLI_OK && k < in * units + (bias ? units : 0); k++) {
         float v = k < in * units ? w[k] : b[k - in * units];
         if (isfinite(v)) continue;
-        fprintf(stderr, "clmlp %s: %s: a weight of dense layer %zu is %g; JSON holds finite "
-                        "numbers only\n", CMD, path, i, (double)v);
+        fprintf(stderr,
+                "clmlp %s: %s: a weight of dense layer %zu is %g; JSON holds finite "
+                "numbers only\n",
+                CMD, path, i, (double)v);
         rc = CLI_RUNTIME;
     }
     if (rc == CLI_OK) {
-        fprintf(f, "    {\"kind\": \"dense\", \"units\": %zu, \"activation\": \"%s\", "
-                   "\"use_bias\": %s,\n     \"weights\": [\n",
+        fprintf(f,
+                "    {\"kind\": \"dense\", \"units\": %zu, \"activation\": \"%s\", "
+                "\"use_bias\": %s,\n     \"weights\": [\n",
                 units, clmlp_act_name(act), bias ? "true" : "false");
         for (size_t r = 0; r < in; r++) {
             fputs("      ", f);
@@ -260,8 +265,9 @@ static int write_json(const clmlp_model_t *m, const clmlp_model_t *d, const omit
     if (clmlp_atomic_open(&af, path) < 0) return cli_runtime_error();
     FILE *f = af.f;
     size_t n_layers = clmlp_model_n_layers(d), in = clmlp_model_n_inputs(d);
-    fprintf(f, "{\"format\": \"clmlp-weights\", \"version\": 1,\n"
-               " \"inputs\": %zu, \"outputs\": %zu,\n \"layers\": [\n",
+    fprintf(f,
+            "{\"format\": \"clmlp-weights\", \"version\": 1,\n"
+            " \"inputs\": %zu, \"outputs\": %zu,\n \"layers\": [\n",
             in, clmlp_model_n_outputs(d));
     int rc = CLI_OK;
     for (size_t i = 0; rc == CLI_OK && i < n_layers; i++) {
@@ -275,9 +281,10 @@ static int write_json(const clmlp_model_t *m, const clmlp_model_t *d, const omit
     }
     fputs(" ],\n \"omitted\": [", f);
     for (size_t k = 0; k < om->n; k++)
-        fprintf(f, "%s{\"layer\": %zu, \"kind\": \"%s\", \"why\": \"the identity at "
-                   "inference\"}", k ? ", " : "", om->layers[k],
-                clmlp_model_layer_kind(m, om->layers[k]));
+        fprintf(f,
+                "%s{\"layer\": %zu, \"kind\": \"%s\", \"why\": \"the identity at "
+                "inference\"}",
+                k ? ", " : "", om->layers[k], clmlp_model_layer_kind(m, om->layers[k]));
     fputs("]", f);
     size_t n_names = 0;
     const char *const *names = clmlp_model_class_names(m, &n_names);
@@ -301,10 +308,11 @@ static int write_json(const clmlp_model_t *m, const clmlp_model_t *d, const omit
 static void note_omitted(const clmlp_model_t *m, const omitted_list *om, const char *path)
 {
     for (size_t k = 0; k < om->n; k++)
-        fprintf(stderr, "clmlp %s: layer %zu of the model in %s is %s, which passes its "
-                        "input through at inference: left out (the exported model gives the "
-                        "same outputs)\n", CMD, om->layers[k], path,
-                clmlp_model_layer_kind(m, om->layers[k]));
+        fprintf(stderr,
+                "clmlp %s: layer %zu of the model in %s is %s, which passes its "
+                "input through at inference: left out (the exported model gives the "
+                "same outputs)\n",
+                CMD, om->layers[k], path, clmlp_model_layer_kind(m, om->layers[k]));
 }
 
 /* Runs `clmlp export`; returns the exit status. */

@@ -44,9 +44,8 @@ static void usage(void)
            "  --input LIST          one input row, comma-separated: 1,-4,0,7\n"
            "  --input-file FILE     a CSV of input rows, inputs only (a header line\n"
            "                        is skipped)\n"
-           "  --precision N         digits after the decimal point, 0 to 17 (default: 6)\n"
-           CLI_BACKEND_HELP
-           "  -h, --help            this help\n");
+           "  --precision N         digits after the decimal point, 0 to 17 (default: "
+           "6)\n" CLI_BACKEND_HELP "  -h, --help            this help\n");
 }
 
 typedef struct {
@@ -72,8 +71,7 @@ static int parse_args(int argc, char **argv, forward_args *a)
         case OPT_INPUT: a->input = optarg; break;
         case OPT_INPUT_FILE: a->input_file = optarg; break;
         case OPT_PRECISION:
-            rc = cli_parse_long(CMD, "--precision", optarg, 0, FORWARD_MAX_PRECISION,
-                                &precision);
+            rc = cli_parse_long(CMD, "--precision", optarg, 0, FORWARD_MAX_PRECISION, &precision);
             a->precision = (int)precision;
             break;
         default: rc = cli_backend_option(CMD, &a->backend, c, optarg); break;
@@ -142,8 +140,7 @@ static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds, int precision
                          strcmp(kind, "dense") == 0 ? clmlp_act_name(act) : kind);
                 print_values(label, acts + l * per_layer + i * units, units, precision);
             }
-            print_values("output", acts + (n_layers - 1) * per_layer + i * units, units,
-                         precision);
+            print_values("output", acts + (n_layers - 1) * per_layer + i * units, units, precision);
         }
     }
     free(acts);

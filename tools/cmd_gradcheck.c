@@ -34,10 +34,10 @@ static const char *const usage =
     "  --steps N             training steps compared across backends (default 3)\n"
     "  --tol X               largest error allowed between backends (default 1e-4)\n"
     "                        and for finite differences (1e-6; 2e-3, with steps of\n"
-    "                        3e-3, for a network with a layer of float code only)\n"
-    CLI_BACKEND_HELP_FOR("ref")
-    "  --help                this text\n"
-    "Exit status: 0 when every error is within bounds, 1 otherwise, 2 for usage.\n";
+    "                        3e-3, for a network with a layer of float code "
+    "only)\n" CLI_BACKEND_HELP_FOR(
+        "ref") "  --help                this text\n"
+               "Exit status: 0 when every error is within bounds, 1 otherwise, 2 for usage.\n";
 
 /* Random inputs in [-1, 1] with labels and targets the loss can use. */
 static int random_data(const clmlp_model_t *m, clmlp_loss loss, size_t rows, uint64_t seed,
@@ -82,16 +82,15 @@ static int make_model(const char *spec, clmlp_loss loss, clmlp_backend_t *be, ui
 int cmd_gradcheck(int argc, char **argv)
 {
     const char *cmd = "gradcheck";
-    static const struct option longopts[] = {
-        {"layers", required_argument, NULL, OPT_LAYERS},
-        {"loss", required_argument, NULL, OPT_LOSS},
-        {"rows", required_argument, NULL, OPT_ROWS},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"steps", required_argument, NULL, OPT_STEPS},
-        {"tol", required_argument, NULL, OPT_TOL},
-        {"help", no_argument, NULL, OPT_HELP},
-        CLI_BACKEND_LONGOPTS,
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"layers", required_argument, NULL, OPT_LAYERS},
+                                             {"loss", required_argument, NULL, OPT_LOSS},
+                                             {"rows", required_argument, NULL, OPT_ROWS},
+                                             {"seed", required_argument, NULL, OPT_SEED},
+                                             {"steps", required_argument, NULL, OPT_STEPS},
+                                             {"tol", required_argument, NULL, OPT_TOL},
+                                             {"help", no_argument, NULL, OPT_HELP},
+                                             CLI_BACKEND_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
     const char *spec = "4,5:tanh,3:softmax", *loss_name = NULL;
     size_t rows = 8, steps = 3;
     uint64_t seed = 1;
@@ -102,9 +101,15 @@ int cmd_gradcheck(int argc, char **argv)
         switch (opt) {
         case OPT_LAYERS: spec = optarg; break;
         case OPT_LOSS: loss_name = optarg; break;
-        case OPT_ROWS: if ((rc = cli_parse_count(cmd, "--rows", optarg, 1, &rows))) return rc; break;
-        case OPT_SEED: if ((rc = cli_parse_u64(cmd, "--seed", optarg, &seed))) return rc; break;
-        case OPT_STEPS: if ((rc = cli_parse_count(cmd, "--steps", optarg, 1, &steps))) return rc; break;
+        case OPT_ROWS:
+            if ((rc = cli_parse_count(cmd, "--rows", optarg, 1, &rows))) return rc;
+            break;
+        case OPT_SEED:
+            if ((rc = cli_parse_u64(cmd, "--seed", optarg, &seed))) return rc;
+            break;
+        case OPT_STEPS:
+            if ((rc = cli_parse_count(cmd, "--steps", optarg, 1, &steps))) return rc;
+            break;
         case OPT_TOL:
             if ((rc = cli_parse_real(cmd, "--tol", optarg, 0, 1, 1, 0, &tol))) return rc;
             break;
@@ -182,7 +187,8 @@ int cmd_gradcheck(int argc, char **argv)
         printf("  largest error: %.3g at %s\n", c.max_error, c.worst_op);
         printf("  parameters after the last step: error %.3g\n", c.param_error);
         if (c.first_op[0]) {
-            printf("  FIRST DIVERGING OP: %s (error %.3g > %.0e)\n", c.first_op, c.first_error, tol);
+            printf("  FIRST DIVERGING OP: %s (error %.3g > %.0e)\n", c.first_op, c.first_error,
+                   tol);
             ok = 0;
         } else {
             printf("  ok: no op differs by more than %.0e\n", tol);

@@ -21,9 +21,15 @@ typedef struct {
 
 static const plot_kind kinds[] = {
 #if CLMLP_HAVE_PLOT
-#define KIND(name, args, what) {#name, plot_kind_##name, args, what}
+#define KIND(name, args, what)                                                                     \
+    {                                                                                              \
+#name, plot_kind_##name, args, what                                                        \
+    }
 #else
-#define KIND(name, args, what) {#name, NULL, args, what}
+#define KIND(name, args, what)                                                                     \
+    {                                                                                              \
+#name, NULL, args, what                                                                    \
+    }
 #endif
     KIND(history, "H.csv [H2.json ...]", "loss and accuracy per epoch, train and validation"),
     KIND(boundary, "--model M (--dataset NAME | --data CSV)",
@@ -43,15 +49,16 @@ static void usage(FILE *f)
 {
     fputs("usage: clmlp plot KIND [OPTIONS] -o FILE\n"
           "Draws a picture: PNG, or SVG or PDF when FILE ends in .svg or .pdf.\n\n"
-          "kinds:\n", f);
+          "kinds:\n",
+          f);
     for (size_t i = 0; i < N_KINDS; i++)
-        fprintf(f, "  %-11s %s\n  %-11s   %s\n", kinds[i].name, kinds[i].args, "",
-                kinds[i].what);
+        fprintf(f, "  %-11s %s\n  %-11s   %s\n", kinds[i].name, kinds[i].args, "", kinds[i].what);
     fputs("\n'clmlp plot KIND --help' describes a kind's options.\n", f);
 #if !CLMLP_HAVE_PLOT
     fputs("\nThis clmlp was built without cairo, so it draws nothing: install cairo's\n"
           "headers (Debian: apt-get install libcairo2-dev; tools/install-deps does it)\n"
-          "and build again.\n", f);
+          "and build again.\n",
+          f);
 #endif
 }
 
@@ -70,10 +77,9 @@ int cmd_plot(int argc, char **argv)
     for (size_t i = 0; i < N_KINDS; i++) {
         if (strcmp(kinds[i].name, name) != 0) continue;
         if (!kinds[i].run) {
-            fprintf(stderr,
-                    "clmlp plot: this clmlp was built without cairo, so it cannot draw.\n"
-                    "Install cairo's headers (Debian: apt-get install libcairo2-dev;\n"
-                    "tools/install-deps does it) and build clmlp again.\n");
+            fprintf(stderr, "clmlp plot: this clmlp was built without cairo, so it cannot draw.\n"
+                            "Install cairo's headers (Debian: apt-get install libcairo2-dev;\n"
+                            "tools/install-deps does it) and build clmlp again.\n");
             return CLI_RUNTIME;
         }
         /* The kind sees itself as argv[0], named "plot KIND" in messages. */

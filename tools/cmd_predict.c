@@ -39,20 +39,17 @@ static void usage(void)
            "the class by name and heads its outputs p_NAME.  With --dump-layer N:\n"
            "'index,a0,a1,...', layer N's activations.\n\n"
            "  --model FILE          the model (written by train --save or --checkpoint)\n"
-           "  --data FILE           CSV of inputs; its label column is left out\n"
-           CLI_CSV_HELP
-           "  --no-labels           the CSV holds only inputs (no label column)\n"
-           CLI_DATASET_HELP
+           "  --data FILE           CSV of inputs; its label column is left out\n" CLI_CSV_HELP
+           "  --no-labels           the CSV holds only inputs (no label column)\n" CLI_DATASET_HELP
            "                        (predict uses the data set's test set)\n"
            "  -o, --output FILE     where to write the CSV (default: standard output)\n"
            "  --dump-layer N        write layer N's activations instead (0-based; the\n"
-           "                        last layer is the output) (default: off)\n"
-           CLI_BACKEND_HELP
+           "                        last layer is the output) (default: off)\n" CLI_BACKEND_HELP
            "  -h, --help            this help\n");
 }
 
 typedef struct {
-    cli_model_args in;          /* --model, the data and the backend */
+    cli_model_args in; /* --model, the data and the backend */
     const char *output;
     size_t layer;
     int dump;
@@ -99,8 +96,7 @@ static void put_cell(FILE *f, const char *text)
 /* Writes the CSV header: index,class,p0.. (p_NAME for a class with a name;
  * a single output is class 1's probability: p1 or p_NAME1), or
  * index,a0.. */
-static void write_header(FILE *f, size_t width, int dump, const char *const *names,
-                         size_t n_names)
+static void write_header(FILE *f, size_t width, int dump, const char *const *names, size_t n_names)
 {
     fputs(dump ? "index" : "index,class", f);
     for (size_t j = 0; j < width; j++) {
@@ -118,8 +114,8 @@ static void write_header(FILE *f, size_t width, int dump, const char *const *nam
 }
 
 /* Runs ds through the model chunk by chunk, writing one CSV row per input. */
-static int write_rows(FILE *f, clmlp_model_t *m, const clmlp_dataset_t *ds,
-                      const predict_args *a, size_t width)
+static int write_rows(FILE *f, clmlp_model_t *m, const clmlp_dataset_t *ds, const predict_args *a,
+                      size_t width)
 {
     float *out = malloc(CLI_PREDICT_CHUNK * width * sizeof(float));
     if (!out) return cli_out_of_memory();

@@ -27,10 +27,9 @@ static void usage(void)
            "Prints each layer's output shape and parameters, and the totals.\n\n"
            "  --layers SPEC         a layer spec such as 784,128:relu,10:softmax\n"
            "  --model FILE          a model saved by train --save or --checkpoint\n"
-           "  --weights FILE        a model in the weight text format\n"
-           CLI_BACKEND_HELP_FOR("ref")
-           "                        (only --model needs a backend, to load into)\n"
-           "  -h, --help            this help\n");
+           "  --weights FILE        a model in the weight text format\n" CLI_BACKEND_HELP_FOR(
+               "ref") "                        (only --model needs a backend, to load into)\n"
+                      "  -h, --help            this help\n");
 }
 
 /* Runs `clmlp summary`; returns the exit status. */

@@ -94,8 +94,8 @@ typedef struct {
     char spec[256];
     /* for the callbacks */
     cli_progress progress;
-    size_t lr_patience;         /* --lr-patience or its default, for messages */
-    size_t lr_halvings;         /* divergences rolled back so far, for messages */
+    size_t lr_patience; /* --lr-patience or its default, for messages */
+    size_t lr_halvings; /* divergences rolled back so far, for messages */
 } train_state;
 
 /* Frees what train_state holds. */
@@ -133,8 +133,10 @@ static int build_model(train_state *t)
     if (clmlp_model_from_spec(&t->model, spec) < 0)
         return cli_usage_error(CMD, "bad --layers: %s", clmlp_last_error());
     if (clmlp_model_n_layers(t->model) == 0)
-        return cli_usage_error(CMD, "--layers '%s' has no layers: give the input width, then "
-                                    "at least one UNITS[:ACTIVATION]", spec);
+        return cli_usage_error(CMD,
+                               "--layers '%s' has no layers: give the input width, then "
+                               "at least one UNITS[:ACTIVATION]",
+                               spec);
     t->loss = t->a.loss_set ? t->a.loss : cli_default_loss(t->model);
     int rc = check_all_data(t);
     if (rc) return rc;
@@ -208,17 +210,17 @@ static int apply_auto_defaults(train_state *t)
                             : a->lr_schedule == CLMLP_LR_PLATEAU ? "--lr-schedule plateau"
                                                                  : NULL;
         if (needs)
-            return cli_usage_error(CMD, "%s needs validation data, and the %zu training rows "
-                                        "are too few to hold out a tenth of them (that takes "
-                                        "%d): add --validation-split F or --validate-on-test",
+            return cli_usage_error(CMD,
+                                   "%s needs validation data, and the %zu training rows "
+                                   "are too few to hold out a tenth of them (that takes "
+                                   "%d): add --validation-split F or --validate-on-test",
                                    needs, t->train->n, AUTO_HOLDOUT_MIN_ROWS);
         a->es_patience = 0;
     } else if (a->auto_holdout) {
         int rc = hold_out(t);
         if (rc) return rc;
     }
-    if (!a->batch_set)
-        a->batch_size = t->train->n < AUTO_BATCH_MAX ? t->train->n : AUTO_BATCH_MAX;
+    if (!a->batch_set) a->batch_size = t->train->n < AUTO_BATCH_MAX ? t->train->n : AUTO_BATCH_MAX;
     return CLI_OK;
 }
 
@@ -276,12 +278,14 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
     if (s->stalled && s->stalled_epochs == CLMLP_STALL_EPOCHS) {
         fprintf(stderr, "clmlp: warning: after epoch %zu ", s->epoch);
         if (s->stalled & CLMLP_STALL_LOSS_AT_MAX)
-            fprintf(stderr, "the loss (%.4g) has stayed at half or more of its clipped "
-                            "maximum (16.12),",
+            fprintf(stderr,
+                    "the loss (%.4g) has stayed at half or more of its clipped "
+                    "maximum (16.12),",
                     s->loss);
         else
-            fprintf(stderr, "the accuracy (%.4f) has been no better than always predicting "
-                            "the commonest class, with a high loss (%.4g),",
+            fprintf(stderr,
+                    "the accuracy (%.4f) has been no better than always predicting "
+                    "the commonest class, with a high loss (%.4g),",
                     s->accuracy, s->loss);
         fprintf(stderr, " for %zu epochs: training has probably diverged; try a lower --lr\n",
                 s->stalled_epochs);
@@ -355,8 +359,7 @@ static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
         if (clmlp_model_save(t->model, t->a.save) < 0)
             rc = cli_runtime_error();
         else
-            fprintf(stderr, "clmlp: --save: the model after epoch %zu is in %s\n", done,
-                    t->a.save);
+            fprintf(stderr, "clmlp: --save: the model after epoch %zu is in %s\n", done, t->a.save);
     }
     if (t->a.history && hist) {
         if (clmlp_history_write(hist, t->a.history) < 0)
@@ -415,8 +418,10 @@ static int run_fit(train_state *t)
     cli_progress_clear(&t->progress);
     if (rc == CLMLP_OK && hist && hist->interrupted) {
         int sig = cli_signals_received();
-        fprintf(stderr, "clmlp: interrupted by %s; the model is that of the last whole epoch "
-                        "(%zu)\n", cli_signals_name(sig), clmlp_model_epochs_done(t->model));
+        fprintf(stderr,
+                "clmlp: interrupted by %s; the model is that of the last whole epoch "
+                "(%zu)\n",
+                cli_signals_name(sig), clmlp_model_epochs_done(t->model));
         rc = write_what_is_left(t, hist);
         clmlp_history_free(hist);
         return rc ? rc : 128 + sig;
@@ -427,8 +432,10 @@ static int run_fit(train_state *t)
         clmlp_history_free(hist);
         return CLI_RUNTIME;
     }
-    if (rc < 0) rc = cli_runtime_error();
-    else if (!t->a.quiet) report_best(t, hist);
+    if (rc < 0)
+        rc = cli_runtime_error();
+    else if (!t->a.quiet)
+        report_best(t, hist);
     if (rc == CLI_OK && t->a.history && clmlp_history_write(hist, t->a.history) < 0)
         rc = cli_runtime_error();
     if (rc == CLI_OK) rc = draw_history(t, hist);

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "cli_common.h"
-#include "commands.h"
 #include "clmlp_opencl.h"
+#include "commands.h"
 
 #define CMD "tune"
 #define DEFAULT_LAYERS "784,1024:relu,1024:relu,10:softmax"
@@ -47,8 +47,8 @@ static void usage(void)
            "  --fraction F          try at most this fraction of the candidate sets,\n"
            "                        0 < F <= 1 (default: 1; the budget usually ends first)\n"
            "  --steps N             training steps timed before and after (default: 20)\n"
-           "backend (OpenCL only):\n" CLI_BACKEND_HELP_FOR("opencl")
-           "  -h, --help            this help\n",
+           "backend (OpenCL only):\n" CLI_BACKEND_HELP_FOR(
+               "opencl") "  -h, --help            this help\n",
            DEFAULT_LAYERS);
 }
 
@@ -74,13 +74,13 @@ static int parse_args(int argc, char **argv, tune_args *a)
         switch (c) {
         case 'h': usage(); return -1;
         case '?': return CLI_USAGE;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS: case OPT_PLUGIN:
-            rc = cli_backend_option(CMD, &a->backend, c, optarg);
-            break;
+        case OPT_BACKEND:
+        case OPT_PLATFORM:
+        case OPT_DEVICE:
+        case OPT_THREADS:
+        case OPT_PLUGIN: rc = cli_backend_option(CMD, &a->backend, c, optarg); break;
         case OPT_LAYERS: a->layers = optarg; break;
-        case OPT_BATCH_SIZE:
-            rc = cli_parse_count(CMD, "--batch-size", optarg, 1, &a->batch);
-            break;
+        case OPT_BATCH_SIZE: rc = cli_parse_count(CMD, "--batch-size", optarg, 1, &a->batch); break;
         case OPT_STEPS: rc = cli_parse_count(CMD, "--steps", optarg, 1, &a->steps); break;
         case OPT_BUDGET:
             rc = cli_parse_real(CMD, "--budget", optarg, 0.0, 1, 1e7, 0, &a->budget);
@@ -101,8 +101,8 @@ static int parse_args(int argc, char **argv, tune_args *a)
 /* Prints the table of shapes before and after, and the step totals. */
 static void report(const clmlp_opencl_tune_result *r)
 {
-    printf("\n%-5s %-22s %5s %11s %11s %8s  %-10s %10s %10s\n", "gemm", "op m x n x k",
-           "calls", "before_ms", "after_ms", "speedup", "path after", "direct_ms", "tiled_ms");
+    printf("\n%-5s %-22s %5s %11s %11s %8s  %-10s %10s %10s\n", "gemm", "op m x n x k", "calls",
+           "before_ms", "after_ms", "speedup", "path after", "direct_ms", "tiled_ms");
     double flops = 0.0;
     for (size_t i = 0; i < r->n_shapes; i++) {
         const clmlp_opencl_tune_row *row = &r->rows[i];
@@ -112,7 +112,9 @@ static void report(const clmlp_opencl_tune_result *r)
                  s->trans_b ? 'T' : 'N', s->m, s->n, s->k);
         printf("%-5zu %-22s %5zu %11.3f %11.3f %7.2fx  %-10s %10.3f %10.3f\n", i + 1, dims,
                s->calls, row->before_s * 1e3, row->after_s * 1e3, row->before_s / row->after_s,
-               !r->written ? "default" : row->direct_after ? "direct" : "tiled",
+               !r->written         ? "default"
+               : row->direct_after ? "direct"
+                                   : "tiled",
                row->direct_s * 1e3, row->tiled_s * 1e3);
         flops += (double)s->calls * 2.0 * (double)s->m * (double)s->n * (double)s->k;
     }
@@ -138,8 +140,10 @@ int cmd_tune(int argc, char **argv)
     clmlp_backend_opts bo;
     clmlp_opencl_opts cl;
     rc = cli_backend_opts(&a.backend, &bo, &cl);
-    clmlp_opencl_tune_opts to = {.batch = a.batch, .budget_s = a.budget,
-                                 .fraction = a.fraction, .steps = a.steps,
+    clmlp_opencl_tune_opts to = {.batch = a.batch,
+                                 .budget_s = a.budget,
+                                 .fraction = a.fraction,
+                                 .steps = a.steps,
                                  .progress = stderr};
     clmlp_opencl_tune_result *r = calloc(1, sizeof *r);
     if (!rc && !r) rc = cli_out_of_memory();

@@ -34,11 +34,13 @@ static void usage(FILE *f)
 {
     fputs("usage: clmlp COMMAND [OPTIONS]\n"
           "Train multilayer perceptrons on any OpenCL device, or on the CPU through a BLAS.\n\n"
-          "commands:\n", f);
+          "commands:\n",
+          f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
     fputs("\n'clmlp COMMAND --help' describes a command's options.\n"
-          "Exit status: 0 done, 1 runtime error (files, data, device), 2 usage error.\n", f);
+          "Exit status: 0 done, 1 runtime error (files, data, device), 2 usage error.\n",
+          f);
 }
 
 /* The subcommand called name, or NULL. */

@@ -107,9 +107,8 @@ static void usage(void)
            "data:\n"
            "  --train FILE          training CSV: numbers, one row per example, the label\n"
            "                        in one column (an optional header line is skipped)\n"
-           "  --test FILE           test CSV, scored after training (default: none)\n"
-           CLI_CSV_HELP CLI_DATASET_HELP
-           "model:\n"
+           "  --test FILE           test CSV, scored after training (default: none)\n" CLI_CSV_HELP
+               CLI_DATASET_HELP "model:\n"
            "  --layers SPEC         e.g. 784,128:relu,dropout:0.2,10:softmax: the input\n"
            "                        width, then per layer UNITS[:ACTIVATION][:nobias]\n"
            "                        (a Dense layer) or dropout:RATE (default:\n"
@@ -175,8 +174,7 @@ static void usage(void)
            "                        (default: restore the best epoch's)\n"
            "  --save-best FILE      save the model each time the monitored metric\n"
            "                        improves (needs validation data)\n"
-           "backend:\n" CLI_BACKEND_HELP
-           "files:\n"
+           "backend:\n" CLI_BACKEND_HELP "files:\n"
            "  --save FILE           save the model after training\n"
            "  --history FILE        per-epoch history, CSV (or JSON for *.json)\n"
            "  --plot-history FILE   draw the learning curves when training ends (also\n"
@@ -207,8 +205,10 @@ static int control_option(train_args *a, int c, const char *arg)
     switch (c) {
     case OPT_LR_SCHEDULE:
         if (clmlp_lr_schedule_parse(arg, &a->lr_schedule) < 0)
-            return cli_usage_error(CMD, "--lr-schedule must be one of none, step, exp, cosine, "
-                                        "plateau, got '%s'", arg);
+            return cli_usage_error(CMD,
+                                   "--lr-schedule must be one of none, step, exp, cosine, "
+                                   "plateau, got '%s'",
+                                   arg);
         return CLI_OK;
     case OPT_LR_FACTOR:
         a->lr_factor_set = 1;
@@ -264,16 +264,20 @@ static int plot_history_option(train_args *a, const char *arg)
 #if CLMLP_HAVE_PLOT
     plot_format f;
     if (plot_format_of(arg, &f) != 0)
-        return cli_usage_error(CMD, "--plot-history %s: the name must end in .png, .svg or "
-                                    ".pdf", arg);
+        return cli_usage_error(CMD,
+                               "--plot-history %s: the name must end in .png, .svg or "
+                               ".pdf",
+                               arg);
     a->plot_history = arg;
     return CLI_OK;
 #else
     (void)a;
-    return cli_usage_error(CMD, "--plot-history %s: this clmlp was built without cairo, so it "
-                                "cannot draw; install cairo's headers (Debian: apt-get install "
-                                "libcairo2-dev; tools/install-deps does it) and build clmlp "
-                                "again", arg);
+    return cli_usage_error(CMD,
+                           "--plot-history %s: this clmlp was built without cairo, so it "
+                           "cannot draw; install cairo's headers (Debian: apt-get install "
+                           "libcairo2-dev; tools/install-deps does it) and build clmlp "
+                           "again",
+                           arg);
 #endif
 }
 
@@ -307,9 +311,7 @@ static int train_option(train_args *a, int c, const char *arg)
     case OPT_L2:
         a->l2_set = 1;
         return cli_parse_real(CMD, "--l2", arg, 0, 0, INFINITY, 0, &a->opt.l2);
-    case OPT_EPOCHS:
-        a->epochs_set = 1;
-        return cli_parse_count(CMD, "--epochs", arg, 1, &a->epochs);
+    case OPT_EPOCHS: a->epochs_set = 1; return cli_parse_count(CMD, "--epochs", arg, 1, &a->epochs);
     case OPT_BATCH_SIZE:
         a->batch_set = 1;
         return cli_parse_count(CMD, "--batch-size", arg, 1, &a->batch_size);
@@ -335,13 +337,16 @@ static int check_controls(const train_args *a)
     clmlp_lr_schedule s = a->lr_schedule;
     const char *name = clmlp_lr_schedule_name(s);
     if (a->lr_factor_set && s != CLMLP_LR_STEP && s != CLMLP_LR_EXP && s != CLMLP_LR_PLATEAU)
-        return cli_usage_error(CMD, "--lr-factor applies to --lr-schedule step, exp or plateau "
-                                    "(the schedule is %s)", name);
+        return cli_usage_error(CMD,
+                               "--lr-factor applies to --lr-schedule step, exp or plateau "
+                               "(the schedule is %s)",
+                               name);
     if (a->lr_step_every_set && s != CLMLP_LR_STEP)
-        return cli_usage_error(CMD, "--lr-step-every applies to --lr-schedule step (the "
-                                    "schedule is %s)", name);
-    if ((a->lr_patience_set || a->lr_min_delta_set || a->lr_cooldown_set) &&
-        s != CLMLP_LR_PLATEAU)
+        return cli_usage_error(CMD,
+                               "--lr-step-every applies to --lr-schedule step (the "
+                               "schedule is %s)",
+                               name);
+    if ((a->lr_patience_set || a->lr_min_delta_set || a->lr_cooldown_set) && s != CLMLP_LR_PLATEAU)
         return cli_usage_error(CMD, "%s applies to --lr-schedule plateau (the schedule is %s)",
                                a->lr_patience_set    ? "--lr-patience"
                                : a->lr_min_delta_set ? "--lr-min-delta"
@@ -363,13 +368,17 @@ static int check_controls(const train_args *a)
                                     "validation data: add --validation-split F or "
                                     "--validate-on-test");
     if (a->es_patience)
-        return cli_usage_error(CMD, "--early-stop-patience monitors %s, which needs "
-                                    "validation data: add --validation-split F or "
-                                    "--validate-on-test", metric);
+        return cli_usage_error(CMD,
+                               "--early-stop-patience monitors %s, which needs "
+                               "validation data: add --validation-split F or "
+                               "--validate-on-test",
+                               metric);
     if (a->save_best)
-        return cli_usage_error(CMD, "--save-best keeps the best epoch by %s, which needs "
-                                    "validation data: add --validation-split F or "
-                                    "--validate-on-test", metric);
+        return cli_usage_error(CMD,
+                               "--save-best keeps the best epoch by %s, which needs "
+                               "validation data: add --validation-split F or "
+                               "--validate-on-test",
+                               metric);
     return CLI_OK;
 }
 
@@ -382,9 +391,11 @@ static int check_args(const train_args *a)
         return cli_usage_error(CMD, "--validate-on-test needs a test set (--test FILE)");
     if (a->resume && (a->layers || a->loss_set || a->opt_set || a->lr_set || a->momentum_set ||
                       a->opt.nesterov || a->l2_set))
-        return cli_usage_error(CMD, "--resume continues with the layers, loss and optimizer "
-                                    "saved in %s; drop --layers, --loss, --optimizer, --lr, "
-                                    "--momentum, --nesterov and --l2", a->resume);
+        return cli_usage_error(CMD,
+                               "--resume continues with the layers, loss and optimizer "
+                               "saved in %s; drop --layers, --loss, --optimizer, --lr, "
+                               "--momentum, --nesterov and --l2",
+                               a->resume);
     if (a->opt.kind != CLMLP_OPT_SGD && (a->momentum_set || a->opt.nesterov))
         return cli_usage_error(CMD, "--momentum and --nesterov apply to --optimizer sgd");
     if (a->opt.kind == CLMLP_OPT_PERCEPTRON && a->l2_set)
@@ -411,14 +422,19 @@ int train_parse_args(int argc, char **argv, train_args *a)
         case 'h': usage(); return -1;
         case 'q': a->quiet = 1; break;
         case '?': return CLI_USAGE;
-        case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS: case OPT_PLUGIN:
-            rc = cli_backend_option(CMD, &a->backend, c, optarg);
-            break;
-        case OPT_TRAIN: case OPT_TEST: case OPT_LABEL_COL: case OPT_CSV_LABEL:
-        case OPT_CSV_DELIMITER: case OPT_DATASET: case OPT_DATA_DIR:
-        case OPT_SCALE:
-            rc = cli_data_option(CMD, &a->data, c, optarg);
-            break;
+        case OPT_BACKEND:
+        case OPT_PLATFORM:
+        case OPT_DEVICE:
+        case OPT_THREADS:
+        case OPT_PLUGIN: rc = cli_backend_option(CMD, &a->backend, c, optarg); break;
+        case OPT_TRAIN:
+        case OPT_TEST:
+        case OPT_LABEL_COL:
+        case OPT_CSV_LABEL:
+        case OPT_CSV_DELIMITER:
+        case OPT_DATASET:
+        case OPT_DATA_DIR:
+        case OPT_SCALE: rc = cli_data_option(CMD, &a->data, c, optarg); break;
         default: rc = train_option(a, c, optarg); break;
         }
     }
@@ -442,4 +458,3 @@ int train_parse_args(int argc, char **argv, train_args *a)
                                                           : 0.01;
     return check_args(a);
 }
-

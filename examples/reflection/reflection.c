@@ -16,8 +16,8 @@
 #include <math.h>
 #include <string.h>
 
-static int reflection_build(const void *config, size_t in, size_t *out,
-                            clmlp_param_spec *params, size_t *n_params)
+static int reflection_build(const void *config, size_t in, size_t *out, clmlp_param_spec *params,
+                            size_t *n_params)
 {
     (void)config;
     if (in < 1) return clmlp_layer_error(CLMLP_E_INVALID, "reflection needs an input");
@@ -28,50 +28,50 @@ static int reflection_build(const void *config, size_t in, size_t *out,
 }
 
 /* n from a standard normal: any nonzero vector defines a hyperplane. */
-static void reflection_init(const void *config, size_t in, size_t k, float *values,
-                            size_t count, clmlp_layer_rng *rng)
+static void reflection_init(const void *config, size_t in, size_t k, float *values, size_t count,
+                            clmlp_layer_rng *rng)
 {
     (void)config, (void)in, (void)k;
     for (size_t i = 0; i < count; i++) values[i] = (float)clmlp_layer_normal(rng);
 }
 
 /* Dot product of two rows of width d in type T. */
-#define REFLECTION_HOST(T, SUFFIX)                                                        \
-    static T dot_##SUFFIX(const T *a, const T *b, size_t d)                               \
-    {                                                                                     \
-        T s = 0;                                                                          \
-        for (size_t i = 0; i < d; i++) s += a[i] * b[i];                                  \
-        return s;                                                                         \
-    }                                                                                     \
-    static int forward_##SUFFIX(const clmlp_layer_args_##SUFFIX *a)                       \
-    {                                                                                     \
-        size_t d = a->in;                                                                 \
-        const T *n = a->p[0];                                                             \
-        T c = 2 / dot_##SUFFIX(n, n, d);                                                  \
-        for (size_t r = 0; r < a->rows; r++) {                                            \
-            const T *x = a->x + r * d;                                                    \
-            T *y = a->y + r * d;                                                          \
-            T s = c * dot_##SUFFIX(x, n, d);                                              \
-            for (size_t i = 0; i < d; i++) y[i] = x[i] - s * n[i];                        \
-        }                                                                                 \
-        return CLMLP_OK;                                                                  \
-    }                                                                                     \
-    static int backward_##SUFFIX(const clmlp_layer_args_##SUFFIX *a)                      \
-    {                                                                                     \
-        size_t d = a->in;                                                                 \
-        const T *n = a->p[0];                                                             \
-        T *dn = a->dp[0];                                                                 \
-        T c = 2 / dot_##SUFFIX(n, n, d);                                                  \
-        for (size_t i = 0; i < d; i++) dn[i] = 0;                                         \
-        for (size_t r = 0; r < a->rows; r++) {                                            \
-            const T *x = a->x + r * d, *dy = a->dy + r * d;                               \
-            T ax = dot_##SUFFIX(x, n, d), g = dot_##SUFFIX(dy, n, d);                     \
-            if (a->dx)                                                                    \
-                for (size_t i = 0; i < d; i++) a->dx[r * d + i] = dy[i] - c * g * n[i];   \
-            for (size_t i = 0; i < d; i++)                                                \
-                dn[i] += -c * (g * x[i] + ax * dy[i]) + c * c * ax * g * n[i];        \
-        }                                                                                 \
-        return CLMLP_OK;                                                                  \
+#define REFLECTION_HOST(T, SUFFIX)                                                                 \
+    static T dot_##SUFFIX(const T *a, const T *b, size_t d)                                        \
+    {                                                                                              \
+        T s = 0;                                                                                   \
+        for (size_t i = 0; i < d; i++) s += a[i] * b[i];                                           \
+        return s;                                                                                  \
+    }                                                                                              \
+    static int forward_##SUFFIX(const clmlp_layer_args_##SUFFIX *a)                                \
+    {                                                                                              \
+        size_t d = a->in;                                                                          \
+        const T *n = a->p[0];                                                                      \
+        T c = 2 / dot_##SUFFIX(n, n, d);                                                           \
+        for (size_t r = 0; r < a->rows; r++) {                                                     \
+            const T *x = a->x + r * d;                                                             \
+            T *y = a->y + r * d;                                                                   \
+            T s = c * dot_##SUFFIX(x, n, d);                                                       \
+            for (size_t i = 0; i < d; i++) y[i] = x[i] - s * n[i];                                 \
+        }                                                                                          \
+        return CLMLP_OK;                                                                           \
+    }                                                                                              \
+    static int backward_##SUFFIX(const clmlp_layer_args_##SUFFIX *a)                               \
+    {                                                                                              \
+        size_t d = a->in;                                                                          \
+        const T *n = a->p[0];                                                                      \
+        T *dn = a->dp[0];                                                                          \
+        T c = 2 / dot_##SUFFIX(n, n, d);                                                           \
+        for (size_t i = 0; i < d; i++) dn[i] = 0;                                                  \
+        for (size_t r = 0; r < a->rows; r++) {                                                     \
+            const T *x = a->x + r * d, *dy = a->dy + r * d;                                        \
+            T ax = dot_##SUFFIX(x, n, d), g = dot_##SUFFIX(dy, n, d);                              \
+            if (a->dx)                                                                             \
+                for (size_t i = 0; i < d; i++) a->dx[r * d + i] = dy[i] - c * g * n[i];            \
+            for (size_t i = 0; i < d; i++)                                                         \
+                dn[i] += -c * (g * x[i] + ax * dy[i]) + c * c * ax * g * n[i];                     \
+        }                                                                                          \
+        return CLMLP_OK;                                                                           \
     }
 
 REFLECTION_HOST(double, f64)

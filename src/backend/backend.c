@@ -12,24 +12,22 @@
 
 /* Checks that be is open and has the slot; sets an error and returns from
  * the caller otherwise. */
-#define BE_NEED(be, slot)                                                         \
-    do {                                                                          \
-        if (!(be) || !(be)->iface)                                                \
-            return clmlp_set_error(CLMLP_E_INVALID, "no backend given");          \
-        if (!(be)->iface->slot)                                                   \
-            return clmlp_set_error(CLMLP_E_UNSUPPORTED,                           \
-                                   "the %s backend does not support %s",          \
-                                   (be)->iface->name, #slot);                     \
+#define BE_NEED(be, slot)                                                                          \
+    do {                                                                                           \
+        if (!(be) || !(be)->iface) return clmlp_set_error(CLMLP_E_INVALID, "no backend given");    \
+        if (!(be)->iface->slot)                                                                    \
+            return clmlp_set_error(CLMLP_E_UNSUPPORTED, "the %s backend does not support %s",      \
+                                   (be)->iface->name, #slot);                                      \
     } while (0)
 
 /* The body of a wrapper: the slot exists, `check` (a contract check from
  * backend_check.h) passes, then the slot runs. */
-#define BE_CALL(be, slot, check, ...)                                             \
-    do {                                                                          \
-        BE_NEED(be, slot);                                                        \
-        CLMLP_TRY(check);                                                         \
-        CLMLP_TRY(be_fault(be, #slot));                                           \
-        return (be)->iface->slot((be)->ctx, __VA_ARGS__);                         \
+#define BE_CALL(be, slot, check, ...)                                                              \
+    do {                                                                                           \
+        BE_NEED(be, slot);                                                                         \
+        CLMLP_TRY(check);                                                                          \
+        CLMLP_TRY(be_fault(be, #slot));                                                            \
+        return (be)->iface->slot((be)->ctx, __VA_ARGS__);                                          \
     } while (0)
 
 /* Counts a call about to reach slot, and fails it when it is the one
@@ -164,7 +162,7 @@ int clmlp_be_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, size_t n, clmlp
 int clmlp_be_can_wrap(const clmlp_backend_t *be) { return be && be->iface && be->iface->buf_wrap; }
 
 int clmlp_be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *host,
-                clmlp_buf **out)
+                      clmlp_buf **out)
 {
     BE_NEED(be, buf_wrap);
     CLMLP_TRY(clmlp_check_buf_alloc(be, type, out));
@@ -191,17 +189,18 @@ void clmlp_be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
 
 int clmlp_be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n)
 {
-    BE_CALL(be, upload, clmlp_check_transfer(be, "upload", dst, off, src, n, 0, 1), dst, off, src, n);
+    BE_CALL(be, upload, clmlp_check_transfer(be, "upload", dst, off, src, n, 0, 1), dst, off, src,
+            n);
 }
 
 int clmlp_be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst, size_t n)
 {
-    BE_CALL(be, download, clmlp_check_transfer(be, "download", src, off, dst, n, 0, 0), src, off, dst,
-            n);
+    BE_CALL(be, download, clmlp_check_transfer(be, "download", src, off, dst, n, 0, 0), src, off,
+            dst, n);
 }
 
 int clmlp_be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
-                  size_t n)
+                        size_t n)
 {
     BE_NEED(be, upload);
     CLMLP_TRY(clmlp_check_transfer(be, "upload_f64", dst, off, src, n, 1, 1));
@@ -216,7 +215,7 @@ int clmlp_be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const d
 }
 
 int clmlp_be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, double *dst,
-                    size_t n)
+                          size_t n)
 {
     BE_NEED(be, download);
     CLMLP_TRY(clmlp_check_transfer(be, "download_f64", src, off, dst, n, 1, 0));
@@ -231,10 +230,10 @@ int clmlp_be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off,
 }
 
 int clmlp_be_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
-            size_t dst_off, size_t n)
+                  size_t dst_off, size_t n)
 {
-    BE_CALL(be, copy, clmlp_check_copy(be, src, src_off, dst, dst_off, n), src, src_off, dst, dst_off,
-            n);
+    BE_CALL(be, copy, clmlp_check_copy(be, src, src_off, dst, dst_off, n), src, src_off, dst,
+            dst_off, n);
 }
 
 int clmlp_be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float value)
@@ -257,9 +256,8 @@ void clmlp_be_set_gemm_observer(clmlp_backend_t *be, clmlp_gemm_observer fn, voi
 }
 
 int clmlp_be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-            float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
-            const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
-            size_t off_c, size_t ldc)
+                  float alpha, const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b,
+                  size_t off_b, size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc)
 {
     BE_NEED(be, gemm);
     CLMLP_TRY(clmlp_check_gemm(be, trans_a, trans_b, m, n, k, a, off_a, lda, b, off_b, ldb, c,
@@ -268,13 +266,13 @@ int clmlp_be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_
         be->gemm_observer.fn(be->gemm_observer.user, trans_a, trans_b, m, n, k))
         return CLMLP_OK;
     CLMLP_TRY(be_fault(be, "gemm"));
-    return be->iface->gemm(be->ctx, trans_a, trans_b, m, n, k, alpha, a, off_a, lda, b, off_b,
-                           ldb, beta, c, off_c, ldc);
+    return be->iface->gemm(be->ctx, trans_a, trans_b, m, n, k, alpha, a, off_a, lda, b, off_b, ldb,
+                           beta, c, off_c, ldc);
 }
 
 int clmlp_be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
-                        clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
-                        size_t off_bias, clmlp_buf *y, size_t off_y)
+                              clmlp_buf *z, size_t off_z, const clmlp_buf *bias, size_t off_bias,
+                              clmlp_buf *y, size_t off_y)
 {
     BE_CALL(be, bias_act_forward,
             clmlp_check_bias_act_forward(be, act, rows, cols, z, off_z, bias, off_bias, y, off_y),
@@ -282,24 +280,24 @@ int clmlp_be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, s
 }
 
 int clmlp_be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
-                    const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
-                    const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz)
+                          const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
+                          const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz)
 {
-    BE_CALL(be, act_backward,
-            clmlp_check_act_backward(be, act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz),
-            act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz);
+    BE_CALL(
+        be, act_backward,
+        clmlp_check_act_backward(be, act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz),
+        act, rows, cols, z, off_z, y, off_y, dy, off_dy, dz, off_dz);
 }
 
 int clmlp_be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
-                 size_t off_dz, clmlp_buf *db, size_t off_db)
+                       size_t off_dz, clmlp_buf *db, size_t off_db)
 {
-    BE_CALL(be, bias_grad, clmlp_check_bias_grad(be, rows, cols, dz, off_dz, db, off_db), rows, cols,
-            dz, off_dz, db, off_db);
+    BE_CALL(be, bias_grad, clmlp_check_bias_grad(be, rows, cols, dz, off_dz, db, off_db), rows,
+            cols, dz, off_dz, db, off_db);
 }
 
 int clmlp_be_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
-               clmlp_buf *out, size_t off_out, uint32_t threshold, float scale,
-               uint64_t seed)
+                     clmlp_buf *out, size_t off_out, uint32_t threshold, float scale, uint64_t seed)
 {
     BE_CALL(be, dropout, clmlp_check_dropout(be, n, in, off_in, out, off_out, threshold), n, in,
             off_in, out, off_out, threshold, scale, seed);
@@ -358,55 +356,57 @@ int clmlp_be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c)
     return custom_call(be, be->iface->custom_backward, c, "backward");
 }
 
-int clmlp_be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
-                 size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
-                 size_t off_t, const clmlp_buf *labels, size_t off_labels, float scale,
-                 clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics)
+int clmlp_be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows, size_t cols,
+                       const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
+                       const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
+                       size_t off_grad, clmlp_buf *metrics)
 {
     BE_CALL(be, loss_grad,
-            clmlp_check_loss_grad(be, loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels,
-                            grad, off_grad, metrics),
-            loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels, scale, grad,
-            off_grad, metrics);
+            clmlp_check_loss_grad(be, loss, fused, rows, cols, y, off_y, t, off_t, labels,
+                                  off_labels, grad, off_grad, metrics),
+            loss, fused, rows, cols, y, off_y, t, off_t, labels, off_labels, scale, grad, off_grad,
+            metrics);
 }
 
 int clmlp_be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
-                     size_t off_y, const clmlp_buf *t, size_t off_t,
-                     const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics)
+                           size_t off_y, const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
+                           size_t off_labels, clmlp_buf *metrics)
 {
-    BE_CALL(be, count_correct,
-            clmlp_check_count_correct(be, rows, cols, y, off_y, t, off_t, labels, off_labels, metrics),
-            rows, cols, y, off_y, t, off_t, labels, off_labels, metrics);
+    BE_CALL(
+        be, count_correct,
+        clmlp_check_count_correct(be, rows, cols, y, off_y, t, off_t, labels, off_labels, metrics),
+        rows, cols, y, off_y, t, off_t, labels, off_labels, metrics);
 }
 
 int clmlp_be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
-                   const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
+                         const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
 {
-    BE_CALL(be, gather_rows, clmlp_check_gather_rows(be, rows, cols, src, idx, idx_off, dst, off_dst),
-            rows, cols, src, idx, idx_off, dst, off_dst);
+    BE_CALL(be, gather_rows,
+            clmlp_check_gather_rows(be, rows, cols, src, idx, idx_off, dst, off_dst), rows, cols,
+            src, idx, idx_off, dst, off_dst);
 }
 
 int clmlp_be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
-                       clmlp_buf *metrics)
+                             clmlp_buf *metrics)
 {
     BE_CALL(be, nonfinite_check, clmlp_check_nonfinite(be, x, off, n, metrics), x, off, n, metrics);
 }
 
 int clmlp_be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
-                  const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
-                  int nesterov, float l2)
+                        const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
+                        int nesterov, float l2)
 {
     /* The velocity is read only with momentum. */
     const clmlp_buf *bufs[] = {w, grad, vel};
     static const char *const names[] = {"w", "grad", "vel"};
     BE_CALL(be, sgd_update,
-            clmlp_check_update(be, "sgd_update", n, n_decay, bufs, names, momentum != 0.0f ? 3 : 2), n,
-            n_decay, w, grad, vel, lr, momentum, nesterov, l2);
+            clmlp_check_update(be, "sgd_update", n, n_decay, bufs, names, momentum != 0.0f ? 3 : 2),
+            n, n_decay, w, grad, vel, lr, momentum, nesterov, l2);
 }
 
 int clmlp_be_adam_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
-                   const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
-                   float beta1, float beta2, float eps, float l2)
+                         const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1,
+                         float beta2, float eps, float l2)
 {
     const clmlp_buf *bufs[] = {w, grad, m, v};
     static const char *const names[] = {"w", "grad", "m", "v"};

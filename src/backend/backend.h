@@ -82,7 +82,7 @@ typedef struct {
     const clmlp_buf *dy;
     size_t dy_off; /* backward: rows x out */
     clmlp_buf *dx;
-    size_t dx_off; /* backward: rows x in, or NULL */
+    size_t dx_off;           /* backward: rows x in, or NULL */
     const clmlp_buf *params; /* the packed parameter buffer */
     clmlp_buf *grads;        /* the packed gradient buffer */
     size_t n_tensors;
@@ -106,46 +106,42 @@ typedef struct clmlp_backend_i {
     /* Optional, for backends whose device memory is the host's: a read-only
      * buffer over the caller's array of n elements, without a copy; it lives
      * no longer than the array, and freeing it leaves the array alone. */
-    int (*buf_wrap)(void *ctx, clmlp_buf_type type, size_t n, const void *host,
-                    clmlp_buf **out);
+    int (*buf_wrap)(void *ctx, clmlp_buf_type type, size_t n, const void *host, clmlp_buf **out);
     void (*buf_free)(void *ctx, clmlp_buf *b); /* NULL-safe */
     /* F32 buffers take float, I32 buffers take int32_t. */
     int (*upload)(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
     int (*download)(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n);
-    int (*copy)(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
-                size_t dst_off, size_t n);
+    int (*copy)(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
+                size_t n);
     /* Optional: the same in double, for F32 buffers.  The reference backend
      * keeps doubles, so gradient checks move values without float rounding;
      * without these slots the wrappers convert through float. */
     int (*upload_f64)(void *ctx, clmlp_buf *dst, size_t off, const double *src, size_t n);
-    int (*download_f64)(void *ctx, const clmlp_buf *src, size_t off, double *dst,
-                        size_t n);
+    int (*download_f64)(void *ctx, const clmlp_buf *src, size_t off, double *dst, size_t n);
     int (*fill)(void *ctx, clmlp_buf *b, size_t off, size_t n, float value);
     int (*synchronize)(void *ctx);
 
     /* ---- linear algebra ---- */
     /* C[off_c] = alpha * op(A) * op(B) + beta * C, op(A) m x k, op(B) k x n,
      * row-major with leading dimensions lda, ldb, ldc. */
-    int (*gemm)(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
-                const clmlp_buf *b, size_t off_b, size_t ldb, float beta,
-                clmlp_buf *c, size_t off_c, size_t ldc);
+    int (*gemm)(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
+                size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc);
 
     /* ---- layers ---- */
     /* z (rows x cols) += bias (if bias != NULL), then y = act(z); softmax is
      * applied row by row.  z and y may not alias. */
-    int (*bias_act_forward)(void *ctx, clmlp_act act, size_t rows, size_t cols,
-                            clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
-                            size_t off_bias, clmlp_buf *y, size_t off_y);
+    int (*bias_act_forward)(void *ctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
+                            size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
+                            size_t off_y);
     /* dz = dy * act'(z) (softmax: the row Jacobian applied to dy), from z and
      * its output y.  dz may alias dy. */
-    int (*act_backward)(void *ctx, clmlp_act act, size_t rows, size_t cols,
-                        const clmlp_buf *z, size_t off_z, const clmlp_buf *y,
-                        size_t off_y, const clmlp_buf *dy, size_t off_dy,
-                        clmlp_buf *dz, size_t off_dz);
+    int (*act_backward)(void *ctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
+                        size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
+                        size_t off_dy, clmlp_buf *dz, size_t off_dz);
     /* db[j] = sum_i dz[i][j]  (overwrites db) */
-    int (*bias_grad)(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz,
-                     size_t off_dz, clmlp_buf *db, size_t off_db);
+    int (*bias_grad)(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
+                     clmlp_buf *db, size_t off_db);
     /* Inverted dropout over n values: for i < n,
      *   h = mix(seed + i * 0x9E3779B97F4A7C15)   (mix: splitmix64's finaliser,
      *                                             uint64 arithmetic)
@@ -184,24 +180,22 @@ typedef struct clmlp_backend_i {
      * with y clipped to [1e-7, 1-1e-7] inside logarithms (as Keras does). */
     int (*loss_grad)(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                      const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
-                     const clmlp_buf *labels, size_t off_labels, float scale,
-                     clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics);
+                     const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
+                     size_t off_grad, clmlp_buf *metrics);
     /* Adds the number of rows whose prediction is right to
      * metrics[CLMLP_METRIC_CORRECT]: argmax(y) == label (or argmax(t)) for
      * cols > 1; (y > 0.5) == (t > 0.5) (or label) for cols == 1. */
-    int (*count_correct)(void *ctx, size_t rows, size_t cols, const clmlp_buf *y,
-                         size_t off_y, const clmlp_buf *t, size_t off_t,
-                         const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics);
+    int (*count_correct)(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                         const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
+                         size_t off_labels, clmlp_buf *metrics);
 
     /* ---- data movement ---- */
     /* dst[r][:] = src[idx[idx_off + r]][:] for r < rows (cols wide).  src and
      * dst share the buffer type (F32 or I32). */
     int (*gather_rows)(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
-                       const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst,
-                       size_t off_dst);
+                       const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
     /* Sets metrics[CLMLP_METRIC_NONFINITE] to 1 if any of n values is NaN/Inf. */
-    int (*nonfinite_check)(void *ctx, const clmlp_buf *x, size_t off, size_t n,
-                           clmlp_buf *metrics);
+    int (*nonfinite_check)(void *ctx, const clmlp_buf *x, size_t off, size_t n, clmlp_buf *metrics);
 
     /* ---- optimizers: one call over the whole packed parameter buffer ---- */
     /* g = grad + l2 * w for i < n_decay (weights come first in the packed
@@ -211,30 +205,29 @@ typedef struct clmlp_backend_i {
      *                  w += v                       (classic)
      *                  w += momentum * v - lr * g   (nesterov)
      * vel may be NULL when momentum == 0. */
-    int (*sgd_update)(void *ctx, size_t n, size_t n_decay, clmlp_buf *w,
-                      const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
-                      int nesterov, float l2);
+    int (*sgd_update)(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                      clmlp_buf *vel, float lr, float momentum, int nesterov, float l2);
     /* Adam with l2 added to the gradient as above; lr_t is the step's
      * bias-corrected rate lr * sqrt(1 - beta2^t) / (1 - beta1^t). */
-    int (*adam_update)(void *ctx, size_t n, size_t n_decay, clmlp_buf *w,
-                       const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
-                       float beta1, float beta2, float eps, float l2);
+    int (*adam_update)(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                       clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2, float eps,
+                       float l2);
 } clmlp_backend_i;
 
 struct clmlp_backend {
     const clmlp_backend_i *iface;
     void *ctx;
     char description[256];
-    char device[128]; /* short, for messages: "the CPU", an OpenCL device's name */
+    char device[128];      /* short, for messages: "the CPU", an OpenCL device's name */
     uint64_t memory_limit; /* clmlp_backend_opts.memory_limit (0: none) */
     size_t elem_bytes[2];  /* bytes of an F32 and an I32 element here */
     uint64_t bytes_held;   /* in the buffers clmlp_be_buf_alloc made and not freed */
     size_t buffers_live;   /* buffers made (alloc or wrap) and not yet freed */
     /* Fault injection (clmlp_be_inject_fault), for tests. */
-    uint64_t calls;        /* wrapper calls that passed their checks (would reach a slot) */
-    uint64_t fault_at;     /* the call (by `calls`) that fails; 0: none */
-    int fault_kind;        /* a clmlp_fault_kind */
-    int fault_fired;       /* the chosen call has failed */
+    uint64_t calls;    /* wrapper calls that passed their checks (would reach a slot) */
+    uint64_t fault_at; /* the call (by `calls`) that fails; 0: none */
+    int fault_kind;    /* a clmlp_fault_kind */
+    int fault_fired;   /* the chosen call has failed */
     /* The GEMM observer (clmlp_be_set_gemm_observer), or NULL. */
     struct {
         int (*fn)(void *user, int trans_a, int trans_b, size_t m, size_t n, size_t k);
@@ -308,31 +301,29 @@ int clmlp_be_can_wrap(const clmlp_backend_t *be);
 /* A read-only buffer over host[0..n) (see buf_wrap); CLMLP_E_UNSUPPORTED
  * on backends that cannot. */
 int clmlp_be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *host,
-                clmlp_buf **out);
+                      clmlp_buf **out);
 void clmlp_be_buf_free(clmlp_backend_t *be, clmlp_buf *b);
 int clmlp_be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n);
-int clmlp_be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst,
-                size_t n);
+int clmlp_be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst, size_t n);
 int clmlp_be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
-                  size_t n);
+                        size_t n);
 int clmlp_be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off, double *dst,
-                    size_t n);
+                          size_t n);
 int clmlp_be_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
-            size_t dst_off, size_t n);
+                  size_t dst_off, size_t n);
 int clmlp_be_fill(clmlp_backend_t *be, clmlp_buf *b, size_t off, size_t n, float value);
 int clmlp_be_synchronize(clmlp_backend_t *be);
 int clmlp_be_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-            float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
-            const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
-            size_t off_c, size_t ldc);
+                  float alpha, const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b,
+                  size_t off_b, size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc);
 int clmlp_be_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
-                        clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
-                        size_t off_bias, clmlp_buf *y, size_t off_y);
+                              clmlp_buf *z, size_t off_z, const clmlp_buf *bias, size_t off_bias,
+                              clmlp_buf *y, size_t off_y);
 int clmlp_be_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
-                    const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
-                    const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz);
+                          const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
+                          const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz, size_t off_dz);
 int clmlp_be_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
-                 size_t off_dz, clmlp_buf *db, size_t off_db);
+                       size_t off_dz, clmlp_buf *db, size_t off_db);
 /* The dropout op's threshold that drops everything: its uniforms have 24 bits. */
 #define CLMLP_DROPOUT_ONE ((uint32_t)1 << 24)
 
@@ -352,8 +343,8 @@ static inline uint32_t be_dropout_uniform(uint64_t seed, uint64_t i)
 /* Inverted dropout of n values (see the dropout slot); backward is the same
  * call with the same seed and threshold on the gradient. */
 int clmlp_be_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
-               clmlp_buf *out, size_t off_out, uint32_t threshold, float scale,
-               uint64_t seed);
+                     clmlp_buf *out, size_t off_out, uint32_t threshold, float scale,
+                     uint64_t seed);
 /* The dropout op's arguments for a drop rate in [0, 1): threshold =
  * llround(rate * 2^24), scale = 1 / (1 - rate) as float.  A rate below 0 (or
  * NaN) is taken as 0, one of 1 or more drops everything (scale 1). */
@@ -365,22 +356,22 @@ int clmlp_be_custom_backward(clmlp_backend_t *be, const clmlp_custom_call *c);
 /* Whether be can run layers of kind (the custom_prepare slot; CLMLP_OK
  * when the backend has none). */
 int clmlp_be_custom_prepare(clmlp_backend_t *be, const clmlp_layer_kind *kind);
-int clmlp_be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
-                 size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
-                 size_t off_t, const clmlp_buf *labels, size_t off_labels, float scale,
-                 clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics);
+int clmlp_be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows, size_t cols,
+                       const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
+                       const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
+                       size_t off_grad, clmlp_buf *metrics);
 int clmlp_be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
-                     size_t off_y, const clmlp_buf *t, size_t off_t,
-                     const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics);
+                           size_t off_y, const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
+                           size_t off_labels, clmlp_buf *metrics);
 int clmlp_be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
-                   const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
+                         const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
 int clmlp_be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
-                       clmlp_buf *metrics);
+                             clmlp_buf *metrics);
 int clmlp_be_sgd_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
-                  const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
-                  int nesterov, float l2);
+                        const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
+                        int nesterov, float l2);
 int clmlp_be_adam_update(clmlp_backend_t *be, size_t n, size_t n_decay, clmlp_buf *w,
-                   const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
-                   float beta1, float beta2, float eps, float l2);
+                         const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1,
+                         float beta2, float eps, float l2);
 
 #endif

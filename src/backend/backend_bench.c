@@ -9,7 +9,8 @@
 int clmlp_backend_sgemm_gflops(clmlp_backend_t *be, size_t n, int repeats, double *gflops)
 {
     if (!be || !gflops || n == 0 || repeats < 1)
-        return clmlp_set_error(CLMLP_E_INVALID, "sgemm_gflops: needs a backend, n > 0 and a repeat");
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "sgemm_gflops: needs a backend, n > 0 and a repeat");
     size_t nn = n * n;
     float *host = malloc(nn * sizeof *host);
     if (!host) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for a %zu x %zu matrix", n, n);
@@ -37,6 +38,7 @@ int clmlp_backend_sgemm_gflops(clmlp_backend_t *be, size_t n, int repeats, doubl
     clmlp_be_buf_free(be, b);
     clmlp_be_buf_free(be, c);
     free(host);
-    if (rc == CLMLP_OK) *gflops = best > 0 ? 2.0 * (double)n * (double)n * (double)n / best / 1e9 : 0;
+    if (rc == CLMLP_OK)
+        *gflops = best > 0 ? 2.0 * (double)n * (double)n * (double)n / best / 1e9 : 0;
     return rc;
 }

@@ -29,10 +29,9 @@ static int range(clmlp_backend_t *be, const char *op, const char *what, const cl
 {
     if (!b) return clmlp_set_error(CLMLP_E_INVALID, "%s: %s is NULL", op, what);
     if (b->owner != be)
-        return clmlp_set_error(CLMLP_E_INVALID,
-                               "%s: %s was made by another backend (%s), not this %s one", op,
-                               what, b->owner ? clmlp_backend_name(b->owner) : "none",
-                               clmlp_backend_name(be));
+        return clmlp_set_error(
+            CLMLP_E_INVALID, "%s: %s was made by another backend (%s), not this %s one", op, what,
+            b->owner ? clmlp_backend_name(b->owner) : "none", clmlp_backend_name(be));
     /* Two comparisons, so off + count cannot overflow. */
     if (off > b->n || count > b->n - off)
         return clmlp_set_error(CLMLP_E_INVALID,
@@ -84,8 +83,8 @@ static int matrix(clmlp_backend_t *be, const char *op, const char *what, const c
         /* The last element is at (rows-1)*ld + cols-1 from off. */
         CLMLP_TRY(mul(op, rows - 1, ld, &s));
         if (s > SIZE_MAX - cols)
-            return clmlp_set_error(CLMLP_E_INVALID, "%s: %s of %zu x %zu (ld %zu) overflows",
-                                   op, what, rows, cols, ld);
+            return clmlp_set_error(CLMLP_E_INVALID, "%s: %s of %zu x %zu (ld %zu) overflows", op,
+                                   what, rows, cols, ld);
         s += cols;
     }
     *span = s;
@@ -95,16 +94,16 @@ static int matrix(clmlp_backend_t *be, const char *op, const char *what, const c
 /* Whether [off_a, off_a+n_a) of a and [off_b, off_b+n_b) of b share an
  * element (only possible when they are one buffer; both ranges were checked
  * to lie inside it, so the sums cannot overflow). */
-static int overlap(const clmlp_buf *a, size_t off_a, size_t n_a, const clmlp_buf *b,
-                   size_t off_b, size_t n_b)
+static int overlap(const clmlp_buf *a, size_t off_a, size_t n_a, const clmlp_buf *b, size_t off_b,
+                   size_t n_b)
 {
     if (a != b || n_a == 0 || n_b == 0) return 0;
     return off_a < off_b + n_b && off_b < off_a + n_a;
 }
 
 /* Fails when the two ranges overlap. */
-static int apart(const char *op, const char *what_a, const clmlp_buf *a, size_t off_a,
-                 size_t n_a, const char *what_b, const clmlp_buf *b, size_t off_b, size_t n_b)
+static int apart(const char *op, const char *what_a, const clmlp_buf *a, size_t off_a, size_t n_a,
+                 const char *what_b, const clmlp_buf *b, size_t off_b, size_t n_b)
 {
     if (!overlap(a, off_a, n_a, b, off_b, n_b)) return CLMLP_OK;
     return clmlp_set_error(CLMLP_E_INVALID, "%s: %s and %s overlap in one buffer", op, what_a,
@@ -158,7 +157,7 @@ int clmlp_check_buf_alloc(clmlp_backend_t *be, clmlp_buf_type type, clmlp_buf **
 }
 
 int clmlp_check_transfer(clmlp_backend_t *be, const char *op, const clmlp_buf *b, size_t off,
-                   const void *host, size_t n, int f64, int writes)
+                         const void *host, size_t n, int f64, int writes)
 {
     CLMLP_TRY(range(be, op, "buffer", b, off, n));
     if (f64 && b->type != CLMLP_BUF_F32)
@@ -170,7 +169,7 @@ int clmlp_check_transfer(clmlp_backend_t *be, const char *op, const clmlp_buf *b
 }
 
 int clmlp_check_copy(clmlp_backend_t *be, const clmlp_buf *src, size_t src_off,
-               const clmlp_buf *dst, size_t dst_off, size_t n)
+                     const clmlp_buf *dst, size_t dst_off, size_t n)
 {
     /* Overlapping ranges of one buffer are allowed: copy moves like memmove. */
     CLMLP_TRY(range(be, "copy", "src", src, src_off, n));
@@ -186,15 +185,14 @@ int clmlp_check_fill(clmlp_backend_t *be, const clmlp_buf *b, size_t off, size_t
         double v = value;
         if (!(v >= -2147483648.0 && v < 2147483648.0) || (double)(int32_t)v != v)
             return clmlp_set_error(CLMLP_E_INVALID,
-                                   "fill: %g is not a whole int32 value for an int32 buffer",
-                                   v);
+                                   "fill: %g is not a whole int32 value for an int32 buffer", v);
     }
     return CLMLP_OK;
 }
 
 int clmlp_check_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-               const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b,
-               size_t off_b, size_t ldb, const clmlp_buf *c, size_t off_c, size_t ldc)
+                     const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
+                     size_t ldb, const clmlp_buf *c, size_t off_c, size_t ldc)
 {
     static const char op[] = "gemm";
     size_t span_a = 0, span_b = 0, span_c = 0;
@@ -208,8 +206,8 @@ int clmlp_check_gemm(clmlp_backend_t *be, int trans_a, int trans_b, size_t m, si
 }
 
 int clmlp_check_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
-                           const clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
-                           size_t off_bias, const clmlp_buf *y, size_t off_y)
+                                 const clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
+                                 size_t off_bias, const clmlp_buf *y, size_t off_y)
 {
     static const char op[] = "bias_act_forward";
     size_t cnt = 0;
@@ -225,9 +223,8 @@ int clmlp_check_bias_act_forward(clmlp_backend_t *be, clmlp_act act, size_t rows
 }
 
 int clmlp_check_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, size_t cols,
-                       const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
-                       const clmlp_buf *dy, size_t off_dy, const clmlp_buf *dz,
-                       size_t off_dz)
+                             const clmlp_buf *z, size_t off_z, const clmlp_buf *y, size_t off_y,
+                             const clmlp_buf *dy, size_t off_dy, const clmlp_buf *dz, size_t off_dz)
 {
     static const char op[] = "act_backward";
     size_t cnt = 0;
@@ -244,7 +241,7 @@ int clmlp_check_act_backward(clmlp_backend_t *be, clmlp_act act, size_t rows, si
 }
 
 int clmlp_check_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *dz,
-                    size_t off_dz, const clmlp_buf *db, size_t off_db)
+                          size_t off_dz, const clmlp_buf *db, size_t off_db)
 {
     static const char op[] = "bias_grad";
     size_t cnt = 0;
@@ -255,7 +252,7 @@ int clmlp_check_bias_grad(clmlp_backend_t *be, size_t rows, size_t cols, const c
 }
 
 int clmlp_check_dropout(clmlp_backend_t *be, size_t n, const clmlp_buf *in, size_t off_in,
-                  const clmlp_buf *out, size_t off_out, uint32_t threshold)
+                        const clmlp_buf *out, size_t off_out, uint32_t threshold)
 {
     static const char op[] = "dropout";
     if (threshold > CLMLP_DROPOUT_ONE)
@@ -309,9 +306,8 @@ int clmlp_check_custom(clmlp_backend_t *be, const clmlp_custom_call *c, int back
         CLMLP_TRY(apart(op, "dx", c->dx, c->dx_off, nx, "x", c->x, c->x_off, nx));
         CLMLP_TRY(apart(op, "dx", c->dx, c->dx_off, nx, "dy", c->dy, c->dy_off, ny));
         for (size_t k = 0; k < nt; k++)
-            CLMLP_TRY(apart(op, "dx", c->dx, c->dx_off, nx,
-                            tensor_name(wa, sizeof wa, "params", k), c->params, c->p_off[k],
-                            c->p_count[k]));
+            CLMLP_TRY(apart(op, "dx", c->dx, c->dx_off, nx, tensor_name(wa, sizeof wa, "params", k),
+                            c->params, c->p_off[k], c->p_count[k]));
     }
     /* Each tensor's gradient is written where no operand is read and no
      * other gradient is written. */
@@ -326,18 +322,17 @@ int clmlp_check_custom(clmlp_backend_t *be, const clmlp_custom_call *c, int back
             CLMLP_TRY(apart(op, g, c->grads, off, cnt, tensor_name(wb, sizeof wb, "params", j),
                             c->params, c->p_off[j], c->p_count[j]));
             if (j < k)
-                CLMLP_TRY(apart(op, g, c->grads, off, cnt,
-                                tensor_name(wb, sizeof wb, "grads", j), c->grads, c->p_off[j],
-                                c->p_count[j]));
+                CLMLP_TRY(apart(op, g, c->grads, off, cnt, tensor_name(wb, sizeof wb, "grads", j),
+                                c->grads, c->p_off[j], c->p_count[j]));
         }
     }
     return CLMLP_OK;
 }
 
-int clmlp_check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows,
-                    size_t cols, const clmlp_buf *y, size_t off_y, const clmlp_buf *t,
-                    size_t off_t, const clmlp_buf *labels, size_t off_labels,
-                    const clmlp_buf *grad, size_t off_grad, const clmlp_buf *metrics)
+int clmlp_check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t rows, size_t cols,
+                          const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
+                          const clmlp_buf *labels, size_t off_labels, const clmlp_buf *grad,
+                          size_t off_grad, const clmlp_buf *metrics)
 {
     static const char op[] = "loss_grad";
     size_t cnt = 0;
@@ -363,9 +358,8 @@ int clmlp_check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_
 }
 
 int clmlp_check_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
-                        size_t off_y, const clmlp_buf *t, size_t off_t,
-                        const clmlp_buf *labels, size_t off_labels,
-                        const clmlp_buf *metrics)
+                              size_t off_y, const clmlp_buf *t, size_t off_t,
+                              const clmlp_buf *labels, size_t off_labels, const clmlp_buf *metrics)
 {
     static const char op[] = "count_correct";
     size_t cnt = 0;
@@ -377,8 +371,8 @@ int clmlp_check_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, con
 }
 
 int clmlp_check_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
-                      const clmlp_buf *idx, size_t idx_off, const clmlp_buf *dst,
-                      size_t off_dst)
+                            const clmlp_buf *idx, size_t idx_off, const clmlp_buf *dst,
+                            size_t off_dst)
 {
     static const char op[] = "gather_rows";
     size_t cnt = 0;
@@ -393,7 +387,7 @@ int clmlp_check_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const
 }
 
 int clmlp_check_nonfinite(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,
-                    const clmlp_buf *metrics)
+                          const clmlp_buf *metrics)
 {
     static const char op[] = "nonfinite_check";
     CLMLP_TRY(typed(be, op, "x", x, CLMLP_BUF_F32, off, n));
@@ -402,11 +396,10 @@ int clmlp_check_nonfinite(clmlp_backend_t *be, const clmlp_buf *x, size_t off, s
 }
 
 int clmlp_check_update(clmlp_backend_t *be, const char *op, size_t n, size_t n_decay,
-                 const clmlp_buf *const *bufs, const char *const *names, int count)
+                       const clmlp_buf *const *bufs, const char *const *names, int count)
 {
     if (n_decay > n)
-        return clmlp_set_error(CLMLP_E_INVALID, "%s: n_decay %zu exceeds n %zu", op, n_decay,
-                               n);
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: n_decay %zu exceeds n %zu", op, n_decay, n);
     /* All start at 0, so two that share a buffer overlap. */
     for (int i = 0; i < count; i++) {
         /* All but the gradient (the second) are written. */
@@ -430,7 +423,7 @@ int clmlp_check_labels_in_range(const char *op, const int32_t *lab, size_t rows,
 }
 
 int clmlp_check_rows_in_range(const char *op, const int32_t *ix, size_t rows, size_t src_rows,
-                        size_t cols)
+                              size_t cols)
 {
     for (size_t r = 0; r < rows; r++)
         if (ix[r] < 0 || (size_t)ix[r] >= src_rows)

@@ -15,7 +15,7 @@
 #include "util/error.h"
 
 typedef struct {
-    clmlp_backend_info info; /* what the public API shows of it (has_list: list is set) */
+    clmlp_backend_info info;      /* what the public API shows of it (has_list: list is set) */
     const clmlp_backend_i *iface; /* its table, which tells an open backend's kind */
     int (*open)(clmlp_backend_t *be, const clmlp_backend_opts *opts);
     /* Whether the default kind opens this backend with opts; NULL: never. */

@@ -47,8 +47,7 @@ int clmlp_class_names_check(const char *const *names, size_t n, const char *what
     int rc = CLMLP_OK;
     for (size_t i = 1; i < n && rc == CLMLP_OK; i++)
         if (strcmp(sorted[i], sorted[i - 1]) == 0)
-            rc = clmlp_set_error(CLMLP_E_INVALID, "%s: \"%.40s\" is there twice", what,
-                                 sorted[i]);
+            rc = clmlp_set_error(CLMLP_E_INVALID, "%s: \"%.40s\" is there twice", what, sorted[i]);
     free(sorted);
     return rc;
 }

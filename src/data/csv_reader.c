@@ -46,13 +46,13 @@ typedef struct {
     const clmlp_csv_opts *opts;
     FILE *f;
     clmlp_line_reader lr; /* lines of at most CLMLP_CSV_MAX_LINE bytes */
-    char *line;       /* the current line (the reader's buffer) */
-    size_t lineno;    /* 1-based number of the line in `line` */
+    char *line;           /* the current line (the reader's buffer) */
+    size_t lineno;        /* 1-based number of the line in `line` */
     char delim;
     int delim_detected;
-    char **cells;     /* pointers into `line`, one per cell */
+    char **cells; /* pointers into `line`, one per cell */
     size_t n_cells, cells_cap;
-    char **first;     /* copies of the first content line's cells */
+    char **first; /* copies of the first content line's cells */
     size_t n_first;
     size_t first_line;
     int have_header;  /* first[] is the header */
@@ -61,17 +61,19 @@ typedef struct {
     float *x;         /* rows_cap x n_features */
     int32_t *labels;  /* rows_cap */
     size_t n_rows, rows_cap;
-    int label_kind;   /* LABELS_* */
-    size_t kind_line; /* the first line whose label set label_kind */
+    int label_kind;                     /* LABELS_* */
+    size_t kind_line;                   /* the first line whose label set label_kind */
     char kind_cell[CELL_QUOTE_MAX + 1]; /* and its label */
-    name_table names; /* names met (no opts->class_names) */
-    name_table given; /* opts->class_names, looked up */
+    name_table names;                   /* names met (no opts->class_names) */
+    name_table given;                   /* opts->class_names, looked up */
 } csv_state;
 
 static void name_table_free(name_table *t, int own)
 {
-    if (own) clmlp_class_names_free(t->names, t->n);
-    else free(t->names);
+    if (own)
+        clmlp_class_names_free(t->names, t->n);
+    else
+        free(t->names);
     free(t->slots);
 }
 
@@ -256,8 +258,7 @@ static int is_word(const char *cell)
 static const char *col_desc(const csv_state *st, size_t col, char *buf, size_t size)
 {
     if (st->have_header && col < st->n_first)
-        snprintf(buf, size, "column %zu (0-based, \"%.*s\")", col, CELL_QUOTE_MAX,
-                 st->first[col]);
+        snprintf(buf, size, "column %zu (0-based, \"%.*s\")", col, CELL_QUOTE_MAX, st->first[col]);
     else
         snprintf(buf, size, "column %zu (0-based)", col);
     return buf;
@@ -266,8 +267,8 @@ static const char *col_desc(const csv_state *st, size_t col, char *buf, size_t s
 /* Headers that usually name the label. */
 static int label_like(const char *h)
 {
-    static const char *const names[] = {"label", "labels", "class", "classes", "species",
-                                        "target", "y", "category", "variety", "outcome"};
+    static const char *const names[] = {"label",  "labels", "class",    "classes", "species",
+                                        "target", "y",      "category", "variety", "outcome"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(h, names[i]) == 0) return 1;
     return 0;
@@ -314,8 +315,7 @@ static const char *label_hint(const csv_state *st, size_t label_idx, char *buf, 
             !column_whole(st, c, label_idx))
             continue;
         snprintf(buf, size,
-                 "; column %zu holds whole numbers: is the label there? try --label-col %zu", c,
-                 c);
+                 "; column %zu holds whole numbers: is the label there? try --label-col %zu", c, c);
         return buf;
     }
     return buf;
@@ -353,8 +353,8 @@ static int grow_rows(csv_state *st, size_t n_features)
      * capacity), a row of features being one element of the first. */
     size_t cap_x = st->rows_cap, cap_l = st->rows_cap;
     if (n_features > SIZE_MAX / sizeof(float) ||
-        clmlp_grow(&st->x, &cap_x, st->n_rows + 1, n_features * sizeof(float), first,
-                   (size_t)-1) != 0 ||
+        clmlp_grow(&st->x, &cap_x, st->n_rows + 1, n_features * sizeof(float), first, (size_t)-1) !=
+            0 ||
         clmlp_grow(&st->labels, &cap_l, cap_x, sizeof *st->labels, cap_x, (size_t)-1) != 0)
         return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory for the rows", st->path,
                                st->lineno);
@@ -371,9 +371,9 @@ static int mixed_error(const csv_state *st, size_t col, const char *cell)
                            "%s:%zu: %s: the label \"%.*s\" is a %s, but line %zu's label "
                            "\"%s\" is a %s: a label column holds class numbers or class "
                            "names, not both",
-                           st->path, st->lineno, col_desc(st, col, cd, sizeof cd),
-                           CELL_QUOTE_MAX, cell, now_number ? "number" : "name", st->kind_line,
-                           st->kind_cell, now_number ? "name" : "number");
+                           st->path, st->lineno, col_desc(st, col, cd, sizeof cd), CELL_QUOTE_MAX,
+                           cell, now_number ? "number" : "name", st->kind_line, st->kind_cell,
+                           now_number ? "name" : "number");
 }
 
 /* Sets the label kind from the current line if none is set yet; an error
@@ -400,8 +400,8 @@ static int name_label(csv_state *st, size_t col, const char *cell, int32_t *lab)
         if (k < 0) {
             char list[512], cd[96];
             return clmlp_set_error(
-                CLMLP_E_FORMAT, "%s:%zu: %s: unknown class \"%.*s\": the classes are %s",
-                st->path, st->lineno, col_desc(st, col, cd, sizeof cd), CELL_QUOTE_MAX, cell,
+                CLMLP_E_FORMAT, "%s:%zu: %s: unknown class \"%.*s\": the classes are %s", st->path,
+                st->lineno, col_desc(st, col, cd, sizeof cd), CELL_QUOTE_MAX, cell,
                 clmlp_class_names_list(st->opts->class_names, st->opts->n_class_names, list,
                                        sizeof list));
         }
@@ -426,8 +426,7 @@ static int name_label(csv_state *st, size_t col, const char *cell, int32_t *lab)
 }
 
 /* Parses the label cell of the current line into *lab. */
-static int parse_label(csv_state *st, size_t c, const char *cell, int32_t *lab,
-                       int32_t *max_label)
+static int parse_label(csv_state *st, size_t c, const char *cell, int32_t *lab, int32_t *max_label)
 {
     char hint[400];
     double v;
@@ -448,7 +447,8 @@ static int parse_label(csv_state *st, size_t c, const char *cell, int32_t *lab,
                           hint);
     }
     /* max label + 1 classes must still fit an int32. */
-    if (v >= (double)INT32_MAX) return cell_error(st, c, cell, "is too large for a class label", NULL);
+    if (v >= (double)INT32_MAX)
+        return cell_error(st, c, cell, "is too large for a class label", NULL);
     CLMLP_TRY(label_kind(st, c, cell, LABELS_NUMBERS));
     *lab = (int32_t)v;
     if (*lab > *max_label) *max_label = *lab;
@@ -562,8 +562,7 @@ static int sort_names(csv_state *st)
 
 /* Hands the parsed rows over as a new dataset (labels plus a one-column
  * copy of them as float targets, and the class names if any). */
-static int build_dataset(csv_state *st, size_t n_features, int32_t max_label,
-                         clmlp_dataset_t **out)
+static int build_dataset(csv_state *st, size_t n_features, int32_t max_label, clmlp_dataset_t **out)
 {
     if (st->label_kind == LABELS_NAMES && !st->opts->class_names) CLMLP_TRY(sort_names(st));
     clmlp_dataset_t *ds = calloc(1, sizeof *ds);
@@ -763,7 +762,7 @@ static int first_label_recurs(const csv_state *st)
 /* The reading loop behind clmlp_dataset_read_csv_opts. */
 static int read_csv(csv_state *st, clmlp_dataset_t **out)
 {
-    size_t n_cols = 0;        /* 0 until the first content line fixes it */
+    size_t n_cols = 0; /* 0 until the first content line fixes it */
     size_t label_idx = 0;
     int32_t max_label = -1;
     int rc;
@@ -804,14 +803,12 @@ static int read_csv(csv_state *st, clmlp_dataset_t **out)
     if (st->n_rows == 0) {
         if (st->have_header)
             return clmlp_set_error(CLMLP_E_FORMAT,
-                                   "%s:%zu: no data rows after the header on line %zu",
-                                   st->path, st->lineno, st->first_line);
+                                   "%s:%zu: no data rows after the header on line %zu", st->path,
+                                   st->lineno, st->first_line);
         if (st->lineno == 0)
-            return clmlp_set_error(CLMLP_E_FORMAT, "%s: no data rows: the file is empty",
-                                   st->path);
-        return clmlp_set_error(CLMLP_E_FORMAT,
-                               "%s:%zu: no data rows: only blank or comment lines", st->path,
-                               st->lineno);
+            return clmlp_set_error(CLMLP_E_FORMAT, "%s: no data rows: the file is empty", st->path);
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: no data rows: only blank or comment lines",
+                               st->path, st->lineno);
     }
     return build_dataset(st, n_cols - 1, max_label, out);
 }
@@ -826,12 +823,10 @@ clmlp_csv_opts clmlp_csv_opts_default(void)
 }
 
 /* Public (clmlp.h): reads a CSV file into *out, owned by the caller. */
-int clmlp_dataset_read_csv_opts(clmlp_dataset_t **out, const char *path,
-                                const clmlp_csv_opts *opts)
+int clmlp_dataset_read_csv_opts(clmlp_dataset_t **out, const char *path, const clmlp_csv_opts *opts)
 {
     if (out) *out = NULL;
-    if (!out || !path || !opts)
-        return clmlp_set_error(CLMLP_E_INVALID, "read_csv: NULL argument");
+    if (!out || !path || !opts) return clmlp_set_error(CLMLP_E_INVALID, "read_csv: NULL argument");
     if (opts->delimiter && opts->delimiter != ',' && opts->delimiter != '\t' &&
         opts->delimiter != ';')
         return clmlp_set_error(CLMLP_E_INVALID,

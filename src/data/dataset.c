@@ -25,8 +25,8 @@ static void *calloc_checked(size_t count, size_t size)
 }
 
 /* Public (clmlp.h): a zero-filled dataset; the caller owns *out. */
-int clmlp_dataset_init(clmlp_dataset_t **out, size_t n, size_t n_features,
-                       size_t n_classes, size_t n_targets)
+int clmlp_dataset_init(clmlp_dataset_t **out, size_t n, size_t n_features, size_t n_classes,
+                       size_t n_targets)
 {
     if (!out) return clmlp_set_error(CLMLP_E_INVALID, "dataset_init: out is NULL");
     *out = NULL;
@@ -36,14 +36,13 @@ int clmlp_dataset_init(clmlp_dataset_t **out, size_t n, size_t n_features,
                                n_features);
     /* Labels are int32, so every class index must fit one. */
     if (n_classes > (size_t)INT32_MAX)
-        return clmlp_set_error(CLMLP_E_INVALID, "dataset_init: %zu classes is too many",
-                               n_classes);
+        return clmlp_set_error(CLMLP_E_INVALID, "dataset_init: %zu classes is too many", n_classes);
     size_t nx, nt, bytes;
     if (!mul_fits(n, n_features, &nx) || !mul_fits(nx, sizeof(float), &bytes) ||
         !mul_fits(n, n_targets, &nt) || !mul_fits(nt, sizeof(float), &bytes))
         return clmlp_set_error(CLMLP_E_NOMEM,
-                               "dataset_init: %zu rows x %zu features (%zu targets) overflows",
-                               n, n_features, n_targets);
+                               "dataset_init: %zu rows x %zu features (%zu targets) overflows", n,
+                               n_features, n_targets);
 
     clmlp_dataset_t *ds = calloc(1, sizeof *ds);
     if (!ds) return clmlp_set_error(CLMLP_E_NOMEM, "dataset_init: out of memory");

@@ -14,11 +14,11 @@
 #include "util/error.h"
 #include "util/host_memory.h"
 
-#define IDX_MAGIC_IMAGES 0x00000803u  /* unsigned bytes, 3 dimensions */
-#define IDX_MAGIC_LABELS 0x00000801u  /* unsigned bytes, 1 dimension */
-#define IDX_MAX_PIXELS (1u << 20)     /* rows * cols of one image */
-#define IDX_MAX_ITEMS (1u << 28)      /* images or labels in a file */
-#define IDX_CHUNK (1u << 20)          /* bytes read per gzread round */
+#define IDX_MAGIC_IMAGES 0x00000803u /* unsigned bytes, 3 dimensions */
+#define IDX_MAGIC_LABELS 0x00000801u /* unsigned bytes, 1 dimension */
+#define IDX_MAX_PIXELS (1u << 20)    /* rows * cols of one image */
+#define IDX_MAX_ITEMS (1u << 28)     /* images or labels in a file */
+#define IDX_CHUNK (1u << 20)         /* bytes read per gzread round */
 
 /* An open idx file and its name for messages. */
 typedef struct {
@@ -92,8 +92,8 @@ static uint32_t be32(const unsigned char *p)
 
 /* Reads and checks a header of 1 + n_dims big-endian words: the magic, then
  * the dimensions, each of which must be non-zero. */
-static int idx_header(const idx_file *f, uint32_t magic, const char *kind,
-                      const char *file_kind, uint32_t *dims, size_t n_dims)
+static int idx_header(const idx_file *f, uint32_t magic, const char *kind, const char *file_kind,
+                      uint32_t *dims, size_t n_dims)
 {
     unsigned char h[16];
     size_t len = 4 * (1 + n_dims), got;
@@ -111,18 +111,18 @@ static int idx_header(const idx_file *f, uint32_t magic, const char *kind,
                                f->path, (unsigned)m, hint, file_kind, (unsigned)magic);
     }
     if (got < len)
-        return clmlp_set_error(CLMLP_E_FORMAT,
-                               "%s: truncated header: expected %zu bytes, got %zu", f->path,
-                               len, got);
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: truncated header: expected %zu bytes, got %zu",
+                               f->path, len, got);
     for (size_t i = 0; i < n_dims; i++) {
         dims[i] = be32(h + 4 * (i + 1));
         if (dims[i] == 0)
-            return clmlp_set_error(CLMLP_E_FORMAT, "%s: dimension %zu of the header is 0",
-                                   f->path, i + 1);
+            return clmlp_set_error(CLMLP_E_FORMAT, "%s: dimension %zu of the header is 0", f->path,
+                                   i + 1);
     }
     if (dims[0] > IDX_MAX_ITEMS)
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s: the header declares %u %s, over the limit "
-                                               "of %u",
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: the header declares %u %s, over the limit "
+                               "of %u",
                                f->path, (unsigned)dims[0], kind, IDX_MAX_ITEMS);
     return CLMLP_OK;
 }
@@ -152,8 +152,8 @@ static int idx_expect_end(const idx_file *f, size_t n, const char *kind)
     CLMLP_TRY(idx_read(f, &extra, 1, &got));
     if (got)
         return clmlp_set_error(CLMLP_E_FORMAT,
-                               "%s: trailing bytes after the %zu %s the header declares",
-                               f->path, n, kind);
+                               "%s: trailing bytes after the %zu %s the header declares", f->path,
+                               n, kind);
     return CLMLP_OK;
 }
 
@@ -181,8 +181,7 @@ static int idx_check_size(const idx_file *f, size_t n, uint64_t item, unsigned h
 
 /* Reads n images of n_pix bytes each into *x (grown as data arrives),
  * mapping each byte through lut. */
-static int read_pixels(const idx_file *f, size_t n, size_t n_pix, const float lut[256],
-                       float **x)
+static int read_pixels(const idx_file *f, size_t n, size_t n_pix, const float lut[256], float **x)
 {
     size_t per_chunk = IDX_CHUNK / n_pix ? IDX_CHUNK / n_pix : 1;
     unsigned char *buf = malloc(per_chunk * n_pix);
@@ -260,8 +259,7 @@ static int read_labels(const idx_file *f, size_t n, int32_t **labels, int *max_l
 
 /* The reading behind clmlp_dataset_read_idx, on two opened files; on
  * success ds owns x and labels. */
-static int read_idx(const idx_file *fi, const idx_file *fl, int scale_pm1,
-                    clmlp_dataset_t *ds)
+static int read_idx(const idx_file *fi, const idx_file *fl, int scale_pm1, clmlp_dataset_t *ds)
 {
     uint32_t di[3] = {0}, dl[1] = {0};
     CLMLP_TRY(idx_header(fi, IDX_MAGIC_IMAGES, "images", "image", di, 3));
@@ -273,8 +271,8 @@ static int read_idx(const idx_file *fi, const idx_file *fl, int scale_pm1,
                                "%s: images of %u x %u pixels exceed the limit of %u pixels",
                                fi->path, (unsigned)di[1], (unsigned)di[2], IDX_MAX_PIXELS);
     if (di[0] != dl[0])
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s has %u images but %s has %u labels",
-                               fi->path, (unsigned)di[0], fl->path, (unsigned)dl[0]);
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s has %u images but %s has %u labels", fi->path,
+                               (unsigned)di[0], fl->path, (unsigned)dl[0]);
     size_t n = di[0];
     /* n <= 2^28 and n_pix <= 2^20: the float count needs 2^50 bytes at most,
      * which a 32-bit size_t cannot hold, so check. */
@@ -297,8 +295,7 @@ static int read_idx(const idx_file *fi, const idx_file *fl, int scale_pm1,
                                avail / 1e9);
 
     float lut[256];
-    for (int i = 0; i < 256; i++)
-        lut[i] = scale_pm1 ? (float)i / 127.5f - 1.0f : (float)i / 255.0f;
+    for (int i = 0; i < 256; i++) lut[i] = scale_pm1 ? (float)i / 127.5f - 1.0f : (float)i / 255.0f;
 
     CLMLP_TRY(read_pixels(fi, n, (size_t)n_pix, lut, &ds->x));
     CLMLP_TRY(idx_expect_end(fi, n, "images"));
@@ -313,8 +310,8 @@ static int read_idx(const idx_file *fi, const idx_file *fl, int scale_pm1,
 
 /* Public (clmlp.h): reads an idx image and label pair into *out, owned by
  * the caller (targets stay NULL). */
-int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path,
-                           const char *labels_path, int scale_pm1)
+int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path, const char *labels_path,
+                           int scale_pm1)
 {
     if (out) *out = NULL;
     if (!out || !images_path || !labels_path)

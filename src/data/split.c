@@ -58,8 +58,7 @@ static void keep_rows(clmlp_dataset_t *ds, size_t n_keep)
 static int check_sides(const char *who, double fraction, size_t n, size_t n_val)
 {
     if (!(fraction > 0.0 && fraction < 1.0))
-        return clmlp_set_error(CLMLP_E_INVALID, "%s: fraction %g is not in (0, 1)", who,
-                               fraction);
+        return clmlp_set_error(CLMLP_E_INVALID, "%s: fraction %g is not in (0, 1)", who, fraction);
     if (n_val < 1 || n_val >= n)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "%s: %g of %zu rows leaves %zu for training and "

@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -237,15 +237,15 @@ static int parse_value(const char *s, size_t n, double *v, const char *path, siz
         return CLMLP_OK;
     }
     if (n > MAX_NUMBER_TEXT || !is_decimal(s, n))
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s: '%s' is not a number", path, line,
-                               what, shown(s, n, show, sizeof show));
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s: '%s' is not a number", path, line, what,
+                               shown(s, n, show, sizeof show));
     memcpy(buf, s, n);
     buf[n] = '\0';
     errno = 0;
     double x = strtod(buf, NULL);
     if (!isfinite(x))
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s: %s is out of range", path, line,
-                               what, buf);
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s: %s is out of range", path, line, what,
+                               buf);
     *v = x;
     return CLMLP_OK;
 }
@@ -258,12 +258,16 @@ static int check_epoch(double v, size_t *out, int have_prev, size_t prev, const 
     if (isnan(v))
         return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: the epoch number is missing", path, line);
     if (v < 0 || v > MAX_EPOCH_NUMBER || floor(v) != v)
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: the epoch number %.17g is not a whole "
-                               "number from 0 to 1e12", path, line, v);
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s:%zu: the epoch number %.17g is not a whole "
+                               "number from 0 to 1e12",
+                               path, line, v);
     size_t e = (size_t)v;
     if (have_prev && e <= prev)
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: epoch %zu comes after epoch %zu: the "
-                               "epochs must increase", path, line, e, prev);
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s:%zu: epoch %zu comes after epoch %zu: the "
+                               "epochs must increase",
+                               path, line, e, prev);
     *out = e;
     return CLMLP_OK;
 }
@@ -280,8 +284,10 @@ static int push_epoch(hist_build *b, clmlp_epoch_stats **out, const char *path, 
 {
     clmlp_history_t *h = b->h;
     if (h->n == CLMLP_HISTORY_MAX_EPOCHS)
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: more than %zu epochs, the most a "
-                               "history may hold", path, line, CLMLP_HISTORY_MAX_EPOCHS);
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s:%zu: more than %zu epochs, the most a "
+                               "history may hold",
+                               path, line, CLMLP_HISTORY_MAX_EPOCHS);
     clmlp_epoch_stats e;
     memset(&e, 0, sizeof e);
     for (size_t k = 0; k < N_FIELDS; k++) set_field(&e, k, NAN);
@@ -308,8 +314,10 @@ static int next_cell(const char *line, size_t len, size_t *pos, const char **cel
         size_t start = ++i;
         for (;;) {
             if (i >= len)
-                return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: a quoted cell is not closed on "
-                                       "its line", path, lineno);
+                return clmlp_set_error(CLMLP_E_FORMAT,
+                                       "%s:%zu: a quoted cell is not closed on "
+                                       "its line",
+                                       path, lineno);
             if (line[i] == '"') {
                 if (i + 1 < len && line[i + 1] == '"') {
                     i += 2;
@@ -363,8 +371,8 @@ static int read_csv(clmlp_line_reader *r, hist_build *b)
         rc = next_cell(r->line, r->len, &pos, &cell, &n, &more, path, r->lineno);
         if (rc) break;
         if (ncols == MAX_COLUMNS) {
-            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: more than %d columns", path,
-                                 r->lineno, MAX_COLUMNS);
+            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: more than %d columns", path, r->lineno,
+                                 MAX_COLUMNS);
             break;
         }
         while (n && (cell[n - 1] == ' ' || cell[n - 1] == '\t' || cell[n - 1] == '\r')) n--;
@@ -385,7 +393,8 @@ static int read_csv(clmlp_line_reader *r, hist_build *b)
         map[ncols++] = f;
     }
     if (!rc && !have[0])
-        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: the header names no loss column (a "
+        rc = clmlp_set_error(CLMLP_E_FORMAT,
+                             "%s:%zu: the header names no loss column (a "
                              "history file starts with a header such as epoch,loss,accuracy)",
                              path, header_line);
     /* The rows. */
@@ -416,9 +425,10 @@ static int read_csv(clmlp_line_reader *r, hist_build *b)
             if (!rc && f >= 0) set_field(s, (size_t)f, v);
         }
         if (!rc && col != ncols)
-            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: the row has %zu cell%s but the header "
-                                 "(line %zu) has %zu", path, r->lineno, col, col == 1 ? "" : "s",
-                                 header_line, ncols);
+            rc = clmlp_set_error(CLMLP_E_FORMAT,
+                                 "%s:%zu: the row has %zu cell%s but the header "
+                                 "(line %zu) has %zu",
+                                 path, r->lineno, col, col == 1 ? "" : "s", header_line, ncols);
     }
     if (!rc && b->h->n == 0)
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: no epochs: the header has no rows under it",
@@ -433,8 +443,8 @@ static int read_csv(clmlp_line_reader *r, hist_build *b)
  * line's cap bounds memory), with the line number for messages. */
 typedef struct {
     clmlp_line_reader *r;
-    size_t pos;      /* in r->line; r->len means the '\n' after it */
-    int done;        /* at the end of the file */
+    size_t pos; /* in r->line; r->len means the '\n' after it */
+    int done;   /* at the end of the file */
     int depth;
 } json_in;
 
@@ -645,8 +655,10 @@ static int jepoch(json_in *j, hist_build *b)
                 int nn;
                 CLMLP_TRY(jscalar(j, &v, &nn, key));
                 if (nn)
-                    return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: \"%s\" is not a number or "
-                                           "null", path, j->r->lineno, key);
+                    return clmlp_set_error(CLMLP_E_FORMAT,
+                                           "%s:%zu: \"%s\" is not a number or "
+                                           "null",
+                                           path, j->r->lineno, key);
                 if (f == F_EPOCH)
                     CLMLP_TRY(check_epoch(v, &s->epoch, had_prev, prev, path, j->r->lineno));
                 else
@@ -662,8 +674,7 @@ static int jepoch(json_in *j, hist_build *b)
     if (!seen[0])
         return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: an epoch without \"loss\"", path,
                                j->r->lineno);
-    if (!seen_epoch && had_prev && s->epoch <= prev)
-        s->epoch = prev + 1;
+    if (!seen_epoch && had_prev && s->epoch <= prev) s->epoch = prev + 1;
     return CLMLP_OK;
 }
 
@@ -671,7 +682,7 @@ static int jepoch(json_in *j, hist_build *b)
 typedef struct {
     double *v;
     size_t n, cap;
-    size_t line;  /* where its key is */
+    size_t line; /* where its key is */
     int given;
 } jcolumn;
 
@@ -692,12 +703,15 @@ static int jlist(json_in *j, jcolumn *col, const char *key)
         int nn;
         CLMLP_TRY(jscalar(j, &v, &nn, key));
         if (nn)
-            return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: \"%s\" holds a value that is not a "
-                                   "number or null", path, j->r->lineno, key);
+            return clmlp_set_error(CLMLP_E_FORMAT,
+                                   "%s:%zu: \"%s\" holds a value that is not a "
+                                   "number or null",
+                                   path, j->r->lineno, key);
         if (col->n == CLMLP_HISTORY_MAX_EPOCHS)
-            return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: more than %zu epochs, the most a "
-                                   "history may hold", path, j->r->lineno,
-                                   CLMLP_HISTORY_MAX_EPOCHS);
+            return clmlp_set_error(CLMLP_E_FORMAT,
+                                   "%s:%zu: more than %zu epochs, the most a "
+                                   "history may hold",
+                                   path, j->r->lineno, CLMLP_HISTORY_MAX_EPOCHS);
         if (CLMLP_GROW(col->v, col->cap, col->n + 1, 64) != 0)
             return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", path);
         col->v[col->n++] = v;
@@ -718,8 +732,10 @@ static int jcolumns_to_epochs(json_in *j, hist_build *b, jcolumn *cols, const ch
     jcolumn *loss = &cols[1];
     for (size_t k = 0; k <= N_FIELDS; k++)
         if (cols[k].given && cols[k].n != loss->n)
-            return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: \"%s\" has %zu values but \"loss\" "
-                                   "has %zu", path, cols[k].line, names[k], cols[k].n, loss->n);
+            return clmlp_set_error(CLMLP_E_FORMAT,
+                                   "%s:%zu: \"%s\" has %zu values but \"loss\" "
+                                   "has %zu",
+                                   path, cols[k].line, names[k], cols[k].n, loss->n);
     if (loss->n == 0)
         return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: no epochs: \"loss\" is empty", path,
                                loss->line);
@@ -729,8 +745,8 @@ static int jcolumns_to_epochs(json_in *j, hist_build *b, jcolumn *cols, const ch
         for (size_t k = 0; k < N_FIELDS; k++)
             if (cols[k + 1].given) set_field(s, k, cols[k + 1].v[i]);
         if (cols[0].given)
-            CLMLP_TRY(check_epoch(cols[0].v[i], &s->epoch, i > 0,
-                                  i ? b->h->epochs[i - 1].epoch : 0, path, cols[0].line));
+            CLMLP_TRY(check_epoch(cols[0].v[i], &s->epoch, i > 0, i ? b->h->epochs[i - 1].epoch : 0,
+                                  path, cols[0].line));
     }
     return CLMLP_OK;
 }
@@ -799,14 +815,18 @@ static int read_json(clmlp_line_reader *r, hist_build *b)
     }
     if (!rc) {
         c = jnext(&j, &err);
-        if (err) rc = err;
-        else if (c != -1) rc = jerror(&j, "text after the closing '}'");
+        if (err)
+            rc = err;
+        else if (c != -1)
+            rc = jerror(&j, "text after the closing '}'");
     }
     size_t given = 0;
     for (size_t k = 0; k <= N_FIELDS; k++) given += (size_t)cols[k].given;
     if (!rc && epochs_form && given)
-        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: both an \"epochs\" list and lists per "
-                             "metric: which one is the history?", path, epochs_line);
+        rc = clmlp_set_error(CLMLP_E_FORMAT,
+                             "%s:%zu: both an \"epochs\" list and lists per "
+                             "metric: which one is the history?",
+                             path, epochs_line);
     else if (!rc && epochs_form && b->h->n == 0)
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: no epochs: \"epochs\" is empty", path,
                              epochs_line);

@@ -233,7 +233,8 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
 static int slurp(const char *path, unsigned char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return clmlp_set_error(CLMLP_E_IO, "cannot open model file %s: %s", path, strerror(errno));
+    if (!f)
+        return clmlp_set_error(CLMLP_E_IO, "cannot open model file %s: %s", path, strerror(errno));
     unsigned char *p = NULL;
     size_t n = 0, cap = 0;
     int rc = CLMLP_OK;
@@ -321,8 +322,7 @@ static int read_layer_v2(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m
         return clmlp_set_error(CLMLP_E_FORMAT,
                                "%s: layer %u (%s) holds %llu parameters but its configuration "
                                "needs %llu",
-                               path, i + 1, kind, (unsigned long long)np,
-                               (unsigned long long)need);
+                               path, i + 1, kind, (unsigned long long)np, (unsigned long long)need);
     return CLMLP_OK;
 }
 
@@ -443,9 +443,9 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     for (size_t i = 0; rc == CLMLP_OK && i < m->n_params * n_state; i++)
         if (!isfinite(vals[m->n_params + i])) {
             char name[160];
-            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the optimizer state of %s is not finite",
-                                 path, clmlp_model_param_name(m, i % m->n_params, name,
-                                                              sizeof name));
+            rc =
+                clmlp_set_error(CLMLP_E_FORMAT, "%s: the optimizer state of %s is not finite", path,
+                                clmlp_model_param_name(m, i % m->n_params, name, sizeof name));
         }
     /* Messages from here on come from calls that do not know the file. */
     if (rc == CLMLP_OK) rc = clmlp_model_set_params(m, vals);
@@ -466,8 +466,8 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
                                  CLMLP_SNAPSHOT_HOST, &st);
     if (rc == CLMLP_OK) {
         memcpy(st.host, vals + m->n_params, m->n_params * n_state * sizeof *vals);
-        st.c = (clmlp_model_counters){epochs, step, seed, train_steps, shuffle_seed,
-                                      shuffle_epochs, (int)shuffle_set};
+        st.c = (clmlp_model_counters){
+            epochs, step, seed, train_steps, shuffle_seed, shuffle_epochs, (int)shuffle_set};
         rc = clmlp_snapshot_restore(m, &st);
     }
     clmlp_snapshot_free(m, &st);

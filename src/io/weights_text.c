@@ -39,9 +39,9 @@ typedef struct {
     size_t units;
     clmlp_act act;
     int use_bias;
-    size_t line;                /* of its 'dense' line, for messages */
-    float *w;                   /* n_in x units */
-    float *b;                   /* units, or NULL */
+    size_t line; /* of its 'dense' line, for messages */
+    float *w;    /* n_in x units */
+    float *b;    /* units, or NULL */
 } wt_layer;
 
 typedef struct {
@@ -49,13 +49,13 @@ typedef struct {
     size_t line;
     wt_state state;
     size_t n_inputs;
-    wt_layer *layers;           /* finished layers */
+    wt_layer *layers; /* finished layers */
     size_t n_layers, cap_layers;
     /* the layer being read */
     wt_layer cur;
-    size_t n_in;                /* its inputs */
-    size_t rows;                /* weight rows read so far */
-    size_t w_cap;               /* floats allocated in cur.w */
+    size_t n_in;  /* its inputs */
+    size_t rows;  /* weight rows read so far */
+    size_t w_cap; /* floats allocated in cur.w */
 } wt_parser;
 
 /* Returns the next space-separated token of *p (NUL-terminated in place), or
@@ -63,15 +63,13 @@ typedef struct {
 static char *next_token(char **p)
 {
     char *s = *p;
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\f' || *s == '\v')
-        s++;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\f' || *s == '\v') s++;
     if (!*s) {
         *p = s;
         return NULL;
     }
     char *start = s;
-    while (*s && *s != ' ' && *s != '\t' && *s != '\r' && *s != '\n' && *s != '\f' &&
-           *s != '\v')
+    while (*s && *s != ' ' && *s != '\t' && *s != '\r' && *s != '\n' && *s != '\f' && *s != '\v')
         s++;
     if (*s) *s++ = '\0';
     *p = s;
@@ -82,7 +80,8 @@ static char *next_token(char **p)
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static int wt_error(const wt_parser *ps, const char *fmt, ...)
+static int
+wt_error(const wt_parser *ps, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -149,10 +148,11 @@ static int wt_dense(wt_parser *ps, char *first, char *rest)
 {
     if (strcmp(first, "input") == 0) return wt_error(ps, "a second 'input' line");
     if (strcmp(first, "bias") == 0)
-        return ps->n_layers
-                   ? wt_error(ps, "a 'bias' line, but layer %zu is complete (its 'dense' line "
-                                  "says nobias, or it has its bias already)", ps->n_layers)
-                   : wt_error(ps, "a 'bias' line before any 'dense' layer");
+        return ps->n_layers ? wt_error(ps,
+                                       "a 'bias' line, but layer %zu is complete (its 'dense' line "
+                                       "says nobias, or it has its bias already)",
+                                       ps->n_layers)
+                            : wt_error(ps, "a 'bias' line before any 'dense' layer");
     if (strcmp(first, "dense") != 0)
         return wt_error(ps, "expected 'dense UNITS ACTIVATION [nobias]', found '%s'%s", first,
                         ps->n_layers ? " (too many weight rows for the layer before?)" : "");
@@ -203,8 +203,7 @@ static size_t count_tokens(const char *s)
     size_t n = 0;
     int in = 0;
     for (; *s; s++) {
-        int blank = *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\f' ||
-                    *s == '\v';
+        int blank = *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\f' || *s == '\v';
         if (!blank && !in) n++;
         in = !blank;
     }
@@ -224,8 +223,7 @@ static int wt_count(const wt_parser *ps, const char *first, const char *rest, si
 }
 
 /* Parses the numbers of a line (already counted) into dst. */
-static int wt_numbers(const wt_parser *ps, char *first, char *rest, float *dst,
-                      const char *what)
+static int wt_numbers(const wt_parser *ps, char *first, char *rest, float *dst, const char *what)
 {
     size_t got = 0;
     for (char *t = first; t; t = next_token(&rest))
@@ -257,9 +255,10 @@ static int wt_row(wt_parser *ps, char *first, char *rest)
 {
     size_t units = ps->cur.units;
     if (is_keyword(first))
-        return wt_error(ps, "layer %zu (dense %zu) has %zu weight row%s, expected %zu (one per "
-                        "input)", ps->n_layers + 1, units, ps->rows,
-                        ps->rows == 1 ? "" : "s", ps->n_in);
+        return wt_error(ps,
+                        "layer %zu (dense %zu) has %zu weight row%s, expected %zu (one per "
+                        "input)",
+                        ps->n_layers + 1, units, ps->rows, ps->rows == 1 ? "" : "s", ps->n_in);
     char what[96];
     snprintf(what, sizeof what, "weight row %zu of layer %zu", ps->rows + 1, ps->n_layers + 1);
     CLMLP_TRY(wt_count(ps, first, rest, units, what));
@@ -279,9 +278,10 @@ static int wt_bias(wt_parser *ps, char *first, char *rest)
 {
     size_t units = ps->cur.units;
     if (strcmp(first, "bias") != 0)
-        return wt_error(ps, "expected 'bias' with %zu numbers after layer %zu's %zu weight rows "
-                        "(or 'nobias' on its 'dense' line), found '%s'", units,
-                        ps->n_layers + 1, ps->n_in, first);
+        return wt_error(ps,
+                        "expected 'bias' with %zu numbers after layer %zu's %zu weight rows "
+                        "(or 'nobias' on its 'dense' line), found '%s'",
+                        units, ps->n_layers + 1, ps->n_in, first);
     char what[64];
     snprintf(what, sizeof what, "the bias line of layer %zu", ps->n_layers + 1);
     char *t = next_token(&rest);
@@ -417,8 +417,10 @@ static int wt_check_kinds(const clmlp_model_t *m, const char *path)
 {
     size_t n_layers = clmlp_model_n_layers(m);
     if (n_layers == 0)
-        return clmlp_set_error(CLMLP_E_INVALID, "%s: the model has no layers; the weight text "
-                               "format needs at least one dense layer", path);
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "%s: the model has no layers; the weight text "
+                               "format needs at least one dense layer",
+                               path);
     for (size_t i = 0; i < n_layers; i++) {
         clmlp_layer_info info;
         CLMLP_TRY(clmlp_model_layer_info(m, i, &info));
@@ -429,10 +431,12 @@ static int wt_check_kinds(const clmlp_model_t *m, const char *path)
                                    "format cannot hold (dense layers only); %s passes "
                                    "its input through at inference, so the model without it "
                                    "computes the same outputs (clmlp export --weights leaves "
-                                   "it out and says so)", path, i, info.kind, info.kind);
+                                   "it out and says so)",
+                                   path, i, info.kind, info.kind);
         return clmlp_set_error(CLMLP_E_UNSUPPORTED,
                                "%s: layer %zu is a '%s' layer, which the weight text format "
-                               "cannot hold (dense layers only)", path, i, info.kind);
+                               "cannot hold (dense layers only)",
+                               path, i, info.kind);
     }
     return CLMLP_OK;
 }
@@ -467,13 +471,15 @@ static int wt_write_layer(FILE *f, const clmlp_model_t *m, size_t i, size_t n_in
     CLMLP_TRY(clmlp_model_get_weights(m, i, w, use_bias ? b : NULL));
     size_t bad = wt_first_nonfinite(w, n_in * units);
     if (bad < n_in * units)
-        return clmlp_set_error(CLMLP_E_NUMERIC, "%s: layer %zu's weight [%zu][%zu] is %g; the "
-                               "weight text format holds finite numbers only", path, i,
-                               bad / units, bad % units, (double)w[bad]);
+        return clmlp_set_error(CLMLP_E_NUMERIC,
+                               "%s: layer %zu's weight [%zu][%zu] is %g; the "
+                               "weight text format holds finite numbers only",
+                               path, i, bad / units, bad % units, (double)w[bad]);
     if (use_bias && (bad = wt_first_nonfinite(b, units)) < units)
-        return clmlp_set_error(CLMLP_E_NUMERIC, "%s: layer %zu's bias [%zu] is %g; the weight "
-                               "text format holds finite numbers only", path, i, bad,
-                               (double)b[bad]);
+        return clmlp_set_error(CLMLP_E_NUMERIC,
+                               "%s: layer %zu's bias [%zu] is %g; the weight "
+                               "text format holds finite numbers only",
+                               path, i, bad, (double)b[bad]);
     fprintf(f, "\n# %zu x %zu weights (row r: input r's weight to each unit)%s\n", n_in, units,
             use_bias ? ", then the bias" : "");
     fprintf(f, "dense %zu %s%s\n", units, clmlp_act_name(act), use_bias ? "" : " nobias");
@@ -509,9 +515,11 @@ int clmlp_model_write_text(const clmlp_model_t *m, const char *path)
     clmlp_atomic_file af;
     int rc = clmlp_atomic_open(&af, path);
     if (rc == CLMLP_OK) {
-        fprintf(af.f, "# clmlp weight text (README, \"Weight files\"): each dense layer "
-                      "computes y = act(x W + b)\n"
-                      "input %zu\n", n_in);
+        fprintf(af.f,
+                "# clmlp weight text (README, \"Weight files\"): each dense layer "
+                "computes y = act(x W + b)\n"
+                "input %zu\n",
+                n_in);
         for (size_t i = 0, in = n_in; rc == CLMLP_OK && i < n_layers; i++) {
             rc = wt_write_layer(af.f, m, i, in, w, b, path);
             size_t units = 0;

@@ -124,8 +124,7 @@ static int compare_step(comparer *c, const clmlp_dev_data *da, const clmlp_dev_d
 }
 
 int clmlp_compare_backends(clmlp_model_t *a, clmlp_model_t *b, const clmlp_dataset_t *ds,
-                           size_t batch_size, size_t steps, double tol,
-                           clmlp_compare_result *res)
+                           size_t batch_size, size_t steps, double tol, clmlp_compare_result *res)
 {
     if (!res) return clmlp_set_error(CLMLP_E_INVALID, "compare: no result given");
     memset(res, 0, sizeof *res);
@@ -150,7 +149,8 @@ int clmlp_compare_backends(clmlp_model_t *a, clmlp_model_t *b, const clmlp_datas
     if (rc == CLMLP_OK) rc = clmlp_model_reserve(a, batch);
     if (rc == CLMLP_OK) rc = clmlp_model_reserve(b, batch);
     /* Start both from a's weights, whatever each was initialised with. */
-    if (rc == CLMLP_OK && a->n_params <= widest) rc = clmlp_be_download(a->be, a->params, 0, c.ha, a->n_params);
+    if (rc == CLMLP_OK && a->n_params <= widest)
+        rc = clmlp_be_download(a->be, a->params, 0, c.ha, a->n_params);
     if (rc == CLMLP_OK) rc = clmlp_be_upload(b->be, b->params, 0, c.ha, a->n_params);
     size_t n_batches = (ds->n + batch - 1) / batch;
     for (size_t s = 0; rc == CLMLP_OK && s < steps; s++) {

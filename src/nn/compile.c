@@ -12,9 +12,8 @@
 
 void clmlp_model_release_buffers(clmlp_model_t *m)
 {
-    clmlp_buf **bufs[] = {&m->params, &m->grads, &m->opt_m, &m->opt_v, &m->z,  &m->y,
-                          &m->d0,     &m->d1,    &m->xb,    &m->tb,    &m->lb, &m->idx,
-                          &m->metrics};
+    clmlp_buf **bufs[] = {&m->params, &m->grads, &m->opt_m, &m->opt_v, &m->z,   &m->y,      &m->d0,
+                          &m->d1,     &m->xb,    &m->tb,    &m->lb,    &m->idx, &m->metrics};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         clmlp_be_buf_free(m->be, *bufs[i]);
         *bufs[i] = NULL;
@@ -31,8 +30,7 @@ static int check_optimizer(clmlp_optimizer *o)
     if (!(o->lr > 0.0) || !isfinite(o->lr))
         return clmlp_set_error(CLMLP_E_INVALID, "the learning rate must be > 0, got %g", o->lr);
     if (!(o->momentum >= 0.0 && o->momentum < 1.0))
-        return clmlp_set_error(CLMLP_E_INVALID, "momentum must be in [0, 1), got %g",
-                               o->momentum);
+        return clmlp_set_error(CLMLP_E_INVALID, "momentum must be in [0, 1), got %g", o->momentum);
     if (!(o->l2 >= 0.0) || !isfinite(o->l2))
         return clmlp_set_error(CLMLP_E_INVALID, "l2 must be >= 0, got %g", o->l2);
     if (o->nesterov && o->momentum == 0.0 && o->kind == CLMLP_OPT_SGD)
@@ -45,8 +43,7 @@ static int check_optimizer(clmlp_optimizer *o)
         if (o->beta2 == 0.0) o->beta2 = 0.999;
         if (o->eps == 0.0) o->eps = 1e-7;
         if (!(o->beta1 > 0 && o->beta1 < 1 && o->beta2 > 0 && o->beta2 < 1 && o->eps > 0))
-            return clmlp_set_error(CLMLP_E_INVALID,
-                                   "Adam needs 0 < beta1, beta2 < 1 and eps > 0");
+            return clmlp_set_error(CLMLP_E_INVALID, "Adam needs 0 < beta1, beta2 < 1 and eps > 0");
     }
     return CLMLP_OK;
 }
@@ -79,8 +76,10 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     if ((unsigned)loss >= CLMLP_LOSS_COUNT)
         return clmlp_set_error(CLMLP_E_INVALID, "unknown loss %d", (int)loss);
     clmlp_optimizer o = {0};
-    if (opt) o = *opt;
-    else o.lr = 0.01;
+    if (opt)
+        o = *opt;
+    else
+        o.lr = 0.01;
     CLMLP_TRY(check_optimizer(&o));
     size_t out = clmlp_model_n_outputs(m);
     if (loss == CLMLP_LOSS_SPARSE_CCE || loss == CLMLP_LOSS_CCE) {
@@ -106,8 +105,7 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
      * before the host spends seconds initialising parameters it cannot use. */
     if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->params);
     if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->grads);
-    if (rc == CLMLP_OK)
-        rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m->metrics);
+    if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m->metrics);
     if (rc == CLMLP_OK && clmlp_model_opt_state_count(m) >= 1)
         rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->opt_m);
     if (rc == CLMLP_OK && clmlp_model_opt_state_count(m) >= 2)
@@ -117,8 +115,7 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     if (rc == CLMLP_OK && !p) {
         fresh = malloc(m->n_params * sizeof *fresh);
         if (!fresh) {
-            rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory for %zu parameters",
-                                 m->n_params);
+            rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory for %zu parameters", m->n_params);
         } else {
             init_params(m, seed, fresh);
             p = fresh;

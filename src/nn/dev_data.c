@@ -117,4 +117,3 @@ void clmlp_dev_data_free(clmlp_model_t *m, clmlp_dev_data *dd)
     clmlp_be_buf_free(m->be, dd->labels);
     memset(dd, 0, sizeof *dd);
 }
-

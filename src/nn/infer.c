@@ -6,8 +6,8 @@
 #include "nn/model.h"
 #include "util/error.h"
 
-int clmlp_model_evaluate_dev(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
-                             double *loss, double *accuracy)
+int clmlp_model_evaluate_dev(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch, double *loss,
+                             double *accuracy)
 {
     CLMLP_TRY(clmlp_model_metrics_reset(m));
     for (size_t start = 0; start < dd->n; start += batch) {
@@ -35,8 +35,8 @@ int clmlp_model_evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, size_t bat
     if (!ds || ds->n == 0) return clmlp_set_error(CLMLP_E_INVALID, "evaluate: no data");
     size_t batch = batch_size && batch_size < ds->n ? batch_size : (ds->n < 1024 ? ds->n : 1024);
     clmlp_mem_part parts[CLMLP_PLAN_DATA_PARTS];
-    CLMLP_TRY(clmlp_memory_guard(m->be, parts, clmlp_plan_data(m, ds, "the data", parts),
-                                 "evaluation"));
+    CLMLP_TRY(
+        clmlp_memory_guard(m->be, parts, clmlp_plan_data(m, ds, "the data", parts), "evaluation"));
     clmlp_dev_data dd;
     CLMLP_TRY(clmlp_dev_data_upload(m, ds, &dd));
     int rc = clmlp_model_reserve(m, batch);
@@ -45,14 +45,12 @@ int clmlp_model_evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, size_t bat
     return rc;
 }
 
-int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, size_t n,
-                             float *out)
+int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, size_t n, float *out)
 {
-    if (!m || !m->be)
-        return clmlp_set_error(CLMLP_E_INVALID, "predict: the model is not compiled");
+    if (!m || !m->be) return clmlp_set_error(CLMLP_E_INVALID, "predict: the model is not compiled");
     if (layer >= m->n_layers)
-        return clmlp_set_error(CLMLP_E_NOT_FOUND, "no layer %zu (the model has %zu, from 0)",
-                               layer, m->n_layers);
+        return clmlp_set_error(CLMLP_E_NOT_FOUND, "no layer %zu (the model has %zu, from 0)", layer,
+                               m->n_layers);
     if (n == 0) return CLMLP_OK;
     if (!x || !out) return clmlp_set_error(CLMLP_E_INVALID, "predict: no input or output");
     size_t chunk = m->ws_rows > 256 ? m->ws_rows : 256;
@@ -63,8 +61,7 @@ int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, siz
     for (size_t start = 0; start < n; start += chunk) {
         size_t rows = n - start < chunk ? n - start : chunk;
         clmlp_batch b = {.rows = rows, .x = m->xb};
-        CLMLP_TRY(
-            clmlp_be_upload(m->be, m->xb, 0, x + start * m->n_inputs, rows * m->n_inputs));
+        CLMLP_TRY(clmlp_be_upload(m->be, m->xb, 0, x + start * m->n_inputs, rows * m->n_inputs));
         CLMLP_TRY(clmlp_model_forward(m, &b, MODEL_INFER));
         CLMLP_TRY(clmlp_be_download(m->be, m->y, m->layers[layer].ws_off, out + start * width,
                                     rows * width));

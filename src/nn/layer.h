@@ -30,14 +30,14 @@ typedef struct {
     const clmlp_buf *x; /* input, rows x in */
     size_t x_off;
     /* backward only */
-    clmlp_buf *dy;      /* d loss / d output, rows x out; the layer may
-                           overwrite it */
-    clmlp_buf *dx;      /* d loss / d input to write, rows x in; NULL for
-                           the first layer */
-    int dy_is_dz;       /* the loss gave d loss / d z of a fused output
-                           activation, or the perceptron rule's error: no
-                           activation backward (only for a layer whose info
-                           says CLMLP_LAYER_AFFINE) */
+    clmlp_buf *dy; /* d loss / d output, rows x out; the layer may
+                      overwrite it */
+    clmlp_buf *dx; /* d loss / d input to write, rows x in; NULL for
+                      the first layer */
+    int dy_is_dz;  /* the loss gave d loss / d z of a fused output
+                      activation, or the perceptron rule's error: no
+                      activation backward (only for a layer whose info
+                      says CLMLP_LAYER_AFFINE) */
 } clmlp_layer_io;
 
 /* One item of a layer spec ("100:relu", "dropout:0.2", "affine:3"), split
@@ -104,17 +104,17 @@ struct clmlp_layer {
     const clmlp_layer_kind *custom; /* the user's kind (layer_custom.c), else NULL */
     unsigned char *config;          /* the configuration bytes model files hold */
     size_t config_size;
-    size_t in, out, scratch;        /* widths; scratch values per row in z */
+    size_t in, out, scratch; /* widths; scratch values per row in z */
     size_t n_tensors;
     clmlp_tensor tensors[CLMLP_LAYER_MAX_TENSORS];
-    size_t ws_off, sc_off;          /* blocks in y and z, for ws_rows rows */
+    size_t ws_off, sc_off; /* blocks in y and z, for ws_rows rows */
     /* What build decoded, the kind's own (see CLMLP_LAYER_PRIV). */
     _Alignas(8) unsigned char priv[CLMLP_LAYER_PRIV_BYTES];
 };
 
 /* The kind's decoded state of layer l, as type T (which must fit). */
 #define CLMLP_LAYER_PRIV(T, l) ((T *)(void *)(l)->priv)
-#define CLMLP_LAYER_PRIV_FITS(T)                                                  \
+#define CLMLP_LAYER_PRIV_FITS(T)                                                                   \
     _Static_assert(sizeof(T) <= CLMLP_LAYER_PRIV_BYTES, #T " fits in a layer's priv")
 
 /* ---- the table of kinds (layer_kinds.c) ---- */

@@ -78,19 +78,19 @@ int clmlp_layer_check(const clmlp_layer_kind *k)
                                k->name ? k->name : "(null)");
     if (k->config_size > CLMLP_LAYER_MAX_CONFIG)
         return clmlp_set_error(CLMLP_E_INVALID,
-                               "layer kind '%s' takes %zu configuration bytes; at most %d",
-                               k->name, k->config_size, CLMLP_LAYER_MAX_CONFIG);
+                               "layer kind '%s' takes %zu configuration bytes; at most %d", k->name,
+                               k->config_size, CLMLP_LAYER_MAX_CONFIG);
     if (clmlp_layer_builtin(k->name))
         return clmlp_set_error(CLMLP_E_INVALID,
-                               "a layer kind named '%s' is built in; choose another name",
-                               k->name);
+                               "a layer kind named '%s' is built in; choose another name", k->name);
     long at = find_index(k->name);
     if (at >= 0)
-        return clmlp_set_error(CLMLP_E_INVALID,
-                               "a layer kind named '%s' is already registered%s%s",
+        return clmlp_set_error(CLMLP_E_INVALID, "a layer kind named '%s' is already registered%s%s",
                                k->name, origin[at] ? " by plugin " : "",
                                origin[at] ? origin[at] : "");
-    const char *missing = !k->forward_f32 ? "forward_f32" : !k->backward_f32 ? "backward_f32" : NULL;
+    const char *missing = !k->forward_f32    ? "forward_f32"
+                          : !k->backward_f32 ? "backward_f32"
+                                             : NULL;
     if (missing)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "layer kind '%s' has no %s (a kind gives at least forward_f32 and "
@@ -98,8 +98,8 @@ int clmlp_layer_check(const clmlp_layer_kind *k)
                                k->name, missing);
     if (!k->forward_f64 != !k->backward_f64)
         return clmlp_set_error(CLMLP_E_INVALID,
-                               "layer kind '%s' gives %s but not %s: both or neither",
-                               k->name, k->forward_f64 ? "forward_f64" : "backward_f64",
+                               "layer kind '%s' gives %s but not %s: both or neither", k->name,
+                               k->forward_f64 ? "forward_f64" : "backward_f64",
                                k->forward_f64 ? "backward_f64" : "forward_f64");
     int cl = !!k->cl_source + !!k->cl_forward + !!k->cl_backward_input + !!k->cl_backward_params;
     if (cl != 0 && cl != 4)
@@ -114,8 +114,7 @@ int clmlp_layer_register_from(const clmlp_layer_kind *k, const char *from)
 {
     CLMLP_TRY(clmlp_layer_check(k));
     if (n_registered == MAX_KINDS)
-        return clmlp_set_error(CLMLP_E_INVALID, "too many layer kinds registered (%d)",
-                               MAX_KINDS);
+        return clmlp_set_error(CLMLP_E_INVALID, "too many layer kinds registered (%d)", MAX_KINDS);
     origin[n_registered] = from;
     registry[n_registered++] = k;
     return CLMLP_OK;
@@ -206,9 +205,8 @@ static void custom_init(const clmlp_layer *l, float *p, clmlp_rng *r)
             l->custom->init(l->config, l->in, t, v, count, &lr);
         else
             for (size_t i = 0; i < count; i++)
-                v[i] = l->tensors[t].decay
-                           ? (float)(DEFAULT_INIT_STDDEV * clmlp_rng_normal(&lr.r))
-                           : 0.0f;
+                v[i] = l->tensors[t].decay ? (float)(DEFAULT_INIT_STDDEV * clmlp_rng_normal(&lr.r))
+                                           : 0.0f;
     }
     *r = lr.r;
 }

@@ -103,15 +103,15 @@ static int dense_spec(const clmlp_spec_item *it, unsigned char *config, size_t *
 static int dense_build(clmlp_layer *l, size_t in)
 {
     if (l->config_size != DENSE_CONFIG_SIZE)
-        return clmlp_set_error(CLMLP_E_FORMAT,
-                               "a dense layer's configuration is %d bytes, got %zu",
+        return clmlp_set_error(CLMLP_E_FORMAT, "a dense layer's configuration is %d bytes, got %zu",
                                DENSE_CONFIG_SIZE, l->config_size);
     uint64_t units = clmlp_le_get_u64(l->config);
     uint32_t act = clmlp_le_get_u32(l->config + 8), bias = clmlp_le_get_u32(l->config + 12);
     if (units == 0 || units > MAX_UNITS)
         return clmlp_set_error(CLMLP_E_INVALID, "a Dense layer needs 1 to %zu units, got %llu",
                                MAX_UNITS, (unsigned long long)units);
-    if (act >= CLMLP_ACT_COUNT) return clmlp_set_error(CLMLP_E_INVALID, "unknown activation %u", act);
+    if (act >= CLMLP_ACT_COUNT)
+        return clmlp_set_error(CLMLP_E_INVALID, "unknown activation %u", act);
     if (bias > 1) return clmlp_set_error(CLMLP_E_INVALID, "a dense layer's bias flag is %u", bias);
     dense_priv *d = CLMLP_LAYER_PRIV(dense_priv, l);
     d->act = (clmlp_act)act;
@@ -154,8 +154,8 @@ static int dense_backward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_la
         CLMLP_TRY(clmlp_be_act_backward(m->be, d->act, rows, l->out, m->z, l->sc_off, m->y,
                                         l->ws_off, dz, 0, dz, 0));
     /* dW = x^T dz: (in x rows) (rows x units) */
-    CLMLP_TRY(clmlp_be_gemm(m->be, 1, 0, l->in, l->out, rows, 1.0f, io->x, io->x_off, l->in, dz,
-                            0, l->out, 0.0f, m->grads, l->tensors[0].off, l->out));
+    CLMLP_TRY(clmlp_be_gemm(m->be, 1, 0, l->in, l->out, rows, 1.0f, io->x, io->x_off, l->in, dz, 0,
+                            l->out, 0.0f, m->grads, l->tensors[0].off, l->out));
     if (d->use_bias)
         CLMLP_TRY(clmlp_be_bias_grad(m->be, rows, l->out, dz, 0, m->grads, l->tensors[1].off));
     if (!io->dx) return CLMLP_OK;

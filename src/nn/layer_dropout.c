@@ -23,7 +23,10 @@ typedef struct {
 } dropout_priv;
 CLMLP_LAYER_PRIV_FITS(dropout_priv);
 
-static double rate_of(const clmlp_layer *l) { return CLMLP_LAYER_PRIV(const dropout_priv, l)->rate; }
+static double rate_of(const clmlp_layer *l)
+{
+    return CLMLP_LAYER_PRIV(const dropout_priv, l)->rate;
+}
 
 extern const clmlp_layer_vt clmlp_layer_dropout;
 
@@ -97,14 +100,12 @@ static int dropout_apply(clmlp_model_t *m, const clmlp_layer *l, int training, s
     uint32_t threshold;
     float scale;
     clmlp_be_dropout_params(rate, &threshold, &scale);
-    return clmlp_be_dropout(m->be, n, in, in_off, out, out_off, threshold, scale,
-                            mask_seed(m, l));
+    return clmlp_be_dropout(m->be, n, in, in_off, out, out_off, threshold, scale, mask_seed(m, l));
 }
 
 static int dropout_forward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_layer_io *io)
 {
-    return dropout_apply(m, l, io->training, io->rows * l->out, io->x, io->x_off, m->y,
-                         l->ws_off);
+    return dropout_apply(m, l, io->training, io->rows * l->out, io->x, io->x_off, m->y, l->ws_off);
 }
 
 static int dropout_backward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_layer_io *io)

@@ -21,8 +21,7 @@ const size_t clmlp_layer_kind_count = sizeof clmlp_layer_kinds / sizeof clmlp_la
 int clmlp_layer_builtin(const char *name)
 {
     for (size_t i = 0; name && i < clmlp_layer_kind_count; i++)
-        if (clmlp_layer_kinds[i]->kind && strcmp(clmlp_layer_kinds[i]->kind, name) == 0)
-            return 1;
+        if (clmlp_layer_kinds[i]->kind && strcmp(clmlp_layer_kinds[i]->kind, name) == 0) return 1;
     return 0;
 }
 
@@ -63,7 +62,8 @@ const char *clmlp_layer_spec_syntaxes(char *buf, size_t size)
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < clmlp_layer_kind_count; i++)
-        if (clmlp_layer_kinds[i]->kind) list_add(buf, size, &used, clmlp_layer_kinds[i]->spec_syntax);
+        if (clmlp_layer_kinds[i]->kind)
+            list_add(buf, size, &used, clmlp_layer_kinds[i]->spec_syntax);
     for (size_t i = 0; clmlp_layer_registered(i); i++) {
         const clmlp_layer_kind *k = clmlp_layer_registered(i);
         char one[96];

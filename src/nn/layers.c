@@ -2,8 +2,8 @@
  * parameter layout, what each layer is, and the rules the whole stack
  * must meet to be trained. */
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "data/class_names.h"
 #include "nn/model.h"
@@ -146,8 +146,8 @@ char *clmlp_model_param_name(const clmlp_model_t *m, size_t index, char *buf, si
         for (size_t t = 0; t < l->n_tensors; t++) {
             const clmlp_tensor *tn = &l->tensors[t];
             if (index >= tn->off && index - tn->off < tn->count) {
-                snprintf(buf, size, "layer %zu (%s) parameter %s[%zu]", i + 1,
-                         clmlp_layer_name(l), tn->name, index - tn->off);
+                snprintf(buf, size, "layer %zu (%s) parameter %s[%zu]", i + 1, clmlp_layer_name(l),
+                         tn->name, index - tn->off);
                 return buf;
             }
         }

@@ -49,12 +49,11 @@ int clmlp_memory_guard(clmlp_backend_t *be, const clmlp_mem_part *parts, size_t 
                                    "%s needs one buffer of %s for its %s, but %s holds at "
                                    "most %s in one buffer; use a smaller model%s",
                                    what, human(one, a, sizeof a), p->what, be->device,
-                                   human(mi.max_alloc, b, sizeof b),
-                                   p->per_row ? " or batch" : "");
+                                   human(mi.max_alloc, b, sizeof b), p->per_row ? " or batch" : "");
         total = bytes > UINT64_MAX - total ? UINT64_MAX : total + bytes;
         if (bytes >= 1000 && used < sizeof list) /* small parts would only be noise */
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s %s",
-                                     used ? ", " : "", p->what, human(bytes, a, sizeof a));
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s %s", used ? ", " : "",
+                                     p->what, human(bytes, a, sizeof a));
     }
     if (total <= mi.limit) return CLMLP_OK;
     return clmlp_set_error(CLMLP_E_NOMEM,
@@ -62,7 +61,7 @@ int clmlp_memory_guard(clmlp_backend_t *be, const clmlp_mem_part *parts, size_t 
                            "batch or data set",
                            what, human(total, a, sizeof a), be->device, list,
                            human(mi.limit, b, sizeof b),
-                           mi.capped ? "is left under the memory limit set"
+                           mi.capped        ? "is left under the memory limit set"
                            : mi.host_memory ? "of host memory is available"
                                             : "of device memory is free");
 }
@@ -90,8 +89,8 @@ size_t clmlp_plan_workspace(const clmlp_model_t *m, size_t rows, clmlp_mem_part 
     out[1] = (clmlp_mem_part){"layer outputs (y)", ys * rows, CLMLP_BUF_F32, 1, 1};
     out[2] = (clmlp_mem_part){"backprop workspace", widest * rows, CLMLP_BUF_F32, 2, 1};
     out[3] = (clmlp_mem_part){"batch inputs", m->n_inputs * rows, CLMLP_BUF_F32, 1, 1};
-    out[4] = (clmlp_mem_part){"batch targets", clmlp_model_n_outputs(m) * rows, CLMLP_BUF_F32,
-                              1, 1};
+    out[4] =
+        (clmlp_mem_part){"batch targets", clmlp_model_n_outputs(m) * rows, CLMLP_BUF_F32, 1, 1};
     out[5] = (clmlp_mem_part){"batch labels", rows, CLMLP_BUF_I32, 1, 1};
     return CLMLP_PLAN_WORKSPACE_PARTS;
 }

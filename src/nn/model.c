@@ -14,8 +14,8 @@ int clmlp_model_init(clmlp_model_t **out, size_t n_inputs)
     if (!out) return clmlp_set_error(CLMLP_E_INVALID, "clmlp_model_init: out is NULL");
     *out = NULL;
     if (n_inputs == 0 || n_inputs > MAX_UNITS)
-        return clmlp_set_error(CLMLP_E_INVALID, "a model needs 1 to %zu inputs, got %zu",
-                               MAX_UNITS, n_inputs);
+        return clmlp_set_error(CLMLP_E_INVALID, "a model needs 1 to %zu inputs, got %zu", MAX_UNITS,
+                               n_inputs);
     clmlp_model_t *m = calloc(1, sizeof *m);
     if (!m) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory creating a model");
     m->n_inputs = n_inputs;
@@ -68,8 +68,7 @@ int clmlp_model_set_class_names(clmlp_model_t *m, const char *const *names, size
                                "classes apart",
                                n, clmlp_model_n_outputs(m),
                                clmlp_model_n_outputs(m) == 1 ? "" : "s",
-                               clmlp_model_n_outputs(m) == 1 ? "s" : "",
-                               clmlp_model_n_classes(m));
+                               clmlp_model_n_outputs(m) == 1 ? "s" : "", clmlp_model_n_classes(m));
     CLMLP_TRY(clmlp_class_names_check(names, n, "the model's class names"));
     char **copy = NULL;
     CLMLP_TRY(clmlp_class_names_copy(&copy, names, n));

@@ -22,9 +22,9 @@
  * model files, checkpoints and the epoch rollback keep and give back. */
 typedef struct {
     uint64_t epochs_done;
-    uint64_t opt_step;       /* Adam's t */
-    uint64_t seed;           /* the compile seed: dropout masks derive from it */
-    uint64_t train_steps;    /* training forward passes so far (dropout masks) */
+    uint64_t opt_step;    /* Adam's t */
+    uint64_t seed;        /* the compile seed: dropout masks derive from it */
+    uint64_t train_steps; /* training forward passes so far (dropout masks) */
     /* The row order: the first fit call takes its seed, and every shuffled
      * epoch reshuffles the previous epoch's order with one generator seeded
      * from it.  Later fit calls (and a model loaded from a file) replay the
@@ -39,7 +39,7 @@ struct clmlp_model {
     size_t n_layers, cap_layers;
     clmlp_layer *layers;
     size_t n_params, n_weights;
-    int fwd_training;   /* the last forward pass was a training one */
+    int fwd_training; /* the last forward pass was a training one */
 
     float *host_params; /* weights set before compiling (NULL: random) */
     char **class_names; /* n_class_names names of the classes (NULL: none) */
@@ -53,13 +53,13 @@ struct clmlp_model {
 
     /* Workspace for up to ws_rows rows per pass. */
     size_t ws_rows;
-    clmlp_buf *z, *y;      /* every layer's pre-activation and output */
-    clmlp_buf *d0, *d1;    /* gradients w.r.t. a layer's z, ping-pong */
+    clmlp_buf *z, *y;        /* every layer's pre-activation and output */
+    clmlp_buf *d0, *d1;      /* gradients w.r.t. a layer's z, ping-pong */
     clmlp_buf *xb, *tb, *lb; /* the gathered batch: inputs, targets, labels */
-    clmlp_buf *idx;        /* row order of the epoch (int32) */
+    clmlp_buf *idx;          /* row order of the epoch (int32) */
     size_t idx_n;
-    clmlp_buf *metrics;    /* CLMLP_METRIC_COUNT accumulators */
-    size_t metric_rows;    /* rows accumulated into metrics so far */
+    clmlp_buf *metrics; /* CLMLP_METRIC_COUNT accumulators */
+    size_t metric_rows; /* rows accumulated into metrics so far */
 };
 
 /* ---- the layer stack (layers.c) ---- */
@@ -113,8 +113,8 @@ typedef struct {
 } clmlp_batch;
 
 /* Gathers rows idx[start .. start+rows) of dd into the batch buffers. */
-int clmlp_model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
-                             size_t rows, clmlp_batch *b);
+int clmlp_model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start, size_t rows,
+                             clmlp_batch *b);
 /* The rows [start, start+rows) of dd in place, without copying. */
 void clmlp_model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
                              size_t rows, clmlp_batch *b);
@@ -137,8 +137,8 @@ int clmlp_model_metrics_read(clmlp_model_t *m, double *loss, double *accuracy, i
 /* ---- inference (infer.c) ---- */
 /* Runs forward + loss (no gradients) over dd in batches; mean loss and
  * accuracy. */
-int clmlp_model_evaluate_dev(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
-                             double *loss, double *accuracy);
+int clmlp_model_evaluate_dev(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch, double *loss,
+                             double *accuracy);
 
 /* ---- the model's whole state (state.c) ---- */
 /* What a snapshot holds: the parameters, the optimizer's state arrays, the
@@ -159,16 +159,15 @@ typedef enum { CLMLP_SNAPSHOT_HOST = 0, CLMLP_SNAPSHOT_DEVICE } clmlp_snapshot_w
 typedef struct {
     int parts;
     clmlp_snapshot_where where;
-    size_t n, arrays;        /* values per array, arrays held */
-    float *host;             /* arrays x n on the host, or NULL */
-    clmlp_buf *dev;          /* arrays x n on the device, or NULL */
+    size_t n, arrays; /* values per array, arrays held */
+    float *host;      /* arrays x n on the host, or NULL */
+    clmlp_buf *dev;   /* arrays x n on the device, or NULL */
     clmlp_model_counters c;
 } clmlp_snapshot;
 
 /* Makes room in s for m's parts (the memory is the snapshot's until
  * clmlp_snapshot_free). */
-int clmlp_snapshot_init(clmlp_model_t *m, int parts, clmlp_snapshot_where where,
-                        clmlp_snapshot *s);
+int clmlp_snapshot_init(clmlp_model_t *m, int parts, clmlp_snapshot_where where, clmlp_snapshot *s);
 /* Copies m's state into s (one copy or download per array). */
 int clmlp_snapshot_take(clmlp_model_t *m, clmlp_snapshot *s);
 /* Gives m the state in s (one copy or upload per array); a host snapshot

@@ -5,8 +5,8 @@
 #include "clmlp.h"
 #include "util/error.h"
 
-static const char *const act_names[] = {
-    "linear", "sigmoid", "tanh", "relu", "elu", "selu", "softplus", "swish", "softmax", "step"};
+static const char *const act_names[] = {"linear", "sigmoid",  "tanh",  "relu",    "elu",
+                                        "selu",   "softplus", "swish", "softmax", "step"};
 _Static_assert(sizeof act_names / sizeof act_names[0] == CLMLP_ACT_COUNT,
                "one name per activation, in clmlp_act order");
 
@@ -78,6 +78,5 @@ int clmlp_opt_parse(const char *name, clmlp_opt_kind *out)
             *out = (clmlp_opt_kind)i;
             return CLMLP_OK;
         }
-    return clmlp_set_error(CLMLP_E_INVALID, "unknown optimizer '%s' (sgd, adam)",
-                           name ? name : "");
+    return clmlp_set_error(CLMLP_E_INVALID, "unknown optimizer '%s' (sgd, adam)", name ? name : "");
 }

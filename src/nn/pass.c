@@ -8,8 +8,8 @@
 #include "nn/model.h"
 #include "util/error.h"
 
-int clmlp_model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
-                       size_t rows, clmlp_batch *b)
+int clmlp_model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start, size_t rows,
+                             clmlp_batch *b)
 {
     memset(b, 0, sizeof *b);
     b->rows = rows;
@@ -17,7 +17,7 @@ int clmlp_model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t 
     b->x = m->xb;
     if (dd->t) {
         CLMLP_TRY(clmlp_be_gather_rows(m->be, rows, clmlp_model_n_outputs(m), dd->t, m->idx, start,
-                                 m->tb, 0));
+                                       m->tb, 0));
         b->t = m->tb;
     }
     if (dd->labels) {
@@ -28,7 +28,7 @@ int clmlp_model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t 
 }
 
 void clmlp_model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
-                       size_t rows, clmlp_batch *b)
+                             size_t rows, clmlp_batch *b)
 {
     b->rows = rows;
     b->x = dd->x;
@@ -41,8 +41,8 @@ void clmlp_model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, s
 
 int clmlp_model_forward(clmlp_model_t *m, const clmlp_batch *b, int mode)
 {
-    clmlp_layer_io io = {.rows = b->rows, .training = mode != MODEL_INFER, .x = b->x,
-                         .x_off = b->x_off};
+    clmlp_layer_io io = {
+        .rows = b->rows, .training = mode != MODEL_INFER, .x = b->x, .x_off = b->x_off};
     if (mode == MODEL_TRAIN) m->c.train_steps++;
     m->fwd_training = io.training;
     for (size_t i = 0; i < m->n_layers; i++) {
@@ -67,12 +67,12 @@ int clmlp_model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_g
     float scale = perceptron ? 0.5f * (float)last->out : 1.0f / (float)rows;
     clmlp_buf *d = m->d0, *dn = m->d1;
     CLMLP_TRY(clmlp_be_loss_grad(m->be, m->loss, fused, rows, last->out, m->y, last->ws_off,
-                           by_labels ? NULL : b->t, b->t_off, by_labels ? b->labels : NULL,
-                           b->labels_off, scale, want_grads ? d : NULL, 0, m->metrics));
+                                 by_labels ? NULL : b->t, b->t_off, by_labels ? b->labels : NULL,
+                                 b->labels_off, scale, want_grads ? d : NULL, 0, m->metrics));
     /* Accuracy by labels where the data has them, else by the targets. */
     CLMLP_TRY(clmlp_be_count_correct(m->be, rows, last->out, m->y, last->ws_off,
-                               b->labels ? NULL : b->t, b->t_off, b->labels, b->labels_off,
-                               m->metrics));
+                                     b->labels ? NULL : b->t, b->t_off, b->labels, b->labels_off,
+                                     m->metrics));
     m->metric_rows += rows;
     if (!want_grads) return CLMLP_OK;
     /* Each layer turns d loss / d output (d) into its parameters' gradients
@@ -108,12 +108,12 @@ int clmlp_model_optimizer_step(clmlp_model_t *m)
         double t = (double)m->c.opt_step;
         double lr_t = o->lr * sqrt(1.0 - pow(o->beta2, t)) / (1.0 - pow(o->beta1, t));
         return clmlp_be_adam_update(m->be, m->n_params, m->n_weights, m->params, m->grads, m->opt_m,
-                              m->opt_v, (float)lr_t, (float)o->beta1, (float)o->beta2,
-                              (float)o->eps, (float)o->l2);
+                                    m->opt_v, (float)lr_t, (float)o->beta1, (float)o->beta2,
+                                    (float)o->eps, (float)o->l2);
     }
     /* SGD, and the perceptron rule: w -= lr * sum of (y - t) x. */
     return clmlp_be_sgd_update(m->be, m->n_params, m->n_weights, m->params, m->grads, m->opt_m,
-                         (float)o->lr, (float)o->momentum, o->nesterov, (float)o->l2);
+                               (float)o->lr, (float)o->momentum, o->nesterov, (float)o->l2);
 }
 
 int clmlp_model_metrics_reset(clmlp_model_t *m)

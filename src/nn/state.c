@@ -19,11 +19,11 @@ static size_t array_source(const clmlp_snapshot *s, size_t a)
     return (s->parts & CLMLP_STATE_PARAMS) ? a : a + 1;
 }
 
-int clmlp_snapshot_init(clmlp_model_t *m, int parts, clmlp_snapshot_where where,
-                        clmlp_snapshot *s)
+int clmlp_snapshot_init(clmlp_model_t *m, int parts, clmlp_snapshot_where where, clmlp_snapshot *s)
 {
     memset(s, 0, sizeof *s);
-    if (!m || !m->be) return clmlp_set_error(CLMLP_E_INVALID, "snapshot: the model is not compiled");
+    if (!m || !m->be)
+        return clmlp_set_error(CLMLP_E_INVALID, "snapshot: the model is not compiled");
     s->parts = parts;
     s->where = where;
     s->n = m->n_params;
@@ -35,8 +35,7 @@ int clmlp_snapshot_init(clmlp_model_t *m, int parts, clmlp_snapshot_where where,
         return clmlp_be_buf_alloc(m->be, CLMLP_BUF_F32, total, &s->dev);
     s->host = malloc(total * sizeof *s->host);
     if (!s->host)
-        return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for a copy of %zu parameters",
-                               total);
+        return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for a copy of %zu parameters", total);
     return CLMLP_OK;
 }
 

@@ -12,7 +12,7 @@ void clmlp_model_summary(const clmlp_model_t *m, FILE *f)
     if (!m || !f) return;
     /* The name column is as wide as its widest entry (a Dense layer
      * without bias names itself at length), so the columns line up. */
-    char (*names)[128] = calloc(m->n_layers + 1, sizeof *names);
+    char(*names)[128] = calloc(m->n_layers + 1, sizeof *names);
     if (!names) return;
     int w = (int)strlen("Layer (type)");
     snprintf(names[0], sizeof names[0], "input (InputLayer)");
@@ -51,15 +51,16 @@ void clmlp_model_summary(const clmlp_model_t *m, FILE *f)
         clmlp_layer_info info;
         clmlp_layer_info_of(&m->layers[i], &info);
         if (info.ref_in_float)
-            fprintf(f, "Note: %s_%zu has float code only; the reference backend runs it in "
-                       "float\n",
+            fprintf(f,
+                    "Note: %s_%zu has float code only; the reference backend runs it in "
+                    "float\n",
                     info.kind, i + 1);
     }
     if (m->class_names) {
         char list[1024];
         fprintf(f, "Classes: %s\n",
-                clmlp_class_names_list((const char *const *)m->class_names, m->n_class_names,
-                                       list, sizeof list));
+                clmlp_class_names_list((const char *const *)m->class_names, m->n_class_names, list,
+                                       sizeof list));
     }
     fprintf(f, "%s\n", rule);
 }

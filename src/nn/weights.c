@@ -93,8 +93,7 @@ int clmlp_model_set_params(clmlp_model_t *m, const float *in)
         if (!isfinite(in[i])) {
             char name[160];
             return clmlp_set_error(CLMLP_E_INVALID, "%s is not finite (%g)",
-                                   clmlp_model_param_name(m, i, name, sizeof name),
-                                   (double)in[i]);
+                                   clmlp_model_param_name(m, i, name, sizeof name), (double)in[i]);
         }
     if (m->be) return clmlp_be_upload(m->be, m->params, 0, in, m->n_params);
     CLMLP_TRY(host_params(m));

@@ -11,10 +11,7 @@
 #include "util/error.h"
 
 /* Whether v is a finite number >= 0 (a delta or a floor). */
-static int finite_nonneg(double v)
-{
-    return isfinite(v) && v >= 0.0;
-}
+static int finite_nonneg(double v) { return isfinite(v) && v >= 0.0; }
 
 /* Checks the fields of o that are not a schedule's. */
 static int check_opts(const clmlp_fit_opts *o)
@@ -23,8 +20,7 @@ static int check_opts(const clmlp_fit_opts *o)
         return clmlp_set_error(CLMLP_E_INVALID, "fit: lr_schedule %d is not a schedule",
                                (int)o->lr_schedule);
     if ((unsigned)o->monitor >= CLMLP_MONITOR_COUNT)
-        return clmlp_set_error(CLMLP_E_INVALID, "fit: monitor %d is not a metric",
-                               (int)o->monitor);
+        return clmlp_set_error(CLMLP_E_INVALID, "fit: monitor %d is not a metric", (int)o->monitor);
     if (o->lr_factor != 0.0 && !(o->lr_factor > 0.0 && o->lr_factor < 1.0))
         return clmlp_set_error(CLMLP_E_INVALID, "fit: lr_factor must be in (0,1), got %g",
                                o->lr_factor);
@@ -32,8 +28,7 @@ static int check_opts(const clmlp_fit_opts *o)
         return clmlp_set_error(CLMLP_E_INVALID, "fit: lr_min must be a number >= 0, got %g",
                                o->lr_min);
     if (!finite_nonneg(o->lr_min_delta))
-        return clmlp_set_error(CLMLP_E_INVALID,
-                               "fit: lr_min_delta must be a number >= 0, got %g",
+        return clmlp_set_error(CLMLP_E_INVALID, "fit: lr_min_delta must be a number >= 0, got %g",
                                o->lr_min_delta);
     if (!finite_nonneg(o->early_stop_min_delta))
         return clmlp_set_error(CLMLP_E_INVALID,
@@ -70,14 +65,12 @@ int clmlp_controls_init(clmlp_fit_controls *c, clmlp_model_t *m, const clmlp_fit
     schedule_params *p = &c->sched;
     p->kind = o->lr_schedule;
     p->lr0 = m->opt.lr;
-    p->factor = o->lr_factor != 0.0 ? o->lr_factor
-                                    : (o->lr_schedule == CLMLP_LR_EXP ? 0.95 : 0.1);
+    p->factor = o->lr_factor != 0.0 ? o->lr_factor : (o->lr_schedule == CLMLP_LR_EXP ? 0.95 : 0.1);
     p->every = o->lr_step_every ? o->lr_step_every : 10;
     p->total = o->lr_cosine_epochs ? o->lr_cosine_epochs : o->initial_epoch + epochs;
     p->min_lr = o->lr_min;
-    clmlp_schedule_plateau_init(&c->plateau, p->lr0, p->factor,
-                                o->lr_patience ? o->lr_patience : 5, o->lr_cooldown,
-                                o->lr_min_delta, o->lr_min);
+    clmlp_schedule_plateau_init(&c->plateau, p->lr0, p->factor, o->lr_patience ? o->lr_patience : 5,
+                                o->lr_cooldown, o->lr_min_delta, o->lr_min);
     clmlp_schedule_watch_init(&c->watch, o->monitor == CLMLP_MONITOR_VAL_ACCURACY,
                               o->early_stop_min_delta);
     if (o->early_stop_patience && o->restore_best) {
@@ -94,8 +87,7 @@ void clmlp_controls_free(clmlp_fit_controls *c, clmlp_model_t *m)
 
 double clmlp_controls_lr(const clmlp_fit_controls *c, size_t e)
 {
-    return c->sched.kind == CLMLP_LR_PLATEAU ? c->plateau.lr
-                                             : clmlp_schedule_lr_at(&c->sched, e);
+    return c->sched.kind == CLMLP_LR_PLATEAU ? c->plateau.lr : clmlp_schedule_lr_at(&c->sched, e);
 }
 
 void clmlp_controls_halve(clmlp_fit_controls *c)
@@ -104,8 +96,8 @@ void clmlp_controls_halve(clmlp_fit_controls *c)
     c->plateau.lr *= 0.5;
 }
 
-int clmlp_controls_after_epoch(clmlp_fit_controls *c, clmlp_model_t *m,
-                               const clmlp_fit_opts *o, const clmlp_epoch_stats *s, int *stop)
+int clmlp_controls_after_epoch(clmlp_fit_controls *c, clmlp_model_t *m, const clmlp_fit_opts *o,
+                               const clmlp_epoch_stats *s, int *stop)
 {
     double value = o->monitor == CLMLP_MONITOR_VAL_ACCURACY ? s->val_accuracy : s->val_loss;
     if (clmlp_schedule_watch_update(&c->watch, value, s->epoch)) {

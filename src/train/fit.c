@@ -17,10 +17,7 @@
 #include "util/timer.h"
 
 /* Whether the caller asked training to stop (opts->stop). */
-static int stop_asked(const clmlp_fit_opts *o)
-{
-    return o->stop && *o->stop != 0;
-}
+static int stop_asked(const clmlp_fit_opts *o) { return o->stop && *o->stop != 0; }
 
 /* Trains one epoch over dd in the order `order` (uploaded when shuffling).
  * *stopped is set when opts->stop cut it short (after a whole step). */
@@ -69,8 +66,8 @@ static int names_agree(const clmlp_model_t *m, const clmlp_dataset_t *ds, const 
 {
     const char *const *dn = (const char *const *)ds->class_names;
     size_t n_ds = dn ? ds->n_classes : 0;
-    if (!dn || clmlp_class_names_equal((const char *const *)m->class_names, m->n_class_names,
-                                       dn, n_ds))
+    if (!dn ||
+        clmlp_class_names_equal((const char *const *)m->class_names, m->n_class_names, dn, n_ds))
         return CLMLP_OK;
     char a[400], b[400];
     if (!m->class_names)
@@ -78,10 +75,10 @@ static int names_agree(const clmlp_model_t *m, const clmlp_dataset_t *ds, const 
                                "fit: the %s's classes are names (%s) but the model's are "
                                "numbers",
                                what, clmlp_class_names_list(dn, n_ds, a, sizeof a));
-    return clmlp_set_error(CLMLP_E_INVALID, "fit: the %s's classes (%s) are not the model's (%s)",
-                           what, clmlp_class_names_list(dn, n_ds, a, sizeof a),
-                           clmlp_class_names_list((const char *const *)m->class_names,
-                                                  m->n_class_names, b, sizeof b));
+    return clmlp_set_error(
+        CLMLP_E_INVALID, "fit: the %s's classes (%s) are not the model's (%s)", what,
+        clmlp_class_names_list(dn, n_ds, a, sizeof a),
+        clmlp_class_names_list((const char *const *)m->class_names, m->n_class_names, b, sizeof b));
 }
 
 /* The model takes the training set's class names when it has none; the
@@ -90,8 +87,8 @@ static int fit_class_names(clmlp_model_t *m, const clmlp_dataset_t *train,
                            const clmlp_dataset_t *val)
 {
     if (train->class_names && !m->class_names &&
-        clmlp_model_set_class_names(m, (const char *const *)train->class_names,
-                                    train->n_classes) != CLMLP_OK) {
+        clmlp_model_set_class_names(m, (const char *const *)train->class_names, train->n_classes) !=
+            CLMLP_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", clmlp_last_error());
         return clmlp_set_error(CLMLP_E_INVALID, "fit: the training set's classes: %s", why);
@@ -115,8 +112,7 @@ static int rollback_init(clmlp_model_t *m, const clmlp_dataset_t *train, const c
     CLMLP_TRY(clmlp_memory_guard(m->be, parts, np - 1, "training"));
     int rc = clmlp_snapshot_init(m, CLMLP_STATE_ALL, CLMLP_SNAPSHOT_HOST, start);
     if (rc == CLMLP_E_NOMEM)
-        rc = clmlp_set_error(CLMLP_E_NOMEM,
-                             "out of memory for a copy of %zu parameters (rollback)",
+        rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory for a copy of %zu parameters (rollback)",
                              (m->n_params ? m->n_params : 1) * start->arrays);
     return rc;
 }
@@ -244,8 +240,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc == CLMLP_OK) rc = clmlp_checkpoint_epoch(m, &o);
         if (user_stop || stop) break;
     }
-    if (h && (h->interrupted || rc == CLMLP_E_NUMERIC))
-        rc = clmlp_checkpoint_early_end(m, &o, rc);
+    if (h && (h->interrupted || rc == CLMLP_E_NUMERIC)) rc = clmlp_checkpoint_early_end(m, &o, rc);
     if (h && ctl.watch.best_epoch) {
         h->best_epoch = ctl.watch.best_epoch;
         h->best_value = ctl.watch.best;

@@ -49,8 +49,7 @@ void clmlp_schedule_watch_init(schedule_watch *w, int higher_better, double min_
 int clmlp_schedule_watch_update(schedule_watch *w, double value, size_t epoch)
 {
     /* NaN compares false either way, so it never improves. */
-    int better = w->higher_better ? value > w->best + w->min_delta
-                                  : value < w->best - w->min_delta;
+    int better = w->higher_better ? value > w->best + w->min_delta : value < w->best - w->min_delta;
     if (better && isfinite(value)) {
         w->best = value;
         w->best_epoch = epoch;
@@ -62,7 +61,7 @@ int clmlp_schedule_watch_update(schedule_watch *w, double value, size_t epoch)
 }
 
 void clmlp_schedule_plateau_init(schedule_plateau *p, double lr0, double factor, size_t patience,
-                           size_t cooldown, double min_delta, double min_lr)
+                                 size_t cooldown, double min_delta, double min_lr)
 {
     memset(p, 0, sizeof *p);
     p->lr = lr0 > min_lr ? lr0 : min_lr;
@@ -94,8 +93,8 @@ int clmlp_schedule_plateau_update(schedule_plateau *p, double val_loss, size_t e
 
 /* ---- names ---------------------------------------------------------------- */
 
-static const char *const schedule_names[CLMLP_LR_SCHEDULE_COUNT] = {"none", "step", "exp",
-                                                                    "cosine", "plateau"};
+static const char *const schedule_names[CLMLP_LR_SCHEDULE_COUNT] = {"none", "step", "exp", "cosine",
+                                                                    "plateau"};
 static const char *const monitor_names[CLMLP_MONITOR_COUNT] = {"val_loss", "val_accuracy"};
 
 const char *clmlp_lr_schedule_name(clmlp_lr_schedule s)
@@ -112,7 +111,8 @@ int clmlp_lr_schedule_parse(const char *name, clmlp_lr_schedule *out)
         }
     return clmlp_set_error(CLMLP_E_INVALID,
                            "unknown learning-rate schedule '%s' (none, step, exp, cosine, "
-                           "plateau)", name ? name : "(null)");
+                           "plateau)",
+                           name ? name : "(null)");
 }
 
 const char *clmlp_monitor_name(clmlp_monitor m)
@@ -127,6 +127,8 @@ int clmlp_monitor_parse(const char *name, clmlp_monitor *out)
             *out = (clmlp_monitor)i;
             return CLMLP_OK;
         }
-    return clmlp_set_error(CLMLP_E_INVALID, "unknown metric to monitor '%s' (val_loss, "
-                           "val_accuracy)", name ? name : "(null)");
+    return clmlp_set_error(CLMLP_E_INVALID,
+                           "unknown metric to monitor '%s' (val_loss, "
+                           "val_accuracy)",
+                           name ? name : "(null)");
 }

@@ -21,11 +21,11 @@ double clmlp_schedule_lr_cosine(double lr0, size_t e, size_t total);
 /* The settings of one fit call's schedule, defaults filled in. */
 typedef struct {
     clmlp_lr_schedule kind;
-    double lr0;          /* the model's base learning rate */
+    double lr0; /* the model's base learning rate */
     double factor;
-    size_t every;        /* step */
-    size_t total;        /* cosine: E */
-    double min_lr;       /* floor under every schedule */
+    size_t every;  /* step */
+    size_t total;  /* cosine: E */
+    double min_lr; /* floor under every schedule */
 } schedule_params;
 
 /* The learning rate of epoch e under a schedule that depends on e alone
@@ -39,9 +39,9 @@ double clmlp_schedule_lr_at(const schedule_params *p, size_t e);
 typedef struct {
     int higher_better;
     double min_delta;
-    double best;         /* the best value so far (+-Inf before any) */
-    size_t best_epoch;   /* its epoch (1-based as in the history; 0: none) */
-    size_t wait;         /* epochs since the last improvement */
+    double best;       /* the best value so far (+-Inf before any) */
+    size_t best_epoch; /* its epoch (1-based as in the history; 0: none) */
+    size_t wait;       /* epochs since the last improvement */
 } schedule_watch;
 
 void clmlp_schedule_watch_init(schedule_watch *w, int higher_better, double min_delta);
@@ -61,7 +61,7 @@ typedef struct {
 } schedule_plateau;
 
 void clmlp_schedule_plateau_init(schedule_plateau *p, double lr0, double factor, size_t patience,
-                           size_t cooldown, double min_delta, double min_lr);
+                                 size_t cooldown, double min_delta, double min_lr);
 /* Feeds one epoch's val_loss; returns 1 when it lowered p->lr, else 0. */
 int clmlp_schedule_plateau_update(schedule_plateau *p, double val_loss, size_t epoch);
 

@@ -14,8 +14,7 @@
 /* How far above chance an accuracy still counts as chance: 0.01. */
 #define CHANCE_MARGIN 0.01
 
-void clmlp_stall_init(clmlp_stall_watch *w, const clmlp_model_t *m,
-                      const clmlp_dataset_t *train)
+void clmlp_stall_init(clmlp_stall_watch *w, const clmlp_model_t *m, const clmlp_dataset_t *train)
 {
     memset(w, 0, sizeof *w);
     size_t out = clmlp_model_n_outputs(m);

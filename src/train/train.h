@@ -17,8 +17,7 @@ typedef struct {
     size_t run;
 } clmlp_stall_watch;
 
-void clmlp_stall_init(clmlp_stall_watch *w, const clmlp_model_t *m,
-                      const clmlp_dataset_t *train);
+void clmlp_stall_init(clmlp_stall_watch *w, const clmlp_model_t *m, const clmlp_dataset_t *train);
 /* Sets s->stalled and s->stalled_epochs from the epoch's figures. */
 void clmlp_stall_update(clmlp_stall_watch *w, clmlp_epoch_stats *s);
 
@@ -28,9 +27,9 @@ void clmlp_stall_update(clmlp_stall_watch *w, clmlp_epoch_stats *s);
 typedef struct {
     schedule_params sched;
     schedule_plateau plateau;
-    schedule_watch watch;     /* fed only with validation data */
-    clmlp_snapshot best;      /* early stopping with restore_best: the
-                                 parameters of the best epoch, on the host */
+    schedule_watch watch; /* fed only with validation data */
+    clmlp_snapshot best;  /* early stopping with restore_best: the
+                             parameters of the best epoch, on the host */
     int keep_best;
 } clmlp_fit_controls;
 
@@ -45,8 +44,8 @@ double clmlp_controls_lr(const clmlp_fit_controls *c, size_t e);
 void clmlp_controls_halve(clmlp_fit_controls *c);
 /* After an epoch with validation data: feeds the watch and plateau, keeps
  * or saves the best epoch, and says whether early stopping ends the run. */
-int clmlp_controls_after_epoch(clmlp_fit_controls *c, clmlp_model_t *m,
-                               const clmlp_fit_opts *o, const clmlp_epoch_stats *s, int *stop);
+int clmlp_controls_after_epoch(clmlp_fit_controls *c, clmlp_model_t *m, const clmlp_fit_opts *o,
+                               const clmlp_epoch_stats *s, int *stop);
 /* At the end of a run without an error: gives the model the best epoch's
  * parameters when restore_best kept them and the last epoch was not the
  * best; *restored says whether it did. */

@@ -30,8 +30,7 @@ static int record_gemm(void *user, int trans_a, int trans_b, size_t m, size_t n,
     trans_b = trans_b != 0;
     for (size_t i = 0; i < r->n; i++) {
         clmlp_gemm_shape *s = &r->s[i];
-        if (s->trans_a == trans_a && s->trans_b == trans_b && s->m == m && s->n == n &&
-            s->k == k) {
+        if (s->trans_a == trans_a && s->trans_b == trans_b && s->m == m && s->n == n && s->k == k) {
             s->calls++;
             return 1;
         }
@@ -58,8 +57,7 @@ void clmlp_record_training(const clmlp_model_t *m, clmlp_loss *loss, clmlp_optim
     opt->momentum = 0.9;
 }
 
-int clmlp_record_dataset(const clmlp_model_t *m, size_t rows, uint64_t seed,
-                         clmlp_dataset_t **out)
+int clmlp_record_dataset(const clmlp_model_t *m, size_t rows, uint64_t seed, clmlp_dataset_t **out)
 {
     size_t n_out = clmlp_model_n_outputs(m), classes = n_out > 1 ? n_out : 2;
     CLMLP_TRY(clmlp_dataset_init(out, rows, m->n_inputs, classes, 0));
@@ -73,8 +71,7 @@ int clmlp_record_dataset(const clmlp_model_t *m, size_t rows, uint64_t seed,
         for (size_t k = 0; k < 8 && i + k < n; k++, bits >>= 8)
             x[i + k] = (float)(bits & 0xffu) / 255.0f;
     }
-    for (size_t i = 0; i < rows; i++)
-        (*out)->labels[i] = (int32_t)clmlp_rng_below(&rng, classes);
+    for (size_t i = 0; i < rows; i++) (*out)->labels[i] = (int32_t)clmlp_rng_below(&rng, classes);
     return CLMLP_OK;
 }
 

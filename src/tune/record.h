@@ -16,7 +16,6 @@ void clmlp_record_training(const clmlp_model_t *m, clmlp_loss *loss, clmlp_optim
 
 /* rows of synthetic data for m's inputs: pixels k/255 with k uniform in
  * 0..255 and uniform labels of max(2, outputs) classes, from seed. */
-int clmlp_record_dataset(const clmlp_model_t *m, size_t rows, uint64_t seed,
-                         clmlp_dataset_t **out);
+int clmlp_record_dataset(const clmlp_model_t *m, size_t rows, uint64_t seed, clmlp_dataset_t **out);
 
 #endif

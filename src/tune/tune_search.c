@@ -61,8 +61,8 @@ typedef struct {
 static int run_gemm(bench_ctx *bc, const clmlp_gemm_shape *s)
 {
     return clmlp_be_gemm(bc->be, s->trans_a, s->trans_b, s->m, s->n, s->k, 1.0f, bc->a, 0,
-                         s->trans_a ? s->m : s->k, bc->b, 0, s->trans_b ? s->k : s->n, 0.0f,
-                         bc->c, 0, s->n);
+                         s->trans_a ? s->m : s->k, bc->b, 0, s->trans_b ? s->k : s->n, 0.0f, bc->c,
+                         0, s->n);
 }
 
 /* Seconds per call of shape s: one warm-up call (which may compile), one
@@ -218,7 +218,8 @@ static clmlp_tune_cand *next_cand(search *se, int li, size_t limit)
     clmlp_tune_cand *best = best_of(se, li, 0);
     if (best && !best->is_default)
         for (size_t i = 0; i < l->n; i++)
-            if (!l->c[i].tried && clmlp_tune_neighbours(l->kernel, l->c[i].v, best->v)) return &l->c[i];
+            if (!l->c[i].tried && clmlp_tune_neighbours(l->kernel, l->c[i].v, best->v))
+                return &l->c[i];
     for (size_t i = 0; i < l->n; i++)
         if (!l->c[i].tried) return &l->c[i];
     return NULL;
@@ -413,15 +414,18 @@ static int time_training(clmlp_backend_t *be, const clmlp_model_t *model, size_t
     int rc = clmlp_model_copy_layers(model, &m);
     if (rc == CLMLP_OK) rc = clmlp_model_compile(m, loss, &opt, be, SEED);
     epoch_times e = {{0, 0}, 0};
-    clmlp_fit_opts fo = {.epochs = 2, .batch_size = batch, .shuffle = 1, .seed = SEED,
-                         .on_epoch = on_epoch, .user = &e};
+    clmlp_fit_opts fo = {.epochs = 2,
+                         .batch_size = batch,
+                         .shuffle = 1,
+                         .seed = SEED,
+                         .on_epoch = on_epoch,
+                         .user = &e};
     if (rc == CLMLP_OK) rc = clmlp_model_fit(m, ds, &fo, NULL);
     clmlp_model_free(m);
     if (rc < 0) return rc;
     *out = e.seconds[1] / (double)steps;
     return CLMLP_OK;
 }
-
 
 /* Allocates the operands (random in [-1, 1)) and the result stores. */
 static int setup_bench(bench_ctx *bc)
@@ -469,7 +473,6 @@ static void free_bench(bench_ctx *bc)
     free(bc->want);
     free(bc->got);
 }
-
 
 /* Starts the lists with CLBlast's own sets (no override), the sets of the
  * previous tuning file (when it was valid) and the seeds: the `fixed`
@@ -566,8 +569,9 @@ static int tune_on(clmlp_backend_t *be, const clmlp_model_t *model, size_t batch
         if (rc == CLMLP_OK && keep)
             rc = time_training(be, model, batch, steps, ds, &r->step_after_s);
         if (rc == CLMLP_OK && wrong)
-            rc = clmlp_set_error(CLMLP_E_DEVICE, "the chosen CLBlast parameters computed wrong "
-                                                 "results on %s; nothing written",
+            rc = clmlp_set_error(CLMLP_E_DEVICE,
+                                 "the chosen CLBlast parameters computed wrong "
+                                 "results on %s; nothing written",
                                  r->device);
         if (rc == CLMLP_OK && !keep) {
             memcpy(after, se->before, sizeof after);

@@ -76,7 +76,8 @@ static void xgemm_set(size_t *v, size_t mwg, size_t nwg, size_t kwg, size_t mdim
  * is what clblast_tuner_xgemm_direct found best on a 2-core AVX-512 Xeon
  * under PoCL 3.1 (100x100x784: 0.69 ms against 2.1 ms); the first tiled one
  * is clblast_tuner_xgemm's best there (256x1024x1024: 18 ms against 42). */
-int clmlp_tune_seed_cands(clmlp_tune_cand_list *d, clmlp_tune_cand_list *x, const clmlp_tune_limits *lim)
+int clmlp_tune_seed_cands(clmlp_tune_cand_list *d, clmlp_tune_cand_list *x,
+                          const clmlp_tune_limits *lim)
 {
     size_t v[CLMLP_TUNE_MAX_PARAMS] = {0};
     direct_set(v, 64, 8, 8, 32, 8, 1, 2, 2, 1);
@@ -112,8 +113,8 @@ int clmlp_tune_direct_space(clmlp_tune_cand_list *l, const clmlp_tune_limits *li
     static const size_t size[] = {4, 3, 3, 3, 3, 4, 4, 2, 2};
     size_t d[9] = {0}, v[CLMLP_TUNE_MAX_PARAMS] = {0};
     do {
-        direct_set(v, wgd[d[0]], dim[d[1]], dim[d[2]], dim[d[3]], dim[d[4]], vw[d[5]],
-                   vw[d[6]], kwid[d[7]], d[8]);
+        direct_set(v, wgd[d[0]], dim[d[1]], dim[d[2]], dim[d[3]], dim[d[4]], vw[d[5]], vw[d[6]],
+                   kwid[d[7]], d[8]);
         if (clmlp_tune_add_cand(l, v, lim)) return CLMLP_E_NOMEM;
     } while (next_combination(d, size, 9));
     return CLMLP_OK;
@@ -129,8 +130,8 @@ int clmlp_tune_xgemm_space(clmlp_tune_cand_list *l, const clmlp_tune_limits *lim
     static const size_t size[] = {4, 4, 2, 3, 3, 4, 4, 2};
     size_t d[8] = {0}, v[CLMLP_TUNE_MAX_PARAMS] = {0};
     do {
-        xgemm_set(v, wg[d[0]], wg[d[1]], kwg[d[2]], dim[d[3]], dim[d[4]], dim[d[3]],
-                  dim[d[4]], vw[d[5]], vw[d[6]], d[7]);
+        xgemm_set(v, wg[d[0]], wg[d[1]], kwg[d[2]], dim[d[3]], dim[d[4]], dim[d[3]], dim[d[4]],
+                  vw[d[5]], vw[d[6]], d[7]);
         if (clmlp_tune_add_cand(l, v, lim)) return CLMLP_E_NOMEM;
     } while (next_combination(d, size, 8));
     return CLMLP_OK;
@@ -161,4 +162,3 @@ int clmlp_tune_neighbours(int k, const size_t *a, const size_t *b)
     }
     return diff == 1;
 }
-

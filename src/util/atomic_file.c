@@ -81,8 +81,7 @@ int clmlp_atomic_open(clmlp_atomic_file *af, const char *path)
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return clmlp_set_error(CLMLP_E_IO, "cannot write %s: it is a directory", path);
     af->f = fopen(af->tmp, "wb");
-    if (!af->f)
-        return clmlp_set_error(CLMLP_E_IO, "cannot write %s: %s", path, strerror(errno));
+    if (!af->f) return clmlp_set_error(CLMLP_E_IO, "cannot write %s: %s", path, strerror(errno));
     return CLMLP_OK;
 }
 

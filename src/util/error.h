@@ -15,10 +15,10 @@ int clmlp_set_error(int code, const char *fmt, ...);
 void clmlp_clear_error(void);
 
 /* Propagates a failing status: `CLMLP_TRY(call);` returns it if negative. */
-#define CLMLP_TRY(expr)                                                           \
-    do {                                                                          \
-        int clmlp_try_rc_ = (expr);                                               \
-        if (clmlp_try_rc_ < 0) return clmlp_try_rc_;                              \
+#define CLMLP_TRY(expr)                                                                            \
+    do {                                                                                           \
+        int clmlp_try_rc_ = (expr);                                                                \
+        if (clmlp_try_rc_ < 0) return clmlp_try_rc_;                                               \
     } while (0)
 
 #endif

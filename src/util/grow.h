@@ -17,7 +17,7 @@ int clmlp_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first, s
 
 /* clmlp_grow for a typed array pointer `a` and its capacity `cap`, to hold
  * need elements, doubling from first, with no bound but memory. */
-#define CLMLP_GROW(a, cap, need, first)                                           \
+#define CLMLP_GROW(a, cap, need, first)                                                            \
     clmlp_grow(&(a), &(cap), (need), sizeof *(a), (first), (size_t)-1)
 
 #endif

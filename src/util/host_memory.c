@@ -60,8 +60,8 @@ static uint64_t stat_value(const char *path, const char *key)
 static uint64_t cgroup_room(void)
 {
     static const char *const files[][4] = {
-        {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current",
-         "/sys/fs/cgroup/memory.stat", "inactive_file"},
+        {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat",
+         "inactive_file"},
         {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
          "/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory/memory.stat",
          "total_inactive_file"}};

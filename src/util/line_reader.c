@@ -50,8 +50,8 @@ static int append(clmlp_line_reader *r, const unsigned char *p, size_t n)
     }
     if (memchr(p, '\0', n))
         return clmlp_set_error(CLMLP_E_FORMAT,
-                               "%s:%zu: the line contains a NUL byte (not a text file?)",
-                               r->path, r->lineno);
+                               "%s:%zu: the line contains a NUL byte (not a text file?)", r->path,
+                               r->lineno);
     size_t need = r->len + n + 1;
     if (clmlp_grow(&r->line, &r->line_cap, need, 1, 256, r->max_len + 1) != 0)
         return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory for a line of %zu bytes",
@@ -80,8 +80,8 @@ int clmlp_line_next(clmlp_line_reader *r)
             r->pos = 0;
             if (r->end < BLOCK) {
                 if (ferror(r->f))
-                    return clmlp_set_error(CLMLP_E_IO, "%s:%zu: read error: %s", r->path,
-                                           r->lineno, strerror(errno ? errno : EIO));
+                    return clmlp_set_error(CLMLP_E_IO, "%s:%zu: read error: %s", r->path, r->lineno,
+                                           strerror(errno ? errno : EIO));
                 r->at_eof = 1;
             }
             if (r->end == 0) break;

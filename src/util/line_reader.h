@@ -16,12 +16,12 @@
 #define CLMLP_WEIGHTS_MAX_LINE ((size_t)1 << 20)
 
 typedef struct {
-    FILE *f;            /* not owned */
-    const char *path;   /* for messages, not owned */
-    size_t max_len;     /* the longest line accepted, without its '\n' */
-    char *line;         /* the current line, NUL-terminated, without its '\n' */
-    size_t len;         /* its length */
-    size_t lineno;      /* its 1-based number */
+    FILE *f;          /* not owned */
+    const char *path; /* for messages, not owned */
+    size_t max_len;   /* the longest line accepted, without its '\n' */
+    char *line;       /* the current line, NUL-terminated, without its '\n' */
+    size_t len;       /* its length */
+    size_t lineno;    /* its 1-based number */
     size_t line_cap;
     unsigned char *block; /* bytes read from f and not yet handed out */
     size_t pos, end;

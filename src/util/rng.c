@@ -32,10 +32,7 @@ uint64_t clmlp_rng_next(clmlp_rng *r)
     return result;
 }
 
-double clmlp_rng_uniform(clmlp_rng *r)
-{
-    return (double)(clmlp_rng_next(r) >> 11) * 0x1.0p-53;
-}
+double clmlp_rng_uniform(clmlp_rng *r) { return (double)(clmlp_rng_next(r) >> 11) * 0x1.0p-53; }
 
 uint64_t clmlp_rng_below(clmlp_rng *r, uint64_t n)
 {

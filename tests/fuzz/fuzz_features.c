@@ -10,8 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static fuzz_file f;
     const char *path = fuzz_file_set(&f, "clmlp-features", data, size);
     clmlp_dataset_t *ds = NULL;
-    if (cli_read_features_csv(&ds, path) == CLMLP_OK && (!ds || ds->n == 0 || !ds->x))
-        abort();
+    if (cli_read_features_csv(&ds, path) == CLMLP_OK && (!ds || ds->n == 0 || !ds->x)) abort();
     clmlp_dataset_free(ds);
     /* The same bytes as one command-line row (--features), up to a NUL. */
     char *row = malloc(size + 1);

@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < h->n; i++) {
             const clmlp_epoch_stats *s = &h->epochs[i];
             if (i && s->epoch <= h->epochs[i - 1].epoch) abort();
-            const double v[] = {s->loss, s->accuracy, s->val_loss, s->val_accuracy, s->seconds,
-                                s->lr};
+            const double v[] = {s->loss,         s->accuracy, s->val_loss,
+                                s->val_accuracy, s->seconds,  s->lr};
             for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
                 if (isinf(v[k])) abort();
         }

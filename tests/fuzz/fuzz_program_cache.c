@@ -17,16 +17,17 @@
 /* What the header of data[0..size) (a NUL-terminated copy in text) says:
  * the key, and where the CRC's digits start and end and the payload
  * starts.  0 when it does not parse that far. */
-static int parse_header(const char *text, size_t size, unsigned long long *key,
-                        size_t *crc_at, size_t *crc_end)
+static int parse_header(const char *text, size_t size, unsigned long long *key, size_t *crc_at,
+                        size_t *crc_end)
 {
     size_t magic = sizeof MAGIC - 1;
     if (size <= magic || memcmp(text, MAGIC, magic) != 0) return 0;
     unsigned long long sz = 0;
     unsigned long crc = 0;
     int at = -1, end = -1;
-    if (sscanf(text + magic, "key %16llx\nsize %llu\ncrc32 %n%8lx%n", key, &sz, &at, &crc,
-               &end) != 3 || at < 0 || end < 0)
+    if (sscanf(text + magic, "key %16llx\nsize %llu\ncrc32 %n%8lx%n", key, &sz, &at, &crc, &end) !=
+            3 ||
+        at < 0 || end < 0)
         return 0;
     *crc_at = magic + (size_t)at;
     *crc_end = magic + (size_t)end;

@@ -17,8 +17,7 @@ int main(void)
 {
     /* y = x W + b with W n_in x units, row-major; sigmoid(+-10) is within
      * 5e-5 of 1 or 0, far inside the 0.5 threshold. */
-    static const float w1[] = {20.0f, -20.0f,
-                               20.0f, -20.0f};
+    static const float w1[] = {20.0f, -20.0f, 20.0f, -20.0f};
     static const float b1[] = {-10.0f, 30.0f};
     static const float w2[] = {20.0f, 20.0f};
     static const float b2[] = {-30.0f};

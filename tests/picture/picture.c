@@ -111,8 +111,7 @@ double test_colour_distance(const uint8_t *px, plot_rgb c)
     return sqrt(d);
 }
 
-int test_colour_near(const test_picture *p, double x, double y, int radius, plot_rgb c,
-                     double tol)
+int test_colour_near(const test_picture *p, double x, double y, int radius, plot_rgb c, double tol)
 {
     int cx = (int)lround(x), cy = (int)lround(y);
     for (int dy = -radius; dy <= radius; dy++)
@@ -122,8 +121,8 @@ int test_colour_near(const test_picture *p, double x, double y, int radius, plot
 }
 
 /* Counts pixels in r (clipped to the picture) and those that keep(px). */
-static double fraction(const test_picture *p, plot_rect r, int (*keep)(const uint8_t *, const void *),
-                       const void *arg)
+static double fraction(const test_picture *p, plot_rect r,
+                       int (*keep)(const uint8_t *, const void *), const void *arg)
 {
     int x0 = (int)ceil(r.x), y0 = (int)ceil(r.y);
     int x1 = (int)floor(r.x + r.w), y1 = (int)floor(r.y + r.h);

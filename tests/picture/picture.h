@@ -33,8 +33,7 @@ const uint8_t *test_pixel(const test_picture *p, int x, int y);
  * three channels). */
 double test_colour_distance(const uint8_t *px, plot_rgb c);
 /* Whether some pixel within radius of (x,y) is within tol of c. */
-int test_colour_near(const test_picture *p, double x, double y, int radius, plot_rgb c,
-                     double tol);
+int test_colour_near(const test_picture *p, double x, double y, int radius, plot_rgb c, double tol);
 /* The fraction of pixels in r that are within tol of c. */
 double test_colour_fraction(const test_picture *p, plot_rect r, plot_rgb c, double tol);
 /* The fraction of pixels in r that are not white (anything drawn). */

@@ -6,20 +6,11 @@
 
 #include "support/testing.h"
 
-int quad_pattern(int i)
-{
-    return i % QUAD_K;
-}
+int quad_pattern(int i) { return i % QUAD_K; }
 
-int quad_label(int i)
-{
-    return i == 3 ? 0 : i == 7 ? 1 : quad_pattern(i);
-}
+int quad_label(int i) { return i == 3 ? 0 : i == 7 ? 1 : quad_pattern(i); }
 
-int quad_level(int i)
-{
-    return 100 + 12 * i;
-}
+int quad_level(int i) { return 100 + 12 * i; }
 
 const quad_files *quad_files_get(void)
 {
@@ -27,8 +18,8 @@ const quad_files *quad_files_get(void)
     if (f.images) return &f;
     enum { PIXELS = QUAD_SIDE * QUAD_SIDE };
     static unsigned char img[16 + QUAD_N * PIXELS], lab[8 + QUAD_N];
-    const unsigned char ih[16] = {0, 0, 8, 3, 0, 0, 0, QUAD_N, 0, 0, 0, QUAD_SIDE,
-                                  0, 0, 0, QUAD_SIDE};
+    const unsigned char ih[16] = {0, 0, 8, 3,         0, 0, 0, QUAD_N,
+                                  0, 0, 0, QUAD_SIDE, 0, 0, 0, QUAD_SIDE};
     const unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, QUAD_N};
     memcpy(img, ih, 16);
     memcpy(lab, lh, 8);

@@ -19,18 +19,18 @@ static int copy_backward(const clmlp_layer_args_f32 *a)
 }
 
 #if defined(BAD_CLASH)
-static const clmlp_layer_kind kind = {.name = "dense", .forward_f32 = copy_forward,
-                                      .backward_f32 = copy_backward};
+static const clmlp_layer_kind kind = {
+    .name = "dense", .forward_f32 = copy_forward, .backward_f32 = copy_backward};
 CLMLP_PLUGIN(&kind)
 #elif defined(BAD_TWICE)
-static const clmlp_layer_kind kind = {.name = "copy", .forward_f32 = copy_forward,
-                                      .backward_f32 = copy_backward};
-static const clmlp_layer_kind again = {.name = "copy", .forward_f32 = copy_forward,
-                                       .backward_f32 = copy_backward};
+static const clmlp_layer_kind kind = {
+    .name = "copy", .forward_f32 = copy_forward, .backward_f32 = copy_backward};
+static const clmlp_layer_kind again = {
+    .name = "copy", .forward_f32 = copy_forward, .backward_f32 = copy_backward};
 CLMLP_PLUGIN(&kind, &again)
 #elif defined(BAD_ABI)
-static const clmlp_layer_kind kind = {.name = "copy_abi", .forward_f32 = copy_forward,
-                                      .backward_f32 = copy_backward};
+static const clmlp_layer_kind kind = {
+    .name = "copy_abi", .forward_f32 = copy_forward, .backward_f32 = copy_backward};
 CLMLP_PLUGIN_EXPORT const int clmlp_plugin_abi = CLMLP_LAYER_ABI + 1;
 CLMLP_PLUGIN_EXPORT const clmlp_layer_kind *const *clmlp_plugin_kinds(void)
 {

@@ -169,8 +169,8 @@ void test_assert_close_impl(const float *got, const float *want, size_t n, doubl
         }
     }
     char msg[256];
-    snprintf(msg, sizeof msg, "%s: error %.3g > %.3g at [%zu] (got %.9g, want %.9g)", what,
-             worst, tol, at, n ? got[at] : 0.0, n ? want[at] : 0.0);
+    snprintf(msg, sizeof msg, "%s: error %.3g > %.3g at [%zu] (got %.9g, want %.9g)", what, worst,
+             tol, at, n ? got[at] : 0.0, n ? want[at] : 0.0);
     if (!(worst <= tol)) fprintf(stderr, "%s:%u: %s\n", file, line, msg);
     CU_assertImplementation(worst <= tol, line, msg, file, "", CU_FALSE);
 }

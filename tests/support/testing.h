@@ -6,8 +6,8 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clmlp.h"
 
@@ -30,20 +30,20 @@ double test_max_error(const float *got, const float *want, size_t n);
 double test_max_error_d(const double *got, const double *want, size_t n);
 
 /* Asserts test_max_error(...) <= tol, printing the worst index on failure. */
-#define TEST_ASSERT_CLOSE(got, want, n, tol)                                      \
+#define TEST_ASSERT_CLOSE(got, want, n, tol)                                                       \
     test_assert_close_impl((got), (want), (n), (tol), #got, __FILE__, __LINE__)
 void test_assert_close_impl(const float *got, const float *want, size_t n, double tol,
                             const char *what, const char *file, unsigned line);
 
 /* Fails the test (fatally), printing the library's message, if expr does
  * not return CLMLP_OK. */
-#define TEST_OK(expr)                                                             \
-    do {                                                                          \
-        int test_ok_rc_ = (expr);                                                 \
-        if (test_ok_rc_ != CLMLP_OK)                                              \
-            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__,    \
-                    #expr, test_ok_rc_, clmlp_last_error());                      \
-        CU_ASSERT_EQUAL_FATAL(test_ok_rc_, CLMLP_OK);                             \
+#define TEST_OK(expr)                                                                              \
+    do {                                                                                           \
+        int test_ok_rc_ = (expr);                                                                  \
+        if (test_ok_rc_ != CLMLP_OK)                                                               \
+            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr, test_ok_rc_, \
+                    clmlp_last_error());                                                           \
+        CU_ASSERT_EQUAL_FATAL(test_ok_rc_, CLMLP_OK);                                              \
     } while (0)
 
 /* Fills v with uniform values in [lo, hi) from a seeded generator. */
@@ -81,13 +81,12 @@ __attribute__((format(printf, 1, 2)))
 int test_run(const char *fmt, ...);
 
 /* Asserts that `clmlp ARGS` exits with want and prints needle (if not NULL). */
-#define TEST_EXPECT_RUN(want, needle, ...)                                        \
-    do {                                                                          \
-        int rc_ = test_run(__VA_ARGS__);                                          \
-        if (rc_ != (want))                                                        \
-            fprintf(stderr, "\nexit %d, wanted %d:\n%s\n", rc_, (want), test_out); \
-        CU_ASSERT_EQUAL(rc_, (want));                                             \
-        if ((needle) != NULL) CU_ASSERT(test_output_has(test_out, needle));       \
+#define TEST_EXPECT_RUN(want, needle, ...)                                                         \
+    do {                                                                                           \
+        int rc_ = test_run(__VA_ARGS__);                                                           \
+        if (rc_ != (want)) fprintf(stderr, "\nexit %d, wanted %d:\n%s\n", rc_, (want), test_out);  \
+        CU_ASSERT_EQUAL(rc_, (want));                                                              \
+        if ((needle) != NULL) CU_ASSERT(test_output_has(test_out, needle));                        \
     } while (0)
 
 /* Makes the last 4 bytes of a model file image of len bytes the CRC32 of
@@ -100,12 +99,12 @@ void test_set_crc32(unsigned char *bytes, size_t len);
 int test_find_bin(const char *dir, char *out, size_t cap);
 
 /* Fails the current test (and returns) unless both backends are open. */
-#define TEST_NEED_BACKENDS(dev, ref)                                              \
-    do {                                                                          \
-        if (!(dev) || !(ref)) {                                                   \
-            CU_FAIL("both backends must open (see stderr)");                      \
-            return;                                                               \
-        }                                                                         \
+#define TEST_NEED_BACKENDS(dev, ref)                                                               \
+    do {                                                                                           \
+        if (!(dev) || !(ref)) {                                                                    \
+            CU_FAIL("both backends must open (see stderr)");                                       \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* Sends stderr to the scratch file name until test_capture_stderr_end,

@@ -24,7 +24,7 @@ struct plot_canvas {
     cairo_t *cr;
     int width, height;
     plot_format format;
-    clmlp_atomic_file af;   /* SVG and PDF stream into it as they draw */
+    clmlp_atomic_file af; /* SVG and PDF stream into it as they draw */
     int af_open;
     char path[4096];
 };
@@ -144,20 +144,11 @@ void plot_canvas_free(plot_canvas *c)
     free(c);
 }
 
-cairo_t *plot_cairo(plot_canvas *c)
-{
-    return c->cr;
-}
+cairo_t *plot_cairo(plot_canvas *c) { return c->cr; }
 
-int plot_canvas_width(const plot_canvas *c)
-{
-    return c->width;
-}
+int plot_canvas_width(const plot_canvas *c) { return c->width; }
 
-int plot_canvas_height(const plot_canvas *c)
-{
-    return c->height;
-}
+int plot_canvas_height(const plot_canvas *c) { return c->height; }
 
 /* ---- colours -------------------------------------------------------------- */
 
@@ -223,10 +214,7 @@ void plot_rgb_bytes(plot_rgb c, uint8_t out[3])
     out[2] = (uint8_t)lround(c.b * 255.0);
 }
 
-static void set_colour(cairo_t *cr, plot_rgb c)
-{
-    cairo_set_source_rgb(cr, c.r, c.g, c.b);
-}
+static void set_colour(cairo_t *cr, plot_rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
 
 /* ---- layout --------------------------------------------------------------- */
 
@@ -457,8 +445,8 @@ void plot_axes_draw(plot_axes *a, const char *title, const char *xlabel, const c
         plot_text(a->c, f.x + f.w / 2, f.y + f.h + 28, xlabel, PLOT_LABEL_SIZE, 0.5, 0, 0, BLACK,
                   0);
     if (ylabel && *ylabel && !tight)
-        plot_text(a->c, fmax(a->panel.x + 6, f.x - 66), f.y + f.h / 2, ylabel, PLOT_LABEL_SIZE,
-                  0.5, 0, 90, BLACK, 0);
+        plot_text(a->c, fmax(a->panel.x + 6, f.x - 66), f.y + f.h / 2, ylabel, PLOT_LABEL_SIZE, 0.5,
+                  0, 90, BLACK, 0);
     cairo_restore(cr);
 }
 
@@ -469,20 +457,14 @@ void plot_clip(plot_axes *a)
     cairo_clip(a->c->cr);
 }
 
-void plot_unclip(plot_axes *a)
-{
-    cairo_restore(a->c->cr);
-}
+void plot_unclip(plot_axes *a) { cairo_restore(a->c->cr); }
 
 /* ---- data ----------------------------------------------------------------- */
 
 /* Whether a point's pixel coordinates are finite and within what cairo's
  * fixed-point numbers hold (about +-8 million); points beyond that are not
  * drawn (a line breaks there) rather than wrapped around. */
-static int drawable(double px, double py)
-{
-    return fabs(px) < 4e6 && fabs(py) < 4e6;
-}
+static int drawable(double px, double py) { return fabs(px) < 4e6 && fabs(py) < 4e6; }
 
 static void set_dash(cairo_t *cr, plot_dash d, double width)
 {
@@ -496,8 +478,8 @@ static void set_dash(cairo_t *cr, plot_dash d, double width)
         cairo_set_dash(cr, NULL, 0, 0);
 }
 
-void plot_line(plot_axes *a, const double *x, const double *y, size_t n, plot_rgb col,
-               double width, plot_dash dash)
+void plot_line(plot_axes *a, const double *x, const double *y, size_t n, plot_rgb col, double width,
+               plot_dash dash)
 {
     cairo_t *cr = a->c->cr;
     plot_clip(a);
@@ -527,9 +509,7 @@ void plot_line(plot_axes *a, const double *x, const double *y, size_t n, plot_rg
 static void marker_path(cairo_t *cr, plot_marker m, double x, double y, double r)
 {
     switch (m) {
-    case PLOT_SQUARE:
-        cairo_rectangle(cr, x - r * 0.9, y - r * 0.9, r * 1.8, r * 1.8);
-        break;
+    case PLOT_SQUARE: cairo_rectangle(cr, x - r * 0.9, y - r * 0.9, r * 1.8, r * 1.8); break;
     case PLOT_TRIANGLE:
         cairo_move_to(cr, x, y - r * 1.15);
         cairo_line_to(cr, x + r, y + r * 0.7);
@@ -645,9 +625,8 @@ static void cross(double xa, double ya, double va, double xb, double yb, double 
     *y = ya + t * (yb - ya);
 }
 
-void plot_contour(plot_axes *a, const double *v, int nx, int ny, double x0, double x1,
-                  double y0, double y1, double level, plot_rgb col, double width,
-                  plot_dash dash)
+void plot_contour(plot_axes *a, const double *v, int nx, int ny, double x0, double x1, double y0,
+                  double y1, double level, plot_rgb col, double width, plot_dash dash)
 {
     if (nx < 2 || ny < 2) return;
     cairo_t *cr = a->c->cr;
@@ -716,8 +695,8 @@ double plot_text_width(plot_canvas *c, const char *s, double size, int bold)
     return e.x_advance;
 }
 
-void plot_text(plot_canvas *c, double x, double y, const char *s, double size, double ax,
-               double ay, double angle, plot_rgb col, int bold)
+void plot_text(plot_canvas *c, double x, double y, const char *s, double size, double ax, double ay,
+               double angle, plot_rgb col, int bold)
 {
     if (!s || !*s) return;
     cairo_t *cr = c->cr;
@@ -824,8 +803,7 @@ void plot_legend(plot_axes *a, const plot_legend_entry *e, size_t n, plot_legend
     cairo_restore(cr);
 }
 
-void plot_colorbar(plot_axes *a, plot_rgb (*cmap)(double), double lo, double hi,
-                   const char *label)
+void plot_colorbar(plot_axes *a, plot_rgb (*cmap)(double), double lo, double hi, const char *label)
 {
     cairo_t *cr = a->c->cr;
     const plot_rect f = a->frame;

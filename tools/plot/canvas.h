@@ -83,10 +83,10 @@ plot_rect plot_panel_rect(int width, int height, int rows, int cols, int row, in
 
 /* Margins of the frame inside a panel. */
 enum {
-    PLOT_ROOM_LEGEND = 1,  /* a legend column right of the frame */
+    PLOT_ROOM_LEGEND = 1,   /* a legend column right of the frame */
     PLOT_ROOM_COLORBAR = 2, /* a colour bar right of the frame */
-    PLOT_ROOM_SQUARE = 4,  /* a square frame, centred in what is left */
-    PLOT_ROOM_TIGHT = 8    /* no tick labels or axis labels: only a title */
+    PLOT_ROOM_SQUARE = 4,   /* a square frame, centred in what is left */
+    PLOT_ROOM_TIGHT = 8     /* no tick labels or axis labels: only a title */
 };
 /* The data frame of axes drawn in panel with the given PLOT_ROOM_* flags. */
 plot_rect plot_axes_frame(plot_rect panel, unsigned room);
@@ -96,13 +96,13 @@ plot_rect plot_axes_frame(plot_rect panel, unsigned room);
 typedef struct {
     plot_canvas *c;
     plot_rect panel, frame;
-    double x0, x1, y0, y1;      /* data limits at the frame's edges */
-    const char *const *xcat;    /* category names on x (at x = 0, 1, ...) */
+    double x0, x1, y0, y1;   /* data limits at the frame's edges */
+    const char *const *xcat; /* category names on x (at x = 0, 1, ...) */
     size_t nxcat;
-    const char *const *ycat;    /* category names on y */
+    const char *const *ycat; /* category names on y */
     size_t nycat;
-    int y_down;                 /* y grows downwards (images, matrices) */
-    int integer_x;              /* x ticks only at whole numbers */
+    int y_down;    /* y grows downwards (images, matrices) */
+    int integer_x; /* x ticks only at whole numbers */
 } plot_axes;
 
 /* Sets up axes in panel (frame from plot_axes_frame) with data limits
@@ -137,8 +137,8 @@ typedef enum { PLOT_SOLID, PLOT_DASHED, PLOT_DOTTED } plot_dash;
 typedef enum { PLOT_NO_MARKER, PLOT_CIRCLE, PLOT_SQUARE, PLOT_TRIANGLE, PLOT_DIAMOND } plot_marker;
 
 /* A polyline through n points; NaN or infinite points break it. */
-void plot_line(plot_axes *a, const double *x, const double *y, size_t n, plot_rgb col,
-               double width, plot_dash dash);
+void plot_line(plot_axes *a, const double *x, const double *y, size_t n, plot_rgb col, double width,
+               plot_dash dash);
 /* One marker of the given radius per point, filled, with an edge. */
 void plot_markers(plot_axes *a, const double *x, const double *y, size_t n, plot_marker m,
                   double radius, plot_rgb fill, plot_rgb edge);
@@ -155,17 +155,16 @@ void plot_image_grey(plot_canvas *c, plot_rect r, const float *v, int w, int h, 
 /* The line where a grid of values crosses level (marching squares): v
  * holds nx x ny values, v[j*nx + i] at x = x0 + i*(x1-x0)/(nx-1), y
  * likewise. */
-void plot_contour(plot_axes *a, const double *v, int nx, int ny, double x0, double x1,
-                  double y0, double y1, double level, plot_rgb col, double width,
-                  plot_dash dash);
+void plot_contour(plot_axes *a, const double *v, int nx, int ny, double x0, double x1, double y0,
+                  double y1, double level, plot_rgb col, double width, plot_dash dash);
 
 /* ---- text, legends, colour bars ------------------------------------------ */
 
 /* Text at (x,y) in pixels, anchored by ax (0 left, 0.5 centre, 1 right)
  * and ay (0 top, 0.5 middle, 1 baseline-ish bottom), rotated by angle
  * degrees counter-clockwise about the anchor. */
-void plot_text(plot_canvas *c, double x, double y, const char *s, double size, double ax,
-               double ay, double angle, plot_rgb col, int bold);
+void plot_text(plot_canvas *c, double x, double y, const char *s, double size, double ax, double ay,
+               double angle, plot_rgb col, int bold);
 /* The width of s at size. */
 double plot_text_width(plot_canvas *c, const char *s, double size, int bold);
 /* A title centred over the whole figure, in the title band, smaller when
@@ -175,15 +174,15 @@ void plot_suptitle(plot_canvas *c, const char *s);
 typedef struct {
     const char *label;
     plot_rgb col;
-    int line;                   /* draw a line sample */
+    int line; /* draw a line sample */
     plot_dash dash;
-    plot_marker marker;         /* and/or a marker */
-    plot_rgb edge;              /* the marker's edge */
+    plot_marker marker; /* and/or a marker */
+    plot_rgb edge;      /* the marker's edge */
 } plot_legend_entry;
 
 /* Where a legend goes. */
 typedef enum {
-    PLOT_LEGEND_RIGHT,      /* in the legend column right of the frame */
+    PLOT_LEGEND_RIGHT,       /* in the legend column right of the frame */
     PLOT_LEGEND_UPPER_RIGHT, /* inside the frame, corners */
     PLOT_LEGEND_LOWER_RIGHT,
     PLOT_LEGEND_UPPER_LEFT,
@@ -194,8 +193,7 @@ void plot_legend(plot_axes *a, const plot_legend_entry *e, size_t n, plot_legend
 
 /* A vertical colour bar right of the frame (made with PLOT_ROOM_COLORBAR)
  * from lo to hi in colour map cmap, labelled. */
-void plot_colorbar(plot_axes *a, plot_rgb (*cmap)(double), double lo, double hi,
-                   const char *label);
+void plot_colorbar(plot_axes *a, plot_rgb (*cmap)(double), double lo, double hi, const char *label);
 
 /* Formats v for a tick label with the precision step calls for. */
 void plot_format_tick(char *buf, size_t cap, double v, double step);

@@ -9,11 +9,11 @@
  * own (plot_pca_free releases them). */
 typedef struct {
     size_t d;
-    double *mean;               /* d: the rows' mean, subtracted before projecting */
-    double *axis[2];            /* d each, unit length; the larger component of
-                                   greatest magnitude is positive */
-    double variance[2];         /* the variance along each axis (eigenvalues) */
-    double fraction[2];         /* of the total variance; 0 when there is none */
+    double *mean;       /* d: the rows' mean, subtracted before projecting */
+    double *axis[2];    /* d each, unit length; the larger component of
+                           greatest magnitude is positive */
+    double variance[2]; /* the variance along each axis (eigenvalues) */
+    double fraction[2]; /* of the total variance; 0 when there is none */
 } plot_pca;
 
 /* Finds the first two principal components of n rows of d values

@@ -12,28 +12,24 @@
 
 /* Long-option values shared by the kinds; each kind numbers its own from
  * OPT_PLOT_LOCAL up. */
-enum {
-    OPT_PLOT_SIZE = OPT_LOCAL + 200,
-    OPT_PLOT_TITLE,
-    OPT_PLOT_WEIGHTS,
-    OPT_PLOT_LOCAL
-};
+enum { OPT_PLOT_SIZE = OPT_LOCAL + 200, OPT_PLOT_TITLE, OPT_PLOT_WEIGHTS, OPT_PLOT_LOCAL };
 
 /* The output options. */
 typedef struct {
-    const char *output;     /* -o FILE: .png, .svg or .pdf */
-    int width, height;      /* --size WxH */
-    const char *title;      /* --title: replaces the kind's own title */
+    const char *output; /* -o FILE: .png, .svg or .pdf */
+    int width, height;  /* --size WxH */
+    const char *title;  /* --title: replaces the kind's own title */
 } plot_out_args;
 
-#define PLOT_OUT_LONGOPTS                                                         \
-    {"output", required_argument, NULL, 'o'},                                     \
-        {"size", required_argument, NULL, OPT_PLOT_SIZE},                         \
-        {"title", required_argument, NULL, OPT_PLOT_TITLE}
+#define PLOT_OUT_LONGOPTS                                                                          \
+    {"output", required_argument, NULL, 'o'}, {"size", required_argument, NULL, OPT_PLOT_SIZE},    \
+    {                                                                                              \
+        "title", required_argument, NULL, OPT_PLOT_TITLE                                           \
+    }
 /* Help text for the output options; the kind prints its default size. */
-#define PLOT_OUT_HELP                                                             \
-    "  -o, --output FILE     the picture: FILE.png, FILE.svg or FILE.pdf (required)\n" \
-    "  --size WxH            its size in pixels (points for SVG and PDF)\n"       \
+#define PLOT_OUT_HELP                                                                              \
+    "  -o, --output FILE     the picture: FILE.png, FILE.svg or FILE.pdf (required)\n"             \
+    "  --size WxH            its size in pixels (points for SVG and PDF)\n"                        \
     "  --title TEXT          the picture's title instead of the kind's own\n"
 
 /* No output yet, the kind's default size. */
@@ -60,13 +56,12 @@ typedef struct {
     cli_backend_args backend;
 } plot_model_args;
 
-#define PLOT_MODEL_LONGOPTS                                                       \
-    {"model", required_argument, NULL, OPT_MODEL},                                \
+#define PLOT_MODEL_LONGOPTS                                                                        \
+    {"model", required_argument, NULL, OPT_MODEL},                                                 \
         {"weights", required_argument, NULL, OPT_PLOT_WEIGHTS}, CLI_BACKEND_LONGOPTS
-#define PLOT_MODEL_HELP                                                           \
-    "  --model FILE          a model saved by train --save or --checkpoint\n"     \
-    "  --weights FILE        or a model in the weight text format\n"              \
-    CLI_BACKEND_HELP_FOR("cpu")
+#define PLOT_MODEL_HELP                                                                            \
+    "  --model FILE          a model saved by train --save or --checkpoint\n"                      \
+    "  --weights FILE        or a model in the weight text format\n" CLI_BACKEND_HELP_FOR("cpu")
 
 void plot_model_defaults(plot_model_args *a);
 /* Handles --model, --weights and the backend options; CLI_OK, CLI_USAGE,

@@ -30,9 +30,7 @@ static void usage(void)
            "Draws activation functions (left) and their derivatives (right), as the\n"
            "backends compute them.  NAME: linear, sigmoid, tanh, relu, elu, selu,\n"
            "softplus, swish or step (softmax depends on a whole row, so it has no\n"
-           "curve of one input).\n\n"
-           PLOT_OUT_HELP
-           "                        (default: 1000x420)\n"
+           "curve of one input).\n\n" PLOT_OUT_HELP "                        (default: 1000x420)\n"
            "  --range LO,HI         the inputs drawn (default: -5,5)\n"
            "  -h, --help            this help\n");
 }
@@ -103,8 +101,8 @@ static void draw(plot_canvas *c, const plot_out_args *out, const clmlp_act *acts
         plot_axes_grid(&a);
         for (size_t k = 0; k < n_acts; k++) {
             plot_line(&a, x, ys[p] + k * N_POINTS, N_POINTS, plot_palette(k), 2.0, PLOT_SOLID);
-            legend[k] = (plot_legend_entry){.label = clmlp_act_name(acts[k]),
-                                            .col = plot_palette(k), .line = 1};
+            legend[k] = (plot_legend_entry){
+                .label = clmlp_act_name(acts[k]), .col = plot_palette(k), .line = 1};
         }
         plot_axes_draw(&a, titles[p], "x", p ? "f'(x)" : "f(x)");
         if (p == 0 && n_acts > 1) plot_legend(&a, legend, n_acts, PLOT_LEGEND_UPPER_LEFT);

@@ -45,17 +45,14 @@ static void usage(void)
            "the line where the decision changes (p = 0.5 for one sigmoid output or two\n"
            "softmax outputs; the borders between classes for more), and the points:\n"
            "training points as circles, test points darker as triangles.  The frame\n"
-           "covers the points with a tenth of their extent to spare on each side.\n\n"
-           PLOT_OUT_HELP
-           "                        (default: 760x620)\n"
-           PLOT_MODEL_HELP
+           "covers the points with a tenth of their extent to spare on each side.\n\n" PLOT_OUT_HELP
+           "                        (default: 760x620)\n" PLOT_MODEL_HELP
            "  --grid N              cells per side of the region image (default: %d)\n"
            "the points: CSV files, or a named set (xor or circle, those of 2 features):\n"
            "  --train CSV           the training points (2 features and a label a row)\n"
            "  --data CSV            the same as --train\n"
-           "  --test CSV            test points drawn beside them (default: none)\n"
-           CLI_CSV_HELP CLI_DATASET_HELP
-           "  -h, --help            this help\n",
+           "  --test CSV            test points drawn beside them (default: none)\n" CLI_CSV_HELP
+               CLI_DATASET_HELP "  -h, --help            this help\n",
            DEFAULT_GRID);
 }
 
@@ -124,8 +121,8 @@ static uint8_t *region_image(const float *p, int n, size_t k)
     for (int r = 0; r < n; r++)
         for (int i = 0; i < n; i++) {
             size_t cell = (size_t)(n - 1 - r) * (size_t)n + (size_t)i;
-            plot_rgb col = plot_lighter(plot_palette(predicted_class(p + cell * k, k)),
-                                        PLOT_BOUNDARY_FADE);
+            plot_rgb col =
+                plot_lighter(plot_palette(predicted_class(p + cell * k, k)), PLOT_BOUNDARY_FADE);
             plot_rgb_bytes(col, rgb + ((size_t)r * (size_t)n + (size_t)i) * 3);
         }
     return rgb;
@@ -205,12 +202,12 @@ static int has_class(const clmlp_dataset_t *ds, size_t c)
 /* Everything the picture needs, computed before drawing. */
 typedef struct {
     const clmlp_dataset_t *train, *test;
-    const float *p;             /* grid outputs */
-    size_t k;                   /* outputs per cell */
+    const float *p; /* grid outputs */
+    size_t k;       /* outputs per cell */
     int grid;
-    double lim[4];              /* x0, x1, y0, y1 */
+    double lim[4]; /* x0, x1, y0, y1 */
     size_t n_classes;
-    const char *line_label;     /* the boundary's legend label */
+    const char *line_label; /* the boundary's legend label */
 } boundary_picture;
 
 /* Draws the picture into c; CLI_OK or CLI_RUNTIME when out of memory. */
@@ -247,7 +244,8 @@ static int draw(plot_canvas *c, const plot_out_args *out, const char *title,
             plot_rgb col = plot_palette(cl);
             if (has_class(b->train, cl) && n + 1 < fit) {
                 snprintf(labels[n], sizeof labels[n], "class %zu (train)", cl);
-                e[n] = (plot_legend_entry){.label = labels[n], .col = col,
+                e[n] = (plot_legend_entry){.label = labels[n],
+                                           .col = col,
                                            .marker = PLOT_CIRCLE,
                                            .edge = plot_lighter(col, 0.7)};
                 n++;
@@ -261,8 +259,8 @@ static int draw(plot_canvas *c, const plot_out_args *out, const char *title,
                 n++;
             }
         }
-        e[n++] = (plot_legend_entry){.label = b->line_label, .col = {0, 0, 0}, .line = 1,
-                                     .dash = PLOT_SOLID};
+        e[n++] = (plot_legend_entry){
+            .label = b->line_label, .col = {0, 0, 0}, .line = 1, .dash = PLOT_SOLID};
         plot_legend(&a, e, n, PLOT_LEGEND_RIGHT);
     }
     free(rgb);
@@ -310,8 +308,10 @@ static int load_points(const cli_data_args *data, const clmlp_model_t *m, const 
         if (!ds) continue;
         cli_data_name(&d, which, name, sizeof name);
         if (ds->n_features != 2)
-            return cli_usage_error(CMD, "boundary needs data with exactly 2 features per row; "
-                                        "%s has %zu", name, ds->n_features);
+            return cli_usage_error(CMD,
+                                   "boundary needs data with exactly 2 features per row; "
+                                   "%s has %zu",
+                                   name, ds->n_features);
         if (!ds->labels) return cli_usage_error(CMD, "%s has no class labels", name);
         rc = cli_model_check_data(CMD, m, path, ds, name, 1);
     }
@@ -342,11 +342,15 @@ int plot_kind_boundary(int argc, char **argv)
             if (!rc && grid > MAX_GRID)
                 rc = cli_usage_error(CMD, "--grid must be at most %d, got '%s'", MAX_GRID, optarg);
             break;
-        case OPT_TRAIN: case OPT_TEST: case OPT_DATA: case OPT_LABEL_COL: case OPT_CSV_LABEL:
-        case OPT_CSV_DELIMITER: case OPT_DATASET:
-        case OPT_DATA_DIR: case OPT_SCALE:
-            rc = cli_data_option(CMD, &data, c, optarg);
-            break;
+        case OPT_TRAIN:
+        case OPT_TEST:
+        case OPT_DATA:
+        case OPT_LABEL_COL:
+        case OPT_CSV_LABEL:
+        case OPT_CSV_DELIMITER:
+        case OPT_DATASET:
+        case OPT_DATA_DIR:
+        case OPT_SCALE: rc = cli_data_option(CMD, &data, c, optarg); break;
         default: rc = plot_model_out_option(CMD, &model, &out, c, optarg); break;
         }
     }
@@ -363,8 +367,10 @@ int plot_kind_boundary(int argc, char **argv)
     const char *path = model.model ? model.model : model.weights;
     rc = plot_model_open(CMD, &model, &be, &m);
     if (!rc && clmlp_model_n_inputs(m) != 2)
-        rc = cli_usage_error(CMD, "boundary needs a model with exactly 2 inputs; the model in "
-                                  "%s has %zu", path, clmlp_model_n_inputs(m));
+        rc = cli_usage_error(CMD,
+                             "boundary needs a model with exactly 2 inputs; the model in "
+                             "%s has %zu",
+                             path, clmlp_model_n_inputs(m));
     if (!rc) rc = load_points(&data, m, path, &train, &test);
     boundary_picture b = {.train = train, .test = test, .grid = (int)grid};
     if (!rc) {
@@ -383,8 +389,8 @@ int plot_kind_boundary(int argc, char **argv)
         int bias;
         if (clmlp_model_layer(m, clmlp_model_n_layers(m) - 1, &units, &act, &bias) < 0)
             act = CLMLP_ACT_LINEAR;
-        b.line_label = b.k == 1 || (b.k == 2 && act == CLMLP_ACT_SOFTMAX) ? "p = 0.5"
-                                                                          : "decision boundary";
+        b.line_label =
+            b.k == 1 || (b.k == 2 && act == CLMLP_ACT_SOFTMAX) ? "p = 0.5" : "decision boundary";
         p = malloc(grid * grid * b.k * sizeof *p);
         rc = p ? evaluate_grid(m, (int)grid, b.lim, p) : cli_out_of_memory();
         b.p = p;

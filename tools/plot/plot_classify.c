@@ -13,9 +13,9 @@
 #include "cli_model.h"
 
 /* Fashion-MNIST's classes, in label order. */
-static const char *const FASHION_NAMES[] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                            "Coat", "Sandal", "Shirt", "Sneaker",
-                                            "Bag", "Ankle boot"};
+static const char *const FASHION_NAMES[] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                            "Coat",        "Sandal",    "Shirt",    "Sneaker",
+                                            "Bag",         "Ankle boot"};
 
 void plot_cls_defaults(plot_cls_args *a)
 {
@@ -46,12 +46,17 @@ int plot_cls_option(const char *cmd, plot_cls_args *a, int opt, const char *arg)
     switch (opt) {
     case OPT_DATASET:
         if (strcmp(arg, "mnist") != 0 && strcmp(arg, "fashion") != 0)
-            return cli_usage_error(cmd, "--dataset must be mnist or fashion (sets of images), "
-                                        "got '%s'", arg);
+            return cli_usage_error(cmd,
+                                   "--dataset must be mnist or fashion (sets of images), "
+                                   "got '%s'",
+                                   arg);
         return cli_data_option(cmd, &a->data, opt, arg);
-    case OPT_DATA: case OPT_LABEL_COL: case OPT_CSV_LABEL: case OPT_CSV_DELIMITER:
-    case OPT_DATA_DIR: case OPT_SCALE:
-        return cli_data_option(cmd, &a->data, opt, arg);
+    case OPT_DATA:
+    case OPT_LABEL_COL:
+    case OPT_CSV_LABEL:
+    case OPT_CSV_DELIMITER:
+    case OPT_DATA_DIR:
+    case OPT_SCALE: return cli_data_option(cmd, &a->data, opt, arg);
     case OPT_CLS_SET:
         if (strcmp(arg, "train") != 0 && strcmp(arg, "test") != 0)
             return cli_usage_error(cmd, "--set must be train or test, got '%s'", arg);
@@ -96,9 +101,9 @@ int plot_cls_parse(const char *cmd, int argc, char **argv, const struct option *
         switch (c) {
         case 'h': usage(); return -1;
         case '?': return CLI_USAGE;
-        case 'o': case OPT_PLOT_SIZE: case OPT_PLOT_TITLE:
-            rc = plot_out_option(cmd, &a->out, c, optarg);
-            break;
+        case 'o':
+        case OPT_PLOT_SIZE:
+        case OPT_PLOT_TITLE: rc = plot_out_option(cmd, &a->out, c, optarg); break;
         default:
             rc = choice_option(cmd, a, c, optarg);
             if (rc == -1) rc = plot_model_option(cmd, &a->model, c, optarg);
@@ -161,9 +166,11 @@ static int find_shape(const char *cmd, const plot_cls_args *a, plot_cls_set *s)
     size_t n = s->ds->n_features;
     if (a->shape_w) {
         if ((size_t)a->shape_w * (size_t)a->shape_h != n)
-            return cli_usage_error(cmd, "--image-shape %dx%d has %zu pixels, but %s has %zu "
-                                        "features per row", a->shape_w, a->shape_h,
-                                   (size_t)a->shape_w * (size_t)a->shape_h, s->where, n);
+            return cli_usage_error(cmd,
+                                   "--image-shape %dx%d has %zu pixels, but %s has %zu "
+                                   "features per row",
+                                   a->shape_w, a->shape_h, (size_t)a->shape_w * (size_t)a->shape_h,
+                                   s->where, n);
         s->w = a->shape_w;
         s->h = a->shape_h;
         return CLI_OK;
@@ -176,8 +183,9 @@ static int find_shape(const char *cmd, const plot_cls_args *a, plot_cls_set *s)
         return CLI_OK;
     }
     if (side * side != n || side == 0)
-        return cli_usage_error(cmd, "%s has %zu features per row, which is not a square "
-                                    "image; give its shape with --image-shape WxH",
+        return cli_usage_error(cmd,
+                               "%s has %zu features per row, which is not a square "
+                               "image; give its shape with --image-shape WxH",
                                s->where, n);
     s->w = s->h = (int)side;
     return CLI_OK;
@@ -211,8 +219,7 @@ int plot_cls_load(const char *cmd, const plot_cls_args *a, plot_cls_set *s)
     memset(s, 0, sizeof *s);
     int rc = read_set(cmd, a, s);
     if (rc) return rc;
-    if (!s->ds->labels)
-        return cli_usage_error(cmd, "%s has no class labels", s->where);
+    if (!s->ds->labels) return cli_usage_error(cmd, "%s has no class labels", s->where);
     if (s->ds->n == 0) return cli_usage_error(cmd, "%s has no rows", s->where);
     if ((rc = find_shape(cmd, a, s))) return rc;
     find_range(s);
@@ -382,15 +389,9 @@ void plot_cls_pick_free(plot_cls_pick *p)
     memset(p, 0, sizeof *p);
 }
 
-plot_rgb plot_cls_right_colour(void)
-{
-    return (plot_rgb){0.0, 0.45, 0.0};
-}
+plot_rgb plot_cls_right_colour(void) { return (plot_rgb){0.0, 0.45, 0.0}; }
 
-plot_rgb plot_cls_wrong_colour(void)
-{
-    return (plot_rgb){0.84, 0.15, 0.16};
-}
+plot_rgb plot_cls_wrong_colour(void) { return (plot_rgb){0.84, 0.15, 0.16}; }
 
 double plot_cls_names_width(plot_canvas *c, const plot_cls_set *s, size_t k)
 {
@@ -416,8 +417,8 @@ void plot_cls_rotated_names(plot_axes *a, const plot_cls_set *s, size_t k)
 {
     double y = a->frame.y + a->frame.h + 7;
     for (size_t i = 0; i < k; i++)
-        plot_text(a->c, round(plot_px(a, (double)i)) + 4, y, plot_cls_name(s, i),
-                  PLOT_TICK_SIZE, 1, 0, 30, (plot_rgb){0, 0, 0}, 0);
+        plot_text(a->c, round(plot_px(a, (double)i)) + 4, y, plot_cls_name(s, i), PLOT_TICK_SIZE, 1,
+                  0, 30, (plot_rgb){0, 0, 0}, 0);
 }
 
 double plot_cls_rotated_depth(double name_w)

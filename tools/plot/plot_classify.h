@@ -26,46 +26,45 @@ enum {
     OPT_CLS_NORMALIZE
 };
 
-#define PLOT_CLS_LONGOPTS                                                         \
-    {"data", required_argument, NULL, OPT_DATA},                                  \
-        CLI_CSV_LONGOPTS, CLI_DATASET_LONGOPTS,                                    \
-        {"set", required_argument, NULL, OPT_CLS_SET},                            \
-        {"images", required_argument, NULL, OPT_CLS_IMAGES},                      \
-        {"labels", required_argument, NULL, OPT_CLS_LABELS},                      \
-        {"image-shape", required_argument, NULL, OPT_CLS_SHAPE}
+#define PLOT_CLS_LONGOPTS                                                                          \
+    {"data", required_argument, NULL, OPT_DATA}, CLI_CSV_LONGOPTS, CLI_DATASET_LONGOPTS,           \
+        {"set", required_argument, NULL, OPT_CLS_SET},                                             \
+        {"images", required_argument, NULL, OPT_CLS_IMAGES},                                       \
+        {"labels", required_argument, NULL, OPT_CLS_LABELS},                                       \
+    {                                                                                              \
+        "image-shape", required_argument, NULL, OPT_CLS_SHAPE                                      \
+    }
 /* The data options' help is cli_data.h's, as every command prints it; the
  * heading says which named sets these kinds take. */
-#define PLOT_CLS_HELP                                                             \
-    "the images, one of (a named set: mnist or fashion, the sets of images):\n"   \
-    CLI_DATASET_HELP                                                              \
-    "  --set train|test      which half of the data set (default: test)\n"        \
-    "  --images FILE --labels FILE  idx image and label files (raw or gzip)\n"    \
-    "  --data FILE           a labelled CSV, one image a row\n"                   \
-    CLI_CSV_HELP                                                                  \
-    "  --image-shape WxH     the images' width and height (default: square, the\n" \
+#define PLOT_CLS_HELP                                                                              \
+    "the images, one of (a named set: mnist or fashion, the sets of images):\n" CLI_DATASET_HELP   \
+    "  --set train|test      which half of the data set (default: test)\n"                         \
+    "  --images FILE --labels FILE  idx image and label files (raw or gzip)\n"                     \
+    "  --data FILE           a labelled CSV, one image a row\n" CLI_CSV_HELP                       \
+    "  --image-shape WxH     the images' width and height (default: square, the\n"                 \
     "                        square root of the number of features)\n"
 
 /* The data options as given. */
 typedef struct {
-    cli_data_args data;         /* --dataset, --data-dir, --scale, --data, --label-col,
-                                   --label, --delimiter */
-    int train_set;              /* --set train */
+    cli_data_args data; /* --dataset, --data-dir, --scale, --data, --label-col,
+                           --label, --delimiter */
+    int train_set;      /* --set train */
     const char *images, *labels;
-    int shape_w, shape_h;       /* --image-shape, 0 when not given */
-    int images_optional;        /* the kind draws no images (confusion):
-                                   rows need not make square images */
+    int shape_w, shape_h; /* --image-shape, 0 when not given */
+    int images_optional;  /* the kind draws no images (confusion):
+                             rows need not make square images */
 } plot_cls_args;
 
 /* A loaded image set. */
 typedef struct {
-    clmlp_dataset_t *ds;        /* labelled */
-    int w, h;                   /* image width and height: w * h features */
-    double lo, hi;              /* pixel values drawn white and black */
-    const char *const *names;   /* class names, n_names of them */
+    clmlp_dataset_t *ds;      /* labelled */
+    int w, h;                 /* image width and height: w * h features */
+    double lo, hi;            /* pixel values drawn white and black */
+    const char *const *names; /* class names, n_names of them */
     size_t n_names;
-    char what[512];             /* "MNIST test images" or "images from FILE" */
-    char where[512];            /* for messages: "the mnist test set", a path */
-    char **own_names;           /* names made here (digits), freed with the set */
+    char what[512];   /* "MNIST test images" or "images from FILE" */
+    char where[512];  /* for messages: "the mnist test set", a path */
+    char **own_names; /* names made here (digits), freed with the set */
 } plot_cls_set;
 
 void plot_cls_defaults(plot_cls_args *a);
@@ -75,8 +74,8 @@ typedef struct {
     plot_out_args out;
     plot_model_args model;
     plot_cls_args data;
-    size_t count, start, columns;   /* --count, --start, --columns */
-    int misclassified, normalize;   /* --misclassified, --normalize */
+    size_t count, start, columns; /* --count, --start, --columns */
+    int misclassified, normalize; /* --misclassified, --normalize */
 } plot_cls_cmd;
 
 /* The defaults: a picture of width x height (0x0: the kind sizes it from
@@ -122,11 +121,11 @@ int plot_cls_predict(clmlp_model_t *m, const clmlp_dataset_t *ds, size_t start, 
 
 /* Rows chosen for a picture. */
 typedef struct {
-    size_t *rows;               /* indices into the set */
-    size_t *pred;               /* the predicted class of each (with a model) */
-    float *out;                 /* the model's outputs for each, n x n_out */
+    size_t *rows; /* indices into the set */
+    size_t *pred; /* the predicted class of each (with a model) */
+    float *out;   /* the model's outputs for each, n x n_out */
     size_t n, n_out;
-    size_t wrong_total;         /* --misclassified: wrong rows in the whole set */
+    size_t wrong_total; /* --misclassified: wrong rows in the whole set */
 } plot_cls_pick;
 
 /* Picks up to count rows from start on: every row, or with misclassified

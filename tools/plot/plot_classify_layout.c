@@ -44,8 +44,8 @@ int plot_images_default_size(int iw, int ih, int rows, int cols, int with_model,
     return -1;
 }
 
-plot_rect plot_images_cell(int width, int height, int rows, int cols, int k, int with_model,
-                           int iw, int ih)
+plot_rect plot_images_cell(int width, int height, int rows, int cols, int k, int with_model, int iw,
+                           int ih)
 {
     plot_rect p = plot_panel_rect(width, height, rows, cols, k / cols, k % cols, 1);
     double band = with_model ? BAND_MODEL : BAND_LABEL;
@@ -115,4 +115,3 @@ plot_rect plot_confusion_frame(int width, int height, double extra_left, double 
     return plot_axes_frame(plot_confusion_panel(width, height, extra_left, extra_bottom),
                            PLOT_ROOM_COLORBAR | PLOT_ROOM_SQUARE);
 }
-

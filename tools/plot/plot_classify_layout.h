@@ -18,8 +18,8 @@ int plot_images_default_size(int iw, int ih, int rows, int cols, int with_model,
 /* The rectangle cell k (row-major in a grid of cols columns and rows rows)
  * draws its iw x ih image into; whole pixels, each image pixel an equal
  * square when the cell is big enough. */
-plot_rect plot_images_cell(int width, int height, int rows, int cols, int k, int with_model,
-                           int iw, int ih);
+plot_rect plot_images_cell(int width, int height, int rows, int cols, int k, int with_model, int iw,
+                           int ih);
 
 /* ---- plot probs ---- */
 

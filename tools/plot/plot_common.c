@@ -82,16 +82,16 @@ int plot_model_option(const char *cmd, plot_model_args *a, int opt, const char *
     switch (opt) {
     case OPT_MODEL: a->model = arg; return CLI_OK;
     case OPT_PLOT_WEIGHTS: a->weights = arg; return CLI_OK;
-    case OPT_BACKEND: case OPT_PLATFORM: case OPT_DEVICE: case OPT_THREADS: case OPT_PLUGIN:
-        return cli_backend_option(cmd, &a->backend, opt, arg);
+    case OPT_BACKEND:
+    case OPT_PLATFORM:
+    case OPT_DEVICE:
+    case OPT_THREADS:
+    case OPT_PLUGIN: return cli_backend_option(cmd, &a->backend, opt, arg);
     default: return -1;
     }
 }
 
-int plot_model_given(const plot_model_args *a)
-{
-    return a->model != NULL || a->weights != NULL;
-}
+int plot_model_given(const plot_model_args *a) { return a->model != NULL || a->weights != NULL; }
 
 int plot_model_require(const char *cmd, const plot_model_args *a)
 {

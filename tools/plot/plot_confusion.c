@@ -29,11 +29,8 @@ static void usage(void)
            "         -o FILE [options]\n"
            "Draws the confusion matrix of a model on a labelled set: rows are the true\n"
            "class, columns the predicted one, each cell coloured and labelled by its\n"
-           "count (or its share of the row with --normalize).\n\n"
-           PLOT_OUT_HELP
-           "                        (default: 760x700)\n"
-           PLOT_MODEL_HELP
-           PLOT_CLS_HELP
+           "count (or its share of the row with --normalize).\n\n" PLOT_OUT_HELP
+           "                        (default: 760x700)\n" PLOT_MODEL_HELP PLOT_CLS_HELP
            "  --normalize           each row's fractions instead of counts\n"
            "  -h, --help            this help\n");
 }
@@ -88,8 +85,8 @@ static void draw(plot_canvas *c, const char *title, const plot_cls_set *s, const
             double frac = row ? (double)n / (double)row : 0;
             double v = normalize ? frac : (double)n;
             plot_rgb col = plot_cmap_blues(v / top);
-            plot_fill_data(&a, (double)j - 0.5, (double)i - 0.5, (double)j + 0.5,
-                           (double)i + 0.5, col);
+            plot_fill_data(&a, (double)j - 0.5, (double)i - 0.5, (double)j + 0.5, (double)i + 0.5,
+                           col);
             char buf[32];
             cell_label(buf, sizeof buf, n, frac, normalize);
             plot_text(c, plot_px(&a, (double)j), plot_py(&a, (double)i), buf, size, 0.5, 0.5, 0,
@@ -99,8 +96,8 @@ static void draw(plot_canvas *c, const char *title, const plot_cls_set *s, const
     plot_axes_draw(&a, NULL, NULL, NULL);
     if (slant) plot_cls_rotated_names(&a, s, k);
     plot_colorbar(&a, plot_cmap_blues, 0, top, normalize ? "fraction of the true class" : "count");
-    plot_text(c, a.frame.x + a.frame.w / 2, a.frame.y + a.frame.h + 28 + eb, "predicted label",
-              13, 0.5, 0, 0, (plot_rgb){0, 0, 0}, 0);
+    plot_text(c, a.frame.x + a.frame.w / 2, a.frame.y + a.frame.h + 28 + eb, "predicted label", 13,
+              0.5, 0, 0, (plot_rgb){0, 0, 0}, 0);
     plot_text(c, a.frame.x - 66 - el, a.frame.y + a.frame.h / 2, "true label", 13, 0.5, 0, 90,
               (plot_rgb){0, 0, 0}, 0);
 }

@@ -32,21 +32,18 @@ static const struct option long_options[] = {
 /* Prints the usage with every option and its default. */
 static void usage(void)
 {
-    printf("usage: clmlp plot features (--model FILE | --weights FILE) --layer N\n"
-           "         (--dataset NAME | --data CSV) -o FILE [options]\n"
-           "Draws layer N's activations for every row, coloured by the row's class:\n"
-           "unit 1 against unit 2 for a layer of 2 units, the first two principal\n"
-           "components (with the share of the variance each explains) for a wider one.\n"
-           "A named data set's test set is drawn, as predict draws on it.\n\n"
-           PLOT_OUT_HELP
-           "                        (default: 760x620)\n"
-           PLOT_MODEL_HELP
-           "  --layer N             the layer, 0-based as in predict --dump-layer (the\n"
-           "                        last layer is the output) (required)\n"
-           "  --data CSV            the rows, with a class label each\n"
-           CLI_CSV_HELP
-           CLI_DATASET_HELP
-           "  -h, --help            this help\n");
+    printf(
+        "usage: clmlp plot features (--model FILE | --weights FILE) --layer N\n"
+        "         (--dataset NAME | --data CSV) -o FILE [options]\n"
+        "Draws layer N's activations for every row, coloured by the row's class:\n"
+        "unit 1 against unit 2 for a layer of 2 units, the first two principal\n"
+        "components (with the share of the variance each explains) for a wider one.\n"
+        "A named data set's test set is drawn, as predict draws on it.\n\n" PLOT_OUT_HELP
+        "                        (default: 760x620)\n" PLOT_MODEL_HELP
+        "  --layer N             the layer, 0-based as in predict --dump-layer (the\n"
+        "                        last layer is the output) (required)\n"
+        "  --data CSV            the rows, with a class label each\n" CLI_CSV_HELP CLI_DATASET_HELP
+        "  -h, --help            this help\n");
 }
 
 /* The smallest and largest of n values at v[0], v[stride], ... */
@@ -80,8 +77,7 @@ static int layer_outputs(clmlp_model_t *m, size_t layer, size_t units, const clm
 /* CLI_OK when every activation is finite, else CLI_RUNTIME after saying
  * how many rows are not (a point at infinity has no place in the picture,
  * and one would leave the principal components undefined). */
-static int check_finite(const float *act, size_t n, size_t units, size_t layer,
-                        const char *path)
+static int check_finite(const float *act, size_t n, size_t units, size_t layer, const char *path)
 {
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < n; i++) {
@@ -90,8 +86,9 @@ static int check_finite(const float *act, size_t n, size_t units, size_t layer,
         if (!ok && bad++ == 0) first = i;
     }
     if (bad == 0) return CLI_OK;
-    fprintf(stderr, "clmlp %s: layer %zu of the model in %s gives activations that are not "
-                    "finite for %zu of %zu rows (the first: row %zu); nothing drawn\n",
+    fprintf(stderr,
+            "clmlp %s: layer %zu of the model in %s gives activations that are not "
+            "finite for %zu of %zu rows (the first: row %zu); nothing drawn\n",
             CMD, layer, path, bad, n, first);
     return CLI_RUNTIME;
 }
@@ -149,8 +146,8 @@ static void draw(plot_canvas *c, const char *title, const double *xy, const clml
         plot_markers(&a, xs, ys, m, PLOT_CIRCLE, radius, col, edge);
         if (n_legend < MAX_LEGEND) {
             snprintf(labels[n_legend], sizeof labels[n_legend], "class %zu", k);
-            e[n_legend] = (plot_legend_entry){.label = labels[n_legend], .col = col,
-                                              .marker = PLOT_CIRCLE, .edge = edge};
+            e[n_legend] = (plot_legend_entry){
+                .label = labels[n_legend], .col = col, .marker = PLOT_CIRCLE, .edge = edge};
             n_legend++;
         }
     }
@@ -177,10 +174,13 @@ int plot_kind_features(int argc, char **argv)
             layer_set = 1;
             rc = cli_parse_count(CMD, "--layer", optarg, 0, &layer);
             break;
-        case OPT_DATA: case OPT_LABEL_COL: case OPT_CSV_LABEL:
-        case OPT_CSV_DELIMITER: case OPT_DATASET: case OPT_DATA_DIR: case OPT_SCALE:
-            rc = cli_data_option(CMD, &data, c, optarg);
-            break;
+        case OPT_DATA:
+        case OPT_LABEL_COL:
+        case OPT_CSV_LABEL:
+        case OPT_CSV_DELIMITER:
+        case OPT_DATASET:
+        case OPT_DATA_DIR:
+        case OPT_SCALE: rc = cli_data_option(CMD, &data, c, optarg); break;
         default: rc = plot_model_out_option(CMD, &model, &out, c, optarg); break;
         }
     }
@@ -201,16 +201,17 @@ int plot_kind_features(int argc, char **argv)
     char xlabel[96], ylabel[96], title[512];
     rc = plot_model_open(CMD, &model, &be, &m);
     if (!rc && layer >= clmlp_model_n_layers(m))
-        rc = cli_usage_error(CMD, "--layer %zu: the model in %s has layers 0 to %zu", layer,
-                             path, clmlp_model_n_layers(m) - 1);
+        rc = cli_usage_error(CMD, "--layer %zu: the model in %s has layers 0 to %zu", layer, path,
+                             clmlp_model_n_layers(m) - 1);
     if (!rc) {
         clmlp_act a;
         int bias;
         if (clmlp_model_layer(m, layer, &units, &a, &bias) < 0) rc = cli_runtime_error();
     }
     if (!rc && units < 2)
-        rc = cli_usage_error(CMD, "layer %zu of the model in %s has 1 unit; a picture of "
-                                  "features needs a layer of 2 or more units",
+        rc = cli_usage_error(CMD,
+                             "layer %zu of the model in %s has 1 unit; a picture of "
+                             "features needs a layer of 2 or more units",
                              layer, path);
     if (!rc) rc = cli_data_load_eval(CMD, &data, 0, &ds);
     if (!rc) {

@@ -47,8 +47,7 @@ static void usage(void)
            "Draws learning curves: loss (left) and accuracy (right) per epoch, training\n"
            "solid and validation dashed, one colour per history file.  A file is what\n"
            "train --history writes (CSV, or JSON), a Keras CSVLogger file or Keras's\n"
-           "json.dump(history.history); up to %d files.\n\n"
-           PLOT_OUT_HELP
+           "json.dump(history.history); up to %d files.\n\n" PLOT_OUT_HELP
            "                        (default: 1000x420, or 620x420 for one panel)\n"
            "  --metric loss|accuracy|both  the panels drawn (default: both; only loss\n"
            "                        when no file has accuracy)\n"
@@ -81,9 +80,8 @@ static int series_present(const clmlp_history_t *h, int which)
 
 /* Draws one panel: metric 0 (loss) or 1 (accuracy), train series `metric`
  * and validation series `metric + 2` of every run, sharing x limits x0..x1. */
-static int draw_panel(plot_canvas *c, int p, int np, int metric,
-                      const clmlp_history_t *const *h, const char *const *names, size_t n,
-                      double x0, double x1)
+static int draw_panel(plot_canvas *c, int p, int np, int metric, const clmlp_history_t *const *h,
+                      const char *const *names, size_t n, double x0, double x1)
 {
     int w = plot_canvas_width(c), ht = plot_canvas_height(c);
     /* y limits: the nice limits around every finite value drawn here. */
@@ -137,8 +135,7 @@ static int draw_panel(plot_canvas *c, int p, int np, int metric,
              * series stay apart where the lines meet. */
             plot_rgb fill = k ? plot_lighter(col, 0.75) : col;
             plot_line(&a, x, y, h[r]->n, col, LINE_WIDTH, dash);
-            if (markers)
-                plot_markers(&a, x, y, h[r]->n, PLOT_CIRCLE, MARKER_RADIUS, fill, col);
+            if (markers) plot_markers(&a, x, y, h[r]->n, PLOT_CIRCLE, MARKER_RADIUS, fill, col);
         }
         for (int k = 0; k < 2; k++) {
             if (!series_present(h[r], metric + 2 * k)) continue;
@@ -148,8 +145,8 @@ static int draw_panel(plot_canvas *c, int p, int np, int metric,
             else
                 snprintf(labels[nl], sizeof labels[nl], "%s", what);
             /* A line sample alone: solid or dashed tells the series apart. */
-            legend[nl] = (plot_legend_entry){.label = labels[nl], .col = col, .line = 1,
-                                             .dash = k ? PLOT_DASHED : PLOT_SOLID};
+            legend[nl] = (plot_legend_entry){
+                .label = labels[nl], .col = col, .line = 1, .dash = k ? PLOT_DASHED : PLOT_SOLID};
             nl++;
         }
     }
@@ -169,8 +166,7 @@ static int draw_panel(plot_canvas *c, int p, int np, int metric,
 static unsigned panels_for(const clmlp_history_t *const *h, size_t n, metric_choice m)
 {
     int any_acc = 0;
-    for (size_t r = 0; r < n; r++)
-        any_acc |= series_present(h[r], 1) | series_present(h[r], 3);
+    for (size_t r = 0; r < n; r++) any_acc |= series_present(h[r], 1) | series_present(h[r], 3);
     if (m == METRIC_LOSS) return 1;
     if (m == METRIC_ACCURACY) return 2;
     return any_acc ? 3 : 1;
@@ -192,8 +188,10 @@ static int draw_histories(const clmlp_history_t *const *h, const char *const *na
             if (panels & (1u << metric))
                 anything |= series_present(h[r], metric) | series_present(h[r], metric + 2);
     if (!anything) {
-        fprintf(stderr, "clmlp %s: every value the picture would show is missing (empty, NA "
-                        "or null) in the history\n", CMD);
+        fprintf(stderr,
+                "clmlp %s: every value the picture would show is missing (empty, NA "
+                "or null) in the history\n",
+                CMD);
         return CLI_RUNTIME;
     }
     double x0 = INFINITY, x1 = -INFINITY;
@@ -264,9 +262,12 @@ int plot_kind_history(int argc, char **argv)
         case 'h': usage(); return CLI_OK;
         case '?': return CLI_USAGE;
         case OPT_METRIC:
-            if (strcmp(optarg, "loss") == 0) metric = METRIC_LOSS;
-            else if (strcmp(optarg, "accuracy") == 0) metric = METRIC_ACCURACY;
-            else if (strcmp(optarg, "both") == 0) metric = METRIC_BOTH;
+            if (strcmp(optarg, "loss") == 0)
+                metric = METRIC_LOSS;
+            else if (strcmp(optarg, "accuracy") == 0)
+                metric = METRIC_ACCURACY;
+            else if (strcmp(optarg, "both") == 0)
+                metric = METRIC_BOTH;
             else
                 rc = cli_usage_error(CMD, "--metric must be loss, accuracy or both, got '%s'",
                                      optarg);
@@ -300,8 +301,8 @@ int plot_kind_history(int argc, char **argv)
         run_name(argv[optind + (int)i], names[i], sizeof names[i]);
         name_of[i] = n_labels ? labels[i] : names[i];
     }
-    if (!rc && metric == METRIC_ACCURACY && !(panels_for((const clmlp_history_t *const *)h, n,
-                                                         METRIC_BOTH) & 2)) {
+    if (!rc && metric == METRIC_ACCURACY &&
+        !(panels_for((const clmlp_history_t *const *)h, n, METRIC_BOTH) & 2)) {
         fprintf(stderr, "clmlp %s: --metric accuracy: no file has an accuracy column\n", CMD);
         rc = CLI_RUNTIME;
     }

@@ -32,16 +32,13 @@ static void usage(void)
            "Draws a grid of images, each under its label; with a model, under its true\n"
            "and predicted class (red where the model is wrong).  --misclassified draws\n"
            "only the rows the model gets wrong; when there are none it still writes the\n"
-           "picture, saying so, and exits 0.\n\n"
-           PLOT_OUT_HELP
-           "                        (default: from the grid, about 130 px a cell)\n"
-           PLOT_CLS_HELP
+           "picture, saying so, and exits 0.\n\n" PLOT_OUT_HELP
+           "                        (default: from the grid, about 130 px a cell)\n" PLOT_CLS_HELP
            "  --count N             images drawn, at most (default: 25)\n"
            "  --start K             the first row looked at, 0-based (default: 0)\n"
            "  --columns C           images a row (default: 5)\n"
            "  --misclassified       only rows the model gets wrong (needs a model)\n"
-           "a model to predict with (optional):\n"
-           PLOT_MODEL_HELP
+           "a model to predict with (optional):\n" PLOT_MODEL_HELP
            "  -h, --help            this help\n");
 }
 
@@ -72,8 +69,8 @@ static void cell_text(plot_canvas *c, plot_rect img, double cell_w, const plot_c
 }
 
 /* Draws the grid of the picked rows into c. */
-static void draw(plot_canvas *c, const char *title, const plot_cls_set *s,
-                 const plot_cls_pick *p, int rows, int cols, int with_model)
+static void draw(plot_canvas *c, const char *title, const plot_cls_set *s, const plot_cls_pick *p,
+                 int rows, int cols, int with_model)
 {
     int w = plot_canvas_width(c), h = plot_canvas_height(c);
     plot_suptitle(c, title);
@@ -136,15 +133,18 @@ int plot_kind_images(int argc, char **argv)
         else
             snprintf(title, sizeof title, "%c%s", s.what[0] == 'i' ? 'I' : s.what[0], s.what + 1);
         if (a.misclassified && p.n == 0)
-            fprintf(stderr, "clmlp %s: the model gets every row of %s from row %zu on right; "
-                            "the picture says so\n", CMD, s.where, a.start);
+            fprintf(stderr,
+                    "clmlp %s: the model gets every row of %s from row %zu on right; "
+                    "the picture says so\n",
+                    CMD, s.where, a.start);
         int cols = p.n == 0 ? 1 : (int)(p.n < a.columns ? p.n : a.columns);
         int rows = p.n == 0 ? 1 : (int)((p.n + (size_t)cols - 1) / (size_t)cols);
         if (a.out.width == 0 && plot_images_default_size(s.w, s.h, rows, cols, with_model,
                                                          &a.out.width, &a.out.height) < 0)
-            rc = cli_usage_error(CMD, "%d rows of %d images do not fit a picture (at most "
-                                      "16384 pixels a side): give a smaller --count, other "
-                                      "--columns, or --size",
+            rc = cli_usage_error(CMD,
+                                 "%d rows of %d images do not fit a picture (at most "
+                                 "16384 pixels a side): give a smaller --count, other "
+                                 "--columns, or --size",
                                  rows, cols);
         plot_canvas *canvas = NULL;
         if (!rc) rc = plot_out_open(&a.out, &canvas);

@@ -27,32 +27,24 @@ static const struct option long_options[] = {
 /* Prints the usage with every option and its default. */
 static void usage(void)
 {
-    printf("usage: clmlp plot probs (--model FILE | --weights FILE)\n"
-           "         (--dataset mnist|fashion | --images FILE --labels FILE | --data FILE.csv)\n"
-           "         -o FILE [options]\n"
-           "Draws images beside the class probabilities a model gives them: the true\n"
-           "class's bar in blue, the others in grey, the predicted class outlined.  The\n"
-           "model's last layer must be softmax (its outputs a distribution).  With\n"
-           "--misclassified and no wrong rows the picture says so and the exit is 0.\n\n"
-           PLOT_OUT_HELP
-           "                        (default: 860 wide, 210 a row)\n"
-           PLOT_MODEL_HELP
-           PLOT_CLS_HELP
-           "  --count N             rows drawn, at most (default: 6)\n"
-           "  --start K             the first row looked at, 0-based (default: 0)\n"
-           "  --misclassified       only rows the model gets wrong\n"
-           "  -h, --help            this help\n");
+    printf(
+        "usage: clmlp plot probs (--model FILE | --weights FILE)\n"
+        "         (--dataset mnist|fashion | --images FILE --labels FILE | --data FILE.csv)\n"
+        "         -o FILE [options]\n"
+        "Draws images beside the class probabilities a model gives them: the true\n"
+        "class's bar in blue, the others in grey, the predicted class outlined.  The\n"
+        "model's last layer must be softmax (its outputs a distribution).  With\n"
+        "--misclassified and no wrong rows the picture says so and the exit is 0.\n\n" PLOT_OUT_HELP
+        "                        (default: 860 wide, 210 a row)\n" PLOT_MODEL_HELP PLOT_CLS_HELP
+        "  --count N             rows drawn, at most (default: 6)\n"
+        "  --start K             the first row looked at, 0-based (default: 0)\n"
+        "  --misclassified       only rows the model gets wrong\n"
+        "  -h, --help            this help\n");
 }
 
 /* The bars' colours. */
-static plot_rgb true_colour(void)
-{
-    return plot_palette(0);
-}
-static plot_rgb other_colour(void)
-{
-    return (plot_rgb){0.72, 0.72, 0.72};
-}
+static plot_rgb true_colour(void) { return plot_palette(0); }
+static plot_rgb other_colour(void) { return (plot_rgb){0.72, 0.72, 0.72}; }
 
 /* Draws row r: the image, the bars, the title and (row 0) the legend. */
 static void draw_row(plot_canvas *c, const plot_cls_set *s, const plot_cls_pick *p, size_t r,
@@ -79,8 +71,8 @@ static void draw_row(plot_canvas *c, const plot_cls_set *s, const plot_cls_pick 
     plot_axes_grid(&a);
     for (size_t j = 0; j < k; j++) {
         double v = prob[j] < 0 ? 0 : prob[j] > 1 ? 1 : prob[j];
-        plot_fill_data(&a, (double)j - PLOT_PROBS_BAR_HALF, 0, (double)j + PLOT_PROBS_BAR_HALF,
-                       v, j == truth ? true_colour() : other_colour());
+        plot_fill_data(&a, (double)j - PLOT_PROBS_BAR_HALF, 0, (double)j + PLOT_PROBS_BAR_HALF, v,
+                       j == truth ? true_colour() : other_colour());
     }
     /* The predicted bar's outline, inside its edges so the bar's height
      * stays what it shows. */
@@ -104,20 +96,26 @@ static void draw_row(plot_canvas *c, const plot_cls_set *s, const plot_cls_pick 
               pred == truth ? (plot_rgb){0, 0, 0} : plot_cls_wrong_colour(), 0);
     if (r == 0) {
         plot_legend_entry e[3] = {
-            {.label = "true class", .col = true_colour(), .marker = PLOT_SQUARE,
+            {.label = "true class",
+             .col = true_colour(),
+             .marker = PLOT_SQUARE,
              .edge = true_colour()},
-            {.label = "other classes", .col = other_colour(), .marker = PLOT_SQUARE,
+            {.label = "other classes",
+             .col = other_colour(),
+             .marker = PLOT_SQUARE,
              .edge = other_colour()},
-            {.label = "predicted class", .col = (plot_rgb){1, 1, 1},
-             .marker = PLOT_SQUARE, .edge = (plot_rgb){0, 0, 0}},
+            {.label = "predicted class",
+             .col = (plot_rgb){1, 1, 1},
+             .marker = PLOT_SQUARE,
+             .edge = (plot_rgb){0, 0, 0}},
         };
         plot_legend(&a, e, 3, PLOT_LEGEND_RIGHT);
     }
 }
 
 /* Draws every row, or the note that there is none. */
-static void draw(plot_canvas *c, const char *title, const plot_cls_set *s,
-                 const plot_cls_pick *p, const char **blanks)
+static void draw(plot_canvas *c, const char *title, const plot_cls_set *s, const plot_cls_pick *p,
+                 const char **blanks)
 {
     plot_suptitle(c, title);
     for (size_t r = 0; r < p->n; r++) draw_row(c, s, p, r, blanks);
@@ -137,12 +135,15 @@ static int check_distribution(const clmlp_model_t *m, const plot_model_args *ma)
     clmlp_model_layer(m, clmlp_model_n_layers(m) - 1, &units, &act, NULL);
     const char *path = ma->model ? ma->model : ma->weights;
     if (n_out < 2)
-        return cli_usage_error(CMD, "the model in %s has a single output, not a distribution "
-                                    "over classes; plot probs needs one softmax output per "
-                                    "class", path);
+        return cli_usage_error(CMD,
+                               "the model in %s has a single output, not a distribution "
+                               "over classes; plot probs needs one softmax output per "
+                               "class",
+                               path);
     if (act != CLMLP_ACT_SOFTMAX)
-        return cli_usage_error(CMD, "the model in %s ends in %s, so its %zu outputs are not "
-                                    "probabilities; plot probs needs a softmax last layer",
+        return cli_usage_error(CMD,
+                               "the model in %s ends in %s, so its %zu outputs are not "
+                               "probabilities; plot probs needs a softmax last layer",
                                path, clmlp_act_name(act), n_out);
     return CLI_OK;
 }
@@ -178,13 +179,17 @@ int plot_kind_probs(int argc, char **argv)
     if (!rc) {
         char title[1200];
         if (a.misclassified)
-            snprintf(title, sizeof title, "Predicted probabilities: misclassified %s "
-                     "(%zu of %zu shown)", s.what, p.n, p.wrong_total);
+            snprintf(title, sizeof title,
+                     "Predicted probabilities: misclassified %s "
+                     "(%zu of %zu shown)",
+                     s.what, p.n, p.wrong_total);
         else
             snprintf(title, sizeof title, "Predicted probabilities: %s", s.what);
         if (a.misclassified && p.n == 0)
-            fprintf(stderr, "clmlp %s: the model gets every row of %s from row %zu on right; "
-                            "the picture says so\n", CMD, s.where, a.start);
+            fprintf(stderr,
+                    "clmlp %s: the model gets every row of %s from row %zu on right; "
+                    "the picture says so\n",
+                    CMD, s.where, a.start);
         if (a.out.width == 0) plot_probs_default_size((int)p.n, &a.out.width, &a.out.height);
         plot_canvas *canvas = NULL;
         rc = plot_out_open(&a.out, &canvas);

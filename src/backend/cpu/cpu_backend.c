@@ -105,8 +105,8 @@ int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
     char model[128];
     cpu_model_name(model, sizeof model);
     const clmlp_blas_info *b = &c->blas;
-    int len = snprintf(be->description, sizeof be->description, "%s, %d thread%s, %s %s%s%s",
-                       model, c->threads, c->threads == 1 ? "" : "s", b->name, b->version,
+    int len = snprintf(be->description, sizeof be->description, "%s, %d thread%s, %s %s%s%s", model,
+                       c->threads, c->threads == 1 ? "" : "s", b->name, b->version,
                        b->kernels[0] ? " " : "", b->kernels);
     if (b->best[0] && len > 0 && (size_t)len < sizeof be->description)
         snprintf(be->description + len, sizeof be->description - (size_t)len,

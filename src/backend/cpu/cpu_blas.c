@@ -70,26 +70,42 @@ typedef struct {
 
 /* OpenBLAS's x86-64 core names (DYNAMIC_ARCH builds), by the instructions
  * their kernels use. */
-static const kernel_tier openblas_cores[] = {
-    {"SkylakeX", TIER_AVX512},   {"Cooperlake", TIER_AVX512}, {"SapphireRapids", TIER_AVX512},
-    {"Haswell", TIER_AVX2},      {"Zen", TIER_AVX2},          {"Excavator", TIER_AVX2},
-    {"Sandybridge", TIER_AVX},   {"Bulldozer", TIER_AVX},     {"Piledriver", TIER_AVX},
-    {"Steamroller", TIER_AVX},   {"Prescott", TIER_SSE},      {"Core2", TIER_SSE},
-    {"Penryn", TIER_SSE},        {"Dunnington", TIER_SSE},    {"Nehalem", TIER_SSE},
-    {"Atom", TIER_SSE},          {"Opteron", TIER_SSE},       {"Opteron(SSE3)", TIER_SSE},
-    {"Barcelona", TIER_SSE},     {"Nano", TIER_SSE},          {"Bobcat", TIER_SSE},
-    {"Katmai", TIER_SSE},        {"Coppermine", TIER_SSE},    {"Northwood", TIER_SSE},
-    {"Banias", TIER_SSE},        {NULL, 0}};
+static const kernel_tier openblas_cores[] = {{"SkylakeX", TIER_AVX512},
+                                             {"Cooperlake", TIER_AVX512},
+                                             {"SapphireRapids", TIER_AVX512},
+                                             {"Haswell", TIER_AVX2},
+                                             {"Zen", TIER_AVX2},
+                                             {"Excavator", TIER_AVX2},
+                                             {"Sandybridge", TIER_AVX},
+                                             {"Bulldozer", TIER_AVX},
+                                             {"Piledriver", TIER_AVX},
+                                             {"Steamroller", TIER_AVX},
+                                             {"Prescott", TIER_SSE},
+                                             {"Core2", TIER_SSE},
+                                             {"Penryn", TIER_SSE},
+                                             {"Dunnington", TIER_SSE},
+                                             {"Nehalem", TIER_SSE},
+                                             {"Atom", TIER_SSE},
+                                             {"Opteron", TIER_SSE},
+                                             {"Opteron(SSE3)", TIER_SSE},
+                                             {"Barcelona", TIER_SSE},
+                                             {"Nano", TIER_SSE},
+                                             {"Bobcat", TIER_SSE},
+                                             {"Katmai", TIER_SSE},
+                                             {"Coppermine", TIER_SSE},
+                                             {"Northwood", TIER_SSE},
+                                             {"Banias", TIER_SSE},
+                                             {NULL, 0}};
 /* The OPENBLAS_CORETYPE to ask for, by CPU tier. */
 static const char *const openblas_best[] = {"Prescott", "Sandybridge", "Haswell", "SkylakeX"};
 
 /* BLIS's x86-64 configurations. */
 static const kernel_tier blis_archs[] = {
-    {"skx", TIER_AVX512},         {"knl", TIER_AVX512},      {"zen4", TIER_AVX512},
-    {"haswell", TIER_AVX2},       {"zen", TIER_AVX2},        {"zen2", TIER_AVX2},
-    {"zen3", TIER_AVX2},          {"sandybridge", TIER_AVX}, {"excavator", TIER_AVX},
-    {"steamroller", TIER_AVX},    {"piledriver", TIER_AVX},  {"bulldozer", TIER_AVX},
-    {"penryn", TIER_SSE},         {"generic", TIER_SSE},     {NULL, 0}};
+    {"skx", TIER_AVX512},      {"knl", TIER_AVX512},      {"zen4", TIER_AVX512},
+    {"haswell", TIER_AVX2},    {"zen", TIER_AVX2},        {"zen2", TIER_AVX2},
+    {"zen3", TIER_AVX2},       {"sandybridge", TIER_AVX}, {"excavator", TIER_AVX},
+    {"steamroller", TIER_AVX}, {"piledriver", TIER_AVX},  {"bulldozer", TIER_AVX},
+    {"penryn", TIER_SSE},      {"generic", TIER_SSE},     {NULL, 0}};
 static const char *const blis_best[] = {"generic", "sandybridge", "haswell", "skx"};
 
 /* The tier of kernel set name in table, or -1 when it is not listed (a
@@ -123,7 +139,8 @@ static void describe_openblas(clmlp_blas_info *o, int tier)
     const char *config = openblas_get_config();
     snprintf(o->name, sizeof o->name, "OpenBLAS");
     nth_word(config, 1, o->version, sizeof o->version);
-    if (openblas_get_corename) snprintf(o->kernels, sizeof o->kernels, "%s", openblas_get_corename());
+    if (openblas_get_corename)
+        snprintf(o->kernels, sizeof o->kernels, "%s", openblas_get_corename());
     o->threads = openblas_get_num_threads ? openblas_get_num_threads() : 1;
     o->openmp = openblas_get_parallel && openblas_get_parallel() == 2;
     int have = tier_of(openblas_cores, o->kernels);

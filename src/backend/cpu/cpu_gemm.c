@@ -12,8 +12,7 @@
  * builds that Debian's packages and FindBLAS's defaults are). */
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
-                 const float *a, int lda, const float *b, int ldb, float beta, float *c,
-                 int ldc);
+                 const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
 /* How to spread one GEMM over the threads: leave it to the BLAS, or cut C
  * into row or column blocks, one per thread, each a single-threaded call
@@ -52,22 +51,23 @@ static void sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float 
                   size_t ldc)
 {
     cblas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
-                trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, alpha, a,
-                (int)lda, b, (int)ldb, beta, c, (int)ldc);
+                trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, alpha, a, (int)lda,
+                b, (int)ldb, beta, c, (int)ldc);
 }
 
 /* C = alpha op(A) op(B) + beta C.  k == 0 (C = beta C) is done here, since
  * BLASes differ on a zero inner size; beta == 0 overwrites C, NaN included. */
 int clmlp_cpu_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-             const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
-             size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc)
+                   const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
+                   size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc)
 {
     const cpu_ctx *ctx = vctx;
     if (m == 0 || n == 0) return CLMLP_OK;
     float *C = cpu_f(c) + off_c;
     if (k == 0) {
         for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < n; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+            for (size_t j = 0; j < n; j++)
+                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return CLMLP_OK;
     }
     if (m > INT_MAX || n > INT_MAX || k > INT_MAX || lda > INT_MAX || ldb > INT_MAX ||
@@ -91,8 +91,7 @@ int clmlp_cpu_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, siz
              * its columns when transposed. */
             cpu_part(m, t, nt, &lo, &hi);
             const float *At = trans_a ? A + lo : A + lo * lda;
-            sgemm(trans_a, trans_b, hi - lo, n, k, alpha, At, lda, B, ldb, beta, C + lo * ldc,
-                  ldc);
+            sgemm(trans_a, trans_b, hi - lo, n, k, alpha, At, lda, B, ldb, beta, C + lo * ldc, ldc);
         } else {
             /* Columns lo..hi of C come from columns lo..hi of op(B). */
             cpu_part(n, t, nt, &lo, &hi);

@@ -27,10 +27,7 @@ typedef struct {
 } cpu_buf;
 
 static inline float *cpu_f(const clmlp_buf *b) { return (float *)((const cpu_buf *)b)->data; }
-static inline int32_t *cpu_i(const clmlp_buf *b)
-{
-    return (int32_t *)((const cpu_buf *)b)->data;
-}
+static inline int32_t *cpu_i(const clmlp_buf *b) { return (int32_t *)((const cpu_buf *)b)->data; }
 
 /* ---- the BLAS (cpu_blas.c; clmlp_blas_describe is public) ---- */
 /* Asks the BLAS to use n threads (n >= 1). */
@@ -38,7 +35,7 @@ void clmlp_cpu_blas_set_threads(int n);
 
 /* ---- the context ---- */
 typedef struct {
-    int threads;        /* threads for our loops (and the BLAS) */
+    int threads;             /* threads for our loops (and the BLAS) */
     int blas_threads_before; /* the BLAS's count before open set it, else 0 */
     clmlp_blas_info blas;
 } cpu_ctx;
@@ -70,15 +67,15 @@ static inline void cpu_part(size_t n, int t, int nt, size_t *from, size_t *to)
 /* z[r][:] += bias (if not NULL) and y[r][:] = act(z[r][:]) for rows rows of
  * cols values (softmax: row by row). */
 void clmlp_cpu_bias_act_rows(clmlp_act act, size_t rows, size_t cols, float *z, const float *bias,
-                       float *y);
+                             float *y);
 /* dz = dy * act'(z) from z and y over rows rows (softmax: the row's
  * Jacobian times dy); dz may be dy. */
 void clmlp_cpu_act_backward_rows(clmlp_act act, size_t rows, size_t cols, const float *z,
-                           const float *y, const float *dy, float *dz);
+                                 const float *y, const float *dy, float *dz);
 /* out[i] = in[i] * scale where value i's dropout uniform (backend.h)
  * reaches threshold, else 0, for i in [from, to); out may be in. */
-void clmlp_cpu_dropout_range(size_t from, size_t to, const float *in, float *out, uint32_t threshold,
-                       float scale, uint64_t seed);
+void clmlp_cpu_dropout_range(size_t from, size_t to, const float *in, float *out,
+                             uint32_t threshold, float scale, uint64_t seed);
 /* db[j] += sum over rows of dz[r][j] for the cols columns [0, cols) of a
  * matrix whose rows are ld apart. */
 void clmlp_cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *dz, double *db);
@@ -86,18 +83,19 @@ void clmlp_cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *
  * times scale (see backend.h, loss_grad); t or lab is NULL.  Returns the
  * sum. */
 double clmlp_cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols, const float *y,
-                     const float *t, const int32_t *lab, float scale, float *g);
+                           const float *t, const int32_t *lab, float scale, float *g);
 /* Rows predicted right (see backend.h, count_correct). */
 size_t clmlp_cpu_correct_rows(size_t rows, size_t cols, const float *y, const float *t,
-                        const int32_t *lab);
+                              const int32_t *lab);
 /* Whether any of x[0..n) is NaN or Inf. */
 int clmlp_cpu_any_nonfinite(const float *x, size_t n);
 /* The optimizer steps over [0, n) of the packed buffer, with L2 below
  * n_decay (see backend.h). */
 void clmlp_cpu_sgd_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *v,
-                   float lr, float momentum, int nesterov, float l2);
-void clmlp_cpu_adam_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *m,
-                    float *v, float lr_t, float beta1, float beta2, float eps, float l2);
+                         float lr, float momentum, int nesterov, float l2);
+void clmlp_cpu_adam_range(size_t from, size_t to, size_t n_decay, float *w, const float *g,
+                          float *m, float *v, float lr_t, float beta1, float beta2, float eps,
+                          float l2);
 
 /* ---- the table's slots, by file ---- */
 /* cpu_memory.c */
@@ -110,42 +108,42 @@ int clmlp_cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, s
 int clmlp_cpu_upload_f64(void *ctx, clmlp_buf *dst, size_t off, const double *src, size_t n);
 int clmlp_cpu_download_f64(void *ctx, const clmlp_buf *src, size_t off, double *dst, size_t n);
 int clmlp_cpu_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
-             size_t n);
+                   size_t n);
 int clmlp_cpu_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value);
 int clmlp_cpu_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
-                    const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
+                          const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
 /* clmlp_cpu_gemm.c */
 int clmlp_cpu_gemm(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-             const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
-             size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc);
+                   const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
+                   size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc);
 /* cpu_layers.c */
 int clmlp_cpu_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
-                         size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
-                         size_t off_y);
+                               size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
+                               size_t off_y);
 int clmlp_cpu_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
-                     size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
-                     size_t off_dy, clmlp_buf *dz, size_t off_dz);
+                           size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
+                           size_t off_dy, clmlp_buf *dz, size_t off_dz);
 int clmlp_cpu_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
-                  clmlp_buf *db, size_t off_db);
+                        clmlp_buf *db, size_t off_db);
 int clmlp_cpu_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
-                size_t off_out, uint32_t threshold, float scale, uint64_t seed);
+                      size_t off_out, uint32_t threshold, float scale, uint64_t seed);
 int clmlp_cpu_custom_forward(void *ctx, const clmlp_custom_call *c);
 int clmlp_cpu_custom_backward(void *ctx, const clmlp_custom_call *c);
 /* cpu_losses.c */
 int clmlp_cpu_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
-                  const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
-                  const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
-                  size_t off_grad, clmlp_buf *metrics);
+                        const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
+                        const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
+                        size_t off_grad, clmlp_buf *metrics);
 int clmlp_cpu_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
-                      const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
-                      size_t off_labels, clmlp_buf *metrics);
+                            const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
+                            size_t off_labels, clmlp_buf *metrics);
 int clmlp_cpu_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
-                        clmlp_buf *metrics);
+                              clmlp_buf *metrics);
 /* cpu_optimizers.c */
 int clmlp_cpu_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
-                   clmlp_buf *vel, float lr, float momentum, int nesterov, float l2);
+                         clmlp_buf *vel, float lr, float momentum, int nesterov, float l2);
 int clmlp_cpu_adam_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
-                    clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
-                    float eps, float l2);
+                          clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
+                          float eps, float l2);
 
 #endif

@@ -26,8 +26,7 @@
 /* ---- activations ---------------------------------------------------------- */
 
 /* y = act(z) for n values of an elementwise activation. */
-CPU_INLINE void act_values(clmlp_act act, size_t n, const float *restrict z,
-                              float *restrict y)
+CPU_INLINE void act_values(clmlp_act act, size_t n, const float *restrict z, float *restrict y)
 {
     switch (act) {
     case CLMLP_ACT_SIGMOID:
@@ -85,7 +84,7 @@ CPU_INLINE void softmax_row(size_t n, const float *restrict z, float *restrict y
 
 CPU_CLONES
 void clmlp_cpu_bias_act_rows(clmlp_act act, size_t rows, size_t cols, float *z, const float *bias,
-                       float *y)
+                             float *y)
 {
     if (bias)
         for (size_t r = 0; r < rows; r++) {
@@ -103,7 +102,7 @@ void clmlp_cpu_bias_act_rows(clmlp_act act, size_t rows, size_t cols, float *z, 
 
 CPU_CLONES
 void clmlp_cpu_act_backward_rows(clmlp_act act, size_t rows, size_t cols, const float *z,
-                           const float *y, const float *dy, float *dz)
+                                 const float *y, const float *dy, float *dz)
 {
     size_t n = rows * cols;
     /* dz may be dy (element for element), so neither carries restrict. */
@@ -167,8 +166,8 @@ void clmlp_cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *
 /* ---- dropout ---------------------------------------------------------------- */
 
 CPU_CLONES
-void clmlp_cpu_dropout_range(size_t from, size_t to, const float *in, float *out, uint32_t threshold,
-                       float scale, uint64_t seed)
+void clmlp_cpu_dropout_range(size_t from, size_t to, const float *in, float *out,
+                             uint32_t threshold, float scale, uint64_t seed)
 {
     /* in and out may be one array (element for element), so no restrict.
      * Every value is read and scaled, then selected: a load made only for
@@ -216,7 +215,7 @@ CPU_INLINE float one_minus_clip(float y)
 
 CPU_CLONES
 double clmlp_cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols, const float *y,
-                     const float *t, const int32_t *lab, float scale, float *g)
+                           const float *t, const int32_t *lab, float scale, float *g)
 {
     double total = 0.0;
     float inv_cols = 1.0f / (float)cols;
@@ -232,8 +231,7 @@ double clmlp_cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols,
                 sum += e * e;
             }
             if (gr)
-                for (size_t j = 0; j < cols; j++)
-                    gr[j] = 2.0f * (yr[j] - tr[j]) * inv_cols * scale;
+                for (size_t j = 0; j < cols; j++) gr[j] = 2.0f * (yr[j] - tr[j]) * inv_cols * scale;
             sum *= inv_cols;
             break;
         case CLMLP_LOSS_BCE:
@@ -282,7 +280,7 @@ CPU_INLINE size_t argmax(const float *v, size_t n)
 }
 
 size_t clmlp_cpu_correct_rows(size_t rows, size_t cols, const float *y, const float *t,
-                        const int32_t *lab)
+                              const int32_t *lab)
 {
     size_t correct = 0;
     for (size_t r = 0; r < rows; r++) {
@@ -312,7 +310,7 @@ int clmlp_cpu_any_nonfinite(const float *x, size_t n)
 
 CPU_CLONES
 void clmlp_cpu_sgd_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *v,
-                   float lr, float momentum, int nesterov, float l2)
+                         float lr, float momentum, int nesterov, float l2)
 {
     float *restrict W = w;
     const float *restrict G = g;
@@ -342,8 +340,9 @@ void clmlp_cpu_sgd_range(size_t from, size_t to, size_t n_decay, float *w, const
 }
 
 CPU_CLONES
-void clmlp_cpu_adam_range(size_t from, size_t to, size_t n_decay, float *w, const float *g, float *m,
-                    float *v, float lr_t, float beta1, float beta2, float eps, float l2)
+void clmlp_cpu_adam_range(size_t from, size_t to, size_t n_decay, float *w, const float *g,
+                          float *m, float *v, float lr_t, float beta1, float beta2, float eps,
+                          float l2)
 {
     float *restrict W = w, *restrict M = m, *restrict V = v;
     const float *restrict G = g;

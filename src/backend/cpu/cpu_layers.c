@@ -10,8 +10,8 @@
 #define BIAS_BLOCK 256
 
 int clmlp_cpu_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
-                         size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
-                         size_t off_y)
+                               size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
+                               size_t off_y)
 {
     cpu_ctx *ctx = vctx;
     float *Z = cpu_f(z) + off_z, *Y = cpu_f(y) + off_y;
@@ -27,8 +27,8 @@ int clmlp_cpu_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t co
 }
 
 int clmlp_cpu_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
-                     size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
-                     size_t off_dy, clmlp_buf *dz, size_t off_dz)
+                           size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
+                           size_t off_dy, clmlp_buf *dz, size_t off_dz)
 {
     cpu_ctx *ctx = vctx;
     const float *Z = cpu_f(z) + off_z, *Y = cpu_f(y) + off_y, *DY = cpu_f(dy) + off_dy;
@@ -47,7 +47,7 @@ int clmlp_cpu_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols, 
 /* db[j] = sum over rows of dz[r][j], summed in double like the reference,
  * a block of columns at a time (blocks split over the threads). */
 int clmlp_cpu_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
-                  clmlp_buf *db, size_t off_db)
+                        clmlp_buf *db, size_t off_db)
 {
     cpu_ctx *ctx = vctx;
     const float *DZ = cpu_f(dz) + off_dz;
@@ -67,7 +67,7 @@ int clmlp_cpu_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *d
 /* Dropout over n values, in equal ranges over the threads: each value's
  * mask depends on its index alone, so the split changes nothing. */
 int clmlp_cpu_dropout(void *vctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
-                size_t off_out, uint32_t threshold, float scale, uint64_t seed)
+                      size_t off_out, uint32_t threshold, float scale, uint64_t seed)
 {
     cpu_ctx *ctx = vctx;
     const float *X = cpu_f(in) + off_in;
@@ -87,8 +87,11 @@ int clmlp_cpu_dropout(void *vctx, size_t n, const clmlp_buf *in, size_t off_in, 
  * buffers (dy, dx and the gradients only when backward). */
 static clmlp_layer_args_f32 custom_args(const clmlp_custom_call *c, int backward)
 {
-    clmlp_layer_args_f32 a = {.rows = c->rows, .in = c->in, .out = c->out,
-                              .config = c->config, .x = cpu_f(c->x) + c->x_off};
+    clmlp_layer_args_f32 a = {.rows = c->rows,
+                              .in = c->in,
+                              .out = c->out,
+                              .config = c->config,
+                              .x = cpu_f(c->x) + c->x_off};
     if (!backward) a.y = cpu_f(c->y) + c->y_off;
     if (backward) a.dy = cpu_f(c->dy) + c->dy_off;
     if (backward && c->dx) a.dx = cpu_f(c->dx) + c->dx_off;

@@ -10,13 +10,14 @@
 #include "util/error.h"
 
 int clmlp_cpu_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
-                  const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
-                  const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
-                  size_t off_grad, clmlp_buf *metrics)
+                        const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
+                        const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
+                        size_t off_grad, clmlp_buf *metrics)
 {
     cpu_ctx *ctx = vctx;
     const int32_t *L = labels ? cpu_i(labels) + off_labels : NULL;
-    if (loss == CLMLP_LOSS_SPARSE_CCE) CLMLP_TRY(clmlp_check_labels_in_range("loss_grad", L, rows, cols));
+    if (loss == CLMLP_LOSS_SPARSE_CCE)
+        CLMLP_TRY(clmlp_check_labels_in_range("loss_grad", L, rows, cols));
     const float *Y = cpu_f(y) + off_y, *T = t ? cpu_f(t) + off_t : NULL;
     float *G = grad ? cpu_f(grad) + off_grad : NULL;
     double part[CPU_MAX_THREADS];
@@ -25,7 +26,8 @@ int clmlp_cpu_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, siz
     for (int k = 0; k < nt; k++) {
         size_t a, b;
         cpu_part(rows, k, nt, &a, &b);
-        part[k] = clmlp_cpu_loss_rows(loss, fused, b - a, cols, Y + a * cols, T ? T + a * cols : NULL,
+        part[k] =
+            clmlp_cpu_loss_rows(loss, fused, b - a, cols, Y + a * cols, T ? T + a * cols : NULL,
                                 L ? L + a : NULL, scale, G ? G + a * cols : NULL);
     }
     double total = 0.0;
@@ -37,8 +39,8 @@ int clmlp_cpu_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, siz
 }
 
 int clmlp_cpu_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
-                      const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
-                      size_t off_labels, clmlp_buf *metrics)
+                            const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
+                            size_t off_labels, clmlp_buf *metrics)
 {
     cpu_ctx *ctx = vctx;
     const int32_t *L = labels ? cpu_i(labels) + off_labels : NULL;
@@ -52,7 +54,7 @@ int clmlp_cpu_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_bu
         size_t a, b;
         cpu_part(rows, k, nt, &a, &b);
         part[k] = clmlp_cpu_correct_rows(b - a, cols, Y + a * cols, T ? T + a * cols : NULL,
-                                   L ? L + a : NULL);
+                                         L ? L + a : NULL);
     }
     size_t correct = 0;
     for (int k = 0; k < nt; k++) correct += part[k];
@@ -61,7 +63,7 @@ int clmlp_cpu_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_bu
 }
 
 int clmlp_cpu_nonfinite_check(void *vctx, const clmlp_buf *x, size_t off, size_t n,
-                        clmlp_buf *metrics)
+                              clmlp_buf *metrics)
 {
     cpu_ctx *ctx = vctx;
     const float *X = cpu_f(x) + off;

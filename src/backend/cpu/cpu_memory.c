@@ -152,7 +152,7 @@ int clmlp_cpu_download_f64(void *ctx, const clmlp_buf *src, size_t off, double *
 
 /* Overlapping ranges of one buffer move like memmove. */
 int clmlp_cpu_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
-             size_t n)
+                   size_t n)
 {
     (void)ctx;
     if (n) memmove(cpu_f(dst) + dst_off, cpu_f(src) + src_off, n * ELEM);
@@ -176,7 +176,7 @@ int clmlp_cpu_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value)
 /* dst rows = src rows picked by idx, after every index is checked; one
  * memcpy a row (a batch of MNIST rows is 100 copies of 3 KB). */
 int clmlp_cpu_gather_rows(void *vctx, size_t rows, size_t cols, const clmlp_buf *src,
-                    const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
+                          const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
 {
     cpu_ctx *ctx = vctx;
     if (rows == 0 || cols == 0) return CLMLP_OK;

@@ -4,7 +4,7 @@
 #include "util/error.h"
 
 int clmlp_cpu_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
-                   clmlp_buf *vel, float lr, float momentum, int nesterov, float l2)
+                         clmlp_buf *vel, float lr, float momentum, int nesterov, float l2)
 {
     cpu_ctx *ctx = vctx;
     float *W = cpu_f(w), *V = momentum != 0.0f ? cpu_f(vel) : NULL;
@@ -20,8 +20,8 @@ int clmlp_cpu_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, con
 }
 
 int clmlp_cpu_adam_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
-                    clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
-                    float eps, float l2)
+                          clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
+                          float eps, float l2)
 {
     cpu_ctx *ctx = vctx;
     float *W = cpu_f(w), *M = cpu_f(m), *V = cpu_f(v);

@@ -67,11 +67,10 @@ int clmlp_cl_settings_open(clmlp_cl_ctx *ctx, const clmlp_opencl_opts *opts)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "clmlp_opencl_opts.queue_window must be 0 (the default, %u), "
                                "1 to %u, or CLMLP_OPENCL_QUEUE_UNBOUNDED; got %u",
-                               CLMLP_OPENCL_QUEUE_DEFAULT, CLMLP_OPENCL_QUEUE_MAX,
-                               o->queue_window);
-    ctx->window = o->queue_window == 0 ? CLMLP_OPENCL_QUEUE_DEFAULT
+                               CLMLP_OPENCL_QUEUE_DEFAULT, CLMLP_OPENCL_QUEUE_MAX, o->queue_window);
+    ctx->window = o->queue_window == 0                              ? CLMLP_OPENCL_QUEUE_DEFAULT
                   : o->queue_window == CLMLP_OPENCL_QUEUE_UNBOUNDED ? 0
-                                                                     : o->queue_window;
+                                                                    : o->queue_window;
     ctx->no_tuning = o->no_tuning != 0;
     ctx->no_program_cache = o->no_program_cache != 0;
     ctx->profile = o->profile != 0;

@@ -101,8 +101,7 @@ static int entry_build(clmlp_cl_ctx *ctx, const clmlp_layer_kind *kind, clmlp_cl
     snprintf(origin, sizeof origin, "custom layer kind '%.64s'", kind->name);
     snprintf(line, sizeof line, "\n#line 1 \"%.64s.cl\"\n",
              plain_name(kind->name) ? kind->name : "custom_layer");
-    const char *parts[4] = {"#line 1 \"clmlp_codes.h\"\n", clmlp_cl_prelude, line,
-                            kind->cl_source};
+    const char *parts[4] = {"#line 1 \"clmlp_codes.h\"\n", clmlp_cl_prelude, line, kind->cl_source};
     clmlp_cl_custom *e = calloc(1, sizeof *e);
     if (!e) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory building %s", origin);
     e->kind = kind;
@@ -116,8 +115,7 @@ static int entry_build(clmlp_cl_ctx *ctx, const clmlp_layer_kind *kind, clmlp_cl
             rc = clmlp_set_error(CLMLP_E_DEVICE,
                                  "%s: no kernel '%s' in its OpenCL source "
                                  "(clCreateKernel: %s (%d))",
-                                 origin, kernel_name(kind, k), clmlp_cl_status_name(err),
-                                 (int)err);
+                                 origin, kernel_name(kind, k), clmlp_cl_status_name(err), (int)err);
         }
     }
     if (rc < 0) {
@@ -186,16 +184,17 @@ static int config_for(clmlp_cl_ctx *ctx, clmlp_cl_custom *e, const clmlp_custom_
     if (g && size) g->host = malloc(size);
     if (!g || (size && !g->host)) {
         free(g);
-        return clmlp_set_error(CLMLP_E_NOMEM, "out of memory copying the configuration of "
-                                              "custom layer '%s'",
+        return clmlp_set_error(CLMLP_E_NOMEM,
+                               "out of memory copying the configuration of "
+                               "custom layer '%s'",
                                c->kind->name);
     }
     g->size = size;
     if (size) memcpy(g->host, c->config, size);
     unsigned char zero = 0;
     cl_int err = CL_SUCCESS;
-    g->mem = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                            size ? size : 1, size ? (void *)g->host : (void *)&zero, &err);
+    g->mem = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, size ? size : 1,
+                            size ? (void *)g->host : (void *)&zero, &err);
     if (err != CL_SUCCESS) {
         free(g->host);
         free(g);

@@ -17,8 +17,7 @@ void clmlp_cl_device_str(cl_device_id d, cl_device_info what, char *out, size_t 
         size_t len = 0;
         char *tmp = NULL;
         if (clGetDeviceInfo(d, what, 0, NULL, &len) == CL_SUCCESS && len &&
-            (tmp = malloc(len)) != NULL &&
-            clGetDeviceInfo(d, what, len, tmp, NULL) == CL_SUCCESS) {
+            (tmp = malloc(len)) != NULL && clGetDeviceInfo(d, what, len, tmp, NULL) == CL_SUCCESS) {
             snprintf(out, cap, "%s", tmp);
         } else {
             snprintf(out, cap, "?");
@@ -99,8 +98,7 @@ size_t clmlp_cl_default_device(const clmlp_cl_inventory *inv, size_t first, size
 {
     for (size_t i = first; i < first + n; i++) {
         cl_device_type t = 0;
-        if (clGetDeviceInfo(inv->devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) ==
-                CL_SUCCESS &&
+        if (clGetDeviceInfo(inv->devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) == CL_SUCCESS &&
             (t & CL_DEVICE_TYPE_GPU))
             return i;
     }
@@ -115,8 +113,7 @@ int clmlp_opencl_has_gpu(void)
     if (clmlp_cl_inventory_init(&inv) == CLMLP_OK && inv.n_devices > 0) {
         size_t i = clmlp_cl_default_device(&inv, 0, inv.n_devices);
         cl_device_type t = 0;
-        found = clGetDeviceInfo(inv.devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) ==
-                    CL_SUCCESS &&
+        found = clGetDeviceInfo(inv.devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) == CL_SUCCESS &&
                 (t & CL_DEVICE_TYPE_GPU);
     }
     clmlp_cl_inventory_free(&inv);
@@ -185,14 +182,12 @@ int clmlp_cl_match(const char *spec, const char *what, const char *const *names,
     if (hits == 1) {
         *index = hit;
     } else if (hits == 0) {
-        snprintf(msg, sizeof msg, "no OpenCL %s matches \"%s\"; the %ss are ", what, spec,
-                 what);
+        snprintf(msg, sizeof msg, "no OpenCL %s matches \"%s\"; the %ss are ", what, spec, what);
         append_candidates(msg, sizeof msg, names, n, NULL);
         rc = clmlp_set_error(CLMLP_E_NOT_FOUND, "%s", msg);
     } else {
-        snprintf(msg, sizeof msg,
-                 "OpenCL %s \"%s\" is ambiguous: it matches %zu of them (", what, spec,
-                 hits);
+        snprintf(msg, sizeof msg, "OpenCL %s \"%s\" is ambiguous: it matches %zu of them (", what,
+                 spec, hits);
         append_candidates(msg, sizeof msg - 1, names, n, mask);
         strcat(msg, "); give an index or a longer part of the name");
         rc = clmlp_set_error(CLMLP_E_INVALID, "%s", msg);
@@ -202,10 +197,7 @@ int clmlp_cl_match(const char *spec, const char *what, const char *const *names,
 }
 
 /* The option if given and not empty, else NULL. */
-static const char *spec_of(const char *opt)
-{
-    return opt && *opt ? opt : NULL;
-}
+static const char *spec_of(const char *opt) { return opt && *opt ? opt : NULL; }
 
 /* Name strings (and vendor strings) of `n` platforms or devices, in one
  * allocation: names[i] and vendors[i] point into it.  Frees with free(names). */
@@ -230,13 +222,11 @@ static int read_names(const clmlp_cl_inventory *inv, int devices, size_t first, 
         t->vendors[i] = text + (2 * i + 1) * LEN;
         if (devices) {
             clmlp_cl_device_str(inv->devices[first + i], CL_DEVICE_NAME, t->names[i], LEN);
-            clmlp_cl_device_str(inv->devices[first + i], CL_DEVICE_VENDOR, t->vendors[i],
-                                LEN);
+            clmlp_cl_device_str(inv->devices[first + i], CL_DEVICE_VENDOR, t->vendors[i], LEN);
         } else {
-            clmlp_cl_platform_str(inv->platforms[first + i], CL_PLATFORM_NAME, t->names[i],
+            clmlp_cl_platform_str(inv->platforms[first + i], CL_PLATFORM_NAME, t->names[i], LEN);
+            clmlp_cl_platform_str(inv->platforms[first + i], CL_PLATFORM_VENDOR, t->vendors[i],
                                   LEN);
-            clmlp_cl_platform_str(inv->platforms[first + i], CL_PLATFORM_VENDOR,
-                                  t->vendors[i], LEN);
         }
     }
     return CLMLP_OK;
@@ -281,8 +271,7 @@ int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platf
     }
     if (n == 0) {
         if (pspec)
-            rc = clmlp_set_error(CLMLP_E_NOT_FOUND, "OpenCL platform \"%s\" has no devices",
-                                 pname);
+            rc = clmlp_set_error(CLMLP_E_NOT_FOUND, "OpenCL platform \"%s\" has no devices", pname);
         else
             rc = clmlp_set_error(CLMLP_E_NOT_FOUND,
                                  "no OpenCL device was found on any of the %zu platforms; "

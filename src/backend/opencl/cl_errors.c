@@ -5,9 +5,8 @@
 #include "backend/opencl/cl_internal.h"
 #include "util/error.h"
 
-#define NAME(c)                                                                   \
-    case c:                                                                       \
-        return #c
+#define NAME(c)                                                                                    \
+    case c: return #c
 
 /* The symbolic name of an OpenCL status code. */
 const char *clmlp_cl_status_name(cl_int code)
@@ -73,12 +72,9 @@ const char *clmlp_cl_status_name(cl_int code)
         NAME(CL_INVALID_LINKER_OPTIONS);
         NAME(CL_INVALID_DEVICE_PARTITION_COUNT);
     /* Extension codes, spelled out so the headers need not define them. */
-    case -1000:
-        return "CL_INVALID_GL_SHAREGROUP_REFERENCE_KHR";
-    case -1001:
-        return "CL_PLATFORM_NOT_FOUND_KHR";
-    default:
-        return "unknown OpenCL status";
+    case -1000: return "CL_INVALID_GL_SHAREGROUP_REFERENCE_KHR";
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
+    default: return "unknown OpenCL status";
     }
 }
 
@@ -129,8 +125,8 @@ int clmlp_cl_fail(const char *call, const char *what, cl_int code)
     if (what)
         return clmlp_set_error(CLMLP_E_DEVICE, "%s(%s) failed: %s (%d)", call, what,
                                clmlp_cl_status_name(code), (int)code);
-    return clmlp_set_error(CLMLP_E_DEVICE, "%s failed: %s (%d)", call,
-                           clmlp_cl_status_name(code), (int)code);
+    return clmlp_set_error(CLMLP_E_DEVICE, "%s failed: %s (%d)", call, clmlp_cl_status_name(code),
+                           (int)code);
 }
 
 /* Sets the message for a failed CLBlast call; returns CLMLP_E_DEVICE. */

@@ -11,23 +11,22 @@
  * call spent milliseconds on the host (it compiled CLBlast's kernels first,
  * which the device-side span then includes), on a row of its own so the
  * shape's row shows the steady state.  t0: host time before the call. */
-static int profile_gemm(clmlp_cl_ctx *ctx, int trans_a, int trans_b, size_t m, size_t n,
-                        size_t k, double t0, cl_event since, cl_event ev)
+static int profile_gemm(clmlp_cl_ctx *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                        double t0, cl_event since, cl_event ev)
 {
     if (clmlp_now() - t0 > CLMLP_CL_PROFILE_BUILD_S)
         return clmlp_cl_profile_add(ctx, "gemm incl. CLBlast kernel build", since, ev);
     char op[80];
-    snprintf(op, sizeof op, "gemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N',
-             m, n, k);
+    snprintf(op, sizeof op, "gemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n,
+             k);
     return clmlp_cl_profile_add(ctx, op, since, ev);
 }
 
 /* C = alpha op(A) op(B) + beta C; k == 0 leaves beta C, which CLBlast
  * refuses, so a small kernel does it. */
-int clmlp_cl_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                  float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
-                  const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
-                  size_t off_c, size_t ldc)
+int clmlp_cl_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                  const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
+                  size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc)
 {
     clmlp_cl_ctx *ctx = vctx;
     if (m == 0 || n == 0) return CLMLP_OK;
@@ -56,8 +55,8 @@ int clmlp_cl_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size
     size_t temp_bytes = 0;
     CLBlastStatusCode st = CLBlastSGemmTempBufferSize(row, ta, tb, m, n, k, off_a, lda, off_b, ldb,
                                                       off_c, ldc, &ctx->queue, &temp_bytes);
-    int rc = st == CLBlastSuccess ? CLMLP_OK
-                                  : clmlp_clblast_fail("CLBlastSGemmTempBufferSize", (int)st);
+    int rc =
+        st == CLBlastSuccess ? CLMLP_OK : clmlp_clblast_fail("CLBlastSGemmTempBufferSize", (int)st);
     if (rc == CLMLP_OK && temp_bytes)
         rc = clmlp_cl_grow(ctx, &ctx->gemm_temp, &ctx->gemm_temp_bytes, temp_bytes);
     if (rc == CLMLP_OK) {
@@ -66,8 +65,8 @@ int clmlp_cl_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size
         st = temp_bytes ? CLBlastSgemmWithTempBuffer(row, ta, tb, m, n, k, alpha, ma, off_a, lda,
                                                      mb, off_b, ldb, beta, mc, off_c, ldc,
                                                      &ctx->queue, evp, ctx->gemm_temp)
-                        : CLBlastSgemm(row, ta, tb, m, n, k, alpha, ma, off_a, lda, mb, off_b,
-                                       ldb, beta, mc, off_c, ldc, &ctx->queue, evp);
+                        : CLBlastSgemm(row, ta, tb, m, n, k, alpha, ma, off_a, lda, mb, off_b, ldb,
+                                       beta, mc, off_c, ldc, &ctx->queue, evp);
         if (st != CLBlastSuccess) rc = clmlp_clblast_fail("CLBlastSgemm", (int)st);
     }
     if (rc != CLMLP_OK) {

@@ -6,8 +6,8 @@
 
 #include <CL/cl.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "backend/backend.h"
 
@@ -93,14 +93,14 @@ typedef struct {
     size_t kernel_wg[CLK_COUNT]; /* work-group size used for each kernel */
     size_t max_item[2];          /* CL_DEVICE_MAX_WORK_ITEM_SIZES[0..1] */
     char device_name[128];
-    cl_ulong max_alloc;          /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, bytes */
-    cl_ulong global_mem;         /* CL_DEVICE_GLOBAL_MEM_SIZE, bytes */
-    int host_memory;             /* a CPU device or unified memory: the host's */
-    cl_mem scratch;              /* grown on demand, never shrunk */
+    cl_ulong max_alloc;  /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, bytes */
+    cl_ulong global_mem; /* CL_DEVICE_GLOBAL_MEM_SIZE, bytes */
+    int host_memory;     /* a CPU device or unified memory: the host's */
+    cl_mem scratch;      /* grown on demand, never shrunk */
     size_t scratch_bytes;
-    cl_mem gemm_temp;            /* CLBlast's padded copies, shared by every GEMM */
+    cl_mem gemm_temp; /* CLBlast's padded copies, shared by every GEMM */
     size_t gemm_temp_bytes;
-    int counted;                 /* counted among the open backends */
+    int counted;                      /* counted among the open backends */
     struct clmlp_cl_staging *staging; /* host copies of uploads in flight */
     size_t staging_bytes;
     struct clmlp_cl_profile *prof; /* per-op timings; NULL unless ctx->profile */
@@ -111,12 +111,12 @@ typedef struct {
     cl_event window_mark;          /* marker ending the previous window, or NULL */
     clmlp_cl_custom *customs;      /* custom layer kinds' programs built so far */
     /* Settings (clmlp_opencl_opts, resolved at open; cl_cache_dir.c). */
-    char *kernel_dir;              /* .cl files read from here; NULL: embedded */
-    char *tuning_dir;              /* the tuning files' folder; NULL: none known */
-    char *program_dir;             /* the compiled programs' folder; NULL: none known */
-    int no_tuning;                 /* do not apply the tuning file at open */
-    int no_program_cache;          /* neither load nor store compiled programs */
-    int profile;                   /* time every op (cl_profile.c) */
+    char *kernel_dir;     /* .cl files read from here; NULL: embedded */
+    char *tuning_dir;     /* the tuning files' folder; NULL: none known */
+    char *program_dir;    /* the compiled programs' folder; NULL: none known */
+    int no_tuning;        /* do not apply the tuning file at open */
+    int no_program_cache; /* neither load nor store compiled programs */
+    int profile;          /* time every op (cl_profile.c) */
 } clmlp_cl_ctx;
 
 /* A device buffer: the common header (type and element count), then the
@@ -157,9 +157,9 @@ typedef struct {
 } clmlp_cl_inventory;
 
 /* What to install when no platform exists (used in messages). */
-#define CLMLP_CL_NO_PLATFORM_HINT                                                 \
-    "no OpenCL platform was found: install one (apt-get install pocl-opencl-icd " \
-    "ocl-icd-libopencl1 for the CPU, or your GPU vendor's OpenCL driver) and "    \
+#define CLMLP_CL_NO_PLATFORM_HINT                                                                  \
+    "no OpenCL platform was found: install one (apt-get install pocl-opencl-icd "                  \
+    "ocl-icd-libopencl1 for the CPU, or your GPU vendor's OpenCL driver) and "                     \
     "check that /etc/OpenCL/vendors holds its .icd file"
 
 /* Fills inv; CLMLP_E_NOT_FOUND when there is no platform at all.  Free with
@@ -181,13 +181,11 @@ int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platf
 int clmlp_cl_match(const char *spec, const char *what, const char *const *names,
                    const char *const *alt, size_t n, size_t *index);
 /* "DEVICE (PLATFORM, OpenCL x.y)" into out (cap bytes). */
-void clmlp_cl_describe(cl_platform_id platform, cl_device_id device, char *out,
-                       size_t cap);
+void clmlp_cl_describe(cl_platform_id platform, cl_device_id device, char *out, size_t cap);
 /* A device's or platform's string property into out (cap bytes, always
  * NUL-terminated; "?" if the query fails). */
 void clmlp_cl_device_str(cl_device_id d, cl_device_info what, char *out, size_t cap);
-void clmlp_cl_platform_str(cl_platform_id p, cl_platform_info what, char *out,
-                           size_t cap);
+void clmlp_cl_platform_str(cl_platform_id p, cl_platform_info what, char *out, size_t cap);
 
 /* ---- cl_program.c ---- */
 /* Builds every kernel source into ctx->program and creates ctx->kernels
@@ -268,7 +266,7 @@ typedef struct {
 void clmlp_clk_begin(clk_call *c, clmlp_cl_ctx *ctx, clmlp_cl_kernel_id id);
 /* Starts a launch of another kernel (a custom layer's) of work-group size wg. */
 void clmlp_clk_begin_kernel(clk_call *c, clmlp_cl_ctx *ctx, cl_kernel kernel, const char *name,
-                      size_t wg);
+                            size_t wg);
 void clmlp_clk_mem(clk_call *c, const clmlp_buf *b);
 void clmlp_clk_cl_mem(clk_call *c, cl_mem m);
 void clmlp_clk_uint(clk_call *c, size_t v); /* v must fit in 32 bits (checked by callers) */
@@ -331,31 +329,28 @@ void clmlp_cl_profile_close(clmlp_cl_ctx *ctx);
 int clmlp_cl_mem_info(void *ctx, clmlp_mem_info *out);
 int clmlp_cl_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out);
 void clmlp_cl_buf_free(void *ctx, clmlp_buf *b);
-int clmlp_cl_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
-                  size_t dst_off, size_t n);
+int clmlp_cl_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
+                  size_t n);
 int clmlp_cl_fill(void *ctx, clmlp_buf *b, size_t off, size_t n, float value);
 int clmlp_cl_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
-                         const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst,
-                         size_t off_dst);
+                         const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
 /* cl_transfer.c */
 int clmlp_cl_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
 int clmlp_cl_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n);
 int clmlp_cl_synchronize(void *ctx);
 /* cl_gemm.c */
-int clmlp_cl_gemm(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                  float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
-                  const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
-                  size_t off_c, size_t ldc);
+int clmlp_cl_gemm(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                  const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
+                  size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc);
 /* cl_layers.c */
-int clmlp_cl_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t cols,
-                              clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
-                              size_t off_bias, clmlp_buf *y, size_t off_y);
-int clmlp_cl_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols,
-                          const clmlp_buf *z, size_t off_z, const clmlp_buf *y,
-                          size_t off_y, const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz,
-                          size_t off_dz);
-int clmlp_cl_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz,
-                       size_t off_dz, clmlp_buf *db, size_t off_db);
+int clmlp_cl_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
+                              size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
+                              size_t off_y);
+int clmlp_cl_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
+                          size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
+                          size_t off_dy, clmlp_buf *dz, size_t off_dz);
+int clmlp_cl_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
+                       clmlp_buf *db, size_t off_db);
 int clmlp_cl_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
                      size_t off_out, uint32_t threshold, float scale, uint64_t seed);
 /* cl_custom.c */
@@ -373,19 +368,18 @@ size_t clmlp_cl_custom_config_count(const clmlp_cl_ctx *ctx);
 /* cl_losses.c */
 int clmlp_cl_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                        const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
-                       const clmlp_buf *labels, size_t off_labels, float scale,
-                       clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics);
-int clmlp_cl_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y,
-                           size_t off_y, const clmlp_buf *t, size_t off_t,
-                           const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics);
+                       const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
+                       size_t off_grad, clmlp_buf *metrics);
+int clmlp_cl_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                           const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
+                           size_t off_labels, clmlp_buf *metrics);
 int clmlp_cl_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
                              clmlp_buf *metrics);
 /* cl_optimizers.c */
-int clmlp_cl_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w,
-                        const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
-                        int nesterov, float l2);
-int clmlp_cl_adam_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w,
-                         const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
-                         float beta1, float beta2, float eps, float l2);
+int clmlp_cl_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                        clmlp_buf *vel, float lr, float momentum, int nesterov, float l2);
+int clmlp_cl_adam_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                         clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
+                         float eps, float l2);
 
 #endif

@@ -8,7 +8,7 @@
 
 /* Starts preparing a launch of kernel (named name, in groups of wg). */
 void clmlp_clk_begin_kernel(clk_call *c, clmlp_cl_ctx *ctx, cl_kernel kernel, const char *name,
-                      size_t wg)
+                            size_t wg)
 {
     c->ctx = ctx;
     c->kernel = kernel;
@@ -81,10 +81,7 @@ void clmlp_clk_uint4(clk_call *c, const size_t v[4])
 }
 
 /* Appends a __local array argument of `bytes` bytes. */
-void clmlp_clk_local(clk_call *c, size_t bytes)
-{
-    clk_arg(c, bytes, NULL);
-}
+void clmlp_clk_local(clk_call *c, size_t bytes) { clk_arg(c, bytes, NULL); }
 
 /* Reports a failed clSetKernelArg, or enqueues a dims-dimensional range of
  * global[] work-items in groups of local[]. */
@@ -97,8 +94,8 @@ static int clk_enqueue(clk_call *c, cl_uint dims, const size_t *global, const si
         return clmlp_cl_fail("clSetKernelArg", what, c->err);
     }
     cl_event ev = NULL;
-    cl_int err = clEnqueueNDRangeKernel(c->ctx->queue, c->kernel, dims, NULL,
-                                        global, local, 0, NULL, c->ctx->prof ? &ev : NULL);
+    cl_int err = clEnqueueNDRangeKernel(c->ctx->queue, c->kernel, dims, NULL, global, local, 0,
+                                        NULL, c->ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueNDRangeKernel", name, err);
     if (ev) CLMLP_TRY(clmlp_cl_profile_add(c->ctx, name, NULL, ev));
     return clmlp_cl_queue_window_step(c->ctx);

@@ -6,9 +6,9 @@
 #include "util/error.h"
 
 /* z += bias, y = act(z): elementwise, or softmax row by row. */
-int clmlp_cl_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t cols,
-                              clmlp_buf *z, size_t off_z, const clmlp_buf *bias,
-                              size_t off_bias, clmlp_buf *y, size_t off_y)
+int clmlp_cl_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
+                              size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
+                              size_t off_y)
 {
     clmlp_cl_ctx *ctx = vctx;
     size_t total = rows * cols;
@@ -30,10 +30,9 @@ int clmlp_cl_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t col
 }
 
 /* dz = dy * act'(z), or the softmax row Jacobian times dy; dz may be dy. */
-int clmlp_cl_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols,
-                          const clmlp_buf *z, size_t off_z, const clmlp_buf *y,
-                          size_t off_y, const clmlp_buf *dy, size_t off_dy, clmlp_buf *dz,
-                          size_t off_dz)
+int clmlp_cl_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
+                          size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
+                          size_t off_dy, clmlp_buf *dz, size_t off_dz)
 {
     clmlp_cl_ctx *ctx = vctx;
     size_t total = rows * cols;
@@ -58,8 +57,8 @@ int clmlp_cl_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols,
 }
 
 /* db[j] = sum over rows of dz[i][j], overwriting db. */
-int clmlp_cl_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz,
-                       size_t off_dz, clmlp_buf *db, size_t off_db)
+int clmlp_cl_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
+                       clmlp_buf *db, size_t off_db)
 {
     clmlp_cl_ctx *ctx = vctx;
     if (cols == 0) return CLMLP_OK;

@@ -75,8 +75,7 @@ int clmlp_opencl_list_devices(FILE *f)
         char name[256], vendor[256], version[256];
         clmlp_cl_platform_str(inv.platforms[p], CL_PLATFORM_NAME, name, sizeof name);
         clmlp_cl_platform_str(inv.platforms[p], CL_PLATFORM_VENDOR, vendor, sizeof vendor);
-        clmlp_cl_platform_str(inv.platforms[p], CL_PLATFORM_VERSION, version,
-                              sizeof version);
+        clmlp_cl_platform_str(inv.platforms[p], CL_PLATFORM_VERSION, version, sizeof version);
         fprintf(f, "Platform %zu: %s\n", p, name);
         fprintf(f, "  vendor: %s; version: %s\n", vendor, version);
         size_t local = 0;

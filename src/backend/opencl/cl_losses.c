@@ -32,8 +32,8 @@ static int run_into_metric(clk_call *c, clmlp_buf *metrics)
  * launch, then the gradient scaled by `scale` into grad unless grad is NULL. */
 int clmlp_cl_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                        const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
-                       const clmlp_buf *labels, size_t off_labels, float scale,
-                       clmlp_buf *grad, size_t off_grad, clmlp_buf *metrics)
+                       const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
+                       size_t off_grad, clmlp_buf *metrics)
 {
     clmlp_cl_ctx *ctx = vctx;
     if (rows == 0) return CLMLP_OK;
@@ -64,9 +64,9 @@ int clmlp_cl_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, size
 }
 
 /* Rows classified right, added to metrics[CORRECT] in one launch. */
-int clmlp_cl_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf *y,
-                           size_t off_y, const clmlp_buf *t, size_t off_t,
-                           const clmlp_buf *labels, size_t off_labels, clmlp_buf *metrics)
+int clmlp_cl_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                           const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
+                           size_t off_labels, clmlp_buf *metrics)
 {
     clmlp_cl_ctx *ctx = vctx;
     if (rows == 0) return CLMLP_OK;

@@ -13,10 +13,7 @@
 #define ELEM 4u
 
 /* "float32" or "int32", for messages. */
-static const char *type_name(clmlp_buf_type t)
-{
-    return t == CLMLP_BUF_I32 ? "int32" : "float32";
-}
+static const char *type_name(clmlp_buf_type t) { return t == CLMLP_BUF_I32 ? "int32" : "float32"; }
 
 /* Creates a plain read-write buffer of `bytes` bytes. */
 static int create_mem(clmlp_cl_ctx *ctx, size_t bytes, cl_mem *out)
@@ -52,8 +49,8 @@ int clmlp_cl_scratch(clmlp_cl_ctx *ctx, size_t bytes)
 }
 
 /* Enqueues the fill kernel for `type` over [off, off+n) of mem. */
-static int enqueue_fill(clmlp_cl_ctx *ctx, cl_mem mem, clmlp_buf_type type, size_t off,
-                        size_t n, float fv, int iv)
+static int enqueue_fill(clmlp_cl_ctx *ctx, cl_mem mem, clmlp_buf_type type, size_t off, size_t n,
+                        float fv, int iv)
 {
     clk_call c;
     clmlp_clk_begin(&c, ctx, type == CLMLP_BUF_I32 ? CLK_FILL_I32 : CLK_FILL_F32);
@@ -96,8 +93,8 @@ int clmlp_cl_buf_alloc(void *vctx, clmlp_buf_type type, size_t n, clmlp_buf **ou
         return clmlp_set_error(CLMLP_E_INVALID,
                                "cannot allocate %zu %s values (%.1f MiB) on %s: its largest "
                                "single allocation (CL_DEVICE_MAX_MEM_ALLOC_SIZE) is %.1f MiB",
-                               n, type_name(type), (double)bytes / 1048576.0,
-                               ctx->device_name, (double)ctx->max_alloc / 1048576.0);
+                               n, type_name(type), (double)bytes / 1048576.0, ctx->device_name,
+                               (double)ctx->max_alloc / 1048576.0);
     if (n > CLMLP_CL_MAX_ELEMS)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "cannot allocate %zu values on %s: the OpenCL backend's "
@@ -127,8 +124,8 @@ void clmlp_cl_buf_free(void *vctx, clmlp_buf *buf)
 }
 
 /* Enqueues copy_words: n 4-byte elements from src at src_off to dst. */
-static int enqueue_copy(clmlp_cl_ctx *ctx, cl_mem src, size_t src_off, cl_mem dst,
-                        size_t dst_off, size_t n)
+static int enqueue_copy(clmlp_cl_ctx *ctx, cl_mem src, size_t src_off, cl_mem dst, size_t dst_off,
+                        size_t n)
 {
     clk_call c;
     clmlp_clk_begin(&c, ctx, CLK_COPY_WORDS);
@@ -142,8 +139,8 @@ static int enqueue_copy(clmlp_cl_ctx *ctx, cl_mem src, size_t src_off, cl_mem ds
 
 /* Device-side copy of n elements; overlapping ranges of one buffer go
  * through the scratch buffer, so the result is memmove's. */
-int clmlp_cl_copy(void *vctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
-                  size_t dst_off, size_t n)
+int clmlp_cl_copy(void *vctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
+                  size_t n)
 {
     clmlp_cl_ctx *ctx = vctx;
     if (n == 0 || (src == dst && src_off == dst_off)) return CLMLP_OK;
@@ -167,13 +164,13 @@ int clmlp_cl_fill(void *vctx, clmlp_buf *b, size_t off, size_t n, float value)
  * report a bad index without a sync, so the kernel writes NaN (float) or -1
  * (int) for it instead of reading out of bounds. */
 int clmlp_cl_gather_rows(void *vctx, size_t rows, size_t cols, const clmlp_buf *src,
-                         const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst,
-                         size_t off_dst)
+                         const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
 {
     clmlp_cl_ctx *ctx = vctx;
     if (rows == 0 || cols == 0) return CLMLP_OK;
     clk_call c;
-    clmlp_clk_begin(&c, ctx, src->type == CLMLP_BUF_I32 ? CLK_GATHER_ROWS_I32 : CLK_GATHER_ROWS_F32);
+    clmlp_clk_begin(&c, ctx,
+                    src->type == CLMLP_BUF_I32 ? CLK_GATHER_ROWS_I32 : CLK_GATHER_ROWS_F32);
     clmlp_clk_uint(&c, rows);
     clmlp_clk_uint(&c, cols);
     clmlp_clk_mem(&c, src);

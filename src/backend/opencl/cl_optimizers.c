@@ -4,9 +4,8 @@
 #include "util/error.h"
 
 /* SGD, momentum or Nesterov with L2 on the first n_decay values. */
-int clmlp_cl_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w,
-                        const clmlp_buf *grad, clmlp_buf *vel, float lr, float momentum,
-                        int nesterov, float l2)
+int clmlp_cl_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                        clmlp_buf *vel, float lr, float momentum, int nesterov, float l2)
 {
     clmlp_cl_ctx *ctx = vctx;
     clk_call c;
@@ -24,9 +23,9 @@ int clmlp_cl_sgd_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w,
 }
 
 /* Adam with L2 on the first n_decay values; lr_t is already bias-corrected. */
-int clmlp_cl_adam_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w,
-                         const clmlp_buf *grad, clmlp_buf *m, clmlp_buf *v, float lr_t,
-                         float beta1, float beta2, float eps, float l2)
+int clmlp_cl_adam_update(void *vctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
+                         clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
+                         float eps, float l2)
 {
     clmlp_cl_ctx *ctx = vctx;
     clk_call c;

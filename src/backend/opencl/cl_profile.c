@@ -195,8 +195,7 @@ static void profile_print(clmlp_cl_profile *p, const char *device, FILE *f)
             "clmlp: OpenCL profile on %s (device time per op, from profiling events;\n"
             "       a gemm row spans all of CLBlast's kernels for that call)\n",
             device);
-    fprintf(f, "%-34s %10s %12s %12s %8s\n", "op", "calls", "total ms", "mean us",
-            "% total");
+    fprintf(f, "%-34s %10s %12s %12s %8s\n", "op", "calls", "total ms", "mean us", "% total");
     for (size_t i = 0; i < p->n_ops; i++) {
         const prof_op *op = &p->ops[i];
         if (!op->calls) continue;

@@ -132,8 +132,8 @@ static int report_build_failure(clmlp_cl_ctx *ctx, cl_program program, cl_int er
     if (clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len) ==
             CL_SUCCESS &&
         len && (log = malloc(len + 1)) != NULL) {
-        if (clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, len, log,
-                                  NULL) != CL_SUCCESS)
+        if (clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, len, log, NULL) !=
+            CL_SUCCESS)
             len = 0;
         log[len] = '\0';
     }
@@ -146,8 +146,7 @@ static int report_build_failure(clmlp_cl_ctx *ctx, cl_program program, cl_int er
                              "clBuildProgram(%s) failed on %s: %s (%d); build log%s:\n%.*s%s",
                              origin, ctx->device_name, clmlp_cl_status_name(err), (int)err,
                              tlen > SHOWN ? " (start; all of it went to stderr)" : "",
-                             (int)(tlen > SHOWN ? SHOWN : tlen), text,
-                             tlen > SHOWN ? "..." : "");
+                             (int)(tlen > SHOWN ? SHOWN : tlen), text, tlen > SHOWN ? "..." : "");
     free(log);
     return rc;
 }
@@ -157,8 +156,8 @@ static int report_build_failure(clmlp_cl_ctx *ctx, cl_program program, cl_int er
 static int kernel_wg(clmlp_cl_ctx *ctx, cl_kernel k, const char *name, size_t *wg)
 {
     size_t kwg = 0;
-    cl_int err = clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg,
-                                          &kwg, NULL);
+    cl_int err =
+        clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clGetKernelWorkGroupInfo", name, err);
     size_t cap = CLMLP_CL_WG_CAP;
     if (kwg < cap) cap = kwg;
@@ -202,8 +201,8 @@ static int build_from_source(clmlp_cl_ctx *ctx, const char *const *parts, size_t
                              const char *origin, cl_program *out)
 {
     cl_int err = CL_SUCCESS;
-    cl_program p = clCreateProgramWithSource(ctx->context, (cl_uint)n, (const char **)parts,
-                                             NULL, &err);
+    cl_program p =
+        clCreateProgramWithSource(ctx->context, (cl_uint)n, (const char **)parts, NULL, &err);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clCreateProgramWithSource", origin, err);
     err = clBuildProgram(p, 1, &ctx->device, BUILD_OPTIONS, NULL, NULL);
     if (err != CL_SUCCESS) {
@@ -234,8 +233,7 @@ int clmlp_cl_program_build(clmlp_cl_ctx *ctx)
 {
     const char *dir = ctx->kernel_dir;
     size_t n = source_count();
-    if (n == 0)
-        return clmlp_set_error(CLMLP_E_DEVICE, "no OpenCL kernel sources were embedded");
+    if (n == 0) return clmlp_set_error(CLMLP_E_DEVICE, "no OpenCL kernel sources were embedded");
     const char **texts = calloc(n, sizeof *texts);
     char **owned = calloc(n, sizeof *owned);
     char **lines = NULL;

@@ -38,10 +38,7 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 }
 
 /* Folds a string and its terminating NUL (so "ab","c" differs from "a","bc"). */
-static uint64_t fnv1a_str(uint64_t h, const char *s)
-{
-    return fnv1a(h, s, strlen(s) + 1);
-}
+static uint64_t fnv1a_str(uint64_t h, const char *s) { return fnv1a(h, s, strlen(s) + 1); }
 
 /* The cache key of a program built from parts[0..n) with options on ctx's
  * device. */
@@ -64,8 +61,7 @@ uint64_t clmlp_cl_program_hash(const clmlp_cl_ctx *ctx, const char *const *parts
 
 /* The cache file's path for hash; 0 when there is none (the folder is made
  * if create is set). */
-static int cache_path(const clmlp_cl_ctx *ctx, uint64_t hash, int create, char *out,
-                      size_t cap)
+static int cache_path(const clmlp_cl_ctx *ctx, uint64_t hash, int create, char *out, size_t cap)
 {
     char suffix[32];
     snprintf(suffix, sizeof suffix, "-%016llx.bin", (unsigned long long)hash);
@@ -100,8 +96,7 @@ static int read_binary(const char *path, uint64_t hash, unsigned char **out, siz
     int ok = fread(magic, 1, sizeof MAGIC - 1, f) == sizeof MAGIC - 1 &&
              memcmp(magic, MAGIC, sizeof MAGIC - 1) == 0 &&
              fscanf(f, "key %16llx\nsize %llu\ncrc32 %8lx", &key, &size, &crc) == 3 &&
-             fgetc(f) == '\n' && key == (unsigned long long)hash && size > 0 &&
-             size <= MAX_BINARY;
+             fgetc(f) == '\n' && key == (unsigned long long)hash && size > 0 && size <= MAX_BINARY;
     unsigned char *bin = ok ? malloc((size_t)size) : NULL;
     ok = bin && fread(bin, 1, (size_t)size, f) == (size_t)size && fgetc(f) == EOF &&
          payload_crc(bin, (size_t)size) == crc;
@@ -129,8 +124,8 @@ cl_program clmlp_cl_program_cache_load(clmlp_cl_ctx *ctx, uint64_t hash, const c
     if (!read_binary(path, hash, &bin, &len)) return NULL;
     const unsigned char *bins[1] = {bin};
     cl_int status = CL_SUCCESS, err = CL_SUCCESS;
-    cl_program p = clCreateProgramWithBinary(ctx->context, 1, &ctx->device, &len, bins,
-                                             &status, &err);
+    cl_program p =
+        clCreateProgramWithBinary(ctx->context, 1, &ctx->device, &len, bins, &status, &err);
     free(bin);
     if (err != CL_SUCCESS || status != CL_SUCCESS) {
         if (p && err == CL_SUCCESS) clReleaseProgram(p);
@@ -154,8 +149,8 @@ void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, cl_program program, uint64_t
     const char *why = NULL;
     if (!cache_path(ctx, hash, 1, path, sizeof path)) {
         why = clmlp_last_error();
-    } else if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof len, &len,
-                                NULL) != CL_SUCCESS ||
+    } else if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) !=
+                   CL_SUCCESS ||
                len == 0 || len > MAX_BINARY) {
         why = "the driver gave no program binary";
     } else {
@@ -163,8 +158,8 @@ void clmlp_cl_program_cache_save(clmlp_cl_ctx *ctx, cl_program program, uint64_t
         clmlp_atomic_file af;
         if (!bin) {
             why = "out of memory";
-        } else if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof bin, &bin,
-                                    NULL) != CL_SUCCESS) {
+        } else if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) !=
+                   CL_SUCCESS) {
             why = "the driver gave no program binary";
         } else if (clmlp_atomic_open(&af, path) < 0) {
             why = clmlp_last_error();

@@ -54,8 +54,8 @@ int clmlp_cl_upload(void *vctx, clmlp_buf *dst, size_t off, const void *src, siz
     st->bytes = bytes;
     memcpy(st + 1, src, bytes);
     cl_event ev = NULL;
-    cl_int err = clEnqueueWriteBuffer(ctx->queue, clmlp_cl_mem(dst), CL_FALSE, off * ELEM, bytes, st + 1,
-                                      0, NULL, ctx->prof ? &ev : NULL);
+    cl_int err = clEnqueueWriteBuffer(ctx->queue, clmlp_cl_mem(dst), CL_FALSE, off * ELEM, bytes,
+                                      st + 1, 0, NULL, ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) {
         free(st);
         return clmlp_cl_fail("clEnqueueWriteBuffer", NULL, err);
@@ -74,8 +74,8 @@ int clmlp_cl_download(void *vctx, const clmlp_buf *src, size_t off, void *dst, s
     clmlp_cl_ctx *ctx = vctx;
     if (n == 0) return CLMLP_OK;
     cl_event ev = NULL;
-    cl_int err = clEnqueueReadBuffer(ctx->queue, clmlp_cl_mem(src), CL_TRUE, off * ELEM, n * ELEM, dst,
-                                     0, NULL, ctx->prof ? &ev : NULL);
+    cl_int err = clEnqueueReadBuffer(ctx->queue, clmlp_cl_mem(src), CL_TRUE, off * ELEM, n * ELEM,
+                                     dst, 0, NULL, ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueReadBuffer", NULL, err);
     /* A blocking read on the in-order queue returns after every earlier
      * command, the staged writes included. */
@@ -88,7 +88,4 @@ int clmlp_cl_download(void *vctx, const clmlp_buf *src, size_t off, void *dst, s
 }
 
 /* Waits for everything queued so far. */
-int clmlp_cl_synchronize(void *vctx)
-{
-    return finish(vctx);
-}
+int clmlp_cl_synchronize(void *vctx) { return finish(vctx); }

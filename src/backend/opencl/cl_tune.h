@@ -30,12 +30,7 @@
 #include "util/rng.h"
 
 /* The kernels a tuning covers, in file order. */
-enum {
-    CLMLP_TUNE_XGEMM_DIRECT = 0,
-    CLMLP_TUNE_XGEMM,
-    CLMLP_TUNE_GEMM_ROUTINE,
-    CLMLP_TUNE_KERNELS
-};
+enum { CLMLP_TUNE_XGEMM_DIRECT = 0, CLMLP_TUNE_XGEMM, CLMLP_TUNE_GEMM_ROUTINE, CLMLP_TUNE_KERNELS };
 
 #define CLMLP_TUNE_MAX_PARAMS 16
 /* Largest value any parameter may take. */
@@ -66,8 +61,7 @@ int clmlp_tune_param_index(int k, const char *name);
 /* Checks a parameter set of kernel k against CLBlast's constraints (those
  * its tuners enforce) and, when lim is not NULL, the device's limits.
  * Returns 1 when valid; 0 with the reason in why (cap bytes) otherwise. */
-int clmlp_tune_valid(int k, const size_t *v, const clmlp_tune_limits *lim, char *why,
-                     size_t cap);
+int clmlp_tune_valid(int k, const size_t *v, const clmlp_tune_limits *lim, char *why, size_t cap);
 
 /* Reads a tuning file.  CLMLP_E_NOT_FOUND when it does not exist,
  * CLMLP_E_IO when it cannot be read, CLMLP_E_FORMAT ("PATH:LINE: ...") when

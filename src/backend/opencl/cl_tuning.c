@@ -13,13 +13,12 @@
 #include "util/error.h"
 
 /* Names as CLBlast 1.5 knows them; OverrideParameters needs every one. */
-static const char *const kernel_names[CLMLP_TUNE_KERNELS] = {"XgemmDirect", "Xgemm",
-                                                             "GemmRoutine"};
+static const char *const kernel_names[CLMLP_TUNE_KERNELS] = {"XgemmDirect", "Xgemm", "GemmRoutine"};
 static const char *const direct_params[] = {"KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD",
                                             "PADA", "PADB",   "VWMD",   "VWND",   "WGD"};
-static const char *const xgemm_params[] = {"GEMMK", "KREG",  "KWG", "KWI", "MDIMA", "MDIMC",
-                                           "MWG",   "NDIMB", "NDIMC", "NWG", "SA",   "SB",
-                                           "STRM",  "STRN",  "VWM", "VWN"};
+static const char *const xgemm_params[] = {"GEMMK", "KREG",  "KWG",   "KWI", "MDIMA", "MDIMC",
+                                           "MWG",   "NDIMB", "NDIMC", "NWG", "SA",    "SB",
+                                           "STRM",  "STRN",  "VWM",   "VWN"};
 static const char *const routine_params[] = {"XGEMM_MIN_INDIRECT_SIZE"};
 
 /* The parameter list of kernel k and its length. */
@@ -29,15 +28,11 @@ static const char *const *param_list(int k, size_t *n)
     case CLMLP_TUNE_XGEMM_DIRECT:
         *n = sizeof direct_params / sizeof direct_params[0];
         return direct_params;
-    case CLMLP_TUNE_XGEMM:
-        *n = sizeof xgemm_params / sizeof xgemm_params[0];
-        return xgemm_params;
+    case CLMLP_TUNE_XGEMM: *n = sizeof xgemm_params / sizeof xgemm_params[0]; return xgemm_params;
     case CLMLP_TUNE_GEMM_ROUTINE:
         *n = sizeof routine_params / sizeof routine_params[0];
         return routine_params;
-    default:
-        *n = 0;
-        return NULL;
+    default: *n = 0; return NULL;
     }
 }
 
@@ -88,10 +83,7 @@ static size_t P(int k, const size_t *v, const char *name)
 }
 
 /* Whether x is a vector width CLBlast supports. */
-static int vector_width(size_t x)
-{
-    return x == 1 || x == 2 || x == 4 || x == 8 || x == 16;
-}
+static int vector_width(size_t x) { return x == 1 || x == 2 || x == 4 || x == 8 || x == 16; }
 
 /* Formats the reason a set is invalid and returns 0. */
 #define INVALID(...) (snprintf(why, cap, __VA_ARGS__), 0)
@@ -121,8 +113,7 @@ static int direct_valid(const size_t *v, const clmlp_tune_limits *lim, char *why
                        lim->max_wg);
     size_t local = 4 * (wgd * (wgd + pa) + wgd * (wgd + pb));
     if (lim && local > lim->local_mem)
-        return INVALID("%zu bytes of local memory exceed the device's %zu", local,
-                       lim->local_mem);
+        return INVALID("%zu bytes of local memory exceed the device's %zu", local, lim->local_mem);
     return 1;
 }
 
@@ -130,10 +121,10 @@ static int direct_valid(const size_t *v, const clmlp_tune_limits *lim, char *why
 static int xgemm_valid(const size_t *v, const clmlp_tune_limits *lim, char *why, size_t cap)
 {
     const int k = CLMLP_TUNE_XGEMM;
-    size_t mwg = P(k, v, "MWG"), nwg = P(k, v, "NWG"), kwg = P(k, v, "KWG"),
-           kwi = P(k, v, "KWI"), mc = P(k, v, "MDIMC"), nc = P(k, v, "NDIMC"),
-           ma = P(k, v, "MDIMA"), nb = P(k, v, "NDIMB"), vm = P(k, v, "VWM"),
-           vn = P(k, v, "VWN"), sa = P(k, v, "SA"), sb = P(k, v, "SB");
+    size_t mwg = P(k, v, "MWG"), nwg = P(k, v, "NWG"), kwg = P(k, v, "KWG"), kwi = P(k, v, "KWI"),
+           mc = P(k, v, "MDIMC"), nc = P(k, v, "NDIMC"), ma = P(k, v, "MDIMA"),
+           nb = P(k, v, "NDIMB"), vm = P(k, v, "VWM"), vn = P(k, v, "VWN"), sa = P(k, v, "SA"),
+           sb = P(k, v, "SB");
     if (P(k, v, "GEMMK") != 0) return INVALID("only GEMMK=0 is supported");
     if (!P(k, v, "KREG")) return INVALID("KREG must be at least 1");
     if (!mwg || !nwg || !kwg || !kwi || !mc || !nc || !ma || !nb)
@@ -155,14 +146,12 @@ static int xgemm_valid(const size_t *v, const clmlp_tune_limits *lim, char *why,
                        lim->max_wg);
     size_t local = 4 * (sa * kwg * mwg + sb * kwg * nwg);
     if (lim && local > lim->local_mem)
-        return INVALID("%zu bytes of local memory exceed the device's %zu", local,
-                       lim->local_mem);
+        return INVALID("%zu bytes of local memory exceed the device's %zu", local, lim->local_mem);
     return 1;
 }
 
 /* Checks one set (see cl_tune.h). */
-int clmlp_tune_valid(int k, const size_t *v, const clmlp_tune_limits *lim, char *why,
-                     size_t cap)
+int clmlp_tune_valid(int k, const size_t *v, const clmlp_tune_limits *lim, char *why, size_t cap)
 {
     size_t n = clmlp_tune_param_count(k);
     if (n == 0) return INVALID("unknown kernel %d", k);
@@ -201,15 +190,14 @@ static int apply(const clmlp_cl_ctx *ctx, const clmlp_tuning *t)
     char why[256];
     for (int k = 0; k < CLMLP_TUNE_KERNELS; k++)
         if (t->has[k] && !clmlp_tune_valid(k, t->v[k], &lim, why, sizeof why))
-            return clmlp_set_error(CLMLP_E_INVALID, "%s parameters for %s: %s",
-                                   kernel_names[k], ctx->device_name, why);
+            return clmlp_set_error(CLMLP_E_INVALID, "%s parameters for %s: %s", kernel_names[k],
+                                   ctx->device_name, why);
     for (int k = 0; k < CLMLP_TUNE_KERNELS; k++) {
         if (!t->has[k]) continue;
         size_t n = 0;
         const char **names = (const char **)param_list(k, &n);
         CLBlastStatusCode st = CLBlastOverrideParameters(ctx->device, kernel_names[k],
-                                                         CLBlastPrecisionSingle, n, names,
-                                                         t->v[k]);
+                                                         CLBlastPrecisionSingle, n, names, t->v[k]);
         if (st != CLBlastSuccess) {
             char what[64];
             snprintf(what, sizeof what, "CLBlastOverrideParameters(%s)", kernel_names[k]);
@@ -232,8 +220,8 @@ static clmlp_cl_ctx *opencl_ctx(clmlp_backend_t *be)
 /* The tuning file's path for ctx's device. */
 static int tuning_path(const clmlp_cl_ctx *ctx, int create, char *out, size_t cap)
 {
-    return clmlp_cl_cache_file(ctx, ctx->tuning_dir, "CLBlast tuning files", ".txt", create,
-                               out, cap);
+    return clmlp_cl_cache_file(ctx, ctx->tuning_dir, "CLBlast tuning files", ".txt", create, out,
+                               cap);
 }
 
 /* See cl_tune.h. */

@@ -40,20 +40,19 @@ static int parse_kernel_line(char **words, size_t n_words, const char *path, siz
                                "GemmRoutine)",
                                path, line, words[0]);
     if (t->has[k])
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s is listed twice", path, line,
-                               words[0]);
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s is listed twice", path, line, words[0]);
     size_t n = clmlp_tune_param_count(k);
     int seen[CLMLP_TUNE_MAX_PARAMS] = {0};
     for (size_t w = 1; w < n_words; w++) {
         char *eq = strchr(words[w], '=');
         if (!eq)
-            return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: '%s' is not NAME=VALUE", path,
-                                   line, words[w]);
+            return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: '%s' is not NAME=VALUE", path, line,
+                                   words[w]);
         *eq = '\0';
         int i = clmlp_tune_param_index(k, words[w]);
         if (i < 0)
-            return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s has no parameter %s", path,
-                                   line, words[0], words[w]);
+            return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s has no parameter %s", path, line,
+                                   words[0], words[w]);
         if (seen[i])
             return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s is given twice", path, line,
                                    words[w]);
@@ -65,12 +64,12 @@ static int parse_kernel_line(char **words, size_t n_words, const char *path, siz
     }
     for (size_t i = 0; i < n; i++)
         if (!seen[i])
-            return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s lacks %s", path, line,
-                                   words[0], clmlp_tune_param_name(k, i));
+            return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: %s lacks %s", path, line, words[0],
+                                   clmlp_tune_param_name(k, i));
     char why[256];
     if (!clmlp_tune_valid(k, t->v[k], NULL, why, sizeof why))
-        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: invalid %s parameters: %s", path,
-                               line, words[0], why);
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: invalid %s parameters: %s", path, line,
+                               words[0], why);
     t->has[k] = 1;
     return CLMLP_OK;
 }
@@ -93,8 +92,7 @@ int clmlp_tune_read(const char *path, clmlp_tuning *t)
     memset(t, 0, sizeof *t);
     FILE *f = fopen(path, "r");
     if (!f) {
-        if (errno == ENOENT)
-            return clmlp_set_error(CLMLP_E_NOT_FOUND, "no tuning file %s", path);
+        if (errno == ENOENT) return clmlp_set_error(CLMLP_E_NOT_FOUND, "no tuning file %s", path);
         return clmlp_set_error(CLMLP_E_IO, "cannot open %s: %s", path, strerror(errno));
     }
     char buf[LINE_CAP];

@@ -69,8 +69,7 @@ const clmlp_backend_i clmlp_opencl_iface = {
 static int cl_backend_setup(clmlp_cl_ctx *ctx)
 {
     cl_int err = CL_SUCCESS;
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform,
-                                     0};
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform, 0};
     ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &err);
     if (err != CL_SUCCESS) {
         ctx->context = NULL;
@@ -116,8 +115,7 @@ int clmlp_opencl_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opt
     int rc = clmlp_cl_settings_open(ctx, opts ? opts->opencl : NULL);
     if (rc == CLMLP_OK) rc = clmlp_cl_select_device(opts, &ctx->platform, &ctx->device);
     if (rc == CLMLP_OK) {
-        clmlp_cl_device_str(ctx->device, CL_DEVICE_NAME, ctx->device_name,
-                            sizeof ctx->device_name);
+        clmlp_cl_device_str(ctx->device, CL_DEVICE_NAME, ctx->device_name, sizeof ctx->device_name);
         rc = cl_backend_setup(ctx);
     }
     if (rc < 0) {

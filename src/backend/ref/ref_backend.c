@@ -39,16 +39,16 @@ static int ref_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **o
     ref_ctx *c = ctx;
     size_t elem = type == CLMLP_BUF_F32 ? sizeof(double) : sizeof(int32_t);
     if (n > SIZE_MAX / elem)
-        return clmlp_set_error(CLMLP_E_NOMEM,
-                               "ref buf_alloc: %zu elements of %zu bytes overflow", n, elem);
+        return clmlp_set_error(CLMLP_E_NOMEM, "ref buf_alloc: %zu elements of %zu bytes overflow",
+                               n, elem);
     ref_buf *b = calloc(1, sizeof *b);
     /* One element at least, so a zero-sized buffer still has a valid pointer. */
     void *data = calloc(n ? n : 1, elem);
     if (!b || !data) {
         free(b);
         free(data);
-        return clmlp_set_error(CLMLP_E_NOMEM, "ref buf_alloc: out of memory for %zu %s values",
-                               n, type == CLMLP_BUF_F32 ? "F32" : "I32");
+        return clmlp_set_error(CLMLP_E_NOMEM, "ref buf_alloc: out of memory for %zu %s values", n,
+                               type == CLMLP_BUF_F32 ? "F32" : "I32");
     }
     if (type == CLMLP_BUF_F32)
         b->d = data;
@@ -103,8 +103,7 @@ static int ref_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, 
 
 /* Copies n doubles into the F32 buffer dst at off, exactly: this backend
  * keeps doubles, so gradient checks can move values without float rounding. */
-static int ref_upload_f64(void *ctx, clmlp_buf *dst, size_t off, const double *src,
-                          size_t n)
+static int ref_upload_f64(void *ctx, clmlp_buf *dst, size_t off, const double *src, size_t n)
 {
     (void)ctx;
     if (n) memcpy(ref_d(dst) + off, src, n * sizeof(double));
@@ -112,8 +111,7 @@ static int ref_upload_f64(void *ctx, clmlp_buf *dst, size_t off, const double *s
 }
 
 /* Copies n values of the F32 buffer src from off to the host, as doubles. */
-static int ref_download_f64(void *ctx, const clmlp_buf *src, size_t off, double *dst,
-                            size_t n)
+static int ref_download_f64(void *ctx, const clmlp_buf *src, size_t off, double *dst, size_t n)
 {
     (void)ctx;
     if (n) memcpy(dst, ref_d(src) + off, n * sizeof(double));
@@ -122,8 +120,8 @@ static int ref_download_f64(void *ctx, const clmlp_buf *src, size_t off, double 
 
 /* Copies n elements between buffers of one type; overlapping ranges in one
  * buffer behave like memmove. */
-static int ref_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst,
-                    size_t dst_off, size_t n)
+static int ref_copy(void *ctx, const clmlp_buf *src, size_t src_off, clmlp_buf *dst, size_t dst_off,
+                    size_t n)
 {
     (void)ctx;
     if (n == 0) return CLMLP_OK;
@@ -201,10 +199,9 @@ static double dot_strided(const double *x, size_t incx, const double *y, size_t 
  * order, or k-i-j when A is transposed so that A is read along its rows
  * too; with B transposed its rows are op(B)'s columns, so each C element is
  * a dot product.  C does not overlap A or B (the contract). */
-static int ref_gemm(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                    float alpha, const clmlp_buf *a, size_t off_a, size_t lda,
-                    const clmlp_buf *b, size_t off_b, size_t ldb, float beta, clmlp_buf *c,
-                    size_t off_c, size_t ldc)
+static int ref_gemm(void *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                    const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
+                    size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc)
 {
     (void)ctx;
     if (m == 0 || n == 0) return CLMLP_OK;

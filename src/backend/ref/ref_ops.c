@@ -26,10 +26,7 @@ static double sigmoid(double z)
 }
 
 /* log(1 + e^z) without overflow for large z or loss of digits for small. */
-static double softplus(double z)
-{
-    return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
-}
+static double softplus(double z) { return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z)); }
 
 /* act(z) for the element-wise activations (not softmax). */
 static double act_value(clmlp_act act, double z)
@@ -43,7 +40,7 @@ static double act_value(clmlp_act act, double z)
     case CLMLP_ACT_SOFTPLUS: return softplus(z);
     case CLMLP_ACT_SWISH: return z * sigmoid(z);
     case CLMLP_ACT_STEP: return z >= 0.0 ? 1.0 : (z < 0.0 ? 0.0 : z); /* NaN stays NaN */
-    default: return z; /* linear */
+    default: return z;                                                /* linear */
     }
 }
 
@@ -85,8 +82,8 @@ static void softmax_row(const double *z, double *y, size_t cols)
 
 /* z += bias row by row, then y = act(z) (softmax per row). */
 int clmlp_ref_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t cols, clmlp_buf *z,
-                         size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
-                         size_t off_y)
+                               size_t off_z, const clmlp_buf *bias, size_t off_bias, clmlp_buf *y,
+                               size_t off_y)
 {
     (void)ctx;
     for (size_t r = 0; r < rows; r++) {
@@ -104,8 +101,8 @@ int clmlp_ref_bias_act_forward(void *ctx, clmlp_act act, size_t rows, size_t col
 
 /* dz = dy * act'(z), or the softmax row Jacobian applied to dy. */
 int clmlp_ref_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, const clmlp_buf *z,
-                     size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
-                     size_t off_dy, clmlp_buf *dz, size_t off_dz)
+                           size_t off_z, const clmlp_buf *y, size_t off_y, const clmlp_buf *dy,
+                           size_t off_dy, clmlp_buf *dz, size_t off_dz)
 {
     (void)ctx;
     for (size_t r = 0; r < rows; r++) {
@@ -127,7 +124,7 @@ int clmlp_ref_act_backward(void *ctx, clmlp_act act, size_t rows, size_t cols, c
 
 /* db[j] = sum over rows of dz[r][j], overwriting db. */
 int clmlp_ref_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz, size_t off_dz,
-                  clmlp_buf *db, size_t off_db)
+                        clmlp_buf *db, size_t off_db)
 {
     (void)ctx;
     double *out = ref_d(db) + off_db;
@@ -143,13 +140,12 @@ int clmlp_ref_bias_grad(void *ctx, size_t rows, size_t cols, const clmlp_buf *dz
 /* out = in * scale where the value's 24-bit uniform reaches threshold, else
  * 0 (see backend.h); out may be in itself, element for element. */
 int clmlp_ref_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, clmlp_buf *out,
-                size_t off_out, uint32_t threshold, float scale, uint64_t seed)
+                      size_t off_out, uint32_t threshold, float scale, uint64_t seed)
 {
     (void)ctx;
     const double *x = ref_d(in) + off_in;
     double *y = ref_d(out) + off_out, s = scale;
-    for (size_t i = 0; i < n; i++)
-        y[i] = be_dropout_uniform(seed, i) >= threshold ? x[i] * s : 0.0;
+    for (size_t i = 0; i < n; i++) y[i] = be_dropout_uniform(seed, i) >= threshold ? x[i] * s : 0.0;
     return CLMLP_OK;
 }
 
@@ -159,8 +155,11 @@ int clmlp_ref_dropout(void *ctx, size_t n, const clmlp_buf *in, size_t off_in, c
  * this backend's buffers (dy, dx and the gradients only when backward). */
 static clmlp_layer_args_f64 custom_args(const clmlp_custom_call *c, int backward)
 {
-    clmlp_layer_args_f64 a = {.rows = c->rows, .in = c->in, .out = c->out,
-                              .config = c->config, .x = ref_d(c->x) + c->x_off};
+    clmlp_layer_args_f64 a = {.rows = c->rows,
+                              .in = c->in,
+                              .out = c->out,
+                              .config = c->config,
+                              .x = ref_d(c->x) + c->x_off};
     if (!backward) a.y = ref_d(c->y) + c->y_off;
     if (backward) a.dy = ref_d(c->dy) + c->dy_off;
     if (backward && c->dx) a.dx = ref_d(c->dx) + c->dx_off;
@@ -264,8 +263,8 @@ static double clip_prob(double y)
 
 /* One row's loss, and (if g != NULL) its gradient times scale: wrt y, or
  * wrt z for the fused pairs.  lab is the row's label for SPARSE_CCE. */
-static double loss_row(clmlp_loss loss, int fused, size_t cols, const double *y,
-                       const double *t, int32_t lab, double scale, double *g)
+static double loss_row(clmlp_loss loss, int fused, size_t cols, const double *y, const double *t,
+                       int32_t lab, double scale, double *g)
 {
     double sum = 0.0, nc = (double)cols;
     size_t L = (size_t)lab;
@@ -282,8 +281,7 @@ static double loss_row(clmlp_loss loss, int fused, size_t cols, const double *y,
             double yc = clip_prob(y[j]);
             sum -= t[j] * log(yc) + (1.0 - t[j]) * log1p(-yc);
             if (g)
-                g[j] = (fused ? y[j] - t[j] : -t[j] / yc + (1.0 - t[j]) / (1.0 - yc)) / nc *
-                       scale;
+                g[j] = (fused ? y[j] - t[j] : -t[j] / yc + (1.0 - t[j]) / (1.0 - yc)) / nc * scale;
         }
         return sum / nc;
     case CLMLP_LOSS_CCE:
@@ -308,9 +306,9 @@ static double loss_row(clmlp_loss loss, int fused, size_t cols, const double *y,
 /* Adds the batch's summed loss to metrics, flags a non-finite one, and
  * writes the (scaled) gradient if grad is given; see loss_row. */
 int clmlp_ref_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
-                  const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
-                  const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
-                  size_t off_grad, clmlp_buf *metrics)
+                        const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
+                        const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
+                        size_t off_grad, clmlp_buf *metrics)
 {
     static const char op[] = "loss_grad";
     (void)ctx;
@@ -340,14 +338,15 @@ static size_t argmax(const double *v, size_t n)
 /* Adds the rows predicted right (argmax, or the 0.5 threshold for one
  * output) to metrics[CLMLP_METRIC_CORRECT]. */
 int clmlp_ref_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
-                      const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
-                      size_t off_labels, clmlp_buf *metrics)
+                            const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
+                            size_t off_labels, clmlp_buf *metrics)
 {
     static const char op[] = "count_correct";
     (void)ctx;
     /* A single output is a binary classifier, whose labels are 0 and 1. */
     if (labels)
-        CLMLP_TRY(clmlp_check_labels_in_range(op, ref_i(labels) + off_labels, rows, cols > 1 ? cols : 2));
+        CLMLP_TRY(
+            clmlp_check_labels_in_range(op, ref_i(labels) + off_labels, rows, cols > 1 ? cols : 2));
     size_t correct = 0;
     for (size_t r = 0; r < rows; r++) {
         const double *yr = ref_d(y) + off_y + r * cols;
@@ -368,7 +367,7 @@ int clmlp_ref_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf
 
 /* dst rows = src rows picked by idx; every index is checked first. */
 int clmlp_ref_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
-                    const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
+                          const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
 {
     static const char op[] = "gather_rows";
     (void)ctx;
@@ -387,7 +386,7 @@ int clmlp_ref_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *
 
 /* Raises metrics[CLMLP_METRIC_NONFINITE] if x holds NaN or Inf. */
 int clmlp_ref_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
-                        clmlp_buf *metrics)
+                              clmlp_buf *metrics)
 {
     (void)ctx;
     /* The buffers hold float32 values computed in double: a double past
@@ -406,7 +405,7 @@ int clmlp_ref_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t 
 /* One SGD step (plain, momentum or Nesterov) with L2 on the first
  * n_decay values, as backend.h spells it out. */
 int clmlp_ref_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
-                   clmlp_buf *vel, float lr, float momentum, int nesterov, float l2)
+                         clmlp_buf *vel, float lr, float momentum, int nesterov, float l2)
 {
     (void)ctx;
     double lr_d = lr, mu = momentum, l2_d = l2;
@@ -430,8 +429,8 @@ int clmlp_ref_sgd_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, cons
  * w -= lr_t * m / (sqrt(v) + eps), Keras's form with eps outside the root
  * (lr_t carries the bias correction, so m and v are used uncorrected). */
 int clmlp_ref_adam_update(void *ctx, size_t n, size_t n_decay, clmlp_buf *w, const clmlp_buf *grad,
-                    clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
-                    float eps, float l2)
+                          clmlp_buf *m, clmlp_buf *v, float lr_t, float beta1, float beta2,
+                          float eps, float l2)
 {
     (void)ctx;
     double lr_d = lr_t, b1 = beta1, b2 = beta2, ep = eps, l2_d = l2;
