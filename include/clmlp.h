@@ -302,6 +302,13 @@ int clmlp_dataset_holdout(clmlp_dataset_t *ds, double fraction, uint64_t seed,
 /* XOR: 4 rows, 2 features, labels 0/1. */
 int clmlp_dataset_xor(clmlp_dataset_t **out);
 
+/* A synthetic classification set, for timing and tuning: rows x features
+ * pixels k/255 with k uniform in 0..255 (MNIST's form), then labels uniform
+ * below classes (at least 2), all from one generator seeded with seed, so
+ * the same arguments give the same set. */
+int clmlp_dataset_synthetic(size_t rows, size_t features, size_t classes, uint64_t seed,
+                            clmlp_dataset_t **out);
+
 /* ---- models ------------------------------------------------------------ */
 typedef struct clmlp_model clmlp_model_t;
 

@@ -1256,33 +1256,37 @@ typedef struct {
     double gain;
 } scale_shift_config;
 
-/* Forward in double. */
-static int scale_shift_forward(const clmlp_layer_args_f64 *a)
-{
-    double g = ((const scale_shift_config *)a->config)->gain;
-    for (size_t r = 0; r < a->rows; r++)
-        for (size_t j = 0; j < a->in; j++)
-            a->y[r * a->out + j] = g * (a->x[r * a->in + j] * a->p[0][j] + a->p[1][j]);
-    return CLMLP_OK;
-}
-
-/* Backward in double (overwriting dx and both gradients). */
-static int scale_shift_backward(const clmlp_layer_args_f64 *a)
-{
-    double g = ((const scale_shift_config *)a->config)->gain;
-    for (size_t j = 0; j < a->in; j++) {
-        double sa = 0.0, sc = 0.0;
-        for (size_t r = 0; r < a->rows; r++) {
-            double dy = a->dy[r * a->out + j];
-            sa += dy * a->x[r * a->in + j];
-            sc += dy;
-            if (a->dx) a->dx[r * a->in + j] = g * dy * a->p[0][j];
-        }
-        a->dp[0][j] = g * sa;
-        a->dp[1][j] = g * sc;
+/* Forward and backward (overwriting dx and both gradients) in type T, for
+ * the args of SUFFIX: in double for the kind, in float for a kind without
+ * double code; one macro, so the two cannot drift apart. */
+#define SCALE_SHIFT(T, SUFFIX)                                                                     \
+    static int scale_shift_forward_##SUFFIX(const clmlp_layer_args_##SUFFIX *a)                    \
+    {                                                                                              \
+        T g = (T)((const scale_shift_config *)a->config)->gain;                                    \
+        for (size_t r = 0; r < a->rows; r++)                                                       \
+            for (size_t j = 0; j < a->in; j++)                                                     \
+                a->y[r * a->out + j] = g * (a->x[r * a->in + j] * a->p[0][j] + a->p[1][j]);        \
+        return CLMLP_OK;                                                                           \
+    }                                                                                              \
+    static int scale_shift_backward_##SUFFIX(const clmlp_layer_args_##SUFFIX *a)                   \
+    {                                                                                              \
+        T g = (T)((const scale_shift_config *)a->config)->gain;                                    \
+        for (size_t j = 0; j < a->in; j++) {                                                       \
+            T sa = 0, sc = 0;                                                                      \
+            for (size_t r = 0; r < a->rows; r++) {                                                 \
+                T dy = a->dy[r * a->out + j];                                                      \
+                sa += dy * a->x[r * a->in + j];                                                    \
+                sc += dy;                                                                          \
+                if (a->dx) a->dx[r * a->in + j] = g * dy * a->p[0][j];                             \
+            }                                                                                      \
+            a->dp[0][j] = g * sa;                                                                  \
+            a->dp[1][j] = g * sc;                                                                  \
+        }                                                                                          \
+        return CLMLP_OK;                                                                           \
     }
-    return CLMLP_OK;
-}
+
+SCALE_SHIFT(double, f64)
+SCALE_SHIFT(float, f32)
 
 /* A forward that fails: without a message the first time it is called,
  * with one the second. */
@@ -1294,38 +1298,11 @@ static int failing_forward(const clmlp_layer_args_f64 *a)
     return clmlp_set_error(CLMLP_E_FORMAT, "failing_kind says no");
 }
 
-/* The same two in float, for a kind without double code. */
-static int scale_shift_forward_f32(const clmlp_layer_args_f32 *a)
-{
-    float g = (float)((const scale_shift_config *)a->config)->gain;
-    for (size_t r = 0; r < a->rows; r++)
-        for (size_t j = 0; j < a->in; j++)
-            a->y[r * a->out + j] = g * (a->x[r * a->in + j] * a->p[0][j] + a->p[1][j]);
-    return CLMLP_OK;
-}
-
-static int scale_shift_backward_f32(const clmlp_layer_args_f32 *a)
-{
-    float g = (float)((const scale_shift_config *)a->config)->gain;
-    for (size_t j = 0; j < a->in; j++) {
-        float sa = 0.0f, sc = 0.0f;
-        for (size_t r = 0; r < a->rows; r++) {
-            float dy = a->dy[r * a->out + j];
-            sa += dy * a->x[r * a->in + j];
-            sc += dy;
-            if (a->dx) a->dx[r * a->in + j] = g * dy * a->p[0][j];
-        }
-        a->dp[0][j] = g * sa;
-        a->dp[1][j] = g * sc;
-    }
-    return CLMLP_OK;
-}
-
 static const clmlp_layer_kind scale_shift_kind = {
     .name = "scale_shift",
     .config_size = sizeof(scale_shift_config),
-    .forward_f64 = scale_shift_forward,
-    .backward_f64 = scale_shift_backward,
+    .forward_f64 = scale_shift_forward_f64,
+    .backward_f64 = scale_shift_backward_f64,
 };
 
 /* The buffers of one scale_shift call on R x C inputs, each at an offset

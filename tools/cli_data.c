@@ -10,7 +10,6 @@
 #include "cli_features.h"
 #include "data/class_names.h"
 #include "util/error.h"
-#include "util/rng.h"
 
 void cli_data_defaults(cli_data_args *a)
 {
@@ -369,23 +368,4 @@ int cli_check_names(const char *cmd, const clmlp_model_t *m, const char *model_w
                            clmlp_class_names_list((const char *const *)ds->class_names,
                                                   ds->n_classes, list, sizeof list),
                            model_what);
-}
-
-int cli_synthetic_data(size_t rows, size_t features, size_t classes, uint64_t seed,
-                       clmlp_dataset_t **out)
-{
-    CLMLP_TRY(clmlp_dataset_init(out, rows, features, classes, 0));
-    clmlp_rng rng;
-    clmlp_rng_seed(&rng, seed);
-    /* Pixels k / 255 as MNIST's are, eight bytes of one draw at a time (the
-     * set is 47 M values for the benchmarks; start-up is measured on it). */
-    float *x = (*out)->x;
-    size_t n = rows * features;
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t bits = clmlp_rng_next(&rng);
-        for (size_t k = 0; k < 8 && i + k < n; k++, bits >>= 8)
-            x[i + k] = (float)(bits & 0xffu) / 255.0f;
-    }
-    for (size_t i = 0; i < rows; i++) (*out)->labels[i] = (int32_t)clmlp_rng_below(&rng, classes);
-    return CLMLP_OK;
 }

@@ -129,11 +129,4 @@ int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_wh
 int cli_check_names(const char *cmd, const clmlp_model_t *m, const char *model_what,
                     const clmlp_dataset_t *ds, const char *what);
 
-/* A synthetic classification set for timing: rows x features pixels k/255
- * with k uniform in 0..255 (MNIST's form), then random labels below
- * classes, all from one generator seeded with seed.  A CLMLP_* status (the
- * error set on failure). */
-int cli_synthetic_data(size_t rows, size_t features, size_t classes, uint64_t seed,
-                       clmlp_dataset_t **out);
-
 #endif

@@ -401,7 +401,7 @@ int cmd_bench(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
     clmlp_dataset_t *ds = NULL;
-    if (cli_synthetic_data(a.rows, BENCH_FEATURES, BENCH_CLASSES, BENCH_DATA_SEED, &ds) < 0)
+    if (clmlp_dataset_synthetic(a.rows, BENCH_FEATURES, BENCH_CLASSES, BENCH_DATA_SEED, &ds) < 0)
         return cli_runtime_error();
     bench_result res[N_WORKLOADS];
     size_t n = 0;

@@ -59,20 +59,8 @@ void clmlp_record_training(const clmlp_model_t *m, clmlp_loss *loss, clmlp_optim
 
 int clmlp_record_dataset(const clmlp_model_t *m, size_t rows, uint64_t seed, clmlp_dataset_t **out)
 {
-    size_t n_out = clmlp_model_n_outputs(m), classes = n_out > 1 ? n_out : 2;
-    CLMLP_TRY(clmlp_dataset_init(out, rows, m->n_inputs, classes, 0));
-    clmlp_rng rng;
-    clmlp_rng_seed(&rng, seed);
-    float *x = (*out)->x;
-    size_t n = rows * m->n_inputs;
-    /* Eight bytes of one draw at a time: a tuning run's set is large. */
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t bits = clmlp_rng_next(&rng);
-        for (size_t k = 0; k < 8 && i + k < n; k++, bits >>= 8)
-            x[i + k] = (float)(bits & 0xffu) / 255.0f;
-    }
-    for (size_t i = 0; i < rows; i++) (*out)->labels[i] = (int32_t)clmlp_rng_below(&rng, classes);
-    return CLMLP_OK;
+    size_t n_out = clmlp_model_n_outputs(m);
+    return clmlp_dataset_synthetic(rows, m->n_inputs, n_out > 1 ? n_out : 2, seed, out);
 }
 
 int clmlp_opencl_step_shapes(const clmlp_model_t *model, size_t batch, clmlp_gemm_shape *out,
