@@ -6,6 +6,7 @@
  * history's lr is the scheduled one (and the optimizer steps with it), and
  * plateau lowers the lr. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,6 +370,78 @@ static void test_save_best(void)
     clmlp_model_free(m);
 }
 
+/* The checkpoint policy (clmlp_fit_opts.checkpoint): after every epoch the
+ * file holds that epoch's model (read back in the epoch callback, which
+ * runs before the save: so it holds the one before), and at the end the
+ * last one; a run stopped by *stop leaves its last whole epoch in it; a
+ * file that cannot be written stops the run with its status. */
+typedef struct {
+    const char *path;
+    size_t seen[8]; /* epochs_done of the file, at each epoch's callback */
+} ckpt_watch;
+
+static int ckpt_epoch(const clmlp_epoch_stats *s, void *user)
+{
+    ckpt_watch *cw = user;
+    clmlp_model_t *saved = NULL;
+    if (s->epoch < 8 && clmlp_model_load(&saved, cw->path, ref) == CLMLP_OK)
+        cw->seen[s->epoch] = clmlp_model_epochs_done(saved);
+    clmlp_model_free(saved);
+    return 0;
+}
+
+static void test_checkpoint(void)
+{
+    const char *path = test_temp_path("checkpoint.model");
+    clmlp_model_t *m = crafted_model(1.0);
+    ckpt_watch cw = {.path = path};
+    clmlp_fit_opts fo = crafted_opts(4);
+    fo.checkpoint = path;
+    fo.on_epoch = ckpt_epoch;
+    fo.user = &cw;
+    clmlp_history_t *h = NULL;
+    TEST_OK(clmlp_model_fit(m, g_train, &fo, &h));
+    /* Epoch e's callback sees epoch e-1's file (none before epoch 2). */
+    for (size_t e = 2; e <= 4; e++) CU_ASSERT_EQUAL(cw.seen[e], e - 1);
+    clmlp_model_t *saved = NULL;
+    TEST_OK(clmlp_model_load(&saved, path, ref));
+    CU_ASSERT_EQUAL(clmlp_model_epochs_done(saved), 4);
+    float w = param(saved);
+    CU_ASSERT(memcmp(&w, &(float){param(m)}, sizeof w) == 0);
+    clmlp_model_free(saved);
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+
+    /* Stopped before its first epoch (no epoch's save ran): the file is
+     * still written, with the model as it was, so a checkpoint always
+     * holds where the run stands. */
+    remove(path);
+    volatile sig_atomic_t stop = 1;
+    m = crafted_model(1.0);
+    fo.stop = &stop;
+    fo.on_epoch = NULL;
+    TEST_OK(clmlp_model_fit(m, g_train, &fo, &h));
+    CU_ASSERT(h->interrupted);
+    CU_ASSERT_EQUAL(h->n, 0);
+    TEST_OK(clmlp_model_load(&saved, path, ref));
+    CU_ASSERT_EQUAL(clmlp_model_epochs_done(saved), 0);
+    CU_ASSERT_EQUAL(param(saved), 0.0f);
+    clmlp_model_free(saved);
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+
+    /* An unwritable checkpoint ends the run after its first epoch. */
+    m = crafted_model(1.0);
+    fo = crafted_opts(4);
+    fo.checkpoint = test_temp_path("no-such-dir/checkpoint.model");
+    CU_ASSERT(clmlp_model_fit(m, g_train, &fo, &h) < 0);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "no-such-dir"));
+    CU_ASSERT_FATAL(h != NULL);
+    CU_ASSERT_EQUAL(h->n, 1);
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+}
+
 /* Reads a whole small file into buf; returns its length or -1. */
 static long slurp(const char *path, char *buf, size_t cap)
 {
@@ -558,6 +631,7 @@ int main(void)
         {"early stopping on val_loss stops and restores", test_early_stop_val_loss},
         {"early stopping: min_delta, val_accuracy", test_early_stop_min_delta_and_accuracy},
         {"save_best holds the best epoch", test_save_best},
+        {"the checkpoint: every epoch, an interrupt, a failure", test_checkpoint},
         {"history lr: step schedule, CSV, JSON, resume", test_history_lr},
         {"exp and cosine drive the optimizer's lr", test_exp_and_cosine_in_fit},
         {"plateau lowers the lr", test_plateau_lowers_lr},

@@ -178,13 +178,11 @@ static double gemm_flops_per_sample(const clmlp_model_t *m)
 {
     double flops = 0.0, in = (double)clmlp_model_n_inputs(m);
     for (size_t i = 0; i < clmlp_model_n_layers(m); i++) {
-        size_t units = 0;
-        clmlp_act act;
-        int bias;
-        clmlp_model_layer(m, i, &units, &act, &bias);
-        double mn = strcmp(clmlp_model_layer_kind(m, i), "dense") == 0 ? in * (double)units : 0.0;
+        clmlp_layer_info info;
+        clmlp_model_layer_info(m, i, &info);
+        double mn = info.form == CLMLP_LAYER_AFFINE ? in * (double)info.out : 0.0;
         flops += 2.0 * mn * (i == 0 ? 2.0 : 3.0);
-        in = (double)units;
+        in = (double)info.out;
     }
     return flops;
 }

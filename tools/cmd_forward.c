@@ -131,13 +131,12 @@ static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds, int precision
             print_values("input", x + i * ds->n_features, ds->n_features, precision);
             size_t units = 0;
             for (size_t l = 0; l < n_layers; l++) {
-                clmlp_act act;
-                int bias;
-                clmlp_model_layer(m, l, &units, &act, &bias);
+                clmlp_layer_info info;
+                clmlp_model_layer_info(m, l, &info);
+                units = info.out;
                 char label[96];
-                const char *kind = clmlp_model_layer_kind(m, l);
                 snprintf(label, sizeof label, "layer %zu (%zu %s)", l, units,
-                         strcmp(kind, "dense") == 0 ? clmlp_act_name(act) : kind);
+                         info.form == CLMLP_LAYER_AFFINE ? clmlp_act_name(info.act) : info.kind);
                 print_values(label, acts + l * per_layer + i * units, units, precision);
             }
             print_values("output", acts + (n_layers - 1) * per_layer + i * units, units, precision);

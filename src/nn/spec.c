@@ -30,7 +30,7 @@ int clmlp_spec_count(const char *s, size_t *v)
 /* Adds the layer item `it` names to m, through the first kind that claims it. */
 static int spec_layer(clmlp_model_t *m, const clmlp_spec_item *it)
 {
-    static unsigned char config[CLMLP_LAYER_MAX_CONFIG];
+    unsigned char config[CLMLP_LAYER_MAX_CONFIG];
     for (size_t k = 0; k < clmlp_layer_kind_count; k++) {
         const clmlp_layer_vt *vt = clmlp_layer_kinds[k];
         const clmlp_layer_kind *custom = NULL;
