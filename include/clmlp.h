@@ -540,8 +540,11 @@ typedef struct {
                                     (atomically) after every epoch, and when
                                     the run ends early -- interrupted by
                                     *stop or diverged -- with the model of the
-                                    last whole epoch.  A failed save ends
-                                    training with its status */
+                                    last whole epoch (the best epoch's
+                                    weights where restore_best gave them).
+                                    A failed save ends training with its
+                                    status (history's checkpoint_failed
+                                    says so for a run that ended early) */
 
     /* If not NULL, read after every batch (a signal handler may set it):
      * non-zero ends the run after the current step.  The epoch it cut
@@ -571,6 +574,9 @@ typedef struct {
     int restored_best;         /* the model was given best_epoch's weights */
     int interrupted;           /* *opts->stop ended the run (an epoch it cut
                                   short was rolled back) */
+    int checkpoint_failed;     /* the run ended early and its checkpoint
+                                  (clmlp_fit_opts.checkpoint) could not be
+                                  written: fit's status says why */
 } clmlp_history_t;
 void clmlp_history_free(clmlp_history_t *h);
 
@@ -593,7 +599,8 @@ int clmlp_history_write(const clmlp_history_t *h, const char *path);
 int clmlp_history_read(clmlp_history_t **out, const char *path);
 
 /* Trains.  *hist (if hist != NULL) receives the per-epoch history, owned by
- * the caller.  Returns CLMLP_E_NUMERIC (naming the epoch) if the loss, the
+ * the caller (also after a failure, when it holds epochs or training
+ * diverged or was interrupted).  Returns CLMLP_E_NUMERIC (naming the epoch) if the loss, the
  * weights or the optimizer state became NaN or Inf -- checked on the device
  * once per epoch -- after rolling the model back to the last whole epoch,
  * so it holds finite weights; CLMLP_E_INVALID for controls out of range

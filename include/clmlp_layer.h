@@ -201,8 +201,10 @@ const clmlp_layer_kind *clmlp_layer_registered(size_t i);
  * cannot be loaded, lacks the entry symbols clmlp_plugin_kinds and
  * clmlp_plugin_abi (CLMLP_PLUGIN defines both), was built for another
  * CLMLP_LAYER_ABI, or lists a kind that cannot be registered (one taken,
- * by a built-in kind, an earlier plugin, or twice in its own list).  A
- * loaded library stays loaded for the rest of the program. */
+ * by a built-in kind, an earlier plugin, or twice in its own list) or more
+ * kinds than the registry has room for.  Loading a library whose kinds
+ * are already registered (the same library again) does nothing.  A loaded
+ * library stays loaded for the rest of the program. */
 int clmlp_plugin_load(const char *path);
 /* Sets clmlp_last_error() from a kind's function; returns status. */
 int clmlp_layer_error(int status, const char *fmt, ...)

@@ -62,14 +62,15 @@ static void test_model_files_name_the_kind(void)
                     data);
 }
 
-/* A folder loads every plugin in it: both example kinds in one network. */
+/* A folder loads every plugin in it: both example kinds in one network.
+ * The same library again -- a file of the folder, or the same file twice --
+ * changes nothing. */
 static void test_plugin_folder(void)
 {
     TEST_EXPECT_RUN(0, "test accuracy",
-                    "train --plugin '%s' " CIRCLE
-                    " --layers 2,affine:8,reflection,8:tanh,1:sigmoid "
-                    "--epochs 2 --backend cpu -q",
-                    CLMLP_PLUGIN_DIR, test_source_path("data"));
+                    "train --plugin '%s' --plugin '%s' --plugin '%s' " CIRCLE
+                    " --layers 2,affine:8,reflection,8:tanh,1:sigmoid --epochs 2 --backend cpu -q",
+                    CLMLP_PLUGIN_DIR, AFFINE, AFFINE, test_source_path("data"));
 }
 
 /* The student's affine (float code only): gradcheck through the float
@@ -112,10 +113,10 @@ static void test_bad_plugins(void)
     refused(BAD("twice"), "named 'copy' twice");
     refused(BAD("abi"), "rebuild it");
     refused(BAD("empty"), "lists no layer kinds");
-    /* The same plugin twice: its kind is taken, by itself. */
-    TEST_EXPECT_RUN(2, "already registered by plugin",
+    /* Another plugin's kind of the same name: taken, naming who took it. */
+    TEST_EXPECT_RUN(2, "'affine' is already registered by plugin " AFFINE,
                     "train --plugin '%s' --plugin '%s' --train /nonexistent/train.csv", AFFINE,
-                    AFFINE);
+                    BAD("affine"));
     /* A folder without plugins. */
     const char *empty = test_temp_path("empty");
     CU_ASSERT_EQUAL_FATAL(mkdir(empty, 0700), 0);

@@ -430,6 +430,19 @@ static void test_checkpoint(void)
     clmlp_history_free(h);
     clmlp_model_free(m);
 
+    /* Stopped so, with a checkpoint that cannot be written: the run is
+     * still an interrupted one (the caller writes its other files), and
+     * fails with the save's status, saying which. */
+    m = crafted_model(1.0);
+    fo.checkpoint = test_temp_path("no-such-dir/checkpoint.model");
+    CU_ASSERT(clmlp_model_fit(m, g_train, &fo, &h) < 0);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "no-such-dir"));
+    CU_ASSERT_FATAL(h != NULL);
+    CU_ASSERT(h->interrupted);
+    CU_ASSERT(h->checkpoint_failed);
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+
     /* An unwritable checkpoint ends the run after its first epoch. */
     m = crafted_model(1.0);
     fo = crafted_opts(4);

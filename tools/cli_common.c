@@ -178,6 +178,15 @@ static int backend_kind(const char *cmd, const char *arg, clmlp_backend_kind *ki
     return cli_usage_error(cmd, "--backend must be %s or default, got '%s'", names, arg);
 }
 
+int cli_plugin_option(const char *cmd, const char *path)
+{
+    /* At once: the kinds must be known before a spec or a model file
+     * names them, and a bad plugin stops the run before any data. */
+    if (clmlp_plugin_load(path) < 0)
+        return cli_usage_error(cmd, "--plugin: %s", clmlp_last_error());
+    return CLI_OK;
+}
+
 int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char *arg)
 {
     switch (opt) {
@@ -185,12 +194,7 @@ int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char
     case OPT_THREADS: return cli_parse_count(cmd, "--threads", arg, 1, &a->threads);
     case OPT_PLATFORM: a->platform = arg; return CLI_OK;
     case OPT_DEVICE: a->device = arg; return CLI_OK;
-    case OPT_PLUGIN:
-        /* At once: the kinds must be known before a spec or a model file
-         * names them, and a bad plugin stops the run before any data. */
-        if (clmlp_plugin_load(arg) < 0)
-            return cli_usage_error(cmd, "--plugin: %s", clmlp_last_error());
-        return CLI_OK;
+    case OPT_PLUGIN: return cli_plugin_option(cmd, arg);
     default: return cli_usage_error(cmd, "internal: option %d is not a backend option", opt);
     }
 }

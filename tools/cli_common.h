@@ -39,14 +39,19 @@ enum {
 };
 
 /* getopt_long table entries and help text for the backend options. */
-#define CLI_BACKEND_LONGOPTS                                                                       \
-    {"backend", required_argument, NULL, OPT_BACKEND},                                             \
-        {"platform", required_argument, NULL, OPT_PLATFORM},                                       \
-        {"device", required_argument, NULL, OPT_DEVICE},                                           \
-        {"threads", required_argument, NULL, OPT_THREADS},                                         \
-    {                                                                                              \
-        "plugin", required_argument, NULL, OPT_PLUGIN                                              \
-    }
+/* clang-format off */
+#define CLI_BACKEND_LONGOPTS                                                      \
+    {"backend", required_argument, NULL, OPT_BACKEND},                            \
+    {"platform", required_argument, NULL, OPT_PLATFORM},                          \
+    {"device", required_argument, NULL, OPT_DEVICE},                              \
+    {"threads", required_argument, NULL, OPT_THREADS},                            \
+    {"plugin", required_argument, NULL, OPT_PLUGIN}
+/* clang-format on */
+/* The help text for --plugin (plain text, as the backend help). */
+#define CLI_PLUGIN_HELP                                                                            \
+    "  --plugin PATH         load the layer kinds of a plugin (a shared library,\n"                \
+    "                        or every *.so in a folder) before anything else;\n"                   \
+    "                        repeatable.  A plugin is code you choose to run\n"
 /* The help text for the backend options, naming the default kind (a string
  * literal); CLI_BACKEND_HELP when the default is "default".  Plain text, no
  * printf directives, so it may go through fputs or printf alike.  The names
@@ -61,10 +66,7 @@ enum {
     "  --device D            OpenCL device: index or part of its name\n"                           \
     "                        (default: $CLMLP_DEVICE, else the first GPU)\n"                       \
     "  --threads N           cpu: threads for the BLAS and the loops (default:\n"                  \
-    "                        the BLAS's own, every core)\n"                                        \
-    "  --plugin PATH         load the layer kinds of a plugin (a shared library,\n"                \
-    "                        or every *.so in a folder) before anything else;\n"                   \
-    "                        repeatable.  A plugin is code you choose to run\n"
+    "                        the BLAS's own, every core)\n" CLI_PLUGIN_HELP
 #define CLI_BACKEND_HELP CLI_BACKEND_HELP_FOR("default")
 
 /* Prints "clmlp CMD: <message>" and a pointer to --help on stderr; returns
@@ -114,9 +116,14 @@ typedef struct {
     size_t threads; /* 0: the BLAS's default */
 } cli_backend_args;
 
-/* Handles OPT_BACKEND, OPT_PLATFORM, OPT_DEVICE or OPT_THREADS; CLI_OK or
- * CLI_USAGE. */
+/* Handles OPT_BACKEND, OPT_PLATFORM, OPT_DEVICE, OPT_THREADS or OPT_PLUGIN;
+ * CLI_OK or CLI_USAGE. */
 int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char *arg);
+
+/* --plugin PATH: loads the plugin now (its kinds must be known before a
+ * spec or a model file names them); CLI_OK, or CLI_USAGE after the message
+ * naming the file and why. */
+int cli_plugin_option(const char *cmd, const char *path);
 
 /* The library's backend options for a (o), with the OpenCL backend's
  * settings in cl (o->opencl points at it) and CLMLP_PLATFORM/CLMLP_DEVICE

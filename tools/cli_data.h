@@ -31,12 +31,12 @@ typedef struct {
 } cli_data_args;
 
 /* getopt_long entries and help text for the named data sets. */
-#define CLI_DATASET_LONGOPTS                                                                       \
-    {"dataset", required_argument, NULL, OPT_DATASET},                                             \
-        {"data-dir", required_argument, NULL, OPT_DATA_DIR},                                       \
-    {                                                                                              \
-        "scale", required_argument, NULL, OPT_SCALE                                                \
-    }
+/* clang-format off */
+#define CLI_DATASET_LONGOPTS                                                      \
+    {"dataset", required_argument, NULL, OPT_DATASET},                            \
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},                          \
+    {"scale", required_argument, NULL, OPT_SCALE}
+/* clang-format on */
 #define CLI_DATASET_HELP                                                                           \
     "  --dataset NAME        mnist, fashion, circle or xor instead of CSV files:\n"                \
     "                        mnist/fashion read DIR/mnist/ or DIR/fashion/\n"                      \
@@ -52,12 +52,12 @@ typedef struct {
 enum { OPT_CSV_LABEL = OPT_LOCAL - 16, OPT_CSV_DELIMITER };
 
 /* getopt_long entries for --label-col, --label and --delimiter. */
-#define CLI_CSV_LONGOPTS                                                                           \
-    {"label-col", required_argument, NULL, OPT_LABEL_COL},                                         \
-        {"label", required_argument, NULL, OPT_CSV_LABEL},                                         \
-    {                                                                                              \
-        "delimiter", required_argument, NULL, OPT_CSV_DELIMITER                                    \
-    }
+/* clang-format off */
+#define CLI_CSV_LONGOPTS                                                          \
+    {"label-col", required_argument, NULL, OPT_LABEL_COL},                        \
+    {"label", required_argument, NULL, OPT_CSV_LABEL},                            \
+    {"delimiter", required_argument, NULL, OPT_CSV_DELIMITER}
+/* clang-format on */
 #define CLI_LABEL_COL_HELP                                                                         \
     "  --label-col N         the CSV column holding the class label, 0-based;\n"                   \
     "                        negative counts from the end (default: -1, the last)\n"

@@ -27,6 +27,7 @@ static const struct option long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
     {"weights", required_argument, NULL, OPT_WEIGHTS},
     {"json", required_argument, NULL, OPT_JSON},
+    {"plugin", required_argument, NULL, OPT_PLUGIN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -48,7 +49,9 @@ static void usage(void)
            "                        [U]}, ...], \"omitted\": [...], \"classes\": [names,\n"
            "                        when the model has them]}; weights[i][j] joins\n"
            "                        input i to unit j (Keras's kernel layout), so each\n"
-           "                        layer is y = act(x @ W + b) for a row x\n"
+           "                        layer is y = act(x @ W + b) for a row x\n" CLI_PLUGIN_HELP
+           "                        (to read a model that names its kinds; such\n"
+           "                        layers cannot be exported)\n"
            "  -q, --quiet           no note about dropout layers left out\n"
            "  -h, --help            this help\n"
            "Dropout layers pass their input through at inference: both forms leave them\n"
@@ -74,6 +77,9 @@ static int parse_args(int argc, char **argv, export_args *a)
         case OPT_MODEL: a->model = optarg; break;
         case OPT_WEIGHTS: a->weights = optarg; break;
         case OPT_JSON: a->json = optarg; break;
+        case OPT_PLUGIN:
+            if (cli_plugin_option(CMD, optarg)) return CLI_USAGE;
+            break;
         default: return CLI_USAGE;
         }
     }

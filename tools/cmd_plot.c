@@ -20,17 +20,13 @@ typedef struct {
 } plot_kind;
 
 static const plot_kind kinds[] = {
+/* clang-format off */
 #if CLMLP_HAVE_PLOT
-#define KIND(name, args, what)                                                                     \
-    {                                                                                              \
-#name, plot_kind_##name, args, what                                                        \
-    }
+#define KIND(name, args, what) {#name, plot_kind_##name, args, what}
 #else
-#define KIND(name, args, what)                                                                     \
-    {                                                                                              \
-#name, NULL, args, what                                                                    \
-    }
+#define KIND(name, args, what) {#name, NULL, args, what}
 #endif
+    /* clang-format on */
     KIND(history, "H.csv [H2.json ...]", "loss and accuracy per epoch, train and validation"),
     KIND(boundary, "--model M (--dataset NAME | --data CSV)",
          "a 2-input model's decision regions with the data"),

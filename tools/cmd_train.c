@@ -352,7 +352,7 @@ static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
 {
     size_t done = clmlp_model_epochs_done(t->model);
     int rc = CLI_OK;
-    if (t->a.checkpoint)
+    if (t->a.checkpoint && !(hist && hist->checkpoint_failed))
         fprintf(stderr, "clmlp: --checkpoint: the model after epoch %zu is in %s\n", done,
                 t->a.checkpoint);
     if (t->a.save) {
@@ -361,6 +361,8 @@ static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
         else
             fprintf(stderr, "clmlp: --save: the model after epoch %zu is in %s\n", done, t->a.save);
     }
+    /* A run that diverged before any epoch leaves no history to write. */
+    if (hist && hist->n == 0 && !hist->interrupted) hist = NULL;
     if (t->a.history && hist) {
         if (clmlp_history_write(hist, t->a.history) < 0)
             rc = cli_runtime_error();
@@ -416,15 +418,18 @@ static int run_fit(train_state *t)
     clmlp_history_t *hist = NULL;
     int rc = clmlp_model_fit(t->model, t->train, &fo, &hist);
     cli_progress_clear(&t->progress);
-    if (rc == CLMLP_OK && hist && hist->interrupted) {
+    if (hist && hist->interrupted) {
+        /* fit fails an interrupted run only when its checkpoint could not
+         * be written: the other files are still written. */
         int sig = cli_signals_received();
         fprintf(stderr,
                 "clmlp: interrupted by %s; the model is that of the last whole epoch "
                 "(%zu)\n",
                 cli_signals_name(sig), clmlp_model_epochs_done(t->model));
+        int failed = rc < 0 ? cli_runtime_error() : CLI_OK;
         rc = write_what_is_left(t, hist);
         clmlp_history_free(hist);
-        return rc ? rc : 128 + sig;
+        return rc ? rc : failed ? failed : 128 + sig;
     }
     if (rc == CLMLP_E_NUMERIC) {
         cli_runtime_error();

@@ -12,6 +12,7 @@
 
 #include "clmlp.h"
 #include "util/error.h"
+#include "util/grow.h"
 #include "util/host_memory.h"
 
 #define IDX_MAGIC_IMAGES 0x00000803u /* unsigned bytes, 3 dimensions */
@@ -131,17 +132,8 @@ static int idx_header(const idx_file *f, uint32_t magic, const char *kind, const
  * doubling from about IDX_CHUNK bytes, never past limit (>= need). */
 static int grow(void **buf, size_t *cap, size_t need, size_t limit, size_t size)
 {
-    if (need <= *cap) return CLMLP_OK;
-    size_t c = *cap ? *cap : IDX_CHUNK / size;
-    if (c == 0) c = 1;
-    while (c < need) c = c > limit / 2 ? limit : c * 2;
-    if (c > limit) c = limit;
-    if (c > SIZE_MAX / size) return CLMLP_E_NOMEM;
-    void *p = realloc(*buf, c * size);
-    if (!p) return CLMLP_E_NOMEM;
-    *buf = p;
-    *cap = c;
-    return CLMLP_OK;
+    size_t first = IDX_CHUNK / size ? IDX_CHUNK / size : 1;
+    return clmlp_grow(buf, cap, need, size, first, limit) == 0 ? CLMLP_OK : CLMLP_E_NOMEM;
 }
 
 /* Complains if anything follows the data the header declared. */

@@ -235,13 +235,8 @@ static int wt_numbers(const wt_parser *ps, char *first, char *rest, float *dst, 
 /* Moves the current layer onto the list of finished ones. */
 static int wt_finish_layer(wt_parser *ps)
 {
-    if (ps->n_layers == ps->cap_layers) {
-        size_t cap = ps->cap_layers ? 2 * ps->cap_layers : 4;
-        wt_layer *l = realloc(ps->layers, cap * sizeof *l);
-        if (!l) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", ps->path);
-        ps->layers = l;
-        ps->cap_layers = cap;
-    }
+    if (CLMLP_GROW(ps->layers, ps->cap_layers, ps->n_layers + 1, 4) != 0)
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", ps->path);
     ps->layers[ps->n_layers++] = ps->cur;
     ps->n_in = ps->cur.units;
     memset(&ps->cur, 0, sizeof ps->cur);

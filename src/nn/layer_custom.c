@@ -110,6 +110,8 @@ int clmlp_layer_check(const clmlp_layer_kind *k)
     return CLMLP_OK;
 }
 
+size_t clmlp_layer_registry_room(void) { return MAX_KINDS - n_registered; }
+
 int clmlp_layer_register_from(const clmlp_layer_kind *k, const char *from)
 {
     CLMLP_TRY(clmlp_layer_check(k));

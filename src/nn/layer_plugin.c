@@ -44,6 +44,16 @@ static int check_kinds(const char *path, const clmlp_layer_kind *const *kinds, s
     return CLMLP_OK;
 }
 
+/* Whether every kind the list names is registered already, as this very
+ * object (not only by name). */
+static int already_loaded(const clmlp_layer_kind *const *kinds)
+{
+    if (!kinds || !kinds[0]) return 0;
+    for (size_t i = 0; kinds[i]; i++)
+        if (clmlp_layer_find(kinds[i]->name) != kinds[i]) return 0;
+    return 1;
+}
+
 /* Loads one shared library. */
 static int load_library(const char *path)
 {
@@ -55,8 +65,10 @@ static int load_library(const char *path)
     void *h = dlopen(here, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *why = dlerror();
-        return clmlp_set_error(CLMLP_E_INVALID, "plugin %s cannot be loaded: %s", path,
-                               why ? why : "unknown reason");
+        char copy[1024];
+        snprintf(copy, sizeof copy, "%s", why ? why : "unknown reason");
+        dlerror(); /* frees the message glibc keeps for this thread */
+        return clmlp_set_error(CLMLP_E_INVALID, "plugin %s cannot be loaded: %s", path, copy);
     }
     const int *abi = (const int *)dlsym(h, "clmlp_plugin_abi");
     kinds_fn fn;
@@ -74,8 +86,19 @@ static int load_library(const char *path)
                              "ABI %d: rebuild it against this clmlp's headers",
                              path, *abi, CLMLP_LAYER_ABI);
     const clmlp_layer_kind *const *kinds = rc == CLMLP_OK ? fn() : NULL;
+    /* The same library again (another path to it, or a folder and a file
+     * in it): its kinds are the very ones registered; nothing to do. */
+    if (rc == CLMLP_OK && already_loaded(kinds)) {
+        dlclose(h);
+        return CLMLP_OK;
+    }
     size_t n = 0;
     if (rc == CLMLP_OK) rc = check_kinds(path, kinds, &n);
+    if (rc == CLMLP_OK && n > clmlp_layer_registry_room())
+        rc = clmlp_set_error(CLMLP_E_INVALID,
+                             "plugin %s lists %zu layer kinds, and the registry has room for %zu "
+                             "more",
+                             path, n, clmlp_layer_registry_room());
     char *from = rc == CLMLP_OK ? strdup(path) : NULL;
     if (rc == CLMLP_OK && !from)
         rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory loading plugin %s", path);
@@ -83,9 +106,10 @@ static int load_library(const char *path)
         dlclose(h);
         return rc;
     }
-    /* Checked above, so each registers; the library and the name stay. */
-    for (size_t i = 0; i < n; i++) clmlp_layer_register_from(kinds[i], from);
-    return CLMLP_OK;
+    /* Checked above (names and room), so each registers; the library and
+     * the name stay for the rest of the program. */
+    for (size_t i = 0; i < n && rc == CLMLP_OK; i++) rc = clmlp_layer_register_from(kinds[i], from);
+    return rc;
 }
 
 /* Orders names for qsort. */

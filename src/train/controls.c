@@ -125,12 +125,14 @@ int clmlp_checkpoint_epoch(clmlp_model_t *m, const clmlp_fit_opts *o)
     return o->checkpoint ? clmlp_model_save(m, o->checkpoint) : CLMLP_OK;
 }
 
-int clmlp_checkpoint_early_end(clmlp_model_t *m, const clmlp_fit_opts *o, int rc)
+int clmlp_checkpoint_early_end(clmlp_model_t *m, const clmlp_fit_opts *o, int rc, int *failed)
 {
+    *failed = 0;
     if (!o->checkpoint) return rc;
     char why[512];
     snprintf(why, sizeof why, "%s", rc == CLMLP_OK ? "" : clmlp_last_error());
     int saved = clmlp_model_save(m, o->checkpoint);
+    *failed = saved != CLMLP_OK;
     if (saved == CLMLP_OK) {
         if (rc != CLMLP_OK) clmlp_set_error(rc, "%s", why);
         return rc;

@@ -188,8 +188,11 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc == CLMLP_OK) rc = train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch, &stopped);
         m->opt.lr = lr0;
         if (rc == CLMLP_OK && stopped) {
+            /* Interrupted only once rolled back: a failed rollback is the
+             * run's failure, and nothing is written of a half-restored
+             * model. */
             rc = clmlp_snapshot_restore(m, &start);
-            h->interrupted = 1;
+            if (rc == CLMLP_OK) h->interrupted = 1;
             break;
         }
         int nonfinite = 0;
@@ -240,19 +243,25 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc == CLMLP_OK) rc = clmlp_checkpoint_epoch(m, &o);
         if (user_stop || stop) break;
     }
-    if (h && (h->interrupted || rc == CLMLP_E_NUMERIC)) rc = clmlp_checkpoint_early_end(m, &o, rc);
     if (h && ctl.watch.best_epoch) {
         h->best_epoch = ctl.watch.best_epoch;
         h->best_value = ctl.watch.best;
     }
     /* The last epoch's weights are the best's when it was the best. */
     if (rc == CLMLP_OK && h) rc = clmlp_controls_restore_best(&ctl, m, &h->restored_best);
+    /* Then the checkpoint of a run that ended early holds the model fit
+     * leaves (the best epoch's weights where they were restored). */
+    if (h && (h->interrupted || rc == CLMLP_E_NUMERIC))
+        rc = clmlp_checkpoint_early_end(m, &o, rc, &h->checkpoint_failed);
     clmlp_controls_free(&ctl, m);
     clmlp_snapshot_free(m, &start);
     clmlp_dev_data_free(m, &dd);
     clmlp_dev_data_free(m, &vd);
     free(order);
-    if (hist && h && (rc == CLMLP_OK || h->n > 0))
+    /* A failed run's history goes to the caller when it holds epochs, or
+     * when the run diverged or was interrupted (checkpoint_failed may
+     * matter then). */
+    if (hist && h && (rc == CLMLP_OK || h->n > 0 || rc == CLMLP_E_NUMERIC || h->interrupted))
         *hist = h;
     else
         clmlp_history_free(h);

@@ -56,7 +56,8 @@ int clmlp_controls_restore_best(clmlp_fit_controls *c, clmlp_model_t *m, int *re
 int clmlp_checkpoint_epoch(clmlp_model_t *m, const clmlp_fit_opts *o);
 /* A run that ended early (interrupted, or diverged with status rc) leaves
  * the model of its last whole epoch in the checkpoint too; returns rc, or
- * the save's failure (the message then tells both). */
-int clmlp_checkpoint_early_end(clmlp_model_t *m, const clmlp_fit_opts *o, int rc);
+ * the save's failure (for a diverged run the message then tells both), and
+ * sets *failed when the save failed. */
+int clmlp_checkpoint_early_end(clmlp_model_t *m, const clmlp_fit_opts *o, int rc, int *failed);
 
 #endif

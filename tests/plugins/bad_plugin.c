@@ -3,7 +3,9 @@
  *   BAD_CLASH   lists a kind named "dense", a built-in kind's name;
  *   BAD_TWICE   lists the same kind name twice;
  *   BAD_ABI     says it was built for another clmlp_layer.h;
- *   BAD_EMPTY   lists no kind at all. */
+ *   BAD_EMPTY   lists no kind at all;
+ *   BAD_AFFINE  lists a kind named "affine", as examples/affine does (a
+ *               clash when both are loaded). */
 #include "clmlp_layer.h"
 
 static int copy_forward(const clmlp_layer_args_f32 *a)
@@ -46,6 +48,10 @@ CLMLP_PLUGIN_EXPORT const clmlp_layer_kind *const *clmlp_plugin_kinds(void)
     (void)copy_backward;
     return kinds;
 }
+#elif defined(BAD_AFFINE)
+static const clmlp_layer_kind kind = {
+    .name = "affine", .forward_f32 = copy_forward, .backward_f32 = copy_backward};
+CLMLP_PLUGIN(&kind)
 #else
-#error "build with one of BAD_CLASH, BAD_TWICE, BAD_ABI, BAD_EMPTY"
+#error "build with one of BAD_CLASH, BAD_TWICE, BAD_ABI, BAD_EMPTY, BAD_AFFINE"
 #endif

@@ -21,11 +21,12 @@ typedef struct {
     const char *title;  /* --title: replaces the kind's own title */
 } plot_out_args;
 
-#define PLOT_OUT_LONGOPTS                                                                          \
-    {"output", required_argument, NULL, 'o'}, {"size", required_argument, NULL, OPT_PLOT_SIZE},    \
-    {                                                                                              \
-        "title", required_argument, NULL, OPT_PLOT_TITLE                                           \
-    }
+/* clang-format off */
+#define PLOT_OUT_LONGOPTS                                                         \
+    {"output", required_argument, NULL, 'o'},                                     \
+    {"size", required_argument, NULL, OPT_PLOT_SIZE},                             \
+    {"title", required_argument, NULL, OPT_PLOT_TITLE}
+/* clang-format on */
 /* Help text for the output options; the kind prints its default size. */
 #define PLOT_OUT_HELP                                                                              \
     "  -o, --output FILE     the picture: FILE.png, FILE.svg or FILE.pdf (required)\n"             \
@@ -56,9 +57,11 @@ typedef struct {
     cli_backend_args backend;
 } plot_model_args;
 
-#define PLOT_MODEL_LONGOPTS                                                                        \
-    {"model", required_argument, NULL, OPT_MODEL},                                                 \
-        {"weights", required_argument, NULL, OPT_PLOT_WEIGHTS}, CLI_BACKEND_LONGOPTS
+/* clang-format off */
+#define PLOT_MODEL_LONGOPTS                                                       \
+    {"model", required_argument, NULL, OPT_MODEL},                                \
+    {"weights", required_argument, NULL, OPT_PLOT_WEIGHTS}, CLI_BACKEND_LONGOPTS
+/* clang-format on */
 #define PLOT_MODEL_HELP                                                                            \
     "  --model FILE          a model saved by train --save or --checkpoint\n"                      \
     "  --weights FILE        or a model in the weight text format\n" CLI_BACKEND_HELP_FOR("cpu")

@@ -26,14 +26,15 @@ enum {
     OPT_CLS_NORMALIZE
 };
 
-#define PLOT_CLS_LONGOPTS                                                                          \
-    {"data", required_argument, NULL, OPT_DATA}, CLI_CSV_LONGOPTS, CLI_DATASET_LONGOPTS,           \
-        {"set", required_argument, NULL, OPT_CLS_SET},                                             \
-        {"images", required_argument, NULL, OPT_CLS_IMAGES},                                       \
-        {"labels", required_argument, NULL, OPT_CLS_LABELS},                                       \
-    {                                                                                              \
-        "image-shape", required_argument, NULL, OPT_CLS_SHAPE                                      \
-    }
+/* clang-format off */
+#define PLOT_CLS_LONGOPTS                                                         \
+    {"data", required_argument, NULL, OPT_DATA}, CLI_CSV_LONGOPTS,                \
+    CLI_DATASET_LONGOPTS,                                                         \
+    {"set", required_argument, NULL, OPT_CLS_SET},                                \
+    {"images", required_argument, NULL, OPT_CLS_IMAGES},                          \
+    {"labels", required_argument, NULL, OPT_CLS_LABELS},                          \
+    {"image-shape", required_argument, NULL, OPT_CLS_SHAPE}
+/* clang-format on */
 /* The data options' help is cli_data.h's, as every command prints it; the
  * heading says which named sets these kinds take. */
 #define PLOT_CLS_HELP                                                                              \

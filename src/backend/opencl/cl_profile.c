@@ -19,6 +19,7 @@
 
 #include "backend/opencl/cl_internal.h"
 #include "util/error.h"
+#include "util/grow.h"
 
 /* Events waiting to be read; half of them are read when the list is full. */
 #define PENDING_CAP 512
@@ -64,13 +65,7 @@ static size_t find_op(clmlp_cl_profile *p, const char *name)
 {
     for (size_t i = 0; i < p->n_ops; i++)
         if (strcmp(p->ops[i].name, name) == 0) return i;
-    if (p->n_ops == p->cap_ops) {
-        size_t cap = p->cap_ops ? 2 * p->cap_ops : 32;
-        prof_op *ops = realloc(p->ops, cap * sizeof *ops);
-        if (!ops) return SIZE_MAX;
-        p->ops = ops;
-        p->cap_ops = cap;
-    }
+    if (CLMLP_GROW(p->ops, p->cap_ops, p->n_ops + 1, 32) != 0) return SIZE_MAX;
     prof_op *op = &p->ops[p->n_ops];
     memset(op, 0, sizeof *op);
     snprintf(op->name, sizeof op->name, "%s", name);
