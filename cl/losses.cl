@@ -62,8 +62,21 @@ float target_at(__global const float *t, size_t t_row, int has_t, int label, uin
     return label >= 0 && (uint)label == j ? 1.0f : 0.0f;
 }
 
-/* Row r's loss (MSE and BCE: mean over columns; CCE: -sum t log y;
- * SPARSE_CCE: -log y[label]); NaN for a label outside [0, cols). */
+/* Huber's function of one error (delta 1, as Keras's default). */
+float huber(float e)
+{
+    float a = fabs(e);
+    return a <= 1.0f ? 0.5f * e * e : a - 0.5f;
+}
+
+/* -1, 0 or 1 as e is negative, zero or positive (MAE's gradient is 0 at 0). */
+float sign_of(float e)
+{
+    return (float)((e > 0.0f) - (e < 0.0f));
+}
+
+/* Row r's loss (MSE, MAE, Huber and BCE: mean over columns; CCE: -sum t
+ * log y; SPARSE_CCE: -log y[label]); NaN for a label outside [0, cols). */
 float row_loss(int loss, uint r, uint cols, __global const float *y, uint off_y,
                __global const float *t, uint off_t, int has_t,
                __global const int *labels, uint off_labels)
@@ -76,6 +89,12 @@ float row_loss(int loss, uint r, uint cols, __global const float *y, uint off_y,
         for (uint j = 0; j < cols; j++) {
             float d = y[yrow + j] - target_at(t, trow, has_t, label, j);
             s += d * d;
+        }
+        s /= (float)cols;
+    } else if (loss == CLMLP_LOSS_MAE || loss == CLMLP_LOSS_HUBER) {
+        for (uint j = 0; j < cols; j++) {
+            float d = y[yrow + j] - target_at(t, trow, has_t, label, j);
+            s += loss == CLMLP_LOSS_MAE ? fabs(d) : huber(d);
         }
         s /= (float)cols;
     } else if (loss == CLMLP_LOSS_BCE) {
@@ -115,6 +134,11 @@ __kernel void loss_grad(int loss, int fused, uint rows, uint cols,
     float g;
     if (loss == CLMLP_LOSS_MSE) {
         g = 2.0f * (yv - tv) / (float)cols;
+    } else if (loss == CLMLP_LOSS_MAE) {
+        g = sign_of(yv - tv) / (float)cols;
+    } else if (loss == CLMLP_LOSS_HUBER) {
+        float e = yv - tv;
+        g = (fabs(e) <= 1.0f ? e : sign_of(e)) / (float)cols;
     } else if (fused) {
         g = yv - tv;
         if (loss == CLMLP_LOSS_BCE) g /= (float)cols;
@@ -124,6 +148,16 @@ __kernel void loss_grad(int loss, int fused, uint rows, uint cols,
         g = -tv / clip_prob(yv);
     }
     grad[off_grad + i] = g * scale;
+}
+
+/* Row r's mean absolute error against float targets. */
+float row_abs_error(uint r, uint cols, __global const float *y, uint off_y,
+                    __global const float *t, uint off_t)
+{
+    size_t yrow = off_y + (size_t)r * cols, trow = off_t + (size_t)r * cols;
+    float s = 0.0f;
+    for (uint j = 0; j < cols; j++) s += fabs(y[yrow + j] - t[trow + j]);
+    return s / (float)cols;
 }
 
 /* 1 if row r is classified right, else 0.  Several outputs: argmax(y)

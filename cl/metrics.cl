@@ -1,5 +1,5 @@
-/* Metric kernels: a batch's loss and correct rows added into the metrics
- * buffer, and the NaN/Inf flag.  The CLMLP_METRIC_* indices come from the
+/* Metric kernels: a batch's loss, correct rows and absolute error added
+ * into the metrics buffer, and the NaN/Inf flag.  The CLMLP_METRIC_* indices come from the
  * prelude generated from src/backend/backend.h.
  *
  * The two sums run as ONE work-group whose size is a power of two: each
@@ -57,6 +57,19 @@ __kernel void correct_into_metric(uint rows, uint cols, __global const float *y,
         s += row_correct((uint)r, cols, y, off_y, t, off_t, has_t, labels, off_labels);
     float total = group_sum(s, part);
     if (lid == 0) metrics[CLMLP_METRIC_CORRECT] += total;
+}
+
+/* ONE work-group: adds the sum over rows of each row's mean |y - t| to
+ * metrics[CLMLP_METRIC_ABS_ERROR] (regression's counterpart of the above). */
+__kernel void abs_error_into_metric(uint rows, uint cols, __global const float *y, uint off_y,
+                                    __global const float *t, uint off_t,
+                                    __global float *metrics, __local float *part)
+{
+    size_t lid = get_local_id(0), lsz = get_local_size(0);
+    float s = 0.0f;
+    for (size_t r = lid; r < rows; r += lsz) s += row_abs_error((uint)r, cols, y, off_y, t, off_t);
+    float total = group_sum(s, part);
+    if (lid == 0) metrics[CLMLP_METRIC_ABS_ERROR] += total;
 }
 
 /* One work-item per value: any NaN or Inf among x[off..off+n) sets

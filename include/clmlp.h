@@ -56,6 +56,10 @@ typedef enum {
     CLMLP_LOSS_BCE,        /* binary cross-entropy, mean over outputs and batch */
     CLMLP_LOSS_CCE,        /* categorical cross-entropy, one-hot targets */
     CLMLP_LOSS_SPARSE_CCE, /* categorical cross-entropy, integer labels */
+    CLMLP_LOSS_MAE,        /* mean over outputs of |y - t|, mean over batch */
+    CLMLP_LOSS_HUBER,      /* Keras's Huber (delta 1): per output 0.5 e^2 where
+                              |e| <= 1, else |e| - 0.5; mean over outputs and
+                              batch */
     CLMLP_LOSS_COUNT
 } clmlp_loss;
 

@@ -447,7 +447,14 @@ static void test_bias_grad(void)
 
 /* ---- losses and metrics ----------------------------------------------------- */
 
-static const char *const LOSS_NAMES[CLMLP_LOSS_COUNT] = {"mse", "bce", "cce", "sparse_cce"};
+static const char *const LOSS_NAMES[CLMLP_LOSS_COUNT] = {"mse",        "bce", "cce",
+                                                         "sparse_cce", "mae", "huber"};
+
+/* The losses for float targets with no fused form (regression's). */
+static int regression_loss(int loss)
+{
+    return loss == CLMLP_LOSS_MSE || loss == CLMLP_LOSS_MAE || loss == CLMLP_LOSS_HUBER;
+}
 
 /* Outputs y and targets t for a loss: probabilities where the loss takes
  * logarithms (softmax-like rows for CCE, values in (0,1) for BCE, a few of
@@ -458,7 +465,7 @@ static void loss_inputs(clmlp_loss loss, size_t rows, size_t cols, float *y, flo
     size_t n = rows * cols;
     clmlp_rng r;
     clmlp_rng_seed(&r, seed);
-    if (loss == CLMLP_LOSS_MSE) {
+    if (regression_loss(loss)) {
         test_fill_uniform(y, n, -2.0f, 2.0f, seed + 1);
         test_fill_uniform(t, n, -2.0f, 2.0f, seed + 2);
     } else if (loss == CLMLP_LOSS_BCE) {
@@ -531,15 +538,15 @@ static void loss_case(clmlp_loss loss, int fused, size_t rows, size_t cols, unsi
     twin_free(&tm);
 }
 
-/* Every loss, fused and not (MSE has no fused form), over shapes with
- * 1, 7 and 33 outputs. */
+/* Every loss, fused and not (MSE, MAE and Huber have no fused form), over
+ * shapes with 1, 7 and 33 outputs. */
 static void test_loss_grad(void)
 {
     TEST_NEED_BACKENDS(g_dev, g_ref);
     unsigned long long seed = 3000;
     for (int loss = 0; loss < CLMLP_LOSS_COUNT; loss++)
         for (int fused = 0; fused < 2; fused++) {
-            if (fused && loss == CLMLP_LOSS_MSE) continue;
+            if (fused && regression_loss(loss)) continue;
             for (size_t i = 0; i < n_sizes(); i++)
                 for (size_t j = 0; j < 3; j++)
                     loss_case((clmlp_loss)loss, fused, SIZES[i], SIZES[j], seed += 11);
@@ -609,6 +616,39 @@ static void test_count_correct(void)
                 twin_free(&tl);
                 twin_free(&tm);
             }
+}
+
+/* abs_error: each row's mean |y - t| summed into metrics[ABS_ERROR], twice
+ * (so it accumulates), the other slots left alone.  Each row sums `cols`
+ * differences (one rounding each) and divides, then rows are summed in
+ * float: (cols + rows + 2) eps relative to the sum, doubled. */
+static void test_abs_error(void)
+{
+    TEST_NEED_BACKENDS(g_dev, g_ref);
+    unsigned long long seed = 4500;
+    for (size_t i = 0; i < n_sizes(); i++)
+        for (size_t j = 0; j < 3; j++) {
+            size_t rows = SIZES[i], cols = SIZES[j], n = rows * cols, off_y = 2, off_t = 1;
+            float *y = malloc((off_y + n) * sizeof *y), *t = malloc((off_t + n) * sizeof *t);
+            CU_ASSERT_FATAL(y && t);
+            test_fill_uniform(y, off_y + n, -3.0f, 3.0f, seed += 5);
+            test_fill_uniform(t, off_t + n, -3.0f, 3.0f, seed += 5);
+            twin ty = twin_new(CLMLP_BUF_F32, off_y + n, y);
+            twin tt = twin_new(CLMLP_BUF_F32, off_t + n, t);
+            float m0[CLMLP_METRIC_COUNT] = {1.5f, 2.0f, 0.0f, 0.25f};
+            twin tm = twin_new(CLMLP_BUF_F32, CLMLP_METRIC_COUNT, m0);
+            for (int side = 0; side < 2; side++)
+                for (int rep = 0; rep < 2; rep++)
+                    TEST_OK(clmlp_be_abs_error(BE, rows, cols, B(ty), off_y, B(tt), off_t, B(tm)));
+            char what[64];
+            snprintf(what, sizeof what, "%zux%zu", rows, cols);
+            twin_check(&tm, 2.0 * (double)(cols + rows + 2) * EPS, "abs_error", what);
+            free(y);
+            free(t);
+            twin_free(&ty);
+            twin_free(&tt);
+            twin_free(&tm);
+        }
 }
 
 /* ---- data movement ---------------------------------------------------------- */
@@ -963,8 +1003,8 @@ static void test_description(void)
                   t->upload && t->download && t->copy && t->upload_f64 && t->download_f64 &&
                   t->fill && t->synchronize && t->gemm && t->bias_act_forward && t->act_backward &&
                   t->bias_grad && t->dropout && t->custom_forward && t->custom_backward &&
-                  t->loss_grad && t->count_correct && t->gather_rows && t->nonfinite_check &&
-                  t->sgd_update && t->adam_update);
+                  t->loss_grad && t->count_correct && t->abs_error && t->gather_rows &&
+                  t->nonfinite_check && t->sgd_update && t->adam_update);
         CU_ASSERT_PTR_NOT_NULL(strstr(d, " thread"));
         clmlp_blas_info bi;
         clmlp_blas_describe(&bi);
@@ -1001,6 +1041,7 @@ int main(int argc, char **argv)
                                          {"loss_grad", test_loss_grad},
                                          {"loss_grad non-finite", test_loss_nonfinite},
                                          {"count_correct", test_count_correct},
+                                         {"abs_error", test_abs_error},
                                          {"gather_rows", test_gather_rows},
                                          {"nonfinite_check", test_nonfinite_check},
                                          {"sgd_update", test_sgd_update},

@@ -95,7 +95,8 @@ static const char *const act_names[] = {"linear", "sigmoid",  "tanh",  "relu",  
                                         "selu",   "softplus", "swish", "softmax", "step"};
 _Static_assert(sizeof act_names / sizeof act_names[0] == CLMLP_ACT_COUNT,
                "a name for every activation");
-static const char *const loss_names[CLMLP_LOSS_COUNT] = {"mse", "bce", "cce", "sparse_cce"};
+static const char *const loss_names[CLMLP_LOSS_COUNT] = {"mse",        "bce", "cce",
+                                                         "sparse_cce", "mae", "huber"};
 
 /* Whether the last error message contains s. */
 static int msg_has(const char *s) { return strstr(clmlp_last_error(), s) != NULL; }
@@ -621,6 +622,22 @@ static void test_loss_known(void)
     const double ym[4] = {1, 2, 3, 4}, tm[4] = {0, 0, 1, 1}, gm[4] = {1, 2, 2, 3};
     CU_ASSERT_EQUAL(loss_of(be, CLMLP_LOSS_MSE, 0, 2, 2, ym, tm, NULL, g), 9.0);
     CU_ASSERT_EQUAL(memcmp(g, gm, sizeof gm), 0);
+    /* MAE on the same rows: errors 1 2 / 2 3, (1+2)/2 + (2+3)/2 = 4, gradient
+     * sign(e) / 2.  Huber (delta 1): h(1) = 0.5, h(2) = 1.5, h(3) = 2.5, so
+     * (0.5+1.5)/2 + (1.5+2.5)/2 = 3, gradient e / 2 at |e| <= 1, else
+     * sign(e) / 2: all 0.5.  And an error of -0.5 alone: h = 0.125, gradient
+     * -0.5.  Halves and small integers: exact. */
+    const double ghalf[4] = {0.5, 0.5, 0.5, 0.5};
+    CU_ASSERT_EQUAL(loss_of(be, CLMLP_LOSS_MAE, 0, 2, 2, ym, tm, NULL, g), 4.0);
+    CU_ASSERT_EQUAL(memcmp(g, ghalf, sizeof ghalf), 0);
+    CU_ASSERT_EQUAL(loss_of(be, CLMLP_LOSS_HUBER, 0, 2, 2, ym, tm, NULL, g), 3.0);
+    CU_ASSERT_EQUAL(memcmp(g, ghalf, sizeof ghalf), 0);
+    const double yh[1] = {0.5}, th[1] = {1.0};
+    CU_ASSERT_EQUAL(loss_of(be, CLMLP_LOSS_HUBER, 0, 1, 1, yh, th, NULL, g), 0.125);
+    CU_ASSERT_EQUAL(g[0], -0.5);
+    /* MAE's gradient at y = t is 0. */
+    CU_ASSERT_EQUAL(loss_of(be, CLMLP_LOSS_MAE, 0, 1, 1, th, th, NULL, g), 0.0);
+    CU_ASSERT_EQUAL(g[0], 0.0);
     /* BCE at y = 0.5: log 2 whatever t; gradient at t = 1 is -1/0.5 = -2
      * unfused, 0.5 - 1 = -0.5 fused. */
     const double yb[1] = {0.5}, tb[1] = {1};
@@ -659,9 +676,14 @@ static void test_loss_grad_fd(void)
     double y[N], z[N], t[N], g[N], fd[N];
     for (int loss = 0; loss < CLMLP_LOSS_COUNT; loss++) {
         int sparse = loss == CLMLP_LOSS_SPARSE_CCE;
-        /* Targets: MSE any reals; BCE in [0, 1]; CCE one row-normalised
-         * distribution per row (the fused y - t needs sum t = 1). */
-        fill_d(t, N, loss == CLMLP_LOSS_MSE ? -1.0 : 0.0, 1.0, 70 + loss);
+        /* Targets: MSE, MAE and Huber any reals (the draws keep every |y - t|
+         * far from MAE's kink at 0, beyond fd_h); BCE in [0, 1]; CCE one
+         * row-normalised distribution per row (the fused y - t needs sum t =
+         * 1).  Huber's kinks at |y - t| = 1 are in its second derivative
+         * only, which central differences do not mind. */
+        int regression =
+            loss == CLMLP_LOSS_MSE || loss == CLMLP_LOSS_MAE || loss == CLMLP_LOSS_HUBER;
+        fill_d(t, N, regression ? -1.0 : 0.0, 1.0, 70 + loss);
         if (loss == CLMLP_LOSS_CCE)
             for (size_t r = 0; r < R; r++) {
                 double s = t[r * C] + t[r * C + 1] + t[r * C + 2] + t[r * C + 3];
@@ -686,7 +708,7 @@ static void test_loss_grad_fd(void)
         double err = test_max_error_d(g, fd, N);
         if (!(err <= fd_tol)) fprintf(stderr, "unfused %s: %.3g\n", loss_names[loss], err);
         CU_ASSERT(err <= fd_tol);
-        if (loss == CLMLP_LOSS_MSE) continue; /* no fused form */
+        if (regression) continue; /* no fused form */
 
         /* Fused: the loss of act(z) differentiated in z. */
         clmlp_act act = loss == CLMLP_LOSS_BCE ? CLMLP_ACT_SIGMOID : CLMLP_ACT_SOFTMAX;

@@ -378,6 +378,13 @@ int clmlp_be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const 
         rows, cols, y, off_y, t, off_t, labels, off_labels, metrics);
 }
 
+int clmlp_be_abs_error(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
+                       size_t off_y, const clmlp_buf *t, size_t off_t, clmlp_buf *metrics)
+{
+    BE_CALL(be, abs_error, clmlp_check_abs_error(be, rows, cols, y, off_y, t, off_t, metrics), rows,
+            cols, y, off_y, t, off_t, metrics);
+}
+
 int clmlp_be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
                          const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst)
 {

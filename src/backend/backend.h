@@ -42,6 +42,7 @@ enum {
     CLMLP_METRIC_LOSS = 0,      /* sum over rows of each row's loss */
     CLMLP_METRIC_CORRECT = 1,   /* rows classified correctly */
     CLMLP_METRIC_NONFINITE = 2, /* set to 1 when a NaN or Inf was seen */
+    CLMLP_METRIC_ABS_ERROR = 3, /* sum over rows of each row's mean |y - t| */
     CLMLP_METRIC_COUNT = 4
 };
 
@@ -177,7 +178,10 @@ typedef struct clmlp_backend_i {
      * grad may be NULL to compute the loss alone.  Per-row losses:
      *   MSE: mean_j (y-t)^2      BCE: mean_j -(t log y + (1-t) log(1-y))
      *   CCE: -sum_j t log y      SPARSE_CCE: -log y[label]
-     * with y clipped to [1e-7, 1-1e-7] inside logarithms (as Keras does). */
+     *   MAE: mean_j |y-t|        HUBER: mean_j h(y-t), h(e) = e^2/2 for |e| <= 1,
+     *                            else |e| - 1/2 (Keras's, delta 1)
+     * with y clipped to [1e-7, 1-1e-7] inside logarithms (as Keras does).
+     * MAE's gradient at y = t is 0 (as TensorFlow's abs). */
     int (*loss_grad)(void *ctx, clmlp_loss loss, int fused, size_t rows, size_t cols,
                      const clmlp_buf *y, size_t off_y, const clmlp_buf *t, size_t off_t,
                      const clmlp_buf *labels, size_t off_labels, float scale, clmlp_buf *grad,
@@ -188,6 +192,11 @@ typedef struct clmlp_backend_i {
     int (*count_correct)(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
                          const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
                          size_t off_labels, clmlp_buf *metrics);
+    /* Adds the sum over rows of each row's mean absolute error,
+     * mean_j |y - t|, to metrics[CLMLP_METRIC_ABS_ERROR]: regression's
+     * counterpart of count_correct (float targets t only). */
+    int (*abs_error)(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                     const clmlp_buf *t, size_t off_t, clmlp_buf *metrics);
 
     /* ---- data movement ---- */
     /* dst[r][:] = src[idx[idx_off + r]][:] for r < rows (cols wide).  src and
@@ -363,6 +372,8 @@ int clmlp_be_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_t r
 int clmlp_be_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
                            size_t off_y, const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
                            size_t off_labels, clmlp_buf *metrics);
+int clmlp_be_abs_error(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
+                       size_t off_y, const clmlp_buf *t, size_t off_t, clmlp_buf *metrics);
 int clmlp_be_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
                          const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
 int clmlp_be_nonfinite_check(clmlp_backend_t *be, const clmlp_buf *x, size_t off, size_t n,

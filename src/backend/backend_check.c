@@ -340,11 +340,12 @@ int clmlp_check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_
         return clmlp_set_error(CLMLP_E_INVALID, "%s: unknown loss %d", op, (int)loss);
     /* The activation is implied by the loss: softmax for CCE and
      * SPARSE_CCE, sigmoid for BCE; MSE has no fused form. */
-    if (fused && loss == CLMLP_LOSS_MSE)
+    int regression = loss == CLMLP_LOSS_MSE || loss == CLMLP_LOSS_MAE || loss == CLMLP_LOSS_HUBER;
+    if (fused && regression)
         return clmlp_set_error(CLMLP_E_INVALID,
-                               "%s: mean squared error has no fused gradient (only "
-                               "softmax + cross-entropy and sigmoid + binary cross-entropy)",
-                               op);
+                               "%s: %s has no fused gradient (only softmax + cross-entropy and "
+                               "sigmoid + binary cross-entropy)",
+                               op, clmlp_loss_name(loss));
     CLMLP_TRY(targets(be, op, rows, cols, y, off_y, t, off_t, labels, off_labels,
                       loss == CLMLP_LOSS_SPARSE_CCE, &cnt));
     CLMLP_TRY(metrics_buf(be, op, metrics));
@@ -367,6 +368,17 @@ int clmlp_check_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, con
     CLMLP_TRY(metrics_buf(be, op, metrics));
     CLMLP_TRY(apart(op, "metrics", metrics, 0, CLMLP_METRIC_COUNT, "y", y, off_y, cnt));
     if (!t) return CLMLP_OK;
+    return apart(op, "metrics", metrics, 0, CLMLP_METRIC_COUNT, "t", t, off_t, cnt);
+}
+
+int clmlp_check_abs_error(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
+                          size_t off_y, const clmlp_buf *t, size_t off_t, const clmlp_buf *metrics)
+{
+    static const char op[] = "abs_error";
+    size_t cnt = 0;
+    CLMLP_TRY(targets(be, op, rows, cols, y, off_y, t, off_t, NULL, 0, 0, &cnt));
+    CLMLP_TRY(metrics_buf(be, op, metrics));
+    CLMLP_TRY(apart(op, "metrics", metrics, 0, CLMLP_METRIC_COUNT, "y", y, off_y, cnt));
     return apart(op, "metrics", metrics, 0, CLMLP_METRIC_COUNT, "t", t, off_t, cnt);
 }
 

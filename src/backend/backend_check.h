@@ -49,6 +49,9 @@ int clmlp_check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_
 int clmlp_check_count_correct(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
                               size_t off_y, const clmlp_buf *t, size_t off_t,
                               const clmlp_buf *labels, size_t off_labels, const clmlp_buf *metrics);
+/* abs_error: y and float targets t of rows x cols, apart from metrics. */
+int clmlp_check_abs_error(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *y,
+                          size_t off_y, const clmlp_buf *t, size_t off_t, const clmlp_buf *metrics);
 int clmlp_check_gather_rows(clmlp_backend_t *be, size_t rows, size_t cols, const clmlp_buf *src,
                             const clmlp_buf *idx, size_t idx_off, const clmlp_buf *dst,
                             size_t off_dst);

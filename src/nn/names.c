@@ -19,10 +19,14 @@ static const struct {
     {"binary_crossentropy", CLMLP_LOSS_BCE},
     {"categorical_crossentropy", CLMLP_LOSS_CCE},
     {"sparse_categorical_crossentropy", CLMLP_LOSS_SPARSE_CCE},
+    {"mean_absolute_error", CLMLP_LOSS_MAE},
+    {"huber", CLMLP_LOSS_HUBER},
     {"mse", CLMLP_LOSS_MSE},
     {"bce", CLMLP_LOSS_BCE},
     {"cce", CLMLP_LOSS_CCE},
     {"sparse_cce", CLMLP_LOSS_SPARSE_CCE},
+    {"mae", CLMLP_LOSS_MAE},
+    {"huber_loss", CLMLP_LOSS_HUBER},
 };
 
 static const char *const opt_names[CLMLP_OPT_COUNT] = {"sgd", "adam", "perceptron"};
@@ -62,7 +66,8 @@ int clmlp_loss_parse(const char *name, clmlp_loss *out)
         }
     return clmlp_set_error(CLMLP_E_INVALID,
                            "unknown loss '%s' (mean_squared_error, binary_crossentropy, "
-                           "categorical_crossentropy, sparse_categorical_crossentropy)",
+                           "categorical_crossentropy, sparse_categorical_crossentropy, "
+                           "mean_absolute_error, huber)",
                            name ? name : "");
 }
 

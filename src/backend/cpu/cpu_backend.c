@@ -51,6 +51,7 @@ const clmlp_backend_i clmlp_cpu_iface = {
     .custom_backward = clmlp_cpu_custom_backward,
     .loss_grad = clmlp_cpu_loss_grad,
     .count_correct = clmlp_cpu_count_correct,
+    .abs_error = clmlp_cpu_abs_error,
     .gather_rows = clmlp_cpu_gather_rows,
     .nonfinite_check = clmlp_cpu_nonfinite_check,
     .sgd_update = clmlp_cpu_sgd_update,

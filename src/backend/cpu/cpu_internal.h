@@ -84,6 +84,8 @@ void clmlp_cpu_bias_grad_cols(size_t rows, size_t cols, size_t ld, const float *
  * sum. */
 double clmlp_cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols, const float *y,
                            const float *t, const int32_t *lab, float scale, float *g);
+/* The sum over rows of each row's mean |y - t| (see backend.h, abs_error). */
+double clmlp_cpu_abs_error_rows(size_t rows, size_t cols, const float *y, const float *t);
 /* Rows predicted right (see backend.h, count_correct). */
 size_t clmlp_cpu_correct_rows(size_t rows, size_t cols, const float *y, const float *t,
                               const int32_t *lab);
@@ -137,6 +139,8 @@ int clmlp_cpu_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size
 int clmlp_cpu_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
                             const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
                             size_t off_labels, clmlp_buf *metrics);
+int clmlp_cpu_abs_error(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                        const clmlp_buf *t, size_t off_t, clmlp_buf *metrics);
 int clmlp_cpu_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
                               clmlp_buf *metrics);
 /* cpu_optimizers.c */

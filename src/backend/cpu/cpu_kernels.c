@@ -252,6 +252,23 @@ double clmlp_cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols,
             else if (gr)
                 for (size_t j = 0; j < cols; j++) gr[j] = -tr[j] / clip_prob(yr[j]) * scale;
             break;
+        case CLMLP_LOSS_MAE:
+            for (size_t j = 0; j < cols; j++) {
+                float e = yr[j] - tr[j];
+                sum += fabsf(e);
+                if (gr) gr[j] = (float)((e > 0.0f) - (e < 0.0f)) * inv_cols * scale;
+            }
+            sum *= inv_cols;
+            break;
+        case CLMLP_LOSS_HUBER:
+            for (size_t j = 0; j < cols; j++) {
+                float e = yr[j] - tr[j], a = fabsf(e);
+                sum += a <= 1.0f ? 0.5f * e * e : a - 0.5f;
+                if (gr)
+                    gr[j] = (a <= 1.0f ? e : (float)((e > 0.0f) - (e < 0.0f))) * inv_cols * scale;
+            }
+            sum *= inv_cols;
+            break;
         default: { /* SPARSE_CCE; labels were checked against cols */
             size_t L = (size_t)lab[r];
             float yc = clip_prob(yr[L]);
@@ -266,6 +283,17 @@ double clmlp_cpu_loss_rows(clmlp_loss loss, int fused, size_t rows, size_t cols,
         }
         }
         total += sum;
+    }
+    return total;
+}
+
+double clmlp_cpu_abs_error_rows(size_t rows, size_t cols, const float *y, const float *t)
+{
+    double total = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        float s = 0.0f;
+        for (size_t j = 0; j < cols; j++) s += fabsf(y[r * cols + j] - t[r * cols + j]);
+        total += s / (float)cols;
     }
     return total;
 }

@@ -62,6 +62,25 @@ int clmlp_cpu_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_bu
     return CLMLP_OK;
 }
 
+int clmlp_cpu_abs_error(void *vctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                        const clmlp_buf *t, size_t off_t, clmlp_buf *metrics)
+{
+    cpu_ctx *ctx = vctx;
+    const float *Y = cpu_f(y) + off_y, *T = cpu_f(t) + off_t;
+    double part[CPU_MAX_THREADS];
+    int nt = cpu_team(ctx, rows * cols, rows);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int k = 0; k < nt; k++) {
+        size_t a, b;
+        cpu_part(rows, k, nt, &a, &b);
+        part[k] = clmlp_cpu_abs_error_rows(b - a, cols, Y + a * cols, T + a * cols);
+    }
+    double total = 0.0;
+    for (int k = 0; k < nt; k++) total += part[k];
+    cpu_f(metrics)[CLMLP_METRIC_ABS_ERROR] += (float)total;
+    return CLMLP_OK;
+}
+
 int clmlp_cpu_nonfinite_check(void *vctx, const clmlp_buf *x, size_t off, size_t n,
                               clmlp_buf *metrics)
 {

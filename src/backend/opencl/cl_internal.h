@@ -46,6 +46,7 @@ typedef enum {
     CLK_LOSS_INTO_METRIC,
     CLK_LOSS_GRAD,
     CLK_CORRECT_INTO_METRIC,
+    CLK_ABS_ERROR_INTO_METRIC,
     CLK_NONFINITE_CHECK,
     CLK_SGD_UPDATE,
     CLK_ADAM_UPDATE,
@@ -373,6 +374,8 @@ int clmlp_cl_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size_
 int clmlp_cl_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
                            const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
                            size_t off_labels, clmlp_buf *metrics);
+int clmlp_cl_abs_error(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                       const clmlp_buf *t, size_t off_t, clmlp_buf *metrics);
 int clmlp_cl_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,
                              clmlp_buf *metrics);
 /* cl_optimizers.c */

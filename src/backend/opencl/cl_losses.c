@@ -81,6 +81,23 @@ int clmlp_cl_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_buf
     return run_into_metric(&c, metrics);
 }
 
+/* Each row's mean |y - t|, added to metrics[ABS_ERROR] in one launch. */
+int clmlp_cl_abs_error(void *vctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                       const clmlp_buf *t, size_t off_t, clmlp_buf *metrics)
+{
+    clmlp_cl_ctx *ctx = vctx;
+    if (rows == 0) return CLMLP_OK;
+    clk_call c;
+    clmlp_clk_begin(&c, ctx, CLK_ABS_ERROR_INTO_METRIC);
+    clmlp_clk_uint(&c, rows);
+    clmlp_clk_uint(&c, cols);
+    clmlp_clk_mem(&c, y);
+    clmlp_clk_uint(&c, off_y);
+    clmlp_clk_mem(&c, t);
+    clmlp_clk_uint(&c, off_t);
+    return run_into_metric(&c, metrics);
+}
+
 /* Sets metrics[NONFINITE] if any of x[off..off+n) is NaN or Inf. */
 int clmlp_cl_nonfinite_check(void *vctx, const clmlp_buf *x, size_t off, size_t n,
                              clmlp_buf *metrics)

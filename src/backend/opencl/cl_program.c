@@ -44,6 +44,7 @@ const char *const clmlp_cl_kernel_names[CLK_COUNT] = {
     [CLK_LOSS_INTO_METRIC] = "loss_into_metric",
     [CLK_LOSS_GRAD] = "loss_grad",
     [CLK_CORRECT_INTO_METRIC] = "correct_into_metric",
+    [CLK_ABS_ERROR_INTO_METRIC] = "abs_error_into_metric",
     [CLK_NONFINITE_CHECK] = "nonfinite_check",
     [CLK_SGD_UPDATE] = "sgd_update",
     [CLK_ADAM_UPDATE] = "adam_update",

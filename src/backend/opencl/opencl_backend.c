@@ -59,6 +59,7 @@ const clmlp_backend_i clmlp_opencl_iface = {
     .custom_prepare = clmlp_cl_custom_prepare,
     .loss_grad = clmlp_cl_loss_grad,
     .count_correct = clmlp_cl_count_correct,
+    .abs_error = clmlp_cl_abs_error,
     .gather_rows = clmlp_cl_gather_rows,
     .nonfinite_check = clmlp_cl_nonfinite_check,
     .sgd_update = clmlp_cl_sgd_update,

@@ -263,6 +263,7 @@ const clmlp_backend_i clmlp_ref_iface = {
     .custom_backward = clmlp_ref_custom_backward,
     .loss_grad = clmlp_ref_loss_grad,
     .count_correct = clmlp_ref_count_correct,
+    .abs_error = clmlp_ref_abs_error,
     .gather_rows = clmlp_ref_gather_rows,
     .nonfinite_check = clmlp_ref_nonfinite_check,
     .sgd_update = clmlp_ref_sgd_update,

@@ -54,6 +54,8 @@ int clmlp_ref_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size
 int clmlp_ref_count_correct(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
                             const clmlp_buf *t, size_t off_t, const clmlp_buf *labels,
                             size_t off_labels, clmlp_buf *metrics);
+int clmlp_ref_abs_error(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                        const clmlp_buf *t, size_t off_t, clmlp_buf *metrics);
 int clmlp_ref_gather_rows(void *ctx, size_t rows, size_t cols, const clmlp_buf *src,
                           const clmlp_buf *idx, size_t idx_off, clmlp_buf *dst, size_t off_dst);
 int clmlp_ref_nonfinite_check(void *ctx, const clmlp_buf *x, size_t off, size_t n,

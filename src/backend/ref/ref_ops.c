@@ -291,6 +291,20 @@ static double loss_row(clmlp_loss loss, int fused, size_t cols, const double *y,
             if (g) g[j] = (fused ? y[j] - t[j] : -t[j] / yc) * scale;
         }
         return sum;
+    case CLMLP_LOSS_MAE:
+        for (size_t j = 0; j < cols; j++) {
+            double e = y[j] - t[j];
+            sum += fabs(e);
+            if (g) g[j] = (double)((e > 0) - (e < 0)) / nc * scale;
+        }
+        return sum / nc;
+    case CLMLP_LOSS_HUBER:
+        for (size_t j = 0; j < cols; j++) {
+            double e = y[j] - t[j], a = fabs(e);
+            sum += a <= 1.0 ? 0.5 * e * e : a - 0.5;
+            if (g) g[j] = (a <= 1.0 ? e : (double)((e > 0) - (e < 0))) / nc * scale;
+        }
+        return sum / nc;
     default: { /* SPARSE_CCE */
         double yc = clip_prob(y[L]);
         if (g)
@@ -323,6 +337,22 @@ int clmlp_ref_loss_grad(void *ctx, clmlp_loss loss, int fused, size_t rows, size
     }
     ref_d(metrics)[CLMLP_METRIC_LOSS] += total;
     if (!isfinite(total)) ref_d(metrics)[CLMLP_METRIC_NONFINITE] = 1.0;
+    return CLMLP_OK;
+}
+
+/* Adds each row's mean |y - t| to metrics[CLMLP_METRIC_ABS_ERROR]. */
+int clmlp_ref_abs_error(void *ctx, size_t rows, size_t cols, const clmlp_buf *y, size_t off_y,
+                        const clmlp_buf *t, size_t off_t, clmlp_buf *metrics)
+{
+    (void)ctx;
+    const double *Y = ref_d(y) + off_y, *T = ref_d(t) + off_t;
+    double total = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        double s = 0.0;
+        for (size_t j = 0; j < cols; j++) s += fabs(Y[r * cols + j] - T[r * cols + j]);
+        total += s / (double)cols;
+    }
+    ref_d(metrics)[CLMLP_METRIC_ABS_ERROR] += total;
     return CLMLP_OK;
 }
 
