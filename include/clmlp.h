@@ -333,6 +333,35 @@ void clmlp_model_free(clmlp_model_t *m);
 /* Appends a Dense layer of `units` outputs with activation act. */
 int clmlp_model_add_dense(clmlp_model_t *m, size_t units, clmlp_act act, int use_bias);
 
+/* Reads NumPy arrays into a new dataset (*out, owned by the caller): the
+ * .npy file x_path (format 1.0, 2.0 or 3.0; float16/32/64, signed or
+ * unsigned integers of 1, 2, 4 or 8 bytes, or bool, in either byte order;
+ * C or Fortran order) as the features -- shape (n, d1, d2, ...) is n rows
+ * of d1*d2*... features, images flattened row-major -- and, unless y_path
+ * is NULL, y_path's array of n rows as their labels or targets.  Values
+ * stay as stored (uint8 pixels become 0..255): scaling is the caller's.
+ * y of one value per row (shape (n,) or (n, 1)) holding integers, bools,
+ * or floats that are all whole numbers >= 0 gives class labels (n_classes
+ * = largest + 1, at least 2; a negative integer is an error); any other y
+ * gives float targets, k per row for shape (n, k).  Errors name the file:
+ * CLMLP_E_IO when it cannot be opened or read; CLMLP_E_FORMAT "PATH: what
+ * is wrong" for a bad magic, version or header, an unsupported dtype
+ * (objects, strings, records), data shorter or longer than the shape,
+ * NaN or Inf (naming the flat index and row), or x and y with different
+ * row counts; CLMLP_E_NOMEM, with the need and the limit, for arrays that
+ * do not fit the memory available (checked before allocating). */
+int clmlp_dataset_read_npy(clmlp_dataset_t **out, const char *x_path, const char *y_path);
+
+/* The same from an .npz archive (numpy.savez or savez_compressed: a zip
+ * of .npy members, stored or deflated), the arrays named x_name and y_name
+ * ("x" is the member x.npy).  x_name NULL: the first of "x", "x_train",
+ * "X", "X_train" the archive holds.  y_name NULL: x's partner, the name
+ * with its x made y or Y ("x_train": "y_train", "x_test": "y_test"), or no
+ * labels when the archive has no partner.  A named array that is missing
+ * is CLMLP_E_NOT_FOUND, the message listing the archive's arrays. */
+int clmlp_dataset_read_npz(clmlp_dataset_t **out, const char *path, const char *x_name,
+                           const char *y_name);
+
 /* Appends a Dropout layer: in training each value is zeroed with
  * probability rate (0 <= rate < 1) and the others are scaled by
  * 1 / (1 - rate) (inverted dropout); in evaluation and prediction it passes
