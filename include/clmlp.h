@@ -660,6 +660,72 @@ int clmlp_model_predict(clmlp_model_t *m, const float *x, size_t n, float *out);
  * progress line a few times a second, not every batch). */
 int clmlp_model_running_metrics(clmlp_model_t *m, double *loss, double *accuracy);
 
+/* ---- metrics from predictions ------------------------------------------ */
+/* Scores of predictions already made, computed on the host in double as
+ * scikit-learn computes them; no model, no device.  Rows are counted from 0
+ * in messages; NaN or Inf inputs, labels out of range and n == 0 are
+ * CLMLP_E_INVALID naming the row. */
+
+/* One line of a classification report: a class, or an average of them.
+ * Division by zero gives 0, as scikit-learn's zero_division=0 does. */
+typedef struct {
+    double precision; /* tp / (tp + fp); 0 for a class never predicted */
+    double recall;    /* tp / (tp + fn); 0 for a class that never occurs */
+    double f1;        /* 2 tp / (2 tp + fp + fn): 2pr / (p + r), or 0 */
+    size_t support;   /* rows of the class (an average: all rows) */
+} clmlp_class_scores;
+
+/* scikit-learn's classification_report(labels=range(n_classes),
+ * zero_division=0): every class 0..n_classes-1 has a line, also one that
+ * neither occurs nor is predicted (its zeros count in the macro average). */
+typedef struct {
+    size_t n;                        /* rows scored */
+    size_t n_classes;                /* lines in classes */
+    clmlp_class_scores *classes;     /* class c's line at c; part of the report */
+    double accuracy;                 /* rows predicted right / n */
+    clmlp_class_scores macro_avg;    /* unweighted means over the classes */
+    clmlp_class_scores weighted_avg; /* means weighted by support */
+} clmlp_class_report_t;
+
+/* Scores n predicted labels pred against the true labels truth (both in
+ * [0, n_classes)) into a new report *out, owned by the caller
+ * (clmlp_class_report_free); the caller keeps its arrays. */
+int clmlp_class_report_init(clmlp_class_report_t **out, const int32_t *truth, const int32_t *pred,
+                            size_t n, size_t n_classes);
+void clmlp_class_report_free(clmlp_class_report_t *r);
+
+/* The area under the ROC curve of n scores against labels 0/1 (1: the
+ * positive class) into *auc, as scikit-learn's roc_auc_score: the
+ * trapezoids over the distinct scores, i.e. the share of (positive,
+ * negative) pairs whose positive scores higher, ties counting one half.
+ * CLMLP_E_INVALID when only one class is present (AUC is not defined). */
+int clmlp_roc_auc(const int32_t *truth, const float *scores, size_t n, double *auc);
+
+/* Regression scores of one target, or their uniform average over targets
+ * (scikit-learn's multioutput="uniform_average"). */
+typedef struct {
+    double mae;  /* mean |t - y| */
+    double rmse; /* sqrt(mean (t - y)^2); overall: the mean of the targets' */
+    double r2;   /* 1 - SS_res / SS_tot, as r2_score; a constant true target
+                    (SS_tot 0) gives 1 when predicted exactly, else 0
+                    (force_finite=True); NaN with fewer than 2 rows, where
+                    scikit-learn also returns NaN */
+} clmlp_regression_scores;
+
+typedef struct {
+    size_t n;                         /* rows scored */
+    size_t n_targets;                 /* lines in targets */
+    clmlp_regression_scores *targets; /* target j's scores at j; part of the report */
+    clmlp_regression_scores overall;  /* each score's mean over the targets */
+} clmlp_regression_report_t;
+
+/* Scores n rows of n_targets predictions pred against the true values
+ * truth (both row-major n x n_targets) into a new report *out, owned by
+ * the caller (clmlp_regression_report_free); the caller keeps its arrays. */
+int clmlp_regression_report_init(clmlp_regression_report_t **out, const float *truth,
+                                 const float *pred, size_t n, size_t n_targets);
+void clmlp_regression_report_free(clmlp_regression_report_t *r);
+
 /* ---- model files ------------------------------------------------------- */
 /* Reads a model written by hand in the text format (see README, "Weight
  * files"): its layers and weights, not yet compiled.  Compiling keeps the
