@@ -74,6 +74,23 @@ typedef enum {
     CLMLP_OPT_COUNT
 } clmlp_opt_kind;
 
+/* What a model predicts: classes (the outputs are scores of classes, as
+ * softmax or sigmoid give them; accuracy is its metric) or values (one
+ * output per target; mean absolute error is its metric).  A new model is a
+ * classifier; model files keep the task. */
+typedef enum {
+    CLMLP_TASK_AUTO = -1, /* readers only: decided by the data (see
+                             clmlp_csv_opts.task) */
+    CLMLP_TASK_CLASSIFICATION = 0,
+    CLMLP_TASK_REGRESSION,
+    CLMLP_TASK_COUNT
+} clmlp_task;
+
+/* Names as on the command line ("classification", "regression"; _parse
+ * also takes "auto"). */
+const char *clmlp_task_name(clmlp_task t);
+int clmlp_task_parse(const char *name, clmlp_task *out);
+
 /* Names as used on the command line ("relu", "sparse_categorical_crossentropy",
  * "sgd"); the _parse functions return a negative status for unknown names. */
 const char *clmlp_act_name(clmlp_act a);
@@ -212,10 +229,13 @@ typedef struct {
     size_t n_classes;
     float *targets; /* n x n_targets, or NULL */
     size_t n_targets;
-    char **class_names; /* n_classes names, or NULL when the classes
-                           are only numbers.  Owned by the dataset
-                           (clmlp_dataset_free frees them); set them
-                           with clmlp_dataset_set_class_names */
+    char **class_names;  /* n_classes names, or NULL when the classes
+                            are only numbers.  Owned by the dataset
+                            (clmlp_dataset_free frees them); set them
+                            with clmlp_dataset_set_class_names */
+    char **target_names; /* n_targets names of a regression's targets (a
+                            CSV file's headers), or NULL; owned by the
+                            dataset, freed with it */
 } clmlp_dataset_t;
 
 /* Allocates an empty dataset with room for n rows (x, and labels if
@@ -256,10 +276,33 @@ typedef struct {
                                    class_names[i]; a name not among them is
                                    CLMLP_E_FORMAT naming it and its line */
     size_t n_class_names;
+    clmlp_task task;       /* what the label column holds: classes
+                              (CLMLP_TASK_CLASSIFICATION, the default:
+                              what readers always read), values
+                              (CLMLP_TASK_REGRESSION), or, with
+                              CLMLP_TASK_AUTO (the tool's default),
+                              decided by its cells -- class names, or at
+                              most CLMLP_CSV_AUTO_CLASSES distinct whole
+                              numbers >= 0, are classes; a number with
+                              a fraction (or below 0) makes values,
+                              a regression's targets; more distinct
+                              whole numbers than that are refused
+                              (CLMLP_E_INVALID, naming both tasks) */
+    const int *label_cols; /* if n_label_cols > 0: the target columns
+                              of a regression (several targets),
+                              0-based, negative from the end, in this
+                              order; label_col is unused */
+    size_t n_label_cols;
+    const char *const *label_names; /* the same by header name (and then
+                                       label_cols and label_name are unused) */
+    size_t n_label_names;
 } clmlp_csv_opts;
+/* At most this many distinct whole numbers are classes for
+ * CLMLP_TASK_AUTO. */
+#define CLMLP_CSV_AUTO_CLASSES 20
 
 /* The defaults: label in the last column, the delimiter detected, no
- * class names given. */
+ * class names given, classes (CLMLP_TASK_CLASSIFICATION). */
 clmlp_csv_opts clmlp_csv_opts_default(void);
 
 /* Reads a CSV file into a new dataset (*out, owned by the caller).  Cells
@@ -270,9 +313,11 @@ clmlp_csv_opts clmlp_csv_opts_default(void);
  * its label cell is a word that reads as a header ("label", "species",
  * "class", ...) and occurs nowhere else in the label column (or is not one
  * of opts->class_names).
- * All columns but the label's are float features.  Labels are either
- * whole numbers >= 0, which are the classes (n_classes = largest + 1, at
- * least 2; class_names NULL), or words, the class names: without
+ * All columns but the label's are float features.  A regression's label
+ * columns are its targets: numbers, into targets (n_targets of them, the
+ * headers, if any, as target_names; no labels).  A classifier's labels are
+ * either whole numbers >= 0, which are the classes (n_classes = largest + 1,
+ * at least 2; class_names NULL), or words, the class names: without
  * opts->class_names the classes are the distinct names sorted by byte
  * order (strcmp), so two files with the same names agree whatever their
  * row order; with them, the names are those.  A label column that mixes
@@ -288,6 +333,35 @@ int clmlp_dataset_read_csv_opts(clmlp_dataset_t **out, const char *path,
 int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path, const char *labels_path,
                            int scale_pm1);
 
+/* Reads NumPy arrays into a new dataset (*out, owned by the caller): the
+ * .npy file x_path (format 1.0, 2.0 or 3.0; float16/32/64, signed or
+ * unsigned integers of 1, 2, 4 or 8 bytes, or bool, in either byte order;
+ * C or Fortran order) as the features -- shape (n, d1, d2, ...) is n rows
+ * of d1*d2*... features, images flattened row-major -- and, unless y_path
+ * is NULL, y_path's array of n rows as their labels or targets.  Values
+ * stay as stored (uint8 pixels become 0..255): scaling is the caller's.
+ * y of one value per row (shape (n,) or (n, 1)) holding integers, bools,
+ * or floats that are all whole numbers >= 0 gives class labels (n_classes
+ * = largest + 1, at least 2; a negative integer is an error); any other y
+ * gives float targets, k per row for shape (n, k).  Errors name the file:
+ * CLMLP_E_IO when it cannot be opened or read; CLMLP_E_FORMAT "PATH: what
+ * is wrong" for a bad magic, version or header, an unsupported dtype
+ * (objects, strings, records), data shorter or longer than the shape,
+ * NaN or Inf (naming the flat index and row), or x and y with different
+ * row counts; CLMLP_E_NOMEM, with the need and the limit, for arrays that
+ * do not fit the memory available (checked before allocating). */
+int clmlp_dataset_read_npy(clmlp_dataset_t **out, const char *x_path, const char *y_path);
+
+/* The same from an .npz archive (numpy.savez or savez_compressed: a zip
+ * of .npy members, stored or deflated), the arrays named x_name and y_name
+ * ("x" is the member x.npy).  x_name NULL: the first of "x", "x_train",
+ * "X", "X_train" the archive holds.  y_name NULL: x's partner, the name
+ * with its x made y or Y ("x_train": "y_train", "x_test": "y_test"), or no
+ * labels when the archive has no partner.  A named array that is missing
+ * is CLMLP_E_NOT_FOUND, the message listing the archive's arrays. */
+int clmlp_dataset_read_npz(clmlp_dataset_t **out, const char *path, const char *x_name,
+                           const char *y_name);
+
 /* Splits off the last `fraction` of ds into a new validation set; ds keeps
  * the rest (fraction in (0,1)).  Both are owned by the caller; the
  * validation set gets a copy of the class names. */
@@ -302,6 +376,15 @@ int clmlp_dataset_split(clmlp_dataset_t *ds, double fraction, clmlp_dataset_t **
  * last rows, a random draw from a file sorted by label holds every class. */
 int clmlp_dataset_holdout(clmlp_dataset_t *ds, double fraction, uint64_t seed,
                           clmlp_dataset_t **val);
+
+/* z-score parameters of ds's features, as scikit-learn's StandardScaler
+ * fits them: each column's mean and population standard deviation, into
+ * mean and scale (n_features each, the caller's); a constant column gets
+ * mean 0 and scale 1, so standardizing leaves it as it is. */
+int clmlp_dataset_standardization(const clmlp_dataset_t *ds, double *mean, double *scale);
+/* The same of ds's float targets (n_targets each): CLMLP_E_INVALID when it
+ * has none. */
+int clmlp_dataset_target_standardization(const clmlp_dataset_t *ds, double *mean, double *scale);
 
 /* XOR: 4 rows, 2 features, labels 0/1. */
 int clmlp_dataset_xor(clmlp_dataset_t **out);
@@ -332,35 +415,6 @@ void clmlp_model_free(clmlp_model_t *m);
 
 /* Appends a Dense layer of `units` outputs with activation act. */
 int clmlp_model_add_dense(clmlp_model_t *m, size_t units, clmlp_act act, int use_bias);
-
-/* Reads NumPy arrays into a new dataset (*out, owned by the caller): the
- * .npy file x_path (format 1.0, 2.0 or 3.0; float16/32/64, signed or
- * unsigned integers of 1, 2, 4 or 8 bytes, or bool, in either byte order;
- * C or Fortran order) as the features -- shape (n, d1, d2, ...) is n rows
- * of d1*d2*... features, images flattened row-major -- and, unless y_path
- * is NULL, y_path's array of n rows as their labels or targets.  Values
- * stay as stored (uint8 pixels become 0..255): scaling is the caller's.
- * y of one value per row (shape (n,) or (n, 1)) holding integers, bools,
- * or floats that are all whole numbers >= 0 gives class labels (n_classes
- * = largest + 1, at least 2; a negative integer is an error); any other y
- * gives float targets, k per row for shape (n, k).  Errors name the file:
- * CLMLP_E_IO when it cannot be opened or read; CLMLP_E_FORMAT "PATH: what
- * is wrong" for a bad magic, version or header, an unsupported dtype
- * (objects, strings, records), data shorter or longer than the shape,
- * NaN or Inf (naming the flat index and row), or x and y with different
- * row counts; CLMLP_E_NOMEM, with the need and the limit, for arrays that
- * do not fit the memory available (checked before allocating). */
-int clmlp_dataset_read_npy(clmlp_dataset_t **out, const char *x_path, const char *y_path);
-
-/* The same from an .npz archive (numpy.savez or savez_compressed: a zip
- * of .npy members, stored or deflated), the arrays named x_name and y_name
- * ("x" is the member x.npy).  x_name NULL: the first of "x", "x_train",
- * "X", "X_train" the archive holds.  y_name NULL: x's partner, the name
- * with its x made y or Y ("x_train": "y_train", "x_test": "y_test"), or no
- * labels when the archive has no partner.  A named array that is missing
- * is CLMLP_E_NOT_FOUND, the message listing the archive's arrays. */
-int clmlp_dataset_read_npz(clmlp_dataset_t **out, const char *path, const char *x_name,
-                           const char *y_name);
 
 /* Appends a Dropout layer: in training each value is zeroed with
  * probability rate (0 <= rate < 1) and the others are scaled by
@@ -447,6 +501,47 @@ const char *const *clmlp_model_class_names(const clmlp_model_t *m, size_t *n);
  * Adding a layer forgets them. */
 int clmlp_model_set_class_names(clmlp_model_t *m, const char *const *names, size_t n);
 
+/* Sets the model's task (before or after compiling; a regression model
+ * forgets any class names).  fit, evaluate and model files follow it: a
+ * regression model trains on float targets (clmlp_dataset_t.targets, one
+ * column per output) and refuses a set of class labels only; a classifier
+ * takes labels (or targets the loss can read, as one-hot rows). */
+int clmlp_model_set_task(clmlp_model_t *m, clmlp_task task);
+clmlp_task clmlp_model_task(const clmlp_model_t *m);
+
+/* The names of a regression model's targets (target i is names[i], *n ==
+ * n_outputs), owned by the model; NULL (and *n 0) when it has none.  Set
+ * them with clmlp_model_set_target_names (n == n_outputs; rules as for
+ * class names), NULL with n 0 removing them.  Model files keep them. */
+const char *const *clmlp_model_target_names(const clmlp_model_t *m, size_t *n);
+int clmlp_model_set_target_names(clmlp_model_t *m, const char *const *names, size_t n);
+
+/* Standardization the model applies to its inputs itself, before its first
+ * layer: x' = (x - mean) / scale per feature, in training, evaluation and
+ * prediction alike, computed on the host in double; model files keep it,
+ * and exports fold it into the first layer's weights.  mean and scale hold
+ * n_inputs values each (copied; every scale > 0 and finite); NULL for both
+ * removes it. */
+int clmlp_model_set_input_scaling(clmlp_model_t *m, const double *mean, const double *scale);
+/* The model's input scaling (n_inputs values each, owned by the model),
+ * or NULLs when it has none. */
+void clmlp_model_input_scaling(const clmlp_model_t *m, const double **mean, const double **scale);
+
+/* Standardization of a regression model's targets: the loss sees
+ * (t - mean) / scale per target, so the network learns values near 0
+ * whatever the targets' units, and clmlp_model_predict turns its outputs
+ * back (y * scale + mean).  The loss and the mean absolute error that fit
+ * and evaluate report are those of the standardized targets (in standard
+ * deviations); predictions are in the targets' own units.  mean and scale
+ * hold n_outputs values each (copied; every scale > 0 and finite); NULL
+ * for both removes it.  Only a regression model has it (CLMLP_E_INVALID
+ * otherwise; making the model a classifier or adding a layer removes
+ * it).  Model files keep it, and exports fold it into the last layer. */
+int clmlp_model_set_target_scaling(clmlp_model_t *m, const double *mean, const double *scale);
+/* The model's target scaling (n_outputs values each, owned by the model),
+ * or NULLs when it has none. */
+void clmlp_model_target_scaling(const clmlp_model_t *m, const double **mean, const double **scale);
+
 /* Writes a Keras-like summary (layer, output shape, parameters, totals, and
  * the class names if any) to f. */
 void clmlp_model_summary(const clmlp_model_t *m, FILE *f);
@@ -462,8 +557,8 @@ int clmlp_model_get_params(const clmlp_model_t *m, float *out);
 int clmlp_model_set_params(clmlp_model_t *m, const float *in);
 
 typedef struct {
-    size_t epoch; /* 1-based */
-    double loss, accuracy;
+    size_t epoch;                  /* 1-based */
+    double loss, accuracy;         /* accuracy: NaN for a regression model */
     double val_loss, val_accuracy; /* NaN without validation data */
     double seconds;
     double lr;      /* the learning rate this epoch trained with */
@@ -478,6 +573,9 @@ typedef struct {
     size_t lr_halvings;    /* divergences rolled back, each halving the
                               lr, in this fit call before this epoch
                               trained (see divergence_retries) */
+    double mae, val_mae;   /* a regression model's mean absolute error
+                              (mean over outputs and rows), in its place
+                              of accuracy; NaN for a classifier */
 } clmlp_epoch_stats;
 
 /* clmlp_epoch_stats.stalled: the loss sat at or above half its clipped
@@ -507,15 +605,21 @@ typedef enum {
     CLMLP_LR_SCHEDULE_COUNT
 } clmlp_lr_schedule;
 
-/* The validation metric early stopping and save_best watch. */
+/* The metric early stopping and save_best watch. */
 typedef enum {
     CLMLP_MONITOR_VAL_LOSS = 0, /* lower is better */
-    CLMLP_MONITOR_VAL_ACCURACY, /* higher is better */
+    CLMLP_MONITOR_VAL_ACCURACY, /* higher is better (classifiers) */
+    CLMLP_MONITOR_VAL_MAE,      /* lower is better (regression models) */
+    CLMLP_MONITOR_LOSS,         /* the training loss (the epoch's mean over
+                                   its batches), lower is better; needs no
+                                   validation data (scikit-learn's MLP
+                                   stops on it by default) */
     CLMLP_MONITOR_COUNT
 } clmlp_monitor;
 
 /* Names as on the command line ("none", "step", "exp", "cosine", "plateau";
- * "val_loss", "val_accuracy"); _parse returns a negative status for others. */
+ * "val_loss", "val_accuracy", "val_mae", "loss"); _parse returns a negative
+ * status for others. */
 const char *clmlp_lr_schedule_name(clmlp_lr_schedule s);
 int clmlp_lr_schedule_parse(const char *name, clmlp_lr_schedule *out);
 const char *clmlp_monitor_name(clmlp_monitor m);
@@ -555,8 +659,9 @@ typedef struct {
 
     /* Early stopping: ends the run once the monitored metric has not
      * improved by more than early_stop_min_delta for early_stop_patience
-     * epochs.  Monitoring (early stopping or save_best) needs validation
-     * data, else fit fails before training (CLMLP_E_INVALID). */
+     * epochs.  Monitoring a validation metric (early stopping or
+     * save_best) needs validation data, else fit fails before training
+     * (CLMLP_E_INVALID); CLMLP_MONITOR_LOSS watches the training loss. */
     clmlp_monitor monitor;
     size_t early_stop_patience;  /* 0: off */
     double early_stop_min_delta; /* >= 0 */
@@ -598,8 +703,8 @@ typedef struct {
 typedef struct {
     size_t n;                  /* epochs recorded */
     clmlp_epoch_stats *epochs; /* n entries, owned by the history */
-    size_t best_epoch;         /* the best epoch by opts->monitor, 0 without
-                                  validation data */
+    size_t best_epoch;         /* the best epoch by opts->monitor, 0 when
+                                  nothing was monitored */
     double best_value;         /* its value of the monitored metric (NaN if
                                   none) */
     size_t stopped_epoch;      /* early stopping ended the run after this
@@ -644,15 +749,19 @@ int clmlp_history_read(clmlp_history_t **out, const char *path);
 int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_fit_opts *opts,
                     clmlp_history_t **hist);
 
-/* Mean loss and accuracy over ds (accuracy: argmax for several outputs,
- * threshold 0.5 for one). */
+/* Mean loss and the task's metric over ds into *loss and *score: for a
+ * classifier the accuracy (argmax for several outputs, threshold 0.5 for
+ * one), for a regression model the mean absolute error. */
 int clmlp_model_evaluate(clmlp_model_t *m, const clmlp_dataset_t *ds, size_t batch_size,
                          double *loss, double *accuracy);
 
 /* Outputs of layer `layer` (0-based; n_layers-1 is the model's output) for
- * n rows of x: out holds n x units(layer) floats, caller-owned. */
+ * n rows of x: out holds n x units(layer) floats, caller-owned.  The
+ * layer's own values: the last layer's are in standardized units when the
+ * model has target scaling (clmlp_model_predict's are not). */
 int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, size_t n, float *out);
-/* The model's outputs for n rows of x (out: n x n_outputs). */
+/* The model's outputs for n rows of x (out: n x n_outputs), in the
+ * targets' own units when the model has target scaling. */
 int clmlp_model_predict(clmlp_model_t *m, const float *x, size_t n, float *out);
 
 /* During fit, from a batch callback: the mean loss and accuracy of the

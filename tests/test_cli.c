@@ -226,7 +226,13 @@ static void test_bad_csv(void)
     TEST_EXPECT_RUN(1, "text.csv:2", "train --train '%s' --backend ref", tmp("text.csv"));
     CU_ASSERT(out_has("abc"));
     TEST_EXPECT_RUN(1, "empty.csv", "train --train '%s' --backend ref", tmp("empty.csv"));
-    TEST_EXPECT_RUN(1, "fraction.csv:1", "train --train '%s' --backend ref", tmp("fraction.csv"));
+    /* A fraction is no class: refused when classes are asked for, and read
+     * as a regression's value (saying so) when the task is left to the
+     * data. */
+    TEST_EXPECT_RUN(1, "fraction.csv:1", "train --train '%s' --backend ref --task classification",
+                    tmp("fraction.csv"));
+    TEST_EXPECT_RUN(0, "holds values, not classes: a regression of 1 target",
+                    "train --train '%s' --backend ref --epochs 2", tmp("fraction.csv"));
     TEST_EXPECT_RUN(2, "label 4", "train --train '%s' --backend ref --layers 2,3:softmax",
                     tmp("labels.csv"));
     CU_ASSERT(out_has("labels.csv"));

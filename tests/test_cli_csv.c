@@ -255,14 +255,14 @@ static void test_numbered_model_named_data(void)
                     tmp("numbered.model"), tmp("iris-test.csv"));
 }
 
-/* Without --layers, a tenth of a named training set is held out for early
- * stopping; it keeps the names (as --validation-split's rows do), and the
- * model is named. */
+/* Without --layers, a validation metric to watch holds a tenth of a named
+ * training set out; it keeps the names (as --validation-split's rows do),
+ * and the model is named. */
 static void test_auto_holdout_names(void)
 {
     write_iris("iris-train.csv", 90, 1, 0);
-    TEST_EXPECT_RUN(0, "early stopping on 10% held out (9 rows",
-                    "train --train '%s' --epochs 2 --backend ref --save '%s'",
+    TEST_EXPECT_RUN(0, "early stopping on val_loss of 10% held out (9 rows",
+                    "train --train '%s' --epochs 2 --monitor val_loss --backend ref --save '%s'",
                     tmp("iris-train.csv"), tmp("auto.model"));
     TEST_EXPECT_RUN(0, "Classes: setosa, versicolor, virginica\n", "summary --model '%s'",
                     tmp("auto.model"));

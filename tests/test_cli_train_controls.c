@@ -71,7 +71,8 @@ static void test_help_lists_flags(void)
                                         "exp",
                                         "cosine",
                                         "plateau",
-                                        "val_loss|val_accuracy",
+                                        "--monitor NAME",
+                                        "val_mae",
                                         NULL};
     TEST_EXPECT_RUN(0, "usage: clmlp train", "train --help");
     for (const char *const *f = flags; *f; f++) CU_ASSERT(test_output_has(test_out, *f));
@@ -101,8 +102,8 @@ static void test_bad_values(void)
         {"--early-stop-patience -1", "--early-stop-patience must be a whole number >= 0, got '-1'"},
         {"--validate-on-test --early-stop-patience 2 --early-stop-min-delta inf",
          "--early-stop-min-delta must be a number >= 0, got 'inf'"},
-        {"--validate-on-test --early-stop-patience 2 --monitor loss",
-         "--monitor must be val_loss or val_accuracy, got 'loss'"},
+        {"--validate-on-test --early-stop-patience 2 --monitor accuracy",
+         "--monitor must be val_loss, val_accuracy, val_mae or loss, got 'accuracy'"},
         {"--validate-on-test --save-best ''", "--save-best needs a file name"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

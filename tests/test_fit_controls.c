@@ -138,8 +138,11 @@ static void test_names(void)
     CU_ASSERT_STRING_EQUAL(clmlp_lr_schedule_name(CLMLP_LR_PLATEAU), "plateau");
     CU_ASSERT(clmlp_monitor_parse("val_accuracy", &mon) == CLMLP_OK &&
               mon == CLMLP_MONITOR_VAL_ACCURACY);
-    CU_ASSERT(clmlp_monitor_parse("loss", &mon) < 0);
+    CU_ASSERT(clmlp_monitor_parse("loss", &mon) == CLMLP_OK && mon == CLMLP_MONITOR_LOSS);
+    CU_ASSERT(clmlp_monitor_parse("val_mae", &mon) == CLMLP_OK && mon == CLMLP_MONITOR_VAL_MAE);
+    CU_ASSERT(clmlp_monitor_parse("accuracy", &mon) < 0);
     CU_ASSERT_STRING_EQUAL(clmlp_monitor_name(CLMLP_MONITOR_VAL_LOSS), "val_loss");
+    CU_ASSERT_STRING_EQUAL(clmlp_monitor_name(CLMLP_MONITOR_LOSS), "loss");
 }
 
 /* ---- fit runs on a crafted model ---------------------------------------
@@ -285,6 +288,49 @@ static void test_early_stop_val_loss(void)
     w = param(m);
     CU_ASSERT(memcmp(&w, &sn.w[5], sizeof w) == 0);
     clmlp_history_free(h);
+    clmlp_model_free(m);
+}
+
+/* The training loss of epoch e is the loss before its step, -ln
+ * sigmoid(w after epoch e-1): 0.6931, 0.4741, 0.3477, 0.2700, 0.2189,
+ * 0.1832, 0.1570 for epochs 1 to 7 (host_w's w).  With min_delta 0.045,
+ * epoch 5 improves on epoch 4 by 0.0511 and epoch 6 on epoch 5 by only
+ * 0.0357 (both 0.006 or more from 0.045, far above rounding), so with
+ * patience 1 the run ends after epoch 6 with epoch 5 the best -- and it
+ * needs no validation data. */
+static void test_early_stop_training_loss(void)
+{
+    clmlp_model_t *m = crafted_model(1.0);
+    snapshots sn = {.m = m};
+    clmlp_fit_opts fo = crafted_opts(20);
+    fo.validation = NULL;
+    fo.monitor = CLMLP_MONITOR_LOSS;
+    fo.early_stop_patience = 1;
+    fo.early_stop_min_delta = 0.045;
+    fo.on_epoch = snapshot;
+    fo.user = &sn;
+    clmlp_history_t *h = NULL;
+    TEST_OK(clmlp_model_fit(m, g_train, &fo, &h));
+    CU_ASSERT_FATAL(h != NULL && h->n == 6);
+    CU_ASSERT_EQUAL(h->stopped_epoch, 6);
+    CU_ASSERT_EQUAL(h->best_epoch, 5);
+    CU_ASSERT_EQUAL(h->best_value, h->epochs[4].loss);
+    /* The losses are the worked ones (4 decimals: 5e-5 is their rounding). */
+    static const double loss[] = {0.6931, 0.4741, 0.3477, 0.2700, 0.2189, 0.1832};
+    for (size_t e = 0; e < 6; e++) CU_ASSERT(fabs(h->epochs[e].loss - loss[e]) <= 5e-5);
+    /* Without restore_best the last epoch's weights stay, as scikit-learn
+     * keeps them when it stops on the training loss. */
+    CU_ASSERT_EQUAL(h->restored_best, 0);
+    float w = param(m);
+    CU_ASSERT(memcmp(&w, &sn.w[6], sizeof w) == 0);
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+
+    /* A validation metric without validation data is still refused. */
+    m = crafted_model(1.0);
+    fo.monitor = CLMLP_MONITOR_VAL_LOSS;
+    CU_ASSERT_EQUAL(clmlp_model_fit(m, g_train, &fo, &h), CLMLP_E_INVALID);
+    CU_ASSERT(strstr(clmlp_last_error(), "needs validation data") != NULL);
     clmlp_model_free(m);
 }
 
@@ -643,6 +689,7 @@ int main(void)
         {"the crafted model trains as worked on the host", test_host_model_agrees},
         {"early stopping on val_loss stops and restores", test_early_stop_val_loss},
         {"early stopping: min_delta, val_accuracy", test_early_stop_min_delta_and_accuracy},
+        {"early stopping on the training loss, no validation", test_early_stop_training_loss},
         {"save_best holds the best epoch", test_save_best},
         {"the checkpoint: every epoch, an interrupt, a failure", test_checkpoint},
         {"history lr: step schedule, CSV, JSON, resume", test_history_lr},

@@ -455,7 +455,9 @@ static void test_profile_tool(void)
     char out[32768];
     setenv("CLMLP_PROFILE", "1", 1);
     int rc =
-        test_run_tool_checked("train --dataset xor --epochs 3 --backend opencl", out, sizeof out);
+        test_run_tool_checked("train --dataset xor --layers 2,2:sigmoid,1:sigmoid --batch-size 4 "
+                              "--epochs 3 --backend opencl",
+                              out, sizeof out);
     unsetenv("CLMLP_PROFILE");
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT(test_output_has(out, "clmlp: OpenCL profile on"));

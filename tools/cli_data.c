@@ -4,7 +4,9 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli_features.h"
@@ -16,6 +18,58 @@ void cli_data_defaults(cli_data_args *a)
     memset(a, 0, sizeof *a);
     a->label_col = -1;
     a->data_dir = NULL; /* searched for: see named_dir */
+    a->task = CLMLP_TASK_AUTO;
+}
+
+/* Splits text (copied into a->list_buf) at commas into *list of at most
+ * CLI_MAX_TARGETS non-empty items; CLI_OK or a usage error naming opt. */
+static int split_list(const char *cmd, cli_data_args *a, const char *opt, const char *text,
+                      const char **list, size_t *n)
+{
+    if (strlen(text) >= sizeof a->list_buf)
+        return cli_usage_error(cmd, "%s: the list is too long", opt);
+    snprintf(a->list_buf, sizeof a->list_buf, "%s", text);
+    *n = 0;
+    for (char *p = a->list_buf;;) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        if (!*p) return cli_usage_error(cmd, "%s: an empty item in '%s'", opt, text);
+        if (*n == CLI_MAX_TARGETS)
+            return cli_usage_error(cmd, "%s: at most %d targets", opt, CLI_MAX_TARGETS);
+        list[(*n)++] = p;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    return CLI_OK;
+}
+
+/* --label-col N,M,...: several target columns. */
+static int col_list(const char *cmd, cli_data_args *a, const char *arg)
+{
+    const char *items[CLI_MAX_TARGETS];
+    size_t n = 0;
+    int rc = split_list(cmd, a, "--label-col", arg, items, &n);
+    for (size_t k = 0; !rc && k < n; k++) {
+        long v = 0;
+        rc = cli_parse_long(cmd, "--label-col", items[k], -(long)INT_MAX, INT_MAX, &v);
+        a->col_list[k] = (int)v;
+    }
+    a->n_col_list = rc ? 0 : n;
+    return rc;
+}
+
+/* --arrays X,Y: the .npz arrays. */
+static int arrays_option(const char *cmd, cli_data_args *a, const char *arg)
+{
+    const char *comma = strchr(arg, ',');
+    size_t nx = comma ? (size_t)(comma - arg) : strlen(arg);
+    if (!comma || nx == 0 || !comma[1] || strchr(comma + 1, ',') || nx >= sizeof a->x_array ||
+        strlen(comma + 1) >= sizeof a->y_array)
+        return cli_usage_error(cmd, "--arrays takes the names of two arrays as X,Y, got '%s'", arg);
+    memcpy(a->x_array, arg, nx);
+    a->x_array[nx] = '\0';
+    snprintf(a->y_array, sizeof a->y_array, "%s", comma + 1);
+    return CLI_OK;
 }
 
 /* Whether name is a data set we know. */
@@ -41,11 +95,17 @@ int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg)
     case OPT_DATA_DIR: a->data_dir = arg; return CLI_OK;
     case OPT_LABEL_COL:
         a->label_col_set = 1;
+        if (strchr(arg, ',')) return col_list(cmd, a, arg);
         return cli_parse_long(cmd, "--label-col", arg, -(long)INT_MAX, INT_MAX, &a->label_col);
     case OPT_CSV_LABEL:
         if (!arg[0]) return cli_usage_error(cmd, "--label needs a column name");
         a->label_name = arg;
+        if (strchr(arg, ','))
+            return split_list(cmd, a, "--label", arg, a->label_list, &a->n_label_list);
         return CLI_OK;
+    case OPT_LABELS_FILE: a->labels_file = arg; return CLI_OK;
+    case OPT_TEST_LABELS_FILE: a->test_labels_file = arg; return CLI_OK;
+    case OPT_ARRAYS: return arrays_option(cmd, a, arg);
     case OPT_CSV_DELIMITER:
         if (strcmp(arg, ",") == 0 || strcmp(arg, "comma") == 0)
             a->delimiter = ',';
@@ -78,6 +138,18 @@ int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg)
     }
 }
 
+/* Whether path ends in ext (".npy"), in any case. */
+static int has_ext(const char *path, const char *ext)
+{
+    size_t n = strlen(path), e = strlen(ext);
+    return n > e && strcasecmp(path + n - e, ext) == 0;
+}
+
+int cli_data_is_numpy(const char *path)
+{
+    return path && (has_ext(path, ".npy") || has_ext(path, ".npz"));
+}
+
 /* Rejects options that do not go with a named data set or with each other. */
 static int check_combination(const char *cmd, const cli_data_args *a)
 {
@@ -88,6 +160,11 @@ static int check_combination(const char *cmd, const cli_data_args *a)
                                a->label_col_set ? "label-col"
                                : a->label_name  ? "label"
                                                 : "delimiter");
+    if (a->dataset && (a->labels_file || a->test_labels_file || a->x_array[0]))
+        return cli_usage_error(cmd, "--%s applies to NumPy files, not --dataset",
+                               a->labels_file        ? "labels"
+                               : a->test_labels_file ? "test-labels"
+                                                     : "arrays");
     if (a->label_name && a->label_col_set)
         return cli_usage_error(cmd, "give the label column by --label NAME or --label-col N, "
                                     "not both");
@@ -100,6 +177,18 @@ static int check_combination(const char *cmd, const cli_data_args *a)
                                a->label_name ? "label" : "label-col");
     if (a->no_labels && a->delimiter)
         return cli_usage_error(cmd, "--delimiter: a --no-labels file is read with commas");
+    const char *own = a->train ? a->train : a->data;
+    if (a->labels_file && !(own && has_ext(own, ".npy")))
+        return cli_usage_error(cmd, "--labels FILE gives the labels of an .npy file of features "
+                                    "(--train or --data FILE.npy)");
+    if (a->test_labels_file && !(a->test && has_ext(a->test, ".npy")))
+        return cli_usage_error(cmd, "--test-labels FILE gives the labels of --test FILE.npy");
+    int npz = (own && has_ext(own, ".npz")) || (a->test && has_ext(a->test, ".npz"));
+    if (a->x_array[0] && !npz)
+        return cli_usage_error(cmd, "--arrays names the arrays of an .npz file");
+    if ((a->n_label_list > 1 || a->n_col_list > 1) && a->task == CLMLP_TASK_CLASSIFICATION)
+        return cli_usage_error(cmd, "several label columns are a regression's targets; a "
+                                    "classifier has one");
     return CLI_OK;
 }
 
@@ -177,21 +266,157 @@ int cli_data_load_named(const cli_data_args *a, int test, clmlp_dataset_t **out)
     return rc < 0 ? cli_runtime_error() : CLI_OK;
 }
 
-/* Reads a labelled CSV file, mapping label names through names (n of
- * them) when not NULL.  CLI_OK, CLI_USAGE (no column has the --label
- * name: the message lists the headers) or CLI_RUNTIME. */
-static int load_csv(const char *cmd, const cli_data_args *a, const char *path,
-                    const char *const *names, size_t n, clmlp_dataset_t **out)
+/* Whether every row of ds's targets is one-hot (one 1, the rest 0): the
+ * classes of Keras's to_categorical, not values. */
+static int one_hot_targets(const clmlp_dataset_t *ds)
 {
+    if (!ds->targets || ds->n_targets < 2) return 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        size_t ones = 0;
+        for (size_t j = 0; j < ds->n_targets; j++) {
+            float v = ds->targets[i * ds->n_targets + j];
+            if (v != 0.0f && v != 1.0f) return 0;
+            ones += v == 1.0f;
+        }
+        if (ones != 1) return 0;
+    }
+    return 1;
+}
+
+/* Turns ds's one-hot targets into class labels (the column of the 1). */
+static int one_hot_to_labels(clmlp_dataset_t *ds)
+{
+    int32_t *labels = malloc(ds->n * sizeof *labels);
+    if (!labels) return cli_out_of_memory();
+    for (size_t i = 0; i < ds->n; i++)
+        for (size_t j = 0; j < ds->n_targets; j++)
+            if (ds->targets[i * ds->n_targets + j] == 1.0f) labels[i] = (int32_t)j;
+    ds->n_classes = ds->n_targets;
+    free(ds->targets);
+    ds->targets = NULL;
+    ds->n_targets = 0;
+    ds->labels = labels;
+    return CLI_OK;
+}
+
+/* The number of distinct labels in ds (labels >= 0). */
+static size_t distinct_labels(const clmlp_dataset_t *ds)
+{
+    size_t top = 0, count = 0;
+    for (size_t i = 0; i < ds->n; i++)
+        if ((size_t)ds->labels[i] + 1 > top) top = (size_t)ds->labels[i] + 1;
+    unsigned char *seen = calloc(top ? top : 1, 1);
+    if (!seen) return 0; /* no memory to tell: the caller's rule passes */
+    for (size_t i = 0; i < ds->n; i++)
+        if (!seen[ds->labels[i]]) {
+            seen[ds->labels[i]] = 1;
+            count++;
+        }
+    free(seen);
+    return count;
+}
+
+/* Makes ds what task asks of a NumPy set (whose reader tells classes from
+ * values by the labels array alone): one-hot rows are classes (not under
+ * --task regression); an automatic task takes at most
+ * CLMLP_CSV_AUTO_CLASSES distinct whole numbers for classes, as for CSV
+ * files, and refuses more; a regression's targets come from whole-number
+ * labels, a classifier refuses values.  fallback: an automatic task keeps
+ * many whole numbers as classes (cli_data_args.task_fallback).  CLI_OK, or
+ * a usage error naming path. */
+static int npy_as_task(const char *cmd, clmlp_dataset_t *ds, clmlp_task task, int fallback,
+                       const char *path)
+{
+    if (task != CLMLP_TASK_REGRESSION && one_hot_targets(ds)) return one_hot_to_labels(ds);
+    if (task == CLMLP_TASK_AUTO && !fallback && ds->labels && !ds->class_names) {
+        size_t distinct = distinct_labels(ds);
+        if (distinct > CLMLP_CSV_AUTO_CLASSES)
+            return cli_usage_error(cmd,
+                                   "%s: the labels hold %zu different whole numbers: too many "
+                                   "to be taken for classes (more than %d), and none has a "
+                                   "fraction to make them values; say which task it is, with "
+                                   "--task regression or --task classification",
+                                   path, distinct, CLMLP_CSV_AUTO_CLASSES);
+    }
+    if (task == CLMLP_TASK_REGRESSION && ds->labels && !ds->targets) {
+        ds->targets = malloc(ds->n * sizeof *ds->targets);
+        if (!ds->targets) return cli_out_of_memory();
+        for (size_t i = 0; i < ds->n; i++) ds->targets[i] = (float)ds->labels[i];
+        ds->n_targets = 1;
+        free(ds->labels);
+        ds->labels = NULL;
+        ds->n_classes = 0;
+    } else if (task == CLMLP_TASK_CLASSIFICATION && !ds->labels && ds->targets) {
+        return cli_usage_error(cmd,
+                               "%s: the labels are values (fractions, or several per row), "
+                               "not classes: the task is regression",
+                               path);
+    }
+    return CLI_OK;
+}
+
+/* Reads a NumPy file (.npy with labels_path, or .npz; test asks for an
+ * archive's test arrays when it has them). */
+static int load_numpy(const char *cmd, const cli_data_args *a, const char *path,
+                      const char *labels_path, int test, clmlp_dataset_t **out)
+{
+    int rc;
+    if (has_ext(path, ".npy")) {
+        rc = clmlp_dataset_read_npy(out, path, labels_path);
+    } else if (a->x_array[0]) {
+        rc = clmlp_dataset_read_npz(out, path, a->x_array, a->y_array);
+    } else {
+        rc = test ? clmlp_dataset_read_npz(out, path, "x_test", "y_test") : CLMLP_E_NOT_FOUND;
+        if (rc == CLMLP_E_NOT_FOUND) rc = clmlp_dataset_read_npz(out, path, NULL, NULL);
+    }
+    if (rc == CLMLP_E_NOT_FOUND && a->x_array[0])
+        return cli_usage_error(cmd, "--arrays %s,%s: %s", a->x_array, a->y_array,
+                               clmlp_last_error());
+    if (rc < 0) return cli_runtime_error();
+    rc = npy_as_task(cmd, *out, a->task, a->task_fallback, labels_path ? labels_path : path);
+    if (rc) {
+        clmlp_dataset_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Reads a labelled data file -- CSV, or NumPy's -- mapping label names
+ * through names (n of them) when not NULL.  CLI_OK, CLI_USAGE (no column
+ * has the --label name: the message lists the headers; an automatic task
+ * the labels cannot tell) or CLI_RUNTIME. */
+static int load_file(const char *cmd, const cli_data_args *a, const char *path,
+                     const char *labels_path, int test, const char *const *names, size_t n,
+                     clmlp_dataset_t **out)
+{
+    if (has_ext(path, ".npy") || has_ext(path, ".npz"))
+        return load_numpy(cmd, a, path, labels_path, test, out);
     clmlp_csv_opts o = clmlp_csv_opts_default();
     o.label_col = (int)a->label_col;
-    o.label_name = a->label_name;
+    o.label_name = a->n_label_list ? NULL : a->label_name;
     o.delimiter = a->delimiter;
     o.class_names = names;
     o.n_class_names = names ? n : 0;
+    o.task = a->task;
+    o.label_names = a->label_list;
+    o.n_label_names = a->n_label_list;
+    o.label_cols = a->col_list;
+    o.n_label_cols = a->n_col_list;
     int rc = clmlp_dataset_read_csv_opts(out, path, &o);
+    if (rc == CLMLP_E_NOT_FOUND && a->targets_by_model) {
+        o.label_names = NULL;
+        o.n_label_names = 0;
+        rc = clmlp_dataset_read_csv_opts(out, path, &o);
+    }
+    if (rc == CLMLP_E_INVALID && a->task == CLMLP_TASK_AUTO && a->task_fallback) {
+        o.task = CLMLP_TASK_CLASSIFICATION;
+        rc = clmlp_dataset_read_csv_opts(out, path, &o);
+    }
     if (rc == CLMLP_E_NOT_FOUND && a->label_name)
         return cli_usage_error(cmd, "--label %s: %s", a->label_name, clmlp_last_error());
+    if (rc == CLMLP_E_INVALID && a->task == CLMLP_TASK_AUTO)
+        return cli_usage_error(cmd, "%s, with --task regression or --task classification",
+                               clmlp_last_error());
     return rc < 0 ? cli_runtime_error() : CLI_OK;
 }
 
@@ -218,10 +443,16 @@ int cli_data_load_train(const char *cmd, const cli_data_args *a, clmlp_dataset_t
     } else {
         /* The test set's label names mean what the training set's do, or
          * both map through the names given (a resumed model's). */
-        rc = load_csv(cmd, a, a->train, a->class_names, a->n_class_names, train);
+        rc =
+            load_file(cmd, a, a->train, a->labels_file, 0, a->class_names, a->n_class_names, train);
+        /* The test set is read as the training set turned out: the same
+         * task (an automatic one decided there), the same class names. */
+        cli_data_args t = *a;
+        if (!rc) t.task = (*train)->labels ? CLMLP_TASK_CLASSIFICATION : CLMLP_TASK_REGRESSION;
         if (!rc && a->test)
-            rc = load_csv(cmd, a, a->test, (const char *const *)(*train)->class_names,
-                          (*train)->class_names ? (*train)->n_classes : 0, test);
+            rc = load_file(cmd, &t, a->test, a->test_labels_file, 1,
+                           (const char *const *)(*train)->class_names,
+                           (*train)->class_names ? (*train)->n_classes : 0, test);
     }
     if (rc) {
         clmlp_dataset_free(*train);
@@ -263,7 +494,7 @@ int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_lab
     if (rc) return rc;
     if (a->dataset) return cli_data_load_named(a, 1, out);
     if (a->no_labels) return cli_read_features_csv(out, a->data) < 0 ? cli_runtime_error() : CLI_OK;
-    return load_csv(cmd, a, a->data, a->class_names, a->n_class_names, out);
+    return load_file(cmd, a, a->data, a->labels_file, 1, a->class_names, a->n_class_names, out);
 }
 
 int cli_data_load_for_model(const char *cmd, const cli_data_args *a, int allow_no_labels,
@@ -271,6 +502,16 @@ int cli_data_load_for_model(const char *cmd, const cli_data_args *a, int allow_n
 {
     cli_data_args d = *a;
     d.class_names = clmlp_model_class_names(m, &d.n_class_names);
+    d.task = clmlp_model_task(m);
+    /* A regression model finds its targets by the names it was trained
+     * with, in a file with a header that has them, unless told. */
+    size_t n = 0;
+    const char *const *names = clmlp_model_target_names(m, &n);
+    if (names && n <= CLI_MAX_TARGETS && !a->label_name && !a->label_col_set && !a->no_labels) {
+        for (size_t j = 0; j < n; j++) d.label_list[j] = names[j];
+        d.n_label_list = n;
+        d.targets_by_model = 1;
+    }
     return cli_data_load_eval(cmd, &d, allow_no_labels, out);
 }
 
@@ -349,7 +590,11 @@ int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_wh
     if (ds->targets && ds->n_targets != n_out)
         return cli_usage_error(cmd, "%s has %zu outputs, but %s has %zu targets per row",
                                model_what, n_out, what, ds->n_targets);
-    if (!ds->targets) return cli_usage_error(cmd, "%s has no labels", what);
+    if (!ds->targets)
+        return cli_usage_error(cmd, "%s has no labels%s", what,
+                               cli_data_is_numpy(what) ? " (an .npy file's come from --labels "
+                                                         "FILE.npy, or --test-labels for --test)"
+                                                       : "");
     return CLI_OK;
 }
 

@@ -10,6 +10,9 @@
 #include "cli_common.h"
 #include "clmlp.h"
 
+/* The most target columns a command line names. */
+#define CLI_MAX_TARGETS 64
+
 typedef struct {
     const char *train; /* CSV training set (train) */
     const char *test;  /* CSV test set (train) */
@@ -28,6 +31,26 @@ typedef struct {
                              source tree's data/, the installed one) */
     int scale_pm1;        /* idx pixels in [-1,1] instead of [0,1] */
     int scale_set;
+    /* What the label columns hold: the tool reads CSV files with
+     * CLMLP_TASK_AUTO (cli_data_defaults), train --task sets it, and a
+     * model's own task is used to read data for it. */
+    clmlp_task task;
+    int task_fallback; /* an automatic read that cannot tell is read as
+                          classes (eval, predict: before the model is known) */
+    /* Several target columns of a regression: --label a,b or
+     * --label-col 3,4 (into list_buf). */
+    const char *label_list[CLI_MAX_TARGETS];
+    size_t n_label_list;
+    int targets_by_model; /* label_list holds a regression model's target
+                             names, not --label's: a file without those
+                             columns is read by the default columns */
+    int col_list[CLI_MAX_TARGETS];
+    size_t n_col_list;
+    char list_buf[1024];
+    /* NumPy files: the labels of --train or --data and of --test (.npy),
+     * and the arrays of an .npz archive (--arrays X,Y). */
+    const char *labels_file, *test_labels_file;
+    char x_array[128], y_array[128];
 } cli_data_args;
 
 /* getopt_long entries and help text for the named data sets. */
@@ -47,27 +70,58 @@ typedef struct {
     "                        ./data, the source tree's data/ and the installed\n"                  \
     "                        share/clmlp/data that holds the set)\n"                               \
     "  --scale 01|pm1        mnist/fashion pixels in [0,1] or [-1,1] (default: 01)\n"
-/* Option values for --label and --delimiter, above cli_common.h's shared
- * ones and below every subcommand's own (OPT_LOCAL and up). */
-enum { OPT_CSV_LABEL = OPT_LOCAL - 16, OPT_CSV_DELIMITER };
+/* Option values for --label, --delimiter and the NumPy options, above
+ * cli_common.h's shared ones and below every subcommand's own (OPT_LOCAL
+ * and up). */
+enum {
+    OPT_CSV_LABEL = OPT_LOCAL - 16,
+    OPT_CSV_DELIMITER,
+    OPT_LABELS_FILE,
+    OPT_TEST_LABELS_FILE,
+    OPT_ARRAYS
+};
 
-/* getopt_long entries for --label-col, --label and --delimiter. */
+/* getopt_long entries for --label-col, --label and --delimiter; for the
+ * NumPy options --labels and --arrays (CLI_NUMPY_LONGOPTS), and
+ * --test-labels where there is a --test (CLI_NUMPY_TEST_LONGOPT). */
 /* clang-format off */
 #define CLI_CSV_LONGOPTS                                                          \
     {"label-col", required_argument, NULL, OPT_LABEL_COL},                        \
     {"label", required_argument, NULL, OPT_CSV_LABEL},                            \
     {"delimiter", required_argument, NULL, OPT_CSV_DELIMITER}
+#define CLI_NUMPY_LONGOPTS                                                        \
+    {"labels", required_argument, NULL, OPT_LABELS_FILE},                         \
+    {"arrays", required_argument, NULL, OPT_ARRAYS}
+#define CLI_NUMPY_TEST_LONGOPT                                                    \
+    {"test-labels", required_argument, NULL, OPT_TEST_LABELS_FILE}
 /* clang-format on */
 #define CLI_LABEL_COL_HELP                                                                         \
-    "  --label-col N         the CSV column holding the class label, 0-based;\n"                   \
-    "                        negative counts from the end (default: -1, the last)\n"
+    "  --label-col N         the CSV column holding the label, 0-based; negative\n"                \
+    "                        counts from the end (default: -1, the last); N,M,...:\n"              \
+    "                        several target columns of a regression\n"
 /* CLI_LABEL_COL_HELP and the help for --label and --delimiter. */
 #define CLI_CSV_HELP                                                                               \
     CLI_LABEL_COL_HELP                                                                             \
     "  --label NAME          the label is the CSV column headed NAME (instead of\n"                \
-    "                        --label-col)\n"                                                       \
+    "                        --label-col); NAME,NAME2,...: several targets\n"                      \
     "  --delimiter D         ',', ';' or tab ('\\t' or tab) between CSV cells\n"                   \
     "                        (default: found on the first line)\n"
+/* The help for NumPy files and --arrays (the --labels line is the
+ * command's: CLI_NUMPY_LABELS_HELP where --labels is this one). */
+#define CLI_NUMPY_HELP                                                                             \
+    "  FILE.npy, FILE.npz    a data file may be NumPy's: an .npy of features (an\n"                \
+    "                        image a row, flattened) with its labels or targets in\n"              \
+    "                        another .npy, or an .npz holding x and y (or x_train\n"               \
+    "                        and y_train, as Keras's mnist.npz; a --test .npz is\n"                \
+    "                        read for x_test and y_test first); whole numbers >= 0\n"              \
+    "                        are class labels, other values a regression's targets\n"              \
+    "  --arrays X,Y          the .npz arrays to read (default: as above)\n"
+#define CLI_NUMPY_LABELS_HELP "  --labels FILE.npy     the labels or targets of an .npy data file\n"
+#define CLI_NUMPY_TEST_HELP                                                                        \
+    "  --test-labels FILE.npy  the labels or targets of an .npy --test file\n"
+
+/* Whether path names a NumPy file (.npy or .npz, in any case). */
+int cli_data_is_numpy(const char *path);
 
 /* Sets the defaults: label column -1, the data directory searched for. */
 void cli_data_defaults(cli_data_args *a);

@@ -65,20 +65,41 @@ int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels
                    cli_model_run *r)
 {
     memset(r, 0, sizeof *r);
-    int rc = cli_data_load_eval(cmd, &a->data, allow_no_labels, &r->ds);
+    /* The data is read first, so that its errors come before the model's;
+     * labels that could be classes or values are read as classes here. */
+    cli_data_args first = a->data;
+    first.task_fallback = 1;
+    int rc = cli_data_load_eval(cmd, &first, allow_no_labels, &r->ds);
     if (!rc) rc = cli_model_load(&a->backend, 0, a->model, &r->be, &r->m);
-    /* Class names: read the data again with its names mapped through the
-     * model's, so class i means what it meant in training (an unknown name
-     * is an error naming it and its line).  The data is read first so that
-     * its errors come before the model's. */
-    if (!rc && r->ds->class_names && clmlp_model_class_names(r->m, NULL)) {
+    /* Read the data again as the model sees it: with its class names
+     * mapped through the model's, so class i means what it meant in
+     * training (an unknown name is an error naming it and its line), or
+     * with its label columns as the model's task reads them (a regression's
+     * whole-number targets, a classifier's classes). */
+    int labelled = !rc && (r->ds->labels || r->ds->targets);
+    int regression = !rc && clmlp_model_task(r->m) == CLMLP_TASK_REGRESSION;
+    char name[4200], model_what[4200];
+    cli_data_name(&a->data, 2, name, sizeof name);
+    snprintf(model_what, sizeof model_what, "the model in %s", a->model);
+    /* Labels that can only be the other task's: values with fractions for
+     * a classifier, class names for a regression model. */
+    if (labelled && !regression && !r->ds->labels)
+        rc = cli_usage_error(cmd,
+                             "%s holds values (a regression's targets), but %s is a "
+                             "classifier: give it the classes it was trained on",
+                             name, model_what);
+    else if (labelled && regression && r->ds->class_names)
+        rc = cli_usage_error(cmd,
+                             "%s holds classes (names), but %s is a regression model: give it "
+                             "the values it was trained on",
+                             name, model_what);
+    else if (labelled && ((r->ds->class_names && clmlp_model_class_names(r->m, NULL)) ||
+                          regression != (r->ds->labels == NULL) ||
+                          (regression && clmlp_model_target_names(r->m, NULL)))) {
         clmlp_dataset_free(r->ds);
         r->ds = NULL;
         rc = cli_data_load_for_model(cmd, &a->data, allow_no_labels, r->m, &r->ds);
     }
-    char name[4200], model_what[4200];
-    cli_data_name(&a->data, 2, name, sizeof name);
-    snprintf(model_what, sizeof model_what, "the model in %s", a->model);
     /* A model trained on numbers has no names to map the data's through. */
     if (!rc) rc = cli_check_names(cmd, r->m, model_what, r->ds, name);
     if (!rc) rc = cli_model_check_data(cmd, r->m, a->model, r->ds, name, check_labels);
@@ -93,6 +114,24 @@ void cli_model_close(cli_model_run *r)
     memset(r, 0, sizeof *r);
 }
 
+int cli_regression_scores(clmlp_model_t *m, const clmlp_dataset_t *ds,
+                          clmlp_regression_report_t **r)
+{
+    *r = NULL;
+    size_t k = clmlp_model_n_outputs(m);
+    float *pred = malloc(ds->n * k * sizeof *pred);
+    if (!pred) return cli_out_of_memory();
+    int rc = CLI_OK;
+    for (size_t start = 0; rc == CLI_OK && start < ds->n; start += CLI_PREDICT_CHUNK)
+        if (clmlp_model_predict(m, ds->x + start * ds->n_features, cli_chunk_rows(ds->n, start),
+                                pred + start * k) < 0)
+            rc = cli_runtime_error();
+    if (rc == CLI_OK && clmlp_regression_report_init(r, ds->targets, pred, ds->n, k) < 0)
+        rc = cli_runtime_error();
+    free(pred);
+    return rc;
+}
+
 clmlp_loss cli_default_loss(const clmlp_model_t *m)
 {
     size_t units = 0;
@@ -104,6 +143,12 @@ clmlp_loss cli_default_loss(const clmlp_model_t *m)
 }
 
 int cli_tally_predictions(clmlp_model_t *m, const clmlp_dataset_t *ds, cli_tally *t)
+{
+    return cli_tally_predictions_kept(m, ds, t, NULL, NULL);
+}
+
+int cli_tally_predictions_kept(clmlp_model_t *m, const clmlp_dataset_t *ds, cli_tally *t,
+                               int32_t *kept, float *scores)
 {
     size_t n_out = clmlp_model_n_outputs(m);
     float *out = malloc(CLI_PREDICT_CHUNK * n_out * sizeof(float));
@@ -117,6 +162,8 @@ int cli_tally_predictions(clmlp_model_t *m, const clmlp_dataset_t *ds, cli_tally
         for (size_t i = 0; i < rows; i++) {
             size_t truth = (size_t)ds->labels[start + i];
             size_t pred = cli_predicted_class(out + i * n_out, n_out);
+            if (kept) kept[start + i] = (int32_t)pred;
+            if (scores) scores[start + i] = out[i * n_out];
             t->confusion[truth * t->k + pred]++;
             if (truth == pred) continue;
             t->wrong++;

@@ -77,6 +77,18 @@ typedef struct {
  * the count and (while there is room) the triple.  CLI_OK, or CLI_RUNTIME
  * after the message. */
 int cli_tally_predictions(clmlp_model_t *m, const clmlp_dataset_t *ds, cli_tally *t);
+/* The same, keeping each row's predicted class in pred and, if scores is
+ * not NULL, its first output in scores (a single sigmoid's score): one
+ * pass serves the matrix, a report and the ROC AUC. */
+int cli_tally_predictions_kept(clmlp_model_t *m, const clmlp_dataset_t *ds, cli_tally *t,
+                               int32_t *pred, float *scores);
+
+/* Predicts ds (a regression's targets) with m in chunks of
+ * CLI_PREDICT_CHUNK rows and scores the predictions, in the targets' own
+ * units, into a new report *r (the caller frees it).  CLI_OK, or
+ * CLI_RUNTIME after the message. */
+int cli_regression_scores(clmlp_model_t *m, const clmlp_dataset_t *ds,
+                          clmlp_regression_report_t **r);
 
 /* The loss a model's output layer suggests: softmax -> sparse categorical
  * cross-entropy, one sigmoid unit -> binary cross-entropy, else MSE. */

@@ -5,7 +5,10 @@
  * Both forms hold Dense layers.  A dropout layer passes its input through
  * at inference, so it is left out -- the exported model computes the same
  * outputs -- and the command says so (stderr, and "omitted" in the JSON).
- * Any other layer kind cannot be exported: exit 1 naming it. */
+ * Any other layer kind cannot be exported: exit 1 naming it.  The model's
+ * input standardization is folded into the first Dense layer's weights
+ * and its target standardization into the last's, so the exported layers
+ * alone give the model's predictions. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,18 +49,26 @@ static void usage(void)
            "                        \"inputs\": N, \"outputs\": M, \"layers\": [{\"kind\":\n"
            "                        \"dense\", \"units\": U, \"activation\": \"relu\",\n"
            "                        \"use_bias\": true, \"weights\": [N rows of U], \"bias\":\n"
-           "                        [U]}, ...], \"omitted\": [...], \"classes\": [names,\n"
-           "                        when the model has them]}; weights[i][j] joins\n"
-           "                        input i to unit j (Keras's kernel layout), so each\n"
-           "                        layer is y = act(x @ W + b) for a row x\n" CLI_PLUGIN_HELP
+           "                        [U]}, ...], \"omitted\": [...], \"task\":\n"
+           "                        \"classification\" or \"regression\", \"classes\" or\n"
+           "                        \"targets\": [names, when the model has them],\n"
+           "                        \"folded\": [the scalings folded into the weights]};\n"
+           "                        weights[i][j] joins input i to unit j (Keras's\n"
+           "                        kernel layout), so each layer is y = act(x @ W + b)\n"
+           "                        for a row x\n" CLI_PLUGIN_HELP
            "                        (to read a model that names its kinds; such\n"
            "                        layers cannot be exported)\n"
            "  -q, --quiet           no note about dropout layers left out\n"
            "  -h, --help            this help\n"
            "Dropout layers pass their input through at inference: both forms leave them\n"
            "out (the outputs are the same) and the command says so.  Other layer kinds\n"
-           "cannot be exported (exit 1).  Numbers are written with 9 significant\n"
-           "digits: reading them back as float32 gives exactly the saved weights.\n");
+           "cannot be exported (exit 1).  A model's standardization of its inputs\n"
+           "(train --standardize) is folded into the first layer's weights and bias,\n"
+           "and of its targets (--scale-targets) into the last layer's, so the layers\n"
+           "alone give its predictions from raw inputs; the first layer then needs a\n"
+           "bias (or inputs of mean 0), the last a bias and a linear activation.\n"
+           "Numbers are written with 9 significant digits: reading them back as\n"
+           "float32 gives exactly the weights written.\n");
 }
 
 typedef struct {
@@ -195,6 +206,67 @@ static int dense_copy(const clmlp_model_t *m, const char *path, clmlp_model_t **
     return rc;
 }
 
+/* Folds the model m's input standardization into the first layer of its
+ * Dense copy d (x' = (x - mean) / scale: row i of W over scale_i, and the
+ * bias less sum_i mean_i / scale_i * W_i) and its target standardization
+ * into the last (y * scale + mean: column j of W and b_j times scale_j,
+ * then mean_j added to b_j), in double.  *folded gets a bit for each
+ * (1 inputs, 2 targets).  A fold the layer cannot hold is a runtime error
+ * naming it. */
+static int fold_scaling(const clmlp_model_t *m, clmlp_model_t *d, const char *path, int *folded)
+{
+    const double *in_mean, *in_scale, *out_mean, *out_scale;
+    clmlp_model_input_scaling(m, &in_mean, &in_scale);
+    clmlp_model_target_scaling(m, &out_mean, &out_scale);
+    *folded = (in_mean ? 1 : 0) | (out_mean ? 2 : 0);
+    size_t last = clmlp_model_n_layers(d) - 1;
+    for (int pass = 0; pass < 2; pass++) {
+        const double *mean = pass ? out_mean : in_mean, *scale = pass ? out_scale : in_scale;
+        if (!mean) continue;
+        size_t layer = pass ? last : 0, units = 0, in = clmlp_model_n_inputs(d);
+        clmlp_act act;
+        int bias;
+        if (layer > 0) clmlp_model_layer(d, layer - 1, &in, &act, &bias);
+        clmlp_model_layer(d, layer, &units, &act, &bias);
+        int shifted = 0;
+        for (size_t j = 0; j < (pass ? units : in); j++) shifted |= mean[j] != 0.0;
+        const char *why = pass && act != CLMLP_ACT_LINEAR ? "its activation is not linear"
+                          : shifted && !bias              ? "it has no bias"
+                                                          : NULL;
+        if (why) {
+            fprintf(stderr,
+                    "clmlp %s: the model in %s standardizes its %s, which cannot be folded into "
+                    "its %s dense layer: %s\n",
+                    CMD, path, pass ? "targets" : "inputs", pass ? "last" : "first", why);
+            return CLI_RUNTIME;
+        }
+        float *w = malloc(in * units * sizeof *w), *b = malloc(units * sizeof *b);
+        int rc = w && b ? CLI_OK : cli_out_of_memory();
+        if (!rc && clmlp_model_get_weights(d, layer, w, bias ? b : NULL) < 0)
+            rc = cli_runtime_error();
+        for (size_t j = 0; !rc && j < units; j++) {
+            double bj = bias ? b[j] : 0.0;
+            for (size_t i = 0; i < in; i++) {
+                float *wij = &w[i * units + j];
+                if (pass) {
+                    *wij = (float)(*wij * scale[j]);
+                } else {
+                    bj -= mean[i] / scale[i] * *wij;
+                    *wij = (float)(*wij / scale[i]);
+                }
+            }
+            if (pass) bj = bj * scale[j] + mean[j];
+            if (bias) b[j] = (float)bj;
+        }
+        if (!rc && clmlp_model_set_weights(d, layer, w, bias ? b : NULL) < 0)
+            rc = cli_runtime_error();
+        free(w);
+        free(b);
+        if (rc) return rc;
+    }
+    return CLI_OK;
+}
+
 /* Writes n floats as a JSON array (9 significant digits; JSON has no NaN
  * or Inf, so those are refused before this is called). */
 static void json_numbers(FILE *f, const float *v, size_t n)
@@ -262,10 +334,22 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* Writes `,\n "key": [names]` for n names. */
+static void json_names(FILE *f, const char *key, const char *const *names, size_t n)
+{
+    fprintf(f, ",\n \"%s\": [", key);
+    for (size_t k = 0; k < n; k++) {
+        if (k) fputs(", ", f);
+        json_string(f, names[k]);
+    }
+    fputc(']', f);
+}
+
 /* Writes the Dense model d as JSON to path (atomically), with the layers
- * of the saved model m that were left out and m's class names, if any. */
+ * of the saved model m that were left out, m's task, its class or target
+ * names, if any, and the scalings folded into d (fold_scaling's bits). */
 static int write_json(const clmlp_model_t *m, const clmlp_model_t *d, const omitted_list *om,
-                      const char *path)
+                      int folded, const char *path)
 {
     clmlp_atomic_file af;
     if (clmlp_atomic_open(&af, path) < 0) return cli_runtime_error();
@@ -292,16 +376,18 @@ static int write_json(const clmlp_model_t *m, const clmlp_model_t *d, const omit
                 "inference\"}",
                 k ? ", " : "", om->layers[k], clmlp_model_layer_kind(m, om->layers[k]));
     fputs("]", f);
+    fprintf(f, ",\n \"task\": \"%s\"", clmlp_task_name(clmlp_model_task(m)));
     size_t n_names = 0;
     const char *const *names = clmlp_model_class_names(m, &n_names);
-    if (names) {
-        fputs(",\n \"classes\": [", f);
-        for (size_t k = 0; k < n_names; k++) {
-            if (k) fputs(", ", f);
-            json_string(f, names[k]);
-        }
-        fputc(']', f);
-    }
+    if (names) json_names(f, "classes", names, n_names);
+    names = clmlp_model_target_names(m, &n_names);
+    if (names) json_names(f, "targets", names, n_names);
+    const char *what[2] = {"input standardization", "target standardization"};
+    const char *fold[2];
+    size_t n_fold = 0;
+    for (int k = 0; k < 2; k++)
+        if (folded & (1 << k)) fold[n_fold++] = what[k];
+    json_names(f, "folded", fold, n_fold);
     fputs("}\n", f);
     if (rc != CLI_OK) {
         clmlp_atomic_abort(&af);
@@ -337,9 +423,11 @@ int cmd_export(int argc, char **argv)
     clmlp_model_t *m = NULL, *d = NULL;
     omitted_list om = {NULL, 0};
     rc = cli_model_load(&ba, 1, a.model, &be, &m);
+    int folded = 0;
     if (!rc) rc = dense_copy(m, a.model, &d, &om);
+    if (!rc) rc = fold_scaling(m, d, a.model, &folded);
     if (!rc && a.weights && clmlp_model_write_text(d, a.weights) < 0) rc = cli_runtime_error();
-    if (!rc && a.json) rc = write_json(m, d, &om, a.json);
+    if (!rc && a.json) rc = write_json(m, d, &om, folded, a.json);
     if (!rc && !a.quiet) note_omitted(m, &om, a.model);
     free(om.layers);
     clmlp_model_free(d);

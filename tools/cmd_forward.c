@@ -105,7 +105,21 @@ static void print_values(const char *label, const float *v, size_t n, int precis
     printf("\n");
 }
 
-/* Prints, row by row, the input, each layer's activations and the output. */
+/* Prints one row of n values v scaled as the model scales them (an input
+ * standardized: (v - mean) / scale; an output turned back into the
+ * targets' units: v * scale + mean, when inverse) after a label, through
+ * row (n floats, the caller's). */
+static void print_scaled(const char *label, const float *v, size_t n, const double *mean,
+                         const double *scale, int inverse, int precision, float *row)
+{
+    for (size_t j = 0; j < n; j++)
+        row[j] = (float)(inverse ? v[j] * scale[j] + mean[j] : (v[j] - mean[j]) / scale[j]);
+    print_values(label, row, n, precision);
+}
+
+/* Prints, row by row, the input (and its standardized form when the model
+ * standardizes it), each layer's activations and the output (in the
+ * targets' units when the model standardizes them). */
 static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds, int precision)
 {
     size_t n_layers = clmlp_model_n_layers(m), widest = 1;
@@ -117,8 +131,17 @@ static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds, int precision
         if (units > widest) widest = units;
     }
     size_t per_layer = CLI_PREDICT_CHUNK * widest;
+    const double *in_mean, *in_scale, *out_mean, *out_scale;
+    clmlp_model_input_scaling(m, &in_mean, &in_scale);
+    clmlp_model_target_scaling(m, &out_mean, &out_scale);
     float *acts = malloc(per_layer * n_layers * sizeof(float));
-    if (!acts) return cli_out_of_memory();
+    /* A scaled row: of the inputs or the outputs (a layer's width). */
+    float *row = malloc((ds->n_features > widest ? ds->n_features : widest) * sizeof(float));
+    if (!acts || !row) {
+        free(acts);
+        free(row);
+        return cli_out_of_memory();
+    }
     int rc = CLI_OK;
     for (size_t start = 0; rc == CLI_OK && start < ds->n; start += CLI_PREDICT_CHUNK) {
         size_t rows = cli_chunk_rows(ds->n, start);
@@ -129,6 +152,9 @@ static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds, int precision
         for (size_t i = 0; rc == CLI_OK && i < rows; i++) {
             if (ds->n > 1) printf("%srow %zu\n", start + i ? "\n" : "", start + i);
             print_values("input", x + i * ds->n_features, ds->n_features, precision);
+            if (in_mean)
+                print_scaled("input, standardized", x + i * ds->n_features, ds->n_features, in_mean,
+                             in_scale, 0, precision, row);
             size_t units = 0;
             for (size_t l = 0; l < n_layers; l++) {
                 clmlp_layer_info info;
@@ -139,10 +165,15 @@ static int print_rows(clmlp_model_t *m, const clmlp_dataset_t *ds, int precision
                          info.form == CLMLP_LAYER_AFFINE ? clmlp_act_name(info.act) : info.kind);
                 print_values(label, acts + l * per_layer + i * units, units, precision);
             }
-            print_values("output", acts + (n_layers - 1) * per_layer + i * units, units, precision);
+            const float *y = acts + (n_layers - 1) * per_layer + i * units;
+            if (out_mean)
+                print_scaled("output", y, units, out_mean, out_scale, 1, precision, row);
+            else
+                print_values("output", y, units, precision);
         }
     }
     free(acts);
+    free(row);
     return rc;
 }
 

@@ -1,5 +1,6 @@
-/* clmlp predict: a saved model's class and output per input row as CSV, or
- * (with --dump-layer) one layer's activations.  Rows go through the model
+/* clmlp predict: a saved classifier's class and outputs per input row as
+ * CSV, a regression model's predicted values, or (with --dump-layer) one
+ * layer's activations.  Rows go through the model
  * CLI_PREDICT_CHUNK at a time, so the outputs never all sit in memory. */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ static const struct option long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
     {"data", required_argument, NULL, OPT_DATA},
     CLI_CSV_LONGOPTS,
+    CLI_NUMPY_LONGOPTS,
     {"no-labels", no_argument, NULL, OPT_NO_LABELS},
     CLI_DATASET_LONGOPTS,
     {"output", required_argument, NULL, 'o'},
@@ -36,10 +38,14 @@ static void usage(void)
            "Writes CSV: a header 'index,class,p0,p1,...', then per input row its index,\n"
            "predicted class (argmax, or p1 > 0.5 for a single output, which is class 1's\n"
            "probability) and the model's outputs.  A model trained on class names writes\n"
-           "the class by name and heads its outputs p_NAME.  With --dump-layer N:\n"
-           "'index,a0,a1,...', layer N's activations.\n\n"
+           "the class by name and heads its outputs p_NAME.  A regression model:\n"
+           "'index,TARGET,...', its predicted values under the targets' names (t0,\n"
+           "t1, ... without names).  With --dump-layer N: 'index,a0,a1,...', layer\n"
+           "N's activations.\n\n"
            "  --model FILE          the model (written by train --save or --checkpoint)\n"
            "  --data FILE           CSV of inputs; its label column is left out\n" CLI_CSV_HELP
+               CLI_NUMPY_HELP "  --labels FILE.npy     the labels of an .npy --data file, if\n"
+           "                        any\n"
            "  --no-labels           the CSV holds only inputs (no label column)\n" CLI_DATASET_HELP
            "                        (predict uses the data set's test set)\n"
            "  -o, --output FILE     where to write the CSV (default: standard output)\n"
@@ -93,6 +99,23 @@ static void put_cell(FILE *f, const char *text)
     fputc('"', f);
 }
 
+/* Writes a regression's CSV header: index, then each target's name, or
+ * t0, t1, ... */
+static void write_target_header(FILE *f, const clmlp_model_t *m, size_t width)
+{
+    size_t n_names = 0;
+    const char *const *names = clmlp_model_target_names(m, &n_names);
+    fputs("index", f);
+    for (size_t j = 0; j < width; j++) {
+        fputc(',', f);
+        if (names && j < n_names)
+            put_cell(f, names[j]);
+        else
+            fprintf(f, "t%zu", j);
+    }
+    fputc('\n', f);
+}
+
 /* Writes the CSV header: index,class,p0.. (p_NAME for a class with a name;
  * a single output is class 1's probability: p1 or p_NAME1), or
  * index,a0.. */
@@ -121,7 +144,12 @@ static int write_rows(FILE *f, clmlp_model_t *m, const clmlp_dataset_t *ds, cons
     if (!out) return cli_out_of_memory();
     size_t n_names = 0;
     const char *const *names = clmlp_model_class_names(m, &n_names);
-    write_header(f, width, a->dump, names, n_names);
+    /* A regression's rows are its values: no class. */
+    int values = a->dump || clmlp_model_task(m) == CLMLP_TASK_REGRESSION;
+    if (!a->dump && values)
+        write_target_header(f, m, width);
+    else
+        write_header(f, width, a->dump, names, n_names);
     for (size_t start = 0; start < ds->n; start += CLI_PREDICT_CHUNK) {
         size_t rows = cli_chunk_rows(ds->n, start);
         const float *x = ds->x + start * ds->n_features;
@@ -134,7 +162,7 @@ static int write_rows(FILE *f, clmlp_model_t *m, const clmlp_dataset_t *ds, cons
         for (size_t i = 0; i < rows; i++) {
             const float *row = out + i * width;
             fprintf(f, "%zu", start + i);
-            if (!a->dump) {
+            if (!values) {
                 char buf[CLMLP_CLASS_NAME_MAX + 32];
                 fputc(',', f);
                 put_cell(f, cli_class_name(names, n_names, cli_predicted_class(row, width), buf,

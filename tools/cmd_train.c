@@ -3,6 +3,7 @@
  * set. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,20 +23,26 @@
 /* Rows per evaluation batch: no gradients are kept, so larger is fine. */
 #define EVAL_BATCH 256
 
-/* CSV data without --layers is trained as scikit-learn's MLPClassifier
- * trains by default (one hidden layer of 100 relu units, Adam at 0.001,
- * batches of min(200, rows), up to 200 epochs), with early stopping on a
- * held-out tenth of the training rows as its early_stopping=True does:
- * the old defaults (16 units, plain SGD, 10 epochs) underfit most real
- * sets.  Each is only a default: an option given keeps its value.  The
- * optimizer, the epochs and the patience need no data and are set with
- * the options (train_options.c); these wait for the data. */
+/* Data files without --layers are trained as scikit-learn's MLPClassifier
+ * and MLPRegressor train by default: one hidden layer of 100 relu units,
+ * batches of min(200, rows), and its L2 penalty alpha = 1e-4, which it
+ * adds as alpha / (2 * rows in the batch) * sum w^2 to the batch's mean
+ * loss: --l2 alpha / batch here.  The old defaults (16 units, plain SGD,
+ * 10 epochs) underfit most real sets.  Each is only a default: an option
+ * given keeps its value.  The optimizer, the epochs and the stopping rule
+ * need no data and are set with the options (train_options.c); these wait
+ * for the data. */
 #define AUTO_HIDDEN_UNITS 100
 #define AUTO_BATCH_MAX 200
-/* The hold-out is a tenth of the rows, rounded up; below this many rows
- * it would be too small to say anything, and there is no early stopping. */
+#define AUTO_ALPHA 1e-4
+/* The hold-out for what watches validation data without any given is a
+ * tenth of the rows, rounded up (scikit-learn's validation_fraction);
+ * below this many rows it would be too small to say anything. */
 #define AUTO_HOLDOUT_FRACTION 0.1
 #define AUTO_HOLDOUT_MIN_ROWS 20
+/* Features whose standard deviations differ by this factor or more are
+ * worth standardizing: a warning says so when --standardize is not given. */
+#define SCALE_SPREAD_WARN 100.0
 
 /* Checks that every file train will write can be written, before any data
  * is read or any epoch trained; CLI_OK, or CLI_RUNTIME naming the option
@@ -60,6 +67,9 @@ static int check_outputs(const train_args *a)
     return CLI_OK;
 }
 
+/* Whether ds holds a regression's values rather than class labels. */
+static int is_regression(const clmlp_dataset_t *ds) { return ds->targets && !ds->labels; }
+
 /* The default layer spec for the data (see the usage in train_options.c). */
 static void default_spec(const train_args *a, const clmlp_dataset_t *train,
                          const clmlp_dataset_t *test, char *buf, size_t cap)
@@ -70,7 +80,10 @@ static void default_spec(const train_args *a, const clmlp_dataset_t *train,
     } else if (ds && strcmp(ds, "circle") == 0) {
         snprintf(buf, cap, "2,16:tanh,1:sigmoid");
     } else if (ds && strcmp(ds, "xor") == 0) {
-        snprintf(buf, cap, "2,2:sigmoid,1:sigmoid");
+        snprintf(buf, cap, "2,4:tanh,1:sigmoid");
+    } else if (is_regression(train)) {
+        snprintf(buf, cap, "%zu,%d:relu,%zu:linear", train->n_features, AUTO_HIDDEN_UNITS,
+                 train->n_targets);
     } else {
         size_t classes = train->n_classes;
         if (test && test->n_classes > classes) classes = test->n_classes;
@@ -92,6 +105,9 @@ typedef struct {
     clmlp_loss loss;
     char model_what[512];
     char spec[256];
+    /* When the features are not standardized and their scales differ by
+     * SCALE_SPREAD_WARN or more: the advice the warnings end with. */
+    char scale_hint[512];
     /* for the callbacks */
     cli_progress progress;
     size_t lr_patience; /* --lr-patience or its default, for messages */
@@ -120,6 +136,38 @@ static int check_all_data(train_state *t)
     return rc;
 }
 
+/* Refuses a classifier's loss for a regression: the cross-entropies read
+ * classes (or probabilities), not values. */
+static int check_regression_loss(const train_state *t)
+{
+    if (t->loss != CLMLP_LOSS_CCE && t->loss != CLMLP_LOSS_SPARSE_CCE && t->loss != CLMLP_LOSS_BCE)
+        return CLI_OK;
+    char name[4200];
+    return cli_usage_error(CMD,
+                           "%s holds values (a regression), and %s is a classifier's loss%s: "
+                           "give mean_squared_error, mean_absolute_error or huber, with a "
+                           "linear output layer (or --task classification, if the values are "
+                           "classes)",
+                           cli_data_name(&t->a.data, 0, name, sizeof name),
+                           clmlp_loss_name(t->loss),
+                           t->a.loss_set ? "" : " (the default for the output layer given)");
+}
+
+/* Refuses --monitor naming the other task's metric. */
+static int check_monitor(const train_state *t)
+{
+    int regression = clmlp_model_task(t->model) == CLMLP_TASK_REGRESSION;
+    clmlp_monitor mon = t->a.monitor;
+    if (!(regression ? mon == CLMLP_MONITOR_VAL_ACCURACY : mon == CLMLP_MONITOR_VAL_MAE))
+        return CLI_OK;
+    return cli_usage_error(CMD,
+                           "--monitor %s: %s is a %s model, whose metrics are val_loss, %s "
+                           "and loss",
+                           clmlp_monitor_name(mon), t->model_what,
+                           regression ? "regression" : "classification",
+                           regression ? "val_mae" : "val_accuracy");
+}
+
 /* Builds and compiles a new model from --layers (or the default spec). */
 static int build_model(train_state *t)
 {
@@ -138,8 +186,24 @@ static int build_model(train_state *t)
                                "at least one UNITS[:ACTIVATION]",
                                spec);
     t->loss = t->a.loss_set ? t->a.loss : cli_default_loss(t->model);
-    int rc = check_all_data(t);
-    if (rc) return rc;
+    int rc = CLI_OK;
+    if (is_regression(t->train)) {
+        if (clmlp_model_set_task(t->model, CLMLP_TASK_REGRESSION) < 0) return cli_runtime_error();
+        if ((rc = check_regression_loss(t))) return rc;
+    }
+    if ((rc = check_monitor(t))) return rc;
+    if (t->a.scale_targets && !is_regression(t->train)) {
+        char name[4200];
+        return cli_usage_error(CMD,
+                               "--scale-targets applies to a regression, and %s holds classes "
+                               "(--task regression, if they are values)",
+                               cli_data_name(&t->a.data, 0, name, sizeof name));
+    }
+    if ((rc = check_all_data(t))) return rc;
+    if (t->train->target_names &&
+        clmlp_model_set_target_names(t->model, (const char *const *)t->train->target_names,
+                                     t->train->n_targets) < 0)
+        return cli_runtime_error();
     if ((rc = cli_backend_open(&t->a.backend, t->a.quiet, &t->be))) return rc;
     if (clmlp_model_compile(t->model, t->loss, &t->a.opt, t->be, t->a.seed) < 0)
         return cli_runtime_error();
@@ -159,6 +223,12 @@ static int resume_model(train_state *t)
     t->loss = clmlp_model_loss(t->model);
     cli_data_args d = t->a.data;
     d.class_names = clmlp_model_class_names(t->model, &d.n_class_names);
+    clmlp_task task = clmlp_model_task(t->model);
+    if (d.task != CLMLP_TASK_AUTO && d.task != task)
+        return cli_usage_error(CMD, "--task %s: %s is a %s model, and trains on as one",
+                               clmlp_task_name(d.task), t->model_what, clmlp_task_name(task));
+    d.task = task;
+    if ((rc = check_monitor(t))) return rc;
     if ((rc = cli_data_load_train(CMD, &d, &t->train, &t->test))) return rc;
     /* A model trained on numbered classes does not take names: fit would
      * give it the file's names in byte order, silently renumbering. */
@@ -195,56 +265,142 @@ static int hold_out(train_state *t)
     return CLI_OK;
 }
 
-/* For CSV data without --layers: the hold-out for early stopping (when no
- * validation option was given) and the batch size, min(200, rows).  With
- * too few rows to hold out a tenth, there is no early stopping, unless an
- * option that needs validation data was given: a usage error then. */
+/* For data files without --layers: the hold-out for what watches
+ * validation data when none was given, the batch size, min(200, rows),
+ * and the L2, scikit-learn's alpha per row of the batch.  With too few
+ * rows to hold out a tenth, a usage error. */
 static int apply_auto_defaults(train_state *t)
 {
     train_args *a = &t->a;
     if (!a->auto_defaults) return CLI_OK;
     if (a->auto_holdout && t->train->n < AUTO_HOLDOUT_MIN_ROWS) {
-        a->auto_holdout = 0;
-        const char *needs = a->es_patience_set && a->es_patience ? "--early-stop-patience"
-                            : a->save_best                       ? "--save-best"
-                            : a->lr_schedule == CLMLP_LR_PLATEAU ? "--lr-schedule plateau"
-                                                                 : NULL;
-        if (needs)
-            return cli_usage_error(CMD,
-                                   "%s needs validation data, and the %zu training rows "
-                                   "are too few to hold out a tenth of them (that takes "
-                                   "%d): add --validation-split F or --validate-on-test",
-                                   needs, t->train->n, AUTO_HOLDOUT_MIN_ROWS);
-        a->es_patience = 0;
-    } else if (a->auto_holdout) {
+        char needs[64];
+        if (a->lr_schedule == CLMLP_LR_PLATEAU)
+            snprintf(needs, sizeof needs, "--lr-schedule plateau");
+        else
+            snprintf(needs, sizeof needs, "--monitor %s", clmlp_monitor_name(a->monitor));
+        return cli_usage_error(CMD,
+                               "%s needs validation data, and the %zu training rows are too "
+                               "few to hold out a tenth of them (that takes %d): add "
+                               "--validation-split F or --validate-on-test",
+                               needs, t->train->n, AUTO_HOLDOUT_MIN_ROWS);
+    }
+    if (a->auto_holdout) {
         int rc = hold_out(t);
         if (rc) return rc;
     }
     if (!a->batch_set) a->batch_size = t->train->n < AUTO_BATCH_MAX ? t->train->n : AUTO_BATCH_MAX;
+    if (!a->l2_set && a->opt.kind != CLMLP_OPT_PERCEPTRON)
+        a->opt.l2 = AUTO_ALPHA / (double)a->batch_size;
     return CLI_OK;
 }
 
-/* Says, in one line on stderr, what CSV data without --layers trains with. */
+/* Says, in one line on stderr, what data files without --layers train
+ * with. */
 static void say_auto_defaults(const train_state *t)
 {
     const train_args *a = &t->a;
     if (!a->auto_defaults || a->quiet) return;
-    char stop[160];
-    if (a->es_patience == 0 && !a->es_patience_set)
-        snprintf(stop, sizeof stop, "no early stopping (%zu rows are too few to hold out 10%%)",
-                 t->train->n);
-    else if (a->es_patience == 0)
+    char stop[200], l2[64] = "";
+    const char *metric = clmlp_monitor_name(a->monitor);
+    if (a->es_patience == 0)
         snprintf(stop, sizeof stop, "no early stopping");
+    else if (a->monitor == CLMLP_MONITOR_LOSS)
+        snprintf(stop, sizeof stop,
+                 "stop once the training loss has not fallen by %g for %zu epochs", a->es_min_delta,
+                 a->es_patience);
     else if (a->auto_holdout)
-        snprintf(stop, sizeof stop, "early stopping on 10%% held out (%zu rows, patience %zu)",
+        snprintf(stop, sizeof stop,
+                 "early stopping on %s of 10%% held out (%zu rows, patience %zu)", metric,
                  t->val->n, a->es_patience);
     else
-        snprintf(stop, sizeof stop, "early stopping on %s (patience %zu)",
+        snprintf(stop, sizeof stop, "early stopping on %s of %s (patience %zu)", metric,
                  a->validate_on_test ? "the test set" : "the --validation-split rows",
                  a->es_patience);
-    fprintf(stderr, "clmlp: no --layers given: %s, %s lr %g, batch %zu, %s, %s%zu epochs\n",
-            t->spec, clmlp_opt_name(a->opt.kind), a->opt.lr, a->batch_size, stop,
+    if (a->opt.kind != CLMLP_OPT_PERCEPTRON)
+        snprintf(l2, sizeof l2, ", l2 %.3g%s", a->opt.l2, a->l2_set ? "" : " (alpha 1e-4 / batch)");
+    fprintf(stderr, "clmlp: no --layers given: %s, %s lr %g%s, batch %zu, %s, %s%zu epochs\n",
+            t->spec, clmlp_opt_name(a->opt.kind), a->opt.lr, l2, a->batch_size, stop,
             a->es_patience ? "up to " : "", a->epochs);
+}
+
+/* Notes the features' spread when they are not standardized: a warning
+ * when their standard deviations differ by SCALE_SPREAD_WARN or more, and
+ * the hint the divergence warnings end with.  CLI_OK, or an error. */
+static int check_feature_scales(train_state *t)
+{
+    const double *have = NULL;
+    clmlp_model_input_scaling(t->model, &have, NULL);
+    if (t->a.standardize || have) return CLI_OK;
+    size_t f = t->train->n_features;
+    double *mean = malloc(2 * f * sizeof *mean);
+    if (!mean) return cli_out_of_memory();
+    double *sd = mean + f;
+    if (clmlp_dataset_standardization(t->train, mean, sd) < 0) {
+        free(mean);
+        return cli_runtime_error();
+    }
+    /* Constant features come back with scale 1: they do not count. */
+    size_t lo = f, hi = f;
+    for (size_t j = 0; j < f; j++) {
+        if (sd[j] == 1.0 && mean[j] == 0.0) continue;
+        if (lo == f || sd[j] < sd[lo]) lo = j;
+        if (hi == f || sd[j] > sd[hi]) hi = j;
+    }
+    if (lo < f && sd[hi] >= SCALE_SPREAD_WARN * sd[lo]) {
+        snprintf(t->scale_hint, sizeof t->scale_hint,
+                 "the features are not standardized, and their standard deviations differ by "
+                 "a factor of %.3g (feature %zu: %.3g, feature %zu: %.3g, counting from 0): "
+                 "try --standardize",
+                 sd[hi] / sd[lo], hi, sd[hi], lo, sd[lo]);
+        if (!t->a.quiet) fprintf(stderr, "clmlp: warning: %s\n", t->scale_hint);
+    }
+    free(mean);
+    return CLI_OK;
+}
+
+/* --standardize and --scale-targets: the model standardizes its inputs
+ * (its targets) by the training rows' means and standard deviations (the
+ * rows left after any hold-out or --validation-split). */
+static int standardize(train_state *t)
+{
+    int rc = CLI_OK;
+    if (t->a.scale_targets) {
+        size_t k = t->train->n_targets;
+        double *mean = malloc(2 * k * sizeof *mean);
+        if (!mean) return cli_out_of_memory();
+        if (clmlp_dataset_target_standardization(t->train, mean, mean + k) < 0 ||
+            clmlp_model_set_target_scaling(t->model, mean, mean + k) < 0)
+            rc = cli_runtime_error();
+        free(mean);
+        if (!rc && !t->a.quiet)
+            fprintf(stderr, "clmlp: --scale-targets: the loss and mae of the epoch lines are of "
+                            "the standardized targets (in standard deviations); the test "
+                            "scores, eval and predict are in the targets' units\n");
+    }
+    if (rc || !t->a.standardize) return rc ? rc : check_feature_scales(t);
+    size_t f = t->train->n_features;
+    double *mean = malloc(2 * f * sizeof *mean);
+    if (!mean) return cli_out_of_memory();
+    if (clmlp_dataset_standardization(t->train, mean, mean + f) < 0 ||
+        clmlp_model_set_input_scaling(t->model, mean, mean + f) < 0)
+        rc = cli_runtime_error();
+    free(mean);
+    return rc;
+}
+
+/* Says on stderr when the task was decided from the data: a regression
+ * read from values (auto), so no file of numbers trains as one silently. */
+static void say_task(const train_state *t)
+{
+    if (t->a.quiet || t->a.resume || t->a.data.task != CLMLP_TASK_AUTO || !is_regression(t->train))
+        return;
+    char name[4200];
+    fprintf(stderr,
+            "clmlp: %s holds values, not classes: a regression of %zu target%s (--task "
+            "classification to read them as classes)\n",
+            cli_data_name(&t->a.data, 0, name, sizeof name), t->train->n_targets,
+            t->train->n_targets == 1 ? "" : "s");
 }
 
 /* The epoch callback: erase the progress line, print the epoch's line,
@@ -263,10 +419,15 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
         t->lr_halvings = s->lr_halvings;
     }
     if (!t->a.quiet) {
-        printf("epoch %zu/%zu  loss %.4f  accuracy %.4f", s->epoch, t->a.epochs, s->loss,
-               s->accuracy);
+        /* A regression's mean absolute error where a classifier has its
+         * accuracy. */
+        int reg = clmlp_model_task(t->model) == CLMLP_TASK_REGRESSION;
+        const char *score = reg ? "mae" : "accuracy";
+        printf("epoch %zu/%zu  loss %.4f  %s %.4f", s->epoch, t->a.epochs, s->loss, score,
+               reg ? s->mae : s->accuracy);
         if (!isnan(s->val_loss))
-            printf("  val_loss %.4f  val_accuracy %.4f", s->val_loss, s->val_accuracy);
+            printf("  val_loss %.4f  val_%s %.4f", s->val_loss, score,
+                   reg ? s->val_mae : s->val_accuracy);
         if (t->a.lr_schedule != CLMLP_LR_NONE) printf("  lr %.4g", s->lr);
         printf("  %.2fs\n", s->seconds);
         if (t->a.lr_schedule == CLMLP_LR_PLATEAU && s->next_lr < s->lr)
@@ -287,8 +448,8 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
                     "the accuracy (%.4f) has been no better than always predicting "
                     "the commonest class, with a high loss (%.4g),",
                     s->accuracy, s->loss);
-        fprintf(stderr, " for %zu epochs: training has probably diverged; try a lower --lr\n",
-                s->stalled_epochs);
+        fprintf(stderr, " for %zu epochs: training has probably diverged; try a lower --lr%s%s\n",
+                s->stalled_epochs, t->scale_hint[0] ? ", or: " : "", t->scale_hint);
     }
     return 0;
 }
@@ -408,7 +569,7 @@ static int run_fit(train_state *t)
     fo.monitor = t->a.monitor;
     fo.early_stop_patience = t->a.es_patience;
     fo.early_stop_min_delta = t->a.es_min_delta;
-    fo.restore_best = !t->a.no_restore_best;
+    fo.restore_best = !t->a.no_restore_best && !t->a.keep_last;
     fo.save_best = t->a.save_best;
     fo.checkpoint = t->a.checkpoint;
     fo.stop = cli_signals_flag();
@@ -433,6 +594,7 @@ static int run_fit(train_state *t)
     }
     if (rc == CLMLP_E_NUMERIC) {
         cli_runtime_error();
+        if (t->scale_hint[0]) fprintf(stderr, "clmlp: a likely cause: %s\n", t->scale_hint);
         write_what_is_left(t, hist);
         clmlp_history_free(hist);
         return CLI_RUNTIME;
@@ -452,12 +614,22 @@ static int run_fit(train_state *t)
 static int finish(train_state *t)
 {
     if (t->a.save && clmlp_model_save(t->model, t->a.save) < 0) return cli_runtime_error();
-    if (t->test) {
-        double loss = 0.0, acc = 0.0;
-        if (clmlp_model_evaluate(t->model, t->test, EVAL_BATCH, &loss, &acc) < 0)
-            return cli_runtime_error();
-        printf("test loss %.4f  test accuracy %.4f\n", loss, acc);
+    if (!t->test) return CLI_OK;
+    double loss = 0.0, score = 0.0;
+    if (clmlp_model_evaluate(t->model, t->test, EVAL_BATCH, &loss, &score) < 0)
+        return cli_runtime_error();
+    if (clmlp_model_task(t->model) != CLMLP_TASK_REGRESSION) {
+        printf("test loss %.4f  test accuracy %.4f\n", loss, score);
+        return CLI_OK;
     }
+    /* A regression's scores from its predictions, in the targets' units
+     * (the loss is of the standardized targets with --scale-targets). */
+    clmlp_regression_report_t *r = NULL;
+    int rc = cli_regression_scores(t->model, t->test, &r);
+    if (rc) return rc;
+    printf("test loss %.4f  test mae %.4f  test rmse %.4f  test r2 %.4f\n", loss, r->overall.mae,
+           r->overall.rmse, r->overall.r2);
+    clmlp_regression_report_free(r);
     return CLI_OK;
 }
 
@@ -480,7 +652,9 @@ int cmd_train(int argc, char **argv)
         if (!rc) rc = build_model(&t);
     }
     if (!rc) say_auto_defaults(&t);
+    if (!rc) say_task(&t);
     if (!rc) rc = pick_validation(&t);
+    if (!rc) rc = standardize(&t);
     if (!rc && !t.a.quiet) {
         clmlp_model_summary(t.model, stdout);
         fflush(stdout);

@@ -22,10 +22,13 @@ typedef struct {
     int lr_set, momentum_set, l2_set, opt_set;
     size_t epochs, batch_size;
     int epochs_set, batch_set;
-    /* CSV data without --layers or --resume: scikit-learn's defaults (see
-     * AUTO_* here and in cmd_train.c); auto_holdout: hold out a tenth of the
-     * training rows for early stopping (no validation option was given) */
-    int auto_defaults, auto_holdout;
+    /* Data files without --layers or --resume: scikit-learn's defaults (see
+     * AUTO_* in train_options.c and cmd_train.c); auto_holdout: hold out a
+     * tenth of the training rows for what watches validation data (no
+     * validation option was given); keep_last: early stopping on the
+     * training loss keeps the last epoch's weights, as scikit-learn does */
+    int auto_defaults, auto_holdout, keep_last;
+    int standardize, scale_targets; /* --standardize, --scale-targets */
     uint64_t seed;
     int no_shuffle;
     double val_split;

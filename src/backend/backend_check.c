@@ -345,7 +345,10 @@ int clmlp_check_loss_grad(clmlp_backend_t *be, clmlp_loss loss, int fused, size_
         return clmlp_set_error(CLMLP_E_INVALID,
                                "%s: %s has no fused gradient (only softmax + cross-entropy and "
                                "sigmoid + binary cross-entropy)",
-                               op, clmlp_loss_name(loss));
+                               op,
+                               loss == CLMLP_LOSS_MSE   ? "mean squared error"
+                               : loss == CLMLP_LOSS_MAE ? "mean absolute error"
+                                                        : "the Huber loss");
     CLMLP_TRY(targets(be, op, rows, cols, y, off_y, t, off_t, labels, off_labels,
                       loss == CLMLP_LOSS_SPARSE_CCE, &cnt));
     CLMLP_TRY(metrics_buf(be, op, metrics));

@@ -66,6 +66,13 @@ typedef struct {
     char kind_cell[CELL_QUOTE_MAX + 1]; /* and its label */
     name_table names;                   /* names met (no opts->class_names) */
     name_table given;                   /* opts->class_names, looked up */
+    /* The label columns: one for classes, one or more for a regression's
+     * targets (in opts' order), and each column's place among them. */
+    size_t *lab_idx, n_lab;
+    long *lab_pos;  /* n_cols entries: k for lab_idx[k], else -1 */
+    double *values; /* rows_cap x n_lab: the label cells as numbers, unless
+                       the task is classification */
+    int saw_value;  /* a label cell was a fraction or below 0 (a value) */
 } csv_state;
 
 static void name_table_free(name_table *t, int own)
@@ -86,6 +93,9 @@ static void csv_state_free(csv_state *st)
     clmlp_class_names_free(st->first, st->n_first);
     free(st->x);
     free(st->labels);
+    free(st->values);
+    free(st->lab_idx);
+    free(st->lab_pos);
     name_table_free(&st->names, 1);
     name_table_free(&st->given, 0);
 }
@@ -333,11 +343,12 @@ static int cell_error(const csv_state *st, size_t col, const char *cell, const c
 }
 
 /* Whether any cell of the current line outside the label column is a word
- * (a header line). */
+ * (a header line); with several target columns, any cell (targets are
+ * numbers). */
 static int has_text_cell(const csv_state *st, size_t label_idx)
 {
     for (size_t i = 0; i < st->n_cells; i++)
-        if (i != label_idx && is_word(st->cells[i])) return 1;
+        if ((i != label_idx || st->n_lab > 1) && is_word(st->cells[i])) return 1;
     return 0;
 }
 
@@ -351,11 +362,14 @@ static int grow_rows(csv_state *st, size_t n_features)
     first = first > 256 ? 256 : first ? first : 1;
     /* Both arrays grow to the same number of rows (each from the common
      * capacity), a row of features being one element of the first. */
-    size_t cap_x = st->rows_cap, cap_l = st->rows_cap;
-    if (n_features > SIZE_MAX / sizeof(float) ||
+    size_t cap_x = st->rows_cap, cap_l = st->rows_cap, cap_v = st->rows_cap;
+    int values = st->opts->task != CLMLP_TASK_CLASSIFICATION;
+    if (n_features > SIZE_MAX / sizeof(float) || st->n_lab > SIZE_MAX / sizeof(double) ||
         clmlp_grow(&st->x, &cap_x, st->n_rows + 1, n_features * sizeof(float), first, (size_t)-1) !=
             0 ||
-        clmlp_grow(&st->labels, &cap_l, cap_x, sizeof *st->labels, cap_x, (size_t)-1) != 0)
+        clmlp_grow(&st->labels, &cap_l, cap_x, sizeof *st->labels, cap_x, (size_t)-1) != 0 ||
+        (values && clmlp_grow(&st->values, &cap_v, cap_x, st->n_lab * sizeof(double), cap_x,
+                              (size_t)-1) != 0))
         return clmlp_set_error(CLMLP_E_NOMEM, "%s:%zu: out of memory for the rows", st->path,
                                st->lineno);
     st->rows_cap = cap_x;
@@ -425,17 +439,57 @@ static int name_label(csv_state *st, size_t col, const char *cell, int32_t *lab)
     return CLMLP_OK;
 }
 
-/* Parses the label cell of the current line into *lab. */
+/* Keeps label cell c of the current row (the k-th label column) as a
+ * number, for a regression: finite and within a float's range. */
+static int keep_value(csv_state *st, size_t c, const char *cell, size_t k, double v)
+{
+    if (fabs(v) > FLT_MAX) return cell_error(st, c, cell, "is outside the range of a float", NULL);
+    st->values[st->n_rows * st->n_lab + k] = v;
+    return CLMLP_OK;
+}
+
+/* Parses a regression's target cell (one of several label columns). */
+static int parse_target(csv_state *st, size_t c, const char *cell, size_t k)
+{
+    double v;
+    if (cell[0] == '\0') return cell_error(st, c, cell, "is empty; expected a target value", NULL);
+    if (!parse_number(cell, &v))
+        return cell_error(st, c, cell,
+                          "is not a number: a regression's targets are values (one of "
+                          "several target columns)",
+                          NULL);
+    if (!isfinite(v)) return cell_error(st, c, cell, "is not finite (NaN or Inf)", NULL);
+    return keep_value(st, c, cell, k, v);
+}
+
+/* Parses the label cell of the current line into *lab (and, unless the
+ * task is classification, its value). */
 static int parse_label(csv_state *st, size_t c, const char *cell, int32_t *lab, int32_t *max_label)
 {
     char hint[400];
     double v;
+    clmlp_task task = st->opts->task;
     if (cell[0] == '\0') return cell_error(st, c, cell, "is empty; expected a label", NULL);
     if (!parse_number(cell, &v)) {
+        if (task == CLMLP_TASK_REGRESSION)
+            return cell_error(st, c, cell,
+                              "is not a number: a regression's target is a value (for class "
+                              "names, the task is classification)",
+                              NULL);
         CLMLP_TRY(label_kind(st, c, cell, LABELS_NAMES));
         return name_label(st, c, cell, lab);
     }
     if (!isfinite(v)) return cell_error(st, c, cell, "is not finite (NaN or Inf)", NULL);
+    if (task != CLMLP_TASK_CLASSIFICATION) CLMLP_TRY(keep_value(st, c, cell, 0, v));
+    /* A value, not a class: a regression's, or one that decides an
+     * automatic task for regression. */
+    int whole = v >= 0.0 && v == floor(v) && v < (double)INT32_MAX;
+    if (task == CLMLP_TASK_REGRESSION || (task == CLMLP_TASK_AUTO && !whole)) {
+        CLMLP_TRY(label_kind(st, c, cell, LABELS_NUMBERS));
+        st->saw_value = 1;
+        *lab = 0;
+        return CLMLP_OK;
+    }
     if (!(v >= 0.0) || v != floor(v)) {
         int frac = v != floor(v);
         label_hint(st, c, hint, sizeof hint);
@@ -486,13 +540,17 @@ static int word_error(const csv_state *st, size_t c, const char *cell, size_t la
  * skipping the label column, whose class goes to labels. */
 static int parse_row(csv_state *st, size_t label_idx, int32_t *max_label)
 {
-    size_t n_features = st->n_cells - 1;
+    size_t n_features = st->n_cells - st->n_lab;
     CLMLP_TRY(grow_rows(st, n_features));
     float *row = st->x + st->n_rows * n_features;
     size_t j = 0;
     for (size_t c = 0; c < st->n_cells; c++) {
         const char *cell = st->cells[c];
         double v;
+        if (st->n_lab > 1 && st->lab_pos[c] >= 0) {
+            CLMLP_TRY(parse_target(st, c, cell, (size_t)st->lab_pos[c]));
+            continue;
+        }
         if (c == label_idx) {
             CLMLP_TRY(parse_label(st, c, cell, &st->labels[st->n_rows], max_label));
             continue;
@@ -560,10 +618,94 @@ static int sort_names(csv_state *st)
     return CLMLP_OK;
 }
 
+/* Orders int32 for qsort. */
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* How many different classes the rows' whole-number labels hold, into *n. */
+static int distinct_labels(const csv_state *st, size_t *n)
+{
+    int32_t *copy = malloc(st->n_rows * sizeof *copy);
+    if (!copy) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", st->path);
+    memcpy(copy, st->labels, st->n_rows * sizeof *copy);
+    qsort(copy, st->n_rows, sizeof *copy, cmp_i32);
+    *n = 0;
+    for (size_t i = 0; i < st->n_rows; i++)
+        if (i == 0 || copy[i] != copy[i - 1]) (*n)++;
+    free(copy);
+    return CLMLP_OK;
+}
+
+/* The task the rows make: as asked, or for CLMLP_TASK_AUTO, regression for
+ * several target columns or a label that is a value (a fraction, below 0),
+ * classification for names or at most CLMLP_CSV_AUTO_CLASSES distinct
+ * whole numbers; more than that is refused, naming both tasks. */
+static int decide_task(csv_state *st, int32_t max_label, clmlp_task *task)
+{
+    *task = st->opts->task;
+    if (*task != CLMLP_TASK_AUTO) return CLMLP_OK;
+    if (st->n_lab > 1 || st->saw_value) {
+        *task = CLMLP_TASK_REGRESSION;
+        return CLMLP_OK;
+    }
+    *task = CLMLP_TASK_CLASSIFICATION;
+    if (st->label_kind == LABELS_NAMES) return CLMLP_OK;
+    size_t distinct = 0;
+    CLMLP_TRY(distinct_labels(st, &distinct));
+    if (distinct <= CLMLP_CSV_AUTO_CLASSES) return CLMLP_OK;
+    char cd[96];
+    return clmlp_set_error(CLMLP_E_INVALID,
+                           "%s: %s holds %zu different whole numbers (up to %d): too many to be "
+                           "taken for classes (more than %d), and none has a fraction to make "
+                           "them values; say which task it is: regression (values) or "
+                           "classification (%zu classes)",
+                           st->path, col_desc(st, st->lab_idx[0], cd, sizeof cd), distinct,
+                           (int)max_label, CLMLP_CSV_AUTO_CLASSES, (size_t)max_label + 1);
+}
+
+/* Hands a regression's rows over as a new dataset: the features and the
+ * targets (one column per label column, named by the header if any). */
+static int build_regression(csv_state *st, size_t n_features, clmlp_dataset_t **out)
+{
+    clmlp_dataset_t *ds = calloc(1, sizeof *ds);
+    float *t = malloc(st->n_rows * st->n_lab * sizeof *t);
+    if (!ds || !t) {
+        free(ds);
+        free(t);
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", st->path);
+    }
+    for (size_t i = 0; i < st->n_rows * st->n_lab; i++) t[i] = (float)st->values[i];
+    /* Header cells that make good names name the targets. */
+    int named = st->have_header;
+    char **names = named ? calloc(st->n_lab, sizeof *names) : NULL;
+    for (size_t k = 0; named && names && k < st->n_lab; k++)
+        names[k] = (char *)st->first[st->lab_idx[k]];
+    if (names && clmlp_class_names_check((const char *const *)names, st->n_lab, "targets") == 0)
+        clmlp_class_names_copy(&ds->target_names, (const char *const *)names, st->n_lab);
+    free(names);
+    clmlp_clear_error();
+    float *x = realloc(st->x, st->n_rows * n_features * sizeof *x);
+    if (x) st->x = x;
+    ds->n = st->n_rows;
+    ds->n_features = n_features;
+    ds->x = st->x;
+    ds->targets = t;
+    ds->n_targets = st->n_lab;
+    st->x = NULL;
+    *out = ds;
+    return CLMLP_OK;
+}
+
 /* Hands the parsed rows over as a new dataset (labels plus a one-column
  * copy of them as float targets, and the class names if any). */
 static int build_dataset(csv_state *st, size_t n_features, int32_t max_label, clmlp_dataset_t **out)
 {
+    clmlp_task task;
+    CLMLP_TRY(decide_task(st, max_label, &task));
+    if (task == CLMLP_TASK_REGRESSION) return build_regression(st, n_features, out);
     if (st->label_kind == LABELS_NAMES && !st->opts->class_names) CLMLP_TRY(sort_names(st));
     clmlp_dataset_t *ds = calloc(1, sizeof *ds);
     float *targets = malloc(st->n_rows * sizeof *targets);
@@ -624,13 +766,12 @@ static const char *header_list(const csv_state *st, char *buf, size_t size)
     return buf;
 }
 
-/* The column headed opts->label_name on the first content line (which is
- * then the header): exactly, else ignoring case when only one matches.
- * Only words are header cells: a number there is data, so --label 1 never
- * takes a first line of numbers for a header (it drops no row). */
-static int find_label_name(csv_state *st, size_t *idx)
+/* The column headed want on the first content line (which is then the
+ * header): exactly, else ignoring case when only one matches.  Only words
+ * are header cells: a number there is data, so --label 1 never takes a
+ * first line of numbers for a header (it drops no row). */
+static int find_label_name(csv_state *st, const char *want, size_t *idx)
 {
-    const char *want = st->opts->label_name;
     size_t folded = 0, hits = 0;
     for (size_t i = 0; i < st->n_first; i++) {
         if (!is_word(st->first[i])) continue;
@@ -661,6 +802,60 @@ static int find_label_name(csv_state *st, size_t *idx)
                            st->path, st->first_line, want, header_list(st, list, sizeof list));
 }
 
+/* Column number col (negative from the end) of a line of n_cols, into
+ * *idx; out of range is an error naming the file's columns. */
+static int column_index(const csv_state *st, int col, size_t n_cols, size_t *idx)
+{
+    long long i = col < 0 ? (long long)n_cols + col : col;
+    if (i < 0 || i >= (long long)n_cols)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s:%zu: label column %d is out of range: the file has %zu "
+                               "columns (0..%zu, or -1..-%zu from the end; cells separated by "
+                               "%s)",
+                               st->path, st->lineno, col, n_cols, n_cols - 1, n_cols,
+                               delim_name(st->delim));
+    *idx = (size_t)i;
+    return CLMLP_OK;
+}
+
+/* Finds the label columns of the first content line (the header, when
+ * they are given by name) into lab_idx and lab_pos: one, or a regression's
+ * several targets; each once, and at least one feature column left. */
+static int label_columns(csv_state *st, size_t n_cols)
+{
+    const clmlp_csv_opts *o = st->opts;
+    size_t n = o->n_label_names ? o->n_label_names : o->n_label_cols ? o->n_label_cols : 1;
+    st->lab_idx = calloc(n, sizeof *st->lab_idx);
+    st->lab_pos = malloc(n_cols * sizeof *st->lab_pos);
+    if (!st->lab_idx || !st->lab_pos)
+        return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", st->path);
+    st->n_lab = n;
+    for (size_t c = 0; c < n_cols; c++) st->lab_pos[c] = -1;
+    for (size_t k = 0; k < n; k++) {
+        if (o->n_label_names)
+            CLMLP_TRY(find_label_name(st, o->label_names[k], &st->lab_idx[k]));
+        else if (o->n_label_cols)
+            CLMLP_TRY(column_index(st, o->label_cols[k], n_cols, &st->lab_idx[k]));
+        else if (o->label_name)
+            CLMLP_TRY(find_label_name(st, o->label_name, &st->lab_idx[k]));
+        else
+            CLMLP_TRY(column_index(st, o->label_col, n_cols, &st->lab_idx[k]));
+        size_t c = st->lab_idx[k];
+        if (st->lab_pos[c] >= 0) {
+            char cd[96];
+            return clmlp_set_error(CLMLP_E_INVALID, "%s: %s is given twice as a target", st->path,
+                                   col_desc(st, c, cd, sizeof cd));
+        }
+        st->lab_pos[c] = (long)k;
+    }
+    if (n >= n_cols)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s:%zu: %zu target columns of %zu: no column is left for the "
+                               "features",
+                               st->path, st->lineno, n, n_cols);
+    return CLMLP_OK;
+}
+
 /* Takes the first content line: its delimiter, its cells (copied), the
  * label column, and whether it is a header. */
 static int first_line(csv_state *st, char *line, size_t *n_cols, size_t *label_idx)
@@ -687,21 +882,12 @@ static int first_line(csv_state *st, char *line, size_t *n_cols, size_t *label_i
     }
     CLMLP_TRY(clmlp_class_names_copy(&st->first, (const char *const *)st->cells, st->n_cells));
     st->n_first = st->n_cells;
-    if (st->opts->label_name) {
-        CLMLP_TRY(find_label_name(st, label_idx));
+    CLMLP_TRY(label_columns(st, *n_cols));
+    *label_idx = st->lab_idx[0];
+    if (st->opts->label_name || st->opts->n_label_names) {
         st->have_header = 1;
         return CLMLP_OK;
     }
-    int label_col = st->opts->label_col;
-    long long idx = label_col < 0 ? (long long)*n_cols + label_col : label_col;
-    if (idx < 0 || idx >= (long long)*n_cols)
-        return clmlp_set_error(CLMLP_E_FORMAT,
-                               "%s:%zu: label column %d is out of range: the file has %zu "
-                               "columns (0..%zu, or -1..-%zu from the end; cells separated by "
-                               "%s)",
-                               st->path, st->lineno, label_col, *n_cols, *n_cols - 1, *n_cols,
-                               delim_name(st->delim));
-    *label_idx = (size_t)idx;
     st->have_header = has_text_cell(st, *label_idx);
     /* Features that are all numbers (often numbered columns: "400,500,
      * species") beside a label that is a word the way headers name the
@@ -733,6 +919,8 @@ static int drop_first_row(csv_state *st, size_t n_features)
     st->n_rows--;
     memmove(st->x, st->x + n_features, st->n_rows * n_features * sizeof *st->x);
     memmove(st->labels, st->labels + 1, st->n_rows * sizeof *st->labels);
+    if (st->values)
+        memmove(st->values, st->values + st->n_lab, st->n_rows * st->n_lab * sizeof *st->values);
     st->have_header = 1;
     if (st->opts->class_names) return CLMLP_OK;
     name_table *t = &st->names;
@@ -799,7 +987,7 @@ static int read_csv(csv_state *st, clmlp_dataset_t **out)
     if (rc < 0) return rc;
     if (st->maybe_header && st->n_rows >= 1 && st->label_kind == LABELS_NAMES &&
         !first_label_recurs(st))
-        CLMLP_TRY(drop_first_row(st, n_cols - 1));
+        CLMLP_TRY(drop_first_row(st, n_cols - st->n_lab));
     if (st->n_rows == 0) {
         if (st->have_header)
             return clmlp_set_error(CLMLP_E_FORMAT,
@@ -810,7 +998,7 @@ static int read_csv(csv_state *st, clmlp_dataset_t **out)
         return clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: no data rows: only blank or comment lines",
                                st->path, st->lineno);
     }
-    return build_dataset(st, n_cols - 1, max_label, out);
+    return build_dataset(st, n_cols - st->n_lab, max_label, out);
 }
 
 /* Public (clmlp.h): the defaults for clmlp_dataset_read_csv_opts. */
@@ -833,6 +1021,19 @@ int clmlp_dataset_read_csv_opts(clmlp_dataset_t **out, const char *path, const c
                                "read_csv: the delimiter must be a comma, a tab or a semicolon");
     if (opts->label_name && !opts->label_name[0])
         return clmlp_set_error(CLMLP_E_INVALID, "read_csv: the label name is empty");
+    if (opts->task != CLMLP_TASK_AUTO && (unsigned)opts->task >= CLMLP_TASK_COUNT)
+        return clmlp_set_error(CLMLP_E_INVALID, "read_csv: unknown task %d", (int)opts->task);
+    if ((opts->n_label_cols && !opts->label_cols) || (opts->n_label_names && !opts->label_names))
+        return clmlp_set_error(CLMLP_E_INVALID, "read_csv: label columns counted but not given");
+    for (size_t k = 0; k < opts->n_label_names; k++)
+        if (!opts->label_names[k] || !opts->label_names[k][0])
+            return clmlp_set_error(CLMLP_E_INVALID, "read_csv: target name %zu is empty", k);
+    size_t n_lab = opts->n_label_names ? opts->n_label_names : opts->n_label_cols;
+    if (n_lab > 1 && opts->task == CLMLP_TASK_CLASSIFICATION)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "read_csv: %zu label columns: a classifier has one, several are "
+                               "a regression's targets",
+                               n_lab);
     if (opts->class_names)
         CLMLP_TRY(clmlp_class_names_check(opts->class_names, opts->n_class_names,
                                           "read_csv: the class names"));

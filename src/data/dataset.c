@@ -2,6 +2,7 @@
  * and a synthetic set for timing.  The readers (csv_reader.c, idx_reader.c)
  * and the splits (split.c) build the same struct, so everything here frees
  * with plain free(). */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -73,6 +74,7 @@ void clmlp_dataset_free(clmlp_dataset_t *ds)
     free(ds->labels);
     free(ds->targets);
     clmlp_class_names_free(ds->class_names, ds->n_classes);
+    clmlp_class_names_free(ds->target_names, ds->n_targets);
     free(ds);
 }
 
@@ -89,6 +91,54 @@ int clmlp_dataset_set_class_names(clmlp_dataset_t *ds, const char *const *names,
     CLMLP_TRY(clmlp_class_names_copy(&copy, names, n));
     clmlp_class_names_free(ds->class_names, ds->n_classes);
     ds->class_names = copy;
+    return CLMLP_OK;
+}
+
+/* The z-score parameters of the f columns of a (n rows, row-major): each
+ * column's mean and population standard deviation; a constant column
+ * gets mean 0 and scale 1. */
+static void column_standardization(const float *a, size_t n, size_t f, double *mean, double *scale)
+{
+    for (size_t j = 0; j < f; j++) mean[j] = scale[j] = 0.0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < f; j++) mean[j] += a[i * f + j];
+    for (size_t j = 0; j < f; j++) mean[j] /= (double)n;
+    /* The squared deviations from the mean, summed in a second pass (no
+     * cancellation of large values against each other). */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < f; j++) {
+            double d = a[i * f + j] - mean[j];
+            scale[j] += d * d;
+        }
+    for (size_t j = 0; j < f; j++) {
+        scale[j] = sqrt(scale[j] / (double)n);
+        /* Constant, or so close to it that dividing would amplify the
+         * rounding of the mean: left as it is. */
+        if (!(scale[j] > 1e-12 * (fabs(mean[j]) > 1.0 ? fabs(mean[j]) : 1.0))) {
+            mean[j] = 0.0;
+            scale[j] = 1.0;
+        }
+    }
+}
+
+int clmlp_dataset_standardization(const clmlp_dataset_t *ds, double *mean, double *scale)
+{
+    if (!ds || !mean || !scale)
+        return clmlp_set_error(CLMLP_E_INVALID, "dataset_standardization: NULL argument");
+    if (ds->n == 0)
+        return clmlp_set_error(CLMLP_E_INVALID, "dataset_standardization: the set has no rows");
+    column_standardization(ds->x, ds->n, ds->n_features, mean, scale);
+    return CLMLP_OK;
+}
+
+int clmlp_dataset_target_standardization(const clmlp_dataset_t *ds, double *mean, double *scale)
+{
+    if (!ds || !mean || !scale)
+        return clmlp_set_error(CLMLP_E_INVALID, "dataset_target_standardization: NULL argument");
+    if (ds->n == 0 || !ds->targets)
+        return clmlp_set_error(CLMLP_E_INVALID, "dataset_target_standardization: the set has %s",
+                               ds->n ? "no float targets" : "no rows");
+    column_standardization(ds->targets, ds->n, ds->n_targets, mean, scale);
     return CLMLP_OK;
 }
 

@@ -24,7 +24,7 @@ static void shrink(void **p, size_t bytes)
 }
 
 /* A new dataset shaped as ds (its features, classes or targets, and a copy
- * of its class names) with room for n rows, into *out. */
+ * of its class and target names) with room for n rows, into *out. */
 static int init_like(const clmlp_dataset_t *ds, size_t n, clmlp_dataset_t **out)
 {
     clmlp_dataset_t *v = NULL;
@@ -32,13 +32,16 @@ static int init_like(const clmlp_dataset_t *ds, size_t n, clmlp_dataset_t **out)
                                  ds->targets ? ds->n_targets : 0));
     v->n_classes = ds->n_classes;
     v->n_targets = ds->n_targets;
-    if (ds->class_names) {
-        int rc = clmlp_class_names_copy(&v->class_names, (const char *const *)ds->class_names,
-                                        ds->n_classes);
-        if (rc != CLMLP_OK) {
-            clmlp_dataset_free(v);
-            return rc;
-        }
+    int rc = CLMLP_OK;
+    if (ds->class_names)
+        rc = clmlp_class_names_copy(&v->class_names, (const char *const *)ds->class_names,
+                                    ds->n_classes);
+    if (rc == CLMLP_OK && ds->target_names)
+        rc = clmlp_class_names_copy(&v->target_names, (const char *const *)ds->target_names,
+                                    ds->n_targets);
+    if (rc != CLMLP_OK) {
+        clmlp_dataset_free(v);
+        return rc;
     }
     *out = v;
     return CLMLP_OK;

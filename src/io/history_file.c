@@ -40,7 +40,13 @@ static const struct {
     /* Added later: last, so readers that take columns by position still
      * find the older ones where they were. */
     {"lr", offsetof(clmlp_epoch_stats, lr)},
+    /* A regression's metric, written only when an epoch has it. */
+    {"mae", offsetof(clmlp_epoch_stats, mae)},
+    {"val_mae", offsetof(clmlp_epoch_stats, val_mae)},
 };
+/* The fields every history file has; the rest only when some epoch has a
+ * value for them (a classifier's history is as it always was). */
+#define N_ALWAYS 6
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 
 /* Field k of epoch s. */
@@ -51,15 +57,26 @@ static double field(const clmlp_epoch_stats *s, size_t k)
     return v;
 }
 
+/* How many of fields[] h's files hold: N_ALWAYS, or all when an epoch has
+ * a regression's metric. */
+static size_t fields_written(const clmlp_history_t *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        for (size_t k = N_ALWAYS; k < N_FIELDS; k++)
+            if (isfinite(field(&h->epochs[i], k))) return N_FIELDS;
+    return N_ALWAYS;
+}
+
 /* The CSV form: a header line, then one line per epoch. */
 static void write_csv(FILE *f, const clmlp_history_t *h)
 {
+    size_t nf = fields_written(h);
     fputs("epoch", f);
-    for (size_t k = 0; k < N_FIELDS; k++) fprintf(f, ",%s", fields[k].name);
+    for (size_t k = 0; k < nf; k++) fprintf(f, ",%s", fields[k].name);
     fputc('\n', f);
     for (size_t i = 0; i < h->n; i++) {
         fprintf(f, "%zu", h->epochs[i].epoch);
-        for (size_t k = 0; k < N_FIELDS; k++) {
+        for (size_t k = 0; k < nf; k++) {
             fputc(',', f);
             put_value(f, field(&h->epochs[i], k), "");
         }
@@ -70,10 +87,11 @@ static void write_csv(FILE *f, const clmlp_history_t *h)
 /* The JSON form: {"epochs": [{"epoch": 1, "loss": ..., ...}, ...]}. */
 static void write_json(FILE *f, const clmlp_history_t *h)
 {
+    size_t nf = fields_written(h);
     fputs("{\"epochs\": [", f);
     for (size_t i = 0; i < h->n; i++) {
         fprintf(f, "%s\n  {\"epoch\": %zu", i ? "," : "", h->epochs[i].epoch);
-        for (size_t k = 0; k < N_FIELDS; k++) {
+        for (size_t k = 0; k < nf; k++) {
             fprintf(f, ", \"%s\": ", fields[k].name);
             put_value(f, field(&h->epochs[i], k), "null");
         }
@@ -155,6 +173,10 @@ static const struct {
     {"seconds", 4},
     {"lr", 5},
     {"learning_rate", 5},
+    {"mae", 6},
+    {"mean_absolute_error", 6},
+    {"val_mae", 7},
+    {"val_mean_absolute_error", 7},
 };
 
 /* The field a name feeds, or F_NONE. */

@@ -15,12 +15,18 @@
  *   8  1 when the two are set, 0 when the next fit takes its own seed
  *   8  n_params                  n_params x 4  parameters (IEEE float)
  *   4  n_state (0..2)            n_state x n_params x 4  optimizer state
- *   (version 3 only) 4  n_names, then n_names x { 4 length, the class
+ *   (version 3, 4) 4  n_names, then n_names x { 4 length, the class
  *      name's bytes (1 to 256, UTF-8 as read, no control characters) }
+ *   (version 4) 4  task (0 classification, 1 regression)
+ *      4  n_target_names (0 or n_outputs), names as above
+ *      4  input scaling (0 or 1), then n_inputs x { 8 mean, 8 scale }
+ *      4  target scaling (0 or 1), then n_outputs x { 8 mean, 8 scale }
  *   4  CRC32 of all bytes before it
  *
- * Version 3 is version 2 with the class names; a model without names is
- * written as version 2, so older readers still take it.
+ * Version 3 is version 2 with the class names (at least one); version 4 is
+ * version 3 (names maybe none) with the task, target names, input and
+ * target scaling.  A model is written as the oldest version that holds it (a
+ * classifier without names as version 2), so older readers still take it.
  *
  * Version 1 (still read) had Dense layers only, each as { 8 units,
  * 4 activation, 4 use_bias } (Dense's configuration bytes today), and no
@@ -42,7 +48,7 @@
 #include "util/le.h"
 
 #define MODEL_MAGIC "CLMLPMF1"
-#define MODEL_VERSION 3u
+#define MODEL_VERSION 4u
 #define MAX_KIND_NAME 63u
 #define MAX_CONFIG ((uint32_t)CLMLP_LAYER_MAX_CONFIG)
 #define MAX_LAYERS ((uint32_t)CLMLP_MODEL_MAX_LAYERS)
@@ -93,6 +99,27 @@ static void w_f32s(wbuf *w, const float *x, size_t n)
         uint32_t v;
         memcpy(&v, &x[i], 4);
         w_u32(w, v);
+    }
+}
+
+/* A count, then each name as { 4 length, its bytes }. */
+static void w_names(wbuf *w, char *const *names, size_t n)
+{
+    w_u32(w, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        w_u32(w, (uint32_t)strlen(names[i]));
+        w_bytes(w, names[i], strlen(names[i]));
+    }
+}
+
+/* Writes a scaling as version 4 keeps it: a flag, then a mean and a scale
+ * for each of the n values when there is one. */
+static void w_scaling(wbuf *w, const double *mean, const double *scale, size_t n)
+{
+    w_u32(w, mean != NULL);
+    for (size_t j = 0; mean && j < n; j++) {
+        w_f64(w, mean[j]);
+        w_f64(w, scale[j]);
     }
 }
 
@@ -171,7 +198,9 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
         }
     wbuf w = {0};
     w_bytes(&w, MODEL_MAGIC, 8);
-    w_u32(&w, m->class_names ? MODEL_VERSION : 2u);
+    /* The oldest version that holds the model, so older readers take it. */
+    int v4 = m->task != CLMLP_TASK_CLASSIFICATION || m->target_names || m->in_mean || m->out_mean;
+    w_u32(&w, v4 ? 4u : m->class_names ? 3u : 2u);
     w_u32(&w, 0);
     w_u64(&w, m->n_inputs);
     w_u32(&w, (uint32_t)m->n_layers);
@@ -207,12 +236,12 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_u32(&w, (uint32_t)n_state);
     w_f32s(&w, vals + n, n * n_state);
     clmlp_snapshot_free(mm, &st);
-    if (m->class_names) {
-        w_u32(&w, (uint32_t)m->n_class_names);
-        for (size_t i = 0; i < m->n_class_names; i++) {
-            w_u32(&w, (uint32_t)strlen(m->class_names[i]));
-            w_bytes(&w, m->class_names[i], strlen(m->class_names[i]));
-        }
+    if (m->class_names || v4) w_names(&w, m->class_names, m->n_class_names);
+    if (v4) {
+        w_u32(&w, (uint32_t)m->task);
+        w_names(&w, m->target_names, m->n_target_names);
+        w_scaling(&w, m->in_mean, m->in_scale, m->n_inputs);
+        w_scaling(&w, m->out_mean, m->out_scale, clmlp_model_n_outputs(m));
     }
     if (!w.oom) w_u32(&w, (uint32_t)crc32(0L, w.p, (uInt)w.len));
     if (w.oom) {
@@ -326,15 +355,22 @@ static int read_layer_v2(rbuf *r, const char *path, uint32_t i, clmlp_model_t *m
     return CLMLP_OK;
 }
 
-/* Reads version 3's class names into m (its layers read). */
-static int read_class_names(rbuf *r, const char *path, clmlp_model_t *m)
+/* Reads a count and that many names (each 1 to CLMLP_CLASS_NAME_MAX bytes,
+ * no control characters) into a new array *out of *n, the caller's
+ * (clmlp_class_names_free).  what ("class", "target") is for messages; the
+ * count is at most max, and 0 only when zero_ok. */
+static int read_names(rbuf *r, const char *path, const char *what, uint32_t max, int zero_ok,
+                      char ***out, uint32_t *n_out)
 {
+    *out = NULL;
+    *n_out = 0;
     uint32_t n = r_u32(r);
-    if (r->short_read || n == 0 || n > clmlp_model_n_classes(m))
+    if (r->short_read || (n == 0 && !zero_ok) || n > max)
         return clmlp_set_error(CLMLP_E_FORMAT,
-                               "%s: the class name count is malformed (%u for a model that "
-                               "tells %zu classes apart)",
-                               path, n, clmlp_model_n_classes(m));
+                               "%s: the %s name count is malformed (%u, for a model that "
+                               "takes at most %u)",
+                               path, what, n, max);
+    if (n == 0) return CLMLP_OK;
     char **names = calloc(n, sizeof *names);
     if (!names) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
     int rc = CLMLP_OK;
@@ -343,7 +379,7 @@ static int read_class_names(rbuf *r, const char *path, clmlp_model_t *m)
         const char *why = NULL;
         if (r->short_read || len > CLMLP_CLASS_NAME_MAX || !r_need(r, len) ||
             (why = clmlp_class_name_problem((const char *)r->p + r->pos, len)) != NULL) {
-            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: class name %u is malformed%s%s", path, i,
+            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: %s name %u is malformed%s%s", path, what, i,
                                  why ? ": it " : "", why ? why : "");
             break;
         }
@@ -356,13 +392,81 @@ static int read_class_names(rbuf *r, const char *path, clmlp_model_t *m)
         names[i][len] = '\0';
         r->pos += len;
     }
-    if (rc == CLMLP_OK && clmlp_model_set_class_names(m, (const char *const *)names, n) < 0) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", clmlp_last_error());
-        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: %s", path, why);
+    if (rc != CLMLP_OK) {
+        clmlp_class_names_free(names, n);
+        return rc;
     }
+    *out = names;
+    *n_out = n;
+    return CLMLP_OK;
+}
+
+/* Re-reports a setter's refusal as the file's fault. */
+static int file_fault(int rc, const char *path)
+{
+    if (rc >= 0) return rc;
+    char why[512];
+    snprintf(why, sizeof why, "%s", clmlp_last_error());
+    return clmlp_set_error(CLMLP_E_FORMAT, "%s: %s", path, why);
+}
+
+/* Reads the class names of version 3 (at least one) or 4 (maybe none). */
+static int read_class_names(rbuf *r, const char *path, uint32_t version, clmlp_model_t *m)
+{
+    char **names = NULL;
+    uint32_t n = 0;
+    uint32_t max = (uint32_t)clmlp_model_n_classes(m);
+    CLMLP_TRY(read_names(r, path, "class", max, version >= 4, &names, &n));
+    int rc = n ? file_fault(clmlp_model_set_class_names(m, (const char *const *)names, n), path)
+               : CLMLP_OK;
     clmlp_class_names_free(names, n);
     return rc;
+}
+
+/* Reads version 4's input scaling (targets 0) or target scaling (1): a
+ * flag, then a mean and a scale per input or output. */
+static int read_scaling(rbuf *r, const char *path, clmlp_model_t *m, int targets)
+{
+    const char *what = targets ? "target" : "input";
+    size_t n = targets ? clmlp_model_n_outputs(m) : m->n_inputs;
+    uint32_t scaling = r_u32(r);
+    if (r->short_read || scaling > 1)
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: the %s scaling field is malformed", path, what);
+    if (!scaling) return CLMLP_OK;
+    if (!r_need(r, n * 16))
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: the %s scaling is truncated", path, what);
+    double *v = malloc(n * 2 * sizeof *v);
+    if (!v) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
+    for (size_t j = 0; j < n; j++) {
+        v[j] = r_f64(r);
+        v[n + j] = r_f64(r);
+    }
+    int rc = targets ? clmlp_model_set_target_scaling(m, v, v + n)
+                     : clmlp_model_set_input_scaling(m, v, v + n);
+    free(v);
+    return file_fault(rc, path);
+}
+
+/* Reads what version 4 adds: the task, the target names, the input and
+ * the target scaling. */
+static int read_v4(rbuf *r, const char *path, clmlp_model_t *m)
+{
+    uint32_t task = r_u32(r);
+    if (r->short_read || task >= CLMLP_TASK_COUNT)
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: the task field is malformed (%u)", path, task);
+    /* Class names (read before) and a regression do not go together. */
+    if (task == CLMLP_TASK_REGRESSION && m->class_names)
+        return clmlp_set_error(CLMLP_E_FORMAT, "%s: a regression model with class names", path);
+    CLMLP_TRY(file_fault(clmlp_model_set_task(m, (clmlp_task)task), path));
+    char **names = NULL;
+    uint32_t n = 0;
+    CLMLP_TRY(read_names(r, path, "target", (uint32_t)clmlp_model_n_outputs(m), 1, &names, &n));
+    int rc = n ? file_fault(clmlp_model_set_target_names(m, (const char *const *)names, n), path)
+               : CLMLP_OK;
+    clmlp_class_names_free(names, n);
+    if (rc != CLMLP_OK) return rc;
+    CLMLP_TRY(read_scaling(r, path, m, 0));
+    return read_scaling(r, path, m, 1);
 }
 
 /* Parses a verified file image into a compiled model on be. */
@@ -436,7 +540,8 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
         else
             r_f32s(r, vals + m->n_params, m->n_params * n_state);
     }
-    if (rc == CLMLP_OK && version >= 3) rc = read_class_names(r, path, m);
+    if (rc == CLMLP_OK && version >= 3) rc = read_class_names(r, path, version, m);
+    if (rc == CLMLP_OK && version >= 4) rc = read_v4(r, path, m);
     if (rc == CLMLP_OK && (r->short_read || r->pos != r->len))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the file's length does not match its header",
                              path);

@@ -84,7 +84,17 @@ int clmlp_dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev
                                ds->n_features);
     size_t out = clmlp_model_n_outputs(m);
     dd->n = ds->n;
-    int rc = data_buffer(m, CLMLP_BUF_F32, ds->x, ds->n * ds->n_features, 1, &dd->x);
+    /* Inputs the model standardizes are a copy, scaled once here. */
+    float *scaled = NULL;
+    const float *x = ds->x;
+    if (m->in_mean) {
+        scaled = malloc(ds->n * ds->n_features * sizeof *scaled);
+        if (!scaled)
+            return clmlp_set_error(CLMLP_E_NOMEM, "out of memory standardizing %zu rows", ds->n);
+        x = clmlp_model_scale_inputs(m, ds->x, ds->n, scaled);
+    }
+    int rc = data_buffer(m, CLMLP_BUF_F32, x, ds->n * ds->n_features, !scaled, &dd->x);
+    free(scaled);
     if (rc == CLMLP_OK && clmlp_model_loss_uses_labels(m)) {
         if (!ds->labels)
             rc = clmlp_set_error(CLMLP_E_INVALID,
@@ -102,7 +112,16 @@ int clmlp_dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev
         const float *t;
         float *owned;
         rc = host_targets(m, ds, &t, &owned);
-        /* Targets made here (one-hot rows) die with this call: copied. */
+        /* Targets the model standardizes are a copy, scaled once here. */
+        if (rc == CLMLP_OK && m->out_mean && !owned) {
+            if (!(owned = malloc(ds->n * out * sizeof *owned)))
+                rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory standardizing %zu targets",
+                                     ds->n);
+            else
+                t = clmlp_model_scale_targets(m, t, ds->n, owned);
+        }
+        /* Targets made here (one-hot rows, scaled ones) die with this call:
+         * copied. */
         if (rc == CLMLP_OK) rc = data_buffer(m, CLMLP_BUF_F32, t, ds->n * out, !owned, &dd->t);
         free(owned);
     }

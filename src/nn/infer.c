@@ -58,19 +58,29 @@ int clmlp_model_layer_output(clmlp_model_t *m, size_t layer, const float *x, siz
     CLMLP_TRY(clmlp_model_reserve(m, chunk));
     chunk = m->ws_rows < n ? m->ws_rows : n;
     size_t width = m->layers[layer].out;
-    for (size_t start = 0; start < n; start += chunk) {
+    /* Room for a chunk of standardized inputs, when the model scales them. */
+    float *scaled = NULL;
+    if (m->in_mean && !(scaled = malloc(chunk * m->n_inputs * sizeof *scaled)))
+        return clmlp_set_error(CLMLP_E_NOMEM, "out of memory standardizing %zu rows", chunk);
+    int rc = CLMLP_OK;
+    for (size_t start = 0; rc == CLMLP_OK && start < n; start += chunk) {
         size_t rows = n - start < chunk ? n - start : chunk;
         clmlp_batch b = {.rows = rows, .x = m->xb};
-        CLMLP_TRY(clmlp_be_upload(m->be, m->xb, 0, x + start * m->n_inputs, rows * m->n_inputs));
-        CLMLP_TRY(clmlp_model_forward(m, &b, MODEL_INFER));
-        CLMLP_TRY(clmlp_be_download(m->be, m->y, m->layers[layer].ws_off, out + start * width,
-                                    rows * width));
+        const float *xs = clmlp_model_scale_inputs(m, x + start * m->n_inputs, rows, scaled);
+        rc = clmlp_be_upload(m->be, m->xb, 0, xs, rows * m->n_inputs);
+        if (rc == CLMLP_OK) rc = clmlp_model_forward(m, &b, MODEL_INFER);
+        if (rc == CLMLP_OK)
+            rc = clmlp_be_download(m->be, m->y, m->layers[layer].ws_off, out + start * width,
+                                   rows * width);
     }
-    return CLMLP_OK;
+    free(scaled);
+    return rc;
 }
 
 int clmlp_model_predict(clmlp_model_t *m, const float *x, size_t n, float *out)
 {
     if (!m || m->n_layers == 0) return clmlp_set_error(CLMLP_E_INVALID, "predict: no model");
-    return clmlp_model_layer_output(m, m->n_layers - 1, x, n, out);
+    CLMLP_TRY(clmlp_model_layer_output(m, m->n_layers - 1, x, n, out));
+    clmlp_model_unscale_outputs(m, out, n);
+    return CLMLP_OK;
 }

@@ -68,10 +68,15 @@ int clmlp_model_add(clmlp_model_t *m, const clmlp_layer_vt *vt, const clmlp_laye
     model_layout(m);
     free(m->host_params); /* the layout changed: earlier weights no longer fit */
     m->host_params = NULL;
-    /* So do class names: the output they named is no longer the last. */
+    /* So do class and target names: the output they named is no longer
+     * the last. */
     clmlp_class_names_free(m->class_names, m->n_class_names);
     m->class_names = NULL;
     m->n_class_names = 0;
+    clmlp_class_names_free(m->target_names, m->n_target_names);
+    m->target_names = NULL;
+    m->n_target_names = 0;
+    clmlp_model_set_target_scaling(m, NULL, NULL);
     return CLMLP_OK;
 }
 

@@ -103,11 +103,12 @@ size_t clmlp_plan_data(const clmlp_model_t *m, const clmlp_dataset_t *ds, const 
     /* What clmlp_dev_data_upload allocates, in its order; arrays a
      * host-memory device borrows cost nothing more. */
     int lent = clmlp_be_can_wrap(m->be);
-    if (!lent) {
+    /* Inputs the model standardizes are a copy, even where arrays are lent. */
+    if (!lent || m->in_mean)
         out[k++] = (clmlp_mem_part){name, ds->n * ds->n_features, CLMLP_BUF_F32, 1, 0};
-        if (ds->labels) out[k++] = (clmlp_mem_part){"labels", ds->n, CLMLP_BUF_I32, 1, 0};
-    }
-    if (!clmlp_model_loss_uses_labels(m) && (!lent || !clmlp_model_targets_as_given(m, ds)))
+    if (!lent && ds->labels) out[k++] = (clmlp_mem_part){"labels", ds->n, CLMLP_BUF_I32, 1, 0};
+    if (!clmlp_model_loss_uses_labels(m) &&
+        (!lent || !clmlp_model_targets_as_given(m, ds) || m->out_mean))
         out[k++] = (clmlp_mem_part){"targets", ds->n * n_out, CLMLP_BUF_F32, 1, 0};
     return k;
 }

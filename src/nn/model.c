@@ -1,7 +1,10 @@
-/* The model's lifetime, its plain accessors and its class names. */
+/* The model's lifetime, its plain accessors, its task, class and target
+ * names, and the input standardization it applies itself. */
 #include "nn/model.h"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "data/class_names.h"
 #include "util/error.h"
@@ -33,6 +36,11 @@ void clmlp_model_free(clmlp_model_t *m)
     free(m->layers);
     free(m->host_params);
     clmlp_class_names_free(m->class_names, m->n_class_names);
+    clmlp_class_names_free(m->target_names, m->n_target_names);
+    free(m->in_mean);
+    free(m->in_scale);
+    free(m->out_mean);
+    free(m->out_scale);
     free(m);
 }
 
@@ -59,6 +67,20 @@ const char *const *clmlp_model_class_names(const clmlp_model_t *m, size_t *n)
     return m ? (const char *const *)m->class_names : NULL;
 }
 
+/* Replaces the n_have names at *have with checked copies of names (n of
+ * them; what names them in messages). */
+static int replace_names(char ***have, size_t *n_have, const char *const *names, size_t n,
+                         const char *what)
+{
+    CLMLP_TRY(clmlp_class_names_check(names, n, what));
+    char **copy = NULL;
+    CLMLP_TRY(clmlp_class_names_copy(&copy, names, n));
+    clmlp_class_names_free(*have, *n_have);
+    *have = copy;
+    *n_have = n;
+    return CLMLP_OK;
+}
+
 int clmlp_model_set_class_names(clmlp_model_t *m, const char *const *names, size_t n)
 {
     if (!m) return clmlp_set_error(CLMLP_E_INVALID, "set_class_names: no model");
@@ -69,11 +91,138 @@ int clmlp_model_set_class_names(clmlp_model_t *m, const char *const *names, size
                                n, clmlp_model_n_outputs(m),
                                clmlp_model_n_outputs(m) == 1 ? "" : "s",
                                clmlp_model_n_outputs(m) == 1 ? "s" : "", clmlp_model_n_classes(m));
-    CLMLP_TRY(clmlp_class_names_check(names, n, "the model's class names"));
-    char **copy = NULL;
-    CLMLP_TRY(clmlp_class_names_copy(&copy, names, n));
-    clmlp_class_names_free(m->class_names, m->n_class_names);
-    m->class_names = copy;
-    m->n_class_names = n;
+    return replace_names(&m->class_names, &m->n_class_names, names, n, "the model's class names");
+}
+
+int clmlp_model_set_task(clmlp_model_t *m, clmlp_task task)
+{
+    if (!m) return clmlp_set_error(CLMLP_E_INVALID, "set_task: no model");
+    if ((unsigned)task >= CLMLP_TASK_COUNT)
+        return clmlp_set_error(CLMLP_E_INVALID, "unknown task %d", (int)task);
+    m->task = task;
+    if (task == CLMLP_TASK_REGRESSION) {
+        clmlp_class_names_free(m->class_names, m->n_class_names);
+        m->class_names = NULL;
+        m->n_class_names = 0;
+    } else {
+        clmlp_model_set_target_scaling(m, NULL, NULL);
+    }
     return CLMLP_OK;
+}
+
+clmlp_task clmlp_model_task(const clmlp_model_t *m)
+{
+    return m ? m->task : CLMLP_TASK_CLASSIFICATION;
+}
+
+const char *const *clmlp_model_target_names(const clmlp_model_t *m, size_t *n)
+{
+    if (n) *n = m && m->target_names ? m->n_target_names : 0;
+    return m ? (const char *const *)m->target_names : NULL;
+}
+
+int clmlp_model_set_target_names(clmlp_model_t *m, const char *const *names, size_t n)
+{
+    if (!m) return clmlp_set_error(CLMLP_E_INVALID, "set_target_names: no model");
+    if (n && n != clmlp_model_n_outputs(m))
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "%zu target names for a model of %zu outputs (one name each)", n,
+                               clmlp_model_n_outputs(m));
+    return replace_names(&m->target_names, &m->n_target_names, names, n,
+                         "the model's target names");
+}
+
+/* Replaces the n means and scales at *have_mean and *have_scale with
+ * copies of mean and scale (both NULL: none), after checking them; what
+ * ("input", "target") and item ("feature", "target") name them in
+ * messages. */
+static int set_scaling(double **have_mean, double **have_scale, size_t n, const double *mean,
+                       const double *scale, const char *what, const char *item)
+{
+    if (!mean != !scale)
+        return clmlp_set_error(CLMLP_E_INVALID, "%s scaling: give both mean and scale, or neither",
+                               what);
+    double *nm = NULL, *ns = NULL;
+    if (mean) {
+        for (size_t j = 0; j < n; j++)
+            if (!isfinite(mean[j]) || !(scale[j] > 0.0) || !isfinite(scale[j]))
+                return clmlp_set_error(CLMLP_E_INVALID,
+                                       "%s scaling of %s %zu: mean %g, scale %g (a finite mean "
+                                       "and a finite scale > 0)",
+                                       what, item, j, mean[j], scale[j]);
+        nm = malloc(n * sizeof *nm);
+        ns = malloc(n * sizeof *ns);
+        if (!nm || !ns) {
+            free(nm);
+            free(ns);
+            return clmlp_set_error(CLMLP_E_NOMEM, "out of memory for %s scaling", what);
+        }
+        memcpy(nm, mean, n * sizeof *nm);
+        memcpy(ns, scale, n * sizeof *ns);
+    }
+    free(*have_mean);
+    free(*have_scale);
+    *have_mean = nm;
+    *have_scale = ns;
+    return CLMLP_OK;
+}
+
+int clmlp_model_set_input_scaling(clmlp_model_t *m, const double *mean, const double *scale)
+{
+    if (!m) return clmlp_set_error(CLMLP_E_INVALID, "set_input_scaling: no model");
+    return set_scaling(&m->in_mean, &m->in_scale, m->n_inputs, mean, scale, "input", "feature");
+}
+
+void clmlp_model_input_scaling(const clmlp_model_t *m, const double **mean, const double **scale)
+{
+    if (mean) *mean = m ? m->in_mean : NULL;
+    if (scale) *scale = m ? m->in_scale : NULL;
+}
+
+int clmlp_model_set_target_scaling(clmlp_model_t *m, const double *mean, const double *scale)
+{
+    if (!m) return clmlp_set_error(CLMLP_E_INVALID, "set_target_scaling: no model");
+    if (mean && m->task != CLMLP_TASK_REGRESSION)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "target scaling is a regression model's, and this one is a "
+                               "classifier (clmlp_model_set_task)");
+    return set_scaling(&m->out_mean, &m->out_scale, clmlp_model_n_outputs(m), mean, scale, "target",
+                       "target");
+}
+
+void clmlp_model_target_scaling(const clmlp_model_t *m, const double **mean, const double **scale)
+{
+    if (mean) *mean = m ? m->out_mean : NULL;
+    if (scale) *scale = m ? m->out_scale : NULL;
+}
+
+const float *clmlp_model_scale_inputs(const clmlp_model_t *m, const float *x, size_t rows,
+                                      float *out)
+{
+    if (!m->in_mean) return x;
+    size_t f = m->n_inputs;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < f; j++)
+            out[i * f + j] = (float)((x[i * f + j] - m->in_mean[j]) / m->in_scale[j]);
+    return out;
+}
+
+const float *clmlp_model_scale_targets(const clmlp_model_t *m, const float *t, size_t rows,
+                                       float *out)
+{
+    if (!m->out_mean) return t;
+    size_t k = clmlp_model_n_outputs(m);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < k; j++)
+            out[i * k + j] = (float)((t[i * k + j] - m->out_mean[j]) / m->out_scale[j]);
+    return out;
+}
+
+void clmlp_model_unscale_outputs(const clmlp_model_t *m, float *y, size_t rows)
+{
+    if (!m->out_mean) return;
+    size_t k = clmlp_model_n_outputs(m);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < k; j++)
+            y[i * k + j] = (float)(y[i * k + j] * m->out_scale[j] + m->out_mean[j]);
 }

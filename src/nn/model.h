@@ -44,6 +44,12 @@ struct clmlp_model {
     float *host_params; /* weights set before compiling (NULL: random) */
     char **class_names; /* n_class_names names of the classes (NULL: none) */
     size_t n_class_names;
+    clmlp_task task;
+    char **target_names; /* n_outputs names of a regression's targets, or NULL */
+    size_t n_target_names;
+    double *in_mean, *in_scale;   /* input standardization (n_inputs each), or NULL */
+    double *out_mean, *out_scale; /* a regression's target standardization
+                                     (n_outputs each), or NULL */
 
     clmlp_loss loss;
     clmlp_optimizer opt;
@@ -102,6 +108,17 @@ void clmlp_dev_data_free(clmlp_model_t *m, clmlp_dev_data *dd);
 int clmlp_model_loss_uses_labels(const clmlp_model_t *m);
 /* Whether ds's own float targets are the ones the loss wants. */
 int clmlp_model_targets_as_given(const clmlp_model_t *m, const clmlp_dataset_t *ds);
+/* rows of inputs x as the first layer takes them: standardized into out
+ * when the model has input scaling (then returns out), else x itself. */
+const float *clmlp_model_scale_inputs(const clmlp_model_t *m, const float *x, size_t rows,
+                                      float *out);
+/* rows of targets t as the loss takes them: standardized into out when the
+ * model has target scaling (then returns out), else t itself. */
+const float *clmlp_model_scale_targets(const clmlp_model_t *m, const float *t, size_t rows,
+                                       float *out);
+/* Turns rows of the last layer's outputs y into the model's predictions
+ * in place: back to the targets' own units when it has target scaling. */
+void clmlp_model_unscale_outputs(const clmlp_model_t *m, float *y, size_t rows);
 
 /* ---- one pass over a batch (pass.c) ---- */
 /* A batch of rows on the device: where its inputs, targets and labels start.
@@ -131,8 +148,9 @@ int clmlp_model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_g
 int clmlp_model_optimizer_step(clmlp_model_t *m);
 /* Zeroes the metric accumulators. */
 int clmlp_model_metrics_reset(clmlp_model_t *m);
-/* Reads the accumulators: mean loss and accuracy over metric_rows rows. */
-int clmlp_model_metrics_read(clmlp_model_t *m, double *loss, double *accuracy, int *nonfinite);
+/* Reads the accumulators: mean loss and the task's metric (accuracy, or a
+ * regression's mean absolute error) over metric_rows rows. */
+int clmlp_model_metrics_read(clmlp_model_t *m, double *loss, double *score, int *nonfinite);
 
 /* ---- inference (infer.c) ---- */
 /* Runs forward + loss (no gradients) over dd in batches; mean loss and

@@ -85,3 +85,26 @@ int clmlp_opt_parse(const char *name, clmlp_opt_kind *out)
         }
     return clmlp_set_error(CLMLP_E_INVALID, "unknown optimizer '%s' (sgd, adam)", name ? name : "");
 }
+
+static const char *const task_names[CLMLP_TASK_COUNT] = {"classification", "regression"};
+
+const char *clmlp_task_name(clmlp_task t)
+{
+    if (t == CLMLP_TASK_AUTO) return "auto";
+    return (unsigned)t < CLMLP_TASK_COUNT ? task_names[t] : "?";
+}
+
+int clmlp_task_parse(const char *name, clmlp_task *out)
+{
+    if (name && strcmp(name, "auto") == 0) {
+        *out = CLMLP_TASK_AUTO;
+        return CLMLP_OK;
+    }
+    for (int i = 0; name && i < CLMLP_TASK_COUNT; i++)
+        if (strcmp(name, task_names[i]) == 0) {
+            *out = (clmlp_task)i;
+            return CLMLP_OK;
+        }
+    return clmlp_set_error(CLMLP_E_INVALID, "unknown task '%s' (auto, classification, regression)",
+                           name ? name : "");
+}

@@ -69,10 +69,15 @@ int clmlp_model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_g
     CLMLP_TRY(clmlp_be_loss_grad(m->be, m->loss, fused, rows, last->out, m->y, last->ws_off,
                                  by_labels ? NULL : b->t, b->t_off, by_labels ? b->labels : NULL,
                                  b->labels_off, scale, want_grads ? d : NULL, 0, m->metrics));
-    /* Accuracy by labels where the data has them, else by the targets. */
-    CLMLP_TRY(clmlp_be_count_correct(m->be, rows, last->out, m->y, last->ws_off,
-                                     b->labels ? NULL : b->t, b->t_off, b->labels, b->labels_off,
+    /* A regression's absolute error; a classifier's accuracy by labels
+     * where the data has them, else by the targets. */
+    if (m->task == CLMLP_TASK_REGRESSION)
+        CLMLP_TRY(clmlp_be_abs_error(m->be, rows, last->out, m->y, last->ws_off, b->t, b->t_off,
                                      m->metrics));
+    else
+        CLMLP_TRY(clmlp_be_count_correct(m->be, rows, last->out, m->y, last->ws_off,
+                                         b->labels ? NULL : b->t, b->t_off, b->labels,
+                                         b->labels_off, m->metrics));
     m->metric_rows += rows;
     if (!want_grads) return CLMLP_OK;
     /* Each layer turns d loss / d output (d) into its parameters' gradients
@@ -122,13 +127,14 @@ int clmlp_model_metrics_reset(clmlp_model_t *m)
     return clmlp_be_fill(m->be, m->metrics, 0, CLMLP_METRIC_COUNT, 0.0f);
 }
 
-int clmlp_model_metrics_read(clmlp_model_t *m, double *loss, double *accuracy, int *nonfinite)
+int clmlp_model_metrics_read(clmlp_model_t *m, double *loss, double *score, int *nonfinite)
 {
     double v[CLMLP_METRIC_COUNT];
     CLMLP_TRY(clmlp_be_download_f64(m->be, m->metrics, 0, v, CLMLP_METRIC_COUNT));
     double rows = m->metric_rows ? (double)m->metric_rows : 1.0;
+    int regression = m->task == CLMLP_TASK_REGRESSION;
     if (loss) *loss = v[CLMLP_METRIC_LOSS] / rows;
-    if (accuracy) *accuracy = v[CLMLP_METRIC_CORRECT] / rows;
+    if (score) *score = v[regression ? CLMLP_METRIC_ABS_ERROR : CLMLP_METRIC_CORRECT] / rows;
     if (nonfinite) *nonfinite = v[CLMLP_METRIC_NONFINITE] != 0.0 || !isfinite(v[CLMLP_METRIC_LOSS]);
     return CLMLP_OK;
 }

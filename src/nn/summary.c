@@ -62,5 +62,18 @@ void clmlp_model_summary(const clmlp_model_t *m, FILE *f)
                 clmlp_class_names_list((const char *const *)m->class_names, m->n_class_names, list,
                                        sizeof list));
     }
+    if (m->task == CLMLP_TASK_REGRESSION) {
+        char list[1024] = "";
+        if (m->target_names)
+            clmlp_class_names_list((const char *const *)m->target_names, m->n_target_names, list,
+                                   sizeof list);
+        size_t k = clmlp_model_n_outputs(m);
+        fprintf(f, "Task: regression, %zu target%s%s%s\n", k, k == 1 ? "" : "s",
+                list[0] ? ": " : "", list);
+    }
+    if (m->in_mean)
+        fprintf(f, "Inputs: standardized (the model keeps each feature's mean and scale)\n");
+    if (m->out_mean)
+        fprintf(f, "Targets: standardized (predictions are turned back into their units)\n");
     fprintf(f, "%s\n", rule);
 }

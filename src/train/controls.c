@@ -44,6 +44,7 @@ static int check_opts(const clmlp_fit_opts *o)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "fit: the plateau schedule watches val_loss, which needs "
                                "validation data (clmlp_fit_opts.validation)");
+    if (o->monitor == CLMLP_MONITOR_LOSS) return CLMLP_OK;
     if (o->early_stop_patience)
         return clmlp_set_error(CLMLP_E_INVALID,
                                "fit: early stopping monitors %s, which needs validation "
@@ -62,6 +63,12 @@ int clmlp_controls_init(clmlp_fit_controls *c, clmlp_model_t *m, const clmlp_fit
 {
     memset(c, 0, sizeof *c);
     CLMLP_TRY(check_opts(o));
+    int regression = m->task == CLMLP_TASK_REGRESSION;
+    if ((regression && o->monitor == CLMLP_MONITOR_VAL_ACCURACY) ||
+        (!regression && o->monitor == CLMLP_MONITOR_VAL_MAE))
+        return clmlp_set_error(CLMLP_E_INVALID, "fit: %s is not a metric of a %s model (%s is)",
+                               clmlp_monitor_name(o->monitor), clmlp_task_name(m->task),
+                               regression ? "val_mae" : "val_accuracy");
     schedule_params *p = &c->sched;
     p->kind = o->lr_schedule;
     p->lr0 = m->opt.lr;
@@ -99,7 +106,10 @@ void clmlp_controls_halve(clmlp_fit_controls *c)
 int clmlp_controls_after_epoch(clmlp_fit_controls *c, clmlp_model_t *m, const clmlp_fit_opts *o,
                                const clmlp_epoch_stats *s, int *stop)
 {
-    double value = o->monitor == CLMLP_MONITOR_VAL_ACCURACY ? s->val_accuracy : s->val_loss;
+    double value = o->monitor == CLMLP_MONITOR_VAL_ACCURACY ? s->val_accuracy
+                   : o->monitor == CLMLP_MONITOR_VAL_MAE    ? s->val_mae
+                   : o->monitor == CLMLP_MONITOR_LOSS       ? s->loss
+                                                            : s->val_loss;
     if (clmlp_schedule_watch_update(&c->watch, value, s->epoch)) {
         if (c->keep_best) CLMLP_TRY(clmlp_snapshot_take(m, &c->best));
         if (o->save_best) CLMLP_TRY(clmlp_model_save(m, o->save_best));

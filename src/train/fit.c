@@ -81,11 +81,34 @@ static int names_agree(const clmlp_model_t *m, const clmlp_dataset_t *ds, const 
         clmlp_class_names_list((const char *const *)m->class_names, m->n_class_names, b, sizeof b));
 }
 
+/* Refuses a set a regression model cannot learn from: one without float
+ * targets, one per output.  what names the set. */
+static int regression_data(const clmlp_model_t *m, const clmlp_dataset_t *ds, const char *what)
+{
+    size_t out = clmlp_model_n_outputs(m);
+    if (ds->targets && ds->n_targets == out) return CLMLP_OK;
+    if (!ds->targets)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "fit: the model is a regression model, and the %s holds class "
+                               "labels, not values: train a classifier on it, or give it "
+                               "%zu target column%s of values",
+                               what, out, out == 1 ? "" : "s");
+    return clmlp_set_error(CLMLP_E_INVALID,
+                           "fit: the %s has %zu target columns, and the regression model %zu "
+                           "outputs (one per target)",
+                           what, ds->n_targets, out);
+}
+
 /* The model takes the training set's class names when it has none; the
- * training and validation sets must then name the same classes. */
+ * training and validation sets must then name the same classes.  A
+ * regression model checks its sets' targets instead. */
 static int fit_class_names(clmlp_model_t *m, const clmlp_dataset_t *train,
                            const clmlp_dataset_t *val)
 {
+    if (m->task == CLMLP_TASK_REGRESSION) {
+        CLMLP_TRY(regression_data(m, train, "training set"));
+        return val ? regression_data(m, val, "validation set") : CLMLP_OK;
+    }
     if (train->class_names && !m->class_names &&
         clmlp_model_set_class_names(m, (const char *const *)train->class_names, train->n_classes) !=
             CLMLP_OK) {
@@ -172,6 +195,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
             break;
         }
         clmlp_epoch_stats s = {0};
+        s.mae = s.val_mae = NAN;
         s.epoch = o.initial_epoch + e + 1;
         s.lr_halvings = halvings;
         s.lr = clmlp_controls_lr(&ctl, s.epoch - 1);
@@ -197,7 +221,11 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         }
         int nonfinite = 0;
         if (rc == CLMLP_OK) rc = check_params_finite(m);
-        if (rc == CLMLP_OK) rc = clmlp_model_metrics_read(m, &s.loss, &s.accuracy, &nonfinite);
+        int regression = m->task == CLMLP_TASK_REGRESSION;
+        if (rc == CLMLP_OK)
+            rc =
+                clmlp_model_metrics_read(m, &s.loss, regression ? &s.mae : &s.accuracy, &nonfinite);
+        if (regression) s.accuracy = NAN;
         if (rc == CLMLP_OK && nonfinite && halvings < o.divergence_retries) {
             /* Undo the epoch, halve every lr, and train it again on the
              * same order: replaying the shuffles the model has counted
@@ -228,12 +256,14 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc == CLMLP_OK) clmlp_stall_update(&stall, &s);
         s.val_loss = s.val_accuracy = NAN;
         if (rc == CLMLP_OK && o.validation)
-            rc = clmlp_model_evaluate_dev(m, &vd, batch, &s.val_loss, &s.val_accuracy);
+            rc = clmlp_model_evaluate_dev(m, &vd, batch, &s.val_loss,
+                                          regression ? &s.val_mae : &s.val_accuracy);
         if (rc != CLMLP_OK) break;
         s.seconds = clmlp_now() - t0;
         m->c.epochs_done = s.epoch;
         int stop = 0, ctl_rc = CLMLP_OK;
-        if (o.validation) ctl_rc = clmlp_controls_after_epoch(&ctl, m, &o, &s, &stop);
+        if (o.validation || o.monitor == CLMLP_MONITOR_LOSS)
+            ctl_rc = clmlp_controls_after_epoch(&ctl, m, &o, &s, &stop);
         s.next_lr = clmlp_controls_lr(&ctl, s.epoch);
         /* The epoch trained, so it is recorded even if save_best failed. */
         rc = clmlp_history_add(h, &h_cap, &s);

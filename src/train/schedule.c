@@ -95,7 +95,8 @@ int clmlp_schedule_plateau_update(schedule_plateau *p, double val_loss, size_t e
 
 static const char *const schedule_names[CLMLP_LR_SCHEDULE_COUNT] = {"none", "step", "exp", "cosine",
                                                                     "plateau"};
-static const char *const monitor_names[CLMLP_MONITOR_COUNT] = {"val_loss", "val_accuracy"};
+static const char *const monitor_names[CLMLP_MONITOR_COUNT] = {"val_loss", "val_accuracy",
+                                                               "val_mae", "loss"};
 
 const char *clmlp_lr_schedule_name(clmlp_lr_schedule s)
 {
@@ -129,6 +130,6 @@ int clmlp_monitor_parse(const char *name, clmlp_monitor *out)
         }
     return clmlp_set_error(CLMLP_E_INVALID,
                            "unknown metric to monitor '%s' (val_loss, "
-                           "val_accuracy)",
+                           "val_accuracy, val_mae, loss)",
                            name ? name : "(null)");
 }

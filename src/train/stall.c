@@ -18,7 +18,10 @@ void clmlp_stall_init(clmlp_stall_watch *w, const clmlp_model_t *m, const clmlp_
 {
     memset(w, 0, sizeof *w);
     size_t out = clmlp_model_n_outputs(m);
-    w->cross_entropy = m->loss != CLMLP_LOSS_MSE;
+    /* Not mean squared or absolute error, nor huber: their losses have no
+     * clipped maximum, and a regression's reach any size. */
+    w->cross_entropy =
+        m->loss == CLMLP_LOSS_BCE || m->loss == CLMLP_LOSS_CCE || m->loss == CLMLP_LOSS_SPARSE_CCE;
     w->uniform_loss = m->loss == CLMLP_LOSS_BCE ? log(2.0) : log((double)(out > 1 ? out : 2));
     if (!train->labels || train->n_classes < 2 || train->n_classes > 65536) return;
     size_t *count = calloc(train->n_classes, sizeof *count), best = 0;

@@ -29,6 +29,8 @@ static const struct option long_options[] = {
     {"test", required_argument, NULL, OPT_TEST},
     {"data", required_argument, NULL, OPT_DATA},
     CLI_CSV_LONGOPTS,
+    CLI_NUMPY_LONGOPTS,
+    CLI_NUMPY_TEST_LONGOPT,
     CLI_DATASET_LONGOPTS,
     {"grid", required_argument, NULL, OPT_GRID},
     {"help", no_argument, NULL, 'h'},
@@ -52,7 +54,8 @@ static void usage(void)
            "  --train CSV           the training points (2 features and a label a row)\n"
            "  --data CSV            the same as --train\n"
            "  --test CSV            test points drawn beside them (default: none)\n" CLI_CSV_HELP
-               CLI_DATASET_HELP "  -h, --help            this help\n",
+               CLI_NUMPY_HELP CLI_NUMPY_LABELS_HELP CLI_NUMPY_TEST_HELP CLI_DATASET_HELP
+           "  -h, --help            this help\n",
            DEFAULT_GRID);
 }
 
@@ -348,6 +351,9 @@ int plot_kind_boundary(int argc, char **argv)
         case OPT_LABEL_COL:
         case OPT_CSV_LABEL:
         case OPT_CSV_DELIMITER:
+        case OPT_LABELS_FILE:
+        case OPT_TEST_LABELS_FILE:
+        case OPT_ARRAYS:
         case OPT_DATASET:
         case OPT_DATA_DIR:
         case OPT_SCALE: rc = cli_data_option(CMD, &data, c, optarg); break;

@@ -55,6 +55,7 @@ int plot_cls_option(const char *cmd, plot_cls_args *a, int opt, const char *arg)
     case OPT_LABEL_COL:
     case OPT_CSV_LABEL:
     case OPT_CSV_DELIMITER:
+    case OPT_ARRAYS:
     case OPT_DATA_DIR:
     case OPT_SCALE: return cli_data_option(cmd, &a->data, opt, arg);
     case OPT_CLS_SET:
@@ -155,8 +156,16 @@ static int read_set(const char *cmd, const plot_cls_args *a, plot_cls_set *s)
     snprintf(s->what, sizeof s->what, "images from %s", base_name(a->images));
     snprintf(s->where, sizeof s->where, "%s", a->images);
     /* The library's message names the file that is missing or broken. */
-    if (clmlp_dataset_read_idx(&s->ds, a->images, a->labels, d->scale_pm1) < 0)
+    if (cli_data_is_numpy(a->images)
+            ? clmlp_dataset_read_npy(&s->ds, a->images, a->labels) < 0
+            : clmlp_dataset_read_idx(&s->ds, a->images, a->labels, d->scale_pm1) < 0)
         return cli_runtime_error();
+    if (!s->ds->labels) {
+        /* An .npy of values (a regression's): there are no classes. */
+        clmlp_dataset_free(s->ds);
+        s->ds = NULL;
+        return cli_usage_error(cmd, "%s: the labels are values, not classes", a->labels);
+    }
     return CLI_OK;
 }
 

@@ -29,6 +29,7 @@ enum {
 /* clang-format off */
 #define PLOT_CLS_LONGOPTS                                                         \
     {"data", required_argument, NULL, OPT_DATA}, CLI_CSV_LONGOPTS,                \
+    {"arrays", required_argument, NULL, OPT_ARRAYS},                              \
     CLI_DATASET_LONGOPTS,                                                         \
     {"set", required_argument, NULL, OPT_CLS_SET},                                \
     {"images", required_argument, NULL, OPT_CLS_IMAGES},                          \
@@ -40,8 +41,13 @@ enum {
 #define PLOT_CLS_HELP                                                                              \
     "the images, one of (a named set: mnist or fashion, the sets of images):\n" CLI_DATASET_HELP   \
     "  --set train|test      which half of the data set (default: test)\n"                         \
-    "  --images FILE --labels FILE  idx image and label files (raw or gzip)\n"                     \
+    "  --images FILE --labels FILE  idx image and label files (raw or gzip), or\n"                 \
+    "                        NumPy's .npy files of images (any shape a row) and\n"                 \
+    "                        labels\n"                                                             \
     "  --data FILE           a labelled CSV, one image a row\n" CLI_CSV_HELP                       \
+    "  --data FILE.npz       NumPy arrays x_test and y_test (Keras's mnist.npz),\n"                \
+    "                        else x and y\n"                                                       \
+    "  --arrays X,Y          the .npz arrays to read instead (e.g. x_train,y_train)\n"             \
     "  --image-shape WxH     the images' width and height (default: square, the\n"                 \
     "                        square root of the number of features)\n"
 

@@ -24,6 +24,7 @@ static const struct option long_options[] = {
     {"layer", required_argument, NULL, OPT_LAYER},
     {"data", required_argument, NULL, OPT_DATA},
     CLI_CSV_LONGOPTS,
+    CLI_NUMPY_LONGOPTS,
     CLI_DATASET_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -32,18 +33,17 @@ static const struct option long_options[] = {
 /* Prints the usage with every option and its default. */
 static void usage(void)
 {
-    printf(
-        "usage: clmlp plot features (--model FILE | --weights FILE) --layer N\n"
-        "         (--dataset NAME | --data CSV) -o FILE [options]\n"
-        "Draws layer N's activations for every row, coloured by the row's class:\n"
-        "unit 1 against unit 2 for a layer of 2 units, the first two principal\n"
-        "components (with the share of the variance each explains) for a wider one.\n"
-        "A named data set's test set is drawn, as predict draws on it.\n\n" PLOT_OUT_HELP
-        "                        (default: 760x620)\n" PLOT_MODEL_HELP
-        "  --layer N             the layer, 0-based as in predict --dump-layer (the\n"
-        "                        last layer is the output) (required)\n"
-        "  --data CSV            the rows, with a class label each\n" CLI_CSV_HELP CLI_DATASET_HELP
-        "  -h, --help            this help\n");
+    printf("usage: clmlp plot features (--model FILE | --weights FILE) --layer N\n"
+           "         (--dataset NAME | --data CSV) -o FILE [options]\n"
+           "Draws layer N's activations for every row, coloured by the row's class:\n"
+           "unit 1 against unit 2 for a layer of 2 units, the first two principal\n"
+           "components (with the share of the variance each explains) for a wider one.\n"
+           "A named data set's test set is drawn, as predict draws on it.\n\n" PLOT_OUT_HELP
+           "                        (default: 760x620)\n" PLOT_MODEL_HELP
+           "  --layer N             the layer, 0-based as in predict --dump-layer (the\n"
+           "                        last layer is the output) (required)\n"
+           "  --data CSV            the rows, with a class label each\n" CLI_CSV_HELP CLI_NUMPY_HELP
+               CLI_NUMPY_LABELS_HELP CLI_DATASET_HELP "  -h, --help            this help\n");
 }
 
 /* The smallest and largest of n values at v[0], v[stride], ... */
@@ -178,6 +178,9 @@ int plot_kind_features(int argc, char **argv)
         case OPT_LABEL_COL:
         case OPT_CSV_LABEL:
         case OPT_CSV_DELIMITER:
+        case OPT_LABELS_FILE:
+        case OPT_TEST_LABELS_FILE:
+        case OPT_ARRAYS:
         case OPT_DATASET:
         case OPT_DATA_DIR:
         case OPT_SCALE: rc = cli_data_option(CMD, &data, c, optarg); break;
