@@ -576,6 +576,14 @@ typedef struct {
     double mae, val_mae;   /* a regression model's mean absolute error
                               (mean over outputs and rows), in its place
                               of accuracy; NaN for a classifier */
+    /* With clmlp_fit_opts.metrics, scores of the model's predictions after
+     * the epoch (clmlp_class_report_init, clmlp_roc_auc,
+     * clmlp_regression_report_init): a classifier's macro-averaged
+     * precision, recall and F1 (and the ROC AUC of a single output), a
+     * regression model's RMSE and R^2 (in the targets' units), on the
+     * training and the validation set; NaN when not computed. */
+    double precision, recall, f1, auc, rmse, r2;
+    double val_precision, val_recall, val_f1, val_auc, val_rmse, val_r2;
 } clmlp_epoch_stats;
 
 /* clmlp_epoch_stats.stalled: the loss sat at or above half its clipped
@@ -698,6 +706,12 @@ typedef struct {
      * and a resumed run keep it -- and trains the epoch again with the
      * same row order, at most N times in this call. */
     unsigned divergence_retries;
+
+    /* Non-zero: after every epoch, predict the training set (and the
+     * validation set) and score the predictions on the host
+     * (clmlp_epoch_stats.precision and the rest): a pass over the data
+     * and a copy of its outputs to the host each epoch. */
+    int metrics;
 } clmlp_fit_opts;
 
 typedef struct {

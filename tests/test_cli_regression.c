@@ -123,6 +123,21 @@ static void test_auto_regression_learns(void)
     CU_ASSERT(fabs(value_after("  r2 ") - r2) < 1e-4); /* both print 4 decimals */
     TEST_EXPECT_RUN(0, "Task: regression, 1 target: y\n", "summary --model '%s'", model);
     CU_ASSERT(out_has("Inputs: standardized"));
+    /* --metrics: R^2 on the epoch lines (train and validation), and the
+     * history's columns. */
+    const char *hist = tmp("metrics.csv");
+    TEST_EXPECT_RUN(0, "  r2 ",
+                    "train --train '%s' --label y --standardize --backend ref --epochs 2 "
+                    "--validation-split 0.2 --metrics --history '%s'",
+                    g_train, hist);
+    CU_ASSERT(out_has("  val_r2 "));
+    FILE *f = fopen(hist, "r");
+    char header[512] = "";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL(fgets(header, sizeof header, f));
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(header, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr,mae,"
+                                   "val_mae,rmse,r2,val_rmse,val_r2\n");
     /* predict writes the values under the target's name. */
     TEST_EXPECT_RUN(0, "index,y\n0,", "predict --model '%s' --data '%s' --backend ref", model,
                     g_test);
@@ -346,6 +361,24 @@ static void test_scale_warning(void)
     TEST_EXPECT_RUN(0, "epoch 1/1",
                     "train --train '%s' --label y --standardize --backend ref --epochs 1", g_wide);
     CU_ASSERT(!strstr(test_out, "not standardized"));
+    /* A classifier on such features saturates its softmax: the divergence
+     * warning names them as the likely cause.  Feature b, in [500, 3500),
+     * is noise; the class is a's third. */
+    char text[16384];
+    unsigned long long st = 77;
+    size_t len = (size_t)snprintf(text, sizeof text, "a,b,c,label\n");
+    for (int i = 0; i < 200; i++) {
+        double a = lcg(&st), b = 500 + 3000 * lcg(&st), c = lcg(&st);
+        len += (size_t)snprintf(text + len, sizeof text - len, "%.4f,%.2f,%.4f,%d\n", a, b, c,
+                                a < 0.33   ? 0
+                                : a < 0.66 ? 1
+                                           : 2);
+    }
+    const char *wild = test_write_temp_text("wild.csv", text);
+    TEST_EXPECT_RUN(0,
+                    "training has probably diverged; a likely cause: the features are not "
+                    "standardized",
+                    "train --train '%s' --backend ref --epochs 50", wild);
     /* Features of one scale: no warning. */
     TEST_EXPECT_RUN(0, "epoch 1/1", "train --train '%s' --label y --backend ref --epochs 1",
                     g_train);

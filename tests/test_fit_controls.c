@@ -291,6 +291,71 @@ static void test_early_stop_val_loss(void)
     clmlp_model_free(m);
 }
 
+/* The metrics option: after each epoch the model's predictions are
+ * scored.  The crafted model predicts class 1 for every row (p > 0.5 from
+ * epoch 1 on), and clmlp_class_report_init averages over both classes:
+ * training (one row of class 1): class 0 scores 0 (nothing predicted or
+ * true), class 1 scores 1, so macro precision, recall and F1 are 0.5, and
+ * the AUC is undefined (one class: NaN); validation (labels 1, 1, 1, 0):
+ * class 1 has precision 3/4, recall 1, F1 6/7, class 0 all 0, so the
+ * macro figures are 3/8, 1/2 and 3/7, and every row scoring the same p
+ * makes the AUC one half (ties count half).  Exact fractions of small
+ * counts: compared to 1e-12. */
+static void test_metrics_after_epochs(void)
+{
+    clmlp_model_t *m = crafted_model(1.0);
+    clmlp_fit_opts fo = crafted_opts(2);
+    fo.metrics = 1;
+    clmlp_history_t *h = NULL;
+    TEST_OK(clmlp_model_fit(m, g_train, &fo, &h));
+    CU_ASSERT_FATAL(h != NULL && h->n == 2);
+    for (size_t e = 0; e < 2; e++) {
+        const clmlp_epoch_stats *s = &h->epochs[e];
+        CU_ASSERT(fabs(s->precision - 0.5) < 1e-12 && fabs(s->recall - 0.5) < 1e-12 &&
+                  fabs(s->f1 - 0.5) < 1e-12);
+        CU_ASSERT(isnan(s->auc));
+        CU_ASSERT(fabs(s->val_precision - 0.375) < 1e-12 && fabs(s->val_recall - 0.5) < 1e-12 &&
+                  fabs(s->val_f1 - 3.0 / 7.0) < 1e-12);
+        CU_ASSERT(fabs(s->val_auc - 0.5) < 1e-12);
+        /* A classifier has no regression scores. */
+        CU_ASSERT(isnan(s->rmse) && isnan(s->r2) && isnan(s->val_rmse) && isnan(s->val_r2));
+    }
+    /* The history file carries them under their own names, and reads back. */
+    const char *path = test_temp_path("metrics.csv");
+    TEST_OK(clmlp_history_write(h, path));
+    clmlp_history_t *back = NULL;
+    TEST_OK(clmlp_history_read(&back, path));
+    CU_ASSERT_FATAL(back->n == 2);
+    CU_ASSERT(back->epochs[1].val_f1 == h->epochs[1].val_f1);
+    CU_ASSERT(isnan(back->epochs[1].auc) && back->epochs[1].val_auc == 0.5);
+    clmlp_history_free(back);
+    FILE *f = fopen(path, "r");
+    char header[512] = "";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL(fgets(header, sizeof header, f));
+    fclose(f);
+    /* Only the columns some epoch has: no training AUC, no regression's. */
+    CU_ASSERT_STRING_EQUAL(header, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr,"
+                                   "precision_macro,recall_macro,f1_macro,val_precision_macro,"
+                                   "val_recall_macro,val_f1_macro,val_roc_auc\n");
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+
+    /* Without the option: NaN, and no such columns. */
+    m = crafted_model(1.0);
+    fo.metrics = 0;
+    TEST_OK(clmlp_model_fit(m, g_train, &fo, &h));
+    CU_ASSERT(isnan(h->epochs[0].f1) && isnan(h->epochs[0].val_f1));
+    TEST_OK(clmlp_history_write(h, path));
+    f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL(fgets(header, sizeof header, f));
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(header, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n");
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+}
+
 /* The training loss of epoch e is the loss before its step, -ln
  * sigmoid(w after epoch e-1): 0.6931, 0.4741, 0.3477, 0.2700, 0.2189,
  * 0.1832, 0.1570 for epochs 1 to 7 (host_w's w).  With min_delta 0.045,
@@ -690,6 +755,7 @@ int main(void)
         {"early stopping on val_loss stops and restores", test_early_stop_val_loss},
         {"early stopping: min_delta, val_accuracy", test_early_stop_min_delta_and_accuracy},
         {"early stopping on the training loss, no validation", test_early_stop_training_loss},
+        {"metrics after each epoch", test_metrics_after_epochs},
         {"save_best holds the best epoch", test_save_best},
         {"the checkpoint: every epoch, an interrupt, a failure", test_checkpoint},
         {"history lr: step schedule, CSV, JSON, resume", test_history_lr},

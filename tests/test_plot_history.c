@@ -171,6 +171,38 @@ static void test_two_panels(void)
     test_picture_free(&p);
 }
 
+/* A regression's history (mae, no accuracy): the second panel draws the
+ * mae where accuracy would be, and --metric accuracy finds none. */
+static void test_mae_panel(void)
+{
+    static const double mae[5] = {3.0, 2.2, 1.8, 1.6, 1.5};
+    static const double vmae[5] = {3.1, 2.4, 2.0, 1.9, 1.95};
+    char text[1024];
+    size_t n = (size_t)snprintf(
+        text, sizeof text, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr,mae,val_mae\n");
+    for (int i = 0; i < 5; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%d,%g,,%g,,0.1,0.001,%g,%g\n", i + 1,
+                              k_loss[i], k_loss[i] + 0.1, mae[i], vmae[i]);
+    const char *csv = test_write_temp_text("regression.csv", text);
+    const char *png = test_temp_path("regression.png");
+    TEST_EXPECT_RUN(0, NULL, "plot history '%s' -o '%s'", csv, png);
+    test_picture p;
+    load_png(png, 1000, 420, &p);
+    double lo = INFINITY, hi = -INFINITY;
+    extent(mae, 5, &lo, &hi);
+    extent(vmae, 5, &lo, &hi);
+    panel_geom g = geom(1000, 420, 2, 1, 1, 5, lo, hi);
+    assert_curve(&p, &g, k_epochs, mae, 5, plot_palette(0), "mae panel");
+    test_picture_free(&p);
+    TEST_EXPECT_RUN(0, NULL, "plot history '%s' -o '%s' --metric mae", csv, png);
+    TEST_EXPECT_RUN(1, "--metric accuracy: no file has an accuracy column",
+                    "plot history '%s' -o '%s' --metric accuracy", csv, png);
+    /* And a classifier's history has no mae. */
+    const char *acc = test_write_temp_text("acc.csv", K_CSV);
+    TEST_EXPECT_RUN(1, "--metric mae: no file has a mae column",
+                    "plot history '%s' -o '%s' --metric mae", acc, png);
+}
+
 /* Two runs, one CSV and one Keras JSON of a different length: both colours
  * along their own paths, x over the longer run. */
 static void test_overlay(void)
@@ -272,7 +304,7 @@ static void test_errors(void)
 
     /* Usage errors: exit 2 with the pointer to --help. */
     TEST_EXPECT_RUN(2, "--help", "plot history '%s' -o '%s' --bogus", good, png);
-    TEST_EXPECT_RUN(2, "--metric must be loss, accuracy or both",
+    TEST_EXPECT_RUN(2, "--metric must be loss, accuracy, mae or both",
                     "plot history '%s' -o '%s' "
                     "--metric lr",
                     good, png);
@@ -356,6 +388,7 @@ int main(void)
     static const test_case cases[] = {
         {"one run: size, curve where the layout says", test_one_run_loss},
         {"loss and accuracy panels", test_two_panels},
+        {"a regression's mae panel", test_mae_panel},
         {"two runs overlaid in their colours", test_overlay},
         {"SVG and PDF", test_formats},
         {"errors: exit statuses, messages, no leftovers", test_errors},

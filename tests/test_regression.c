@@ -381,6 +381,43 @@ static void test_target_scaling(void)
     clmlp_dataset_free(ds);
 }
 
+/* fit's metrics option on a regression: the last epoch's RMSE and R^2 are
+ * those of the predictions fit leaves (no early stopping: the model is the
+ * last epoch's), in the targets' units under target scaling; the same
+ * computation, so equal to rounding of the sums (1e-12). */
+static void test_fit_metrics(void)
+{
+    clmlp_dataset_t *ds = linear_set(40, 2, 31), *val = linear_set(12, 2, 32);
+    for (size_t i = 0; i < 80; i++) ds->targets[i] = 50.0f + 10.0f * ds->targets[i];
+    for (size_t i = 0; i < 24; i++) val->targets[i] = 50.0f + 10.0f * val->targets[i];
+    double mu[2], sd[2];
+    TEST_OK(clmlp_dataset_target_standardization(ds, mu, sd));
+    clmlp_model_t *m = regression_model(g_ref, "3,2:linear", CLMLP_LOSS_MSE, 0.05);
+    TEST_OK(clmlp_model_set_target_scaling(m, mu, sd));
+    clmlp_fit_opts fo = {.epochs = 5, .batch_size = 8, .validation = val, .metrics = 1};
+    clmlp_history_t *h = NULL;
+    TEST_OK(clmlp_model_fit(m, ds, &fo, &h));
+    const clmlp_epoch_stats *last = &h->epochs[h->n - 1];
+    const clmlp_dataset_t *sets[2] = {ds, val};
+    const double got_rmse[2] = {last->rmse, last->val_rmse}, got_r2[2] = {last->r2, last->val_r2};
+    for (size_t k = 0; k < 2; k++) {
+        float y[80];
+        TEST_OK(clmlp_model_predict(m, sets[k]->x, sets[k]->n, y));
+        clmlp_regression_report_t *r = NULL;
+        TEST_OK(clmlp_regression_report_init(&r, sets[k]->targets, y, sets[k]->n, 2));
+        printf("[%s rmse %.4f r2 %.4f] ", k ? "val" : "train", r->overall.rmse, r->overall.r2);
+        CU_ASSERT(fabs(got_rmse[k] - r->overall.rmse) <= 1e-12 * r->overall.rmse);
+        CU_ASSERT(fabs(got_r2[k] - r->overall.r2) <= 1e-12);
+        clmlp_regression_report_free(r);
+    }
+    /* A regression has no classifier's scores. */
+    CU_ASSERT(isnan(last->f1) && isnan(last->val_precision) && isnan(last->auc));
+    clmlp_history_free(h);
+    clmlp_model_free(m);
+    clmlp_dataset_free(ds);
+    clmlp_dataset_free(val);
+}
+
 /* Targets near 1000 trained with MAE: the loss stays far above the
  * cross-entropies' stall line (8.06) for many epochs, which is no sign of
  * divergence in a regression -- no stall is reported. */
@@ -518,6 +555,7 @@ int main(void)
         {"CSV files: values, the automatic task, several targets", test_csv_targets},
         {"target standardization: loss scaled, predictions not", test_target_scaling},
         {"a large regression loss is no stall", test_large_loss_no_stall},
+        {"fit's metrics: RMSE and R^2 of the predictions", test_fit_metrics},
         {NULL, NULL}};
     if (test_add_suite("regression", cases)) return 1;
     int rc = test_run_all();

@@ -27,7 +27,8 @@ static const plot_kind kinds[] = {
 #define KIND(name, args, what) {#name, NULL, args, what}
 #endif
     /* clang-format on */
-    KIND(history, "H.csv [H2.json ...]", "loss and accuracy per epoch, train and validation"),
+    KIND(history, "H.csv [H2.json ...]",
+         "loss and accuracy (or mae) per epoch, train and validation"),
     KIND(boundary, "--model M (--dataset NAME | --data CSV)",
          "a 2-input model's decision regions with the data"),
     KIND(features, "--model M --layer N ...", "a hidden layer's activations, coloured by class"),
@@ -35,6 +36,8 @@ static const plot_kind kinds[] = {
          "a grid of images with true (and predicted) labels"),
     KIND(probs, "--model M --dataset ...", "test images beside their predicted distributions"),
     KIND(confusion, "--model M --dataset ...", "the confusion matrix as a heatmap with counts"),
+    KIND(regression, "--model M --data FILE",
+         "a regression's predictions against the truth, and its residuals"),
     KIND(activation, "NAME[,NAME...]", "activation functions and their derivatives"),
 #undef KIND
 };

@@ -428,6 +428,11 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
         if (!isnan(s->val_loss))
             printf("  val_loss %.4f  val_%s %.4f", s->val_loss, score,
                    reg ? s->val_mae : s->val_accuracy);
+        /* --metrics: F1 or R^2 here, everything in the history. */
+        const char *extra = reg ? "r2" : "f1_macro";
+        if (!isnan(reg ? s->r2 : s->f1)) printf("  %s %.4f", extra, reg ? s->r2 : s->f1);
+        if (!isnan(reg ? s->val_r2 : s->val_f1))
+            printf("  val_%s %.4f", extra, reg ? s->val_r2 : s->val_f1);
         if (t->a.lr_schedule != CLMLP_LR_NONE) printf("  lr %.4g", s->lr);
         printf("  %.2fs\n", s->seconds);
         if (t->a.lr_schedule == CLMLP_LR_PLATEAU && s->next_lr < s->lr)
@@ -448,8 +453,14 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
                     "the accuracy (%.4f) has been no better than always predicting "
                     "the commonest class, with a high loss (%.4g),",
                     s->accuracy, s->loss);
-        fprintf(stderr, " for %zu epochs: training has probably diverged; try a lower --lr%s%s\n",
-                s->stalled_epochs, t->scale_hint[0] ? ", or: " : "", t->scale_hint);
+        if (t->scale_hint[0])
+            fprintf(stderr,
+                    " for %zu epochs: training has probably diverged; a likely cause: %s (or "
+                    "a lower --lr)\n",
+                    s->stalled_epochs, t->scale_hint);
+        else
+            fprintf(stderr, " for %zu epochs: training has probably diverged; try a lower --lr\n",
+                    s->stalled_epochs);
     }
     return 0;
 }
@@ -574,6 +585,7 @@ static int run_fit(train_state *t)
     fo.checkpoint = t->a.checkpoint;
     fo.stop = cli_signals_flag();
     fo.divergence_retries = (unsigned)t->a.divergence_retries;
+    fo.metrics = t->a.metrics;
     cli_progress_init(&t->progress, t->model, t->train->n, t->a.batch_size,
                       !t->a.quiet && isatty(2));
     clmlp_history_t *hist = NULL;

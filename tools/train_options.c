@@ -60,7 +60,8 @@ enum {
     OPT_PLOT_HISTORY,
     OPT_TASK,
     OPT_STANDARDIZE,
-    OPT_SCALE_TARGETS
+    OPT_SCALE_TARGETS,
+    OPT_METRICS
 };
 
 static const struct option long_options[] = {
@@ -73,6 +74,7 @@ static const struct option long_options[] = {
     {"task", required_argument, NULL, OPT_TASK},
     {"standardize", no_argument, NULL, OPT_STANDARDIZE},
     {"scale-targets", no_argument, NULL, OPT_SCALE_TARGETS},
+    {"metrics", no_argument, NULL, OPT_METRICS},
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"loss", required_argument, NULL, OPT_LOSS},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
@@ -214,6 +216,12 @@ static void usage(void)
            "backend:\n" CLI_BACKEND_HELP "files:\n"
            "  --save FILE           save the model after training\n"
            "  --history FILE        per-epoch history, CSV (or JSON for *.json)\n"
+           "  --metrics             after every epoch, score the model's predictions of\n"
+           "                        the training (and validation) rows: a classifier's\n"
+           "                        macro precision, recall and F1 (and ROC AUC for one\n"
+           "                        sigmoid output), a regression's RMSE and R^2; the\n"
+           "                        epoch lines show F1 or R^2, the history has them all\n"
+           "                        (a pass over the data each epoch)\n"
            "  --plot-history FILE   draw the learning curves when training ends (also\n"
            "                        after early stopping or an interruption), as\n"
            "                        `clmlp plot history` does: FILE.png, .svg or .pdf\n"
@@ -373,6 +381,7 @@ static int train_option(train_args *a, int c, const char *arg)
         return CLI_OK;
     case OPT_STANDARDIZE: a->standardize = 1; return CLI_OK;
     case OPT_SCALE_TARGETS: a->scale_targets = 1; return CLI_OK;
+    case OPT_METRICS: a->metrics = 1; return CLI_OK;
     default: return control_option(a, c, arg);
     }
 }

@@ -29,6 +29,7 @@ typedef struct {
      * training loss keeps the last epoch's weights, as scikit-learn does */
     int auto_defaults, auto_holdout, keep_last;
     int standardize, scale_targets; /* --standardize, --scale-targets */
+    int metrics;                    /* --metrics */
     uint64_t seed;
     int no_shuffle;
     double val_split;

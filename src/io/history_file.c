@@ -40,14 +40,33 @@ static const struct {
     /* Added later: last, so readers that take columns by position still
      * find the older ones where they were. */
     {"lr", offsetof(clmlp_epoch_stats, lr)},
-    /* A regression's metric, written only when an epoch has it. */
+    /* A regression's metric, and the scores of fit's metrics option, each
+     * written only when an epoch has it. */
     {"mae", offsetof(clmlp_epoch_stats, mae)},
     {"val_mae", offsetof(clmlp_epoch_stats, val_mae)},
+    /* Macro averages, and scikit-learn's name for the AUC: Keras's own
+     * "precision", "recall", "auc" and "f1_score" are other figures
+     * (binary or per class) and are not read as these. */
+    {"precision_macro", offsetof(clmlp_epoch_stats, precision)},
+    {"recall_macro", offsetof(clmlp_epoch_stats, recall)},
+    {"f1_macro", offsetof(clmlp_epoch_stats, f1)},
+    {"roc_auc", offsetof(clmlp_epoch_stats, auc)},
+    {"rmse", offsetof(clmlp_epoch_stats, rmse)},
+    {"r2", offsetof(clmlp_epoch_stats, r2)},
+    {"val_precision_macro", offsetof(clmlp_epoch_stats, val_precision)},
+    {"val_recall_macro", offsetof(clmlp_epoch_stats, val_recall)},
+    {"val_f1_macro", offsetof(clmlp_epoch_stats, val_f1)},
+    {"val_roc_auc", offsetof(clmlp_epoch_stats, val_auc)},
+    {"val_rmse", offsetof(clmlp_epoch_stats, val_rmse)},
+    {"val_r2", offsetof(clmlp_epoch_stats, val_r2)},
 };
 /* The fields every history file has; the rest only when some epoch has a
  * value for them (a classifier's history is as it always was). */
 #define N_ALWAYS 6
 #define N_FIELDS (sizeof fields / sizeof fields[0])
+/* One bit per field written. */
+typedef unsigned long long field_mask;
+_Static_assert(sizeof fields / sizeof fields[0] <= 64, "a field_mask bit per field");
 
 /* Field k of epoch s. */
 static double field(const clmlp_epoch_stats *s, size_t k)
@@ -57,26 +76,29 @@ static double field(const clmlp_epoch_stats *s, size_t k)
     return v;
 }
 
-/* How many of fields[] h's files hold: N_ALWAYS, or all when an epoch has
- * a regression's metric. */
-static size_t fields_written(const clmlp_history_t *h)
+/* Which of fields[] h's files hold: the first N_ALWAYS, and each other one
+ * that some epoch has a value for. */
+static field_mask fields_written(const clmlp_history_t *h)
 {
+    field_mask mask = ((field_mask)1 << N_ALWAYS) - 1;
     for (size_t i = 0; i < h->n; i++)
         for (size_t k = N_ALWAYS; k < N_FIELDS; k++)
-            if (isfinite(field(&h->epochs[i], k))) return N_FIELDS;
-    return N_ALWAYS;
+            if (isfinite(field(&h->epochs[i], k))) mask |= (field_mask)1 << k;
+    return mask;
 }
 
 /* The CSV form: a header line, then one line per epoch. */
 static void write_csv(FILE *f, const clmlp_history_t *h)
 {
-    size_t nf = fields_written(h);
+    field_mask mask = fields_written(h);
     fputs("epoch", f);
-    for (size_t k = 0; k < nf; k++) fprintf(f, ",%s", fields[k].name);
+    for (size_t k = 0; k < N_FIELDS; k++)
+        if (mask >> k & 1) fprintf(f, ",%s", fields[k].name);
     fputc('\n', f);
     for (size_t i = 0; i < h->n; i++) {
         fprintf(f, "%zu", h->epochs[i].epoch);
-        for (size_t k = 0; k < nf; k++) {
+        for (size_t k = 0; k < N_FIELDS; k++) {
+            if (!(mask >> k & 1)) continue;
             fputc(',', f);
             put_value(f, field(&h->epochs[i], k), "");
         }
@@ -87,11 +109,12 @@ static void write_csv(FILE *f, const clmlp_history_t *h)
 /* The JSON form: {"epochs": [{"epoch": 1, "loss": ..., ...}, ...]}. */
 static void write_json(FILE *f, const clmlp_history_t *h)
 {
-    size_t nf = fields_written(h);
+    field_mask mask = fields_written(h);
     fputs("{\"epochs\": [", f);
     for (size_t i = 0; i < h->n; i++) {
         fprintf(f, "%s\n  {\"epoch\": %zu", i ? "," : "", h->epochs[i].epoch);
-        for (size_t k = 0; k < nf; k++) {
+        for (size_t k = 0; k < N_FIELDS; k++) {
+            if (!(mask >> k & 1)) continue;
             fprintf(f, ", \"%s\": ", fields[k].name);
             put_value(f, field(&h->epochs[i], k), "null");
         }
@@ -177,6 +200,22 @@ static const struct {
     {"mean_absolute_error", 6},
     {"val_mae", 7},
     {"val_mean_absolute_error", 7},
+    {"precision_macro", 8},
+    {"recall_macro", 9},
+    {"f1_macro", 10},
+    {"roc_auc", 11},
+    {"rmse", 12},
+    {"root_mean_squared_error", 12},
+    {"r2", 13},
+    {"r2_score", 13},
+    {"val_precision_macro", 14},
+    {"val_recall_macro", 15},
+    {"val_f1_macro", 16},
+    {"val_roc_auc", 17},
+    {"val_rmse", 18},
+    {"val_root_mean_squared_error", 18},
+    {"val_r2", 19},
+    {"val_r2_score", 19},
 };
 
 /* The field a name feeds, or F_NONE. */

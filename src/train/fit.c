@@ -196,6 +196,8 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         }
         clmlp_epoch_stats s = {0};
         s.mae = s.val_mae = NAN;
+        s.precision = s.recall = s.f1 = s.auc = s.rmse = s.r2 = NAN;
+        s.val_precision = s.val_recall = s.val_f1 = s.val_auc = s.val_rmse = s.val_r2 = NAN;
         s.epoch = o.initial_epoch + e + 1;
         s.lr_halvings = halvings;
         s.lr = clmlp_controls_lr(&ctl, s.epoch - 1);
@@ -258,6 +260,9 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc == CLMLP_OK && o.validation)
             rc = clmlp_model_evaluate_dev(m, &vd, batch, &s.val_loss,
                                           regression ? &s.val_mae : &s.val_accuracy);
+        if (rc == CLMLP_OK && o.metrics) rc = clmlp_fit_metrics(m, train, 0, &s);
+        if (rc == CLMLP_OK && o.metrics && o.validation)
+            rc = clmlp_fit_metrics(m, o.validation, 1, &s);
         if (rc != CLMLP_OK) break;
         s.seconds = clmlp_now() - t0;
         m->c.epochs_done = s.epoch;

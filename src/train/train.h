@@ -21,6 +21,12 @@ void clmlp_stall_init(clmlp_stall_watch *w, const clmlp_model_t *m, const clmlp_
 /* Sets s->stalled and s->stalled_epochs from the epoch's figures. */
 void clmlp_stall_update(clmlp_stall_watch *w, clmlp_epoch_stats *s);
 
+/* ---- scores of predictions after an epoch (fit_metrics.c) ---- */
+/* Predicts ds with m and sets the scores clmlp_fit_opts.metrics asks for
+ * into s: the training ones, or (val) the validation ones; the other
+ * task's stay NaN.  A status on failure. */
+int clmlp_fit_metrics(clmlp_model_t *m, const clmlp_dataset_t *ds, int val, clmlp_epoch_stats *s);
+
 /* ---- the controls of one fit call (controls.c) ---- */
 /* The schedule with its defaults filled in, the watch over the monitored
  * metric, and the best epoch's parameters (restore_best). */

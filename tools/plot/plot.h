@@ -96,6 +96,7 @@ int plot_kind_images(int argc, char **argv);
 int plot_kind_probs(int argc, char **argv);
 int plot_kind_confusion(int argc, char **argv);
 int plot_kind_activation(int argc, char **argv);
+int plot_kind_regression(int argc, char **argv);
 
 /* The learning curves of n histories (names[i] labels run i in the legend
  * when n > 1), as `plot history` draws them, into a.  For `train

@@ -1,11 +1,12 @@
-/* clmlp plot history: learning curves -- loss and accuracy per epoch, the
- * training figures as solid lines and the validation ones dashed, one
- * colour per run -- from history files as train --history writes them or
- * as Keras users have them (clmlp_history_read takes both).  train
- * --plot-history draws through plot_history_draw, so both pictures agree.
+/* clmlp plot history: learning curves -- loss and accuracy per epoch (a
+ * regression's mean absolute error in accuracy's place), the training
+ * figures as solid lines and the validation ones dashed, one colour per
+ * run -- from history files as train --history writes them or as Keras
+ * users have them (clmlp_history_read takes both).  train --plot-history
+ * draws through plot_history_draw, so both pictures agree.
  *
  * Where things are, for tests that recompute it: panel p of np (loss
- * first, then accuracy) is plot_panel_rect(w, h, 1, np, 0, p, 1) and its
+ * first, then accuracy or mae) is plot_panel_rect(w, h, 1, np, 0, p, 1) and its
  * frame plot_axes_frame(panel, 0); x runs over plot_nice_limits(first,
  * last) of the epochs of all runs; y over plot_nice_limits(lo, hi) where lo
  * and hi are the least and greatest finite values drawn in that panel
@@ -29,8 +30,8 @@
 
 enum { OPT_METRIC = OPT_PLOT_LOCAL, OPT_LABEL };
 
-/* What --metric asks for. */
-typedef enum { METRIC_BOTH, METRIC_LOSS, METRIC_ACCURACY } metric_choice;
+/* What --metric asks for: the second panel is the score, accuracy or mae. */
+typedef enum { METRIC_BOTH, METRIC_LOSS, METRIC_ACCURACY, METRIC_MAE } metric_choice;
 
 static const struct option long_options[] = {
     PLOT_OUT_LONGOPTS,
@@ -45,12 +46,14 @@ static void usage(void)
 {
     printf("usage: clmlp plot history H.csv [H2.json ...] -o FILE [options]\n"
            "Draws learning curves: loss (left) and accuracy (right) per epoch, training\n"
-           "solid and validation dashed, one colour per history file.  A file is what\n"
+           "solid and validation dashed, one colour per history file; a regression's\n"
+           "mean absolute error (mae) takes accuracy's place when no file has\n"
+           "accuracy.  A file is what\n"
            "train --history writes (CSV, or JSON), a Keras CSVLogger file or Keras's\n"
            "json.dump(history.history); up to %d files.\n\n" PLOT_OUT_HELP
            "                        (default: 1000x420, or 620x420 for one panel)\n"
-           "  --metric loss|accuracy|both  the panels drawn (default: both; only loss\n"
-           "                        when no file has accuracy)\n"
+           "  --metric loss|accuracy|mae|both  the panels drawn (default: both; only\n"
+           "                        loss when no file has accuracy or mae)\n"
            "  --label NAME          the name of a run in the legend, once per file in\n"
            "                        order (default: the file name without folder and\n"
            "                        extension)\n"
@@ -58,15 +61,19 @@ static void usage(void)
            MAX_RUNS);
 }
 
-/* The values of one series of history h: loss (which 0), accuracy (1),
- * val_loss (2) or val_accuracy (3). */
+/* Whether the score panel shows the mean absolute error: set by
+ * draw_histories when no run has accuracy and one has mae. */
+static int g_score_mae;
+
+/* The values of one series of history h: loss (which 0), the score (1:
+ * accuracy, or mae), val_loss (2) or the validation score (3). */
 static double series_value(const clmlp_epoch_stats *s, int which)
 {
     switch (which) {
     case 0: return s->loss;
-    case 1: return s->accuracy;
+    case 1: return g_score_mae ? s->mae : s->accuracy;
     case 2: return s->val_loss;
-    default: return s->val_accuracy;
+    default: return g_score_mae ? s->val_mae : s->val_accuracy;
     }
 }
 
@@ -76,6 +83,16 @@ static int series_present(const clmlp_history_t *h, int which)
     for (size_t i = 0; i < h->n; i++)
         if (isfinite(series_value(&h->epochs[i], which))) return 1;
     return 0;
+}
+
+/* Whether any of n histories has a finite accuracy (mae 0) or mae (1). */
+static int any_score(const clmlp_history_t *const *h, size_t n, int mae)
+{
+    int was = g_score_mae, any = 0;
+    g_score_mae = mae;
+    for (size_t r = 0; r < n; r++) any |= series_present(h[r], 1) | series_present(h[r], 3);
+    g_score_mae = was;
+    return any;
 }
 
 /* Draws one panel: metric 0 (loss) or 1 (accuracy), train series `metric`
@@ -150,10 +167,13 @@ static int draw_panel(plot_canvas *c, int p, int np, int metric, const clmlp_his
             nl++;
         }
     }
-    plot_axes_draw(&a, metric ? "Accuracy" : "Loss", "epoch", metric ? "accuracy" : "loss");
-    /* Loss mostly falls, so its upper right is free; accuracy rises. */
+    const char *title = !metric ? "Loss" : g_score_mae ? "Mean absolute error" : "Accuracy";
+    plot_axes_draw(&a, title, "epoch", !metric ? "loss" : g_score_mae ? "mae" : "accuracy");
+    /* Loss and mae mostly fall, so their upper right is free; accuracy
+     * rises. */
+    int rises = metric && !g_score_mae;
     if (n_series > 1)
-        plot_legend(&a, legend, nl, metric ? PLOT_LEGEND_LOWER_RIGHT : PLOT_LEGEND_UPPER_RIGHT);
+        plot_legend(&a, legend, nl, rises ? PLOT_LEGEND_LOWER_RIGHT : PLOT_LEGEND_UPPER_RIGHT);
     free(x);
     free(y);
     free(legend);
@@ -161,15 +181,13 @@ static int draw_panel(plot_canvas *c, int p, int np, int metric, const clmlp_his
     return CLI_OK;
 }
 
-/* The panels drawn for histories h: 1 = loss, 2 = accuracy, 3 = both
- * (bits); both falls back to loss when no run has accuracy. */
+/* The panels drawn for histories h: 1 = loss, 2 = the score, 3 = both
+ * (bits); both falls back to loss when no run has a score. */
 static unsigned panels_for(const clmlp_history_t *const *h, size_t n, metric_choice m)
 {
-    int any_acc = 0;
-    for (size_t r = 0; r < n; r++) any_acc |= series_present(h[r], 1) | series_present(h[r], 3);
     if (m == METRIC_LOSS) return 1;
-    if (m == METRIC_ACCURACY) return 2;
-    return any_acc ? 3 : 1;
+    if (m == METRIC_ACCURACY || m == METRIC_MAE) return 2;
+    return any_score(h, n, 0) || any_score(h, n, 1) ? 3 : 1;
 }
 
 /* Draws with a choice of metric; see plot_history_draw. */
@@ -180,6 +198,8 @@ static int draw_histories(const clmlp_history_t *const *h, const char *const *na
         fprintf(stderr, "clmlp %s: no history to draw\n", CMD);
         return CLI_RUNTIME;
     }
+    g_score_mae =
+        m == METRIC_MAE || (m != METRIC_ACCURACY && !any_score(h, n, 0) && any_score(h, n, 1));
     unsigned panels = panels_for(h, n, m);
     int np = panels == 3 ? 2 : 1;
     int anything = 0;
@@ -266,10 +286,12 @@ int plot_kind_history(int argc, char **argv)
                 metric = METRIC_LOSS;
             else if (strcmp(optarg, "accuracy") == 0)
                 metric = METRIC_ACCURACY;
+            else if (strcmp(optarg, "mae") == 0)
+                metric = METRIC_MAE;
             else if (strcmp(optarg, "both") == 0)
                 metric = METRIC_BOTH;
             else
-                rc = cli_usage_error(CMD, "--metric must be loss, accuracy or both, got '%s'",
+                rc = cli_usage_error(CMD, "--metric must be loss, accuracy, mae or both, got '%s'",
                                      optarg);
             break;
         case OPT_LABEL:
@@ -301,9 +323,11 @@ int plot_kind_history(int argc, char **argv)
         run_name(argv[optind + (int)i], names[i], sizeof names[i]);
         name_of[i] = n_labels ? labels[i] : names[i];
     }
-    if (!rc && metric == METRIC_ACCURACY &&
-        !(panels_for((const clmlp_history_t *const *)h, n, METRIC_BOTH) & 2)) {
-        fprintf(stderr, "clmlp %s: --metric accuracy: no file has an accuracy column\n", CMD);
+    int mae = metric == METRIC_MAE;
+    if (!rc && (metric == METRIC_ACCURACY || mae) &&
+        !any_score((const clmlp_history_t *const *)h, n, mae)) {
+        fprintf(stderr, "clmlp %s: --metric %s: no file has %s column\n", CMD,
+                mae ? "mae" : "accuracy", mae ? "a mae" : "an accuracy");
         rc = CLI_RUNTIME;
     }
     if (!rc) {
