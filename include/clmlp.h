@@ -340,10 +340,11 @@ int clmlp_dataset_read_idx(clmlp_dataset_t **out, const char *images_path, const
  * of d1*d2*... features, images flattened row-major -- and, unless y_path
  * is NULL, y_path's array of n rows as their labels or targets.  Values
  * stay as stored (uint8 pixels become 0..255): scaling is the caller's.
- * y of one value per row (shape (n,) or (n, 1)) holding integers, bools,
- * or floats that are all whole numbers >= 0 gives class labels (n_classes
- * = largest + 1, at least 2; a negative integer is an error); any other y
- * gives float targets, k per row for shape (n, k).  Errors name the file:
+ * y of one value per row (shape (n,) or (n, 1)) whose values, of any
+ * dtype, are all whole numbers in [0, 2^31 - 1) gives class labels
+ * (n_classes = largest + 1, at least 2); any other y (a negative, a
+ * fraction, a value too large for a class) gives float targets, k per row
+ * for shape (n, k).  Errors name the file:
  * CLMLP_E_IO when it cannot be opened or read; CLMLP_E_FORMAT "PATH: what
  * is wrong" for a bad magic, version or header, an unsupported dtype
  * (objects, strings, records), data shorter or longer than the shape,
@@ -502,10 +503,13 @@ const char *const *clmlp_model_class_names(const clmlp_model_t *m, size_t *n);
 int clmlp_model_set_class_names(clmlp_model_t *m, const char *const *names, size_t n);
 
 /* Sets the model's task (before or after compiling; a regression model
- * forgets any class names).  fit, evaluate and model files follow it: a
- * regression model trains on float targets (clmlp_dataset_t.targets, one
- * column per output) and refuses a set of class labels only; a classifier
- * takes labels (or targets the loss can read, as one-hot rows). */
+ * forgets any class names, a classifier its target scaling).  fit,
+ * evaluate and model files follow it: a regression model trains and is
+ * scored on float targets (clmlp_dataset_t.targets, one column per output)
+ * and refuses a set of class labels only (CLMLP_E_INVALID), and
+ * sparse_categorical_crossentropy, which reads labels, is not its loss
+ * (compiling or setting the task refuses the pair); a classifier takes
+ * labels (or targets the loss can read, as one-hot rows). */
 int clmlp_model_set_task(clmlp_model_t *m, clmlp_task task);
 clmlp_task clmlp_model_task(const clmlp_model_t *m);
 

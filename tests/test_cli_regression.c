@@ -198,6 +198,10 @@ static void test_several_targets(void)
     CU_ASSERT(r2[1] > 0.9);
     TEST_EXPECT_RUN(0, "index,y,y2\n", "predict --model '%s' --data '%s' --backend ref", model,
                     g_test);
+    /* --resume finds them by name too, and keeps the task. */
+    TEST_EXPECT_RUN(0, "epoch 31/31", "train --resume '%s' --train '%s' --backend ref --epochs 31",
+                    model, g_train);
+    CU_ASSERT(out_has("  mae "));
     /* By column: 10 and 11, the same two. */
     TEST_EXPECT_RUN(0, "10,100:relu,2:linear",
                     "train --train '%s' --label-col 10,11 --backend ref --epochs 1", g_train);
@@ -205,6 +209,9 @@ static void test_several_targets(void)
      * refuses them. */
     TEST_EXPECT_RUN(2, "several label columns are a regression's targets",
                     "train --train '%s' --label y,y2 --task classification --backend ref", g_train);
+    /* The last --label given counts: a list before a single name is gone. */
+    TEST_EXPECT_RUN(0, "11,100:relu,1:linear",
+                    "train --train '%s' --label y,y2 --label y --backend ref --epochs 1", g_train);
     TEST_EXPECT_RUN(2, "--label y,nope: ",
                     "train --train '%s' --label y,nope --backend ref --epochs 1", g_train);
 }
@@ -293,6 +300,12 @@ static void test_task_mismatch(void)
     TEST_EXPECT_RUN(2, "holds values (a regression's targets), but the model in",
                     "eval --model '%s' --data '%s' --label y --backend ref", cls, g_test);
     CU_ASSERT(out_has("is a classifier"));
+    /* A named set holds classes: a regression model refuses it, and --task
+     * does not apply to it. */
+    TEST_EXPECT_RUN(2, "the circle test set holds classes, but the model in",
+                    "eval --model '%s' --dataset circle --backend ref", reg);
+    TEST_EXPECT_RUN(2, "--task applies to data files",
+                    "train --dataset circle --task regression --backend ref");
     /* --resume keeps the model's task. */
     TEST_EXPECT_RUN(2, "--task classification: the model in",
                     "train --resume '%s' --train '%s' --label y --task classification --backend "
@@ -422,6 +435,8 @@ static void test_numpy_files(void)
     CU_ASSERT(out_has("x_train"));
     TEST_EXPECT_RUN(2, "--labels FILE gives the labels of an .npy file",
                     "train --train '%s' --labels '%s' --backend ref", mnist, bools);
+    TEST_EXPECT_RUN(2, "--no-labels applies to CSV files",
+                    "predict --model '%s' --data '%s' --no-labels --backend ref", model, x);
 }
 
 int main(void)

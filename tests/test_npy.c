@@ -375,21 +375,29 @@ static void test_labels_and_targets(void)
     clmlp_dataset_free(ds);
 }
 
-/* Labels that cannot be classes, and row counts that differ. */
+/* Integers that cannot be classes are values, as fractions are: a
+ * negative one, or one too large for a class, makes float targets; and
+ * row counts that differ are refused. */
 static void test_label_errors(void)
 {
     clmlp_dataset_t *ds = NULL;
     unsigned char y[32];
     static const int32_t neg[4] = {0, 1, -1, 2};
     for (size_t i = 0; i < 4; i++) put_value(y + 4 * i, 'i', 4, 0, (uint64_t)(int64_t)neg[i], 0);
-    CU_ASSERT_EQUAL(read_with_y(&ds, "<i4", "(4,)", y, 16), CLMLP_E_FORMAT);
-    CU_ASSERT_PTR_NULL(ds);
-    CU_ASSERT(error_has("y.npy: the label at flat index 2 (row 2, counting from 0) is -1: class "
-                        "labels are whole numbers >= 0"));
+    TEST_OK(read_with_y(&ds, "<i4", "(4,)", y, 16));
+    CU_ASSERT_FATAL(ds != NULL && ds->targets != NULL && ds->labels == NULL);
+    CU_ASSERT_EQUAL(ds->n_targets, 1);
+    static const float neg_f[4] = {0, 1, -1, 2};
+    TEST_ASSERT_CLOSE(ds->targets, neg_f, 4, 0.0);
+    clmlp_dataset_free(ds);
+    ds = NULL;
     for (size_t i = 0; i < 4; i++) put_value(y + 8 * i, 'u', 8, 0, i == 1 ? 1ull << 40 : i, 0);
-    CU_ASSERT_EQUAL(read_with_y(&ds, "<u8", "(4,)", y, 32), CLMLP_E_FORMAT);
-    CU_ASSERT(error_has("y.npy: the label at flat index 1 (row 1, counting from 0) is "
-                        "1099511627776, too large for a class"));
+    TEST_OK(read_with_y(&ds, "<u8", "(4,)", y, 32));
+    CU_ASSERT_FATAL(ds != NULL && ds->targets != NULL && ds->labels == NULL);
+    /* 2^40 is exact in float32. */
+    CU_ASSERT_EQUAL(ds->targets[1], 1099511627776.0f);
+    clmlp_dataset_free(ds);
+    ds = NULL;
 
     CU_ASSERT_EQUAL(read_with_y(&ds, "|u1", "(3,)", y, 3), CLMLP_E_FORMAT);
     CU_ASSERT(error_has("x.npy has 4 rows (shape (4, 2)) but "));
@@ -922,7 +930,7 @@ int main(void)
         {"C and Fortran order, 1-D to 4-D", test_orders_and_shapes},
         {"versions 1.0, 2.0, 3.0 and the dict's spellings", test_versions_and_dict_spellings},
         {"labels and targets", test_labels_and_targets},
-        {"labels refused, rows that differ", test_label_errors},
+        {"integers that cannot be classes are values; rows that differ", test_label_errors},
         {"lies in the preamble", test_preamble_lies},
         {"lies in the header", test_header_lies},
         {"dtypes refused", test_dtype_lies},

@@ -222,6 +222,23 @@ static void test_two_units(void)
     test_picture_free(&pic);
 }
 
+/* A data file of many classes is a data file of classes to a picture of
+ * classes: 30 distinct whole-number labels (more than train's automatic
+ * task takes without --task) draw, and are not refused. */
+static void test_many_classes(void)
+{
+    char text[2048];
+    size_t n = (size_t)snprintf(text, sizeof text, "x1,x2,label\n");
+    for (int i = 0; i < 30; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%d,%d,%d\n", i % 2, (i / 2) % 2, i);
+    const char *csv = test_write_temp_text("many.csv", text);
+    const char *png = test_temp_path("many.png");
+    TEST_EXPECT_RUN(0, NULL, "plot features --weights '%s' --layer 0 --data '%s' -o '%s'",
+                    XOR_WEIGHTS, csv, png);
+    int w = 0, h = 0;
+    CU_ASSERT_EQUAL(test_png_size(png, &w, &h), 0);
+}
+
 /* Three hidden units: the points where the first two principal components
  * of their activations put them (computed here with the same PCA). */
 static void test_three_units_pca(void)
@@ -298,6 +315,7 @@ int main(void)
         {"PCA: no variance, rank one, too narrow", test_pca_degenerate},
         {"features: 2 units drawn as they are", test_two_units},
         {"features: 3 units through PCA", test_three_units_pca},
+        {"features: a file of many classes", test_many_classes},
         {"features: 1-unit and missing layers, bad options exit 2", test_usage_errors},
         {NULL, NULL},
     };

@@ -94,12 +94,15 @@ int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg)
     case OPT_NO_LABELS: a->no_labels = 1; return CLI_OK;
     case OPT_DATA_DIR: a->data_dir = arg; return CLI_OK;
     case OPT_LABEL_COL:
+        /* The last --label-col given is the one that counts. */
         a->label_col_set = 1;
+        a->n_col_list = 0;
         if (strchr(arg, ',')) return col_list(cmd, a, arg);
         return cli_parse_long(cmd, "--label-col", arg, -(long)INT_MAX, INT_MAX, &a->label_col);
     case OPT_CSV_LABEL:
         if (!arg[0]) return cli_usage_error(cmd, "--label needs a column name");
         a->label_name = arg;
+        a->n_label_list = 0;
         if (strchr(arg, ','))
             return split_list(cmd, a, "--label", arg, a->label_list, &a->n_label_list);
         return CLI_OK;
@@ -160,6 +163,11 @@ static int check_combination(const char *cmd, const cli_data_args *a)
                                a->label_col_set ? "label-col"
                                : a->label_name  ? "label"
                                                 : "delimiter");
+    if (a->dataset && a->task_given)
+        return cli_usage_error(cmd,
+                               "--task applies to data files; --dataset %s is a set of "
+                               "classes",
+                               a->dataset);
     if (a->dataset && (a->labels_file || a->test_labels_file || a->x_array[0]))
         return cli_usage_error(cmd, "--%s applies to NumPy files, not --dataset",
                                a->labels_file        ? "labels"
@@ -178,6 +186,9 @@ static int check_combination(const char *cmd, const cli_data_args *a)
     if (a->no_labels && a->delimiter)
         return cli_usage_error(cmd, "--delimiter: a --no-labels file is read with commas");
     const char *own = a->train ? a->train : a->data;
+    if (a->no_labels && (cli_data_is_numpy(own) || cli_data_is_numpy(a->test)))
+        return cli_usage_error(cmd, "--no-labels applies to CSV files: a NumPy file is read for "
+                                    "its labels only when --labels (or an .npz's y) names them");
     if (a->labels_file && !(own && has_ext(own, ".npy")))
         return cli_usage_error(cmd, "--labels FILE gives the labels of an .npy file of features "
                                     "(--train or --data FILE.npy)");
@@ -414,7 +425,10 @@ static int load_file(const char *cmd, const cli_data_args *a, const char *path,
     }
     if (rc == CLMLP_E_NOT_FOUND && a->label_name)
         return cli_usage_error(cmd, "--label %s: %s", a->label_name, clmlp_last_error());
-    if (rc == CLMLP_E_INVALID && a->task == CLMLP_TASK_AUTO)
+    /* The one error of an automatic task that --task settles: too many
+     * whole numbers to tell (the reader's message asks "say which task"). */
+    if (rc == CLMLP_E_INVALID && a->task == CLMLP_TASK_AUTO &&
+        strstr(clmlp_last_error(), "say which task"))
         return cli_usage_error(cmd, "%s, with --task regression or --task classification",
                                clmlp_last_error());
     return rc < 0 ? cli_runtime_error() : CLI_OK;
@@ -497,21 +511,26 @@ int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_lab
     return load_file(cmd, a, a->data, a->labels_file, 1, a->class_names, a->n_class_names, out);
 }
 
-int cli_data_load_for_model(const char *cmd, const cli_data_args *a, int allow_no_labels,
-                            const clmlp_model_t *m, clmlp_dataset_t **out)
+void cli_data_as_model(cli_data_args *d, const clmlp_model_t *m)
 {
-    cli_data_args d = *a;
-    d.class_names = clmlp_model_class_names(m, &d.n_class_names);
-    d.task = clmlp_model_task(m);
+    d->class_names = clmlp_model_class_names(m, &d->n_class_names);
+    d->task = clmlp_model_task(m);
     /* A regression model finds its targets by the names it was trained
      * with, in a file with a header that has them, unless told. */
     size_t n = 0;
     const char *const *names = clmlp_model_target_names(m, &n);
-    if (names && n <= CLI_MAX_TARGETS && !a->label_name && !a->label_col_set && !a->no_labels) {
-        for (size_t j = 0; j < n; j++) d.label_list[j] = names[j];
-        d.n_label_list = n;
-        d.targets_by_model = 1;
+    if (names && n <= CLI_MAX_TARGETS && !d->label_name && !d->label_col_set && !d->no_labels) {
+        for (size_t j = 0; j < n; j++) d->label_list[j] = names[j];
+        d->n_label_list = n;
+        d->targets_by_model = 1;
     }
+}
+
+int cli_data_load_for_model(const char *cmd, const cli_data_args *a, int allow_no_labels,
+                            const clmlp_model_t *m, clmlp_dataset_t **out)
+{
+    cli_data_args d = *a;
+    cli_data_as_model(&d, m);
     return cli_data_load_eval(cmd, &d, allow_no_labels, out);
 }
 
@@ -590,11 +609,16 @@ int cli_check_data(const char *cmd, const clmlp_model_t *m, const char *model_wh
     if (ds->targets && ds->n_targets != n_out)
         return cli_usage_error(cmd, "%s has %zu outputs, but %s has %zu targets per row",
                                model_what, n_out, what, ds->n_targets);
-    if (!ds->targets)
+    if (!ds->targets) {
+        size_t n = strlen(what);
+        int npz = n > 4 && strcasecmp(what + n - 4, ".npz") == 0;
         return cli_usage_error(cmd, "%s has no labels%s", what,
-                               cli_data_is_numpy(what) ? " (an .npy file's come from --labels "
-                                                         "FILE.npy, or --test-labels for --test)"
-                                                       : "");
+                               npz ? " (name the archive's labels with --arrays X,Y)"
+                               : cli_data_is_numpy(what)
+                                   ? " (an .npy file's come from --labels FILE.npy, or "
+                                     "--test-labels for --test)"
+                                   : "");
+    }
     return CLI_OK;
 }
 

@@ -35,6 +35,7 @@ typedef struct {
      * CLMLP_TASK_AUTO (cli_data_defaults), train --task sets it, and a
      * model's own task is used to read data for it. */
     clmlp_task task;
+    int task_given;    /* train --task was given (not a model's task) */
     int task_fallback; /* an automatic read that cannot tell is read as
                           classes (eval, predict: before the model is known) */
     /* Several target columns of a regression: --label a,b or
@@ -152,8 +153,16 @@ int cli_data_load_eval(const char *cmd, const cli_data_args *a, int allow_no_lab
  * model before the data: CLI_OK or CLI_USAGE after the message. */
 int cli_data_check_eval(const char *cmd, const cli_data_args *a, int allow_no_labels);
 
-/* cli_data_load_eval with label names mapped through model m's class names
- * (so class i means what it meant in training). */
+/* Makes d read data as model m sees it: label names mapped through its
+ * class names (so class i means what it meant in training), the label
+ * columns as its task reads them, and a regression's targets by the names
+ * it was trained with (unless --label or --label-col is given; a file
+ * without those columns is read by the default ones).  d borrows m's
+ * names. */
+void cli_data_as_model(cli_data_args *d, const clmlp_model_t *m);
+
+/* cli_data_load_eval with the data read as model m sees it
+ * (cli_data_as_model). */
 int cli_data_load_for_model(const char *cmd, const cli_data_args *a, int allow_no_labels,
                             const clmlp_model_t *m, clmlp_dataset_t **out);
 

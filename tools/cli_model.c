@@ -100,6 +100,12 @@ int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels
         r->ds = NULL;
         rc = cli_data_load_for_model(cmd, &a->data, allow_no_labels, r->m, &r->ds);
     }
+    /* Still classes after reading it as the model does: a named set's. */
+    if (!rc && labelled && regression && r->ds->labels)
+        rc = cli_usage_error(cmd,
+                             "%s holds classes, but %s is a regression model: give it the "
+                             "values it was trained on",
+                             name, model_what);
     /* A model trained on numbers has no names to map the data's through. */
     if (!rc) rc = cli_check_names(cmd, r->m, model_what, r->ds, name);
     if (!rc) rc = cli_model_check_data(cmd, r->m, a->model, r->ds, name, check_labels);

@@ -222,12 +222,11 @@ static int resume_model(train_state *t)
     if (rc) return rc;
     t->loss = clmlp_model_loss(t->model);
     cli_data_args d = t->a.data;
-    d.class_names = clmlp_model_class_names(t->model, &d.n_class_names);
     clmlp_task task = clmlp_model_task(t->model);
     if (d.task != CLMLP_TASK_AUTO && d.task != task)
         return cli_usage_error(CMD, "--task %s: %s is a %s model, and trains on as one",
                                clmlp_task_name(d.task), t->model_what, clmlp_task_name(task));
-    d.task = task;
+    cli_data_as_model(&d, t->model);
     if ((rc = check_monitor(t))) return rc;
     if ((rc = cli_data_load_train(CMD, &d, &t->train, &t->test))) return rc;
     /* A model trained on numbered classes does not take names: fit would

@@ -373,6 +373,7 @@ static int train_option(train_args *a, int c, const char *arg)
     case OPT_RESUME: a->resume = arg; return CLI_OK;
     case OPT_PLOT_HISTORY: return plot_history_option(a, arg);
     case OPT_TASK:
+        a->data.task_given = 1;
         if (clmlp_task_parse(arg, &a->data.task) < 0)
             return cli_usage_error(CMD,
                                    "--task must be classification, regression or auto, got "

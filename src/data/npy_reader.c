@@ -665,14 +665,16 @@ static int read_data(npy_src *s, const npy_array *a, float *xf, double *yd)
 /* ---- arrays into a dataset ------------------------------------------------- */
 
 /* Labels or targets from y's values (a->count doubles, C order): one value
- * per row of integers, bools, or floats that are all whole numbers >= 0 are
- * class labels; anything else is float targets, a->cols per row. */
+ * per row, every one a whole number in [0, INT32_MAX) -- of an integer,
+ * bool or float dtype alike -- is class labels; anything else (a negative
+ * or fractional value, one too large for a class, several per row) is
+ * float targets, a->cols per row, as the CSV reader's automatic rule has
+ * it. */
 static int make_y(const npy_src *s, const npy_array *a, const double *v, clmlp_dataset_t *ds)
 {
     int labels = a->cols == 1;
-    if (labels && a->t.kind == 'f')
-        for (uint64_t i = 0; i < a->count && labels; i++)
-            labels = v[i] >= 0.0 && v[i] < (double)INT32_MAX && v[i] == floor(v[i]);
+    for (uint64_t i = 0; i < a->count && labels; i++)
+        labels = v[i] >= 0.0 && v[i] < (double)INT32_MAX && v[i] == floor(v[i]);
     if (!labels) {
         ds->targets = malloc((size_t)a->count * sizeof(float));
         if (!ds->targets) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", s->where);
@@ -684,17 +686,6 @@ static int make_y(const npy_src *s, const npy_array *a, const double *v, clmlp_d
     if (!ds->labels) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", s->where);
     int32_t max = 0;
     for (uint64_t i = 0; i < a->count; i++) {
-        char pl[128];
-        if (v[i] < 0.0)
-            return clmlp_set_error(CLMLP_E_FORMAT,
-                                   "%s: the label at %s is %.0f: class labels are whole numbers "
-                                   ">= 0",
-                                   s->where, place(a, i, pl, sizeof pl), v[i]);
-        if (v[i] >= (double)INT32_MAX)
-            return clmlp_set_error(CLMLP_E_FORMAT,
-                                   "%s: the label at %s is %.0f, too large for a class (at most "
-                                   "%ld)",
-                                   s->where, place(a, i, pl, sizeof pl), v[i], (long)INT32_MAX - 1);
         ds->labels[i] = (int32_t)v[i];
         if (ds->labels[i] > max) max = ds->labels[i];
     }

@@ -82,6 +82,11 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
         o.lr = 0.01;
     CLMLP_TRY(check_optimizer(&o));
     size_t out = clmlp_model_n_outputs(m);
+    if (m->task == CLMLP_TASK_REGRESSION && loss == CLMLP_LOSS_SPARSE_CCE)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "sparse_categorical_crossentropy reads class labels, and the model "
+                               "is a regression model (mean_squared_error, mean_absolute_error "
+                               "or huber fit it)");
     if (loss == CLMLP_LOSS_SPARSE_CCE || loss == CLMLP_LOSS_CCE) {
         if (out < 2)
             return clmlp_set_error(CLMLP_E_INVALID,

@@ -83,6 +83,18 @@ int clmlp_dev_data_upload(clmlp_model_t *m, const clmlp_dataset_t *ds, clmlp_dev
         return clmlp_set_error(CLMLP_E_INVALID, "the data set is too large (%zu x %zu)", ds->n,
                                ds->n_features);
     size_t out = clmlp_model_n_outputs(m);
+    /* A regression model learns and is scored on values only: class labels
+     * made into targets would pass for them silently. */
+    if (m->task == CLMLP_TASK_REGRESSION && !clmlp_model_targets_as_given(m, ds)) {
+        if (ds->targets)
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "the data has %zu target columns, and the regression model %zu "
+                                   "outputs (one per target)",
+                                   ds->n_targets, out);
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "the model is a regression model, and the data holds class labels, "
+                               "not values");
+    }
     dd->n = ds->n;
     /* Inputs the model standardizes are a copy, scaled once here. */
     float *scaled = NULL;

@@ -99,6 +99,10 @@ int clmlp_model_set_task(clmlp_model_t *m, clmlp_task task)
     if (!m) return clmlp_set_error(CLMLP_E_INVALID, "set_task: no model");
     if ((unsigned)task >= CLMLP_TASK_COUNT)
         return clmlp_set_error(CLMLP_E_INVALID, "unknown task %d", (int)task);
+    if (task == CLMLP_TASK_REGRESSION && m->be && m->loss == CLMLP_LOSS_SPARSE_CCE)
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "the model is compiled with sparse_categorical_crossentropy, "
+                               "which reads class labels: it cannot be a regression model");
     m->task = task;
     if (task == CLMLP_TASK_REGRESSION) {
         clmlp_class_names_free(m->class_names, m->n_class_names);

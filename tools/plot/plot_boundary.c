@@ -334,6 +334,7 @@ int plot_kind_boundary(int argc, char **argv)
     plot_out_defaults(&out, 760, 620);
     plot_model_defaults(&model);
     cli_data_defaults(&data);
+    data.task = CLMLP_TASK_CLASSIFICATION; /* regions of classes */
     size_t grid = DEFAULT_GRID;
     int c, rc = CLI_OK;
     while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "ho:", long_options)) != -1) {

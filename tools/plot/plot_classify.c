@@ -21,6 +21,8 @@ void plot_cls_defaults(plot_cls_args *a)
 {
     memset(a, 0, sizeof *a);
     cli_data_defaults(&a->data);
+    /* Pictures of classes: the labels are read as classes, however many. */
+    a->data.task = CLMLP_TASK_CLASSIFICATION;
 }
 
 /* Parses "WxH", each side 1 to 65535. */

@@ -164,6 +164,7 @@ int plot_kind_features(int argc, char **argv)
     plot_out_defaults(&out, 760, 620);
     plot_model_defaults(&model);
     cli_data_defaults(&data);
+    data.task = CLMLP_TASK_CLASSIFICATION; /* points coloured by class */
     size_t layer = 0;
     int layer_set = 0, c, rc = CLI_OK;
     while (rc == CLI_OK && (c = cli_getopt(CMD, argc, argv, "ho:", long_options)) != -1) {
