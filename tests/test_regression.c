@@ -112,6 +112,22 @@ static void test_refuses_classes(void)
                          .monitor = CLMLP_MONITOR_VAL_ACCURACY};
     CU_ASSERT_EQUAL(clmlp_model_fit(m, one, &fo, NULL), CLMLP_E_INVALID);
     CU_ASSERT(test_output_has(clmlp_last_error(), "val_mae"));
+    /* evaluate refuses class labels too, as fit does. */
+    clmlp_model_free(m);
+    m = regression_model(g_cpu, "2,1:linear", CLMLP_LOSS_MSE, 0.1);
+    double loss, mae;
+    CU_ASSERT_EQUAL(clmlp_model_evaluate(m, xor, 0, &loss, &mae), CLMLP_E_INVALID);
+    CU_ASSERT(test_output_has(clmlp_last_error(), "holds class labels, not values"));
+    clmlp_model_free(m);
+    /* sparse_categorical_crossentropy reads labels: no regression model's
+     * loss, at compile time or when the task is set after it. */
+    TEST_OK(clmlp_model_from_spec(&m, "2,3:softmax"));
+    TEST_OK(clmlp_model_set_task(m, CLMLP_TASK_REGRESSION));
+    CU_ASSERT_EQUAL(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, NULL, g_cpu, 1), CLMLP_E_INVALID);
+    TEST_OK(clmlp_model_set_task(m, CLMLP_TASK_CLASSIFICATION));
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, NULL, g_cpu, 1));
+    CU_ASSERT_EQUAL(clmlp_model_set_task(m, CLMLP_TASK_REGRESSION), CLMLP_E_INVALID);
+    CU_ASSERT_EQUAL(clmlp_model_task(m), CLMLP_TASK_CLASSIFICATION);
     clmlp_dataset_free(one);
     clmlp_dataset_free(val);
     clmlp_dataset_free(two);
