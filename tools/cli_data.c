@@ -85,6 +85,26 @@ static int is_idx(const char *name)
     return strcmp(name, "mnist") == 0 || strcmp(name, "fashion") == 0;
 }
 
+int cli_data_is_option(int opt)
+{
+    switch (opt) {
+    case OPT_TRAIN:
+    case OPT_TEST:
+    case OPT_DATA:
+    case OPT_NO_LABELS:
+    case OPT_DATA_DIR:
+    case OPT_LABEL_COL:
+    case OPT_CSV_LABEL:
+    case OPT_LABELS_FILE:
+    case OPT_TEST_LABELS_FILE:
+    case OPT_ARRAYS:
+    case OPT_CSV_DELIMITER:
+    case OPT_DATASET:
+    case OPT_SCALE: return 1;
+    default: return 0;
+    }
+}
+
 int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg)
 {
     switch (opt) {

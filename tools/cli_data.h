@@ -127,6 +127,10 @@ int cli_data_is_numpy(const char *path);
 /* Sets the defaults: label column -1, the data directory searched for. */
 void cli_data_defaults(cli_data_args *a);
 
+/* Whether opt is one of the data options cli_data_option handles (a
+ * command's option table lists those it takes, so getopt returns no
+ * other). */
+int cli_data_is_option(int opt);
 /* Handles one of the OPT_* data options; CLI_OK or CLI_USAGE. */
 int cli_data_option(const char *cmd, cli_data_args *a, int opt, const char *arg);
 

@@ -121,9 +121,10 @@ void cli_model_close(cli_model_run *r)
 }
 
 int cli_regression_scores(clmlp_model_t *m, const clmlp_dataset_t *ds,
-                          clmlp_regression_report_t **r)
+                          clmlp_regression_report_t **r, float **kept)
 {
     *r = NULL;
+    if (kept) *kept = NULL;
     size_t k = clmlp_model_n_outputs(m);
     float *pred = malloc(ds->n * k * sizeof *pred);
     if (!pred) return cli_out_of_memory();
@@ -134,7 +135,10 @@ int cli_regression_scores(clmlp_model_t *m, const clmlp_dataset_t *ds,
             rc = cli_runtime_error();
     if (rc == CLI_OK && clmlp_regression_report_init(r, ds->targets, pred, ds->n, k) < 0)
         rc = cli_runtime_error();
-    free(pred);
+    if (rc == CLI_OK && kept)
+        *kept = pred;
+    else
+        free(pred);
     return rc;
 }
 

@@ -85,10 +85,11 @@ int cli_tally_predictions_kept(clmlp_model_t *m, const clmlp_dataset_t *ds, cli_
 
 /* Predicts ds (a regression's targets) with m in chunks of
  * CLI_PREDICT_CHUNK rows and scores the predictions, in the targets' own
- * units, into a new report *r (the caller frees it).  CLI_OK, or
- * CLI_RUNTIME after the message. */
+ * units, into a new report *r (the caller frees it); the predictions (n x
+ * outputs) go to *pred when it is not NULL (the caller frees them).
+ * CLI_OK, or CLI_RUNTIME after the message. */
 int cli_regression_scores(clmlp_model_t *m, const clmlp_dataset_t *ds,
-                          clmlp_regression_report_t **r);
+                          clmlp_regression_report_t **r, float **pred);
 
 /* The loss a model's output layer suggests: softmax -> sparse categorical
  * cross-entropy, one sigmoid unit -> binary cross-entropy, else MSE. */

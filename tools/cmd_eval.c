@@ -211,7 +211,7 @@ static int evaluate_regression(clmlp_model_t *m, const clmlp_dataset_t *ds, doub
 {
     size_t k = clmlp_model_n_outputs(m);
     clmlp_regression_report_t *r = NULL;
-    int rc = cli_regression_scores(m, ds, &r);
+    int rc = cli_regression_scores(m, ds, &r, NULL);
     if (rc) return rc;
     const double *scaled = NULL;
     clmlp_model_target_scaling(m, &scaled, NULL);

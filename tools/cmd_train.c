@@ -358,34 +358,34 @@ static int check_feature_scales(train_state *t)
     return CLI_OK;
 }
 
+/* Gives the model the z-score parameters of the training rows' features
+ * (targets 0) or targets (1), fitted as scikit-learn's StandardScaler. */
+static int fit_scaling(train_state *t, int targets)
+{
+    size_t n = targets ? t->train->n_targets : t->train->n_features;
+    double *mean = malloc(2 * n * sizeof *mean);
+    if (!mean) return cli_out_of_memory();
+    int bad = targets ? clmlp_dataset_target_standardization(t->train, mean, mean + n) < 0 ||
+                            clmlp_model_set_target_scaling(t->model, mean, mean + n) < 0
+                      : clmlp_dataset_standardization(t->train, mean, mean + n) < 0 ||
+                            clmlp_model_set_input_scaling(t->model, mean, mean + n) < 0;
+    free(mean);
+    return bad ? cli_runtime_error() : CLI_OK;
+}
+
 /* --standardize and --scale-targets: the model standardizes its inputs
  * (its targets) by the training rows' means and standard deviations (the
- * rows left after any hold-out or --validation-split). */
+ * rows left after any hold-out or --validation-split); without
+ * --standardize, the features' spread is checked instead. */
 static int standardize(train_state *t)
 {
-    int rc = CLI_OK;
-    if (t->a.scale_targets) {
-        size_t k = t->train->n_targets;
-        double *mean = malloc(2 * k * sizeof *mean);
-        if (!mean) return cli_out_of_memory();
-        if (clmlp_dataset_target_standardization(t->train, mean, mean + k) < 0 ||
-            clmlp_model_set_target_scaling(t->model, mean, mean + k) < 0)
-            rc = cli_runtime_error();
-        free(mean);
-        if (!rc && !t->a.quiet)
-            fprintf(stderr, "clmlp: --scale-targets: the loss and mae of the epoch lines are of "
-                            "the standardized targets (in standard deviations); the test "
-                            "scores, eval and predict are in the targets' units\n");
-    }
-    if (rc || !t->a.standardize) return rc ? rc : check_feature_scales(t);
-    size_t f = t->train->n_features;
-    double *mean = malloc(2 * f * sizeof *mean);
-    if (!mean) return cli_out_of_memory();
-    if (clmlp_dataset_standardization(t->train, mean, mean + f) < 0 ||
-        clmlp_model_set_input_scaling(t->model, mean, mean + f) < 0)
-        rc = cli_runtime_error();
-    free(mean);
-    return rc;
+    int rc = t->a.scale_targets ? fit_scaling(t, 1) : CLI_OK;
+    if (!rc && t->a.scale_targets && !t->a.quiet)
+        fprintf(stderr, "clmlp: --scale-targets: the loss and mae of the epoch lines are of the "
+                        "standardized targets (in standard deviations); the test scores, eval "
+                        "and predict are in the targets' units\n");
+    if (rc) return rc;
+    return t->a.standardize ? fit_scaling(t, 0) : check_feature_scales(t);
 }
 
 /* Says on stderr when the task was decided from the data: a regression
@@ -636,7 +636,7 @@ static int finish(train_state *t)
     /* A regression's scores from its predictions, in the targets' units
      * (the loss is of the standardized targets with --scale-targets). */
     clmlp_regression_report_t *r = NULL;
-    int rc = cli_regression_scores(t->model, t->test, &r);
+    int rc = cli_regression_scores(t->model, t->test, &r, NULL);
     if (rc) return rc;
     printf("test loss %.4f  test mae %.4f  test rmse %.4f  test r2 %.4f\n", loss, r->overall.mae,
            r->overall.rmse, r->overall.r2);

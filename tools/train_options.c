@@ -515,18 +515,10 @@ int train_parse_args(int argc, char **argv, train_args *a)
         case OPT_DEVICE:
         case OPT_THREADS:
         case OPT_PLUGIN: rc = cli_backend_option(CMD, &a->backend, c, optarg); break;
-        case OPT_TRAIN:
-        case OPT_TEST:
-        case OPT_LABEL_COL:
-        case OPT_CSV_LABEL:
-        case OPT_CSV_DELIMITER:
-        case OPT_LABELS_FILE:
-        case OPT_TEST_LABELS_FILE:
-        case OPT_ARRAYS:
-        case OPT_DATASET:
-        case OPT_DATA_DIR:
-        case OPT_SCALE: rc = cli_data_option(CMD, &a->data, c, optarg); break;
-        default: rc = train_option(a, c, optarg); break;
+        default:
+            rc = cli_data_is_option(c) ? cli_data_option(CMD, &a->data, c, optarg)
+                                       : train_option(a, c, optarg);
+            break;
         }
     }
     if (rc) return rc;

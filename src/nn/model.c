@@ -200,14 +200,23 @@ void clmlp_model_target_scaling(const clmlp_model_t *m, const double **mean, con
     if (scale) *scale = m ? m->out_scale : NULL;
 }
 
+/* Standardizes rows of k values in to out ((v - mean) / scale per
+ * column), or with `back` turns them back (v * scale + mean); in double,
+ * in and out may be the same array. */
+static void scale_rows(const double *mean, const double *scale, size_t k, const float *in,
+                       size_t rows, float *out, int back)
+{
+    for (size_t i = 0; i < rows * k; i++) {
+        size_t j = i % k;
+        out[i] = (float)(back ? in[i] * scale[j] + mean[j] : (in[i] - mean[j]) / scale[j]);
+    }
+}
+
 const float *clmlp_model_scale_inputs(const clmlp_model_t *m, const float *x, size_t rows,
                                       float *out)
 {
     if (!m->in_mean) return x;
-    size_t f = m->n_inputs;
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < f; j++)
-            out[i * f + j] = (float)((x[i * f + j] - m->in_mean[j]) / m->in_scale[j]);
+    scale_rows(m->in_mean, m->in_scale, m->n_inputs, x, rows, out, 0);
     return out;
 }
 
@@ -215,18 +224,11 @@ const float *clmlp_model_scale_targets(const clmlp_model_t *m, const float *t, s
                                        float *out)
 {
     if (!m->out_mean) return t;
-    size_t k = clmlp_model_n_outputs(m);
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < k; j++)
-            out[i * k + j] = (float)((t[i * k + j] - m->out_mean[j]) / m->out_scale[j]);
+    scale_rows(m->out_mean, m->out_scale, clmlp_model_n_outputs(m), t, rows, out, 0);
     return out;
 }
 
 void clmlp_model_unscale_outputs(const clmlp_model_t *m, float *y, size_t rows)
 {
-    if (!m->out_mean) return;
-    size_t k = clmlp_model_n_outputs(m);
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < k; j++)
-            y[i * k + j] = (float)(y[i * k + j] * m->out_scale[j] + m->out_mean[j]);
+    if (m->out_mean) scale_rows(m->out_mean, m->out_scale, clmlp_model_n_outputs(m), y, rows, y, 1);
 }

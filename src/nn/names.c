@@ -4,6 +4,7 @@
 
 #include "clmlp.h"
 #include "util/error.h"
+#include "util/name_table.h"
 
 static const char *const act_names[] = {"linear", "sigmoid",  "tanh",  "relu",    "elu",
                                         "selu",   "softplus", "swish", "softmax", "step"};
@@ -78,11 +79,11 @@ const char *clmlp_opt_name(clmlp_opt_kind k)
 
 int clmlp_opt_parse(const char *name, clmlp_opt_kind *out)
 {
-    for (int i = 0; name && i < CLMLP_OPT_COUNT; i++)
-        if (strcasecmp(name, opt_names[i]) == 0) {
-            *out = (clmlp_opt_kind)i;
-            return CLMLP_OK;
-        }
+    int i = clmlp_name_index(opt_names, CLMLP_OPT_COUNT, name, 1);
+    if (i >= 0) {
+        *out = (clmlp_opt_kind)i;
+        return CLMLP_OK;
+    }
     return clmlp_set_error(CLMLP_E_INVALID, "unknown optimizer '%s' (sgd, adam)", name ? name : "");
 }
 
@@ -100,11 +101,11 @@ int clmlp_task_parse(const char *name, clmlp_task *out)
         *out = CLMLP_TASK_AUTO;
         return CLMLP_OK;
     }
-    for (int i = 0; name && i < CLMLP_TASK_COUNT; i++)
-        if (strcmp(name, task_names[i]) == 0) {
-            *out = (clmlp_task)i;
-            return CLMLP_OK;
-        }
+    int i = clmlp_name_index(task_names, CLMLP_TASK_COUNT, name, 0);
+    if (i >= 0) {
+        *out = (clmlp_task)i;
+        return CLMLP_OK;
+    }
     return clmlp_set_error(CLMLP_E_INVALID, "unknown task '%s' (auto, classification, regression)",
                            name ? name : "");
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/name_table.h"
 
 double clmlp_schedule_lr_step(double lr0, double factor, size_t every, size_t e)
 {
@@ -105,11 +106,11 @@ const char *clmlp_lr_schedule_name(clmlp_lr_schedule s)
 
 int clmlp_lr_schedule_parse(const char *name, clmlp_lr_schedule *out)
 {
-    for (int i = 0; name && i < CLMLP_LR_SCHEDULE_COUNT; i++)
-        if (strcmp(name, schedule_names[i]) == 0) {
-            *out = (clmlp_lr_schedule)i;
-            return CLMLP_OK;
-        }
+    int i = clmlp_name_index(schedule_names, CLMLP_LR_SCHEDULE_COUNT, name, 0);
+    if (i >= 0) {
+        *out = (clmlp_lr_schedule)i;
+        return CLMLP_OK;
+    }
     return clmlp_set_error(CLMLP_E_INVALID,
                            "unknown learning-rate schedule '%s' (none, step, exp, cosine, "
                            "plateau)",
@@ -123,11 +124,11 @@ const char *clmlp_monitor_name(clmlp_monitor m)
 
 int clmlp_monitor_parse(const char *name, clmlp_monitor *out)
 {
-    for (int i = 0; name && i < CLMLP_MONITOR_COUNT; i++)
-        if (strcmp(name, monitor_names[i]) == 0) {
-            *out = (clmlp_monitor)i;
-            return CLMLP_OK;
-        }
+    int i = clmlp_name_index(monitor_names, CLMLP_MONITOR_COUNT, name, 0);
+    if (i >= 0) {
+        *out = (clmlp_monitor)i;
+        return CLMLP_OK;
+    }
     return clmlp_set_error(CLMLP_E_INVALID,
                            "unknown metric to monitor '%s' (val_loss, "
                            "val_accuracy, val_mae, loss)",

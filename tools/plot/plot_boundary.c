@@ -346,19 +346,10 @@ int plot_kind_boundary(int argc, char **argv)
             if (!rc && grid > MAX_GRID)
                 rc = cli_usage_error(CMD, "--grid must be at most %d, got '%s'", MAX_GRID, optarg);
             break;
-        case OPT_TRAIN:
-        case OPT_TEST:
-        case OPT_DATA:
-        case OPT_LABEL_COL:
-        case OPT_CSV_LABEL:
-        case OPT_CSV_DELIMITER:
-        case OPT_LABELS_FILE:
-        case OPT_TEST_LABELS_FILE:
-        case OPT_ARRAYS:
-        case OPT_DATASET:
-        case OPT_DATA_DIR:
-        case OPT_SCALE: rc = cli_data_option(CMD, &data, c, optarg); break;
-        default: rc = plot_model_out_option(CMD, &model, &out, c, optarg); break;
+        default:
+            rc = cli_data_is_option(c) ? cli_data_option(CMD, &data, c, optarg)
+                                       : plot_model_out_option(CMD, &model, &out, c, optarg);
+            break;
         }
     }
     if (rc) return rc;

@@ -53,13 +53,6 @@ int plot_cls_option(const char *cmd, plot_cls_args *a, int opt, const char *arg)
                                    "got '%s'",
                                    arg);
         return cli_data_option(cmd, &a->data, opt, arg);
-    case OPT_DATA:
-    case OPT_LABEL_COL:
-    case OPT_CSV_LABEL:
-    case OPT_CSV_DELIMITER:
-    case OPT_ARRAYS:
-    case OPT_DATA_DIR:
-    case OPT_SCALE: return cli_data_option(cmd, &a->data, opt, arg);
     case OPT_CLS_SET:
         if (strcmp(arg, "train") != 0 && strcmp(arg, "test") != 0)
             return cli_usage_error(cmd, "--set must be train or test, got '%s'", arg);
@@ -68,7 +61,7 @@ int plot_cls_option(const char *cmd, plot_cls_args *a, int opt, const char *arg)
     case OPT_CLS_IMAGES: a->images = arg; return CLI_OK;
     case OPT_CLS_LABELS: a->labels = arg; return CLI_OK;
     case OPT_CLS_SHAPE: return parse_shape(cmd, arg, &a->shape_w, &a->shape_h);
-    default: return -1;
+    default: return cli_data_is_option(opt) ? cli_data_option(cmd, &a->data, opt, arg) : -1;
     }
 }
 

@@ -135,33 +135,30 @@ static int pick_target(const clmlp_model_t *m, const char *arg, const char *path
                            path, k, k == 1 ? "" : "s", k - 1, n_names ? ", or by name" : "");
 }
 
-/* Loads the data for m and predicts it: truth and pred get target j of
- * every row (caller frees).  CLI_OK or an exit status after the message. */
+/* Loads the data for m, predicts and scores it (*r, per target as eval
+ * scores it), and copies target j's true and predicted values into truth
+ * and pred (n doubles each, the caller frees them).  CLI_OK or an exit
+ * status after the message. */
 static int predict_target(clmlp_model_t *m, const cli_data_args *data, const char *path, size_t j,
-                          clmlp_dataset_t **ds, double **truth, double **pred)
+                          clmlp_dataset_t **ds, clmlp_regression_report_t **r, double **truth,
+                          double **pred)
 {
     char name[4200];
     int rc = cli_data_load_for_model(CMD, data, 0, m, ds);
     if (!rc)
         rc = cli_model_check_data(CMD, m, path, *ds, cli_data_name(data, 2, name, sizeof name), 1);
+    float *all = NULL;
+    if (!rc) rc = cli_regression_scores(m, *ds, r, &all);
     if (rc) return rc;
     size_t k = clmlp_model_n_outputs(m), n = (*ds)->n;
-    float *out = malloc(CLI_PREDICT_CHUNK * k * sizeof *out);
     *truth = malloc(n * sizeof **truth);
     *pred = malloc(n * sizeof **pred);
-    if (!out || !*truth || !*pred) rc = cli_out_of_memory();
-    for (size_t start = 0; !rc && start < n; start += CLI_PREDICT_CHUNK) {
-        size_t rows = cli_chunk_rows(n, start);
-        if (clmlp_model_predict(m, (*ds)->x + start * (*ds)->n_features, rows, out) < 0) {
-            rc = cli_runtime_error();
-            break;
-        }
-        for (size_t i = 0; i < rows; i++) {
-            (*pred)[start + i] = out[i * k + j];
-            (*truth)[start + i] = (*ds)->targets[(start + i) * k + j];
-        }
+    if (!*truth || !*pred) rc = cli_out_of_memory();
+    for (size_t i = 0; !rc && i < n; i++) {
+        (*pred)[i] = all[i * k + j];
+        (*truth)[i] = (*ds)->targets[i * k + j];
     }
-    free(out);
+    free(all);
     return rc;
 }
 
@@ -181,13 +178,10 @@ int plot_kind_regression(int argc, char **argv)
         case 'h': usage(); return CLI_OK;
         case '?': return CLI_USAGE;
         case OPT_TARGET: target_arg = optarg; break;
-        case OPT_DATA:
-        case OPT_LABEL_COL:
-        case OPT_CSV_LABEL:
-        case OPT_CSV_DELIMITER:
-        case OPT_LABELS_FILE:
-        case OPT_ARRAYS: rc = cli_data_option(CMD, &data, c, optarg); break;
-        default: rc = plot_model_out_option(CMD, &model, &out, c, optarg); break;
+        default:
+            rc = cli_data_is_option(c) ? cli_data_option(CMD, &data, c, optarg)
+                                       : plot_model_out_option(CMD, &model, &out, c, optarg);
+            break;
         }
     }
     if (rc) return rc;
@@ -213,21 +207,9 @@ int plot_kind_regression(int argc, char **argv)
                              "classes)",
                              path);
     if (!rc) rc = pick_target(m, target_arg, path, &j);
-    if (!rc) rc = predict_target(m, &data, path, j, &ds, &truth, &pred);
-    if (!rc && !(xs = malloc(ds->n * sizeof *xs))) rc = cli_out_of_memory();
     clmlp_regression_report_t *r = NULL;
-    if (!rc) {
-        /* The target's scores, as eval gives them. */
-        float *t = malloc(2 * ds->n * sizeof *t);
-        if (!t) rc = cli_out_of_memory();
-        for (size_t i = 0; !rc && i < ds->n; i++) {
-            t[i] = (float)truth[i];
-            t[ds->n + i] = (float)pred[i];
-        }
-        if (!rc && clmlp_regression_report_init(&r, t, t + ds->n, ds->n, 1) < 0)
-            rc = cli_runtime_error();
-        free(t);
-    }
+    if (!rc) rc = predict_target(m, &data, path, j, &ds, &r, &truth, &pred);
+    if (!rc && !(xs = malloc(ds->n * sizeof *xs))) rc = cli_out_of_memory();
     if (!rc) {
         size_t n_names = 0;
         const char *const *names = clmlp_model_target_names(m, &n_names);
@@ -237,7 +219,7 @@ int plot_kind_regression(int argc, char **argv)
         else
             snprintf(target, sizeof target, "t%zu", j);
         snprintf(title, sizeof title, "%s: %s (R\xc2\xb2 %.3f, MAE %.4g, %zu rows)",
-                 plot_model_name(&model), target, r->overall.r2, r->overall.mae, ds->n);
+                 plot_model_name(&model), target, r->targets[j].r2, r->targets[j].mae, ds->n);
         plot_canvas *canvas = NULL;
         rc = plot_out_open(&out, &canvas);
         if (!rc) {
