@@ -34,6 +34,10 @@ enum {
  * the library; valid until the next failing call on this thread. */
 const char *clmlp_last_error(void);
 
+/* The library's version, "MAJOR.MINOR.PATCH" (static, owned by the
+ * library): what a binding checks it was built against. */
+const char *clmlp_version(void);
+
 /* ---- enumerations ------------------------------------------------------ */
 typedef enum {
     CLMLP_ACT_LINEAR = 0,
