@@ -7,7 +7,7 @@ from ._version import __version__
 from . import _capi
 from ._errors import ClmlpError
 from ._device import devices
-from . import layers, optimizers, callbacks
+from . import callbacks, datasets, layers, optimizers
 from .models import History, Sequential, load_model
 
 _lib_version = _capi.text(_capi.lib.clmlp_version())
@@ -15,5 +15,5 @@ if _lib_version != __version__:
     raise ImportError("clmlp %s found the library of clmlp %s (%s): reinstall the package"
                       % (__version__, _lib_version, _capi.library_path()))
 
-__all__ = ["ClmlpError", "History", "Sequential", "callbacks", "devices", "layers",
+__all__ = ["ClmlpError", "History", "Sequential", "callbacks", "datasets", "devices", "layers",
            "load_model", "optimizers", "__version__"]

@@ -36,7 +36,14 @@ def parse(device):
 
 
 class Backend:
-    """An open backend (clmlp_backend_t), freed with this object."""
+    """An open backend (clmlp_backend_t), freed with this object -- but
+    never before the models compiled on it: the garbage collector may
+    finalize a model and its backend in either order, so a backend still
+    in use is freed when its last model lets it go (release)."""
+
+    handle = None
+    users = 0
+    orphaned = False
 
     def __init__(self, device=None, threads=0):
         kind, platform, dev = parse(device)
@@ -59,13 +66,26 @@ class Backend:
     def description(self):
         return text(lib.clmlp_backend_description(self.handle))
 
+    def bind(self):
+        """A model was compiled on this backend."""
+        self.users += 1
+
+    def release(self):
+        """A model compiled on this backend was freed."""
+        self.users -= 1
+        if self.orphaned and self.users == 0:
+            self.close()
+
     def close(self):
         if self.handle:
             lib.clmlp_backend_free(self.handle)
             self.handle = None
 
     def __del__(self):
-        self.close()
+        if self.users:
+            self.orphaned = True
+        else:
+            self.close()
 
     def __repr__(self):
         return "<clmlp backend %s: %s>" % (self.name, self.description)

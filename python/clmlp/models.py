@@ -103,11 +103,17 @@ class Sequential:
             self._free()
             raise
 
+    _handle = None
+    _bound = None  # the Backend the C model is compiled on
+
     def _free(self):
         if self._handle is not None:
             lib.clmlp_model_free(self._handle)
             self._handle = None
             self._compiled = False
+        if self._bound is not None:
+            self._bound.release()
+            self._bound = None
 
     def __del__(self):
         self._free()
@@ -177,6 +183,9 @@ class Sequential:
         opt = self.optimizer._struct()
         check(lib.clmlp_model_compile(self._handle, self._loss_code, ctypes.byref(opt),
                                       self._backend.handle, self.seed), "compile")
+        if self._bound is None:
+            self._bound = self._backend
+            self._bound.bind()
         self._compiled = True
         self._weights_live = True
 
@@ -421,8 +430,11 @@ class Sequential:
 
     def get_weights(self):
         """Every Dense layer's kernel (in, out) and bias (out), in Keras's
-        order and layout, as float32 arrays."""
+        order and layout, as float32 arrays (once compiled, or set)."""
         self._build()
+        if not self._weights_live:
+            raise ValueError("get_weights: the model has no weights yet: compile it (which "
+                             "draws them) or set them with set_weights")
         out = []
         for i in range(lib.clmlp_model_n_layers(self._handle)):
             info = self._layer_info(i)
@@ -513,6 +525,8 @@ def load_model(path, device=None, threads=0):
           "load_model")
     m = Sequential(device=device, threads=threads)
     m._handle, m._backend, m._compiled, m._weights_live = h, backend, True, True
+    m._bound = backend
+    backend.bind()
     m.input_dim = lib.clmlp_model_n_inputs(h)
     for i in range(lib.clmlp_model_n_layers(h)):
         info = m._layer_info(i)
