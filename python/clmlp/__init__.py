@@ -8,7 +8,7 @@ from . import _capi
 from ._errors import ClmlpError
 from ._device import devices
 from . import callbacks, datasets, layers, optimizers
-from .models import History, Sequential, load_model
+from .models import History, Sequential, load_model, read_weights_text
 
 _lib_version = _capi.text(_capi.lib.clmlp_version())
 if _lib_version != __version__:
@@ -16,4 +16,4 @@ if _lib_version != __version__:
                       % (__version__, _lib_version, _capi.library_path()))
 
 __all__ = ["ClmlpError", "History", "Sequential", "callbacks", "datasets", "devices", "layers",
-           "load_model", "optimizers", "__version__"]
+           "load_model", "optimizers", "read_weights_text", "__version__"]

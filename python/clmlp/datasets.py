@@ -53,8 +53,8 @@ def read_idx(images, labels, scale_pm1=False):
 def mnist(folder=None, kind="train", scale_pm1=False):
     """MNIST (or Fashion-MNIST: the folder holding its files) as (x, y):
     kind "train" (60000 rows) or "test" (10000).  folder None:
-    $CLMLP_DATA/mnist, else data/mnist beside the package's source
-    checkout, where tools/get-data puts it."""
+    $CLMLP_DATA/mnist (tools/get-data puts the files in the source
+    folder's data/mnist/)."""
     if folder is None:
         base = os.environ.get("CLMLP_DATA")
         if not base:

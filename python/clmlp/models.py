@@ -167,10 +167,11 @@ class Sequential:
         """Builds the C model if needed and compiles it on the device."""
         if self.loss is None:
             raise ValueError("the model is not compiled: call compile(optimizer, loss) first")
-        if self._handle is not None and self._compiled:
+        if self._handle is not None and self._compiled is True:
             return
-        if self._handle is not None and lib.clmlp_model_n_params(self._handle) and \
-                self._weights_live:
+        if self._handle is not None and self._bound is not None:
+            # Compiled before (a model compiles once): a new C model with
+            # the same weights.
             weights = self.get_weights()
             self._free()
             self._build()
@@ -192,8 +193,30 @@ class Sequential:
     _weights_live = False
 
     def _ready(self, n_inputs=None):
-        if not self._compiled:
+        if self._compiled is not True:  # "for inference" is not enough
             self._compile_c(n_inputs)
+
+    def _ready_to_infer(self, n_inputs):
+        """predict and layer outputs need the model on its device, not a
+        loss: a model never compiled (its weights set, or read from weight
+        text) is placed there with a stand-in loss, and compile() later
+        replaces it, keeping the weights."""
+        if self._compiled:
+            return
+        if self.loss is not None:
+            self._compile_c(n_inputs)
+            return
+        self._build(n_inputs)
+        if not self._weights_live:
+            raise ValueError("predict: the model has no weights yet: compile it (which draws "
+                             "them) or set them with set_weights")
+        self.loss, self._loss_code, self.optimizer = "mse", 0, _optimizers.SGD()
+        self.task = "classification"
+        try:
+            self._compile_c(n_inputs)
+        finally:
+            self.loss = self.optimizer = self.task = None
+        self._compiled = "for inference"
 
     # ---- data -------------------------------------------------------------
     @property
@@ -394,9 +417,8 @@ class Sequential:
         """The model's outputs for the rows of x, as an (n, outputs) float32
         array -- or written into out, a C-contiguous float32 array of that
         shape (then returned)."""
-        if self._handle is None or not self._compiled:
-            self._ready(_data.features(x, "x", self.input_dim).shape[1])
         x = _data.features(x, "x", self.input_dim)
+        self._ready_to_infer(x.shape[1])
         n, k = x.shape[0], lib.clmlp_model_n_outputs(self._handle)
         if out is None:
             out = np.empty((n, k), dtype=np.float32)
@@ -410,6 +432,21 @@ class Sequential:
         return out
 
     __call__ = predict
+
+    def layer_output(self, layer, x):
+        """The outputs of layer `layer` (0-based; negative from the end) for
+        the rows of x, as an (n, units) float32 array: a hidden layer's
+        features, as Keras's intermediate-layer model gives them."""
+        x = _data.features(x, "x", self.input_dim)
+        self._ready_to_infer(x.shape[1])
+        n_layers = lib.clmlp_model_n_layers(self._handle)
+        i = layer + n_layers if layer < 0 else layer
+        if not 0 <= i < n_layers:
+            raise ValueError("layer_output: no layer %r (the model has %d)" % (layer, n_layers))
+        out = np.empty((x.shape[0], self._layer_info(i).out), dtype=np.float32)
+        check(lib.clmlp_model_layer_output(self._handle, i, _data.f32_pointer(x), x.shape[0],
+                                           _data.f32_pointer(out)), "layer_output")
+        return out
 
     # ---- inspection -------------------------------------------------------
     def _layer_info(self, i):
@@ -488,10 +525,18 @@ class Sequential:
     def save(self, path):
         """Writes the model to path in clmlp's model file format (the files
         the command line reads), atomically."""
-        if not self._compiled:
+        if self._compiled is not True:
             raise ValueError("save: compile the model first (a model file holds the loss "
                              "and the optimizer)")
         check(lib.clmlp_model_save(self._handle, os.fsencode(path)), "save")
+
+    def save_weights_text(self, path):
+        """Writes the layers and weights in the weight-text format (README,
+        "Weight files"), which read_weights_text and the tool read."""
+        self._build()
+        if not self._weights_live:
+            raise ValueError("save_weights_text: the model has no weights yet")
+        check(lib.clmlp_model_write_text(self._handle, os.fsencode(path)), "save_weights_text")
 
     @property
     def backend(self):
@@ -516,17 +561,10 @@ class _LoadedLayer(_layers.Layer):
         return "%s(%d, activation=%r)" % (self.kind, self.units, self.activation)
 
 
-def load_model(path, device=None, threads=0):
-    """A model saved by Sequential.save or the command line, compiled on
-    device, ready to predict, evaluate or train further."""
-    backend = _device.Backend(device, threads)
-    h = ctypes.c_void_p()
-    check(lib.clmlp_model_load(ctypes.byref(h), os.fsencode(path), backend.handle),
-          "load_model")
+def _from_handle(h, device, threads):
+    """A Sequential around the C model h (layers read back from it)."""
     m = Sequential(device=device, threads=threads)
-    m._handle, m._backend, m._compiled, m._weights_live = h, backend, True, True
-    m._bound = backend
-    backend.bind()
+    m._handle, m._weights_live = h, True
     m.input_dim = lib.clmlp_model_n_inputs(h)
     for i in range(lib.clmlp_model_n_layers(h)):
         info = m._layer_info(i)
@@ -537,6 +575,28 @@ def load_model(path, device=None, threads=0):
         else:
             layer = _LoadedLayer(kind, info)
         m.layers.append(layer)
+    return m
+
+
+def read_weights_text(path, device=None, threads=0):
+    """A model from a weight-text file (README, "Weight files": layers and
+    weights written by hand, as the course gives them), not compiled:
+    predict runs it as it is; compile it to train it."""
+    h = ctypes.c_void_p()
+    check(lib.clmlp_model_read_text(ctypes.byref(h), os.fsencode(path)), "read_weights_text")
+    return _from_handle(h, device, threads)
+
+
+def load_model(path, device=None, threads=0):
+    """A model saved by Sequential.save or the command line, compiled on
+    device, ready to predict, evaluate or train further."""
+    backend = _device.Backend(device, threads)
+    h = ctypes.c_void_p()
+    check(lib.clmlp_model_load(ctypes.byref(h), os.fsencode(path), backend.handle),
+          "load_model")
+    m = _from_handle(h, device, threads)
+    m._backend, m._compiled, m._bound = backend, True, backend
+    backend.bind()
     code = lib.clmlp_model_loss(h)
     m.loss, m._loss_code = text(lib.clmlp_loss_name(code)), code
     m.optimizer = _optimizers.from_struct(lib.clmlp_model_optimizer(h))

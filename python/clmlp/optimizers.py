@@ -1,4 +1,5 @@
-"""Optimizers, as Keras names them: SGD (momentum, Nesterov) and Adam."""
+"""Optimizers, as Keras names them: SGD (momentum, Nesterov) and Adam; and
+the perceptron's rule."""
 
 from . import _capi
 
@@ -74,6 +75,21 @@ class Adam(Optimizer):
         return "Adam(learning_rate=%g)" % self.learning_rate
 
 
+class Perceptron(Optimizer):
+    """Rosenblatt's rule, for one Dense layer with the step activation and
+    the mse loss: w += learning_rate * sum over the batch of (t - y) x, b
+    likewise (the step has no gradient; this rule needs none)."""
+
+    kind = _capi.OPT_PERCEPTRON
+
+    def __init__(self, learning_rate=1.0):
+        self.learning_rate = _rate("Perceptron learning_rate", learning_rate)
+        self.weight_decay = 0.0
+
+    def __repr__(self):
+        return "Perceptron(learning_rate=%g)" % self.learning_rate
+
+
 def get(opt):
     """An Optimizer from an instance or a name ("sgd", "adam")."""
     if isinstance(opt, Optimizer):
@@ -83,14 +99,19 @@ def get(opt):
             return SGD()
         if opt.lower() == "adam":
             return Adam()
-        raise ValueError("optimizer: unknown name %r (expected 'sgd' or 'adam', or an "
-                         "instance of clmlp.optimizers.SGD or Adam)" % opt)
-    raise TypeError("optimizer: expected 'sgd', 'adam' or a clmlp.optimizers instance, "
-                    "got %r" % (opt,))
+        if opt.lower() == "perceptron":
+            return Perceptron()
+        raise ValueError("optimizer: unknown name %r (expected 'sgd', 'adam' or "
+                         "'perceptron', or an instance of clmlp.optimizers.SGD, Adam or "
+                         "Perceptron)" % opt)
+    raise TypeError("optimizer: expected 'sgd', 'adam', 'perceptron' or a clmlp.optimizers "
+                    "instance, got %r" % (opt,))
 
 
 def from_struct(o):
     """The Optimizer a compiled model's clmlp_optimizer describes."""
     if o.kind == _capi.OPT_ADAM:
         return Adam(o.lr, o.beta1 or 0.9, o.beta2 or 0.999, o.eps or 1e-7, o.l2)
+    if o.kind == _capi.OPT_PERCEPTRON:
+        return Perceptron(o.lr)
     return SGD(o.lr, o.momentum, bool(o.nesterov), o.l2)

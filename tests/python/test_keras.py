@@ -284,3 +284,47 @@ def test_compile_refuses_what_cannot_go_together():
         m.compile("rmsprop", "mse")
     with pytest.raises(ValueError, match="metric 'auc'"):
         m.compile("sgd", "mse", metrics=["auc"])
+
+
+def test_predict_and_layer_outputs_need_weights_not_a_loss():
+    rng = np.random.default_rng(2)
+    w1, b1 = rng.normal(size=(3, 4)).astype(np.float32), np.zeros(4, np.float32)
+    w2, b2 = rng.normal(size=(4, 2)).astype(np.float32), np.ones(2, np.float32)
+    m = clmlp.Sequential([layers.Dense(4, activation="relu"), layers.Dense(2)], input_dim=3,
+                         device="cpu")
+    with pytest.raises(ValueError, match="no weights yet"):
+        m.predict(np.ones((1, 3)))
+    m.set_weights([w1, b1, w2, b2])
+    x = rng.normal(size=(5, 3)).astype(np.float32)
+    hidden = np.maximum(x @ w1 + b1, 0)
+    # float32 GEMMs of 3 and 4 terms against NumPy's float32: a few ulps.
+    np.testing.assert_allclose(m.layer_output(0, x), hidden, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m.predict(x), hidden @ w2 + b2, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(m.layer_output(-1, x), m.predict(x))
+    assert m.loss is None
+    with pytest.raises(ValueError, match="compile the model first"):
+        m.save("never-written.clmlp")
+    # Compiling for training later keeps the weights.
+    m.compile("sgd", "mse")
+    np.testing.assert_array_equal(m.get_weights()[2], w2)
+
+
+def test_weight_text_files_and_the_perceptron(tmp_path):
+    # The course's forward task: weights given in the text format.
+    forward = clmlp.read_weights_text(os.path.join(ROOT, "data", "forward-task.txt"),
+                                      device="cpu")
+    # The file's own comment gives the output for this input to 6 digits.
+    assert forward.predict([[1, -4, 0, 7]])[0, 0] == pytest.approx(0.664001, abs=1e-6)
+    # A step unit trained with Rosenblatt's rule learns AND.
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    y = np.array([0, 0, 0, 1])
+    p = clmlp.Sequential([layers.Dense(1, activation="step")], input_dim=2, device="cpu",
+                         seed=1)
+    p.compile(optimizers.Perceptron(0.5), "mse", metrics=["accuracy"])
+    h = p.fit(x, y, epochs=20, batch_size=1, verbose=0)
+    assert h.history["accuracy"][-1] == 1.0
+    np.testing.assert_array_equal(p.predict(x).ravel(), y)
+    path = tmp_path / "and.txt"
+    p.save_weights_text(path)
+    back = clmlp.read_weights_text(path, device="ref")
+    np.testing.assert_array_equal(back.predict(x).ravel(), y)
