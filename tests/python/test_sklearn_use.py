@@ -149,3 +149,15 @@ def test_breast_cancer_accuracy_equals_scikit_learns():
                         .score(xb, yb))
             theirs.append(SkMLPClassifier(random_state=seed).fit(xa, ya).score(xb, yb))
     assert abs(np.mean(ours) - np.mean(theirs)) <= 0.02, (ours, theirs)
+
+
+def test_the_estimators_on_opencl_agree_with_cpu():
+    # PoCL here, a GPU elsewhere: the same fit on float32 GEMMs of other
+    # blockings, so the predictions agree to float32 rounding, not bits.
+    x, y = blobs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fits = [MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0,
+                              device=d).fit(x, y) for d in ("cpu", "opencl")]
+    np.testing.assert_allclose(fits[0].predict_proba(x), fits[1].predict_proba(x), atol=1e-4)
+    assert fits[1]._model.backend.name == "opencl"
