@@ -641,6 +641,37 @@ int clmlp_lr_schedule_parse(const char *name, clmlp_lr_schedule *out);
 const char *clmlp_monitor_name(clmlp_monitor m);
 int clmlp_monitor_parse(const char *name, clmlp_monitor *out);
 
+/* Data-parallel training (clmlp_fit_opts.dist): `size` processes train one
+ * model together, each on its own part of every batch, and add up their
+ * gradients through the caller's communication (MPI in the tool).  Every
+ * process calls clmlp_model_fit with the same model, data and options.
+ * Each step, the process of rank r takes the rows [B r / size,
+ * B (r+1) / size) of the global batch of B rows (a part may be empty: a
+ * last partial batch of fewer rows than processes), its loss gradient is
+ * scaled by 1 / B, and one sum of the packed gradients -- with a stop flag
+ * -- over all processes precedes the optimizer step: every process holds
+ * the same parameters, those one process would train up to the order of
+ * the sums.  Dropout masks follow the row's place in the global batch.
+ * The epoch's loss and metrics are sums over every process's rows.  Before
+ * the first epoch fit checks that every process has the same data (rows,
+ * features, a checksum of the values) and options, refusing a mismatch on
+ * every process, and gives all of them rank 0's state (parameters,
+ * optimizer state, counters).  Validation data is evaluated whole by every
+ * process.  Only rank 0 writes files (save_best, checkpoint).  A call that
+ * fails on one process leaves the others waiting in a collective: the
+ * caller must then end the job (MPI_Abort). */
+typedef struct {
+    int rank; /* this process, 0 .. size-1 */
+    int size; /* processes training together (1: no communication) */
+    /* Sum n values in place over every process, giving each the same sums;
+     * a non-zero return is a failure (fit stops with CLMLP_E_DEVICE). */
+    int (*sum_f32)(float *v, size_t n, void *user);
+    int (*sum_f64)(double *v, size_t n, void *user);
+    /* Copies `bytes` bytes at data from rank 0 to every other process. */
+    int (*broadcast)(void *data, size_t bytes, void *user);
+    void *user;
+} clmlp_dist;
+
 /* A zeroed struct trains like before these controls existed: no schedule,
  * no early stopping, nothing saved.  Zero in a field marked so picks its
  * default. */
@@ -720,6 +751,10 @@ typedef struct {
      * (clmlp_epoch_stats.precision and the rest): a pass over the data
      * and a copy of its outputs to the host each epoch. */
     int metrics;
+
+    /* If not NULL and dist->size > 1: data-parallel training with the
+     * other processes dist names (see clmlp_dist). */
+    const clmlp_dist *dist;
 } clmlp_fit_opts;
 
 typedef struct {

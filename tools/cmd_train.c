@@ -10,11 +10,13 @@
 #include "cli_common.h"
 #include "cli_data.h"
 #include "cli_model.h"
+#include "cli_mpi.h"
 #include "cli_progress.h"
 #include "cli_signals.h"
 #include "commands.h"
 #include "train_options.h"
 #include "util/atomic_file.h"
+#include "util/error.h"
 #if CLMLP_HAVE_PLOT
 #include "plot/plot.h"
 #endif
@@ -108,6 +110,8 @@ typedef struct {
     /* When the features are not standardized and their scales differ by
      * SCALE_SPREAD_WARN or more: the advice the warnings end with. */
     char scale_hint[512];
+    int check_ranks;     /* CLMLP_MPI_CHECK under mpirun: compare the ranks */
+    size_t ranks_differ; /* the first epoch after which they differed */
     /* for the callbacks */
     cli_progress progress;
     size_t lr_patience; /* --lr-patience or its default, for messages */
@@ -407,6 +411,18 @@ static void say_task(const train_state *t)
 static int on_epoch(const clmlp_epoch_stats *s, void *user)
 {
     train_state *t = user;
+    if (t->check_ranks && !t->ranks_differ) {
+        /* CLMLP_MPI_CHECK: every rank holds rank 0's parameters, bit for bit. */
+        size_t n = clmlp_model_n_params(t->model);
+        float *p = malloc((n ? n : 1) * sizeof *p);
+        int differ = !p || clmlp_model_get_params(t->model, p) < 0;
+        differ = cli_mpi_differ(p, differ ? 0 : n * sizeof *p) || differ;
+        free(p);
+        if (differ) {
+            t->ranks_differ = s->epoch;
+            return 1;
+        }
+    }
     cli_progress_clear(&t->progress);
     if (s->lr_halvings > t->lr_halvings) {
         size_t k = s->lr_halvings - t->lr_halvings;
@@ -585,6 +601,7 @@ static int run_fit(train_state *t)
     fo.stop = cli_signals_flag();
     fo.divergence_retries = (unsigned)t->a.divergence_retries;
     fo.metrics = t->a.metrics;
+    fo.dist = &cli_mpi()->dist;
     cli_progress_init(&t->progress, t->model, t->train->n, t->a.batch_size,
                       !t->a.quiet && isatty(2));
     clmlp_history_t *hist = NULL;
@@ -652,6 +669,21 @@ int cmd_train(int argc, char **argv)
     int rc = train_parse_args(argc, argv, &t.a);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if ((rc = check_outputs(&t.a))) return rc;
+    const cli_mpi_job *job = cli_mpi();
+    if (job->size > 1) {
+        /* One writer: rank 0 prints and writes the files; the library
+         * writes the checkpoints on rank 0 only. */
+        cli_mpi_quiet_others();
+        if (job->rank != 0) t.a.save = t.a.history = t.a.plot_history = NULL;
+        /* The cores of a machine are shared by its ranks. */
+        if (!t.a.backend.threads) {
+            long cores = sysconf(_SC_NPROCESSORS_ONLN);
+            long each = cores / job->local_size;
+            t.a.backend.threads = (size_t)(each > 0 ? each : 1);
+        }
+        const char *check = getenv("CLMLP_MPI_CHECK");
+        t.check_ranks = check && *check && strcmp(check, "0") != 0;
+    }
     cli_signals_install();
     if (t.a.resume) {
         /* The model first: its class names say how to read the data. */
@@ -671,6 +703,17 @@ int cmd_train(int argc, char **argv)
         fflush(stdout);
     }
     if (!rc) rc = run_fit(&t);
+    if (t.ranks_differ) {
+        clmlp_set_error(CLMLP_E_INVALID,
+                        "CLMLP_MPI_CHECK: the ranks' parameters differ after epoch %zu",
+                        t.ranks_differ);
+        rc = cli_runtime_error();
+    } else if (!rc && t.check_ranks) {
+        fprintf(stderr,
+                "clmlp: CLMLP_MPI_CHECK: the %d ranks held the same parameters after "
+                "every epoch\n",
+                cli_mpi()->size);
+    }
     if (!rc) rc = finish(&t);
     train_free(&t);
     cli_signals_restore();

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_blas.h"
+#include "cli_mpi.h"
 #include "commands.h"
 
 /* Keep in step with project(VERSION) in CMakeLists.txt. */
@@ -51,10 +52,20 @@ static const command *find_command(const char *name)
     return NULL;
 }
 
-/* Dispatches to the subcommand named by argv[1]. */
+static int dispatch(int argc, char **argv);
+
+/* Dispatches to the subcommand named by argv[1], in the MPI job when a
+ * launcher started the process (cli_mpi.c). */
 int main(int argc, char **argv)
 {
     cli_blas_fix(argv);
+    if (cli_mpi_init(&argc, &argv)) return 1;
+    return cli_mpi_finish(dispatch(argc, argv));
+}
+
+/* Runs the command argv names. */
+static int dispatch(int argc, char **argv)
+{
     if (argc < 2) {
         usage(stderr);
         return 2;

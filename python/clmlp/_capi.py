@@ -103,7 +103,7 @@ class FitOpts(Structure):
                 ("early_stop_patience", c_size_t), ("early_stop_min_delta", c_double),
                 ("restore_best", c_int), ("save_best", c_char_p), ("checkpoint", c_char_p),
                 ("stop", POINTER(c_sig_atomic)), ("divergence_retries", c_uint),
-                ("metrics", c_int)]
+                ("metrics", c_int), ("dist", c_void_p)]
 
 
 class History(Structure):

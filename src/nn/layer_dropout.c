@@ -100,7 +100,11 @@ static int dropout_apply(clmlp_model_t *m, const clmlp_layer *l, int training, s
     uint32_t threshold;
     float scale;
     clmlp_be_dropout_params(rate, &threshold, &scale);
-    return clmlp_be_dropout(m->be, n, in, in_off, out, out_off, threshold, scale, mask_seed(m, l));
+    /* The mask of value i is a hash of (seed + i * phi) (be_dropout_uniform):
+     * moving the seed by row_off rows gives this process's rows the masks
+     * they have in the global batch of data-parallel training. */
+    uint64_t seed = mask_seed(m, l) + (uint64_t)m->row_off * l->out * 0x9E3779B97F4A7C15ull;
+    return clmlp_be_dropout(m->be, n, in, in_off, out, out_off, threshold, scale, seed);
 }
 
 static int dropout_forward(clmlp_model_t *m, const clmlp_layer *l, const clmlp_layer_io *io)

@@ -66,6 +66,9 @@ struct clmlp_model {
     size_t idx_n;
     clmlp_buf *metrics; /* CLMLP_METRIC_COUNT accumulators */
     size_t metric_rows; /* rows accumulated into metrics so far */
+    size_t row_off;     /* data-parallel training: where this process's rows
+                           start in the global batch (dropout masks follow
+                           the global row); 0 otherwise */
 };
 
 /* ---- the layer stack (layers.c) ---- */
@@ -127,6 +130,8 @@ typedef struct {
     size_t rows;
     const clmlp_buf *x, *t, *labels;
     size_t x_off, t_off, labels_off;
+    size_t mean_rows; /* the loss is a mean over this many rows (the global
+                         batch of data-parallel training); 0: rows */
 } clmlp_batch;
 
 /* Gathers rows idx[start .. start+rows) of dd into the batch buffers. */
@@ -151,6 +156,10 @@ int clmlp_model_metrics_reset(clmlp_model_t *m);
 /* Reads the accumulators: mean loss and the task's metric (accuracy, or a
  * regression's mean absolute error) over metric_rows rows. */
 int clmlp_model_metrics_read(clmlp_model_t *m, double *loss, double *score, int *nonfinite);
+/* The same with the sums and rows added up over dist's processes first
+ * (dist NULL or of size 1: as clmlp_model_metrics_read). */
+int clmlp_model_metrics_read_sum(clmlp_model_t *m, const clmlp_dist *dist, double *loss,
+                                 double *score, int *nonfinite);
 
 /* ---- inference (infer.c) ---- */
 /* Runs forward + loss (no gradients) over dd in batches; mean loss and

@@ -30,6 +30,7 @@ int clmlp_model_gather_batch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t 
 void clmlp_model_slice_batch(const clmlp_model_t *m, const clmlp_dev_data *dd, size_t start,
                              size_t rows, clmlp_batch *b)
 {
+    memset(b, 0, sizeof *b);
     b->rows = rows;
     b->x = dd->x;
     b->x_off = start * m->n_inputs;
@@ -64,7 +65,8 @@ int clmlp_model_loss_backward(clmlp_model_t *m, const clmlp_batch *b, int want_g
      * scaled to (y - t) for each row, summed over the batch, and passed
      * straight through the step (clmlp_model_check_trainable: one output layer). */
     int perceptron = m->opt.kind == CLMLP_OPT_PERCEPTRON;
-    float scale = perceptron ? 0.5f * (float)last->out : 1.0f / (float)rows;
+    float scale =
+        perceptron ? 0.5f * (float)last->out : 1.0f / (float)(b->mean_rows ? b->mean_rows : rows);
     clmlp_buf *d = m->d0, *dn = m->d1;
     CLMLP_TRY(clmlp_be_loss_grad(m->be, m->loss, fused, rows, last->out, m->y, last->ws_off,
                                  by_labels ? NULL : b->t, b->t_off, by_labels ? b->labels : NULL,
@@ -129,9 +131,22 @@ int clmlp_model_metrics_reset(clmlp_model_t *m)
 
 int clmlp_model_metrics_read(clmlp_model_t *m, double *loss, double *score, int *nonfinite)
 {
-    double v[CLMLP_METRIC_COUNT];
+    return clmlp_model_metrics_read_sum(m, NULL, loss, score, nonfinite);
+}
+
+int clmlp_model_metrics_read_sum(clmlp_model_t *m, const clmlp_dist *dist, double *loss,
+                                 double *score, int *nonfinite)
+{
+    /* The sums, then the rows they are over (summed alike). */
+    double v[CLMLP_METRIC_COUNT + 1];
     CLMLP_TRY(clmlp_be_download_f64(m->be, m->metrics, 0, v, CLMLP_METRIC_COUNT));
-    double rows = m->metric_rows ? (double)m->metric_rows : 1.0;
+    v[CLMLP_METRIC_COUNT] = (double)m->metric_rows;
+    if (dist && dist->size > 1 && dist->sum_f64(v, CLMLP_METRIC_COUNT + 1, dist->user))
+        return clmlp_set_error(CLMLP_E_DEVICE,
+                               "the sum of the epoch's metrics over %d processes "
+                               "failed",
+                               dist->size);
+    double rows = v[CLMLP_METRIC_COUNT] > 0 ? v[CLMLP_METRIC_COUNT] : 1.0;
     int regression = m->task == CLMLP_TASK_REGRESSION;
     if (loss) *loss = v[CLMLP_METRIC_LOSS] / rows;
     if (score) *score = v[regression ? CLMLP_METRIC_ABS_ERROR : CLMLP_METRIC_CORRECT] / rows;

@@ -19,30 +19,61 @@
 /* Whether the caller asked training to stop (opts->stop). */
 static int stop_asked(const clmlp_fit_opts *o) { return o->stop && *o->stop != 0; }
 
-/* Trains one epoch over dd in the order `order` (uploaded when shuffling).
- * *stopped is set when opts->stop cut it short (after a whole step). */
-static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch, int gather,
-                       const clmlp_fit_opts *o, size_t epoch, int *stopped)
+/* One step's forward and backward pass over rows [start, start+rows) of
+ * the epoch's order: with data-parallel training, over this process's part
+ * of them (possibly none: then its gradients are zero). */
+static int step_grads(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start, size_t rows,
+                      int gather, const clmlp_dist *d)
 {
+    size_t lo = start, n = rows;
+    if (d) {
+        lo = start + rows * (size_t)d->rank / (size_t)d->size;
+        n = start + rows * (size_t)(d->rank + 1) / (size_t)d->size - lo;
+        m->row_off = lo - start;
+        if (n == 0) {
+            m->c.train_steps++; /* the step every process counts (dropout masks) */
+            return m->n_params ? clmlp_be_fill(m->be, m->grads, 0, m->n_params, 0.0f) : CLMLP_OK;
+        }
+    }
+    clmlp_batch b;
+    if (gather)
+        CLMLP_TRY(clmlp_model_gather_batch(m, dd, lo, n, &b));
+    else
+        clmlp_model_slice_batch(m, dd, lo, n, &b);
+    b.mean_rows = rows;
+    CLMLP_TRY(clmlp_model_forward(m, &b, MODEL_TRAIN));
+    return clmlp_model_loss_backward(m, &b, 1);
+}
+
+/* Trains one epoch over dd in the order `order` (uploaded when shuffling).
+ * *stopped is set when opts->stop cut it short (after a whole step; with
+ * data-parallel training, on every process after the step in which any
+ * process saw it).  dbuf: the host buffer of the steps' sums (d only). */
+static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch, int gather,
+                       const clmlp_fit_opts *o, size_t epoch, double *dbuf, int *stopped)
+{
+    const clmlp_dist *d = clmlp_dist_of(o);
     size_t n_batches = (dd->n + batch - 1) / batch;
     *stopped = 0;
     CLMLP_TRY(clmlp_model_metrics_reset(m));
     for (size_t bi = 0; bi < n_batches; bi++) {
-        if (stop_asked(o)) {
+        if (!d && stop_asked(o)) {
             *stopped = 1;
             return CLMLP_OK;
         }
         size_t start = bi * batch;
         size_t rows = dd->n - start < batch ? dd->n - start : batch;
-        clmlp_batch b;
-        if (gather)
-            CLMLP_TRY(clmlp_model_gather_batch(m, dd, start, rows, &b));
-        else
-            clmlp_model_slice_batch(m, dd, start, rows, &b);
-        CLMLP_TRY(clmlp_model_forward(m, &b, MODEL_TRAIN));
-        CLMLP_TRY(clmlp_model_loss_backward(m, &b, 1));
+        int rc = step_grads(m, dd, start, rows, gather, d);
+        m->row_off = 0;
+        CLMLP_TRY(rc);
+        int stop_all = 0;
+        if (d) CLMLP_TRY(clmlp_dist_step(m, d, dbuf, stop_asked(o), &stop_all));
         CLMLP_TRY(clmlp_model_optimizer_step(m));
         if (o->on_batch) o->on_batch(epoch, bi + 1, n_batches, o->user);
+        if (stop_all) {
+            *stopped = 1;
+            return CLMLP_OK;
+        }
     }
     return CLMLP_OK;
 }
@@ -158,20 +189,24 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     CLMLP_TRY(clmlp_model_check_trainable(m));
     clmlp_fit_opts o = {0};
     if (opts) o = *opts;
+    const clmlp_dist *dist = clmlp_dist_of(&o);
     CLMLP_TRY(fit_class_names(m, train, o.validation));
     size_t epochs = o.epochs ? o.epochs : 1;
     size_t batch = o.batch_size && o.batch_size < train->n ? o.batch_size : train->n;
     clmlp_fit_controls ctl;
     int rc = clmlp_controls_init(&ctl, m, &o, epochs);
+    /* Only rank 0 writes files (the controls checked them alike on all). */
+    if (dist && dist->rank != 0) o.save_best = o.checkpoint = NULL;
     double lr0 = m->opt.lr;
     unsigned halvings = 0;
 
     clmlp_history_t *h = rc == CLMLP_OK ? calloc(1, sizeof *h) : NULL;
     size_t h_cap = 0;
     int32_t *order = rc == CLMLP_OK ? malloc(train->n * sizeof *order) : NULL;
+    double *dbuf = rc == CLMLP_OK && dist ? malloc((m->n_params + 1) * sizeof *dbuf) : NULL;
     clmlp_dev_data dd = {0}, vd = {0};
     clmlp_snapshot start = {0};
-    if (rc == CLMLP_OK && !(h && order))
+    if (rc == CLMLP_OK && !(h && order && (dbuf || !dist)))
         rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory starting training");
     if (h) h->best_value = NAN;
     if (rc == CLMLP_OK) rc = rollback_init(m, train, &o, batch, &start);
@@ -179,6 +214,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     if (rc == CLMLP_OK && o.validation) rc = clmlp_dev_data_upload(m, o.validation, &vd);
     if (rc == CLMLP_OK) rc = clmlp_model_reserve(m, batch);
     if (rc == CLMLP_OK && o.shuffle) rc = clmlp_model_reserve_order(m, train->n);
+    if (rc == CLMLP_OK && dist) rc = clmlp_dist_start(m, dist, train, &o, batch);
 
     if (rc == CLMLP_OK && !m->c.shuffle_set) {
         m->c.shuffle_seed = o.seed;
@@ -190,7 +226,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     clmlp_stall_watch stall;
     clmlp_stall_init(&stall, m, train);
     for (size_t e = 0; rc == CLMLP_OK && e < epochs; e++) {
-        if (stop_asked(&o)) {
+        if (!dist && stop_asked(&o)) {
             h->interrupted = 1;
             break;
         }
@@ -211,7 +247,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         /* Only the step sees the scheduled lr; the model keeps lr0. */
         m->opt.lr = s.lr;
         int stopped = 0;
-        if (rc == CLMLP_OK) rc = train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch, &stopped);
+        if (rc == CLMLP_OK) rc = train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch, dbuf, &stopped);
         m->opt.lr = lr0;
         if (rc == CLMLP_OK && stopped) {
             /* Interrupted only once rolled back: a failed rollback is the
@@ -225,8 +261,8 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc == CLMLP_OK) rc = check_params_finite(m);
         int regression = m->task == CLMLP_TASK_REGRESSION;
         if (rc == CLMLP_OK)
-            rc =
-                clmlp_model_metrics_read(m, &s.loss, regression ? &s.mae : &s.accuracy, &nonfinite);
+            rc = clmlp_model_metrics_read_sum(m, dist, &s.loss, regression ? &s.mae : &s.accuracy,
+                                              &nonfinite);
         if (regression) s.accuracy = NAN;
         if (rc == CLMLP_OK && nonfinite && halvings < o.divergence_retries) {
             /* Undo the epoch, halve every lr, and train it again on the
@@ -276,6 +312,18 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         if (rc == CLMLP_OK && stop) h->stopped_epoch = s.epoch;
         int user_stop = rc == CLMLP_OK && o.on_epoch && o.on_epoch(&s, o.user);
         if (rc == CLMLP_OK) rc = clmlp_checkpoint_epoch(m, &o);
+        if (dist) {
+            /* Every process stops where any asked to: after this epoch for
+             * its callback, before the next one for *stop. */
+            int flags[2] = {user_stop, stop_asked(&o)};
+            int any_rc = clmlp_dist_any(dist, flags, 2);
+            if (rc == CLMLP_OK) rc = any_rc;
+            user_stop = flags[0];
+            if (rc == CLMLP_OK && flags[1] && !user_stop && !stop && e + 1 < epochs) {
+                h->interrupted = 1;
+                break;
+            }
+        }
         if (user_stop || stop) break;
     }
     if (h && ctl.watch.best_epoch) {
@@ -293,6 +341,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     clmlp_dev_data_free(m, &dd);
     clmlp_dev_data_free(m, &vd);
     free(order);
+    free(dbuf);
     /* A failed run's history goes to the caller when it holds epochs, or
      * when the run diverged or was interrupted (checkpoint_failed may
      * matter then). */

@@ -66,4 +66,21 @@ int clmlp_checkpoint_epoch(clmlp_model_t *m, const clmlp_fit_opts *o);
  * sets *failed when the save failed. */
 int clmlp_checkpoint_early_end(clmlp_model_t *m, const clmlp_fit_opts *o, int rc, int *failed);
 
+/* ---- data-parallel training (dist.c) ---- */
+/* o's clmlp_dist when it names more than one process, else NULL. */
+const clmlp_dist *clmlp_dist_of(const clmlp_fit_opts *o);
+/* Before the first epoch, on every process: refuses (CLMLP_E_INVALID, on
+ * every process) data or options that differ from rank 0's -- naming what
+ * differs where it does -- and a batch smaller than the processes; then
+ * gives every process rank 0's state. */
+int clmlp_dist_start(clmlp_model_t *m, const clmlp_dist *d, const clmlp_dataset_t *train,
+                     const clmlp_fit_opts *o, size_t batch);
+/* The step's sum: the gradients (through the host buffer buf, room for
+ * n_params + 1 doubles: floats, or doubles on the reference backend) and
+ * the stop flag `stop_here` over every process; *stop_all is set when any
+ * process asked to stop. */
+int clmlp_dist_step(clmlp_model_t *m, const clmlp_dist *d, void *buf, int stop_here, int *stop_all);
+/* Whether any process has flags[i] set, for each of n flags (in place). */
+int clmlp_dist_any(const clmlp_dist *d, int *flags, size_t n);
+
 #endif
