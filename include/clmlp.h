@@ -592,6 +592,11 @@ typedef struct {
      * training and the validation set; NaN when not computed. */
     double precision, recall, f1, auc, rmse, r2;
     double val_precision, val_recall, val_f1, val_auc, val_rmse, val_r2;
+    /* Data-parallel training (clmlp_fit_opts.dist): seconds of the epoch
+     * spent in the steps' sums of the gradients -- their download, the
+     * caller's sum (which waits for the slowest process) and their upload;
+     * 0 otherwise. */
+    double comm_seconds;
 } clmlp_epoch_stats;
 
 /* clmlp_epoch_stats.stalled: the loss sat at or above half its clipped

@@ -205,6 +205,24 @@ static void test_other_data_is_refused(void)
     CU_ASSERT(!test_output_has(g_log, "epoch 1/3"));
 }
 
+/* A rank that fails before training (its data file is missing) ends the
+ * whole job, naming itself; the other rank does not wait for it. */
+static void test_a_failing_rank_ends_the_job(void)
+{
+    char cmd[6000];
+    snprintf(cmd, sizeof cmd,
+             MPIRUN " -np 1 '%s' train --train '%s' --layers 2,4:tanh,1:sigmoid --epochs 3 "
+                    ": -np 1 '%s' train --train '%s' --layers 2,4:tanh,1:sigmoid --epochs 3",
+             CLMLP_TOOL, g_train, CLMLP_TOOL, test_temp_path("no-such-file.csv"));
+    double t0 = test_now();
+    int rc = run_logged(cmd);
+    CU_ASSERT(rc != 0 && rc != 124 && rc != 137); /* not the timeout's */
+    CU_ASSERT(test_now() - t0 < 60.0);
+    if (!test_output_has(g_log, "rank 1 of 2 failed")) fprintf(stderr, "\n%s\n", g_log);
+    CU_ASSERT(test_output_has(g_log, "rank 1 of 2 failed"));
+    CU_ASSERT(test_output_has(g_log, "no-such-file.csv"));
+}
+
 static void test_batch_smaller_than_the_ranks(void)
 {
     char args[2048];
@@ -309,6 +327,7 @@ int main(void)
         {"over TCP on loopback", test_tcp_loopback},
         {"other data is refused", test_other_data_is_refused},
         {"a batch smaller than the ranks", test_batch_smaller_than_the_ranks},
+        {"a failing rank ends the job", test_a_failing_rank_ends_the_job},
         {"a checkpoint of 2 ranks resumes on 1", test_resume_on_fewer_ranks},
         {"a killed rank ends the job", test_a_killed_rank_ends_the_job},
         {NULL, NULL}};

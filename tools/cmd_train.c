@@ -449,6 +449,8 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
         if (!isnan(reg ? s->val_r2 : s->val_f1))
             printf("  val_%s %.4f", extra, reg ? s->val_r2 : s->val_f1);
         if (t->a.lr_schedule != CLMLP_LR_NONE) printf("  lr %.4g", s->lr);
+        /* Under mpirun: the part of the epoch spent summing the gradients. */
+        if (cli_mpi()->size > 1) printf("  allreduce %.2fs", s->comm_seconds);
         printf("  %.2fs\n", s->seconds);
         if (t->a.lr_schedule == CLMLP_LR_PLATEAU && s->next_lr < s->lr)
             printf("plateau after epoch %zu: val_loss has not improved for %zu epoch%s; lr "

@@ -36,7 +36,7 @@ static double data_sum(const clmlp_dataset_t *ds)
     return (double)(h >> 11);
 }
 
-enum { AGREE_COUNT = 24 };
+enum { AGREE_COUNT = 25 };
 
 /* What every process must agree on, named for the message. */
 static void describe(const clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_fit_opts *o,
@@ -68,6 +68,7 @@ static void describe(const clmlp_model_t *m, const clmlp_dataset_t *train, const
         (double)o->early_stop_patience,
         (double)o->divergence_retries,
         (double)(o->metrics != 0),
+        (double)(fnv(FNV0, clmlp_version(), strlen(clmlp_version())) >> 11),
     };
     static const char *const what[AGREE_COUNT] = {
         "the number of processes",
@@ -94,6 +95,7 @@ static void describe(const clmlp_model_t *m, const clmlp_dataset_t *train, const
         "early stopping",
         "divergence retries",
         "metrics",
+        "clmlp version",
     };
     memcpy(v, vals, sizeof vals);
     for (int i = 0; i < AGREE_COUNT; i++) names[i] = what[i];

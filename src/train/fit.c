@@ -50,7 +50,8 @@ static int step_grads(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start, 
  * data-parallel training, on every process after the step in which any
  * process saw it).  dbuf: the host buffer of the steps' sums (d only). */
 static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch, int gather,
-                       const clmlp_fit_opts *o, size_t epoch, double *dbuf, int *stopped)
+                       const clmlp_fit_opts *o, size_t epoch, double *dbuf, int *stopped,
+                       double *comm_seconds)
 {
     const clmlp_dist *d = clmlp_dist_of(o);
     size_t n_batches = (dd->n + batch - 1) / batch;
@@ -67,7 +68,11 @@ static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
         m->row_off = 0;
         CLMLP_TRY(rc);
         int stop_all = 0;
-        if (d) CLMLP_TRY(clmlp_dist_step(m, d, dbuf, stop_asked(o), &stop_all));
+        if (d) {
+            double t0 = clmlp_now();
+            CLMLP_TRY(clmlp_dist_step(m, d, dbuf, stop_asked(o), &stop_all));
+            *comm_seconds += clmlp_now() - t0;
+        }
         CLMLP_TRY(clmlp_model_optimizer_step(m));
         if (o->on_batch) o->on_batch(epoch, bi + 1, n_batches, o->user);
         if (stop_all) {
@@ -247,7 +252,9 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         /* Only the step sees the scheduled lr; the model keeps lr0. */
         m->opt.lr = s.lr;
         int stopped = 0;
-        if (rc == CLMLP_OK) rc = train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch, dbuf, &stopped);
+        if (rc == CLMLP_OK)
+            rc =
+                train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch, dbuf, &stopped, &s.comm_seconds);
         m->opt.lr = lr0;
         if (rc == CLMLP_OK && stopped) {
             /* Interrupted only once rolled back: a failed rollback is the
