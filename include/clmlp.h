@@ -126,7 +126,8 @@ typedef struct {
                                                $CLMLP_PLATFORM through
                                                clmlp_opencl_opts_from_env) */
     const char *device;                     /* likewise ($CLMLP_DEVICE); NULL: the first
-                                               GPU, else the first device */
+                                               GPU (the gpu_index-th), else the first
+                                               device */
     int verbose;                            /* print which device was chosen to stderr */
     int threads;                            /* cpu: threads for the BLAS and the loops;
                                                0: the BLAS's own default (every core).
@@ -136,6 +137,10 @@ typedef struct {
                                                the device has (0: no cap of our own) */
     const struct clmlp_opencl_opts *opencl; /* the OpenCL backend's settings
                                    (clmlp_opencl.h); NULL: its defaults */
+    size_t gpu_index;                       /* OpenCL without a device named: which GPU, counted
+                                               from 0 modulo their number (an MPI job's local
+                                               rank, so each rank of a machine has its own);
+                                               0: the first */
 } clmlp_backend_opts;
 
 /* Opens a backend.  On success *out is owned by the caller (clmlp_backend_free). */

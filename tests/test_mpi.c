@@ -205,6 +205,18 @@ static void test_other_data_is_refused(void)
     CU_ASSERT(!test_output_has(g_log, "epoch 1/3"));
 }
 
+/* `clmlp bench` under mpirun trains data-parallel and says how much of an
+ * epoch the sums took. */
+static void test_bench_reports_the_allreduce(void)
+{
+    CU_ASSERT_EQUAL(
+        mpi_train(2, NULL, "bench --backend cpu --workload W1 --epochs 2 --rows 3000 --sgemm 0"),
+        0);
+    CU_ASSERT(test_output_has(g_log, "data-parallel over 2 ranks"));
+    CU_ASSERT(test_output_has(g_log, "allreduce_s"));
+    CU_ASSERT(test_output_has(g_log, "W1   784-100-10"));
+}
+
 /* A rank that fails before training (its data file is missing) ends the
  * whole job, naming itself; the other rank does not wait for it. */
 static void test_a_failing_rank_ends_the_job(void)
@@ -328,6 +340,7 @@ int main(void)
         {"other data is refused", test_other_data_is_refused},
         {"a batch smaller than the ranks", test_batch_smaller_than_the_ranks},
         {"a failing rank ends the job", test_a_failing_rank_ends_the_job},
+        {"bench under mpirun", test_bench_reports_the_allreduce},
         {"a checkpoint of 2 ranks resumes on 1", test_resume_on_fewer_ranks},
         {"a killed rank ends the job", test_a_killed_rank_ends_the_job},
         {NULL, NULL}};

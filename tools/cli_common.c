@@ -206,6 +206,7 @@ int cli_backend_opts(const cli_backend_args *a, clmlp_backend_opts *o, clmlp_ope
     o->platform = a->platform;
     o->device = a->device;
     o->threads = a->threads > 256 ? 256 : (int)a->threads;
+    o->gpu_index = a->gpu_index;
     o->verbose = 0;
     /* The tool is where the environment counts (README, "Environment"):
      * the options given win over CLMLP_PLATFORM and CLMLP_DEVICE. */

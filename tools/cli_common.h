@@ -113,7 +113,8 @@ typedef struct {
     clmlp_backend_kind kind;
     const char *platform;
     const char *device;
-    size_t threads; /* 0: the BLAS's default */
+    size_t threads;   /* 0: the BLAS's default */
+    size_t gpu_index; /* without --device: which GPU (an MPI job's local rank) */
 } cli_backend_args;
 
 /* Handles OPT_BACKEND, OPT_PLATFORM, OPT_DEVICE, OPT_THREADS or OPT_PLUGIN;

@@ -120,6 +120,16 @@ int cli_mpi_differ(const void *data, size_t bytes)
 #endif
 }
 
+void cli_mpi_share_machine(cli_backend_args *b)
+{
+    if (g_job.size < 2) return;
+    if (!b->threads) {
+        long each = sysconf(_SC_NPROCESSORS_ONLN) / g_job.local_size;
+        b->threads = (size_t)(each > 0 ? each : 1);
+    }
+    b->gpu_index = (size_t)g_job.local_rank;
+}
+
 void cli_mpi_quiet_others(void)
 {
     if (g_job.rank == 0 || g_stderr >= 0) return;

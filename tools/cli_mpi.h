@@ -3,6 +3,7 @@
 #ifndef CLI_MPI_H
 #define CLI_MPI_H
 
+#include "cli_common.h"
 #include "clmlp.h"
 
 typedef struct {
@@ -26,6 +27,10 @@ int cli_mpi_finish(int status);
 /* The number of ranks whose `bytes` bytes at data differ from rank 0's
  * (0 alone): a collective, every rank calls it at the same point. */
 int cli_mpi_differ(const void *data, size_t bytes);
+/* The ranks of one machine share it: each takes its share of the cores
+ * for the cpu backend (unless --threads was given) and, without --device,
+ * the GPU of its local rank. */
+void cli_mpi_share_machine(cli_backend_args *b);
 /* Sends this rank's ordinary output to /dev/null (every rank but 0):
  * only rank 0 prints, and errors reach the terminal through
  * cli_mpi_finish. */

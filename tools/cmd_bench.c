@@ -12,6 +12,7 @@
 #include "cli_blas.h"
 #include "cli_common.h"
 #include "cli_data.h"
+#include "cli_mpi.h"
 #include "clmlp_opencl.h"
 #include "commands.h"
 #include "util/atomic_file.h"
@@ -109,6 +110,7 @@ typedef struct {
     double init_s, startup_s, first_s;
     double epoch1_s, mean_s, best_s;
     double samples_per_s, gflops;
+    double comm_s; /* under mpirun: the mean epoch's seconds in the gradient sums */
 } bench_result;
 
 /* Marks the workloads named in arg ("W1", "w2,W3", "all"); CLI_OK or
@@ -194,6 +196,7 @@ typedef struct {
     double t_first;   /* end of the first step (0 until then) */
     double age_first; /* the process's age then */
     double *seconds;  /* per epoch, as fit reports them */
+    double *comm;     /* per epoch, the seconds in the gradient sums (mpirun) */
     size_t n_seconds;
     int sync_failed;
 } bench_run;
@@ -240,6 +243,7 @@ static void on_batch(size_t epoch, size_t done, size_t n_batches, void *user)
 static int on_epoch(const clmlp_epoch_stats *s, void *user)
 {
     bench_run *r = user;
+    r->comm[r->n_seconds] = s->comm_seconds;
     r->seconds[r->n_seconds++] = s->seconds;
     return 0;
 }
@@ -262,18 +266,27 @@ static void print_header(const bench_args *a, clmlp_backend_t *be)
            "the mean of %s\n\n",
            a->rows, BENCH_FEATURES, BENCH_CLASSES, a->epochs, a->epochs == 1 ? "" : "s",
            a->epochs > 1 ? "the epochs after the first" : "epoch 1 (includes warm-up)");
-    printf("%-4s %-22s %5s %9s %9s %9s %11s %9s %7s %9s %7s\n", "work", "layers", "batch",
-           "epoch1_s", "s/epoch", "best_s", "samples/s", "GFLOP/s", "init_s", "startup_s",
-           "first_s");
+    if (cli_mpi()->size > 1)
+        printf("data-parallel over %d ranks (mpirun): allreduce_s is the mean epoch's seconds "
+               "in the steps' gradient sums (download, sum, upload; waiting for the slowest "
+               "rank included), share its part of s/epoch\n\n",
+               cli_mpi()->size);
+    printf("%-4s %-22s %5s %9s %9s %9s %11s %9s %7s %9s %7s", "work", "layers", "batch", "epoch1_s",
+           "s/epoch", "best_s", "samples/s", "GFLOP/s", "init_s", "startup_s", "first_s");
+    if (cli_mpi()->size > 1) printf(" %11s %6s", "allreduce_s", "share");
+    printf("\n");
     fflush(stdout);
 }
 
 /* Prints one workload's row. */
 static void print_row(const bench_result *r)
 {
-    printf("%-4s %-22s %5zu %9.3f %9.3f %9.3f %11.0f %9.2f %7.3f %9.3f %7.3f\n", r->w->name,
+    printf("%-4s %-22s %5zu %9.3f %9.3f %9.3f %11.0f %9.2f %7.3f %9.3f %7.3f", r->w->name,
            r->w->shape, r->w->batch, r->epoch1_s, r->mean_s, r->best_s, r->samples_per_s, r->gflops,
            r->init_s, r->startup_s, r->first_s);
+    if (cli_mpi()->size > 1)
+        printf(" %11.3f %5.0f%%", r->comm_s, r->mean_s > 0 ? 100.0 * r->comm_s / r->mean_s : 0.0);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -285,12 +298,12 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
 {
     memset(res, 0, sizeof *res);
     res->w = w;
-    double *seconds = calloc(a->epochs, sizeof *seconds);
+    double *seconds = calloc(2 * a->epochs, sizeof *seconds);
     if (!seconds) {
         fprintf(stderr, "clmlp: out of memory\n");
         return CLI_RUNTIME;
     }
-    bench_run r = {.t_start = clmlp_now(), .seconds = seconds};
+    bench_run r = {.t_start = clmlp_now(), .seconds = seconds, .comm = seconds + a->epochs};
     clmlp_backend_t *be = NULL;
     int rc = cli_backend_open(&a->backend, 1, &be);
     res->init_s = clmlp_now() - r.t_start;
@@ -313,7 +326,8 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
                              .seed = BENCH_INIT_SEED,
                              .on_epoch = on_epoch,
                              .on_batch = on_batch,
-                             .user = &r};
+                             .user = &r,
+                             .dist = &cli_mpi()->dist};
         if (clmlp_model_fit(r.model, ds, &fo, NULL) < 0 || r.sync_failed) rc = cli_runtime_error();
     }
     if (!rc && r.n_seconds != a->epochs) {
@@ -326,13 +340,15 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
         res->first_s = r.age_first;
         res->epoch1_s = seconds[0];
         size_t from = a->epochs > 1 ? 1 : 0;
-        double sum = 0.0;
+        double sum = 0.0, comm = 0.0;
         res->best_s = INFINITY;
         for (size_t e = from; e < a->epochs; e++) {
             sum += seconds[e];
+            comm += r.comm[e];
             if (seconds[e] < res->best_s) res->best_s = seconds[e];
         }
         res->mean_s = sum / (double)(a->epochs - from);
+        res->comm_s = comm / (double)(a->epochs - from);
         double flops = gemm_flops_per_sample(r.model) * (double)ds->n;
         res->samples_per_s = res->mean_s > 0 ? (double)ds->n / res->mean_s : 0.0;
         res->gflops = res->mean_s > 0 ? flops / res->mean_s / 1e9 : 0.0;
@@ -398,6 +414,11 @@ int cmd_bench(int argc, char **argv)
     bench_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    /* Under mpirun: every workload trains data-parallel; rank 0 prints. */
+    if (cli_mpi()->size > 1) {
+        cli_mpi_quiet_others();
+        cli_mpi_share_machine(&a.backend);
+    }
     clmlp_dataset_t *ds = NULL;
     if (clmlp_dataset_synthetic(a.rows, BENCH_FEATURES, BENCH_CLASSES, BENCH_DATA_SEED, &ds) < 0)
         return cli_runtime_error();

@@ -677,12 +677,7 @@ int cmd_train(int argc, char **argv)
          * writes the checkpoints on rank 0 only. */
         cli_mpi_quiet_others();
         if (job->rank != 0) t.a.save = t.a.history = t.a.plot_history = NULL;
-        /* The cores of a machine are shared by its ranks. */
-        if (!t.a.backend.threads) {
-            long cores = sysconf(_SC_NPROCESSORS_ONLN);
-            long each = cores / job->local_size;
-            t.a.backend.threads = (size_t)(each > 0 ? each : 1);
-        }
+        cli_mpi_share_machine(&t.a.backend);
         const char *check = getenv("CLMLP_MPI_CHECK");
         t.check_ranks = check && *check && strcmp(check, "0") != 0;
     }

@@ -22,7 +22,7 @@ class BackendOpts(Structure):
     """clmlp_backend_opts."""
     _fields_ = [("kind", c_enum), ("platform", c_char_p), ("device", c_char_p),
                 ("verbose", c_int), ("threads", c_int), ("memory_limit", c_uint64),
-                ("opencl", c_void_p)]
+                ("opencl", c_void_p), ("gpu_index", c_size_t)]
 
 
 class BackendInfo(Structure):

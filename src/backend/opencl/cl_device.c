@@ -93,15 +93,24 @@ int clmlp_cl_inventory_init(clmlp_cl_inventory *inv)
     return CLMLP_OK;
 }
 
-/* The first GPU among devices [first, first + n), else the first of them. */
-size_t clmlp_cl_default_device(const clmlp_cl_inventory *inv, size_t first, size_t n)
+/* Whether device i of inv is a GPU. */
+static int is_gpu(const clmlp_cl_inventory *inv, size_t i)
 {
-    for (size_t i = first; i < first + n; i++) {
-        cl_device_type t = 0;
-        if (clGetDeviceInfo(inv->devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) == CL_SUCCESS &&
-            (t & CL_DEVICE_TYPE_GPU))
-            return i;
-    }
+    cl_device_type t = 0;
+    return clGetDeviceInfo(inv->devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) == CL_SUCCESS &&
+           (t & CL_DEVICE_TYPE_GPU);
+}
+
+/* The k-th GPU (modulo their number) among devices [first, first + n),
+ * else the first of them. */
+size_t clmlp_cl_default_device(const clmlp_cl_inventory *inv, size_t first, size_t n, size_t k)
+{
+    size_t gpus = 0;
+    for (size_t i = first; i < first + n; i++) gpus += (size_t)is_gpu(inv, i);
+    if (gpus == 0) return first;
+    k %= gpus;
+    for (size_t i = first; i < first + n; i++)
+        if (is_gpu(inv, i) && k-- == 0) return i;
     return first;
 }
 
@@ -111,10 +120,7 @@ int clmlp_opencl_has_gpu(void)
     clmlp_cl_inventory inv;
     int found = 0;
     if (clmlp_cl_inventory_init(&inv) == CLMLP_OK && inv.n_devices > 0) {
-        size_t i = clmlp_cl_default_device(&inv, 0, inv.n_devices);
-        cl_device_type t = 0;
-        found = clGetDeviceInfo(inv.devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) == CL_SUCCESS &&
-                (t & CL_DEVICE_TYPE_GPU);
+        found = is_gpu(&inv, clmlp_cl_default_device(&inv, 0, inv.n_devices, 0));
     }
     clmlp_cl_inventory_free(&inv);
     return found;
@@ -288,7 +294,7 @@ int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platf
         if (rc < 0) goto done;
         pick = first + i;
     } else {
-        pick = clmlp_cl_default_device(&inv, first, n);
+        pick = clmlp_cl_default_device(&inv, first, n, opts ? opts->gpu_index : 0);
     }
     *platform = inv.platforms[inv.dev_platform[pick]];
     *device = inv.devices[pick];

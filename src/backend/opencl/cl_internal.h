@@ -168,8 +168,9 @@ typedef struct {
 int clmlp_cl_inventory_init(clmlp_cl_inventory *inv);
 void clmlp_cl_inventory_free(clmlp_cl_inventory *inv);
 /* The device the default rule picks among devices [first, first+n) of inv:
- * the first GPU, else the first device. */
-size_t clmlp_cl_default_device(const clmlp_cl_inventory *inv, size_t first, size_t n);
+ * the k-th GPU (modulo their number; k 0: the first), else the first
+ * device. */
+size_t clmlp_cl_default_device(const clmlp_cl_inventory *inv, size_t first, size_t n, size_t k);
 /* Picks a platform and device by the rules of clmlp_backend_opts (as
  * given, else the first GPU, else the first device). */
 int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platform,

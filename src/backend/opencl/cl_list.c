@@ -69,7 +69,7 @@ int clmlp_opencl_list_devices(FILE *f)
         clmlp_cl_inventory_free(&inv);
         return rc;
     }
-    size_t def = inv.n_devices ? clmlp_cl_default_device(&inv, 0, inv.n_devices) : 0;
+    size_t def = inv.n_devices ? clmlp_cl_default_device(&inv, 0, inv.n_devices, 0) : 0;
     int several = inv.n_platforms > 1;
     for (size_t p = 0; p < inv.n_platforms; p++) {
         char name[256], vendor[256], version[256];
