@@ -206,14 +206,17 @@ static void test_other_data_is_refused(void)
 }
 
 /* `clmlp bench` under mpirun trains data-parallel and says how much of an
- * epoch the sums took. */
+ * epoch the sums took, and with --scaling the efficiencies against one
+ * rank. */
 static void test_bench_reports_the_allreduce(void)
 {
-    CU_ASSERT_EQUAL(
-        mpi_train(2, NULL, "bench --backend cpu --workload W1 --epochs 2 --rows 3000 --sgemm 0"),
-        0);
+    CU_ASSERT_EQUAL(mpi_train(2, NULL,
+                              "bench --backend cpu --workload W1 --epochs 2 --rows 3000 --sgemm 0 "
+                              "--scaling"),
+                    0);
     CU_ASSERT(test_output_has(g_log, "data-parallel over 2 ranks"));
     CU_ASSERT(test_output_has(g_log, "allreduce_s"));
+    CU_ASSERT(test_output_has(g_log, "strong    weak"));
     CU_ASSERT(test_output_has(g_log, "W1   784-100-10"));
 }
 
@@ -286,9 +289,11 @@ static pid_t find_rank(const char *marker, int rank)
     return pid;
 }
 
-/* A rank killed mid-run ends the whole job, non-zero, within seconds; the
- * last checkpoint (written by rank 0 after each epoch) still loads. */
-static void test_a_killed_rank_ends_the_job(void)
+/* Sends sig to rank 1 of a long run once its first checkpoint exists;
+ * returns the job's exit status (or -1 when it did not end within 60 s)
+ * with its output in g_log, and checks that the checkpoint (written by
+ * rank 0 after each epoch) still loads. */
+static int signal_rank_1(int sig)
 {
     const char *ck = test_temp_path("killed.ckpt"), *log = test_temp_path("killed.log");
     char cmd[6000];
@@ -310,7 +315,7 @@ static void test_a_killed_rank_ends_the_job(void)
         if (access(ck, R_OK) == 0) victim = find_rank(ck, 1);
     }
     CU_ASSERT_FATAL(victim > 0);
-    kill(victim, SIGKILL);
+    kill(victim, sig);
     double t0 = test_now();
     int st = 0;
     pid_t done = 0;
@@ -320,13 +325,36 @@ static void test_a_killed_rank_ends_the_job(void)
         kill(job, SIGKILL);
         waitpid(job, &st, 0);
     }
-    CU_ASSERT(done == job);
     CU_ASSERT(took < 30.0); /* mpirun notices a dead rank at once; seconds, not a hang */
-    CU_ASSERT(!(WIFEXITED(st) && WEXITSTATUS(st) == 0));
+    FILE *f = fopen(log, "rb");
+    size_t len = f ? fread(g_log, 1, sizeof g_log - 1, f) : 0;
+    g_log[len] = '\0';
+    if (f) fclose(f);
     size_t n = 0;
     float *p = params_of(ck, &n);
     CU_ASSERT(p != NULL && n == 2 * 64 + 64 + 64 + 1);
     free(p);
+    if (done != job) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A rank killed mid-run ends the whole job, non-zero, within seconds. */
+static void test_a_killed_rank_ends_the_job(void)
+{
+    int rc = signal_rank_1(SIGKILL);
+    CU_ASSERT(rc != 0 && rc != -1);
+}
+
+/* A rank asked to stop (SIGTERM) stops every rank after the same step:
+ * rank 0 rolls the epoch back, writes the checkpoint and says why. */
+static void test_a_stopped_rank_stops_them_all(void)
+{
+    int rc = signal_rank_1(SIGTERM);
+    CU_ASSERT_EQUAL(rc, 128 + SIGTERM);
+    if (!test_output_has(g_log, "another rank of the job was stopped"))
+        fprintf(stderr, "\n%s\n", g_log);
+    CU_ASSERT(test_output_has(g_log, "another rank of the job was stopped"));
+    CU_ASSERT(test_output_has(g_log, "--checkpoint: the model after epoch"));
 }
 
 int main(void)
@@ -343,6 +371,7 @@ int main(void)
         {"bench under mpirun", test_bench_reports_the_allreduce},
         {"a checkpoint of 2 ranks resumes on 1", test_resume_on_fewer_ranks},
         {"a killed rank ends the job", test_a_killed_rank_ends_the_job},
+        {"a stopped rank stops them all", test_a_stopped_rank_stops_them_all},
         {NULL, NULL}};
     if (test_add_suite("mpi", cases)) return 1;
     int rc = test_run_all();

@@ -120,6 +120,13 @@ int cli_mpi_differ(const void *data, size_t bytes)
 #endif
 }
 
+void cli_mpi_barrier(void)
+{
+#if CLMLP_HAVE_MPI
+    if (g_joined) MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
 void cli_mpi_share_machine(cli_backend_args *b)
 {
     if (g_job.size < 2) return;
@@ -162,6 +169,10 @@ int cli_mpi_finish(int status)
          * join: end them all now. */
         MPI_Abort(MPI_COMM_WORLD, status);
     }
+    /* No rank leaves before the others are done (rank 0 may still be
+     * writing): mpirun ends the whole job when one rank exits non-zero,
+     * as an interrupted one does. */
+    MPI_Barrier(MPI_COMM_WORLD);
     MPI_Finalize();
 #endif
     return status;

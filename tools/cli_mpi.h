@@ -31,6 +31,8 @@ int cli_mpi_differ(const void *data, size_t bytes);
  * for the cpu backend (unless --threads was given) and, without --device,
  * the GPU of its local rank. */
 void cli_mpi_share_machine(cli_backend_args *b);
+/* Waits until every rank of the job gets here (alone: returns at once). */
+void cli_mpi_barrier(void);
 /* Sends this rank's ordinary output to /dev/null (every rank but 0):
  * only rank 0 prints, and errors reach the terminal through
  * cli_mpi_finish. */

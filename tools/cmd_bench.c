@@ -26,7 +26,7 @@
 #define BENCH_DATA_SEED 20240501u
 #define BENCH_INIT_SEED 1u
 
-enum { OPT_WORKLOAD = OPT_LOCAL, OPT_EPOCHS, OPT_ROWS, OPT_CSV, OPT_SGEMM };
+enum { OPT_WORKLOAD = OPT_LOCAL, OPT_EPOCHS, OPT_ROWS, OPT_CSV, OPT_SGEMM, OPT_SCALING };
 
 static const struct option long_options[] = {
     {"workload", required_argument, NULL, OPT_WORKLOAD},
@@ -34,6 +34,7 @@ static const struct option long_options[] = {
     {"rows", required_argument, NULL, OPT_ROWS},
     {"csv", required_argument, NULL, OPT_CSV},
     {"sgemm", required_argument, NULL, OPT_SGEMM},
+    {"scaling", no_argument, NULL, OPT_SCALING},
     CLI_BACKEND_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -93,6 +94,15 @@ static void usage(void)
            "  --csv FILE            also write the figures as CSV: workload,backend,device,\n"
            "                        epochs,sec_per_epoch,samples_per_s,gflops,startup_s,\n"
            "                        first_step_s,sgemm_gflops\n"
+           "  --scaling             under mpirun (N ranks): also train each workload on\n"
+           "                        rank 0 alone, and on the N ranks with N times its\n"
+           "                        batch, and print the scaling efficiencies: strong\n"
+           "                        (the global batch fixed) = t_1 / (N t_N), weak (the\n"
+           "                        batch per rank fixed) = step time alone / step time\n"
+           "                        of N ranks at N x the batch\n"
+           "Under mpirun the workloads train data-parallel over the ranks (rank 0\n"
+           "prints), with two more columns: allreduce_s (the mean epoch's seconds in\n"
+           "the steps' gradient sums) and its share of s/epoch.\n"
            "backend:\n" CLI_BACKEND_HELP "  -h, --help            this help\n",
            BENCH_ROWS);
 }
@@ -102,6 +112,7 @@ typedef struct {
     int selected[N_WORKLOADS];
     size_t epochs, rows, sgemm;
     const char *csv;
+    int scaling; /* under mpirun: also 1 rank alone, and N ranks at N x the batch */
 } bench_args;
 
 /* One workload's figures. */
@@ -110,7 +121,8 @@ typedef struct {
     double init_s, startup_s, first_s;
     double epoch1_s, mean_s, best_s;
     double samples_per_s, gflops;
-    double comm_s; /* under mpirun: the mean epoch's seconds in the gradient sums */
+    double comm_s;       /* under mpirun: the mean epoch's seconds in the gradient sums */
+    double strong, weak; /* --scaling: efficiencies against 1 rank (NaN: not measured) */
 } bench_result;
 
 /* Marks the workloads named in arg ("W1", "w2,W3", "all"); CLI_OK or
@@ -167,6 +179,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         case OPT_ROWS: rc = cli_parse_count(CMD, "--rows", optarg, 1, &a->rows); break;
         case OPT_CSV: a->csv = optarg; break;
         case OPT_SGEMM: rc = cli_parse_count(CMD, "--sgemm", optarg, 0, &a->sgemm); break;
+        case OPT_SCALING: a->scaling = 1; break;
         default: rc = cli_usage_error(CMD, "internal: unhandled option %d", c); break;
         }
     }
@@ -274,6 +287,7 @@ static void print_header(const bench_args *a, clmlp_backend_t *be)
     printf("%-4s %-22s %5s %9s %9s %9s %11s %9s %7s %9s %7s", "work", "layers", "batch", "epoch1_s",
            "s/epoch", "best_s", "samples/s", "GFLOP/s", "init_s", "startup_s", "first_s");
     if (cli_mpi()->size > 1) printf(" %11s %6s", "allreduce_s", "share");
+    if (cli_mpi()->size > 1 && a->scaling) printf(" %7s %7s", "strong", "weak");
     printf("\n");
     fflush(stdout);
 }
@@ -286,6 +300,7 @@ static void print_row(const bench_result *r)
            r->init_s, r->startup_s, r->first_s);
     if (cli_mpi()->size > 1)
         printf(" %11.3f %5.0f%%", r->comm_s, r->mean_s > 0 ? 100.0 * r->comm_s / r->mean_s : 0.0);
+    if (!isnan(r->strong)) printf(" %6.0f%% %6.0f%%", 100.0 * r->strong, 100.0 * r->weak);
     printf("\n");
     fflush(stdout);
 }
@@ -294,10 +309,11 @@ static void print_row(const bench_result *r)
  * before the first row (*header_done). */
 static int run_workload(const bench_args *a, const workload *w, const clmlp_dataset_t *ds,
                         int *header_done, char *desc, size_t desc_cap, char *be_name, size_t be_cap,
-                        bench_result *res)
+                        const clmlp_dist *dist, size_t batch, bench_result *res)
 {
     memset(res, 0, sizeof *res);
     res->w = w;
+    res->strong = res->weak = NAN;
     double *seconds = calloc(2 * a->epochs, sizeof *seconds);
     if (!seconds) {
         fprintf(stderr, "clmlp: out of memory\n");
@@ -321,13 +337,13 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
         rc = cli_runtime_error();
     if (!rc) {
         clmlp_fit_opts fo = {.epochs = a->epochs,
-                             .batch_size = w->batch,
+                             .batch_size = batch,
                              .shuffle = 1,
                              .seed = BENCH_INIT_SEED,
                              .on_epoch = on_epoch,
                              .on_batch = on_batch,
                              .user = &r,
-                             .dist = &cli_mpi()->dist};
+                             .dist = dist};
         if (clmlp_model_fit(r.model, ds, &fo, NULL) < 0 || r.sync_failed) rc = cli_runtime_error();
     }
     if (!rc && r.n_seconds != a->epochs) {
@@ -428,8 +444,30 @@ int cmd_bench(int argc, char **argv)
     char desc[512] = "", be_name[32] = "";
     for (size_t i = 0; !rc && i < N_WORKLOADS; i++) {
         if (!a.selected[i]) continue;
-        rc = run_workload(&a, &workloads[i], ds, &header_done, desc, sizeof desc, be_name,
-                          sizeof be_name, &res[n]);
+        const workload *w = &workloads[i];
+        const cli_mpi_job *job = cli_mpi();
+        bench_result alone, wide;
+        /* --scaling: rank 0 alone first, while the others wait. */
+        if (a.scaling && job->size > 1) {
+            if (job->rank == 0)
+                rc = run_workload(&a, w, ds, &header_done, desc, sizeof desc, be_name,
+                                  sizeof be_name, NULL, w->batch, &alone);
+            cli_mpi_barrier();
+        }
+        if (!rc)
+            rc = run_workload(&a, w, ds, &header_done, desc, sizeof desc, be_name, sizeof be_name,
+                              &job->dist, w->batch, &res[n]);
+        if (!rc && a.scaling && job->size > 1) {
+            size_t nb = w->batch * (size_t)job->size;
+            rc = run_workload(&a, w, ds, &header_done, desc, sizeof desc, be_name, sizeof be_name,
+                              &job->dist, nb, &wide);
+            if (!rc && job->rank == 0) {
+                double steps1 = ceil((double)ds->n / (double)w->batch);
+                double steps_n = ceil((double)ds->n / (double)nb);
+                res[n].strong = alone.mean_s / ((double)job->size * res[n].mean_s);
+                res[n].weak = (alone.mean_s / steps1) / (wide.mean_s / steps_n);
+            }
+        }
         if (!rc) print_row(&res[n++]);
     }
     double sgemm = NAN;

@@ -2,6 +2,7 @@
  * live progress line, then save it, write the history and score the test
  * set. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -613,10 +614,17 @@ static int run_fit(train_state *t)
         /* fit fails an interrupted run only when its checkpoint could not
          * be written: the other files are still written. */
         int sig = cli_signals_received();
-        fprintf(stderr,
-                "clmlp: interrupted by %s; the model is that of the last whole epoch "
-                "(%zu)\n",
-                cli_signals_name(sig), clmlp_model_epochs_done(t->model));
+        if (sig)
+            fprintf(stderr,
+                    "clmlp: interrupted by %s; the model is that of the last whole epoch "
+                    "(%zu)\n",
+                    cli_signals_name(sig), clmlp_model_epochs_done(t->model));
+        else /* under mpirun: another rank was stopped, and every rank stops with it */
+            fprintf(stderr,
+                    "clmlp: interrupted: another rank of the job was stopped; the model is "
+                    "that of the last whole epoch (%zu)\n",
+                    clmlp_model_epochs_done(t->model));
+        if (!sig) sig = SIGTERM; /* exit as the stopped rank does: 128 + SIGTERM */
         int failed = rc < 0 ? cli_runtime_error() : CLI_OK;
         rc = write_what_is_left(t, hist);
         clmlp_history_free(hist);
