@@ -125,9 +125,11 @@ typedef struct {
                                                name; NULL: any (the tool fills it from
                                                $CLMLP_PLATFORM through
                                                clmlp_opencl_opts_from_env) */
-    const char *device;                     /* likewise ($CLMLP_DEVICE); NULL: the first
-                                               GPU (the gpu_index-th), else the first
-                                               device */
+    const char *device;                     /* likewise ($CLMLP_DEVICE), or a type:
+                                               "gpu", "cpu" or "accelerator", with
+                                               ":K" for the K-th of them; NULL: the
+                                               first GPU (the gpu_index-th), else the
+                                               first device */
     int verbose;                            /* print which device was chosen to stderr */
     int threads;                            /* cpu: threads for the BLAS and the loops;
                                                0: the BLAS's own default (every core).

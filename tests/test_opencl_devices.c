@@ -183,6 +183,40 @@ static void test_select_by_option(void)
     printf("\n  (no match reads: %s)\n", clmlp_last_error());
 }
 
+/* A device by its OpenCL type: "cpu" (PoCL here), "gpu" and
+ * "accelerator" (none here: refused, listing the devices), ":K" for the
+ * K-th of the type; and in the tool, --device or --platform with a backend
+ * that has no devices is a usage error naming the conflict. */
+static void test_select_by_type(void)
+{
+    clmlp_backend_t *be = test_open_backend(CLMLP_BACKEND_OPENCL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(be);
+    int pocl = strstr(clmlp_backend_description(be), "pthread") != NULL ||
+               strstr(clmlp_backend_description(be), "cpu") != NULL;
+    clmlp_backend_free(be);
+    if (pocl) {
+        /* The first device is PoCL's CPU device: type cpu picks it. */
+        CU_ASSERT_EQUAL(try_open(NULL, "cpu"), CLMLP_OK);
+        CU_ASSERT_EQUAL(try_open(NULL, "CPU:0"), CLMLP_OK);
+        CU_ASSERT_EQUAL(try_open(NULL, "cpu:7"), CLMLP_E_NOT_FOUND);
+        CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "only 1 OpenCL cpu device"));
+        if (!clmlp_opencl_has_gpu()) {
+            CU_ASSERT_EQUAL(try_open(NULL, "gpu"), CLMLP_E_NOT_FOUND);
+            CU_ASSERT_PTR_NOT_NULL(
+                strstr(clmlp_last_error(), "no OpenCL device is of the type gpu"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "0: "));
+        }
+    }
+    CU_ASSERT_EQUAL(try_open(NULL, "accelerator"), CLMLP_E_NOT_FOUND);
+    /* Not a type: "gpux" is a name part, "gpu:" a malformed one. */
+    CU_ASSERT_EQUAL(try_open(NULL, "gpux"), CLMLP_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "matches \"gpux\""));
+    TEST_EXPECT_RUN(2, "--device 0 chooses an OpenCL device, but --backend cpu",
+                    "train --dataset xor --layers 2,2:tanh,1:sigmoid --backend cpu --device 0");
+    TEST_EXPECT_RUN(2, "--platform 0 chooses an OpenCL platform, but --backend ref",
+                    "train --dataset xor --layers 2,2:tanh,1:sigmoid --backend ref --platform 0");
+}
+
 /* Through clmlp_opencl_opts_from_env, $CLMLP_PLATFORM / $CLMLP_DEVICE
  * choose when the options do not; an option wins over the environment; a
  * device asked for by the environment that does not exist is an error even
@@ -357,6 +391,7 @@ int main(int argc, char **argv)
         {"default device and description", test_default_and_description},
         {"default kind: a GPU, else cpu", test_default_kind},
         {"select by option", test_select_by_option},
+        {"select by type", test_select_by_type},
         {"select by environment", test_select_by_environment},
         {"kernel dir", test_kernel_dir},
         {"no platform", test_no_platform},

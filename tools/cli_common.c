@@ -202,6 +202,18 @@ int cli_backend_option(const char *cmd, cli_backend_args *a, int opt, const char
 int cli_backend_opts(const cli_backend_args *a, clmlp_backend_opts *o, clmlp_opencl_opts *cl)
 {
     memset(o, 0, sizeof *o);
+    /* --platform and --device choose among OpenCL devices: with a backend
+     * that has none they would be ignored without a word. */
+    if ((a->kind == CLMLP_BACKEND_CPU || a->kind == CLMLP_BACKEND_REF) &&
+        (a->platform || a->device)) {
+        fprintf(stderr,
+                "clmlp: --%s %s chooses an OpenCL %s, but --backend %s runs on the host and "
+                "has none: drop --%s, or use --backend opencl\n",
+                a->device ? "device" : "platform", a->device ? a->device : a->platform,
+                a->device ? "device" : "platform", clmlp_backend_kind_name(a->kind),
+                a->device ? "device" : "platform");
+        return CLI_USAGE;
+    }
     o->kind = a->kind;
     o->platform = a->platform;
     o->device = a->device;

@@ -63,7 +63,8 @@ enum {
     "                        opencl on a machine without a GPU is PoCL)\n"                         \
     "  --platform P          OpenCL platform: index or part of its name\n"                         \
     "                        (default: $CLMLP_PLATFORM, else any)\n"                               \
-    "  --device D            OpenCL device: index or part of its name\n"                           \
+    "  --device D            OpenCL device: index, part of its name, or a type:\n"                 \
+    "                        gpu, cpu or accelerator (gpu:1, the second GPU)\n"                    \
     "                        (default: $CLMLP_DEVICE, else the first GPU)\n"                       \
     "  --threads N           cpu: threads for the BLAS and the loops (default:\n"                  \
     "                        the BLAS's own, every core)\n" CLI_PLUGIN_HELP

@@ -250,6 +250,69 @@ static int match_in(const clmlp_cl_inventory *inv, int devices, size_t first, si
     return rc;
 }
 
+/* A device spec that names a type: "gpu", "cpu" or "accelerator" (any
+ * case), optionally ":K" for the K-th of them (from 0).  1 and the type
+ * and K when spec is one, else 0. */
+static int type_spec(const char *spec, cl_device_type *type, size_t *k, const char **word)
+{
+    static const struct {
+        const char *name;
+        cl_device_type type;
+    } types[] = {{"gpu", CL_DEVICE_TYPE_GPU},
+                 {"cpu", CL_DEVICE_TYPE_CPU},
+                 {"accelerator", CL_DEVICE_TYPE_ACCELERATOR}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t len = strlen(types[i].name);
+        size_t j = 0;
+        while (j < len && spec[j] && tolower((unsigned char)spec[j]) == types[i].name[j]) j++;
+        if (j < len) continue;
+        const char *rest = spec + len;
+        *k = 0;
+        if (*rest == ':') {
+            rest++;
+            if (!*rest || strspn(rest, "0123456789") != strlen(rest)) return 0;
+            *k = (size_t)strtoull(rest, NULL, 10);
+        } else if (*rest) {
+            return 0;
+        }
+        *type = types[i].type;
+        *word = types[i].name;
+        return 1;
+    }
+    return 0;
+}
+
+/* The k-th device of type among devices [first, first + n) of inv into
+ * *index, else CLMLP_E_NOT_FOUND listing the devices. */
+static int pick_type(const clmlp_cl_inventory *inv, size_t first, size_t n, cl_device_type type,
+                     size_t k, const char *word, size_t *index)
+{
+    size_t seen = 0;
+    for (size_t i = first; i < first + n; i++) {
+        cl_device_type t = 0;
+        if (clGetDeviceInfo(inv->devices[i], CL_DEVICE_TYPE, sizeof t, &t, NULL) != CL_SUCCESS ||
+            !(t & type))
+            continue;
+        if (seen++ == k) {
+            *index = i;
+            return CLMLP_OK;
+        }
+    }
+    name_table t = {NULL, NULL};
+    CLMLP_TRY(read_names(inv, 1, first, n, &t));
+    char msg[900];
+    if (seen)
+        snprintf(msg, sizeof msg,
+                 "--device %s:%zu: there %s only %zu OpenCL %s device%s; the "
+                 "devices are ",
+                 word, k, seen == 1 ? "is" : "are", seen, word, seen == 1 ? "" : "s");
+    else
+        snprintf(msg, sizeof msg, "no OpenCL device is of the type %s; the devices are ", word);
+    append_candidates(msg, sizeof msg, (const char *const *)t.names, n, NULL);
+    free(t.names);
+    return clmlp_set_error(CLMLP_E_NOT_FOUND, "%s", msg);
+}
+
 /* Chooses the platform and device (rules in clmlp.h's clmlp_backend_opts). */
 int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platform,
                            cl_device_id *device)
@@ -288,7 +351,13 @@ int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platf
     }
 
     size_t pick = 0;
-    if (dspec) {
+    cl_device_type type;
+    size_t k;
+    const char *word;
+    if (dspec && type_spec(dspec, &type, &k, &word)) {
+        rc = pick_type(&inv, first, n, type, k, word, &pick);
+        if (rc < 0) goto done;
+    } else if (dspec) {
         size_t i = 0;
         rc = match_in(&inv, 1, first, n, dspec, "device", &i);
         if (rc < 0) goto done;
