@@ -181,7 +181,7 @@ def test_python_callback_sees_logs_and_stops_training():
 
 def test_device_strings():
     x, y = clmlp.datasets.xor()
-    for device in ("cpu", "ref", "opencl", "opencl:0:0", "opencl:portable:"):
+    for device in ("cpu", "ref", "opencl", "opencl:0:0", "opencl:portable:", "opencl::cpu"):
         m = xor_model(device=device)
         m.fit(x, y, epochs=200, batch_size=4, verbose=0)
         assert m.backend.name == device.split(":")[0]
