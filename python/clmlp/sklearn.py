@@ -127,6 +127,8 @@ class _BaseMLP(BaseEstimator):
         # batch's loss: clmlp's L2 (l2 / 2 * sum w^2) with l2 = alpha / batch.
         l2 = self.alpha / batch
         if self.solver == "adam":
+            # scikit-learn allows beta 0; the library reads 0 as "its default"
+            # (0.9, 0.999), so a 0 goes in as the nearest value it keeps.
             return _optimizers.Adam(self.learning_rate_init, self.beta_1 or 1e-12,
                                     self.beta_2 or 1e-12, self.epsilon, weight_decay=l2)
         return _optimizers.SGD(self.learning_rate_init, self.momentum,
@@ -302,8 +304,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._train(X, y2, y2.shape[1], "linear", "mse", None, "val_loss")
 
     def _validation_scores(self, hist, yv):
-        # R^2 of every epoch: 1 - MSE / the validation targets' variance
-        # (the mean over targets, as scikit-learn's uniform average).
+        # R^2 of every epoch: 1 - MSE / the validation targets' variance --
+        # scikit-learn's score for one target; for several, 1 - mean MSE /
+        # mean variance, which orders the epochs alike but is not its
+        # uniform average of per-target R^2 (val_loss has no per-target parts).
         var = np.var(yv.astype(np.float64), axis=0)
         var[var == 0] = 1.0
         return [float(1 - v / var.mean()) for v in hist.history["val_loss"]]
