@@ -601,9 +601,15 @@ typedef struct {
     double val_precision, val_recall, val_f1, val_auc, val_rmse, val_r2;
     /* Data-parallel training (clmlp_fit_opts.dist): seconds of the epoch
      * spent in the steps' sums of the gradients -- their download, the
-     * caller's sum (which waits for the slowest process) and their upload;
+     * caller's sum (which waits for the slowest process) and their upload
+     * (the cpu backend sums them in place);
      * 0 otherwise. */
     double comm_seconds;
+    /* The part of comm_seconds spent copying the gradients between the
+     * device and the host (one read and one write per step, after the
+     * device has finished the step's backward pass); 0 otherwise, and on
+     * the cpu backend, which sums them where they lie. */
+    double copy_seconds;
 } clmlp_epoch_stats;
 
 /* clmlp_epoch_stats.stalled: the loss sat at or above half its clipped

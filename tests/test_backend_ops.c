@@ -999,12 +999,12 @@ static void test_description(void)
         CU_ASSERT_STRING_EQUAL(clmlp_backend_name(g_dev), "cpu");
         /* The cpu backend fills every slot of the interface. */
         const clmlp_backend_i *t = g_dev->iface;
-        CU_ASSERT(t->free && t->mem_info && t->buf_alloc && t->buf_wrap && t->buf_free &&
-                  t->upload && t->download && t->copy && t->upload_f64 && t->download_f64 &&
-                  t->fill && t->synchronize && t->gemm && t->bias_act_forward && t->act_backward &&
-                  t->bias_grad && t->dropout && t->custom_forward && t->custom_backward &&
-                  t->loss_grad && t->count_correct && t->abs_error && t->gather_rows &&
-                  t->nonfinite_check && t->sgd_update && t->adam_update);
+        CU_ASSERT(t->free && t->mem_info && t->buf_alloc && t->buf_wrap && t->host_f32 &&
+                  t->buf_free && t->upload && t->download && t->copy && t->upload_f64 &&
+                  t->download_f64 && t->fill && t->synchronize && t->gemm && t->bias_act_forward &&
+                  t->act_backward && t->bias_grad && t->dropout && t->custom_forward &&
+                  t->custom_backward && t->loss_grad && t->count_correct && t->abs_error &&
+                  t->gather_rows && t->nonfinite_check && t->sgd_update && t->adam_update);
         CU_ASSERT_PTR_NOT_NULL(strstr(d, " thread"));
         clmlp_blas_info bi;
         clmlp_blas_describe(&bi);

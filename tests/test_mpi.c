@@ -205,9 +205,21 @@ static void test_other_data_is_refused(void)
     CU_ASSERT(!test_output_has(g_log, "epoch 1/3"));
 }
 
+/* The milliseconds of the gradients' copies in bench's split of a step
+ * ("device<->host copies X"), or -1 when the line is missing. */
+static double bench_copy_ms(void)
+{
+    const char *p = strstr(g_log, "device<->host copies ");
+    double ms = -1.0;
+    if (!p || sscanf(p + strlen("device<->host copies "), "%lf", &ms) != 1) return -1.0;
+    return ms;
+}
+
 /* `clmlp bench` under mpirun trains data-parallel and says how much of an
- * epoch the sums took, and with --scaling the efficiencies against one
- * rank. */
+ * epoch the sums took, splits the step into compute, copies, waiting and
+ * transfer, and with --scaling gives the efficiencies against one rank.
+ * The cpu backend sums the gradients where they lie (no copies); OpenCL
+ * copies them through the host. */
 static void test_bench_reports_the_allreduce(void)
 {
     CU_ASSERT_EQUAL(mpi_train(2, NULL,
@@ -218,6 +230,14 @@ static void test_bench_reports_the_allreduce(void)
     CU_ASSERT(test_output_has(g_log, "allreduce_s"));
     CU_ASSERT(test_output_has(g_log, "strong    weak"));
     CU_ASSERT(test_output_has(g_log, "W1   784-100-10"));
+    CU_ASSERT(test_output_has(g_log, "waiting for the slowest rank"));
+    CU_ASSERT_DOUBLE_EQUAL(bench_copy_ms(), 0.0, 1e-9);
+    CU_ASSERT_EQUAL(mpi_train(2, NULL,
+                              "bench --backend opencl --workload W1 --epochs 2 --rows 3000 "
+                              "--sgemm 0"),
+                    0);
+    /* Two copies of 318 KB take microseconds at least: printed > 0.000. */
+    CU_ASSERT(bench_copy_ms() > 0.0);
 }
 
 /* A rank that fails before training (its data file is missing) ends the

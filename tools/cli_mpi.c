@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/timer.h"
+
 #if CLMLP_HAVE_MPI
 #include <mpi.h>
 #endif
@@ -18,6 +20,8 @@
 static cli_mpi_job g_job = {0, 1, 0, 1, {0, 1, NULL, NULL, NULL, NULL}};
 static int g_joined;
 static int g_stderr = -1; /* the terminal's stderr, kept when others are quiet */
+static int g_time_waits;  /* cli_mpi_time_waits was called */
+static double g_wait_s;   /* seconds at its barriers */
 
 const cli_mpi_job *cli_mpi(void) { return &g_job; }
 
@@ -28,6 +32,11 @@ const cli_mpi_job *cli_mpi(void) { return &g_job; }
 /* Sums n values of type t (elem bytes each) in place over the job. */
 static int sum(void *v, size_t n, MPI_Datatype t, size_t elem)
 {
+    if (g_time_waits) {
+        double t0 = clmlp_now();
+        if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+        g_wait_s += clmlp_now() - t0;
+    }
     for (size_t at = 0; at < n; at += MPI_PIECE) {
         int k = n - at < MPI_PIECE ? (int)(n - at) : MPI_PIECE;
         if (MPI_Allreduce(MPI_IN_PLACE, (char *)v + at * elem, k, t, MPI_SUM, MPI_COMM_WORLD) !=
@@ -119,6 +128,10 @@ int cli_mpi_differ(const void *data, size_t bytes)
     return 0;
 #endif
 }
+
+void cli_mpi_time_waits(void) { g_time_waits = 1; }
+
+double cli_mpi_wait_seconds(void) { return g_wait_s; }
 
 void cli_mpi_barrier(void)
 {

@@ -31,6 +31,12 @@ int cli_mpi_differ(const void *data, size_t bytes);
  * for the cpu backend (unless --threads was given) and, without --device,
  * the GPU of its local rank. */
 void cli_mpi_share_machine(cli_backend_args *b);
+/* From now on each sum of the job first waits at a barrier, timed apart
+ * (clmlp bench: it tells waiting for the slowest rank from the transfer). */
+void cli_mpi_time_waits(void);
+/* The seconds this rank has waited at those barriers so far (0 before
+ * cli_mpi_time_waits). */
+double cli_mpi_wait_seconds(void);
 /* Waits until every rank of the job gets here (alone: returns at once). */
 void cli_mpi_barrier(void);
 /* Sends this rank's ordinary output to /dev/null (every rank but 0):

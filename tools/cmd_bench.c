@@ -102,7 +102,10 @@ static void usage(void)
            "                        of N ranks at N x the batch\n"
            "Under mpirun the workloads train data-parallel over the ranks (rank 0\n"
            "prints), with two more columns: allreduce_s (the mean epoch's seconds in\n"
-           "the steps' gradient sums) and its share of s/epoch.\n"
+           "the steps' gradient sums) and its share of s/epoch; and under each row\n"
+           "rank 0's mean step split into compute, the gradients' copies between\n"
+           "device and host, waiting for the slowest rank (a barrier before each\n"
+           "sum, in bench only), and the allreduce's transfer.\n"
            "backend:\n" CLI_BACKEND_HELP "  -h, --help            this help\n",
            BENCH_ROWS);
 }
@@ -122,6 +125,9 @@ typedef struct {
     double epoch1_s, mean_s, best_s;
     double samples_per_s, gflops;
     double comm_s;       /* under mpirun: the mean epoch's seconds in the gradient sums */
+    double copy_s;       /* ... of which copies between device and host */
+    double wait_s;       /* ... and waiting at the barrier before each sum */
+    double steps;        /* steps per epoch */
     double strong, weak; /* --scaling: efficiencies against 1 rank (NaN: not measured) */
 } bench_result;
 
@@ -210,6 +216,9 @@ typedef struct {
     double age_first; /* the process's age then */
     double *seconds;  /* per epoch, as fit reports them */
     double *comm;     /* per epoch, the seconds in the gradient sums (mpirun) */
+    double *copy;     /* ... of which copies between device and host */
+    double *wait;     /* ... and waiting for the slowest rank */
+    double wait_at;   /* cli_mpi_wait_seconds at the epoch's start */
     size_t n_seconds;
     int sync_failed;
 } bench_run;
@@ -257,6 +266,9 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
 {
     bench_run *r = user;
     r->comm[r->n_seconds] = s->comm_seconds;
+    r->copy[r->n_seconds] = s->copy_seconds;
+    r->wait[r->n_seconds] = cli_mpi_wait_seconds() - r->wait_at;
+    r->wait_at = cli_mpi_wait_seconds();
     r->seconds[r->n_seconds++] = s->seconds;
     return 0;
 }
@@ -302,6 +314,14 @@ static void print_row(const bench_result *r)
         printf(" %11.3f %5.0f%%", r->comm_s, r->mean_s > 0 ? 100.0 * r->comm_s / r->mean_s : 0.0);
     if (!isnan(r->strong)) printf(" %6.0f%% %6.0f%%", 100.0 * r->strong, 100.0 * r->weak);
     printf("\n");
+    if (cli_mpi()->size > 1 && r->steps > 0) {
+        double ms = 1e3 / r->steps, step = r->mean_s * ms;
+        double transfer = r->comm_s - r->copy_s - r->wait_s;
+        printf("     per step %.3f ms: compute %.3f, device<->host copies %.3f, waiting for the "
+               "slowest rank %.3f, allreduce %.3f (%.0f%% of the step)\n",
+               step, (r->mean_s - r->comm_s) * ms, r->copy_s * ms, r->wait_s * ms, transfer * ms,
+               step > 0 ? 100.0 * transfer * ms / step : 0.0);
+    }
     fflush(stdout);
 }
 
@@ -314,12 +334,17 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
     memset(res, 0, sizeof *res);
     res->w = w;
     res->strong = res->weak = NAN;
-    double *seconds = calloc(2 * a->epochs, sizeof *seconds);
+    double *seconds = calloc(4 * a->epochs, sizeof *seconds);
     if (!seconds) {
         fprintf(stderr, "clmlp: out of memory\n");
         return CLI_RUNTIME;
     }
-    bench_run r = {.t_start = clmlp_now(), .seconds = seconds, .comm = seconds + a->epochs};
+    bench_run r = {.t_start = clmlp_now(),
+                   .seconds = seconds,
+                   .comm = seconds + a->epochs,
+                   .copy = seconds + 2 * a->epochs,
+                   .wait = seconds + 3 * a->epochs,
+                   .wait_at = cli_mpi_wait_seconds()};
     clmlp_backend_t *be = NULL;
     int rc = cli_backend_open(&a->backend, 1, &be);
     res->init_s = clmlp_now() - r.t_start;
@@ -356,15 +381,20 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
         res->first_s = r.age_first;
         res->epoch1_s = seconds[0];
         size_t from = a->epochs > 1 ? 1 : 0;
-        double sum = 0.0, comm = 0.0;
+        double sum = 0.0, comm = 0.0, copy = 0.0, wait = 0.0;
         res->best_s = INFINITY;
         for (size_t e = from; e < a->epochs; e++) {
             sum += seconds[e];
             comm += r.comm[e];
+            copy += r.copy[e];
+            wait += r.wait[e];
             if (seconds[e] < res->best_s) res->best_s = seconds[e];
         }
         res->mean_s = sum / (double)(a->epochs - from);
         res->comm_s = comm / (double)(a->epochs - from);
+        res->copy_s = copy / (double)(a->epochs - from);
+        res->wait_s = wait / (double)(a->epochs - from);
+        res->steps = ceil((double)ds->n / (double)batch);
         double flops = gemm_flops_per_sample(r.model) * (double)ds->n;
         res->samples_per_s = res->mean_s > 0 ? (double)ds->n / res->mean_s : 0.0;
         res->gflops = res->mean_s > 0 ? flops / res->mean_s / 1e9 : 0.0;
@@ -434,6 +464,7 @@ int cmd_bench(int argc, char **argv)
     if (cli_mpi()->size > 1) {
         cli_mpi_quiet_others();
         cli_mpi_share_machine(&a.backend);
+        cli_mpi_time_waits();
     }
     clmlp_dataset_t *ds = NULL;
     if (clmlp_dataset_synthetic(a.rows, BENCH_FEATURES, BENCH_CLASSES, BENCH_DATA_SEED, &ds) < 0)

@@ -84,7 +84,7 @@ class EpochStats(Structure):
                  ("lr", c_double), ("next_lr", c_double), ("stalled", c_uint),
                  ("stalled_epochs", c_size_t), ("lr_halvings", c_size_t), ("mae", c_double),
                  ("val_mae", c_double)] + [(f, c_double) for f in _EPOCH_STAT_FIELDS]
-                + [("comm_seconds", c_double)])
+                + [("comm_seconds", c_double), ("copy_seconds", c_double)])
 
 
 clmlp_epoch_cb = CFUNCTYPE(c_int, POINTER(EpochStats), c_void_p)

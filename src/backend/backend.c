@@ -179,6 +179,14 @@ int clmlp_be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const 
     return CLMLP_OK;
 }
 
+float *clmlp_be_host_f32(clmlp_backend_t *be, clmlp_buf *b)
+{
+    if (!be || !be->iface || !be->iface->host_f32 || !b || b->owner != be || b->readonly ||
+        b->type != CLMLP_BUF_F32)
+        return NULL;
+    return be->iface->host_f32(be->ctx, b);
+}
+
 void clmlp_be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
 {
     if (!be || !be->iface || !be->iface->buf_free || !b) return;

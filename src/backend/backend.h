@@ -108,6 +108,10 @@ typedef struct clmlp_backend_i {
      * buffer over the caller's array of n elements, without a copy; it lives
      * no longer than the array, and freeing it leaves the array alone. */
     int (*buf_wrap)(void *ctx, clmlp_buf_type type, size_t n, const void *host, clmlp_buf **out);
+    /* Optional, for backends whose device memory is the host's and whose F32
+     * buffers hold floats: the buffer's floats, to read and write in place
+     * once synchronize has returned (data-parallel sums skip two copies). */
+    float *(*host_f32)(void *ctx, clmlp_buf *b);
     void (*buf_free)(void *ctx, clmlp_buf *b); /* NULL-safe */
     /* F32 buffers take float, I32 buffers take int32_t. */
     int (*upload)(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
@@ -311,6 +315,10 @@ int clmlp_be_can_wrap(const clmlp_backend_t *be);
  * on backends that cannot. */
 int clmlp_be_buf_wrap(clmlp_backend_t *be, clmlp_buf_type type, size_t n, const void *host,
                       clmlp_buf **out);
+/* b's floats in host memory (see host_f32), or NULL where the backend has
+ * no such slot, or b is a lent (read-only) or I32 buffer: then use
+ * download and upload. */
+float *clmlp_be_host_f32(clmlp_backend_t *be, clmlp_buf *b);
 void clmlp_be_buf_free(clmlp_backend_t *be, clmlp_buf *b);
 int clmlp_be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n);
 int clmlp_be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst, size_t n);

@@ -109,7 +109,9 @@ int clmlp_model_compile(clmlp_model_t *m, clmlp_loss loss, const clmlp_optimizer
     /* Device buffers first: a model too large for the device fails at once,
      * before the host spends seconds initialising parameters it cannot use. */
     if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->params);
-    if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->grads);
+    /* One float more than the gradients: the data-parallel step's stop flag
+     * rides with them in the one sum (clmlp_dist_step). */
+    if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params + 1, &m->grads);
     if (rc == CLMLP_OK) rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, CLMLP_METRIC_COUNT, &m->metrics);
     if (rc == CLMLP_OK && clmlp_model_opt_state_count(m) >= 1)
         rc = clmlp_be_buf_alloc(be, CLMLP_BUF_F32, m->n_params, &m->opt_m);

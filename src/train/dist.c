@@ -10,6 +10,7 @@
 
 #include "train/train.h"
 #include "util/error.h"
+#include "util/timer.h"
 
 const clmlp_dist *clmlp_dist_of(const clmlp_fit_opts *o)
 {
@@ -170,24 +171,40 @@ int clmlp_dist_start(clmlp_model_t *m, const clmlp_dist *d, const clmlp_dataset_
     return share_state(m, d);
 }
 
-int clmlp_dist_step(clmlp_model_t *m, const clmlp_dist *d, void *buf, int stop_here, int *stop_all)
+int clmlp_dist_step(clmlp_model_t *m, const clmlp_dist *d, void *buf, int stop_here, int *stop_all,
+                    double *copy_seconds)
 {
     size_t n = m->n_params;
-    if (clmlp_backend_kind_of(m->be) == CLMLP_BACKEND_REF) {
+    int ref = clmlp_backend_kind_of(m->be) == CLMLP_BACKEND_REF;
+    float *in_place = ref ? NULL : clmlp_be_host_f32(m->be, m->grads);
+    if (in_place) {
+        /* Host memory already (cpu): summed where it lies, no copy. */
+        in_place[n] = stop_here ? 1.0f : 0.0f;
+        if (d->sum_f32(in_place, n + 1, d->user)) return comm_failed(d, "the sum of the gradients");
+        *stop_all = in_place[n] > 0.0f;
+        return CLMLP_OK;
+    }
+    double t0 = clmlp_now();
+    if (n && ref) CLMLP_TRY(clmlp_be_download_f64(m->be, m->grads, 0, buf, n));
+    if (n && !ref) CLMLP_TRY(clmlp_be_download(m->be, m->grads, 0, buf, n));
+    *copy_seconds += clmlp_now() - t0;
+    if (ref) {
         /* The reference backend's gradients are doubles: summed as such. */
         double *v = buf;
-        if (n) CLMLP_TRY(clmlp_be_download_f64(m->be, m->grads, 0, v, n));
         v[n] = stop_here ? 1.0 : 0.0;
         if (d->sum_f64(v, n + 1, d->user)) return comm_failed(d, "the sum of the gradients");
         *stop_all = v[n] > 0.0;
-        return n ? clmlp_be_upload_f64(m->be, m->grads, 0, v, n) : CLMLP_OK;
+    } else {
+        float *v = buf;
+        v[n] = stop_here ? 1.0f : 0.0f;
+        if (d->sum_f32(v, n + 1, d->user)) return comm_failed(d, "the sum of the gradients");
+        *stop_all = v[n] > 0.0f;
     }
-    float *v = buf;
-    if (n) CLMLP_TRY(clmlp_be_download(m->be, m->grads, 0, v, n));
-    v[n] = stop_here ? 1.0f : 0.0f;
-    if (d->sum_f32(v, n + 1, d->user)) return comm_failed(d, "the sum of the gradients");
-    *stop_all = v[n] > 0.0f;
-    return n ? clmlp_be_upload(m->be, m->grads, 0, v, n) : CLMLP_OK;
+    t0 = clmlp_now();
+    if (n && ref) CLMLP_TRY(clmlp_be_upload_f64(m->be, m->grads, 0, buf, n));
+    if (n && !ref) CLMLP_TRY(clmlp_be_upload(m->be, m->grads, 0, buf, n));
+    *copy_seconds += clmlp_now() - t0;
+    return CLMLP_OK;
 }
 
 int clmlp_dist_any(const clmlp_dist *d, int *flags, size_t n)

@@ -51,7 +51,7 @@ static int step_grads(clmlp_model_t *m, const clmlp_dev_data *dd, size_t start, 
  * process saw it).  dbuf: the host buffer of the steps' sums (d only). */
 static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch, int gather,
                        const clmlp_fit_opts *o, size_t epoch, double *dbuf, int *stopped,
-                       double *comm_seconds)
+                       clmlp_epoch_stats *s)
 {
     const clmlp_dist *d = clmlp_dist_of(o);
     size_t n_batches = (dd->n + batch - 1) / batch;
@@ -69,9 +69,12 @@ static int train_epoch(clmlp_model_t *m, const clmlp_dev_data *dd, size_t batch,
         CLMLP_TRY(rc);
         int stop_all = 0;
         if (d) {
+            /* The device finishes the step's backward pass first: the
+             * sum's seconds are communication alone. */
+            CLMLP_TRY(clmlp_be_synchronize(m->be));
             double t0 = clmlp_now();
-            CLMLP_TRY(clmlp_dist_step(m, d, dbuf, stop_asked(o), &stop_all));
-            *comm_seconds += clmlp_now() - t0;
+            CLMLP_TRY(clmlp_dist_step(m, d, dbuf, stop_asked(o), &stop_all, &s->copy_seconds));
+            s->comm_seconds += clmlp_now() - t0;
         }
         CLMLP_TRY(clmlp_model_optimizer_step(m));
         if (o->on_batch) o->on_batch(epoch, bi + 1, n_batches, o->user);
@@ -253,8 +256,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         m->opt.lr = s.lr;
         int stopped = 0;
         if (rc == CLMLP_OK)
-            rc =
-                train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch, dbuf, &stopped, &s.comm_seconds);
+            rc = train_epoch(m, &dd, batch, o.shuffle, &o, s.epoch, dbuf, &stopped, &s);
         m->opt.lr = lr0;
         if (rc == CLMLP_OK && stopped) {
             /* Interrupted only once rolled back: a failed rollback is the

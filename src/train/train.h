@@ -75,11 +75,14 @@ const clmlp_dist *clmlp_dist_of(const clmlp_fit_opts *o);
  * gives every process rank 0's state. */
 int clmlp_dist_start(clmlp_model_t *m, const clmlp_dist *d, const clmlp_dataset_t *train,
                      const clmlp_fit_opts *o, size_t batch);
-/* The step's sum: the gradients (through the host buffer buf, room for
+/* The step's sum, once the device has finished the step (synchronize):
+ * the gradients (through the host buffer buf, room for
  * n_params + 1 doubles: floats, or doubles on the reference backend) and
  * the stop flag `stop_here` over every process; *stop_all is set when any
- * process asked to stop. */
-int clmlp_dist_step(clmlp_model_t *m, const clmlp_dist *d, void *buf, int stop_here, int *stop_all);
+ * process asked to stop.  Adds the seconds of the two copies between the
+ * device and buf to *copy_seconds. */
+int clmlp_dist_step(clmlp_model_t *m, const clmlp_dist *d, void *buf, int stop_here, int *stop_all,
+                    double *copy_seconds);
 /* Whether any process has flags[i] set, for each of n flags (in place). */
 int clmlp_dist_any(const clmlp_dist *d, int *flags, size_t n);
 

@@ -34,6 +34,7 @@ const clmlp_backend_i clmlp_cpu_iface = {
     .mem_info = clmlp_cpu_mem_info,
     .buf_alloc = clmlp_cpu_buf_alloc,
     .buf_wrap = clmlp_cpu_buf_wrap,
+    .host_f32 = clmlp_cpu_host_f32,
     .buf_free = clmlp_cpu_buf_free,
     .upload = clmlp_cpu_upload,
     .download = clmlp_cpu_download,

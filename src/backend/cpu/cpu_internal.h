@@ -104,6 +104,7 @@ void clmlp_cpu_adam_range(size_t from, size_t to, size_t n_decay, float *w, cons
 int clmlp_cpu_mem_info(void *ctx, clmlp_mem_info *out);
 int clmlp_cpu_buf_alloc(void *ctx, clmlp_buf_type type, size_t n, clmlp_buf **out);
 int clmlp_cpu_buf_wrap(void *ctx, clmlp_buf_type type, size_t n, const void *host, clmlp_buf **out);
+float *clmlp_cpu_host_f32(void *ctx, clmlp_buf *b);
 void clmlp_cpu_buf_free(void *ctx, clmlp_buf *b);
 int clmlp_cpu_upload(void *ctx, clmlp_buf *dst, size_t off, const void *src, size_t n);
 int clmlp_cpu_download(void *ctx, const clmlp_buf *src, size_t off, void *dst, size_t n);

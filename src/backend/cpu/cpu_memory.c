@@ -106,6 +106,13 @@ int clmlp_cpu_buf_wrap(void *ctx, clmlp_buf_type type, size_t n, const void *hos
     return CLMLP_OK;
 }
 
+/* The buffer's floats: they are host memory already. */
+float *clmlp_cpu_host_f32(void *ctx, clmlp_buf *b)
+{
+    (void)ctx;
+    return cpu_f(b);
+}
+
 void clmlp_cpu_buf_free(void *ctx, clmlp_buf *buf)
 {
     (void)ctx;
