@@ -118,7 +118,7 @@ if(NOT clmlp_clblast_location)
   message(FATAL_ERROR "clmlp.pc: CLBlast's target names no library file")
 endif()
 foreach(item ${clmlp_clblast_location} ${OpenCL_LIBRARIES} ${ZLIB_LIBRARIES} ${LIBZIP_LIBRARY}
-             ${BLAS_LIBRARIES} ${BLAS_LINKER_FLAGS})
+             ${CLMLP_PROTOBUF_C_LIBS} ${BLAS_LIBRARIES} ${BLAS_LINKER_FLAGS})
   clmlp_pc_add_library("${item}")
 endforeach()
 if(OpenMP_C_FOUND)

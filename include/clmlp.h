@@ -930,6 +930,43 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path);
 /* Reads a model file into a new compiled model on backend be. */
 int clmlp_model_load(clmlp_model_t **out, const char *path, clmlp_backend_t *be);
 
+/* ---- ONNX files ---------------------------------------------------------- */
+/* How clmlp_model_write_onnx writes; zeros give the defaults. */
+typedef struct {
+    int opset;           /* ONNX opset, CLMLP_ONNX_OPSET_MIN..MAX; 0: 13 */
+    size_t static_batch; /* rows of the input and output; 0: a symbolic
+                            batch dimension "N" (any number of rows) */
+} clmlp_onnx_opts;
+#define CLMLP_ONNX_OPSET_MIN 13
+#define CLMLP_ONNX_OPSET_MAX 22
+
+/* Whether this build reads and writes ONNX (it needs protobuf-c); without
+ * it the two functions below fail with CLMLP_E_UNSUPPORTED saying what to
+ * install. */
+int clmlp_onnx_available(void);
+/* Writes the model as an ONNX file, atomically: input "input" [N,
+ * n_inputs], output "output" [N, n_outputs], float32.  A Dense layer is a
+ * Gemm (transB 1) and its activation the matching ONNX operators (swish as
+ * x * Sigmoid(x), step as Cast(GreaterOrEqual(z, 0))); Dropout writes no
+ * node; input standardization is Sub and Div before the first layer,
+ * target standardization Mul and Add after the last.  Class names, target
+ * names, the task and clmlp's version go in the metadata.  Any other layer
+ * kind is refused (CLMLP_E_UNSUPPORTED, naming it), as are weights that
+ * are not finite. */
+int clmlp_model_write_onnx(const clmlp_model_t *m, const char *path, const clmlp_onnx_opts *opts);
+/* Reads an ONNX file holding an MLP -- what clmlp writes, what PyTorch's
+ * exporters write for Linear layers (Gemm, or MatMul and Add; Flatten,
+ * Reshape to [-1, F], Identity, Dropout; Constant nodes; initializers also
+ * listed as inputs; weights in an external data file beside the model)
+ * and what tf2onnx writes for Keras Dense stacks -- into a new model, not
+ * yet compiled, whose weights compiling keeps.  The activation after each
+ * dense step becomes the layer's.  float64 and float16 weights are turned
+ * into float32 (*converted, if not NULL, is set).  Anything else is
+ * refused (CLMLP_E_FORMAT or CLMLP_E_UNSUPPORTED) naming the node, its op
+ * and why; every size in the file is checked before memory is taken for
+ * it. */
+int clmlp_model_read_onnx(clmlp_model_t **out, const char *path, int *converted);
+
 /* ---- gradient checking ------------------------------------------------- */
 typedef struct {
     double max_rel_error;         /* over all parameters checked */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clmlp_layer.h"
+#include "support/echo_kind.h"
 #include "support/testing.h"
 
 /* ---- a small strict JSON parser (RFC 8259) -------------------------------- */
@@ -365,50 +366,6 @@ static void test_round_trip_bits(void)
     clmlp_model_free(m);
 }
 
-/* A layer kind of the test's own: passes its input through, no parameters. */
-static int echo_build(const void *config, size_t in, size_t *out, clmlp_param_spec *params,
-                      size_t *n_params)
-{
-    (void)config;
-    (void)params;
-    *out = in;
-    *n_params = 0;
-    return CLMLP_OK;
-}
-static void echo_init(const void *config, size_t in, size_t k, float *values, size_t count,
-                      clmlp_layer_rng *rng)
-{
-    (void)config;
-    (void)in;
-    (void)k;
-    (void)values;
-    (void)count;
-    (void)rng;
-}
-static int echo_f64(const clmlp_layer_args_f64 *a)
-{
-    (void)a;
-    return CLMLP_OK;
-}
-static int echo_f32(const clmlp_layer_args_f32 *a)
-{
-    (void)a;
-    return CLMLP_OK;
-}
-static const clmlp_layer_kind echo_kind = {
-    .name = "echo_export_test",
-    .build = echo_build,
-    .init = echo_init,
-    .forward_f64 = echo_f64,
-    .backward_f64 = echo_f64,
-    .forward_f32 = echo_f32,
-    .backward_f32 = echo_f32,
-    .cl_source = "/* not run: the test only writes the model */",
-    .cl_forward = "f",
-    .cl_backward_input = "bi",
-    .cl_backward_params = "bp",
-};
-
 /* Layer kinds the format cannot hold: CLMLP_E_UNSUPPORTED naming the
  * layer, and an existing file at the path is left as it was. */
 static void test_unsupported_kinds(void)
@@ -422,7 +379,7 @@ static void test_unsupported_kinds(void)
               strstr(msg, "inference"));
     clmlp_model_free(m);
 
-    TEST_OK(clmlp_layer_register(&echo_kind));
+    TEST_OK(test_register_echo_kind("echo_export_test"));
     m = NULL;
     TEST_OK(clmlp_model_init(&m, 3));
     TEST_OK(clmlp_model_add_dense(m, 4, CLMLP_ACT_TANH, 1));

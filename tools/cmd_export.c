@@ -8,7 +8,8 @@
  * Any other layer kind cannot be exported: exit 1 naming it.  The model's
  * input standardization is folded into the first Dense layer's weights
  * and its target standardization into the last's, so the exported layers
- * alone give the model's predictions. */
+ * alone give the model's predictions.  ONNX (clmlp_model_write_onnx) holds
+ * the same layers, and the standardizations as nodes of their own. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +25,15 @@
 /* Significant digits that bring every float32 back bit for bit. */
 #define EXPORT_FLOAT_DIGITS 9
 
-enum { OPT_WEIGHTS = OPT_LOCAL, OPT_JSON, OPT_QUIET };
+enum { OPT_WEIGHTS = OPT_LOCAL, OPT_JSON, OPT_QUIET, OPT_ONNX, OPT_OPSET, OPT_STATIC_BATCH };
 
 static const struct option long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
     {"weights", required_argument, NULL, OPT_WEIGHTS},
     {"json", required_argument, NULL, OPT_JSON},
+    {"onnx", required_argument, NULL, OPT_ONNX},
+    {"opset", required_argument, NULL, OPT_OPSET},
+    {"static-batch", required_argument, NULL, OPT_STATIC_BATCH},
     {"plugin", required_argument, NULL, OPT_PLUGIN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -39,9 +43,10 @@ static const struct option long_options[] = {
 /* Prints the usage with every option and its default. */
 static void usage(void)
 {
-    printf("usage: clmlp export --model FILE (--weights OUT.txt | --json OUT.json)\n"
-           "Writes a saved model's layers and weights for other programs (either form\n"
-           "or both; each file is written whole or not at all).\n\n"
+    printf("usage: clmlp export --model FILE (--weights OUT.txt | --json OUT.json |\n"
+           "                    --onnx OUT.onnx [--opset N] [--static-batch B])\n"
+           "Writes a saved model's layers and weights for other programs (any of the\n"
+           "forms, or several; each file is written whole or not at all).\n\n"
            "  --model FILE          the model (written by train --save or --checkpoint)\n"
            "  --weights OUT.txt     the weight text format (README, \"Weight files\"),\n"
            "                        which forward --weights and summary --weights read\n"
@@ -55,7 +60,19 @@ static void usage(void)
            "                        \"folded\": [the scalings folded into the weights]};\n"
            "                        weights[i][j] joins input i to unit j (Keras's\n"
            "                        kernel layout), so each layer is y = act(x @ W + b)\n"
-           "                        for a row x\n" CLI_PLUGIN_HELP
+           "                        for a row x\n"
+           "  --onnx OUT.onnx       ONNX, which onnxruntime, OpenCV's dnn, TensorRT and\n"
+           "                        most deployment tools run: input \"input\" [N, F],\n"
+           "                        output \"output\" [N, C], float32; a dense layer is a\n"
+           "                        Gemm and its activation ONNX operators (swish\n"
+           "                        x*Sigmoid(x), step Cast(GreaterOrEqual(z, 0)));\n"
+           "                        standardization is Sub/Div before and Mul/Add\n"
+           "                        after the layers; class names, the task and\n"
+           "                        clmlp's version are in the metadata\n"
+           "  --opset N             the ONNX opset, 13 to 22 (default 13, which\n"
+           "                        onnxruntime, OpenCV and TensorRT all read)\n"
+           "  --static-batch B      a fixed batch of B rows instead of a symbolic one,\n"
+           "                        for runtimes that want one\n" CLI_PLUGIN_HELP
            "                        (to read a model that names its kinds; such\n"
            "                        layers cannot be exported)\n"
            "  -q, --quiet           no note about dropout layers left out\n"
@@ -72,7 +89,8 @@ static void usage(void)
 }
 
 typedef struct {
-    const char *model, *weights, *json;
+    const char *model, *weights, *json, *onnx;
+    clmlp_onnx_opts onnx_opts;
     int quiet;
 } export_args;
 
@@ -88,6 +106,19 @@ static int parse_args(int argc, char **argv, export_args *a)
         case OPT_MODEL: a->model = optarg; break;
         case OPT_WEIGHTS: a->weights = optarg; break;
         case OPT_JSON: a->json = optarg; break;
+        case OPT_ONNX: a->onnx = optarg; break;
+        case OPT_OPSET: {
+            long v;
+            if (cli_parse_long(CMD, "--opset", optarg, CLMLP_ONNX_OPSET_MIN, CLMLP_ONNX_OPSET_MAX,
+                               &v))
+                return CLI_USAGE;
+            a->onnx_opts.opset = (int)v;
+            break;
+        }
+        case OPT_STATIC_BATCH:
+            if (cli_parse_count(CMD, "--static-batch", optarg, 1, &a->onnx_opts.static_batch))
+                return CLI_USAGE;
+            break;
         case OPT_PLUGIN:
             if (cli_plugin_option(CMD, optarg)) return CLI_USAGE;
             break;
@@ -97,20 +128,22 @@ static int parse_args(int argc, char **argv, export_args *a)
     int rc = cli_no_operands(CMD, argc, argv);
     if (rc) return rc;
     if (!a->model) return cli_usage_error(CMD, "--model FILE is required");
-    if (!a->weights && !a->json)
-        return cli_usage_error(CMD, "give --weights OUT.txt, --json OUT.json, or both");
-    if ((a->weights && !*a->weights) || (a->json && !*a->json))
-        return cli_usage_error(CMD, "%s needs a file name, got ''",
-                               a->weights && !*a->weights ? "--weights" : "--json");
+    if (!a->weights && !a->json && !a->onnx)
+        return cli_usage_error(CMD, "give --weights OUT.txt, --json OUT.json or --onnx OUT.onnx");
+    if ((a->onnx_opts.opset || a->onnx_opts.static_batch) && !a->onnx)
+        return cli_usage_error(CMD, "--opset and --static-batch go with --onnx OUT.onnx");
     /* The same file under two names (./x and x, a link): by device and
      * inode, for the outputs that exist already. */
-    const char *names[3] = {"--model", "--weights", "--json"};
-    const char *paths[3] = {a->model, a->weights, a->json};
-    struct stat st[3];
-    int there[3];
-    for (int i = 0; i < 3; i++) there[i] = paths[i] && stat(paths[i], &st[i]) == 0;
-    for (int i = 0; i < 3; i++)
-        for (int j = i + 1; j < 3; j++)
+    const char *names[4] = {"--model", "--weights", "--json", "--onnx"};
+    const char *paths[4] = {a->model, a->weights, a->json, a->onnx};
+    for (int i = 1; i < 4; i++)
+        if (paths[i] && !*paths[i])
+            return cli_usage_error(CMD, "%s needs a file name, got ''", names[i]);
+    struct stat st[4];
+    int there[4];
+    for (int i = 0; i < 4; i++) there[i] = paths[i] && stat(paths[i], &st[i]) == 0;
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
             if (paths[i] && paths[j] &&
                 (strcmp(paths[i], paths[j]) == 0 ||
                  (there[i] && there[j] && st[i].st_dev == st[j].st_dev &&
@@ -124,8 +157,14 @@ static int parse_args(int argc, char **argv, export_args *a)
  * CLI_OK, or CLI_RUNTIME naming the option and the file. */
 static int check_outputs(const export_args *a)
 {
-    const char *opts[2] = {"--weights", "--json"}, *paths[2] = {a->weights, a->json};
-    for (int i = 0; i < 2; i++) {
+    const char *opts[3] = {"--weights", "--json", "--onnx"};
+    const char *paths[3] = {a->weights, a->json, a->onnx};
+    if (a->onnx && !clmlp_onnx_available()) {
+        fprintf(stderr, "clmlp %s: --onnx: %s\n", CMD,
+                clmlp_model_write_onnx(NULL, a->onnx, NULL) < 0 ? clmlp_last_error() : "");
+        return CLI_RUNTIME;
+    }
+    for (int i = 0; i < 3; i++) {
         if (!paths[i] || clmlp_atomic_check_writable(paths[i]) == CLMLP_OK) continue;
         fprintf(stderr, "clmlp %s: %s: %s\n", CMD, opts[i], clmlp_last_error());
         return CLI_RUNTIME;
@@ -425,9 +464,12 @@ int cmd_export(int argc, char **argv)
     rc = cli_model_load(&ba, 1, a.model, &be, &m);
     int folded = 0;
     if (!rc) rc = dense_copy(m, a.model, &d, &om);
-    if (!rc) rc = fold_scaling(m, d, a.model, &folded);
+    if (!rc && (a.weights || a.json)) rc = fold_scaling(m, d, a.model, &folded);
     if (!rc && a.weights && clmlp_model_write_text(d, a.weights) < 0) rc = cli_runtime_error();
     if (!rc && a.json) rc = write_json(m, d, &om, folded, a.json);
+    /* ONNX holds the scalings as nodes of their own: the model as saved. */
+    if (!rc && a.onnx && clmlp_model_write_onnx(m, a.onnx, &a.onnx_opts) < 0)
+        rc = cli_runtime_error();
     if (!rc && !a.quiet) note_omitted(m, &om, a.model);
     free(om.layers);
     clmlp_model_free(d);

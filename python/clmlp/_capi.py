@@ -139,6 +139,11 @@ class RegressionReport(Structure):
                 ("targets", POINTER(RegressionScores)), ("overall", RegressionScores)]
 
 
+class OnnxOpts(Structure):
+    """clmlp_onnx_opts."""
+    _fields_ = [("opset", c_int), ("static_batch", c_size_t)]
+
+
 # The C names of the mirrored structs (the header check reads these).
 STRUCTS = {
     "clmlp_backend_opts": BackendOpts, "clmlp_backend_info": BackendInfo,
@@ -147,7 +152,7 @@ STRUCTS = {
     "clmlp_epoch_stats": EpochStats, "clmlp_fit_opts": FitOpts, "clmlp_history_t": History,
     "clmlp_class_scores": ClassScores, "clmlp_class_report_t": ClassReport,
     "clmlp_regression_scores": RegressionScores,
-    "clmlp_regression_report_t": RegressionReport,
+    "clmlp_regression_report_t": RegressionReport, "clmlp_onnx_opts": OnnxOpts,
 }
 CALLBACKS = {"clmlp_epoch_cb": clmlp_epoch_cb, "clmlp_batch_cb": clmlp_batch_cb}
 # Fields whose Python name differs from the C one (a keyword).
@@ -266,6 +271,9 @@ FUNCTIONS = {
     "clmlp_model_write_text": (int_, [handle, c_char_p]),
     "clmlp_model_save": (int_, [handle, c_char_p]),
     "clmlp_model_load": (int_, [handlep, c_char_p, handle]),
+    "clmlp_onnx_available": (int_, []),
+    "clmlp_model_write_onnx": (int_, [handle, c_char_p, P(OnnxOpts)]),
+    "clmlp_model_read_onnx": (int_, [handlep, c_char_p, intp]),
     "clmlp_gradcheck": (int_, [handle, dsp, c_double, c_size_t, c_uint64, c_void_p]),
     "clmlp_compare_backends": (int_, [handle, handle, dsp, c_size_t, c_size_t, c_double,
                                       c_void_p]),

@@ -8,6 +8,7 @@ import random
 import signal
 import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -169,10 +170,11 @@ class Sequential:
             raise ValueError("the model is not compiled: call compile(optimizer, loss) first")
         if self._handle is not None and self._compiled is True:
             return
+        kept = None
         if self._handle is not None and self._bound is not None:
             # Compiled before (a model compiles once): a new C model with
-            # the same weights.
-            weights = self.get_weights()
+            # the same weights, standardizations and class names.
+            weights, kept = self.get_weights(), _kept_state(self._handle)
             self._free()
             self._build()
             self.set_weights(weights)
@@ -181,6 +183,8 @@ class Sequential:
             self._backend = _device.Backend(self.device, self.threads)
         check(lib.clmlp_model_set_task(self._handle, 1 if self.task == "regression" else 0),
               "compile")
+        if kept:
+            kept(self._handle, self.task == "regression")
         opt = self.optimizer._struct()
         check(lib.clmlp_model_compile(self._handle, self._loss_code, ctypes.byref(opt),
                                       self._backend.handle, self.seed), "compile")
@@ -210,12 +214,14 @@ class Sequential:
         if not self._weights_live:
             raise ValueError("predict: the model has no weights yet: compile it (which draws "
                              "them) or set them with set_weights")
+        task = self.task  # a model read from a file knows its task
         self.loss, self._loss_code, self.optimizer = "mse", 0, _optimizers.SGD()
-        self.task = "classification"
+        self.task = task or "classification"
         try:
             self._compile_c(n_inputs)
         finally:
-            self.loss = self.optimizer = self.task = None
+            self.loss = self.optimizer = None
+            self.task = task
         self._compiled = "for inference"
 
     # ---- data -------------------------------------------------------------
@@ -522,9 +528,22 @@ class Sequential:
         self._weights_live = True
 
     # ---- files ------------------------------------------------------------
-    def save(self, path):
-        """Writes the model to path in clmlp's model file format (the files
-        the command line reads), atomically."""
+    def save(self, path, opset=None, static_batch=None):
+        """Writes the model to path, atomically: as ONNX when path ends in
+        ".onnx" (opset 13 unless opset says otherwise, a symbolic batch
+        unless static_batch gives its rows; onnxruntime and most deployment
+        tools read it), else in clmlp's model file format (the files the
+        command line reads)."""
+        if str(os.fspath(path)).lower().endswith(".onnx"):
+            self._build()
+            if not self._weights_live:
+                raise ValueError("save: the model has no weights yet")
+            opts = _capi.OnnxOpts(opset or 0, static_batch or 0)
+            check(lib.clmlp_model_write_onnx(self._handle, os.fsencode(path), ctypes.byref(opts)),
+                  "save")
+            return
+        if opset is not None or static_batch is not None:
+            raise ValueError("save: opset and static_batch are for ONNX files (.onnx)")
         if self._compiled is not True:
             raise ValueError("save: compile the model first (a model file holds the loss "
                              "and the optimizer)")
@@ -545,6 +564,35 @@ class Sequential:
 
     def __repr__(self):
         return "<clmlp.Sequential %s: %s>" % (self.name, ", ".join(map(repr, self.layers)))
+
+
+def _kept_state(h):
+    """What a C model holds beside its layers and weights (its input and
+    target standardization, its class names), as a function that gives
+    them to another C model of the same shape: f(handle, regression)."""
+    n_in, n_out = lib.clmlp_model_n_inputs(h), lib.clmlp_model_n_outputs(h)
+    scalings = []
+    for get, n in ((lib.clmlp_model_input_scaling, n_in),
+                   (lib.clmlp_model_target_scaling, n_out)):
+        mean, scale = ctypes.POINTER(ctypes.c_double)(), ctypes.POINTER(ctypes.c_double)()
+        get(h, ctypes.byref(mean), ctypes.byref(scale))
+        scalings.append((np.ctypeslib.as_array(mean, (n,)).copy(),
+                         np.ctypeslib.as_array(scale, (n,)).copy()) if mean else None)
+    n = ctypes.c_size_t()
+    names = lib.clmlp_model_class_names(h, ctypes.byref(n))
+    names = [names[i] for i in range(n.value)] if names else None
+
+    def give(handle, regression):
+        f64 = ctypes.POINTER(ctypes.c_double)
+        for k, (s, set_) in enumerate(zip(scalings, (lib.clmlp_model_set_input_scaling,
+                                                     lib.clmlp_model_set_target_scaling))):
+            if s is not None and (k == 0 or regression):
+                check(set_(handle, s[0].ctypes.data_as(f64), s[1].ctypes.data_as(f64)),
+                      "compile")
+        if names and not regression:
+            arr = (ctypes.c_char_p * len(names))(*names)
+            check(lib.clmlp_model_set_class_names(handle, arr, len(names)), "compile")
+    return give
 
 
 class _LoadedLayer(_layers.Layer):
@@ -589,7 +637,21 @@ def read_weights_text(path, device=None, threads=0):
 
 def load_model(path, device=None, threads=0):
     """A model saved by Sequential.save or the command line, compiled on
-    device, ready to predict, evaluate or train further."""
+    device, ready to predict, evaluate or train further.  An ONNX file
+    (".onnx": from save, clmlp export --onnx, PyTorch or tf2onnx) gives a
+    model not yet compiled: predict runs it as it is; compile it to train
+    it further.  float64 or float16 weights in it become float32 (with a
+    warning)."""
+    if str(os.fspath(path)).lower().endswith(".onnx"):
+        h, converted = ctypes.c_void_p(), ctypes.c_int()
+        check(lib.clmlp_model_read_onnx(ctypes.byref(h), os.fsencode(path),
+                                        ctypes.byref(converted)), "load_model")
+        if converted.value:
+            warnings.warn("%s holds float64 or float16 weights: turned into float32" % (path,))
+        m = _from_handle(h, device, threads)
+        m.task = "regression" if lib.clmlp_model_task(h) == _capi.TASK_REGRESSION \
+            else "classification"
+        return m
     backend = _device.Backend(device, threads)
     h = ctypes.c_void_p()
     check(lib.clmlp_model_load(ctypes.byref(h), os.fsencode(path), backend.handle),
