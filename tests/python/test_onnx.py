@@ -262,11 +262,29 @@ B = numpy_helper.from_array(np.zeros(2, np.float32), "B")
      r"node 0 \(Relu\): an activation before any dense layer"),
     ([helper.make_node("Gemm", ["x", "W", "B"], ["y"])], [W, B],
      r"node 0 \(Gemm\): its weights take 2 inputs where the data has 3 columns"),
+    # A graph that branches: Tanh reads the Gemm's output after Relu did.
+    ([helper.make_node("Gemm", ["x", "W", "B"], ["z"], transB=1),
+      helper.make_node("Relu", ["z"], ["r"]), helper.make_node("Tanh", ["z"], ["t"]),
+      helper.make_node("Add", ["r", "t"], ["y"])], [W, B],
+     r"node 2 \(Tanh\): it does not read the data flowing from the graph's input"),
 ])
 def test_graphs_clmlp_cannot_hold_are_refused_naming_the_node(tmp_path, nodes, inits, match):
     path = graph_file(tmp_path, nodes, inits)
     with pytest.raises(clmlp.ClmlpError, match=match):
         clmlp.load_model(path)
+
+
+def test_initializers_listed_as_graph_inputs_are_weights(tmp_path):
+    """Older exporters (keep_initializers_as_inputs) list them as inputs."""
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3]),
+              helper.make_tensor_value_info("W", TensorProto.FLOAT, [2, 3]),
+              helper.make_tensor_value_info("B", TensorProto.FLOAT, [2])]
+    path = graph_file(tmp_path, [helper.make_node("Gemm", ["x", "W", "B"], ["z"], transB=1),
+                                 helper.make_node("Sigmoid", ["z"], ["y"])], [W, B], inputs)
+    m = clmlp.load_model(path, device="cpu")
+    x = np.ones((4, 3), np.float32)
+    # z = 3 exactly on both sides; sigmoid(3) < 1 within a few float32 ulp.
+    np.testing.assert_allclose(m.predict(x), ort_run(path, x), rtol=0, atol=1e-6)
 
 
 def test_bad_files_are_refused(tmp_path):
@@ -297,3 +315,19 @@ def test_bad_files_are_refused(tmp_path):
     onnx.save_model(lie, str(tmp_path / "lie.onnx"))
     with pytest.raises(clmlp.ClmlpError, match="raw bytes for 3000 values"):
         clmlp.load_model(tmp_path / "lie.onnx")
+    # An absurd dim is refused before anything is allocated for it.
+    lie.graph.initializer[0].dims[0] = 1 << 40
+    onnx.save_model(lie, str(tmp_path / "huge.onnx"))
+    with pytest.raises(clmlp.ClmlpError, match="dimension 0 is 1099511627776"):
+        clmlp.load_model(tmp_path / "huge.onnx")
+    # External data that is not there.
+    entry.value = "missing.bin"
+    onnx.save_model(ext, str(tmp_path / "ext.onnx"))
+    with pytest.raises(clmlp.ClmlpError, match="cannot open its external data"):
+        clmlp.load_model(tmp_path / "ext.onnx")
+    # ... or holds fewer bytes than the tensor needs.
+    (tmp_path / "short.bin").write_bytes(b"\0" * 8)
+    entry.value = "short.bin"
+    onnx.save_model(ext, str(tmp_path / "ext.onnx"))
+    with pytest.raises(clmlp.ClmlpError, match="24 bytes at offset 0"):
+        clmlp.load_model(tmp_path / "ext.onnx")
