@@ -60,7 +60,7 @@ typedef struct {
 typedef struct {
     const char *path;
     char dir[4096];
-    const Onnx__GraphProto *g;
+    const ClmlpOnnx__GraphProto *g;
     int opset;
     rd_layer *layers;
     size_t n_layers, cap_layers;
@@ -72,14 +72,14 @@ typedef struct {
     const char *sig_in;  /* the Sigmoid's input (swish) */
     int bias_open;       /* the last layer came from MatMul: an Add gives its bias */
     int converted;
-    const Onnx__NodeProto *node; /* the node being read, for messages */
+    const ClmlpOnnx__NodeProto *node; /* the node being read, for messages */
     size_t node_index;
 } rd;
 
 /* A message naming the node being read. */
 static int node_error(const rd *r, int code, const char *why)
 {
-    const Onnx__NodeProto *n = r->node;
+    const ClmlpOnnx__NodeProto *n = r->node;
     return clmlp_set_error(code, "%s: node %zu%s%s%s (%s): %s", r->path, r->node_index,
                            n->name && *n->name ? " '" : "", n->name ? n->name : "",
                            n->name && *n->name ? "'" : "", n->op_type ? n->op_type : "no op", why);
@@ -88,13 +88,13 @@ static int node_error(const rd *r, int code, const char *why)
 static int streq(const char *a, const char *b) { return a && b && !strcmp(a, b); }
 
 /* The initializer or earlier Constant node output called name, or NULL. */
-static const Onnx__TensorProto *find_constant(const rd *r, const char *name)
+static const ClmlpOnnx__TensorProto *find_constant(const rd *r, const char *name)
 {
     if (!name || !*name) return NULL;
     for (size_t i = 0; i < r->g->n_initializer; i++)
         if (streq(r->g->initializer[i]->name, name)) return r->g->initializer[i];
     for (size_t i = 0; i < r->node_index; i++) {
-        const Onnx__NodeProto *n = r->g->node[i];
+        const ClmlpOnnx__NodeProto *n = r->g->node[i];
         if (!streq(n->op_type, "Constant") || n->n_output != 1 || !streq(n->output[0], name))
             continue;
         for (size_t k = 0; k < n->n_attribute; k++)
@@ -105,42 +105,42 @@ static const Onnx__TensorProto *find_constant(const rd *r, const char *name)
 }
 
 /* The node's attribute called name, or NULL. */
-static const Onnx__AttributeProto *attr(const Onnx__NodeProto *n, const char *name)
+static const ClmlpOnnx__AttributeProto *attr(const ClmlpOnnx__NodeProto *n, const char *name)
 {
     for (size_t k = 0; k < n->n_attribute; k++)
         if (streq(n->attribute[k]->name, name)) return n->attribute[k];
     return NULL;
 }
 
-static long long attr_int(const Onnx__NodeProto *n, const char *name, long long def)
+static long long attr_int(const ClmlpOnnx__NodeProto *n, const char *name, long long def)
 {
-    const Onnx__AttributeProto *a = attr(n, name);
+    const ClmlpOnnx__AttributeProto *a = attr(n, name);
     return a && a->has_i ? (long long)a->i : def;
 }
 
-static double attr_float(const Onnx__NodeProto *n, const char *name, double def)
+static double attr_float(const ClmlpOnnx__NodeProto *n, const char *name, double def)
 {
-    const Onnx__AttributeProto *a = attr(n, name);
+    const ClmlpOnnx__AttributeProto *a = attr(n, name);
     return a && a->has_f ? (double)a->f : def;
 }
 
 /* Input k of the node as a constant's values in *v (finite); a node error
  * when it is missing or not a constant. */
-static int constant_input(rd *r, size_t k, const char *what, onnx_values *v)
+static int constant_input(rd *r, size_t k, const char *what, clmlp_onnx_values *v)
 {
-    const Onnx__NodeProto *n = r->node;
-    const Onnx__TensorProto *t = k < n->n_input ? find_constant(r, n->input[k]) : NULL;
+    const ClmlpOnnx__NodeProto *n = r->node;
+    const ClmlpOnnx__TensorProto *t = k < n->n_input ? find_constant(r, n->input[k]) : NULL;
     char why[600];
     if (!t) {
         snprintf(why, sizeof why, "its %s is not an initializer or an earlier Constant", what);
         return node_error(r, CLMLP_E_UNSUPPORTED, why);
     }
     snprintf(why, sizeof why, "node %zu's %s '%s'", r->node_index, what, n->input[k]);
-    CLMLP_TRY(onnx_tensor_values(t, r->path, r->dir, why, v));
+    CLMLP_TRY(clmlp_onnx_tensor_values(t, r->path, r->dir, why, v));
     r->converted |= v->converted;
     for (size_t i = 0; i < v->count; i++)
         if (!isfinite(v->v[i])) {
-            onnx_values_free(v);
+            clmlp_onnx_values_free(v);
             snprintf(why, sizeof why, "its %s holds a value that is not finite", what);
             return node_error(r, CLMLP_E_FORMAT, why);
         }
@@ -165,7 +165,7 @@ static int all_finite(const rd *r, const float *v, size_t n, const char *what)
 
 /* Appends a layer of in x out weights from W (transposed: [out, in]) times
  * alpha; no bias yet. */
-static int add_layer(rd *r, const onnx_values *W, int transposed, double alpha)
+static int add_layer(rd *r, const clmlp_onnx_values *W, int transposed, double alpha)
 {
     if (W->n_dims != 2 || W->dims[0] == 0 || W->dims[1] == 0)
         return node_error(r, CLMLP_E_UNSUPPORTED, "its weights are not a non-empty matrix");
@@ -195,7 +195,7 @@ static int add_layer(rd *r, const onnx_values *W, int transposed, double alpha)
 
 /* Sets the last layer's bias from b (out values, or one for all) times
  * beta. */
-static int set_bias(rd *r, const onnx_values *b, double beta)
+static int set_bias(rd *r, const clmlp_onnx_values *b, double beta)
 {
     rd_layer *l = last_layer(r);
     int row = b->n_dims == 1 || (b->n_dims == 2 && b->dims[0] == 1);
@@ -212,19 +212,19 @@ static int set_bias(rd *r, const onnx_values *b, double beta)
 /* Gemm(cur, B, C): a layer. */
 static int read_gemm(rd *r)
 {
-    const Onnx__NodeProto *n = r->node;
+    const ClmlpOnnx__NodeProto *n = r->node;
     if (attr_int(n, "transA", 0) != 0)
         return node_error(r, CLMLP_E_UNSUPPORTED, "transA is set (the data must be A)");
     long long tb = attr_int(n, "transB", 0);
-    onnx_values W, C = {0};
+    clmlp_onnx_values W, C = {0};
     CLMLP_TRY(constant_input(r, 1, "weights (B)", &W));
     int rc = add_layer(r, &W, tb != 0, attr_float(n, "alpha", 1.0));
-    onnx_values_free(&W);
+    clmlp_onnx_values_free(&W);
     CLMLP_TRY(rc);
     if (n->n_input > 2 && n->input[2] && *n->input[2]) {
         CLMLP_TRY(constant_input(r, 2, "bias (C)", &C));
         rc = set_bias(r, &C, attr_float(n, "beta", 1.0));
-        onnx_values_free(&C);
+        clmlp_onnx_values_free(&C);
     }
     return rc;
 }
@@ -232,11 +232,11 @@ static int read_gemm(rd *r)
 /* The one-value constant input k's value in *v. */
 static int scalar_input(rd *r, size_t k, const char *what, double *v)
 {
-    onnx_values c;
+    clmlp_onnx_values c;
     CLMLP_TRY(constant_input(r, k, what, &c));
     int one = c.count == 1;
     *v = one ? c.v[0] : 0.0;
-    onnx_values_free(&c);
+    clmlp_onnx_values_free(&c);
     if (!one) {
         char why[200];
         snprintf(why, sizeof why, "its %s is not a single value", what);
@@ -249,10 +249,10 @@ static int scalar_input(rd *r, size_t k, const char *what, double *v)
  * data input is at `at`, into a new array *out. */
 static int column_values(rd *r, int at, size_t n, const char *what, double **out)
 {
-    onnx_values c;
+    clmlp_onnx_values c;
     CLMLP_TRY(constant_input(r, at == 0 ? 1 : 0, what, &c));
     if (c.count != n || n == 0) {
-        onnx_values_free(&c);
+        clmlp_onnx_values_free(&c);
         char why[200];
         snprintf(why, sizeof why, "its %s has %zu values for %zu columns", what, c.count, n);
         return node_error(r, CLMLP_E_UNSUPPORTED, why);
@@ -264,13 +264,13 @@ static int column_values(rd *r, int at, size_t n, const char *what, double **out
 /* Reshape(cur, shape): passes when the shape is [-1|0|N, F]. */
 static int read_reshape(rd *r)
 {
-    onnx_values s;
+    clmlp_onnx_values s;
     CLMLP_TRY(constant_input(r, 1, "shape", &s));
     int ok = s.count == 2 && (s.v[0] == -1 || s.v[0] >= 0) &&
              (s.v[1] > 0 || (s.v[1] == -1 && r->width && s.v[0] != -1)) &&
              (!r->width || s.v[1] == -1 || (size_t)s.v[1] == r->width);
     if (ok && s.v[1] > 0) r->width = (size_t)s.v[1];
-    onnx_values_free(&s);
+    clmlp_onnx_values_free(&s);
     return ok ? CLMLP_OK
               : node_error(r, CLMLP_E_UNSUPPORTED,
                            "it does not reshape to [-1, F] rows of the data's F columns");
@@ -279,7 +279,7 @@ static int read_reshape(rd *r)
 /* An activation node: the last layer's activation. */
 static int read_activation(rd *r, const char *op)
 {
-    const Onnx__NodeProto *n = r->node;
+    const ClmlpOnnx__NodeProto *n = r->node;
     rd_layer *l = last_layer(r);
     if (!l) return node_error(r, CLMLP_E_UNSUPPORTED, "an activation before any dense layer");
     if (l->has_act)
@@ -328,7 +328,7 @@ static int read_activation(rd *r, const char *op)
 static int read_mul(rd *r, int at)
 {
     rd_layer *l = last_layer(r);
-    const Onnx__NodeProto *n = r->node;
+    const ClmlpOnnx__NodeProto *n = r->node;
     if (streq(r->pending, "Sigmoid") && n->n_input == 2 && streq(n->input[at ? 0 : 1], r->sig_in)) {
         l->act = CLMLP_ACT_SWISH;
         r->pending = NULL;
@@ -359,10 +359,10 @@ static int read_add(rd *r, int at)
         return node_error(r, CLMLP_E_UNSUPPORTED,
                           "an Add that is not the bias of a MatMul before it");
     r->bias_open = 0;
-    onnx_values b;
+    clmlp_onnx_values b;
     CLMLP_TRY(constant_input(r, at == 0 ? 1 : 0, "bias", &b));
     int rc = set_bias(r, &b, 1.0);
-    onnx_values_free(&b);
+    clmlp_onnx_values_free(&b);
     return rc;
 }
 
@@ -387,7 +387,7 @@ static int read_standardize(rd *r, int at, int div)
 /* Reads the node r->node (whose data input is at `at`). */
 static int read_data_node(rd *r, const char *op, int at)
 {
-    const Onnx__NodeProto *n = r->node;
+    const ClmlpOnnx__NodeProto *n = r->node;
     /* A Sigmoid without Mul after it was a plain sigmoid. */
     if (streq(r->pending, "Sigmoid") && strcmp(op, "Mul")) r->pending = NULL;
     if (r->pending && !streq(r->pending, "Sigmoid") &&
@@ -419,10 +419,10 @@ static int read_data_node(rd *r, const char *op, int at)
     if (!strcmp(op, "Reshape")) return read_reshape(r);
     if (!strcmp(op, "Gemm")) return read_gemm(r);
     if (!strcmp(op, "MatMul")) {
-        onnx_values W;
+        clmlp_onnx_values W;
         CLMLP_TRY(constant_input(r, 1, "weights", &W));
         int rc = add_layer(r, &W, 0, 1.0);
-        onnx_values_free(&W);
+        clmlp_onnx_values_free(&W);
         r->bias_open = rc == CLMLP_OK;
         return rc;
     }
@@ -445,7 +445,7 @@ static int read_data_node(rd *r, const char *op, int at)
 /* Reads node i. */
 static int read_node(rd *r, size_t i)
 {
-    const Onnx__NodeProto *n = r->g->node[i];
+    const ClmlpOnnx__NodeProto *n = r->g->node[i];
     r->node = n;
     r->node_index = i;
     const char *op = n->op_type ? n->op_type : "";
@@ -454,7 +454,7 @@ static int read_node(rd *r, size_t i)
     if (n->n_output < 1 || !n->output[0] || !*n->output[0])
         return node_error(r, CLMLP_E_FORMAT, "it has no output");
     if (!strcmp(op, "Constant")) {
-        const Onnx__AttributeProto *v = attr(n, "value");
+        const ClmlpOnnx__AttributeProto *v = attr(n, "value");
         return v && v->t && n->n_output == 1
                    ? CLMLP_OK
                    : node_error(r, CLMLP_E_UNSUPPORTED, "a Constant without a tensor 'value'");
@@ -477,9 +477,9 @@ static int read_node(rd *r, size_t i)
 /* Reads the graph's one data input: its name, element type and columns. */
 static int read_input(rd *r)
 {
-    const Onnx__ValueInfoProto *in = NULL;
+    const ClmlpOnnx__ValueInfoProto *in = NULL;
     for (size_t i = 0; i < r->g->n_input; i++) {
-        const Onnx__ValueInfoProto *v = r->g->input[i];
+        const ClmlpOnnx__ValueInfoProto *v = r->g->input[i];
         int is_init = 0;
         for (size_t k = 0; k < r->g->n_initializer && !is_init; k++)
             is_init = streq(r->g->initializer[k]->name, v->name);
@@ -494,19 +494,19 @@ static int read_input(rd *r)
     if (!in || !in->name || !*in->name)
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: the graph has no named data input", r->path);
     r->cur = in->name;
-    const Onnx__TypeProto *t = in->type;
-    if (t && t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
+    const ClmlpOnnx__TypeProto *t = in->type;
+    if (t && t->value_case == CLMLP_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
         t->tensor_type->has_elem_type) {
         int e = t->tensor_type->elem_type;
         if (e != ONNX_FLOAT && e != ONNX_DOUBLE && e != ONNX_FLOAT16)
             return clmlp_set_error(CLMLP_E_UNSUPPORTED,
                                    "%s: the input '%s' has element type %d (clmlp reads floats)",
                                    r->path, in->name, e);
-        const Onnx__TensorShapeProto *s = t->tensor_type->shape;
+        const ClmlpOnnx__TensorShapeProto *s = t->tensor_type->shape;
         size_t width = 1;
         for (size_t d = 1; s && d < s->n_dim && width; d++) {
-            const Onnx__TensorShapeProto__Dimension *dim = s->dim[d];
-            if (dim->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+            const ClmlpOnnx__TensorShapeProto__Dimension *dim = s->dim[d];
+            if (dim->value_case != CLMLP_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
                 dim->dim_value <= 0 || (uint64_t)dim->dim_value > ONNX_MAX_VALUES / width)
                 width = 0;
             else
@@ -569,7 +569,7 @@ static int parse_names(const char *s, char ***out, size_t *n)
 
 /* Gives m the task and names clmlp wrote into the metadata; a model from
  * elsewhere is a classifier when it ends in softmax, or in one sigmoid. */
-static int apply_metadata(rd *r, const Onnx__ModelProto *mp, clmlp_model_t *m)
+static int apply_metadata(rd *r, const ClmlpOnnx__ModelProto *mp, clmlp_model_t *m)
 {
     const rd_layer *l = last_layer(r);
     clmlp_task task = (l->act == CLMLP_ACT_SOFTMAX || (l->act == CLMLP_ACT_SIGMOID && l->out == 1))
@@ -604,7 +604,7 @@ static int apply_metadata(rd *r, const Onnx__ModelProto *mp, clmlp_model_t *m)
 }
 
 /* Builds the model from what the walk found. */
-static int build_model(rd *r, const Onnx__ModelProto *mp, clmlp_model_t **out)
+static int build_model(rd *r, const ClmlpOnnx__ModelProto *mp, clmlp_model_t **out)
 {
     clmlp_model_t *m = NULL;
     int rc = clmlp_model_init(&m, r->layers[0].in);
@@ -627,7 +627,7 @@ static int build_model(rd *r, const Onnx__ModelProto *mp, clmlp_model_t **out)
 }
 
 /* Walks the parsed model's graph and builds *out. */
-static int read_model(rd *r, const Onnx__ModelProto *mp, clmlp_model_t **out)
+static int read_model(rd *r, const ClmlpOnnx__ModelProto *mp, clmlp_model_t **out)
 {
     if (!mp->graph)
         return clmlp_set_error(CLMLP_E_FORMAT, "%s: an ONNX model without a graph", r->path);
@@ -705,13 +705,13 @@ int clmlp_model_read_onnx(clmlp_model_t **out, const char *path, int *converted)
     unsigned char *buf = NULL;
     size_t len = 0;
     CLMLP_TRY(read_file(path, &buf, &len));
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
+    ClmlpOnnx__ModelProto *mp = clmlp_onnx__model_proto__unpack(NULL, len, buf);
     free(buf);
     if (!mp)
         return clmlp_set_error(CLMLP_E_FORMAT,
                                "%s: not an ONNX model (its protobuf does not parse)", path);
     int rc = read_model(&r, mp, out);
-    onnx__model_proto__free_unpacked(mp, NULL);
+    clmlp_onnx__model_proto__free_unpacked(mp, NULL);
     for (size_t i = 0; i < r.n_layers; i++) {
         free(r.layers[i].w);
         free(r.layers[i].b);

@@ -1,4 +1,4 @@
-/* onnx_tensor_values: an ONNX TensorProto's values as doubles, from raw
+/* clmlp_onnx_tensor_values: an ONNX TensorProto's values as doubles, from raw
  * little-endian bytes, the typed repeated fields, or an external data file
  * beside the model (the default of recent PyTorch for large models). */
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include "io/onnx_tensor.h"
 #include "util/le.h"
 
-void onnx_values_free(onnx_values *v)
+void clmlp_onnx_values_free(clmlp_onnx_values *v)
 {
     free(v->v);
     v->v = NULL;
@@ -83,7 +83,7 @@ static int location_ok(const char *loc)
 }
 
 /* Reads `bytes` bytes of t's external data into a new buffer *out. */
-static int read_external(const Onnx__TensorProto *t, const char *path, const char *dir,
+static int read_external(const ClmlpOnnx__TensorProto *t, const char *path, const char *dir,
                          const char *what, size_t bytes, unsigned char **out)
 {
     const char *loc = NULL;
@@ -151,7 +151,7 @@ static int read_external(const Onnx__TensorProto *t, const char *path, const cha
 
 /* The number of values in t's typed field for its type, and decodes them
  * into v when v is not NULL. */
-static size_t typed_values(const Onnx__TensorProto *t, double *v)
+static size_t typed_values(const ClmlpOnnx__TensorProto *t, double *v)
 {
     switch (t->data_type) {
     case ONNX_FLOAT:
@@ -173,8 +173,8 @@ static size_t typed_values(const Onnx__TensorProto *t, double *v)
     }
 }
 
-int onnx_tensor_values(const Onnx__TensorProto *t, const char *path, const char *dir,
-                       const char *what, onnx_values *out)
+int clmlp_onnx_tensor_values(const ClmlpOnnx__TensorProto *t, const char *path, const char *dir,
+                             const char *what, clmlp_onnx_values *out)
 {
     memset(out, 0, sizeof *out);
     size_t elem = elem_bytes(t->data_type);
@@ -200,8 +200,8 @@ int onnx_tensor_values(const Onnx__TensorProto *t, const char *path, const char 
     out->count = count;
     out->data_type = t->data_type;
     out->converted = t->data_type == ONNX_DOUBLE || t->data_type == ONNX_FLOAT16;
-    int external =
-        t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    int external = t->has_data_location &&
+                   t->data_location == CLMLP_ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
     size_t bytes = count * elem;
     /* Where the values are, and that they are as many as the dims say,
      * before anything is allocated for them. */

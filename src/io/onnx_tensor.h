@@ -19,7 +19,7 @@ typedef struct {
     double *v;    /* the values, whatever their stored type (owned) */
     int data_type;
     int converted; /* float64 or float16 turned into float32 precision */
-} onnx_values;
+} clmlp_onnx_values;
 
 /* Decodes t (float32, float64, float16, int32 or int64; stored raw, in its
  * typed field, or in an external data file, whose location is taken
@@ -27,8 +27,8 @@ typedef struct {
  * messages (path: the model file).  Every count and length is checked
  * before anything is allocated for it: CLMLP_E_FORMAT or
  * CLMLP_E_UNSUPPORTED naming the tensor. */
-int onnx_tensor_values(const Onnx__TensorProto *t, const char *path, const char *dir,
-                       const char *what, onnx_values *out);
-void onnx_values_free(onnx_values *v);
+int clmlp_onnx_tensor_values(const ClmlpOnnx__TensorProto *t, const char *path, const char *dir,
+                             const char *what, clmlp_onnx_values *out);
+void clmlp_onnx_values_free(clmlp_onnx_values *v);
 
 #endif

@@ -39,9 +39,9 @@ int clmlp_model_write_onnx(const clmlp_model_t *m, const char *path, const clmlp
 typedef struct {
     void **kept; /* everything allocated, freed by wb_free */
     size_t n_kept, cap_kept;
-    Onnx__NodeProto **nodes;
+    ClmlpOnnx__NodeProto **nodes;
     size_t n_nodes, cap_nodes;
-    Onnx__TensorProto **inits;
+    ClmlpOnnx__TensorProto **inits;
     size_t n_inits, cap_inits;
     const char *cur; /* the tensor the next node reads */
     int nomem;
@@ -87,9 +87,9 @@ static void wb_free(wb *b)
 
 /* Appends a node op(cur, in1, in2) (in1, in2 may be NULL) whose output,
  * a new name, becomes cur; returns it (NULL when out of memory). */
-static Onnx__NodeProto *add_node(wb *b, const char *op, const char *in1, const char *in2)
+static ClmlpOnnx__NodeProto *add_node(wb *b, const char *op, const char *in1, const char *in2)
 {
-    Onnx__NodeProto *n = wb_calloc(b, 1, sizeof *n);
+    ClmlpOnnx__NodeProto *n = wb_calloc(b, 1, sizeof *n);
     char **in = wb_calloc(b, 3, sizeof *in), **out = wb_calloc(b, 1, sizeof *out);
     char *name = wb_printf(b, "%s_%zu", op, b->n_nodes);
     char *y = wb_printf(b, "t%zu", b->n_nodes);
@@ -98,7 +98,7 @@ static Onnx__NodeProto *add_node(wb *b, const char *op, const char *in1, const c
         b->nomem = 1;
         return NULL;
     }
-    onnx__node_proto__init(n);
+    clmlp_onnx__node_proto__init(n);
     in[0] = (char *)b->cur;
     n->n_input = 1;
     if (in1) in[n->n_input++] = (char *)in1;
@@ -115,21 +115,21 @@ static Onnx__NodeProto *add_node(wb *b, const char *op, const char *in1, const c
 }
 
 /* Adds an attribute to n: a float (type FLOAT) or an int (INT). */
-static void add_attr(wb *b, Onnx__NodeProto *n, const char *name, int is_float, double value)
+static void add_attr(wb *b, ClmlpOnnx__NodeProto *n, const char *name, int is_float, double value)
 {
     if (!n) return;
-    Onnx__AttributeProto *a = wb_calloc(b, 1, sizeof *a);
-    Onnx__AttributeProto **list = wb_calloc(b, n->n_attribute + 1, sizeof *list);
+    ClmlpOnnx__AttributeProto *a = wb_calloc(b, 1, sizeof *a);
+    ClmlpOnnx__AttributeProto **list = wb_calloc(b, n->n_attribute + 1, sizeof *list);
     if (!a || !list) return;
-    onnx__attribute_proto__init(a);
+    clmlp_onnx__attribute_proto__init(a);
     a->name = (char *)name;
     a->has_type = 1;
     if (is_float) {
-        a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+        a->type = CLMLP_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
         a->has_f = 1;
         a->f = (float)value;
     } else {
-        a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+        a->type = CLMLP_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
         a->has_i = 1;
         a->i = (int64_t)value;
     }
@@ -145,14 +145,14 @@ static const char *add_init(wb *b, const char *name, size_t d0, size_t d1, const
                             const double *dv)
 {
     size_t count = d1 ? d0 * d1 : d0;
-    Onnx__TensorProto *t = wb_calloc(b, 1, sizeof *t);
+    ClmlpOnnx__TensorProto *t = wb_calloc(b, 1, sizeof *t);
     int64_t *dims = wb_calloc(b, 2, sizeof *dims);
     unsigned char *raw = wb_calloc(b, count, 4);
     if (!t || !dims || !raw || CLMLP_GROW(b->inits, b->cap_inits, b->n_inits + 1, 16) != 0) {
         b->nomem = 1;
         return NULL;
     }
-    onnx__tensor_proto__init(t);
+    clmlp_onnx__tensor_proto__init(t);
     dims[0] = (int64_t)d0;
     dims[1] = (int64_t)d1;
     t->dims = dims;
@@ -183,7 +183,7 @@ static void add_activation(wb *b, clmlp_act act)
         [CLMLP_ACT_SOFTPLUS] = "Softplus",
     };
     const char *z = b->cur;
-    Onnx__NodeProto *n = NULL;
+    ClmlpOnnx__NodeProto *n = NULL;
     switch (act) {
     case CLMLP_ACT_ELU: add_attr(b, add_node(b, "Elu", NULL, NULL), "alpha", 1, 1.0); break;
     case CLMLP_ACT_SELU:
@@ -232,7 +232,7 @@ static int add_dense(wb *b, const clmlp_model_t *m, size_t i, const clmlp_layer_
     const char *wn = add_init(b, wb_printf(b, "layer%zu.weight", i), out, in, wt, NULL);
     const char *bn =
         li->use_bias ? add_init(b, wb_printf(b, "layer%zu.bias", i), out, 0, bias, NULL) : NULL;
-    Onnx__NodeProto *g = add_node(b, "Gemm", wn, bn);
+    ClmlpOnnx__NodeProto *g = add_node(b, "Gemm", wn, bn);
     add_attr(b, g, "transB", 0, 1);
     add_attr(b, g, "alpha", 1, 1.0);
     add_attr(b, g, "beta", 1, 1.0);
@@ -270,38 +270,38 @@ static char *json_names(wb *b, const char *const *names, size_t n)
 
 /* A graph input or output: float [batch, width], the batch "N" when
  * static_batch is 0. */
-static Onnx__ValueInfoProto *value_info(wb *b, const char *name, size_t width, size_t batch)
+static ClmlpOnnx__ValueInfoProto *value_info(wb *b, const char *name, size_t width, size_t batch)
 {
-    Onnx__ValueInfoProto *v = wb_calloc(b, 1, sizeof *v);
-    Onnx__TypeProto *t = wb_calloc(b, 1, sizeof *t);
-    Onnx__TypeProto__Tensor *tt = wb_calloc(b, 1, sizeof *tt);
-    Onnx__TensorShapeProto *sh = wb_calloc(b, 1, sizeof *sh);
-    Onnx__TensorShapeProto__Dimension *d = wb_calloc(b, 2, sizeof *d);
-    Onnx__TensorShapeProto__Dimension **dp = wb_calloc(b, 2, sizeof *dp);
+    ClmlpOnnx__ValueInfoProto *v = wb_calloc(b, 1, sizeof *v);
+    ClmlpOnnx__TypeProto *t = wb_calloc(b, 1, sizeof *t);
+    ClmlpOnnx__TypeProto__Tensor *tt = wb_calloc(b, 1, sizeof *tt);
+    ClmlpOnnx__TensorShapeProto *sh = wb_calloc(b, 1, sizeof *sh);
+    ClmlpOnnx__TensorShapeProto__Dimension *d = wb_calloc(b, 2, sizeof *d);
+    ClmlpOnnx__TensorShapeProto__Dimension **dp = wb_calloc(b, 2, sizeof *dp);
     if (!v || !t || !tt || !sh || !d || !dp) return NULL;
-    onnx__value_info_proto__init(v);
-    onnx__type_proto__init(t);
-    onnx__type_proto__tensor__init(tt);
-    onnx__tensor_shape_proto__init(sh);
+    clmlp_onnx__value_info_proto__init(v);
+    clmlp_onnx__type_proto__init(t);
+    clmlp_onnx__type_proto__tensor__init(tt);
+    clmlp_onnx__tensor_shape_proto__init(sh);
     for (int k = 0; k < 2; k++) {
-        onnx__tensor_shape_proto__dimension__init(&d[k]);
+        clmlp_onnx__tensor_shape_proto__dimension__init(&d[k]);
         dp[k] = &d[k];
     }
     if (batch) {
-        d[0].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        d[0].value_case = CLMLP_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
         d[0].dim_value = (int64_t)batch;
     } else {
-        d[0].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+        d[0].value_case = CLMLP_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
         d[0].dim_param = "N";
     }
-    d[1].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+    d[1].value_case = CLMLP_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
     d[1].dim_value = (int64_t)width;
     sh->dim = dp;
     sh->n_dim = 2;
     tt->has_elem_type = 1;
     tt->elem_type = ONNX_FLOAT;
     tt->shape = sh;
-    t->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    t->value_case = CLMLP_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
     t->tensor_type = tt;
     v->name = (char *)name;
     v->type = t;
@@ -343,10 +343,10 @@ static int build_graph(wb *b, const clmlp_model_t *m)
 }
 
 /* Adds the metadata: clmlp's version, the task, class and target names. */
-static Onnx__StringStringEntryProto **metadata(wb *b, const clmlp_model_t *m, size_t *n)
+static ClmlpOnnx__StringStringEntryProto **metadata(wb *b, const clmlp_model_t *m, size_t *n)
 {
-    Onnx__StringStringEntryProto **list = wb_calloc(b, 4, sizeof *list);
-    Onnx__StringStringEntryProto *e = wb_calloc(b, 4, sizeof *e);
+    ClmlpOnnx__StringStringEntryProto **list = wb_calloc(b, 4, sizeof *list);
+    ClmlpOnnx__StringStringEntryProto *e = wb_calloc(b, 4, sizeof *e);
     if (!list || !e) return NULL;
     size_t k = 0, n_names = 0;
     const char *keys[4] = {ONNX_META_VERSION, ONNX_META_TASK, NULL, NULL};
@@ -363,7 +363,7 @@ static Onnx__StringStringEntryProto **metadata(wb *b, const clmlp_model_t *m, si
     }
     for (int i = 0; i < 4; i++) {
         if (!keys[i] || !values[i]) continue;
-        onnx__string_string_entry_proto__init(&e[k]);
+        clmlp_onnx__string_string_entry_proto__init(&e[k]);
         e[k].key = (char *)keys[i];
         e[k].value = (char *)values[i];
         list[k] = &e[k];
@@ -385,14 +385,14 @@ int clmlp_model_write_onnx(const clmlp_model_t *m, const char *path, const clmlp
         return clmlp_set_error(CLMLP_E_INVALID, "%s: a batch of %zu rows", path, o.static_batch);
     wb b = {0};
     int rc = build_graph(&b, m);
-    Onnx__GraphProto g;
-    Onnx__ModelProto model;
-    Onnx__OperatorSetIdProto opset;
-    Onnx__OperatorSetIdProto *opsets[1] = {&opset};
-    Onnx__ValueInfoProto *in[1], *out[1];
-    onnx__graph_proto__init(&g);
-    onnx__model_proto__init(&model);
-    onnx__operator_set_id_proto__init(&opset);
+    ClmlpOnnx__GraphProto g;
+    ClmlpOnnx__ModelProto model;
+    ClmlpOnnx__OperatorSetIdProto opset;
+    ClmlpOnnx__OperatorSetIdProto *opsets[1] = {&opset};
+    ClmlpOnnx__ValueInfoProto *in[1], *out[1];
+    clmlp_onnx__graph_proto__init(&g);
+    clmlp_onnx__model_proto__init(&model);
+    clmlp_onnx__operator_set_id_proto__init(&opset);
     if (rc == CLMLP_OK) {
         in[0] = value_info(&b, "input", clmlp_model_n_inputs(m), o.static_batch);
         out[0] = value_info(&b, "output", clmlp_model_n_outputs(m), o.static_batch);
@@ -420,11 +420,11 @@ int clmlp_model_write_onnx(const clmlp_model_t *m, const char *path, const clmlp
             rc = clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory building the ONNX graph", path);
     }
     uint8_t *buf = NULL;
-    size_t len = rc == CLMLP_OK ? onnx__model_proto__get_packed_size(&model) : 0;
+    size_t len = rc == CLMLP_OK ? clmlp_onnx__model_proto__get_packed_size(&model) : 0;
     if (rc == CLMLP_OK && !(buf = malloc(len ? len : 1)))
         rc = clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory for %zu bytes", path, len);
     if (rc == CLMLP_OK) {
-        onnx__model_proto__pack(&model, buf);
+        clmlp_onnx__model_proto__pack(&model, buf);
         clmlp_atomic_file af;
         rc = clmlp_atomic_open(&af, path);
         if (rc == CLMLP_OK) {
