@@ -192,6 +192,24 @@ int clmlp_backend_list(clmlp_backend_kind kind, FILE *f);
  * benchmarks: the ceiling a training step's GEMMs are measured against. */
 int clmlp_backend_sgemm_gflops(clmlp_backend_t *be, size_t n, int repeats, double *gflops);
 
+/* What a backend has done since it was opened, to check that training
+ * keeps its data on the device (clmlp bench prints it per step). */
+typedef struct {
+    uint64_t ops;               /* operations that reached the backend: GEMMs, kernels,
+                                   copies, fills, reads, writes, waits */
+    uint64_t kernel_launches;   /* OpenCL: its own kernels enqueued, plus one per CLBlast
+                                   GEMM call (which may run more kernels inside); 0 on the
+                                   cpu and ref backends */
+    uint64_t host_syncs;        /* waits until the device has run everything queued:
+                                   synchronize, and every read (download) */
+    uint64_t queue_waits;       /* OpenCL: waits that keep the host at most two windows of
+                                   commands ahead (a window stays queued; nothing is read) */
+    uint64_t bytes_to_device;   /* written from host memory (uploads) */
+    uint64_t bytes_from_device; /* read into host memory (downloads) */
+} clmlp_backend_traffic;
+/* Fills *out with be's counts so far. */
+int clmlp_backend_traffic_read(const clmlp_backend_t *be, clmlp_backend_traffic *out);
+
 /* What a backend can still hold, as the memory guard sees it: bytes it may
  * allocate in all (global memory less its buffers, or on a device whose
  * memory is the host's, the memory available now) and in one buffer. */

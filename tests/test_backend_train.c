@@ -129,6 +129,83 @@ static void train_with_window(const char *window, float *params, size_t n_params
     clmlp_backend_free(be);
 }
 
+/* What the backend saw from the end of step 2 to the end of step 5. */
+typedef struct {
+    clmlp_backend_traffic at2, at5;
+    clmlp_model_t *m;
+    int read_metrics; /* read the running metrics after step 3 (a sync) */
+} traffic_probe;
+
+static void probe_batch(size_t epoch, size_t done, size_t n_batches, void *user)
+{
+    traffic_probe *p = user;
+    (void)n_batches;
+    if (epoch != 1) return;
+    if (done == 2) TEST_OK(clmlp_backend_traffic_read(dev, &p->at2));
+    if (done == 3 && p->read_metrics) {
+        double loss, acc;
+        TEST_OK(clmlp_model_running_metrics(p->m, &loss, &acc));
+    }
+    if (done == 5) TEST_OK(clmlp_backend_traffic_read(dev, &p->at5));
+}
+
+/* Trains 3 steps (3 to 5) of a shuffled epoch and returns their traffic. */
+static clmlp_backend_traffic three_steps(int read_metrics)
+{
+    clmlp_model_t *m = NULL;
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "20,16:relu,dropout:0.2,5:softmax") == CLMLP_OK);
+    clmlp_optimizer adam = {.kind = CLMLP_OPT_ADAM, .lr = 0.01};
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &adam, dev, 3));
+    clmlp_dataset_t *ds = random_set(160, 20, 5, 8);
+    traffic_probe p = {.m = m, .read_metrics = read_metrics};
+    clmlp_fit_opts fo = {.epochs = 1,
+                         .batch_size = 16,
+                         .shuffle = 1,
+                         .seed = 2,
+                         .on_batch = probe_batch,
+                         .user = &p};
+    TEST_OK(clmlp_model_fit(m, ds, &fo, NULL));
+    clmlp_dataset_free(ds);
+    clmlp_model_free(m);
+    clmlp_backend_traffic d = {
+        p.at5.ops - p.at2.ops,
+        p.at5.kernel_launches - p.at2.kernel_launches,
+        p.at5.host_syncs - p.at2.host_syncs,
+        p.at5.queue_waits - p.at2.queue_waits,
+        p.at5.bytes_to_device - p.at2.bytes_to_device,
+        p.at5.bytes_from_device - p.at2.bytes_from_device,
+    };
+    return d;
+}
+
+/* The data stays on the device: training steps (shuffled rows gathered,
+ * dropout, Adam) make no blocking wait for the device and move no bytes
+ * between it and the host; on OpenCL each op is at least one kernel
+ * launch, and the host waits (for a window of commands, one window back)
+ * at most once per 64 launches.  Reading the running metrics in between
+ * is seen: one sync and its bytes, so the counters can tell. */
+static void test_steps_stay_on_the_device(void)
+{
+    clmlp_backend_traffic t = three_steps(0);
+    printf("[3 steps: %llu ops, %llu launches, %llu syncs, %llu queue waits, %llu + %llu bytes] ",
+           (unsigned long long)t.ops, (unsigned long long)t.kernel_launches,
+           (unsigned long long)t.host_syncs, (unsigned long long)t.queue_waits,
+           (unsigned long long)t.bytes_to_device, (unsigned long long)t.bytes_from_device);
+    CU_ASSERT(t.ops >= 3 * 10);
+    CU_ASSERT_EQUAL(t.host_syncs, 0);
+    CU_ASSERT_EQUAL(t.bytes_to_device, 0);
+    CU_ASSERT_EQUAL(t.bytes_from_device, 0);
+    if (g_kind == CLMLP_BACKEND_OPENCL) {
+        CU_ASSERT(t.kernel_launches >= t.ops);
+        CU_ASSERT(t.queue_waits <= t.kernel_launches / 64 + 1);
+    } else {
+        CU_ASSERT_EQUAL(t.kernel_launches, 0);
+        CU_ASSERT_EQUAL(t.queue_waits, 0);
+    }
+    clmlp_backend_traffic r = three_steps(1);
+    CU_ASSERT(r.host_syncs >= 1 && r.bytes_from_device > 0);
+}
+
 static void test_queue_window(void)
 {
     /* The queue window only decides when the host waits, never what runs or
@@ -287,6 +364,7 @@ int main(int argc, char **argv)
         {"circle set", test_circle},
         {"the memory guard refuses what does not fit", test_memory_guard},
         {"the device's memory limit", test_memory_limit_of_device},
+        {"training steps make no host sync and move no bytes", test_steps_stay_on_the_device},
         {NULL, NULL}};
     static const test_case opencl_cases[] = {
         {"any queue window gives the same weights", test_queue_window}, {NULL, NULL}};

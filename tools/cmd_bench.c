@@ -106,6 +106,11 @@ static void usage(void)
            "rank 0's mean step split into compute, the gradients' copies between\n"
            "device and host, waiting for the slowest rank (a barrier before each\n"
            "sum, in bench only), and the allreduce's transfer.\n"
+           "Under each row too: what one training step (step 3 of epoch 1) asked\n"
+           "of the backend: operations, kernel launches (OpenCL: ours, and one per\n"
+           "CLBlast GEMM), host syncs (waits for the device to finish: reads and\n"
+           "synchronize), queue waits (OpenCL keeps the host at most two windows of\n"
+           "commands ahead) and bytes moved between host and device.\n"
            "backend:\n" CLI_BACKEND_HELP "  -h, --help            this help\n",
            BENCH_ROWS);
 }
@@ -124,10 +129,12 @@ typedef struct {
     double init_s, startup_s, first_s;
     double epoch1_s, mean_s, best_s;
     double samples_per_s, gflops;
-    double comm_s;       /* under mpirun: the mean epoch's seconds in the gradient sums */
-    double copy_s;       /* ... of which copies between device and host */
-    double wait_s;       /* ... and waiting at the barrier before each sum */
-    double steps;        /* steps per epoch */
+    double comm_s;              /* under mpirun: the mean epoch's seconds in the gradient sums */
+    double copy_s;              /* ... of which copies between device and host */
+    double wait_s;              /* ... and waiting at the barrier before each sum */
+    double steps;               /* steps per epoch */
+    clmlp_backend_traffic step; /* one training step's (have_step) */
+    int have_step;
     double strong, weak; /* --scaling: efficiencies against 1 rank (NaN: not measured) */
 } bench_result;
 
@@ -219,6 +226,9 @@ typedef struct {
     double *copy;     /* ... of which copies between device and host */
     double *wait;     /* ... and waiting for the slowest rank */
     double wait_at;   /* cli_mpi_wait_seconds at the epoch's start */
+    clmlp_backend_t *be;
+    clmlp_backend_traffic at2, step; /* after step 2 of epoch 1; step 3's own */
+    int have_step;
     size_t n_seconds;
     int sync_failed;
 } bench_run;
@@ -254,6 +264,18 @@ static void on_batch(size_t epoch, size_t done, size_t n_batches, void *user)
 {
     bench_run *r = user;
     (void)n_batches;
+    /* One step's traffic: step 3 of epoch 1, between two callbacks. */
+    if (epoch == 1 && done == 2 && clmlp_backend_traffic_read(r->be, &r->at2) < 0)
+        r->sync_failed = 1;
+    if (epoch == 1 && done == 3 && clmlp_backend_traffic_read(r->be, &r->step) == CLMLP_OK) {
+        r->step.ops -= r->at2.ops;
+        r->step.kernel_launches -= r->at2.kernel_launches;
+        r->step.host_syncs -= r->at2.host_syncs;
+        r->step.queue_waits -= r->at2.queue_waits;
+        r->step.bytes_to_device -= r->at2.bytes_to_device;
+        r->step.bytes_from_device -= r->at2.bytes_from_device;
+        r->have_step = 1;
+    }
     if (r->t_first > 0 || epoch != 1 || done != 1) return;
     double loss, acc;
     if (clmlp_model_running_metrics(r->model, &loss, &acc) < 0) r->sync_failed = 1;
@@ -314,6 +336,13 @@ static void print_row(const bench_result *r)
         printf(" %11.3f %5.0f%%", r->comm_s, r->mean_s > 0 ? 100.0 * r->comm_s / r->mean_s : 0.0);
     if (!isnan(r->strong)) printf(" %6.0f%% %6.0f%%", 100.0 * r->strong, 100.0 * r->weak);
     printf("\n");
+    if (r->have_step)
+        printf("     one step: %llu ops, %llu kernel launches, %llu host syncs, %llu queue waits, "
+               "%llu bytes to and %llu from the device\n",
+               (unsigned long long)r->step.ops, (unsigned long long)r->step.kernel_launches,
+               (unsigned long long)r->step.host_syncs, (unsigned long long)r->step.queue_waits,
+               (unsigned long long)r->step.bytes_to_device,
+               (unsigned long long)r->step.bytes_from_device);
     if (cli_mpi()->size > 1 && r->steps > 0) {
         double ms = 1e3 / r->steps, step = r->mean_s * ms;
         double transfer = r->comm_s - r->copy_s - r->wait_s;
@@ -347,6 +376,7 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
                    .wait_at = cli_mpi_wait_seconds()};
     clmlp_backend_t *be = NULL;
     int rc = cli_backend_open(&a->backend, 1, &be);
+    r.be = be;
     res->init_s = clmlp_now() - r.t_start;
     if (!rc && !*header_done) {
         print_header(a, be);
@@ -395,6 +425,8 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
         res->copy_s = copy / (double)(a->epochs - from);
         res->wait_s = wait / (double)(a->epochs - from);
         res->steps = ceil((double)ds->n / (double)batch);
+        res->step = r.step;
+        res->have_step = r.have_step;
         double flops = gemm_flops_per_sample(r.model) * (double)ds->n;
         res->samples_per_s = res->mean_s > 0 ? (double)ds->n / res->mean_s : 0.0;
         res->gflops = res->mean_s > 0 ? flops / res->mean_s / 1e9 : 0.0;

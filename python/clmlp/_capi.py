@@ -139,6 +139,13 @@ class RegressionReport(Structure):
                 ("targets", POINTER(RegressionScores)), ("overall", RegressionScores)]
 
 
+class BackendTraffic(Structure):
+    """clmlp_backend_traffic."""
+    _fields_ = [(name, ctypes.c_uint64) for name in (
+        "ops", "kernel_launches", "host_syncs", "queue_waits", "bytes_to_device",
+        "bytes_from_device")]
+
+
 class OnnxOpts(Structure):
     """clmlp_onnx_opts."""
     _fields_ = [("opset", c_int), ("static_batch", c_size_t)]
@@ -153,6 +160,7 @@ STRUCTS = {
     "clmlp_class_scores": ClassScores, "clmlp_class_report_t": ClassReport,
     "clmlp_regression_scores": RegressionScores,
     "clmlp_regression_report_t": RegressionReport, "clmlp_onnx_opts": OnnxOpts,
+    "clmlp_backend_traffic": BackendTraffic,
 }
 CALLBACKS = {"clmlp_epoch_cb": clmlp_epoch_cb, "clmlp_batch_cb": clmlp_batch_cb}
 # Fields whose Python name differs from the C one (a keyword).
@@ -272,6 +280,7 @@ FUNCTIONS = {
     "clmlp_model_save": (int_, [handle, c_char_p]),
     "clmlp_model_load": (int_, [handlep, c_char_p, handle]),
     "clmlp_onnx_available": (int_, []),
+    "clmlp_backend_traffic_read": (int_, [handle, P(BackendTraffic)]),
     "clmlp_model_write_onnx": (int_, [handle, c_char_p, P(OnnxOpts)]),
     "clmlp_model_read_onnx": (int_, [handlep, c_char_p, intp]),
     "clmlp_gradcheck": (int_, [handle, dsp, c_double, c_size_t, c_uint64, c_void_p]),

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend/backend_check.h"
 #include "util/error.h"
@@ -197,14 +198,21 @@ void clmlp_be_buf_free(clmlp_backend_t *be, clmlp_buf *b)
 
 int clmlp_be_upload(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const void *src, size_t n)
 {
-    BE_CALL(be, upload, clmlp_check_transfer(be, "upload", dst, off, src, n, 0, 1), dst, off, src,
-            n);
+    BE_NEED(be, upload);
+    CLMLP_TRY(clmlp_check_transfer(be, "upload", dst, off, src, n, 0, 1));
+    CLMLP_TRY(be_fault(be, "upload"));
+    be->bytes_to_device += (uint64_t)n * be->elem_bytes[dst->type];
+    return be->iface->upload(be->ctx, dst, off, src, n);
 }
 
 int clmlp_be_download(clmlp_backend_t *be, const clmlp_buf *src, size_t off, void *dst, size_t n)
 {
-    BE_CALL(be, download, clmlp_check_transfer(be, "download", src, off, dst, n, 0, 0), src, off,
-            dst, n);
+    BE_NEED(be, download);
+    CLMLP_TRY(clmlp_check_transfer(be, "download", src, off, dst, n, 0, 0));
+    CLMLP_TRY(be_fault(be, "download"));
+    be->bytes_from_device += (uint64_t)n * be->elem_bytes[src->type];
+    be->host_syncs++;
+    return be->iface->download(be->ctx, src, off, dst, n);
 }
 
 int clmlp_be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const double *src,
@@ -213,6 +221,7 @@ int clmlp_be_upload_f64(clmlp_backend_t *be, clmlp_buf *dst, size_t off, const d
     BE_NEED(be, upload);
     CLMLP_TRY(clmlp_check_transfer(be, "upload_f64", dst, off, src, n, 1, 1));
     CLMLP_TRY(be_fault(be, "upload_f64"));
+    be->bytes_to_device += (uint64_t)n * be->elem_bytes[dst->type];
     if (be->iface->upload_f64) return be->iface->upload_f64(be->ctx, dst, off, src, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
@@ -228,6 +237,8 @@ int clmlp_be_download_f64(clmlp_backend_t *be, const clmlp_buf *src, size_t off,
     BE_NEED(be, download);
     CLMLP_TRY(clmlp_check_transfer(be, "download_f64", src, off, dst, n, 1, 0));
     CLMLP_TRY(be_fault(be, "download_f64"));
+    be->bytes_from_device += (uint64_t)n * be->elem_bytes[src->type];
+    be->host_syncs++;
     if (be->iface->download_f64) return be->iface->download_f64(be->ctx, src, off, dst, n);
     float *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory converting %zu values", n);
@@ -253,7 +264,21 @@ int clmlp_be_synchronize(clmlp_backend_t *be)
 {
     if (!be || !be->iface) return clmlp_set_error(CLMLP_E_INVALID, "no backend given");
     CLMLP_TRY(be_fault(be, "synchronize"));
+    be->host_syncs++;
     return be->iface->synchronize ? be->iface->synchronize(be->ctx) : CLMLP_OK;
+}
+
+int clmlp_backend_traffic_read(const clmlp_backend_t *be, clmlp_backend_traffic *out)
+{
+    if (!be || !be->iface || !out)
+        return clmlp_set_error(CLMLP_E_INVALID, "backend_traffic_read: NULL argument");
+    memset(out, 0, sizeof *out);
+    out->ops = be->calls;
+    out->host_syncs = be->host_syncs;
+    out->bytes_to_device = be->bytes_to_device;
+    out->bytes_from_device = be->bytes_from_device;
+    if (be->iface->traffic) be->iface->traffic(be->ctx, &out->kernel_launches, &out->queue_waits);
+    return CLMLP_OK;
 }
 
 void clmlp_be_set_gemm_observer(clmlp_backend_t *be, clmlp_gemm_observer fn, void *user)

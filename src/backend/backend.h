@@ -125,6 +125,8 @@ typedef struct clmlp_backend_i {
     int (*download_f64)(void *ctx, const clmlp_buf *src, size_t off, double *dst, size_t n);
     int (*fill)(void *ctx, clmlp_buf *b, size_t off, size_t n, float value);
     int (*synchronize)(void *ctx);
+    /* Optional: the kernel launches and queue waits so far (OpenCL). */
+    void (*traffic)(void *ctx, uint64_t *kernel_launches, uint64_t *queue_waits);
 
     /* ---- linear algebra ---- */
     /* C[off_c] = alpha * op(A) * op(B) + beta * C, op(A) m x k, op(B) k x n,
@@ -235,7 +237,9 @@ struct clmlp_backend {
     uint64_t memory_limit; /* clmlp_backend_opts.memory_limit (0: none) */
     size_t elem_bytes[2];  /* bytes of an F32 and an I32 element here */
     uint64_t bytes_held;   /* in the buffers clmlp_be_buf_alloc made and not freed */
-    size_t buffers_live;   /* buffers made (alloc or wrap) and not yet freed */
+    /* Reads, writes and waits the wrappers saw (clmlp_backend_traffic). */
+    uint64_t host_syncs, bytes_to_device, bytes_from_device;
+    size_t buffers_live; /* buffers made (alloc or wrap) and not yet freed */
     /* Fault injection (clmlp_be_inject_fault), for tests. */
     uint64_t calls;    /* wrapper calls that passed their checks (would reach a slot) */
     uint64_t fault_at; /* the call (by `calls`) that fails; 0: none */

@@ -68,6 +68,7 @@ int clmlp_cl_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, size
                         : CLBlastSgemm(row, ta, tb, m, n, k, alpha, ma, off_a, lda, mb, off_b, ldb,
                                        beta, mc, off_c, ldc, &ctx->queue, evp);
         if (st != CLBlastSuccess) rc = clmlp_clblast_fail("CLBlastSgemm", (int)st);
+        ctx->launches += st == CLBlastSuccess;
     }
     if (rc != CLMLP_OK) {
         if (since) clReleaseEvent(since);

@@ -109,6 +109,8 @@ typedef struct {
     int tuning_loaded;             /* the device's CLBlast tuning file was applied */
     unsigned window;               /* commands per queue window; 0: unbounded */
     unsigned window_queued;        /* commands enqueued in the current window */
+    uint64_t launches;             /* kernels enqueued and CLBlast GEMM calls */
+    uint64_t queue_waits;          /* waits for a window's mark */
     cl_event window_mark;          /* marker ending the previous window, or NULL */
     clmlp_cl_custom *customs;      /* custom layer kinds' programs built so far */
     /* Settings (clmlp_opencl_opts, resolved at open; cl_cache_dir.c). */
@@ -247,6 +249,8 @@ void clmlp_cl_queue_window_open(clmlp_cl_ctx *ctx);
  * it enqueues a marker and waits until the device has reached
  * the previous window's marker, so the host stays at most two windows ahead. */
 int clmlp_cl_queue_window_step(clmlp_cl_ctx *ctx);
+/* The backend's traffic slot: launches and queue waits so far. */
+void clmlp_cl_traffic(void *ctx, uint64_t *kernel_launches, uint64_t *queue_waits);
 /* Releases the window's marker event. */
 void clmlp_cl_queue_window_close(clmlp_cl_ctx *ctx);
 

@@ -97,6 +97,7 @@ static int clk_enqueue(clk_call *c, cl_uint dims, const size_t *global, const si
     cl_int err = clEnqueueNDRangeKernel(c->ctx->queue, c->kernel, dims, NULL, global, local, 0,
                                         NULL, c->ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) return clmlp_cl_fail("clEnqueueNDRangeKernel", name, err);
+    c->ctx->launches++;
     if (ev) CLMLP_TRY(clmlp_cl_profile_add(c->ctx, name, NULL, ev));
     return clmlp_cl_queue_window_step(c->ctx);
 }

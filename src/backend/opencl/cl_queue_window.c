@@ -42,8 +42,17 @@ int clmlp_cl_queue_window_step(clmlp_cl_ctx *ctx)
     if (!before) return CLMLP_OK;
     err = clWaitForEvents(1, &before);
     clReleaseEvent(before);
+    ctx->queue_waits++;
     if (err != CL_SUCCESS) return clmlp_cl_fail("clWaitForEvents", "queue window", err);
     return CLMLP_OK;
+}
+
+/* The counts of clmlp_backend_traffic this backend keeps. */
+void clmlp_cl_traffic(void *vctx, uint64_t *kernel_launches, uint64_t *queue_waits)
+{
+    const clmlp_cl_ctx *ctx = vctx;
+    *kernel_launches = ctx->launches;
+    *queue_waits = ctx->queue_waits;
 }
 
 /* Releases the last mark (the queue may still be running). */

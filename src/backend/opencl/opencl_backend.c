@@ -49,6 +49,7 @@ const clmlp_backend_i clmlp_opencl_iface = {
     .copy = clmlp_cl_copy,
     .fill = clmlp_cl_fill,
     .synchronize = clmlp_cl_synchronize,
+    .traffic = clmlp_cl_traffic,
     .gemm = clmlp_cl_gemm,
     .bias_act_forward = clmlp_cl_bias_act_forward,
     .act_backward = clmlp_cl_act_backward,
