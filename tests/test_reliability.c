@@ -424,9 +424,27 @@ static void test_cli_divergence(void)
                     "--epochs 3 --lr 100 --backend ref --checkpoint '%s' --save '%s'",
                     csv, ck, save);
     CU_ASSERT(test_output_has(test_out, "lower learning rate"));
-    /* Both files hold the last finite weights, and load. */
-    TEST_EXPECT_RUN(0, "Total params: 3", "summary --model '%s'", save);
+    /* No epoch finished: --save is not written (nothing better than what
+     * was there exists), and the message says so; the checkpoint holds
+     * the last finite weights, and loads. */
+    CU_ASSERT(test_output_has(test_out, "--save: no epoch of this run finished"));
+    CU_ASSERT(access(save, F_OK) != 0);
     TEST_EXPECT_RUN(0, NULL, "eval --model '%s' --data '%s' --backend ref", ck, csv);
+    /* A model already at --save, and a history, are kept byte for byte. */
+    const char *good = test_write_temp_text("div-m.bin", "a good model\n");
+    const char *hist = test_write_temp_text("div-h.csv", "epoch,loss\n1,0.5\n");
+    TEST_EXPECT_RUN(1, "training diverged in epoch 1",
+                    "train --train '%s' --layers 2,1:sigmoid --no-shuffle --batch-size 3 "
+                    "--epochs 3 --lr 100 --backend ref --save '%s' --history '%s'",
+                    csv, good, hist);
+    CU_ASSERT(test_output_has(test_out, "--history: no epoch of this run finished"));
+    char kept[64] = "";
+    FILE *f = fopen(good, "r");
+    CU_ASSERT(f && fgets(kept, sizeof kept, f) && !strcmp(kept, "a good model\n"));
+    if (f) fclose(f);
+    f = fopen(hist, "r");
+    CU_ASSERT(f && fgets(kept, sizeof kept, f) && !strcmp(kept, "epoch,loss\n"));
+    if (f) fclose(f);
     /* With retries, an lr float32 cannot hold is halved until it can. */
     const char * xor = test_write_temp_text("xor.csv", "a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
     TEST_EXPECT_RUN(0, "rolled back and trained again with the lr halved",

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "cli_common.h"
+#include "cli_files.h"
 #include "cli_model.h"
 #include "commands.h"
 #include "util/atomic_file.h"
@@ -132,25 +133,15 @@ static int parse_args(int argc, char **argv, export_args *a)
         return cli_usage_error(CMD, "give --weights OUT.txt, --json OUT.json or --onnx OUT.onnx");
     if ((a->onnx_opts.opset || a->onnx_opts.static_batch) && !a->onnx)
         return cli_usage_error(CMD, "--opset and --static-batch go with --onnx OUT.onnx");
-    /* The same file under two names (./x and x, a link): by device and
-     * inode, for the outputs that exist already. */
-    const char *names[4] = {"--model", "--weights", "--json", "--onnx"};
-    const char *paths[4] = {a->model, a->weights, a->json, a->onnx};
+    const cli_file files[] = {{"--model", a->model, 0},
+                              {"--weights", a->weights, 1},
+                              {"--json", a->json, 1},
+                              {"--onnx", a->onnx, 1}};
     for (int i = 1; i < 4; i++)
-        if (paths[i] && !*paths[i])
-            return cli_usage_error(CMD, "%s needs a file name, got ''", names[i]);
-    struct stat st[4];
-    int there[4];
-    for (int i = 0; i < 4; i++) there[i] = paths[i] && stat(paths[i], &st[i]) == 0;
-    for (int i = 0; i < 4; i++)
-        for (int j = i + 1; j < 4; j++)
-            if (paths[i] && paths[j] &&
-                (strcmp(paths[i], paths[j]) == 0 ||
-                 (there[i] && there[j] && st[i].st_dev == st[j].st_dev &&
-                  st[i].st_ino == st[j].st_ino)))
-                return cli_usage_error(CMD, "%s and %s name the same file '%s'", names[i], names[j],
-                                       paths[j]);
-    return CLI_OK;
+        if (files[i].path && !*files[i].path)
+            return cli_usage_error(CMD, "%s needs a file name, got ''", files[i].opt);
+    /* The same file under two names (./x and x, a link) too. */
+    return cli_check_files(CMD, files, 4, NULL, 0);
 }
 
 /* Checks that the outputs can be written, before the model is read;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli_common.h"
+#include "cli_files.h"
 #include "cli_model.h"
 #include "commands.h"
 #include "util/atomic_file.h"
@@ -81,11 +82,8 @@ static int parse_args(int argc, char **argv, import_args *a)
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!a->onnx || !*a->onnx) return cli_usage_error(CMD, "give the ONNX file to read");
     if (!a->out || !*a->out) return cli_usage_error(CMD, "-o MODEL is required");
-    struct stat si, so;
-    if (!strcmp(a->onnx, a->out) || (stat(a->onnx, &si) == 0 && stat(a->out, &so) == 0 &&
-                                     si.st_dev == so.st_dev && si.st_ino == so.st_ino))
-        return cli_usage_error(CMD, "the ONNX file and -o name the same file '%s'", a->out);
-    return CLI_OK;
+    const cli_file files[] = {{"the ONNX file", a->onnx, 0}, {"-o", a->out, 1}};
+    return cli_check_files(CMD, files, 2, NULL, 0);
 }
 
 /* Prints what was read: the layers, and the loss it was compiled with. */

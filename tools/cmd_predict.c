@@ -9,6 +9,7 @@
 
 #include "cli_common.h"
 #include "cli_data.h"
+#include "cli_files.h"
 #include "cli_model.h"
 #include "commands.h"
 #include "util/atomic_file.h"
@@ -79,7 +80,10 @@ static int parse_args(int argc, char **argv, predict_args *a)
         default: rc = cli_model_args_option(CMD, &a->in, c, optarg); break;
         }
     }
-    return rc ? rc : cli_model_args_check(CMD, &a->in, argc, argv);
+    if (!rc) rc = cli_model_args_check(CMD, &a->in, argc, argv);
+    const cli_file files[] = {
+        {"--model", a->in.model, 0}, {"--data", a->in.data.data, 0}, {"-o", a->output, 1}};
+    return rc ? rc : cli_check_files(CMD, files, 3, NULL, 0);
 }
 
 /* Writes text as one CSV cell, quoted when it holds a comma, a quote or

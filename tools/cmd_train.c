@@ -10,6 +10,7 @@
 
 #include "cli_common.h"
 #include "cli_data.h"
+#include "cli_files.h"
 #include "cli_model.h"
 #include "cli_mpi.h"
 #include "cli_progress.h"
@@ -52,6 +53,16 @@
  * and the file. */
 static int check_outputs(const train_args *a)
 {
+    /* No output over an input or another output (--resume m --save m
+     * continues a model in place: the model is read whole first). */
+    const cli_file files[] = {
+        {"--train", a->data.train, 0},    {"--test", a->data.test, 0},
+        {"--resume", a->resume, 0},       {"--save", a->save, 1},
+        {"--history", a->history, 1},     {"--checkpoint", a->checkpoint, 1},
+        {"--save-best", a->save_best, 1}, {"--plot-history", a->plot_history, 1}};
+    const size_t resume_in_place[] = {2, 3, 2, 5, 2, 6};
+    int rc = cli_check_files(CMD, files, sizeof files / sizeof files[0], resume_in_place, 3);
+    if (rc) return rc;
     const struct {
         const char *opt, *path;
     } outs[] = {{"--save", a->save},
@@ -115,8 +126,9 @@ typedef struct {
     size_t ranks_differ; /* the first epoch after which they differed */
     /* for the callbacks */
     cli_progress progress;
-    size_t lr_patience; /* --lr-patience or its default, for messages */
-    size_t lr_halvings; /* divergences rolled back so far, for messages */
+    size_t lr_patience;  /* --lr-patience or its default, for messages */
+    size_t lr_halvings;  /* divergences rolled back so far, for messages */
+    size_t start_epochs; /* epochs the model had when this run's fit began */
 } train_state;
 
 /* Frees what train_state holds. */
@@ -536,12 +548,25 @@ static int draw_history(const train_state *t, const clmlp_history_t *h)
 
 /* After a signal or a divergence: writes --save, the history and its
  * picture (the model holds its last whole, finite epoch; fit wrote the
- * checkpoint), and says where.
+ * checkpoint), and says where -- unless this run finished no epoch: then
+ * the model is the one it started from, and nothing replaces what the
+ * files hold (an earlier, better model), which the message says.
  * Returns CLI_OK, or CLI_RUNTIME if a file could not be written. */
 static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
 {
     size_t done = clmlp_model_epochs_done(t->model);
     int rc = CLI_OK;
+    if (done == t->start_epochs) {
+        const char *opts[3] = {"--save", "--history", "--plot-history"};
+        const char *paths[3] = {t->a.save, t->a.history, t->a.plot_history};
+        for (int i = 0; i < 3; i++)
+            if (paths[i])
+                fprintf(stderr,
+                        "clmlp: %s: no epoch of this run finished, so %s is not written "
+                        "(what it held is kept)\n",
+                        opts[i], paths[i]);
+        return CLI_OK;
+    }
     if (t->a.checkpoint && !(hist && hist->checkpoint_failed))
         fprintf(stderr, "clmlp: --checkpoint: the model after epoch %zu is in %s\n", done,
                 t->a.checkpoint);
@@ -551,9 +576,7 @@ static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
         else
             fprintf(stderr, "clmlp: --save: the model after epoch %zu is in %s\n", done, t->a.save);
     }
-    /* A run that diverged before any epoch leaves no history to write. */
-    if (hist && hist->n == 0 && !hist->interrupted) hist = NULL;
-    if (t->a.history && hist) {
+    if (t->a.history) {
         if (clmlp_history_write(hist, t->a.history) < 0)
             rc = cli_runtime_error();
         else
@@ -576,6 +599,7 @@ static int run_fit(train_state *t)
                 t->model_what, done, t->a.epochs);
         return CLI_OK;
     }
+    t->start_epochs = done;
     t->lr_patience = t->a.lr_patience_set ? t->a.lr_patience : 5;
     clmlp_fit_opts fo;
     memset(&fo, 0, sizeof fo);
