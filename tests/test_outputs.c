@@ -216,6 +216,116 @@ static void test_clashes_refused_first(void)
                     g_csv, g_model, g_model);
 }
 
+/* --history is a journal: a run SIGKILLed mid-way leaves the epochs it
+ * finished (written after the first epoch, then at most once a second);
+ * --resume goes on in the same file, keeping the earlier epochs; a file
+ * that is not this run's is refused (exit 2), not rewritten. */
+static void test_history_journal(void)
+{
+    make_model();
+    const char *hist = test_temp_path("journal.csv");
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(127);
+        char *args[] = {
+            "clmlp",    "train",    "--train",   (char *)g_csv, "--layers",  "2,4:tanh,1:sigmoid",
+            "--epochs", "10000000", "--backend", "ref",         "--history", (char *)hist,
+            "-q",       NULL};
+        execv(CLMLP_TOOL, args);
+        _exit(127);
+    }
+    /* Wait for evidence, not for a time: the file with an epoch in it. */
+    clmlp_history_t *h = NULL;
+    double t0 = test_now();
+    while (test_now() - t0 < 30.0) {
+        if (access(hist, F_OK) == 0 && clmlp_history_read(&h, hist) == CLMLP_OK && h->n >= 1) break;
+        clmlp_history_free(h);
+        h = NULL;
+        test_sleep_us(10000);
+    }
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CU_ASSERT(WIFSIGNALED(status)); /* killed mid-run, not finished */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT(h->n >= 1 && h->epochs[0].epoch == 1);
+    clmlp_history_free(h);
+
+    const char *ck = test_temp_path("journal-ck.model"), *h2 = test_temp_path("run.csv");
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --layers 2,4:tanh,1:sigmoid --epochs 3 --backend ref "
+                    "--checkpoint '%s' --history '%s' -q",
+                    g_csv, ck, h2);
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --resume '%s' --epochs 5 --backend ref "
+                    "--save '%s' --history '%s' -q",
+                    g_csv, ck, ck, h2);
+    h = NULL;
+    TEST_OK(clmlp_history_read(&h, h2));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL(h->n, 5);
+    for (size_t i = 0; i < h->n; i++) CU_ASSERT_EQUAL(h->epochs[i].epoch, i + 1);
+    clmlp_history_free(h);
+    /* Another run's history (2 epochs) for a model of 5: refused, kept. */
+    const char *other = test_write_temp_text("other.csv", "epoch,loss\n1,0.7\n2,0.6\n");
+    TEST_EXPECT_RUN(2, "not epochs 1 to 5",
+                    "train --train '%s' --resume '%s' --epochs 7 --backend ref --history '%s'",
+                    g_csv, ck, other);
+    char *kept = slurp(other);
+    CU_ASSERT(kept && !strcmp(kept, "epoch,loss\n1,0.7\n2,0.6\n"));
+    free(kept);
+}
+
+/* Writes a CSV of n rows x in [-1, 1], labelled x > 0 (or the reverse). */
+static const char *line_csv(const char *name, int n, int flipped)
+{
+    static char text[1 << 14];
+    size_t at = (size_t)snprintf(text, sizeof text, "x,label\n");
+    for (int i = 0; i < n; i++) {
+        double x = -1.0 + 2.0 * (i + 0.5) / n;
+        at += (size_t)snprintf(text + at, sizeof text - at, "%.4f,%d\n", x, (x > 0) != flipped);
+    }
+    return test_write_temp_text(name, text);
+}
+
+/* --save-best remembers its best in the model files: a resumed run whose
+ * epochs are all worse (it trains on the labels flipped) leaves the best
+ * model as it was, byte for byte; one that beats it replaces it. */
+static void test_save_best_survives_resume(void)
+{
+    const char *good = line_csv("line.csv", 40, 0), *bad = line_csv("flipped.csv", 40, 1);
+    const char *ck = test_temp_path("best-ck.model"), *best = test_temp_path("best.model");
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --test '%s' --validate-on-test --layers 1,4:tanh,1:sigmoid "
+                    "--epochs 30 --lr 0.5 --backend ref --checkpoint '%s' --save-best '%s' -q",
+                    good, good, ck, best);
+    struct stat before, after;
+    CU_ASSERT_EQUAL_FATAL(stat(best, &before), 0);
+    FILE *f = fopen(best, "rb");
+    static char a[1 << 14], b[1 << 14];
+    size_t na = f ? fread(a, 1, sizeof a, f) : 0;
+    if (f) fclose(f);
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --test '%s' --validate-on-test --resume '%s' --epochs 40 "
+                    "--backend ref --save-best '%s' -q",
+                    bad, good, ck, best);
+    f = fopen(best, "rb");
+    size_t nb = f ? fread(b, 1, sizeof b, f) : 0;
+    if (f) fclose(f);
+    CU_ASSERT(na > 0 && na == nb && memcmp(a, b, na) == 0);
+    /* Training on the right labels again beats it: the file changes. */
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --test '%s' --validate-on-test --resume '%s' --epochs 80 "
+                    "--backend ref --save-best '%s' -q",
+                    good, good, best, best);
+    CU_ASSERT_EQUAL(stat(best, &after), 0);
+    f = fopen(best, "rb");
+    nb = f ? fread(b, 1, sizeof b, f) : 0;
+    if (f) fclose(f);
+    CU_ASSERT(nb > 0 && (na != nb || memcmp(a, b, na) != 0));
+}
+
 int main(void)
 {
     if (!test_temp_dir("outputs")) return 1;
@@ -225,6 +335,8 @@ int main(void)
         {"devices and FIFOs are written as streams", test_devices_and_fifos_are_streams},
         {"the tool: - is stdout, /dev/null and links stay", test_tool_outputs},
         {"outputs over inputs or each other: exit 2 first", test_clashes_refused_first},
+        {"the history is a journal that --resume continues", test_history_journal},
+        {"--save-best keeps its best across --resume", test_save_best_survives_resume},
         {NULL, NULL},
     };
     int rc = test_add_suite("outputs", cases) == 0 ? test_run_all() : 1;

@@ -21,11 +21,15 @@
  *      4  n_target_names (0 or n_outputs), names as above
  *      4  input scaling (0 or 1), then n_inputs x { 8 mean, 8 scale }
  *      4  target scaling (0 or 1), then n_outputs x { 8 mean, 8 scale }
+ *   (version 5) 4  monitor (a clmlp_monitor), 8  its best value (finite),
+ *      8  the epoch it was reached (1 .. epochs)
  *   4  CRC32 of all bytes before it
  *
  * Version 3 is version 2 with the class names (at least one); version 4 is
  * version 3 (names maybe none) with the task, target names, input and
- * target scaling.  A model is written as the oldest version that holds it (a
+ * target scaling; version 5 is version 4 with the best value of the metric
+ * training monitors (save_best).  A model is written as the oldest version
+ * that holds it (a
  * classifier without names as version 2), so older readers still take it.
  *
  * Version 1 (still read) had Dense layers only, each as { 8 units,
@@ -48,7 +52,7 @@
 #include "util/le.h"
 
 #define MODEL_MAGIC "CLMLPMF1"
-#define MODEL_VERSION 4u
+#define MODEL_VERSION 5u
 #define MAX_KIND_NAME 63u
 #define MAX_CONFIG ((uint32_t)CLMLP_LAYER_MAX_CONFIG)
 #define MAX_LAYERS ((uint32_t)CLMLP_MODEL_MAX_LAYERS)
@@ -199,8 +203,10 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     wbuf w = {0};
     w_bytes(&w, MODEL_MAGIC, 8);
     /* The oldest version that holds the model, so older readers take it. */
-    int v4 = m->task != CLMLP_TASK_CLASSIFICATION || m->target_names || m->in_mean || m->out_mean;
-    w_u32(&w, v4 ? 4u : m->class_names ? 3u : 2u);
+    int v5 = st.c.best_set;
+    int v4 =
+        v5 || m->task != CLMLP_TASK_CLASSIFICATION || m->target_names || m->in_mean || m->out_mean;
+    w_u32(&w, v5 ? 5u : v4 ? 4u : m->class_names ? 3u : 2u);
     w_u32(&w, 0);
     w_u64(&w, m->n_inputs);
     w_u32(&w, (uint32_t)m->n_layers);
@@ -223,7 +229,7 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
     w_f64(&w, m->opt.beta1);
     w_f64(&w, m->opt.beta2);
     w_f64(&w, m->opt.eps);
-    const clmlp_model_counters *c = &st.c;
+    const clmlp_model_counters c_kept = st.c, *c = &c_kept;
     w_u64(&w, c->epochs_done);
     w_u64(&w, c->opt_step);
     w_u64(&w, c->seed);
@@ -242,6 +248,11 @@ int clmlp_model_save(const clmlp_model_t *m, const char *path)
         w_names(&w, m->target_names, m->n_target_names);
         w_scaling(&w, m->in_mean, m->in_scale, m->n_inputs);
         w_scaling(&w, m->out_mean, m->out_scale, clmlp_model_n_outputs(m));
+    }
+    if (v5) {
+        w_u32(&w, c->best_monitor);
+        w_f64(&w, c->best_value);
+        w_u64(&w, c->best_epoch);
     }
     if (!w.oom) w_u32(&w, (uint32_t)crc32(0L, w.p, (uInt)w.len));
     if (w.oom) {
@@ -542,6 +553,21 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     }
     if (rc == CLMLP_OK && version >= 3) rc = read_class_names(r, path, version, m);
     if (rc == CLMLP_OK && version >= 4) rc = read_v4(r, path, m);
+    uint32_t best_monitor = 0;
+    double best_value = 0.0;
+    uint64_t best_epoch = 0;
+    if (rc == CLMLP_OK && version >= 5) {
+        best_monitor = r_u32(r);
+        best_value = r_f64(r);
+        best_epoch = r_u64(r);
+        if (r->short_read || best_monitor >= CLMLP_MONITOR_COUNT || !isfinite(best_value) ||
+            best_epoch == 0 || best_epoch > epochs)
+            rc = clmlp_set_error(CLMLP_E_FORMAT,
+                                 "%s: the best-metric fields are malformed (monitor %u, value %g, "
+                                 "epoch %llu of %llu)",
+                                 path, best_monitor, best_value, (unsigned long long)best_epoch,
+                                 (unsigned long long)epochs);
+    }
     if (rc == CLMLP_OK && (r->short_read || r->pos != r->len))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the file's length does not match its header",
                              path);
@@ -572,7 +598,8 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     if (rc == CLMLP_OK) {
         memcpy(st.host, vals + m->n_params, m->n_params * n_state * sizeof *vals);
         st.c = (clmlp_model_counters){
-            epochs, step, seed, train_steps, shuffle_seed, shuffle_epochs, (int)shuffle_set};
+            epochs,           step,         seed,         train_steps, shuffle_seed, shuffle_epochs,
+            (int)shuffle_set, version >= 5, best_monitor, best_value,  best_epoch};
         rc = clmlp_snapshot_restore(m, &st);
     }
     clmlp_snapshot_free(m, &st);

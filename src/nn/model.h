@@ -32,6 +32,14 @@ typedef struct {
      * an uninterrupted one.  Compiling forgets it. */
     uint64_t shuffle_seed, shuffle_epochs;
     int shuffle_set;
+    /* The best value of the metric fit monitors (best_monitor, a
+     * clmlp_monitor) and its epoch, once an epoch has been watched: model
+     * files keep it, so save_best after a resume compares with the best
+     * before it. */
+    int best_set;
+    uint32_t best_monitor;
+    double best_value;
+    uint64_t best_epoch;
 } clmlp_model_counters;
 
 struct clmlp_model {

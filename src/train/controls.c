@@ -80,6 +80,9 @@ int clmlp_controls_init(clmlp_fit_controls *c, clmlp_model_t *m, const clmlp_fit
                                 o->lr_cooldown, o->lr_min_delta, o->lr_min);
     clmlp_schedule_watch_init(&c->watch, o->monitor == CLMLP_MONITOR_VAL_ACCURACY,
                               o->early_stop_min_delta);
+    /* A resumed model's best of the same metric is the one to beat (its
+     * weights are not at hand: best_epoch stays 0 for restore_best). */
+    if (m->c.best_set && m->c.best_monitor == (uint32_t)o->monitor) c->watch.best = m->c.best_value;
     if (o->early_stop_patience && o->restore_best) {
         c->keep_best = 1;
         CLMLP_TRY(clmlp_snapshot_init(m, CLMLP_STATE_PARAMS, CLMLP_SNAPSHOT_HOST, &c->best));
@@ -111,6 +114,11 @@ int clmlp_controls_after_epoch(clmlp_fit_controls *c, clmlp_model_t *m, const cl
                    : o->monitor == CLMLP_MONITOR_LOSS       ? s->loss
                                                             : s->val_loss;
     if (clmlp_schedule_watch_update(&c->watch, value, s->epoch)) {
+        /* The model (and so its files) remembers the best. */
+        m->c.best_set = 1;
+        m->c.best_monitor = (uint32_t)o->monitor;
+        m->c.best_value = c->watch.best;
+        m->c.best_epoch = s->epoch;
         if (c->keep_best) CLMLP_TRY(clmlp_snapshot_take(m, &c->best));
         if (o->save_best) CLMLP_TRY(clmlp_model_save(m, o->save_best));
     }
