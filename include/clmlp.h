@@ -597,9 +597,10 @@ typedef struct {
     double lr;      /* the learning rate this epoch trained with */
     double next_lr; /* the one the next epoch will use (lower than
                        lr after a schedule's cut) */
-    /* Signs of divergence that no NaN shows (cross-entropy losses only):
-     * CLMLP_STALL_* flags, set when this epoch is the CLMLP_STALL_EPOCHS-th
-     * or later in a row that showed them; 0 otherwise. */
+    /* Signs of divergence that no NaN shows: CLMLP_STALL_* flags, set when
+     * this epoch is the CLMLP_STALL_EPOCHS-th or later in a row that showed
+     * them (CLMLP_STALL_NOT_FALLING: the second; CLMLP_STALL_EXPLODED: at
+     * once); 0 otherwise. */
     unsigned stalled;
     size_t stalled_epochs; /* epochs in a row showing them, this one
                               included (0: this epoch did not) */
@@ -630,11 +631,19 @@ typedef struct {
     double copy_seconds;
 } clmlp_epoch_stats;
 
-/* clmlp_epoch_stats.stalled: the loss sat at or above half its clipped
- * maximum (-ln 1e-7 per row: at least half the rows confidently wrong), or
- * the accuracy was no better than always predicting the commonest class
- * (within 0.01) while the loss was over twice that of a uniform guess. */
-enum { CLMLP_STALL_LOSS_AT_MAX = 1, CLMLP_STALL_CHANCE = 2 };
+/* clmlp_epoch_stats.stalled: for cross-entropy losses, the loss sat at or
+ * above half its clipped maximum (-ln 1e-7 per row: at least half the rows
+ * confidently wrong), or the accuracy was no better than always predicting
+ * the commonest class (within 0.01) while the loss was over twice that of
+ * a uniform guess; for every loss, the loss has not fallen below the first
+ * epoch's (of this fit) since it (NOT_FALLING, from epoch 2), or it is over
+ * 100 times the first epoch's (EXPLODED). */
+enum {
+    CLMLP_STALL_LOSS_AT_MAX = 1,
+    CLMLP_STALL_CHANCE = 2,
+    CLMLP_STALL_NOT_FALLING = 4,
+    CLMLP_STALL_EXPLODED = 8
+};
 #define CLMLP_STALL_EPOCHS 3
 
 /* Called after each epoch; return non-zero to stop training. */

@@ -776,9 +776,16 @@ static void test_idx_io_and_gzip(void)
     memset(bad + 10, 0xff, len - 18);
     expect_idx_error(write_bytes("corrupt.gz", bad, len, 0), labels, CLMLP_E_FORMAT, "corrupt gzip",
                      "invalid block type");
-    /* Cut the stream short: zlib reports the unexpected end. */
+    /* Cut the stream short: the file ends inside the compressed data. */
     expect_idx_error(write_bytes("cut.gz", buf, len - 12, 0), labels, CLMLP_E_FORMAT, "cut.gz",
-                     NULL);
+                     "ends inside the compressed data");
+    /* Bytes after the gzip data that are not another gzip member (zlib's
+     * gzread ends there quietly): refused. */
+    CU_ASSERT_FATAL(len + 4 <= sizeof bad);
+    memcpy(bad, buf, len);
+    memcpy(bad + len, "junk", 4);
+    expect_idx_error(write_bytes("junk.gz", bad, len + 4, 0), labels, CLMLP_E_FORMAT, "junk.gz",
+                     "4 bytes of something else after the gzip data");
     /* A wrong CRC in the trailer. */
     memcpy(bad, buf, len);
     bad[len - 8] ^= 0x5a;

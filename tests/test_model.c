@@ -717,6 +717,22 @@ static void test_v2_layers(void)
         CU_ASSERT_EQUAL(clmlp_model_load(&back, test_temp_path("v2-cut.bin"), ref), CLMLP_E_FORMAT);
         CU_ASSERT(test_output_has(clmlp_last_error(), lens[i].says));
     }
+    /* Fields the API would refuse, with a right CRC: unknown flags, a
+     * Nesterov flag of 2 (at 8+4+4+8+4, the 3 layers, loss, kind). */
+    static const struct {
+        size_t at;
+        uint32_t value;
+        const char *says;
+    } fields[] = {{12, 1, "flags 0x1"}, {12, 0x80000000u, "flags 0x80000000"}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        memcpy(cut, bytes, len);
+        for (int k = 0; k < 4; k++)
+            cut[fields[i].at + k] = (unsigned char)(fields[i].value >> (8 * k));
+        test_set_crc32(cut, len);
+        test_write_temp("v2-cut.bin", cut, len);
+        CU_ASSERT_EQUAL(clmlp_model_load(&back, test_temp_path("v2-cut.bin"), ref), CLMLP_E_FORMAT);
+        CU_ASSERT(test_output_has(clmlp_last_error(), fields[i].says));
+    }
     /* A kind name with a byte no name has ("dens\0"). */
     memcpy(cut, bytes, len);
     cut[8 + 4 + 4 + 8 + 4 + 4 + 4] = 0;
@@ -724,6 +740,55 @@ static void test_v2_layers(void)
     test_write_temp("v2-cut.bin", cut, len);
     CU_ASSERT_EQUAL(clmlp_model_load(&back, test_temp_path("v2-cut.bin"), ref), CLMLP_E_FORMAT);
     free(cut);
+    free(bytes);
+    clmlp_model_free(m);
+}
+
+/* An Adam model file with a field changed (and the CRC made right): a
+ * Nesterov flag of 2, Adam's beta1, beta2 or eps 0 (which the API reads
+ * as "the default", but a file keeps the values in use), an eps of Inf.
+ * Offsets: 28 header bytes, 2 dense layers of 37, then loss (102), kind
+ * (106), Nesterov (110), lr, momentum, l2, beta1 (138), beta2 (146), eps
+ * (154). */
+static void test_optimizer_fields(void)
+{
+    clmlp_model_t *m = NULL, *back = NULL;
+    TEST_OK(clmlp_model_from_spec(&m, "2,3:tanh,1:sigmoid"));
+    clmlp_optimizer adam = {.kind = CLMLP_OPT_ADAM, .lr = 0.01};
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_BCE, &adam, ref, 2));
+    const char *path = test_temp_path("adam.bin");
+    TEST_OK(clmlp_model_save(m, path));
+    size_t len;
+    unsigned char *bytes = read_temp(path, &len);
+    CU_ASSERT_FATAL(bytes[106] == CLMLP_OPT_ADAM);
+    double eps;
+    memcpy(&eps, bytes + 154, 8); /* little-endian host: the tests run on x86-64 */
+    CU_ASSERT_FATAL(eps == 1e-7);
+    static const struct {
+        size_t at;
+        int is_double;
+        double value;
+        const char *says;
+    } cases[] = {{110, 0, 2, "Nesterov field is 2"}, {138, 1, 0.0, "beta1 0"},
+                 {146, 1, 0.0, "beta2 0"},           {154, 1, 0.0, "eps 0"},
+                 {154, 1, INFINITY, "finite eps"},   {138, 1, 1.5, "0 < beta1, beta2 < 1"}};
+    unsigned char *copy = malloc(len);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(copy, bytes, len);
+        if (cases[i].is_double) {
+            memcpy(copy + cases[i].at, &cases[i].value, 8);
+        } else {
+            uint32_t v = (uint32_t)cases[i].value;
+            memcpy(copy + cases[i].at, &v, 4);
+        }
+        test_set_crc32(copy, len);
+        const char *bad = test_write_temp("adam-bad.bin", copy, len);
+        CU_ASSERT_EQUAL(clmlp_model_load(&back, bad, ref), CLMLP_E_FORMAT);
+        CU_ASSERT(test_output_has(clmlp_last_error(), cases[i].says));
+        CU_ASSERT(test_output_has(clmlp_last_error(), "adam-bad.bin"));
+        CU_ASSERT_PTR_NULL(back);
+    }
+    free(copy);
     free(bytes);
     clmlp_model_free(m);
 }
@@ -760,6 +825,7 @@ int main(void)
         {"step runs forward; training it is refused", test_step},
         {"the perceptron rule learns a separable set; other models refused", test_perceptron_rule},
         {"model files of version 1 still load", test_v1_file},
+        {"model files: optimizer fields the API refuses are refused", test_optimizer_fields},
         {"model files of version 2: kinds, configurations, bad counts, every truncation",
          test_v2_layers},
         {NULL, NULL}};

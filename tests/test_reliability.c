@@ -193,8 +193,12 @@ static void test_stall_flagged(void)
     for (size_t e = 0; e < 5; e++)
         printf("[%zu: loss %.2f stalled %u/%zu] ", e + 1, h->epochs[e].loss, h->epochs[e].stalled,
                h->epochs[e].stalled_epochs);
-    CU_ASSERT_EQUAL(h->epochs[1].stalled, 0); /* not before CLMLP_STALL_EPOCHS */
-    CU_ASSERT(h->epochs[4].stalled != 0);
+    CU_ASSERT_EQUAL(h->epochs[0].stalled, 0);
+    /* The cross-entropy signs not before CLMLP_STALL_EPOCHS; a loss above
+     * the first epoch's from the second on. */
+    CU_ASSERT_EQUAL(h->epochs[1].stalled & (CLMLP_STALL_LOSS_AT_MAX | CLMLP_STALL_CHANCE), 0);
+    CU_ASSERT(h->epochs[1].stalled & CLMLP_STALL_NOT_FALLING);
+    CU_ASSERT(h->epochs[4].stalled & (CLMLP_STALL_LOSS_AT_MAX | CLMLP_STALL_CHANCE));
     clmlp_history_free(h);
     /* A sane lr trains without the flag. */
     clmlp_model_free(m);
@@ -457,6 +461,31 @@ static void test_cli_divergence(void)
                     xor);
 }
 
+/* Every loss is watched: a mean squared error that grows from epoch to
+ * epoch (a linear fit at lr 5: each step overshoots) is said by the second
+ * epoch it does not fall, or at once when it passes 100 times the first
+ * epoch's; an ordinary run says nothing. */
+static void test_cli_stall_any_loss(void)
+{
+    const char *lin = test_write_temp_text("lin.csv", "x,y\n-1,-3\n-0.5,-1.5\n0,0\n0.5,1.5\n1,3\n"
+                                                      "0.25,0.75\n-0.25,-0.75\n0.75,2.25\n");
+    TEST_EXPECT_RUN(0, "training has probably diverged",
+                    "train --train '%s' --task regression --layers 1,1:linear --loss mse --lr 5 "
+                    "--batch-size 8 --epochs 5 --backend ref -q",
+                    lin);
+    CU_ASSERT(test_output_has(test_out, "is over 100 times epoch 1's"));
+    /* MAE at lr 10 overshoots further each step: 1.22, 2.04, 3.91. */
+    TEST_EXPECT_RUN(0, "after epoch 3 the loss (3.907) has not fallen below epoch 1's",
+                    "train --train '%s' --task regression --layers 1,1:linear --loss mae --lr 10 "
+                    "--batch-size 8 --epochs 4 --backend ref -q",
+                    lin);
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --task regression --layers 1,1:linear --loss mse --lr 0.1 "
+                    "--batch-size 8 --epochs 20 --backend ref -q",
+                    lin);
+    CU_ASSERT(strstr(test_out, "warning") == NULL);
+}
+
 static void test_cli_stall_warning(void)
 {
     TEST_EXPECT_RUN(0, "training has probably diverged; try a lower --lr",
@@ -629,6 +658,7 @@ int main(void)
     static const test_case cli[] = {
         {"train exits 1 on divergence, files load", test_cli_divergence},
         {"train warns of a stalled loss", test_cli_stall_warning},
+        {"train warns of a loss that does not fall, for any loss", test_cli_stall_any_loss},
         {"output paths are checked before training", test_cli_outputs_checked_first},
         {"SIGINT saves and exits 130", test_cli_sigint},
         {"SIGTERM saves and exits 143", test_cli_sigterm},

@@ -144,6 +144,11 @@ typedef struct {
     size_t n_journal, cap_journal;
     int journal_failed;
     double journal_at; /* when it was last written (clmlp_now) */
+    /* The stall warning: this run's first epoch's loss, and whether the
+     * current streak of stalled epochs has been warned of. */
+    double first_loss;
+    size_t first_loss_epoch;
+    int stall_warned;
 } train_state;
 
 /* Frees what train_state holds. */
@@ -557,18 +562,31 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
                    s->epoch, t->lr_patience, t->lr_patience == 1 ? "" : "s", s->lr, s->next_lr);
         fflush(stdout);
     }
-    if (s->stalled && s->stalled_epochs == CLMLP_STALL_EPOCHS) {
+    if (t->first_loss_epoch == 0) {
+        t->first_loss = s->loss;
+        t->first_loss_epoch = s->epoch;
+    }
+    /* Once per streak of stalled epochs. */
+    int warn = s->stalled && !t->stall_warned;
+    t->stall_warned = s->stalled != 0;
+    if (warn) {
         fprintf(stderr, "clmlp: warning: after epoch %zu ", s->epoch);
-        if (s->stalled & CLMLP_STALL_LOSS_AT_MAX)
+        if (s->stalled & CLMLP_STALL_EXPLODED)
+            fprintf(stderr, "the loss (%.4g) is over 100 times epoch %zu's (%.4g),", s->loss,
+                    t->first_loss_epoch, t->first_loss);
+        else if (s->stalled & CLMLP_STALL_LOSS_AT_MAX)
             fprintf(stderr,
                     "the loss (%.4g) has stayed at half or more of its clipped "
                     "maximum (16.12),",
                     s->loss);
-        else
+        else if (s->stalled & CLMLP_STALL_CHANCE)
             fprintf(stderr,
                     "the accuracy (%.4f) has been no better than always predicting "
                     "the commonest class, with a high loss (%.4g),",
                     s->accuracy, s->loss);
+        else
+            fprintf(stderr, "the loss (%.4g) has not fallen below epoch %zu's (%.4g),", s->loss,
+                    t->first_loss_epoch, t->first_loss);
         if (t->scale_hint[0])
             fprintf(stderr,
                     " for %zu epochs: training has probably diverged; a likely cause: %s (or "

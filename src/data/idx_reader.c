@@ -1,5 +1,5 @@
-/* The idx reader: MNIST's image and label files, raw or gzip (zlib's gzread
- * reads both).  Headers are checked before anything is allocated, and the
+/* The idx reader: MNIST's image and label files, raw or gzip (zlib's
+ * inflate).  Headers are checked before anything is allocated, and the
  * pixel and label buffers grow only as data actually arrives, so a header
  * that lies about its size costs an error message, not a huge allocation. */
 #include <errno.h>
@@ -19,68 +19,151 @@
 #define IDX_MAGIC_LABELS 0x00000801u /* unsigned bytes, 1 dimension */
 #define IDX_MAX_PIXELS (1u << 20)    /* rows * cols of one image */
 #define IDX_MAX_ITEMS (1u << 28)     /* images or labels in a file */
-#define IDX_CHUNK (1u << 20)         /* bytes read per gzread round */
+#define IDX_CHUNK (1u << 20)         /* bytes inflated per round */
 
-/* An open idx file and its name for messages. */
+/* An open idx file and its name for messages: raw, or gzip read through
+ * inflate here (not gzread, which ends quietly at bytes after the last
+ * gzip member that are not another one: here they are an error). */
 typedef struct {
     const char *path;
-    gzFile g;
+    FILE *f;
     long long size; /* bytes in the file when it is a regular one, else -1 */
+    int gz;         /* the file starts with gzip's magic */
+    int z_live;     /* z was initialised */
+    int z_done;     /* the last member ended, and nothing follows it */
+    z_stream z;
+    unsigned char *in; /* IDX_IN bytes */
 } idx_file;
 
-/* Opens path for reading, raw or gzip. */
+#define IDX_IN (1u << 17) /* bytes read from the file at a time */
+
+/* Opens path for reading, raw or gzip (told by its first two bytes). */
 static int idx_open(idx_file *f, const char *path)
 {
+    memset(f, 0, sizeof *f);
     f->path = path;
     struct stat st;
     f->size = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
     errno = 0;
-    f->g = gzopen(path, "rb");
-    if (!f->g)
+    f->f = fopen(path, "rb");
+    if (!f->f)
         return clmlp_set_error(CLMLP_E_IO, "%s: cannot open: %s", path,
                                errno ? strerror(errno) : "out of memory");
-    gzbuffer(f->g, 1u << 17);
+    f->in = malloc(IDX_IN);
+    if (!f->in) return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", path);
+    size_t n = fread(f->in, 1, IDX_IN, f->f);
+    if (ferror(f->f))
+        return clmlp_set_error(CLMLP_E_IO, "%s: read error: %s", path, strerror(errno));
+    f->gz = n >= 2 && f->in[0] == 0x1f && f->in[1] == 0x8b;
+    f->z.next_in = f->in;
+    f->z.avail_in = (uInt)n;
+    if (f->gz) {
+        if (inflateInit2(&f->z, 15 + 16) != Z_OK)
+            return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory in zlib", path);
+        f->z_live = 1;
+    }
     return CLMLP_OK;
 }
 
-/* Closes the file (a NULL handle is fine). */
+/* Closes the file (one never opened is fine). */
 static void idx_close(idx_file *f)
 {
-    if (f->g) gzclose(f->g);
-    f->g = NULL;
+    if (f->z_live) inflateEnd(&f->z);
+    if (f->f) fclose(f->f);
+    free(f->in);
+    f->f = NULL;
+    f->in = NULL;
+    f->z_live = 0;
 }
 
-/* The status for a failed gzread: an I/O error, or a corrupt gzip stream
- * with zlib's own words for it. */
-static int idx_gz_error(const idx_file *f)
+/* Refills the input buffer when it is empty; *eof at the file's end. */
+static int idx_fill(idx_file *f, int *eof)
 {
-    int errnum = Z_OK;
-    const char *msg = gzerror(f->g, &errnum);
-    if (errnum == Z_ERRNO)
+    *eof = 0;
+    if (f->z.avail_in) return CLMLP_OK;
+    size_t n = fread(f->in, 1, IDX_IN, f->f);
+    if (ferror(f->f))
         return clmlp_set_error(CLMLP_E_IO, "%s: read error: %s", f->path, strerror(errno));
-    if (errnum == Z_MEM_ERROR)
-        return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory in zlib", f->path);
-    return clmlp_set_error(CLMLP_E_FORMAT, "%s: corrupt gzip data: %s", f->path,
-                           msg && *msg ? msg : "unknown zlib error");
+    f->z.next_in = f->in;
+    f->z.avail_in = (uInt)n;
+    *eof = n == 0;
+    return CLMLP_OK;
+}
+
+/* After a gzip member's end: another member goes on, the end of the file
+ * ends the data, anything else is an error. */
+static int idx_member_end(idx_file *f)
+{
+    int eof;
+    CLMLP_TRY(idx_fill(f, &eof));
+    if (eof) {
+        f->z_done = 1;
+        return CLMLP_OK;
+    }
+    unsigned char b0 = f->z.next_in[0];
+    unsigned char b1 = 0;
+    if (f->z.avail_in >= 2) {
+        b1 = f->z.next_in[1];
+    } else {
+        /* The second byte is in the next read. */
+        int c = fgetc(f->f);
+        b1 = c == EOF ? 0 : (unsigned char)c;
+        if (c != EOF) ungetc(c, f->f);
+    }
+    if (b0 != 0x1f || b1 != 0x8b) {
+        long long rest = f->size >= 0 ? f->size - (long long)ftell(f->f) + f->z.avail_in : -1;
+        return rest > 0 ? clmlp_set_error(CLMLP_E_FORMAT,
+                                          "%s: %lld bytes of something else after the gzip data",
+                                          f->path, rest)
+                        : clmlp_set_error(CLMLP_E_FORMAT, "%s: something else after the gzip data",
+                                          f->path);
+    }
+    return inflateReset(&f->z) == Z_OK
+               ? CLMLP_OK
+               : clmlp_set_error(CLMLP_E_FORMAT, "%s: corrupt gzip data", f->path);
 }
 
 /* Reads up to len bytes into buf; *got is less than len only at the end of
- * the file.  Returns a negative status on a read or decompression error. */
-static int idx_read(const idx_file *f, unsigned char *buf, size_t len, size_t *got)
+ * the data.  Returns a negative status on a read or decompression error. */
+static int idx_read(idx_file *f, unsigned char *buf, size_t len, size_t *got)
 {
     *got = 0;
-    while (*got < len) {
+    if (!f->gz) {
+        /* Raw: first what the opening read took, then the file. */
+        size_t k = f->z.avail_in < len ? f->z.avail_in : len;
+        memcpy(buf, f->z.next_in, k);
+        f->z.next_in += k;
+        f->z.avail_in -= (uInt)k;
+        *got = k + (k < len ? fread(buf + k, 1, len - k, f->f) : 0);
+        if (ferror(f->f))
+            return clmlp_set_error(CLMLP_E_IO, "%s: read error: %s", f->path, strerror(errno));
+        return CLMLP_OK;
+    }
+    while (*got < len && !f->z_done) {
+        int eof;
+        CLMLP_TRY(idx_fill(f, &eof));
         size_t want = len - *got;
         if (want > IDX_CHUNK) want = IDX_CHUNK;
-        int r = gzread(f->g, buf + *got, (unsigned)want);
-        if (r < 0) return idx_gz_error(f);
-        if (r == 0) {
-            int errnum = Z_OK;
-            gzerror(f->g, &errnum);
-            if (errnum != Z_OK) return idx_gz_error(f);
-            break;
+        f->z.next_out = buf + *got;
+        f->z.avail_out = (uInt)want;
+        int r = inflate(&f->z, Z_NO_FLUSH);
+        *got += want - f->z.avail_out;
+        if (r == Z_STREAM_END) {
+            CLMLP_TRY(idx_member_end(f));
+        } else if (r == Z_MEM_ERROR) {
+            return clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory in zlib", f->path);
+        } else if (r == Z_BUF_ERROR && eof) {
+            return clmlp_set_error(CLMLP_E_FORMAT,
+                                   "%s: corrupt gzip data: the file ends inside the compressed "
+                                   "data (cut short?)",
+                                   f->path);
+        } else if (r != Z_OK && r != Z_BUF_ERROR) {
+            return clmlp_set_error(CLMLP_E_FORMAT, "%s: corrupt gzip data: %s", f->path,
+                                   f->z.msg ? f->z.msg : "unknown zlib error");
+        } else if (eof && f->z.avail_out == want) {
+            return clmlp_set_error(CLMLP_E_FORMAT, "%s: corrupt gzip data: unexpected end of file",
+                                   f->path);
         }
-        *got += (size_t)r;
     }
     return CLMLP_OK;
 }
@@ -93,7 +176,7 @@ static uint32_t be32(const unsigned char *p)
 
 /* Reads and checks a header of 1 + n_dims big-endian words: the magic, then
  * the dimensions, each of which must be non-zero. */
-static int idx_header(const idx_file *f, uint32_t magic, const char *kind, const char *file_kind,
+static int idx_header(idx_file *f, uint32_t magic, const char *kind, const char *file_kind,
                       uint32_t *dims, size_t n_dims)
 {
     unsigned char h[16];
@@ -137,7 +220,7 @@ static int grow(void **buf, size_t *cap, size_t need, size_t limit, size_t size)
 }
 
 /* Complains if anything follows the data the header declared. */
-static int idx_expect_end(const idx_file *f, size_t n, const char *kind)
+static int idx_expect_end(idx_file *f, size_t n, const char *kind)
 {
     unsigned char extra;
     size_t got;
@@ -155,7 +238,7 @@ static int idx_expect_end(const idx_file *f, size_t n, const char *kind)
 static int idx_check_size(const idx_file *f, size_t n, uint64_t item, unsigned header,
                           const char *kind)
 {
-    if (f->size < 0 || !gzdirect(f->g)) return CLMLP_OK;
+    if (f->size < 0 || f->gz) return CLMLP_OK;
     unsigned long long want = header + (unsigned long long)n * item;
     unsigned long long have = (unsigned long long)f->size;
     if (have < want)
@@ -173,7 +256,7 @@ static int idx_check_size(const idx_file *f, size_t n, uint64_t item, unsigned h
 
 /* Reads n images of n_pix bytes each into *x (grown as data arrives),
  * mapping each byte through lut. */
-static int read_pixels(const idx_file *f, size_t n, size_t n_pix, const float lut[256], float **x)
+static int read_pixels(idx_file *f, size_t n, size_t n_pix, const float lut[256], float **x)
 {
     size_t per_chunk = IDX_CHUNK / n_pix ? IDX_CHUNK / n_pix : 1;
     unsigned char *buf = malloc(per_chunk * n_pix);
@@ -212,7 +295,7 @@ static int read_pixels(const idx_file *f, size_t n, size_t n_pix, const float lu
 
 /* Reads n one-byte labels into *labels (grown as data arrives) and their
  * largest value into *max_label. */
-static int read_labels(const idx_file *f, size_t n, int32_t **labels, int *max_label)
+static int read_labels(idx_file *f, size_t n, int32_t **labels, int *max_label)
 {
     size_t per_chunk = IDX_CHUNK < n ? IDX_CHUNK : n;
     unsigned char *buf = malloc(per_chunk);
@@ -251,7 +334,7 @@ static int read_labels(const idx_file *f, size_t n, int32_t **labels, int *max_l
 
 /* The reading behind clmlp_dataset_read_idx, on two opened files; on
  * success ds owns x and labels. */
-static int read_idx(const idx_file *fi, const idx_file *fl, int scale_pm1, clmlp_dataset_t *ds)
+static int read_idx(idx_file *fi, idx_file *fl, int scale_pm1, clmlp_dataset_t *ds)
 {
     uint32_t di[3] = {0}, dl[1] = {0};
     CLMLP_TRY(idx_header(fi, IDX_MAGIC_IMAGES, "images", "image", di, 3));

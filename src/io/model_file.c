@@ -490,11 +490,15 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     if (memcmp(magic, MODEL_MAGIC, 8) != 0)
         return clmlp_set_error(CLMLP_E_FORMAT, "%s is not a clmlp model file (bad magic)", path);
     uint32_t version = r_u32(r);
-    r_u32(r); /* flags: none defined yet */
+    uint32_t flags = r_u32(r);
     if (version < 1 || version > MODEL_VERSION)
         return clmlp_set_error(CLMLP_E_FORMAT,
                                "%s is a version %u model file; this clmlp reads versions 1 to %u",
                                path, version, MODEL_VERSION);
+    if (flags != 0)
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s: flags 0x%x, which this clmlp does not know (it writes 0)", path,
+                               flags);
     uint64_t n_inputs = r_u64(r);
     uint32_t n_layers = r_u32(r);
     if (r->short_read || n_inputs == 0 || n_inputs > (1u << 24) || n_layers == 0 ||
@@ -530,6 +534,19 @@ static int parse_model(rbuf *r, const char *path, clmlp_backend_t *be, clmlp_mod
     uint64_t n_params = r_u64(r);
     if (rc == CLMLP_OK && (r->short_read || loss >= CLMLP_LOSS_COUNT || kind >= CLMLP_OPT_COUNT))
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the loss or optimizer field is malformed", path);
+    /* The optimizer's numbers go through compile's own checks below; what
+     * those read as "use the default" (Adam's zeros) cannot be in a file,
+     * which keeps the values in use, nor can a Nesterov flag other than 0
+     * or 1. */
+    if (rc == CLMLP_OK && nesterov > 1)
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "%s: the Nesterov field is %u (0 or 1)", path,
+                             nesterov);
+    if (rc == CLMLP_OK && kind == CLMLP_OPT_ADAM &&
+        (o.beta1 == 0.0 || o.beta2 == 0.0 || o.eps == 0.0))
+        rc = clmlp_set_error(CLMLP_E_FORMAT,
+                             "%s: Adam's beta1 %g, beta2 %g or eps %g is 0 (a file keeps the "
+                             "values in use: 0 < beta1, beta2 < 1 and eps > 0)",
+                             path, o.beta1, o.beta2, o.eps);
     if (rc == CLMLP_OK && n_params != m->n_params)
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s holds %llu parameters but its layers need %zu",
                              path, (unsigned long long)n_params, m->n_params);

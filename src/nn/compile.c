@@ -42,8 +42,12 @@ static int check_optimizer(clmlp_optimizer *o)
         if (o->beta1 == 0.0) o->beta1 = 0.9;
         if (o->beta2 == 0.0) o->beta2 = 0.999;
         if (o->eps == 0.0) o->eps = 1e-7;
-        if (!(o->beta1 > 0 && o->beta1 < 1 && o->beta2 > 0 && o->beta2 < 1 && o->eps > 0))
-            return clmlp_set_error(CLMLP_E_INVALID, "Adam needs 0 < beta1, beta2 < 1 and eps > 0");
+        if (!(o->beta1 > 0 && o->beta1 < 1 && o->beta2 > 0 && o->beta2 < 1 && o->eps > 0 &&
+              isfinite(o->eps)))
+            return clmlp_set_error(CLMLP_E_INVALID,
+                                   "Adam needs 0 < beta1, beta2 < 1 and a finite eps > 0 (got %g, "
+                                   "%g, %g)",
+                                   o->beta1, o->beta2, o->eps);
     }
     return CLMLP_OK;
 }

@@ -1,7 +1,8 @@
-/* The stall watch: signs of divergence that no NaN shows (cross-entropy
- * losses only) -- a loss stuck near its clipped maximum, or chance
- * accuracy with a loss far above a uniform guess -- counted in epochs in a
- * row (clmlp_epoch_stats.stalled). */
+/* The stall watch: signs of divergence that no NaN shows -- for
+ * cross-entropy losses a loss stuck near its clipped maximum, or chance
+ * accuracy with a loss far above a uniform guess; for every loss one that
+ * does not fall below the first epoch's, or grows past 100 times it --
+ * counted in epochs in a row (clmlp_epoch_stats.stalled). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,15 @@
 #define LOSS_CLIP_MAX 16.11809565095832
 /* How far above chance an accuracy still counts as chance: 0.01. */
 #define CHANCE_MARGIN 0.01
+/* A loss this many times the first epoch's has exploded. */
+#define EXPLODED_FACTOR 100.0
+/* Epochs in a row not below the first epoch's loss before it is said. */
+#define NOT_FALLING_EPOCHS 2
 
 void clmlp_stall_init(clmlp_stall_watch *w, const clmlp_model_t *m, const clmlp_dataset_t *train)
 {
     memset(w, 0, sizeof *w);
+    w->first_loss = NAN;
     size_t out = clmlp_model_n_outputs(m);
     /* Not mean squared or absolute error, nor huber: their losses have no
      * clipped maximum, and a regression's reach any size. */
@@ -41,7 +47,17 @@ void clmlp_stall_update(clmlp_stall_watch *w, clmlp_epoch_stats *s)
     if (w->cross_entropy && w->chance > 0.0 && s->accuracy <= w->chance + CHANCE_MARGIN &&
         s->loss > 2.0 * w->uniform_loss)
         k |= CLMLP_STALL_CHANCE;
+    /* Every loss: measured against the first epoch of this fit. */
+    if (isnan(w->first_loss)) {
+        w->first_loss = s->loss;
+    } else if (isfinite(w->first_loss)) {
+        if (s->loss >= w->first_loss) k |= CLMLP_STALL_NOT_FALLING;
+        if (w->first_loss > 0.0 && s->loss > EXPLODED_FACTOR * w->first_loss)
+            k |= CLMLP_STALL_EXPLODED;
+    }
     w->run = k ? w->run + 1 : 0;
     s->stalled_epochs = w->run;
-    s->stalled = w->run >= CLMLP_STALL_EPOCHS ? k : 0;
+    s->stalled = (w->run >= CLMLP_STALL_EPOCHS ? k : 0) |
+                 (w->run >= NOT_FALLING_EPOCHS ? k & CLMLP_STALL_NOT_FALLING : 0) |
+                 (k & CLMLP_STALL_EXPLODED);
 }

@@ -14,6 +14,7 @@
 typedef struct {
     int cross_entropy;
     double uniform_loss, chance;
+    double first_loss; /* this fit's first epoch's loss (NaN before it) */
     size_t run;
 } clmlp_stall_watch;
 
