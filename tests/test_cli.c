@@ -125,6 +125,12 @@ static void test_usage_errors(void)
     TEST_EXPECT_RUN(2, "exactly one of", "summary");
     TEST_EXPECT_RUN(2, "either --weights", "forward --input 1,2");
     TEST_EXPECT_RUN(2, "either --input", "forward --weights w.txt");
+    /* Options that would be ignored without a word. */
+    TEST_EXPECT_RUN(2, "--threads 1000: at most 256", "train --dataset xor --threads 1000");
+    TEST_EXPECT_RUN(2, "but --backend ref computes on one",
+                    "train --dataset xor --backend ref --threads 2");
+    TEST_EXPECT_RUN(1, "--seed is not used with --resume",
+                    "train --dataset xor --resume no-such.model --seed 3");
 }
 
 /* Every malformed number is refused with the option and value named. */

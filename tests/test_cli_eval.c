@@ -87,12 +87,37 @@ static void test_named_classes(void)
     CU_ASSERT_PTR_NULL(strstr(test_out, "roc auc"));
 }
 
+/* A model trained on class names is given numbered labels: refused
+ * naming the names (eval, train --test, train --resume), as names for a
+ * model of numbered classes are. */
+static void test_named_model_numbered_labels(void)
+{
+    test_write_temp_text("pets.csv", "a,b,pet\n0,0,cat\n0,1,dog\n1,0,dog\n1,1,cat\n");
+    test_write_temp_text("pets-num.csv", "a,b,pet\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --layers 2,4:tanh,1:sigmoid --epochs 1 --backend ref -q "
+                    "--save '%s'",
+                    tmp("pets.csv"), tmp("pets.model"));
+    static const char *const says =
+        "\"0\" is a number, but the model's classes are names (cat, dog)";
+    TEST_EXPECT_RUN(1, says, "eval --model '%s' --data '%s' --backend ref", tmp("pets.model"),
+                    tmp("pets-num.csv"));
+    TEST_EXPECT_RUN(1, says, "train --train '%s' --test '%s' --epochs 1 --backend ref -q",
+                    tmp("pets.csv"), tmp("pets-num.csv"));
+    TEST_EXPECT_RUN(1, says, "train --train '%s' --resume '%s' --epochs 2 --backend ref -q",
+                    tmp("pets-num.csv"), tmp("pets.model"));
+    /* Its own names still read. */
+    TEST_EXPECT_RUN(0, "accuracy", "eval --model '%s' --data '%s' --backend ref", tmp("pets.model"),
+                    tmp("pets.csv"));
+}
+
 int main(void)
 {
     if (!test_temp_dir("cli-eval")) return 1;
     static const test_case cases[] = {
         {"the report and ROC AUC of known predictions", test_report_and_auc},
         {"class names and a softmax output", test_named_classes},
+        {"a named model refuses numbered labels", test_named_model_numbered_labels},
         {NULL, NULL},
     };
     int rc = test_add_suite("cli eval", cases) == 0 ? test_run_all() : 1;

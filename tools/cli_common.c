@@ -214,10 +214,22 @@ int cli_backend_opts(const cli_backend_args *a, clmlp_backend_opts *o, clmlp_ope
                 a->device ? "device" : "platform");
         return CLI_USAGE;
     }
+    /* --threads sets the cpu backend's threads; ref computes on one. */
+    if (a->threads && a->kind == CLMLP_BACKEND_REF) {
+        fprintf(stderr,
+                "clmlp: --threads %zu sets the cpu backend's threads, but --backend ref "
+                "computes on one: drop --threads, or use --backend cpu\n",
+                a->threads);
+        return CLI_USAGE;
+    }
+    if (a->threads > 256) {
+        fprintf(stderr, "clmlp: --threads %zu: at most 256\n", a->threads);
+        return CLI_USAGE;
+    }
     o->kind = a->kind;
     o->platform = a->platform;
     o->device = a->device;
-    o->threads = a->threads > 256 ? 256 : (int)a->threads;
+    o->threads = (int)a->threads;
     o->gpu_index = a->gpu_index;
     o->verbose = 0;
     /* The tool is where the environment counts (README, "Environment"):

@@ -93,7 +93,7 @@ int cli_model_open(const char *cmd, const cli_model_args *a, int allow_no_labels
                              "%s holds classes (names), but %s is a regression model: give it "
                              "the values it was trained on",
                              name, model_what);
-    else if (labelled && ((r->ds->class_names && clmlp_model_class_names(r->m, NULL)) ||
+    else if (labelled && ((r->ds->labels && clmlp_model_class_names(r->m, NULL)) ||
                           regression != (r->ds->labels == NULL) ||
                           (regression && clmlp_model_target_names(r->m, NULL)))) {
         clmlp_dataset_free(r->ds);

@@ -143,7 +143,8 @@ void cli_mpi_barrier(void)
 void cli_mpi_share_machine(cli_backend_args *b)
 {
     if (g_job.size < 2) return;
-    if (!b->threads) {
+    /* The cpu backend's cores (ref computes on one thread anyway). */
+    if (!b->threads && b->kind != CLMLP_BACKEND_REF) {
         long each = sysconf(_SC_NPROCESSORS_ONLN) / g_job.local_size;
         b->threads = (size_t)(each > 0 ? each : 1);
     }

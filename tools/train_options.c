@@ -362,7 +362,7 @@ static int train_option(train_args *a, int c, const char *arg)
     case OPT_BATCH_SIZE:
         a->batch_set = 1;
         return cli_parse_count(CMD, "--batch-size", arg, 1, &a->batch_size);
-    case OPT_SEED: return cli_parse_u64(CMD, "--seed", arg, &a->seed);
+    case OPT_SEED: a->seed_set = 1; return cli_parse_u64(CMD, "--seed", arg, &a->seed);
     case OPT_NO_SHUFFLE: a->no_shuffle = 1; return CLI_OK;
     case OPT_VAL_SPLIT:
         return cli_parse_real(CMD, "--validation-split", arg, 0, 1, 1, 1, &a->val_split);
@@ -455,6 +455,11 @@ static int check_args(const train_args *a)
                                "saved in %s; drop --layers, --loss, --optimizer, --lr, "
                                "--momentum, --nesterov and --l2",
                                a->resume);
+    if (a->resume && a->seed_set)
+        fprintf(stderr,
+                "clmlp %s: note: --seed is not used with --resume: the run saved in %s goes on "
+                "with its own row order and dropout masks\n",
+                CMD, a->resume);
     if (a->resume && (a->standardize || a->scale_targets))
         return cli_usage_error(CMD,
                                "--resume continues with the scaling saved in %s (if any); drop "

@@ -31,6 +31,7 @@ typedef struct {
     int standardize, scale_targets; /* --standardize, --scale-targets */
     int metrics;                    /* --metrics */
     uint64_t seed;
+    int seed_set;
     int no_shuffle;
     double val_split;
     int validate_on_test;

@@ -480,6 +480,22 @@ static int parse_label(csv_state *st, size_t c, const char *cell, int32_t *lab, 
         return name_label(st, c, cell, lab);
     }
     if (!isfinite(v)) return cell_error(st, c, cell, "is not finite (NaN or Inf)", NULL);
+    if (st->opts->class_names && task != CLMLP_TASK_REGRESSION) {
+        /* A model's classes are names: a number is one only if it is one
+         * of the names, never a class index (as names for a model of
+         * numbered classes are refused too). */
+        if (name_find(&st->given, cell) >= 0) {
+            CLMLP_TRY(label_kind(st, c, cell, LABELS_NAMES));
+            return name_label(st, c, cell, lab);
+        }
+        char list[512], why[600];
+        snprintf(why, sizeof why,
+                 "is a number, but the model's classes are names (%s): the labels must be "
+                 "those names",
+                 clmlp_class_names_list(st->opts->class_names, st->opts->n_class_names, list,
+                                        sizeof list));
+        return cell_error(st, c, cell, why, NULL);
+    }
     if (task != CLMLP_TASK_CLASSIFICATION) CLMLP_TRY(keep_value(st, c, cell, 0, v));
     /* A value, not a class: a regression's, or one that decides an
      * automatic task for regression. */
