@@ -127,6 +127,8 @@ static void test_usage_errors(void)
     TEST_EXPECT_RUN(2, "either --input", "forward --weights w.txt");
     /* Options that would be ignored without a word. */
     TEST_EXPECT_RUN(2, "--threads 1000: at most 256", "train --dataset xor --threads 1000");
+    TEST_EXPECT_RUN(2, "asks for 99999999999999 units, more than the 999999999",
+                    "train --dataset xor --layers 2,99999999999999:relu,1:sigmoid");
     TEST_EXPECT_RUN(2, "but --backend ref computes on one",
                     "train --dataset xor --backend ref --threads 2");
     TEST_EXPECT_RUN(1, "--seed is not used with --resume",
@@ -232,6 +234,14 @@ static void test_bad_csv(void)
     TEST_EXPECT_RUN(1, "text.csv:2", "train --train '%s' --backend ref", tmp("text.csv"));
     CU_ASSERT(out_has("abc"));
     TEST_EXPECT_RUN(1, "empty.csv", "train --train '%s' --backend ref", tmp("empty.csv"));
+    /* Lines that end with CR alone (old Mac files): said so, not read as
+     * one long line; CR LF reads. */
+    test_write_temp_text("cr.csv", "a,b,label\r0,0,0\r0,1,1\r1,0,1\r1,1,0\r");
+    TEST_EXPECT_RUN(1, "cr.csv:1: a carriage return", "train --train '%s' --backend ref",
+                    tmp("cr.csv"));
+    CU_ASSERT(out_has("end with CR alone"));
+    test_write_temp_text("crlf.csv", "a,b,label\r\n0,0,0\r\n0,1,1\r\n1,0,1\r\n1,1,0\r\n");
+    TEST_EXPECT_RUN(0, NULL, "train --train '%s' --backend ref --epochs 1 -q", tmp("crlf.csv"));
     /* A fraction is no class: refused when classes are asked for, and read
      * as a regression's value (saying so) when the task is left to the
      * data. */

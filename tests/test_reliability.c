@@ -455,6 +455,12 @@ static void test_cli_divergence(void)
                     "train --train '%s' --layers 2,4:tanh,1:sigmoid --epochs 2 --lr 1e39 "
                     "--divergence-retries 10 --backend cpu --save '%s'",
                     xor, save);
+    /* Retries that run out are said to have: 1e40 halved twice is still
+     * past float32's largest value. */
+    TEST_EXPECT_RUN(1, "training diverged in epoch 1 (all 2 divergence retries used",
+                    "train --train '%s' --layers 2,4:tanh,1:sigmoid --epochs 2 --lr 1e40 "
+                    "--divergence-retries 2 --backend cpu -q",
+                    xor);
     TEST_EXPECT_RUN(2, "--divergence-retries",
                     "train --train '%s' --divergence-retries 65 "
                     "--backend cpu",

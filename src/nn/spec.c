@@ -40,6 +40,14 @@ static int spec_layer(clmlp_model_t *m, const clmlp_spec_item *it)
         if (rc != CLMLP_OK) return rc;
         return clmlp_model_add(m, vt, custom, config, size);
     }
+    /* A number too long for clmlp_spec_count is still a number. */
+    const char *f0 = it->fields[0];
+    size_t digits = strspn(f0, "0123456789");
+    if (digits > 0 && f0[digits] == '\0')
+        return clmlp_set_error(CLMLP_E_INVALID,
+                               "layer spec '%s': item %zu asks for %s units, more than the "
+                               "999999999 a layer may have",
+                               it->spec, it->item, f0);
     char known[512];
     return clmlp_set_error(CLMLP_E_INVALID,
                            "layer spec '%s': item %zu ('%s') is neither a number of units nor "

@@ -291,13 +291,21 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
             char kept[64] = "its initial weights";
             if (s.epoch > 1)
                 snprintf(kept, sizeof kept, "the weights after epoch %zu", s.epoch - 1);
+            /* With retries, say that they ran out. */
+            char spent[128] = "";
+            if (o.divergence_retries == 1)
+                snprintf(spent, sizeof spent, " (its divergence retry used, halving the lr)");
+            else if (o.divergence_retries)
+                snprintf(spent, sizeof spent,
+                         " (all %u divergence retries used, each halving the lr)",
+                         o.divergence_retries);
             if (rc == CLMLP_OK)
                 rc = clmlp_set_error(CLMLP_E_NUMERIC,
-                                     "training diverged in epoch %zu: the loss, the weights or "
+                                     "training diverged in epoch %zu%s: the loss, the weights or "
                                      "the optimizer state became NaN or infinite; the model "
                                      "keeps %s (the last finite ones); try a lower learning "
                                      "rate",
-                                     s.epoch, kept);
+                                     s.epoch, spent, kept);
             break;
         }
         if (rc == CLMLP_OK) clmlp_stall_update(&stall, &s);

@@ -137,6 +137,18 @@ int clmlp_atomic_open(clmlp_atomic_file *af, const char *path)
     }
     if (stream == 0) clmlp_atomic_clean_stale(af->target);
     af->f = fopen(stream ? af->target : af->tmp, "wb");
+    if (!af->f && !stream && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+        /* The file itself may be writable: its folder is what is not. */
+        int err = errno;
+        char dir[4096];
+        const char *base;
+        split_path(af->target, dir, sizeof dir, &base);
+        return clmlp_set_error(CLMLP_E_IO,
+                               "cannot write %s: cannot create a file in its folder %s (%s); "
+                               "clmlp replaces a file through a new one beside it, so the "
+                               "folder must be writable",
+                               path, dir, strerror(err));
+    }
     if (!af->f) return clmlp_set_error(CLMLP_E_IO, "cannot write %s: %s", path, strerror(errno));
     return CLMLP_OK;
 }

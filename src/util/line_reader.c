@@ -100,5 +100,14 @@ int clmlp_line_next(clmlp_line_reader *r)
         return 0;
     }
     if (!r->line) CLMLP_TRY(append(r, (const unsigned char *)"", 0));
+    /* A '\r' anywhere but at the end: lines that end with CR alone (old
+     * Mac files), which would otherwise read as one long line. */
+    size_t body = r->len && r->line[r->len - 1] == '\r' ? r->len - 1 : r->len;
+    if (memchr(r->line, '\r', body))
+        return clmlp_set_error(CLMLP_E_FORMAT,
+                               "%s:%zu: a carriage return (\\r) inside the line: the file's "
+                               "lines seem to end with CR alone (old Mac style); convert them "
+                               "to LF (e.g. tr '\\r' '\\n')",
+                               r->path, r->lineno);
     return 1;
 }

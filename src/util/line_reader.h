@@ -33,7 +33,8 @@ typedef struct {
 void clmlp_line_reader_init(clmlp_line_reader *r, FILE *f, const char *path, size_t max_len);
 
 /* Reads the next line into r->line (r->len bytes; a '\r' before the '\n'
- * is kept, the '\n' is not); the last line needs no '\n'.  Returns 1 for a
+ * is kept, the '\n' is not); the last line needs no '\n'.  A '\r' inside
+ * a line (a file whose lines end with CR alone) is CLMLP_E_FORMAT saying so.  Returns 1 for a
  * line, 0 at the end of the file, or a negative status naming path:line:
  * CLMLP_E_FORMAT for a line longer than max_len or holding a NUL byte
  * (found as soon as the bytes are read, so memory stays under max_len
