@@ -660,6 +660,9 @@ static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
 {
     size_t done = clmlp_model_epochs_done(t->model);
     int rc = CLI_OK;
+    if (t->a.checkpoint && !(hist && hist->checkpoint_failed))
+        fprintf(stderr, "clmlp: --checkpoint: the model after epoch %zu is in %s\n", done,
+                t->a.checkpoint);
     if (done == t->start_epochs) {
         const char *opts[3] = {"--save", "--history", "--plot-history"};
         const char *paths[3] = {t->a.save, t->a.history, t->a.plot_history};
@@ -671,16 +674,13 @@ static int write_what_is_left(train_state *t, const clmlp_history_t *hist)
                         opts[i], paths[i]);
         return CLI_OK;
     }
-    if (t->a.checkpoint && !(hist && hist->checkpoint_failed))
-        fprintf(stderr, "clmlp: --checkpoint: the model after epoch %zu is in %s\n", done,
-                t->a.checkpoint);
     if (t->a.save) {
         if (clmlp_model_save(t->model, t->a.save) < 0)
             rc = cli_runtime_error();
         else
             fprintf(stderr, "clmlp: --save: the model after epoch %zu is in %s\n", done, t->a.save);
     }
-    if (t->a.history) {
+    if (t->a.history && hist) {
         if (write_history(t, hist->epochs, hist->n) < 0)
             rc = cli_runtime_error();
         else
