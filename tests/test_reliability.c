@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +22,7 @@
 #include "nn/model.h"
 #include "support/testing.h"
 #include "util/atomic_file.h"
+#include "util/host_memory.h"
 
 static clmlp_backend_t *open_cpu1(void)
 {
@@ -269,6 +271,52 @@ static void test_load_names_file(void)
     free(b);
     clmlp_model_free(m);
     clmlp_backend_free(be);
+}
+
+/* This process's "Key: N kB" from /proc/self/status, in bytes. */
+static uint64_t self_status(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, strlen(key)) && sscanf(line + strlen(key), " %llu", &kb) == 1)
+            break;
+    if (f) fclose(f);
+    return (uint64_t)kb * 1024u;
+}
+
+/* The memory guard reads the process's own limits: under ulimit -v
+ * (RLIMIT_AS) or a data limit, what is available is what the limit leaves
+ * above what the process uses, so a model too large is refused up front
+ * instead of failing (or spinning in the BLAS) later.  Each limit is set
+ * 64 MB above the use in a child, which reports the room it sees. */
+static void test_memory_guard_reads_rlimits(void)
+{
+    static const struct {
+        int which;
+        const char *key;
+    } limits[] = {{RLIMIT_AS, "VmSize:"}, {RLIMIT_DATA, "VmData:"}};
+    const uint64_t above = 64u << 20;
+    for (size_t i = 0; i < 2; i++) {
+        pid_t pid = fork();
+        CU_ASSERT_FATAL(pid >= 0);
+        if (pid == 0) {
+            struct rlimit rl;
+            if (getrlimit(limits[i].which, &rl) != 0) _exit(3);
+            rl.rlim_cur = (rlim_t)(self_status(limits[i].key) + above);
+            if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) _exit(4);
+            if (setrlimit(limits[i].which, &rl) != 0) _exit(5);
+            uint64_t room = clmlp_host_memory_available();
+            /* Reading /proc may take a page or two of the 64 MB. */
+            _exit(room <= above && room > above / 2 ? 0 : 1);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    /* Without them, the host's figure (far above 64 MB here). */
+    CU_ASSERT(clmlp_host_memory_available() > above);
 }
 
 static void test_stale_temp_cleaned(void)
@@ -659,6 +707,7 @@ int main(void)
         {"save refuses non-finite parameters", test_save_refuses_nonfinite},
         {"load errors name the file", test_load_names_file},
         {"stale temporary files are cleaned up", test_stale_temp_cleaned},
+        {"the memory guard reads RLIMIT_AS and RLIMIT_DATA", test_memory_guard_reads_rlimits},
         {"a resumed or stopped run equals a straight one", test_resume_equals_straight},
         {NULL, NULL}};
     static const test_case cli[] = {

@@ -1,5 +1,6 @@
 /* How much memory this process may still take from the host: what the
- * kernel calls available, capped by the cgroup's limit where one is set.
+ * kernel calls available, capped by the cgroup's limit and the process's
+ * own limits where they are set.
  * Host-memory devices (ref, cpu, PoCL) report it as their limit, so a
  * model too large is refused before the kernel's OOM killer ends the run. */
 #ifndef CLMLP_HOST_MEMORY_H
@@ -9,8 +10,10 @@
 
 /* Bytes available now: MemAvailable from /proc/meminfo, or less when the
  * cgroup (v2 memory.max, or v1 memory.limit_in_bytes) leaves less room
- * than that above what the cgroup already uses.  UINT64_MAX when neither
- * can be read (then nothing is refused on this ground). */
+ * than that above what the cgroup already uses, or when this process's
+ * RLIMIT_AS (ulimit -v) leaves less above its VmSize, or RLIMIT_DATA above
+ * its VmData.  UINT64_MAX when none can be read (then nothing is refused
+ * on this ground). */
 uint64_t clmlp_host_memory_available(void);
 
 #endif
