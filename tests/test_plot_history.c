@@ -278,6 +278,16 @@ static void test_errors(void)
     /* A missing one: exit 1 naming it. */
     TEST_EXPECT_RUN(1, test_temp_path("absent.csv"), "plot history '%s' -o '%s'",
                     test_temp_path("absent.csv"), png);
+    /* The picture over the history it draws (or through --output=): exit 2
+     * before drawing, the history kept. */
+    TEST_EXPECT_RUN(2, "an input and -o name the same file", "plot history '%s' -o '%s'", good,
+                    good);
+    TEST_EXPECT_RUN(2, "an input and -o name the same file", "plot history '%s' --output='%s'",
+                    good, good);
+    FILE *kept = fopen(good, "r");
+    char first[64] = "";
+    CU_ASSERT(kept && fgets(first, sizeof first, kept) && !strncmp(first, "epoch", 5));
+    if (kept) fclose(kept);
 
     /* Values at the ends of the doubles (a run that blew up) still draw:
      * no margins fit around them, and no NaN reaches cairo. */
