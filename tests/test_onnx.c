@@ -240,8 +240,11 @@ static int same_classes(const char *a, const char *b)
     while (ea && eb && ea[1] && eb[1]) {
         a = ea + 1;
         b = eb + 1;
-        const char *ca = strchr(strchr(a, ',') + 1, ','), *cb = strchr(strchr(b, ',') + 1, ',');
-        if (ca - a == cb - b && !strncmp(a, b, (size_t)(ca - a))) same++;
+        /* The length of "index,class" (a line without two commas: all of it). */
+        size_t la = strcspn(a, ",\n"), lb = strcspn(b, ",\n");
+        if (a[la] == ',') la += 1 + strcspn(a + la + 1, ",\n");
+        if (b[lb] == ',') lb += 1 + strcspn(b + lb + 1, ",\n");
+        if (la == lb && !strncmp(a, b, la)) same++;
         ea = strchr(a, '\n');
         eb = strchr(b, '\n');
     }

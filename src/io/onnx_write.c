@@ -173,7 +173,7 @@ static const char *add_init(wb *b, const char *name, size_t d0, size_t d1, const
     return name;
 }
 
-/* Appends layer `layer`'s activation after its Gemm (cur is z). */
+/* Appends the nodes of activation act after a Gemm (cur is its z). */
 static void add_activation(wb *b, clmlp_act act)
 {
     static const char *const simple[CLMLP_ACT_COUNT] = {
