@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/cpu/cpu_internal.h"
 #include "support/testing.h"
 #include "util/rng.h"
 
@@ -226,21 +227,24 @@ static void test_queue_window(void)
     }
 }
 
-/* Trains 33-64-10 (relu, 13 batches of 16, 3 shuffled epochs) on a fresh cpu
- * backend with `threads` threads; the final parameters go to params. */
-static void train_with_threads(int threads, float *params, size_t n_params)
+/* Trains `spec` (3 shuffled epochs of `rows` random rows in batches of
+ * `batch`) on a fresh cpu backend opened with `threads` threads (0: the
+ * default, which follows the load) of which `running` run (0: as many as
+ * the backend chooses); the final parameters go to params. */
+static void train_on_threads(const char *spec, size_t rows, size_t batch, int threads, int running,
+                             float *params, size_t n_params)
 {
     clmlp_backend_opts o = {.kind = CLMLP_BACKEND_CPU, .threads = threads};
     clmlp_backend_t *be = NULL;
     TEST_OK(clmlp_backend_init(&be, &o));
+    if (running > 0) clmlp_cpu_load_fix(&((cpu_ctx *)be->ctx)->load, running);
     clmlp_model_t *m = NULL;
-    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, "33,64:relu,10:softmax") == CLMLP_OK);
+    CU_ASSERT_FATAL(clmlp_model_from_spec(&m, spec) == CLMLP_OK);
     clmlp_optimizer mom = {.kind = CLMLP_OPT_SGD, .lr = 0.05, .momentum = 0.9};
     TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &mom, be, 5));
     CU_ASSERT_FATAL(clmlp_model_n_params(m) == n_params);
-    /* 2000 rows in batches of 1000: loops of 64000 values, which split over threads. */
-    clmlp_dataset_t *ds = random_set(2000, 33, 10, 31);
-    clmlp_fit_opts fo = {.epochs = 3, .batch_size = 1000, .shuffle = 1, .seed = 9};
+    clmlp_dataset_t *ds = random_set(rows, clmlp_model_n_inputs(m), 10, 31);
+    clmlp_fit_opts fo = {.epochs = 3, .batch_size = batch, .shuffle = 1, .seed = 9};
     TEST_OK(clmlp_model_fit(m, ds, &fo, NULL));
     TEST_OK(clmlp_model_get_params(m, params));
     clmlp_dataset_free(ds);
@@ -260,13 +264,66 @@ static void test_threads_reproducible(void)
 {
     enum { N = 33 * 64 + 64 + 64 * 10 + 10 };
     static float a[N], b[N], one[N];
-    train_with_threads(2, a, N);
-    train_with_threads(2, b, N);
+    /* 2000 rows in batches of 1000: loops of 64000 values, which split over threads. */
+    const char *spec = "33,64:relu,10:softmax";
+    train_on_threads(spec, 2000, 1000, 2, 0, a, N);
+    train_on_threads(spec, 2000, 1000, 2, 0, b, N);
     CU_ASSERT(memcmp(a, b, sizeof a) == 0);
-    train_with_threads(1, one, N);
+    train_on_threads(spec, 2000, 1000, 1, 0, one, N);
     double err = test_max_error(one, a, N);
     printf("[1 thread against 2: %.2g] ", err);
     CU_ASSERT(err <= 3.6e-4);
+}
+
+/* The threads a cpu backend opened with the default count cuts its work for. */
+static int omp_cores(void)
+{
+    clmlp_backend_opts o = {.kind = CLMLP_BACKEND_CPU};
+    clmlp_backend_t *be = NULL;
+    if (clmlp_backend_init(&be, &o) != CLMLP_OK) return 0;
+    int n = ((cpu_ctx *)be->ctx)->threads;
+    clmlp_backend_free(be);
+    return n;
+}
+
+/* A backend of 2 or 3 threads cuts every GEMM and loop into parts fixed by
+ * the shapes and that count, so the threads running them (all, or fewer
+ * while other processes keep cores busy) change no bit of the weights.
+ * 784 inputs in batches of 256: the products 256x64x784 and, for the
+ * weight gradient, 784x64x256 are split; with K = 784 OpenBLAS 0.3.21
+ * adds differently on 1 and 2 threads of its own, which the backend
+ * therefore never uses.  The default count is also checked: it follows
+ * the load, and whatever it ran on must give the same bits. */
+static void test_threads_follow_load_exactly(void)
+{
+    enum { N = 784 * 64 + 64 + 64 * 10 + 10 };
+    static float all[N], fewer[N], def[N], three[N], three_on_one[N];
+    const char *spec = "784,64:tanh,10:softmax";
+    train_on_threads(spec, 512, 256, 2, 2, all, N);
+    train_on_threads(spec, 512, 256, 2, 1, fewer, N);
+    CU_ASSERT(memcmp(all, fewer, sizeof all) == 0);
+    train_on_threads(spec, 512, 256, 3, 3, three, N);
+    train_on_threads(spec, 512, 256, 3, 1, three_on_one, N);
+    CU_ASSERT(memcmp(three, three_on_one, sizeof three) == 0);
+    int cores = omp_cores();
+    if (cores >= 2 && cores <= 3) {
+        train_on_threads(spec, 512, 256, 0, 0, def, N);
+        CU_ASSERT(memcmp(def, cores == 2 ? all : three, sizeof def) == 0);
+    }
+}
+
+/* The threads for a load: the cores others leave free, rounded up from
+ * three quarters, at least one, at most the backend's. */
+static void test_threads_for_load(void)
+{
+    CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(2, 2, 0.0), 2);
+    CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(2, 2, 0.2), 2);
+    CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(2, 2, 0.3), 1);
+    CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(2, 2, 1.0), 1);
+    CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(2, 2, 5.0), 1);
+    CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(4, 16, 10.0), 4);
+    CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(16, 16, 13.5), 2);
+    CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(16, 16, 0.1), 16);
 }
 
 /* Opens a backend of the kind under test whose memory limit is `limit`. */
@@ -369,7 +426,10 @@ int main(int argc, char **argv)
     static const test_case opencl_cases[] = {
         {"any queue window gives the same weights", test_queue_window}, {NULL, NULL}};
     static const test_case cpu_cases[] = {
-        {"runs are reproducible for a thread count", test_threads_reproducible}, {NULL, NULL}};
+        {"runs are reproducible for a thread count", test_threads_reproducible},
+        {"fewer threads running change no bit", test_threads_follow_load_exactly},
+        {"threads for a load", test_threads_for_load},
+        {NULL, NULL}};
     char name[64];
     snprintf(name, sizeof name, "%s training vs reference", argv[1]);
     if (test_add_suite(name, cases) < 0) return 1;

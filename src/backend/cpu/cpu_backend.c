@@ -2,6 +2,7 @@
  * memory, GEMMs through the BLAS, the rest in fused loops on the threads
  * the BLAS shares (cpu_internal.h has the design).  One backend is used by
  * one thread at a time. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,42 @@
 #include "backend/cpu/cpu_internal.h"
 #include "util/error.h"
 
-/* Gives the BLAS back the thread count it had (the count is the process's,
- * and with OpenMP OpenMP's too), then frees the context. */
+/* The BLAS's thread count is the process's (and with OpenMP, OpenMP's
+ * default too): the first cpu backend to open sets it, the last to close
+ * gives back what it was. */
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+static int blas_users, blas_threads_before;
+
+/* Sets the BLAS's threads to n for an opening backend, the first time. */
+static void blas_take(int n, clmlp_blas_info *blas)
+{
+    pthread_mutex_lock(&blas_lock);
+    if (blas_users++ == 0 && n != blas->threads) {
+        blas_threads_before = blas->threads;
+        clmlp_cpu_blas_set_threads(n);
+        clmlp_blas_describe(blas);
+    }
+    pthread_mutex_unlock(&blas_lock);
+}
+
+/* Gives the BLAS its count back when the last backend closes. */
+static void blas_give_back(void)
+{
+    pthread_mutex_lock(&blas_lock);
+    if (--blas_users == 0 && blas_threads_before > 0) {
+        clmlp_cpu_blas_set_threads(blas_threads_before);
+        blas_threads_before = 0;
+    }
+    pthread_mutex_unlock(&blas_lock);
+}
+
+/* Stops following the load, gives the BLAS back, frees the context. */
 static void cpu_free(void *vctx)
 {
     cpu_ctx *c = vctx;
-    if (c && c->blas_threads_before > 0) clmlp_cpu_blas_set_threads(c->blas_threads_before);
+    if (!c) return;
+    clmlp_cpu_load_close(&c->load);
+    blas_give_back();
     free(c);
 }
 
@@ -76,40 +107,58 @@ static void cpu_model_name(char *out, size_t cap)
     fclose(f);
 }
 
-/* The threads when the options leave it open: every core OpenMP sees (BLIS
- * keeps to one thread unless told), or without OpenMP the BLAS's own. */
+/* The threads when the options leave it open: every core OpenMP sees
+ * ($OMP_NUM_THREADS, or the CPUs the process may run on; BLIS keeps to one
+ * thread unless told), or without OpenMP the BLAS's own.  Read once, the
+ * first time: the BLAS at one thread sets OpenMP's default to one too. */
 static int default_threads(const clmlp_blas_info *blas)
 {
-    int n = blas->threads;
+    static int cached;
+    pthread_mutex_lock(&blas_lock);
+    if (!cached) {
+        int n = blas->threads;
 #ifdef _OPENMP
-    n = omp_get_max_threads();
+        n = omp_get_max_threads();
+        if (blas_users > 0 && blas_threads_before > n) n = blas_threads_before;
 #endif
-    return n < 1 ? 1 : n;
+        cached = n < 1 ? 1 : n;
+    }
+    pthread_mutex_unlock(&blas_lock);
+    return cached;
 }
 
-/* Opens the cpu backend; opts->threads (if > 0, else every core) sets the
- * threads of the BLAS and of our loops.  The context is owned by be. */
+/* Opens the cpu backend; opts->threads (if > 0, else every core, fewer
+ * while other processes keep cores busy) sets its threads.  With OpenMP
+ * the backend threads its loops and GEMMs itself, the BLAS running on one
+ * thread inside each part; without, the BLAS threads the GEMMs and the
+ * loops run on one.  The context is owned by be. */
 int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
 {
     if (!be) return clmlp_set_error(CLMLP_E_INVALID, "cpu backend: no backend to fill");
     cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return clmlp_set_error(CLMLP_E_NOMEM, "cpu backend: out of memory");
     clmlp_blas_describe(&c->blas);
-    int want = opts && opts->threads > 0 ? opts->threads : default_threads(&c->blas);
+    int given = opts && opts->threads > 0;
+    int want = given ? opts->threads : default_threads(&c->blas);
     if (want > CPU_MAX_THREADS) want = CPU_MAX_THREADS;
-    /* The BLAS and the loops run on the same threads. */
-    if (want != c->blas.threads) {
-        c->blas_threads_before = c->blas.threads;
-        clmlp_cpu_blas_set_threads(want);
-        clmlp_blas_describe(&c->blas);
-    }
+#ifdef _OPENMP
+    blas_take(1, &c->blas);
     c->threads = want;
+#else
+    blas_take(want, &c->blas);
+    c->threads = 1;
+#endif
+    if (clmlp_cpu_load_open(&c->load, c->threads, !given) != 0) {
+        cpu_free(c);
+        return clmlp_set_error(CLMLP_E_NOMEM, "cpu backend: out of memory");
+    }
     char model[128];
     cpu_model_name(model, sizeof model);
     const clmlp_blas_info *b = &c->blas;
-    int len = snprintf(be->description, sizeof be->description, "%s, %d thread%s, %s %s%s%s", model,
-                       c->threads, c->threads == 1 ? "" : "s", b->name, b->version,
-                       b->kernels[0] ? " " : "", b->kernels);
+    int len =
+        snprintf(be->description, sizeof be->description, "%s, %d thread%s%s, %s %s%s%s", model,
+                 want, want == 1 ? "" : "s", c->load.stat ? " (fewer while cores are busy)" : "",
+                 b->name, b->version, b->kernels[0] ? " " : "", b->kernels);
     if (b->best[0] && len > 0 && (size_t)len < sizeof be->description)
         snprintf(be->description + len, sizeof be->description - (size_t)len,
                  " (older than this CPU runs: %s)", b->best);

@@ -1,6 +1,7 @@
 /* The cpu backend's GEMM: cblas_sgemm, row-major, on the BLAS that CMake's
- * FindBLAS linked (cpu_blas.c says which): one call, or for the shapes the
- * BLAS spreads badly over the threads, one call per thread on blocks of C. */
+ * FindBLAS linked (cpu_blas.c says which): one single-threaded call, or
+ * for products worth more threads, one call per block of C, the blocks
+ * shared by the threads. */
 #include <limits.h>
 
 #include "backend/cpu/cpu_internal.h"
@@ -14,35 +15,41 @@ enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
                  const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
-/* How to spread one GEMM over the threads: leave it to the BLAS, or cut C
- * into row or column blocks, one per thread, each a single-threaded call
- * (an OpenMP BLAS runs one thread inside a parallel region). */
-typedef enum { SPLIT_NONE, SPLIT_ROWS, SPLIT_COLS } gemm_split;
+/* How one GEMM runs: C cut into `parts` blocks of rows or of columns,
+ * each a single-threaded BLAS call (the backend runs the BLAS on one thread
+ * and does the threading itself), shared by the threads running now.  The
+ * blocks depend on the shape and the backend's thread count alone: a BLAS
+ * cutting a product its own way gives other bits for other thread counts
+ * (OpenBLAS 0.3.21 for every K = 784 product of W1-W3), and the threads
+ * running now follow the load (cpu_threads.c). */
+typedef struct {
+    int by_rows, parts;
+} gemm_plan;
 
-/* Below this many multiply-adds a GEMM is not worth two threads; up to the
- * second bound, OpenBLAS 0.3.21 (SkylakeX kernels, 2 cores) spreads the
- * shapes of a training step worse than blocks of C do: measured on W1's
- * 100x100x784 forward product 138 -> 116 us, W3's 256x1024x10 dX 108 -> 69
- * us; above it its own threading is as good or better (NT 128x512x512:
- * 438 us whole, 593 split).  The weight gradient (A transposed: in x batch
- * times batch x units) splits well at every size (784x100x100 161 -> 89
- * us, 1024x1024x256 2794 -> 2656 us), since the BLAS cuts its small inner
- * dimension instead. */
+/* Below this many multiply-adds a GEMM is not worth two threads.  Above
+ * it, blocks of C on 2 threads (OpenBLAS 0.3.21, SkylakeX kernels, 2
+ * cores) were as fast as OpenBLAS's own threading or faster: W1's
+ * 100x100x784 forward product 124 -> 95 us, its weight gradient (A
+ * transposed, 784x100x100) 137 -> 89, W3's 256x1024x784 2000 -> 2030,
+ * 256x1024x1024 NT 2850 -> 2850, 1024x1024x256 TN 2910 -> 2790 (best of
+ * 5, /tmp-style micro-benchmark; the README has the tool's figures). */
 #define SPLIT_MIN_WORK ((size_t)1 << 20)
-#define SPLIT_MAX_WORK ((size_t)1 << 24)
 /* Each block keeps at least this many rows or columns for the kernels. */
 #define SPLIT_MIN_SIDE 32
 
-/* The split for an m x n x k GEMM on nt threads. */
-static gemm_split choose_split(const cpu_ctx *ctx, int trans_a, size_t m, size_t n, size_t k)
+/* The plan for an m x n x k GEMM. */
+static gemm_plan plan_gemm(const cpu_ctx *ctx, size_t m, size_t n, size_t k)
 {
-    if (ctx->threads < 2 || !ctx->blas.openmp) return SPLIT_NONE;
-    size_t work = m * n * k, side = SPLIT_MIN_SIDE * (size_t)ctx->threads;
-    if (work < SPLIT_MIN_WORK) return SPLIT_NONE;
-    if (trans_a && m >= side) return SPLIT_ROWS;
-    if (work > SPLIT_MAX_WORK) return SPLIT_NONE;
-    if (m >= side) return SPLIT_ROWS;
-    return n >= side ? SPLIT_COLS : SPLIT_NONE;
+    gemm_plan p = {1, 1};
+    if (ctx->threads < 2 || m * n * k < SPLIT_MIN_WORK) return p;
+    /* Every row block packs all of op(B) (k x n), every column block all of
+     * op(A) (m x k): cut the longer side of C, and the rows when k is too
+     * small for packing to count (256x1024x10 NT: rows 60 us, columns 87). */
+    p.by_rows = m >= n || k < SPLIT_MIN_SIDE;
+    size_t most = (p.by_rows ? m : n) / SPLIT_MIN_SIDE;
+    p.parts = most < (size_t)ctx->threads ? (int)most : ctx->threads;
+    if (p.parts < 2) p.parts = 1;
+    return p;
 }
 
 /* One cblas_sgemm on blocks of the operands (sizes checked to fit int). */
@@ -61,7 +68,7 @@ int clmlp_cpu_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, siz
                    const clmlp_buf *a, size_t off_a, size_t lda, const clmlp_buf *b, size_t off_b,
                    size_t ldb, float beta, clmlp_buf *c, size_t off_c, size_t ldc)
 {
-    const cpu_ctx *ctx = vctx;
+    cpu_ctx *ctx = vctx;
     if (m == 0 || n == 0) return CLMLP_OK;
     float *C = cpu_f(c) + off_c;
     if (k == 0) {
@@ -77,24 +84,25 @@ int clmlp_cpu_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, siz
                                "32-bit sizes",
                                m, n, k, lda, ldb, ldc);
     const float *A = cpu_f(a) + off_a, *B = cpu_f(b) + off_b;
-    gemm_split split = choose_split(ctx, trans_a, m, n, k);
-    if (split == SPLIT_NONE) {
+    gemm_plan plan = plan_gemm(ctx, m, n, k);
+    if (plan.parts == 1) {
         sgemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         return CLMLP_OK;
     }
-    int nt = ctx->threads;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int t = 0; t < nt; t++) {
+    int now = clmlp_cpu_load_threads(&ctx->load), np = plan.parts;
+    int team = now < np ? now : np;
+#pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
+    for (int t = 0; t < np; t++) {
         size_t lo, hi;
-        if (split == SPLIT_ROWS) {
+        if (plan.by_rows) {
             /* Rows lo..hi of C come from rows lo..hi of op(A): of A, or
              * its columns when transposed. */
-            cpu_part(m, t, nt, &lo, &hi);
+            cpu_part(m, t, np, &lo, &hi);
             const float *At = trans_a ? A + lo : A + lo * lda;
             sgemm(trans_a, trans_b, hi - lo, n, k, alpha, At, lda, B, ldb, beta, C + lo * ldc, ldc);
         } else {
             /* Columns lo..hi of C come from columns lo..hi of op(B). */
-            cpu_part(n, t, nt, &lo, &hi);
+            cpu_part(n, t, np, &lo, &hi);
             const float *Bt = trans_b ? B + lo * ldb : B + lo;
             sgemm(trans_a, trans_b, m, hi - lo, k, alpha, A, lda, Bt, ldb, beta, C + lo, ldc);
         }

@@ -7,8 +7,10 @@
  * compiled for AVX-512, AVX2 and plain x86-64, picked at load time.  Loops
  * big enough to pay for it are split over OpenMP threads, the same pool
  * the BLAS uses when it is built with OpenMP (Debian's libopenblas0-openmp),
- * in static chunks combined in a fixed order, so a run is reproducible for
- * a given thread count.  Arguments reach the slots checked
+ * in parts fixed by the size and the backend's thread count and combined in
+ * a fixed order, so a run is reproducible for a given thread count, and
+ * the same whether the load lets all those threads run or fewer
+ * (cpu_threads.c).  Arguments reach the slots checked
  * (backend_check.c); labels and row indices are checked here, on the host. */
 #ifndef CLMLP_CPU_INTERNAL_H
 #define CLMLP_CPU_INTERNAL_H
@@ -33,10 +35,43 @@ static inline int32_t *cpu_i(const clmlp_buf *b) { return (int32_t *)((const cpu
 /* Asks the BLAS to use n threads (n >= 1). */
 void clmlp_cpu_blas_set_threads(int n);
 
+/* ---- the threads, following the load (cpu_threads.c) ---- */
+/* CPUs whose load is followed (ids beyond are ignored). */
+#define CPU_LOAD_MAX_CPUS 1024
+
+/* What the backend knows of the machine's load. */
+typedef struct {
+    int most;                                 /* the threads it was opened with */
+    int active;                               /* the threads that share the work now */
+    int cpus;                                 /* CPUs this process may run on */
+    uint64_t allowed[CPU_LOAD_MAX_CPUS / 64]; /* which ones, a bit each */
+    char *stat;                               /* a buffer for /proc/stat; NULL: not followed */
+    size_t stat_cap;
+    double tick_s;           /* seconds of one /proc/stat tick */
+    unsigned long long busy; /* busy ticks of those CPUs at the last look */
+    double wall, own;        /* wall and this process's CPU seconds then */
+    double next;             /* wall time of the next look */
+} cpu_load;
+
+/* Starts following the load for a backend of `most` threads when follow
+ * is set (the caller left the count to the backend); 0, or -1 when out of
+ * memory.  l->active is then a first guess from the threads runnable now. */
+int clmlp_cpu_load_open(cpu_load *l, int most, int follow);
+void clmlp_cpu_load_close(cpu_load *l);
+/* The threads to run on now (1..most): every 0.2 s of wall time it looks
+ * again at how busy the other processes keep the CPUs. */
+int clmlp_cpu_load_threads(cpu_load *l);
+/* Stops following the load and runs on n threads (1..most) from now on:
+ * for tests, which check that the count changes no result. */
+void clmlp_cpu_load_fix(cpu_load *l, int n);
+/* Threads for `most` when other processes keep `others` of the `cpus`
+ * CPUs busy: the free ones, rounded, at least one. */
+int clmlp_cpu_threads_for_load(int most, int cpus, double others);
+
 /* ---- the context ---- */
 typedef struct {
-    int threads;             /* threads for our loops (and the BLAS) */
-    int blas_threads_before; /* the BLAS's count before open set it, else 0 */
+    int threads;   /* threads the work is cut for (the most it runs on) */
+    cpu_load load; /* how many of them run now */
     clmlp_blas_info blas;
 } cpu_ctx;
 
@@ -48,12 +83,23 @@ typedef struct {
  * region costs a few microseconds, which only larger loops win back. */
 #define CPU_PAR_MIN_WORK 32768
 
-/* Threads for a loop over `work` elements, and never more than `parts`
- * (the pieces it can be cut into). */
-static inline int cpu_team(const cpu_ctx *c, size_t work, size_t parts)
+/* How a loop runs: cut into `parts` pieces, shared by `team` threads. */
+typedef struct {
+    int parts, team;
+} cpu_split;
+
+/* The split of a loop over `work` elements that can be cut into at most
+ * `pieces` (rows, say).  The parts depend on the size and the backend's
+ * thread count alone, never on the load, so that partial sums are added
+ * the same way whatever the team; the team is the threads running now. */
+static inline cpu_split cpu_split_loop(cpu_ctx *c, size_t work, size_t pieces)
 {
-    if (work < CPU_PAR_MIN_WORK || c->threads < 2) return 1;
-    return parts < (size_t)c->threads ? (int)(parts ? parts : 1) : c->threads;
+    cpu_split s = {1, 1};
+    if (work < CPU_PAR_MIN_WORK || c->threads < 2) return s;
+    s.parts = pieces < (size_t)c->threads ? (int)(pieces ? pieces : 1) : c->threads;
+    int now = clmlp_cpu_load_threads(&c->load);
+    s.team = now < s.parts ? now : s.parts;
+    return s;
 }
 
 /* The range [*from, *to) that part t of nt equal parts of [0, n) covers. */

@@ -16,11 +16,11 @@ int clmlp_cpu_bias_act_forward(void *vctx, clmlp_act act, size_t rows, size_t co
     cpu_ctx *ctx = vctx;
     float *Z = cpu_f(z) + off_z, *Y = cpu_f(y) + off_y;
     const float *B = bias ? cpu_f(bias) + off_bias : NULL;
-    int nt = cpu_team(ctx, rows * cols, rows);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int t = 0; t < nt; t++) {
+    cpu_split s = cpu_split_loop(ctx, rows * cols, rows);
+#pragma omp parallel for num_threads(s.team) if (s.team > 1) schedule(static)
+    for (int t = 0; t < s.parts; t++) {
         size_t a, b;
-        cpu_part(rows, t, nt, &a, &b);
+        cpu_part(rows, t, s.parts, &a, &b);
         clmlp_cpu_bias_act_rows(act, b - a, cols, Z + a * cols, B, Y + a * cols);
     }
     return CLMLP_OK;
@@ -33,11 +33,11 @@ int clmlp_cpu_act_backward(void *vctx, clmlp_act act, size_t rows, size_t cols, 
     cpu_ctx *ctx = vctx;
     const float *Z = cpu_f(z) + off_z, *Y = cpu_f(y) + off_y, *DY = cpu_f(dy) + off_dy;
     float *DZ = cpu_f(dz) + off_dz;
-    int nt = cpu_team(ctx, rows * cols, rows);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int t = 0; t < nt; t++) {
+    cpu_split s = cpu_split_loop(ctx, rows * cols, rows);
+#pragma omp parallel for num_threads(s.team) if (s.team > 1) schedule(static)
+    for (int t = 0; t < s.parts; t++) {
         size_t a, b;
-        cpu_part(rows, t, nt, &a, &b);
+        cpu_part(rows, t, s.parts, &a, &b);
         size_t o = a * cols;
         clmlp_cpu_act_backward_rows(act, b - a, cols, Z + o, Y + o, DY + o, DZ + o);
     }
@@ -53,8 +53,8 @@ int clmlp_cpu_bias_grad(void *vctx, size_t rows, size_t cols, const clmlp_buf *d
     const float *DZ = cpu_f(dz) + off_dz;
     float *DB = cpu_f(db) + off_db;
     size_t blocks = (cols + BIAS_BLOCK - 1) / BIAS_BLOCK;
-    int nt = cpu_team(ctx, rows * cols, blocks);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    cpu_split s = cpu_split_loop(ctx, rows * cols, blocks);
+#pragma omp parallel for num_threads(s.team) if (s.team > 1) schedule(static)
     for (size_t blk = 0; blk < blocks; blk++) {
         size_t j0 = blk * BIAS_BLOCK, w = cols - j0 < BIAS_BLOCK ? cols - j0 : BIAS_BLOCK;
         double acc[BIAS_BLOCK] = {0};
@@ -72,11 +72,11 @@ int clmlp_cpu_dropout(void *vctx, size_t n, const clmlp_buf *in, size_t off_in, 
     cpu_ctx *ctx = vctx;
     const float *X = cpu_f(in) + off_in;
     float *Y = cpu_f(out) + off_out;
-    int nt = cpu_team(ctx, n, n);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int t = 0; t < nt; t++) {
+    cpu_split s = cpu_split_loop(ctx, n, n);
+#pragma omp parallel for num_threads(s.team) if (s.team > 1) schedule(static)
+    for (int t = 0; t < s.parts; t++) {
         size_t a, b;
-        cpu_part(n, t, nt, &a, &b);
+        cpu_part(n, t, s.parts, &a, &b);
         /* Index i of the op is X[i]: the ranges index from the op's start. */
         clmlp_cpu_dropout_range(a, b, X, Y, threshold, scale, seed);
     }

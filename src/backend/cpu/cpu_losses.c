@@ -21,17 +21,17 @@ int clmlp_cpu_loss_grad(void *vctx, clmlp_loss loss, int fused, size_t rows, siz
     const float *Y = cpu_f(y) + off_y, *T = t ? cpu_f(t) + off_t : NULL;
     float *G = grad ? cpu_f(grad) + off_grad : NULL;
     double part[CPU_MAX_THREADS];
-    int nt = cpu_team(ctx, rows * cols, rows);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int k = 0; k < nt; k++) {
+    cpu_split s = cpu_split_loop(ctx, rows * cols, rows);
+#pragma omp parallel for num_threads(s.team) if (s.team > 1) schedule(static)
+    for (int k = 0; k < s.parts; k++) {
         size_t a, b;
-        cpu_part(rows, k, nt, &a, &b);
+        cpu_part(rows, k, s.parts, &a, &b);
         part[k] =
             clmlp_cpu_loss_rows(loss, fused, b - a, cols, Y + a * cols, T ? T + a * cols : NULL,
                                 L ? L + a : NULL, scale, G ? G + a * cols : NULL);
     }
     double total = 0.0;
-    for (int k = 0; k < nt; k++) total += part[k];
+    for (int k = 0; k < s.parts; k++) total += part[k];
     float *M = cpu_f(metrics);
     M[CLMLP_METRIC_LOSS] += (float)total;
     if (!isfinite(total)) M[CLMLP_METRIC_NONFINITE] = 1.0f;
@@ -48,16 +48,16 @@ int clmlp_cpu_count_correct(void *vctx, size_t rows, size_t cols, const clmlp_bu
     if (L) CLMLP_TRY(clmlp_check_labels_in_range("count_correct", L, rows, cols > 1 ? cols : 2));
     const float *Y = cpu_f(y) + off_y, *T = t ? cpu_f(t) + off_t : NULL;
     size_t part[CPU_MAX_THREADS];
-    int nt = cpu_team(ctx, rows * cols, rows);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int k = 0; k < nt; k++) {
+    cpu_split s = cpu_split_loop(ctx, rows * cols, rows);
+#pragma omp parallel for num_threads(s.team) if (s.team > 1) schedule(static)
+    for (int k = 0; k < s.parts; k++) {
         size_t a, b;
-        cpu_part(rows, k, nt, &a, &b);
+        cpu_part(rows, k, s.parts, &a, &b);
         part[k] = clmlp_cpu_correct_rows(b - a, cols, Y + a * cols, T ? T + a * cols : NULL,
                                          L ? L + a : NULL);
     }
     size_t correct = 0;
-    for (int k = 0; k < nt; k++) correct += part[k];
+    for (int k = 0; k < s.parts; k++) correct += part[k];
     cpu_f(metrics)[CLMLP_METRIC_CORRECT] += (float)correct;
     return CLMLP_OK;
 }
@@ -68,15 +68,15 @@ int clmlp_cpu_abs_error(void *vctx, size_t rows, size_t cols, const clmlp_buf *y
     cpu_ctx *ctx = vctx;
     const float *Y = cpu_f(y) + off_y, *T = cpu_f(t) + off_t;
     double part[CPU_MAX_THREADS];
-    int nt = cpu_team(ctx, rows * cols, rows);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int k = 0; k < nt; k++) {
+    cpu_split s = cpu_split_loop(ctx, rows * cols, rows);
+#pragma omp parallel for num_threads(s.team) if (s.team > 1) schedule(static)
+    for (int k = 0; k < s.parts; k++) {
         size_t a, b;
-        cpu_part(rows, k, nt, &a, &b);
+        cpu_part(rows, k, s.parts, &a, &b);
         part[k] = clmlp_cpu_abs_error_rows(b - a, cols, Y + a * cols, T + a * cols);
     }
     double total = 0.0;
-    for (int k = 0; k < nt; k++) total += part[k];
+    for (int k = 0; k < s.parts; k++) total += part[k];
     cpu_f(metrics)[CLMLP_METRIC_ABS_ERROR] += (float)total;
     return CLMLP_OK;
 }
@@ -87,11 +87,11 @@ int clmlp_cpu_nonfinite_check(void *vctx, const clmlp_buf *x, size_t off, size_t
     cpu_ctx *ctx = vctx;
     const float *X = cpu_f(x) + off;
     int bad = 0;
-    int nt = cpu_team(ctx, n, n);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) reduction(| : bad)
-    for (int k = 0; k < nt; k++) {
+    cpu_split s = cpu_split_loop(ctx, n, n);
+#pragma omp parallel for num_threads(s.team) if (s.team > 1) schedule(static) reduction(| : bad)
+    for (int k = 0; k < s.parts; k++) {
         size_t a, b;
-        cpu_part(n, k, nt, &a, &b);
+        cpu_part(n, k, s.parts, &a, &b);
         bad |= clmlp_cpu_any_nonfinite(X + a, b - a);
     }
     if (bad) cpu_f(metrics)[CLMLP_METRIC_NONFINITE] = 1.0f;

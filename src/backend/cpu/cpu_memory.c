@@ -193,11 +193,11 @@ int clmlp_cpu_gather_rows(void *vctx, size_t rows, size_t cols, const clmlp_buf 
     char *to = (char *)(cpu_f(dst) + off_dst);
     size_t row_bytes = cols * ELEM;
     /* Random rows are bound by memory latency, which two threads halve. */
-    int nt = cpu_team(ctx, rows * cols, rows);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int t = 0; t < nt; t++) {
+    cpu_split s = cpu_split_loop(ctx, rows * cols, rows);
+#pragma omp parallel for num_threads(s.team) if (s.team > 1) schedule(static)
+    for (int t = 0; t < s.parts; t++) {
         size_t a, b;
-        cpu_part(rows, t, nt, &a, &b);
+        cpu_part(rows, t, s.parts, &a, &b);
         for (size_t r = a; r < b; r++)
             memcpy(to + r * row_bytes, from + (size_t)ix[r] * row_bytes, row_bytes);
     }

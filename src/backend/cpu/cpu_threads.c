@@ -1,0 +1,149 @@
+/* How many threads the cpu backend runs on now: all it was opened with on
+ * an idle machine, fewer while other processes keep cores busy.
+ *
+ * Every op is cut into parts fixed by its size and the backend's thread
+ * count (cpu_internal.h, cpu_gemm.c), never by how many threads share
+ * them, so that following the load changes no bit of a result.  What is
+ * followed: the CPU time the CPUs this process may run on spent busy
+ * (/proc/stat), less this process's own, over the last window of wall
+ * time; the cores that leaves free, rounded, are the threads.  A thread
+ * whose core another process holds gets half of it at best and holds up
+ * every split op at its end (measured in tools/busy-check: 1.75-2.77x the
+ * time of one thread), so a busy core is left to its owner.
+ *
+ * Only a backend opened with the default thread count follows the load; a
+ * count the caller gave is kept.  Without /proc/stat nothing is followed. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/cpu/cpu_internal.h"
+
+/* The first look at the load comes this long after the backend opens, the
+ * next ones this far apart: at 100 ticks a second and 2 CPUs a window of
+ * 0.2 s counts 40 ticks, so the rounding of ticks moves the estimate by
+ * about 0.05 of a core. */
+#define FIRST_LOOK_S 0.2
+#define LOOK_EVERY_S 0.2
+
+/* Bytes of /proc/stat read: its per-CPU lines come first, one each of at
+ * most about 120 characters. */
+#define STAT_BYTES(cpus) (256 + 128 * (size_t)(cpus))
+
+static double clock_s(clockid_t id)
+{
+    struct timespec t;
+    if (clock_gettime(id, &t) != 0) return 0.0;
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int clmlp_cpu_threads_for_load(int most, int cpus, double others)
+{
+    /* A quarter of a core of others' work is noise (the shell, a daemon),
+     * not a reason to give a thread up. */
+    int n = (int)((double)cpus - others + 0.25);
+    if (n > most) n = most;
+    return n < 1 ? 1 : n;
+}
+
+/* Reads /proc/stat into the context's buffer and sums the busy ticks
+ * (user, nice, system, irq, softirq, steal) of the CPUs this process may
+ * run on, and, when running is not NULL, the procs_running line (the
+ * threads runnable now).  Returns 0, or -1 when it cannot be read. */
+static int read_busy(cpu_load *l, unsigned long long *busy, long *running)
+{
+    int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t got = 0;
+    while (got + 1 < l->stat_cap) {
+        ssize_t r = read(fd, l->stat + got, l->stat_cap - 1 - got);
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    l->stat[got] = '\0';
+    *busy = 0;
+    int seen = 0;
+    for (char *p = l->stat; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+        if (running && strncmp(p, "procs_running ", 14) == 0) *running = strtol(p + 14, NULL, 10);
+        if (strncmp(p, "cpu", 3) != 0 || p[3] < '0' || p[3] > '9') continue;
+        char *q;
+        unsigned long id = strtoul(p + 3, &q, 10);
+        if (id >= CPU_LOAD_MAX_CPUS || !(l->allowed[id / 64] >> (id % 64) & 1)) continue;
+        unsigned long long f[8] = {0};
+        for (int i = 0; i < 8; i++) f[i] = strtoull(q, &q, 10);
+        /* user nice system idle iowait irq softirq steal */
+        *busy += f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+        seen++;
+    }
+    return seen > 0 ? 0 : -1;
+}
+
+int clmlp_cpu_load_open(cpu_load *l, int most, int follow)
+{
+    memset(l, 0, sizeof *l);
+    l->most = l->active = most < 1 ? 1 : most;
+    if (!follow || most < 2) return 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+    for (int id = 0; id < CPU_LOAD_MAX_CPUS && id < CPU_SETSIZE; id++)
+        if (CPU_ISSET(id, &set)) {
+            l->allowed[id / 64] |= 1ull << (id % 64);
+            l->cpus++;
+        }
+    long ticks = sysconf(_SC_CLK_TCK);
+    long online = sysconf(_SC_NPROCESSORS_CONF);
+    if (l->cpus < 1 || ticks <= 0) return 0;
+    l->tick_s = 1.0 / (double)ticks;
+    l->stat_cap = STAT_BYTES(online > l->cpus ? online : l->cpus);
+    l->stat = malloc(l->stat_cap);
+    if (!l->stat) return -1;
+    long running = 1;
+    if (read_busy(l, &l->busy, &running) != 0) {
+        free(l->stat);
+        l->stat = NULL;
+        return 0;
+    }
+    l->wall = clock_s(CLOCK_MONOTONIC);
+    l->own = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    l->next = l->wall + FIRST_LOOK_S;
+    /* Until the first window closes: the threads runnable now, less the
+     * one opening the backend. */
+    l->active = clmlp_cpu_threads_for_load(most, l->cpus, (double)(running - 1));
+    return 0;
+}
+
+void clmlp_cpu_load_close(cpu_load *l)
+{
+    free(l->stat);
+    l->stat = NULL;
+}
+
+int clmlp_cpu_load_threads(cpu_load *l)
+{
+    if (!l->stat) return l->active;
+    double now = clock_s(CLOCK_MONOTONIC);
+    if (now < l->next) return l->active;
+    unsigned long long busy;
+    double own = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    if (read_busy(l, &busy, NULL) != 0) return l->active;
+    /* A CPU taken offline can make the sum go back: count nothing then. */
+    unsigned long long ticks = busy > l->busy ? busy - l->busy : 0;
+    double others = ((double)ticks * l->tick_s - (own - l->own)) / (now - l->wall);
+    l->active = clmlp_cpu_threads_for_load(l->most, l->cpus, others < 0.0 ? 0.0 : others);
+    l->busy = busy;
+    l->own = own;
+    l->wall = now;
+    l->next = now + LOOK_EVERY_S;
+    return l->active;
+}
+
+void clmlp_cpu_load_fix(cpu_load *l, int n)
+{
+    clmlp_cpu_load_close(l);
+    l->active = n < 1 ? 1 : n > l->most ? l->most : n;
+}
