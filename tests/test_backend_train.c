@@ -289,8 +289,8 @@ static int omp_cores(void)
 /* A backend of 2 or 3 threads cuts every GEMM and loop into parts fixed by
  * the shapes and that count, so the threads running them (all, or fewer
  * while other processes keep cores busy) change no bit of the weights.
- * 784 inputs in batches of 256: the products 256x64x784 and, for the
- * weight gradient, 784x64x256 are split; with K = 784 OpenBLAS 0.3.21
+ * 784 inputs in batches of 64 and 256: the products 64x64x784 (256x64x784)
+ * and, for the weight gradient, 784x64x64 (784x64x256) are split; with K = 784 OpenBLAS 0.3.21
  * adds differently on 1 and 2 threads of its own, which the backend
  * therefore never uses.  The default count is also checked: it follows
  * the load, and whatever it ran on must give the same bits. */
@@ -302,6 +302,11 @@ static void test_threads_follow_load_exactly(void)
     train_on_threads(spec, 512, 256, 2, 2, all, N);
     train_on_threads(spec, 512, 256, 2, 1, fewer, N);
     CU_ASSERT(memcmp(all, fewer, sizeof all) == 0);
+    /* Batches of 64: 64x64x784 is cut into the BLAS's small products. */
+    train_on_threads(spec, 512, 64, 2, 2, all, N);
+    train_on_threads(spec, 512, 64, 2, 1, fewer, N);
+    CU_ASSERT(memcmp(all, fewer, sizeof all) == 0);
+    train_on_threads(spec, 512, 256, 2, 2, all, N);
     train_on_threads(spec, 512, 256, 3, 3, three, N);
     train_on_threads(spec, 512, 256, 3, 1, three_on_one, N);
     CU_ASSERT(memcmp(three, three_on_one, sizeof three) == 0);

@@ -148,6 +148,7 @@ int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
     blas_take(want, &c->blas);
     c->threads = 1;
 #endif
+    c->small_gemm = clmlp_cpu_blas_reads_small_in_place(&c->blas);
     if (clmlp_cpu_load_open(&c->load, c->threads, !given) != 0) {
         cpu_free(c);
         return clmlp_set_error(CLMLP_E_NOMEM, "cpu backend: out of memory");

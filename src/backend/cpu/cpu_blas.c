@@ -196,6 +196,15 @@ void clmlp_blas_describe(clmlp_blas_info *o)
     }
 }
 
+int clmlp_cpu_blas_reads_small_in_place(const clmlp_blas_info *b)
+{
+    if (strcmp(b->name, "OpenBLAS") != 0 || tier_of(openblas_cores, b->kernels) != TIER_AVX512)
+        return 0;
+    int major = 0, minor = 0, patch = 0;
+    if (sscanf(b->version, "%d.%d.%d", &major, &minor, &patch) < 2) return 0;
+    return major > 0 || minor > 3 || (minor == 3 && patch >= 16);
+}
+
 void clmlp_cpu_blas_set_threads(int n)
 {
     if (openblas_set_num_threads)

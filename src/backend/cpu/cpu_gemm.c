@@ -37,17 +37,43 @@ typedef struct {
 /* Each block keeps at least this many rows or columns for the kernels. */
 #define SPLIT_MIN_SIDE 32
 
+/* A BLAS that reads products of at most SMALL_WORK multiply-adds in place
+ * (clmlp_cpu_blas_reads_small_in_place) computes them much faster than it
+ * packs larger ones: a product a few times that size is cut into parts of
+ * at most SMALL_WORK, while each keeps SMALL_MIN_SIDE rows or columns and
+ * there are at most SMALL_PARTS_PER_THREAD a thread.  Measured (OpenBLAS
+ * 0.3.21, Cooperlake kernels, best of 5, 2 threads / 1 thread, us): W2's
+ * 64x64x784 37.9 -> 28.5 / 66 -> 55 (4 parts), its 784x64x64 weight
+ * gradient 35 -> 29 / 66 -> 57 (4), W3's 1024x10x256 85 -> 30 / 160 -> 53
+ * (4), 256x10x1024 57 -> 39 / 109 -> 77 (4), W1's 784x100x100 89 -> 72 /
+ * 161 -> 142 (8); W1's 100x100x784 stays in 2 (parts of 12 rows: 95 ->
+ * 107). */
+#define SMALL_WORK ((size_t)1000000)
+#define SMALL_MIN_SIDE 16
+#define SMALL_PARTS_PER_THREAD 4
+
 /* The plan for an m x n x k GEMM. */
 static gemm_plan plan_gemm(const cpu_ctx *ctx, size_t m, size_t n, size_t k)
 {
     gemm_plan p = {1, 1};
-    if (ctx->threads < 2 || m * n * k < SPLIT_MIN_WORK) return p;
+    size_t work = m * n * k;
+    if (work < SPLIT_MIN_WORK) return p;
     /* Every row block packs all of op(B) (k x n), every column block all of
      * op(A) (m x k): cut the longer side of C, and the rows when k is too
      * small for packing to count (256x1024x10 NT: rows 60 us, columns 87). */
     p.by_rows = m >= n || k < SPLIT_MIN_SIDE;
-    size_t most = (p.by_rows ? m : n) / SPLIT_MIN_SIDE;
-    p.parts = most < (size_t)ctx->threads ? (int)most : ctx->threads;
+    size_t side = p.by_rows ? m : n, nt = (size_t)ctx->threads;
+    if (ctx->small_gemm) {
+        /* Parts of at most SMALL_WORK, a multiple of the threads. */
+        size_t parts = (work + SMALL_WORK - 1) / SMALL_WORK;
+        parts = (parts + nt - 1) / nt * nt;
+        if (parts <= SMALL_PARTS_PER_THREAD * nt && side / parts >= SMALL_MIN_SIDE) {
+            p.parts = (int)parts;
+            return p;
+        }
+    }
+    size_t most = side / SPLIT_MIN_SIDE;
+    p.parts = most < nt ? (int)most : (int)nt;
     if (p.parts < 2) p.parts = 1;
     return p;
 }

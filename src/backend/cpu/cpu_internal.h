@@ -34,6 +34,11 @@ static inline int32_t *cpu_i(const clmlp_buf *b) { return (int32_t *)((const cpu
 /* ---- the BLAS (cpu_blas.c; clmlp_blas_describe is public) ---- */
 /* Asks the BLAS to use n threads (n >= 1). */
 void clmlp_cpu_blas_set_threads(int n);
+/* Whether the BLAS computes products of at most 100^3 multiply-adds with
+ * kernels that read the operands where they lie instead of packing them
+ * (OpenBLAS 0.3.16 on, with its AVX-512 kernels: "small matrix" and, for
+ * products without transposes, "direct" sgemm). */
+int clmlp_cpu_blas_reads_small_in_place(const clmlp_blas_info *b);
 
 /* ---- the threads, following the load (cpu_threads.c) ---- */
 /* CPUs whose load is followed (ids beyond are ignored). */
@@ -70,8 +75,9 @@ int clmlp_cpu_threads_for_load(int most, int cpus, double others);
 
 /* ---- the context ---- */
 typedef struct {
-    int threads;   /* threads the work is cut for (the most it runs on) */
-    cpu_load load; /* how many of them run now */
+    int threads;    /* threads the work is cut for (the most it runs on) */
+    int small_gemm; /* clmlp_cpu_blas_reads_small_in_place */
+    cpu_load load;  /* how many of them run now */
     clmlp_blas_info blas;
 } cpu_ctx;
 
