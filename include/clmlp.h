@@ -131,10 +131,12 @@ typedef struct {
                                                first GPU (the gpu_index-th), else the
                                                first device */
     int verbose;                            /* print which device was chosen to stderr */
-    int threads;                            /* cpu: threads for the BLAS and the loops;
-                                               0: the BLAS's own default (every core).
-                                               The BLAS's count is the process's: it is
-                                               set while the backend is open */
+    int threads;                            /* cpu: threads for the GEMMs and the loops;
+                                               0: every core OpenMP sees, fewer while
+                                               other processes keep cores busy (the
+                                               results are the same).  The BLAS runs on
+                                               one thread while a cpu backend is open
+                                               (its count is the process's) */
     uint64_t memory_limit;                  /* bytes the backend may use, if fewer than
                                                the device has (0: no cap of our own) */
     const struct clmlp_opencl_opts *opencl; /* the OpenCL backend's settings

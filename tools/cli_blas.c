@@ -82,7 +82,7 @@ void cli_blas_print(FILE *f, const char *indent)
     clmlp_blas_describe(&b);
     fprintf(f, "%sBLAS: %s%s%s, kernels %s, %d thread%s%s\n", indent, b.name,
             b.version[0] ? " " : "", b.version, b.kernels[0] ? b.kernels : "(not said)", b.threads,
-            b.threads == 1 ? "" : "s", b.openmp ? " (OpenMP, shared with clmlp's loops)" : "");
+            b.threads == 1 ? "" : "s", b.openmp ? " (OpenMP)" : "");
     const char *fixed = getenv(CLI_BLAS_FIXED_ENV);
     if (fixed && *fixed && !b.best[0])
         fprintf(f,

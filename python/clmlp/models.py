@@ -52,7 +52,8 @@ class Sequential:
     device: "cpu", "ref", "opencl", "opencl:PLATFORM:DEVICE" (index or part
     of the name) or None (the command line's default: the first GPU, else
     cpu).  seed fixes the initial weights and the shuffle (None: drawn at
-    random).  threads: the cpu backend's threads (0: every core)."""
+    random).  threads: the cpu backend's threads (0: every core, fewer while other
+    processes keep cores busy; the results are the same either way)."""
 
     def __init__(self, layers=None, input_dim=None, device=None, seed=None, threads=0,
                  name=None):

@@ -128,7 +128,7 @@ static int plan(clmlp_atomic_file *af, const char *path, int *stream)
 
 int clmlp_atomic_open(clmlp_atomic_file *af, const char *path)
 {
-    int stream;
+    int stream = 0;
     CLMLP_TRY(plan(af, path, &stream));
     af->stream = stream;
     if (stream == 2) {
@@ -198,7 +198,7 @@ void clmlp_atomic_abort(clmlp_atomic_file *af)
 int clmlp_atomic_check_writable(const char *path)
 {
     clmlp_atomic_file af;
-    int stream;
+    int stream = 0;
     CLMLP_TRY(plan(&af, path, &stream));
     if (stream == 2) return CLMLP_OK;
     if (stream == 1)

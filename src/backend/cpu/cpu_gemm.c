@@ -53,15 +53,16 @@ typedef struct {
 #define SMALL_PARTS_PER_THREAD 4
 
 /* The plan for an m x n x k GEMM. */
-static gemm_plan plan_gemm(const cpu_ctx *ctx, size_t m, size_t n, size_t k)
+static gemm_plan plan_gemm(const cpu_ctx *ctx, int trans_a, size_t m, size_t n, size_t k)
 {
     gemm_plan p = {1, 1};
     size_t work = m * n * k;
     if (work < SPLIT_MIN_WORK) return p;
     /* Every row block packs all of op(B) (k x n), every column block all of
      * op(A) (m x k): cut the longer side of C, and the rows when k is too
-     * small for packing to count (256x1024x10 NT: rows 60 us, columns 87). */
-    p.by_rows = m >= n || k < SPLIT_MIN_SIDE;
+     * small for packing to count (256x1024x10 NT: rows 60 us, columns 87)
+     * or A is transposed (784x1024x256 TN: rows 1974 us, columns 2008). */
+    p.by_rows = m >= n || k < SPLIT_MIN_SIDE || trans_a;
     size_t side = p.by_rows ? m : n, nt = (size_t)ctx->threads;
     if (ctx->small_gemm) {
         /* Parts of at most SMALL_WORK, a multiple of the threads. */
@@ -110,7 +111,7 @@ int clmlp_cpu_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, siz
                                "32-bit sizes",
                                m, n, k, lda, ldb, ldc);
     const float *A = cpu_f(a) + off_a, *B = cpu_f(b) + off_b;
-    gemm_plan plan = plan_gemm(ctx, m, n, k);
+    gemm_plan plan = plan_gemm(ctx, trans_a, m, n, k);
     if (plan.parts == 1) {
         sgemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         return CLMLP_OK;

@@ -16,7 +16,7 @@ int clmlp_cpu_backend_list(FILE *f)
     fprintf(f, "  %s\n", be.description);
     fprintf(f, "  BLAS: %s%s%s, kernels %s, %d thread%s%s\n", b.name, b.version[0] ? " " : "",
             b.version, b.kernels[0] ? b.kernels : "(not said)", b.threads,
-            b.threads == 1 ? "" : "s", b.openmp ? " (OpenMP, shared with clmlp's loops)" : "");
+            b.threads == 1 ? "" : "s", b.openmp ? " (OpenMP)" : "");
     if (b.best[0])
         fprintf(f, "    (these kernels are older than this CPU runs: %s%s%s)\n", b.best,
                 b.fix[0] ? "; " : "", b.fix);
