@@ -1,6 +1,6 @@
 /* The cpu backend's table, and opening and closing it: float32 in host
- * memory, GEMMs through the BLAS, the rest in fused loops on the threads
- * the BLAS shares (cpu_internal.h has the design).  One backend is used by
+ * memory, GEMMs through the BLAS, the rest in fused loops, all cut into
+ * parts on the backend's threads (cpu_internal.h has the design).  One backend is used by
  * one thread at a time. */
 #include <pthread.h>
 #include <stdio.h>

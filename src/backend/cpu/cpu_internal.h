@@ -4,13 +4,12 @@
  * Buffers are float32 or int32 arrays in host memory, 64-byte aligned.
  * GEMMs go to the BLAS (cblas_sgemm); everything else is a C loop over
  * contiguous rows, written so the compiler vectorises it (cpu_math.h) and
- * compiled for AVX-512, AVX2 and plain x86-64, picked at load time.  Loops
- * big enough to pay for it are split over OpenMP threads, the same pool
- * the BLAS uses when it is built with OpenMP (Debian's libopenblas0-openmp),
- * in parts fixed by the size and the backend's thread count and combined in
- * a fixed order, so a run is reproducible for a given thread count, and
- * the same whether the load lets all those threads run or fewer
- * (cpu_threads.c).  Arguments reach the slots checked
+ * compiled for AVX-512, AVX2 and plain x86-64, picked at load time.  GEMMs
+ * and loops big enough to pay for it are cut into parts fixed by their
+ * size and the backend's thread count, run on OpenMP threads (the BLAS on
+ * one thread inside each part) and combined in a fixed order, so a run is
+ * reproducible for a given thread count, and the same whether the load
+ * lets all those threads run or fewer (cpu_threads.c).  Arguments reach the slots checked
  * (backend_check.c); labels and row indices are checked here, on the host. */
 #ifndef CLMLP_CPU_INTERNAL_H
 #define CLMLP_CPU_INTERNAL_H
