@@ -672,6 +672,58 @@ static void test_cli_sigint(void) { signal_run(SIGINT, 0); }
 static void test_cli_sigterm(void) { signal_run(SIGTERM, 0); }
 static void test_cli_second_signal(void) { signal_run(SIGINT, 1); }
 
+/* A step that never ends (a layer of the hang plugin, made to hang after
+ * epoch 1, as a BLAS spinning in its own retry loop would) cannot hold a
+ * SIGTERM off for ever: with CLMLP_STOP_WAIT=1 the process says so and
+ * exits 143 about a second after the signal, and the checkpoint of epoch 1
+ * is whole.  Without the limit it would wait until the test's 20 s bound. */
+static void test_cli_stop_wait(void)
+{
+    const char *csv = test_source_path("data/circle-train.csv");
+    const char *po = test_temp_path("hang.out"), *pck = test_temp_path("hang-ck.bin"),
+               *trigger = test_temp_path("hang.now");
+    char entered[4096];
+    snprintf(entered, sizeof entered, "%s.entered", trigger);
+    remove(trigger);
+    remove(entered);
+    setenv("CLMLP_TEST_HANG", trigger, 1);
+    setenv("CLMLP_STOP_WAIT", "1", 1);
+    char *args[] = {"clmlp",     "train",     "--plugin",     CLMLP_TEST_PLUGIN_DIR "/libhang.so",
+                    "--train",   (char *)csv, "--layers",     "2,hang,8:tanh,1:sigmoid",
+                    "--epochs",  "1000",      "--backend",    "cpu",
+                    "--threads", "1",         "--checkpoint", (char *)pck,
+                    NULL};
+    pid_t pid = spawn_tool(po, args);
+    unsetenv("CLMLP_TEST_HANG");
+    unsetenv("CLMLP_STOP_WAIT");
+    CU_ASSERT_FATAL(pid > 0);
+    double t0 = test_now();
+    while (!(file_has(po, "epoch 1/1000") && access(pck, F_OK) == 0) && test_now() - t0 < 20.0)
+        test_sleep_us(2000);
+    FILE *f = fopen(trigger, "w");
+    if (f) fclose(f);
+    while (access(entered, F_OK) != 0 && test_now() - t0 < 20.0) test_sleep_us(2000);
+    CU_ASSERT_FATAL(access(entered, F_OK) == 0);
+    double t_signal = test_now();
+    kill(pid, SIGTERM);
+    int status = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (test_now() - t_signal > 20.0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            CU_FAIL("train waited for a step that never ends");
+            return;
+        }
+        test_sleep_us(2000);
+    }
+    printf("[exited %.1f s after SIGTERM] ", test_now() - t_signal);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM);
+    CU_ASSERT(file_has(po, "the step did not end within 1 s of the signal"));
+    /* The checkpoint is whole: the tool, with the plugin, reads it. */
+    TEST_EXPECT_RUN(0, "hang", "summary --plugin '%s' --model '%s'",
+                    CLMLP_TEST_PLUGIN_DIR "/libhang.so", pck);
+}
+
 /* --resume after 2 of 4 epochs writes the same file as 4 straight epochs. */
 static void test_cli_resume_bit_for_bit(void)
 {
@@ -718,6 +770,7 @@ int main(void)
         {"SIGINT saves and exits 130", test_cli_sigint},
         {"SIGTERM saves and exits 143", test_cli_sigterm},
         {"a second signal exits at once", test_cli_second_signal},
+        {"a step that never ends does not hold a signal off", test_cli_stop_wait},
         {"--resume equals a straight run, bit for bit", test_cli_resume_bit_for_bit},
         {NULL, NULL}};
     if (test_add_suite("reliability (library)", lib) ||

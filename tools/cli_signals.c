@@ -1,16 +1,23 @@
 /* The train command's SIGINT and SIGTERM handlers. */
 #include "cli_signals.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_received;
-static struct sigaction g_old_int, g_old_term;
+static struct sigaction g_old_int, g_old_term, g_old_alrm;
 static int g_installed;
+static unsigned g_wait_s = CLI_STOP_WAIT_DEFAULT_S;
+static char g_gave_up[160];
+static size_t g_gave_up_len;
 
-/* First signal: note it (training stops after its step).  Second: leave
- * now; _exit is async-signal-safe, and every file is written to a
- * temporary name and renamed, so nothing is half-written. */
+/* First signal: note it (training stops after its step) and give the step
+ * g_wait_s seconds to end.  Second: leave now; _exit is async-signal-safe,
+ * and every file is written to a temporary name and renamed, so nothing is
+ * half-written. */
 static void on_signal(int sig)
 {
     if (g_received) _exit(128 + sig);
@@ -19,6 +26,41 @@ static void on_signal(int sig)
                               "send the signal again to quit at once\n";
     ssize_t ignored = write(2, msg, sizeof msg - 1);
     (void)ignored;
+    if (g_wait_s) alarm(g_wait_s);
+}
+
+/* The step did not end in time: say so and leave as a second signal does. */
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (!g_received) return;
+    ssize_t ignored = write(2, g_gave_up, g_gave_up_len);
+    (void)ignored;
+    _exit(128 + g_received);
+}
+
+/* $CLMLP_STOP_WAIT: whole seconds, 0 to 86400; anything else keeps the
+ * default, with a line on stderr. */
+static void read_wait(void)
+{
+    const char *v = getenv("CLMLP_STOP_WAIT");
+    if (v && *v) {
+        char *end;
+        errno = 0;
+        unsigned long s = strtoul(v, &end, 10);
+        if (*v != '-' && !*end && !errno && s <= 86400)
+            g_wait_s = (unsigned)s;
+        else
+            fprintf(stderr,
+                    "clmlp: CLMLP_STOP_WAIT=%s is not a number of seconds from 0 to 86400; "
+                    "using %u\n",
+                    v, g_wait_s);
+    }
+    int n = snprintf(g_gave_up, sizeof g_gave_up,
+                     "clmlp: the step did not end within %u s of the signal; quitting "
+                     "without saving (the files written so far are whole)\n",
+                     g_wait_s);
+    g_gave_up_len = n > 0 && (size_t)n < sizeof g_gave_up ? (size_t)n : 0;
 }
 
 void cli_signals_install(void)
@@ -29,8 +71,11 @@ void cli_signals_install(void)
     sigemptyset(&sa.sa_mask);
     /* Interrupted reads and writes resume instead of failing with EINTR. */
     sa.sa_flags = SA_RESTART;
+    read_wait();
     sigaction(SIGINT, &sa, &g_old_int);
     sigaction(SIGTERM, &sa, &g_old_term);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, &g_old_alrm);
     /* A signal the shell told us to ignore (nohup, a background job)
      * stays ignored. */
     if (g_old_int.sa_handler == SIG_IGN) sigaction(SIGINT, &g_old_int, NULL);
@@ -41,10 +86,14 @@ void cli_signals_install(void)
 void cli_signals_restore(void)
 {
     if (!g_installed) return;
+    alarm(0);
     sigaction(SIGINT, &g_old_int, NULL);
     sigaction(SIGTERM, &g_old_term, NULL);
+    sigaction(SIGALRM, &g_old_alrm, NULL);
     g_installed = 0;
 }
+
+void cli_signals_step_ended(void) { alarm(0); }
 
 volatile sig_atomic_t *cli_signals_flag(void) { return &g_received; }
 

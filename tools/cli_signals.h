@@ -1,7 +1,9 @@
 /* SIGINT and SIGTERM during `clmlp train`: the first asks training to stop
  * after the current step (the command then writes its files and exits
- * 128 + the signal's number: 130, 143); a second exits at once.  Files are
- * written atomically, so even then none is left half-written. */
+ * 128 + the signal's number: 130, 143); a second exits at once, and so does
+ * a step that has not ended $CLMLP_STOP_WAIT seconds (default 30; 0: no
+ * limit) after the first.  Files are written atomically, so even then none
+ * is left half-written. */
 #ifndef CLMLP_CLI_SIGNALS_H
 #define CLMLP_CLI_SIGNALS_H
 
@@ -12,6 +14,13 @@ void cli_signals_install(void);
 
 /* Restores the default handlers. */
 void cli_signals_restore(void);
+
+/* Seconds a step may take to end after the first signal, by default. */
+#define CLI_STOP_WAIT_DEFAULT_S 30
+
+/* Training has returned: no step is left to wait for, and what follows
+ * (writing the files) is not cut short. */
+void cli_signals_step_ended(void);
 
 /* The flag the handlers set (to the signal's number): for
  * clmlp_fit_opts.stop. */

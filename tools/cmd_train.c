@@ -738,6 +738,7 @@ static int run_fit(train_state *t)
                       !t->a.quiet && isatty(2));
     clmlp_history_t *hist = NULL;
     int rc = clmlp_model_fit(t->model, t->train, &fo, &hist);
+    cli_signals_step_ended();
     cli_progress_clear(&t->progress);
     if (hist && hist->interrupted) {
         /* fit fails an interrupted run only when its checkpoint could not

@@ -228,7 +228,11 @@ static void usage(void)
            "  --checkpoint FILE     save the model after every epoch\n"
            "  --resume FILE         continue training the model saved in FILE\n"
            "  -q, --quiet           print only the test result and errors\n"
-           "  -h, --help            this help\n");
+           "  -h, --help            this help\n"
+           "\n"
+           "Ctrl-C or SIGTERM stops after the current step and writes the files of the\n"
+           "last whole epoch (exit 130 or 143); a second signal, or a step that has not\n"
+           "ended $CLMLP_STOP_WAIT seconds later (default 30; 0: no limit), quits at once.\n");
 }
 
 /* Lists the names a --loss or --optimizer value may take, for messages. */
