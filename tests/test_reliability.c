@@ -574,6 +574,21 @@ static pid_t spawn_tool(const char *out_path, char *const *args)
     return pid;
 }
 
+/* Waits for pid to exit until test_now() reaches `deadline`: 1 with its
+ * status, or 0 after killing it (SIGKILL) when it has not. */
+static int wait_until(pid_t pid, double deadline, int *status)
+{
+    while (waitpid(pid, status, WNOHANG) == 0) {
+        if (test_now() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, status, 0);
+            return 0;
+        }
+        test_sleep_us(2000);
+    }
+    return 1;
+}
+
 /* Whether the file holds needle. */
 static int file_has(const char *path, const char *needle)
 {
@@ -636,14 +651,9 @@ static void signal_run(int sig, int twice)
     }
     int status = 0;
     /* Bounded: one step and three small files, or at once when twice. */
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (test_now() - t0 > 30.0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            CU_FAIL("train did not stop after the signal");
-            return;
-        }
-        test_sleep_us(2000);
+    if (!wait_until(pid, t0 + 30.0, &status)) {
+        CU_FAIL("train did not stop after the signal");
+        return;
     }
     CU_ASSERT(WIFEXITED(status));
     CU_ASSERT_EQUAL(WEXITSTATUS(status), 128 + sig);
@@ -707,14 +717,9 @@ static void test_cli_stop_wait(void)
     double t_signal = test_now();
     kill(pid, SIGTERM);
     int status = 0;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (test_now() - t_signal > 20.0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            CU_FAIL("train waited for a step that never ends");
-            return;
-        }
-        test_sleep_us(2000);
+    if (!wait_until(pid, t_signal + 20.0, &status)) {
+        CU_FAIL("train waited for a step that never ends");
+        return;
     }
     printf("[exited %.1f s after SIGTERM] ", test_now() - t_signal);
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM);
