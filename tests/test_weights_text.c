@@ -193,6 +193,22 @@ static void test_float_max(void)
     clmlp_model_free(m);
 }
 
+/* A UTF-8 byte-order mark (editors on Windows write one) is not part of
+ * the first line: the file reads as without it.  Before, 'input 2' after
+ * it was refused as an unknown word with the mark invisible in it. */
+static void test_byte_order_mark(void)
+{
+    clmlp_model_t *m = read_ok("\xEF\xBB\xBF"
+                               "input 2\ndense 1 linear\n3\n4\nbias 5\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_EQUAL(clmlp_model_n_inputs(m), 2);
+    clmlp_model_free(m);
+    /* Only at the very start: a mark later in the file is not text. */
+    read_bad("input 2\n\xEF\xBB\xBF"
+             "dense 1 linear\n3\n4\nbias 5\n",
+             2, "dense");
+}
+
 /* An unreadable file is an I/O error, not a format error. */
 static void test_missing_file(void)
 {
@@ -214,6 +230,7 @@ int main(void)
         {"bad input and dense lines", test_bad_headers},
         {"FLT_MAX printed to 9 digits reads back", test_float_max},
         {"a missing file is CLMLP_E_IO", test_missing_file},
+        {"a byte-order mark at the start is skipped", test_byte_order_mark},
         {NULL, NULL},
     };
     int rc = test_add_suite("weights_text", cases) == 0 ? test_run_all() : 1;
