@@ -320,6 +320,7 @@ static int no_platform_child(void)
     o.kind = CLMLP_BACKEND_OPENCL;
     clmlp_backend_t *be = NULL;
     printf("open=%d\n", clmlp_backend_init(&be, &o));
+    printf("open_msg=%s\n", be ? "" : clmlp_last_error());
     clmlp_backend_free(be);
     be = NULL;
     o.kind = CLMLP_BACKEND_DEFAULT;
@@ -329,36 +330,77 @@ static int no_platform_child(void)
     return 0;
 }
 
-/* With no OpenCL platform at all (the ICD loader pointed at an empty
- * folder, in a child process since the loader reads it once), listing and
- * opening fail with CLMLP_E_NOT_FOUND and a message naming what to
- * install, and the default backend is the cpu one. */
-static void test_no_platform(void)
+/* Runs this program's child side (no_platform_child) with the environment
+ * variable var set to value, its output (stdout and stderr) into out.
+ * Returns 0 without running it under oclgrind, whose platform is always
+ * there whatever the environment says. */
+static int run_child(const char *var, const char *value, char *out, size_t cap)
 {
     const char *preload = getenv("LD_PRELOAD");
     if (preload && strstr(preload, "oclgrind")) {
         printf("\n  (not checked under oclgrind, whose platform is always there)\n");
-        return;
+        return 0;
     }
-    char dir[] = "/tmp/clmlp_no_icd_XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    char cmd[4096], out[4096];
-    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS='%s' '%s' --no-platform 2>&1", dir, g_argv0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s='%s' '%s' --no-platform 2>&1", var, value, g_argv0);
     FILE *p = popen(cmd, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    size_t len = fread(out, 1, sizeof out - 1, p);
+    size_t len = fread(out, 1, cap - 1, p);
     out[len] = '\0';
     CU_ASSERT_EQUAL(pclose(p), 0);
+    return 1;
+}
+
+/* With no OpenCL platform at all (the ICD loader pointed at an empty
+ * folder, in a child process since the loader reads it once), listing and
+ * opening fail with CLMLP_E_NOT_FOUND and a message naming what to
+ * install and the folder the loader read, and the default backend is the
+ * cpu one. */
+static void test_no_platform(void)
+{
+    char dir[] = "/tmp/clmlp_no_icd_XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char out[8192];
+    int ran = run_child("OCL_ICD_VENDORS", dir, out, sizeof out);
     rmdir(dir);
+    if (!ran) return;
     char want[64];
     snprintf(want, sizeof want, "list=%d ", CLMLP_E_NOT_FOUND);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "no OpenCL platform was found"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "pocl-opencl-icd"));
+    /* The loader read the folder OCL_ICD_VENDORS names: the message says
+     * so, not the system's folder it never looked in. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "OCL_ICD_VENDORS="));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, dir));
+    CU_ASSERT_PTR_NULL(strstr(out, "/etc/OpenCL/vendors"));
     snprintf(want, sizeof want, "open=%d\n", CLMLP_E_NOT_FOUND);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "default=0:cpu"));
     if (!strstr(out, "default=0:cpu")) fprintf(stderr, "child said:\n%s\n", out);
+}
+
+/* PoCL offers no device when its cache folder ($XDG_CACHE_HOME) is a file;
+ * listing and opening then say so, naming the variable and the path,
+ * instead of advising to install the PoCL that is there.  (A machine with
+ * another platform opens its device: nothing to check there.) */
+static void test_cache_folder_is_a_file(void)
+{
+    const char *file = test_write_temp_text("not-a-folder", "x\n");
+    char cmd[4096], out[8192];
+    if (!run_child("XDG_CACHE_HOME", file, out, sizeof out)) return;
+    char want[64];
+    snprintf(want, sizeof want, "open=%d\n", CLMLP_E_NOT_FOUND);
+    if (!strstr(out, want)) {
+        printf("\n  (a device opened all the same: another platform offers one)\n");
+        return;
+    }
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "(no devices) (PoCL keeps its kernel cache in "));
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME=%s, which is not a folder", file);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, cmd));
+    const char *open_msg = strstr(out, "open_msg=");
+    CU_ASSERT(open_msg && strstr(open_msg, cmd));
+    if (!open_msg || !strstr(open_msg, cmd)) fprintf(stderr, "child said:\n%s\n", out);
 }
 
 /* Status names for OpenCL and CLBlast codes. */
@@ -395,6 +437,7 @@ int main(int argc, char **argv)
         {"select by environment", test_select_by_environment},
         {"kernel dir", test_kernel_dir},
         {"no platform", test_no_platform},
+        {"a cache folder that is a file is named", test_cache_folder_is_a_file},
         {"status names", test_status_names},
         {NULL, NULL}};
     if (test_add_suite("opencl devices", cases) < 0) return 1;

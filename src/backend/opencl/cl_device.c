@@ -1,9 +1,11 @@
 /* OpenCL device discovery and selection: which platforms and devices exist,
  * and which one the options ask for. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backend/opencl/cl_internal.h"
 #include "util/error.h"
@@ -57,13 +59,44 @@ void clmlp_cl_inventory_free(clmlp_cl_inventory *inv)
 }
 
 /* Lists the platforms, then every platform's devices. */
+void clmlp_cl_no_device_hint(char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char path[PATH_MAX];
+    if (xdg && *xdg)
+        snprintf(path, sizeof path, "%s", xdg);
+    else if (home && *home)
+        snprintf(path, sizeof path, "%s/.cache", home);
+    else
+        return;
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISDIR(st.st_mode)) return;
+    snprintf(out, cap,
+             " (PoCL keeps its kernel cache in %s%s, which is not a folder, and then offers no "
+             "device: point XDG_CACHE_HOME at a folder%s)",
+             xdg && *xdg ? "XDG_CACHE_HOME=" : "", path,
+             xdg && *xdg ? " or unset it" : " or make ~/.cache one");
+}
+
 int clmlp_cl_inventory_init(clmlp_cl_inventory *inv)
 {
     memset(inv, 0, sizeof *inv);
     cl_uint np = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &np);
-    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0))
-        return clmlp_set_error(CLMLP_E_NOT_FOUND, "%s", CLMLP_CL_NO_PLATFORM_HINT);
+    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0)) {
+        /* ocl-icd reads $OCL_ICD_VENDORS instead of the system's folder. */
+        const char *vendors = getenv("OCL_ICD_VENDORS");
+        if (vendors && *vendors)
+            return clmlp_set_error(CLMLP_E_NOT_FOUND,
+                                   "%scheck that OCL_ICD_VENDORS=%s (which the ICD loader reads "
+                                   "instead of the system's list) names its .icd file or a "
+                                   "folder holding it",
+                                   CLMLP_CL_NO_PLATFORM_HINT, vendors);
+        return clmlp_set_error(CLMLP_E_NOT_FOUND,
+                               "%scheck that /etc/OpenCL/vendors holds its .icd file",
+                               CLMLP_CL_NO_PLATFORM_HINT);
+    }
     if (err != CL_SUCCESS) return clmlp_cl_fail("clGetPlatformIDs", NULL, err);
     inv->platforms = calloc(np, sizeof *inv->platforms);
     if (!inv->platforms) return clmlp_set_error(CLMLP_E_NOMEM, "out of memory listing platforms");
@@ -339,14 +372,17 @@ int clmlp_cl_select_device(const clmlp_backend_opts *opts, cl_platform_id *platf
         while (first + n < inv.n_devices && inv.dev_platform[first + n] == p) n++;
     }
     if (n == 0) {
+        char hint[PATH_MAX + 256];
+        clmlp_cl_no_device_hint(hint, sizeof hint);
         if (pspec)
-            rc = clmlp_set_error(CLMLP_E_NOT_FOUND, "OpenCL platform \"%s\" has no devices", pname);
+            rc = clmlp_set_error(CLMLP_E_NOT_FOUND, "OpenCL platform \"%s\" has no devices%s",
+                                 pname, hint);
         else
             rc = clmlp_set_error(CLMLP_E_NOT_FOUND,
-                                 "no OpenCL device was found on any of the %zu platforms; "
+                                 "no OpenCL device was found on any of the %zu platforms%s; "
                                  "install your GPU vendor's OpenCL driver, or "
                                  "pocl-opencl-icd for the CPU",
-                                 inv.n_platforms);
+                                 inv.n_platforms, hint);
         goto done;
     }
 

@@ -159,11 +159,18 @@ typedef struct {
     size_t n_devices;
 } clmlp_cl_inventory;
 
-/* What to install when no platform exists (used in messages). */
+/* What to install when no platform exists (used in messages); where the
+ * loader looked is said after it. */
 #define CLMLP_CL_NO_PLATFORM_HINT                                                                  \
     "no OpenCL platform was found: install one (apt-get install pocl-opencl-icd "                  \
-    "ocl-icd-libopencl1 for the CPU, or your GPU vendor's OpenCL driver) and "                     \
-    "check that /etc/OpenCL/vendors holds its .icd file"
+    "ocl-icd-libopencl1 for the CPU, or your GPU vendor's OpenCL driver) and "
+
+/* Why a platform may list no device although its driver is installed:
+ * PoCL keeps its kernel cache under $XDG_CACHE_HOME (else ~/.cache) and
+ * offers no device when that is a file, not a folder.  Writes
+ * " (...)" naming the variable and the path into out, or "" when the cache folder
+ * is not the trouble. */
+void clmlp_cl_no_device_hint(char *out, size_t cap);
 
 /* Fills inv; CLMLP_E_NOT_FOUND when there is no platform at all.  Free with
  * clmlp_cl_inventory_free (also after a failure). */

@@ -1,5 +1,6 @@
 /* clmlp_opencl_list_devices: every platform and device with the facts that
  * matter for choosing one (the `clmlp devices` listing). */
+#include <limits.h>
 #include <stdio.h>
 
 #include "backend/opencl/cl_internal.h"
@@ -83,7 +84,11 @@ int clmlp_opencl_list_devices(FILE *f)
             if (inv.dev_platform[i] != p) continue;
             print_device(f, inv.devices[i], local++, i, several, i == def);
         }
-        if (!local) fprintf(f, "  (no devices)\n");
+        if (!local) {
+            char hint[PATH_MAX + 256];
+            clmlp_cl_no_device_hint(hint, sizeof hint);
+            fprintf(f, "  (no devices)%s\n", hint);
+        }
     }
     fprintf(f, "Choose with --platform/--device or $CLMLP_PLATFORM/$CLMLP_DEVICE (an index, "
                "or part of a\nname or vendor, any case); without a platform, a device index "
