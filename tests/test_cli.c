@@ -262,6 +262,12 @@ static void test_bad_csv(void)
                     g_data, tmp("ragged.csv"));
     TEST_EXPECT_RUN(1, "text.csv:2", "predict --model m --data '%s' --no-labels --backend ref",
                     tmp("text.csv"));
+    /* forward counts a bad cell's column from 0, as the data reader does
+     * (it said "column 2" for the second cell). */
+    test_write_temp_text("cell.csv", "1,2,3,4\n5,x,7,8\n");
+    TEST_EXPECT_RUN(1, "cell.csv:2: column 1 (0-based): 'x' is not a number",
+                    "forward --weights '%s/forward-task.txt' --input-file '%s' --backend ref",
+                    g_data, tmp("cell.csv"));
 }
 
 /* ---- workflows on the reference backend ---------------------------------- */

@@ -106,8 +106,10 @@ static int read_rows(FILE *f, const char *path, fbuf *b, size_t *rows, size_t *c
         if (n == -1 && first) {
             b->n = before; /* a header line */
         } else if (n == -1) {
-            rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: column %zu: '%s' is not a number", path,
-                                 lineno, bad_col, bad);
+            /* Columns counted from 0, as the data reader counts them. */
+            rc = clmlp_set_error(CLMLP_E_FORMAT,
+                                 "%s:%zu: column %zu (0-based): '%s' is not a number", path, lineno,
+                                 bad_col - 1, bad);
         } else if (n < -1) {
             rc = clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", path);
         } else if (*rows == 0) {
