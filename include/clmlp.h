@@ -525,7 +525,7 @@ size_t clmlp_model_epochs_done(const clmlp_model_t *m);
  * (and *n 0) when it has none.  n may be NULL. */
 const char *const *clmlp_model_class_names(const clmlp_model_t *m, size_t *n);
 /* Copies n class names into the model (rules as for
- * clmlp_dataset_set_class_names; n at most the classes its output tells
+ * clmlp_dataset_set_class_names; n exactly the classes its output tells
  * apart: n_outputs, or 2 for one output), replacing any; NULL with n 0
  * removes them.  Model files keep them, and clmlp_model_fit takes them
  * from a training set with names when the model has none (it refuses a

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/testing.h"
 
@@ -255,6 +256,26 @@ static void test_numbered_model_named_data(void)
                     tmp("numbered.model"), tmp("iris-test.csv"));
 }
 
+/* Named classes need one output each: a named set trained into more
+ * outputs than it has names is refused before training (exit 2, nothing
+ * written); before, the model saved 2 names for 3 outputs and predict
+ * printed a third class as "2" among the names. */
+static void test_outputs_match_names(void)
+{
+    write_iris_as("two-kinds.csv", NULL, 40, 3, 0, 2);
+    const char *save = tmp("two-kinds.model");
+    remove(save);
+    TEST_EXPECT_RUN(
+        2, "names 2 classes (\"setosa\", ...), but --layers '4,3:softmax' has 3 output units",
+        "train --train '%s' --layers 4,3:softmax --epochs 1 --backend ref --save '%s'",
+        tmp("two-kinds.csv"), save);
+    CU_ASSERT(access(save, F_OK) != 0);
+    TEST_EXPECT_RUN(0, NULL,
+                    "train --train '%s' --layers 4,2:softmax --epochs 1 --backend ref --save '%s'",
+                    tmp("two-kinds.csv"), save);
+    CU_ASSERT(access(save, F_OK) == 0);
+}
+
 /* Without --layers, a validation metric to watch holds a tenth of a named
  * training set out; it keeps the names (as --validation-split's rows do),
  * and the model is named. */
@@ -286,23 +307,23 @@ static char *slurp(const char *path, size_t *len)
     return p;
 }
 
-/* Class names longer than 32 bytes are drawn whole when the model has more
- * outputs than names (the picture's names are then copied, the classes
- * past them numbered): two sets whose names differ only after byte 40
- * draw different pictures, and the same set draws the same one twice. */
+/* Class names longer than 32 bytes are drawn whole: two sets whose names
+ * differ only after byte 40 draw different pictures, and the same set
+ * draws the same one twice. */
 static void test_plot_long_names(void)
 {
     if (!can_plot()) return;
-    static const char *const suffix[2][2] = {{"alpha", "beta"}, {"apple", "berry"}};
+    static const char *const suffix[2][3] = {{"alpha", "beta", "gamma"},
+                                             {"apple", "berry", "cherry"}};
     const char *prefix = "a_class_name_longer_than_thirty_two_bytes_";
     char name[64], data[64], model[64], png[3][64], *text = malloc(4096);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     for (int v = 0; v < 3; v++) {
         const char *const *sfx = suffix[v == 2 ? 0 : v];
         size_t k = (size_t)sprintf(text, "a,b,c,d,kind\n");
-        for (int r = 0; r < 8; r++)
+        for (int r = 0; r < 9; r++)
             k += (size_t)sprintf(text + k, "%d,%d,%d,%d,%s%s\n", r & 1, 1 - (r & 1), r & 1,
-                                 1 - (r & 1), prefix, sfx[r & 1]);
+                                 1 - (r & 1), prefix, sfx[r % 3]);
         snprintf(data, sizeof data, "long%d.csv", v);
         snprintf(model, sizeof model, "long%d.model", v);
         snprintf(png[v], sizeof png[v], "long%d.png", v);
@@ -337,6 +358,7 @@ int main(void)
         {"a header of numbered columns; --label is a word", test_numbered_header},
         {"--resume on a file with some of the classes", test_resume_some_classes},
         {"a numbered model refuses named data", test_numbered_model_named_data},
+        {"named classes need one output each", test_outputs_match_names},
         {"the automatic hold-out keeps the names", test_auto_holdout_names},
         {"long class names drawn whole", test_plot_long_names},
         {NULL, NULL},

@@ -324,6 +324,10 @@ static void test_set_class_names(void)
     TEST_OK(clmlp_model_from_spec(&m, "2,1:sigmoid"));
     static const char *const three[3] = {"a", "b", "c"};
     CU_ASSERT_EQUAL(clmlp_model_set_class_names(m, three, 3), CLMLP_E_INVALID);
+    /* One name per class: with fewer, an unnamed class would print as a
+     * number among names (model files are read through the same rule). */
+    CU_ASSERT_EQUAL(clmlp_model_set_class_names(m, good, 1), CLMLP_E_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clmlp_last_error(), "one name per class"));
     TEST_OK(clmlp_model_set_class_names(m, good, 2));
     size_t n = 0;
     CU_ASSERT_STRING_EQUAL(clmlp_model_class_names(m, &n)[1], "yes");

@@ -599,6 +599,17 @@ static int check_labels_fit(const char *cmd, const char *model_what, clmlp_loss 
                                "loss %s needs at least 2 output units (one per class), "
                                "but %s has 1; use 1:sigmoid with binary_crossentropy",
                                clmlp_loss_name(loss), model_what);
+    /* Named classes: one output per name (a single output tells 2 apart),
+     * or a prediction of an unnamed class would print as a number. */
+    size_t classes = n_out == 1 ? 2 : n_out;
+    if (ds->class_names && ds->n_classes != classes)
+        return cli_usage_error(cmd,
+                               "%s names %zu classes (\"%s\", ...), but %s has %zu output "
+                               "unit%s, which tell%s %zu apart; give the output layer %s",
+                               what, ds->n_classes, ds->class_names[0], model_what, n_out,
+                               n_out == 1 ? "" : "s", n_out == 1 ? "s" : "", classes,
+                               ds->n_classes == 2 ? "1 sigmoid unit or 2 softmax units"
+                                                  : "one unit per class");
     char name[300] = "";
     if (ds->class_names && top >= 0 && (size_t)top < ds->n_classes)
         snprintf(name, sizeof name, " (class \"%s\" of %zu: %s names %zu classes)",

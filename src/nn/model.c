@@ -84,10 +84,12 @@ static int replace_names(char ***have, size_t *n_have, const char *const *names,
 int clmlp_model_set_class_names(clmlp_model_t *m, const char *const *names, size_t n)
 {
     if (!m) return clmlp_set_error(CLMLP_E_INVALID, "set_class_names: no model");
-    if (n > clmlp_model_n_classes(m))
+    /* One name per class or none: with fewer, a prediction of an unnamed
+     * class would print as a number among names. */
+    if (n && n != clmlp_model_n_classes(m))
         return clmlp_set_error(CLMLP_E_INVALID,
                                "%zu class names for a model whose %zu output%s tell%s %zu "
-                               "classes apart",
+                               "classes apart: give one name per class",
                                n, clmlp_model_n_outputs(m),
                                clmlp_model_n_outputs(m) == 1 ? "" : "s",
                                clmlp_model_n_outputs(m) == 1 ? "s" : "", clmlp_model_n_classes(m));
