@@ -319,6 +319,46 @@ static void test_memory_guard_reads_rlimits(void)
     CU_ASSERT(clmlp_host_memory_available() > above);
 }
 
+/* Under an address-space limit (ulimit -v) the cpu backend runs on the
+ * threads whose BLAS buffers fit (OpenBLAS maps 128 MB for each thread on
+ * its first packed product, and spins for ever when refused): a child
+ * limited to 200 MB above its use asks for 3 threads, gets 2 (1 + (200 -
+ * 32) / 144 MB), and trains 784-64-10 in batches of 256 (products split
+ * over both threads) to the end; before, it spun in cblas_sgemm.  An alarm
+ * turns a spin into a failure. */
+static void test_blas_threads_fit_the_limit(void)
+{
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        alarm(60);
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_AS, &rl) != 0) _exit(3);
+        rl.rlim_cur = (rlim_t)(self_status("VmSize:") + ((uint64_t)200 << 20));
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) _exit(4);
+        if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(5);
+        clmlp_backend_opts o = {.kind = CLMLP_BACKEND_CPU, .threads = 3};
+        clmlp_backend_t *be = NULL;
+        if (clmlp_backend_init(&be, &o) != CLMLP_OK) _exit(6);
+        if (!strstr(clmlp_backend_description(be), "2 threads (the address-space limit")) _exit(7);
+        clmlp_model_t *m = NULL;
+        clmlp_optimizer sgd = {.kind = CLMLP_OPT_SGD, .lr = 0.01};
+        if (clmlp_model_from_spec(&m, "784,64:relu,10:softmax") != CLMLP_OK ||
+            clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, &sgd, be, 1) != CLMLP_OK)
+            _exit(8);
+        clmlp_dataset_t *ds = NULL;
+        if (clmlp_dataset_init(&ds, 512, 784, 10, 0) != CLMLP_OK) _exit(9);
+        for (size_t i = 0; i < 512; i++) ds->labels[i] = (int32_t)(i % 10);
+        clmlp_fit_opts fo = {.epochs = 1, .batch_size = 256};
+        _exit(clmlp_model_fit(m, ds, &fo, NULL) == CLMLP_OK ? 0 : 10);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        printf("[child exit %d] ", WEXITSTATUS(status));
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void test_stale_temp_cleaned(void)
 {
     /* A dead writer's pid: a child that has exited and been reaped. */
@@ -765,6 +805,7 @@ int main(void)
         {"load errors name the file", test_load_names_file},
         {"stale temporary files are cleaned up", test_stale_temp_cleaned},
         {"the memory guard reads RLIMIT_AS and RLIMIT_DATA", test_memory_guard_reads_rlimits},
+        {"under ulimit -v the BLAS runs on the threads that fit", test_blas_threads_fit_the_limit},
         {"a resumed or stopped run equals a straight one", test_resume_equals_straight},
         {NULL, NULL}};
     static const test_case cli[] = {

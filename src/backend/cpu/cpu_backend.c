@@ -143,7 +143,7 @@ int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
     if (want > CPU_MAX_THREADS) want = CPU_MAX_THREADS;
 #ifdef _OPENMP
     blas_take(1, &c->blas);
-    c->threads = want;
+    c->threads = clmlp_cpu_blas_threads_that_fit(want);
 #else
     blas_take(want, &c->blas);
     c->threads = 1;
@@ -156,10 +156,16 @@ int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
     char model[128];
     cpu_model_name(model, sizeof model);
     const clmlp_blas_info *b = &c->blas;
+#ifdef _OPENMP
+    int shown = c->threads;
+#else
+    int shown = want;
+#endif
     int len =
-        snprintf(be->description, sizeof be->description, "%s, %d thread%s%s, %s %s%s%s", model,
-                 want, want == 1 ? "" : "s", c->load.stat ? " (fewer while cores are busy)" : "",
-                 b->name, b->version, b->kernels[0] ? " " : "", b->kernels);
+        snprintf(be->description, sizeof be->description, "%s, %d thread%s%s%s, %s %s%s%s", model,
+                 shown, shown == 1 ? "" : "s", c->load.stat ? " (fewer while cores are busy)" : "",
+                 shown < want ? " (the address-space limit leaves room for no more)" : "", b->name,
+                 b->version, b->kernels[0] ? " " : "", b->kernels);
     if (b->best[0] && len > 0 && (size_t)len < sizeof be->description)
         snprintf(be->description + len, sizeof be->description - (size_t)len,
                  " (older than this CPU runs: %s)", b->best);

@@ -7,14 +7,6 @@
 #include "backend/cpu/cpu_internal.h"
 #include "util/error.h"
 
-/* The CBLAS interface, declared here rather than taken from a vendor's
- * header: FindBLAS finds libraries, not headers, and every CBLAS (OpenBLAS,
- * BLIS, MKL, netlib) shares this ABI, with 32-bit integers (the LP64
- * builds that Debian's packages and FindBLAS's defaults are). */
-enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
-void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
-                 const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
-
 /* How one GEMM runs: C cut into `parts` blocks of rows or of columns,
  * each a single-threaded BLAS call (the backend runs the BLAS on one thread
  * and does the threading itself), shared by the threads running now.  The

@@ -31,8 +31,21 @@ static inline float *cpu_f(const clmlp_buf *b) { return (float *)((const cpu_buf
 static inline int32_t *cpu_i(const clmlp_buf *b) { return (int32_t *)((const cpu_buf *)b)->data; }
 
 /* ---- the BLAS (cpu_blas.c; clmlp_blas_describe is public) ---- */
+/* The CBLAS interface, declared here (cpu_gemm.c, cpu_blas_room.c call it) rather than taken from a
+ * vendor's header: FindBLAS finds libraries, not headers, and every CBLAS (OpenBLAS, BLIS, MKL,
+ * netlib) shares this ABI, with 32-bit integers (the LP64 builds that Debian's packages and
+ * FindBLAS's defaults are). */
+enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
+void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                 const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
 /* Asks the BLAS to use n threads (n >= 1). */
 void clmlp_cpu_blas_set_threads(int n);
+/* The threads, at most `threads`, whose BLAS work buffers the process's
+ * address-space limit (ulimit -v) leaves room for; each of them has taken
+ * its buffer when it returns (cpu_blas_room.c).  Without a limit,
+ * `threads`. */
+int clmlp_cpu_blas_threads_that_fit(int threads);
 /* Whether the BLAS computes products of at most 100^3 multiply-adds with
  * kernels that read the operands where they lie instead of packing them
  * (OpenBLAS 0.3.16 on, with its AVX-512 kernels: "small matrix" and, for

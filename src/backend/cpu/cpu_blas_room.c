@@ -1,0 +1,68 @@
+/* Room for the BLAS's buffers under an address-space limit (ulimit -v).
+ *
+ * OpenBLAS gives every thread that calls it a work buffer of its own,
+ * mapped on the thread's first product large enough to pack (0.3.21:
+ * 128 MB of address space, plus 8 MB for the OpenMP thread's stack,
+ * measured with /proc/self/statm), and when the mapping is refused it
+ * retries for ever: a training run under ulimit -v spun at 100% in
+ * cblas_sgemm instead of failing.  So when the process has such a limit,
+ * the cpu backend makes each of its threads take that buffer as it opens,
+ * after checking that the limit leaves room for it, and runs on fewer
+ * threads when it does not; the memory guard then sees what is left. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "backend/cpu/cpu_internal.h"
+
+/* Address space one BLAS thread takes beyond the first: its buffer and
+ * its stack, with a little to spare. */
+#define BLAS_THREAD_BYTES ((uint64_t)144 << 20)
+/* Kept free beyond them, for the warm-up's matrices and what opening the
+ * backend still maps. */
+#define KEEP_FREE_BYTES ((uint64_t)32 << 20)
+/* The warm-up's product: A transposed and more than 100^3 multiply-adds,
+ * so that OpenBLAS packs it (its small and direct kernels map nothing). */
+#define WARM_SIDE 160
+
+/* Bytes of address space the process maps now (/proc/self/statm), or 0. */
+static uint64_t mapped_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long long pages = 0;
+    int ok = fscanf(f, "%llu", &pages) == 1;
+    fclose(f);
+    return ok ? (uint64_t)pages * 4096u : 0;
+}
+
+int clmlp_cpu_blas_threads_that_fit(int threads)
+{
+    struct rlimit rl;
+    if (threads < 2 || getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return threads;
+    uint64_t used = mapped_bytes(), limit = (uint64_t)rl.rlim_cur;
+    if (!used) return threads;
+    uint64_t room = limit > used + KEEP_FREE_BYTES ? limit - used - KEEP_FREE_BYTES : 0;
+    uint64_t fit = 1 + room / BLAS_THREAD_BYTES;
+    int n = fit < (uint64_t)threads ? (int)fit : threads;
+    if (n < 2) return 1;
+    /* A and B shared, a C for each thread. */
+    size_t side = WARM_SIDE, sq = side * side;
+    float *m = calloc((2 + (size_t)n) * sq, sizeof *m);
+    if (!m) return 1;
+#pragma omp parallel num_threads(n)
+    {
+        size_t t = 0;
+#ifdef _OPENMP
+        t = (size_t)omp_get_thread_num();
+#endif
+        cblas_sgemm(CBLAS_ROW_MAJOR, CBLAS_TRANS, CBLAS_NO_TRANS, (int)side, (int)side, (int)side,
+                    1.0f, m, (int)side, m + sq, (int)side, 0.0f, m + (2 + t) * sq, (int)side);
+    }
+    free(m);
+    return n;
+}
