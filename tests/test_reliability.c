@@ -769,6 +769,40 @@ static void test_cli_stop_wait(void)
                     CLMLP_TEST_PLUGIN_DIR "/libhang.so", pck);
 }
 
+/* Under ulimit -v of 200 MB, OpenBLAS's constructor (before main) would
+ * retry its mapping for ever; the tool's preinit check says how much the
+ * limit must be and exits 1 at once (before, the test's bound of 20 s ran
+ * out).  Not under ASan, whose own start-up needs terabytes of address
+ * space. */
+static void test_cli_start_room(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    printf("[not under ASan] ");
+#else
+    const char *po = test_temp_path("start-room.out");
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_AS, &rl) != 0) _exit(3);
+        rl.rlim_cur = (rlim_t)200 << 20;
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) _exit(4);
+        if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(5);
+        if (!freopen(po, "w", stderr)) _exit(6);
+        execl(CLMLP_TOOL, "clmlp", "devices", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (!wait_until(pid, test_now() + 20.0, &status)) {
+        CU_FAIL("clmlp spun under ulimit -v 200 MB");
+        return;
+    }
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    CU_ASSERT(file_has(po, "the address-space limit (ulimit -v) is 200 MB"));
+    CU_ASSERT(file_has(po, "raise the limit to at least"));
+#endif
+}
+
 /* --resume after 2 of 4 epochs writes the same file as 4 straight epochs. */
 static void test_cli_resume_bit_for_bit(void)
 {
@@ -817,6 +851,7 @@ int main(void)
         {"SIGTERM saves and exits 143", test_cli_sigterm},
         {"a second signal exits at once", test_cli_second_signal},
         {"a step that never ends does not hold a signal off", test_cli_stop_wait},
+        {"too small an address-space limit is said, not spun in", test_cli_start_room},
         {"--resume equals a straight run, bit for bit", test_cli_resume_bit_for_bit},
         {NULL, NULL}};
     if (test_add_suite("reliability (library)", lib) ||

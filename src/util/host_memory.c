@@ -90,6 +90,8 @@ static uint64_t rlimit_room(int which, const char *key)
     return used < limit ? limit - used : 0;
 }
 
+uint64_t clmlp_host_address_space_room(void) { return rlimit_room(RLIMIT_AS, "VmSize:"); }
+
 uint64_t clmlp_host_memory_available(void)
 {
     uint64_t room = meminfo_available(), c = cgroup_room();

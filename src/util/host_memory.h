@@ -16,4 +16,8 @@
  * on this ground). */
 uint64_t clmlp_host_memory_available(void);
 
+/* Bytes of address space this process may still map under its RLIMIT_AS
+ * (ulimit -v) above its VmSize, or UINT64_MAX without such a limit. */
+uint64_t clmlp_host_address_space_room(void);
+
 #endif

@@ -3,20 +3,19 @@
  * OpenBLAS gives every thread that calls it a work buffer of its own,
  * mapped on the thread's first product large enough to pack (0.3.21:
  * 128 MB of address space, plus 8 MB for the OpenMP thread's stack,
- * measured with /proc/self/statm), and when the mapping is refused it
+ * measured from VmSize), and when the mapping is refused it
  * retries for ever: a training run under ulimit -v spun at 100% in
  * cblas_sgemm instead of failing.  So when the process has such a limit,
  * the cpu backend makes each of its threads take that buffer as it opens,
  * after checking that the limit leaves room for it, and runs on fewer
  * threads when it does not; the memory guard then sees what is left. */
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "backend/cpu/cpu_internal.h"
+#include "util/host_memory.h"
 
 /* Address space one BLAS thread takes beyond the first: its buffer and
  * its stack, with a little to spare. */
@@ -28,25 +27,11 @@
  * so that OpenBLAS packs it (its small and direct kernels map nothing). */
 #define WARM_SIDE 160
 
-/* Bytes of address space the process maps now (/proc/self/statm), or 0. */
-static uint64_t mapped_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long long pages = 0;
-    int ok = fscanf(f, "%llu", &pages) == 1;
-    fclose(f);
-    return ok ? (uint64_t)pages * 4096u : 0;
-}
-
 int clmlp_cpu_blas_threads_that_fit(int threads)
 {
-    struct rlimit rl;
-    if (threads < 2 || getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-        return threads;
-    uint64_t used = mapped_bytes(), limit = (uint64_t)rl.rlim_cur;
-    if (!used) return threads;
-    uint64_t room = limit > used + KEEP_FREE_BYTES ? limit - used - KEEP_FREE_BYTES : 0;
+    uint64_t room = clmlp_host_address_space_room();
+    if (threads < 2 || room == UINT64_MAX) return threads;
+    room = room > KEEP_FREE_BYTES ? room - KEEP_FREE_BYTES : 0;
     uint64_t fit = 1 + room / BLAS_THREAD_BYTES;
     int n = fit < (uint64_t)threads ? (int)fit : threads;
     if (n < 2) return 1;
