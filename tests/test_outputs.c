@@ -175,6 +175,21 @@ static void test_tool_outputs(void)
     CU_ASSERT_EQUAL(chdir(cwd), 0);
 }
 
+/* An output in a folder where no file can be created (/sys, read-only
+ * even for root) is said as that, naming the folder and why the folder
+ * matters, before training (not "cannot write FILE", which reads as if the
+ * file were the trouble). */
+static void test_unwritable_folder_named(void)
+{
+    TEST_EXPECT_RUN(1, "cannot create a file in its folder /sys",
+                    "train --train '%s' --layers 2,4:tanh,1:sigmoid --epochs 1 --backend ref "
+                    "--save /sys/clmlp-test.model -q",
+                    g_csv);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(test_out, "the folder must be writable (checked before training)"));
+    CU_ASSERT_PTR_NULL(strstr(test_out, "epoch 1/1"));
+}
+
 /* An output that is an input or another output is exit 2 before any
  * work, whatever the spelling (./x, a link), and nothing is touched;
  * --resume m --save m continues a model in place. */
@@ -335,6 +350,7 @@ int main(void)
         {"devices and FIFOs are written as streams", test_devices_and_fifos_are_streams},
         {"the tool: - is stdout, /dev/null and links stay", test_tool_outputs},
         {"outputs over inputs or each other: exit 2 first", test_clashes_refused_first},
+        {"a folder where no file can be made is named", test_unwritable_folder_named},
         {"the history is a journal that --resume continues", test_history_journal},
         {"--save-best keeps its best across --resume", test_save_best_survives_resume},
         {NULL, NULL},
