@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,11 +51,27 @@ int clmlp_cpu_threads_for_load(int most, int cpus, double others)
     return n < 1 ? 1 : n;
 }
 
+/* The threads runnable on the machine now (the fourth field of
+ * /proc/loadavg, "running/total"), or 1 when it cannot be read. */
+static long runnable_now(void)
+{
+    char buf[128];
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 1;
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0) return 1;
+    buf[got] = '\0';
+    double load[3];
+    long running = 1;
+    if (sscanf(buf, "%lf %lf %lf %ld/", &load[0], &load[1], &load[2], &running) != 4) return 1;
+    return running;
+}
+
 /* Reads /proc/stat into the context's buffer and sums the busy ticks
  * (user, nice, system, irq, softirq, steal) of the CPUs this process may
- * run on, and, when running is not NULL, the procs_running line (the
- * threads runnable now).  Returns 0, or -1 when it cannot be read. */
-static int read_busy(cpu_load *l, unsigned long long *busy, long *running)
+ * run on.  Returns 0, or -1 when it cannot be read. */
+static int read_busy(cpu_load *l, unsigned long long *busy)
 {
     int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
@@ -69,7 +86,6 @@ static int read_busy(cpu_load *l, unsigned long long *busy, long *running)
     *busy = 0;
     int seen = 0;
     for (char *p = l->stat; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-        if (running && strncmp(p, "procs_running ", 14) == 0) *running = strtol(p + 14, NULL, 10);
         if (strncmp(p, "cpu", 3) != 0 || p[3] < '0' || p[3] > '9') continue;
         char *q;
         unsigned long id = strtoul(p + 3, &q, 10);
@@ -102,8 +118,7 @@ int clmlp_cpu_load_open(cpu_load *l, int most, int follow)
     l->stat_cap = STAT_BYTES(online > l->cpus ? online : l->cpus);
     l->stat = malloc(l->stat_cap);
     if (!l->stat) return -1;
-    long running = 1;
-    if (read_busy(l, &l->busy, &running) != 0) {
+    if (read_busy(l, &l->busy) != 0) {
         free(l->stat);
         l->stat = NULL;
         return 0;
@@ -113,7 +128,7 @@ int clmlp_cpu_load_open(cpu_load *l, int most, int follow)
     l->next = l->wall + FIRST_LOOK_S;
     /* Until the first window closes: the threads runnable now, less the
      * one opening the backend. */
-    l->active = clmlp_cpu_threads_for_load(most, l->cpus, (double)(running - 1));
+    l->active = clmlp_cpu_threads_for_load(most, l->cpus, (double)(runnable_now() - 1));
     return 0;
 }
 
@@ -130,7 +145,7 @@ int clmlp_cpu_load_threads(cpu_load *l)
     if (now < l->next) return l->active;
     unsigned long long busy;
     double own = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    if (read_busy(l, &busy, NULL) != 0) return l->active;
+    if (read_busy(l, &busy) != 0) return l->active;
     /* A CPU taken offline can make the sum go back: count nothing then. */
     unsigned long long ticks = busy > l->busy ? busy - l->busy : 0;
     double others = ((double)ticks * l->tick_s - (own - l->own)) / (now - l->wall);
