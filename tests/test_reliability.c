@@ -764,6 +764,11 @@ static void test_cli_stop_wait(void)
     printf("[exited %.1f s after SIGTERM] ", test_now() - t_signal);
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM);
     CU_ASSERT(file_has(po, "the step did not end within 1 s of the signal"));
+    /* A value that is not a number of seconds is said, and the default kept. */
+    setenv("CLMLP_STOP_WAIT", "soon", 1);
+    TEST_EXPECT_RUN(0, "CLMLP_STOP_WAIT=soon is not a number of seconds from 0 to 86400; using 30",
+                    "train --dataset xor --epochs 1 --backend ref -q");
+    unsetenv("CLMLP_STOP_WAIT");
     /* The checkpoint is whole: the tool, with the plugin, reads it. */
     TEST_EXPECT_RUN(0, "hang", "summary --plugin '%s' --model '%s'",
                     CLMLP_TEST_PLUGIN_DIR "/libhang.so", pck);

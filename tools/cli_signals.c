@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t g_received;
+static volatile sig_atomic_t g_received, g_steps_over;
 static struct sigaction g_old_int, g_old_term, g_old_alrm;
 static int g_installed;
 static unsigned g_wait_s = CLI_STOP_WAIT_DEFAULT_S;
@@ -26,7 +26,7 @@ static void on_signal(int sig)
                               "send the signal again to quit at once\n";
     ssize_t ignored = write(2, msg, sizeof msg - 1);
     (void)ignored;
-    if (g_wait_s) alarm(g_wait_s);
+    if (g_wait_s && !g_steps_over) alarm(g_wait_s);
 }
 
 /* The step did not end in time: say so and leave as a second signal does. */
@@ -93,7 +93,11 @@ void cli_signals_restore(void)
     g_installed = 0;
 }
 
-void cli_signals_step_ended(void) { alarm(0); }
+void cli_signals_step_ended(void)
+{
+    g_steps_over = 1;
+    alarm(0);
+}
 
 volatile sig_atomic_t *cli_signals_flag(void) { return &g_received; }
 

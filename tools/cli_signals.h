@@ -19,7 +19,8 @@ void cli_signals_restore(void);
 #define CLI_STOP_WAIT_DEFAULT_S 30
 
 /* Training has returned: no step is left to wait for, and what follows
- * (writing the files) is not cut short. */
+ * (writing the files) is not cut short, even by a first signal that comes
+ * during it. */
 void cli_signals_step_ended(void);
 
 /* The flag the handlers set (to the signal's number): for

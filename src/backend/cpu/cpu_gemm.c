@@ -19,12 +19,12 @@ typedef struct {
 } gemm_plan;
 
 /* Below this many multiply-adds a GEMM is not worth two threads.  Above
- * it, blocks of C on 2 threads (OpenBLAS 0.3.21, SkylakeX kernels, 2
- * cores) were as fast as OpenBLAS's own threading or faster: W1's
+ * it, blocks of C on 2 threads (OpenBLAS 0.3.21, Cooperlake kernels, 2
+ * cores of an AMD EPYC) were as fast as OpenBLAS's own threading or faster: W1's
  * 100x100x784 forward product 124 -> 95 us, its weight gradient (A
  * transposed, 784x100x100) 137 -> 89, W3's 256x1024x784 2000 -> 2030,
  * 256x1024x1024 NT 2850 -> 2850, 1024x1024x256 TN 2910 -> 2790 (best of
- * 5, /tmp-style micro-benchmark; the README has the tool's figures). */
+ * 5 of each product alone, timed around cblas_sgemm). */
 #define SPLIT_MIN_WORK ((size_t)1 << 20)
 /* Each block keeps at least this many rows or columns for the kernels. */
 #define SPLIT_MIN_SIDE 32
