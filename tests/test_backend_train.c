@@ -11,6 +11,7 @@
 
 #include "backend/cpu/cpu_internal.h"
 #include "support/testing.h"
+#include "util/host_cpus.h"
 #include "util/rng.h"
 
 static clmlp_backend_t *dev, *ref;
@@ -331,6 +332,24 @@ static void test_threads_for_load(void)
     CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(16, 16, 0.1), 16);
 }
 
+/* The cgroup's CPU quota caps the default threads: v2's cpu.max and v1's
+ * quota and period, rounded up; "max" or -1 is none. */
+static void test_cpu_quota(void)
+{
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse("max 100000\n", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse("200000 100000\n", NULL, NULL), 2);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse("150000 100000\n", NULL, NULL), 2);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse("50000 100000\n", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse("", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse(NULL, "-1\n", "100000\n"), 0);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse(NULL, "400000\n", "100000\n"), 4);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse(NULL, "400000\n", "0\n"), 0);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse(NULL, NULL, NULL), 0);
+    /* And the backend's default never exceeds this machine's quota. */
+    int quota = clmlp_host_cpu_quota();
+    CU_ASSERT(quota == 0 || omp_cores() <= quota);
+}
+
 /* Opens a backend of the kind under test whose memory limit is `limit`. */
 static clmlp_backend_t *open_limited(uint64_t limit)
 {
@@ -434,6 +453,7 @@ int main(int argc, char **argv)
         {"runs are reproducible for a thread count", test_threads_reproducible},
         {"fewer threads running change no bit", test_threads_follow_load_exactly},
         {"threads for a load", test_threads_for_load},
+        {"the cgroup's CPU quota caps the default", test_cpu_quota},
         {NULL, NULL}};
     char name[64];
     snprintf(name, sizeof name, "%s training vs reference", argv[1]);

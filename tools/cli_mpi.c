@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/host_cpus.h"
 #include "util/timer.h"
 
 #if CLMLP_HAVE_MPI
@@ -145,7 +146,9 @@ void cli_mpi_share_machine(cli_backend_args *b)
     if (g_job.size < 2) return;
     /* The cpu backend's cores (ref computes on one thread anyway). */
     if (!b->threads && b->kind != CLMLP_BACKEND_REF) {
-        long each = sysconf(_SC_NPROCESSORS_ONLN) / g_job.local_size;
+        long cores = sysconf(_SC_NPROCESSORS_ONLN), quota = clmlp_host_cpu_quota();
+        if (quota > 0 && quota < cores) cores = quota;
+        long each = cores / g_job.local_size;
         b->threads = (size_t)(each > 0 ? each : 1);
     }
     b->gpu_index = (size_t)g_job.local_rank;

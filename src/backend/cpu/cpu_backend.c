@@ -12,6 +12,7 @@
 
 #include "backend/cpu/cpu_internal.h"
 #include "util/error.h"
+#include "util/host_cpus.h"
 
 /* The BLAS's thread count is the process's (and with OpenMP, OpenMP's
  * default too): the first cpu backend to open sets it, the last to close
@@ -109,8 +110,9 @@ static void cpu_model_name(char *out, size_t cap)
 
 /* The threads when the options leave it open: every core OpenMP sees
  * ($OMP_NUM_THREADS, or the CPUs the process may run on; BLIS keeps to one
- * thread unless told), or without OpenMP the BLAS's own.  Read once, the
- * first time: the BLAS at one thread sets OpenMP's default to one too. */
+ * thread unless told), or without OpenMP the BLAS's own, and never more
+ * than the cgroup's CPU quota.  Read once, the first time: the BLAS at one
+ * thread sets OpenMP's default to one too. */
 static int default_threads(const clmlp_blas_info *blas)
 {
     static int cached;
@@ -121,6 +123,8 @@ static int default_threads(const clmlp_blas_info *blas)
         n = omp_get_max_threads();
         if (blas_users > 0 && blas_threads_before > n) n = blas_threads_before;
 #endif
+        int quota = clmlp_host_cpu_quota();
+        if (quota > 0 && quota < n) n = quota;
         cached = n < 1 ? 1 : n;
     }
     pthread_mutex_unlock(&blas_lock);
