@@ -111,8 +111,9 @@ static void cpu_model_name(char *out, size_t cap)
 /* The threads when the options leave it open: every core OpenMP sees
  * ($OMP_NUM_THREADS, or the CPUs the process may run on; BLIS keeps to one
  * thread unless told), or without OpenMP the BLAS's own, and never more
- * than the cgroup's CPU quota.  Read once, the first time: the BLAS at one
- * thread sets OpenMP's default to one too. */
+ * than the cgroup's CPU quota.  Read once, by the first backend to open,
+ * before it sets the BLAS to one thread (which sets OpenMP's default to
+ * one too): every open calls it first. */
 static int default_threads(const clmlp_blas_info *blas)
 {
     static int cached;
@@ -121,7 +122,6 @@ static int default_threads(const clmlp_blas_info *blas)
         int n = blas->threads;
 #ifdef _OPENMP
         n = omp_get_max_threads();
-        if (blas_users > 0 && blas_threads_before > n) n = blas_threads_before;
 #endif
         int quota = clmlp_host_cpu_quota();
         if (quota > 0 && quota < n) n = quota;
@@ -142,8 +142,8 @@ int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
     cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return clmlp_set_error(CLMLP_E_NOMEM, "cpu backend: out of memory");
     clmlp_blas_describe(&c->blas);
-    int given = opts && opts->threads > 0;
-    int want = given ? opts->threads : default_threads(&c->blas);
+    int every_core = default_threads(&c->blas), given = opts && opts->threads > 0;
+    int want = given ? opts->threads : every_core;
     if (want > CPU_MAX_THREADS) want = CPU_MAX_THREADS;
 #ifdef _OPENMP
     blas_take(1, &c->blas);
