@@ -4,6 +4,8 @@
  * pass, XOR, circle), and the memory guard.  No device is a failure, not a
  * skip. */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +334,36 @@ static void test_threads_for_load(void)
     CU_ASSERT_EQUAL(clmlp_cpu_threads_for_load(16, 16, 0.1), 16);
 }
 
+static atomic_int spinners_started, spinners_stop;
+
+static void *spin_until_stopped(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&spinners_started, 1);
+    while (!atomic_load(&spinners_stop)) {
+    }
+    return NULL;
+}
+
+/* The first guess of a backend's threads counts only other processes'
+ * runnable threads: this process's own (here two spinning, as OpenMP's
+ * workers spin a while after each op) are told apart.  Spinning threads
+ * are runnable whatever else the machine runs, so this cannot flake. */
+static void test_own_runnable_threads(void)
+{
+    pthread_t t[2];
+    atomic_store(&spinners_started, 0);
+    atomic_store(&spinners_stop, 0);
+    for (int i = 0; i < 2; i++)
+        CU_ASSERT_FATAL(pthread_create(&t[i], NULL, spin_until_stopped, NULL) == 0);
+    while (atomic_load(&spinners_started) < 2) {
+    }
+    int own = clmlp_cpu_own_runnable();
+    atomic_store(&spinners_stop, 1);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    CU_ASSERT(own >= 3); /* the two and this one */
+}
+
 /* The cgroup's CPU quota caps the default threads: v2's cpu.max and v1's
  * quota and period, rounded up; "max" or -1 is none. */
 static void test_cpu_quota(void)
@@ -454,6 +486,7 @@ int main(int argc, char **argv)
         {"runs are reproducible for a thread count", test_threads_reproducible},
         {"fewer threads running change no bit", test_threads_follow_load_exactly},
         {"threads for a load", test_threads_for_load},
+        {"own runnable threads", test_own_runnable_threads},
         {"the cgroup's CPU quota caps the default", test_cpu_quota},
         {NULL, NULL}};
     char name[64];

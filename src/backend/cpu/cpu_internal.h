@@ -81,6 +81,9 @@ int clmlp_cpu_load_threads(cpu_load *l);
 /* Stops following the load and runs on n threads (1..most) from now on:
  * for tests, which check that the count changes no result. */
 void clmlp_cpu_load_fix(cpu_load *l, int n);
+/* This process's threads runnable now (state R in /proc/self/task: running
+ * or waiting for a CPU), at least 1 (the caller). */
+int clmlp_cpu_own_runnable(void);
 /* Threads for `most` when other processes keep `others` of the `cpus`
  * CPUs busy: the free ones, rounded, at least one. */
 int clmlp_cpu_threads_for_load(int most, int cpus, double others);

@@ -14,6 +14,7 @@
  * Only a backend opened with the default thread count follows the load; a
  * count the caller gave is kept.  Without /proc/stat nothing is followed. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -30,6 +31,9 @@
  * about 0.05 of a core. */
 #define FIRST_LOOK_S 0.2
 #define LOOK_EVERY_S 0.2
+
+/* Looks at the runnable threads for the first guess (about 1 ms in all). */
+#define FIRST_GUESS_LOOKS 5
 
 /* Bytes of /proc/stat read: its per-CPU lines come first, one each of at
  * most about 120 characters. */
@@ -49,6 +53,31 @@ int clmlp_cpu_threads_for_load(int most, int cpus, double others)
     int n = (int)((double)cpus - others + 0.25);
     if (n > most) n = most;
     return n < 1 ? 1 : n;
+}
+
+int clmlp_cpu_own_runnable(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    if (!dir) return 1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue; /* the thread has ended since */
+        ssize_t got = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (got <= 0) continue;
+        buf[got] = '\0';
+        /* "tid (comm) S ...": the name may hold spaces and parentheses,
+         * the state follows the last ')'. */
+        char *p = strrchr(buf, ')');
+        if (p && p[1] == ' ' && p[2] == 'R') n++;
+    }
+    closedir(dir);
+    return n > 0 ? n : 1;
 }
 
 /* The threads runnable on the machine now (the fourth field of
@@ -99,6 +128,24 @@ static int read_busy(cpu_load *l, unsigned long long *busy)
     return seen > 0 ? 0 : -1;
 }
 
+/* Other processes' threads runnable now: the fewest of a few looks, a
+ * fifth of a millisecond apart, at the machine's runnable threads less
+ * this process's own.  Own threads count out because OpenMP's workers
+ * spin a while after each op (they alone had a backend opened right after
+ * another one start on one thread); the fewest, because a thread that
+ * runs for a moment (a daemon waking, the reader of our output) is in
+ * some looks and one that keeps a core busy is in all of them. */
+static double others_runnable_now(void)
+{
+    long fewest = -1;
+    for (int look = 0; look < FIRST_GUESS_LOOKS; look++) {
+        if (look > 0) nanosleep(&(struct timespec){0, 200000}, NULL);
+        long others = runnable_now() - clmlp_cpu_own_runnable();
+        if (fewest < 0 || others < fewest) fewest = others;
+    }
+    return fewest > 0 ? (double)fewest : 0.0;
+}
+
 int clmlp_cpu_load_open(cpu_load *l, int most, int follow)
 {
     memset(l, 0, sizeof *l);
@@ -126,9 +173,8 @@ int clmlp_cpu_load_open(cpu_load *l, int most, int follow)
     l->wall = clock_s(CLOCK_MONOTONIC);
     l->own = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     l->next = l->wall + FIRST_LOOK_S;
-    /* Until the first window closes: the threads runnable now, less the
-     * one opening the backend. */
-    l->active = clmlp_cpu_threads_for_load(most, l->cpus, (double)(runnable_now() - 1));
+    /* Until the first window closes: a guess from the threads runnable now. */
+    l->active = clmlp_cpu_threads_for_load(most, l->cpus, others_runnable_now());
     return 0;
 }
 
