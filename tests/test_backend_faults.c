@@ -101,8 +101,9 @@ static int model_file_loads(const char *path)
 }
 
 /* Runs the scenario once per call it makes (and once past the end) with
- * that call failing as kind says, checking each run. */
-static void walk_faults(clmlp_fault_kind kind, const char *needle)
+ * that call failing as kind says, checking each run: the message holds
+ * needle, and hint when one is given (what the user can do). */
+static void walk_faults(clmlp_fault_kind kind, const char *needle, const char *hint)
 {
     const char *path = test_temp_path("model.bin");
     /* A good model file before any fault: saved from the reference backend. */
@@ -122,7 +123,7 @@ static void walk_faults(clmlp_fault_kind kind, const char *needle)
     CU_ASSERT_FATAL(total > 50); /* a fit of 2 epochs makes dozens of calls */
     CU_ASSERT_EQUAL(dev->buffers_live, 0);
 
-    size_t failures = 0, bad = 0;
+    size_t failures = 0, fit_failures = 0, bad = 0;
     for (uint64_t n = 1; n <= total + 1; n++) {
         clmlp_be_inject_fault(dev, n, kind);
         run_result r = scenario(path);
@@ -136,6 +137,16 @@ static void walk_faults(clmlp_fault_kind kind, const char *needle)
         if (fired) {
             ok &= r.rc == CLMLP_E_DEVICE;
             ok &= strstr(r.msg, needle) != NULL;
+            ok &= !hint || strstr(r.msg, hint) != NULL;
+            /* A failure while training names the device, and the epoch
+             * (or that training had not begun). */
+            if (strcmp(r.stage, "fit") == 0) {
+                char where[256];
+                snprintf(where, sizeof where, "training on %s", clmlp_backend_description(dev));
+                ok &= strstr(r.msg, where) != NULL;
+                ok &= strstr(r.msg, "epoch ") != NULL || strstr(r.msg, "starting") != NULL;
+                fit_failures++;
+            }
             failures++;
         } else {
             ok &= r.rc == CLMLP_OK;
@@ -156,15 +167,16 @@ static void walk_faults(clmlp_fault_kind kind, const char *needle)
         CU_ASSERT(ok);
     }
     CU_ASSERT_EQUAL(failures, total);
+    CU_ASSERT(fit_failures > 0);
     printf("[%llu calls, each failed in turn] ", (unsigned long long)total);
 }
 
 static void test_out_of_resources(void)
 {
-    walk_faults(CLMLP_FAULT_OUT_OF_RESOURCES, "CL_OUT_OF_RESOURCES");
+    walk_faults(CLMLP_FAULT_OUT_OF_RESOURCES, "CL_OUT_OF_RESOURCES", "a smaller batch size");
 }
 
-static void test_device_lost(void) { walk_faults(CLMLP_FAULT_DEVICE_LOST, "device lost"); }
+static void test_device_lost(void) { walk_faults(CLMLP_FAULT_DEVICE_LOST, "device lost", NULL); }
 
 /* The hook itself: the chosen call fails, the one before and after do not
  * (out of resources), or every later one does too (device lost); and a

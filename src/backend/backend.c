@@ -52,7 +52,7 @@ static int be_fault(clmlp_backend_t *be, const char *slot)
                                slot, (unsigned long long)be->fault_at);
     return clmlp_set_error(CLMLP_E_DEVICE,
                            "%s failed: CL_OUT_OF_RESOURCES (-5) (fault injected at backend "
-                           "call %llu)",
+                           "call %llu)" CLMLP_DEVICE_FULL_HINT,
                            slot, (unsigned long long)be->fault_at);
 }
 

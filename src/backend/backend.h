@@ -262,6 +262,12 @@ typedef int (*clmlp_gemm_observer)(void *user, int trans_a, int trans_b, size_t 
 /* Sets be's observer (fn NULL: none). */
 void clmlp_be_set_gemm_observer(clmlp_backend_t *be, clmlp_gemm_observer fn, void *user);
 
+/* What a device out of memory or resources (CL_OUT_OF_RESOURCES,
+ * CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_HOST_MEMORY) adds to the
+ * failed call's message: what the user can do about it. */
+#define CLMLP_DEVICE_FULL_HINT                                                                     \
+    " (the device ran out of memory or resources: a smaller batch size or model needs less)"
+
 /* ---- fault injection (a test hook) ----
  * Makes one backend call fail the way a device does, so tests can walk a
  * whole training run through every failure point and check that each is

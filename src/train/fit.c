@@ -233,6 +233,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
     if (rc == CLMLP_OK) replay_order(m, &rng, order, train->n);
     clmlp_stall_watch stall;
     clmlp_stall_init(&stall, m, train);
+    size_t epoch_now = 0; /* the epoch under way, for a device's error */
     for (size_t e = 0; rc == CLMLP_OK && e < epochs; e++) {
         if (!dist && stop_asked(&o)) {
             h->interrupted = 1;
@@ -243,6 +244,7 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
         s.precision = s.recall = s.f1 = s.auc = s.rmse = s.r2 = NAN;
         s.val_precision = s.val_recall = s.val_f1 = s.val_auc = s.val_rmse = s.val_r2 = NAN;
         s.epoch = o.initial_epoch + e + 1;
+        epoch_now = s.epoch;
         s.lr_halvings = halvings;
         s.lr = clmlp_controls_lr(&ctl, s.epoch - 1);
         double t0 = clmlp_now();
@@ -353,6 +355,14 @@ int clmlp_model_fit(clmlp_model_t *m, const clmlp_dataset_t *train, const clmlp_
      * leaves (the best epoch's weights where they were restored). */
     if (h && (h->interrupted || rc == CLMLP_E_NUMERIC))
         rc = clmlp_checkpoint_early_end(m, &o, rc, &h->checkpoint_failed);
+    /* A device's failure says where: which device, and when. */
+    if (rc == CLMLP_E_DEVICE) {
+        if (epoch_now)
+            clmlp_error_append(rc, "; training on %s, epoch %zu", clmlp_backend_description(m->be),
+                               epoch_now);
+        else
+            clmlp_error_append(rc, "; starting training on %s", clmlp_backend_description(m->be));
+    }
     clmlp_controls_free(&ctl, m);
     clmlp_snapshot_free(m, &start);
     clmlp_dev_data_free(m, &dd);

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char g_message[1024];
 
@@ -11,6 +12,16 @@ int clmlp_set_error(int code, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(g_message, sizeof g_message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int clmlp_error_append(int code, const char *fmt, ...)
+{
+    size_t used = strlen(g_message);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_message + used, sizeof g_message - used, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -11,6 +11,13 @@ __attribute__((format(printf, 2, 3)))
 #endif
 int clmlp_set_error(int code, const char *fmt, ...);
 
+/* Appends to the thread's message (context a caller adds to what failed
+ * below it) and returns code. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int clmlp_error_append(int code, const char *fmt, ...);
+
 /* Clears the thread's message. */
 void clmlp_clear_error(void);
 

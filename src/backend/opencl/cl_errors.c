@@ -119,19 +119,29 @@ const char *clmlp_clblast_status_name(int code)
 
 #undef NAME
 
+/* What a status adds to its message: the hint for a device out of memory
+ * or resources (CLBlast passes OpenCL's own codes through), else nothing. */
+static const char *status_hint(int code)
+{
+    return code == CL_OUT_OF_RESOURCES || code == CL_MEM_OBJECT_ALLOCATION_FAILURE ||
+                   code == CL_OUT_OF_HOST_MEMORY
+               ? CLMLP_DEVICE_FULL_HINT
+               : "";
+}
+
 /* Sets the message for a failed OpenCL call; returns CLMLP_E_DEVICE. */
 int clmlp_cl_fail(const char *call, const char *what, cl_int code)
 {
     if (what)
-        return clmlp_set_error(CLMLP_E_DEVICE, "%s(%s) failed: %s (%d)", call, what,
-                               clmlp_cl_status_name(code), (int)code);
-    return clmlp_set_error(CLMLP_E_DEVICE, "%s failed: %s (%d)", call, clmlp_cl_status_name(code),
-                           (int)code);
+        return clmlp_set_error(CLMLP_E_DEVICE, "%s(%s) failed: %s (%d)%s", call, what,
+                               clmlp_cl_status_name(code), (int)code, status_hint(code));
+    return clmlp_set_error(CLMLP_E_DEVICE, "%s failed: %s (%d)%s", call, clmlp_cl_status_name(code),
+                           (int)code, status_hint(code));
 }
 
 /* Sets the message for a failed CLBlast call; returns CLMLP_E_DEVICE. */
 int clmlp_clblast_fail(const char *call, int code)
 {
-    return clmlp_set_error(CLMLP_E_DEVICE, "%s failed: %s (%d)", call,
-                           clmlp_clblast_status_name(code), code);
+    return clmlp_set_error(CLMLP_E_DEVICE, "%s failed: %s (%d)%s", call,
+                           clmlp_clblast_status_name(code), code, status_hint(code));
 }
