@@ -2,6 +2,7 @@
  * tiny data set: the table and the CSV have their columns and numbers, and
  * bad options exit 2.  No timing is asserted: speed is measured, never
  * tested. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,17 +96,39 @@ static void test_w1_ref(void)
     char line[1024];
     CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
     CU_ASSERT_STRING_EQUAL(line, "workload,backend,device,epochs,sec_per_epoch,samples_per_s,"
-                                 "gflops,startup_s,first_step_s,sgemm_gflops\n");
+                                 "gflops,startup_s,first_step_s,sgemm_gflops,core_rt_min_ns,"
+                                 "core_rt_max_ns\n");
     CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
     CU_ASSERT(strncmp(line, "W1,ref,", 7) == 0);
     /* The device may be quoted and hold commas: the numbers follow the last
-     * field that is not a number, so read the last seven fields. */
+     * field that is not a number, so read the last nine fields. */
     const char *p = line + strlen(line);
     int commas = 0;
-    while (p > line && !(p[-1] == ',' && ++commas == 7)) p--;
+    while (p > line && !(p[-1] == ',' && ++commas == 9)) p--;
     CU_ASSERT_EQUAL(parse_numbers(p, 7, 1, v), 7);
     CU_ASSERT_EQUAL(v[0], 1); /* epochs */
     CU_ASSERT(v[1] > 0 && v[2] > 0 && v[3] > 0 && v[4] > 0 && v[5] > 0 && v[6] > 0);
+    /* The CPUs' round trip: nan where it was not measured (one CPU, or the
+     * other one busy with another process for 0.1 s), else the fewest and
+     * most nanoseconds, which the table prints too. */
+    const char *rt = p; /* after the seven fields above */
+    for (int i = 0; rt && i < 7; i++) {
+        rt = strchr(rt, ',');
+        if (rt) rt++;
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+    char *end = NULL;
+    v[7] = strtod(rt, &end);
+    CU_ASSERT_FATAL(end != rt && *end == ',');
+    v[8] = strtod(end + 1, &end);
+    CU_ASSERT(*end == '\n');
+    if (isnan(v[7]) || isnan(v[8])) {
+        CU_ASSERT(isnan(v[7]) && isnan(v[8]));
+        CU_ASSERT(!out_has("cores: a cache line"));
+    } else {
+        CU_ASSERT(v[7] > 0 && v[7] <= v[8]);
+        CU_ASSERT(out_has("cores: a cache line from CPU"));
+    }
     CU_ASSERT_PTR_NULL(fgets(line, sizeof line, f));
     fclose(f);
     remove(g_csv);

@@ -11,6 +11,7 @@
 
 #include "cli_blas.h"
 #include "cli_common.h"
+#include "cli_cores.h"
 #include "cli_data.h"
 #include "cli_mpi.h"
 #include "clmlp_opencl.h"
@@ -93,7 +94,8 @@ static void usage(void)
            "                        5 (default: 2048; 0: skip)\n"
            "  --csv FILE            also write the figures as CSV: workload,backend,device,\n"
            "                        epochs,sec_per_epoch,samples_per_s,gflops,startup_s,\n"
-           "                        first_step_s,sgemm_gflops\n"
+           "                        first_step_s,sgemm_gflops,core_rt_min_ns,\n"
+           "                        core_rt_max_ns\n"
            "  --scaling             under mpirun (N ranks): also train each workload on\n"
            "                        rank 0 alone, and on the N ranks with N times its\n"
            "                        batch, and print the scaling efficiencies: strong\n"
@@ -111,6 +113,12 @@ static void usage(void)
            "CLBlast GEMM), host syncs (waits for the device to finish: reads and\n"
            "synchronize), queue waits (OpenCL keeps the host at most two windows of\n"
            "commands ahead) and bytes moved between host and device.\n"
+           "And (not under mpirun) how far apart the first two CPUs the process may\n"
+           "run on were after each epoch timed: the fewest and most nanoseconds a\n"
+           "cache line took from one to the other and back.  A virtual machine's\n"
+           "host may move its CPUs between cores that share a cache (tens of ns)\n"
+           "and cores that do not (hundreds), and ops split over threads run\n"
+           "slower on the latter: compare runs of the same placement.\n"
            "backend:\n" CLI_BACKEND_HELP "  -h, --help            this help\n",
            BENCH_ROWS);
 }
@@ -135,7 +143,9 @@ typedef struct {
     double steps;               /* steps per epoch */
     clmlp_backend_traffic step; /* one training step's (have_step) */
     int have_step;
-    double strong, weak; /* --scaling: efficiencies against 1 rank (NaN: not measured) */
+    double strong, weak;   /* --scaling: efficiencies against 1 rank (NaN: not measured) */
+    double rt_min, rt_max; /* the CPUs' round trip after the epochs timed (NaN: none) */
+    int cpu_a, cpu_b;
 } bench_result;
 
 /* Marks the workloads named in arg ("W1", "w2,W3", "all"); CLI_OK or
@@ -226,6 +236,8 @@ typedef struct {
     double *copy;     /* ... of which copies between device and host */
     double *wait;     /* ... and waiting for the slowest rank */
     double wait_at;   /* cli_mpi_wait_seconds at the epoch's start */
+    double *rt;       /* per epoch, the CPUs' round trip after it (cli_cores.h) */
+    int cpu_a, cpu_b; /* the two CPUs */
     clmlp_backend_t *be;
     clmlp_backend_traffic at2, step; /* after step 2 of epoch 1; step 3's own */
     int have_step;
@@ -291,6 +303,9 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
     r->copy[r->n_seconds] = s->copy_seconds;
     r->wait[r->n_seconds] = cli_mpi_wait_seconds() - r->wait_at;
     r->wait_at = cli_mpi_wait_seconds();
+    /* Outside the epoch's time; not under mpirun, whose other ranks are
+     * still computing. */
+    r->rt[r->n_seconds] = cli_mpi()->size > 1 ? NAN : cli_cores_round_trip_ns(&r->cpu_a, &r->cpu_b);
     r->seconds[r->n_seconds++] = s->seconds;
     return 0;
 }
@@ -343,6 +358,10 @@ static void print_row(const bench_result *r)
                (unsigned long long)r->step.host_syncs, (unsigned long long)r->step.queue_waits,
                (unsigned long long)r->step.bytes_to_device,
                (unsigned long long)r->step.bytes_from_device);
+    if (!isnan(r->rt_min))
+        printf("     cores: a cache line from CPU %d to CPU %d and back in %.0f-%.0f ns (after "
+               "each epoch timed)\n",
+               r->cpu_a, r->cpu_b, r->rt_min, r->rt_max);
     if (cli_mpi()->size > 1 && r->steps > 0) {
         double ms = 1e3 / r->steps, step = r->mean_s * ms;
         double transfer = r->comm_s - r->copy_s - r->wait_s;
@@ -363,7 +382,7 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
     memset(res, 0, sizeof *res);
     res->w = w;
     res->strong = res->weak = NAN;
-    double *seconds = calloc(4 * a->epochs, sizeof *seconds);
+    double *seconds = calloc(5 * a->epochs, sizeof *seconds);
     if (!seconds) {
         fprintf(stderr, "clmlp: out of memory\n");
         return CLI_RUNTIME;
@@ -373,6 +392,7 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
                    .comm = seconds + a->epochs,
                    .copy = seconds + 2 * a->epochs,
                    .wait = seconds + 3 * a->epochs,
+                   .rt = seconds + 4 * a->epochs,
                    .wait_at = cli_mpi_wait_seconds()};
     clmlp_backend_t *be = NULL;
     int rc = cli_backend_open(&a->backend, 1, &be);
@@ -413,7 +433,14 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
         size_t from = a->epochs > 1 ? 1 : 0;
         double sum = 0.0, comm = 0.0, copy = 0.0, wait = 0.0;
         res->best_s = INFINITY;
+        res->rt_min = res->rt_max = NAN;
+        res->cpu_a = r.cpu_a;
+        res->cpu_b = r.cpu_b;
         for (size_t e = from; e < a->epochs; e++) {
+            if (!isnan(r.rt[e]) && (isnan(res->rt_min) || r.rt[e] < res->rt_min))
+                res->rt_min = r.rt[e];
+            if (!isnan(r.rt[e]) && (isnan(res->rt_max) || r.rt[e] > res->rt_max))
+                res->rt_max = r.rt[e];
             sum += seconds[e];
             comm += r.comm[e];
             copy += r.copy[e];
@@ -459,15 +486,16 @@ static int write_csv(const char *path, const bench_args *a, const bench_result *
     clmlp_atomic_file af;
     if (clmlp_atomic_open(&af, path) < 0) return cli_runtime_error();
     fputs("workload,backend,device,epochs,sec_per_epoch,samples_per_s,gflops,startup_s,"
-          "first_step_s,sgemm_gflops\n",
+          "first_step_s,sgemm_gflops,core_rt_min_ns,core_rt_max_ns\n",
           af.f);
     for (size_t i = 0; i < n; i++) {
         fprintf(af.f, "%s,", res[i].w->name);
         csv_field(af.f, be_name);
         fputc(',', af.f);
         csv_field(af.f, desc);
-        fprintf(af.f, ",%zu,%.6f,%.1f,%.4f,%.6f,%.6f,%.3f\n", a->epochs, res[i].mean_s,
-                res[i].samples_per_s, res[i].gflops, res[i].startup_s, res[i].first_s, sgemm);
+        fprintf(af.f, ",%zu,%.6f,%.1f,%.4f,%.6f,%.6f,%.3f,%.0f,%.0f\n", a->epochs, res[i].mean_s,
+                res[i].samples_per_s, res[i].gflops, res[i].startup_s, res[i].first_s, sgemm,
+                res[i].rt_min, res[i].rt_max);
     }
     return clmlp_atomic_commit(&af) < 0 ? cli_runtime_error() : CLI_OK;
 }
