@@ -3,12 +3,17 @@
  * weights, every op compared after each step, the teaching tasks (forward
  * pass, XOR, circle), and the memory guard.  No device is a failure, not a
  * skip. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/cpu/cpu_internal.h"
@@ -300,16 +305,15 @@ static int omp_cores(void)
 static void test_threads_follow_load_exactly(void)
 {
     enum { N = 784 * 64 + 64 + 64 * 10 + 10 };
-    static float all[N], fewer[N], def[N], three[N], three_on_one[N];
+    static float all[N], fewer[N], small[N], small_fewer[N], def[N], three[N], three_on_one[N];
     const char *spec = "784,64:tanh,10:softmax";
     train_on_threads(spec, 512, 256, 2, 2, all, N);
     train_on_threads(spec, 512, 256, 2, 1, fewer, N);
     CU_ASSERT(memcmp(all, fewer, sizeof all) == 0);
     /* Batches of 64: 64x64x784 is cut into the BLAS's small products. */
-    train_on_threads(spec, 512, 64, 2, 2, all, N);
-    train_on_threads(spec, 512, 64, 2, 1, fewer, N);
-    CU_ASSERT(memcmp(all, fewer, sizeof all) == 0);
-    train_on_threads(spec, 512, 256, 2, 2, all, N);
+    train_on_threads(spec, 512, 64, 2, 2, small, N);
+    train_on_threads(spec, 512, 64, 2, 1, small_fewer, N);
+    CU_ASSERT(memcmp(small, small_fewer, sizeof small) == 0);
     train_on_threads(spec, 512, 256, 3, 3, three, N);
     train_on_threads(spec, 512, 256, 3, 1, three_on_one, N);
     CU_ASSERT(memcmp(three, three_on_one, sizeof three) == 0);
@@ -345,23 +349,63 @@ static void *spin_until_stopped(void *arg)
     return NULL;
 }
 
+/* Waits for a byte on the pipe whose read end arg points to. */
+static void *block_on_pipe(void *arg)
+{
+    char byte;
+    ssize_t got = read(*(int *)arg, &byte, 1);
+    (void)got;
+    return NULL;
+}
+
+/* This process's threads (entries of /proc/self/task). */
+static int own_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
 /* The first guess of a backend's threads counts only other processes'
- * runnable threads: this process's own (here two spinning, as OpenMP's
- * workers spin a while after each op) are told apart.  Spinning threads
- * are runnable whatever else the machine runs, so this cannot flake. */
+ * runnable threads: this process's own that are runnable (here two
+ * spinning, as OpenMP's workers spin a while after each op) are told
+ * apart, and its sleeping ones (two blocked on a pipe) are not counted.
+ * Spinning threads are runnable whatever else the machine runs; the
+ * sleepers are given up to a second to block, and a count of every
+ * thread never passes. */
 static void test_own_runnable_threads(void)
 {
-    pthread_t t[2];
+    pthread_t spin[2], sleep_on[2];
+    int fds[2];
+    CU_ASSERT_FATAL(pipe(fds) == 0);
     atomic_store(&spinners_started, 0);
     atomic_store(&spinners_stop, 0);
-    for (int i = 0; i < 2; i++)
-        CU_ASSERT_FATAL(pthread_create(&t[i], NULL, spin_until_stopped, NULL) == 0);
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_FATAL(pthread_create(&spin[i], NULL, spin_until_stopped, NULL) == 0);
+        CU_ASSERT_FATAL(pthread_create(&sleep_on[i], NULL, block_on_pipe, &fds[0]) == 0);
+    }
     while (atomic_load(&spinners_started) < 2) {
     }
-    int own = clmlp_cpu_own_runnable();
+    int own = 0, all = 0;
+    for (int tries = 0; tries < 100; tries++) {
+        own = clmlp_cpu_own_runnable();
+        all = own_threads();
+        if (own <= all - 2) break;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
     atomic_store(&spinners_stop, 1);
-    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
-    CU_ASSERT(own >= 3); /* the two and this one */
+    CU_ASSERT(write(fds[1], "xx", 2) == 2);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(spin[i], NULL);
+        pthread_join(sleep_on[i], NULL);
+    }
+    close(fds[0]);
+    close(fds[1]);
+    CU_ASSERT(own >= 3);       /* the two spinning and this one */
+    CU_ASSERT(own <= all - 2); /* not the two asleep */
 }
 
 /* The cgroup's CPU quota caps the default threads: v2's cpu.max and v1's
@@ -377,8 +421,43 @@ static void test_cpu_quota(void)
     CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse(NULL, "400000\n", "100000\n"), 4);
     CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse(NULL, "400000\n", "0\n"), 0);
     CU_ASSERT_EQUAL(clmlp_host_cpu_quota_parse(NULL, NULL, NULL), 0);
+    /* A quota on a cgroup above the process's own counts (a systemd slice
+     * above its scope), the smallest one wins, and v1 is read when no
+     * cgroup has v2's cpu.max: a tree of files in a scratch folder. */
+    char root[512], path[700];
+    snprintf(root, sizeof root, "%s", test_temp_path("cgroup"));
+    static const char *const files[][2] = {{"/a", NULL},
+                                           {"/a/b", NULL},
+                                           {"/a/b/c", NULL},
+                                           {"/a/cpu.max", "300000 100000\n"},
+                                           {"/a/b/cpu.max", "150000 100000\n"},
+                                           {"/a/b/c/cpu.max", "max 100000\n"},
+                                           {"/proc", "0::/a/b/c\n"},
+                                           {"/proc1", "3:cpu,cpuacct:/x\n0::/\n"},
+                                           {"/cpu", NULL},
+                                           {"/cpu/x", NULL},
+                                           {"/cpu/cpu.cfs_quota_us", "400000\n"},
+                                           {"/cpu/cpu.cfs_period_us", "100000\n"},
+                                           {"/cpu/x/cpu.cfs_quota_us", "-1\n"},
+                                           {"/cpu/x/cpu.cfs_period_us", "100000\n"}};
+    CU_ASSERT_FATAL(mkdir(root, 0700) == 0 || errno == EEXIST);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", root, files[i][0]);
+        if (!files[i][1]) {
+            CU_ASSERT_FATAL(mkdir(path, 0700) == 0 || errno == EEXIST);
+            continue;
+        }
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fputs(files[i][1], f);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/proc", root);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_in(path, root), 2); /* a/b's 1.5, rounded up */
+    snprintf(path, sizeof path, "%s/proc1", root);
+    CU_ASSERT_EQUAL(clmlp_host_cpu_quota_in(path, root), 4); /* v1: the root's 4 */
     /* And the backend's default never exceeds this machine's quota (checked
-     * only where the machine has one: not here, where v1's quota is -1). */
+     * only where the machine has one). */
     int quota = clmlp_host_cpu_quota();
     CU_ASSERT(quota == 0 || omp_cores() <= quota);
 }
@@ -498,5 +577,6 @@ int main(int argc, char **argv)
     int rc = test_run_all();
     clmlp_backend_free(dev);
     clmlp_backend_free(ref);
+    test_remove_temp_dir();
     return rc;
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "util/cgroup.h"
+
 /* The first number in the file at path (a cgroup value), or 0 when the file
  * cannot be read or holds none ("max" means no limit: 0 too). */
 static uint64_t read_number(const char *path)
@@ -57,26 +59,46 @@ static uint64_t key_value(const char *path, const char *key)
     return v;
 }
 
-/* Room left under the cgroup's limit, or UINT64_MAX without a limit.  The
- * usage counts the page cache; its inactive part is reclaimed before the
- * OOM killer acts, so it counts as room (the "working set" rule). */
+/* The files of one cgroup version's memory controller, and the room the
+ * cgroups walked leave. */
+typedef struct {
+    const char *limit, *usage, *stat, *inactive_key;
+    uint64_t room;
+} memory_walk;
+
+/* One cgroup's room under its limit, kept when it is the smallest so far.
+ * The usage counts the page cache; its inactive part is reclaimed before
+ * the OOM killer acts, so it counts as room (the "working set" rule). */
+static int room_of_dir(const char *dir, void *user)
+{
+    memory_walk *w = user;
+    char path[2400];
+    snprintf(path, sizeof path, "%s/%s", dir, w->limit);
+    uint64_t limit = read_number(path);
+    /* v1 writes a huge number (about 2^63) for "no limit". */
+    if (limit == 0 || limit >= ((uint64_t)1 << 62)) return 0;
+    snprintf(path, sizeof path, "%s/%s", dir, w->usage);
+    uint64_t used = read_number(path);
+    snprintf(path, sizeof path, "%s/%s", dir, w->stat);
+    uint64_t cache = key_value(path, w->inactive_key);
+    used = cache < used ? used - cache : 0;
+    uint64_t room = used < limit ? limit - used : 0;
+    if (room < w->room) w->room = room;
+    return 0;
+}
+
+/* Room left under the limits of this process's cgroup and those above it
+ * (v2, else v1's memory controller), or UINT64_MAX without a limit. */
 static uint64_t cgroup_room(void)
 {
-    static const char *const files[][4] = {
-        {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat",
-         "inactive_file"},
-        {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
-         "/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory/memory.stat",
-         "total_inactive_file"}};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        uint64_t limit = read_number(files[i][0]);
-        /* v1 writes a huge number (about 2^63) for "no limit". */
-        if (limit == 0 || limit >= ((uint64_t)1 << 62)) continue;
-        uint64_t used = read_number(files[i][1]), cache = key_value(files[i][2], files[i][3]);
-        used = cache < used ? used - cache : 0;
-        return used < limit ? limit - used : 0;
-    }
-    return UINT64_MAX;
+    memory_walk v2 = {"memory.max", "memory.current", "memory.stat", "inactive_file", UINT64_MAX};
+    clmlp_cgroup_each_dir(CLMLP_PROC_CGROUP, CLMLP_CGROUP_MOUNT, NULL, room_of_dir, &v2);
+    if (v2.room != UINT64_MAX) return v2.room;
+    memory_walk v1 = {"memory.limit_in_bytes", "memory.usage_in_bytes", "memory.stat",
+                      "total_inactive_file", UINT64_MAX};
+    clmlp_cgroup_each_dir(CLMLP_PROC_CGROUP, CLMLP_CGROUP_MOUNT "/memory", "memory", room_of_dir,
+                          &v1);
+    return v1.room;
 }
 
 /* Room left under this process's limit `which` (RLIMIT_AS: the address

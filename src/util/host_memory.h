@@ -20,4 +20,9 @@ uint64_t clmlp_host_memory_available(void);
  * (ulimit -v) above its VmSize, or UINT64_MAX without such a limit. */
 uint64_t clmlp_host_address_space_room(void);
 
+/* The work buffer OpenBLAS maps for each thread that calls it (its
+ * BUFFER_SIZE on x86-64, measured from VmSize: 0.3.21), which an
+ * address-space limit must leave room for. */
+#define CLMLP_OPENBLAS_BUFFER_BYTES ((uint64_t)128 << 20)
+
 #endif

@@ -298,6 +298,23 @@ const char *test_write_temp_text(const char *name, const char *text)
     return test_write_temp(name, text, strlen(text));
 }
 
+/* Removes path: a file, or a folder with everything in it. */
+static void remove_tree(const char *path)
+{
+    if (remove(path) == 0) return;
+    DIR *d = opendir(path);
+    if (!d) return;
+    struct dirent *e;
+    char sub[4096];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        remove_tree(sub);
+    }
+    closedir(d);
+    remove(path);
+}
+
 void test_remove_temp_dir(void)
 {
     for (size_t i = 0; i < g_n_temp_paths; i++) free(g_temp_paths[i]);
@@ -305,20 +322,10 @@ void test_remove_temp_dir(void)
     g_temp_paths = NULL;
     g_n_temp_paths = 0;
     if (!g_temp_dir[0]) return;
-    /* Every file, not only those named through test_temp_path: the tool under
-     * test writes some of its own (atomic saves go through a temporary). */
-    DIR *d = opendir(g_temp_dir);
-    if (d) {
-        struct dirent *e;
-        char path[sizeof g_temp_dir + 256];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            snprintf(path, sizeof path, "%s/%s", g_temp_dir, e->d_name);
-            remove(path);
-        }
-        closedir(d);
-    }
-    rmdir(g_temp_dir);
+    /* Every file and folder, not only those named through test_temp_path:
+     * the tool under test writes some of its own (atomic saves go through a
+     * temporary). */
+    remove_tree(g_temp_dir);
     g_temp_dir[0] = '\0';
 }
 

@@ -152,7 +152,9 @@ int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
     blas_take(want, &c->blas);
     c->threads = 1;
 #endif
-    c->small_gemm = clmlp_cpu_blas_reads_small_in_place(&c->blas);
+    /* Cutting a product into the BLAS's small ones pays only when the BLAS
+     * runs each on one thread (not when it threads them itself). */
+    c->small_gemm = c->blas.threads == 1 && clmlp_cpu_blas_reads_small_in_place(&c->blas);
     if (clmlp_cpu_load_open(&c->load, c->threads, !given) != 0) {
         cpu_free(c);
         return clmlp_set_error(CLMLP_E_NOMEM, "cpu backend: out of memory");
@@ -161,14 +163,14 @@ int clmlp_cpu_backend_open(clmlp_backend_t *be, const clmlp_backend_opts *opts)
     cpu_model_name(model, sizeof model);
     const clmlp_blas_info *b = &c->blas;
 #ifdef _OPENMP
-    int shown = c->threads;
+    int shown = c->threads, short_of_room = c->threads < want;
 #else
-    int shown = want;
+    int shown = b->threads, short_of_room = 0; /* the first backend open set it */
 #endif
     int len =
         snprintf(be->description, sizeof be->description, "%s, %d thread%s%s%s, %s %s%s%s", model,
                  shown, shown == 1 ? "" : "s", c->load.stat ? " (fewer while cores are busy)" : "",
-                 shown < want ? " (the address-space limit leaves room for no more)" : "", b->name,
+                 short_of_room ? " (the address-space limit leaves room for no more)" : "", b->name,
                  b->version, b->kernels[0] ? " " : "", b->kernels);
     if (b->best[0] && len > 0 && (size_t)len < sizeof be->description)
         snprintf(be->description + len, sizeof be->description - (size_t)len,

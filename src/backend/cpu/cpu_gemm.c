@@ -57,9 +57,13 @@ static gemm_plan plan_gemm(const cpu_ctx *ctx, int trans_a, size_t m, size_t n, 
     p.by_rows = m >= n || k < SPLIT_MIN_SIDE || trans_a;
     size_t side = p.by_rows ? m : n, nt = (size_t)ctx->threads;
     if (ctx->small_gemm) {
-        /* Parts of at most SMALL_WORK, a multiple of the threads. */
-        size_t parts = (work + SMALL_WORK - 1) / SMALL_WORK;
+        /* Parts of at most SMALL_WORK, a multiple of the threads (the
+         * largest part, cpu_part's, has the rounded-up side). */
+        size_t parts = (work + SMALL_WORK - 1) / SMALL_WORK, slice = work / side;
         parts = (parts + nt - 1) / nt * nt;
+        while (parts <= SMALL_PARTS_PER_THREAD * nt &&
+               (side + parts - 1) / parts * slice > SMALL_WORK)
+            parts += nt;
         if (parts <= SMALL_PARTS_PER_THREAD * nt && side / parts >= SMALL_MIN_SIDE) {
             p.parts = (int)parts;
             return p;
@@ -108,8 +112,7 @@ int clmlp_cpu_gemm(void *vctx, int trans_a, int trans_b, size_t m, size_t n, siz
         sgemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         return CLMLP_OK;
     }
-    int now = clmlp_cpu_load_threads(&ctx->load), np = plan.parts;
-    int team = now < np ? now : np;
+    int np = plan.parts, team = cpu_team(ctx, np);
 #pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
     for (int t = 0; t < np; t++) {
         size_t lo, hi;

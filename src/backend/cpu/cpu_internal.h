@@ -109,6 +109,14 @@ typedef struct {
     int parts, team;
 } cpu_split;
 
+/* The threads that run `parts` parts now: those the load leaves, at most
+ * one a part. */
+static inline int cpu_team(cpu_ctx *c, int parts)
+{
+    int now = clmlp_cpu_load_threads(&c->load);
+    return now < parts ? now : parts;
+}
+
 /* The split of a loop over `work` elements that can be cut into at most
  * `pieces` (rows, say).  The parts depend on the size and the backend's
  * thread count alone, never on the load, so that partial sums are added
@@ -118,8 +126,7 @@ static inline cpu_split cpu_split_loop(cpu_ctx *c, size_t work, size_t pieces)
     cpu_split s = {1, 1};
     if (work < CPU_PAR_MIN_WORK || c->threads < 2) return s;
     s.parts = pieces < (size_t)c->threads ? (int)(pieces ? pieces : 1) : c->threads;
-    int now = clmlp_cpu_load_threads(&c->load);
-    s.team = now < s.parts ? now : s.parts;
+    s.team = cpu_team(c, s.parts);
     return s;
 }
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "backend/cpu/cpu_internal.h"
+#include "util/timer.h"
 
 /* The first look at the load comes this long after the backend opens, the
  * next ones this far apart: at 100 ticks a second and 2 CPUs a window of
@@ -35,14 +36,15 @@
 /* Looks at the runnable threads for the first guess (about 1 ms in all). */
 #define FIRST_GUESS_LOOKS 5
 
-/* Bytes of /proc/stat read: its per-CPU lines come first, one each of at
- * most about 120 characters. */
-#define STAT_BYTES(cpus) (256 + 128 * (size_t)(cpus))
+/* Bytes of /proc/stat read: its per-CPU lines come first, one each of
+ * about 60-130 characters (ten counts of up to 12 digits). */
+#define STAT_BYTES(cpus) (256 + 192 * (size_t)(cpus))
 
-static double clock_s(clockid_t id)
+/* This process's CPU seconds (all its threads). */
+static double own_cpu_s(void)
 {
     struct timespec t;
-    if (clock_gettime(id, &t) != 0) return 0.0;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) != 0) return 0.0;
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -114,7 +116,8 @@ static int read_busy(cpu_load *l, unsigned long long *busy)
     l->stat[got] = '\0';
     *busy = 0;
     int seen = 0;
-    for (char *p = l->stat; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+    /* Whole lines only: one the buffer cut off would give short numbers. */
+    for (char *p = l->stat, *eol; (eol = strchr(p, '\n')) != NULL; p = eol + 1) {
         if (strncmp(p, "cpu", 3) != 0 || p[3] < '0' || p[3] > '9') continue;
         char *q;
         unsigned long id = strtoul(p + 3, &q, 10);
@@ -128,14 +131,17 @@ static int read_busy(cpu_load *l, unsigned long long *busy)
     return seen > 0 ? 0 : -1;
 }
 
-/* Other processes' threads runnable now: the fewest of a few looks, a
- * fifth of a millisecond apart, at the machine's runnable threads less
- * this process's own.  Own threads count out because OpenMP's workers
+/* Other processes' threads runnable now on the `cpus` this process may
+ * run on, of the machine's `online`: the fewest of a few looks, a fifth of
+ * a millisecond apart, at the machine's runnable threads less this
+ * process's own, taken as spread evenly over the CPUs (the count is the
+ * whole machine's: a process pinned to 2 of 64 busy CPUs is not held to
+ * one thread for it).  Own threads count out because OpenMP's workers
  * spin a while after each op (they alone had a backend opened right after
  * another one start on one thread); the fewest, because a thread that
  * runs for a moment (a daemon waking, the reader of our output) is in
  * some looks and one that keeps a core busy is in all of them. */
-static double others_runnable_now(void)
+static double others_runnable_now(int cpus, long online)
 {
     long fewest = -1;
     for (int look = 0; look < FIRST_GUESS_LOOKS; look++) {
@@ -143,7 +149,8 @@ static double others_runnable_now(void)
         long others = runnable_now() - clmlp_cpu_own_runnable();
         if (fewest < 0 || others < fewest) fewest = others;
     }
-    return fewest > 0 ? (double)fewest : 0.0;
+    double others = fewest > 0 ? (double)fewest : 0.0;
+    return online > cpus ? others * (double)cpus / (double)online : others;
 }
 
 int clmlp_cpu_load_open(cpu_load *l, int most, int follow)
@@ -170,11 +177,12 @@ int clmlp_cpu_load_open(cpu_load *l, int most, int follow)
         l->stat = NULL;
         return 0;
     }
-    l->wall = clock_s(CLOCK_MONOTONIC);
-    l->own = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    l->wall = clmlp_now();
+    l->own = own_cpu_s();
     l->next = l->wall + FIRST_LOOK_S;
     /* Until the first window closes: a guess from the threads runnable now. */
-    l->active = clmlp_cpu_threads_for_load(most, l->cpus, others_runnable_now());
+    l->active = clmlp_cpu_threads_for_load(
+        most, l->cpus, others_runnable_now(l->cpus, sysconf(_SC_NPROCESSORS_ONLN)));
     return 0;
 }
 
@@ -187,10 +195,10 @@ void clmlp_cpu_load_close(cpu_load *l)
 int clmlp_cpu_load_threads(cpu_load *l)
 {
     if (!l->stat) return l->active;
-    double now = clock_s(CLOCK_MONOTONIC);
+    double now = clmlp_now();
     if (now < l->next) return l->active;
     unsigned long long busy;
-    double own = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    double own = own_cpu_s();
     if (read_busy(l, &busy) != 0) return l->active;
     /* A CPU taken offline can make the sum go back: count nothing then. */
     unsigned long long ticks = busy > l->busy ? busy - l->busy : 0;
