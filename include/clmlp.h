@@ -599,13 +599,13 @@ typedef struct {
     double lr;      /* the learning rate this epoch trained with */
     double next_lr; /* the one the next epoch will use (lower than
                        lr after a schedule's cut) */
-    /* Signs of divergence that no NaN shows: CLMLP_STALL_* flags, set when
-     * this epoch is the CLMLP_STALL_EPOCHS-th or later in a row that showed
-     * them (CLMLP_STALL_NOT_FALLING: the second; CLMLP_STALL_EXPLODED: at
-     * once); 0 otherwise. */
+    /* Signs of divergence that no NaN shows: CLMLP_STALL_* flags, each set
+     * when this epoch is the CLMLP_STALL_EPOCHS-th or later in a row that
+     * showed that sign (CLMLP_STALL_NOT_FALLING: the second, so from epoch
+     * 3; CLMLP_STALL_EXPLODED: at once); 0 otherwise. */
     unsigned stalled;
-    size_t stalled_epochs; /* epochs in a row showing them, this one
-                              included (0: this epoch did not) */
+    size_t stalled_epochs; /* the longest run of epochs in a row showing
+                              one of them, this one included (0: none) */
     size_t lr_halvings;    /* divergences rolled back, each halving the
                               lr, in this fit call before this epoch
                               trained (see divergence_retries) */
@@ -638,8 +638,9 @@ typedef struct {
  * confidently wrong), or the accuracy was no better than always predicting
  * the commonest class (within 0.01) while the loss was over twice that of
  * a uniform guess; for every loss, the loss has not fallen below the first
- * epoch's (of this fit) since it (NOT_FALLING, from epoch 2), or it is over
- * 100 times the first epoch's (EXPLODED). */
+ * epoch's (of this fit) since it (NOT_FALLING, from epoch 2 on; a first
+ * loss of 0 has nothing to fall from), or it is over 100 times the first
+ * epoch's (EXPLODED). */
 enum {
     CLMLP_STALL_LOSS_AT_MAX = 1,
     CLMLP_STALL_CHANCE = 2,

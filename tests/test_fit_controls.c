@@ -13,6 +13,7 @@
 
 #include "support/testing.h"
 #include "train/schedule.h"
+#include "train/train.h"
 
 /* Hand values below are written to 13 significant digits or exactly, and
  * the functions compute in double (pow and cos within an ulp or two), so
@@ -715,6 +716,76 @@ static void test_refused_before_training(void)
     clmlp_model_free(m);
 }
 
+/* ---- the stall watch, epoch by epoch ----------------------------------
+ *
+ * The crafted model's binary cross-entropy over g_val (labels 1, 1, 1, 0):
+ * chance is 0.75, a uniform guess's loss ln 2, so CHANCE is an accuracy
+ * <= 0.76 with a loss > 1.386, LOSS_AT_MAX a loss >= 8.059. */
+
+typedef struct {
+    double loss, accuracy;
+    unsigned stalled;      /* the flags reported */
+    size_t stalled_epochs; /* the longest streak of the signs shown */
+} stall_step;
+
+/* Feeds the steps to a fresh watch and checks each epoch's verdict. */
+static void run_stall(const char *what, const stall_step *st, size_t n)
+{
+    clmlp_model_t *m = crafted_model(1.0);
+    clmlp_stall_watch w;
+    clmlp_stall_init(&w, m, g_val);
+    CU_ASSERT(near(w.chance, 0.75));
+    for (size_t e = 0; e < n; e++) {
+        clmlp_epoch_stats s;
+        memset(&s, 0, sizeof s);
+        s.epoch = e + 1;
+        s.loss = st[e].loss;
+        s.accuracy = st[e].accuracy;
+        clmlp_stall_update(&w, &s);
+        if (s.stalled != st[e].stalled || s.stalled_epochs != st[e].stalled_epochs)
+            fprintf(stderr, "\n  %s, epoch %zu: stalled %u/%zu, want %u/%zu\n", what, e + 1,
+                    s.stalled, s.stalled_epochs, st[e].stalled, st[e].stalled_epochs);
+        CU_ASSERT_EQUAL(s.stalled, st[e].stalled);
+        CU_ASSERT_EQUAL(s.stalled_epochs, st[e].stalled_epochs);
+    }
+    clmlp_model_free(m);
+}
+
+#define RUN_STALL(what, ...)                                                                       \
+    do {                                                                                           \
+        static const stall_step steps_[] = {__VA_ARGS__};                                          \
+        run_stall(what, steps_, sizeof steps_ / sizeof steps_[0]);                                 \
+    } while (0)
+
+static void test_stall_own_streaks(void)
+{
+    enum { AT_MAX = CLMLP_STALL_LOSS_AT_MAX, CHANCE = CLMLP_STALL_CHANCE };
+    enum { NOT_FALLING = CLMLP_STALL_NOT_FALLING, EXPLODED = CLMLP_STALL_EXPLODED };
+    /* A CHANCE epoch, then one that only does not fall: not yet said --
+     * NOT_FALLING needs 2 epochs of its own; the next one says it. */
+    RUN_STALL("chance then not falling", {3.0, 0.9, 0, 0}, {2.0, 0.5, 0, 1}, {3.0, 0.9, 0, 1},
+              {3.0, 0.9, NOT_FALLING, 2});
+    /* From epoch 1 on: a CHANCE first epoch is no NOT_FALLING one. */
+    RUN_STALL("chance at epoch 1", {2.0, 0.5, 0, 1}, {2.0, 0.9, 0, 1}, {2.5, 0.9, NOT_FALLING, 2});
+    /* LOSS_AT_MAX twice, then CHANCE: neither is said until it has 3
+     * epochs of its own (the loss falls from epoch 3, ending NOT_FALLING). */
+    RUN_STALL("at max then chance", {10.0, 0.9, 0, 1}, {10.0, 0.9, 0, 2}, {5.0, 0.5, 0, 1},
+              {5.0, 0.5, 0, 2}, {5.0, 0.5, CHANCE, 3});
+    RUN_STALL("at max, not falling", {10.0, 0.9, 0, 1}, {10.0, 0.9, 0, 2},
+              {10.0, 0.9, AT_MAX | NOT_FALLING, 3});
+    /* A flat loss has not fallen below the first: said from epoch 3; a
+     * fall ends the streak, and it starts again. */
+    RUN_STALL("flat then falling", {0.5, 0.9, 0, 0}, {0.5, 0.9, 0, 1}, {0.5, 0.9, NOT_FALLING, 2},
+              {0.4, 0.9, 0, 0}, {0.6, 0.9, 0, 1}, {0.6, 0.9, NOT_FALLING, 2});
+    /* EXPLODED at once, whatever else's streak. */
+    RUN_STALL("exploded", {0.01, 1.0, 0, 0}, {2.0, 1.0, EXPLODED, 1},
+              {2.0, 1.0, NOT_FALLING | EXPLODED, 2});
+    /* A loss of 0 has nothing to fall from: never NOT_FALLING, nor a rise
+     * from a first epoch's 0 measured against it. */
+    RUN_STALL("zero loss", {0.0, 1.0, 0, 0}, {0.0, 1.0, 0, 0}, {0.0, 1.0, 0, 0}, {0.0, 1.0, 0, 0});
+    RUN_STALL("from zero", {0.0, 1.0, 0, 0}, {0.1, 1.0, 0, 0}, {0.2, 1.0, 0, 0});
+}
+
 /* The crafted data sets (see above); 0, or -1 after printing why.  Runs
  * before any suite, so it reports without CUnit. */
 static int make_sets(void)
@@ -762,6 +833,7 @@ int main(void)
         {"exp and cosine drive the optimizer's lr", test_exp_and_cosine_in_fit},
         {"plateau lowers the lr", test_plateau_lowers_lr},
         {"bad controls refused before training", test_refused_before_training},
+        {"the stall watch: a streak per sign, no stall at 0", test_stall_own_streaks},
         {NULL, NULL}};
     int rc = 1;
     if (make_sets() == 0 && test_add_suite("schedule maths", maths) == 0 &&

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t g_received, g_steps_over;
+static volatile sig_atomic_t g_received, g_steps_over, g_step_next = 1;
 static struct sigaction g_old_int, g_old_term, g_old_alrm;
 static int g_installed;
 static unsigned g_wait_s = CLI_STOP_WAIT_DEFAULT_S;
@@ -15,25 +15,27 @@ static char g_gave_up[160];
 static size_t g_gave_up_len;
 
 /* First signal: note it (training stops after its step) and give the step
- * g_wait_s seconds to end.  Second: leave now; _exit is async-signal-safe,
- * and every file is written to a temporary name and renamed, so nothing is
- * half-written. */
+ * under way, if any, g_wait_s seconds to end.  Second: leave now; _exit is
+ * async-signal-safe, and every file is written to a temporary name and
+ * renamed, so nothing is half-written. */
 static void on_signal(int sig)
 {
     if (g_received) _exit(128 + sig);
     g_received = sig;
+    int saved = errno; /* write may set it under the interrupted code */
     static const char msg[] = "\nclmlp: stopping after this step to save your work; "
                               "send the signal again to quit at once\n";
     ssize_t ignored = write(2, msg, sizeof msg - 1);
     (void)ignored;
-    if (g_wait_s && !g_steps_over) alarm(g_wait_s);
+    if (g_wait_s && !g_steps_over && g_step_next) alarm(g_wait_s);
+    errno = saved;
 }
 
 /* The step did not end in time: say so and leave as a second signal does. */
 static void on_alarm(int sig)
 {
     (void)sig;
-    if (!g_received) return;
+    if (!g_received || g_steps_over) return;
     ssize_t ignored = write(2, g_gave_up, g_gave_up_len);
     (void)ignored;
     _exit(128 + g_received);
@@ -97,6 +99,14 @@ void cli_signals_step_ended(void)
 {
     g_steps_over = 1;
     alarm(0);
+}
+
+void cli_signals_between_steps(int step_next)
+{
+    /* Set before the signal is looked at: one that comes between the two
+     * sees it, and one that came before is seen. */
+    g_step_next = step_next != 0;
+    if (g_received) cli_signals_step_ended();
 }
 
 volatile sig_atomic_t *cli_signals_flag(void) { return &g_received; }

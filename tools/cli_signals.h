@@ -23,6 +23,16 @@ void cli_signals_restore(void);
  * during it. */
 void cli_signals_step_ended(void);
 
+/* Training is between two steps (fit's batch callback, after each step) or
+ * at an epoch's end (its epoch callback); step_next: whether a step may
+ * come next (0 after an epoch's last step: its validation and metrics
+ * come next, and no step starts once a signal has come).  Once a signal
+ * has come, its step has ended: as cli_signals_step_ended, so the wait
+ * covers only a step that never ends, not the rollback, the checkpoint or
+ * the files that follow; and a first signal while step_next is 0 sets no
+ * wait. */
+void cli_signals_between_steps(int step_next);
+
 /* The flag the handlers set (to the signal's number): for
  * clmlp_fit_opts.stop. */
 volatile sig_atomic_t *cli_signals_flag(void);

@@ -587,22 +587,29 @@ static int on_epoch(const clmlp_epoch_stats *s, void *user)
         else
             fprintf(stderr, "the loss (%.4g) has not fallen below epoch %zu's (%.4g),", s->loss,
                     t->first_loss_epoch, t->first_loss);
+        /* An exploded loss is said at once, after 1 epoch. */
+        const char *plural = s->stalled_epochs == 1 ? "" : "s";
         if (t->scale_hint[0])
             fprintf(stderr,
-                    " for %zu epochs: training has probably diverged; a likely cause: %s (or "
+                    " for %zu epoch%s: training has probably diverged; a likely cause: %s (or "
                     "a lower --lr)\n",
-                    s->stalled_epochs, t->scale_hint);
+                    s->stalled_epochs, plural, t->scale_hint);
         else
-            fprintf(stderr, " for %zu epochs: training has probably diverged; try a lower --lr\n",
-                    s->stalled_epochs);
+            fprintf(stderr, " for %zu epoch%s: training has probably diverged; try a lower --lr\n",
+                    s->stalled_epochs, plural);
     }
+    /* The next epoch's steps may follow (none once a signal has come). */
+    cli_signals_between_steps(1);
     return 0;
 }
 
-/* The batch callback: the throttled progress line. */
+/* The batch callback, after each step: the throttled progress line; and
+ * once a signal has come, its step has ended (the stop wait is over: what
+ * follows, the rollback and the files, is not cut short). */
 static void on_batch(size_t epoch, size_t done, size_t n_batches, void *user)
 {
     train_state *t = user;
+    cli_signals_between_steps(done < n_batches);
     cli_progress_batch(&t->progress, epoch, done, n_batches);
 }
 

@@ -2,7 +2,7 @@
  * cross-entropy losses a loss stuck near its clipped maximum, or chance
  * accuracy with a loss far above a uniform guess; for every loss one that
  * does not fall below the first epoch's, or grows past 100 times it --
- * counted in epochs in a row (clmlp_epoch_stats.stalled). */
+ * each counted in its own epochs in a row (clmlp_epoch_stats.stalled). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +16,15 @@
 #define CHANCE_MARGIN 0.01
 /* A loss this many times the first epoch's has exploded. */
 #define EXPLODED_FACTOR 100.0
-/* Epochs in a row not below the first epoch's loss before it is said. */
+/* Epochs in a row not below the first epoch's loss before it is said (so
+ * from epoch 3: epoch 1 is the measure, not a sign). */
 #define NOT_FALLING_EPOCHS 2
+/* The flags the watch keeps a streak of, one bit each. */
+#define STALL_FLAGS 4
+_Static_assert(CLMLP_STALL_EXPLODED < (1u << STALL_FLAGS) &&
+                   CLMLP_STALL_NOT_FALLING < (1u << STALL_FLAGS) &&
+                   sizeof((clmlp_stall_watch *)0)->streak == STALL_FLAGS * sizeof(size_t),
+               "a CLMLP_STALL_* flag without a streak in clmlp_stall_watch");
 
 void clmlp_stall_init(clmlp_stall_watch *w, const clmlp_model_t *m, const clmlp_dataset_t *train)
 {
@@ -47,17 +54,34 @@ void clmlp_stall_update(clmlp_stall_watch *w, clmlp_epoch_stats *s)
     if (w->cross_entropy && w->chance > 0.0 && s->accuracy <= w->chance + CHANCE_MARGIN &&
         s->loss > 2.0 * w->uniform_loss)
         k |= CLMLP_STALL_CHANCE;
-    /* Every loss: measured against the first epoch of this fit. */
+    /* Every loss: measured against the first epoch of this fit.  NOT_FALLING
+     * is a loss not below the first epoch's (a flat loss, stuck, counts), as
+     * documented; but a first loss of exactly 0 is a perfect fit with
+     * nothing to fall from, so it is never the measure (and a loss of 0 is
+     * never a sign). */
     if (isnan(w->first_loss)) {
         w->first_loss = s->loss;
     } else if (isfinite(w->first_loss)) {
-        if (s->loss >= w->first_loss) k |= CLMLP_STALL_NOT_FALLING;
+        if (w->first_loss > 0.0 && s->loss >= w->first_loss) k |= CLMLP_STALL_NOT_FALLING;
         if (w->first_loss > 0.0 && s->loss > EXPLODED_FACTOR * w->first_loss)
             k |= CLMLP_STALL_EXPLODED;
     }
-    w->run = k ? w->run + 1 : 0;
-    s->stalled_epochs = w->run;
-    s->stalled = (w->run >= CLMLP_STALL_EPOCHS ? k : 0) |
-                 (w->run >= NOT_FALLING_EPOCHS ? k & CLMLP_STALL_NOT_FALLING : 0) |
-                 (k & CLMLP_STALL_EXPLODED);
+    /* Each sign has its own streak and its own rule: EXPLODED at once,
+     * NOT_FALLING the NOT_FALLING_EPOCHS-th epoch in a row that showed it,
+     * the others the CLMLP_STALL_EPOCHS-th -- an epoch showing one sign
+     * does not count towards another's.  stalled_epochs is the longest
+     * streak among the signs this epoch shows (0: none). */
+    unsigned stalled = 0;
+    size_t longest = 0;
+    for (unsigned i = 0; i < STALL_FLAGS; i++) {
+        unsigned flag = 1u << i;
+        w->streak[i] = (k & flag) ? w->streak[i] + 1 : 0;
+        size_t need = flag == CLMLP_STALL_EXPLODED      ? 1
+                      : flag == CLMLP_STALL_NOT_FALLING ? NOT_FALLING_EPOCHS
+                                                        : CLMLP_STALL_EPOCHS;
+        if (w->streak[i] >= need) stalled |= flag;
+        if (w->streak[i] > longest) longest = w->streak[i];
+    }
+    s->stalled = stalled;
+    s->stalled_epochs = longest;
 }

@@ -15,7 +15,9 @@ typedef struct {
     int cross_entropy;
     double uniform_loss, chance;
     double first_loss; /* this fit's first epoch's loss (NaN before it) */
-    size_t run;
+    /* Epochs in a row that showed each sign, by its CLMLP_STALL_* bit
+     * (streak[i]: flag 1 << i), each counted on its own. */
+    size_t streak[4];
 } clmlp_stall_watch;
 
 void clmlp_stall_init(clmlp_stall_watch *w, const clmlp_model_t *m, const clmlp_dataset_t *train);
