@@ -717,8 +717,8 @@ static void test_v2_layers(void)
         CU_ASSERT_EQUAL(clmlp_model_load(&back, test_temp_path("v2-cut.bin"), ref), CLMLP_E_FORMAT);
         CU_ASSERT(test_output_has(clmlp_last_error(), lens[i].says));
     }
-    /* Fields the API would refuse, with a right CRC: unknown flags, a
-     * Nesterov flag of 2 (at 8+4+4+8+4, the 3 layers, loss, kind). */
+    /* Fields the API would refuse, with a right CRC: unknown flags (the
+     * other fields are test_optimizer_fields'). */
     static const struct {
         size_t at;
         uint32_t value;
@@ -741,6 +741,42 @@ static void test_v2_layers(void)
     CU_ASSERT_EQUAL(clmlp_model_load(&back, test_temp_path("v2-cut.bin"), ref), CLMLP_E_FORMAT);
     free(cut);
     free(bytes);
+    clmlp_model_free(m);
+}
+
+/* A file written before a model needed one class name per class (or
+ * none) may hold fewer: it loads, the classes after them named by their
+ * numbers.  Made from a saved file: its names "ant", "bee", "cat" cut to
+ * the first two (the count 3 -> 2, "cat" and its length removed). */
+static void test_short_class_names(void)
+{
+    clmlp_model_t *m = NULL, *back = NULL;
+    TEST_OK(clmlp_model_from_spec(&m, "2,3:softmax"));
+    TEST_OK(clmlp_model_compile(m, CLMLP_LOSS_SPARSE_CCE, NULL, ref, 1));
+    static const char *const names[] = {"ant", "bee", "cat"};
+    TEST_OK(clmlp_model_set_class_names(m, names, 3));
+    const char *path = test_temp_path("short-names.bin");
+    TEST_OK(clmlp_model_save(m, path));
+    size_t len;
+    unsigned char *bytes = read_temp(path, &len);
+    static const unsigned char list[] = {3, 0, 0,   0,   3,   0, 0, 0, 'a', 'n', 't', 3,  0,
+                                         0, 0, 'b', 'e', 'e', 3, 0, 0, 0,   'c', 'a', 't'};
+    size_t at = 0;
+    while (at + sizeof list <= len && memcmp(bytes + at, list, sizeof list) != 0) at++;
+    CU_ASSERT_FATAL(at + sizeof list <= len);
+    bytes[at] = 2;
+    memmove(bytes + at + sizeof list - 7, bytes + at + sizeof list, len - at - sizeof list);
+    len -= 7;
+    test_set_crc32(bytes, len);
+    TEST_OK(clmlp_model_load(&back, test_write_temp("short-names.bin", bytes, len), ref));
+    size_t n = 0;
+    const char *const *got = clmlp_model_class_names(back, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    CU_ASSERT_STRING_EQUAL(got[0], "ant");
+    CU_ASSERT_STRING_EQUAL(got[1], "bee");
+    CU_ASSERT_STRING_EQUAL(got[2], "2");
+    free(bytes);
+    clmlp_model_free(back);
     clmlp_model_free(m);
 }
 
@@ -825,6 +861,7 @@ int main(void)
         {"step runs forward; training it is refused", test_step},
         {"the perceptron rule learns a separable set; other models refused", test_perceptron_rule},
         {"model files of version 1 still load", test_v1_file},
+        {"model files with fewer class names than classes still load", test_short_class_names},
         {"model files: optimizer fields the API refuses are refused", test_optimizer_fields},
         {"model files of version 2: kinds, configurations, bad counts, every truncation",
          test_v2_layers},

@@ -266,7 +266,7 @@ void clmlp_be_set_gemm_observer(clmlp_backend_t *be, clmlp_gemm_observer fn, voi
  * CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_HOST_MEMORY) adds to the
  * failed call's message: what the user can do about it. */
 #define CLMLP_DEVICE_FULL_HINT                                                                     \
-    " (the device ran out of memory or resources: a smaller batch size or model needs less)"
+    " (out of memory or resources: a smaller batch size or model needs less)"
 
 /* ---- fault injection (a test hook) ----
  * Makes one backend call fail the way a device does, so tests can walk a

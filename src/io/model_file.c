@@ -428,6 +428,25 @@ static int read_class_names(rbuf *r, const char *path, uint32_t version, clmlp_m
     uint32_t n = 0;
     uint32_t max = (uint32_t)clmlp_model_n_classes(m);
     CLMLP_TRY(read_names(r, path, "class", max, version >= 4, &names, &n));
+    /* Files written before a model needed one name per class (or none) may
+     * hold fewer: the classes after them are named by their numbers, as
+     * clmlp showed them then. */
+    if (n > 0 && n < max) {
+        char **all = realloc(names, max * sizeof *all);
+        if (!all) {
+            clmlp_class_names_free(names, n);
+            return clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
+        }
+        names = all;
+        for (; n < max; n++) {
+            char number[16];
+            snprintf(number, sizeof number, "%u", n);
+            if (!(names[n] = strdup(number))) {
+                clmlp_class_names_free(names, n);
+                return clmlp_set_error(CLMLP_E_NOMEM, "out of memory reading %s", path);
+            }
+        }
+    }
     int rc = n ? file_fault(clmlp_model_set_class_names(m, (const char *const *)names, n), path)
                : CLMLP_OK;
     clmlp_class_names_free(names, n);

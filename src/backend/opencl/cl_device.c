@@ -58,7 +58,8 @@ void clmlp_cl_inventory_free(clmlp_cl_inventory *inv)
     memset(inv, 0, sizeof *inv);
 }
 
-/* Lists the platforms, then every platform's devices. */
+/* What to add to "no OpenCL device" when PoCL's cache folder is a file
+ * (cl_internal.h). */
 void clmlp_cl_no_device_hint(char *out, size_t cap)
 {
     out[0] = '\0';
@@ -79,6 +80,7 @@ void clmlp_cl_no_device_hint(char *out, size_t cap)
              xdg && *xdg ? " or unset it" : " or make ~/.cache one");
 }
 
+/* Lists the platforms, then every platform's devices. */
 int clmlp_cl_inventory_init(clmlp_cl_inventory *inv)
 {
     memset(inv, 0, sizeof *inv);
