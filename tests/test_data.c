@@ -600,10 +600,10 @@ static void put_be32(unsigned char *b, size_t *len, uint32_t v)
 static const unsigned char k_pixels[12] = {0, 255, 128, 1, 10, 20, 30, 40, 254, 0, 0, 127};
 static const unsigned char k_labels[3] = {0, 9, 3};
 
-/* Writes an idx image file: header (magic, n, rows, cols), then `pixels`
- * bytes of k_pixels repeated; returns its path. */
-static const char *write_images(const char *name, int gz, uint32_t magic, uint32_t n, uint32_t rows,
-                                uint32_t cols, size_t pixels)
+/* The bytes of an idx image file (malloc'd, 16 + pixels of them):
+ * header (magic, n, rows, cols), then `pixels` bytes of k_pixels repeated. */
+static unsigned char *image_bytes(uint32_t magic, uint32_t n, uint32_t rows, uint32_t cols,
+                                  size_t pixels)
 {
     unsigned char *b = malloc(16 + pixels);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
@@ -613,14 +613,12 @@ static const char *write_images(const char *name, int gz, uint32_t magic, uint32
     put_be32(b, &len, rows);
     put_be32(b, &len, cols);
     for (size_t i = 0; i < pixels; i++) b[len++] = k_pixels[i % sizeof k_pixels];
-    const char *p = write_bytes(name, b, len, gz);
-    free(b);
-    return p;
+    return b;
 }
 
-/* Writes an idx label file: magic 0x801, n, then `count` labels of
- * k_labels repeated; returns its path. */
-static const char *write_labels(const char *name, int gz, uint32_t n, size_t count)
+/* The bytes of an idx label file (malloc'd, 8 + count of them): magic
+ * 0x801, n, then `count` labels of k_labels repeated. */
+static unsigned char *label_bytes(uint32_t n, size_t count)
 {
     unsigned char *b = malloc(8 + count);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
@@ -628,9 +626,68 @@ static const char *write_labels(const char *name, int gz, uint32_t n, size_t cou
     put_be32(b, &len, 0x00000801u);
     put_be32(b, &len, n);
     for (size_t i = 0; i < count; i++) b[len++] = k_labels[i % sizeof k_labels];
-    const char *p = write_bytes(name, b, len, gz);
+    return b;
+}
+
+/* Writes an idx image file (see image_bytes); returns its path. */
+static const char *write_images(const char *name, int gz, uint32_t magic, uint32_t n, uint32_t rows,
+                                uint32_t cols, size_t pixels)
+{
+    unsigned char *b = image_bytes(magic, n, rows, cols, pixels);
+    const char *p = write_bytes(name, b, 16 + pixels, gz);
     free(b);
     return p;
+}
+
+/* Writes an idx label file (see label_bytes); returns its path. */
+static const char *write_labels(const char *name, int gz, uint32_t n, size_t count)
+{
+    unsigned char *b = label_bytes(n, count);
+    const char *p = write_bytes(name, b, 8 + count, gz);
+    free(b);
+    return p;
+}
+
+/* Writes data[0..len) as two gzip members, data[0..split) and the rest
+ * (0 < split < len), one after the other as `cat a.gz b.gz` makes them;
+ * returns its path. */
+static const char *write_two_members(const char *name, const unsigned char *data, size_t len,
+                                     size_t split)
+{
+    const char *path = test_temp_path(name);
+    for (int part = 0; part < 2; part++) {
+        gzFile g = gzopen(path, part ? "ab" : "wb");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        size_t off = part ? split : 0, n = part ? len - split : split;
+        CU_ASSERT_EQUAL(gzwrite(g, data + off, (unsigned)n), (int)n);
+        CU_ASSERT_EQUAL(gzclose(g), Z_OK);
+    }
+    return path;
+}
+
+/* Writes data[0..len) to f as one gzip member made by hand of stored
+ * (uncompressed) deflate blocks of up to 65535 bytes, so that its size is
+ * known whatever zlib's version: 10 header + 5 per block + len + 8
+ * trailer bytes. */
+static void put_stored_member(FILE *f, const unsigned char *data, size_t len)
+{
+    /* Magic, deflate, no flags, no time, no extra flags, unknown OS. */
+    static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+    CU_ASSERT_EQUAL(fwrite(head, 1, sizeof head, f), sizeof head);
+    size_t off = 0;
+    do {
+        unsigned n = len - off < 65535 ? (unsigned)(len - off) : 65535u;
+        /* BFINAL on the last block, BTYPE 00 (stored), then LEN, ~LEN. */
+        unsigned char block[5] = {off + n == len, n & 0xff, n >> 8, ~n & 0xff, (~n >> 8) & 0xff};
+        CU_ASSERT_EQUAL(fwrite(block, 1, sizeof block, f), sizeof block);
+        CU_ASSERT_EQUAL(fwrite(data + off, 1, n, f), n);
+        off += n;
+    } while (off < len);
+    uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
+    uint32_t size = (uint32_t)len;
+    unsigned char tail[8] = {crc & 0xff,  crc >> 8 & 0xff,  crc >> 16 & 0xff,  crc >> 24,
+                             size & 0xff, size >> 8 & 0xff, size >> 16 & 0xff, size >> 24};
+    CU_ASSERT_EQUAL(fwrite(tail, 1, sizeof tail, f), sizeof tail);
 }
 
 /* Valid files, raw and gzip in every pairing, both pixel scales. */
@@ -695,6 +752,87 @@ static void expect_idx_error(const char *pi, const char *pl, int code, const cha
     CU_ASSERT_PTR_NULL(ds);
     if (want1) CU_ASSERT(error_has(want1));
     if (want2) CU_ASSERT(error_has(want2));
+}
+
+/* Reads the pair pi/pl, expecting exactly what the plain pair pi0/pl0
+ * hold. */
+static void expect_idx_same(const char *pi0, const char *pl0, const char *pi, const char *pl)
+{
+    clmlp_dataset_t *want = NULL, *ds = NULL;
+    CU_ASSERT_EQUAL_FATAL(clmlp_dataset_read_idx(&want, pi0, pl0, 0), CLMLP_OK);
+    int rc = clmlp_dataset_read_idx(&ds, pi, pl, 0);
+    if (rc) fprintf(stderr, "\n  %s\n", clmlp_last_error());
+    CU_ASSERT_EQUAL_FATAL(rc, CLMLP_OK);
+    CU_ASSERT_EQUAL_FATAL(ds->n, want->n);
+    CU_ASSERT_EQUAL_FATAL(ds->n_features, want->n_features);
+    CU_ASSERT_EQUAL(ds->n_classes, want->n_classes);
+    CU_ASSERT(memcmp(ds->x, want->x, want->n * want->n_features * sizeof(float)) == 0);
+    CU_ASSERT(memcmp(ds->labels, want->labels, want->n * sizeof(int32_t)) == 0);
+    clmlp_dataset_free(want);
+    clmlp_dataset_free(ds);
+}
+
+/* A gzip file of two members (as `cat a.gz b.gz` makes) reads as their
+ * data joined, wherever the split falls: inside the header or the data. */
+static void test_idx_gzip_members(void)
+{
+    const char *pi0 = write_images("mi.idx", 0, 0x803, 3, 2, 2, 12);
+    const char *pl0 = write_labels("ml.idx", 0, 3, 3);
+    unsigned char *img = image_bytes(0x803, 3, 2, 2, 12), *lab = label_bytes(3, 3);
+    for (size_t split = 1; split < 28; split++) {
+        const char *pi = write_two_members("mi2.gz", img, 28, split);
+        const char *pl = write_two_members("ml2.gz", lab, 11, 1 + split % 10);
+        expect_idx_same(pi0, pl0, pi, pl);
+    }
+    free(img);
+    free(lab);
+}
+
+/* The reader's input buffer: bytes read from the file at a time (IDX_IN in
+ * src/data/idx_reader.c). */
+#define IDX_IN_BYTES (1u << 17)
+
+/* A first gzip member that ends one byte before the reader's input buffer
+ * does, so that only the first byte of what follows it is in the buffer:
+ * the second member then still reads, and junk there is still refused. */
+static void test_idx_gzip_member_at_buffer_end(void)
+{
+    const uint32_t n = 200, side = 28;
+    const size_t len = 16 + (size_t)n * side * side;
+    /* Two stored blocks: 10 + 2 * 5 + split + 8 = IDX_IN_BYTES - 1. */
+    const size_t split = IDX_IN_BYTES - 1 - 28;
+    CU_ASSERT_FATAL(split > 65535 && split <= 2 * 65535 && split < len);
+    const char *pi0 = write_images("bi.idx", 0, 0x803, n, side, side, (size_t)n * side * side);
+    const char *pl0 = write_labels("bl.idx", 0, n, n);
+    unsigned char *img = image_bytes(0x803, n, side, side, (size_t)n * side * side);
+
+    /* Then a second member, made by zlib, from the buffer's last byte on. */
+    const char *pi = test_temp_path("bi2.gz");
+    FILE *f = fopen(pi, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    put_stored_member(f, img, split);
+    CU_ASSERT_EQUAL(ftell(f), (long)IDX_IN_BYTES - 1);
+    CU_ASSERT_EQUAL(fclose(f), 0);
+    gzFile g = gzopen(pi, "ab");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_EQUAL(gzwrite(g, img + split, (unsigned)(len - split)), (int)(len - split));
+    CU_ASSERT_EQUAL(gzclose(g), Z_OK);
+    expect_idx_same(pi0, pl0, pi, pl0);
+
+    /* Then gzip's first magic byte but not its second, or nothing more. */
+    static const char *const junk[2] = {"\x1fX", "\x1f"}; /* X is no hex digit */
+    static const char *const said[2] = {"2 bytes of something else", "1 bytes of something else"};
+    for (int i = 0; i < 2; i++) {
+        const char *pj = test_temp_path(i ? "bj1.gz" : "bj2.gz");
+        f = fopen(pj, "wb");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        put_stored_member(f, img, split);
+        size_t k = strlen(junk[i]);
+        CU_ASSERT_EQUAL(fwrite(junk[i], 1, k, f), k);
+        CU_ASSERT_EQUAL(fclose(f), 0);
+        expect_idx_error(pj, pl0, CLMLP_E_FORMAT, said[i], "after the gzip data");
+    }
+    free(img);
 }
 
 /* Truncation, bad magic, mismatched counts, trailing bytes, zero and huge
@@ -825,6 +963,8 @@ int main(void)
         {"many images", test_idx_many},
         {"malformed files", test_idx_malformed},
         {"missing and corrupt gzip", test_idx_io_and_gzip},
+        {"two gzip members", test_idx_gzip_members},
+        {"gzip member at the buffer's end", test_idx_gzip_member_at_buffer_end},
         {NULL, NULL},
     };
     if (test_add_suite("dataset", dataset) || test_add_suite("csv", csv) ||

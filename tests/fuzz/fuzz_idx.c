@@ -6,7 +6,7 @@
  * Built twice: fuzz_idx_raw writes both parts as they are (raw idx, or
  * gzip bytes the fuzzer corrupts: zlib's error paths), and fuzz_idx_gzip
  * (FUZZ_IDX_GZIP) compresses each part with gzip first, so the idx parsing
- * behind gzread meets every header and length the fuzzer makes. */
+ * behind its own inflate meets every header and length the fuzzer makes. */
 #include "fuzz_file.h"
 
 #include <zlib.h>
