@@ -162,6 +162,32 @@ static void test_given_class_names(void)
     CU_ASSERT(error_has("u.csv:4:"));
     CU_ASSERT(error_has("unknown class \"virginia\""));
     CU_ASSERT(error_has("virginica, setosa, versicolor"));
+    /* A number that is not one of the names is refused as a number (never
+     * a class index), naming the classes, and counted from 0. */
+    ds = (clmlp_dataset_t *)&ds;
+    CU_ASSERT_EQUAL(read_text("n.csv", "x,y,species\n1,2,setosa\n3,4,1\n", &o, &ds),
+                    CLMLP_E_FORMAT);
+    CU_ASSERT_PTR_NULL(ds);
+    CU_ASSERT(error_has("n.csv:3: column 2 (0-based"));
+    CU_ASSERT(error_has("\"1\" is a number, but the model's classes are names "
+                        "(virginica, setosa, versicolor)"));
+    /* Names that read as numbers ("nan", "inf", "2") are names like any
+     * other: looked up, not refused as not finite or as numbers. */
+    static const char *const odd[3] = {"inf", "nan", "2"};
+    o.class_names = odd;
+    ds = NULL;
+    TEST_OK(read_text("odd.csv", "x,y,c\n1,2,nan\n3,4,inf\n5,6,2\n", &o, &ds));
+    CU_ASSERT_EQUAL_FATAL(ds->n, 3);
+    CU_ASSERT_EQUAL(ds->labels[0], 1);
+    CU_ASSERT_EQUAL(ds->labels[1], 0);
+    CU_ASSERT_EQUAL(ds->labels[2], 2);
+    clmlp_dataset_free(ds);
+    ds = (clmlp_dataset_t *)&ds;
+    CU_ASSERT_EQUAL(read_text("odd-bad.csv", "x,y,c\n1,2,nan\n3,4,-inf\n", &o, &ds),
+                    CLMLP_E_FORMAT);
+    CU_ASSERT_PTR_NULL(ds);
+    CU_ASSERT(error_has("odd-bad.csv:3:"));
+    CU_ASSERT(error_has("\"-inf\" is a number, but the model's classes are names (inf, nan, 2)"));
 }
 
 /* A label column of numbers and names is an error naming both lines. */

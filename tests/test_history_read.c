@@ -157,6 +157,13 @@ static void test_keras_json(void)
     CU_ASSERT(same(h->epochs[1].loss, 1.25));
     CU_ASSERT(isnan(h->epochs[1].accuracy));
     clmlp_history_free(h);
+
+    /* A byte order mark before the brace (and blanks) is no part of it. */
+    path = test_write_temp_text("bom.json", "\xef\xbb\xbf  {\"loss\": [3, 1.5]}\n");
+    TEST_OK(clmlp_history_read(&h, path));
+    CU_ASSERT_EQUAL_FATAL(h->n, 2);
+    CU_ASSERT(same(h->epochs[1].loss, 1.5));
+    clmlp_history_free(h);
 }
 
 /* Expects reading text (written to name) to fail with CLMLP_E_FORMAT and a
@@ -257,6 +264,26 @@ static void test_missing_file(void)
     CU_ASSERT_EQUAL(clmlp_history_read(NULL, path), CLMLP_E_INVALID);
 }
 
+/* A byte order mark opens the file, not its first non-blank line: a mark
+ * alone on line 1 leaves a blank line (the header is on line 2), a file
+ * of the mark alone is empty, and a mark after line 1 is text. */
+static void test_byte_order_mark(void)
+{
+    const char *path =
+        test_write_temp_text("bom-blank.csv", "\xef\xbb\xbf\nepoch,loss\n1,0.5\n2,0.25\n");
+    clmlp_history_t *h = NULL;
+    TEST_OK(clmlp_history_read(&h, path));
+    CU_ASSERT_EQUAL_FATAL(h->n, 2);
+    CU_ASSERT_EQUAL(h->epochs[1].epoch, 2);
+    CU_ASSERT(same(h->epochs[1].loss, 0.25));
+    clmlp_history_free(h);
+    expect_format("bom-only.csv", "\xef\xbb\xbf", 1, "empty");
+    expect_format("bom-late.csv",
+                  "\n\xef\xbb\xbf"
+                  "loss\n0.5\n",
+                  2, "no loss column");
+}
+
 int main(void)
 {
     if (!test_temp_dir("hist")) return 1;
@@ -269,6 +296,7 @@ int main(void)
         {"malformed CSV: FORMAT with file:line", test_malformed_csv},
         {"malformed JSON: FORMAT with file:line", test_malformed_json},
         {"missing file: IO naming it", test_missing_file},
+        {"a byte order mark opens the file only", test_byte_order_mark},
         {NULL, NULL},
     };
     int rc = test_add_suite("history reader", cases) == 0 ? test_run_all() : 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "support/testing.h"
+#include "util/line_reader.h"
 
 /* Reads text as a weight file and expects success; the caller frees. */
 static clmlp_model_t *read_ok(const char *text)
@@ -209,6 +210,45 @@ static void test_byte_order_mark(void)
              2, "dense");
 }
 
+/* The line reader under every text reader (this one, the CSV, history and
+ * features readers) drops the mark once, at the start of the file: line 1
+ * starts after it, with its number and length as without it, and a mark
+ * anywhere else is left in the line. */
+static void test_line_reader_bom(void)
+{
+    const char *p = test_write_temp_text("bom-lines.txt", "\xEF\xBB\xBF"
+                                                          "12345678\n\xEF\xBB\xBF"
+                                                          "x\n");
+    FILE *f = fopen(p, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    clmlp_line_reader r;
+    clmlp_line_reader_init(&r, f, p, 8); /* the mark does not count to the cap */
+    CU_ASSERT_EQUAL(clmlp_line_next(&r), 1);
+    CU_ASSERT_STRING_EQUAL(r.line, "12345678");
+    CU_ASSERT_EQUAL(r.len, 8);
+    CU_ASSERT_EQUAL(r.lineno, 1);
+    CU_ASSERT_EQUAL(clmlp_line_next(&r), 1);
+    CU_ASSERT_STRING_EQUAL(r.line, "\xEF\xBB\xBFx");
+    CU_ASSERT_EQUAL(r.lineno, 2);
+    CU_ASSERT_EQUAL(clmlp_line_next(&r), 0);
+    clmlp_line_reader_free(&r);
+    fclose(f);
+
+    /* The mark alone: one empty line.  Two bytes of it: kept as they are. */
+    static const char *const texts[2] = {"\xEF\xBB\xBF", "\xEF\xBB"};
+    for (int i = 0; i < 2; i++) {
+        p = test_write_temp_text("bom-short.txt", texts[i]);
+        f = fopen(p, "rb");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        clmlp_line_reader_init(&r, f, p, 8);
+        CU_ASSERT_EQUAL(clmlp_line_next(&r), 1);
+        CU_ASSERT_EQUAL(r.len, i == 0 ? 0u : 2u);
+        CU_ASSERT_EQUAL(clmlp_line_next(&r), 0);
+        clmlp_line_reader_free(&r);
+        fclose(f);
+    }
+}
+
 /* An unreadable file is an I/O error, not a format error. */
 static void test_missing_file(void)
 {
@@ -231,6 +271,7 @@ int main(void)
         {"FLT_MAX printed to 9 digits reads back", test_float_max},
         {"a missing file is CLMLP_E_IO", test_missing_file},
         {"a byte-order mark at the start is skipped", test_byte_order_mark},
+        {"the line reader drops the mark once", test_line_reader_bom},
         {NULL, NULL},
     };
     int rc = test_add_suite("weights_text", cases) == 0 ? test_run_all() : 1;

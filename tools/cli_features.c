@@ -44,7 +44,7 @@ static int parse_cell(const char *s, float *out)
 }
 
 /* Splits line at sep and appends every cell to b.  Returns the number of
- * cells, -1 with *bad_col (1-based) and bad_text set at a cell that is not
+ * cells, -1 with *bad_col (0-based) and bad_text set at a cell that is not
  * a number, or CLMLP_E_NOMEM (< -1). */
 static long parse_row(char *line, char sep, fbuf *b, size_t *bad_col, char *bad_text, size_t cap)
 {
@@ -58,7 +58,7 @@ static long parse_row(char *line, char sep, fbuf *b, size_t *bad_col, char *bad_
         while (len && is_blank(p[len - 1])) p[--len] = '\0';
         float v;
         if (parse_cell(p, &v) < 0) {
-            *bad_col = (size_t)cells + 1;
+            *bad_col = (size_t)cells;
             snprintf(bad_text, cap, "%.40s", p);
             return -1;
         }
@@ -109,7 +109,7 @@ static int read_rows(FILE *f, const char *path, fbuf *b, size_t *rows, size_t *c
             /* Columns counted from 0, as the data reader counts them. */
             rc = clmlp_set_error(CLMLP_E_FORMAT,
                                  "%s:%zu: column %zu (0-based): '%s' is not a number", path, lineno,
-                                 bad_col - 1, bad);
+                                 bad_col, bad);
         } else if (n < -1) {
             rc = clmlp_set_error(CLMLP_E_NOMEM, "%s: out of memory", path);
         } else if (*rows == 0) {
@@ -157,8 +157,8 @@ int cli_parse_features(clmlp_dataset_t **out, const char *list)
     long n = parse_row(copy, ',', &b, &bad_col, bad, sizeof bad);
     int rc = CLMLP_OK;
     if (n == -1)
-        rc = clmlp_set_error(CLMLP_E_FORMAT, "item %zu of '%.200s' ('%s') is not a number", bad_col,
-                             list, bad);
+        rc = clmlp_set_error(CLMLP_E_FORMAT, "item %zu of '%.200s' ('%s') is not a number",
+                             bad_col + 1, list, bad); /* items counted from 1 */
     else if (n < -1)
         rc = clmlp_set_error(CLMLP_E_NOMEM, "out of memory");
     else

@@ -403,8 +403,10 @@ static int label_kind(csv_state *st, size_t col, const char *cell, int kind)
     return st->label_kind == kind ? CLMLP_OK : mixed_error(st, col, cell);
 }
 
-/* The class index of a label name: through opts->class_names when given,
- * else the name's first-seen index (sorted at the end). */
+/* The class index of a label name: through opts->class_names when given
+ * (a cell that is not one of them is unknown; one that is a number is
+ * refused as such, never taken as a class index), else the name's
+ * first-seen index (sorted at the end). */
 static int name_label(csv_state *st, size_t col, const char *cell, int32_t *lab)
 {
     const char *why = clmlp_class_name_problem(cell, strlen(cell));
@@ -413,11 +415,20 @@ static int name_label(csv_state *st, size_t col, const char *cell, int32_t *lab)
         long k = name_find(&st->given, cell);
         if (k < 0) {
             char list[512], cd[96];
+            double v;
+            clmlp_class_names_list(st->opts->class_names, st->opts->n_class_names, list,
+                                   sizeof list);
+            if (parse_number(cell, &v)) {
+                char what[600];
+                snprintf(what, sizeof what,
+                         "is a number, but the model's classes are names (%s): the labels must "
+                         "be those names",
+                         list);
+                return cell_error(st, col, cell, what, NULL);
+            }
             return clmlp_set_error(
                 CLMLP_E_FORMAT, "%s:%zu: %s: unknown class \"%.*s\": the classes are %s", st->path,
-                st->lineno, col_desc(st, col, cd, sizeof cd), CELL_QUOTE_MAX, cell,
-                clmlp_class_names_list(st->opts->class_names, st->opts->n_class_names, list,
-                                       sizeof list));
+                st->lineno, col_desc(st, col, cd, sizeof cd), CELL_QUOTE_MAX, cell, list);
         }
         *lab = (int32_t)k;
         return CLMLP_OK;
@@ -470,6 +481,14 @@ static int parse_label(csv_state *st, size_t c, const char *cell, int32_t *lab, 
     double v;
     clmlp_task task = st->opts->task;
     if (cell[0] == '\0') return cell_error(st, c, cell, "is empty; expected a label", NULL);
+    if (st->opts->class_names && task != CLMLP_TASK_REGRESSION) {
+        /* A model's classes are names: every label is looked up among them,
+         * one that reads as a number ("3", "nan", "inf") included; a number
+         * is never a class index (as names for a model of numbered classes
+         * are refused too). */
+        CLMLP_TRY(label_kind(st, c, cell, LABELS_NAMES));
+        return name_label(st, c, cell, lab);
+    }
     if (!parse_number(cell, &v)) {
         if (task == CLMLP_TASK_REGRESSION)
             return cell_error(st, c, cell,
@@ -480,22 +499,6 @@ static int parse_label(csv_state *st, size_t c, const char *cell, int32_t *lab, 
         return name_label(st, c, cell, lab);
     }
     if (!isfinite(v)) return cell_error(st, c, cell, "is not finite (NaN or Inf)", NULL);
-    if (st->opts->class_names && task != CLMLP_TASK_REGRESSION) {
-        /* A model's classes are names: a number is one only if it is one
-         * of the names, never a class index (as names for a model of
-         * numbered classes are refused too). */
-        if (name_find(&st->given, cell) >= 0) {
-            CLMLP_TRY(label_kind(st, c, cell, LABELS_NAMES));
-            return name_label(st, c, cell, lab);
-        }
-        char list[512], why[600];
-        snprintf(why, sizeof why,
-                 "is a number, but the model's classes are names (%s): the labels must be "
-                 "those names",
-                 clmlp_class_names_list(st->opts->class_names, st->opts->n_class_names, list,
-                                        sizeof list));
-        return cell_error(st, c, cell, why, NULL);
-    }
     if (task != CLMLP_TASK_CLASSIFICATION) CLMLP_TRY(keep_value(st, c, cell, 0, v));
     /* A value, not a class: a regression's, or one that decides an
      * automatic task for regression. */
@@ -594,10 +597,8 @@ static int next_line(csv_state *st)
     size_t len = st->lr.len;
     while (len > 0 && (st->line[len - 1] == '\n' || st->line[len - 1] == '\r'))
         st->line[--len] = '\0';
-    /* A UTF-8 byte order mark (spreadsheets write one) is not part of the
-     * first cell: it would make a numeric first row look like a header. */
-    if (st->lineno == 1 && len >= 3 && memcmp(st->line, "\xEF\xBB\xBF", 3) == 0)
-        memmove(st->line, st->line + 3, (size_t)len - 2); /* the rest and its NUL */
+    /* A UTF-8 byte order mark (spreadsheets write one) would make a numeric
+     * first row look like a header: the line reader has dropped it. */
     return 1;
 }
 

@@ -921,15 +921,9 @@ int clmlp_history_read(clmlp_history_t **out, const char *path)
         rc = clmlp_set_error(CLMLP_E_FORMAT, "%s:%zu: empty: no header and no epochs", path,
                              r.lineno ? r.lineno : 1);
     if (!rc) {
-        /* A UTF-8 byte order mark (spreadsheets write one) is not text. */
-        size_t skip = r.len >= 3 && memcmp(r.line, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-        size_t i = skip;
+        /* (The line reader has dropped a UTF-8 byte order mark.) */
+        size_t i = 0;
         while (i < r.len && (r.line[i] == ' ' || r.line[i] == '\t')) i++;
-        if (skip) {
-            memmove(r.line, r.line + skip, r.len - skip + 1);
-            r.len -= skip;
-            i -= skip;
-        }
         if (i < r.len && r.line[i] == '{')
             rc = read_json(&r, &b);
         else

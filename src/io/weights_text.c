@@ -384,9 +384,8 @@ int clmlp_model_read_text(clmlp_model_t **out, const char *path)
             break;
         }
         ps.line = lr.lineno;
+        /* The line reader drops a UTF-8 byte order mark. */
         char *line = lr.line;
-        /* A UTF-8 byte-order mark (editors on Windows write one) is not text. */
-        if (lr.lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0) line += 3;
         char *hash = strchr(line, '#');
         if (hash) *hash = '\0';
         if (strlen(line) == 0) continue;

@@ -85,6 +85,14 @@ int clmlp_line_next(clmlp_line_reader *r)
                 r->at_eof = 1;
             }
             if (r->end == 0) break;
+            /* A UTF-8 byte order mark (editors and spreadsheets on Windows
+             * write one) opens the file, not its first line: dropped here
+             * once for every reader.  The first block holds the file's
+             * first bytes (fread fills it unless the file ends first). */
+            if (!r->started && r->end >= 3 && memcmp(r->block, "\xEF\xBB\xBF", 3) == 0) {
+                r->pos = 3;
+            }
+            r->started = 1;
         }
         unsigned char *p = r->block + r->pos;
         size_t avail = r->end - r->pos;

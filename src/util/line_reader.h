@@ -26,6 +26,7 @@ typedef struct {
     unsigned char *block; /* bytes read from f and not yet handed out */
     size_t pos, end;
     int at_eof;
+    int started; /* the first block has been read */
 } clmlp_line_reader;
 
 /* Starts reading the open file f (named path in messages) with lines of at
@@ -33,7 +34,9 @@ typedef struct {
 void clmlp_line_reader_init(clmlp_line_reader *r, FILE *f, const char *path, size_t max_len);
 
 /* Reads the next line into r->line (r->len bytes; a '\r' before the '\n'
- * is kept, the '\n' is not); the last line needs no '\n'.  A '\r' inside
+ * is kept, the '\n' is not); the last line needs no '\n'.  A UTF-8 byte
+ * order mark at the start of the file is dropped, so line 1 starts at its
+ * first character after it.  A '\r' inside
  * a line (a file whose lines end with CR alone) is CLMLP_E_FORMAT saying so.  Returns 1 for a
  * line, 0 at the end of the file, or a negative status naming path:line:
  * CLMLP_E_FORMAT for a line longer than max_len or holding a NUL byte
