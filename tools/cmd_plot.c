@@ -3,10 +3,8 @@
  * built without cairo says what to install instead. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli_common.h"
-#include "cli_files.h"
 #include "commands.h"
 #if CLMLP_HAVE_PLOT
 #include "plot/plot.h"
@@ -63,35 +61,8 @@ static void usage(FILE *f)
 #endif
 }
 
-/* Runs `clmlp plot KIND ...`; returns the exit status. */
-/* The picture (-o FILE, -oFILE, --output FILE, --output=FILE) must not be
- * any file the command line names that exists (a model, data, a history):
- * every kind reads only such files, so the same file as the picture is a
- * clash, exit 2 before any drawing.  CLI_OK when there is none. */
-static int check_picture_path(int argc, char **argv)
-{
-    const char *out = NULL;
-    for (int i = 1; i < argc && !out; i++) {
-        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
-            out = argv[i + 1];
-        else if (!strncmp(argv[i], "--output=", 9))
-            out = argv[i] + 9;
-        else if (!strncmp(argv[i], "-o", 2) && argv[i][2] && argv[i][1] != '-')
-            out = argv[i] + 2;
-    }
-    if (!out) return CLI_OK;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *eq = arg[0] == '-' ? strchr(arg, '=') : NULL;
-        const char *path = eq ? eq + 1 : arg;
-        struct stat st;
-        if (path == out || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        const cli_file files[2] = {{"an input", path, 0}, {"-o", out, 1}};
-        int rc = cli_check_files("plot", files, 2, NULL, 0);
-        if (rc) return rc;
-    }
-    return CLI_OK;
-}
-
+/* Runs `clmlp plot KIND ...`; returns the exit status.  Each kind checks
+ * that its picture (-o) is none of the files it reads (plot_out_check). */
 int cmd_plot(int argc, char **argv)
 {
     if (argc < 2) {
@@ -111,8 +82,6 @@ int cmd_plot(int argc, char **argv)
                             "tools/install-deps does it) and build clmlp again.\n");
             return CLI_RUNTIME;
         }
-        int rc = check_picture_path(argc - 1, argv + 1);
-        if (rc) return rc;
         /* The kind sees itself as argv[0], named "plot KIND" in messages. */
         return kinds[i].run(argc - 1, argv + 1);
     }

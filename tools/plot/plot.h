@@ -7,6 +7,7 @@
 #define CLMLP_PLOT_H
 
 #include "cli_common.h"
+#include "cli_files.h"
 #include "clmlp.h"
 #include "plot/canvas.h"
 
@@ -37,10 +38,12 @@ typedef struct {
 void plot_out_defaults(plot_out_args *a, int width, int height);
 /* Handles -o, --size and --title; CLI_OK or CLI_USAGE after the message. */
 int plot_out_option(const char *cmd, plot_out_args *a, int opt, const char *arg);
-/* After the option loop: -o given with a known extension, and its folder
- * writable (checked now, before any work).  CLI_OK, CLI_USAGE or
+/* After the option loop: -o given, not the same file as any of the n
+ * files the kind reads (inputs, each named by its option as the kind
+ * parsed it; a NULL path is one not given), with a known extension, and
+ * its folder writable (checked now, before any work).  CLI_OK, CLI_USAGE or
  * CLI_RUNTIME after the message. */
-int plot_out_check(const char *cmd, const plot_out_args *a);
+int plot_out_check(const char *cmd, const plot_out_args *a, const cli_file *inputs, size_t n);
 /* The title to use: --title when given, else def. */
 const char *plot_out_title(const plot_out_args *a, const char *def);
 /* Opens the canvas for a; CLI_OK or CLI_RUNTIME after the message. */

@@ -130,7 +130,7 @@ int plot_kind_activation(int argc, char **argv)
     for (int i = optind; i < argc && !rc; i++) rc = parse_names(argv[i], acts, &n_acts);
     if (rc) return rc;
     if (n_acts == 0) return cli_usage_error(CMD, "name at least one activation, e.g. sigmoid,tanh");
-    if ((rc = plot_out_check(CMD, &out))) return rc;
+    if ((rc = plot_out_check(CMD, &out, NULL, 0))) return rc;
 
     double *x = malloc(N_POINTS * sizeof *x);
     double *f = malloc(n_acts * N_POINTS * sizeof *f);

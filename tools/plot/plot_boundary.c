@@ -355,7 +355,14 @@ int plot_kind_boundary(int argc, char **argv)
     if (rc) return rc;
     if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
     if ((rc = plot_model_require(CMD, &model))) return rc;
-    if ((rc = plot_out_check(CMD, &out))) return rc;
+    const cli_file inputs[] = {{"--model", model.model, 0},
+                               {"--weights", model.weights, 0},
+                               {"--train", data.train, 0},
+                               {"--test", data.test, 0},
+                               {"--data", data.data, 0},
+                               {"--labels", data.labels_file, 0},
+                               {"--test-labels", data.test_labels_file, 0}};
+    if ((rc = plot_out_check(CMD, &out, inputs, sizeof inputs / sizeof inputs[0]))) return rc;
 
     clmlp_backend_t *be = NULL;
     clmlp_model_t *m = NULL;

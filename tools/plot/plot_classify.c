@@ -112,6 +112,16 @@ int plot_cls_parse(const char *cmd, int argc, char **argv, const struct option *
     return need_model ? plot_model_require(cmd, &a->model) : CLI_OK;
 }
 
+int plot_cls_out_check(const char *cmd, const plot_cls_cmd *a)
+{
+    const cli_file inputs[] = {{"--model", a->model.model, 0},
+                               {"--weights", a->model.weights, 0},
+                               {"--data", a->data.data.data, 0},
+                               {"--images", a->data.images, 0},
+                               {"--labels", a->data.labels, 0}};
+    return plot_out_check(cmd, &a->out, inputs, sizeof inputs / sizeof inputs[0]);
+}
+
 /* The last part of a path. */
 static const char *base_name(const char *p)
 {

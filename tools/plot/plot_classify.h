@@ -92,9 +92,12 @@ void plot_cls_cmd_defaults(plot_cls_cmd *a, int width, int height, size_t count)
  * above the kind takes), printing usage() for -h; then checks that no
  * words are left and, when need_model, that a model was named.  CLI_OK,
  * CLI_USAGE after the message, or -1 after printing the help.  The caller
- * checks its own limits, then the output with plot_out_check. */
+ * checks its own limits, then the output with plot_cls_out_check. */
 int plot_cls_parse(const char *cmd, int argc, char **argv, const struct option *longopts,
                    void (*usage)(void), int need_model, plot_cls_cmd *a);
+/* plot_out_check for a's picture against the files a reads (--model,
+ * --weights, --data, --images, --labels). */
+int plot_cls_out_check(const char *cmd, const plot_cls_cmd *a);
 /* Handles one of the PLOT_CLS_LONGOPTS options; CLI_OK or CLI_USAGE, or -1
  * when opt is none of them. */
 int plot_cls_option(const char *cmd, plot_cls_args *a, int opt, const char *arg);

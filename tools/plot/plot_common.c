@@ -43,10 +43,20 @@ int plot_out_option(const char *cmd, plot_out_args *a, int opt, const char *arg)
     }
 }
 
-int plot_out_check(const char *cmd, const plot_out_args *a)
+int plot_out_check(const char *cmd, const plot_out_args *a, const cli_file *inputs, size_t n)
 {
     if (!a->output)
         return cli_usage_error(cmd, "name the picture with -o FILE.png (or .svg, .pdf)");
+    /* The picture over a file the kind reads (by device and inode, so
+     * ./h.csv and links too): exit 2, nothing read or drawn.  Said before
+     * the name's extension, which is wrong too when -o names the data. */
+    cli_file *files = malloc((n + 1) * sizeof *files);
+    if (!files) return cli_out_of_memory();
+    if (n) memcpy(files, inputs, n * sizeof *files);
+    files[n] = (cli_file){"-o", a->output, 1};
+    int rc = cli_check_files(cmd, files, n + 1, NULL, 0);
+    free(files);
+    if (rc) return rc;
     plot_format f;
     if (plot_format_of(a->output, &f) != 0)
         return cli_usage_error(cmd, "-o %s: the name must end in .png, .svg or .pdf", a->output);

@@ -109,7 +109,7 @@ static int parse_args(int argc, char **argv, plot_cls_cmd *a)
     a->data.images_optional = 1;
     int rc = plot_cls_parse(CMD, argc, argv, long_options, usage, 1, a);
     if (rc) return rc;
-    return plot_out_check(CMD, &a->out);
+    return plot_cls_out_check(CMD, a);
 }
 
 /* Runs `clmlp plot confusion`; returns the exit status. */

@@ -185,7 +185,11 @@ int plot_kind_features(int argc, char **argv)
     if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
     if ((rc = plot_model_require(CMD, &model))) return rc;
     if (!layer_set) return cli_usage_error(CMD, "--layer N is required (0 is the first layer)");
-    if ((rc = plot_out_check(CMD, &out))) return rc;
+    const cli_file inputs[] = {{"--model", model.model, 0},
+                               {"--weights", model.weights, 0},
+                               {"--data", data.data, 0},
+                               {"--labels", data.labels_file, 0}};
+    if ((rc = plot_out_check(CMD, &out, inputs, sizeof inputs / sizeof inputs[0]))) return rc;
 
     clmlp_backend_t *be = NULL;
     clmlp_model_t *m = NULL;

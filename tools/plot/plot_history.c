@@ -313,7 +313,9 @@ int plot_kind_history(int argc, char **argv)
     if (n_labels && n_labels != n)
         return cli_usage_error(CMD, "give --label once per file: %zu label%s for %zu file%s",
                                n_labels, n_labels == 1 ? "" : "s", n, n == 1 ? "" : "s");
-    if ((rc = plot_out_check(CMD, &out))) return rc;
+    cli_file inputs[MAX_RUNS];
+    for (size_t i = 0; i < n; i++) inputs[i] = (cli_file){"a history", argv[optind + (int)i], 0};
+    if ((rc = plot_out_check(CMD, &out, inputs, n))) return rc;
 
     clmlp_history_t *h[MAX_RUNS] = {0};
     char names[MAX_RUNS][128];

@@ -106,7 +106,7 @@ static int parse_args(int argc, char **argv, plot_cls_cmd *a)
     if (a->misclassified && !plot_model_given(&a->model))
         return cli_usage_error(CMD, "--misclassified needs a model: give --model FILE or "
                                     "--weights FILE");
-    return plot_out_check(CMD, &a->out);
+    return plot_cls_out_check(CMD, a);
 }
 
 /* Runs `clmlp plot images`; returns the exit status. */

@@ -155,7 +155,7 @@ static int parse_args(int argc, char **argv, plot_cls_cmd *a)
     int rc = plot_cls_parse(CMD, argc, argv, long_options, usage, 1, a);
     if (rc) return rc;
     if (a->count > 50) return cli_usage_error(CMD, "--count must be at most 50");
-    return plot_out_check(CMD, &a->out);
+    return plot_cls_out_check(CMD, a);
 }
 
 /* Runs `clmlp plot probs`; returns the exit status. */

@@ -188,7 +188,11 @@ int plot_kind_regression(int argc, char **argv)
     if ((rc = cli_no_operands(CMD, argc, argv))) return rc;
     if ((rc = plot_model_require(CMD, &model))) return rc;
     if (!data.data) return cli_usage_error(CMD, "--data FILE is required: the rows to predict");
-    if ((rc = plot_out_check(CMD, &out))) return rc;
+    const cli_file inputs[] = {{"--model", model.model, 0},
+                               {"--weights", model.weights, 0},
+                               {"--data", data.data, 0},
+                               {"--labels", data.labels_file, 0}};
+    if ((rc = plot_out_check(CMD, &out, inputs, sizeof inputs / sizeof inputs[0]))) return rc;
 
     clmlp_backend_t *be = NULL;
     clmlp_model_t *m = NULL;
