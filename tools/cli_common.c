@@ -222,8 +222,8 @@ int cli_backend_opts(const cli_backend_args *a, clmlp_backend_opts *o, clmlp_ope
                 a->threads);
         return CLI_USAGE;
     }
-    if (a->threads > 256) {
-        fprintf(stderr, "clmlp: --threads %zu: at most 256\n", a->threads);
+    if (a->threads > CLI_MAX_THREADS) {
+        fprintf(stderr, "clmlp: --threads %zu: at most %d\n", a->threads, CLI_MAX_THREADS);
         return CLI_USAGE;
     }
     o->kind = a->kind;

@@ -18,6 +18,9 @@ enum {
     CLI_USAGE = 2    /* the command line asked for something impossible */
 };
 
+/* The most threads --threads takes (the cpu backend's CPU_MAX_THREADS). */
+#define CLI_MAX_THREADS 256
+
 /* Long-option values shared by several subcommands.  Subcommands number
  * their own options from OPT_LOCAL up. */
 enum {

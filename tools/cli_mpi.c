@@ -146,10 +146,8 @@ void cli_mpi_share_machine(cli_backend_args *b)
     if (g_job.size < 2) return;
     /* The cpu backend's cores (ref computes on one thread anyway). */
     if (!b->threads && b->kind != CLMLP_BACKEND_REF) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN), quota = clmlp_host_cpu_quota();
-        if (quota > 0 && quota < cores) cores = quota;
-        long each = cores / g_job.local_size;
-        b->threads = (size_t)(each > 0 ? each : 1);
+        long each = clmlp_host_cpus() / g_job.local_size;
+        b->threads = (size_t)(each < 1 ? 1 : each > CLI_MAX_THREADS ? CLI_MAX_THREADS : each);
     }
     b->gpu_index = (size_t)g_job.local_rank;
 }

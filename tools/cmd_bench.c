@@ -437,10 +437,8 @@ static int run_workload(const bench_args *a, const workload *w, const clmlp_data
         res->cpu_a = r.cpu_a;
         res->cpu_b = r.cpu_b;
         for (size_t e = from; e < a->epochs; e++) {
-            if (!isnan(r.rt[e]) && (isnan(res->rt_min) || r.rt[e] < res->rt_min))
-                res->rt_min = r.rt[e];
-            if (!isnan(r.rt[e]) && (isnan(res->rt_max) || r.rt[e] > res->rt_max))
-                res->rt_max = r.rt[e];
+            res->rt_min = fmin(res->rt_min, r.rt[e]); /* fmin and fmax skip a NaN */
+            res->rt_max = fmax(res->rt_max, r.rt[e]);
             sum += seconds[e];
             comm += r.comm[e];
             copy += r.copy[e];
